@@ -1,0 +1,336 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { LABELS, SYSTEM_TAINT } from "compute-region-policies/model";
+import { AwsContext, keyPolicy } from "./kms";
+import { nodeRole, secureLaunchTemplate } from "./nodes";
+
+/** Every EKS control-plane log type. */
+export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
+
+/** VPC CNI settings: enforce NetworkPolicy, and in strict mode (a new pod is denied until its policies are in place). */
+export const VPC_CNI_CONFIGURATION = {
+    enableNetworkPolicy: "true",
+    env: { NETWORK_POLICY_ENFORCING_MODE: "strict" },
+};
+
+export interface SystemNodeGroupArgs {
+    /** EC2 instance type of the system nodes. */
+    instanceType: string;
+    /** Fewest nodes (at least one: the add-ons run here). */
+    minSize: number;
+    /** Most nodes. */
+    maxSize: number;
+    /** Root volume size, GiB. */
+    diskSizeGiB: number;
+}
+
+export interface ClusterArgs {
+    /** The EKS cluster name, fixed so log groups and tags can name it before it exists. */
+    clusterName: string;
+    /** Kubernetes minor version, such as "1.34". */
+    kubernetesVersion: string;
+    /** VPC the cluster lives in. */
+    vpcId: pulumi.Input<string>;
+    /** Private subnets for the control-plane ENIs and the system nodes. */
+    subnetIds: pulumi.Input<string>[];
+    /** Service CIDR (must not overlap the VPC). */
+    serviceCidr: string;
+    /** Expose the API endpoint publicly too, to `publicAccessCidrs` only. */
+    publicAccess: boolean;
+    /** CIDRs allowed to reach the public endpoint. */
+    publicAccessCidrs: string[];
+    /** IAM roles that get cluster admin through access entries. */
+    adminRoleArns: string[];
+    /** IAM role that runs Pulumi: an access entry with cluster admin, and the Kubernetes provider uses it. */
+    deployerRoleArn: string;
+    /** Control-plane log retention, days. */
+    logRetentionDays: number;
+    /** The system node group for add-ons and platform controllers. */
+    systemNodeGroup: SystemNodeGroupArgs;
+    /** Account, partition and region lookups shared across the region. */
+    aws: AwsContext;
+    /** Tags for every AWS resource. */
+    tags: Record<string, string>;
+}
+
+/**
+ * An EKS cluster a compliance team can sign off: secrets envelope-encrypted with a rotating KMS key,
+ * every control-plane log type to a log group created first (retention, same key), a private API
+ * endpoint (public only to an allow-list), access entries rather than the aws-auth ConfigMap, an
+ * OIDC provider, deletion protection, managed add-ons (the VPC CNI enforcing NetworkPolicy in strict
+ * mode), a tainted system node group and one Kubernetes provider for everything in the cluster.
+ *
+ * A private-only cluster (publicAccess false) must be deployed from inside the VPC (a CI runner in
+ * the VPC, or through a VPN / Direct Connect), because the Kubernetes resources talk to its API.
+ */
+export class Cluster extends pulumi.ComponentResource {
+    public readonly clusterName: pulumi.Output<string>;
+    public readonly endpoint: pulumi.Output<string>;
+    public readonly certificateAuthority: pulumi.Output<string>;
+    public readonly oidcProviderArn: pulumi.Output<string>;
+    public readonly oidcIssuer: pulumi.Output<string>;
+    public readonly clusterSecurityGroupId: pulumi.Output<string>;
+    public readonly kmsKeyArn: pulumi.Output<string>;
+    /** Kubeconfig that authenticates with `aws eks get-token` as the deployer role. Secret. */
+    public readonly kubeconfig: pulumi.Output<string>;
+    /** The one Kubernetes provider every Kubernetes resource of the region uses. */
+    public readonly provider: k8s.Provider;
+    /** The system node group: depend on it for workloads that must wait for nodes. */
+    public readonly systemNodeGroup: aws.eks.NodeGroup;
+
+    constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("compute-region:cluster:Cluster", name, {}, opts);
+        if (args.publicAccess && args.publicAccessCidrs.length === 0) {
+            throw new pulumi.ResourceError(`Cluster ${name}: publicAccess needs publicAccessCidrs (an empty list opens the endpoint to 0.0.0.0/0)`, this);
+        }
+        if (args.publicAccessCidrs.includes("0.0.0.0/0")) {
+            throw new pulumi.ResourceError(`Cluster ${name}: publicAccessCidrs must not include 0.0.0.0/0`, this);
+        }
+        const tags = args.tags;
+
+        const key = new aws.kms.Key(
+            `${name}-secrets`,
+            {
+                description: `Envelope encryption of Kubernetes secrets and control-plane logs of ${args.clusterName}`,
+                enableKeyRotation: true,
+                deletionWindowInDays: 30,
+                policy: keyPolicy({ ...args.aws, allowCloudWatchLogs: true }),
+                tags: { ...tags, Name: `${args.clusterName}-eks` },
+            },
+            { parent: this, protect: true },
+        );
+        new aws.kms.Alias(`${name}-secrets`, { name: `alias/${args.clusterName}-eks`, targetKeyId: key.keyId }, { parent: this });
+        this.kmsKeyArn = key.arn;
+
+        // EKS would create this group itself, unencrypted and kept forever; creating it first sets both.
+        const logGroup = new aws.cloudwatch.LogGroup(
+            `${name}-control-plane`,
+            { name: `/aws/eks/${args.clusterName}/cluster`, retentionInDays: args.logRetentionDays, kmsKeyId: key.arn, tags },
+            { parent: this },
+        );
+
+        const clusterRole = new aws.iam.Role(
+            `${name}-cluster`,
+            {
+                assumeRolePolicy: JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{ Effect: "Allow", Principal: { Service: "eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
+                }),
+                tags,
+            },
+            { parent: this },
+        );
+        const clusterPolicies = ["AmazonEKSClusterPolicy", "AmazonEKSVPCResourceController"].map(
+            (policy) =>
+                new aws.iam.RolePolicyAttachment(
+                    `${name}-cluster-${policy}`,
+                    { role: clusterRole.name, policyArn: pulumi.interpolate`arn:${args.aws.partition}:iam::aws:policy/${policy}` },
+                    { parent: this },
+                ),
+        );
+
+        const cluster = new aws.eks.Cluster(
+            `${name}-eks`,
+            {
+                name: args.clusterName,
+                version: args.kubernetesVersion,
+                roleArn: clusterRole.arn,
+                vpcConfig: {
+                    subnetIds: args.subnetIds,
+                    endpointPrivateAccess: true,
+                    endpointPublicAccess: args.publicAccess,
+                    publicAccessCidrs: args.publicAccess ? args.publicAccessCidrs : undefined,
+                },
+                kubernetesNetworkConfig: { serviceIpv4Cidr: args.serviceCidr, ipFamily: "ipv4" },
+                encryptionConfig: { provider: { keyArn: key.arn }, resources: ["secrets"] },
+                enabledClusterLogTypes: CONTROL_PLANE_LOG_TYPES,
+                accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
+                // The managed add-ons below replace the self-managed ones EKS would otherwise install.
+                bootstrapSelfManagedAddons: false,
+                deletionProtection: true,
+                upgradePolicy: { supportType: "STANDARD" },
+                tags,
+            },
+            { parent: this, protect: true, dependsOn: [logGroup, ...clusterPolicies] },
+        );
+        this.clusterName = cluster.name;
+        this.endpoint = cluster.endpoint;
+        this.certificateAuthority = cluster.certificateAuthority.data;
+        this.clusterSecurityGroupId = cluster.vpcConfig.clusterSecurityGroupId;
+        this.oidcIssuer = cluster.identities.apply((ids) => ids?.[0]?.oidcs?.[0]?.issuer ?? "");
+
+        const adminEntries = [...args.adminRoleArns, args.deployerRoleArn].map((principalArn, i) => {
+            const label = i < args.adminRoleArns.length ? `admin-${i}` : "deployer";
+            const entry = new aws.eks.AccessEntry(
+                `${name}-${label}`,
+                { clusterName: cluster.name, principalArn, type: "STANDARD", tags },
+                { parent: this },
+            );
+            return new aws.eks.AccessPolicyAssociation(
+                `${name}-${label}`,
+                {
+                    clusterName: cluster.name,
+                    principalArn: entry.principalArn,
+                    policyArn: pulumi.interpolate`arn:${args.aws.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
+                    accessScope: { type: "cluster" },
+                },
+                { parent: this },
+            );
+        });
+
+        const oidc = new aws.iam.OpenIdConnectProvider(
+            `${name}-oidc`,
+            { url: this.oidcIssuer, clientIdLists: ["sts.amazonaws.com"], tags },
+            { parent: this },
+        );
+        this.oidcProviderArn = oidc.arn;
+
+        // The VPC CNI gets its ENI permissions through IRSA, not the node role, so pods cannot use them.
+        const cniRole = new aws.iam.Role(
+            `${name}-vpc-cni`,
+            {
+                assumeRolePolicy: pulumi.all([oidc.arn, this.oidcIssuer]).apply(([arn, issuer]) => {
+                    const host = issuer.replace(/^https:\/\//, "");
+                    return JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [
+                            {
+                                Effect: "Allow",
+                                Principal: { Federated: arn },
+                                Action: "sts:AssumeRoleWithWebIdentity",
+                                Condition: { StringEquals: { [`${host}:sub`]: "system:serviceaccount:kube-system:aws-node", [`${host}:aud`]: "sts.amazonaws.com" } },
+                            },
+                        ],
+                    });
+                }),
+                tags,
+            },
+            { parent: this },
+        );
+        new aws.iam.RolePolicyAttachment(
+            `${name}-vpc-cni`,
+            { role: cniRole.name, policyArn: pulumi.interpolate`arn:${args.aws.partition}:iam::aws:policy/AmazonEKS_CNI_Policy` },
+            { parent: this },
+        );
+
+        const addon = (addonName: string, extra: Partial<aws.eks.AddonArgs>, dependsOn: pulumi.Resource[] = []) =>
+            new aws.eks.Addon(
+                `${name}-${addonName}`,
+                { clusterName: cluster.name, addonName, resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "PRESERVE", tags, ...extra },
+                { parent: this, dependsOn },
+            );
+        // Networking add-ons come before the nodes, so that nodes become Ready.
+        const vpcCni = addon("vpc-cni", { serviceAccountRoleArn: cniRole.arn, configurationValues: JSON.stringify(VPC_CNI_CONFIGURATION) });
+        const kubeProxy = addon("kube-proxy", {});
+        const podIdentity = addon("eks-pod-identity-agent", {});
+
+        const systemRole = nodeRole(`${name}-system`, { partition: args.aws.partition, tags }, this);
+        const systemTemplate = secureLaunchTemplate(
+            `${name}-system`,
+            { rootVolumeGiB: args.systemNodeGroup.diskSizeGiB, tags: { ...tags, Name: `${args.clusterName}-system` } },
+            this,
+        );
+        this.systemNodeGroup = new aws.eks.NodeGroup(
+            `${name}-system`,
+            {
+                clusterName: cluster.name,
+                nodeRoleArn: systemRole.arn,
+                subnetIds: args.subnetIds,
+                amiType: "AL2023_x86_64_STANDARD",
+                instanceTypes: [args.systemNodeGroup.instanceType],
+                scalingConfig: {
+                    minSize: args.systemNodeGroup.minSize,
+                    maxSize: args.systemNodeGroup.maxSize,
+                    desiredSize: args.systemNodeGroup.minSize,
+                },
+                launchTemplate: { id: systemTemplate.id, version: pulumi.interpolate`${systemTemplate.latestVersion}` },
+                labels: { [LABELS.role]: "system" },
+                taints: [SYSTEM_TAINT],
+                updateConfig: { maxUnavailable: 1 },
+                tags,
+            },
+            { parent: this, dependsOn: [vpcCni, kubeProxy, podIdentity], ignoreChanges: ["scalingConfig.desiredSize"] },
+        );
+
+        // CoreDNS and the EBS CSI controller need a node to become ACTIVE.
+        addon("coredns", {}, [this.systemNodeGroup]);
+        const ebsRole = new aws.iam.Role(
+            `${name}-ebs-csi`,
+            {
+                assumeRolePolicy: JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
+                }),
+                tags,
+            },
+            { parent: this },
+        );
+        new aws.iam.RolePolicyAttachment(
+            `${name}-ebs-csi`,
+            { role: ebsRole.name, policyArn: pulumi.interpolate`arn:${args.aws.partition}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy` },
+            { parent: this },
+        );
+        const ebsCsi = addon(
+            "aws-ebs-csi-driver",
+            { podIdentityAssociations: [{ roleArn: ebsRole.arn, serviceAccount: "ebs-csi-controller-sa" }] },
+            [this.systemNodeGroup, podIdentity],
+        );
+
+        this.kubeconfig = pulumi.secret(
+            pulumi
+                .all([cluster.name, cluster.endpoint, cluster.certificateAuthority.data, args.aws.region])
+                .apply(([clusterName, endpoint, ca, region]) => renderKubeconfig({ clusterName, endpoint, certificateAuthority: ca, region, roleArn: args.deployerRoleArn })),
+        );
+        this.provider = new k8s.Provider(
+            `${name}-k8s`,
+            { kubeconfig: this.kubeconfig, enableServerSideApply: true, deleteUnreachable: false },
+            { parent: this, dependsOn: adminEntries },
+        );
+
+        // gp3, encrypted, bound where the pod lands (EBS volumes are zonal).
+        new k8s.storage.v1.StorageClass(
+            `${name}-gp3`,
+            {
+                metadata: { name: "gp3-encrypted", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+                provisioner: "ebs.csi.aws.com",
+                parameters: { type: "gp3", encrypted: "true", "csi.storage.k8s.io/fstype": "ext4" },
+                volumeBindingMode: "WaitForFirstConsumer",
+                allowVolumeExpansion: true,
+                reclaimPolicy: "Delete",
+            },
+            { parent: this, provider: this.provider, dependsOn: [ebsCsi] },
+        );
+
+        this.registerOutputs({
+            clusterName: this.clusterName,
+            endpoint: this.endpoint,
+            oidcProviderArn: this.oidcProviderArn,
+            kmsKeyArn: this.kmsKeyArn,
+            kubeconfig: this.kubeconfig,
+        });
+    }
+}
+
+export interface KubeconfigArgs {
+    clusterName: string;
+    endpoint: string;
+    certificateAuthority: string;
+    region: string;
+    /** Role `aws eks get-token` assumes; the deployer for Pulumi. */
+    roleArn?: string;
+}
+
+/** A kubeconfig that authenticates with `aws eks get-token` (no long-lived credential inside). */
+export function renderKubeconfig(args: KubeconfigArgs): string {
+    const tokenArgs = ["eks", "get-token", "--cluster-name", args.clusterName, "--region", args.region, "--output", "json"];
+    if (args.roleArn) tokenArgs.push("--role-arn", args.roleArn);
+    return JSON.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: args.clusterName, cluster: { server: args.endpoint, "certificate-authority-data": args.certificateAuthority } }],
+        contexts: [{ name: args.clusterName, context: { cluster: args.clusterName, user: args.clusterName } }],
+        "current-context": args.clusterName,
+        users: [{ name: args.clusterName, user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: tokenArgs } } }],
+    });
+}

@@ -1,0 +1,64 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Where a customer-managed key is used, for its key policy. */
+export interface KeyPolicyArgs {
+    /** Account that owns the key: its root principal administers it through IAM. */
+    accountId: pulumi.Input<string>;
+    partition: pulumi.Input<string>;
+    region: pulumi.Input<string>;
+    /** Let CloudWatch Logs in this account and region encrypt log groups with the key. */
+    allowCloudWatchLogs: boolean;
+}
+
+/**
+ * A key policy that delegates administration to IAM in the owning account and, where asked, lets
+ * CloudWatch Logs use the key for this account's log groups only (the encryption-context condition).
+ */
+export function keyPolicy(args: KeyPolicyArgs): pulumi.Output<string> {
+    return pulumi.all([args.accountId, args.partition, args.region]).apply(([accountId, partition, region]) => {
+        const statements: Record<string, unknown>[] = [
+            {
+                Sid: "AccountAdministersKeyThroughIam",
+                Effect: "Allow",
+                Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+                Action: "kms:*",
+                Resource: "*",
+            },
+        ];
+        if (args.allowCloudWatchLogs) {
+            statements.push({
+                Sid: "CloudWatchLogsEncryptsThisAccountsLogGroups",
+                Effect: "Allow",
+                Principal: { Service: `logs.${region}.amazonaws.com` },
+                Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                Resource: "*",
+                Condition: {
+                    ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:${partition}:logs:${region}:${accountId}:log-group:*` },
+                },
+            });
+        }
+        return JSON.stringify({ Version: "2012-10-17", Statement: statements });
+    });
+}
+
+/** Account, partition and region of the default provider: one lookup each, shared by the components. */
+export interface AwsContext {
+    accountId: pulumi.Output<string>;
+    partition: pulumi.Output<string>;
+    region: pulumi.Output<string>;
+    /** DNS suffix of the partition (amazonaws.com), for service principals and endpoint names. */
+    dnsSuffix: pulumi.Output<string>;
+}
+
+export function awsContext(opts?: pulumi.InvokeOutputOptions): AwsContext {
+    const identity = aws.getCallerIdentityOutput({}, opts);
+    const partition = aws.getPartitionOutput({}, opts);
+    const region = aws.getRegionOutput({}, opts);
+    return {
+        accountId: identity.accountId,
+        partition: partition.partition,
+        region: region.region,
+        dnsSuffix: partition.dnsSuffix,
+    };
+}

@@ -1,0 +1,186 @@
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import type { PlanDocument, ResourceSnapshot } from "compute-region-policies/engine";
+import type { OfflineFacts } from "./mocks";
+import { offlineMocks } from "./mocks";
+import { EngineConfig, PulumiProject } from "./project";
+
+/** The root stack resource's type: the engine leaves it out of its children's type chains. */
+const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
+
+/** Protobuf `Struct` as the SDK sends it. */
+interface StructLike {
+    toJavaScript(): Record<string, unknown>;
+}
+
+/** The parts of a RegisterResourceRequest the recorder reads. */
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getCustom(): boolean;
+    getObject(): StructLike | undefined;
+    getProtect(): boolean | undefined;
+    getDependenciesList(): string[];
+    getPropertydependenciesMap(): { forEach(cb: (value: { getUrnsList(): string[] }, key: string) => void): void };
+    getProvider(): string;
+    getVersion(): string;
+}
+
+type Callback = (err: unknown, response?: unknown) => void;
+
+/**
+ * SDK internals the plan needs, typed here once: they are marked @internal in the SDK's typings,
+ * but they are exactly what `pulumi.runtime.setMocks` uses.
+ */
+interface SdkInternals {
+    settings: {
+        setMockOptions(monitor: unknown, project?: string, stack?: string, preview?: boolean): void;
+        waitForRPCs(): Promise<void>;
+    };
+    state: { getStore(): Record<string, unknown> };
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const sdk: SdkInternals = { settings: require("@pulumi/pulumi/runtime/settings"), state: require("@pulumi/pulumi/runtime/state") };
+
+/** MockMonitor with its (private in the typings) URN hook visible to a subclass. */
+const BaseMonitor = MockMonitor as unknown as new (mocks: pulumi.runtime.Mocks) => {
+    newUrn(parent: string, type: string, name: string): string;
+    registerResource(req: unknown, callback: Callback): Promise<void>;
+    registerResourceOutputs(req: unknown, callback: Callback): void;
+};
+
+/**
+ * The mock monitor, made to behave like the engine where the plan needs it: URNs carry the full
+ * parent type chain (as the engine's do; the plain mock monitor keeps only the nearest parent), and
+ * every registration is recorded with its inputs, parent, options, provider and dependencies.
+ */
+export class RecordingMonitor extends BaseMonitor {
+    readonly records: ResourceSnapshot[] = [];
+    stackOutputs: Record<string, unknown> = {};
+    private stackUrn: string | undefined;
+
+    constructor(
+        mocks: pulumi.runtime.Mocks,
+        private readonly project: string,
+        private readonly stack: string,
+        private readonly onRecord?: (count: number) => void,
+    ) {
+        super(mocks);
+    }
+
+    override newUrn(parent: string, type: string, name: string): string {
+        let qualifiedType = type;
+        if (parent) {
+            const parentType = parent.split("::")[2];
+            if (parentType !== ROOT_STACK_TYPE) qualifiedType = `${parentType}$${type}`;
+        }
+        return `urn:pulumi:${this.stack}::${this.project}::${qualifiedType}::${name}`;
+    }
+
+    override async registerResource(req: any, callback: Callback): Promise<void> {
+        const request = req as RegisterRequest;
+        const urn = this.newUrn(request.getParent(), request.getType(), request.getName());
+        if (request.getType() === ROOT_STACK_TYPE) this.stackUrn = urn;
+        this.records.push(this.snapshot(urn, request));
+        this.onRecord?.(this.records.length);
+        return super.registerResource(req, callback);
+    }
+
+    override registerResourceOutputs(req: any, callback: Callback): void {
+        if (req.getUrn() === this.stackUrn) {
+            this.stackOutputs = (req.getOutputs() as StructLike | undefined)?.toJavaScript() ?? {};
+        }
+        super.registerResourceOutputs(req, callback);
+    }
+
+    private snapshot(urn: string, req: RegisterRequest): ResourceSnapshot {
+        const type = req.getType();
+        const dependencies = [...new Set(req.getDependenciesList())];
+        // The request carries all dependencies; those not owed to an input are the explicit dependsOn.
+        const fromInputs = new Set<string>();
+        req.getPropertydependenciesMap().forEach((deps) => deps.getUrnsList().forEach((u) => fromInputs.add(u)));
+        const snapshot: ResourceSnapshot = {
+            urn,
+            type,
+            name: req.getName(),
+            props: req.getObject()?.toJavaScript() ?? {},
+            opts: {
+                protect: req.getProtect() === true,
+                dependsOn: dependencies.filter((d) => !fromInputs.has(d)),
+            },
+            dependencies,
+            custom: req.getCustom(),
+        };
+        if (req.getParent()) snapshot.parent = req.getParent();
+        const provider = this.providerUrn(type, req);
+        if (provider) snapshot.opts!.provider = provider;
+        return snapshot;
+    }
+
+    /** The explicit provider's URN, or the default provider the engine would create for the package. */
+    private providerUrn(type: string, req: RegisterRequest): string | undefined {
+        if (!req.getCustom() || type.startsWith("pulumi:providers:")) return undefined;
+        const reference = req.getProvider();
+        if (reference) return reference.slice(0, reference.lastIndexOf("::"));
+        const pkg = type.split(":")[0];
+        const version = req.getVersion();
+        return `urn:pulumi:${this.stack}::${this.project}::pulumi:providers:${pkg}::default${version ? `_${version.replace(/[.-]/g, "_")}` : ""}`;
+    }
+}
+
+export interface OfflinePlanOptions {
+    project: PulumiProject;
+    stack: string;
+    config: EngineConfig;
+    facts: OfflineFacts;
+    /**
+     * The program to run. Defaults to the project's compiled `main`, loaded as the Node.js language
+     * host loads it (an exported function is called and its result awaited).
+     */
+    program?: () => unknown;
+    /** Called with the number of resources registered so far. */
+    onProgress?: (count: number) => void;
+}
+
+export interface OfflinePlanResult extends PlanDocument {
+    /** Keys whose secure values were replaced by placeholders. */
+    placeholderSecrets: string[];
+}
+
+/** Runs the program as a preview under Pulumi's mock runtime and returns what it registered. */
+export async function runOfflinePlan(options: OfflinePlanOptions): Promise<OfflinePlanResult> {
+    const { project, stack, config } = options;
+    const monitor = new RecordingMonitor(offlineMocks(options.facts), project.name, stack, options.onProgress);
+    sdk.settings.setMockOptions(monitor, project.name, stack, true);
+    const store = sdk.state.getStore();
+    // What the engine negotiates with a current SDK (the same flags setMocks sets).
+    Object.assign(store, {
+        supportsSecrets: true,
+        supportsResourceReferences: true,
+        supportsOutputValues: false,
+        supportsDeletedWith: true,
+        supportsAliasSpecs: true,
+        supportsTransforms: false,
+    });
+    // The engine hands the program its config as PULUMI_CONFIG / PULUMI_CONFIG_SECRET_KEYS.
+    pulumi.runtime.setAllConfig(config.values, config.secretKeys);
+
+    const program =
+        options.program ??
+        (() => {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const exported = require(project.main);
+            return exported instanceof Function ? exported() : exported;
+        });
+    await pulumi.runtime.runInPulumiStack(async () => (await program()) as Record<string, unknown>);
+    await sdk.settings.waitForRPCs();
+
+    return {
+        stack,
+        project: project.name,
+        resources: monitor.records,
+        outputs: monitor.stackOutputs,
+        placeholderSecrets: config.placeholderSecrets,
+    };
+}

@@ -1,0 +1,91 @@
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+
+/**
+ * Answers for the mock runtime: what a preview of a new stack would see. A resource's outputs are
+ * its inputs (a provider's create preview returns its checked inputs); everything only the cloud
+ * can tell (ids, ARNs, endpoints) is left out, so the SDK resolves it as unknown, as in a preview.
+ * Invokes get realistic answers derived from the stack config; an invoke with no answer here fails
+ * loudly rather than returning something made up.
+ */
+export interface OfflineFacts {
+    region: string;
+    accountId: string;
+}
+
+function partitionOf(region: string): { partition: string; dnsSuffix: string; reverseDnsPrefix: string } {
+    if (region.startsWith("cn-")) return { partition: "aws-cn", dnsSuffix: "amazonaws.com.cn", reverseDnsPrefix: "cn.com.amazonaws" };
+    if (region.startsWith("us-gov-")) return { partition: "aws-us-gov", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
+    return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
+}
+
+/** A stable fake identifier (an AMI id, say) so two plans of the same config are identical. */
+function stableId(prefix: string, ...parts: string[]): string {
+    return `${prefix}-${createHash("sha256").update(parts.join("/")).digest("hex").slice(0, 17)}`;
+}
+
+/** Renders `aws.iam.getPolicyDocument` the way the provider does, for the statements the program passes. */
+function renderPolicyDocument(inputs: Record<string, any>): string {
+    const statements = (inputs.statements ?? []).map((s: Record<string, any>) => {
+        const out: Record<string, unknown> = {};
+        if (s.sid) out.Sid = s.sid;
+        out.Effect = s.effect ?? "Allow";
+        if (s.actions) out.Action = s.actions.length === 1 ? s.actions[0] : s.actions;
+        if (s.resources) out.Resource = s.resources.length === 1 ? s.resources[0] : s.resources;
+        if (s.principals) {
+            out.Principal = Object.fromEntries(s.principals.map((p: any) => [p.type, p.identifiers.length === 1 ? p.identifiers[0] : p.identifiers]));
+        }
+        if (s.conditions) {
+            const conditions: Record<string, Record<string, unknown>> = {};
+            for (const c of s.conditions) conditions[c.test] = { ...(conditions[c.test] ?? {}), [c.variable]: c.values.length === 1 ? c.values[0] : c.values };
+            out.Condition = conditions;
+        }
+        return out;
+    });
+    return JSON.stringify({ Version: inputs.version ?? "2012-10-17", Statement: statements });
+}
+
+export function offlineMocks(facts: OfflineFacts): pulumi.runtime.Mocks {
+    const { partition, dnsSuffix, reverseDnsPrefix } = partitionOf(facts.region);
+    return {
+        newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
+            // A new resource has no id during a preview; its outputs are its inputs.
+            return { id: undefined, state: { ...args.inputs } };
+        },
+        call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+            const inputs = args.inputs as Record<string, any>;
+            switch (args.token) {
+                case "aws:index/getCallerIdentity:getCallerIdentity":
+                    return {
+                        accountId: facts.accountId,
+                        arn: `arn:${partition}:sts::${facts.accountId}:assumed-role/offline-plan/offline-plan`,
+                        userId: "AROAOFFLINEPLAN:offline-plan",
+                        id: facts.accountId,
+                    };
+                case "aws:index/getPartition:getPartition":
+                    return { partition, dnsSuffix, reverseDnsPrefix, id: partition };
+                case "aws:index/getRegion:getRegion": {
+                    const region = inputs.region ?? inputs.name ?? facts.region;
+                    return { region, name: region, id: region, endpoint: `ec2.${region}.${dnsSuffix}`, description: region };
+                }
+                case "aws:index/getAvailabilityZones:getAvailabilityZones": {
+                    const letters = ["a", "b", "c", "d"];
+                    return {
+                        names: letters.map((l) => `${facts.region}${l}`),
+                        zoneIds: letters.map((_, i) => `${facts.region.split("-").map((p) => p[0]).join("")}${facts.region.slice(-1)}-az${i + 1}`),
+                        id: facts.region,
+                        state: inputs.state,
+                        groupNames: [facts.region],
+                    };
+                }
+                case "aws:ssm/getParameter:getParameter":
+                    // EKS publishes its AMI ids under /aws/service/eks/optimized-ami/...
+                    return { name: inputs.name, type: "String", value: stableId("ami", facts.region, String(inputs.name)), id: inputs.name, version: 1 };
+                case "aws:iam/getPolicyDocument:getPolicyDocument":
+                    return { json: renderPolicyDocument(inputs), minifiedJson: renderPolicyDocument(inputs), id: "offline" };
+                default:
+                    throw new Error(`the offline plan has no answer for the invoke ${args.token}: add one to offline/mocks.ts`);
+            }
+        },
+    };
+}

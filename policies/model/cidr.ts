@@ -1,0 +1,100 @@
+import { Address4 } from "ip-address";
+
+/**
+ * IPv4 CIDR helpers over the `ip-address` library: parsing and validation, containment and overlap
+ * (config checks and the NetworkPolicy reachability proof) and aligned subnet allocation (network
+ * layout). The library does the parsing and the big-integer address arithmetic; these helpers only
+ * name the operations the project needs.
+ */
+export interface Ipv4Range {
+    /** The CIDR as written, normalised (`10.0.0.0/16`). */
+    readonly cidr: string;
+    /** First address, as an unsigned integer. */
+    readonly first: bigint;
+    /** Last address, as an unsigned integer. */
+    readonly last: bigint;
+    readonly prefixLength: number;
+}
+
+/** Why `cidr` is not a usable IPv4 network CIDR, or undefined when it is. */
+export function cidrProblem(cidr: string): string | undefined {
+    if (typeof cidr !== "string" || !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(cidr)) {
+        return `must be an IPv4 CIDR such as 10.0.0.0/16, got ${JSON.stringify(cidr)}`;
+    }
+    if (!Address4.isValid(cidr)) {
+        return `is not a valid IPv4 CIDR, got ${JSON.stringify(cidr)}`;
+    }
+    const address = new Address4(cidr);
+    if (address.startAddress().bigInt() !== address.bigInt()) {
+        return `has host bits set: the network address of ${cidr} is ${address.startAddress().address}/${address.subnetMask}`;
+    }
+    return undefined;
+}
+
+/** Parses a network CIDR; throws on anything `cidrProblem` rejects. */
+export function parseCidr(cidr: string): Ipv4Range {
+    const problem = cidrProblem(cidr);
+    if (problem) throw new Error(`CIDR ${problem}`);
+    const address = new Address4(cidr);
+    return {
+        cidr: `${address.startAddress().address}/${address.subnetMask}`,
+        first: address.startAddress().bigInt(),
+        last: address.endAddress().bigInt(),
+        prefixLength: address.subnetMask,
+    };
+}
+
+export function cidrsOverlap(a: string, b: string): boolean {
+    const x = parseCidr(a);
+    const y = parseCidr(b);
+    return x.first <= y.last && y.first <= x.last;
+}
+
+/** True when `inner` lies entirely inside `outer`. */
+export function cidrContains(outer: string, inner: string): boolean {
+    const o = parseCidr(outer);
+    const i = parseCidr(inner);
+    return o.first <= i.first && i.last <= o.last;
+}
+
+/** Number of addresses in a CIDR. */
+export function cidrSize(cidr: string): bigint {
+    const r = parseCidr(cidr);
+    return r.last - r.first + 1n;
+}
+
+export interface SubnetRequest {
+    /** Key the caller uses to find the allocated CIDR again. */
+    readonly key: string;
+    /** Prefix length of the subnet to allocate (e.g. 18 for a /18). */
+    readonly prefixLength: number;
+}
+
+/**
+ * Allocates aligned, non-overlapping subnets inside `parent`, largest first so that alignment wastes
+ */
+export function allocateSubnets(parent: string, requests: readonly SubnetRequest[]): Map<string, string> {
+    const range = parseCidr(parent);
+    const ordered = [...requests].sort((a, b) => a.prefixLength - b.prefixLength);
+    const result = new Map<string, string>();
+    let next = range.first;
+    for (const request of ordered) {
+        if (request.prefixLength < range.prefixLength || request.prefixLength > 28) {
+            throw new Error(
+                `subnet /${request.prefixLength} for ${request.key} must be between /${range.prefixLength} and /28 inside ${range.cidr}`,
+            );
+        }
+        const size = 1n << BigInt(32 - request.prefixLength);
+        const aligned = ((next + size - 1n) / size) * size;
+        if (aligned + size - 1n > range.last) {
+            const total = requests.reduce((sum, r) => sum + (1n << BigInt(32 - r.prefixLength)), 0n);
+            throw new Error(
+                `the subnets need ${total} addresses but ${range.cidr} has ${range.last - range.first + 1n}: ` +
+                    `use a larger VPC CIDR or smaller subnets`,
+            );
+        }
+        result.set(request.key, `${Address4.fromBigInt(aligned).address}/${request.prefixLength}`);
+        next = aligned + size;
+    }
+    return result;
+}

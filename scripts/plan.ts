@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+/**
+ * npm run plan -- --stack NAME [--config-file PATH] [--json FILE]
+ *
+ * The offline plan: runs the compiled Pulumi program as a preview under Pulumi's mock runtime, with
+ * the config the engine would hand it, and prints what it would create.
+ *
+ * Exit codes: 0 planned; 2 bad config or bad arguments; 4 the program failed. (1 and 3 are the
+ * policy results' codes, as for `npm run policy:check`.)
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { ConfigError, parseRegionConfig } from "../stacks/config";
+import { OfflinePlanResult, runOfflinePlan } from "../offline/harness";
+import { PlanInputError, readProject, readStackConfig } from "../offline/project";
+import { displayValue, resourcesByComponent, resourcesByType, textTable } from "../offline/summary";
+
+export const EXIT = { planned: 0, badInput: 2, programFailed: 4 } as const;
+
+const USAGE = `usage: npm run plan -- --stack NAME [--config-file PATH] [--json FILE]
+
+  --stack NAME         the stack to plan (reads Pulumi.NAME.yaml)
+  --config-file PATH   read this stack file instead, as pulumi --config-file does
+  --json FILE          also write the plan document (resources, outputs) as JSON
+  --quiet              print only the summary line`;
+
+interface PlanArgs {
+    stack: string;
+    configFile?: string;
+    json?: string;
+    quiet: boolean;
+}
+
+function parseCommandLine(argv: string[]): PlanArgs {
+    let parsed;
+    try {
+        parsed = parseArgs({
+            args: argv,
+            options: {
+                stack: { type: "string", short: "s" },
+                "config-file": { type: "string" },
+                json: { type: "string" },
+                quiet: { type: "boolean", default: false },
+                help: { type: "boolean", short: "h" },
+            },
+            strict: true,
+            allowPositionals: false,
+        });
+    } catch (e) {
+        throw new PlanInputError(`${(e as Error).message}\n${USAGE}`);
+    }
+    const v = parsed.values;
+    if (v.help) {
+        process.stdout.write(`${USAGE}\n`);
+        process.exit(EXIT.planned);
+    }
+    if (!v.stack) throw new PlanInputError(`--stack is required\n${USAGE}`);
+    if (!/^[A-Za-z0-9_.-]+$/.test(v.stack)) throw new PlanInputError(`--stack: ${JSON.stringify(v.stack)} is not a stack name (letters, digits, _ . -)`);
+    return { stack: v.stack, configFile: v["config-file"], json: v.json, quiet: v.quiet ?? false };
+}
+
+function progressReporter(): { onProgress: (n: number) => void; done: () => void } {
+    const started = Date.now();
+    let lastPrinted = 0;
+    let printed = false;
+    const tty = process.stderr.isTTY;
+    return {
+        onProgress(count) {
+            const now = Date.now();
+            // Only long runs get a progress line: once a second after the first two seconds.
+            if (now - started < 2000 || now - lastPrinted < (tty ? 250 : 5000)) return;
+            lastPrinted = now;
+            printed = true;
+            const line = `planning... ${count} resources registered (${((now - started) / 1000).toFixed(0)}s)`;
+            process.stderr.write(tty ? `\r${line}` : `${line}\n`);
+        },
+        done() {
+            if (printed && tty) process.stderr.write("\n");
+        },
+    };
+}
+
+export function renderSummary(plan: OfflinePlanResult, source: string): string {
+    const custom = plan.resources.filter((r) => r.custom !== false);
+    const lines: string[] = [];
+    lines.push(`Offline plan of ${plan.project}/${plan.stack} from ${source} (a preview: nothing is deployed)`);
+    lines.push("");
+    lines.push(`Resources: ${custom.length} to create, in ${plan.resources.filter((r) => r.custom === false && r.type !== "pulumi:pulumi:Stack").length} components`);
+    lines.push("");
+    lines.push("By component");
+    lines.push(textTable(["component", "instances", "resources"], resourcesByComponent(plan.resources).map((g) => [g.type, g.instances, g.resources])));
+    lines.push("");
+    lines.push("By type");
+    lines.push(textTable(["type", "count"], resourcesByType(plan.resources)));
+    lines.push("");
+    lines.push("Stack outputs");
+    lines.push(textTable(["output", "value"], Object.entries(plan.outputs).map(([k, v]) => [k, displayValue(v)]), ["left", "left"]));
+    lines.push("");
+    lines.push(
+        plan.placeholderSecrets.length === 0
+            ? "Secrets: none in the stack config."
+            : `Secrets: ${plan.placeholderSecrets.join(", ")} ${plan.placeholderSecrets.length === 1 ? "is" : "are"} encrypted (secure:) and cannot be decrypted offline; the plan used a placeholder.`,
+    );
+    return lines.join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+    const args = parseCommandLine(argv);
+    const project = readProject(process.cwd());
+    const config = readStackConfig(project, args.stack, args.configFile);
+    // Validate before running anything, naming the file actually read (the program names Pulumi.<stack>.yaml).
+    const region = parseRegionConfig(config.values, args.stack, config.source);
+    if (!args.configFile && !fs.existsSync(project.main)) {
+        throw new PlanInputError(`${path.relative(process.cwd(), project.main)} does not exist: run npm run build first`);
+    }
+    const progress = progressReporter();
+    const accountId = /^arn:[^:]+:iam::(\d{12}):/.exec(region.cluster.deployerRoleArn)?.[1] ?? "000000000000";
+    let plan: OfflinePlanResult;
+    try {
+        plan = await runOfflinePlan({ project, stack: args.stack, config, facts: { region: region.region, accountId }, onProgress: progress.onProgress });
+    } finally {
+        progress.done();
+    }
+    const summary = renderSummary(plan, config.source);
+    process.stdout.write(`${args.quiet ? summary.split("\n").slice(0, 3).join("\n") : summary}\n`);
+    if (args.json) {
+        const { placeholderSecrets: _omit, ...document } = plan;
+        fs.writeFileSync(args.json, `${JSON.stringify(document, null, 2)}\n`);
+        process.stdout.write(`\nWrote the plan document to ${args.json}\n`);
+    }
+    return EXIT.planned;
+}
+
+/** Maps an error to the exit code and message the CLI reports. */
+export function failure(e: unknown): { code: number; message: string } {
+    if (e instanceof PlanInputError || e instanceof ConfigError || (e as Error)?.name === "ConfigError") {
+        return { code: EXIT.badInput, message: (e as Error).message };
+    }
+    return { code: EXIT.programFailed, message: `the program failed: ${(e as Error)?.stack ?? String(e)}` };
+}
+
+if (require.main === module) {
+    // An error inside an apply surfaces as an unhandled rejection; report it like any other failure.
+    const fail = (e: unknown) => {
+        const { code, message } = failure(e);
+        process.stderr.write(`error: ${message}\n`);
+        process.exit(code);
+    };
+    process.on("unhandledRejection", fail);
+    main(process.argv.slice(2)).then((code) => process.exit(code), fail);
+}

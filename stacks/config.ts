@@ -1,0 +1,301 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { cidrProblem, cidrsOverlap, DNS_LABEL, DNS_LABEL_MAX, PROJECT } from "compute-region-policies/model";
+
+/**
+ * The stack configuration of one region, as one zod schema. Each top-level key of the schema is a
+ * Pulumi config key (`compute-region:cluster`, `aws:region`), so an error path reads exactly like the
+ * key a platform engineer has to fix in `Pulumi.<stack>.yaml`.
+ */
+
+const NS = `${PROJECT}:`;
+
+export const dnsLabel = z
+    .string()
+    .max(DNS_LABEL_MAX, `must be at most ${DNS_LABEL_MAX} characters`)
+    .regex(DNS_LABEL, "must be a DNS label (a-z, 0-9, -)");
+
+const cidr = z.string().superRefine((value, ctx) => {
+    const problem = cidrProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: problem.replace(/, got .*$/, ""), input: value });
+});
+
+const iamRoleArn = z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)");
+
+const retentionDays = z
+    .number()
+    .int()
+    .refine((d) => CLOUDWATCH_RETENTION_DAYS.includes(d), {
+        message: "must be a CloudWatch Logs retention period (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653 days)",
+    });
+
+/** Retention periods CloudWatch Logs accepts (PutRetentionPolicy). */
+export const CLOUDWATCH_RETENTION_DAYS = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+/** Kubernetes versions this package is tested against on EKS (standard or extended support). */
+export const SUPPORTED_KUBERNETES_VERSIONS = ["1.31", "1.32", "1.33", "1.34", "1.35"] as const;
+
+const networkSchema = z.strictObject({
+    /** The VPC's IPv4 CIDR; every subnet is carved out of it. */
+    vpcCidr: cidr,
+    /** `perAz`: one NAT gateway per AZ (survives an AZ loss); `single`: one shared (cheaper, dev). */
+    natGateways: z.enum(["perAz", "single"]).default("perAz"),
+    /** Retention of the VPC flow log group, in days. */
+    flowLogRetentionDays: retentionDays.default(365),
+    /** Prefix lengths of each tier's subnet in every AZ. Nodes' subnets are large: pods take VPC IPs. */
+    subnetPrefixLengths: z
+        .strictObject({
+            public: z.number().int().min(16).max(28).default(24),
+            private: z.number().int().min(16).max(28).default(18),
+            isolated: z.number().int().min(16).max(28).default(24),
+        })
+        .default({ public: 24, private: 18, isolated: 24 }),
+});
+
+const systemNodeGroupSchema = z.strictObject({
+    /** Instance type of the system node group (cluster add-ons and platform controllers). */
+    instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "must be an EC2 instance type such as m7i.xlarge"),
+    minSize: z.number().int().min(1, "must be at least 1: the cluster add-ons need a node"),
+    maxSize: z.number().int().min(1),
+    /** Root volume size in GiB. */
+    diskSizeGiB: z.number().int().min(20).max(16384).default(100),
+});
+
+const clusterSchema = z.strictObject({
+    /** Explicit EKS cluster name (stable across updates, used in the log group name). */
+    name: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-_]{0,99}$/, "must be an EKS cluster name (letters, digits, - and _, starting with a letter, at most 100)"),
+    kubernetesVersion: z.enum(SUPPORTED_KUBERNETES_VERSIONS, {
+        message: `must be one of ${SUPPORTED_KUBERNETES_VERSIONS.join(", ")} (a quoted string such as "1.34")`,
+    }),
+    /** The cluster's service CIDR; must not overlap the VPC. */
+    serviceCidr: cidr.default("172.20.0.0/16"),
+    endpoint: z
+        .strictObject({
+            /** Also expose the API endpoint publicly (to `publicAccessCidrs` only). Private access is always on. */
+            publicAccess: z.boolean().default(false),
+            publicAccessCidrs: z.array(cidr).default([]),
+        })
+        .default({ publicAccess: false, publicAccessCidrs: [] }),
+    /** IAM roles granted cluster admin through EKS access entries. */
+    adminRoleArns: z.array(iamRoleArn).min(1, "must name at least one admin role"),
+    /** The IAM role that runs `pulumi up` (CI): gets an access entry with cluster admin. */
+    deployerRoleArn: iamRoleArn,
+    /** Retention of the control-plane log group, in days. */
+    logRetentionDays: retentionDays.default(365),
+    systemNodeGroup: systemNodeGroupSchema,
+});
+
+const regionConfigObject = z.strictObject({
+        "aws:region": z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, "must be an AWS region such as us-east-2"),
+        [`${NS}availabilityZones`]: z.array(z.string()).min(2, "must list at least 2 availability zones (EKS requires subnets in two)"),
+        [`${NS}network`]: networkSchema,
+        [`${NS}cluster`]: clusterSchema,
+});
+
+/** The whole region stack's configuration, keyed by Pulumi config key, with its cross-field checks. */
+export const regionConfigSchema = regionConfigObject.superRefine((config, ctx) => crossFieldChecks(config as unknown as RawRegionConfig, ctx));
+
+type RawRegionConfig = {
+    "aws:region": string;
+    "compute-region:availabilityZones": string[];
+    "compute-region:network": z.infer<typeof networkSchema>;
+    "compute-region:cluster": z.infer<typeof clusterSchema>;
+};
+
+function crossFieldChecks(config: RawRegionConfig, ctx: z.RefinementCtx): void {
+    const region = config["aws:region"];
+    const azKey = `${NS}availabilityZones`;
+    const zones = config["compute-region:availabilityZones"];
+    zones.forEach((zone, i) => {
+        if (!new RegExp(`^${region}[a-z]$`).test(zone)) {
+            ctx.addIssue({ code: "custom", path: [azKey, i], message: `must be an availability zone of ${region} (such as ${region}a)`, input: zone });
+        }
+    });
+    reportDuplicates(zones, (i) => [azKey, i], ctx);
+
+    const network = config["compute-region:network"];
+    const cluster = config["compute-region:cluster"];
+    const vpcValid = !cidrProblem(network.vpcCidr);
+    const serviceValid = !cidrProblem(cluster.serviceCidr);
+    if (vpcValid && serviceValid && cidrsOverlap(network.vpcCidr, cluster.serviceCidr)) {
+        ctx.addIssue({
+            code: "custom",
+            path: [`${NS}cluster`, "serviceCidr"],
+            message: `must not overlap the VPC CIDR ${network.vpcCidr}`,
+            input: cluster.serviceCidr,
+        });
+    }
+    if (cluster.systemNodeGroup.maxSize < cluster.systemNodeGroup.minSize) {
+        ctx.addIssue({
+            code: "custom",
+            path: [`${NS}cluster`, "systemNodeGroup", "maxSize"],
+            message: `must be at least minSize (${cluster.systemNodeGroup.minSize})`,
+            input: cluster.systemNodeGroup.maxSize,
+        });
+    }
+    const endpoint = cluster.endpoint;
+    if (endpoint.publicAccess) {
+        if (endpoint.publicAccessCidrs.length === 0) {
+            ctx.addIssue({
+                code: "custom",
+                path: [`${NS}cluster`, "endpoint", "publicAccessCidrs"],
+                message: "must list the CIDRs allowed to reach the public endpoint when publicAccess is true (an empty list would open it to 0.0.0.0/0)",
+            });
+        }
+        endpoint.publicAccessCidrs.forEach((c, i) => {
+            if (c === "0.0.0.0/0") {
+                ctx.addIssue({
+                    code: "custom",
+                    path: [`${NS}cluster`, "endpoint", "publicAccessCidrs", i],
+                    message: "must not be 0.0.0.0/0: list the networks that administer the cluster",
+                    input: c,
+                });
+            }
+        });
+    } else if (endpoint.publicAccessCidrs.length > 0) {
+        ctx.addIssue({
+            code: "custom",
+            path: [`${NS}cluster`, "endpoint", "publicAccessCidrs"],
+            message: "must be empty when publicAccess is false (the list would have no effect)",
+            input: endpoint.publicAccessCidrs,
+        });
+    }
+    reportDuplicates(cluster.adminRoleArns, (i) => [`${NS}cluster`, "adminRoleArns", i], ctx);
+    if (cluster.adminRoleArns.includes(cluster.deployerRoleArn)) {
+        ctx.addIssue({
+            code: "custom",
+            path: [`${NS}cluster`, "deployerRoleArn"],
+            message: "must not also be listed in adminRoleArns (EKS allows one access entry per principal)",
+            input: cluster.deployerRoleArn,
+        });
+    }
+}
+
+function reportDuplicates(values: readonly string[], pathOf: (i: number) => (string | number)[], ctx: z.RefinementCtx): void {
+    const seen = new Map<string, number>();
+    values.forEach((value, i) => {
+        const first = seen.get(value);
+        if (first !== undefined) {
+            ctx.addIssue({ code: "custom", path: pathOf(i), message: `must be unique: already used at [${first}]`, input: value });
+        } else {
+            seen.set(value, i);
+        }
+    });
+}
+
+/** The validated configuration the components receive. */
+export interface RegionConfig {
+    stack: string;
+    region: string;
+    availabilityZones: string[];
+    network: z.infer<typeof networkSchema>;
+    cluster: z.infer<typeof clusterSchema>;
+}
+
+/** A configuration error: every problem at once, each naming the file, the key path and what is expected. */
+export class ConfigError extends pulumi.RunError {
+    constructor(readonly problems: string[]) {
+        super(`invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  ${problems.join("\n  ")}`);
+        this.name = "ConfigError";
+    }
+}
+
+/** Formats a zod issue path as a config key path: `compute-region:tenants[2].name`. */
+export function formatKeyPath(path: readonly PropertyKey[]): string {
+    let out = "";
+    for (const part of path) {
+        if (typeof part === "number") out += `[${part}]`;
+        else out += out === "" ? String(part) : `.${String(part)}`;
+    }
+    return out;
+}
+
+function describe(value: unknown): string {
+    const text = JSON.stringify(value);
+    if (text === undefined) return String(value);
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+    if (issue.code === "unrecognized_keys") {
+        return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")} (a typo? see the config reference in README.md)`;
+    }
+    if (issue.code === "invalid_type") {
+        if (issue.input === undefined) return "is required";
+        return `must be ${issue.expected === "array" || issue.expected === "object" ? "an" : "a"} ${issue.expected}, got ${describe(issue.input)}`;
+    }
+    if (issue.code === "invalid_value" && "values" in issue) {
+        const custom = issue.message && !issue.message.startsWith("Invalid") ? issue.message : `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+        return `${custom}, got ${describe(issue.input)}`;
+    }
+    if (issue.code === "too_small" && issue.origin === "number" && !issue.message.startsWith("must")) {
+        return `must be at least ${issue.minimum}, got ${describe(issue.input)}`;
+    }
+    if (issue.code === "too_big" && issue.origin === "number" && !issue.message.startsWith("must")) {
+        return `must be at most ${issue.maximum}, got ${describe(issue.input)}`;
+    }
+    if (issue.code === "too_small" && issue.origin === "array") return issue.message.startsWith("must") ? issue.message : `must have at least ${issue.minimum} items`;
+    const got = issue.input !== undefined && typeof issue.input !== "object" ? `, got ${describe(issue.input)}` : issue.input !== undefined && Array.isArray(issue.input) ? `, got ${describe(issue.input)}` : "";
+    return `${issue.message}${got}`;
+}
+
+/** The config keys the schema knows, for the unknown-key check of the whole namespace. */
+export const KNOWN_KEYS = Object.keys(regionConfigObject.shape);
+
+/**
+ * Parses raw config (Pulumi config key to the string the engine passes) into a `RegionConfig`.
+ * `source` names the stack file in messages. Throws a `ConfigError` listing every problem.
+ */
+export function parseRegionConfig(raw: Readonly<Record<string, string>>, stack: string, source = `Pulumi.${stack}.yaml`): RegionConfig {
+    const problems: string[] = [];
+    const input: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(raw)) {
+        if (!key.startsWith(NS) && !KNOWN_KEYS.includes(key)) continue;
+        if (!KNOWN_KEYS.includes(key)) {
+            problems.push(`${source}: ${key}: unknown key (known: ${KNOWN_KEYS.filter((k) => k.startsWith(NS)).join(", ")})`);
+            continue;
+        }
+        input[key] = decodeConfigValue(value);
+    }
+    const result = regionConfigSchema.safeParse(input, { reportInput: true });
+    if (!result.success) {
+        for (const issue of result.error.issues) {
+            const path = formatKeyPath(issue.path);
+            problems.push(`${source}: ${path || "(config)"}: ${issueMessage(issue)}`);
+        }
+    }
+    if (problems.length > 0 || !result.success) throw new ConfigError(problems);
+    const config = result.data as unknown as RawRegionConfig;
+    return {
+        stack,
+        region: config["aws:region"],
+        availabilityZones: config["compute-region:availabilityZones"],
+        network: config["compute-region:network"],
+        cluster: config["compute-region:cluster"],
+    };
+}
+
+/**
+ * The engine passes structured config values (objects, lists) as JSON text and scalars as plain text;
+ * decode the first kind and keep the second as the string it is.
+ */
+export function decodeConfigValue(value: string): unknown {
+    const trimmed = value.trim();
+    if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+        try {
+            return JSON.parse(trimmed);
+        } catch {
+            return value;
+        }
+    }
+    return value;
+}
+
+/** Reads the stack's config from the Pulumi runtime, exactly as the engine handed it to the program. */
+export function loadRegionConfig(): RegionConfig {
+    return parseRegionConfig(pulumi.runtime.allConfig(), pulumi.getStack());
+}
