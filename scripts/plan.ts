@@ -126,10 +126,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${args.quiet ? summary.split("\n").slice(0, 3).join("\n") : summary}\n`);
     if (args.json) {
         const { placeholderSecrets: _omit, ...document } = plan;
-        fs.writeFileSync(args.json, `${JSON.stringify(document, null, 2)}\n`);
+        writeOutput(args.json, `${JSON.stringify(document, null, 2)}\n`);
         process.stdout.write(`\nWrote the plan document to ${args.json}\n`);
     }
     return EXIT.planned;
+}
+
+/** Writes a report file, creating its directory. */
+export function writeOutput(file: string, text: string): void {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    fs.writeFileSync(file, text);
 }
 
 /** Maps an error to the exit code and message the CLI reports. */

@@ -1,0 +1,48 @@
+import * as path from "node:path";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import type { ResourceSnapshot } from "compute-region-policies/engine";
+import { OfflinePlanResult, runOfflinePlan } from "../offline/harness";
+import { readProject, readStackConfig } from "../offline/project";
+import { parseRegionConfig } from "../stacks/config";
+import { regionProgram } from "../stacks/program";
+
+export const ROOT = path.resolve(__dirname, "..");
+
+/** The dev stack file's `config:` mapping, as a fresh object a test may change. */
+export function devStackConfig(): Record<string, any> {
+    return (parseYaml(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, any> }).config;
+}
+
+/** Writes a stack file with `config` to a temporary directory and returns its path. */
+export function writeStackFile(config: Record<string, unknown>, name = "Pulumi.test.yaml"): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "compute-region-"));
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, stringifyYaml({ config }));
+    return file;
+}
+
+/** Runs the offline plan of the program's TypeScript source on a stack config (the dev stack unless given). */
+export async function plan(config: Record<string, unknown> = devStackConfig(), stack = "dev"): Promise<OfflinePlanResult> {
+    const project = readProject(ROOT);
+    const engineConfig = readStackConfig(project, stack, writeStackFile(config));
+    const region = parseRegionConfig(engineConfig.values, stack, engineConfig.source);
+    return runOfflinePlan({
+        project,
+        stack,
+        config: engineConfig,
+        facts: { region: region.region, accountId: "111122223333" },
+        program: regionProgram,
+    });
+}
+
+export function ofType(resources: readonly ResourceSnapshot[], type: string): ResourceSnapshot[] {
+    return resources.filter((r) => r.type === type);
+}
+
+export function one(resources: readonly ResourceSnapshot[], type: string, name?: string): ResourceSnapshot {
+    const found = ofType(resources, type).filter((r) => name === undefined || r.name === name);
+    if (found.length !== 1) throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`);
+    return found[0];
+}

@@ -1,0 +1,2 @@
+export { TYPES } from "compute-region-policies/model";
+export { UNKNOWN } from "compute-region-policies/engine";

@@ -1,0 +1,63 @@
+import type { ResourceSnapshot } from "compute-region-policies/engine";
+
+/**
+ * Validates Kubernetes objects the program registers against the published Kubernetes schemas
+ * (`kubernetes-models`), and CRD objects against the CRD schema packages listed here.
+ */
+
+/** API groups of the core Kubernetes API, served by `kubernetes-models` itself. */
+const BUILTIN_GROUPS = new Set([
+    "core", "apps", "batch", "policy", "autoscaling", "networking.k8s.io", "rbac.authorization.k8s.io", "storage.k8s.io",
+    "scheduling.k8s.io", "admissionregistration.k8s.io", "apiextensions.k8s.io", "coordination.k8s.io", "discovery.k8s.io",
+    "node.k8s.io", "certificates.k8s.io", "flowcontrol.apiserver.k8s.io",
+]);
+
+/** CRD groups with a published schema package: group to module prefix. */
+export const CRD_SCHEMA_MODULES: Record<string, string> = {};
+
+/** Pulumi types that are not Kubernetes objects (Helm releases, providers) and so have no object schema. */
+export const NOT_KUBERNETES_OBJECTS = new Set(["kubernetes:helm.sh/v3:Release", "pulumi:providers:kubernetes"]);
+
+export interface SchemaCheck {
+    validated: string[];
+    noSchema: string[];
+    errors: string[];
+}
+
+function modulePath(group: string, version: string): string | undefined {
+    if (BUILTIN_GROUPS.has(group)) return group === "core" ? `kubernetes-models/${version}` : `kubernetes-models/${group}/${version}`;
+    const crd = CRD_SCHEMA_MODULES[group];
+    return crd ? `${crd}/${version}` : undefined;
+}
+
+/** `kubernetes:storage.k8s.io/v1:StorageClass` to its group, version and kind. */
+export function parseKubernetesType(type: string): { group: string; version: string; kind: string } | undefined {
+    const m = /^kubernetes:([^/]+)\/([^:]+):(.+)$/.exec(type);
+    return m ? { group: m[1], version: m[2], kind: m[3] } : undefined;
+}
+
+export function validateKubernetesObjects(resources: readonly ResourceSnapshot[]): SchemaCheck {
+    const result: SchemaCheck = { validated: [], noSchema: [], errors: [] };
+    for (const r of resources) {
+        if (!r.type.startsWith("kubernetes:") || NOT_KUBERNETES_OBJECTS.has(r.type)) continue;
+        const parsed = parseKubernetesType(r.type);
+        const path = parsed && modulePath(parsed.group, parsed.version);
+        if (!parsed || !path) {
+            result.noSchema.push(r.type);
+            continue;
+        }
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const Model = (require(path) as Record<string, new (data: unknown) => { validate(): void }>)[parsed.kind];
+        if (!Model) {
+            result.errors.push(`${r.name} (${r.type}): ${path} has no model ${parsed.kind}`);
+            continue;
+        }
+        try {
+            new Model(r.props).validate();
+            result.validated.push(r.name);
+        } catch (e) {
+            result.errors.push(`${r.name} (${r.type}): ${(e as Error).message}`);
+        }
+    }
+    return result;
+}

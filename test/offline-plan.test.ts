@@ -1,0 +1,110 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { PlanInputError, readProject, readStackConfig, SECRET_PLACEHOLDER } from "../offline/project";
+import { renderKubeconfig } from "../components/cluster";
+import { devStackConfig, ROOT, writeStackFile } from "./helpers";
+
+describe("reading the project and stack files as the engine does", () => {
+    const project = readProject(ROOT);
+
+    it("takes the project name and the compiled entry point from Pulumi.yaml", () => {
+        expect(project.name).toBe("compute-region");
+        expect(project.main).toBe(path.join(ROOT, "bin/stacks/index.js"));
+    });
+
+    it("namespaces bare keys with the project, passes structured values as JSON text", () => {
+        const file = writeStackFile({ "aws:region": "us-east-2", network: { vpcCidr: "10.0.0.0/16" }, count: 3 });
+        const config = readStackConfig(project, "x", file);
+        expect(config.values["aws:region"]).toBe("us-east-2");
+        expect(config.values["compute-region:network"]).toBe('{"vpcCidr":"10.0.0.0/16"}');
+        expect(config.values["compute-region:count"]).toBe("3");
+    });
+
+    it("replaces secure values, at any depth, with a placeholder and marks the key secret", () => {
+        const file = writeStackFile({ "compute-region:alerting": { pagerDutyKey: { secure: "v1:abc" } }, "compute-region:token": { secure: "v1:def" } });
+        const config = readStackConfig(project, "x", file);
+        expect(JSON.parse(config.values["compute-region:alerting"]).pagerDutyKey).toBe(SECRET_PLACEHOLDER);
+        expect(config.values["compute-region:token"]).toBe(SECRET_PLACEHOLDER);
+        expect(config.secretKeys.sort()).toEqual(["compute-region:alerting", "compute-region:token"]);
+        expect(config.placeholderSecrets).toEqual(config.secretKeys);
+    });
+
+    it("says which stack file is missing", () => {
+        expect(() => readStackConfig(project, "nosuchstack")).toThrow(PlanInputError);
+        expect(() => readStackConfig(project, "nosuchstack")).toThrow(/no stack file Pulumi\.nosuchstack\.yaml/);
+    });
+
+    it("rejects a stack file that is not YAML", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cr-"));
+        const file = path.join(dir, "Pulumi.bad.yaml");
+        fs.writeFileSync(file, "config: [unclosed");
+        expect(() => readStackConfig(project, "bad", file)).toThrow(/is not valid YAML/);
+    });
+});
+
+describe("kubeconfig", () => {
+    it("authenticates with aws eks get-token as the deployer, holding no credential", () => {
+        const text = renderKubeconfig({ clusterName: "c", endpoint: "https://x", certificateAuthority: "Q0E=", region: "us-east-2", roleArn: "arn:aws:iam::1:role/d" });
+        const doc = JSON.parse(text);
+        expect(doc.users[0].user.exec.args).toEqual(["eks", "get-token", "--cluster-name", "c", "--region", "us-east-2", "--output", "json", "--role-arn", "arn:aws:iam::1:role/d"]);
+        expect(doc.users[0].user.token).toBeUndefined();
+    });
+});
+
+/** The compiled CLI, as a user runs it (the test command builds first). */
+function runPlanCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync(process.execPath, [path.join(ROOT, "bin/scripts/plan.js"), ...args], { cwd: ROOT, encoding: "utf8" });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("npm run plan", () => {
+    it("plans the dev stack, exits 0 and writes the plan document", () => {
+        const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cr-")), "plan.json");
+        const r = runPlanCli(["--stack", "dev", "--json", out]);
+        expect(r.stderr).toBe("");
+        expect(r.status).toBe(0);
+        expect(r.stdout).toMatch(/Offline plan of compute-region\/dev from Pulumi\.dev\.yaml/);
+        expect(r.stdout).toMatch(/Resources: \d+ to create/);
+        const doc = JSON.parse(fs.readFileSync(out, "utf8"));
+        expect(Object.keys(doc)).toEqual(expect.arrayContaining(["stack", "project", "resources", "outputs"]));
+        expect(doc.resources[0]).toEqual(expect.objectContaining({ urn: expect.any(String), type: expect.any(String), name: expect.any(String), props: expect.any(Object), opts: expect.any(Object), dependencies: expect.any(Array) }));
+    });
+
+    it("exits 2 with the file, key and expectation on a bad config, registering nothing", () => {
+        const config = devStackConfig();
+        config["compute-region:cluster"].name = "9 lives";
+        const file = writeStackFile(config, "Pulumi.broken.yaml");
+        const r = runPlanCli(["--stack", "broken", "--config-file", file]);
+        expect(r.status).toBe(2);
+        expect(r.stderr).toMatch(/Pulumi\.broken\.yaml: compute-region:cluster\.name: must be an EKS cluster name .*got "9 lives"/);
+        expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+        expect(r.stdout).toBe("");
+    });
+
+    it("exits 2 on bad arguments", () => {
+        expect(runPlanCli([]).status).toBe(2);
+        expect(runPlanCli(["--stack", "dev", "--frobnicate"]).status).toBe(2);
+        const missing = runPlanCli(["--stack", "nosuch"]);
+        expect(missing.status).toBe(2);
+        expect(missing.stderr).toMatch(/no stack file Pulumi\.nosuch\.yaml/);
+    });
+});
+
+describe("the program itself", () => {
+    it("registers nothing but the stack when its config is bad", async () => {
+        const { runOfflinePlan } = await import("../offline/harness");
+        const { regionProgram } = await import("../stacks/program");
+        const config = devStackConfig();
+        config["compute-region:network"].vpcCidr = "10.40.0.0";
+        const project = readProject(ROOT);
+        const engineConfig = readStackConfig(project, "dev", writeStackFile(config));
+        let registered = 0;
+        await expect(
+            runOfflinePlan({ project, stack: "dev", config: engineConfig, facts: { region: "us-east-2", accountId: "111122223333" }, program: regionProgram, onProgress: (n) => (registered = n) }),
+        ).rejects.toThrow(/Pulumi\.dev\.yaml: compute-region:network\.vpcCidr: must be an IPv4 CIDR/);
+        expect(registered).toBeLessThanOrEqual(1); // the root stack resource only
+    });
+});
