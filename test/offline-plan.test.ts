@@ -5,6 +5,8 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { PlanInputError, readProject, readStackConfig, SECRET_PLACEHOLDER } from "../offline/project";
 import { renderKubeconfig } from "../components/cluster";
+import { runOfflinePlan } from "../offline/harness";
+import { regionProgram } from "../stacks/program";
 import { devStackConfig, ROOT, writeStackFile } from "./helpers";
 
 describe("reading the project and stack files as the engine does", () => {
@@ -95,8 +97,6 @@ describe("npm run plan", () => {
 
 describe("the program itself", () => {
     it("registers nothing but the stack when its config is bad", async () => {
-        const { runOfflinePlan } = await import("../offline/harness");
-        const { regionProgram } = await import("../stacks/program");
         const config = devStackConfig();
         config["compute-region:network"].vpcCidr = "10.40.0.0";
         const project = readProject(ROOT);
