@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /**
- * npm run plan -- --stack NAME [--config-file PATH] [--json FILE]
+ * npm run plan -- --stack NAME [--config-file PATH] [--json FILE] [--policy-config FILE] [--report FILE.md] [--sarif FILE]
  *
  * The offline plan: runs the compiled Pulumi program as a preview under Pulumi's mock runtime, with
- * the config the engine would hand it, and prints what it would create.
+ * the config the engine would hand it, prints what it would create, and judges it with the policy pack.
  *
- * Exit codes: 0 planned; 2 bad config or bad arguments; 4 the program failed. (1 and 3 are the
- * policy results' codes, as for `npm run policy:check`.)
+ * Exit codes: 0 planned, no mandatory violation; 1 a mandatory policy violation; 2 bad config or bad
+ * arguments; 3 a policy error (a policy threw: a real preview would fail); 4 the program failed.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -15,20 +15,29 @@ import { ConfigError, parseRegionConfig } from "../stacks/config";
 import { OfflinePlanResult, runOfflinePlan } from "../offline/harness";
 import { PlanInputError, readProject, readStackConfig } from "../offline/project";
 import { displayValue, resourcesByComponent, resourcesByType, textTable } from "../offline/summary";
+import { POLICY_EXIT, PolicyInputError, policyExitCode, policyJson, readPolicyConfig, renderMarkdown, renderSarif, renderText, runPack } from "compute-region-policies/engine";
+import { PACK_NAME, PACK_VERSION, policies } from "compute-region-policies/rules";
+import { writeOutput } from "./io";
 
-export const EXIT = { planned: 0, badInput: 2, programFailed: 4 } as const;
+export const EXIT = { planned: POLICY_EXIT.ok, mandatoryViolation: POLICY_EXIT.mandatoryViolation, badInput: POLICY_EXIT.badInput, policyError: POLICY_EXIT.policyError, programFailed: 4 } as const;
 
-const USAGE = `usage: npm run plan -- --stack NAME [--config-file PATH] [--json FILE]
+const USAGE = `usage: npm run plan -- --stack NAME [options]
 
-  --stack NAME         the stack to plan (reads Pulumi.NAME.yaml)
-  --config-file PATH   read this stack file instead, as pulumi --config-file does
-  --json FILE          also write the plan document (resources, outputs) as JSON
-  --quiet              print only the summary line`;
+  --stack NAME           the stack to plan (reads Pulumi.NAME.yaml)
+  --config-file PATH     read this stack file instead, as pulumi --config-file does
+  --json FILE            also write the plan document (resources, outputs, policy results) as JSON
+  --policy-config FILE   policy pack config, as pulumi --policy-pack-config reads it
+  --report FILE.md       write the policy results as a pull-request comment (Markdown)
+  --sarif FILE           write the policy results as SARIF 2.1.0
+  --quiet                print only the headline and the policy verdict`;
 
 interface PlanArgs {
     stack: string;
     configFile?: string;
     json?: string;
+    policyConfig?: string;
+    report?: string;
+    sarif?: string;
     quiet: boolean;
 }
 
@@ -41,6 +50,9 @@ function parseCommandLine(argv: string[]): PlanArgs {
                 stack: { type: "string", short: "s" },
                 "config-file": { type: "string" },
                 json: { type: "string" },
+                "policy-config": { type: "string" },
+                report: { type: "string" },
+                sarif: { type: "string" },
                 quiet: { type: "boolean", default: false },
                 help: { type: "boolean", short: "h" },
             },
@@ -57,7 +69,7 @@ function parseCommandLine(argv: string[]): PlanArgs {
     }
     if (!v.stack) throw new PlanInputError(`--stack is required\n${USAGE}`);
     if (!/^[A-Za-z0-9_.-]+$/.test(v.stack)) throw new PlanInputError(`--stack: ${JSON.stringify(v.stack)} is not a stack name (letters, digits, _ . -)`);
-    return { stack: v.stack, configFile: v["config-file"], json: v.json, quiet: v.quiet ?? false };
+    return { stack: v.stack, configFile: v["config-file"], json: v.json, policyConfig: v["policy-config"], report: v.report, sarif: v.sarif, quiet: v.quiet ?? false };
 }
 
 function progressReporter(): { onProgress: (n: number) => void; done: () => void } {
@@ -111,6 +123,7 @@ export async function main(argv: string[]): Promise<number> {
     const config = readStackConfig(project, args.stack, args.configFile);
     // Validate before running anything, naming the file actually read (the program names Pulumi.<stack>.yaml).
     const region = parseRegionConfig(config.values, args.stack, config.source);
+    const policyConfig = readPolicyConfig(args.policyConfig, policies);
     if (!args.configFile && !fs.existsSync(project.main)) {
         throw new PlanInputError(`${path.relative(process.cwd(), project.main)} does not exist: run npm run build first`);
     }
@@ -123,24 +136,28 @@ export async function main(argv: string[]): Promise<number> {
         progress.done();
     }
     const summary = renderSummary(plan, config.source);
-    process.stdout.write(`${args.quiet ? summary.split("\n").slice(0, 3).join("\n") : summary}\n`);
+    const evaluation = runPack(plan.resources, { policies, packName: PACK_NAME, packVersion: PACK_VERSION }, policyConfig);
+    const policyText = renderText(evaluation, policies);
+    process.stdout.write(args.quiet ? `${summary.split("\n").slice(0, 3).join("\n")}\n${policyText.split("\n")[1]}\n` : `${summary}\n\n${policyText}\n`);
+    const { placeholderSecrets: _omit, ...document } = plan;
     if (args.json) {
-        const { placeholderSecrets: _omit, ...document } = plan;
-        writeOutput(args.json, `${JSON.stringify(document, null, 2)}\n`);
-        process.stdout.write(`\nWrote the plan document to ${args.json}\n`);
+        writeOutput(args.json, `${JSON.stringify({ ...document, policy: policyJson(evaluation) }, null, 2)}\n`);
+        process.stdout.write(`Wrote the plan document to ${args.json}\n`);
     }
-    return EXIT.planned;
-}
-
-/** Writes a report file, creating its directory. */
-export function writeOutput(file: string, text: string): void {
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    fs.writeFileSync(file, text);
+    if (args.report) {
+        writeOutput(args.report, renderMarkdown(evaluation, policies, `Policy results: offline plan of ${plan.project}/${plan.stack}`));
+        process.stdout.write(`Wrote the pull-request report to ${args.report}\n`);
+    }
+    if (args.sarif) {
+        writeOutput(args.sarif, `${JSON.stringify(renderSarif(evaluation, policies, { version: PACK_VERSION, artifactUri: config.source }), null, 2)}\n`);
+        process.stdout.write(`Wrote SARIF to ${args.sarif}\n`);
+    }
+    return policyExitCode(evaluation);
 }
 
 /** Maps an error to the exit code and message the CLI reports. */
 export function failure(e: unknown): { code: number; message: string } {
-    if (e instanceof PlanInputError || e instanceof ConfigError || (e as Error)?.name === "ConfigError") {
+    if (e instanceof PlanInputError || e instanceof PolicyInputError || e instanceof ConfigError || (e as Error)?.name === "ConfigError") {
         return { code: EXIT.badInput, message: (e as Error).message };
     }
     return { code: EXIT.programFailed, message: `the program failed: ${(e as Error)?.stack ?? String(e)}` };

@@ -51,6 +51,13 @@ export function tenantNamespace(tenant: string): string {
 /** Taint that keeps everything but cluster-critical add-ons off the system node group. */
 export const SYSTEM_TAINT = { key: "CriticalAddonsOnly", value: "true", effect: "NO_SCHEDULE" } as const;
 
+/**
+ * Tag that marks a security group as a load balancer's: the only kind that may admit the internet,
+ * and then only on 80 and 443.
+ */
+export const PURPOSE_TAG = "compute-region:purpose";
+export const LOAD_BALANCER_PURPOSE = "load-balancer";
+
 /** Standard tags on every AWS resource the region creates (cost allocation and ownership). */
 export function standardTags(stack: string, region: string): Record<string, string> {
     return {

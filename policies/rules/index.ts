@@ -1,1 +1,29 @@
-export {};
+import type { RegionPolicy } from "../engine/policy";
+import { eksControlPlaneLogging } from "./eks-control-plane-logging";
+import { eksEndpointRestricted } from "./eks-endpoint-restricted";
+import { eksSecretsEncrypted } from "./eks-secrets-encrypted";
+import { kmsKeyRotation } from "./kms-key-rotation";
+import { noPublicIngress } from "./no-public-ingress";
+import { statefulResourcesProtected } from "./stateful-resources-protected";
+import { vpcCniNetworkPolicy } from "./vpc-cni-network-policy";
+import { vpcFlowLogsEnabled } from "./vpc-flow-logs-enabled";
+
+/** Every policy of the pack, in catalog order. The pack (`index.ts`), the evaluator and the catalog all read this list. */
+export const policies: RegionPolicy[] = [
+    // Cluster
+    eksSecretsEncrypted,
+    eksEndpointRestricted,
+    eksControlPlaneLogging,
+    vpcCniNetworkPolicy,
+    // Network
+    vpcFlowLogsEnabled,
+    noPublicIngress,
+    // Keys and state
+    kmsKeyRotation,
+    statefulResourcesProtected,
+];
+
+export const PACK_NAME = "compute-region";
+/** Kept equal to policies/package.json's version (a test checks). */
+export const PACK_VERSION = "0.1.0";
+

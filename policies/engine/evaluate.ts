@@ -1,0 +1,296 @@
+import type { EnforcementLevel, PolicyResource, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
+import { unknownCheckingProxy, UnknownValueError } from "@pulumi/policy";
+import { isStackPolicy, RegionPolicy, RegionResourcePolicy } from "./policy";
+import type { ResolvedPolicyConfig } from "./config";
+import type { ResourceSnapshot } from "./snapshot";
+import { unwrapSecrets } from "./wire";
+
+/**
+ * The in-process evaluator: CrossGuard's semantics over the offline plan's resource snapshots, so the
+ * same policies judge a real `pulumi preview --policy-pack policies`, the offline plan, the tests and
+ * the CLI. It follows `@pulumi/policy`'s analyzer (server.js) step by step:
+ * - resource policies see each resource's inputs; stack policies see every resource once, with
+ *   `parent` and `dependencies` as resource objects;
+ * - enforcement level: the config's for that policy, else the policy's, else the pack's (advisory);
+ *   `disabled` skips; `remediate` runs `remediateResource` first and reports what is still wrong as mandatory;
+ * - a violation's message is the description, a newline, and the reported text;
+ * - props are wrapped in `unknownCheckingProxy`: a policy that reads a value unknown during the preview
+ *   could not run, reported as advisory; secrets reach policies unwrapped;
+ * - a policy that throws anything else fails a real preview: here it is a policy error naming both ends.
+ */
+
+export type Severity = "low" | "medium" | "high" | "critical";
+
+export interface Violation {
+    policy: string;
+    severity: Severity;
+    enforcementLevel: "advisory" | "mandatory";
+    urn?: string;
+    name?: string;
+    message: string;
+}
+
+export interface PolicyNotRun {
+    policy: string;
+    urn?: string;
+    name?: string;
+    message: string;
+}
+
+export interface PolicyError {
+    policy: string;
+    urn?: string;
+    name?: string;
+    message: string;
+}
+
+export interface Remediation {
+    policy: string;
+    urn: string;
+    name: string;
+}
+
+export interface PolicyOutcome {
+    policy: string;
+    severity: Severity;
+    /** Effective enforcement level after config. */
+    enforcementLevel: EnforcementLevel;
+    status: "passed" | "violated" | "disabled" | "not-run" | "error";
+    violations: number;
+}
+
+export interface EvaluationSummary {
+    policies: number;
+    resources: number;
+    mandatoryViolations: number;
+    advisoryViolations: number;
+    notRun: number;
+    errors: number;
+    passed: number;
+    disabled: number;
+}
+
+export interface EvaluationResult {
+    violations: Violation[];
+    notRun: PolicyNotRun[];
+    errors: PolicyError[];
+    remediations: Remediation[];
+    policies: PolicyOutcome[];
+    summary: EvaluationSummary;
+}
+
+export interface EvaluateOptions {
+    policies: readonly RegionPolicy[];
+    /** Resolved per-policy config (see `resolvePolicyConfig`); empty when none was given. */
+    config?: ResolvedPolicyConfig;
+    packName?: string;
+    packVersion?: string;
+    /** The pack's own enforcement level; CrossGuard's default is advisory. */
+    packEnforcementLevel?: EnforcementLevel;
+}
+
+class NotApplicableError extends Error {
+    constructor(readonly reason?: string) {
+        super(reason ?? "not applicable");
+    }
+}
+
+const throwNotApplicable = (reason?: string): never => {
+    throw new NotApplicableError(reason);
+};
+
+function pulumiTypeOf(fn: unknown): string | undefined {
+    const t = (fn as { __pulumiType?: unknown } | undefined)?.__pulumiType;
+    return typeof t === "string" && t.length > 0 ? t : undefined;
+}
+
+function isTypeOf(type: string, resourceClass: unknown): boolean {
+    const pulumiType = pulumiTypeOf(resourceClass);
+    if (pulumiType) return type === pulumiType;
+    const isInstance = (resourceClass as { isInstance?: unknown } | undefined)?.isInstance;
+    return typeof isInstance === "function" && isInstance({ __pulumiType: type }) === true;
+}
+
+function errorText(e: unknown): string {
+    return e instanceof Error ? e.message : String(e);
+}
+
+export function evaluatePolicies(resources: readonly ResourceSnapshot[], options: EvaluateOptions): EvaluationResult {
+    const packName = options.packName ?? "compute-region";
+    const packVersion = options.packVersion ?? "0.0.0";
+    const packLevel = options.packEnforcementLevel ?? "advisory";
+    const config = options.config ?? {};
+    const from = (policy: string) => `policy '${policy}' from policy pack '${packName}@v${packVersion}'`;
+
+    const result: EvaluationResult = { violations: [], notRun: [], errors: [], remediations: [], policies: [], summary: undefined as never };
+    const levelOf = (p: RegionPolicy): EnforcementLevel => config[p.name]?.enforcementLevel ?? p.enforcementLevel ?? packLevel;
+    const getConfigFor = (p: RegionPolicy) => <T extends object>(): T => {
+        const { enforcementLevel: _level, ...properties } = config[p.name] ?? {};
+        return properties as T;
+    };
+    const report = (p: RegionPolicy, level: EnforcementLevel, fallback?: { urn: string; name: string }) => (message?: string | { message?: string }, urn?: string) => {
+        const text = typeof message === "object" && message !== null ? message.message : message;
+        const target = urn ?? fallback?.urn;
+        result.violations.push({
+            policy: p.name,
+            severity: p.severity,
+            enforcementLevel: level === "advisory" ? "advisory" : "mandatory",
+            urn: target,
+            name: target ? resources.find((r) => r.urn === target)?.name ?? fallback?.name : undefined,
+            message: text ? `${p.description}\n${text}` : p.description,
+        });
+    };
+
+    const resourcePolicies = options.policies.filter((p): p is RegionResourcePolicy => !isStackPolicy(p));
+    for (const resource of resources) {
+        let inputs = unwrapSecrets(resource.props) as Record<string, unknown>;
+        const opts = {
+            protect: resource.opts?.protect === true,
+            ignoreChanges: [] as string[],
+            aliases: [] as string[],
+            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+            additionalSecretOutputs: [] as string[],
+            ...(resource.parent ? { parent: resource.parent } : {}),
+        };
+        const argsFor = (p: RegionPolicy, props: Record<string, unknown>): ResourceValidationArgs => ({
+            type: resource.type,
+            props,
+            urn: resource.urn,
+            name: resource.name,
+            opts,
+            stackTags: new Map(),
+            isType: (cls: unknown) => isTypeOf(resource.type, cls),
+            asType: ((cls: unknown) => (isTypeOf(resource.type, cls) ? props : undefined)) as ResourceValidationArgs["asType"],
+            getConfig: getConfigFor(p),
+            notApplicable: throwNotApplicable,
+        });
+
+        // Remediations run first, in order, each seeing the previous one's result.
+        for (const p of resourcePolicies) {
+            if (levelOf(p) !== "remediate" || !p.remediateResource) continue;
+            const type = pulumiTypeOf(p.remediateResource);
+            if (type && type !== resource.type) continue;
+            try {
+                const changed = p.remediateResource(argsFor(p, unknownCheckingProxy(inputs)));
+                if (changed && typeof (changed as Promise<unknown>).then === "function") {
+                    throw new Error("asynchronous remediations are not supported by the in-process evaluator");
+                }
+                if (changed) {
+                    inputs = unwrapSecrets(changed) as Record<string, unknown>;
+                    result.remediations.push({ policy: p.name, urn: resource.urn, name: resource.name });
+                }
+            } catch (e) {
+                if (e instanceof UnknownValueError) result.notRun.push({ policy: p.name, urn: resource.urn, name: resource.name, message: `can't run remediation '${p.name}' during preview: ${(e as Error).message}` });
+                else if (!(e instanceof NotApplicableError)) result.errors.push({ policy: p.name, urn: resource.urn, name: resource.name, message: `Error remediating resource with ${from(p.name)}: ${errorText(e)}` });
+            }
+        }
+
+        for (const p of resourcePolicies) {
+            let level = levelOf(p);
+            if (level === "disabled" || !p.validateResource) continue;
+            if (level === "remediate") level = "mandatory";
+            const validations = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
+            if (validations.length === 1) {
+                const type = pulumiTypeOf(validations[0]);
+                if (type && type !== resource.type) continue;
+            }
+            for (const validation of validations) {
+                try {
+                    const outcome = validation(argsFor(p, unknownCheckingProxy(inputs)), report(p, level, resource));
+                    if (outcome && typeof (outcome as Promise<void>).then === "function") {
+                        throw new Error("asynchronous validations are not supported by the in-process evaluator");
+                    }
+                } catch (e) {
+                    if (e instanceof UnknownValueError) {
+                        result.notRun.push({ policy: p.name, urn: resource.urn, name: resource.name, message: `can't run ${from(p.name)} during preview: ${(e as Error).message}` });
+                    } else if (!(e instanceof NotApplicableError)) {
+                        result.errors.push({ policy: p.name, urn: resource.urn, name: resource.name, message: `Error validating resource with ${from(p.name)}: ${errorText(e)}` });
+                    }
+                }
+            }
+        }
+    }
+
+    const stackPolicies = options.policies.filter(isStackPolicy);
+    if (stackPolicies.length > 0) {
+        const policyResources = toPolicyResources(resources);
+        for (const p of stackPolicies) {
+            let level = levelOf(p);
+            if (level === "disabled") continue;
+            if (level === "remediate") level = "mandatory";
+            const type = pulumiTypeOf(p.validateStack);
+            if (type && !resources.some((r) => r.type === type)) continue;
+            const args: StackValidationArgs = { resources: policyResources, getConfig: getConfigFor(p), stackTags: new Map(), notApplicable: throwNotApplicable };
+            try {
+                const outcome = p.validateStack(args, report(p, level));
+                if (outcome && typeof (outcome as Promise<void>).then === "function") {
+                    throw new Error("asynchronous validations are not supported by the in-process evaluator");
+                }
+            } catch (e) {
+                if (e instanceof UnknownValueError) result.notRun.push({ policy: p.name, message: `can't run ${from(p.name)} during preview: ${(e as Error).message}` });
+                else if (!(e instanceof NotApplicableError)) result.errors.push({ policy: p.name, message: `Error validating stack with ${from(p.name)}: ${errorText(e)}` });
+            }
+        }
+    }
+
+    for (const p of options.policies) {
+        const level = levelOf(p);
+        const violations = result.violations.filter((v) => v.policy === p.name).length;
+        const status: PolicyOutcome["status"] =
+            level === "disabled"
+                ? "disabled"
+                : result.errors.some((e) => e.policy === p.name)
+                  ? "error"
+                  : violations > 0
+                    ? "violated"
+                    : result.notRun.some((n) => n.policy === p.name)
+                      ? "not-run"
+                      : "passed";
+        result.policies.push({ policy: p.name, severity: p.severity, enforcementLevel: level, status, violations });
+    }
+    result.summary = {
+        policies: options.policies.length,
+        resources: resources.length,
+        mandatoryViolations: result.violations.filter((v) => v.enforcementLevel === "mandatory").length,
+        advisoryViolations: result.violations.filter((v) => v.enforcementLevel === "advisory").length,
+        notRun: result.notRun.length,
+        errors: result.errors.length,
+        passed: result.policies.filter((o) => o.status === "passed").length,
+        disabled: result.policies.filter((o) => o.status === "disabled").length,
+    };
+    return result;
+}
+
+/** Stack policies' view: props proxied, `parent` and `dependencies` resolved to the resource objects. */
+function toPolicyResources(resources: readonly ResourceSnapshot[]): PolicyResource[] {
+    const byUrn = new Map<string, PolicyResource>();
+    const out = resources.map((r) => {
+        const props = unknownCheckingProxy(unwrapSecrets(r.props) as Record<string, unknown>);
+        const resource: PolicyResource = {
+            type: r.type,
+            props,
+            urn: r.urn,
+            name: r.name,
+            opts: {
+                protect: r.opts?.protect === true,
+                ignoreChanges: [],
+                aliases: [],
+                customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+                additionalSecretOutputs: [],
+                ...(r.parent ? { parent: r.parent } : {}),
+            },
+            dependencies: [],
+            propertyDependencies: {},
+            isType: (cls: unknown) => isTypeOf(r.type, cls),
+            asType: ((cls: unknown) => (isTypeOf(r.type, cls) ? props : undefined)) as PolicyResource["asType"],
+        };
+        byUrn.set(r.urn, resource);
+        return resource;
+    });
+    resources.forEach((r, i) => {
+        const parent = r.parent ? byUrn.get(r.parent) : undefined;
+        if (parent) out[i].parent = parent;
+        out[i].dependencies = (r.dependencies ?? []).map((d) => byUrn.get(d)).filter((d): d is PolicyResource => d !== undefined);
+    });
+    return out;
+}
