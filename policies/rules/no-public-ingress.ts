@@ -19,7 +19,7 @@ function ingressRules(r: PolicyResource): IngressRule[] {
     const p = r.props;
     switch (r.type) {
         case TYPES.securityGroup:
-            return (p.ingress ?? []).map((rule: any) => ({
+            return [p.ingress ?? []].flat().filter((rule: unknown) => typeof rule === "object" && rule !== null).map((rule: any) => ({
                 fromPort: rule.fromPort,
                 toPort: rule.toPort,
                 protocol: String(rule.protocol ?? ""),

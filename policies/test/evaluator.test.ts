@@ -1,0 +1,203 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+    evaluatePolicies,
+    forType,
+    PolicyConfigError,
+    policyExitCode,
+    RegionPolicy,
+    renderMarkdown,
+    renderSarif,
+    resolvePolicyConfig,
+    ResourceSnapshot,
+    resourcePolicy,
+    stackPolicy,
+    UNKNOWN,
+} from "../engine";
+import { renderCatalog } from "../catalog";
+import { PACK_NAME, PACK_VERSION, policies } from "../rules";
+import { readResources } from "../engine/input";
+
+const audit = {
+    severity: "high" as const,
+    rationale: "test rationale long enough",
+    remediationSteps: "test remediation long enough",
+    controls: [{ framework: "NIST SP 800-53 Rev. 5" as const, control: "SC-7", title: "Boundary Protection" }],
+    samples: { allowed: [], disallowed: [] },
+};
+
+const bucket = (name: string, props: Record<string, unknown>, extra: Partial<ResourceSnapshot> = {}): ResourceSnapshot => ({
+    urn: `urn:pulumi:s::p::aws:s3/bucket:Bucket::${name}`,
+    type: "aws:s3/bucket:Bucket",
+    name,
+    props,
+    ...extra,
+});
+
+const noPublic = resourcePolicy({
+    ...audit,
+    name: "no-public-bucket",
+    description: "Buckets are private.",
+    enforcementLevel: "mandatory",
+    configSchema: { properties: { allowed: { type: "array", items: { type: "string" } } } },
+    validateResource: forType("aws:s3/bucket:Bucket", (props, args, report) => {
+        const allowed = (args.getConfig<{ allowed?: string[] }>().allowed ?? []) as string[];
+        if (props.acl === "public-read" && !allowed.includes(args.name)) report(`bucket ${args.name} is public`);
+    }),
+    remediateResource: (args) => (args.props.acl === "public-read" ? { ...args.props, acl: "private" } : undefined),
+});
+
+describe("evaluator: CrossGuard semantics", () => {
+    it("reports description, newline, text; mandatory counts for the exit code", () => {
+        const r = evaluatePolicies([bucket("a", { acl: "public-read" })], { policies: [noPublic] });
+        expect(r.violations).toEqual([
+            { policy: "no-public-bucket", severity: "high", enforcementLevel: "mandatory", urn: "urn:pulumi:s::p::aws:s3/bucket:Bucket::a", name: "a", message: "Buckets are private.\nbucket a is public" },
+        ]);
+        expect(policyExitCode(r)).toBe(1);
+    });
+
+    it("takes the enforcement level from config, then the policy, then the pack", () => {
+        const advisoryPolicy = { ...noPublic, enforcementLevel: undefined };
+        const res = [bucket("a", { acl: "public-read" })];
+        expect(evaluatePolicies(res, { policies: [advisoryPolicy] }).violations[0].enforcementLevel).toBe("advisory");
+        expect(evaluatePolicies(res, { policies: [advisoryPolicy], packEnforcementLevel: "mandatory" }).violations[0].enforcementLevel).toBe("mandatory");
+        const cfg = resolvePolicyConfig({ "no-public-bucket": "advisory" }, [noPublic]);
+        expect(evaluatePolicies(res, { policies: [noPublic], config: cfg }).violations[0].enforcementLevel).toBe("advisory");
+        const all = resolvePolicyConfig({ all: "disabled" }, [noPublic]);
+        const disabled = evaluatePolicies(res, { policies: [noPublic], config: all });
+        expect(disabled.violations).toEqual([]);
+        expect(disabled.policies[0].status).toBe("disabled");
+        // A policy's own entry wins over "all".
+        const both = resolvePolicyConfig({ all: "disabled", "no-public-bucket": "mandatory" }, [noPublic]);
+        expect(evaluatePolicies(res, { policies: [noPublic], config: both }).violations).toHaveLength(1);
+    });
+
+    it("passes policy config (without enforcementLevel) to getConfig", () => {
+        const cfg = resolvePolicyConfig({ "no-public-bucket": { enforcementLevel: "mandatory", allowed: ["a"] } }, [noPublic]);
+        expect(evaluatePolicies([bucket("a", { acl: "public-read" })], { policies: [noPublic], config: cfg }).violations).toEqual([]);
+    });
+
+    it("remediates first, then reports what is still wrong as mandatory", () => {
+        const cfg = resolvePolicyConfig({ "no-public-bucket": "remediate" }, [noPublic]);
+        const fixed = evaluatePolicies([bucket("a", { acl: "public-read" })], { policies: [noPublic], config: cfg });
+        expect(fixed.remediations).toEqual([{ policy: "no-public-bucket", urn: "urn:pulumi:s::p::aws:s3/bucket:Bucket::a", name: "a" }]);
+        expect(fixed.violations).toEqual([]);
+        const stubborn = { ...noPublic, remediateResource: () => undefined };
+        const still = evaluatePolicies([bucket("a", { acl: "public-read" })], { policies: [stubborn], config: cfg });
+        expect(still.violations[0].enforcementLevel).toBe("mandatory");
+    });
+
+    it("reports a policy that reads an unknown value as not run, advisory, with CrossGuard's message", () => {
+        const r = evaluatePolicies([bucket("a", { acl: UNKNOWN })], { policies: [noPublic], packVersion: "1.2.3" });
+        expect(r.violations).toEqual([]);
+        expect(r.notRun).toHaveLength(1);
+        expect(r.notRun[0].message).toBe("can't run policy 'no-public-bucket' from policy pack 'compute-region@v1.2.3' during preview: string value at .acl can't be known during preview");
+        expect(policyExitCode(r)).toBe(0);
+    });
+
+    it("unwraps secrets before policies see them", () => {
+        const secret = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "public-read" };
+        expect(evaluatePolicies([bucket("a", { acl: secret })], { policies: [noPublic] }).violations).toHaveLength(1);
+    });
+
+    it("turns a throwing policy into a policy error naming the policy and the resource (exit 3)", () => {
+        const broken = resourcePolicy({ ...audit, name: "broken", description: "d", enforcementLevel: "mandatory", validateResource: () => { throw new TypeError("boom"); } });
+        const r = evaluatePolicies([bucket("a", {})], { policies: [broken] });
+        expect(r.errors).toEqual([{ policy: "broken", urn: "urn:pulumi:s::p::aws:s3/bucket:Bucket::a", name: "a", message: "Error validating resource with policy 'broken' from policy pack 'compute-region@v0.0.0': boom" }]);
+        expect(policyExitCode(r)).toBe(3);
+    });
+
+    it("skips resources of other types without calling a typed validation, and honours notApplicable", () => {
+        let calls = 0;
+        const typed = resourcePolicy({ ...audit, name: "typed", description: "d", enforcementLevel: "mandatory", validateResource: forType("aws:s3/bucket:Bucket", () => void calls++) });
+        evaluatePolicies([{ urn: "u", type: "aws:ec2/vpc:Vpc", name: "v", props: {} }, bucket("a", {})], { policies: [typed] });
+        expect(calls).toBe(1);
+        const na = resourcePolicy({ ...audit, name: "na", description: "d", enforcementLevel: "mandatory", validateResource: (args) => args.notApplicable("n/a") });
+        const r = evaluatePolicies([bucket("a", {})], { policies: [na] });
+        expect(r.errors).toEqual([]);
+        expect(r.violations).toEqual([]);
+    });
+
+    it("gives stack policies parent and dependencies as resource objects", () => {
+        const seen: string[] = [];
+        const graph = stackPolicy({
+            ...audit,
+            name: "graph",
+            description: "d",
+            enforcementLevel: "mandatory",
+            validateStack: (args) => {
+                for (const r of args.resources) seen.push(`${r.name}<-${r.parent?.name ?? "-"}:${r.dependencies.map((d) => d.name).join(",")}`);
+            },
+        });
+        evaluatePolicies(
+            [bucket("a", {}), bucket("b", {}, { parent: "urn:pulumi:s::p::aws:s3/bucket:Bucket::a", dependencies: ["urn:pulumi:s::p::aws:s3/bucket:Bucket::a"] })],
+            { policies: [graph] },
+        );
+        expect(seen).toEqual(["a<--:", "b<-a:a"]);
+    });
+});
+
+describe("policy config validation", () => {
+    it("names unknown policies, bad levels and bad properties", () => {
+        try {
+            resolvePolicyConfig({ nope: "mandatory", "no-public-bucket": { enforcementLevel: "loud", allowed: "x", extra: 1 }, all: { enforcementLevel: "advisory", x: 1 } }, [noPublic], "cfg.json");
+            throw new Error("accepted");
+        } catch (e) {
+            expect(e).toBeInstanceOf(PolicyConfigError);
+            const problems = (e as PolicyConfigError).problems;
+            expect(problems).toContain("cfg.json: nope: unknown policy (the pack has: no-public-bucket)");
+            expect(problems).toContain("cfg.json: no-public-bucket.enforcementLevel: must be one of advisory, mandatory, remediate, disabled, got \"loud\"");
+            expect(problems).toContain("cfg.json: no-public-bucket.allowed: must be array");
+            expect(problems).toContain('cfg.json: no-public-bucket: unknown property "extra"');
+            expect(problems).toContain("cfg.json: all: may only set enforcementLevel, got x");
+        }
+    });
+});
+
+describe("input files", () => {
+    it("accepts a bare array and fills in URNs; rejects wrong shapes with the index", () => {
+        const rs = readResources([{ type: "aws:s3/bucket:Bucket", name: "a", props: {} }], "f.json");
+        expect(rs[0].urn).toBe("urn:pulumi:stack::project::aws:s3/bucket:Bucket::a");
+        expect(() => readResources([{ name: "a" }], "f.json")).toThrow('f.json: resources[0].type: must be a type token such as "aws:eks/cluster:Cluster"');
+        expect(() => readResources({ nope: 1 }, "f.json")).toThrow(/must be the plan's --json document/);
+    });
+});
+
+describe("reports", () => {
+    const result = evaluatePolicies([bucket("a", { acl: "public-read" })], { policies: [noPublic] });
+
+    it("writes SARIF 2.1.0 with one rule a policy and one result a violation", () => {
+        const sarif = renderSarif(result, [noPublic] as RegionPolicy[], { version: "9.9.9", artifactUri: "Pulumi.dev.yaml" });
+        expect(sarif.version).toBe("2.1.0");
+        expect(sarif.$schema).toMatch(/sarif-2\.1\.0/);
+        const run = sarif.runs[0];
+        expect(run.tool.driver.rules.map((r) => r.id)).toEqual(["no-public-bucket"]);
+        expect(run.results).toHaveLength(1);
+        expect(run.results[0]).toMatchObject({ ruleId: "no-public-bucket", ruleIndex: 0, level: "error", message: { text: "Buckets are private.\nbucket a is public" } });
+        expect(run.results[0].locations[0].logicalLocations[0].fullyQualifiedName).toBe("urn:pulumi:s::p::aws:s3/bucket:Bucket::a");
+        expect(run.results[0].locations[0].physicalLocation?.artifactLocation.uri).toBe("Pulumi.dev.yaml");
+    });
+
+    it("writes a pull-request comment with the verdict, the finding and its remediation", () => {
+        const md = renderMarkdown(result, [noPublic] as RegionPolicy[]);
+        expect(md).toMatch(/^### :x: Policy results/);
+        expect(md).toContain("| mandatory | high | `no-public-bucket` | `a` (aws:s3/bucket:Bucket) | bucket a is public | test remediation long enough |");
+    });
+});
+
+describe("the catalog", () => {
+    it("is current (regenerate with npm run policy:catalog)", () => {
+        const file = fs.readFileSync(path.resolve(__dirname, "../../docs/policies.md"), "utf8");
+        expect(file).toBe(`${renderCatalog(policies, { name: PACK_NAME, version: PACK_VERSION })}\n`);
+    });
+
+    it("documents every policy with its mappings and samples", () => {
+        const text = renderCatalog(policies, { name: PACK_NAME, version: PACK_VERSION });
+        for (const p of policies) {
+            expect(text).toContain(`## ${p.name}`);
+            for (const s of p.samples.disallowed) expect(text).toContain(s.expect);
+            for (const c of p.controls) expect(text).toContain(`${c.framework} ${c.control}`);
+        }
+    });
+});
