@@ -173,8 +173,22 @@ export async function runOfflinePlan(options: OfflinePlanOptions): Promise<Offli
             const exported = require(project.main);
             return exported instanceof Function ? exported() : exported;
         });
-    await pulumi.runtime.runInPulumiStack(async () => (await program()) as Record<string, unknown>);
+    // The language host reports a program's error once and fails the run. Catching it inside the
+    // stack's init (and rethrowing after the registrations settle) keeps it from surfacing again
+    // through every promise the SDK derived from the stack resource.
+    let programError: unknown;
+    let failed = false;
+    await pulumi.runtime.runInPulumiStack(async () => {
+        try {
+            return (await program()) as Record<string, unknown>;
+        } catch (e) {
+            programError = e;
+            failed = true;
+            return {};
+        }
+    });
     await sdk.settings.waitForRPCs();
+    if (failed) throw programError;
 
     return {
         stack,
