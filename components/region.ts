@@ -1,9 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
-import { standardTags } from "compute-region-policies/model";
+import { gpuInstanceType, PoolCapacity, poolCapacity, poolTaints, standardTags } from "compute-region-policies/model";
 import type { RegionConfig } from "../stacks/config";
+import { CapacityQueues } from "./capacity-queues";
 import { Cluster } from "./cluster";
+import { GpuDevicePlugins } from "./gpu-device-plugins";
+import { GpuNodeGroup } from "./gpu-node-group";
 import { awsContext } from "./kms";
 import { Network } from "./network";
+import { nodeRole } from "./nodes";
 
 export interface RegionArgs {
     /** The validated stack configuration (see `stacks/config.ts`). */
@@ -17,6 +21,9 @@ export interface RegionArgs {
 export class Region extends pulumi.ComponentResource {
     public readonly network: Network;
     public readonly cluster: Cluster;
+    /** Capacity per GPU pool as configured (the plan also derives it from the resources). */
+    public readonly capacity: PoolCapacity[];
+    public readonly queues: CapacityQueues;
 
     constructor(name: string, args: RegionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:index:Region", name, {}, opts);
@@ -58,6 +65,52 @@ export class Region extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+
+        // GPU pools: one node group each, on the private subnets of the pool's AZs.
+        const gpuRole = config.gpuPools.length > 0 ? nodeRole(`${name}-gpu`, { partition: context.partition, tags }, this) : undefined;
+        const subnetsByZone = new Map(config.availabilityZones.map((zone, i) => [zone, this.network.privateSubnetIds[i]]));
+        const nodeGroups = config.gpuPools.map(
+            (pool) =>
+                new GpuNodeGroup(
+                    `${name}-${pool.name}`,
+                    {
+                        clusterName: this.cluster.clusterName,
+                        poolName: pool.name,
+                        role: pool.role,
+                        tenant: pool.tenant,
+                        instanceType: pool.instanceType,
+                        minNodes: pool.minNodes,
+                        maxNodes: pool.maxNodes,
+                        subnetIds: (pool.availabilityZones ?? config.availabilityZones).map((z) => subnetsByZone.get(z)!),
+                        nodeRoleArn: gpuRole!.arn,
+                        clusterSecurityGroupId: this.cluster.clusterSecurityGroupId,
+                        rootVolumeGiB: pool.rootVolumeGiB,
+                        placementGroup: pool.placementGroup,
+                        capacityReservation: pool.capacityReservation,
+                        tags,
+                    },
+                    { parent: this, dependsOn: [this.cluster.systemNodeGroup] },
+                ),
+        );
+
+        // Reserved tenant quota per pool is added by the tenants layer; until then nothing is sold.
+        this.capacity = config.gpuPools.map((pool) => poolCapacity(pool, 0));
+        this.queues = new CapacityQueues(
+            `${name}-queues`,
+            {
+                provider: this.cluster.provider,
+                pools: config.gpuPools.map((pool, i) => ({ capacity: this.capacity[i], taints: poolTaints(pool.role, pool.tenant), declaredHeadroom: pool.role === "shared" ? this.capacity[i].headroom : undefined })),
+                dependsOn: [this.cluster.systemNodeGroup],
+            },
+            { parent: this },
+        );
+        if (config.gpuPools.length > 0) {
+            new GpuDevicePlugins(
+                `${name}-device-plugins`,
+                { provider: this.cluster.provider, efa: config.gpuPools.some((p) => (gpuInstanceType(p.instanceType)?.efaInterfaces ?? 0) > 0) },
+                { parent: this, dependsOn: nodeGroups.length > 0 ? [this.cluster.systemNodeGroup] : [] },
+            );
+        }
 
         this.registerOutputs({
             vpcId: this.network.vpcId,

@@ -15,6 +15,7 @@ import { ConfigError, parseRegionConfig } from "../stacks/config";
 import { OfflinePlanResult, runOfflinePlan } from "../offline/harness";
 import { PlanInputError, readProject, readStackConfig } from "../offline/project";
 import { displayValue, resourcesByComponent, resourcesByType, textTable } from "../offline/summary";
+import { capacityFromResources } from "compute-region-policies/model";
 import { POLICY_EXIT, PolicyInputError, policyExitCode, policyJson, readPolicyConfig, renderMarkdown, renderSarif, renderText, runPack } from "compute-region-policies/engine";
 import { PACK_NAME, PACK_VERSION, policies } from "compute-region-policies/rules";
 import { writeOutput } from "./io";
@@ -106,8 +107,20 @@ export function renderSummary(plan: OfflinePlanResult, source: string): string {
     lines.push("By type");
     lines.push(textTable(["type", "count"], resourcesByType(plan.resources)));
     lines.push("");
+    lines.push("GPU capacity (from the planned node groups and queues)");
+    const capacity = capacityFromResources(plan.resources);
+    lines.push(
+        capacity.length === 0
+            ? "  no GPU pools"
+            : textTable(
+                  ["pool", "role", "instance type", "nodes (min-max)", "GPUs guaranteed", "headroom", "sellable", "sold", "free"],
+                  capacity.map((c) => [c.pool, c.role, c.instanceType, `${c.minNodes}-${c.maxNodes}`, c.guaranteed, `${c.headroomGpus} (${Math.round(c.headroom * 100)}%)`, c.sellable, c.sold, c.free]),
+                  ["left", "left", "left"],
+              ),
+    );
+    lines.push("");
     lines.push("Stack outputs");
-    lines.push(textTable(["output", "value"], Object.entries(plan.outputs).map(([k, v]) => [k, displayValue(v)]), ["left", "left"]));
+    lines.push(textTable(["output", "value"], Object.entries(plan.outputs).filter(([k]) => k !== "capacity").map(([k, v]) => [k, displayValue(v)]), ["left", "left"]));
     lines.push("");
     lines.push(
         plan.placeholderSecrets.length === 0
@@ -141,7 +154,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(args.quiet ? `${summary.split("\n").slice(0, 3).join("\n")}\n${policyText.split("\n")[1]}\n` : `${summary}\n\n${policyText}\n`);
     const { placeholderSecrets: _omit, ...document } = plan;
     if (args.json) {
-        writeOutput(args.json, `${JSON.stringify({ ...document, policy: policyJson(evaluation) }, null, 2)}\n`);
+        const capacity = capacityFromResources(plan.resources).map(({ problems: _p, ...row }) => row);
+        writeOutput(args.json, `${JSON.stringify({ ...document, policy: policyJson(evaluation), capacity }, null, 2)}\n`);
         process.stdout.write(`Wrote the plan document to ${args.json}\n`);
     }
     if (args.report) {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { cidrProblem, cidrsOverlap, DNS_LABEL, DNS_LABEL_MAX, PROJECT } from "compute-region-policies/model";
+import { cidrProblem, cidrsOverlap, DNS_LABEL, DNS_LABEL_MAX, GPU_INSTANCE_TYPES, gpuInstanceType, MIN_HEADROOM, POOL_ROLES, PROJECT } from "compute-region-policies/model";
 
 /**
  * The stack configuration of one region, as one zod schema. Each top-level key of the schema is a
@@ -89,11 +89,41 @@ const clusterSchema = z.strictObject({
     systemNodeGroup: systemNodeGroupSchema,
 });
 
+const gpuPoolSchema = z.strictObject({
+    /** Pool name: a DNS label, used in node labels, taints, the Kueue flavor and cohort. */
+    name: dnsLabel,
+    /** A GPU instance type from the catalog (policies/model/gpu-catalog.ts). */
+    instanceType: z.string(),
+    /** internal | serving | shared | dedicated. */
+    role: z.enum(POOL_ROLES as [string, ...string[]], { message: `must be one of ${POOL_ROLES.join(", ")}` }),
+    /** The one tenant a dedicated pool belongs to (declared here and nowhere else). */
+    tenant: dnsLabel.optional(),
+    /** Guaranteed nodes: the capacity the model counts. */
+    minNodes: z.number().int().min(0),
+    maxNodes: z.number().int().min(1),
+    /** AZs to place nodes in (default: all of the region's). */
+    availabilityZones: z.array(z.string()).min(1).optional(),
+    /** Shared pools: the fraction of guaranteed GPUs never sold (default 0.2). */
+    headroom: z.number().min(MIN_HEADROOM, `must be at least ${MIN_HEADROOM} (the floor no stack may go below)`).max(1).optional(),
+    /** Launch nodes in a cluster placement group (single AZ only; not with a reservation or Capacity Block). */
+    placementGroup: z.boolean().default(false),
+    /** Target an On-Demand Capacity Reservation or a Capacity Block for ML. */
+    capacityReservation: z
+        .strictObject({
+            id: z.string().regex(/^cr-[0-9a-f]{17}$/, "must be a capacity reservation id (cr- and 17 hex digits)"),
+            type: z.enum(["on-demand", "capacity-block"]),
+        })
+        .optional(),
+    /** Root volume size, GiB (model weights are large). */
+    rootVolumeGiB: z.number().int().min(100).max(16384).default(500),
+});
+
 const regionConfigObject = z.strictObject({
         "aws:region": z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, "must be an AWS region such as us-east-2"),
         [`${NS}availabilityZones`]: z.array(z.string()).min(2, "must list at least 2 availability zones (EKS requires subnets in two)"),
         [`${NS}network`]: networkSchema,
         [`${NS}cluster`]: clusterSchema,
+        [`${NS}gpuPools`]: z.array(gpuPoolSchema).default([]),
 });
 
 /** The whole region stack's configuration, keyed by Pulumi config key, with its cross-field checks. */
@@ -104,7 +134,10 @@ type RawRegionConfig = {
     "compute-region:availabilityZones": string[];
     "compute-region:network": z.infer<typeof networkSchema>;
     "compute-region:cluster": z.infer<typeof clusterSchema>;
+    "compute-region:gpuPools": GpuPoolConfig[];
 };
+
+export type GpuPoolConfig = Omit<z.infer<typeof gpuPoolSchema>, "role"> & { role: (typeof POOL_ROLES)[number] };
 
 function crossFieldChecks(config: RawRegionConfig, ctx: z.RefinementCtx): void {
     const region = config["aws:region"];
@@ -164,6 +197,7 @@ function crossFieldChecks(config: RawRegionConfig, ctx: z.RefinementCtx): void {
             input: endpoint.publicAccessCidrs,
         });
     }
+    checkGpuPools(config, ctx);
     reportDuplicates(cluster.adminRoleArns, (i) => [`${NS}cluster`, "adminRoleArns", i], ctx);
     if (cluster.adminRoleArns.includes(cluster.deployerRoleArn)) {
         ctx.addIssue({
@@ -173,6 +207,38 @@ function crossFieldChecks(config: RawRegionConfig, ctx: z.RefinementCtx): void {
             input: cluster.deployerRoleArn,
         });
     }
+}
+
+function checkGpuPools(config: RawRegionConfig, ctx: z.RefinementCtx): void {
+    const key = `${NS}gpuPools`;
+    const zones = config["compute-region:availabilityZones"];
+    const pools = config["compute-region:gpuPools"];
+    reportDuplicates(pools.map((p) => p.name), (i) => [key, i, "name"], ctx);
+    pools.forEach((pool, i) => {
+        const at = (...path: (string | number)[]) => [key, i, ...path];
+        if (!gpuInstanceType(pool.instanceType)) {
+            ctx.addIssue({ code: "custom", path: at("instanceType"), message: `must be a GPU instance type in the catalog (${GPU_INSTANCE_TYPES.join(", ")})`, input: pool.instanceType });
+        }
+        if (pool.maxNodes < pool.minNodes) ctx.addIssue({ code: "custom", path: at("maxNodes"), message: `must be at least minNodes (${pool.minNodes})`, input: pool.maxNodes });
+        if (pool.role === "dedicated" && !pool.tenant) ctx.addIssue({ code: "custom", path: at("tenant"), message: "is required for a dedicated pool: name the one tenant it belongs to" });
+        if (pool.role !== "dedicated" && pool.tenant) ctx.addIssue({ code: "custom", path: at("tenant"), message: `must be unset: only dedicated pools belong to a tenant (role is ${pool.role})`, input: pool.tenant });
+        if (pool.headroom !== undefined && pool.role !== "shared") {
+            ctx.addIssue({ code: "custom", path: at("headroom"), message: `must be unset for ${pool.role === "internal" ? "an" : "a"} ${pool.role} pool (internal and serving pools keep everything, dedicated pools sell everything)`, input: pool.headroom });
+        }
+        const poolZones = pool.availabilityZones ?? zones;
+        (pool.availabilityZones ?? []).forEach((z, j) => {
+            if (!zones.includes(z)) ctx.addIssue({ code: "custom", path: at("availabilityZones", j), message: `must be one of the region's availabilityZones (${zones.join(", ")})`, input: z });
+        });
+        if (pool.placementGroup && poolZones.length !== 1) {
+            ctx.addIssue({ code: "custom", path: at("placementGroup"), message: "needs exactly one availability zone in the pool's availabilityZones (a cluster placement group is single-AZ)", input: true });
+        }
+        if (pool.capacityReservation) {
+            if (poolZones.length !== 1) ctx.addIssue({ code: "custom", path: at("availabilityZones"), message: "must name exactly the one AZ of the capacity reservation" });
+            if (pool.placementGroup) {
+                ctx.addIssue({ code: "custom", path: at("placementGroup"), message: "must be false with a capacity reservation or Capacity Block (forcing a placement group on reserved capacity fails with InsufficientInstanceCapacity)", input: true });
+            }
+        }
+    });
 }
 
 function reportDuplicates(values: readonly string[], pathOf: (i: number) => (string | number)[], ctx: z.RefinementCtx): void {
@@ -194,6 +260,7 @@ export interface RegionConfig {
     availabilityZones: string[];
     network: z.infer<typeof networkSchema>;
     cluster: z.infer<typeof clusterSchema>;
+    gpuPools: GpuPoolConfig[];
 }
 
 /** A configuration error: every problem at once, each naming the file, the key path and what is expected. */
@@ -276,6 +343,7 @@ export function parseRegionConfig(raw: Readonly<Record<string, string>>, stack: 
         availabilityZones: config["compute-region:availabilityZones"],
         network: config["compute-region:network"],
         cluster: config["compute-region:cluster"],
+        gpuPools: config["compute-region:gpuPools"],
     };
 }
 

@@ -17,5 +17,6 @@ export async function regionProgram(): Promise<Record<string, unknown>> {
         clusterEndpoint: region.cluster.endpoint,
         oidcProviderArn: region.cluster.oidcProviderArn,
         kubeconfig: pulumi.secret(region.cluster.kubeconfig),
+        capacity: region.capacity,
     };
 }

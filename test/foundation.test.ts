@@ -132,13 +132,13 @@ describe("cluster", () => {
         expect(Object.keys(addons).sort()).toEqual(["aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]);
         const cni = JSON.parse(addons["vpc-cni"].props.configurationValues as string);
         expect(cni).toEqual({ enableNetworkPolicy: "true", env: { NETWORK_POLICY_ENFORCING_MODE: "strict" } });
-        expect(addons["coredns"].opts?.dependsOn).toContain(one(dev.resources, TYPES.eksNodeGroup).urn);
+        expect(addons["coredns"].opts?.dependsOn).toContain(one(dev.resources, TYPES.eksNodeGroup, "dev-cluster-system").urn);
     });
 
     it("taints the system node group and launches it with IMDSv2 (hop limit 1) and an encrypted root volume", () => {
-        const group = one(dev.resources, TYPES.eksNodeGroup);
+        const group = one(dev.resources, TYPES.eksNodeGroup, "dev-cluster-system");
         expect(group.props.taints).toEqual([{ key: "CriticalAddonsOnly", value: "true", effect: "NO_SCHEDULE" }]);
-        const template = one(dev.resources, TYPES.launchTemplate);
+        const template = one(dev.resources, TYPES.launchTemplate, "dev-cluster-system-lt");
         expect(template.props.metadataOptions).toMatchObject({ httpTokens: "required", httpPutResponseHopLimit: 1 });
         expect((template.props.blockDeviceMappings as { ebs: Record<string, unknown> }[])[0].ebs).toMatchObject({ encrypted: "true", volumeType: "gp3" });
     });

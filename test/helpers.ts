@@ -37,11 +37,14 @@ export async function plan(config: Record<string, unknown> = devStackConfig(), s
     });
 }
 
-export function ofType(resources: readonly ResourceSnapshot[], type: string): ResourceSnapshot[] {
-    return resources.filter((r) => r.type === type);
+/** A recorded resource whose props a test reads freely. */
+export type Recorded = ResourceSnapshot & { props: Record<string, any> };
+
+export function ofType(resources: readonly ResourceSnapshot[], type: string): Recorded[] {
+    return resources.filter((r) => r.type === type) as Recorded[];
 }
 
-export function one(resources: readonly ResourceSnapshot[], type: string, name?: string): ResourceSnapshot {
+export function one(resources: readonly ResourceSnapshot[], type: string, name?: string): Recorded {
     const found = ofType(resources, type).filter((r) => name === undefined || r.name === name);
     if (found.length !== 1) throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`);
     return found[0];

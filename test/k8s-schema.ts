@@ -15,6 +15,14 @@ const BUILTIN_GROUPS = new Set([
 /** CRD groups with a published schema package: group to module prefix. */
 export const CRD_SCHEMA_MODULES: Record<string, string> = {};
 
+/**
+ * CRD groups no schema package publishes (checked on npm): their objects get a structural check
+ * here (apiVersion, kind, metadata.name, spec) and their semantics are covered by the policies.
+ */
+export const CRDS_WITHOUT_PUBLISHED_SCHEMA: Record<string, string> = {
+    "kueue.x-k8s.io": "no @kubernetes-models package for Kueue exists",
+};
+
 /** Pulumi types that are not Kubernetes objects (Helm releases, providers) and so have no object schema. */
 export const NOT_KUBERNETES_OBJECTS = new Set(["kubernetes:helm.sh/v3:Release", "pulumi:providers:kubernetes"]);
 
@@ -42,6 +50,15 @@ export function validateKubernetesObjects(resources: readonly ResourceSnapshot[]
         if (!r.type.startsWith("kubernetes:") || NOT_KUBERNETES_OBJECTS.has(r.type)) continue;
         const parsed = parseKubernetesType(r.type);
         const path = parsed && modulePath(parsed.group, parsed.version);
+        if (parsed && !path && CRDS_WITHOUT_PUBLISHED_SCHEMA[parsed.group]) {
+            const p = r.props as { apiVersion?: string; kind?: string; metadata?: { name?: string }; spec?: unknown };
+            if (p.apiVersion !== `${parsed.group}/${parsed.version}` || p.kind !== parsed.kind || !p.metadata?.name || typeof p.spec !== "object") {
+                result.errors.push(`${r.name} (${r.type}): must have apiVersion ${parsed.group}/${parsed.version}, kind ${parsed.kind}, metadata.name and spec`);
+            } else {
+                result.validated.push(r.name);
+            }
+            continue;
+        }
         if (!parsed || !path) {
             result.noSchema.push(r.type);
             continue;

@@ -66,3 +66,63 @@ export function standardTags(stack: string, region: string): Record<string, stri
         "app.kubernetes.io/managed-by": "pulumi",
     };
 }
+
+/** The extended resource GPUs are requested and sold as. */
+export const GPU_RESOURCE = "nvidia.com/gpu";
+
+/** Taint keys of GPU pools: every pool but `shared` keeps pods off unless they tolerate its role (or tenant). */
+export const TAINT_KEYS = {
+    poolRole: "compute-region.io/pool-role",
+    tenant: "compute-region.io/tenant",
+} as const;
+
+export interface NodeTaint {
+    key: string;
+    value: string;
+    /** EKS managed node group spelling. */
+    effect: "NO_SCHEDULE";
+}
+
+/**
+ * The taints a GPU pool carries: its role, and for a dedicated pool its tenant (only that tenant
+ * may tolerate it). Shared pools are tainted too, so that CPU-only pods never take GPU nodes.
+ */
+export function poolTaints(role: "internal" | "serving" | "shared" | "dedicated", tenant?: string): NodeTaint[] {
+    if (role === "dedicated") {
+        if (!tenant) throw new Error("a dedicated pool needs its tenant");
+        return [{ key: TAINT_KEYS.tenant, value: tenant, effect: "NO_SCHEDULE" }];
+    }
+    return [{ key: TAINT_KEYS.poolRole, value: role, effect: "NO_SCHEDULE" }];
+}
+
+/** The same taints as a Kubernetes pod would tolerate them. */
+export function tolerationsFor(taints: readonly NodeTaint[]): { key: string; operator: "Equal"; value: string; effect: "NoSchedule" }[] {
+    return taints.map((t) => ({ key: t.key, operator: "Equal", value: t.value, effect: "NoSchedule" }));
+}
+
+/** Label on the region's PriorityClasses saying whose they are. */
+export const PRIORITY_TIER_LABEL = "compute-region.io/priority-tier";
+
+/**
+ * The region's PriorityClasses. Every tenant value is below every internal one, all are at most
+ * 1,000,000,000 (the cap for user-defined classes), and tenant classes never preempt.
+ */
+export const PRIORITY_CLASSES = [
+    { name: "internal-critical", value: 1_000_000, tier: "internal", preemptionPolicy: "PreemptLowerPriority", description: "The company's critical internal workloads." },
+    { name: "serving", value: 900_000, tier: "serving", preemptionPolicy: "PreemptLowerPriority", description: "Hosted-model serving." },
+    { name: "internal-batch", value: 500_000, tier: "internal", preemptionPolicy: "PreemptLowerPriority", description: "The company's internal batch and training work." },
+    { name: "tenant-reserved", value: 10_000, tier: "tenant", preemptionPolicy: "Never", description: "Tenant workloads within their reserved quota." },
+    { name: "tenant-spot", value: 1_000, tier: "tenant", preemptionPolicy: "Never", description: "Tenant workloads on borrowed idle capacity; reclaimed first." },
+] as const;
+
+/** Kueue names: one ResourceFlavor per pool (named as the pool), one cohort per pool. */
+export function poolCohort(pool: string): string {
+    return `pool-${pool}`;
+}
+export function internalClusterQueue(pool: string): string {
+    return `internal-${pool}`;
+}
+/** Label on ClusterQueues saying whose quota they hold: `internal` or `tenant`. */
+export const QUEUE_KIND_LABEL = "compute-region.io/queue-kind";
+/** Annotation on a pool's ResourceFlavor with the headroom fraction the stack configured. */
+export const HEADROOM_ANNOTATION = "compute-region.io/headroom";

@@ -22,3 +22,12 @@ export const TYPES = {
     helmRelease: "kubernetes:helm.sh/v3:Release",
     k8sProvider: "pulumi:providers:kubernetes",
 } as const;
+
+/** Kubernetes types the capacity and isolation policies read. */
+export const K8S_TYPES = {
+    namespace: "kubernetes:core/v1:Namespace",
+    priorityClass: "kubernetes:scheduling.k8s.io/v1:PriorityClass",
+    resourceFlavor: "kubernetes:kueue.x-k8s.io/v1beta1:ResourceFlavor",
+    clusterQueue: "kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue",
+    localQueue: "kubernetes:kueue.x-k8s.io/v1beta1:LocalQueue",
+} as const;

@@ -1,5 +1,10 @@
 import type { RegionPolicy } from "../engine/policy";
 import { eksControlPlaneLogging } from "./eks-control-plane-logging";
+import { gpuHeadroomPreserved } from "./gpu-headroom-preserved";
+import { helmReleasesPinned } from "./helm-releases-pinned";
+import { nodeLaunchHardened } from "./node-launch-hardened";
+import { nodePoolTaints } from "./node-pool-taints";
+import { priorityClassesOrdered } from "./priority-classes-ordered";
 import { eksEndpointRestricted } from "./eks-endpoint-restricted";
 import { eksSecretsEncrypted } from "./eks-secrets-encrypted";
 import { kmsKeyRotation } from "./kms-key-rotation";
@@ -18,9 +23,16 @@ export const policies: RegionPolicy[] = [
     // Network
     vpcFlowLogsEnabled,
     noPublicIngress,
-    // Keys and state
+    // Nodes
+    nodeLaunchHardened,
+    nodePoolTaints,
+    // GPU capacity and priority
+    gpuHeadroomPreserved,
+    priorityClassesOrdered,
+    // Keys, state and supply chain
     kmsKeyRotation,
     statefulResourcesProtected,
+    helmReleasesPinned,
 ];
 
 export const PACK_NAME = "compute-region";

@@ -1,0 +1,157 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { gpuInstanceType, LABELS, PoolRole, poolTaints } from "compute-region-policies/model";
+import { secureLaunchTemplate } from "./nodes";
+
+export interface GpuNodeGroupArgs {
+    /** The EKS cluster to join. */
+    clusterName: pulumi.Input<string>;
+    /** Pool name (node label, taint, Kueue flavor). */
+    poolName: string;
+    /** What the pool is for. */
+    role: PoolRole;
+    /** The tenant of a dedicated pool. */
+    tenant?: string;
+    /** A GPU instance type from the catalog. */
+    instanceType: string;
+    /** Guaranteed nodes. */
+    minNodes: number;
+    /** Most nodes autoscaling may reach. */
+    maxNodes: number;
+    /** Private subnets of the pool's AZs. */
+    subnetIds: pulumi.Input<string>[];
+    /** The GPU nodes' IAM role (only the managed policies a node needs). */
+    nodeRoleArn: pulumi.Input<string>;
+    /** The cluster security group: EFA interfaces declared in the launch template need it explicitly. */
+    clusterSecurityGroupId: pulumi.Input<string>;
+    /** Root volume size, GiB (sized for model weights and images). */
+    rootVolumeGiB: number;
+    /** Launch into a cluster placement group (single AZ; never with reserved capacity). */
+    placementGroup: boolean;
+    /** An On-Demand Capacity Reservation or a Capacity Block to launch into. */
+    capacityReservation?: { id: string; type: "on-demand" | "capacity-block" };
+    /** Tags for every AWS resource. */
+    tags: Record<string, string>;
+}
+
+/**
+ * nodeadm config for AL2023: the instance-store NVMe drives become one RAID0 array that backs the
+ * kubelet's and containerd's directories, so emptyDir volumes (the model weights cache) and image
+ * layers live on local NVMe. EKS merges this MIME part with its own bootstrap.
+ */
+export const NVME_RAID0_USER_DATA = [
+    "MIME-Version: 1.0",
+    'Content-Type: multipart/mixed; boundary="//"',
+    "",
+    "--//",
+    "Content-Type: application/node.eks.aws",
+    "",
+    "---",
+    "apiVersion: node.eks.aws/v1alpha1",
+    "kind: NodeConfig",
+    "spec:",
+    "  instance:",
+    "    localStorage:",
+    "      strategy: RAID0",
+    "",
+    "--//--",
+    "",
+].join("\n");
+
+/**
+ * The network interfaces of an EFA instance: the primary (card 0, device 0) is an EFA with ENA, so
+ * the node keeps its IP networking; every other network card gets an EFA-only interface at device
+ * index 1, which carries RDMA traffic without taking VPC addresses.
+ */
+export function efaNetworkInterfaces(efaInterfaces: number, securityGroupId: pulumi.Input<string>): aws.types.input.ec2.LaunchTemplateNetworkInterface[] {
+    if (efaInterfaces === 0) return [];
+    return Array.from({ length: efaInterfaces }, (_, card) => ({
+        networkCardIndex: card,
+        deviceIndex: card === 0 ? 0 : 1,
+        interfaceType: card === 0 ? "efa" : "efa-only",
+        securityGroups: [securityGroupId],
+        deleteOnTermination: "true",
+    }));
+}
+
+/**
+ * One GPU pool as an EKS managed node group on the EKS NVIDIA AMI (AL2023, driver included): IMDSv2
+ * with hop limit 1 (pods cannot take the node's role), an encrypted root volume sized for weights,
+ * local NVMe as RAID0 for the weights cache, EFA where the type has it, an optional cluster
+ * placement group, optional capacity-reservation or Capacity Block targeting, and labels and a
+ * `NO_SCHEDULE` taint for its role (a dedicated pool's taint names its tenant).
+ *
+ * A Capacity Block node group only has capacity inside the block's window: EKS scales it to zero
+ * when the block ends, and Kubernetes upgrades of such a group happen while it is at zero.
+ */
+export class GpuNodeGroup extends pulumi.ComponentResource {
+    public readonly nodeGroupName: pulumi.Output<string>;
+    public readonly labels: Record<string, string>;
+    public readonly taints: ReturnType<typeof poolTaints>;
+
+    constructor(name: string, args: GpuNodeGroupArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("compute-region:gpu:GpuNodeGroup", name, {}, opts);
+        const type = gpuInstanceType(args.instanceType);
+        if (!type) throw new pulumi.ResourceError(`GpuNodeGroup ${name}: ${args.instanceType} is not in the GPU catalog`, this);
+        if (args.role === "dedicated" && !args.tenant) throw new pulumi.ResourceError(`GpuNodeGroup ${name}: a dedicated pool needs its tenant`, this);
+        if (args.placementGroup && args.capacityReservation) {
+            throw new pulumi.ResourceError(`GpuNodeGroup ${name}: a placement group cannot be forced on reserved capacity (InsufficientInstanceCapacity)`, this);
+        }
+        if (args.maxNodes < args.minNodes) throw new pulumi.ResourceError(`GpuNodeGroup ${name}: maxNodes ${args.maxNodes} is below minNodes ${args.minNodes}`, this);
+
+        this.labels = {
+            [LABELS.pool]: args.poolName,
+            [LABELS.role]: args.role,
+            [LABELS.gpuModel]: type.gpuModel,
+            ...(args.tenant ? { [LABELS.tenant]: args.tenant } : {}),
+        };
+        this.taints = poolTaints(args.role, args.tenant);
+        const tags = { ...args.tags, "compute-region:pool": args.poolName };
+
+        const placementGroup = args.placementGroup
+            ? new aws.ec2.PlacementGroup(`${name}-placement`, { strategy: "cluster", tags }, { parent: this })
+            : undefined;
+        const reservation = args.capacityReservation;
+        const template = secureLaunchTemplate(
+            name,
+            {
+                rootVolumeGiB: args.rootVolumeGiB,
+                tags: { ...tags, Name: `${args.poolName}-gpu` },
+                extra: {
+                    userData: Buffer.from(NVME_RAID0_USER_DATA).toString("base64"),
+                    ...(type.efaInterfaces > 0 ? { networkInterfaces: efaNetworkInterfaces(type.efaInterfaces, args.clusterSecurityGroupId) } : {}),
+                    ...(placementGroup ? { placement: { groupName: placementGroup.name } } : {}),
+                    ...(reservation
+                        ? {
+                              capacityReservationSpecification: { capacityReservationTarget: { capacityReservationId: reservation.id } },
+                              ...(reservation.type === "capacity-block" ? { instanceMarketOptions: { marketType: "capacity-block" } } : {}),
+                          }
+                        : {}),
+                },
+            },
+            this,
+        );
+
+        const group = new aws.eks.NodeGroup(
+            `${name}-nodes`,
+            {
+                clusterName: args.clusterName,
+                nodeRoleArn: args.nodeRoleArn,
+                subnetIds: args.subnetIds,
+                amiType: "AL2023_x86_64_NVIDIA",
+                instanceTypes: [args.instanceType],
+                capacityType: reservation?.type === "capacity-block" ? "CAPACITY_BLOCK" : "ON_DEMAND",
+                scalingConfig: { minSize: args.minNodes, maxSize: args.maxNodes, desiredSize: args.minNodes },
+                launchTemplate: { id: template.id, version: pulumi.interpolate`${template.latestVersion}` },
+                labels: this.labels,
+                taints: this.taints,
+                // GPU nodes drain slowly (model servers, training steps): one at a time.
+                updateConfig: { maxUnavailable: 1 },
+                tags,
+            },
+            { parent: this, ignoreChanges: ["scalingConfig.desiredSize"] },
+        );
+        this.nodeGroupName = group.nodeGroupName;
+        this.registerOutputs({ nodeGroupName: this.nodeGroupName, labels: this.labels });
+    }
+}

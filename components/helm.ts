@@ -1,0 +1,9 @@
+/**
+ * Pinned Helm charts the region installs. One place to bump a version; the `helm-releases-pinned`
+ * policy rejects a release without an exact version.
+ */
+export const CHARTS = {
+    kueue: { chart: "oci://registry.k8s.io/kueue/charts/kueue", version: "0.14.2" },
+    nvidiaDevicePlugin: { chart: "nvidia-device-plugin", repo: "https://nvidia.github.io/k8s-device-plugin", version: "0.17.1" },
+    efaDevicePlugin: { chart: "aws-efa-k8s-device-plugin", repo: "https://aws.github.io/eks-charts", version: "v0.5.7" },
+} as const;

@@ -1,0 +1,129 @@
+import { gpuCount, PoolCapacity, poolCapacity, PoolRole, POOL_ROLES } from "./capacity";
+import { GPU_RESOURCE, HEADROOM_ANNOTATION, LABELS, QUEUE_KIND_LABEL } from "./conventions";
+import { gpuInstanceType } from "./gpu-catalog";
+import { K8S_TYPES, TYPES } from "./types";
+
+/**
+ * Capacity as the resources show it, not as the config says: node groups give each pool's
+ * instance type and guaranteed nodes, ResourceFlavors its declared headroom, and the nominal GPU
+ * quota of every ClusterQueue on the pool's flavor other than the region's internal queue counts as
+ * sold. So a hand-made queue cannot slip past the headroom policy, and the plan's table is evidence.
+ */
+export interface ResourceLike {
+    type: string;
+    name: string;
+    props: Record<string, any>;
+}
+
+export interface QueueQuota {
+    queue: string;
+    kind: "internal" | "tenant" | "other";
+    tenant?: string;
+    nominal: number;
+    lendingLimit?: number;
+    borrowingLimit?: number;
+}
+
+export interface PoolEvidence extends PoolCapacity {
+    /** Node groups that make up the pool. */
+    nodeGroups: string[];
+    /** Headroom the pool's ResourceFlavor declares, if any. */
+    declaredHeadroom?: number;
+    /** The dedicated pool's tenant, from its node group labels. */
+    tenant?: string;
+    queues: QueueQuota[];
+    /** Problems reading the evidence (a non-integer quota, a pool of unknown type). */
+    problems: string[];
+}
+
+function metadataName(r: ResourceLike): string {
+    return typeof r.props.metadata?.name === "string" ? r.props.metadata.name : r.name;
+}
+
+/** The GPU nominal quota, and limits, a ClusterQueue sets on a flavor. */
+export function queueQuotaOn(queue: ResourceLike, flavor: string): { nominal: number; lendingLimit?: number; borrowingLimit?: number; invalid?: string } | undefined {
+    let found: { nominal: number; lendingLimit?: number; borrowingLimit?: number; invalid?: string } | undefined;
+    for (const group of [queue.props.spec?.resourceGroups ?? []].flat()) {
+        for (const f of [group?.flavors ?? []].flat()) {
+            if (f?.name !== flavor) continue;
+            for (const res of [f.resources ?? []].flat()) {
+                if (res?.name !== GPU_RESOURCE) continue;
+                const nominal = gpuCount(res.nominalQuota ?? 0);
+                const lending = res.lendingLimit === undefined ? undefined : gpuCount(res.lendingLimit);
+                const borrowing = res.borrowingLimit === undefined ? undefined : gpuCount(res.borrowingLimit);
+                const invalid = nominal === undefined ? `nominalQuota ${JSON.stringify(res.nominalQuota)} is not a whole number of GPUs` : undefined;
+                found = {
+                    nominal: (found?.nominal ?? 0) + (nominal ?? 0),
+                    ...(lending !== undefined ? { lendingLimit: lending } : {}),
+                    ...(borrowing !== undefined ? { borrowingLimit: borrowing } : {}),
+                    ...(invalid ? { invalid } : {}),
+                };
+            }
+        }
+    }
+    return found;
+}
+
+export function capacityFromResources(resources: readonly ResourceLike[]): PoolEvidence[] {
+    const pools = new Map<string, PoolEvidence>();
+    for (const group of resources.filter((r) => r.type === TYPES.eksNodeGroup)) {
+        const labels = group.props.labels ?? {};
+        const pool = labels[LABELS.pool];
+        if (typeof pool !== "string") continue; // not a GPU pool (the system node group)
+        const role = labels[LABELS.role] as PoolRole;
+        const instanceType = [group.props.instanceTypes ?? []].flat()[0];
+        const minNodes = Number(group.props.scalingConfig?.minSize ?? 0);
+        const maxNodes = Number(group.props.scalingConfig?.maxSize ?? 0);
+        const existing = pools.get(pool);
+        const problems: string[] = existing?.problems ?? [];
+        if (!POOL_ROLES.includes(role)) problems.push(`node group ${group.name} has role ${JSON.stringify(role)}, not one of ${POOL_ROLES.join(", ")}`);
+        if (!gpuInstanceType(String(instanceType))) {
+            problems.push(`node group ${group.name} runs ${JSON.stringify(instanceType)}, which is not in the GPU catalog`);
+            continue;
+        }
+        const shape = { name: pool, role: POOL_ROLES.includes(role) ? role : "shared", instanceType: String(instanceType), minNodes: (existing?.minNodes ?? 0) + minNodes, maxNodes: (existing?.maxNodes ?? 0) + maxNodes };
+        pools.set(pool, {
+            ...poolCapacity(shape, 0),
+            nodeGroups: [...(existing?.nodeGroups ?? []), group.name],
+            ...(labels[LABELS.tenant] ? { tenant: labels[LABELS.tenant] } : {}),
+            queues: [],
+            problems,
+        });
+    }
+    for (const flavor of resources.filter((r) => r.type === K8S_TYPES.resourceFlavor)) {
+        const pool = pools.get(metadataName(flavor));
+        const declared = flavor.props.metadata?.annotations?.[HEADROOM_ANNOTATION];
+        if (pool && declared !== undefined) {
+            const value = Number(declared);
+            if (Number.isFinite(value) && value >= 0 && value <= 1) pool.declaredHeadroom = value;
+            else pool.problems.push(`ResourceFlavor ${flavor.name} declares headroom ${JSON.stringify(declared)}, not a fraction between 0 and 1`);
+        }
+    }
+    for (const queue of resources.filter((r) => r.type === K8S_TYPES.clusterQueue)) {
+        const labels = queue.props.metadata?.labels ?? {};
+        const kind = labels[QUEUE_KIND_LABEL] === "internal" ? "internal" : labels[QUEUE_KIND_LABEL] === "tenant" ? "tenant" : "other";
+        for (const pool of pools.values()) {
+            const quota = queueQuotaOn(queue, pool.pool);
+            if (!quota) continue;
+            if (quota.invalid) pool.problems.push(`ClusterQueue ${metadataName(queue)}: ${quota.invalid}`);
+            pool.queues.push({
+                queue: metadataName(queue),
+                kind,
+                ...(labels[LABELS.tenant] ? { tenant: labels[LABELS.tenant] } : {}),
+                nominal: quota.nominal,
+                ...(quota.lendingLimit !== undefined ? { lendingLimit: quota.lendingLimit } : {}),
+                ...(quota.borrowingLimit !== undefined ? { borrowingLimit: quota.borrowingLimit } : {}),
+            });
+        }
+    }
+    for (const pool of pools.values()) {
+        const sold = pool.queues.filter((q) => q.kind !== "internal").reduce((sum, q) => sum + q.nominal, 0);
+        Object.assign(pool, recomputeCapacity(pool, pool.declaredHeadroom, sold));
+    }
+    return [...pools.values()].sort((a, b) => a.pool.localeCompare(b.pool));
+}
+
+/** The pool's capacity figures again, at another headroom (for shared pools) or another sold count. */
+export function recomputeCapacity(pool: PoolCapacity, headroom: number | undefined, sold = pool.sold): PoolCapacity {
+    return poolCapacity({ name: pool.pool, role: pool.role, instanceType: pool.instanceType, minNodes: pool.minNodes, maxNodes: pool.maxNodes, headroom }, sold);
+}

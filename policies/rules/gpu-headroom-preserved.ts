@@ -1,0 +1,119 @@
+import { configWithDefaults, stackPolicy } from "../engine/policy";
+import { capacityFromResources, recomputeCapacity } from "../model/capacity-evidence";
+import { DEFAULT_HEADROOM, MIN_HEADROOM } from "../model/capacity";
+import { poolSamples as s } from "./samples";
+
+const percent = (f: number) => `${Math.round(f * 10000) / 100}%`;
+
+/** A shared pool of two p5.48xlarge: 16 GPUs, 20% headroom keeps 4, 12 sellable. */
+const sharedPool = [s.nodeGroup("shared-h100", "shared", "p5.48xlarge", 2), s.flavor("shared-h100", 0.2)];
+
+export const gpuHeadroomPreserved = stackPolicy({
+    name: "gpu-headroom-preserved",
+    description: "No GPU pool sells more reserved quota than its sellable GPUs; the internal headroom is never sold or lent.",
+    rationale:
+        "The company's own workloads must always find their reserved headroom. Reserved tenant quota (ClusterQueue nominal " +
+        "quota on a pool's flavor) beyond floor(guaranteed x (1 - headroom)) would eat it, and an internal queue that lends " +
+        "its headroom would hand it to spot tenants. Decided from the queues and node groups themselves, so a hand-made " +
+        "queue cannot slip past.",
+    severity: "critical",
+    enforcementLevel: "mandatory",
+    remediationSteps:
+        "Lower the tenants' reserved quota on the pool (compute-region:tenants[].quota), raise the pool's minNodes, or lower its " +
+        "headroom (not below the policy's). Internal and serving pools sell nothing; a dedicated pool sells only to its tenant. " +
+        "Internal ClusterQueues must set lendingLimit to at most nominalQuota minus the headroom.",
+    controls: [
+        { framework: "SOC 2 (2017 TSC)", control: "A1.1", title: "Capacity is managed to meet availability commitments" },
+        { framework: "NIST SP 800-53 Rev. 5", control: "SC-6", title: "Resource Availability" },
+        { framework: "NIST SP 800-53 Rev. 5", control: "CP-2(2)", title: "Contingency Plan: Capacity Planning" },
+    ],
+    configSchema: {
+        properties: {
+            headroom: {
+                type: "number",
+                minimum: MIN_HEADROOM,
+                maximum: 1,
+                default: DEFAULT_HEADROOM,
+                description: `Least fraction of a shared pool's guaranteed GPUs kept for internal work; a pool that declares more keeps more. Cannot go below ${MIN_HEADROOM}.`,
+            },
+        },
+    },
+    validateStack: (args, report) => {
+        const { headroom: policyHeadroom } = configWithDefaults({ headroom: DEFAULT_HEADROOM }, args);
+        const floor = Math.max(MIN_HEADROOM, policyHeadroom);
+        for (const evidence of capacityFromResources(args.resources)) {
+            for (const problem of evidence.problems) report(`pool ${evidence.pool}: ${problem}`);
+            const headroom = evidence.role === "shared" ? Math.max(floor, evidence.declaredHeadroom ?? 0) : undefined;
+            const pool = recomputeCapacity(evidence, headroom, evidence.sold);
+            const tenantQueues = evidence.queues.filter((q) => q.kind !== "internal");
+            const figures = `${pool.guaranteed} guaranteed, headroom ${percent(pool.headroom)} keeps ${pool.headroomGpus}`;
+            if (pool.role === "internal" || pool.role === "serving") {
+                if (pool.sold > 0) {
+                    report(`pool ${pool.pool} is ${pool.role}: queues ${tenantQueues.map((q) => q.queue).join(", ")} hold ${pool.sold} reserved GPUs, but ${pool.role === "internal" ? "an" : "a"} ${pool.role} pool sells none (${pool.guaranteed} guaranteed)`);
+                }
+            } else if (pool.role === "dedicated") {
+                const foreign = tenantQueues.filter((q) => q.tenant !== evidence.tenant);
+                if (foreign.length > 0) report(`pool ${pool.pool} is dedicated to ${evidence.tenant}, but queues ${foreign.map((q) => `${q.queue} (tenant ${q.tenant ?? "none"})`).join(", ")} hold quota on it`);
+                if (pool.sold > pool.guaranteed) report(`pool ${pool.pool} is oversold: ${pool.sold} reserved GPUs, but only ${pool.guaranteed} are guaranteed`);
+            } else if (pool.sold > pool.sellable) {
+                report(`pool ${pool.pool} is oversold: tenants hold ${pool.sold} reserved GPUs, but only ${pool.sellable} are sellable (${figures})`);
+            }
+            const promised = evidence.queues.reduce((sum, q) => sum + q.nominal, 0);
+            if (promised > pool.guaranteed) report(`pool ${pool.pool}: its queues promise ${promised} GPUs of nominal quota, more than the ${pool.guaranteed} guaranteed`);
+            for (const q of evidence.queues.filter((x) => x.kind === "internal")) {
+                const lendable = Math.max(0, q.nominal - pool.headroomGpus);
+                if (q.lendingLimit === undefined) report(`pool ${pool.pool}: internal queue ${q.queue} sets no lendingLimit, so all ${q.nominal} GPUs could be lent, including the headroom of ${pool.headroomGpus}`);
+                else if (q.lendingLimit > lendable) report(`pool ${pool.pool}: internal queue ${q.queue} may lend ${q.lendingLimit} GPUs, but only ${lendable} are above the headroom of ${pool.headroomGpus}`);
+            }
+        }
+    },
+    samples: {
+        allowed: [
+            {
+                description: "A shared pool selling exactly its 12 sellable GPUs; the internal queue lends nothing of its 4 GPUs of headroom.",
+                resources: [...sharedPool, s.queue("internal-shared-h100", "shared-h100", "internal", { nominal: 4, lendingLimit: 0 }), s.queue("acme-shared-h100", "shared-h100", "tenant", { nominal: 8 }, "acme"), s.queue("globex-shared-h100", "shared-h100", "tenant", { nominal: 4 }, "globex")],
+            },
+            {
+                description: "Spot quota (borrowing only) is not sold capacity.",
+                resources: [...sharedPool, s.queue("internal-shared-h100", "shared-h100", "internal", { nominal: 16, lendingLimit: 12 }), s.queue("acme-spot", "shared-h100", "tenant", { nominal: 0, borrowingLimit: 12 }, "acme")],
+            },
+            {
+                description: "A dedicated pool sold whole to its tenant.",
+                resources: [s.nodeGroup("acme-h100", "dedicated", "p5.48xlarge", 1, { tenant: "acme" }), s.flavor("acme-h100"), s.queue("acme-acme-h100", "acme-h100", "tenant", { nominal: 8 }, "acme")],
+            },
+        ],
+        disallowed: [
+            {
+                description: "A shared pool oversold by one GPU.",
+                expect: "pool shared-h100 is oversold: tenants hold 13 reserved GPUs, but only 12 are sellable (16 guaranteed, headroom 20% keeps 4)",
+                resources: [...sharedPool, s.queue("internal-shared-h100", "shared-h100", "internal", { nominal: 3, lendingLimit: 0 }), s.queue("acme-shared-h100", "shared-h100", "tenant", { nominal: 13 }, "acme")],
+            },
+            {
+                description: "A hand-made queue without labels counts as sold.",
+                expect: "pool shared-h100 is oversold: tenants hold 13 reserved GPUs",
+                resources: [...sharedPool, s.queue("internal-shared-h100", "shared-h100", "internal", { nominal: 3, lendingLimit: 0 }), s.queue("sneaky", "shared-h100", undefined, { nominal: "13" })],
+            },
+            {
+                description: "A stack's policy config asks for more headroom than the pool declares.",
+                config: { headroom: 0.5 },
+                expect: "only 8 are sellable (16 guaranteed, headroom 50% keeps 8)",
+                resources: [...sharedPool, s.queue("internal-shared-h100", "shared-h100", "internal", { nominal: 4, lendingLimit: 0 }), s.queue("acme-shared-h100", "shared-h100", "tenant", { nominal: 12 }, "acme")],
+            },
+            {
+                description: "An internal queue that may lend its headroom.",
+                expect: "internal queue internal-shared-h100 may lend 16 GPUs, but only 12 are above the headroom of 4",
+                resources: [...sharedPool, s.queue("internal-shared-h100", "shared-h100", "internal", { nominal: 16, lendingLimit: 16 })],
+            },
+            {
+                description: "Tenant quota on an internal pool.",
+                expect: "pool internal-h100 is internal: queues acme-internal hold 8 reserved GPUs, but an internal pool sells none",
+                resources: [s.nodeGroup("internal-h100", "internal", "p5.48xlarge", 1), s.flavor("internal-h100"), s.queue("acme-internal", "internal-h100", "tenant", { nominal: 8 }, "acme")],
+            },
+            {
+                description: "Another tenant's quota on a dedicated pool.",
+                expect: "pool acme-h100 is dedicated to acme, but queues globex-acme-h100 (tenant globex) hold quota on it",
+                resources: [s.nodeGroup("acme-h100", "dedicated", "p5.48xlarge", 1, { tenant: "acme" }), s.flavor("acme-h100"), s.queue("globex-acme-h100", "acme-h100", "tenant", { nominal: 1 }, "globex")],
+            },
+        ],
+    },
+});

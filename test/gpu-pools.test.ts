@@ -1,0 +1,133 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { capacityFromResources, K8S_TYPES, TYPES } from "compute-region-policies/model";
+import type { OfflinePlanResult } from "../offline/harness";
+import { parseRegionConfig, ConfigError } from "../stacks/config";
+import { devStackConfig, ofType, one, plan } from "./helpers";
+
+let dev: OfflinePlanResult;
+beforeAll(async () => {
+    dev = await plan();
+});
+
+const byPool = (pool: string) => (r: { props: Record<string, any> }) => r.props.labels?.["compute-region.io/pool"] === pool;
+
+describe("GPU node groups", () => {
+    it("run the EKS NVIDIA AMI with the pool's labels and role taint", () => {
+        const groups = ofType(dev.resources, TYPES.eksNodeGroup).filter((g) => g.props.labels?.["compute-region.io/pool"]);
+        expect(groups.map((g) => g.props.labels["compute-region.io/pool"]).sort()).toEqual(["internal-l40s", "serving-l40s", "shared-l40s"]);
+        for (const g of groups) {
+            expect(g.props.amiType).toBe("AL2023_x86_64_NVIDIA");
+            expect(g.props.capacityType).toBe("ON_DEMAND");
+            const role = g.props.labels["compute-region.io/role"];
+            expect(g.props.taints).toEqual([{ key: "compute-region.io/pool-role", value: role, effect: "NO_SCHEDULE" }]);
+            expect(g.props.labels["compute-region.io/gpu-model"]).toBe("l40s");
+        }
+    });
+
+    it("launch with IMDSv2 hop limit 1, an encrypted root volume, NVMe as RAID0 and EFA where the type has it", () => {
+        const templates = ofType(dev.resources, TYPES.launchTemplate).filter((t) => t.name.includes("-l40s"));
+        expect(templates).toHaveLength(3);
+        for (const t of templates) {
+            expect(t.props.metadataOptions).toMatchObject({ httpTokens: "required", httpPutResponseHopLimit: 1 });
+            expect(t.props.blockDeviceMappings[0].ebs).toMatchObject({ encrypted: "true", volumeSize: 500 });
+            expect(Buffer.from(t.props.userData, "base64").toString()).toContain("strategy: RAID0");
+        }
+        // g6e.48xlarge: 4 EFA cards; primary EFA with ENA, the rest EFA-only at device index 1.
+        const shared = one(dev.resources, TYPES.launchTemplate, "dev-shared-l40s-lt");
+        expect(shared.props.networkInterfaces.map((n: any) => [n.networkCardIndex, n.deviceIndex, n.interfaceType])).toEqual([
+            [0, 0, "efa"],
+            [1, 1, "efa-only"],
+            [2, 1, "efa-only"],
+            [3, 1, "efa-only"],
+        ]);
+        expect(shared.props.placement).toBeUndefined();
+    });
+
+    it("target a Capacity Block with the capacity-block market and capacity type, in one AZ", async () => {
+        const config = devStackConfig();
+        config["compute-region:gpuPools"].push({ name: "train-h100", role: "internal", instanceType: "p5.48xlarge", minNodes: 0, maxNodes: 2, availabilityZones: ["us-east-2a"], capacityReservation: { id: "cr-0123456789abcdef0", type: "capacity-block" } });
+        config["compute-region:gpuPools"].push({ name: "ring-h100", role: "internal", instanceType: "p5.48xlarge", minNodes: 1, maxNodes: 1, availabilityZones: ["us-east-2b"], placementGroup: true });
+        const p = await plan(config);
+        const block = ofType(p.resources, TYPES.eksNodeGroup).find(byPool("train-h100"))!;
+        expect(block.props.capacityType).toBe("CAPACITY_BLOCK");
+        expect(block.props.subnetIds).toHaveLength(1);
+        const lt = one(p.resources, TYPES.launchTemplate, "dev-train-h100-lt");
+        expect(lt.props.instanceMarketOptions).toEqual({ marketType: "capacity-block" });
+        expect(lt.props.capacityReservationSpecification).toEqual({ capacityReservationTarget: { capacityReservationId: "cr-0123456789abcdef0" } });
+        expect(lt.props.placement).toBeUndefined();
+        expect(lt.props.networkInterfaces).toHaveLength(32);
+        expect(ofType(p.resources, "aws:ec2/placementGroup:PlacementGroup").map((g) => g.name)).toEqual(["dev-ring-h100-placement"]);
+        expect(one(p.resources, "aws:ec2/placementGroup:PlacementGroup").props.strategy).toBe("cluster");
+    });
+});
+
+describe("quota machinery", () => {
+    it("installs pinned Helm charts: Kueue managing pods without a queue name, the NVIDIA and EFA device plugins tolerating GPU taints", () => {
+        const releases = Object.fromEntries(ofType(dev.resources, TYPES.helmRelease).map((r) => [r.props.name, r.props]));
+        expect(Object.keys(releases).sort()).toEqual(["aws-efa-k8s-device-plugin", "kueue", "nvidia-device-plugin"]);
+        for (const r of Object.values(releases) as { version: string }[]) expect(r.version).toMatch(/^v?\d+\.\d+\.\d+$/);
+        const kueueConfig = releases.kueue.values.managerConfig.controllerManagerConfigYaml as string;
+        expect(kueueConfig).toContain("manageJobsWithoutQueueName: true");
+        expect(releases["nvidia-device-plugin"].values.tolerations).toEqual(
+            expect.arrayContaining([expect.objectContaining({ key: "compute-region.io/pool-role", operator: "Exists" }), expect.objectContaining({ key: "compute-region.io/tenant", operator: "Exists" })]),
+        );
+    });
+
+    it("makes a flavor and a cohort per pool, and internal queues that never lend the headroom", () => {
+        const flavors = ofType(dev.resources, K8S_TYPES.resourceFlavor).map((f) => f.props.metadata.name);
+        expect(flavors.sort()).toEqual(["internal-l40s", "serving-l40s", "shared-l40s"]);
+        const queues = Object.fromEntries(ofType(dev.resources, K8S_TYPES.clusterQueue).map((q) => [q.props.metadata.name, q.props.spec]));
+        expect(queues["internal-shared-l40s"].cohort).toBe("pool-shared-l40s");
+        expect(queues["internal-shared-l40s"].resourceGroups[0].flavors[0].resources[0]).toEqual({ name: "nvidia.com/gpu", nominalQuota: 16, lendingLimit: 12 });
+        expect(queues["internal-internal-l40s"].resourceGroups[0].flavors[0].resources[0]).toEqual({ name: "nvidia.com/gpu", nominalQuota: 4, lendingLimit: 0 });
+        expect(queues["internal-shared-l40s"].preemption.reclaimWithinCohort).toBe("Any");
+    });
+
+    it("orders PriorityClasses: every tenant value below every internal one, tenants never preempt", () => {
+        const classes = ofType(dev.resources, K8S_TYPES.priorityClass).map((c) => c.props);
+        const tenant = classes.filter((c) => c.metadata.labels["compute-region.io/priority-tier"] === "tenant");
+        const internal = classes.filter((c) => c.metadata.labels["compute-region.io/priority-tier"] !== "tenant");
+        expect(Math.max(...tenant.map((c) => c.value))).toBeLessThan(Math.min(...internal.map((c) => c.value)));
+        for (const c of tenant) expect(c.preemptionPolicy).toBe("Never");
+        for (const c of classes) {
+            expect(c.value).toBeLessThanOrEqual(1_000_000_000);
+            expect(c.globalDefault).toBe(false);
+        }
+    });
+});
+
+describe("capacity table", () => {
+    it("is the same from the resources (plan, policy) and from the config (stack output)", () => {
+        const fromResources = capacityFromResources(dev.resources).map(({ problems: _p, nodeGroups: _n, queues: _q, declaredHeadroom: _d, ...row }) => row);
+        const fromConfig = [...(dev.outputs.capacity as Record<string, unknown>[])].sort((a, b) => String(a.pool).localeCompare(String(b.pool)));
+        expect(fromResources).toEqual(fromConfig);
+        expect(fromResources.find((r) => r.pool === "shared-l40s")).toMatchObject({ guaranteed: 16, headroom: 0.25, headroomGpus: 4, sellable: 12, sold: 0, free: 12 });
+    });
+});
+
+describe("pool config errors", () => {
+    const problems = (mutate: (pools: any[]) => void): string[] => {
+        const config = devStackConfig();
+        mutate(config["compute-region:gpuPools"]);
+        const raw = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+        try {
+            parseRegionConfig(raw, "dev");
+        } catch (e) {
+            return (e as ConfigError).problems;
+        }
+        throw new Error("accepted");
+    };
+    it.each([
+        ["an instance type outside the catalog", (p: any[]) => (p[0].instanceType = "p3.16xlarge"), 'Pulumi.dev.yaml: compute-region:gpuPools[0].instanceType: must be a GPU instance type in the catalog (p5.48xlarge, p5e.48xlarge, p5en.48xlarge, p4d.24xlarge, g6e.48xlarge, g6e.12xlarge, g5.48xlarge), got "p3.16xlarge"'],
+        ["a dedicated pool without its tenant", (p: any[]) => (p[1].role = "dedicated"), "compute-region:gpuPools[1].tenant: is required for a dedicated pool"],
+        ["headroom below the floor", (p: any[]) => (p[1].headroom = 0.01), "compute-region:gpuPools[1].headroom: must be at least 0.05 (the floor no stack may go below), got 0.01"],
+        ["headroom on an internal pool", (p: any[]) => (p[0].headroom = 0.3), "compute-region:gpuPools[0].headroom: must be unset for an internal pool"],
+        ["a placement group across AZs", (p: any[]) => (p[1].placementGroup = true), "compute-region:gpuPools[1].placementGroup: needs exactly one availability zone"],
+        ["a repeated pool name", (p: any[]) => (p[2].name = p[0].name), 'compute-region:gpuPools[2].name: must be unique: already used at [0], got "internal-l40s"'],
+        ["an unknown role", (p: any[]) => (p[0].role = "batch"), 'compute-region:gpuPools[0].role: must be one of internal, serving, shared, dedicated, got "batch"'],
+        ["a placement group on a Capacity Block", (p: any[]) => Object.assign(p[0], { availabilityZones: ["us-east-2a"], placementGroup: true, capacityReservation: { id: "cr-0123456789abcdef0", type: "capacity-block" } }), "must be false with a capacity reservation or Capacity Block"],
+    ])("rejects %s", (_w, mutate, expected) => {
+        const found = problems(mutate);
+        expect(found.some((p) => p.includes(expected)), found.join("\n")).toBe(true);
+    });
+});
