@@ -76,6 +76,8 @@ export class Cluster extends pulumi.ComponentResource {
     public readonly kubeconfig: pulumi.Output<string>;
     /** The one Kubernetes provider every Kubernetes resource of the region uses. */
     public readonly provider: k8s.Provider;
+    /** The default StorageClass (encrypted gp3). */
+    public readonly storageClassName = "gp3-encrypted";
     /** The system node group: depend on it for workloads that must wait for nodes. */
     public readonly systemNodeGroup: aws.eks.NodeGroup;
 
@@ -292,7 +294,7 @@ export class Cluster extends pulumi.ComponentResource {
         new k8s.storage.v1.StorageClass(
             `${name}-gp3`,
             {
-                metadata: { name: "gp3-encrypted", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+                metadata: { name: this.storageClassName, annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
                 provisioner: "ebs.csi.aws.com",
                 parameters: { type: "gp3", encrypted: "true", "csi.storage.k8s.io/fstype": "ext4" },
                 volumeBindingMode: "WaitForFirstConsumer",

@@ -7,6 +7,7 @@ import { GpuDevicePlugins } from "./gpu-device-plugins";
 import { GpuNodeGroup } from "./gpu-node-group";
 import { awsContext } from "./kms";
 import { Network } from "./network";
+import { Observability } from "./observability";
 import { nodeRole } from "./nodes";
 
 export interface RegionArgs {
@@ -24,6 +25,7 @@ export class Region extends pulumi.ComponentResource {
     /** Capacity per GPU pool as configured (the plan also derives it from the resources). */
     public readonly capacity: PoolCapacity[];
     public readonly queues: CapacityQueues;
+    public readonly observability: Observability;
 
     constructor(name: string, args: RegionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:index:Region", name, {}, opts);
@@ -111,6 +113,26 @@ export class Region extends pulumi.ComponentResource {
                 { parent: this, dependsOn: nodeGroups.length > 0 ? [this.cluster.systemNodeGroup] : [] },
             );
         }
+
+        this.observability = new Observability(
+            `${name}-observability`,
+            {
+                provider: this.cluster.provider,
+                clusterName: this.cluster.clusterName,
+                clusterNameLiteral: config.cluster.name,
+                kmsKeyArn: this.cluster.kmsKeyArn,
+                partition: context.partition,
+                pools: this.capacity,
+                prometheusRetentionDays: config.observability.prometheusRetentionDays,
+                prometheusStorageGiB: config.observability.prometheusStorageGiB,
+                logRetentionDays: config.observability.logRetentionDays,
+                runbookBaseUrl: config.observability.runbookBaseUrl,
+                storageClassName: this.cluster.storageClassName,
+                dependsOn: [this.cluster.systemNodeGroup],
+                tags,
+            },
+            { parent: this },
+        );
 
         this.registerOutputs({
             vpcId: this.network.vpcId,

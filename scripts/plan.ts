@@ -15,7 +15,7 @@ import { ConfigError, parseRegionConfig } from "../stacks/config";
 import { OfflinePlanResult, runOfflinePlan } from "../offline/harness";
 import { PlanInputError, readProject, readStackConfig } from "../offline/project";
 import { displayValue, resourcesByComponent, resourcesByType, textTable } from "../offline/summary";
-import { capacityFromResources } from "compute-region-policies/model";
+import { capacityFromResources, DASHBOARD_LABEL, MONITORING_TYPES } from "compute-region-policies/model";
 import { POLICY_EXIT, PolicyInputError, policyExitCode, policyJson, readPolicyConfig, renderMarkdown, renderSarif, renderText, runPack } from "compute-region-policies/engine";
 import { PACK_NAME, PACK_VERSION, policies } from "compute-region-policies/rules";
 import { writeOutput } from "./io";
@@ -119,8 +119,14 @@ export function renderSummary(plan: OfflinePlanResult, source: string): string {
               ),
     );
     lines.push("");
+    const { rules, dashboards } = monitoringFromResources(plan.resources);
+    lines.push(`Alert rules (${rules.length})`);
+    lines.push(rules.length === 0 ? "  none" : textTable(["group", "alert", "severity", "for", "pool"], rules.map((r) => [r.group, r.alert, r.severity, r.for, r.pool]), ["left", "left", "left", "left", "left"]));
+    lines.push("");
+    lines.push(`Dashboards (${dashboards.length}): ${dashboards.join(", ") || "none"}`);
+    lines.push("");
     lines.push("Stack outputs");
-    lines.push(textTable(["output", "value"], Object.entries(plan.outputs).filter(([k]) => k !== "capacity").map(([k, v]) => [k, displayValue(v)]), ["left", "left"]));
+    lines.push(textTable(["output", "value"], Object.entries(plan.outputs).filter(([k]) => !["capacity", "alertRules", "dashboards"].includes(k)).map(([k, v]) => [k, displayValue(v)]), ["left", "left"]));
     lines.push("");
     lines.push(
         plan.placeholderSecrets.length === 0
@@ -128,6 +134,31 @@ export function renderSummary(plan: OfflinePlanResult, source: string): string {
             : `Secrets: ${plan.placeholderSecrets.join(", ")} ${plan.placeholderSecrets.length === 1 ? "is" : "are"} encrypted (secure:) and cannot be decrypted offline; the plan used a placeholder.`,
     );
     return lines.join("\n");
+}
+
+/** The alert rules (PrometheusRule objects) and dashboards (sidecar ConfigMaps) the plan would deploy. */
+export function monitoringFromResources(resources: OfflinePlanResult["resources"]) {
+    const rules: { group: string; alert: string; severity: string; for: string; pool: string }[] = [];
+    for (const r of resources.filter((x) => x.type === MONITORING_TYPES.prometheusRule)) {
+        for (const group of ((r.props.spec as { groups?: { name: string; rules: Record<string, any>[] }[] })?.groups ?? [])) {
+            for (const rule of group.rules ?? []) {
+                if (rule.alert) rules.push({ group: group.name, alert: rule.alert, severity: rule.labels?.severity ?? "", for: rule.for ?? "", pool: rule.labels?.pool ?? "" });
+            }
+        }
+    }
+    const dashboards: string[] = [];
+    for (const r of resources.filter((x) => x.type === MONITORING_TYPES.configMap)) {
+        const meta = r.props.metadata as { labels?: Record<string, string> } | undefined;
+        if (meta?.labels?.[DASHBOARD_LABEL.key] !== DASHBOARD_LABEL.value) continue;
+        for (const json of Object.values((r.props.data as Record<string, string>) ?? {})) {
+            try {
+                dashboards.push(JSON.parse(json).title);
+            } catch {
+                dashboards.push(`(invalid JSON in ${r.name})`);
+            }
+        }
+    }
+    return { rules, dashboards };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -155,7 +186,8 @@ export async function main(argv: string[]): Promise<number> {
     const { placeholderSecrets: _omit, ...document } = plan;
     if (args.json) {
         const capacity = capacityFromResources(plan.resources).map(({ problems: _p, ...row }) => row);
-        writeOutput(args.json, `${JSON.stringify({ ...document, policy: policyJson(evaluation), capacity }, null, 2)}\n`);
+        const monitoring = monitoringFromResources(plan.resources);
+        writeOutput(args.json, `${JSON.stringify({ ...document, policy: policyJson(evaluation), capacity, monitoring }, null, 2)}\n`);
         process.stdout.write(`Wrote the plan document to ${args.json}\n`);
     }
     if (args.report) {

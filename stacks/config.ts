@@ -118,12 +118,25 @@ const gpuPoolSchema = z.strictObject({
     rootVolumeGiB: z.number().int().min(100).max(16384).default(500),
 });
 
+const observabilitySchema = z.strictObject({
+    /** How long Prometheus keeps samples, days. */
+    prometheusRetentionDays: z.number().int().min(1).max(365).default(15),
+    /** Prometheus volume, GiB. */
+    prometheusStorageGiB: z.number().int().min(10).max(16384).default(100),
+    /** Retention of the cluster's CloudWatch log groups, days. */
+    logRetentionDays: retentionDays.default(365),
+    /** Where the alerts' runbook links point (this repository's docs/runbooks.md by default). */
+    runbookBaseUrl: z.url().default("https://github.com/compute-region/compute-region/blob/main/docs/runbooks.md"),
+});
+const OBSERVABILITY_DEFAULTS = observabilitySchema.parse({});
+
 const regionConfigObject = z.strictObject({
         "aws:region": z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, "must be an AWS region such as us-east-2"),
         [`${NS}availabilityZones`]: z.array(z.string()).min(2, "must list at least 2 availability zones (EKS requires subnets in two)"),
         [`${NS}network`]: networkSchema,
         [`${NS}cluster`]: clusterSchema,
         [`${NS}gpuPools`]: z.array(gpuPoolSchema).default([]),
+        [`${NS}observability`]: observabilitySchema.default(OBSERVABILITY_DEFAULTS),
 });
 
 /** The whole region stack's configuration, keyed by Pulumi config key, with its cross-field checks. */
@@ -135,6 +148,7 @@ type RawRegionConfig = {
     "compute-region:network": z.infer<typeof networkSchema>;
     "compute-region:cluster": z.infer<typeof clusterSchema>;
     "compute-region:gpuPools": GpuPoolConfig[];
+    "compute-region:observability": z.infer<typeof observabilitySchema>;
 };
 
 export type GpuPoolConfig = Omit<z.infer<typeof gpuPoolSchema>, "role"> & { role: (typeof POOL_ROLES)[number] };
@@ -261,6 +275,7 @@ export interface RegionConfig {
     network: z.infer<typeof networkSchema>;
     cluster: z.infer<typeof clusterSchema>;
     gpuPools: GpuPoolConfig[];
+    observability: z.infer<typeof observabilitySchema>;
 }
 
 /** A configuration error: every problem at once, each naming the file, the key path and what is expected. */
@@ -344,6 +359,7 @@ export function parseRegionConfig(raw: Readonly<Record<string, string>>, stack: 
         network: config["compute-region:network"],
         cluster: config["compute-region:cluster"],
         gpuPools: config["compute-region:gpuPools"],
+        observability: config["compute-region:observability"],
     };
 }
 

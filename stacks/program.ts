@@ -18,5 +18,8 @@ export async function regionProgram(): Promise<Record<string, unknown>> {
         oidcProviderArn: region.cluster.oidcProviderArn,
         kubeconfig: pulumi.secret(region.cluster.kubeconfig),
         capacity: region.capacity,
+        alertRules: region.observability.ruleGroups.flatMap((g) => g.rules.map((r) => `${g.name}/${r.alert}${r.labels.pool ? `{pool=${r.labels.pool}}` : ""}`)),
+        dashboards: region.observability.dashboards,
+        grafanaAdminPassword: region.observability.grafanaAdminPassword,
     };
 }

@@ -1,4 +1,14 @@
 import type { ResourceSnapshot } from "compute-region-policies/engine";
+import { UNKNOWN, unwrapSecrets } from "compute-region-policies/engine";
+
+/** Drops values unknown during the preview: they cannot be judged until deploy, as in a real preview. */
+function withoutUnknowns(value: unknown): unknown {
+    if (Array.isArray(value)) return value.filter((v) => v !== UNKNOWN).map(withoutUnknowns);
+    if (typeof value === "object" && value !== null) {
+        return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== UNKNOWN).map(([k, v]) => [k, withoutUnknowns(v)]));
+    }
+    return value;
+}
 
 /**
  * Validates Kubernetes objects the program registers against the published Kubernetes schemas
@@ -13,7 +23,9 @@ const BUILTIN_GROUPS = new Set([
 ]);
 
 /** CRD groups with a published schema package: group to module prefix. */
-export const CRD_SCHEMA_MODULES: Record<string, string> = {};
+export const CRD_SCHEMA_MODULES: Record<string, string> = {
+    "monitoring.coreos.com": "@kubernetes-models/prometheus-operator/monitoring.coreos.com",
+};
 
 /**
  * CRD groups no schema package publishes (checked on npm): their objects get a structural check
@@ -70,7 +82,8 @@ export function validateKubernetesObjects(resources: readonly ResourceSnapshot[]
             continue;
         }
         try {
-            new Model(r.props).validate();
+            // The provider sees secret values unwrapped.
+            new Model(withoutUnknowns(unwrapSecrets(r.props))).validate();
             result.validated.push(r.name);
         } catch (e) {
             result.errors.push(`${r.name} (${r.type}): ${(e as Error).message}`);

@@ -126,3 +126,25 @@ export function internalClusterQueue(pool: string): string {
 export const QUEUE_KIND_LABEL = "compute-region.io/queue-kind";
 /** Annotation on a pool's ResourceFlavor with the headroom fraction the stack configured. */
 export const HEADROOM_ANNOTATION = "compute-region.io/headroom";
+
+/** Alert names the region's rules define (the policies check the headroom alert exists per pool). */
+export const ALERTS = {
+    headroomBelowFloor: "GpuHeadroomBelowFloor",
+    poolSoldOut: "GpuPoolSoldOut",
+    xidError: "GpuXidError",
+    eccDoubleBit: "GpuEccDoubleBitError",
+    gpuNodeNotReady: "GpuNodeNotReady",
+    dcgmExporterDown: "DcgmExporterDown",
+    tenantQuotaNearLimit: "TenantGpuQuotaNearLimit",
+} as const;
+
+/** Label the Grafana sidecar provisions dashboards from. */
+export const DASHBOARD_LABEL = { key: "grafana_dashboard", value: "1" } as const;
+
+/** Helm chart names the monitoring policy looks for. */
+export const MONITORING_CHARTS = { prometheusStack: "kube-prometheus-stack", dcgmExporter: "dcgm-exporter" } as const;
+
+/** kube-state-metrics' name for a Kubernetes label: `label_` and the key with non-alphanumerics as `_`. */
+export function ksmLabel(key: string): string {
+    return `label_${key.replace(/[^a-zA-Z0-9]/g, "_")}`;
+}

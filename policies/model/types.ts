@@ -31,3 +31,9 @@ export const K8S_TYPES = {
     clusterQueue: "kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue",
     localQueue: "kubernetes:kueue.x-k8s.io/v1beta1:LocalQueue",
 } as const;
+
+export const MONITORING_TYPES = {
+    prometheusRule: "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+    serviceMonitor: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+    configMap: "kubernetes:core/v1:ConfigMap",
+} as const;

@@ -8,6 +8,8 @@ import { priorityClassesOrdered } from "./priority-classes-ordered";
 import { eksEndpointRestricted } from "./eks-endpoint-restricted";
 import { eksSecretsEncrypted } from "./eks-secrets-encrypted";
 import { kmsKeyRotation } from "./kms-key-rotation";
+import { logGroupsRetainedEncrypted } from "./log-groups-retained-encrypted";
+import { regionMonitoringInPlace } from "./region-monitoring-in-place";
 import { noPublicIngress } from "./no-public-ingress";
 import { statefulResourcesProtected } from "./stateful-resources-protected";
 import { vpcCniNetworkPolicy } from "./vpc-cni-network-policy";
@@ -29,6 +31,9 @@ export const policies: RegionPolicy[] = [
     // GPU capacity and priority
     gpuHeadroomPreserved,
     priorityClassesOrdered,
+    // Observability
+    regionMonitoringInPlace,
+    logGroupsRetainedEncrypted,
     // Keys, state and supply chain
     kmsKeyRotation,
     statefulResourcesProtected,

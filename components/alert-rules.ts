@@ -1,0 +1,103 @@
+import { ALERTS, GPU_RESOURCE, internalClusterQueue, ksmLabel, LABELS, PoolCapacity } from "compute-region-policies/model";
+
+/** A Prometheus alerting rule, as PrometheusRule and promtool both read it. */
+export interface AlertRule {
+    alert: string;
+    expr: string;
+    for?: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+}
+
+export interface RuleGroup {
+    name: string;
+    rules: AlertRule[];
+}
+
+/** Default home of the runbooks (docs/runbooks.md); stacks point `observability.runbookBaseUrl` at their copy. */
+export const DEFAULT_RUNBOOK_BASE = "https://github.com/compute-region/compute-region/blob/main/docs/runbooks.md";
+
+const POOL_LABEL = ksmLabel(LABELS.pool);
+/** kube-state-metrics spells the extended resource with underscores. */
+const KSM_GPU = GPU_RESOURCE.replace(/[./]/g, "_");
+
+/** GPUs allocatable on a pool's nodes right now. */
+export function poolAllocatableExpr(pool: string): string {
+    return `sum(kube_node_status_allocatable{resource="${KSM_GPU}"} * on(node) group_left() kube_node_labels{${POOL_LABEL}="${pool}"})`;
+}
+
+/** GPUs tenants' queues have admitted on a pool (Kueue): everything but the pool's internal queue. */
+export function poolTenantUsageExpr(pool: string): string {
+    return `sum(kueue_cluster_queue_resource_usage{flavor="${pool}",resource="${GPU_RESOURCE}",cluster_queue!="${internalClusterQueue(pool)}"})`;
+}
+
+/**
+ * The region's GPU alert rules. Thresholds come from the capacity model: a pool's headroom alert
+ * fires when what tenants leave on its live nodes drops below the pool's headroom in GPUs.
+ */
+export function gpuAlertRules(pools: readonly PoolCapacity[], runbookBase = DEFAULT_RUNBOOK_BASE): RuleGroup[] {
+    const runbook = (alert: string) => `${runbookBase}#${alert.toLowerCase()}`;
+    const capacity: AlertRule[] = [];
+    for (const pool of pools) {
+        if (pool.headroomGpus > 0) {
+            capacity.push({
+                alert: ALERTS.headroomBelowFloor,
+                expr: `((${poolAllocatableExpr(pool.pool)} or vector(0)) - (${poolTenantUsageExpr(pool.pool)} or vector(0))) < ${pool.headroomGpus}`,
+                for: "10m",
+                labels: { severity: "critical", pool: pool.pool, role: pool.role },
+                annotations: {
+                    summary: `Internal GPU headroom of pool ${pool.pool} is below its floor of ${pool.headroomGpus} GPUs`,
+                    description: `GPUs on ${pool.pool}'s live nodes not taken by tenant queues fell below ${pool.headroomGpus} (of ${pool.guaranteed} guaranteed): nodes are missing or tenants are over their reservation.`,
+                    runbook_url: runbook(ALERTS.headroomBelowFloor),
+                },
+            });
+        }
+        if (pool.role === "shared" && pool.sellable > 0) {
+            capacity.push({
+                alert: ALERTS.poolSoldOut,
+                expr: `(${pool.sellable} - (sum(kueue_cluster_queue_nominal_quota{flavor="${pool.pool}",resource="${GPU_RESOURCE}",cluster_queue!="${internalClusterQueue(pool.pool)}"}) or vector(0))) <= 0`,
+                for: "1h",
+                labels: { severity: "warning", pool: pool.pool, role: pool.role },
+                annotations: {
+                    summary: `Pool ${pool.pool} has no GPUs left to sell (${pool.sellable} sellable)`,
+                    description: `Every sellable GPU of ${pool.pool} is reserved by tenants: add nodes (minNodes) before selling more.`,
+                    runbook_url: runbook(ALERTS.poolSoldOut),
+                },
+            });
+        }
+    }
+    const health: AlertRule[] = [
+        {
+            alert: ALERTS.xidError,
+            expr: "max by (Hostname, gpu, modelName) (DCGM_FI_DEV_XID_ERRORS) > 0",
+            for: "0m",
+            labels: { severity: "critical" },
+            annotations: { summary: "A GPU reported an XID error", description: "DCGM reports a non-zero XID on this GPU: drain the node and check the XID against NVIDIA's table.", runbook_url: runbook(ALERTS.xidError) },
+        },
+        {
+            alert: ALERTS.eccDoubleBit,
+            expr: "max by (Hostname, gpu, modelName) (increase(DCGM_FI_DEV_ECC_DBE_VOL_TOTAL[10m])) > 0",
+            for: "0m",
+            labels: { severity: "critical" },
+            annotations: { summary: "A GPU had uncorrectable (double-bit) ECC errors", description: "Uncorrectable memory errors corrupt results: cordon and drain the node, and replace the instance.", runbook_url: runbook(ALERTS.eccDoubleBit) },
+        },
+        {
+            alert: ALERTS.gpuNodeNotReady,
+            expr: `max by (node, ${POOL_LABEL}) (kube_node_status_condition{condition="Ready",status="true"} * on(node) group_left(${POOL_LABEL}) kube_node_labels{${POOL_LABEL}!=""}) == 0`,
+            for: "5m",
+            labels: { severity: "critical" },
+            annotations: { summary: "A GPU node is NotReady", description: "The node's GPUs are lost to its pool until it recovers or is replaced.", runbook_url: runbook(ALERTS.gpuNodeNotReady) },
+        },
+        {
+            alert: ALERTS.dcgmExporterDown,
+            expr: 'up{job="dcgm-exporter"} == 0 or absent(up{job="dcgm-exporter"})',
+            for: "10m",
+            labels: { severity: "warning" },
+            annotations: { summary: "The DCGM exporter is down", description: "GPU health (XID, ECC) is not being observed on at least one node.", runbook_url: runbook(ALERTS.dcgmExporterDown) },
+        },
+    ];
+    return [
+        { name: "compute-region.gpu-capacity", rules: capacity },
+        { name: "compute-region.gpu-health", rules: health },
+    ];
+}

@@ -1,0 +1,104 @@
+import type { Dashboard, Panel } from "@grafana/schema";
+import { ksmLabel, LABELS, PoolCapacity } from "compute-region-policies/model";
+import { poolAllocatableExpr, poolTenantUsageExpr } from "./alert-rules";
+
+/**
+ * Grafana dashboards as typed code (`@grafana/schema`'s Dashboard type), provisioned as ConfigMaps
+ * the Grafana sidecar picks up. Queries reuse the alert rules' expressions, so a panel shows exactly
+ * what its alert judges.
+ */
+const PROMETHEUS = { type: "prometheus", uid: "prometheus" };
+
+interface PanelSpec {
+    title: string;
+    type: "timeseries" | "stat" | "table";
+    queries: { expr: string; legend?: string }[];
+    unit?: string;
+    description?: string;
+}
+
+/** Lays panels out on Grafana's 24-column grid, `perRow` to a row. */
+function layout(specs: PanelSpec[], perRow: number, height = 8): Panel[] {
+    const width = Math.floor(24 / perRow);
+    return specs.map((spec, i) => ({
+        id: i + 1,
+        type: spec.type,
+        title: spec.title,
+        description: spec.description,
+        datasource: PROMETHEUS,
+        gridPos: { x: (i % perRow) * width, y: Math.floor(i / perRow) * height, w: width, h: height },
+        targets: spec.queries.map((q, j) => ({ refId: String.fromCharCode(65 + j), datasource: PROMETHEUS, expr: q.expr, legendFormat: q.legend ?? "" })),
+        fieldConfig: { defaults: { unit: spec.unit ?? "none" }, overrides: [] },
+        options: {},
+    }));
+}
+
+function dashboard(uid: string, title: string, panels: Panel[], tags: string[]): Dashboard {
+    return {
+        uid,
+        title,
+        tags: ["compute-region", ...tags],
+        editable: false,
+        schemaVersion: 39,
+        time: { from: "now-24h", to: "now" },
+        refresh: "1m",
+        timezone: "utc",
+        panels,
+        templating: { list: [] },
+        annotations: { list: [] },
+    } as Dashboard;
+}
+
+/** Region capacity: per pool, internal, sold, free and idle GPUs. */
+export function capacityDashboard(pools: readonly PoolCapacity[]): Dashboard {
+    const specs: PanelSpec[] = [];
+    for (const pool of pools) {
+        specs.push({
+            title: `${pool.pool} (${pool.role}, ${pool.instanceType}): GPUs`,
+            type: "timeseries",
+            description: `Guaranteed ${pool.guaranteed}, headroom ${pool.headroomGpus}, sellable ${pool.sellable}.`,
+            queries: [
+                { expr: poolAllocatableExpr(pool.pool), legend: "allocatable" },
+                { expr: poolTenantUsageExpr(pool.pool), legend: "used by tenants (reserved + spot)" },
+                { expr: `sum(kueue_cluster_queue_resource_usage{flavor="${pool.pool}",cluster_queue="internal-${pool.pool}",resource="nvidia.com/gpu"})`, legend: "used internally" },
+                { expr: `sum(kueue_cluster_queue_nominal_quota{flavor="${pool.pool}",cluster_queue!="internal-${pool.pool}",resource="nvidia.com/gpu"})`, legend: "sold (reserved quota)" },
+                { expr: `vector(${pool.headroomGpus})`, legend: "headroom floor" },
+            ],
+        });
+        specs.push({
+            title: `${pool.pool}: idle GPUs`,
+            type: "stat",
+            description: "GPUs with utilisation under 5% over the last 15 minutes.",
+            queries: [
+                {
+                    expr: `count(avg_over_time(DCGM_FI_DEV_GPU_UTIL[15m]) * on(Hostname) group_left() label_replace(kube_node_labels{${ksmLabel(LABELS.pool)}="${pool.pool}"}, "Hostname", "$1", "node", "(.*)") < 5) or vector(0)`,
+                    legend: "idle",
+                },
+            ],
+        });
+    }
+    return dashboard("compute-region-capacity", "Region GPU capacity", layout(specs, 2), ["capacity"]);
+}
+
+/** GPU health: utilisation, memory, temperature, power, XID and ECC, per GPU. */
+export function gpuHealthDashboard(): Dashboard {
+    const perGpu = "{{Hostname}} gpu{{gpu}}";
+    return dashboard(
+        "compute-region-gpu-health",
+        "GPU health",
+        layout(
+            [
+                { title: "GPU utilisation", type: "timeseries", unit: "percent", queries: [{ expr: "DCGM_FI_DEV_GPU_UTIL", legend: perGpu }] },
+                { title: "GPU memory used", type: "timeseries", unit: "decmbytes", queries: [{ expr: "DCGM_FI_DEV_FB_USED", legend: perGpu }] },
+                { title: "GPU temperature", type: "timeseries", unit: "celsius", queries: [{ expr: "DCGM_FI_DEV_GPU_TEMP", legend: perGpu }] },
+                { title: "Power draw", type: "timeseries", unit: "watt", queries: [{ expr: "DCGM_FI_DEV_POWER_USAGE", legend: perGpu }] },
+                { title: "XID errors (last code)", type: "table", queries: [{ expr: "DCGM_FI_DEV_XID_ERRORS > 0", legend: perGpu }] },
+                { title: "Uncorrectable ECC errors (10m)", type: "table", queries: [{ expr: "increase(DCGM_FI_DEV_ECC_DBE_VOL_TOTAL[10m]) > 0", legend: perGpu }] },
+                { title: "GPU nodes not Ready", type: "stat", queries: [{ expr: `count(kube_node_status_condition{condition="Ready",status="true"} * on(node) group_left() kube_node_labels{${ksmLabel(LABELS.pool)}!=""} == 0) or vector(0)` }] },
+                { title: "DCGM exporters up", type: "stat", queries: [{ expr: 'sum(up{job="dcgm-exporter"})' }] },
+            ],
+            2,
+        ),
+        ["gpu"],
+    );
+}

@@ -1,0 +1,259 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { DASHBOARD_LABEL, LABELS, NAMESPACES, PoolCapacity, SYSTEM_TAINT } from "compute-region-policies/model";
+import { gpuAlertRules, RuleGroup } from "./alert-rules";
+import { capacityDashboard, gpuHealthDashboard } from "./dashboards";
+import { GPU_POOL_TOLERATIONS } from "./gpu-device-plugins";
+import { MONITORING_CHART_PINS } from "./helm";
+
+export interface ObservabilityArgs {
+    /** The cluster's Kubernetes provider. */
+    provider: k8s.Provider;
+    /** EKS cluster name (log group names, the CloudWatch add-on). */
+    clusterName: pulumi.Input<string>;
+    /** Fixed cluster name for log group names known at preview. */
+    clusterNameLiteral: string;
+    /** KMS key that encrypts the log groups (its policy lets CloudWatch Logs use it). */
+    kmsKeyArn: pulumi.Input<string>;
+    /** AWS partition, for managed policy ARNs. */
+    partition: pulumi.Input<string>;
+    /** The region's GPU pools: alert thresholds and dashboard panels come from their capacity. */
+    pools: PoolCapacity[];
+    /** Prometheus retention, days. */
+    prometheusRetentionDays: number;
+    /** Prometheus volume size, GiB. */
+    prometheusStorageGiB: number;
+    /** Retention of the cluster's CloudWatch log groups, days. */
+    logRetentionDays: number;
+    /** Base URL of the runbooks the alerts link to. */
+    runbookBaseUrl: string;
+    /** Alert rule groups other layers add (tenants, serving, billing). */
+    extraRuleGroups?: RuleGroup[];
+    /** Storage class for Prometheus and Alertmanager volumes. */
+    storageClassName: string;
+    /** Resources to wait for (the system node group). */
+    dependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** Tags for AWS resources. */
+    tags: Record<string, string>;
+}
+
+const onSystemNodes = {
+    nodeSelector: { [LABELS.role]: "system" },
+    tolerations: [{ key: SYSTEM_TAINT.key, operator: "Exists", effect: "NoSchedule" }],
+};
+
+/** Log groups the CloudWatch Observability add-on writes; created first so they get retention and the key. */
+export const CONTAINER_INSIGHTS_LOG_GROUPS = ["application", "dataplane", "host", "performance"];
+
+/**
+ * The region's monitoring: kube-prometheus-stack (Prometheus with retention and a persistent volume,
+ * Alertmanager, Grafana with a generated admin password kept as a secret, kube-state-metrics exposing
+ * the tenant and pool labels), the DCGM exporter on every GPU node, Kueue's metrics, the GPU alert
+ * rules and dashboards, and CloudWatch log groups with retention and KMS encryption; all in an
+ * `observability` namespace that admits no traffic from other namespaces.
+ */
+export class Observability extends pulumi.ComponentResource {
+    public readonly namespace: k8s.core.v1.Namespace;
+    public readonly ruleGroups: RuleGroup[];
+    public readonly dashboards: string[];
+    public readonly grafanaAdminPassword: pulumi.Output<string>;
+
+    constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("compute-region:observability:Observability", name, {}, opts);
+        const provider = args.provider;
+        const ns = NAMESPACES.monitoring;
+
+        this.namespace = new k8s.core.v1.Namespace(
+            `${name}-ns`,
+            {
+                metadata: {
+                    name: ns,
+                    labels: {
+                        [LABELS.namespaceKind]: "platform",
+                        // node-exporter and the DCGM exporter need host access; nothing else runs here.
+                        "pod-security.kubernetes.io/enforce": "privileged",
+                        "pod-security.kubernetes.io/warn": "baseline",
+                    },
+                },
+            },
+            { parent: this, provider },
+        );
+        const inNs = { parent: this, provider, dependsOn: [this.namespace] };
+
+        // Tenants never reach the monitoring stack: only the namespace itself may connect.
+        new k8s.networking.v1.NetworkPolicy(
+            `${name}-isolate`,
+            {
+                metadata: { name: "admit-only-observability", namespace: ns },
+                spec: {
+                    podSelector: {},
+                    policyTypes: ["Ingress"],
+                    ingress: [{ from: [{ namespaceSelector: { matchLabels: { [LABELS.namespaceName]: ns } } }] }],
+                },
+            },
+            inNs,
+        );
+
+        const password = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, { parent: this });
+        this.grafanaAdminPassword = pulumi.secret(password.result);
+        const adminSecret = new k8s.core.v1.Secret(
+            `${name}-grafana-admin`,
+            { metadata: { name: "grafana-admin", namespace: ns }, type: "Opaque", stringData: { "admin-user": "admin", "admin-password": this.grafanaAdminPassword } },
+            inNs,
+        );
+
+        const storage = (gib: number) => ({
+            volumeClaimTemplate: { spec: { storageClassName: args.storageClassName, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${gib}Gi` } } } },
+        });
+        const stack = new k8s.helm.v3.Release(
+            `${name}-prometheus-stack`,
+            {
+                name: "kube-prometheus-stack",
+                chart: MONITORING_CHART_PINS.prometheusStack.chart,
+                version: MONITORING_CHART_PINS.prometheusStack.version,
+                repositoryOpts: { repo: MONITORING_CHART_PINS.prometheusStack.repo },
+                namespace: ns,
+                values: {
+                    prometheus: {
+                        prometheusSpec: {
+                            retention: `${args.prometheusRetentionDays}d`,
+                            storageSpec: storage(args.prometheusStorageGiB),
+                            // Pick up every ServiceMonitor and PrometheusRule, not only the chart's own.
+                            serviceMonitorSelectorNilUsesHelmValues: false,
+                            podMonitorSelectorNilUsesHelmValues: false,
+                            ruleSelectorNilUsesHelmValues: false,
+                            ...onSystemNodes,
+                        },
+                    },
+                    alertmanager: { alertmanagerSpec: { storage: storage(10), ...onSystemNodes } },
+                    grafana: {
+                        admin: { existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" },
+                        sidecar: { dashboards: { enabled: true, label: DASHBOARD_LABEL.key, labelValue: DASHBOARD_LABEL.value, searchNamespace: ns } },
+                        ...onSystemNodes,
+                    },
+                    prometheusOperator: { admissionWebhooks: { enabled: false }, tls: { enabled: false }, ...onSystemNodes },
+                    "kube-state-metrics": {
+                        ...onSystemNodes,
+                        metricLabelsAllowlist: [
+                            `namespaces=[${LABELS.tenant},${LABELS.namespaceKind}]`,
+                            `nodes=[${LABELS.pool},${LABELS.role},${LABELS.gpuModel},${LABELS.tenant}]`,
+                        ],
+                    },
+                    // node-exporter runs everywhere, GPU pools included.
+                    "prometheus-node-exporter": { tolerations: [{ operator: "Exists" }] },
+                },
+            },
+            { ...inNs, dependsOn: [this.namespace, adminSecret, ...((args.dependsOn as pulumi.Resource[]) ?? [])] },
+        );
+        const afterCrds = { parent: this, provider, dependsOn: [stack] };
+
+        if (args.pools.length > 0) {
+            new k8s.helm.v3.Release(
+                `${name}-dcgm-exporter`,
+                {
+                    name: "dcgm-exporter",
+                    chart: MONITORING_CHART_PINS.dcgmExporter.chart,
+                    version: MONITORING_CHART_PINS.dcgmExporter.version,
+                    repositoryOpts: { repo: MONITORING_CHART_PINS.dcgmExporter.repo },
+                    namespace: ns,
+                    values: {
+                        tolerations: GPU_POOL_TOLERATIONS,
+                        affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: LABELS.gpuModel, operator: "Exists" }] }] } } },
+                        serviceMonitor: { enabled: true, interval: "15s" },
+                    },
+                },
+                afterCrds,
+            );
+        }
+
+        // Kueue's quota and usage metrics (the headroom alert reads them).
+        new k8s.apiextensions.CustomResource(
+            `${name}-kueue-monitor`,
+            {
+                apiVersion: "monitoring.coreos.com/v1",
+                kind: "ServiceMonitor",
+                metadata: { name: "kueue", namespace: ns },
+                spec: {
+                    namespaceSelector: { matchNames: [NAMESPACES.kueue] },
+                    selector: { matchLabels: { "control-plane": "controller-manager" } },
+                    endpoints: [{ port: "https", scheme: "https", path: "/metrics", bearerTokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token", tlsConfig: { insecureSkipVerify: true } }],
+                },
+            },
+            afterCrds,
+        );
+        new k8s.rbac.v1.ClusterRoleBinding(
+            `${name}-kueue-metrics`,
+            {
+                metadata: { name: "prometheus-reads-kueue-metrics" },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "kueue-metrics-reader" },
+                subjects: [{ kind: "ServiceAccount", name: "kube-prometheus-stack-prometheus", namespace: ns }],
+            },
+            { parent: this, provider },
+        );
+
+        this.ruleGroups = [...gpuAlertRules(args.pools, args.runbookBaseUrl), ...(args.extraRuleGroups ?? [])];
+        new k8s.apiextensions.CustomResource(
+            `${name}-rules`,
+            {
+                apiVersion: "monitoring.coreos.com/v1",
+                kind: "PrometheusRule",
+                metadata: { name: "compute-region", namespace: ns, labels: { release: "kube-prometheus-stack" } },
+                spec: { groups: this.ruleGroups },
+            },
+            afterCrds,
+        );
+
+        const dashboards = [capacityDashboard(args.pools), gpuHealthDashboard()];
+        this.dashboards = dashboards.map((d) => d.title ?? d.uid ?? "");
+        for (const d of dashboards) {
+            new k8s.core.v1.ConfigMap(
+                `${name}-dashboard-${d.uid}`,
+                { metadata: { name: `dashboard-${d.uid}`, namespace: ns, labels: { [DASHBOARD_LABEL.key]: DASHBOARD_LABEL.value } }, data: { [`${d.uid}.json`]: JSON.stringify(d) } },
+                inNs,
+            );
+        }
+
+        // CloudWatch: the log groups first (retention, the cluster key), then the add-on that fills them.
+        const logGroups = CONTAINER_INSIGHTS_LOG_GROUPS.map(
+            (kind) =>
+                new aws.cloudwatch.LogGroup(
+                    `${name}-${kind}-logs`,
+                    { name: `/aws/containerinsights/${args.clusterNameLiteral}/${kind}`, retentionInDays: args.logRetentionDays, kmsKeyId: args.kmsKeyArn, tags: args.tags },
+                    { parent: this },
+                ),
+        );
+        const agentRole = new aws.iam.Role(
+            `${name}-cloudwatch-agent`,
+            {
+                assumeRolePolicy: JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
+                }),
+                tags: args.tags,
+            },
+            { parent: this },
+        );
+        new aws.iam.RolePolicyAttachment(
+            `${name}-cloudwatch-agent`,
+            { role: agentRole.name, policyArn: pulumi.interpolate`arn:${args.partition}:iam::aws:policy/CloudWatchAgentServerPolicy` },
+            { parent: this },
+        );
+        new aws.eks.Addon(
+            `${name}-cloudwatch`,
+            {
+                clusterName: args.clusterName,
+                addonName: "amazon-cloudwatch-observability",
+                resolveConflictsOnCreate: "OVERWRITE",
+                resolveConflictsOnUpdate: "PRESERVE",
+                podIdentityAssociations: [{ roleArn: agentRole.arn, serviceAccount: "cloudwatch-agent" }],
+                configurationValues: JSON.stringify({ containerLogs: { enabled: true } }),
+                tags: args.tags,
+            },
+            { parent: this, dependsOn: [...logGroups, ...((args.dependsOn as pulumi.Resource[]) ?? [])] },
+        );
+
+        this.registerOutputs({ ruleGroups: this.ruleGroups.map((g) => g.name), dashboards: this.dashboards });
+    }
+}
