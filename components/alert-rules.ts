@@ -101,3 +101,26 @@ export function gpuAlertRules(pools: readonly PoolCapacity[], runbookBase = DEFA
         { name: "compute-region.gpu-health", rules: health },
     ];
 }
+
+/** Tenant alerts: a tenant at 90% or more of its reserved GPU quota on a pool (a sales signal, not an incident). */
+export function tenantAlertRules(runbookBase = DEFAULT_RUNBOOK_BASE): RuleGroup[] {
+    const tenantQueues = `resource="${GPU_RESOURCE}",cluster_queue!~"internal-.*"`;
+    return [
+        {
+            name: "compute-region.tenants",
+            rules: [
+                {
+                    alert: ALERTS.tenantQuotaNearLimit,
+                    expr: `(sum by (cluster_queue, flavor) (kueue_cluster_queue_resource_usage{${tenantQueues}}) / sum by (cluster_queue, flavor) (kueue_cluster_queue_nominal_quota{${tenantQueues}} > 0)) >= 0.9`,
+                    for: "30m",
+                    labels: { severity: "info" },
+                    annotations: {
+                        summary: "A tenant uses 90% or more of its reserved GPU quota on a pool",
+                        description: "The tenant's next workloads on this pool will queue (or run as spot): a signal to offer more reserved capacity.",
+                        runbook_url: `${runbookBase}#${ALERTS.tenantQuotaNearLimit.toLowerCase()}`,
+                    },
+                },
+            ],
+        },
+    ];
+}

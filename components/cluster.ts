@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { LABELS, SYSTEM_TAINT } from "compute-region-policies/model";
+import { DEPLOYER_USERNAME, LABELS, SYSTEM_TAINT } from "compute-region-policies/model";
 import { AwsContext, keyPolicy } from "./kms";
 import { nodeRole, secureLaunchTemplate } from "./nodes";
 
@@ -166,7 +166,8 @@ export class Cluster extends pulumi.ComponentResource {
             const label = i < args.adminRoleArns.length ? `admin-${i}` : "deployer";
             const entry = new aws.eks.AccessEntry(
                 `${name}-${label}`,
-                { clusterName: cluster.name, principalArn, type: "STANDARD", tags },
+                // The deployer gets a fixed username: the tenant guardrails exempt exactly it.
+                { clusterName: cluster.name, principalArn, type: "STANDARD", ...(label === "deployer" ? { userName: DEPLOYER_USERNAME } : {}), tags },
                 { parent: this },
             );
             return new aws.eks.AccessPolicyAssociation(

@@ -30,6 +30,8 @@ export interface GpuNodeGroupArgs {
     placementGroup: boolean;
     /** An On-Demand Capacity Reservation or a Capacity Block to launch into. */
     capacityReservation?: { id: string; type: "on-demand" | "capacity-block" };
+    /** The VPC, for a dedicated pool's own security group. */
+    vpcId: pulumi.Input<string>;
     /** Tags for every AWS resource. */
     tags: Record<string, string>;
 }
@@ -63,13 +65,13 @@ export const NVME_RAID0_USER_DATA = [
  * the node keeps its IP networking; every other network card gets an EFA-only interface at device
  * index 1, which carries RDMA traffic without taking VPC addresses.
  */
-export function efaNetworkInterfaces(efaInterfaces: number, securityGroupId: pulumi.Input<string>): aws.types.input.ec2.LaunchTemplateNetworkInterface[] {
+export function efaNetworkInterfaces(efaInterfaces: number, securityGroups: pulumi.Input<string>[]): aws.types.input.ec2.LaunchTemplateNetworkInterface[] {
     if (efaInterfaces === 0) return [];
     return Array.from({ length: efaInterfaces }, (_, card) => ({
         networkCardIndex: card,
         deviceIndex: card === 0 ? 0 : 1,
         interfaceType: card === 0 ? "efa" : "efa-only",
-        securityGroups: [securityGroupId],
+        securityGroups,
         deleteOnTermination: "true",
     }));
 }
@@ -112,6 +114,23 @@ export class GpuNodeGroup extends pulumi.ComponentResource {
             ? new aws.ec2.PlacementGroup(`${name}-placement`, { strategy: "cluster", tags }, { parent: this })
             : undefined;
         const reservation = args.capacityReservation;
+        // A dedicated pool gets its own security group, open only to itself (EFA needs that), so no
+        // rule added later can be aimed at one tenant's nodes without the policy pack seeing it.
+        const poolGroup =
+            args.role === "dedicated"
+                ? new aws.ec2.SecurityGroup(
+                      `${name}-pool-sg`,
+                      {
+                          vpcId: args.vpcId,
+                          description: `Nodes of dedicated pool ${args.poolName} (tenant ${args.tenant})`,
+                          ingress: [{ protocol: "-1", fromPort: 0, toPort: 0, self: true, description: "pool members (EFA, NCCL)" }],
+                          egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], description: "outbound" }],
+                          tags: { ...tags, "compute-region:tenant": args.tenant!, Name: `${args.poolName}-pool` },
+                      },
+                      { parent: this },
+                  )
+                : undefined;
+        const securityGroups: pulumi.Input<string>[] = [args.clusterSecurityGroupId, ...(poolGroup ? [poolGroup.id] : [])];
         const template = secureLaunchTemplate(
             name,
             {
@@ -119,7 +138,11 @@ export class GpuNodeGroup extends pulumi.ComponentResource {
                 tags: { ...tags, Name: `${args.poolName}-gpu` },
                 extra: {
                     userData: Buffer.from(NVME_RAID0_USER_DATA).toString("base64"),
-                    ...(type.efaInterfaces > 0 ? { networkInterfaces: efaNetworkInterfaces(type.efaInterfaces, args.clusterSecurityGroupId) } : {}),
+                    ...(type.efaInterfaces > 0
+                        ? { networkInterfaces: efaNetworkInterfaces(type.efaInterfaces, securityGroups) }
+                        : poolGroup
+                          ? { vpcSecurityGroupIds: securityGroups }
+                          : {}),
                     ...(placementGroup ? { placement: { groupName: placementGroup.name } } : {}),
                     ...(reservation
                         ? {

@@ -8,6 +8,9 @@ import { GpuNodeGroup } from "./gpu-node-group";
 import { awsContext } from "./kms";
 import { Network } from "./network";
 import { Observability } from "./observability";
+import { tenantAlertRules } from "./alert-rules";
+import { defaultTenantLimits, Tenant, TenantPoolQuota } from "./tenant";
+import { TenantGuardrails } from "./tenant-guardrails";
 import { nodeRole } from "./nodes";
 
 export interface RegionArgs {
@@ -26,6 +29,7 @@ export class Region extends pulumi.ComponentResource {
     public readonly capacity: PoolCapacity[];
     public readonly queues: CapacityQueues;
     public readonly observability: Observability;
+    public readonly tenants: Tenant[];
 
     constructor(name: string, args: RegionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:index:Region", name, {}, opts);
@@ -89,14 +93,29 @@ export class Region extends pulumi.ComponentResource {
                         rootVolumeGiB: pool.rootVolumeGiB,
                         placementGroup: pool.placementGroup,
                         capacityReservation: pool.capacityReservation,
+                        vpcId: this.network.vpcId,
                         tags,
                     },
                     { parent: this, dependsOn: [this.cluster.systemNodeGroup] },
                 ),
         );
 
-        // Reserved tenant quota per pool is added by the tenants layer; until then nothing is sold.
-        this.capacity = config.gpuPools.map((pool) => poolCapacity(pool, 0));
+        // What each tenant holds per pool; a dedicated pool's tenant holds the whole pool unless its quota says otherwise.
+        const quotasOf = (tenant: RegionConfig["tenants"][number]): TenantPoolQuota[] => {
+            const pools = new Set([...Object.keys(tenant.quota), ...Object.keys(tenant.spot), ...config.gpuPools.filter((p) => p.tenant === tenant.name).map((p) => p.name)]);
+            return [...pools].map((pool) => {
+                const dedicated = config.gpuPools.find((p) => p.name === pool && p.role === "dedicated" && p.tenant === tenant.name);
+                const whole = dedicated ? poolCapacity(dedicated, 0).guaranteed : 0;
+                return { pool, reserved: tenant.quota[pool] ?? whole, spot: tenant.spot[pool] ?? 0 };
+            });
+        };
+        const rawTenants = config.tenants.map((t) => ({ config: t, quotas: quotasOf(t) })).filter((t) => t.quotas.length > 0 || t.config.members.length > 0);
+        const sold = new Map<string, number>();
+        for (const t of rawTenants) {
+            if (t.config.state !== "active") continue; // suspended and decommissioned tenants hold no quota
+            for (const q of t.quotas) sold.set(q.pool, (sold.get(q.pool) ?? 0) + q.reserved);
+        }
+        this.capacity = config.gpuPools.map((pool) => poolCapacity(pool, sold.get(pool.name) ?? 0));
         this.queues = new CapacityQueues(
             `${name}-queues`,
             {
@@ -127,11 +146,36 @@ export class Region extends pulumi.ComponentResource {
                 prometheusStorageGiB: config.observability.prometheusStorageGiB,
                 logRetentionDays: config.observability.logRetentionDays,
                 runbookBaseUrl: config.observability.runbookBaseUrl,
+                extraRuleGroups: rawTenants.length > 0 ? tenantAlertRules(config.observability.runbookBaseUrl) : [],
                 storageClassName: this.cluster.storageClassName,
                 dependsOn: [this.cluster.systemNodeGroup],
                 tags,
             },
             { parent: this },
+        );
+
+        if (rawTenants.length > 0) new TenantGuardrails(`${name}-guardrails`, { provider: this.cluster.provider }, { parent: this });
+        this.tenants = rawTenants.map(
+            (t) =>
+                new Tenant(
+                    `${name}-tenant-${t.config.name}`,
+                    {
+                        name: t.config.name,
+                        state: t.config.state,
+                        quotas: t.quotas,
+                        members: t.config.members,
+                        internetEgress: t.config.egress.internet,
+                        allowCidrs: t.config.egress.allowCidrs,
+                        vpcCidr: config.network.vpcCidr,
+                        serviceCidr: config.cluster.serviceCidr,
+                        limits: { ...defaultTenantLimits(t.quotas.reduce((s, q) => s + q.reserved + q.spot, 0)), ...Object.fromEntries(Object.entries(t.config.limits).filter(([, v]) => v !== undefined)) },
+                        provider: this.cluster.provider,
+                        clusterName: this.cluster.clusterName,
+                        queueDependencies: [this.queues.kueue],
+                        tags,
+                    },
+                    { parent: this },
+                ),
         );
 
         this.registerOutputs({

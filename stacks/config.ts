@@ -1,6 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { cidrProblem, cidrsOverlap, DNS_LABEL, DNS_LABEL_MAX, GPU_INSTANCE_TYPES, gpuInstanceType, MIN_HEADROOM, POOL_ROLES, PROJECT } from "compute-region-policies/model";
+import {
+    cidrProblem,
+    cidrsOverlap,
+    DNS_LABEL,
+    DNS_LABEL_MAX,
+    GPU_INSTANCE_TYPES,
+    gpuInstanceType,
+    MIN_HEADROOM,
+    NEVER_EGRESS_CIDRS,
+    POOL_ROLES,
+    PROJECT,
+    TENANT_NAMESPACE_PREFIX,
+    TENANT_STATES,
+} from "compute-region-policies/model";
 
 /**
  * The stack configuration of one region, as one zod schema. Each top-level key of the schema is a
@@ -130,6 +143,42 @@ const observabilitySchema = z.strictObject({
 });
 const OBSERVABILITY_DEFAULTS = observabilitySchema.parse({});
 
+const gpuMap = z.record(z.string(), z.number().int().min(0, "must be a whole number of GPUs, at least 0"));
+
+const tenantSchema = z.strictObject({
+    /** Tenant name: a DNS label; its namespace is tenant-<name>. */
+    name: dnsLabel.max(DNS_LABEL_MAX - TENANT_NAMESPACE_PREFIX.length, `must be at most ${DNS_LABEL_MAX - TENANT_NAMESPACE_PREFIX.length} characters (the namespace is ${TENANT_NAMESPACE_PREFIX}<name>)`),
+    /** active | suspended (quota zero, no new pods) | decommissioned (access removed; the tenant may then be deleted from config). */
+    state: z.enum(TENANT_STATES).default("active"),
+    /** Reserved GPUs per pool (sold capacity). A dedicated pool's tenant gets the whole pool without listing it. */
+    quota: gpuMap.default({}),
+    /** Spot GPUs per shared pool: borrowing of idle capacity, reclaimable at any time (not sold capacity). */
+    spot: gpuMap.default({}),
+    /** Hosted models the tenant may call through the gateway (names from compute-region:models). */
+    models: z.array(dnsLabel).default([]),
+    /** IAM roles of the tenant's people and CI: mapped to the tenant's Kubernetes group, nothing more. */
+    members: z.array(iamRoleArn).default([]),
+    egress: z
+        .strictObject({
+            /** Let pods reach the internet (never private ranges, the VPC, services or instance metadata). */
+            internet: z.boolean().default(false),
+            /** Extra public CIDRs pods may reach even when internet is off. */
+            allowCidrs: z.array(cidr).default([]),
+        })
+        .default({ internet: false, allowCidrs: [] }),
+    /** ResourceQuota backstop for the namespace (defaults scale with the tenant's GPUs). */
+    limits: z
+        .strictObject({
+            cpu: z.number().int().min(1).optional(),
+            memoryGiB: z.number().int().min(1).optional(),
+            storageGiB: z.number().int().min(1).optional(),
+            pods: z.number().int().min(1).optional(),
+        })
+        .default({}),
+});
+
+export type TenantConfig = z.infer<typeof tenantSchema>;
+
 const regionConfigObject = z.strictObject({
         "aws:region": z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, "must be an AWS region such as us-east-2"),
         [`${NS}availabilityZones`]: z.array(z.string()).min(2, "must list at least 2 availability zones (EKS requires subnets in two)"),
@@ -137,6 +186,7 @@ const regionConfigObject = z.strictObject({
         [`${NS}cluster`]: clusterSchema,
         [`${NS}gpuPools`]: z.array(gpuPoolSchema).default([]),
         [`${NS}observability`]: observabilitySchema.default(OBSERVABILITY_DEFAULTS),
+        [`${NS}tenants`]: z.array(tenantSchema).default([]),
 });
 
 /** The whole region stack's configuration, keyed by Pulumi config key, with its cross-field checks. */
@@ -149,6 +199,7 @@ type RawRegionConfig = {
     "compute-region:cluster": z.infer<typeof clusterSchema>;
     "compute-region:gpuPools": GpuPoolConfig[];
     "compute-region:observability": z.infer<typeof observabilitySchema>;
+    "compute-region:tenants": TenantConfig[];
 };
 
 export type GpuPoolConfig = Omit<z.infer<typeof gpuPoolSchema>, "role"> & { role: (typeof POOL_ROLES)[number] };
@@ -212,6 +263,7 @@ function crossFieldChecks(config: RawRegionConfig, ctx: z.RefinementCtx): void {
         });
     }
     checkGpuPools(config, ctx);
+    checkTenants(config, ctx);
     reportDuplicates(cluster.adminRoleArns, (i) => [`${NS}cluster`, "adminRoleArns", i], ctx);
     if (cluster.adminRoleArns.includes(cluster.deployerRoleArn)) {
         ctx.addIssue({
@@ -255,6 +307,48 @@ function checkGpuPools(config: RawRegionConfig, ctx: z.RefinementCtx): void {
     });
 }
 
+function checkTenants(config: RawRegionConfig, ctx: z.RefinementCtx): void {
+    const key = `${NS}tenants`;
+    const tenants = config["compute-region:tenants"];
+    const pools = new Map(config["compute-region:gpuPools"].map((p) => [p.name, p]));
+    const cluster = config["compute-region:cluster"];
+    reportDuplicates(tenants.map((t) => t.name), (i) => [key, i, "name"], ctx);
+    const memberOwner = new Map<string, string>([...cluster.adminRoleArns.map((a) => [a, "an admin role"] as const), [cluster.deployerRoleArn, "the deployer role"]]);
+    const names = new Set(tenants.map((t) => t.name));
+    config["compute-region:gpuPools"].forEach((pool, i) => {
+        if (pool.role === "dedicated" && pool.tenant && !names.has(pool.tenant)) {
+            ctx.addIssue({ code: "custom", path: [`${NS}gpuPools`, i, "tenant"], message: "must name a tenant in compute-region:tenants", input: pool.tenant });
+        }
+    });
+    tenants.forEach((tenant, i) => {
+        const at = (...path: (string | number)[]) => [key, i, ...path];
+        if (tenant.name.startsWith("internal")) {
+            ctx.addIssue({ code: "custom", path: at("name"), message: 'must not start with "internal" (reserved for the platform\'s own queues)', input: tenant.name });
+        }
+        for (const [pool, gpus] of Object.entries(tenant.quota)) {
+            const p = pools.get(pool);
+            if (!p) ctx.addIssue({ code: "custom", path: at("quota", pool), message: `names no pool in compute-region:gpuPools (${[...pools.keys()].join(", ") || "none"})`, input: gpus });
+            else if (p.role === "internal" || p.role === "serving") ctx.addIssue({ code: "custom", path: at("quota", pool), message: `pool ${pool} is ${p.role}: it sells no reserved quota`, input: gpus });
+            else if (p.role === "dedicated" && p.tenant !== tenant.name) ctx.addIssue({ code: "custom", path: at("quota", pool), message: `pool ${pool} is dedicated to ${p.tenant}`, input: gpus });
+        }
+        for (const [pool, gpus] of Object.entries(tenant.spot)) {
+            const p = pools.get(pool);
+            if (!p) ctx.addIssue({ code: "custom", path: at("spot", pool), message: `names no pool in compute-region:gpuPools (${[...pools.keys()].join(", ") || "none"})`, input: gpus });
+            else if (p.role !== "shared") ctx.addIssue({ code: "custom", path: at("spot", pool), message: `pool ${pool} is ${p.role}: spot quota borrows only from shared pools`, input: gpus });
+        }
+        tenant.members.forEach((arn, j) => {
+            const owner = memberOwner.get(arn);
+            if (owner) ctx.addIssue({ code: "custom", path: at("members", j), message: `is already ${owner} (EKS allows one access entry per principal)`, input: arn });
+            else memberOwner.set(arn, `a member of tenant ${tenant.name}`);
+        });
+        tenant.egress.allowCidrs.forEach((c, j) => {
+            if (cidrProblem(c)) return;
+            const forbidden = [...NEVER_EGRESS_CIDRS, config["compute-region:network"].vpcCidr, cluster.serviceCidr].find((f) => !cidrProblem(f) && cidrsOverlap(c, f));
+            if (forbidden) ctx.addIssue({ code: "custom", path: at("egress", "allowCidrs", j), message: `must not overlap ${forbidden} (private, link-local, VPC and service ranges are never reachable from tenants)`, input: c });
+        });
+    });
+}
+
 function reportDuplicates(values: readonly string[], pathOf: (i: number) => (string | number)[], ctx: z.RefinementCtx): void {
     const seen = new Map<string, number>();
     values.forEach((value, i) => {
@@ -276,6 +370,7 @@ export interface RegionConfig {
     cluster: z.infer<typeof clusterSchema>;
     gpuPools: GpuPoolConfig[];
     observability: z.infer<typeof observabilitySchema>;
+    tenants: TenantConfig[];
 }
 
 /** A configuration error: every problem at once, each naming the file, the key path and what is expected. */
@@ -360,6 +455,7 @@ export function parseRegionConfig(raw: Readonly<Record<string, string>>, stack: 
         cluster: config["compute-region:cluster"],
         gpuPools: config["compute-region:gpuPools"],
         observability: config["compute-region:observability"],
+        tenants: config["compute-region:tenants"],
     };
 }
 

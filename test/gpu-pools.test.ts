@@ -14,19 +14,20 @@ const byPool = (pool: string) => (r: { props: Record<string, any> }) => r.props.
 describe("GPU node groups", () => {
     it("run the EKS NVIDIA AMI with the pool's labels and role taint", () => {
         const groups = ofType(dev.resources, TYPES.eksNodeGroup).filter((g) => g.props.labels?.["compute-region.io/pool"]);
-        expect(groups.map((g) => g.props.labels["compute-region.io/pool"]).sort()).toEqual(["internal-l40s", "serving-l40s", "shared-l40s"]);
+        expect(groups.map((g) => g.props.labels["compute-region.io/pool"]).sort()).toEqual(["acme-l40s", "internal-l40s", "serving-l40s", "shared-l40s"]);
         for (const g of groups) {
             expect(g.props.amiType).toBe("AL2023_x86_64_NVIDIA");
             expect(g.props.capacityType).toBe("ON_DEMAND");
             const role = g.props.labels["compute-region.io/role"];
-            expect(g.props.taints).toEqual([{ key: "compute-region.io/pool-role", value: role, effect: "NO_SCHEDULE" }]);
+            const taint = role === "dedicated" ? { key: "compute-region.io/tenant", value: "acme", effect: "NO_SCHEDULE" } : { key: "compute-region.io/pool-role", value: role, effect: "NO_SCHEDULE" };
+            expect(g.props.taints).toEqual([taint]);
             expect(g.props.labels["compute-region.io/gpu-model"]).toBe("l40s");
         }
     });
 
     it("launch with IMDSv2 hop limit 1, an encrypted root volume, NVMe as RAID0 and EFA where the type has it", () => {
         const templates = ofType(dev.resources, TYPES.launchTemplate).filter((t) => t.name.includes("-l40s"));
-        expect(templates).toHaveLength(3);
+        expect(templates).toHaveLength(4);
         for (const t of templates) {
             expect(t.props.metadataOptions).toMatchObject({ httpTokens: "required", httpPutResponseHopLimit: 1 });
             expect(t.props.blockDeviceMappings[0].ebs).toMatchObject({ encrypted: "true", volumeSize: 500 });
@@ -75,10 +76,10 @@ describe("quota machinery", () => {
 
     it("makes a flavor and a cohort per pool, and internal queues that never lend the headroom", () => {
         const flavors = ofType(dev.resources, K8S_TYPES.resourceFlavor).map((f) => f.props.metadata.name);
-        expect(flavors.sort()).toEqual(["internal-l40s", "serving-l40s", "shared-l40s"]);
+        expect(flavors.sort()).toEqual(["acme-l40s", "internal-l40s", "serving-l40s", "shared-l40s"]);
         const queues = Object.fromEntries(ofType(dev.resources, K8S_TYPES.clusterQueue).map((q) => [q.props.metadata.name, q.props.spec]));
         expect(queues["internal-shared-l40s"].cohort).toBe("pool-shared-l40s");
-        expect(queues["internal-shared-l40s"].resourceGroups[0].flavors[0].resources[0]).toEqual({ name: "nvidia.com/gpu", nominalQuota: 16, lendingLimit: 12 });
+        expect(queues["internal-shared-l40s"].resourceGroups[0].flavors[0].resources[0]).toEqual({ name: "nvidia.com/gpu", nominalQuota: 6, lendingLimit: 2 }); // 16 guaranteed - 10 sold; 4 of headroom never lent
         expect(queues["internal-internal-l40s"].resourceGroups[0].flavors[0].resources[0]).toEqual({ name: "nvidia.com/gpu", nominalQuota: 4, lendingLimit: 0 });
         expect(queues["internal-shared-l40s"].preemption.reclaimWithinCohort).toBe("Any");
     });
@@ -98,10 +99,11 @@ describe("quota machinery", () => {
 
 describe("capacity table", () => {
     it("is the same from the resources (plan, policy) and from the config (stack output)", () => {
-        const fromResources = capacityFromResources(dev.resources).map(({ problems: _p, nodeGroups: _n, queues: _q, declaredHeadroom: _d, ...row }) => row);
+        const fromResources = capacityFromResources(dev.resources).map(({ problems: _p, nodeGroups: _n, queues: _q, declaredHeadroom: _d, tenant: _t, ...row }) => row);
         const fromConfig = [...(dev.outputs.capacity as Record<string, unknown>[])].sort((a, b) => String(a.pool).localeCompare(String(b.pool)));
         expect(fromResources).toEqual(fromConfig);
-        expect(fromResources.find((r) => r.pool === "shared-l40s")).toMatchObject({ guaranteed: 16, headroom: 0.25, headroomGpus: 4, sellable: 12, sold: 0, free: 12 });
+        expect(fromResources.find((r) => r.pool === "shared-l40s")).toMatchObject({ guaranteed: 16, headroom: 0.25, headroomGpus: 4, sellable: 12, sold: 10, free: 2 });
+        expect(fromResources.find((r) => r.pool === "acme-l40s")).toMatchObject({ role: "dedicated", guaranteed: 4, sellable: 4, sold: 4, free: 0 });
     });
 });
 

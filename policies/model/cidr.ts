@@ -98,3 +98,27 @@ export function allocateSubnets(parent: string, requests: readonly SubnetRequest
     }
     return result;
 }
+
+/**
+ * True when some address of `target` lies in `cidr` but in none of `excepts`: the NetworkPolicy
+ * question "does this ipBlock reach anything in target?".
+ */
+export function ipBlockReaches(target: string, cidr: string, excepts: readonly string[] = []): boolean {
+    const t = parseCidr(target);
+    const c = parseCidr(cidr);
+    const first = t.first > c.first ? t.first : c.first;
+    const last = t.last < c.last ? t.last : c.last;
+    if (first > last) return false;
+    // Sweep the excepted ranges over [first, last]; any gap is reachable.
+    const holes = excepts
+        .map((e) => parseCidr(e))
+        .filter((e) => e.last >= first && e.first <= last)
+        .sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+    let next = first;
+    for (const h of holes) {
+        if (h.first > next) return true;
+        if (h.last + 1n > next) next = h.last + 1n;
+        if (next > last) return false;
+    }
+    return next <= last;
+}

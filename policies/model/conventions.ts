@@ -148,3 +148,51 @@ export const MONITORING_CHARTS = { prometheusStack: "kube-prometheus-stack", dcg
 export function ksmLabel(key: string): string {
     return `label_${key.replace(/[^a-zA-Z0-9]/g, "_")}`;
 }
+
+/** The Kubernetes group a tenant's members are mapped to by their EKS access entries. */
+export function tenantGroup(tenant: string): string {
+    return `tenant:${tenant}:members`;
+}
+
+/** Username the deployer's access entry maps to: the guardrails exempt it so Pulumi can manage tenant namespaces. */
+export const DEPLOYER_USERNAME = "compute-region:deployer";
+
+/**
+ * Namespace label marking a Kueue LocalQueue the tenant may use: `queue.compute-region.io/<pool>`.
+ * The admission guardrail reads it from the namespace (tenants cannot label namespaces).
+ */
+export const QUEUE_ALLOWED_LABEL_PREFIX = "queue.compute-region.io/";
+export const KUEUE_QUEUE_LABEL = "kueue.x-k8s.io/queue-name";
+
+/** Names of the tenant isolation objects in every tenant namespace. */
+export const TENANT_POLICY_NAMES = {
+    defaultDeny: "default-deny-all",
+    sameNamespace: "allow-same-namespace",
+    dns: "allow-dns",
+    internet: "allow-internet-egress",
+    monitoring: "allow-monitoring-scrape",
+} as const;
+
+/** Ranges tenant egress never reaches, whatever its config: private, shared, link-local (instance metadata). */
+export const NEVER_EGRESS_CIDRS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16"] as const;
+
+/** The instance metadata service address. */
+export const METADATA_ADDRESS = "169.254.169.254/32";
+
+/** Tenant lifecycle: active; suspended (no quota, no new pods); decommissioned (removable on a later change). */
+export const TENANT_STATES = ["active", "suspended", "decommissioned"] as const;
+export type TenantState = (typeof TENANT_STATES)[number];
+
+/** The ValidatingAdmissionPolicies that guard tenant namespaces at runtime. */
+export const GUARDRAIL_POLICIES = ["tenant-pod-security", "tenant-pod-placement", "tenant-workload-queues", "tenant-service-types", "tenant-isolation-objects"] as const;
+
+/** Objects that carry a tenant's isolation and quota: tenants may read them, never write them. */
+export const ISOLATION_RESOURCES = [
+    { apiGroup: "networking.k8s.io", resource: "networkpolicies" },
+    { apiGroup: "", resource: "resourcequotas" },
+    { apiGroup: "", resource: "limitranges" },
+    { apiGroup: "kueue.x-k8s.io", resource: "localqueues" },
+    { apiGroup: "kueue.x-k8s.io", resource: "clusterqueues" },
+    { apiGroup: "rbac.authorization.k8s.io", resource: "roles" },
+    { apiGroup: "rbac.authorization.k8s.io", resource: "rolebindings" },
+] as const;

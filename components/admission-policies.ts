@@ -1,0 +1,142 @@
+import {
+    DEPLOYER_USERNAME,
+    KUEUE_QUEUE_LABEL,
+    LABELS,
+    PRIORITY_CLASSES,
+    QUEUE_ALLOWED_LABEL_PREFIX,
+    SYSTEM_TAINT,
+    TAINT_KEYS,
+} from "compute-region-policies/model";
+
+/**
+ * The runtime guardrails of tenant namespaces as ValidatingAdmissionPolicy specs (admissionregistration.k8s.io/v1).
+ * Tenants create pods the policy pack never sees, so the invariants must also hold at admission.
+ * Standard CEL only (no optional `.?` syntax); tested with a CEL library in test/admission.test.ts.
+ */
+export interface Validation {
+    expression: string;
+    message: string;
+    reason: "Forbidden" | "Invalid";
+}
+
+export interface AdmissionPolicySpec {
+    name: string;
+    description: string;
+    resourceRules: { apiGroups: string[]; apiVersions: string[]; operations: string[]; resources: string[] }[];
+    variables?: { name: string; expression: string }[];
+    /** Requests that do not match all conditions are not checked (who is exempt). */
+    matchConditions: { name: string; expression: string }[];
+    validations: Validation[];
+}
+
+const TENANT_PRIORITY_CLASSES = PRIORITY_CLASSES.filter((p) => p.tier === "tenant").map((p) => `'${p.name}'`).join(", ");
+const str = (s: string) => `'${s}'`;
+
+/** Pulumi's deployer (it manages tenant namespaces) is the only identity exempt from every guardrail. */
+const NOT_DEPLOYER = { name: "not-the-deployer", expression: `request.userInfo.username != ${str(DEPLOYER_USERNAME)}` };
+
+/** Kubernetes' own controllers that must delete isolation objects when a namespace is deleted. */
+const CLEANUP_CONTROLLERS = ["system:serviceaccount:kube-system:namespace-controller", "system:serviceaccount:kube-system:generic-garbage-collector"];
+
+const ALL_CONTAINERS =
+    "(has(object.spec.initContainers) ? object.spec.initContainers : []) + object.spec.containers + (has(object.spec.ephemeralContainers) ? object.spec.ephemeralContainers : [])";
+
+const toleration = (t: string) =>
+    `(has(${t}.key) && ${t}.key != '') && ${t}.key != ${str(SYSTEM_TAINT.key)} && ` +
+    `(${t}.key != ${str(TAINT_KEYS.poolRole)} || ((!has(${t}.operator) || ${t}.operator == 'Equal') && has(${t}.value) && ${t}.value == 'shared')) && ` +
+    `(${t}.key != ${str(TAINT_KEYS.tenant)} || ((!has(${t}.operator) || ${t}.operator == 'Equal') && has(${t}.value) && ${t}.value == namespaceObject.metadata.labels[${str(LABELS.tenant)}]))`;
+
+const POD_RULE = { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods"] };
+
+export const ADMISSION_POLICIES: AdmissionPolicySpec[] = [
+    {
+        name: "tenant-pod-security",
+        description: "No host namespaces, host paths or ports, privilege or added capabilities, and no scheduler bypass.",
+        resourceRules: [POD_RULE],
+        variables: [{ name: "containers", expression: ALL_CONTAINERS }],
+        matchConditions: [NOT_DEPLOYER],
+        validations: [
+            { expression: "!has(object.spec.hostNetwork) || object.spec.hostNetwork == false", message: "tenant pods may not use the host network", reason: "Forbidden" },
+            { expression: "!has(object.spec.hostPID) || object.spec.hostPID == false", message: "tenant pods may not share the host PID namespace", reason: "Forbidden" },
+            { expression: "!has(object.spec.hostIPC) || object.spec.hostIPC == false", message: "tenant pods may not share the host IPC namespace", reason: "Forbidden" },
+            { expression: "!has(object.spec.volumes) || object.spec.volumes.all(v, !has(v.hostPath))", message: "tenant pods may not mount host paths", reason: "Forbidden" },
+            { expression: "variables.containers.all(c, !has(c.ports) || c.ports.all(p, !has(p.hostPort) || p.hostPort == 0))", message: "tenant pods may not use host ports", reason: "Forbidden" },
+            {
+                expression: "variables.containers.all(c, !has(c.securityContext) || !has(c.securityContext.privileged) || c.securityContext.privileged == false)",
+                message: "tenant containers may not be privileged",
+                reason: "Forbidden",
+            },
+            {
+                expression: "variables.containers.all(c, !has(c.securityContext) || !has(c.securityContext.capabilities) || !has(c.securityContext.capabilities.add) || size(c.securityContext.capabilities.add) == 0)",
+                message: "tenant containers may not add capabilities",
+                reason: "Forbidden",
+            },
+            {
+                expression: "request.operation != 'CREATE' || !has(object.spec.nodeName) || object.spec.nodeName == ''",
+                message: "tenant pods may not set spec.nodeName (it bypasses the scheduler and the pool taints)",
+                reason: "Forbidden",
+            },
+        ],
+    },
+    {
+        name: "tenant-pod-placement",
+        description: "Tenant pods use tenant PriorityClasses and tolerate only shared pools and their own dedicated pool.",
+        resourceRules: [POD_RULE],
+        matchConditions: [NOT_DEPLOYER],
+        validations: [
+            {
+                expression: `!has(object.spec.priorityClassName) || object.spec.priorityClassName in [${TENANT_PRIORITY_CLASSES}]`,
+                message: `tenant pods may only use the PriorityClasses ${TENANT_PRIORITY_CLASSES.replace(/'/g, "")}`,
+                reason: "Forbidden",
+            },
+            {
+                expression: `!has(object.spec.tolerations) || object.spec.tolerations.all(t, ${toleration("t")})`,
+                message: "tenant pods may only tolerate shared pools and their own dedicated pool (not internal, serving, system or another tenant's nodes)",
+                reason: "Forbidden",
+            },
+        ],
+    },
+    {
+        name: "tenant-workload-queues",
+        description: "Every tenant workload (and every pod nobody owns) names one of the tenant's own Kueue LocalQueues.",
+        resourceRules: [
+            { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods"] },
+            { apiGroups: ["batch"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["jobs"] },
+            { apiGroups: ["apps"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["deployments", "statefulsets", "replicasets"] },
+            { apiGroups: ["jobset.x-k8s.io"], apiVersions: ["*"], operations: ["CREATE", "UPDATE"], resources: ["jobsets"] },
+            { apiGroups: ["kubeflow.org"], apiVersions: ["*"], operations: ["CREATE", "UPDATE"], resources: ["pytorchjobs"] },
+            { apiGroups: ["leaderworkerset.x-k8s.io"], apiVersions: ["*"], operations: ["CREATE", "UPDATE"], resources: ["leaderworkersets"] },
+        ],
+        // Pods a workload owns are admitted through their workload; the ResourceQuota caps GPUs either way.
+        matchConditions: [NOT_DEPLOYER, { name: "top-level-object", expression: "object.kind != 'Pod' || !has(object.metadata.ownerReferences) || size(object.metadata.ownerReferences) == 0" }],
+        validations: [
+            {
+                expression: `has(object.metadata.labels) && ${str(KUEUE_QUEUE_LABEL)} in object.metadata.labels && (${str(QUEUE_ALLOWED_LABEL_PREFIX)} + object.metadata.labels[${str(KUEUE_QUEUE_LABEL)}]) in namespaceObject.metadata.labels`,
+                message: `workloads must carry the label ${KUEUE_QUEUE_LABEL} naming one of this tenant's LocalQueues`,
+                reason: "Forbidden",
+            },
+        ],
+    },
+    {
+        name: "tenant-service-types",
+        description: "Tenant Services are ClusterIP only, with no external IPs.",
+        resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["services"] }],
+        matchConditions: [NOT_DEPLOYER],
+        validations: [
+            { expression: "!has(object.spec.type) || object.spec.type == 'ClusterIP'", message: "tenant Services must be ClusterIP (no NodePort, LoadBalancer or ExternalName)", reason: "Forbidden" },
+            { expression: "!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0", message: "tenant Services may not set externalIPs", reason: "Forbidden" },
+        ],
+    },
+    {
+        name: "tenant-isolation-objects",
+        description: "Nobody but Pulumi creates, changes or deletes NetworkPolicies, quotas, LimitRanges, queues or RBAC in tenant namespaces.",
+        resourceRules: [
+            { apiGroups: ["networking.k8s.io"], apiVersions: ["*"], operations: ["CREATE", "UPDATE", "DELETE"], resources: ["networkpolicies"] },
+            { apiGroups: [""], apiVersions: ["*"], operations: ["CREATE", "UPDATE", "DELETE"], resources: ["resourcequotas", "limitranges"] },
+            { apiGroups: ["kueue.x-k8s.io"], apiVersions: ["*"], operations: ["CREATE", "UPDATE", "DELETE"], resources: ["localqueues"] },
+            { apiGroups: ["rbac.authorization.k8s.io"], apiVersions: ["*"], operations: ["CREATE", "UPDATE", "DELETE"], resources: ["roles", "rolebindings"] },
+        ],
+        matchConditions: [NOT_DEPLOYER, { name: "not-namespace-cleanup", expression: `!(request.userInfo.username in [${CLEANUP_CONTROLLERS.map(str).join(", ")}])` }],
+        validations: [{ expression: "false", message: "isolation and quota objects in tenant namespaces are managed by the platform (compute-region) only", reason: "Forbidden" }],
+    },
+];

@@ -1,0 +1,246 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    GPU_RESOURCE,
+    LABELS,
+    NAMESPACES,
+    NEVER_EGRESS_CIDRS,
+    PRIORITY_CLASSES,
+    poolCohort,
+    QUEUE_ALLOWED_LABEL_PREFIX,
+    QUEUE_KIND_LABEL,
+    TENANT_POLICY_NAMES,
+    TenantState,
+    tenantGroup,
+    tenantNamespace,
+} from "compute-region-policies/model";
+
+/** A tenant's GPUs on one pool. */
+export interface TenantPoolQuota {
+    pool: string;
+    /** Reserved GPUs: the queue's nominal quota (sold capacity). */
+    reserved: number;
+    /** Spot GPUs: what the queue may borrow from idle capacity, reclaimable. */
+    spot: number;
+}
+
+export interface TenantArgs {
+    /** Tenant name (DNS label). */
+    name: string;
+    /** Lifecycle state; see README "Offboarding". */
+    state: TenantState;
+    /** GPUs per pool. */
+    quotas: TenantPoolQuota[];
+    /** IAM roles mapped to the tenant's Kubernetes group. */
+    members: string[];
+    /** Internet egress on or off. */
+    internetEgress: boolean;
+    /** Extra public CIDRs the tenant may reach. */
+    allowCidrs: string[];
+    /** The VPC CIDR (pods' addresses): never reachable by tenant egress. */
+    vpcCidr: string;
+    /** The cluster's service CIDR: never reachable by tenant egress. */
+    serviceCidr: string;
+    /** ResourceQuota backstop for CPU, memory, storage and pods. */
+    limits: { cpu: number; memoryGiB: number; storageGiB: number; pods: number };
+    /** The cluster's Kubernetes provider. */
+    provider: k8s.Provider;
+    /** The EKS cluster, for access entries. */
+    clusterName: pulumi.Input<string>;
+    /** Resources the tenant's queues need first (Kueue and its CRDs). */
+    queueDependencies: pulumi.Input<pulumi.Resource>[];
+    /** Tags for AWS resources. */
+    tags: Record<string, string>;
+}
+
+const MEMBER_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"];
+const READ = ["get", "list", "watch"];
+
+/** What a tenant's members may do in their namespace: run workloads; read, never write, isolation and quota objects. */
+export const TENANT_MEMBER_RULES = [
+    { apiGroups: [""], resources: ["pods", "pods/log", "pods/exec", "pods/portforward", "pods/attach", "services", "configmaps", "secrets", "persistentvolumeclaims", "serviceaccounts"], verbs: MEMBER_VERBS },
+    { apiGroups: [""], resources: ["events", "resourcequotas", "limitranges"], verbs: READ },
+    { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "replicasets"], verbs: MEMBER_VERBS },
+    { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: MEMBER_VERBS },
+    { apiGroups: ["jobset.x-k8s.io"], resources: ["jobsets"], verbs: MEMBER_VERBS },
+    { apiGroups: ["kubeflow.org"], resources: ["pytorchjobs"], verbs: MEMBER_VERBS },
+    { apiGroups: ["leaderworkerset.x-k8s.io"], resources: ["leaderworkersets"], verbs: MEMBER_VERBS },
+    { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: MEMBER_VERBS },
+    { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: MEMBER_VERBS },
+    { apiGroups: ["kueue.x-k8s.io"], resources: ["localqueues", "workloads"], verbs: READ },
+    { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: READ },
+];
+
+/** Default ResourceQuota limits, scaled with the tenant's GPUs. */
+export function defaultTenantLimits(gpus: number): TenantArgs["limits"] {
+    return { cpu: Math.max(8, gpus * 12), memoryGiB: Math.max(32, gpus * 120), storageGiB: Math.max(100, gpus * 1000), pods: Math.max(50, gpus * 20) };
+}
+
+/**
+ * A raw-capacity tenant: a namespace (Pod Security Admission `restricted`), a Kueue ClusterQueue per
+ * pool in that pool's cohort (reserved quota as nominal quota, spot quota as borrowing) and a
+ * LocalQueue per pool, a ResourceQuota backstop, a quota that refuses the platform's PriorityClasses,
+ * a LimitRange, NetworkPolicies that deny everything but the namespace itself, DNS, the internet
+ * where allowed (never private, link-local, VPC or service addresses) and monitoring scrapes, a
+ * namespaced Role for members bound to the tenant's group, and EKS access entries mapping member
+ * roles to that group with no access policy.
+ *
+ * Lifecycle: `active`; `suspended` (queues hold, quotas zero, no new pods); `decommissioned`
+ * (access, queues and RBAC gone; the namespace stays, unprotected, until the tenant is removed from
+ * config in a later change). The namespace of an active or suspended tenant is Pulumi-protected, so
+ * removing such a tenant from config fails instead of deleting a customer's workloads.
+ */
+export class Tenant extends pulumi.ComponentResource {
+    public readonly namespace: string;
+    public readonly group: string;
+
+    constructor(name: string, args: TenantArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("compute-region:tenants:Tenant", name, {}, opts);
+        this.namespace = tenantNamespace(args.name);
+        this.group = tenantGroup(args.name);
+        const ns = this.namespace;
+        const provider = args.provider;
+        const active = args.state === "active";
+        const live = args.state !== "decommissioned";
+        const quotas = args.quotas.filter((q) => q.reserved > 0 || q.spot > 0);
+
+        const namespace = new k8s.core.v1.Namespace(
+            `${name}-ns`,
+            {
+                metadata: {
+                    name: ns,
+                    labels: {
+                        [LABELS.tenant]: args.name,
+                        [LABELS.namespaceKind]: "tenant",
+                        "pod-security.kubernetes.io/enforce": "restricted",
+                        "pod-security.kubernetes.io/enforce-version": "latest",
+                        "pod-security.kubernetes.io/audit": "restricted",
+                        "pod-security.kubernetes.io/warn": "restricted",
+                        ...(live ? Object.fromEntries(quotas.map((q) => [`${QUEUE_ALLOWED_LABEL_PREFIX}${q.pool}`, "allowed"])) : {}),
+                    },
+                    annotations: { "compute-region.io/state": args.state },
+                },
+            },
+            { parent: this, provider, protect: live },
+        );
+        const inNs = { parent: this, provider, dependsOn: [namespace] };
+
+        if (live) {
+            for (const q of quotas) {
+                const queue = new k8s.apiextensions.CustomResource(
+                    `${name}-${q.pool}-queue`,
+                    {
+                        apiVersion: "kueue.x-k8s.io/v1beta1",
+                        kind: "ClusterQueue",
+                        metadata: { name: `${args.name}-${q.pool}`, labels: { [QUEUE_KIND_LABEL]: "tenant", [LABELS.tenant]: args.name, [LABELS.pool]: q.pool } },
+                        spec: {
+                            cohort: poolCohort(q.pool),
+                            namespaceSelector: { matchLabels: { [LABELS.namespaceName]: ns } },
+                            queueingStrategy: "BestEffortFIFO",
+                            // A suspended tenant keeps what runs and admits nothing new.
+                            stopPolicy: active ? "None" : "Hold",
+                            resourceGroups: [
+                                {
+                                    coveredResources: [GPU_RESOURCE],
+                                    flavors: [
+                                        {
+                                            name: q.pool,
+                                            resources: [{ name: GPU_RESOURCE, nominalQuota: active ? q.reserved : 0, borrowingLimit: active ? q.spot : 0, lendingLimit: 0 }],
+                                        },
+                                    ],
+                                },
+                            ],
+                            preemption: { withinClusterQueue: "LowerPriority", reclaimWithinCohort: "Never" },
+                        },
+                    },
+                    { parent: this, provider, dependsOn: args.queueDependencies },
+                );
+                new k8s.apiextensions.CustomResource(
+                    `${name}-${q.pool}-local`,
+                    { apiVersion: "kueue.x-k8s.io/v1beta1", kind: "LocalQueue", metadata: { name: q.pool, namespace: ns }, spec: { clusterQueue: `${args.name}-${q.pool}` } },
+                    { parent: this, provider, dependsOn: [namespace, queue] },
+                );
+            }
+        }
+
+        const gpus = active ? quotas.reduce((sum, q) => sum + q.reserved + q.spot, 0) : 0;
+        new k8s.core.v1.ResourceQuota(
+            `${name}-quota`,
+            {
+                metadata: { name: "tenant-backstop", namespace: ns },
+                spec: {
+                    hard: {
+                        [`requests.${GPU_RESOURCE}`]: String(gpus),
+                        "requests.cpu": String(args.limits.cpu),
+                        "requests.memory": `${args.limits.memoryGiB}Gi`,
+                        "requests.storage": `${args.limits.storageGiB}Gi`,
+                        pods: active ? String(args.limits.pods) : "0",
+                        "services.nodeports": "0",
+                        "services.loadbalancers": "0",
+                    },
+                },
+            },
+            inNs,
+        );
+        new k8s.core.v1.ResourceQuota(
+            `${name}-no-platform-priority`,
+            {
+                metadata: { name: "no-platform-priority", namespace: ns },
+                spec: {
+                    hard: { pods: "0" },
+                    scopeSelector: { matchExpressions: [{ scopeName: "PriorityClass", operator: "In", values: PRIORITY_CLASSES.filter((p) => p.tier !== "tenant").map((p) => p.name) }] },
+                },
+            },
+            inNs,
+        );
+        new k8s.core.v1.LimitRange(
+            `${name}-defaults`,
+            {
+                metadata: { name: "tenant-defaults", namespace: ns },
+                spec: { limits: [{ type: "Container", defaultRequest: { cpu: "250m", memory: "512Mi" }, default: { cpu: "2", memory: "8Gi" } }] },
+            },
+            inNs,
+        );
+
+        const policy = (key: keyof typeof TENANT_POLICY_NAMES, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
+            new k8s.networking.v1.NetworkPolicy(`${name}-${TENANT_POLICY_NAMES[key]}`, { metadata: { name: TENANT_POLICY_NAMES[key], namespace: ns }, spec }, inNs);
+        const byName = (namespace: string) => ({ namespaceSelector: { matchLabels: { [LABELS.namespaceName]: namespace } } });
+        policy("defaultDeny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+        policy("sameNamespace", { podSelector: {}, policyTypes: ["Ingress", "Egress"], ingress: [{ from: [{ podSelector: {} }] }], egress: [{ to: [{ podSelector: {} }] }] });
+        policy("dns", {
+            podSelector: {},
+            policyTypes: ["Egress"],
+            egress: [{ to: [{ ...byName(NAMESPACES.system), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] }],
+        });
+        const never = [...NEVER_EGRESS_CIDRS, args.vpcCidr, args.serviceCidr];
+        const publicBlocks = [...(args.internetEgress ? [{ cidr: "0.0.0.0/0", except: never }] : []), ...args.allowCidrs.map((cidr) => ({ cidr }))];
+        if (live && publicBlocks.length > 0) {
+            policy("internet", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: publicBlocks.map((ipBlock) => ({ ipBlock })) }] });
+        }
+        policy("monitoring", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [byName(NAMESPACES.monitoring)] }] });
+
+        if (live) {
+            const role = new k8s.rbac.v1.Role(`${name}-member`, { metadata: { name: "tenant-member", namespace: ns }, rules: TENANT_MEMBER_RULES }, inNs);
+            new k8s.rbac.v1.RoleBinding(
+                `${name}-member`,
+                {
+                    metadata: { name: "tenant-member", namespace: ns },
+                    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "tenant-member" },
+                    subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: this.group }],
+                },
+                { ...inNs, dependsOn: [namespace, role] },
+            );
+            // Access entries only: an access policy association would add rights beyond the Role.
+            args.members.forEach(
+                (principalArn, i) =>
+                    new aws.eks.AccessEntry(
+                        `${name}-member-${i}`,
+                        { clusterName: args.clusterName, principalArn, type: "STANDARD", kubernetesGroups: [this.group], tags: { ...args.tags, "compute-region:tenant": args.name } },
+                        { parent: this },
+                    ),
+            );
+        }
+        this.registerOutputs({ namespace: this.namespace, group: this.group });
+    }
+}

@@ -1,0 +1,55 @@
+import type { ResourceLike } from "./capacity-evidence";
+import { LABELS } from "./conventions";
+import { IsolationEvidence, NamespaceInfo, NamespaceKind, NetworkPolicyInfo, NetworkPolicyRule, proveIsolation } from "./reachability";
+import { TYPES } from "./types";
+
+export const NETWORK_POLICY_TYPE = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+export const NAMESPACE_TYPE = "kubernetes:core/v1:Namespace";
+
+const KINDS: NamespaceKind[] = ["tenant", "internal", "serving", "platform", "system", "other"];
+
+/** Namespaces every EKS cluster has, whether or not the plan creates them. */
+const BUILTIN_NAMESPACES = ["kube-system", "default"];
+
+export function namespacesFromResources(resources: readonly ResourceLike[]): NamespaceInfo[] {
+    const out = new Map<string, NamespaceInfo>();
+    for (const name of BUILTIN_NAMESPACES) out.set(name, { name, labels: { [LABELS.namespaceName]: name }, kind: name === "kube-system" ? "system" : "other" });
+    for (const r of resources.filter((x) => x.type === NAMESPACE_TYPE)) {
+        const name = String(r.props.metadata?.name ?? r.name);
+        // The API server sets kubernetes.io/metadata.name itself; nobody can change it.
+        const labels: Record<string, string> = { ...(r.props.metadata?.labels ?? {}), [LABELS.namespaceName]: name };
+        const declared = labels[LABELS.namespaceKind] as NamespaceKind;
+        const kind: NamespaceKind = labels[LABELS.tenant] ? "tenant" : KINDS.includes(declared) ? declared : "other";
+        out.set(name, { name, labels, kind, ...(labels[LABELS.tenant] ? { tenant: labels[LABELS.tenant] } : {}) });
+    }
+    return [...out.values()];
+}
+
+function rules(list: unknown, peerKey: "from" | "to"): NetworkPolicyRule[] {
+    return [list ?? []].flat().filter((r): r is Record<string, any> => typeof r === "object" && r !== null).map((r) => ({ peers: r[peerKey], ports: r.ports }));
+}
+
+export function networkPoliciesFromResources(resources: readonly ResourceLike[]): NetworkPolicyInfo[] {
+    return resources
+        .filter((r) => r.type === NETWORK_POLICY_TYPE)
+        .map((r) => {
+            const spec = r.props.spec ?? {};
+            const egress = rules(spec.egress, "to");
+            const declared: string[] | undefined = spec.policyTypes;
+            const types = (declared ?? ["Ingress", ...(Array.isArray(spec.egress) && spec.egress.length > 0 ? ["Egress"] : [])]).filter((t): t is "Ingress" | "Egress" => t === "Ingress" || t === "Egress");
+            return {
+                name: String(r.props.metadata?.name ?? r.name),
+                namespace: String(r.props.metadata?.namespace ?? "default"),
+                podSelector: spec.podSelector ?? {},
+                ingress: rules(spec.ingress, "from"),
+                egress,
+                types,
+            };
+        });
+}
+
+/** The proof over a plan's resources: pod CIDRs are the VPCs' CIDRs (pods take VPC addresses). */
+export function isolationFromResources(resources: readonly ResourceLike[]): IsolationEvidence {
+    const podCidrs = resources.filter((r) => r.type === TYPES.vpc && typeof r.props.cidrBlock === "string").map((r) => r.props.cidrBlock as string);
+    return proveIsolation({ namespaces: namespacesFromResources(resources), policies: networkPoliciesFromResources(resources), podCidrs: podCidrs.length > 0 ? podCidrs : ["0.0.0.0/0"] });
+}
