@@ -14,6 +14,13 @@ import { noPublicIngress } from "./no-public-ingress";
 import { statefulResourcesProtected } from "./stateful-resources-protected";
 import { vpcCniNetworkPolicy } from "./vpc-cni-network-policy";
 import { vpcFlowLogsEnabled } from "./vpc-flow-logs-enabled";
+import { dedicatedPoolNetworkConfined } from "./dedicated-pool-network-confined";
+import { tenantGuardrailsBound } from "./tenant-guardrails-bound";
+import { tenantNamespaceDefaultDeny } from "./tenant-namespace-default-deny";
+import { tenantNamespacesProtected } from "./tenant-namespaces-protected";
+import { tenantNetworkIsolation } from "./tenant-network-isolation";
+import { tenantRbacConfined } from "./tenant-rbac-confined";
+import { tenantWorkloadsConfined } from "./tenant-workloads-confined";
 
 /** Every policy of the pack, in catalog order. The pack (`index.ts`), the evaluator and the catalog all read this list. */
 export const policies: RegionPolicy[] = [
@@ -31,6 +38,14 @@ export const policies: RegionPolicy[] = [
     // GPU capacity and priority
     gpuHeadroomPreserved,
     priorityClassesOrdered,
+    // Tenant isolation
+    tenantNamespaceDefaultDeny,
+    tenantNetworkIsolation,
+    tenantWorkloadsConfined,
+    tenantRbacConfined,
+    tenantGuardrailsBound,
+    dedicatedPoolNetworkConfined,
+    tenantNamespacesProtected,
     // Observability
     regionMonitoringInPlace,
     logGroupsRetainedEncrypted,

@@ -1,0 +1,37 @@
+import { resourcesOfType, stackPolicy } from "../engine/policy";
+import { LABELS } from "../model/conventions";
+import { tenantNs } from "./tenant-samples";
+
+export const tenantNamespacesProtected = stackPolicy({
+    name: "tenant-namespaces-protected",
+    description: "The namespace of every tenant that is not decommissioned is Pulumi-protected, so removing the tenant from config cannot silently delete a customer's workloads.",
+    rationale:
+        "Deleting a tenant namespace deletes every pod, volume claim and secret the customer put there. Offboarding goes " +
+        "through suspended and decommissioned states; only a decommissioned tenant's namespace may be deleted, by a later change.",
+    severity: "high",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set the tenant's state to decommissioned (compute-region:tenants[].state) and deploy; remove it from config in a later change.",
+    controls: [
+        { framework: "SOC 2 (2017 TSC)", control: "CC8.1", title: "Changes are authorized, tested and approved" },
+        { framework: "NIST SP 800-53 Rev. 5", control: "CM-3", title: "Configuration Change Control" },
+        { framework: "NIST SP 800-53 Rev. 5", control: "SI-12", title: "Information Management and Retention" },
+    ],
+    validateStack: (args, report) => {
+        for (const ns of resourcesOfType(args, "kubernetes:core/v1:Namespace")) {
+            const tenant = ns.props.metadata?.labels?.[LABELS.tenant];
+            if (!tenant) continue;
+            const state = ns.props.metadata?.annotations?.["compute-region.io/state"] ?? "active";
+            if (state !== "decommissioned" && ns.opts.protect !== true) report(`namespace ${ns.props.metadata?.name} of ${state} tenant ${tenant} is not protected.`, ns.urn);
+        }
+    },
+    samples: {
+        allowed: [
+            { description: "An active tenant's protected namespace.", resources: [tenantNs("acme")] },
+            {
+                description: "A decommissioned tenant's namespace, unprotected so a later change can remove it.",
+                resources: [{ ...tenantNs("acme", {}, false), props: { metadata: { name: "tenant-acme", labels: { [LABELS.tenant]: "acme" }, annotations: { "compute-region.io/state": "decommissioned" } } } }],
+            },
+        ],
+        disallowed: [{ description: "An active tenant's namespace without protection.", expect: "namespace tenant-acme of active tenant acme is not protected", resources: [tenantNs("acme", {}, false)] }],
+    },
+});

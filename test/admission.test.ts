@@ -1,0 +1,152 @@
+import { run } from "@bufbuild/cel";
+import { describe, expect, it } from "vitest";
+import { ADMISSION_POLICIES, AdmissionPolicySpec } from "../components/admission-policies";
+
+/**
+ * The tenant guardrails' CEL, evaluated by a CEL library (@bufbuild/cel, integers as bigint) on
+ * objects that must be admitted and objects that must be denied.
+ */
+function toCel(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(toCel);
+    if (value !== null && typeof value === "object") return new Map(Object.entries(value).map(([k, v]) => [k, toCel(v)]));
+    if (typeof value === "number" && Number.isInteger(value)) return BigInt(value);
+    return value;
+}
+
+interface Request {
+    operation?: "CREATE" | "UPDATE" | "DELETE";
+    username?: string;
+}
+
+const tenantNamespace = {
+    metadata: {
+        name: "tenant-acme",
+        labels: { "kubernetes.io/metadata.name": "tenant-acme", "compute-region.io/tenant": "acme", "compute-region.io/namespace-kind": "tenant", "queue.compute-region.io/shared-l40s": "allowed", "queue.compute-region.io/acme-l40s": "allowed" },
+    },
+};
+
+/** What the API server would answer: admitted, or denied with the failing validations' messages. */
+function admit(policyName: string, object: unknown, request: Request = {}): { admitted: boolean; messages: string[] } {
+    const policy = ADMISSION_POLICIES.find((p) => p.name === policyName) as AdmissionPolicySpec;
+    const req = toCel({ operation: request.operation ?? "CREATE", userInfo: { username: request.username ?? "arn:aws:sts::111122223333:assumed-role/AcmeEngineers/alice", groups: ["tenant:acme:members"] } });
+    const bindings: Record<string, unknown> = { object: toCel(object), oldObject: null, namespaceObject: toCel(tenantNamespace), request: req };
+    const variables = new Map<string, unknown>();
+    for (const v of policy.variables ?? []) variables.set(v.name, run(v.expression, { ...bindings, variables } as never));
+    bindings.variables = variables;
+    for (const c of policy.matchConditions) {
+        if (run(c.expression, bindings as never) !== true) return { admitted: true, messages: [] }; // not in scope of the policy
+    }
+    const messages = policy.validations.filter((v) => run(v.expression, bindings as never) !== true).map((v) => v.message);
+    return { admitted: messages.length === 0, messages };
+}
+
+const pod = (spec: Record<string, unknown> = {}, metadata: Record<string, unknown> = {}) => ({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "p", namespace: "tenant-acme", labels: { "kueue.x-k8s.io/queue-name": "shared-l40s" }, ...metadata },
+    spec: { containers: [{ name: "main", image: "nvcr.io/nvidia/pytorch:24.05-py3", resources: { limits: { "nvidia.com/gpu": 1 } } }], ...spec },
+});
+const container = (extra: Record<string, unknown>) => ({ containers: [{ name: "main", image: "x:1", ...extra }] });
+
+describe("tenant-pod-security", () => {
+    it("admits an ordinary GPU pod", () => expect(admit("tenant-pod-security", pod())).toEqual({ admitted: true, messages: [] }));
+    it("admits explicit safe values (hostNetwork false, hostPort 0)", () => expect(admit("tenant-pod-security", pod({ hostNetwork: false, ...container({ ports: [{ containerPort: 8080, hostPort: 0 }] }) })).admitted).toBe(true));
+    it.each([
+        ["host network", { hostNetwork: true }, "tenant pods may not use the host network"],
+        ["host PID", { hostPID: true }, "tenant pods may not share the host PID namespace"],
+        ["host IPC", { hostIPC: true }, "tenant pods may not share the host IPC namespace"],
+        ["a hostPath volume", { volumes: [{ name: "root", hostPath: { path: "/" } }] }, "tenant pods may not mount host paths"],
+        ["a host port", container({ ports: [{ containerPort: 80, hostPort: 80 }] }), "tenant pods may not use host ports"],
+        ["a privileged container", container({ securityContext: { privileged: true } }), "tenant containers may not be privileged"],
+        ["a privileged init container", { initContainers: [{ name: "init", image: "x:1", securityContext: { privileged: true } }] }, "tenant containers may not be privileged"],
+        ["added capabilities", container({ securityContext: { capabilities: { add: ["NET_ADMIN"] } } }), "tenant containers may not add capabilities"],
+        ["spec.nodeName", { nodeName: "ip-10-40-1-1.ec2.internal" }, "tenant pods may not set spec.nodeName"],
+    ])("denies %s", (_what, spec, message) => {
+        const result = admit("tenant-pod-security", pod(spec));
+        expect(result.admitted).toBe(false);
+        expect(result.messages.join("\n")).toContain(message);
+    });
+    it("lets the scheduler's later updates of a bound pod through (nodeName is checked on CREATE only)", () => {
+        expect(admit("tenant-pod-security", pod({ nodeName: "n1" }), { operation: "UPDATE" }).admitted).toBe(true);
+    });
+    it("exempts only the deployer", () => {
+        expect(admit("tenant-pod-security", pod({ hostNetwork: true }), { username: "compute-region:deployer" }).admitted).toBe(true);
+        expect(admit("tenant-pod-security", pod({ hostNetwork: true }), { username: "system:serviceaccount:kube-system:replicaset-controller" }).admitted).toBe(false);
+    });
+});
+
+describe("tenant-pod-placement", () => {
+    it.each([
+        ["no priority class", {}],
+        ["a tenant priority class", { priorityClassName: "tenant-spot" }],
+        ["the shared pool's taint", { tolerations: [{ key: "compute-region.io/pool-role", operator: "Equal", value: "shared", effect: "NoSchedule" }] }],
+        ["its own dedicated pool's taint", { tolerations: [{ key: "compute-region.io/tenant", value: "acme", effect: "NoSchedule" }] }],
+        ["the default not-ready toleration", { tolerations: [{ key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 }] }],
+    ])("admits %s", (_what, spec) => expect(admit("tenant-pod-placement", pod(spec))).toEqual({ admitted: true, messages: [] }));
+    it.each([
+        ["an internal priority class", { priorityClassName: "internal-critical" }, "PriorityClasses"],
+        ["the serving priority class", { priorityClassName: "serving" }, "PriorityClasses"],
+        ["the internal pool's taint", { tolerations: [{ key: "compute-region.io/pool-role", value: "internal", effect: "NoSchedule" }] }, "may only tolerate"],
+        ["the serving pool's taint", { tolerations: [{ key: "compute-region.io/pool-role", value: "serving" }] }, "may only tolerate"],
+        ["every pool role (Exists)", { tolerations: [{ key: "compute-region.io/pool-role", operator: "Exists" }] }, "may only tolerate"],
+        ["the system taint", { tolerations: [{ key: "CriticalAddonsOnly", operator: "Exists" }] }, "may only tolerate"],
+        ["another tenant's taint", { tolerations: [{ key: "compute-region.io/tenant", value: "globex" }] }, "may only tolerate"],
+        ["every tenant's taint (Exists)", { tolerations: [{ key: "compute-region.io/tenant", operator: "Exists" }] }, "may only tolerate"],
+        ["every taint (empty key, Exists)", { tolerations: [{ operator: "Exists" }] }, "may only tolerate"],
+    ])("denies %s", (_what, spec, message) => {
+        const result = admit("tenant-pod-placement", pod(spec));
+        expect(result.admitted).toBe(false);
+        expect(result.messages.join(" ")).toContain(message);
+    });
+});
+
+describe("tenant-workload-queues", () => {
+    it("admits a pod naming one of the tenant's queues", () => expect(admit("tenant-workload-queues", pod()).admitted).toBe(true));
+    it("admits a Job naming its own dedicated pool's queue", () => {
+        expect(admit("tenant-workload-queues", { apiVersion: "batch/v1", kind: "Job", metadata: { name: "j", labels: { "kueue.x-k8s.io/queue-name": "acme-l40s" } }, spec: {} }).admitted).toBe(true);
+    });
+    it("leaves pods a workload owns to their workload", () => {
+        expect(admit("tenant-workload-queues", pod({}, { labels: {}, ownerReferences: [{ kind: "Job", name: "j", uid: "u", apiVersion: "batch/v1" }] })).admitted).toBe(true);
+    });
+    it.each([
+        ["no queue label", { labels: {} }],
+        ["no labels at all", { labels: undefined }],
+        ["a foreign queue", { labels: { "kueue.x-k8s.io/queue-name": "internal-l40s" } }],
+        ["another tenant's dedicated pool queue", { labels: { "kueue.x-k8s.io/queue-name": "globex-h100" } }],
+    ])("denies a bare pod with %s", (_what, metadata) => {
+        const p = pod({}, metadata);
+        if ((metadata as { labels?: unknown }).labels === undefined) delete (p.metadata as { labels?: unknown }).labels;
+        const result = admit("tenant-workload-queues", p);
+        expect(result.admitted).toBe(false);
+        expect(result.messages[0]).toContain("kueue.x-k8s.io/queue-name");
+    });
+});
+
+describe("tenant-service-types", () => {
+    const svc = (spec: Record<string, unknown>) => ({ apiVersion: "v1", kind: "Service", metadata: { name: "s" }, spec: { ports: [{ port: 80 }], ...spec } });
+    it("admits ClusterIP (explicit or default)", () => {
+        expect(admit("tenant-service-types", svc({})).admitted).toBe(true);
+        expect(admit("tenant-service-types", svc({ type: "ClusterIP" })).admitted).toBe(true);
+    });
+    it.each(["NodePort", "LoadBalancer", "ExternalName"])("denies %s", (type) => expect(admit("tenant-service-types", svc({ type })).admitted).toBe(false));
+    it("denies externalIPs", () => expect(admit("tenant-service-types", svc({ externalIPs: ["1.2.3.4"] })).messages).toContain("tenant Services may not set externalIPs"));
+});
+
+describe("tenant-isolation-objects", () => {
+    const np = { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "open" }, spec: { podSelector: {} } };
+    it.each(["CREATE", "UPDATE", "DELETE"] as const)("denies a tenant's %s of a NetworkPolicy", (operation) => expect(admit("tenant-isolation-objects", np, { operation }).admitted).toBe(false));
+    it("lets Pulumi's deployer and the namespace controller manage them", () => {
+        expect(admit("tenant-isolation-objects", np, { username: "compute-region:deployer" }).admitted).toBe(true);
+        expect(admit("tenant-isolation-objects", np, { operation: "DELETE", username: "system:serviceaccount:kube-system:namespace-controller" }).admitted).toBe(true);
+    });
+});
+
+describe("the CEL itself", () => {
+    it("uses standard CEL only (no optional .? syntax)", () => {
+        for (const p of ADMISSION_POLICIES) {
+            for (const e of [...p.validations.map((v) => v.expression), ...p.matchConditions.map((c) => c.expression), ...(p.variables ?? []).map((v) => v.expression)]) {
+                expect(e).not.toMatch(/\.\?|\[\?/);
+            }
+        }
+    });
+});
