@@ -1,0 +1,223 @@
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { evaluatePolicies, ResourceSnapshot } from "compute-region-policies/engine";
+import { isolationFromResources, K8S_TYPES, TYPES } from "compute-region-policies/model";
+import { policies } from "compute-region-policies/rules";
+import type { OfflinePlanResult } from "../offline/harness";
+import { ConfigError, parseRegionConfig } from "../stacks/config";
+import { devStackConfig, ofType, plan, Recorded, ROOT, writeStackFile } from "./helpers";
+
+let dev: OfflinePlanResult;
+beforeAll(async () => {
+    dev = await plan();
+});
+
+const NP = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+const inNs = (ns: string, type: string) => ofType(dev.resources, type).filter((r) => r.props.metadata?.namespace === ns);
+const namespace = (result: OfflinePlanResult, name: string) => ofType(result.resources, K8S_TYPES.namespace).find((n) => n.props.metadata.name === name);
+
+describe("tenant namespaces", () => {
+    it("exist for raw-capacity tenants only, labelled and under Pod Security restricted, and protected", () => {
+        expect(namespace(dev, "tenant-acme")).toBeDefined();
+        expect(namespace(dev, "tenant-globex")).toBeDefined();
+        expect(namespace(dev, "tenant-initech")).toBeUndefined(); // hosted-model access only
+        const acme = namespace(dev, "tenant-acme")!;
+        expect(acme.props.metadata.labels).toMatchObject({
+            "compute-region.io/tenant": "acme",
+            "compute-region.io/namespace-kind": "tenant",
+            "pod-security.kubernetes.io/enforce": "restricted",
+            "pod-security.kubernetes.io/audit": "restricted",
+            "pod-security.kubernetes.io/warn": "restricted",
+            "queue.compute-region.io/shared-l40s": "allowed",
+            "queue.compute-region.io/acme-l40s": "allowed",
+        });
+        expect(acme.opts?.protect).toBe(true);
+    });
+
+    it("give each tenant a ClusterQueue per pool in the pool's cohort: reserved as nominal, spot as borrowing, nothing lent", () => {
+        const queues = Object.fromEntries(ofType(dev.resources, K8S_TYPES.clusterQueue).filter((q) => q.props.metadata.labels["compute-region.io/queue-kind"] === "tenant").map((q) => [q.props.metadata.name, q.props.spec]));
+        expect(Object.keys(queues).sort()).toEqual(["acme-acme-l40s", "acme-shared-l40s", "globex-shared-l40s"]);
+        const gpu = (name: string) => queues[name].resourceGroups[0].flavors[0].resources[0];
+        expect(gpu("acme-shared-l40s")).toEqual({ name: "nvidia.com/gpu", nominalQuota: 6, borrowingLimit: 0, lendingLimit: 0 });
+        expect(gpu("acme-acme-l40s")).toEqual({ name: "nvidia.com/gpu", nominalQuota: 4, borrowingLimit: 0, lendingLimit: 0 });
+        expect(gpu("globex-shared-l40s")).toEqual({ name: "nvidia.com/gpu", nominalQuota: 4, borrowingLimit: 4, lendingLimit: 0 });
+        expect(queues["globex-shared-l40s"].cohort).toBe("pool-shared-l40s");
+        expect(queues["globex-shared-l40s"].namespaceSelector).toEqual({ matchLabels: { "kubernetes.io/metadata.name": "tenant-globex" } });
+        expect(inNs("tenant-globex", K8S_TYPES.localQueue).map((q) => [q.props.metadata.name, q.props.spec.clusterQueue])).toEqual([["shared-l40s", "globex-shared-l40s"]]);
+    });
+
+    it("cap the namespace with a ResourceQuota backstop, refuse platform PriorityClasses, and default container resources", () => {
+        const quotas = Object.fromEntries(inNs("tenant-globex", "kubernetes:core/v1:ResourceQuota").map((q) => [q.props.metadata.name, q.props.spec]));
+        expect(quotas["tenant-backstop"].hard).toMatchObject({ "requests.nvidia.com/gpu": "8", "services.nodeports": "0", "services.loadbalancers": "0", pods: "160" });
+        expect(quotas["no-platform-priority"]).toEqual({ hard: { pods: "0" }, scopeSelector: { matchExpressions: [{ scopeName: "PriorityClass", operator: "In", values: ["internal-critical", "serving", "internal-batch"] }] } });
+        expect(inNs("tenant-globex", "kubernetes:core/v1:LimitRange")).toHaveLength(1);
+    });
+
+    it("deny by default, allow the namespace, DNS, monitoring, and the internet only where config allows (never private ranges)", () => {
+        const names = (ns: string) => inNs(ns, NP).map((p) => p.props.metadata.name).sort();
+        expect(names("tenant-acme")).toEqual(["allow-dns", "allow-internet-egress", "allow-monitoring-scrape", "allow-same-namespace", "default-deny-all"]);
+        const internet = inNs("tenant-acme", NP).find((p) => p.props.metadata.name === "allow-internet-egress")!;
+        expect(internet.props.spec.egress[0].to[0].ipBlock).toEqual({ cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", "10.40.0.0/16", "172.20.0.0/16"] });
+        const globex = inNs("tenant-globex", NP).find((p) => p.props.metadata.name === "allow-internet-egress")!;
+        expect(globex.props.spec.egress[0].to).toEqual([{ ipBlock: { cidr: "198.51.100.0/24" } }]);
+    });
+
+    it("map member roles to the tenant group with access entries and no access policy, bound to a namespaced Role", () => {
+        const entries = ofType(dev.resources, TYPES.eksAccessEntry).filter((e) => e.props.kubernetesGroups);
+        expect(entries.map((e) => [e.props.principalArn, e.props.kubernetesGroups])).toEqual([
+            ["arn:aws:iam::111122223333:role/AcmeEngineers", ["tenant:acme:members"]],
+            ["arn:aws:iam::111122223333:role/GlobexResearch", ["tenant:globex:members"]],
+        ]);
+        const associations = ofType(dev.resources, TYPES.eksAccessPolicyAssociation);
+        for (const a of associations) expect(entries.map((e) => e.urn)).not.toContain(a.dependencies?.find((d) => entries.some((e) => e.urn === d)));
+        const binding = inNs("tenant-acme", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")[0];
+        expect(binding.props.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "tenant-member" });
+        expect(ofType(dev.resources, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").filter((b) => JSON.stringify(b.props.subjects).includes("tenant:"))).toEqual([]);
+    });
+
+    it("give the dedicated pool a security group open only to itself, attached to its nodes", () => {
+        const sg = ofType(dev.resources, TYPES.securityGroup).find((g) => g.props.tags?.["compute-region:tenant"] === "acme")!;
+        expect(sg.props.ingress).toEqual([{ protocol: "-1", fromPort: 0, toPort: 0, self: true, description: "pool members (EFA, NCCL)" }]);
+        const lt = ofType(dev.resources, TYPES.launchTemplate).find((t) => t.name === "dev-acme-l40s-lt")!;
+        expect(lt.dependencies).toContain(sg.urn);
+    });
+
+    it("bind every guardrail with Deny to the tenant namespaces", () => {
+        const bindings = ofType(dev.resources, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding");
+        expect(bindings.map((b) => b.props.spec.policyName).sort()).toEqual(["tenant-isolation-objects", "tenant-pod-placement", "tenant-pod-security", "tenant-service-types", "tenant-workload-queues"]);
+        for (const b of bindings) expect(b.props.spec).toMatchObject({ validationActions: ["Deny"], matchResources: { namespaceSelector: { matchLabels: { "compute-region.io/namespace-kind": "tenant" } } } });
+    });
+});
+
+describe("isolation proof on the dev plan", () => {
+    it("finds no path between tenants, into internal namespaces or to instance metadata", () => {
+        const evidence = isolationFromResources(dev.resources);
+        expect(evidence.tenantsAnalysed).toBe(2);
+        expect(evidence.pairsChecked).toBeGreaterThanOrEqual(8);
+        expect(evidence.paths).toEqual([]);
+    });
+
+    const withPolicy = (ns: string, name: string, spec: Record<string, unknown>): ResourceSnapshot[] => [
+        ...dev.resources,
+        { urn: `urn:pulumi:dev::compute-region::${NP}::${ns}-${name}`, type: NP, name: `${ns}-${name}`, props: { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name, namespace: ns }, spec } },
+    ];
+    const judge = (resources: ResourceSnapshot[]) => evaluatePolicies(resources, { policies: policies.filter((p) => p.name === "tenant-network-isolation") }).violations.map((v) => v.message);
+
+    it("catches a namespaceSelector that opens globex to acme, naming both ends", () => {
+        const opened = withPolicy("tenant-globex", "admit-acme", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "tenant-acme" } } }] }] });
+        // globex's ingress alone is not a path: acme's egress must allow it too.
+        expect(isolationFromResources(opened).paths).toEqual([]);
+        const both = [...opened, ...withPolicy("tenant-acme", "to-globex", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "tenant-globex" } } }] }] }).slice(dev.resources.length)];
+        const paths = isolationFromResources(both).paths;
+        expect(paths).toEqual([{ from: "tenant-acme", to: "tenant-globex", kind: "tenant-to-tenant", egress: ["tenant-acme/to-globex"], ingress: ["tenant-globex/admit-acme"] }]);
+        expect(judge(both).join("\n")).toContain("tenant-acme can reach tenant-globex, opened by egress tenant-acme/to-globex; ingress tenant-globex/admit-acme");
+    });
+
+    it("catches a podSelector reaching across namespaces", () => {
+        const across = [
+            ...withPolicy("tenant-globex", "from-workers", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchLabels: { role: "worker" } } }] }] }),
+            ...withPolicy("tenant-acme", "to-workers", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: {}, podSelector: { matchLabels: { role: "worker" } } }] }] }).slice(dev.resources.length),
+        ];
+        const paths = isolationFromResources(across).paths.map((p) => `${p.from}->${p.to}`);
+        expect(paths).toContain("tenant-acme->tenant-globex");
+        expect(judge(across).join("\n")).toMatch(/tenant-acme can reach tenant-globex, opened by egress tenant-acme\/to-workers; ingress tenant-globex\/from-workers/);
+    });
+
+    it("catches a wide ipBlock that covers the VPC", () => {
+        const wide = [
+            ...withPolicy("tenant-acme", "wide", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "10.40.0.0/16", except: ["10.40.0.0/24"] } }] }] }),
+            ...withPolicy("tenant-globex", "wide-in", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }] }).slice(dev.resources.length),
+        ];
+        const messages = judge(wide).join("\n");
+        expect(messages).toContain("tenant-acme can reach tenant-globex, opened by egress tenant-acme/wide; ingress tenant-globex/wide-in");
+        // acme also reaches the unprotected internal namespaces: they admit everyone.
+        expect(messages).toContain("tenant-to-internal: tenant-acme can reach internal");
+    });
+
+    it("catches egress to the instance metadata address", () => {
+        const metadata = withPolicy("tenant-acme", "imds", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "169.254.169.254/32" } }] }] });
+        expect(judge(metadata).join("\n")).toContain("tenant-to-metadata: tenant-acme can reach 169.254.169.254, opened by egress tenant-acme/imds");
+    });
+});
+
+describe("offboarding", () => {
+    const withState = (tenant: string, state: string) => {
+        const config = devStackConfig();
+        config["compute-region:tenants"].find((t: { name: string }) => t.name === tenant).state = state;
+        return config;
+    };
+
+    it("suspended: queues hold with zero quota, no new pods, capacity returns to the pool, namespace still protected", async () => {
+        const p = await plan(withState("globex", "suspended"));
+        const q = ofType(p.resources, K8S_TYPES.clusterQueue).find((x) => x.props.metadata.name === "globex-shared-l40s")!;
+        expect(q.props.spec.stopPolicy).toBe("Hold");
+        expect(q.props.spec.resourceGroups[0].flavors[0].resources[0]).toMatchObject({ nominalQuota: 0, borrowingLimit: 0 });
+        const rq = ofType(p.resources, "kubernetes:core/v1:ResourceQuota").find((r) => r.props.metadata.namespace === "tenant-globex" && r.props.metadata.name === "tenant-backstop")!;
+        expect(rq.props.spec.hard).toMatchObject({ pods: "0", "requests.nvidia.com/gpu": "0" });
+        expect(namespace(p, "tenant-globex")!.opts?.protect).toBe(true);
+        expect((p.outputs.capacity as { pool: string; sold: number }[]).find((c) => c.pool === "shared-l40s")!.sold).toBe(6);
+        expect(ofType(p.resources, TYPES.eksAccessEntry).some((e) => e.props.principalArn.endsWith("GlobexResearch"))).toBe(true);
+    });
+
+    it("decommissioned: access, queues and RBAC removed; namespace kept unprotected, still isolated", async () => {
+        const p = await plan(withState("globex", "decommissioned"));
+        const ns = namespace(p, "tenant-globex")!;
+        expect(ns.opts?.protect).toBe(false);
+        expect(ns.props.metadata.annotations["compute-region.io/state"]).toBe("decommissioned");
+        expect(ofType(p.resources, K8S_TYPES.clusterQueue).some((q) => q.props.metadata.name.startsWith("globex-"))).toBe(false);
+        expect(ofType(p.resources, TYPES.eksAccessEntry).some((e) => e.props.principalArn.endsWith("GlobexResearch"))).toBe(false);
+        expect(ofType(p.resources, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding").some((b) => b.props.metadata.namespace === "tenant-globex")).toBe(false);
+        expect(ofType(p.resources, NP).filter((n) => n.props.metadata.namespace === "tenant-globex").map((n) => n.props.metadata.name)).toContain("default-deny-all");
+        const result = evaluatePolicies(p.resources, { policies });
+        expect(result.violations).toEqual([]);
+    });
+
+    it("the policy pack fails a plan where an active tenant's namespace is unprotected", () => {
+        const tampered = dev.resources.map((r) => (r.type === K8S_TYPES.namespace && (r as Recorded).props.metadata.name === "tenant-acme" ? { ...r, opts: { ...r.opts, protect: false } } : r));
+        const messages = evaluatePolicies(tampered, { policies: policies.filter((p) => p.name === "tenant-namespaces-protected") }).violations.map((v) => v.message);
+        expect(messages.join("\n")).toContain("namespace tenant-acme of active tenant acme is not protected");
+    });
+});
+
+describe("headroom end to end", () => {
+    it("a tenant config that oversells a pool by one GPU fails the plan, naming the pool and the numbers", () => {
+        const config = devStackConfig();
+        config["compute-region:tenants"].find((t: { name: string }) => t.name === "acme").quota["shared-l40s"] = 9; // 9 + 4 = 13 > 12
+        const file = writeStackFile(config, "Pulumi.oversold.yaml");
+        const r = spawnSync(process.execPath, [path.join(ROOT, "bin/scripts/plan.js"), "--stack", "oversold", "--config-file", file], { cwd: ROOT, encoding: "utf8" });
+        expect(r.status).toBe(1);
+        expect(r.stdout).toContain("pool shared-l40s is oversold: tenants hold 13 reserved GPUs, but only 12 are sellable (16 guaranteed, headroom 25% keeps 4)");
+    });
+});
+
+describe("tenant config errors", () => {
+    const problems = (mutate: (config: Record<string, any>) => void): string[] => {
+        const config = devStackConfig();
+        mutate(config);
+        try {
+            parseRegionConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])), "dev");
+        } catch (e) {
+            return (e as ConfigError).problems;
+        }
+        throw new Error("accepted");
+    };
+    const tenants = (c: Record<string, any>) => c["compute-region:tenants"];
+    it.each([
+        ["a bad tenant name", (c: any) => (tenants(c)[2].name = "Acme_Corp"), 'Pulumi.dev.yaml: compute-region:tenants[2].name: must be a DNS label (a-z, 0-9, -), got "Acme_Corp"'],
+        ["quota on an internal pool", (c: any) => (tenants(c)[0].quota["internal-l40s"] = 1), "compute-region:tenants[0].quota.internal-l40s: pool internal-l40s is internal: it sells no reserved quota, got 1"],
+        ["quota on another tenant's dedicated pool", (c: any) => (tenants(c)[1].quota["acme-l40s"] = 1), "compute-region:tenants[1].quota.acme-l40s: pool acme-l40s is dedicated to acme"],
+        ["spot on a dedicated pool", (c: any) => (tenants(c)[0].spot = { "acme-l40s": 2 }), "spot quota borrows only from shared pools"],
+        ["an unknown pool", (c: any) => (tenants(c)[0].quota["nope"] = 2), "compute-region:tenants[0].quota.nope: names no pool in compute-region:gpuPools"],
+        ["a member that is an admin", (c: any) => tenants(c)[0].members.push("arn:aws:iam::111122223333:role/PlatformAdmin"), "compute-region:tenants[0].members[1]: is already an admin role"],
+        ["a member of two tenants", (c: any) => tenants(c)[1].members.push("arn:aws:iam::111122223333:role/AcmeEngineers"), "is already a member of tenant acme"],
+        ["egress to a private range", (c: any) => (tenants(c)[1].egress.allowCidrs = ["10.99.0.0/16"]), "compute-region:tenants[1].egress.allowCidrs[0]: must not overlap 10.0.0.0/8"],
+        ["egress to instance metadata", (c: any) => (tenants(c)[1].egress.allowCidrs = ["169.254.169.254/32"]), "must not overlap 169.254.0.0/16"],
+        ["a reserved name", (c: any) => (tenants(c)[2].name = "internal-ops"), 'must not start with "internal"'],
+        ["an unknown state", (c: any) => (tenants(c)[0].state = "paused"), "compute-region:tenants[0].state: must be one of"],
+        ["a dedicated pool for an unknown tenant", (c: any) => (c["compute-region:gpuPools"][3].tenant = "hooli"), "compute-region:gpuPools[3].tenant: must name a tenant in compute-region:tenants"],
+    ])("rejects %s", (_w, mutate, expected) => {
+        const found = problems(mutate);
+        expect(found.some((p) => p.includes(expected)), found.join("\n")).toBe(true);
+    });
+});
