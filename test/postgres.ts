@@ -1,0 +1,89 @@
+import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Client } from "pg";
+
+/**
+ * A throwaway PostgreSQL server for the billing tests: Debian's postgresql package (installed by
+ * scripts/install-system-deps.sh), a temporary data directory, loopback only, a free port. initdb
+ * refuses to run as root, so as root the server runs as the postgres user.
+ */
+export interface TestPostgres {
+    port: number;
+    connect(database?: string, user?: string): Promise<Client>;
+    createDatabase(name: string): Promise<void>;
+    stop(): Promise<void>;
+}
+
+function binDir(): string {
+    const base = "/usr/lib/postgresql";
+    if (!fs.existsSync(base)) throw new Error("PostgreSQL is not installed: run scripts/install-system-deps.sh (Debian's postgresql package)");
+    const versions = fs.readdirSync(base).filter((v) => fs.existsSync(path.join(base, v, "bin", "initdb"))).sort((a, b) => Number(b) - Number(a));
+    if (versions.length === 0) throw new Error(`no initdb under ${base}`);
+    return path.join(base, versions[0], "bin");
+}
+
+async function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const server = net.createServer();
+        server.listen(0, "127.0.0.1", () => {
+            const port = (server.address() as net.AddressInfo).port;
+            server.close(() => resolve(port));
+        });
+        server.on("error", reject);
+    });
+}
+
+export async function startPostgres(): Promise<TestPostgres> {
+    const bin = binDir();
+    const asRoot = process.getuid?.() === 0;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "billing-pg-"));
+    const data = path.join(dir, "data");
+    if (asRoot) execFileSync("chown", ["-R", "postgres:postgres", dir]);
+    const run = (cmd: string, args: string[]) => (asRoot ? ["runuser", ["-u", "postgres", "--", path.join(bin, cmd), ...args]] : [path.join(bin, cmd), args]) as [string, string[]];
+    const [initCmd, initArgs] = run("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-instructions"]);
+    execFileSync(initCmd, initArgs, { stdio: "pipe" });
+    const port = await freePort();
+    const [pgCmd, pgArgs] = run("postgres", ["-D", data, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-k", dir, "-c", "fsync=off", "-c", "max_connections=50"]);
+    const server: ChildProcess = spawn(pgCmd, pgArgs, { stdio: ["ignore", "ignore", "pipe"] });
+    let log = "";
+    server.stderr?.on("data", (d) => (log += d));
+    const connect = async (database = "postgres", user = "postgres") => {
+        const client = new Client({ host: "127.0.0.1", port, user, database });
+        await client.connect();
+        return client;
+    };
+    for (let attempt = 0; ; attempt++) {
+        try {
+            const c = await connect();
+            await c.end();
+            break;
+        } catch (e) {
+            if (attempt > 100 || server.exitCode !== null) throw new Error(`PostgreSQL did not start: ${(e as Error).message}\n${log.slice(-2000)}`);
+            await new Promise((r) => setTimeout(r, 100));
+        }
+    }
+    return {
+        port,
+        connect,
+        async createDatabase(name) {
+            const c = await connect();
+            await c.query(`CREATE DATABASE ${name}`);
+            await c.end();
+        },
+        async stop() {
+            // pg_ctl signals the postmaster itself (runuser does not forward signals to it).
+            const [stopCmd, stopArgs] = run("pg_ctl", ["stop", "-D", data, "-m", "fast", "-w"]);
+            const exited = new Promise<void>((resolve) => (server.exitCode !== null ? resolve() : server.once("exit", () => resolve())));
+            try {
+                execFileSync(stopCmd, stopArgs, { stdio: "pipe" });
+            } catch {
+                server.kill("SIGKILL");
+            }
+            await exited;
+            fs.rmSync(dir, { recursive: true, force: true });
+        },
+    };
+}
