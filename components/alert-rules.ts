@@ -124,3 +124,25 @@ export function tenantAlertRules(runbookBase = DEFAULT_RUNBOOK_BASE): RuleGroup[
         },
     ];
 }
+
+/** Billing alert: a metering window has not been written (the hourly job has not succeeded for two hours). */
+export function billingAlertRules(runbookBase = DEFAULT_RUNBOOK_BASE): RuleGroup[] {
+    return [
+        {
+            name: "compute-region.billing",
+            rules: [
+                {
+                    alert: ALERTS.meteringWindowMissed,
+                    expr: '(time() - max(kube_cronjob_status_last_successful_time{namespace="billing",cronjob="metering"})) > 7200 or absent(kube_cronjob_status_last_successful_time{namespace="billing",cronjob="metering"})',
+                    for: "15m",
+                    labels: { severity: "critical" },
+                    annotations: {
+                        summary: "A metering window has not been written",
+                        description: "The metering CronJob has not succeeded for over two hours: usage of the missed windows is not recorded yet (the next successful run fills the last three windows).",
+                        runbook_url: `${runbookBase}#${ALERTS.meteringWindowMissed.toLowerCase()}`,
+                    },
+                },
+            ],
+        },
+    ];
+}

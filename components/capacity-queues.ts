@@ -73,7 +73,7 @@ export class CapacityQueues extends pulumi.ComponentResource {
     constructor(name: string, args: CapacityQueuesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:queues:CapacityQueues", name, {}, opts);
         const provider = args.provider;
-        const platformNamespaces = [NAMESPACES.system, NAMESPACES.kueue, NAMESPACES.monitoring, "kube-public", "kube-node-lease"];
+        const platformNamespaces = [NAMESPACES.system, NAMESPACES.kueue, NAMESPACES.monitoring, NAMESPACES.billing, NAMESPACES.gateway, "kube-public", "kube-node-lease", "amazon-cloudwatch"];
 
         this.kueue = new k8s.helm.v3.Release(
             `${name}-kueue`,

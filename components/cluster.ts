@@ -11,7 +11,8 @@ export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "contro
 /** VPC CNI settings: enforce NetworkPolicy, and in strict mode (a new pod is denied until its policies are in place). */
 export const VPC_CNI_CONFIGURATION = {
     enableNetworkPolicy: "true",
-    env: { NETWORK_POLICY_ENFORCING_MODE: "strict" },
+    // Security groups for pods (the billing database admits only its client pods' group).
+    env: { NETWORK_POLICY_ENFORCING_MODE: "strict", ENABLE_POD_ENI: "true", POD_SECURITY_GROUP_ENFORCING_MODE: "standard" },
 };
 
 export interface SystemNodeGroupArgs {

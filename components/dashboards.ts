@@ -102,3 +102,25 @@ export function gpuHealthDashboard(): Dashboard {
         ["gpu"],
     );
 }
+
+/** Billing: metering health and what each tenant used (GPU-hours, hosted tokens). */
+export function billingDashboard(): Dashboard {
+    return dashboard(
+        "compute-region-billing",
+        "Billing and metering",
+        layout(
+            [
+                { title: "Hours since the last successful metering run", type: "stat", unit: "h", queries: [{ expr: '(time() - max(kube_cronjob_status_last_successful_time{namespace="billing",cronjob="metering"})) / 3600' }] },
+                { title: "Failed metering jobs (24h)", type: "stat", queries: [{ expr: 'sum(increase(kube_job_status_failed{namespace="billing",job_name=~"metering-.*"}[24h])) or vector(0)' }] },
+                {
+                    title: "GPUs in use per tenant",
+                    type: "timeseries",
+                    queries: [{ expr: 'sum by (namespace) (kube_pod_container_resource_requests{resource="nvidia_com_gpu",namespace=~"tenant-.+"})', legend: "{{namespace}}" }],
+                },
+                { title: "Hosted tokens per tenant (1h)", type: "timeseries", queries: [{ expr: "sum by (tenant) (increase(gateway_tenant_input_tokens_total[1h]) + increase(gateway_tenant_output_tokens_total[1h]))", legend: "{{tenant}}" }] },
+            ],
+            2,
+        ),
+        ["billing"],
+    );
+}

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { DASHBOARD_LABEL, LABELS, NAMESPACES, PoolCapacity, SYSTEM_TAINT } from "compute-region-policies/model";
 import { gpuAlertRules, RuleGroup } from "./alert-rules";
+import type { Dashboard } from "@grafana/schema";
 import { capacityDashboard, gpuHealthDashboard } from "./dashboards";
 import { GPU_POOL_TOLERATIONS } from "./gpu-device-plugins";
 import { MONITORING_CHART_PINS } from "./helm";
@@ -31,6 +32,10 @@ export interface ObservabilityArgs {
     runbookBaseUrl: string;
     /** Alert rule groups other layers add (tenants, serving, billing). */
     extraRuleGroups?: RuleGroup[];
+    /** Dashboards other layers add. */
+    extraDashboards?: Dashboard[];
+    /** Platform namespaces that may reach Prometheus (port 9090), such as billing's metering. */
+    prometheusClients?: string[];
     /** Storage class for Prometheus and Alertmanager volumes. */
     storageClassName: string;
     /** Resources to wait for (the system node group). */
@@ -90,7 +95,13 @@ export class Observability extends pulumi.ComponentResource {
                 spec: {
                     podSelector: {},
                     policyTypes: ["Ingress"],
-                    ingress: [{ from: [{ namespaceSelector: { matchLabels: { [LABELS.namespaceName]: ns } } }] }],
+                    ingress: [
+                        { from: [{ namespaceSelector: { matchLabels: { [LABELS.namespaceName]: ns } } }] },
+                        ...(args.prometheusClients ?? []).map((client) => ({
+                            from: [{ namespaceSelector: { matchLabels: { [LABELS.namespaceName]: client } } }],
+                            ports: [{ protocol: "TCP", port: 9090 }],
+                        })),
+                    ],
                 },
             },
             inNs,
@@ -205,7 +216,7 @@ export class Observability extends pulumi.ComponentResource {
             afterCrds,
         );
 
-        const dashboards = [capacityDashboard(args.pools), gpuHealthDashboard()];
+        const dashboards = [capacityDashboard(args.pools), gpuHealthDashboard(), ...(args.extraDashboards ?? [])];
         this.dashboards = dashboards.map((d) => d.title ?? d.uid ?? "");
         for (const d of dashboards) {
             new k8s.core.v1.ConfigMap(

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { gpuInstanceType, PoolCapacity, poolCapacity, poolTaints, standardTags } from "compute-region-policies/model";
+import { gpuInstanceType, NAMESPACES, PoolCapacity, poolCapacity, poolTaints, standardTags } from "compute-region-policies/model";
 import type { RegionConfig } from "../stacks/config";
 import { CapacityQueues } from "./capacity-queues";
 import { Cluster } from "./cluster";
@@ -8,7 +8,12 @@ import { GpuNodeGroup } from "./gpu-node-group";
 import { awsContext } from "./kms";
 import { Network } from "./network";
 import { Observability } from "./observability";
-import { tenantAlertRules } from "./alert-rules";
+import { billingAlertRules, tenantAlertRules } from "./alert-rules";
+import { BillingDatabase } from "./billing-database";
+import { billingDashboard } from "./dashboards";
+import { loadMigrations } from "../billing/migrate";
+import * as path from "node:path";
+import { projectRoot } from "../stacks/paths";
 import { defaultTenantLimits, Tenant, TenantPoolQuota } from "./tenant";
 import { TenantGuardrails } from "./tenant-guardrails";
 import { nodeRole } from "./nodes";
@@ -30,6 +35,7 @@ export class Region extends pulumi.ComponentResource {
     public readonly queues: CapacityQueues;
     public readonly observability: Observability;
     public readonly tenants: Tenant[];
+    public readonly billing?: BillingDatabase;
 
     constructor(name: string, args: RegionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:index:Region", name, {}, opts);
@@ -146,13 +152,45 @@ export class Region extends pulumi.ComponentResource {
                 prometheusStorageGiB: config.observability.prometheusStorageGiB,
                 logRetentionDays: config.observability.logRetentionDays,
                 runbookBaseUrl: config.observability.runbookBaseUrl,
-                extraRuleGroups: rawTenants.length > 0 ? tenantAlertRules(config.observability.runbookBaseUrl) : [],
+                extraRuleGroups: [
+                    ...(rawTenants.length > 0 ? tenantAlertRules(config.observability.runbookBaseUrl) : []),
+                    ...(config.billing ? billingAlertRules(config.observability.runbookBaseUrl) : []),
+                ],
+                extraDashboards: config.billing ? [billingDashboard()] : [],
+                prometheusClients: config.billing ? [NAMESPACES.billing] : [],
                 storageClassName: this.cluster.storageClassName,
                 dependsOn: [this.cluster.systemNodeGroup],
                 tags,
             },
             { parent: this },
         );
+
+        if (config.billing) {
+            this.billing = new BillingDatabase(
+                `${name}-billing`,
+                {
+                    clusterName: config.cluster.name,
+                    vpcId: this.network.vpcId,
+                    isolatedSubnetIds: this.network.isolatedSubnetIds,
+                    isolatedSubnetCidrs: this.network.subnetCidrs.isolated,
+                    privateSubnetCidrs: this.network.subnetCidrs.private,
+                    clusterSecurityGroupId: this.cluster.clusterSecurityGroupId,
+                    instanceClass: config.billing.instanceClass,
+                    engineVersion: config.billing.engineVersion,
+                    allocatedStorageGiB: config.billing.allocatedStorageGiB,
+                    maxAllocatedStorageGiB: config.billing.maxAllocatedStorageGiB,
+                    backupRetentionDays: config.billing.backupRetentionDays,
+                    meteringImage: config.billing.meteringImage,
+                    meteringSchedule: config.billing.meteringSchedule,
+                    migrations: loadMigrations(path.join(projectRoot(), "billing", "migrations")),
+                    eksClusterName: this.cluster.clusterName,
+                    provider: this.cluster.provider,
+                    aws: context,
+                    tags,
+                },
+                { parent: this, dependsOn: [this.cluster.systemNodeGroup] },
+            );
+        }
 
         if (rawTenants.length > 0) new TenantGuardrails(`${name}-guardrails`, { provider: this.cluster.provider }, { parent: this });
         this.tenants = rawTenants.map(

@@ -8,19 +8,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { renderCatalog } from "compute-region-policies/catalog";
 import { PACK_NAME, PACK_VERSION, policies } from "compute-region-policies/rules";
+import { projectRoot } from "../stacks/paths";
 
-/** The repository root: the nearest folder up from here with Pulumi.yaml (works from source and from bin/). */
-function repoRoot(): string {
-    let dir = __dirname;
-    while (!fs.existsSync(path.join(dir, "Pulumi.yaml"))) {
-        const up = path.dirname(dir);
-        if (up === dir) throw new Error("cannot find the repository root (Pulumi.yaml) above " + __dirname);
-        dir = up;
-    }
-    return dir;
-}
-
-export const CATALOG_PATH = path.join(repoRoot(), "docs/policies.md");
+export const CATALOG_PATH = path.join(projectRoot(), "docs/policies.md");
 
 export function catalogText(): string {
     return `${renderCatalog(policies, { name: PACK_NAME, version: PACK_VERSION })}\n`;

@@ -179,6 +179,23 @@ const tenantSchema = z.strictObject({
 
 export type TenantConfig = z.infer<typeof tenantSchema>;
 
+const billingSchema = z.strictObject({
+    /** RDS instance class. */
+    instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS instance class such as db.r6g.large"),
+    /** PostgreSQL version, 16 or later. */
+    engineVersion: z.string().regex(/^(1[6-9]|[2-9]\d)(\.\d+)?$/, 'must be PostgreSQL 16 or later, such as "16.6"'),
+    allocatedStorageGiB: z.number().int().min(20).max(65536).default(100),
+    maxAllocatedStorageGiB: z.number().int().min(20).max(65536).default(1000),
+    /** Automated backups (and point-in-time recovery) kept, days. */
+    backupRetentionDays: z.number().int().min(14, "must be at least 14 days").max(35, "must be at most 35 days (the RDS limit)").default(14),
+    /** The metering image, pinned by digest: <repository>@sha256:<64 hex>. */
+    meteringImage: z.string().regex(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._\/-]+@sha256:[a-f0-9]{64}$/, "must be an image referenced by digest (<repository>@sha256:<64 hex digits>), never a tag"),
+    /** Cron schedule of the metering job (hourly windows). */
+    meteringSchedule: z.string().default("5 * * * *"),
+});
+
+export type BillingConfig = z.infer<typeof billingSchema>;
+
 const regionConfigObject = z.strictObject({
         "aws:region": z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, "must be an AWS region such as us-east-2"),
         [`${NS}availabilityZones`]: z.array(z.string()).min(2, "must list at least 2 availability zones (EKS requires subnets in two)"),
@@ -187,6 +204,7 @@ const regionConfigObject = z.strictObject({
         [`${NS}gpuPools`]: z.array(gpuPoolSchema).default([]),
         [`${NS}observability`]: observabilitySchema.default(OBSERVABILITY_DEFAULTS),
         [`${NS}tenants`]: z.array(tenantSchema).default([]),
+        [`${NS}billing`]: billingSchema.optional(),
 });
 
 /** The whole region stack's configuration, keyed by Pulumi config key, with its cross-field checks. */
@@ -200,6 +218,7 @@ type RawRegionConfig = {
     "compute-region:gpuPools": GpuPoolConfig[];
     "compute-region:observability": z.infer<typeof observabilitySchema>;
     "compute-region:tenants": TenantConfig[];
+    "compute-region:billing"?: BillingConfig;
 };
 
 export type GpuPoolConfig = Omit<z.infer<typeof gpuPoolSchema>, "role"> & { role: (typeof POOL_ROLES)[number] };
@@ -264,6 +283,10 @@ function crossFieldChecks(config: RawRegionConfig, ctx: z.RefinementCtx): void {
     }
     checkGpuPools(config, ctx);
     checkTenants(config, ctx);
+    const billing = config["compute-region:billing"];
+    if (billing && billing.maxAllocatedStorageGiB < billing.allocatedStorageGiB) {
+        ctx.addIssue({ code: "custom", path: [`${NS}billing`, "maxAllocatedStorageGiB"], message: `must be at least allocatedStorageGiB (${billing.allocatedStorageGiB})`, input: billing.maxAllocatedStorageGiB });
+    }
     reportDuplicates(cluster.adminRoleArns, (i) => [`${NS}cluster`, "adminRoleArns", i], ctx);
     if (cluster.adminRoleArns.includes(cluster.deployerRoleArn)) {
         ctx.addIssue({
@@ -371,6 +394,8 @@ export interface RegionConfig {
     gpuPools: GpuPoolConfig[];
     observability: z.infer<typeof observabilitySchema>;
     tenants: TenantConfig[];
+    /** The billing database and metering; absent: the region has none. */
+    billing?: BillingConfig;
 }
 
 /** A configuration error: every problem at once, each naming the file, the key path and what is expected. */
@@ -456,6 +481,7 @@ export function parseRegionConfig(raw: Readonly<Record<string, string>>, stack: 
         gpuPools: config["compute-region:gpuPools"],
         observability: config["compute-region:observability"],
         tenants: config["compute-region:tenants"],
+        billing: config["compute-region:billing"],
     };
 }
 

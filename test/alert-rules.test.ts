@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { stringify as toYaml } from "yaml";
 import { describe, expect, it } from "vitest";
 import { ALERTS, poolCapacity } from "compute-region-policies/model";
-import { AlertRule, gpuAlertRules } from "../components/alert-rules";
+import { AlertRule, billingAlertRules, gpuAlertRules, tenantAlertRules } from "../components/alert-rules";
 import { capacityDashboard, gpuHealthDashboard } from "../components/dashboards";
 
 /**
@@ -14,7 +14,7 @@ import { capacityDashboard, gpuHealthDashboard } from "../components/dashboards"
  */
 const shared = poolCapacity({ name: "shared-l40s", role: "shared", instanceType: "g6e.48xlarge", minNodes: 2, maxNodes: 4, headroom: 0.25 }, 0); // 16 GPUs, 4 headroom, 12 sellable
 const internal = poolCapacity({ name: "internal-l40s", role: "internal", instanceType: "g6e.12xlarge", minNodes: 1, maxNodes: 2 }, 0); // 4 GPUs, all headroom
-const groups = gpuAlertRules([shared, internal], "https://runbooks.example/rb.md");
+const groups = [...gpuAlertRules([shared, internal], "https://runbooks.example/rb.md"), ...tenantAlertRules("https://runbooks.example/rb.md"), ...billingAlertRules("https://runbooks.example/rb.md")];
 
 function rule(alert: string, pool?: string): AlertRule {
     const found = groups.flatMap((g) => g.rules).find((r) => r.alert === alert && (pool === undefined || r.labels.pool === pool));
@@ -39,6 +39,26 @@ const nominal = (pool: string, queue: string, gpus: number) => ({ series: `kueue
 const dcgmUp = { series: 'up{job="dcgm-exporter",instance="n1"}', values: "1x40" };
 
 const cases = [
+    {
+        name: "a tenant at 90% of its reserved quota fires; at 80% it does not; internal queues never do",
+        input_series: [
+            { series: 'kueue_cluster_queue_resource_usage{cluster_queue="acme-shared-l40s",flavor="shared-l40s",resource="nvidia.com/gpu"}', values: "9x60" },
+            { series: 'kueue_cluster_queue_nominal_quota{cluster_queue="acme-shared-l40s",flavor="shared-l40s",resource="nvidia.com/gpu"}', values: "10x60" },
+            { series: 'kueue_cluster_queue_resource_usage{cluster_queue="globex-shared-l40s",flavor="shared-l40s",resource="nvidia.com/gpu"}', values: "8x60" },
+            { series: 'kueue_cluster_queue_nominal_quota{cluster_queue="globex-shared-l40s",flavor="shared-l40s",resource="nvidia.com/gpu"}', values: "10x60" },
+            { series: 'kueue_cluster_queue_resource_usage{cluster_queue="internal-shared-l40s",flavor="shared-l40s",resource="nvidia.com/gpu"}', values: "4x60" },
+            { series: 'kueue_cluster_queue_nominal_quota{cluster_queue="internal-shared-l40s",flavor="shared-l40s",resource="nvidia.com/gpu"}', values: "4x60" },
+        ],
+        alert_rule_test: [{ eval_time: "45m", alertname: ALERTS.tenantQuotaNearLimit, exp_alerts: [firing(ALERTS.tenantQuotaNearLimit, undefined, { cluster_queue: "acme-shared-l40s", flavor: "shared-l40s" })] }],
+    },
+    {
+        name: "metering: a job last successful 3 hours ago fires; one 30 minutes ago does not",
+        input_series: [{ series: 'kube_cronjob_status_last_successful_time{namespace="billing",cronjob="metering"}', values: "0x200" }],
+        alert_rule_test: [
+            { eval_time: "100m", alertname: ALERTS.meteringWindowMissed, exp_alerts: [] },
+            { eval_time: "180m", alertname: ALERTS.meteringWindowMissed, exp_alerts: [firing(ALERTS.meteringWindowMissed, undefined)] },
+        ],
+    },
     {
         name: "headroom intact: tenants use exactly the sellable 12 of 16",
         input_series: [...nodes("shared-l40s", 8, 2), ...nodes("internal-l40s", 4, 1), tenantUsage("shared-l40s", "acme-shared-l40s", 12), tenantUsage("shared-l40s", "internal-shared-l40s", 4), dcgmUp],

@@ -33,6 +33,7 @@ export const CRD_SCHEMA_MODULES: Record<string, string> = {
  */
 export const CRDS_WITHOUT_PUBLISHED_SCHEMA: Record<string, string> = {
     "kueue.x-k8s.io": "no @kubernetes-models package for Kueue exists",
+    "vpcresources.k8s.aws": "no @kubernetes-models package for the VPC resource controller's SecurityGroupPolicy exists",
 };
 
 /** Pulumi types that are not Kubernetes objects (Helm releases, providers) and so have no object schema. */

@@ -43,7 +43,11 @@ describe("observability", () => {
         const np = ofType(dev.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").find((p) => p.props.metadata.namespace === "observability")!;
         expect(np.props.spec.podSelector).toEqual({});
         expect(np.props.spec.policyTypes).toEqual(["Ingress"]);
-        expect(np.props.spec.ingress).toEqual([{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "observability" } } }] }]);
+        expect(np.props.spec.ingress).toEqual([
+            { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "observability" } } }] },
+            // The metering job reads Prometheus, and nothing else of the namespace.
+            { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "billing" } } }], ports: [{ protocol: "TCP", port: 9090 }] },
+        ]);
     });
 
     it("creates the CloudWatch log groups first, with retention and the cluster key", () => {
@@ -62,8 +66,8 @@ describe("observability", () => {
         const { rules, dashboards } = monitoringFromResources(dev.resources);
         expect(rules.filter((r) => r.alert === "GpuHeadroomBelowFloor").map((r) => r.pool).sort()).toEqual(["internal-l40s", "serving-l40s", "shared-l40s"]);
         expect(rules.map((r) => r.alert)).toEqual(expect.arrayContaining(["GpuXidError", "GpuEccDoubleBitError", "GpuNodeNotReady", "DcgmExporterDown", "GpuPoolSoldOut"]));
-        expect(dashboards).toEqual(["Region GPU capacity", "GPU health"]);
+        expect(dashboards).toEqual(["Region GPU capacity", "GPU health", "Billing and metering"]);
         const maps = ofType(dev.resources, MONITORING_TYPES.configMap).filter((c) => c.props.metadata.labels?.grafana_dashboard === "1");
-        expect(maps).toHaveLength(2);
+        expect(maps).toHaveLength(3);
     });
 });

@@ -136,6 +136,7 @@ export const ALERTS = {
     gpuNodeNotReady: "GpuNodeNotReady",
     dcgmExporterDown: "DcgmExporterDown",
     tenantQuotaNearLimit: "TenantGpuQuotaNearLimit",
+    meteringWindowMissed: "MeteringWindowMissed",
 } as const;
 
 /** Label the Grafana sidecar provisions dashboards from. */

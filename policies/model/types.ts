@@ -37,3 +37,9 @@ export const MONITORING_TYPES = {
     serviceMonitor: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
     configMap: "kubernetes:core/v1:ConfigMap",
 } as const;
+
+export const DATA_TYPES = {
+    rdsInstance: "aws:rds/instance:Instance",
+    rdsParameterGroup: "aws:rds/parameterGroup:ParameterGroup",
+    ecrRepository: "aws:ecr/repository:Repository",
+} as const;

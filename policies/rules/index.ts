@@ -15,6 +15,9 @@ import { statefulResourcesProtected } from "./stateful-resources-protected";
 import { vpcCniNetworkPolicy } from "./vpc-cni-network-policy";
 import { vpcFlowLogsEnabled } from "./vpc-flow-logs-enabled";
 import { dedicatedPoolNetworkConfined } from "./dedicated-pool-network-confined";
+import { databaseEncryptedPrivate } from "./database-encrypted-private";
+import { databaseManagedPassword } from "./database-managed-password";
+import { databaseResilient } from "./database-resilient";
 import { tenantGuardrailsBound } from "./tenant-guardrails-bound";
 import { tenantNamespaceDefaultDeny } from "./tenant-namespace-default-deny";
 import { tenantNamespacesProtected } from "./tenant-namespaces-protected";
@@ -49,6 +52,10 @@ export const policies: RegionPolicy[] = [
     // Observability
     regionMonitoringInPlace,
     logGroupsRetainedEncrypted,
+    // Data
+    databaseEncryptedPrivate,
+    databaseResilient,
+    databaseManagedPassword,
     // Keys, state and supply chain
     kmsKeyRotation,
     statefulResourcesProtected,

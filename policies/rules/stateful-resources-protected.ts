@@ -6,11 +6,12 @@ import { sample } from "./samples";
 const PROTECTED_TYPES: Record<string, string> = {
     [TYPES.eksCluster]: "EKS cluster",
     [TYPES.kmsKey]: "KMS key",
+    "aws:rds/instance:Instance": "database",
 };
 
 export const statefulResourcesProtected = resourcePolicy({
     name: "stateful-resources-protected",
-    description: "Stateful resources (the EKS cluster and KMS keys) are Pulumi-protected, and the cluster has EKS deletion protection.",
+    description: "Stateful resources (the EKS cluster, KMS keys, databases) are Pulumi-protected, and the cluster has EKS deletion protection.",
     rationale:
         "Deleting the cluster deletes every tenant's workloads and volumes; deleting a KMS key makes everything it encrypted " +
         "unreadable. A mistaken rename or a destroy must stop at them.",

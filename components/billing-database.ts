@@ -1,0 +1,300 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+import { LABELS, NAMESPACES, SYSTEM_TAINT } from "compute-region-policies/model";
+import type { Migration } from "../billing/migrate";
+import { AwsContext, keyPolicy } from "./kms";
+
+export interface BillingDatabaseArgs {
+    /** Fixed cluster name, for resource names. */
+    clusterName: string;
+    vpcId: pulumi.Input<string>;
+    /** Isolated subnets (no route out) for the database. */
+    isolatedSubnetIds: pulumi.Input<string>[];
+    /** CIDRs of the isolated subnets (the pods' egress rule to the database). */
+    isolatedSubnetCidrs: string[];
+    /** CIDRs of the private subnets (the AWS API interface endpoints live there). */
+    privateSubnetCidrs: string[];
+    /** The cluster security group (pods with their own security groups keep it for in-cluster traffic). */
+    clusterSecurityGroupId: pulumi.Input<string>;
+    /** RDS instance class, e.g. db.r6g.large. */
+    instanceClass: string;
+    /** PostgreSQL version, 16 or later, e.g. "16.6". */
+    engineVersion: string;
+    allocatedStorageGiB: number;
+    maxAllocatedStorageGiB: number;
+    /** Automated backups kept, 14 to 35 days. */
+    backupRetentionDays: number;
+    /** The metering image by digest (repository@sha256:...). */
+    meteringImage: string;
+    /** Cron schedule of the metering job. */
+    meteringSchedule: string;
+    /** The SQL migrations the Job applies. */
+    migrations: readonly Migration[];
+    /** The EKS cluster (Pod Identity associations). */
+    eksClusterName: pulumi.Input<string>;
+    /** The cluster's Kubernetes provider. */
+    provider: k8s.Provider;
+    aws: AwsContext;
+    tags: Record<string, string>;
+}
+
+/** Pods that may reach the database carry this label; a SecurityGroupPolicy gives them the client security group. */
+export const DB_CLIENT_LABEL = "compute-region.io/db-client";
+const POD_IDENTITY_AGENT = "169.254.170.23/32";
+
+/**
+ * The billing database: RDS PostgreSQL in the isolated subnets, encrypted with a customer-managed
+ * key (storage, Performance Insights, the master secret), Multi-AZ, backups with point-in-time
+ * recovery, deletion protection, a final snapshot, Pulumi protect on the instance and its key, never
+ * public, TLS forced by its parameter group, IAM database authentication, and a master password RDS
+ * keeps in Secrets Manager (no password is ever a resource input). Only pods labelled as database
+ * clients (the migration Job, the metering CronJob) reach port 5432, through security groups for pods.
+ * Also: the ECR repository of the metering image, the migration Job and the metering CronJob.
+ */
+export class BillingDatabase extends pulumi.ComponentResource {
+    public readonly endpoint: pulumi.Output<string>;
+    public readonly masterSecretArn: pulumi.Output<string>;
+    public readonly repositoryUrl: pulumi.Output<string>;
+
+    constructor(name: string, args: BillingDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("compute-region:billing:BillingDatabase", name, {}, opts);
+        const major = Number(args.engineVersion.split(".")[0]);
+        if (!(major >= 16)) throw new pulumi.ResourceError(`BillingDatabase ${name}: engineVersion must be PostgreSQL 16 or later, got ${args.engineVersion}`, this);
+        if (args.backupRetentionDays < 14 || args.backupRetentionDays > 35) throw new pulumi.ResourceError(`BillingDatabase ${name}: backupRetentionDays must be 14 to 35, got ${args.backupRetentionDays}`, this);
+        const tags = { ...args.tags, "compute-region:data": "billing" };
+        const identifier = `${args.clusterName}-billing`;
+
+        const key = new aws.kms.Key(
+            `${name}-key`,
+            { description: `Billing database of ${args.clusterName}: storage, Performance Insights, master secret`, enableKeyRotation: true, deletionWindowInDays: 30, policy: keyPolicy({ ...args.aws, allowCloudWatchLogs: true }), tags },
+            { parent: this, protect: true },
+        );
+        new aws.kms.Alias(`${name}-key`, { name: `alias/${identifier}`, targetKeyId: key.keyId }, { parent: this });
+
+        const clients = new aws.ec2.SecurityGroup(
+            `${name}-clients`,
+            {
+                vpcId: args.vpcId,
+                description: "Pods allowed to reach the billing database (security groups for pods)",
+                egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], description: "egress is narrowed by the billing namespace's NetworkPolicies" }],
+                tags: { ...tags, Name: `${identifier}-clients` },
+            },
+            { parent: this },
+        );
+        const dbGroup = new aws.ec2.SecurityGroup(
+            `${name}-db`,
+            {
+                vpcId: args.vpcId,
+                description: "Billing database: PostgreSQL from the billing client pods only",
+                ingress: [{ protocol: "tcp", fromPort: 5432, toPort: 5432, securityGroups: [clients.id], description: "migration and metering pods" }],
+                tags: { ...tags, Name: `${identifier}-db` },
+            },
+            { parent: this },
+        );
+        const subnets = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.isolatedSubnetIds, description: "Isolated subnets: no route out", tags }, { parent: this });
+        const parameters = new aws.rds.ParameterGroup(
+            `${name}-params`,
+            {
+                family: `postgres${major}`,
+                description: "Billing: TLS only, slow statements logged",
+                parameters: [
+                    { name: "rds.force_ssl", value: "1" },
+                    { name: "log_min_duration_statement", value: "1000" },
+                    { name: "log_connections", value: "1" },
+                    { name: "log_disconnections", value: "1" },
+                    { name: "shared_preload_libraries", value: "pg_stat_statements", applyMethod: "pending-reboot" },
+                ],
+                tags,
+            },
+            { parent: this },
+        );
+        const db = new aws.rds.Instance(
+            `${name}-postgres`,
+            {
+                identifier,
+                engine: "postgres",
+                engineVersion: args.engineVersion,
+                instanceClass: args.instanceClass,
+                dbName: "billing",
+                username: "billing_admin",
+                manageMasterUserPassword: true,
+                masterUserSecretKmsKeyId: key.keyId,
+                iamDatabaseAuthenticationEnabled: true,
+                allocatedStorage: args.allocatedStorageGiB,
+                maxAllocatedStorage: args.maxAllocatedStorageGiB,
+                storageType: "gp3",
+                storageEncrypted: true,
+                kmsKeyId: key.arn,
+                multiAz: true,
+                dbSubnetGroupName: subnets.name,
+                vpcSecurityGroupIds: [dbGroup.id],
+                publiclyAccessible: false,
+                parameterGroupName: parameters.name,
+                backupRetentionPeriod: args.backupRetentionDays,
+                backupWindow: "03:00-04:00",
+                maintenanceWindow: "sun:04:30-sun:05:30",
+                copyTagsToSnapshot: true,
+                deletionProtection: true,
+                skipFinalSnapshot: false,
+                finalSnapshotIdentifier: `${identifier}-final`,
+                performanceInsightsEnabled: true,
+                performanceInsightsKmsKeyId: key.arn,
+                performanceInsightsRetentionPeriod: 7,
+                enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+                autoMinorVersionUpgrade: true,
+                tags,
+            },
+            { parent: this, protect: true },
+        );
+        this.endpoint = db.address;
+        this.masterSecretArn = db.masterUserSecrets.apply((s) => s?.[0]?.secretArn ?? "");
+
+        const repository = new aws.ecr.Repository(
+            `${name}-metering-image`,
+            {
+                name: `compute-region/${args.clusterName}/metering`,
+                imageTagMutability: "IMMUTABLE",
+                imageScanningConfiguration: { scanOnPush: true },
+                encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: key.arn }],
+                tags,
+            },
+            { parent: this },
+        );
+        this.repositoryUrl = repository.repositoryUrl;
+
+        // Pod Identity: the migrator reads the master secret; metering logs in with IAM as the metering role.
+        const podRole = (suffix: string, policy: pulumi.Input<string>) => {
+            const role = new aws.iam.Role(
+                `${name}-${suffix}`,
+                { assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }] }), tags },
+                { parent: this },
+            );
+            new aws.iam.RolePolicy(`${name}-${suffix}`, { role: role.id, policy }, { parent: this });
+            new aws.eks.PodIdentityAssociation(`${name}-${suffix}`, { clusterName: args.eksClusterName, namespace: NAMESPACES.billing, serviceAccount: suffix, roleArn: role.arn, tags }, { parent: this });
+            return role;
+        };
+        podRole(
+            "billing-migrator",
+            pulumi.all([this.masterSecretArn, key.arn]).apply(([secret, keyArn]) =>
+                JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [
+                        { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secret },
+                        { Effect: "Allow", Action: "kms:Decrypt", Resource: keyArn },
+                    ],
+                }),
+            ),
+        );
+        podRole(
+            "metering",
+            pulumi.all([db.resourceId, args.aws.region, args.aws.accountId, args.aws.partition]).apply(([resourceId, region, account, partition]) =>
+                JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "rds-db:connect", Resource: `arn:${partition}:rds-db:${region}:${account}:dbuser:${resourceId}/metering` }] }),
+            ),
+        );
+
+        const provider = args.provider;
+        const ns = new k8s.core.v1.Namespace(
+            `${name}-ns`,
+            { metadata: { name: NAMESPACES.billing, labels: { [LABELS.namespaceKind]: "platform", "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/warn": "restricted" } } },
+            { parent: this, provider },
+        );
+        const inNs = { parent: this, provider, dependsOn: [ns] };
+        new k8s.apiextensions.CustomResource(
+            `${name}-db-clients`,
+            {
+                apiVersion: "vpcresources.k8s.aws/v1beta1",
+                kind: "SecurityGroupPolicy",
+                metadata: { name: "billing-db-clients", namespace: NAMESPACES.billing },
+                spec: { podSelector: { matchLabels: { [DB_CLIENT_LABEL]: "true" } }, securityGroups: { groupIds: [clients.id, args.clusterSecurityGroupId] } },
+            },
+            inNs,
+        );
+        const netpol = (suffix: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
+            new k8s.networking.v1.NetworkPolicy(`${name}-${suffix}`, { metadata: { name: suffix, namespace: NAMESPACES.billing }, spec }, inNs);
+        netpol("default-deny-all", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+        netpol("db-clients-egress", {
+            podSelector: { matchLabels: { [DB_CLIENT_LABEL]: "true" } },
+            policyTypes: ["Egress"],
+            egress: [
+                { to: [{ namespaceSelector: { matchLabels: { [LABELS.namespaceName]: NAMESPACES.system } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] },
+                { to: args.isolatedSubnetCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: 5432 }] },
+                { to: args.privateSubnetCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: 443 }] },
+                { to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT } }], ports: [{ protocol: "TCP", port: 80 }] },
+                { to: [{ namespaceSelector: { matchLabels: { [LABELS.namespaceName]: NAMESPACES.monitoring } } }], ports: [{ protocol: "TCP", port: 9090 }] },
+            ],
+        });
+        for (const sa of ["billing-migrator", "metering"]) {
+            new k8s.core.v1.ServiceAccount(`${name}-${sa}-sa`, { metadata: { name: sa, namespace: NAMESPACES.billing } }, inNs);
+        }
+
+        const migrationsMap = new k8s.core.v1.ConfigMap(
+            `${name}-migrations`,
+            { metadata: { name: "billing-migrations", namespace: NAMESPACES.billing }, data: Object.fromEntries(args.migrations.map((m) => [`${String(m.version).padStart(4, "0")}_${m.name}.sql`, m.sql])) },
+            inNs,
+        );
+        const digest = createHash("sha256").update(args.migrations.map((m) => m.checksum).join()).digest("hex").slice(0, 10);
+        const env = [
+            { name: "PGHOST", value: db.address },
+            { name: "PGPORT", value: "5432" },
+            { name: "PGDATABASE", value: "billing" },
+            { name: "PGSSLROOTCERT", value: "/etc/ssl/rds/global-bundle.pem" },
+        ];
+        const podSpec = (serviceAccountName: string, command: string[], extraEnv: { name: string; value: pulumi.Input<string> }[], volumes: k8s.types.input.core.v1.Volume[] = [], mounts: k8s.types.input.core.v1.VolumeMount[] = []) => ({
+            serviceAccountName,
+            restartPolicy: "Never",
+            nodeSelector: { [LABELS.role]: "system" },
+            tolerations: [{ key: SYSTEM_TAINT.key, operator: "Exists", effect: "NoSchedule" }],
+            securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+            volumes: [{ name: "tmp", emptyDir: {} }, ...volumes],
+            containers: [
+                {
+                    name: "billing",
+                    image: args.meteringImage,
+                    command: ["node", "bin/billing/cli.js", ...command],
+                    env: [...env, ...extraEnv],
+                    resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+                    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, ...mounts],
+                },
+            ],
+        });
+        new k8s.batch.v1.Job(
+            `${name}-migrate`,
+            {
+                metadata: { name: `billing-migrate-${digest}`, namespace: NAMESPACES.billing },
+                spec: {
+                    backoffLimit: 3,
+                    ttlSecondsAfterFinished: 7 * 24 * 3600,
+                    template: {
+                        metadata: { labels: { [DB_CLIENT_LABEL]: "true", app: "billing-migrate" } },
+                        spec: podSpec("billing-migrator", ["migrate", "--dir", "/migrations"], [{ name: "PGUSER", value: "billing_admin" }, { name: "PGPASSWORD_SECRET_ARN", value: this.masterSecretArn }], [{ name: "migrations", configMap: { name: "billing-migrations" } }], [{ name: "migrations", mountPath: "/migrations", readOnly: true }]),
+                    },
+                },
+            },
+            { ...inNs, dependsOn: [ns, migrationsMap, db] },
+        );
+        new k8s.batch.v1.CronJob(
+            `${name}-metering`,
+            {
+                metadata: { name: "metering", namespace: NAMESPACES.billing },
+                spec: {
+                    schedule: args.meteringSchedule,
+                    concurrencyPolicy: "Forbid",
+                    startingDeadlineSeconds: 600,
+                    successfulJobsHistoryLimit: 3,
+                    failedJobsHistoryLimit: 5,
+                    jobTemplate: {
+                        spec: {
+                            backoffLimit: 2,
+                            template: { metadata: { labels: { [DB_CLIENT_LABEL]: "true", app: "metering" } }, spec: podSpec("metering", ["meter", "--windows", "3"], [{ name: "PGUSER", value: "metering" }, { name: "PGIAMAUTH", value: "true" }, { name: "PROMETHEUS_URL", value: `http://kube-prometheus-stack-prometheus.${NAMESPACES.monitoring}:9090` }]) },
+                        },
+                    },
+                },
+            },
+            inNs,
+        );
+        this.registerOutputs({ endpoint: this.endpoint, repositoryUrl: this.repositoryUrl });
+    }
+}
