@@ -11,15 +11,33 @@ export function isSecretValue(value: unknown): value is { value: unknown } {
     return typeof value === "object" && value !== null && (value as Record<string, unknown>)[specialSigKey] === specialSecretSig;
 }
 
-/** Deep copy with every secret wrapper replaced by its value, as CrossGuard's deserializer does. */
+/** True when a secret wrapper or an undefined property sits anywhere inside. */
+function needsUnwrap(value: unknown): boolean {
+    if (Array.isArray(value)) return value.some(needsUnwrap);
+    if (typeof value === "object" && value !== null) {
+        if (isSecretValue(value)) return true;
+        for (const v of Object.values(value)) if (v === undefined || needsUnwrap(v)) return true;
+    }
+    return false;
+}
+
+/**
+ * Every secret wrapper replaced by its value, as CrossGuard's deserializer does. Values without a
+ * secret inside are returned as they are (policies never write to them), so most resources cost
+ * one read-only walk and no copy.
+ */
 export function unwrapSecrets(value: unknown): unknown {
-    if (Array.isArray(value)) return value.map(unwrapSecrets);
-    if (isSecretValue(value)) return unwrapSecrets(value.value);
+    return needsUnwrap(value) ? copyUnwrapped(value) : value;
+}
+
+function copyUnwrapped(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(copyUnwrapped);
+    if (isSecretValue(value)) return copyUnwrapped(value.value);
     if (typeof value === "object" && value !== null) {
         const out: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(value)) {
             // Properties with undefined values are treated as absent, as in CrossGuard.
-            if (v !== undefined) out[k] = unwrapSecrets(v);
+            if (v !== undefined) out[k] = copyUnwrapped(v);
         }
         return out;
     }

@@ -99,20 +99,83 @@ export function selectorMatches(selector: LabelSelector, labels: Record<string, 
     return true;
 }
 
-/** Does a peer list (from/to) admit pods of namespace `other`, seen from a policy in `own`? */
-function peersReachNamespace(peers: NetworkPolicyPeer[] | undefined, own: NamespaceInfo, other: NamespaceInfo, podCidrs: readonly string[]): boolean {
-    if (!peers || peers.length === 0) return true;
-    return peers.some((peer) => {
-        if (peer.ipBlock) return podCidrs.some((pods) => ipBlockReaches(pods, peer.ipBlock!.cidr, peer.ipBlock!.except ?? []));
-        if (peer.namespaceSelector) return selectorMatches(peer.namespaceSelector, other.labels);
-        if (peer.podSelector) return other.name === own.name;
-        return true;
-    });
+/**
+ * What one direction (egress or ingress) of a namespace's worst-case pod allows, summarised once per
+ * namespace so the proof is linear in the number of namespaces for the common case (policies that
+ * name their peers), not quadratic.
+ */
+interface DirectionSummary {
+    /** No policy with an empty podSelector isolates this direction: everything passes. */
+    open: boolean;
+    /** Policies with a rule that reaches every namespace's pods (no peers, `namespaceSelector: {}`, an ipBlock over the pod CIDR). */
+    all: string[];
+    /** Policies reaching namespaces by their immutable name. */
+    byName: Map<string, string[]>;
+    /** Policies reaching namespaces by other label selectors. */
+    bySelector: { selector: LabelSelector; policy: string }[];
+    /** Policies reaching the namespace itself (podSelector-only peers). */
+    self: string[];
+    /** Policies reaching the instance metadata address (egress only). */
+    metadata: string[];
 }
 
-function peersReachAddress(peers: NetworkPolicyPeer[] | undefined, address: string): boolean {
-    if (!peers || peers.length === 0) return true;
-    return peers.some((peer) => !!peer.ipBlock && ipBlockReaches(address, peer.ipBlock.cidr, peer.ipBlock.except ?? []));
+const NAME_ONLY = (s: LabelSelector): string[] | undefined => {
+    const keys = Object.keys(s.matchLabels ?? {});
+    const exprs = s.matchExpressions ?? [];
+    if (keys.length === 1 && keys[0] === LABELS.namespaceName && exprs.length === 0) return [s.matchLabels![LABELS.namespaceName]];
+    if (keys.length === 0 && exprs.length === 1 && exprs[0].key === LABELS.namespaceName && exprs[0].operator === "In") return exprs[0].values ?? [];
+    return undefined;
+};
+
+function push<K>(map: Map<K, string[]>, key: K, value: string): void {
+    const list = map.get(key);
+    if (list) {
+        if (!list.includes(value)) list.push(value);
+    } else map.set(key, [value]);
+}
+
+function addOnce(list: string[], value: string): void {
+    if (!list.includes(value)) list.push(value);
+}
+
+function summarise(ns: string, policies: NetworkPolicyInfo[], type: "Ingress" | "Egress", podCidrs: readonly string[], reaches: (target: string, block: { cidr: string; except?: string[] }) => boolean): DirectionSummary {
+    const summary: DirectionSummary = { open: false, all: [], byName: new Map(), bySelector: [], self: [], metadata: [] };
+    const relevant = policies.filter((p) => p.types.includes(type));
+    summary.open = !relevant.some((p) => isEmptySelector(p.podSelector));
+    for (const p of relevant) {
+        const label = `${ns}/${p.name}`;
+        for (const rule of type === "Egress" ? p.egress : p.ingress) {
+            const peers = rule.peers;
+            if (!peers || peers.length === 0) {
+                addOnce(summary.all, label);
+                if (type === "Egress") addOnce(summary.metadata, label);
+                continue;
+            }
+            for (const peer of peers) {
+                if (peer.ipBlock) {
+                    if (podCidrs.some((pods) => reaches(pods, peer.ipBlock!))) addOnce(summary.all, label);
+                    if (type === "Egress" && reaches(METADATA_ADDRESS, peer.ipBlock)) addOnce(summary.metadata, label);
+                } else if (peer.namespaceSelector) {
+                    if (isEmptySelector(peer.namespaceSelector)) addOnce(summary.all, label);
+                    else {
+                        const names = NAME_ONLY(peer.namespaceSelector);
+                        if (names) for (const n of names) push(summary.byName, n, label);
+                        else summary.bySelector.push({ selector: peer.namespaceSelector, policy: label });
+                    }
+                } else if (peer.podSelector) addOnce(summary.self, label);
+                else addOnce(summary.all, label);
+            }
+        }
+    }
+    return summary;
+}
+
+/** The policies of an isolated direction `summary` (of namespace `own`) that reach namespace `other`, or undefined. */
+function reaching(summary: DirectionSummary, own: NamespaceInfo, other: NamespaceInfo): string[] | undefined {
+    const found = [...summary.all, ...(summary.byName.get(other.name) ?? []), ...(own.name === other.name ? summary.self : [])];
+    for (const s of summary.bySelector) if (selectorMatches(s.selector, other.labels)) found.push(s.policy);
+    const unique = [...new Set(found)];
+    return unique.length > 0 ? unique : undefined;
 }
 
 export interface ReachabilityInput {
@@ -129,42 +192,50 @@ export function proveIsolation(input: ReachabilityInput): IsolationEvidence {
         list.push(p);
         byNamespace.set(p.namespace, list);
     }
-    const policiesIn = (ns: string) => byNamespace.get(ns) ?? [];
-    const isolating = (ns: string, type: "Ingress" | "Egress") => policiesIn(ns).filter((p) => p.types.includes(type) && isEmptySelector(p.podSelector));
-
-    const egressTo = (from: NamespaceInfo, check: (rule: NetworkPolicyRule) => boolean): string[] | undefined => {
-        if (isolating(from.name, "Egress").length === 0) return [`no policy in ${from.name} isolates every pod's egress`];
-        const opening = policiesIn(from.name).filter((p) => p.types.includes("Egress") && p.egress.some(check)).map((p) => `${from.name}/${p.name}`);
-        return opening.length > 0 ? opening : undefined;
+    // ipBlocks repeat across tenants (the same internet rule in every namespace): decide each once.
+    const cache = new Map<string, boolean>();
+    const reaches = (target: string, block: { cidr: string; except?: string[] }) => {
+        const key = `${target}|${block.cidr}|${(block.except ?? []).join(",")}`;
+        let hit = cache.get(key);
+        if (hit === undefined) cache.set(key, (hit = ipBlockReaches(target, block.cidr, block.except ?? [])));
+        return hit;
     };
-    const ingressFrom = (to: NamespaceInfo, from: NamespaceInfo): string[] | undefined => {
-        if (isolating(to.name, "Ingress").length === 0) return [`no policy in ${to.name} isolates every pod's ingress`];
-        const opening = policiesIn(to.name).filter((p) => p.types.includes("Ingress") && p.ingress.some((r) => peersReachNamespace(r.peers, to, from, input.podCidrs))).map((p) => `${to.name}/${p.name}`);
-        return opening.length > 0 ? opening : undefined;
+    const egress = new Map<string, DirectionSummary>();
+    const ingress = new Map<string, DirectionSummary>();
+    const summaryOf = (map: Map<string, DirectionSummary>, ns: string, type: "Ingress" | "Egress") => {
+        let s = map.get(ns);
+        if (!s) map.set(ns, (s = summarise(ns, byNamespace.get(ns) ?? [], type, input.podCidrs, reaches)));
+        return s;
     };
+    const openMessage = (ns: string, direction: string) => [`no policy in ${ns} isolates every pod's ${direction}`];
 
     const tenants = input.namespaces.filter((n) => n.kind === "tenant");
     const protectedTargets = input.namespaces.filter((n) => n.kind === "internal" || n.kind === "serving" || n.kind === "platform");
+    const targets = [...tenants, ...protectedTargets];
+    const byName = new Map(targets.map((t) => [t.name, t]));
     const paths: IsolationPath[] = [];
-    let pairs = 0;
     for (const from of tenants) {
-        for (const to of [...tenants.filter((t) => t.name !== from.name), ...protectedTargets]) {
-            pairs++;
-            const egress = egressTo(from, (r) => peersReachNamespace(r.peers, from, to, input.podCidrs));
-            if (!egress) continue;
-            const ingress = ingressFrom(to, from);
-            if (!ingress) continue;
-            paths.push({ from: from.name, to: to.name, kind: to.kind === "tenant" ? "tenant-to-tenant" : "tenant-to-internal", egress, ingress });
+        const out = summaryOf(egress, from.name, "Egress");
+        // Only namespaces the sender's egress can reach at all need their ingress checked.
+        const candidates = out.open || out.all.length > 0 ? targets : [...new Set([...[...out.byName.keys()].map((n) => byName.get(n)).filter((t): t is NamespaceInfo => !!t), ...(out.bySelector.length > 0 ? targets.filter((t) => out.bySelector.some((s) => selectorMatches(s.selector, t.labels))) : [])])];
+        for (const to of candidates) {
+            if (to.name === from.name) continue;
+            const egressBy = out.open ? openMessage(from.name, "egress") : reaching(out, from, to);
+            if (!egressBy) continue;
+            const inSummary = summaryOf(ingress, to.name, "Ingress");
+            const ingressBy = inSummary.open ? openMessage(to.name, "ingress") : reaching(inSummary, to, from);
+            if (!ingressBy) continue;
+            paths.push({ from: from.name, to: to.name, kind: to.kind === "tenant" ? "tenant-to-tenant" : "tenant-to-internal", egress: egressBy, ingress: ingressBy });
         }
-        pairs++;
-        const toMetadata = egressTo(from, (r) => peersReachAddress(r.peers, METADATA_ADDRESS));
+        const toMetadata = out.open ? openMessage(from.name, "egress") : out.metadata.length > 0 ? out.metadata : undefined;
         if (toMetadata) paths.push({ from: from.name, to: METADATA_ADDRESS.replace("/32", ""), kind: "tenant-to-metadata", egress: toMetadata, ingress: [] });
     }
     return {
         tenantsAnalysed: tenants.length,
         namespacesAnalysed: input.namespaces.length,
         policiesAnalysed: input.policies.length,
-        pairsChecked: pairs,
+        // Every tenant against every other tenant, every protected namespace and the metadata address.
+        pairsChecked: tenants.length * (targets.length - 1 + 1),
         pathsFound: paths.length,
         paths,
     };

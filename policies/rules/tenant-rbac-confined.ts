@@ -47,7 +47,7 @@ export const tenantRbacConfined = stackPolicy({
         { framework: "NIST SP 800-53 Rev. 5", control: "AC-6", title: "Least Privilege" },
     ],
     validateStack: (args, report) => {
-        const roles = resourcesOfType(args, ROLE);
+        const roles = new Map(resourcesOfType(args, ROLE).map((r) => [`${r.props.metadata?.namespace}/${r.props.metadata?.name}`, r]));
         for (const b of resourcesOfType(args, ROLE_BINDING)) {
             const groups = tenantSubjects(b);
             if (groups.length === 0) continue;
@@ -57,7 +57,7 @@ export const tenantRbacConfined = stackPolicy({
                 report(`RoleBinding ${where} gives ${groups.join(", ")} the ClusterRole ${ref.name}, which tenants must not get.`, b.urn);
                 continue;
             }
-            const target = roles.find((r) => r.props.metadata?.name === ref.name && r.props.metadata?.namespace === b.props.metadata?.namespace);
+            const target = roles.get(`${b.props.metadata?.namespace}/${ref.name}`);
             if (!target) {
                 report(`RoleBinding ${where} gives ${groups.join(", ")} the Role ${ref.name}, which this stack does not define, so its rights cannot be checked.`, b.urn);
                 continue;

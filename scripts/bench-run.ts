@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+/**
+ * One benchmark measurement (run by scripts/bench.ts in a fresh process, under --cpu-prof): the
+ * offline plan of one generated region and the policy pack on what it recorded. Prints one JSON line.
+ */
+import { parseArgs } from "node:util";
+import { performance } from "node:perf_hooks";
+import { evaluatePolicies } from "compute-region-policies/engine";
+import { isolationFromResources } from "compute-region-policies/model";
+import { PACK_NAME, PACK_VERSION, policies } from "compute-region-policies/rules";
+import { runOfflinePlan } from "../offline/harness";
+import { readProject, readStackConfig } from "../offline/project";
+import { parseRegionConfig } from "../stacks/config";
+import { projectRoot } from "../stacks/paths";
+
+async function main(): Promise<void> {
+    const { values } = parseArgs({ options: { "config-file": { type: "string" }, stack: { type: "string" } } });
+    const project = readProject(projectRoot());
+    const stack = values.stack ?? "bench";
+    const config = readStackConfig(project, stack, values["config-file"]);
+    const region = parseRegionConfig(config.values, stack, config.source);
+
+    const t0 = performance.now();
+    const plan = await runOfflinePlan({ project, stack, config, facts: { region: region.region, accountId: "111122223333" } });
+    const programMs = performance.now() - t0;
+
+    const t1 = performance.now();
+    const result = evaluatePolicies(plan.resources, { policies, packName: PACK_NAME, packVersion: PACK_VERSION });
+    const policyMs = performance.now() - t1;
+
+    const t2 = performance.now();
+    const evidence = isolationFromResources(plan.resources);
+    const proofMs = performance.now() - t2;
+
+    // Per-policy time, to see which policy grows (each run alone on the same resources).
+    const perPolicy: Record<string, number> = {};
+    for (const p of policies) {
+        const t = performance.now();
+        evaluatePolicies(plan.resources, { policies: [p] });
+        perPolicy[p.name] = performance.now() - t;
+    }
+
+    const byType = new Map<string, number>();
+    for (const r of plan.resources) byType.set(r.type, (byType.get(r.type) ?? 0) + 1);
+    // What one raw-capacity tenant costs: the resources under its Tenant component.
+    const tenantComponent = plan.resources.find((r) => r.type === "compute-region:tenants:Tenant");
+    const perTenant = new Map<string, number>();
+    if (tenantComponent) for (const r of plan.resources.filter((x) => x.parent === tenantComponent.urn)) perTenant.set(r.type, (perTenant.get(r.type) ?? 0) + 1);
+
+    process.stdout.write(
+        `${JSON.stringify({
+            tenants: region.tenants.length,
+            rawTenants: plan.resources.filter((r) => r.type === "compute-region:tenants:Tenant").length,
+            pools: region.gpuPools.length,
+            resources: plan.resources.length,
+            programMs,
+            policyMs,
+            proofMs,
+            perPolicy,
+            pathsFound: evidence.pathsFound,
+            pairsChecked: evidence.pairsChecked,
+            violations: result.violations.length,
+            notRun: result.notRun.length,
+            errors: result.errors.length,
+            peakRssKb: process.resourceUsage().maxRSS,
+            perTenantResources: Object.fromEntries(perTenant),
+            resourcesByType: Object.fromEntries(byType),
+        })}\n`,
+    );
+}
+
+main().then(
+    () => process.exit(0),
+    (e) => {
+        process.stderr.write(`bench-run failed: ${(e as Error).stack}\n`);
+        process.exit(1);
+    },
+);
