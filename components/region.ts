@@ -1,5 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
-import { gpuInstanceType, NAMESPACES, PoolCapacity, poolCapacity, poolTaints, standardTags } from "compute-region-policies/model";
+import * as k8s from "@pulumi/kubernetes";
+import {
+    gpuInstanceType,
+    LABELS,
+    NAMESPACES,
+    PoolCapacity,
+    poolCapacity,
+    poolCohort,
+    poolTaints,
+    QUEUE_KIND_LABEL,
+    SHARD_BUDGET_ANNOTATION,
+    SHARD_LABEL,
+    shardCohort,
+    standardTags,
+} from "compute-region-policies/model";
 import type { RegionConfig } from "../stacks/config";
 import { CapacityQueues } from "./capacity-queues";
 import { Cluster } from "./cluster";
@@ -121,6 +135,8 @@ export class Region extends pulumi.ComponentResource {
             if (t.config.state !== "active") continue; // suspended and decommissioned tenants hold no quota
             for (const q of t.quotas) sold.set(q.pool, (sold.get(q.pool) ?? 0) + q.reserved);
         }
+        // On a platform, what each tenant shard may sell is sold here.
+        for (const shard of config.shards) for (const [pool, gpus] of Object.entries(shard.budget)) sold.set(pool, (sold.get(pool) ?? 0) + gpus);
         this.capacity = config.gpuPools.map((pool) => poolCapacity(pool, sold.get(pool.name) ?? 0));
         this.queues = new CapacityQueues(
             `${name}-queues`,
@@ -192,7 +208,28 @@ export class Region extends pulumi.ComponentResource {
             );
         }
 
-        if (rawTenants.length > 0) new TenantGuardrails(`${name}-guardrails`, { provider: this.cluster.provider }, { parent: this });
+        // The guardrails are cluster-wide: a platform installs them for its shards' tenants too.
+        if (rawTenants.length > 0 || config.layer === "platform") new TenantGuardrails(`${name}-guardrails`, { provider: this.cluster.provider }, { parent: this });
+        for (const shard of config.shards) {
+            for (const [pool, gpus] of Object.entries(shard.budget)) {
+                new k8s.apiextensions.CustomResource(
+                    `${name}-shard-${shard.name}-${pool}`,
+                    {
+                        apiVersion: "kueue.x-k8s.io/v1alpha1",
+                        kind: "Cohort",
+                        metadata: {
+                            name: shardCohort(shard.name, pool),
+                            labels: { [QUEUE_KIND_LABEL]: "shard", [SHARD_LABEL]: shard.name, [LABELS.pool]: pool },
+                            annotations: { [SHARD_BUDGET_ANNOTATION]: String(gpus) },
+                        },
+                        // The shard's tenant queues join this cohort, a child of the pool's; each tenant's
+                        // nominal quota is its own, and the policies prove they fit the budget.
+                        spec: { parentName: poolCohort(pool) },
+                    },
+                    { parent: this, provider: this.cluster.provider, dependsOn: [this.queues.kueue] },
+                );
+            }
+        }
         this.tenants = rawTenants.map(
             (t) =>
                 new Tenant(

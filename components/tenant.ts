@@ -8,6 +8,8 @@ import {
     NEVER_EGRESS_CIDRS,
     PRIORITY_CLASSES,
     poolCohort,
+    SHARD_LABEL,
+    shardCohort,
     QUEUE_ALLOWED_LABEL_PREFIX,
     QUEUE_KIND_LABEL,
     TENANT_POLICY_NAMES,
@@ -39,9 +41,11 @@ export interface TenantArgs {
     /** Extra public CIDRs the tenant may reach. */
     allowCidrs: string[];
     /** The VPC CIDR (pods' addresses): never reachable by tenant egress. */
-    vpcCidr: string;
+    vpcCidr: pulumi.Input<string>;
     /** The cluster's service CIDR: never reachable by tenant egress. */
-    serviceCidr: string;
+    serviceCidr: pulumi.Input<string>;
+    /** In a sharded region, the tenant's shard: its queues join the shard's cohort of each pool. */
+    shard?: string;
     /** ResourceQuota backstop for CPU, memory, storage and pods. */
     limits: { cpu: number; memoryGiB: number; storageGiB: number; pods: number };
     /** The cluster's Kubernetes provider. */
@@ -113,6 +117,7 @@ export class Tenant extends pulumi.ComponentResource {
                     labels: {
                         [LABELS.tenant]: args.name,
                         [LABELS.namespaceKind]: "tenant",
+                        ...(args.shard ? { [SHARD_LABEL]: args.shard } : {}),
                         "pod-security.kubernetes.io/enforce": "restricted",
                         "pod-security.kubernetes.io/enforce-version": "latest",
                         "pod-security.kubernetes.io/audit": "restricted",
@@ -133,9 +138,9 @@ export class Tenant extends pulumi.ComponentResource {
                     {
                         apiVersion: "kueue.x-k8s.io/v1beta1",
                         kind: "ClusterQueue",
-                        metadata: { name: `${args.name}-${q.pool}`, labels: { [QUEUE_KIND_LABEL]: "tenant", [LABELS.tenant]: args.name, [LABELS.pool]: q.pool } },
+                        metadata: { name: `${args.name}-${q.pool}`, labels: { [QUEUE_KIND_LABEL]: "tenant", [LABELS.tenant]: args.name, [LABELS.pool]: q.pool, ...(args.shard ? { [SHARD_LABEL]: args.shard } : {}) } },
                         spec: {
-                            cohort: poolCohort(q.pool),
+                            cohort: args.shard ? shardCohort(args.shard, q.pool) : poolCohort(q.pool),
                             namespaceSelector: { matchLabels: { [LABELS.namespaceName]: ns } },
                             queueingStrategy: "BestEffortFIFO",
                             // A suspended tenant keeps what runs and admits nothing new.
@@ -213,8 +218,8 @@ export class Tenant extends pulumi.ComponentResource {
             policyTypes: ["Egress"],
             egress: [{ to: [{ ...byName(NAMESPACES.system), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] }],
         });
-        const never = [...NEVER_EGRESS_CIDRS, args.vpcCidr, args.serviceCidr];
-        const publicBlocks = [...(args.internetEgress ? [{ cidr: "0.0.0.0/0", except: never }] : []), ...args.allowCidrs.map((cidr) => ({ cidr }))];
+        const never: pulumi.Input<string>[] = [...NEVER_EGRESS_CIDRS, args.vpcCidr, args.serviceCidr];
+        const publicBlocks: { cidr: pulumi.Input<string>; except?: pulumi.Input<string>[] }[] = [...(args.internetEgress ? [{ cidr: "0.0.0.0/0", except: never }] : []), ...args.allowCidrs.map((cidr) => ({ cidr }))];
         if (live && publicBlocks.length > 0) {
             policy("internet", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: publicBlocks.map((ipBlock) => ({ ipBlock })) }] });
         }

@@ -47,6 +47,7 @@ const sdk: SdkInternals = { settings: require("@pulumi/pulumi/runtime/settings")
 const BaseMonitor = MockMonitor as unknown as new (mocks: pulumi.runtime.Mocks) => {
     newUrn(parent: string, type: string, name: string): string;
     registerResource(req: unknown, callback: Callback): Promise<void>;
+    readResource(req: unknown, callback: Callback): Promise<void>;
     registerResourceOutputs(req: unknown, callback: Callback): void;
 };
 
@@ -85,6 +86,28 @@ export class RecordingMonitor extends BaseMonitor {
         this.records.push(this.snapshot(urn, request));
         this.onRecord?.(this.records.length);
         return super.registerResource(req, callback);
+    }
+
+    /** Reads (StackReference, `get` functions) are recorded with the state they returned, as the engine shows them to stack policies. */
+    override async readResource(req: any, callback: Callback): Promise<void> {
+        const urn = this.newUrn(req.getParent(), req.getType(), req.getName());
+        return super.readResource(req, (err: unknown, response?: any) => {
+            if (!err && response) {
+                const record: ResourceSnapshot = {
+                    urn,
+                    type: req.getType(),
+                    name: req.getName(),
+                    props: response.getProperties()?.toJavaScript() ?? {},
+                    opts: { protect: false, dependsOn: [] },
+                    dependencies: [...new Set<string>(req.getDependenciesList?.() ?? [])],
+                    custom: true,
+                };
+                if (req.getParent()) record.parent = req.getParent();
+                this.records.push(record);
+                this.onRecord?.(this.records.length);
+            }
+            callback(err, response);
+        });
     }
 
     override registerResourceOutputs(req: any, callback: Callback): void {

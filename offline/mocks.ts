@@ -11,6 +11,8 @@ import { createHash } from "node:crypto";
 export interface OfflineFacts {
     region: string;
     accountId: string;
+    /** Outputs of other stacks, by stack name, for StackReference reads. */
+    stackOutputs?: Record<string, Record<string, unknown>>;
 }
 
 function partitionOf(region: string): { partition: string; dnsSuffix: string; reverseDnsPrefix: string } {
@@ -49,6 +51,12 @@ export function offlineMocks(facts: OfflineFacts): pulumi.runtime.Mocks {
     const { partition, dnsSuffix, reverseDnsPrefix } = partitionOf(facts.region);
     return {
         newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
+            if (args.type === "pulumi:pulumi:StackReference") {
+                const name = String(args.inputs.name ?? args.id);
+                const outputs = facts.stackOutputs?.[name];
+                if (!outputs) throw new Error(`the offline plan has no outputs for stack ${name}: pass --stack-outputs ${name}=FILE (the stack's plan --json or pulumi stack output --json)`);
+                return { id: name, state: { name, outputs, secretOutputNames: [] } };
+            }
             // A new resource has no id during a preview; its outputs are its inputs.
             return { id: undefined, state: { ...args.inputs } };
         },

@@ -11,11 +11,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError, parseRegionConfig } from "../stacks/config";
+import { ConfigError, parseStackConfig } from "../stacks/config";
 import { OfflinePlanResult, runOfflinePlan } from "../offline/harness";
 import { PlanInputError, readProject, readStackConfig } from "../offline/project";
 import { displayValue, resourcesByComponent, resourcesByType, textTable } from "../offline/summary";
 import { capacityFromResources, DASHBOARD_LABEL, IsolationEvidence, isolationFromResources, MONITORING_TYPES } from "compute-region-policies/model";
+import { UNKNOWN } from "compute-region-policies/engine";
 import { POLICY_EXIT, PolicyInputError, policyExitCode, policyJson, readPolicyConfig, renderMarkdown, renderSarif, renderText, runPack } from "compute-region-policies/engine";
 import { PACK_NAME, PACK_VERSION, policies } from "compute-region-policies/rules";
 import { writeOutput } from "./io";
@@ -28,6 +29,8 @@ const USAGE = `usage: npm run plan -- --stack NAME [options]
   --config-file PATH     read this stack file instead, as pulumi --config-file does
   --json FILE            also write the plan document (resources, outputs, policy results) as JSON
   --policy-config FILE   policy pack config, as pulumi --policy-pack-config reads it
+  --stack-outputs NAME=FILE  outputs of another stack for StackReference reads (a plan --json or
+                         pulumi stack output --json); repeatable
   --report FILE.md       write the policy results as a pull-request comment (Markdown)
   --sarif FILE           write the policy results as SARIF 2.1.0
   --quiet                print only the headline and the policy verdict`;
@@ -39,6 +42,7 @@ interface PlanArgs {
     policyConfig?: string;
     report?: string;
     sarif?: string;
+    stackOutputs: string[];
     quiet: boolean;
 }
 
@@ -54,6 +58,7 @@ function parseCommandLine(argv: string[]): PlanArgs {
                 "policy-config": { type: "string" },
                 report: { type: "string" },
                 sarif: { type: "string" },
+                "stack-outputs": { type: "string", multiple: true },
                 quiet: { type: "boolean", default: false },
                 help: { type: "boolean", short: "h" },
             },
@@ -70,7 +75,7 @@ function parseCommandLine(argv: string[]): PlanArgs {
     }
     if (!v.stack) throw new PlanInputError(`--stack is required\n${USAGE}`);
     if (!/^[A-Za-z0-9_.-]+$/.test(v.stack)) throw new PlanInputError(`--stack: ${JSON.stringify(v.stack)} is not a stack name (letters, digits, _ . -)`);
-    return { stack: v.stack, configFile: v["config-file"], json: v.json, policyConfig: v["policy-config"], report: v.report, sarif: v.sarif, quiet: v.quiet ?? false };
+    return { stack: v.stack, configFile: v["config-file"], json: v.json, policyConfig: v["policy-config"], report: v.report, sarif: v.sarif, stackOutputs: v["stack-outputs"] ?? [], quiet: v.quiet ?? false };
 }
 
 function progressReporter(): { onProgress: (n: number) => void; done: () => void } {
@@ -138,6 +143,35 @@ export function renderSummary(plan: OfflinePlanResult, source: string): string {
     return lines.join("\n");
 }
 
+/** `NAME=FILE` pairs: each file is a plan --json document (its "outputs") or a plain outputs object. */
+export function readStackOutputs(pairs: readonly string[]): Record<string, Record<string, unknown>> {
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const pair of pairs) {
+        const i = pair.indexOf("=");
+        if (i <= 0) throw new PlanInputError(`--stack-outputs: expected NAME=FILE, got ${JSON.stringify(pair)}`);
+        const file = pair.slice(i + 1);
+        let doc: unknown;
+        try {
+            doc = JSON.parse(fs.readFileSync(file, "utf8"));
+        } catch (e) {
+            throw new PlanInputError(`--stack-outputs ${pair}: cannot read ${file}: ${(e as Error).message}`);
+        }
+        const record = doc as Record<string, unknown>;
+        const outputs = (record && typeof record.outputs === "object" && Array.isArray(record.resources) ? record.outputs : record) as Record<string, unknown>;
+        // A plan's outputs include values only a deploy knows (the kubeconfig, ids). A stack being
+        // referenced has been deployed, so they are known there: stand in a placeholder for each.
+        out[pair.slice(0, i)] = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, replaceUnknowns(v, `offline-placeholder-${k}`)]));
+    }
+    return out;
+}
+
+function replaceUnknowns(value: unknown, placeholder: string): unknown {
+    if (value === UNKNOWN) return placeholder;
+    if (Array.isArray(value)) return value.map((v) => replaceUnknowns(v, placeholder));
+    if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceUnknowns(v, placeholder)]));
+    return value;
+}
+
 /** The isolation evidence as summary lines. */
 export function isolationLines(evidence: IsolationEvidence): string[] {
     const lines = [
@@ -189,16 +223,21 @@ export async function main(argv: string[]): Promise<number> {
     const project = readProject(process.cwd());
     const config = readStackConfig(project, args.stack, args.configFile);
     // Validate before running anything, naming the file actually read (the program names Pulumi.<stack>.yaml).
-    const region = parseRegionConfig(config.values, args.stack, config.source);
+    const region = parseStackConfig(config.values, args.stack, config.source);
     const policyConfig = readPolicyConfig(args.policyConfig, policies);
+    const stackOutputs = readStackOutputs(args.stackOutputs);
+    if (region.layer === "shard" && !stackOutputs[region.shard.platformStack]) {
+        throw new PlanInputError(`${config.source}: compute-region:shard.platformStack ${region.shard.platformStack} is read through a StackReference: pass --stack-outputs ${region.shard.platformStack}=FILE (the platform's plan --json)`);
+    }
     if (!args.configFile && !fs.existsSync(project.main)) {
         throw new PlanInputError(`${path.relative(process.cwd(), project.main)} does not exist: run npm run build first`);
     }
     const progress = progressReporter();
-    const accountId = /^arn:[^:]+:iam::(\d{12}):/.exec(region.cluster.deployerRoleArn)?.[1] ?? "000000000000";
+    const someRole = region.layer === "shard" ? region.tenants.flatMap((t) => t.members)[0] : region.cluster.deployerRoleArn;
+    const accountId = /^arn:[^:]+:iam::(\d{12}):/.exec(someRole ?? "")?.[1] ?? "000000000000";
     let plan: OfflinePlanResult;
     try {
-        plan = await runOfflinePlan({ project, stack: args.stack, config, facts: { region: region.region, accountId }, onProgress: progress.onProgress });
+        plan = await runOfflinePlan({ project, stack: args.stack, config, facts: { region: region.region, accountId, stackOutputs }, onProgress: progress.onProgress });
     } finally {
         progress.done();
     }

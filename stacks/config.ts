@@ -196,6 +196,13 @@ const billingSchema = z.strictObject({
 
 export type BillingConfig = z.infer<typeof billingSchema>;
 
+const shardBudgetSchema = z.strictObject({
+    /** Shard name: a DNS label (its tenant stacks set compute-region:shard.name to it). */
+    name: dnsLabel,
+    /** Reserved GPUs per shared pool the shard may sell to its tenants. */
+    budget: gpuMap,
+});
+
 const regionConfigObject = z.strictObject({
         "aws:region": z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, "must be an AWS region such as us-east-2"),
         [`${NS}availabilityZones`]: z.array(z.string()).min(2, "must list at least 2 availability zones (EKS requires subnets in two)"),
@@ -205,6 +212,10 @@ const regionConfigObject = z.strictObject({
         [`${NS}observability`]: observabilitySchema.default(OBSERVABILITY_DEFAULTS),
         [`${NS}tenants`]: z.array(tenantSchema).default([]),
         [`${NS}billing`]: billingSchema.optional(),
+        /** region (everything in one stack), or platform (everything but tenants) for a sharded region. */
+        [`${NS}layer`]: z.enum(["region", "platform"]).default("region"),
+        /** Platform layer: the tenant shards and the GPUs each may sell per pool. */
+        [`${NS}shards`]: z.array(shardBudgetSchema).default([]),
 });
 
 /** The whole region stack's configuration, keyed by Pulumi config key, with its cross-field checks. */
@@ -219,6 +230,8 @@ type RawRegionConfig = {
     "compute-region:observability": z.infer<typeof observabilitySchema>;
     "compute-region:tenants": TenantConfig[];
     "compute-region:billing"?: BillingConfig;
+    "compute-region:layer": "region" | "platform";
+    "compute-region:shards": { name: string; budget: Record<string, number> }[];
 };
 
 export type GpuPoolConfig = Omit<z.infer<typeof gpuPoolSchema>, "role"> & { role: (typeof POOL_ROLES)[number] };
@@ -283,6 +296,7 @@ function crossFieldChecks(config: RawRegionConfig, ctx: z.RefinementCtx): void {
     }
     checkGpuPools(config, ctx);
     checkTenants(config, ctx);
+    checkShards(config, ctx);
     const billing = config["compute-region:billing"];
     if (billing && billing.maxAllocatedStorageGiB < billing.allocatedStorageGiB) {
         ctx.addIssue({ code: "custom", path: [`${NS}billing`, "maxAllocatedStorageGiB"], message: `must be at least allocatedStorageGiB (${billing.allocatedStorageGiB})`, input: billing.maxAllocatedStorageGiB });
@@ -339,7 +353,8 @@ function checkTenants(config: RawRegionConfig, ctx: z.RefinementCtx): void {
     const memberOwner = new Map<string, string>([...cluster.adminRoleArns.map((a) => [a, "an admin role"] as const), [cluster.deployerRoleArn, "the deployer role"]]);
     const names = new Set(tenants.map((t) => t.name));
     config["compute-region:gpuPools"].forEach((pool, i) => {
-        if (pool.role === "dedicated" && pool.tenant && !names.has(pool.tenant)) {
+        // On a platform the tenants live in the shard stacks.
+        if (config["compute-region:layer"] === "region" && pool.role === "dedicated" && pool.tenant && !names.has(pool.tenant)) {
             ctx.addIssue({ code: "custom", path: [`${NS}gpuPools`, i, "tenant"], message: "must name a tenant in compute-region:tenants", input: pool.tenant });
         }
     });
@@ -372,6 +387,27 @@ function checkTenants(config: RawRegionConfig, ctx: z.RefinementCtx): void {
     });
 }
 
+function checkShards(config: RawRegionConfig, ctx: z.RefinementCtx): void {
+    const key = `${NS}shards`;
+    const shards = config["compute-region:shards"];
+    if (config["compute-region:layer"] !== "platform") {
+        if (shards.length > 0) ctx.addIssue({ code: "custom", path: [key], message: 'is only for compute-region:layer "platform"' });
+        return;
+    }
+    if (config["compute-region:tenants"].length > 0) {
+        ctx.addIssue({ code: "custom", path: [`${NS}tenants`], message: "must be empty on the platform layer: tenants live in the shard stacks" });
+    }
+    const pools = new Map(config["compute-region:gpuPools"].map((p) => [p.name, p]));
+    reportDuplicates(shards.map((s) => s.name), (i) => [key, i, "name"], ctx);
+    shards.forEach((shard, i) => {
+        for (const [pool, gpus] of Object.entries(shard.budget)) {
+            const p = pools.get(pool);
+            if (!p) ctx.addIssue({ code: "custom", path: [key, i, "budget", pool], message: `names no pool in compute-region:gpuPools`, input: gpus });
+            else if (p.role !== "shared") ctx.addIssue({ code: "custom", path: [key, i, "budget", pool], message: `pool ${pool} is ${p.role}: shards sell only shared pools`, input: gpus });
+        }
+    });
+}
+
 function reportDuplicates(values: readonly string[], pathOf: (i: number) => (string | number)[], ctx: z.RefinementCtx): void {
     const seen = new Map<string, number>();
     values.forEach((value, i) => {
@@ -396,6 +432,10 @@ export interface RegionConfig {
     tenants: TenantConfig[];
     /** The billing database and metering; absent: the region has none. */
     billing?: BillingConfig;
+    /** region: one stack; platform: the shared half of a sharded region (no tenants). */
+    layer: "region" | "platform";
+    /** Platform layer: each tenant shard's GPU budget per pool. */
+    shards: { name: string; budget: Record<string, number> }[];
 }
 
 /** A configuration error: every problem at once, each naming the file, the key path and what is expected. */
@@ -448,30 +488,73 @@ function issueMessage(issue: z.core.$ZodIssue): string {
 /** The config keys the schema knows, for the unknown-key check of the whole namespace. */
 export const KNOWN_KEYS = Object.keys(regionConfigObject.shape);
 
+const shardConfigObject = z.strictObject({
+    "aws:region": regionConfigObject.shape["aws:region"],
+    [`${NS}layer`]: z.literal("shard"),
+    [`${NS}shard`]: z.strictObject({
+        /** The shard's name, as the platform stack's compute-region:shards lists it. */
+        name: dnsLabel,
+        /** The platform stack to read (org/project/stack), through a StackReference. */
+        platformStack: z.string().regex(/^([\w.-]+\/){0,2}[\w.-]+$/, "must be a stack name such as my-org/compute-region/prod-use1-platform"),
+    }),
+    [`${NS}tenants`]: z.array(tenantSchema).min(1, "must list the shard's tenants"),
+    [`${NS}observability`]: observabilitySchema.default(OBSERVABILITY_DEFAULTS),
+});
+const SHARD_KEYS = Object.keys(shardConfigObject.shape);
+
+/** A tenant shard stack: tenants only, on a platform stack's cluster and pools. */
+export interface ShardConfig {
+    layer: "shard";
+    stack: string;
+    region: string;
+    shard: { name: string; platformStack: string };
+    tenants: TenantConfig[];
+    observability: z.infer<typeof observabilitySchema>;
+}
+
+/** Parses any layer's config: a whole region, a platform, or a tenant shard. */
+export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: string, source = `Pulumi.${stack}.yaml`): RegionConfig | ShardConfig {
+    if (decodeConfigValue(raw[`${NS}layer`] ?? "") !== "shard") return parseRegionConfig(raw, stack, source);
+    const schema = shardConfigObject.superRefine((config, ctx) => {
+        const tenants = (config as Record<string, unknown>)[`${NS}tenants`] as TenantConfig[];
+        reportDuplicates(tenants.map((t) => t.name), (i) => [`${NS}tenants`, i, "name"], ctx);
+        tenants.forEach((t, i) =>
+            t.egress.allowCidrs.forEach((c, j) => {
+                const forbidden = NEVER_EGRESS_CIDRS.find((f) => !cidrProblem(c) && cidrsOverlap(c, f));
+                if (forbidden) ctx.addIssue({ code: "custom", path: [`${NS}tenants`, i, "egress", "allowCidrs", j], message: `must not overlap ${forbidden}`, input: c });
+            }),
+        );
+    });
+    const config = parseWith(schema, SHARD_KEYS, raw, source) as Record<string, any>;
+    return { layer: "shard", stack, region: config["aws:region"], shard: config[`${NS}shard`], tenants: config[`${NS}tenants`], observability: config[`${NS}observability`] };
+}
+
+function parseWith(schema: z.ZodType, keys: readonly string[], raw: Readonly<Record<string, string>>, source: string): unknown {
+    const problems: string[] = [];
+    const input: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(raw)) {
+        if (!key.startsWith(NS) && !keys.includes(key)) continue;
+        if (!keys.includes(key)) {
+            problems.push(`${source}: ${key}: unknown key (known: ${keys.filter((k) => k.startsWith(NS)).join(", ")})`);
+            continue;
+        }
+        input[key] = decodeConfigValue(value);
+    }
+    const result = schema.safeParse(input, { reportInput: true });
+    if (!result.success) {
+        for (const issue of result.error.issues) problems.push(`${source}: ${formatKeyPath(issue.path) || "(config)"}: ${issueMessage(issue)}`);
+    }
+    if (problems.length > 0 || !result.success) throw new ConfigError(problems);
+    return result.data;
+}
+
 /**
  * Parses raw config (Pulumi config key to the string the engine passes) into a `RegionConfig`.
  * `source` names the stack file in messages. Throws a `ConfigError` listing every problem.
  */
 export function parseRegionConfig(raw: Readonly<Record<string, string>>, stack: string, source = `Pulumi.${stack}.yaml`): RegionConfig {
-    const problems: string[] = [];
-    const input: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(raw)) {
-        if (!key.startsWith(NS) && !KNOWN_KEYS.includes(key)) continue;
-        if (!KNOWN_KEYS.includes(key)) {
-            problems.push(`${source}: ${key}: unknown key (known: ${KNOWN_KEYS.filter((k) => k.startsWith(NS)).join(", ")})`);
-            continue;
-        }
-        input[key] = decodeConfigValue(value);
-    }
-    const result = regionConfigSchema.safeParse(input, { reportInput: true });
-    if (!result.success) {
-        for (const issue of result.error.issues) {
-            const path = formatKeyPath(issue.path);
-            problems.push(`${source}: ${path || "(config)"}: ${issueMessage(issue)}`);
-        }
-    }
-    if (problems.length > 0 || !result.success) throw new ConfigError(problems);
-    const config = result.data as unknown as RawRegionConfig;
+    const data = parseWith(regionConfigSchema, KNOWN_KEYS, raw, source);
+    const config = data as unknown as RawRegionConfig;
     return {
         stack,
         region: config["aws:region"],
@@ -482,6 +565,8 @@ export function parseRegionConfig(raw: Readonly<Record<string, string>>, stack: 
         observability: config["compute-region:observability"],
         tenants: config["compute-region:tenants"],
         billing: config["compute-region:billing"],
+        layer: config["compute-region:layer"],
+        shards: config["compute-region:shards"],
     };
 }
 
@@ -502,6 +587,6 @@ export function decodeConfigValue(value: string): unknown {
 }
 
 /** Reads the stack's config from the Pulumi runtime, exactly as the engine handed it to the program. */
-export function loadRegionConfig(): RegionConfig {
-    return parseRegionConfig(pulumi.runtime.allConfig(), pulumi.getStack());
+export function loadStackConfig(): RegionConfig | ShardConfig {
+    return parseStackConfig(pulumi.runtime.allConfig(), pulumi.getStack());
 }

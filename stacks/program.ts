@@ -1,25 +1,39 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Region } from "../components/region";
-import { loadRegionConfig } from "./config";
+import { TenantShard } from "../components/tenant-shard";
+import { loadStackConfig, ShardConfig } from "./config";
 
 /**
- * The region program: validate the whole stack config first (a bad config registers nothing),
- * then build the region and return the stack outputs a platform engineer needs.
+ * The program: validate the whole stack config first (a bad config registers nothing), then build
+ * a region (or a sharded region's platform) or one tenant shard, and return the outputs a platform
+ * engineer (or the shards) need.
  */
 export async function regionProgram(): Promise<Record<string, unknown>> {
-    const config = loadRegionConfig();
+    const config = loadStackConfig();
+    if (config.layer === "shard") return shardProgram(config);
     const region = new Region(config.stack, { config });
     return {
         region: config.region,
+        layer: config.layer,
         vpcId: region.network.vpcId,
+        vpcCidr: config.network.vpcCidr,
+        serviceCidr: config.cluster.serviceCidr,
         subnetCidrs: region.network.subnetCidrs,
         clusterName: region.cluster.clusterName,
         clusterEndpoint: region.cluster.endpoint,
         oidcProviderArn: region.cluster.oidcProviderArn,
         kubeconfig: pulumi.secret(region.cluster.kubeconfig),
         capacity: region.capacity,
+        // What each tenant shard may sell, per pool (read by the shards through a StackReference).
+        shards: Object.fromEntries(config.shards.map((s) => [s.name, s.budget])),
         alertRules: region.observability.ruleGroups.flatMap((g) => g.rules.map((r) => `${g.name}/${r.alert}${r.labels.pool ? `{pool=${r.labels.pool}}` : ""}`)),
         dashboards: region.observability.dashboards,
         grafanaAdminPassword: region.observability.grafanaAdminPassword,
     };
+}
+
+function shardProgram(config: ShardConfig): Record<string, unknown> {
+    const platform = new pulumi.StackReference(config.shard.platformStack);
+    const shard = new TenantShard(`${config.stack}`, { config, platform });
+    return { region: config.region, layer: "shard", shard: config.shard.name, tenants: shard.tenants.map((t) => t.namespace) };
 }

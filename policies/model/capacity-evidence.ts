@@ -1,5 +1,5 @@
 import { gpuCount, PoolCapacity, poolCapacity, PoolRole, POOL_ROLES } from "./capacity";
-import { GPU_RESOURCE, HEADROOM_ANNOTATION, LABELS, QUEUE_KIND_LABEL } from "./conventions";
+import { GPU_RESOURCE, HEADROOM_ANNOTATION, LABELS, QUEUE_KIND_LABEL, SHARD_BUDGET_ANNOTATION, SHARD_LABEL } from "./conventions";
 import { gpuInstanceType } from "./gpu-catalog";
 import { K8S_TYPES, TYPES } from "./types";
 
@@ -17,7 +17,7 @@ export interface ResourceLike {
 
 export interface QueueQuota {
     queue: string;
-    kind: "internal" | "tenant" | "other";
+    kind: "internal" | "tenant" | "shard" | "other";
     tenant?: string;
     nominal: number;
     lendingLimit?: number;
@@ -115,6 +115,15 @@ export function capacityFromResources(resources: readonly ResourceLike[]): PoolE
                 ...(quota.borrowingLimit !== undefined ? { borrowingLimit: quota.borrowingLimit } : {}),
             });
         }
+    }
+    // A shard's budget on a pool is sold capacity of the platform, as its Cohort declares it.
+    for (const cohort of resources.filter((r) => r.type === K8S_TYPES.cohort && r.props.metadata?.labels?.[QUEUE_KIND_LABEL] === "shard")) {
+        const labels = cohort.props.metadata?.labels ?? {};
+        const pool = pools.get(labels[LABELS.pool]);
+        if (!pool) continue;
+        const budget = gpuCount(cohort.props.metadata?.annotations?.[SHARD_BUDGET_ANNOTATION]);
+        if (budget === undefined) pool.problems.push(`shard Cohort ${metadataName(cohort)} declares no whole-GPU budget (${SHARD_BUDGET_ANNOTATION})`);
+        pool.queues.push({ queue: metadataName(cohort), kind: "shard", nominal: budget ?? 0, ...(labels[SHARD_LABEL] ? { tenant: `shard ${labels[SHARD_LABEL]}` } : {}) });
     }
     for (const pool of pools.values()) {
         const sold = pool.queues.filter((q) => q.kind !== "internal").reduce((sum, q) => sum + q.nominal, 0);

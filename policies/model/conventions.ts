@@ -197,3 +197,11 @@ export const ISOLATION_RESOURCES = [
     { apiGroup: "rbac.authorization.k8s.io", resource: "roles" },
     { apiGroup: "rbac.authorization.k8s.io", resource: "rolebindings" },
 ] as const;
+
+/** Sharded regions: the label on a shard's namespaces and queues, and its cohort per pool (child of the pool's). */
+export const SHARD_LABEL = "compute-region.io/shard";
+export function shardCohort(shard: string, pool: string): string {
+    return `shard-${shard}-${pool}`;
+}
+/** Annotation on a shard's Cohort with the GPUs of the pool the platform allots it. */
+export const SHARD_BUDGET_ANNOTATION = "compute-region.io/gpu-budget";

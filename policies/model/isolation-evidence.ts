@@ -1,5 +1,6 @@
 import type { ResourceLike } from "./capacity-evidence";
-import { LABELS } from "./conventions";
+import { cidrProblem } from "./cidr";
+import { LABELS, SHARD_LABEL } from "./conventions";
 import { IsolationEvidence, NamespaceInfo, NamespaceKind, NetworkPolicyInfo, NetworkPolicyRule, proveIsolation } from "./reachability";
 import { TYPES } from "./types";
 
@@ -51,5 +52,17 @@ export function networkPoliciesFromResources(resources: readonly ResourceLike[])
 /** The proof over a plan's resources: pod CIDRs are the VPCs' CIDRs (pods take VPC addresses). */
 export function isolationFromResources(resources: readonly ResourceLike[]): IsolationEvidence {
     const podCidrs = resources.filter((r) => r.type === TYPES.vpc && typeof r.props.cidrBlock === "string").map((r) => r.props.cidrBlock as string);
-    return proveIsolation({ namespaces: namespacesFromResources(resources), policies: networkPoliciesFromResources(resources), podCidrs: podCidrs.length > 0 ? podCidrs : ["0.0.0.0/0"] });
+    // A shard stack has no VPC of its own: its platform's (read through a StackReference) holds the pods.
+    for (const ref of resources.filter((r) => r.type === "pulumi:pulumi:StackReference")) {
+        const cidr = ref.props.outputs?.vpcCidr;
+        if (typeof cidr === "string" && !cidrProblem(cidr)) podCidrs.push(cidr);
+    }
+    const namespaces = namespacesFromResources(resources);
+    // A shard sees only its own tenants: the others stand behind one foreign namespace.
+    const shards = [...new Set(namespaces.map((n) => n.labels[SHARD_LABEL]).filter((s): s is string => !!s))];
+    if (shards.length > 0) {
+        namespaces.push({ name: "(other shards' tenants)", labels: { [LABELS.namespaceKind]: "tenant" }, kind: "tenant", foreign: true });
+    }
+    // With no VPC known at all, any address may be a pod's.
+    return proveIsolation({ namespaces, policies: networkPoliciesFromResources(resources), podCidrs: podCidrs.length > 0 ? podCidrs : ["0.0.0.0/0"] });
 }

@@ -50,12 +50,18 @@ export interface NamespaceInfo {
     labels: Record<string, string>;
     kind: NamespaceKind;
     tenant?: string;
+    /**
+     * Stands for namespaces this stack cannot see (other shards' tenants): their own policies are
+     * unknown, so traffic is assumed to pass on their side, and any name selector naming a tenant
+     * namespace not in this stack, and any non-name selector, may match them.
+     */
+    foreign?: boolean;
 }
 
 export interface IsolationPath {
     from: string;
     to: string;
-    kind: "tenant-to-tenant" | "tenant-to-internal" | "tenant-to-metadata";
+    kind: "tenant-to-tenant" | "tenant-to-internal" | "tenant-to-metadata" | "tenant-to-other-shard" | "other-shard-to-tenant";
     /** Policies in the sender's namespace whose egress opens the path (or why egress is open). */
     egress: string[];
     /** Policies in the receiver's namespace whose ingress opens the path (or why ingress is open). */
@@ -171,7 +177,12 @@ function summarise(ns: string, policies: NetworkPolicyInfo[], type: "Ingress" | 
 }
 
 /** The policies of an isolated direction `summary` (of namespace `own`) that reach namespace `other`, or undefined. */
-function reaching(summary: DirectionSummary, own: NamespaceInfo, other: NamespaceInfo): string[] | undefined {
+function reaching(summary: DirectionSummary, own: NamespaceInfo, other: NamespaceInfo, localNames?: Set<string>): string[] | undefined {
+    if (other.foreign) {
+        const found = [...summary.all, ...[...summary.byName.entries()].filter(([n]) => n.startsWith("tenant-") && !localNames?.has(n)).flatMap(([, p]) => p), ...summary.bySelector.map((s) => s.policy)];
+        const unique = [...new Set(found)];
+        return unique.length > 0 ? unique : undefined;
+    }
     const found = [...summary.all, ...(summary.byName.get(other.name) ?? []), ...(own.name === other.name ? summary.self : [])];
     for (const s of summary.bySelector) if (selectorMatches(s.selector, other.labels)) found.push(s.policy);
     const unique = [...new Set(found)];
@@ -209,7 +220,9 @@ export function proveIsolation(input: ReachabilityInput): IsolationEvidence {
     };
     const openMessage = (ns: string, direction: string) => [`no policy in ${ns} isolates every pod's ${direction}`];
 
-    const tenants = input.namespaces.filter((n) => n.kind === "tenant");
+    const tenants = input.namespaces.filter((n) => n.kind === "tenant" && !n.foreign);
+    const foreign = input.namespaces.filter((n) => n.foreign);
+    const localNames = new Set(input.namespaces.filter((n) => !n.foreign).map((n) => n.name));
     const protectedTargets = input.namespaces.filter((n) => n.kind === "internal" || n.kind === "serving" || n.kind === "platform");
     const targets = [...tenants, ...protectedTargets];
     const byName = new Map(targets.map((t) => [t.name, t]));
@@ -227,6 +240,14 @@ export function proveIsolation(input: ReachabilityInput): IsolationEvidence {
             if (!ingressBy) continue;
             paths.push({ from: from.name, to: to.name, kind: to.kind === "tenant" ? "tenant-to-tenant" : "tenant-to-internal", egress: egressBy, ingress: ingressBy });
         }
+        for (const other of foreign) {
+            // Their side is unknown: a rule of ours that could reach them, either way, is the path.
+            const egressBy = out.open ? openMessage(from.name, "egress") : reaching(out, from, other, localNames);
+            if (egressBy) paths.push({ from: from.name, to: other.name, kind: "tenant-to-other-shard", egress: egressBy, ingress: ["unknown (another stack)"] });
+            const inSummary = summaryOf(ingress, from.name, "Ingress");
+            const ingressBy = inSummary.open ? openMessage(from.name, "ingress") : reaching(inSummary, from, other, localNames);
+            if (ingressBy) paths.push({ from: other.name, to: from.name, kind: "other-shard-to-tenant", egress: ["unknown (another stack)"], ingress: ingressBy });
+        }
         const toMetadata = out.open ? openMessage(from.name, "egress") : out.metadata.length > 0 ? out.metadata : undefined;
         if (toMetadata) paths.push({ from: from.name, to: METADATA_ADDRESS.replace("/32", ""), kind: "tenant-to-metadata", egress: toMetadata, ingress: [] });
     }
@@ -235,7 +256,7 @@ export function proveIsolation(input: ReachabilityInput): IsolationEvidence {
         namespacesAnalysed: input.namespaces.length,
         policiesAnalysed: input.policies.length,
         // Every tenant against every other tenant, every protected namespace and the metadata address.
-        pairsChecked: tenants.length * (targets.length - 1 + 1),
+        pairsChecked: tenants.length * (targets.length - 1 + 1 + 2 * foreign.length),
         pathsFound: paths.length,
         paths,
     };

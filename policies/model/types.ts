@@ -30,6 +30,8 @@ export const K8S_TYPES = {
     resourceFlavor: "kubernetes:kueue.x-k8s.io/v1beta1:ResourceFlavor",
     clusterQueue: "kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue",
     localQueue: "kubernetes:kueue.x-k8s.io/v1beta1:LocalQueue",
+    cohort: "kubernetes:kueue.x-k8s.io/v1alpha1:Cohort",
+    stackReference: "pulumi:pulumi:StackReference",
 } as const;
 
 export const MONITORING_TYPES = {

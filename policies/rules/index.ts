@@ -19,6 +19,7 @@ import { databaseEncryptedPrivate } from "./database-encrypted-private";
 import { databaseManagedPassword } from "./database-managed-password";
 import { databaseResilient } from "./database-resilient";
 import { tenantGuardrailsBound } from "./tenant-guardrails-bound";
+import { shardWithinBudget } from "./shard-within-budget";
 import { tenantNamespaceDefaultDeny } from "./tenant-namespace-default-deny";
 import { tenantNamespacesProtected } from "./tenant-namespaces-protected";
 import { tenantNetworkIsolation } from "./tenant-network-isolation";
@@ -40,6 +41,7 @@ export const policies: RegionPolicy[] = [
     nodePoolTaints,
     // GPU capacity and priority
     gpuHeadroomPreserved,
+    shardWithinBudget,
     priorityClassesOrdered,
     // Tenant isolation
     tenantNamespaceDefaultDeny,

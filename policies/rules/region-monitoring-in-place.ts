@@ -38,6 +38,8 @@ export const regionMonitoringInPlace = stackPolicy({
         { framework: "SOC 2 (2017 TSC)", control: "A1.1", title: "Capacity is managed to meet availability commitments" },
     ],
     validateStack: (args, report) => {
+        // A tenant shard stack has no cluster of its own: its platform carries the monitoring.
+        if (!args.resources.some((r) => r.type === TYPES.eksCluster) && !releaseOf(args, MONITORING_CHARTS.prometheusStack)) args.notApplicable("no cluster in this stack");
         const gpuPools = capacityFromResources(args.resources);
         if (!releaseOf(args, MONITORING_CHARTS.prometheusStack)) report(`no ${MONITORING_CHARTS.prometheusStack} Helm release: the region has no Prometheus, Alertmanager or Grafana.`);
         if (gpuPools.length === 0) return;
@@ -59,9 +61,12 @@ export const regionMonitoringInPlace = stackPolicy({
         }
     },
     samples: {
-        allowed: [{ description: "Monitoring stack, DCGM exporter tolerating the pool taints, and the pool's headroom alert.", resources: [stack, dcgm(allTaints), rules(["shared-h100"]), ...shared] }],
+        allowed: [
+            { description: "Monitoring stack, DCGM exporter tolerating the pool taints, and the pool's headroom alert.", resources: [stack, dcgm(allTaints), rules(["shared-h100"]), ...shared] },
+            { description: "A tenant shard stack (no cluster of its own; the platform monitors).", resources: [sample("kubernetes:core/v1:Namespace", "tenant-acme", { metadata: { name: "tenant-acme" } })] },
+        ],
         disallowed: [
-            { description: "No monitoring stack at all.", expect: "no kube-prometheus-stack Helm release", resources: [dcgm(allTaints), rules(["shared-h100"]), ...shared] },
+            { description: "A cluster with no monitoring stack at all.", expect: "no kube-prometheus-stack Helm release", resources: [sample(TYPES.eksCluster, "cluster", { name: "prod" }), dcgm(allTaints), rules(["shared-h100"]), ...shared] },
             { description: "No headroom alert for a pool.", expect: "pool shared-h100 keeps 4 GPUs of headroom but has no GpuHeadroomBelowFloor alert", resources: [stack, dcgm(allTaints), rules([]), ...shared] },
             { description: "A DCGM exporter that skips dedicated pools.", expect: "does not tolerate compute-region.io/tenant", resources: [stack, dcgm([allTaints[0]]), rules(["shared-h100"]), ...shared] },
             { description: "GPU pools with no DCGM exporter.", expect: "no dcgm-exporter Helm release", resources: [stack, rules(["shared-h100"]), ...shared] },

@@ -38,6 +38,13 @@ export const tenantGuardrailsBound = stackPolicy({
         if (tenants.length === 0) return;
         const policies = resourcesOfType(args, VAP);
         const bindings = resourcesOfType(args, VAPB);
+        // A tenant shard stack runs on a platform that owns the (cluster-wide) guardrails and proves
+        // them with this same policy; the shard only has to carry the label the bindings select.
+        const onPlatform = policies.length === 0 && args.resources.some((r) => r.type === "pulumi:pulumi:StackReference" && r.props.outputs?.layer === "platform");
+        if (onPlatform) {
+            for (const ns of tenants.filter((n) => n.labels[LABELS.namespaceKind] !== "tenant")) report(`tenant namespace ${ns.name} lacks ${LABELS.namespaceKind}=tenant, so the platform's guardrails do not select it.`);
+            return;
+        }
         for (const name of GUARDRAIL_POLICIES) {
             const policy = policies.find((p) => p.props.metadata?.name === name);
             if (!policy) {

@@ -1,0 +1,64 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { ShardConfig, TenantConfig } from "../stacks/config";
+import { defaultTenantLimits, Tenant, TenantPoolQuota } from "./tenant";
+
+export interface TenantShardArgs {
+    /** The shard's validated config (its tenants). */
+    config: ShardConfig;
+    /** Outputs of the platform stack (a StackReference). */
+    platform: pulumi.StackReference;
+}
+
+/** What a platform stack exports for its shards (stacks/program.ts). */
+export interface PlatformOutputs {
+    clusterName: string;
+    kubeconfig: string;
+    vpcCidr: string;
+    serviceCidr: string;
+    shards: Record<string, Record<string, number>>;
+}
+
+/**
+ * A tenant shard of a sharded region: the tenants of one shard, on the platform stack's cluster,
+ * read through a StackReference. Their queues join the shard's cohort of each pool (the platform
+ * allots the shard a budget there); guardrails, pools and queues' cohorts belong to the platform.
+ */
+export class TenantShard extends pulumi.ComponentResource {
+    public readonly tenants: Tenant[];
+
+    constructor(name: string, args: TenantShardArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("compute-region:tenants:TenantShard", name, {}, opts);
+        const platform = args.platform;
+        const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: platform.requireOutput("kubeconfig") as pulumi.Output<string>, enableServerSideApply: true }, { parent: this });
+        const quotasOf = (t: TenantConfig): TenantPoolQuota[] =>
+            [...new Set([...Object.keys(t.quota), ...Object.keys(t.spot)])].map((pool) => ({ pool, reserved: t.quota[pool] ?? 0, spot: t.spot[pool] ?? 0 }));
+        this.tenants = args.config.tenants
+            .map((t) => ({ t, quotas: quotasOf(t) }))
+            .filter(({ t, quotas }) => quotas.length > 0 || t.members.length > 0)
+            .map(
+                ({ t, quotas }) =>
+                    new Tenant(
+                        `${name}-tenant-${t.name}`,
+                        {
+                            name: t.name,
+                            state: t.state,
+                            quotas,
+                            members: t.members,
+                            internetEgress: t.egress.internet,
+                            allowCidrs: t.egress.allowCidrs,
+                            vpcCidr: platform.requireOutput("vpcCidr") as pulumi.Output<string>,
+                            serviceCidr: platform.requireOutput("serviceCidr") as pulumi.Output<string>,
+                            shard: args.config.shard.name,
+                            limits: { ...defaultTenantLimits(quotas.reduce((s, q) => s + q.reserved + q.spot, 0)), ...Object.fromEntries(Object.entries(t.limits).filter(([, v]) => v !== undefined)) },
+                            provider,
+                            clusterName: platform.requireOutput("clusterName") as pulumi.Output<string>,
+                            queueDependencies: [],
+                            tags: { "compute-region:shard": args.config.shard.name },
+                        },
+                        { parent: this },
+                    ),
+            );
+        this.registerOutputs({ tenants: this.tenants.map((t) => t.namespace) });
+    }
+}
