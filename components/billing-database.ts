@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { LABELS, NAMESPACES, SYSTEM_TAINT } from "compute-region-policies/model";
 import type { Migration } from "../billing/migrate";
-import { AwsContext, keyPolicy } from "./kms";
+import { AwsContext, keyPolicy, POD_IDENTITY_TRUST_POLICY } from "./kms";
 
 export interface BillingDatabaseArgs {
     /** Fixed cluster name, for resource names. */
@@ -168,7 +168,7 @@ export class BillingDatabase extends pulumi.ComponentResource {
         const podRole = (suffix: string, policy: pulumi.Input<string>) => {
             const role = new aws.iam.Role(
                 `${name}-${suffix}`,
-                { assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }] }), tags },
+                { assumeRolePolicy: POD_IDENTITY_TRUST_POLICY, tags },
                 { parent: this },
             );
             new aws.iam.RolePolicy(`${name}-${suffix}`, { role: role.id, policy }, { parent: this });

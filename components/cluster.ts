@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DEPLOYER_USERNAME, LABELS, SYSTEM_TAINT } from "compute-region-policies/model";
-import { AwsContext, keyPolicy } from "./kms";
+import { AwsContext, keyPolicy, POD_IDENTITY_TRUST_POLICY } from "./kms";
 import { nodeRole, secureLaunchTemplate } from "./nodes";
 
 /** Every EKS control-plane log type. */
@@ -262,10 +262,7 @@ export class Cluster extends pulumi.ComponentResource {
         const ebsRole = new aws.iam.Role(
             `${name}-ebs-csi`,
             {
-                assumeRolePolicy: JSON.stringify({
-                    Version: "2012-10-17",
-                    Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
-                }),
+                assumeRolePolicy: POD_IDENTITY_TRUST_POLICY,
                 tags,
             },
             { parent: this },

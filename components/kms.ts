@@ -62,3 +62,9 @@ export function awsContext(opts?: pulumi.InvokeOutputOptions): AwsContext {
         dnsSuffix: partition.dnsSuffix,
     };
 }
+
+/** The trust policy of a role that EKS Pod Identity hands to pods (the agent assumes it and tags the session). */
+export const POD_IDENTITY_TRUST_POLICY = JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
+});

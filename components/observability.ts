@@ -8,6 +8,7 @@ import type { Dashboard } from "@grafana/schema";
 import { capacityDashboard, gpuHealthDashboard } from "./dashboards";
 import { GPU_POOL_TOLERATIONS } from "./gpu-device-plugins";
 import { MONITORING_CHART_PINS } from "./helm";
+import { POD_IDENTITY_TRUST_POLICY } from "./kms";
 
 export interface ObservabilityArgs {
     /** The cluster's Kubernetes provider. */
@@ -238,10 +239,7 @@ export class Observability extends pulumi.ComponentResource {
         const agentRole = new aws.iam.Role(
             `${name}-cloudwatch-agent`,
             {
-                assumeRolePolicy: JSON.stringify({
-                    Version: "2012-10-17",
-                    Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
-                }),
+                assumeRolePolicy: POD_IDENTITY_TRUST_POLICY,
                 tags: args.tags,
             },
             { parent: this },
