@@ -146,3 +146,24 @@ export function billingAlertRules(runbookBase = DEFAULT_RUNBOOK_BASE): RuleGroup
         },
     ];
 }
+
+/** Serving alerts per model: waiting requests and p95 latency over the model's targets. */
+export function servingAlertRules(models: readonly { name: string; targets: { queueDepth: number; p95LatencySeconds: number } }[], runbookBase = DEFAULT_RUNBOOK_BASE): RuleGroup[] {
+    const rules: AlertRule[] = models.flatMap((m) => [
+        {
+            alert: ALERTS.modelQueueDepth,
+            expr: `sum(vllm:num_requests_waiting{model_name="${m.name}"}) / clamp_min(count(vllm:num_requests_running{model_name="${m.name}"}), 1) > ${m.targets.queueDepth}`,
+            for: "10m",
+            labels: { severity: "warning", model: m.name },
+            annotations: { summary: `Model ${m.name} has more than ${m.targets.queueDepth} waiting requests per replica`, description: "Autoscaling has not caught up (at max replicas, or the serving pool is full).", runbook_url: `${runbookBase}#${ALERTS.modelQueueDepth.toLowerCase()}` },
+        },
+        {
+            alert: ALERTS.modelLatency,
+            expr: `histogram_quantile(0.95, sum by (le) (rate(vllm:e2e_request_latency_seconds_bucket{model_name="${m.name}"}[5m]))) > ${m.targets.p95LatencySeconds}`,
+            for: "10m",
+            labels: { severity: "warning", model: m.name },
+            annotations: { summary: `Model ${m.name}'s p95 latency is over ${m.targets.p95LatencySeconds}s`, description: "Requests queue or generation slowed down: check queue depth, GPU health and replicas.", runbook_url: `${runbookBase}#${ALERTS.modelLatency.toLowerCase()}` },
+        },
+    ]);
+    return [{ name: "compute-region.serving", rules }];
+}

@@ -117,7 +117,8 @@ export class CapacityQueues extends pulumi.ComponentResource {
                         name: NAMESPACES[kind],
                         labels: {
                             [LABELS.namespaceKind]: kind,
-                            "pod-security.kubernetes.io/enforce": "baseline",
+                            // Model servers run restricted; internal work may need baseline (e.g. running as root).
+                            "pod-security.kubernetes.io/enforce": kind === "serving" ? "restricted" : "baseline",
                             "pod-security.kubernetes.io/audit": "restricted",
                             "pod-security.kubernetes.io/warn": "restricted",
                         },

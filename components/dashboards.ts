@@ -124,3 +124,15 @@ export function billingDashboard(): Dashboard {
         ["billing"],
     );
 }
+
+/** Serving: latency, throughput and queue per model. */
+export function servingDashboard(models: readonly { name: string }[]): Dashboard {
+    const specs: PanelSpec[] = [];
+    for (const m of models) {
+        const sel = `model_name="${m.name}"`;
+        specs.push({ title: `${m.name}: p50 / p95 latency`, type: "timeseries", unit: "s", queries: [0.5, 0.95].map((q) => ({ expr: `histogram_quantile(${q}, sum by (le) (rate(vllm:e2e_request_latency_seconds_bucket{${sel}}[5m])))`, legend: `p${q * 100}` })) });
+        specs.push({ title: `${m.name}: tokens per second`, type: "timeseries", queries: [{ expr: `sum(rate(vllm:prompt_tokens_total{${sel}}[5m]))`, legend: "prompt" }, { expr: `sum(rate(vllm:generation_tokens_total{${sel}}[5m]))`, legend: "generated" }] });
+        specs.push({ title: `${m.name}: requests running and waiting`, type: "timeseries", queries: [{ expr: `sum(vllm:num_requests_running{${sel}})`, legend: "running" }, { expr: `sum(vllm:num_requests_waiting{${sel}})`, legend: "waiting" }] });
+    }
+    return dashboard("compute-region-serving", "Model serving", layout(specs, 3), ["serving"]);
+}

@@ -13,3 +13,11 @@ export const MONITORING_CHART_PINS = {
     prometheusStack: { chart: "kube-prometheus-stack", repo: "https://prometheus-community.github.io/helm-charts", version: "75.15.0" },
     dcgmExporter: { chart: "dcgm-exporter", repo: "https://nvidia.github.io/dcgm-exporter/helm-charts", version: "4.1.1" },
 } as const;
+
+/** Serving charts. */
+export const SERVING_CHART_PINS = {
+    keda: { chart: "keda", repo: "https://kedacore.github.io/charts", version: "2.17.2" },
+} as const;
+
+/** The image that copies a model's weights from S3 (pinned). */
+export const AWS_CLI_IMAGE = "public.ecr.aws/aws-cli/aws-cli:2.27.50";

@@ -22,9 +22,11 @@ import { GpuNodeGroup } from "./gpu-node-group";
 import { awsContext } from "./kms";
 import { Network } from "./network";
 import { Observability } from "./observability";
-import { billingAlertRules, tenantAlertRules } from "./alert-rules";
+import { billingAlertRules, servingAlertRules, tenantAlertRules } from "./alert-rules";
+import { InferenceService } from "./inference-service";
+import { ServingPlatform } from "./serving-platform";
 import { BillingDatabase } from "./billing-database";
-import { billingDashboard } from "./dashboards";
+import { billingDashboard, servingDashboard } from "./dashboards";
 import { loadMigrations } from "../billing/migrate";
 import * as path from "node:path";
 import { projectRoot } from "../stacks/paths";
@@ -171,15 +173,48 @@ export class Region extends pulumi.ComponentResource {
                 extraRuleGroups: [
                     ...(rawTenants.length > 0 ? tenantAlertRules(config.observability.runbookBaseUrl) : []),
                     ...(config.billing ? billingAlertRules(config.observability.runbookBaseUrl) : []),
+                    ...(config.models.length > 0 ? servingAlertRules(config.models, config.observability.runbookBaseUrl) : []),
                 ],
-                extraDashboards: config.billing ? [billingDashboard()] : [],
-                prometheusClients: config.billing ? [NAMESPACES.billing] : [],
+                extraDashboards: [...(config.billing ? [billingDashboard()] : []), ...(config.models.length > 0 ? [servingDashboard(config.models)] : [])],
+                // The metering job and KEDA (queue-depth scaling of the models) read Prometheus.
+                prometheusClients: [...(config.billing ? [NAMESPACES.billing] : []), ...(config.models.length > 0 ? ["keda"] : [])],
                 storageClassName: this.cluster.storageClassName,
                 dependsOn: [this.cluster.systemNodeGroup],
                 tags,
             },
             { parent: this },
         );
+
+        // The serving namespace is always default-deny; KEDA comes with the first model.
+        const serving = new ServingPlatform(
+                `${name}-serving`,
+                {
+                    provider: this.cluster.provider,
+                    privateSubnetCidrs: this.network.subnetCidrs.private,
+                    vpcCidr: config.network.vpcCidr,
+                    serviceCidr: config.cluster.serviceCidr,
+                    dependsOn: [this.queues.namespaces.serving, this.cluster.systemNodeGroup],
+                    autoscaler: config.models.length > 0,
+                },
+                { parent: this },
+            );
+            for (const model of config.models) {
+                const pool = config.gpuPools.find((p) => p.name === model.pool)!;
+                new InferenceService(
+                    `${name}-model-${model.name}`,
+                    {
+                        model,
+                        instance: gpuInstanceType(pool.instanceType)!,
+                        clusterName: this.cluster.clusterName,
+                        provider: this.cluster.provider,
+                        prometheusUrl: `http://kube-prometheus-stack-prometheus.${NAMESPACES.monitoring}:9090`,
+                        dependsOn: [this.queues.namespaces.serving, ...(serving.keda ? [serving.keda] : []), this.observability.namespace],
+                        partition: context.partition,
+                        tags,
+                    },
+                    { parent: this },
+                );
+            }
 
         if (config.billing) {
             this.billing = new BillingDatabase(

@@ -203,6 +203,28 @@ const shardBudgetSchema = z.strictObject({
     budget: gpuMap,
 });
 
+const modelSchema = z.strictObject({
+    /** Model name: a DNS label; clients select it, tenants are granted it (tenants[].models). */
+    name: dnsLabel,
+    /** The model's id (Hugging Face style), served under the model's name. */
+    modelId: z.string().min(1),
+    /** Serving image pinned by tag or digest (vLLM's OpenAI-compatible server by default), never latest. */
+    image: z.string().default("vllm/vllm-openai:v0.10.1"),
+    /** A serving pool of compute-region:gpuPools. */
+    pool: dnsLabel,
+    /** GPUs per replica: vLLM's tensor parallel size; must divide the pool's GPUs per node. */
+    gpusPerReplica: z.number().int().min(1).max(8),
+    replicas: z.strictObject({ min: z.number().int().min(1), max: z.number().int().min(1) }),
+    /** vLLM --max-model-len. */
+    maxModelLength: z.number().int().min(256),
+    /** Where the weights come from: an S3 prefix, read through EKS Pod Identity with a role limited to it. */
+    weights: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(.+\/)?$/, "must be an S3 prefix such as s3://bucket/models/llama/ (ending in /)"),
+    /** Scaling and alerting targets: waiting requests per replica, and p95 end-to-end latency. */
+    targets: z.strictObject({ queueDepth: z.number().int().min(1).default(8), p95LatencySeconds: z.number().positive().default(10) }).default({ queueDepth: 8, p95LatencySeconds: 10 }),
+});
+
+export type ModelConfig = z.infer<typeof modelSchema>;
+
 const regionConfigObject = z.strictObject({
         "aws:region": z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, "must be an AWS region such as us-east-2"),
         [`${NS}availabilityZones`]: z.array(z.string()).min(2, "must list at least 2 availability zones (EKS requires subnets in two)"),
@@ -212,6 +234,7 @@ const regionConfigObject = z.strictObject({
         [`${NS}observability`]: observabilitySchema.default(OBSERVABILITY_DEFAULTS),
         [`${NS}tenants`]: z.array(tenantSchema).default([]),
         [`${NS}billing`]: billingSchema.optional(),
+        [`${NS}models`]: z.array(modelSchema).default([]),
         /** region (everything in one stack), or platform (everything but tenants) for a sharded region. */
         [`${NS}layer`]: z.enum(["region", "platform"]).default("region"),
         /** Platform layer: the tenant shards and the GPUs each may sell per pool. */
@@ -230,6 +253,7 @@ type RawRegionConfig = {
     "compute-region:observability": z.infer<typeof observabilitySchema>;
     "compute-region:tenants": TenantConfig[];
     "compute-region:billing"?: BillingConfig;
+    "compute-region:models": ModelConfig[];
     "compute-region:layer": "region" | "platform";
     "compute-region:shards": { name: string; budget: Record<string, number> }[];
 };
@@ -297,6 +321,7 @@ function crossFieldChecks(config: RawRegionConfig, ctx: z.RefinementCtx): void {
     checkGpuPools(config, ctx);
     checkTenants(config, ctx);
     checkShards(config, ctx);
+    checkModels(config, ctx);
     const billing = config["compute-region:billing"];
     if (billing && billing.maxAllocatedStorageGiB < billing.allocatedStorageGiB) {
         ctx.addIssue({ code: "custom", path: [`${NS}billing`, "maxAllocatedStorageGiB"], message: `must be at least allocatedStorageGiB (${billing.allocatedStorageGiB})`, input: billing.maxAllocatedStorageGiB });
@@ -387,6 +412,42 @@ function checkTenants(config: RawRegionConfig, ctx: z.RefinementCtx): void {
     });
 }
 
+function checkModels(config: RawRegionConfig, ctx: z.RefinementCtx): void {
+    const key = `${NS}models`;
+    const models = config["compute-region:models"];
+    const pools = new Map(config["compute-region:gpuPools"].map((p) => [p.name, p]));
+    reportDuplicates(models.map((m) => m.name), (i) => [key, i, "name"], ctx);
+    const needed = new Map<string, number>();
+    models.forEach((m, i) => {
+        const at = (...path: (string | number)[]) => [key, i, ...path];
+        if (/:latest$/.test(m.image) || !/(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/.test(m.image.replace(/^[^/]*:\d+\//, ""))) {
+            ctx.addIssue({ code: "custom", path: at("image"), message: "must be pinned by a tag other than latest or by digest", input: m.image });
+        }
+        if (m.replicas.max < m.replicas.min) ctx.addIssue({ code: "custom", path: at("replicas", "max"), message: `must be at least replicas.min (${m.replicas.min})`, input: m.replicas.max });
+        const pool = pools.get(m.pool);
+        if (!pool) return ctx.addIssue({ code: "custom", path: at("pool"), message: `names no pool in compute-region:gpuPools`, input: m.pool });
+        if (pool.role !== "serving") return ctx.addIssue({ code: "custom", path: at("pool"), message: `pool ${m.pool} is ${pool.role}: models run on serving pools`, input: m.pool });
+        const type = gpuInstanceType(pool.instanceType);
+        if (type && type.gpusPerNode % m.gpusPerReplica !== 0) {
+            ctx.addIssue({ code: "custom", path: at("gpusPerReplica"), message: `must divide the ${type.gpusPerNode} GPUs of a ${pool.instanceType} node in pool ${m.pool} (tensor parallelism stays on one node)`, input: m.gpusPerReplica });
+        }
+        needed.set(m.pool, (needed.get(m.pool) ?? 0) + m.gpusPerReplica * m.replicas.min);
+    });
+    for (const [poolName, gpus] of needed) {
+        const pool = pools.get(poolName)!;
+        const guaranteed = pool.minNodes * (gpuInstanceType(pool.instanceType)?.gpusPerNode ?? 0);
+        if (gpus > guaranteed) {
+            ctx.addIssue({ code: "custom", path: [key], message: `models on pool ${poolName} need ${gpus} GPUs at their minimum replicas, but the pool guarantees ${guaranteed} (raise its minNodes)` });
+        }
+    }
+    const names = new Set(models.map((m) => m.name));
+    config["compute-region:tenants"].forEach((t, i) =>
+        t.models.forEach((m, j) => {
+            if (!names.has(m)) ctx.addIssue({ code: "custom", path: [`${NS}tenants`, i, "models", j], message: `names no model in compute-region:models (${[...names].join(", ") || "none"})`, input: m });
+        }),
+    );
+}
+
 function checkShards(config: RawRegionConfig, ctx: z.RefinementCtx): void {
     const key = `${NS}shards`;
     const shards = config["compute-region:shards"];
@@ -432,6 +493,8 @@ export interface RegionConfig {
     tenants: TenantConfig[];
     /** The billing database and metering; absent: the region has none. */
     billing?: BillingConfig;
+    /** Hosted models served on the serving pools. */
+    models: ModelConfig[];
     /** region: one stack; platform: the shared half of a sharded region (no tenants). */
     layer: "region" | "platform";
     /** Platform layer: each tenant shard's GPU budget per pool. */
@@ -567,6 +630,7 @@ export function parseRegionConfig(raw: Readonly<Record<string, string>>, stack: 
         billing: config["compute-region:billing"],
         layer: config["compute-region:layer"],
         shards: config["compute-region:shards"],
+        models: config["compute-region:models"],
     };
 }
 

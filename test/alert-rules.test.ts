@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { stringify as toYaml } from "yaml";
 import { describe, expect, it } from "vitest";
 import { ALERTS, poolCapacity } from "compute-region-policies/model";
-import { AlertRule, billingAlertRules, gpuAlertRules, tenantAlertRules } from "../components/alert-rules";
+import { AlertRule, billingAlertRules, gpuAlertRules, servingAlertRules, tenantAlertRules } from "../components/alert-rules";
 import { capacityDashboard, gpuHealthDashboard } from "../components/dashboards";
 
 /**
@@ -14,7 +14,7 @@ import { capacityDashboard, gpuHealthDashboard } from "../components/dashboards"
  */
 const shared = poolCapacity({ name: "shared-l40s", role: "shared", instanceType: "g6e.48xlarge", minNodes: 2, maxNodes: 4, headroom: 0.25 }, 0); // 16 GPUs, 4 headroom, 12 sellable
 const internal = poolCapacity({ name: "internal-l40s", role: "internal", instanceType: "g6e.12xlarge", minNodes: 1, maxNodes: 2 }, 0); // 4 GPUs, all headroom
-const groups = [...gpuAlertRules([shared, internal], "https://runbooks.example/rb.md"), ...tenantAlertRules("https://runbooks.example/rb.md"), ...billingAlertRules("https://runbooks.example/rb.md")];
+const groups = [...gpuAlertRules([shared, internal], "https://runbooks.example/rb.md"), ...tenantAlertRules("https://runbooks.example/rb.md"), ...billingAlertRules("https://runbooks.example/rb.md"), ...servingAlertRules([{ name: "llama", targets: { queueDepth: 8, p95LatencySeconds: 6 } }], "https://runbooks.example/rb.md")];
 
 function rule(alert: string, pool?: string): AlertRule {
     const found = groups.flatMap((g) => g.rules).find((r) => r.alert === alert && (pool === undefined || r.labels.pool === pool));
@@ -39,6 +39,19 @@ const nominal = (pool: string, queue: string, gpus: number) => ({ series: `kueue
 const dcgmUp = { series: 'up{job="dcgm-exporter",instance="n1"}', values: "1x40" };
 
 const cases = [
+    {
+        name: "a model with 20 waiting requests on 2 replicas (10 each, target 8) fires; 16 (8 each) does not",
+        input_series: [
+            { series: 'vllm:num_requests_waiting{model_name="llama",pod="a"}', values: "10x30" },
+            { series: 'vllm:num_requests_waiting{model_name="llama",pod="b"}', values: "10x15 6x15" },
+            { series: 'vllm:num_requests_running{model_name="llama",pod="a"}', values: "4x30" },
+            { series: 'vllm:num_requests_running{model_name="llama",pod="b"}', values: "4x30" },
+        ],
+        alert_rule_test: [
+            { eval_time: "14m", alertname: ALERTS.modelQueueDepth, exp_alerts: [firing(ALERTS.modelQueueDepth, undefined)] },
+            { eval_time: "28m", alertname: ALERTS.modelQueueDepth, exp_alerts: [] },
+        ],
+    },
     {
         name: "a tenant at 90% of its reserved quota fires; at 80% it does not; internal queues never do",
         input_series: [

@@ -25,6 +25,7 @@ const BUILTIN_GROUPS = new Set([
 /** CRD groups with a published schema package: group to module prefix. */
 export const CRD_SCHEMA_MODULES: Record<string, string> = {
     "monitoring.coreos.com": "@kubernetes-models/prometheus-operator/monitoring.coreos.com",
+    "keda.sh": "@kubernetes-models/keda/keda.sh",
 };
 
 /**

@@ -35,7 +35,7 @@ describe("observability", () => {
     });
 
     it("scrapes Kueue", () => {
-        const monitors = ofType(dev.resources, MONITORING_TYPES.serviceMonitor).map((m) => m.props.spec.namespaceSelector.matchNames);
+        const monitors = ofType(dev.resources, MONITORING_TYPES.serviceMonitor).map((m) => m.props.spec.namespaceSelector?.matchNames);
         expect(monitors).toContainEqual(["kueue-system"]);
     });
 
@@ -47,6 +47,8 @@ describe("observability", () => {
             { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "observability" } } }] },
             // The metering job reads Prometheus, and nothing else of the namespace.
             { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "billing" } } }], ports: [{ protocol: "TCP", port: 9090 }] },
+            // KEDA reads the models' queue depth from Prometheus.
+            { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "keda" } } }], ports: [{ protocol: "TCP", port: 9090 }] },
         ]);
     });
 
@@ -66,8 +68,8 @@ describe("observability", () => {
         const { rules, dashboards } = monitoringFromResources(dev.resources);
         expect(rules.filter((r) => r.alert === "GpuHeadroomBelowFloor").map((r) => r.pool).sort()).toEqual(["internal-l40s", "serving-l40s", "shared-l40s"]);
         expect(rules.map((r) => r.alert)).toEqual(expect.arrayContaining(["GpuXidError", "GpuEccDoubleBitError", "GpuNodeNotReady", "DcgmExporterDown", "GpuPoolSoldOut"]));
-        expect(dashboards).toEqual(["Region GPU capacity", "GPU health", "Billing and metering"]);
+        expect(dashboards).toEqual(["Region GPU capacity", "GPU health", "Billing and metering", "Model serving"]);
         const maps = ofType(dev.resources, MONITORING_TYPES.configMap).filter((c) => c.props.metadata.labels?.grafana_dashboard === "1");
-        expect(maps).toHaveLength(3);
+        expect(maps).toHaveLength(4);
     });
 });

@@ -137,6 +137,8 @@ export const ALERTS = {
     dcgmExporterDown: "DcgmExporterDown",
     tenantQuotaNearLimit: "TenantGpuQuotaNearLimit",
     meteringWindowMissed: "MeteringWindowMissed",
+    modelQueueDepth: "ModelQueueDepthHigh",
+    modelLatency: "ModelLatencyHigh",
 } as const;
 
 /** Label the Grafana sidecar provisions dashboards from. */

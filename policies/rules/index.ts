@@ -20,6 +20,9 @@ import { databaseManagedPassword } from "./database-managed-password";
 import { databaseResilient } from "./database-resilient";
 import { tenantGuardrailsBound } from "./tenant-guardrails-bound";
 import { shardWithinBudget } from "./shard-within-budget";
+import { gpuRequestsEqualLimits } from "./gpu-requests-equal-limits";
+import { servingIngressConfined } from "./serving-ingress-confined";
+import { servingWorkloadsConform } from "./serving-workloads-conform";
 import { tenantNamespaceDefaultDeny } from "./tenant-namespace-default-deny";
 import { tenantNamespacesProtected } from "./tenant-namespaces-protected";
 import { tenantNetworkIsolation } from "./tenant-network-isolation";
@@ -51,6 +54,10 @@ export const policies: RegionPolicy[] = [
     tenantGuardrailsBound,
     dedicatedPoolNetworkConfined,
     tenantNamespacesProtected,
+    // Serving
+    servingWorkloadsConform,
+    gpuRequestsEqualLimits,
+    servingIngressConfined,
     // Observability
     regionMonitoringInPlace,
     logGroupsRetainedEncrypted,

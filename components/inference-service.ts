@@ -1,0 +1,190 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { GPU_RESOURCE, GpuInstanceType, KUEUE_QUEUE_LABEL, LABELS, NAMESPACES, poolTaints, tolerationsFor } from "compute-region-policies/model";
+import type { ModelConfig } from "../stacks/config";
+import { AWS_CLI_IMAGE } from "./helm";
+import { POD_IDENTITY_TRUST_POLICY } from "./kms";
+
+export interface InferenceServiceArgs {
+    /** The model to serve. */
+    model: ModelConfig;
+    /** The serving pool's instance type (per-GPU CPU, memory and NVMe shares). */
+    instance: GpuInstanceType;
+    /** The cluster (Pod Identity association). */
+    clusterName: pulumi.Input<string>;
+    /** The cluster's Kubernetes provider. */
+    provider: k8s.Provider;
+    /** Prometheus, for KEDA's queue-depth trigger. */
+    prometheusUrl: string;
+    /** Resources to wait for (the serving namespace, KEDA's CRDs). */
+    dependsOn: pulumi.Input<pulumi.Resource>[];
+    partition: pulumi.Input<string>;
+    tags: Record<string, string>;
+}
+
+const PORT = 8000;
+const WEIGHTS = "/models";
+
+/** S3 bucket and key prefix of an s3://bucket/prefix/ URI. */
+export function s3Location(uri: string): { bucket: string; prefix: string } {
+    const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
+    if (!m) throw new Error(`not an S3 URI: ${uri}`);
+    return { bucket: m[1], prefix: m[2] };
+}
+
+/** The vLLM server's arguments for a model whose weights are at `path`. */
+export function vllmArgs(model: ModelConfig, path: string): string[] {
+    return [
+        "--model", path,
+        "--served-model-name", model.name,
+        "--tensor-parallel-size", String(model.gpusPerReplica),
+        "--max-model-len", String(model.maxModelLength),
+        "--port", String(PORT),
+        "--disable-log-requests",
+    ];
+}
+
+/**
+ * One hosted model: a vLLM Deployment on the serving pool (its node label and taint, the serving
+ * PriorityClass, its Kueue queue) with whole GPUs requested equal to limits; /dev/shm in memory for
+ * tensor parallelism; weights copied once from S3 into a cache on the node's NVMe (a container
+ * restart reuses it) by a role that can read only the model's prefix; probes that wait minutes for
+ * a model to load; rolling updates that never drop below the minimum; a PodDisruptionBudget; spread
+ * across nodes and AZs; no privilege and a read-only root filesystem; a Service, a ServiceMonitor,
+ * and KEDA scaling on the server's waiting-request count from Prometheus, bounded by min and max.
+ */
+export class InferenceService extends pulumi.ComponentResource {
+    public readonly serviceName: string;
+
+    constructor(name: string, args: InferenceServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("compute-region:serving:InferenceService", name, {}, opts);
+        const { model, instance, provider } = args;
+        const ns = NAMESPACES.serving;
+        const app = `model-${model.name}`;
+        this.serviceName = app;
+        const tp = model.gpusPerReplica;
+        if (instance.gpusPerNode % tp !== 0) throw new pulumi.ResourceError(`InferenceService ${name}: gpusPerReplica ${tp} does not divide the ${instance.gpusPerNode} GPUs of a node`, this);
+        const { bucket, prefix } = s3Location(model.weights);
+
+        const role = new aws.iam.Role(`${name}-weights`, { assumeRolePolicy: POD_IDENTITY_TRUST_POLICY, tags: args.tags }, { parent: this });
+        new aws.iam.RolePolicy(
+            `${name}-weights`,
+            {
+                role: role.id,
+                policy: pulumi.output(args.partition).apply((partition) =>
+                    JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [
+                            { Effect: "Allow", Action: "s3:GetObject", Resource: `arn:${partition}:s3:::${bucket}/${prefix}*` },
+                            { Effect: "Allow", Action: "s3:ListBucket", Resource: `arn:${partition}:s3:::${bucket}`, Condition: { StringLike: { "s3:prefix": [`${prefix}*`] } } },
+                        ],
+                    }),
+                ),
+            },
+            { parent: this },
+        );
+        new aws.eks.PodIdentityAssociation(`${name}-weights`, { clusterName: args.clusterName, namespace: ns, serviceAccount: app, roleArn: role.arn, tags: args.tags }, { parent: this });
+        const opts0 = { parent: this, provider, dependsOn: args.dependsOn };
+        new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: { name: app, namespace: ns } }, opts0);
+
+        const labels = { app, "compute-region.io/model": model.name };
+        const perGpuCpu = Math.floor((instance.vcpus / instance.gpusPerNode) * 0.8);
+        const perGpuMemGiB = Math.floor((instance.memoryGiB / instance.gpusPerNode) * 0.8);
+        const resources = { [GPU_RESOURCE]: String(tp), cpu: String(perGpuCpu * tp), memory: `${perGpuMemGiB * tp}Gi` };
+        const cacheGB = Math.floor(((instance.localNvmeGB * 0.8) / instance.gpusPerNode) * tp);
+        const restricted = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } };
+        const probe = (periodSeconds: number, failureThreshold: number) => ({ httpGet: { path: "/health", port: PORT }, periodSeconds, failureThreshold, timeoutSeconds: 5 });
+
+        new k8s.apps.v1.Deployment(
+            `${name}-deployment`,
+            {
+                metadata: { name: app, namespace: ns, labels: { ...labels, [KUEUE_QUEUE_LABEL]: model.pool } },
+                spec: {
+                    replicas: model.replicas.min,
+                    selector: { matchLabels: labels },
+                    strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+                    template: {
+                        metadata: { labels: { ...labels, [KUEUE_QUEUE_LABEL]: model.pool } },
+                        spec: {
+                            serviceAccountName: app,
+                            priorityClassName: "serving",
+                            nodeSelector: { [LABELS.pool]: model.pool },
+                            tolerations: tolerationsFor(poolTaints("serving")),
+                            securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+                            topologySpreadConstraints: [
+                                { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: labels } },
+                                { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: labels } },
+                            ],
+                            terminationGracePeriodSeconds: 120,
+                            initContainers: [
+                                {
+                                    name: "weights",
+                                    image: AWS_CLI_IMAGE,
+                                    // A restarted container finds the cache complete and downloads nothing.
+                                    command: ["sh", "-c", `test -f ${WEIGHTS}/.complete || (aws s3 sync ${model.weights} ${WEIGHTS} --only-show-errors && touch ${WEIGHTS}/.complete)`],
+                                    env: [{ name: "HOME", value: "/tmp" }],
+                                    resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "4", memory: "2Gi" } },
+                                    securityContext: restricted,
+                                    volumeMounts: [{ name: "weights", mountPath: WEIGHTS }, { name: "tmp", mountPath: "/tmp" }],
+                                },
+                            ],
+                            containers: [
+                                {
+                                    name: "server",
+                                    image: model.image,
+                                    args: vllmArgs(model, WEIGHTS),
+                                    ports: [{ name: "http", containerPort: PORT }],
+                                    env: [{ name: "HOME", value: "/tmp" }, { name: "HF_HUB_OFFLINE", value: "1" }, { name: "VLLM_NO_USAGE_STATS", value: "1" }],
+                                    resources: { requests: resources, limits: resources },
+                                    // Loading a large model takes minutes: startup allows 30 before liveness applies.
+                                    startupProbe: probe(10, 180),
+                                    readinessProbe: probe(10, 3),
+                                    livenessProbe: probe(20, 3),
+                                    securityContext: restricted,
+                                    volumeMounts: [
+                                        { name: "weights", mountPath: WEIGHTS, readOnly: true },
+                                        { name: "shm", mountPath: "/dev/shm" },
+                                        { name: "tmp", mountPath: "/tmp" },
+                                    ],
+                                },
+                            ],
+                            volumes: [
+                                // emptyDir lives on the kubelet's disk, the node's NVMe RAID0.
+                                { name: "weights", emptyDir: { sizeLimit: `${cacheGB}G` } },
+                                { name: "shm", emptyDir: { medium: "Memory", sizeLimit: `${8 * tp}Gi` } },
+                                { name: "tmp", emptyDir: { sizeLimit: "20Gi" } },
+                            ],
+                        },
+                    },
+                },
+            },
+            opts0,
+        );
+        new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata: { name: app, namespace: ns }, spec: { minAvailable: model.replicas.min, selector: { matchLabels: labels } } }, opts0);
+        new k8s.core.v1.Service(`${name}-svc`, { metadata: { name: app, namespace: ns, labels }, spec: { type: "ClusterIP", selector: labels, ports: [{ name: "http", port: PORT, targetPort: PORT }] } }, opts0);
+        new k8s.apiextensions.CustomResource(
+            `${name}-monitor`,
+            { apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor", metadata: { name: app, namespace: ns }, spec: { selector: { matchLabels: labels }, endpoints: [{ port: "http", path: "/metrics", interval: "15s" }] } },
+            opts0,
+        );
+        new k8s.apiextensions.CustomResource(
+            `${name}-autoscale`,
+            {
+                apiVersion: "keda.sh/v1alpha1",
+                kind: "ScaledObject",
+                metadata: { name: app, namespace: ns },
+                spec: {
+                    scaleTargetRef: { name: app },
+                    minReplicaCount: model.replicas.min,
+                    maxReplicaCount: model.replicas.max,
+                    pollingInterval: 15,
+                    cooldownPeriod: 600,
+                    triggers: [{ type: "prometheus", metadata: { serverAddress: args.prometheusUrl, query: `sum(vllm:num_requests_waiting{model_name="${model.name}"})`, threshold: String(model.targets.queueDepth) } }],
+                },
+            },
+            opts0,
+        );
+        this.registerOutputs({ serviceName: this.serviceName });
+    }
+}
