@@ -1,23 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseRegionConfig } from "../stacks/config";
-import { devStackConfig } from "./helpers";
+import { parseRegionConfig } from "../stacks/config";
+import { configProblems, devStackConfig, engineValues } from "./helpers";
 
-/** The engine's view of a stack file: every value a string, structured ones as JSON text. */
-function engineValues(config: Record<string, unknown>): Record<string, string> {
-    return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-}
-
-function problemsOf(mutate: (config: Record<string, any>) => void): string[] {
-    const config = devStackConfig();
-    mutate(config);
-    try {
-        parseRegionConfig(engineValues(config), "dev");
-    } catch (e) {
-        expect(e).toBeInstanceOf(ConfigError);
-        return (e as ConfigError).problems;
-    }
-    throw new Error("the config was accepted");
-}
+const problemsOf = configProblems;
 
 describe("stack config", () => {
     it("accepts the dev stack and fills in defaults", () => {

@@ -1,8 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { capacityFromResources, K8S_TYPES, TYPES } from "compute-region-policies/model";
 import type { OfflinePlanResult } from "../offline/harness";
-import { parseRegionConfig, ConfigError } from "../stacks/config";
-import { devStackConfig, ofType, one, plan } from "./helpers";
+import { configProblems, devStackConfig, ofType, one, plan } from "./helpers";
 
 let dev: OfflinePlanResult;
 beforeAll(async () => {
@@ -108,17 +107,7 @@ describe("capacity table", () => {
 });
 
 describe("pool config errors", () => {
-    const problems = (mutate: (pools: any[]) => void): string[] => {
-        const config = devStackConfig();
-        mutate(config["compute-region:gpuPools"]);
-        const raw = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-        try {
-            parseRegionConfig(raw, "dev");
-        } catch (e) {
-            return (e as ConfigError).problems;
-        }
-        throw new Error("accepted");
-    };
+    const problems = (mutate: (pools: any[]) => void) => configProblems((c) => mutate(c["compute-region:gpuPools"]));
     it.each([
         ["an instance type outside the catalog", (p: any[]) => (p[0].instanceType = "p3.16xlarge"), 'Pulumi.dev.yaml: compute-region:gpuPools[0].instanceType: must be a GPU instance type in the catalog (p5.48xlarge, p5e.48xlarge, p5en.48xlarge, p4d.24xlarge, g6e.48xlarge, g6e.12xlarge, g5.48xlarge), got "p3.16xlarge"'],
         ["a dedicated pool without its tenant", (p: any[]) => (p[1].role = "dedicated"), "compute-region:gpuPools[1].tenant: is required for a dedicated pool"],

@@ -5,7 +5,7 @@ import * as os from "node:os";
 import type { ResourceSnapshot } from "compute-region-policies/engine";
 import { OfflinePlanResult, runOfflinePlan } from "../offline/harness";
 import { readProject, readStackConfig } from "../offline/project";
-import { parseRegionConfig } from "../stacks/config";
+import { ConfigError, parseRegionConfig } from "../stacks/config";
 import { regionProgram } from "../stacks/program";
 
 export const ROOT = path.resolve(__dirname, "..");
@@ -48,4 +48,22 @@ export function one(resources: readonly ResourceSnapshot[], type: string, name?:
     const found = ofType(resources, type).filter((r) => name === undefined || r.name === name);
     if (found.length !== 1) throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`);
     return found[0];
+}
+
+/** The engine's view of a stack file: every value a string, structured ones as JSON text. */
+export function engineValues(config: Record<string, unknown>): Record<string, string> {
+    return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
+/** The problems the config schema reports for the dev stack changed by `mutate`; fails the test if it is accepted. */
+export function configProblems(mutate: (config: Record<string, any>) => void): string[] {
+    const config = devStackConfig();
+    mutate(config);
+    try {
+        parseRegionConfig(engineValues(config), "dev");
+    } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        return e.problems;
+    }
+    throw new Error("the config was accepted");
 }

@@ -2,8 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { TYPES } from "compute-region-policies/model";
 import type { OfflinePlanResult } from "../offline/harness";
 import { monitoringFromResources } from "../scripts/plan";
-import { ConfigError, parseRegionConfig } from "../stacks/config";
-import { devStackConfig, ofType, plan } from "./helpers";
+import { configProblems, ofType, plan } from "./helpers";
 
 let dev: OfflinePlanResult;
 beforeAll(async () => {
@@ -79,16 +78,7 @@ describe("hosted models", () => {
 });
 
 describe("model config errors", () => {
-    const problems = (mutate: (models: any[], config: Record<string, any>) => void): string[] => {
-        const config = devStackConfig();
-        mutate(config["compute-region:models"], config);
-        try {
-            parseRegionConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])), "dev");
-        } catch (e) {
-            return (e as ConfigError).problems;
-        }
-        throw new Error("accepted");
-    };
+    const problems = (mutate: (models: any[], config: Record<string, any>) => void) => configProblems((c) => mutate(c["compute-region:models"], c));
     it.each([
         ["a tensor parallel size that does not divide the node's GPUs", (m: any[]) => (m[1].gpusPerReplica = 3), "Pulumi.dev.yaml: compute-region:models[1].gpusPerReplica: must divide the 4 GPUs of a g6e.12xlarge node in pool serving-l40s (tensor parallelism stays on one node), got 3"],
         ["an image on latest", (m: any[]) => (m[0].image = "vllm/vllm-openai:latest"), 'compute-region:models[0].image: must be pinned by a tag other than latest or by digest, got "vllm/vllm-openai:latest"'],

@@ -5,8 +5,7 @@ import { evaluatePolicies, ResourceSnapshot } from "compute-region-policies/engi
 import { isolationFromResources, K8S_TYPES, TYPES } from "compute-region-policies/model";
 import { policies } from "compute-region-policies/rules";
 import type { OfflinePlanResult } from "../offline/harness";
-import { ConfigError, parseRegionConfig } from "../stacks/config";
-import { devStackConfig, ofType, plan, Recorded, ROOT, writeStackFile } from "./helpers";
+import { configProblems, devStackConfig, ofType, plan, Recorded, ROOT, writeStackFile } from "./helpers";
 
 let dev: OfflinePlanResult;
 beforeAll(async () => {
@@ -192,16 +191,7 @@ describe("headroom end to end", () => {
 });
 
 describe("tenant config errors", () => {
-    const problems = (mutate: (config: Record<string, any>) => void): string[] => {
-        const config = devStackConfig();
-        mutate(config);
-        try {
-            parseRegionConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])), "dev");
-        } catch (e) {
-            return (e as ConfigError).problems;
-        }
-        throw new Error("accepted");
-    };
+    const problems = configProblems;
     const tenants = (c: Record<string, any>) => c["compute-region:tenants"];
     it.each([
         ["a bad tenant name", (c: any) => (tenants(c)[2].name = "Acme_Corp"), 'Pulumi.dev.yaml: compute-region:tenants[2].name: must be a DNS label (a-z, 0-9, -), got "Acme_Corp"'],

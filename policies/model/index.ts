@@ -6,3 +6,4 @@ export * from "./gpu-catalog";
 export * from "./types";
 export * from "./isolation-evidence";
 export * from "./reachability";
+export * from "./workloads";

@@ -1,14 +1,7 @@
 import { stackPolicy } from "../engine/policy";
 import { GPU_RESOURCE } from "../model/conventions";
+import { podSpecOf } from "../model/workloads";
 import { modelDeployment } from "./serving-samples";
-
-const POD_SPEC_PATHS: Record<string, string[]> = {
-    "kubernetes:core/v1:Pod": ["spec"],
-    "kubernetes:apps/v1:Deployment": ["spec", "template", "spec"],
-    "kubernetes:apps/v1:StatefulSet": ["spec", "template", "spec"],
-    "kubernetes:batch/v1:Job": ["spec", "template", "spec"],
-    "kubernetes:batch/v1:CronJob": ["spec", "jobTemplate", "spec", "template", "spec"],
-};
 
 export const gpuRequestsEqualLimits = stackPolicy({
     name: "gpu-requests-equal-limits",
@@ -23,10 +16,8 @@ export const gpuRequestsEqualLimits = stackPolicy({
     ],
     validateStack: (args, report) => {
         for (const r of args.resources) {
-            const path = POD_SPEC_PATHS[r.type];
-            if (!path) continue;
-            let pod: any = r.props;
-            for (const k of path) pod = pod?.[k];
+            const pod = podSpecOf(r.type, r.props);
+            if (!pod) continue;
             for (const c of [...[pod?.initContainers ?? []].flat(), ...[pod?.containers ?? []].flat()]) {
                 const req = c?.resources?.requests?.[GPU_RESOURCE];
                 const lim = c?.resources?.limits?.[GPU_RESOURCE];

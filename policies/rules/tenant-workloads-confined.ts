@@ -1,25 +1,8 @@
-import type { PolicyResource } from "@pulumi/policy";
 import { stackPolicy } from "../engine/policy";
 import { namespacesFromResources } from "../model/isolation-evidence";
+import { podSpecOf } from "../model/workloads";
 import { sample } from "./samples";
 import { tenantNs } from "./tenant-samples";
-
-/** Where a workload kind keeps its pod spec. */
-const POD_SPEC_PATHS: Record<string, string[]> = {
-    "kubernetes:core/v1:Pod": ["spec"],
-    "kubernetes:apps/v1:Deployment": ["spec", "template", "spec"],
-    "kubernetes:apps/v1:StatefulSet": ["spec", "template", "spec"],
-    "kubernetes:apps/v1:DaemonSet": ["spec", "template", "spec"],
-    "kubernetes:apps/v1:ReplicaSet": ["spec", "template", "spec"],
-    "kubernetes:batch/v1:Job": ["spec", "template", "spec"],
-    "kubernetes:batch/v1:CronJob": ["spec", "jobTemplate", "spec", "template", "spec"],
-};
-
-function podSpecOf(r: PolicyResource): any {
-    let v: any = r.props;
-    for (const k of POD_SPEC_PATHS[r.type] ?? []) v = v?.[k];
-    return v;
-}
 
 /** What in a pod spec breaks out of a tenant's sandbox. */
 export function podSpecEscapes(spec: any): string[] {
@@ -66,7 +49,7 @@ export const tenantWorkloadsConfined = stackPolicy({
                 const type = r.props.spec?.type ?? "ClusterIP";
                 if (type !== "ClusterIP") report(`Service ${ns}/${r.props.metadata?.name} in a tenant namespace is ${type}; only ClusterIP is allowed.`, r.urn);
             }
-            const escapes = podSpecEscapes(podSpecOf(r));
+            const escapes = podSpecEscapes(podSpecOf(r.type, r.props));
             if (escapes.length > 0) report(`${r.type.split(":").pop()} ${ns}/${r.props.metadata?.name} in a tenant namespace uses ${escapes.join(", ")}.`, r.urn);
         }
     },
