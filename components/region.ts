@@ -40,7 +40,7 @@ export interface RegionArgs {
 }
 
 /**
- * One region of the GPU cloud: wires the network, the cluster and (in later layers) the GPU pools,
+ * One region of the GPU cloud: wires the network, the cluster, the GPU pools and their queues,
  * tenants, serving, billing and observability from one validated configuration.
  */
 export class Region extends pulumi.ComponentResource {

@@ -29,7 +29,7 @@ export interface ResourceSnapshotOptions {
     provider?: string;
 }
 
-/** What `npm run plan -- --json FILE` writes. Later layers add sections (`policy`, `capacity`, `isolation`). */
+/** What `npm run plan -- --json FILE` writes; the plan adds the `policy`, `capacity`, `monitoring` and `isolation` sections. */
 export interface PlanDocument {
     stack: string;
     project: string;
