@@ -30,7 +30,7 @@ import { billingDashboard, servingDashboard } from "./dashboards";
 import { loadMigrations } from "../billing/migrate";
 import * as path from "node:path";
 import { projectRoot } from "../stacks/paths";
-import { defaultTenantLimits, Tenant, TenantPoolQuota } from "./tenant";
+import { Tenant, tenantLimits, tenantPoolQuotas } from "./tenant";
 import { TenantGuardrails } from "./tenant-guardrails";
 import { nodeRole } from "./nodes";
 
@@ -123,15 +123,9 @@ export class Region extends pulumi.ComponentResource {
         );
 
         // What each tenant holds per pool; a dedicated pool's tenant holds the whole pool unless its quota says otherwise.
-        const quotasOf = (tenant: RegionConfig["tenants"][number]): TenantPoolQuota[] => {
-            const pools = new Set([...Object.keys(tenant.quota), ...Object.keys(tenant.spot), ...config.gpuPools.filter((p) => p.tenant === tenant.name).map((p) => p.name)]);
-            return [...pools].map((pool) => {
-                const dedicated = config.gpuPools.find((p) => p.name === pool && p.role === "dedicated" && p.tenant === tenant.name);
-                const whole = dedicated ? poolCapacity(dedicated, 0).guaranteed : 0;
-                return { pool, reserved: tenant.quota[pool] ?? whole, spot: tenant.spot[pool] ?? 0 };
-            });
-        };
-        const rawTenants = config.tenants.map((t) => ({ config: t, quotas: quotasOf(t) })).filter((t) => t.quotas.length > 0 || t.config.members.length > 0);
+        const ownedPools = (tenant: string) =>
+            new Map(config.gpuPools.filter((p) => p.role === "dedicated" && p.tenant === tenant).map((p) => [p.name, poolCapacity(p, 0).guaranteed]));
+        const rawTenants = config.tenants.map((t) => ({ config: t, quotas: tenantPoolQuotas(t, ownedPools(t.name)) })).filter((t) => t.quotas.length > 0 || t.config.members.length > 0);
         const sold = new Map<string, number>();
         for (const t of rawTenants) {
             if (t.config.state !== "active") continue; // suspended and decommissioned tenants hold no quota
@@ -278,7 +272,7 @@ export class Region extends pulumi.ComponentResource {
                         allowCidrs: t.config.egress.allowCidrs,
                         vpcCidr: config.network.vpcCidr,
                         serviceCidr: config.cluster.serviceCidr,
-                        limits: { ...defaultTenantLimits(t.quotas.reduce((s, q) => s + q.reserved + q.spot, 0)), ...Object.fromEntries(Object.entries(t.config.limits).filter(([, v]) => v !== undefined)) },
+                        limits: tenantLimits(t.quotas, t.config.limits),
                         provider: this.cluster.provider,
                         clusterName: this.cluster.clusterName,
                         queueDependencies: [this.queues.kueue],

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ShardConfig, TenantConfig } from "../stacks/config";
-import { defaultTenantLimits, Tenant, TenantPoolQuota } from "./tenant";
+import type { ShardConfig } from "../stacks/config";
+import { Tenant, tenantLimits, tenantPoolQuotas } from "./tenant";
 
 export interface TenantShardArgs {
     /** The shard's validated config (its tenants). */
@@ -31,10 +31,8 @@ export class TenantShard extends pulumi.ComponentResource {
         super("compute-region:tenants:TenantShard", name, {}, opts);
         const platform = args.platform;
         const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: platform.requireOutput("kubeconfig") as pulumi.Output<string>, enableServerSideApply: true }, { parent: this });
-        const quotasOf = (t: TenantConfig): TenantPoolQuota[] =>
-            [...new Set([...Object.keys(t.quota), ...Object.keys(t.spot)])].map((pool) => ({ pool, reserved: t.quota[pool] ?? 0, spot: t.spot[pool] ?? 0 }));
         this.tenants = args.config.tenants
-            .map((t) => ({ t, quotas: quotasOf(t) }))
+            .map((t) => ({ t, quotas: tenantPoolQuotas(t) }))
             .filter(({ t, quotas }) => quotas.length > 0 || t.members.length > 0)
             .map(
                 ({ t, quotas }) =>
@@ -50,7 +48,7 @@ export class TenantShard extends pulumi.ComponentResource {
                             vpcCidr: platform.requireOutput("vpcCidr") as pulumi.Output<string>,
                             serviceCidr: platform.requireOutput("serviceCidr") as pulumi.Output<string>,
                             shard: args.config.shard.name,
-                            limits: { ...defaultTenantLimits(quotas.reduce((s, q) => s + q.reserved + q.spot, 0)), ...Object.fromEntries(Object.entries(t.limits).filter(([, v]) => v !== undefined)) },
+                            limits: tenantLimits(quotas, t.limits),
                             provider,
                             clusterName: platform.requireOutput("clusterName") as pulumi.Output<string>,
                             queueDependencies: [],

@@ -82,6 +82,21 @@ export function defaultTenantLimits(gpus: number): TenantArgs["limits"] {
 }
 
 /**
+ * A tenant's GPUs per pool from its config: reserved quota and spot per pool, and each dedicated
+ * pool it owns (`ownedPools`: pool to guaranteed GPUs) held whole unless its quota says otherwise.
+ */
+export function tenantPoolQuotas(tenant: { quota: Record<string, number>; spot: Record<string, number> }, ownedPools: ReadonlyMap<string, number> = new Map()): TenantPoolQuota[] {
+    const pools = new Set([...Object.keys(tenant.quota), ...Object.keys(tenant.spot), ...ownedPools.keys()]);
+    return [...pools].map((pool) => ({ pool, reserved: tenant.quota[pool] ?? ownedPools.get(pool) ?? 0, spot: tenant.spot[pool] ?? 0 }));
+}
+
+/** The namespace's ResourceQuota limits: defaults scaled with its GPUs, overridden where config sets a value. */
+export function tenantLimits(quotas: readonly TenantPoolQuota[], configured: Partial<Record<keyof TenantArgs["limits"], number | undefined>>): TenantArgs["limits"] {
+    const set = Object.fromEntries(Object.entries(configured).filter(([, v]) => v !== undefined));
+    return { ...defaultTenantLimits(quotas.reduce((sum, q) => sum + q.reserved + q.spot, 0)), ...set };
+}
+
+/**
  * A raw-capacity tenant: a namespace (Pod Security Admission `restricted`), a Kueue ClusterQueue per
  * pool in that pool's cohort (reserved quota as nominal quota, spot quota as borrowing) and a
  * LocalQueue per pool, a ResourceQuota backstop, a quota that refuses the platform's PriorityClasses,
