@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { LABELS, NAMESPACES, SYSTEM_TAINT } from "compute-region-policies/model";
 import type { Migration } from "../billing/migrate";
 import { AwsContext, keyPolicy, POD_IDENTITY_TRUST_POLICY } from "./kms";
+import { DNS_EGRESS, namespaceByName, POD_IDENTITY_AGENT_EGRESS } from "./network-policies";
 
 export interface BillingDatabaseArgs {
     /** Fixed cluster name, for resource names. */
@@ -42,7 +43,6 @@ export interface BillingDatabaseArgs {
 
 /** Pods that may reach the database carry this label; a SecurityGroupPolicy gives them the client security group. */
 export const DB_CLIENT_LABEL = "compute-region.io/db-client";
-const POD_IDENTITY_AGENT = "169.254.170.23/32";
 
 /**
  * The billing database: RDS PostgreSQL in the isolated subnets, encrypted with a customer-managed
@@ -218,11 +218,11 @@ export class BillingDatabase extends pulumi.ComponentResource {
             podSelector: { matchLabels: { [DB_CLIENT_LABEL]: "true" } },
             policyTypes: ["Egress"],
             egress: [
-                { to: [{ namespaceSelector: { matchLabels: { [LABELS.namespaceName]: NAMESPACES.system } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] },
+                DNS_EGRESS,
                 { to: args.isolatedSubnetCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: 5432 }] },
                 { to: args.privateSubnetCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: 443 }] },
-                { to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT } }], ports: [{ protocol: "TCP", port: 80 }] },
-                { to: [{ namespaceSelector: { matchLabels: { [LABELS.namespaceName]: NAMESPACES.monitoring } } }], ports: [{ protocol: "TCP", port: 9090 }] },
+                POD_IDENTITY_AGENT_EGRESS,
+                { to: [namespaceByName(NAMESPACES.monitoring)], ports: [{ protocol: "TCP", port: 9090 }] },
             ],
         });
         for (const sa of ["billing-migrator", "metering"]) {

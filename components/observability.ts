@@ -9,6 +9,7 @@ import { capacityDashboard, gpuHealthDashboard } from "./dashboards";
 import { GPU_POOL_TOLERATIONS } from "./gpu-device-plugins";
 import { MONITORING_CHART_PINS } from "./helm";
 import { POD_IDENTITY_TRUST_POLICY } from "./kms";
+import { namespaceByName } from "./network-policies";
 
 export interface ObservabilityArgs {
     /** The cluster's Kubernetes provider. */
@@ -97,9 +98,9 @@ export class Observability extends pulumi.ComponentResource {
                     podSelector: {},
                     policyTypes: ["Ingress"],
                     ingress: [
-                        { from: [{ namespaceSelector: { matchLabels: { [LABELS.namespaceName]: ns } } }] },
+                        { from: [namespaceByName(ns)] },
                         ...(args.prometheusClients ?? []).map((client) => ({
-                            from: [{ namespaceSelector: { matchLabels: { [LABELS.namespaceName]: client } } }],
+                            from: [namespaceByName(client)],
                             ports: [{ protocol: "TCP", port: 9090 }],
                         })),
                     ],

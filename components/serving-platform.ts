@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { LABELS, NAMESPACES, NEVER_EGRESS_CIDRS, SYSTEM_TAINT } from "compute-region-policies/model";
 import { SERVING_CHART_PINS } from "./helm";
+import { DNS_EGRESS, namespaceByName, POD_IDENTITY_AGENT_EGRESS } from "./network-policies";
 
 export interface ServingPlatformArgs {
     /** The cluster's Kubernetes provider. */
@@ -47,23 +48,22 @@ export class ServingPlatform extends pulumi.ComponentResource {
             { parent: this, provider, dependsOn: args.dependsOn },
         );
         const ns = NAMESPACES.serving;
-        const byName = (n: string) => ({ namespaceSelector: { matchLabels: { [LABELS.namespaceName]: n } } });
         const policy = (policyName: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
             new k8s.networking.v1.NetworkPolicy(`${name}-${policyName}`, { metadata: { name: policyName, namespace: ns }, spec }, { parent: this, provider, dependsOn: args.dependsOn });
         policy("default-deny-all", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
         policy("admit-gateway-and-monitoring", {
             podSelector: {},
             policyTypes: ["Ingress"],
-            ingress: [{ from: [byName(NAMESPACES.gateway), byName(NAMESPACES.monitoring)], ports: [{ protocol: "TCP", port: MODEL_PORT }] }],
+            ingress: [{ from: [namespaceByName(NAMESPACES.gateway), namespaceByName(NAMESPACES.monitoring)], ports: [{ protocol: "TCP", port: MODEL_PORT }] }],
         });
         policy("model-server-egress", {
             podSelector: {},
             policyTypes: ["Egress"],
             egress: [
-                { to: [{ ...byName(NAMESPACES.system), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] },
+                DNS_EGRESS,
                 { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...NEVER_EGRESS_CIDRS, args.vpcCidr, args.serviceCidr] } }], ports: [{ protocol: "TCP", port: 443 }] },
                 { to: args.privateSubnetCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: 443 }] },
-                { to: [{ ipBlock: { cidr: "169.254.170.23/32" } }], ports: [{ protocol: "TCP", port: 80 }] },
+                POD_IDENTITY_AGENT_EGRESS,
             ],
         });
         this.registerOutputs({});

@@ -17,6 +17,7 @@ import {
     tenantGroup,
     tenantNamespace,
 } from "compute-region-policies/model";
+import { DNS_EGRESS, namespaceByName } from "./network-policies";
 
 /** A tenant's GPUs on one pool. */
 export interface TenantPoolQuota {
@@ -225,20 +226,15 @@ export class Tenant extends pulumi.ComponentResource {
 
         const policy = (key: keyof typeof TENANT_POLICY_NAMES, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
             new k8s.networking.v1.NetworkPolicy(`${name}-${TENANT_POLICY_NAMES[key]}`, { metadata: { name: TENANT_POLICY_NAMES[key], namespace: ns }, spec }, inNs);
-        const byName = (namespace: string) => ({ namespaceSelector: { matchLabels: { [LABELS.namespaceName]: namespace } } });
         policy("defaultDeny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
         policy("sameNamespace", { podSelector: {}, policyTypes: ["Ingress", "Egress"], ingress: [{ from: [{ podSelector: {} }] }], egress: [{ to: [{ podSelector: {} }] }] });
-        policy("dns", {
-            podSelector: {},
-            policyTypes: ["Egress"],
-            egress: [{ to: [{ ...byName(NAMESPACES.system), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] }],
-        });
+        policy("dns", { podSelector: {}, policyTypes: ["Egress"], egress: [DNS_EGRESS] });
         const never: pulumi.Input<string>[] = [...NEVER_EGRESS_CIDRS, args.vpcCidr, args.serviceCidr];
         const publicBlocks: { cidr: pulumi.Input<string>; except?: pulumi.Input<string>[] }[] = [...(args.internetEgress ? [{ cidr: "0.0.0.0/0", except: never }] : []), ...args.allowCidrs.map((cidr) => ({ cidr }))];
         if (live && publicBlocks.length > 0) {
             policy("internet", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: publicBlocks.map((ipBlock) => ({ ipBlock })) }] });
         }
-        policy("monitoring", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [byName(NAMESPACES.monitoring)] }] });
+        policy("monitoring", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [namespaceByName(NAMESPACES.monitoring)] }] });
 
         if (live) {
             const role = new k8s.rbac.v1.Role(`${name}-member`, { metadata: { name: "tenant-member", namespace: ns }, rules: TENANT_MEMBER_RULES }, inNs);
