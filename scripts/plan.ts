@@ -99,7 +99,18 @@ function progressReporter(): { onProgress: (n: number) => void; done: () => void
     };
 }
 
-export function renderSummary(plan: OfflinePlanResult, source: string): string {
+/** What the plan derives from its resources for the summary, the JSON document and the report: computed once. */
+export interface PlanEvidence {
+    capacity: ReturnType<typeof capacityFromResources>;
+    monitoring: ReturnType<typeof monitoringFromResources>;
+    isolation: IsolationEvidence;
+}
+
+export function planEvidence(resources: OfflinePlanResult["resources"]): PlanEvidence {
+    return { capacity: capacityFromResources(resources), monitoring: monitoringFromResources(resources), isolation: isolationFromResources(resources) };
+}
+
+export function renderSummary(plan: OfflinePlanResult, source: string, evidence: PlanEvidence = planEvidence(plan.resources)): string {
     const custom = plan.resources.filter((r) => r.custom !== false);
     const lines: string[] = [];
     lines.push(`Offline plan of ${plan.project}/${plan.stack} from ${source} (a preview: nothing is deployed)`);
@@ -113,7 +124,7 @@ export function renderSummary(plan: OfflinePlanResult, source: string): string {
     lines.push(textTable(["type", "count"], resourcesByType(plan.resources)));
     lines.push("");
     lines.push("GPU capacity (from the planned node groups and queues)");
-    const capacity = capacityFromResources(plan.resources);
+    const capacity = evidence.capacity;
     lines.push(
         capacity.length === 0
             ? "  no GPU pools"
@@ -124,13 +135,13 @@ export function renderSummary(plan: OfflinePlanResult, source: string): string {
               ),
     );
     lines.push("");
-    const { rules, dashboards } = monitoringFromResources(plan.resources);
+    const { rules, dashboards } = evidence.monitoring;
     lines.push(`Alert rules (${rules.length})`);
     lines.push(rules.length === 0 ? "  none" : textTable(["group", "alert", "severity", "for", "pool"], rules.map((r) => [r.group, r.alert, r.severity, r.for, r.pool]), ["left", "left", "left", "left", "left"]));
     lines.push("");
     lines.push(`Dashboards (${dashboards.length}): ${dashboards.join(", ") || "none"}`);
     lines.push("");
-    lines.push(...isolationLines(isolationFromResources(plan.resources)));
+    lines.push(...isolationLines(evidence.isolation));
     lines.push("");
     lines.push("Stack outputs");
     lines.push(textTable(["output", "value"], Object.entries(plan.outputs).filter(([k]) => !["capacity", "alertRules", "dashboards"].includes(k)).map(([k, v]) => [k, displayValue(v)]), ["left", "left"]));
@@ -241,20 +252,19 @@ export async function main(argv: string[]): Promise<number> {
     } finally {
         progress.done();
     }
-    const summary = renderSummary(plan, config.source);
+    const evidence = planEvidence(plan.resources);
+    const summary = renderSummary(plan, config.source, evidence);
     const evaluation = runPack(plan.resources, { policies, packName: PACK_NAME, packVersion: PACK_VERSION }, policyConfig);
     const policyText = renderText(evaluation, policies);
     process.stdout.write(args.quiet ? `${summary.split("\n").slice(0, 3).join("\n")}\n${policyText.split("\n")[1]}\n` : `${summary}\n\n${policyText}\n`);
     const { placeholderSecrets: _omit, ...document } = plan;
     if (args.json) {
-        const capacity = capacityFromResources(plan.resources).map(({ problems: _p, ...row }) => row);
-        const monitoring = monitoringFromResources(plan.resources);
-        const isolation = isolationFromResources(plan.resources);
-        writeOutput(args.json, `${JSON.stringify({ ...document, policy: policyJson(evaluation), capacity, monitoring, isolation }, null, 2)}\n`);
+        const capacity = evidence.capacity.map(({ problems: _p, ...row }) => row);
+        writeOutput(args.json, `${JSON.stringify({ ...document, policy: policyJson(evaluation), capacity, monitoring: evidence.monitoring, isolation: evidence.isolation }, null, 2)}\n`);
         process.stdout.write(`Wrote the plan document to ${args.json}\n`);
     }
     if (args.report) {
-        writeOutput(args.report, `${renderMarkdown(evaluation, policies, `Policy results: offline plan of ${plan.project}/${plan.stack}`)}\n${isolationMarkdown(isolationFromResources(plan.resources))}`);
+        writeOutput(args.report, `${renderMarkdown(evaluation, policies, `Policy results: offline plan of ${plan.project}/${plan.stack}`)}\n${isolationMarkdown(evidence.isolation)}`);
         process.stdout.write(`Wrote the pull-request report to ${args.report}\n`);
     }
     if (args.sarif) {
