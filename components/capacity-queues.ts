@@ -10,6 +10,7 @@ import {
     NodeTaint,
     PoolCapacity,
     poolCohort,
+    PLATFORM_NAMESPACES,
     PRIORITY_CLASSES,
     PRIORITY_TIER_LABEL,
     QUEUE_KIND_LABEL,
@@ -73,7 +74,7 @@ export class CapacityQueues extends pulumi.ComponentResource {
     constructor(name: string, args: CapacityQueuesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:queues:CapacityQueues", name, {}, opts);
         const provider = args.provider;
-        const platformNamespaces = [NAMESPACES.system, NAMESPACES.kueue, NAMESPACES.monitoring, NAMESPACES.billing, NAMESPACES.gateway, "kube-public", "kube-node-lease", "amazon-cloudwatch"];
+        const platformNamespaces = [...PLATFORM_NAMESPACES];
 
         this.kueue = new k8s.helm.v3.Release(
             `${name}-kueue`,

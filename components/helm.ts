@@ -19,5 +19,20 @@ export const SERVING_CHART_PINS = {
     keda: { chart: "keda", repo: "https://kedacore.github.io/charts", version: "2.17.2" },
 } as const;
 
+/**
+ * The hosted-model gateway's charts. Envoy Gateway stays on 1.7: on 1.8.0 to 1.8.x a global rate-limit
+ * rule that is both `shared` and response-costed (our per-tenant token budget) stops charging its
+ * cost (envoyproxy/gateway#9244). Envoy AI Gateway 0.5 supports Envoy Gateway 1.6 and later.
+ */
+export const GATEWAY_CHART_PINS = {
+    envoyGateway: { chart: "oci://docker.io/envoyproxy/gateway-helm", version: "v1.7.3" },
+    aiGatewayCrds: { chart: "oci://docker.io/envoyproxy/ai-gateway-crds-helm", version: "v0.5.0" },
+    aiGateway: { chart: "oci://docker.io/envoyproxy/ai-gateway-helm", version: "v0.5.0" },
+    awsLoadBalancerController: { chart: "aws-load-balancer-controller", repo: "https://aws.github.io/eks-charts", version: "1.17.1" },
+} as const;
+
+/** Counters for the gateway's global rate limits (ephemeral by design: a restart resets the windows). */
+export const REDIS_IMAGE = "docker.io/library/redis:7.4.2-alpine";
+
 /** The image that copies a model's weights from S3 (pinned). */
 export const AWS_CLI_IMAGE = "public.ecr.aws/aws-cli/aws-cli:2.27.50";

@@ -25,6 +25,8 @@ import { Observability } from "./observability";
 import { billingAlertRules, servingAlertRules, tenantAlertRules } from "./alert-rules";
 import { InferenceService } from "./inference-service";
 import { ServingPlatform } from "./serving-platform";
+import { LoadBalancerController } from "./load-balancer-controller";
+import { ModelGateway } from "./model-gateway";
 import { BillingDatabase } from "./billing-database";
 import { billingDashboard, servingDashboard } from "./dashboards";
 import { loadMigrations } from "../billing/migrate";
@@ -52,6 +54,8 @@ export class Region extends pulumi.ComponentResource {
     public readonly observability: Observability;
     public readonly tenants: Tenant[];
     public readonly billing?: BillingDatabase;
+    /** The hosted-model gateway, when the region has one. */
+    public readonly gateway?: ModelGateway;
 
     constructor(name: string, args: RegionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:index:Region", name, {}, opts);
@@ -171,7 +175,7 @@ export class Region extends pulumi.ComponentResource {
                 ],
                 extraDashboards: [...(config.billing ? [billingDashboard()] : []), ...(config.models.length > 0 ? [servingDashboard(config.models)] : [])],
                 // The metering job and KEDA (queue-depth scaling of the models) read Prometheus.
-                prometheusClients: [...(config.billing ? [NAMESPACES.billing] : []), ...(config.models.length > 0 ? ["keda"] : [])],
+                prometheusClients: [...(config.billing ? [NAMESPACES.billing] : []), ...(config.models.length > 0 ? [NAMESPACES.keda] : [])],
                 storageClassName: this.cluster.storageClassName,
                 dependsOn: [this.cluster.systemNodeGroup],
                 tags,
@@ -192,9 +196,9 @@ export class Region extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
-            for (const model of config.models) {
+            const modelServices = config.models.map((model) => {
                 const pool = config.gpuPools.find((p) => p.name === model.pool)!;
-                new InferenceService(
+                return new InferenceService(
                     `${name}-model-${model.name}`,
                     {
                         model,
@@ -208,7 +212,44 @@ export class Region extends pulumi.ComponentResource {
                     },
                     { parent: this },
                 );
-            }
+            });
+
+        // The hosted-model API: the load balancer controller (its only user) and the gateway.
+        if (config.gateway) {
+            const loadBalancers = new LoadBalancerController(
+                `${name}-load-balancers`,
+                {
+                    clusterName: this.cluster.clusterName,
+                    clusterNameLiteral: config.cluster.name,
+                    region: config.region,
+                    vpcId: this.network.vpcId,
+                    provider: this.cluster.provider,
+                    partition: context.partition,
+                    dependsOn: [this.cluster.systemNodeGroup],
+                    tags,
+                },
+                { parent: this },
+            );
+            this.gateway = new ModelGateway(
+                `${name}-gateway`,
+                {
+                    provider: this.cluster.provider,
+                    clusterName: config.cluster.name,
+                    hostname: config.gateway.hostname,
+                    certificateArn: config.gateway.certificateArn,
+                    clientCidrs: config.gateway.clientCidrs,
+                    replicas: config.gateway.replicas,
+                    vpcCidr: config.network.vpcCidr,
+                    models: config.models.map((m, i) => ({ name: m.name, serviceName: modelServices[i].serviceName })),
+                    tenants: config.tenants
+                        .filter((t) => t.models.length > 0)
+                        .map((t) => ({ name: t.name, state: t.state, models: t.models, rateLimits: t.rateLimits, apiKeyVersion: t.apiKeyVersion, members: t.members })),
+                    dependsOn: [loadBalancers.release, this.observability, this.cluster.systemNodeGroup],
+                    tags,
+                },
+                { parent: this },
+            );
+        }
 
         if (config.billing) {
             this.billing = new BillingDatabase(

@@ -41,7 +41,7 @@ export class ServingPlatform extends pulumi.ComponentResource {
                 chart: SERVING_CHART_PINS.keda.chart,
                 version: SERVING_CHART_PINS.keda.version,
                 repositoryOpts: { repo: SERVING_CHART_PINS.keda.repo },
-                namespace: "keda",
+                namespace: NAMESPACES.keda,
                 createNamespace: true,
                 values: { nodeSelector: { [LABELS.role]: "system" }, tolerations: [{ key: SYSTEM_TAINT.key, operator: "Exists", effect: "NoSchedule" }] },
             },

@@ -156,6 +156,15 @@ const tenantSchema = z.strictObject({
     spot: gpuMap.default({}),
     /** Hosted models the tenant may call through the gateway (names from compute-region:models). */
     models: z.array(dnsLabel).default([]),
+    /** Gateway limits for the hosted-model API, per tenant across its models (enforced by every gateway replica together). */
+    rateLimits: z
+        .strictObject({
+            requestsPerMinute: z.number().int().min(1).max(1_000_000).default(600),
+            tokensPerMinute: z.number().int().min(1).max(100_000_000).default(200_000),
+        })
+        .default({ requestsPerMinute: 600, tokensPerMinute: 200_000 }),
+    /** Bump to rotate the tenant's gateway API key (the old key stops working when the update applies). */
+    apiKeyVersion: z.number().int().min(1).default(1),
     /** IAM roles of the tenant's people and CI: mapped to the tenant's Kubernetes group, nothing more. */
     members: z.array(iamRoleArn).default([]),
     egress: z
@@ -196,6 +205,26 @@ const billingSchema = z.strictObject({
 
 export type BillingConfig = z.infer<typeof billingSchema>;
 
+/** A fully qualified DNS name (what clients call and the certificate covers). */
+const FQDN = /^(?=.{4,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const ACM_CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate\/[0-9a-f-]{36}$/;
+
+const gatewaySchema = z.strictObject({
+    /** The hosted-model API's hostname: clients call https://<hostname>/v1/...; point its DNS record at the gateway's NLB. */
+    hostname: z.string().regex(FQDN, "must be a fully qualified DNS name such as models.us-east-2.example.com"),
+    /** ACM certificate for the hostname, in the stack's region: the NLB terminates TLS with it. */
+    certificateArn: z.string().regex(ACM_CERTIFICATE_ARN, "must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)"),
+    /** Client networks the NLB admits (its security group's sources). */
+    clientCidrs: z.array(cidr).min(1, "must list at least one client CIDR").default(["0.0.0.0/0"]),
+    /** Gateway (Envoy) replicas, spread across zones; at least 2, as it is the only way in. */
+    replicas: z.number().int().min(2, "must be at least 2: the gateway is the only way in").max(50).default(2),
+});
+
+export type GatewayConfig = z.infer<typeof gatewaySchema>;
+
+/** One rate-limit rule per tenant for requests and one for tokens, within Envoy Gateway's 128 rules a policy. */
+export const MAX_HOSTED_TENANTS = 64;
+
 const shardBudgetSchema = z.strictObject({
     /** Shard name: a DNS label (its tenant stacks set compute-region:shard.name to it). */
     name: dnsLabel,
@@ -235,6 +264,8 @@ const regionConfigObject = z.strictObject({
         [`${NS}tenants`]: z.array(tenantSchema).default([]),
         [`${NS}billing`]: billingSchema.optional(),
         [`${NS}models`]: z.array(modelSchema).default([]),
+        /** The hosted-model gateway: required once a tenant is granted a model. */
+        [`${NS}gateway`]: gatewaySchema.optional(),
         /** region (everything in one stack), or platform (everything but tenants) for a sharded region. */
         [`${NS}layer`]: z.enum(["region", "platform"]).default("region"),
         /** Platform layer: the tenant shards and the GPUs each may sell per pool. */
@@ -254,6 +285,7 @@ type RawRegionConfig = {
     "compute-region:tenants": TenantConfig[];
     "compute-region:billing"?: BillingConfig;
     "compute-region:models": ModelConfig[];
+    "compute-region:gateway"?: GatewayConfig;
     "compute-region:layer": "region" | "platform";
     "compute-region:shards": { name: string; budget: Record<string, number> }[];
 };
@@ -441,11 +473,34 @@ function checkModels(config: RawRegionConfig, ctx: z.RefinementCtx): void {
         }
     }
     const names = new Set(models.map((m) => m.name));
-    config["compute-region:tenants"].forEach((t, i) =>
+    const tenants = config["compute-region:tenants"];
+    tenants.forEach((t, i) => {
         t.models.forEach((m, j) => {
             if (!names.has(m)) ctx.addIssue({ code: "custom", path: [`${NS}tenants`, i, "models", j], message: `names no model in compute-region:models (${[...names].join(", ") || "none"})`, input: m });
-        }),
-    );
+        });
+        reportDuplicates(t.models, (j) => [`${NS}tenants`, i, "models", j], ctx);
+    });
+    checkGateway(config, ctx);
+}
+
+function checkGateway(config: RawRegionConfig, ctx: z.RefinementCtx): void {
+    const key = `${NS}gateway`;
+    const gateway = config["compute-region:gateway"];
+    const hosted = config["compute-region:tenants"].filter((t) => t.models.length > 0);
+    if (hosted.length > 0 && !gateway) {
+        ctx.addIssue({ code: "custom", path: [key], message: `is required: tenants ${hosted.map((t) => t.name).join(", ")} are granted models (set hostname and certificateArn)` });
+    }
+    if (hosted.length > MAX_HOSTED_TENANTS) {
+        ctx.addIssue({ code: "custom", path: [`${NS}tenants`], message: `grant models to at most ${MAX_HOSTED_TENANTS} tenants in one region (the gateway's rate-limit policy holds two rules per tenant, 128 in all); ${hosted.length} are granted` });
+    }
+    if (!gateway) return;
+    const certRegion = ACM_CERTIFICATE_ARN.exec(gateway.certificateArn)?.[1];
+    if (certRegion && certRegion !== config["aws:region"]) {
+        ctx.addIssue({ code: "custom", path: [key, "certificateArn"], message: `must be a certificate in ${config["aws:region"]} (an NLB uses certificates of its own region), got one in ${certRegion}`, input: gateway.certificateArn });
+    }
+    if (config["compute-region:models"].length === 0) {
+        ctx.addIssue({ code: "custom", path: [key], message: "has no models to serve: set compute-region:models, or remove the gateway" });
+    }
 }
 
 function checkShards(config: RawRegionConfig, ctx: z.RefinementCtx): void {
@@ -495,6 +550,8 @@ export interface RegionConfig {
     billing?: BillingConfig;
     /** Hosted models served on the serving pools. */
     models: ModelConfig[];
+    /** The hosted-model gateway; absent: no model is reachable from outside the cluster. */
+    gateway?: GatewayConfig;
     /** region: one stack; platform: the shared half of a sharded region (no tenants). */
     layer: "region" | "platform";
     /** Platform layer: each tenant shard's GPU budget per pool. */
@@ -581,12 +638,15 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     const schema = shardConfigObject.superRefine((config, ctx) => {
         const tenants = (config as Record<string, unknown>)[`${NS}tenants`] as TenantConfig[];
         reportDuplicates(tenants.map((t) => t.name), (i) => [`${NS}tenants`, i, "name"], ctx);
-        tenants.forEach((t, i) =>
+        tenants.forEach((t, i) => {
             t.egress.allowCidrs.forEach((c, j) => {
                 const forbidden = NEVER_EGRESS_CIDRS.find((f) => !cidrProblem(c) && cidrsOverlap(c, f));
                 if (forbidden) ctx.addIssue({ code: "custom", path: [`${NS}tenants`, i, "egress", "allowCidrs", j], message: `must not overlap ${forbidden}`, input: c });
-            }),
-        );
+            });
+            if (t.models.length > 0) {
+                ctx.addIssue({ code: "custom", path: [`${NS}tenants`, i, "models"], message: "must be empty in a shard stack: models are served and granted by the platform stack's gateway", input: t.models });
+            }
+        });
     });
     const config = parseWith(schema, SHARD_KEYS, raw, source) as Record<string, any>;
     return { layer: "shard", stack, region: config["aws:region"], shard: config[`${NS}shard`], tenants: config[`${NS}tenants`], observability: config[`${NS}observability`] };
@@ -631,6 +691,7 @@ export function parseRegionConfig(raw: Readonly<Record<string, string>>, stack: 
         layer: config["compute-region:layer"],
         shards: config["compute-region:shards"],
         models: config["compute-region:models"],
+        gateway: config["compute-region:gateway"],
     };
 }
 

@@ -29,6 +29,8 @@ export async function regionProgram(): Promise<Record<string, unknown>> {
         alertRules: region.observability.ruleGroups.flatMap((g) => g.rules.map((r) => `${g.name}/${r.alert}${r.labels.pool ? `{pool=${r.labels.pool}}` : ""}`)),
         dashboards: region.observability.dashboards,
         grafanaAdminPassword: region.observability.grafanaAdminPassword,
+        // The hosted-model API and where each tenant's key is kept (the ARN, never the key).
+        ...(region.gateway ? { modelApi: { url: `https://${region.gateway.hostname}/v1`, apiKeySecrets: region.gateway.apiKeySecretArns } } : {}),
     };
 }
 

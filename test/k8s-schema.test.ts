@@ -5,14 +5,14 @@ import { validateKubernetesObjects } from "./k8s-schema";
 describe("Kubernetes objects of the dev plan", () => {
     it("all pass the published Kubernetes schemas", async () => {
         const dev = await plan();
-        const check = validateKubernetesObjects(dev.resources);
+        const check = await validateKubernetesObjects(dev.resources);
         expect(check.errors).toEqual([]);
         expect(check.noSchema).toEqual([]);
         expect(check.validated.length).toBeGreaterThan(0);
     });
 
-    it("would catch an object that breaks its schema", () => {
-        const check = validateKubernetesObjects([
+    it("would catch an object that breaks its schema", async () => {
+        const check = await validateKubernetesObjects([
             {
                 urn: "urn:pulumi:dev::compute-region::kubernetes:storage.k8s.io/v1:StorageClass::bad",
                 type: "kubernetes:storage.k8s.io/v1:StorageClass",
@@ -22,5 +22,25 @@ describe("Kubernetes objects of the dev plan", () => {
         ]);
         expect(check.errors).toHaveLength(1);
         expect(check.errors[0]).toMatch(/^bad \(kubernetes:storage.k8s.io\/v1:StorageClass\): .*reclaimPolicy/);
+    });
+
+    it("would catch an Envoy Gateway object that breaks its schema (the ESM models load and validate under this Node)", async () => {
+        const check = await validateKubernetesObjects([
+            {
+                urn: "urn:pulumi:dev::compute-region::kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy::bad",
+                type: "kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy",
+                name: "bad",
+                props: { apiVersion: "gateway.envoyproxy.io/v1alpha1", kind: "SecurityPolicy", metadata: { name: "bad", namespace: "gateway" }, spec: { apiKeyAuth: { credentialRefs: "api-key-acme" } } },
+            },
+            {
+                urn: "urn:pulumi:dev::compute-region::kubernetes:gateway.networking.k8s.io/v1:Gateway::bad-gateway",
+                type: "kubernetes:gateway.networking.k8s.io/v1:Gateway",
+                name: "bad-gateway",
+                props: { apiVersion: "gateway.networking.k8s.io/v1", kind: "Gateway", metadata: { name: "bad", namespace: "gateway" }, spec: { gatewayClassName: "x", listeners: [{ name: "api", protocol: "HTTP" }] } },
+            },
+        ]);
+        expect(check.errors).toHaveLength(2);
+        expect(check.errors[0]).toMatch(/^bad \(kubernetes:gateway.envoyproxy.io\/v1alpha1:SecurityPolicy\): .*(extractFrom|credentialRefs)/);
+        expect(check.errors[1]).toMatch(/^bad-gateway \(kubernetes:gateway.networking.k8s.io\/v1:Gateway\): .*port/);
     });
 });

@@ -20,7 +20,7 @@ describe("observability", () => {
         expect(spec.storageSpec.volumeClaimTemplate.spec).toMatchObject({ storageClassName: "gp3-encrypted", resources: { requests: { storage: "100Gi" } } });
         expect(stack.props.values.grafana.admin).toEqual({ existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" });
         expect(JSON.stringify(stack.props.values)).not.toMatch(/adminPassword/);
-        expect(one(dev.resources, "random:index/randomPassword:RandomPassword").props.length).toBe(32);
+        expect(one(dev.resources, "random:index/randomPassword:RandomPassword", "dev-observability-grafana-admin").props.length).toBe(32);
     });
 
     it("exposes tenant and pool labels through kube-state-metrics", () => {

@@ -40,7 +40,20 @@ export const NAMESPACES = {
     gateway: "gateway",
     billing: "billing",
     internal: "internal",
+    /** Add-on controllers the gateway and autoscaling need (their charts' own namespaces). */
+    keda: "keda",
+    envoyGateway: "envoy-gateway-system",
+    aiGateway: "envoy-ai-gateway-system",
 } as const;
+
+/**
+ * Namespaces of the platform's own add-ons: Kueue never holds their pods for a queue name, and
+ * tenants can never land in them.
+ */
+export const PLATFORM_NAMESPACES = [
+    NAMESPACES.system, NAMESPACES.kueue, NAMESPACES.monitoring, NAMESPACES.billing, NAMESPACES.gateway,
+    NAMESPACES.keda, NAMESPACES.envoyGateway, NAMESPACES.aiGateway, "kube-public", "kube-node-lease", "amazon-cloudwatch",
+] as const;
 
 export const TENANT_NAMESPACE_PREFIX = "tenant-";
 
@@ -207,3 +220,47 @@ export function shardCohort(shard: string, pool: string): string {
 }
 /** Annotation on a shard's Cohort with the GPUs of the pool the platform allots it. */
 export const SHARD_BUDGET_ANNOTATION = "compute-region.io/gpu-budget";
+
+/**
+ * The hosted-model gateway. Its API-key filter writes the authenticated tenant into TENANT_HEADER
+ * (overwriting whatever a client sent); the AI Gateway exports that header as the `tenant` label of
+ * its GenAI metrics, the rate limits key on it, and metering bills by it.
+ */
+export const GATEWAY = {
+    /** The Gateway (and its EnvoyProxy) in the gateway namespace. */
+    name: "models",
+    /** The region's GatewayClass. */
+    className: "compute-region",
+    /** The request header carrying the authenticated tenant. */
+    tenantHeader: "x-tenant",
+    /** The metric label the AI Gateway writes the tenant to. */
+    tenantLabel: "tenant",
+    /** Where the AI Gateway records token usage (dynamic metadata namespace and keys). */
+    costMetadataNamespace: "io.envoy.ai_gateway",
+    totalTokensKey: "llm_total_token",
+    /** Label on a tenant's API-key Secret naming the models it may call (comma-separated, sorted). */
+    grantedModelsAnnotation: "compute-region.io/granted-models",
+} as const;
+
+/** The AI Gateway route (and the HTTPRoute it generates, same name) serving one model. */
+export function modelRouteName(model: string): string {
+    return `model-${model}`;
+}
+
+/** The Secret in the gateway namespace holding a tenant's API key (key: tenant name, value: key). */
+export function apiKeySecretName(tenant: string): string {
+    return `api-key-${tenant}`;
+}
+
+/**
+ * The AI Gateway's GenAI metrics (OpenTelemetry semantic conventions, exported to Prometheus by its
+ * external processor). Requests are counted by the request-duration histogram; failed requests
+ * carry `error_type`, so billing counts only series without it.
+ */
+export const GEN_AI_METRICS = {
+    requests: 'gen_ai_server_request_duration_seconds_count{error_type=""}',
+    inputTokens: 'gen_ai_client_token_usage_sum{gen_ai_token_type="input"}',
+    outputTokens: 'gen_ai_client_token_usage_sum{gen_ai_token_type="output"}',
+    /** The label holding the model the client asked for. */
+    modelLabel: "gen_ai_request_model",
+} as const;

@@ -1,0 +1,181 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { LABELS, NAMESPACES, SYSTEM_TAINT } from "compute-region-policies/model";
+import { GATEWAY_CHART_PINS } from "./helm";
+import { POD_IDENTITY_TRUST_POLICY } from "./kms";
+
+export interface LoadBalancerControllerArgs {
+    /** The EKS cluster the controller serves (its name tags every load balancer it makes). */
+    clusterName: pulumi.Input<string>;
+    /** The literal cluster name, for the IAM conditions that confine the controller to its own load balancers. */
+    clusterNameLiteral: string;
+    /** The region and VPC the load balancers go in. */
+    region: string;
+    vpcId: pulumi.Input<string>;
+    /** The cluster's Kubernetes provider. */
+    provider: k8s.Provider;
+    /** AWS partition (aws, aws-us-gov, aws-cn). */
+    partition: pulumi.Input<string>;
+    /** Resources to wait for (the system nodes). */
+    dependsOn: pulumi.Input<pulumi.Resource>[];
+    tags: Record<string, string>;
+}
+
+/** The controller's service account in kube-system (the Pod Identity association names it). */
+export const LOAD_BALANCER_CONTROLLER_SA = "aws-load-balancer-controller";
+
+/** The tag the controller puts on every load balancer, target group and security group it creates. */
+const CLUSTER_TAG = "elbv2.k8s.aws/cluster";
+
+/**
+ * What the controller may do: read the network and load balancers, and create and change only
+ * network load balancers, target groups and security groups that carry its cluster tag. Written
+ * here rather than taken whole from the controller's published policy, which also grants ALB, WAF,
+ * Shield and Cognito actions this region never uses (it only serves `Service`s as NLBs).
+ */
+export function loadBalancerControllerPolicy(partition: string, clusterName: string): Record<string, unknown> {
+    const tagged = { StringEquals: { [`aws:ResourceTag/${CLUSTER_TAG}`]: clusterName } };
+    const taggedOnCreate = { StringEquals: { [`aws:RequestTag/${CLUSTER_TAG}`]: clusterName } };
+    const nlb = `arn:${partition}:elasticloadbalancing:*:*:loadbalancer/net/*/*`;
+    const targetGroup = `arn:${partition}:elasticloadbalancing:*:*:targetgroup/*/*`;
+    const listener = `arn:${partition}:elasticloadbalancing:*:*:listener/net/*/*/*`;
+    const securityGroup = `arn:${partition}:ec2:*:*:security-group/*`;
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "ServiceLinkedRole",
+                Effect: "Allow",
+                Action: "iam:CreateServiceLinkedRole",
+                Resource: "*",
+                Condition: { StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" } },
+            },
+            {
+                Sid: "Read",
+                Effect: "Allow",
+                Action: [
+                    "ec2:DescribeAccountAttributes", "ec2:DescribeAddresses", "ec2:DescribeAvailabilityZones", "ec2:DescribeInternetGateways",
+                    "ec2:DescribeVpcs", "ec2:DescribeVpcPeeringConnections", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+                    "ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces", "ec2:DescribeTags", "ec2:DescribeRouteTables",
+                    "ec2:GetSecurityGroupsForVpc", "ec2:DescribeIpamPools", "ec2:DescribeCoipPools", "ec2:GetCoipPoolUsage",
+                    "elasticloadbalancing:Describe*", "acm:ListCertificates", "acm:DescribeCertificate",
+                ],
+                Resource: "*",
+            },
+            { Sid: "CreateSecurityGroups", Effect: "Allow", Action: "ec2:CreateSecurityGroup", Resource: "*" },
+            {
+                Sid: "TagNewSecurityGroups",
+                Effect: "Allow",
+                Action: "ec2:CreateTags",
+                Resource: securityGroup,
+                Condition: { ...taggedOnCreate, StringEqualsIfExists: { "ec2:CreateAction": "CreateSecurityGroup" } },
+            },
+            {
+                Sid: "ManageOwnSecurityGroups",
+                Effect: "Allow",
+                Action: ["ec2:CreateTags", "ec2:DeleteTags", "ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DeleteSecurityGroup"],
+                Resource: securityGroup,
+                Condition: tagged,
+            },
+            // The node and pod security groups admit the NLB's health checks and traffic.
+            {
+                Sid: "AdmitLoadBalancerTraffic",
+                Effect: "Allow",
+                Action: ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+                Resource: securityGroup,
+                Condition: { StringEquals: { [`aws:ResourceTag/kubernetes.io/cluster/${clusterName}`]: "owned" } },
+            },
+            {
+                Sid: "CreateOwnLoadBalancers",
+                Effect: "Allow",
+                Action: ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"],
+                Resource: "*",
+                Condition: taggedOnCreate,
+            },
+            {
+                Sid: "TagOnCreate",
+                Effect: "Allow",
+                Action: "elasticloadbalancing:AddTags",
+                Resource: [nlb, targetGroup],
+                Condition: { StringEquals: { "elasticloadbalancing:CreateAction": ["CreateLoadBalancer", "CreateTargetGroup"] } },
+            },
+            {
+                Sid: "ManageOwnLoadBalancers",
+                Effect: "Allow",
+                Action: [
+                    "elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags", "elasticloadbalancing:ModifyLoadBalancerAttributes",
+                    "elasticloadbalancing:SetIpAddressType", "elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets",
+                    "elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:ModifyTargetGroup", "elasticloadbalancing:ModifyTargetGroupAttributes",
+                    "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:CreateListener",
+                ],
+                Resource: [nlb, targetGroup],
+                Condition: tagged,
+            },
+            {
+                Sid: "ManageListenersAndTargets",
+                Effect: "Allow",
+                Action: [
+                    "elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyListenerAttributes", "elasticloadbalancing:DeleteListener",
+                    "elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:RemoveListenerCertificates",
+                    "elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets",
+                ],
+                Resource: [listener, targetGroup],
+            },
+        ],
+    };
+}
+
+/**
+ * The AWS Load Balancer Controller (pinned Helm chart) on the system nodes, with an IAM role bound
+ * through EKS Pod Identity. It turns `LoadBalancer` Services that ask for the
+ * `service.k8s.aws/nlb` class into network load balancers; its Service mutating webhook is off, so
+ * no other Service becomes a load balancer by default.
+ */
+export class LoadBalancerController extends pulumi.ComponentResource {
+    public readonly release: k8s.helm.v3.Release;
+    public readonly roleArn: pulumi.Output<string>;
+
+    constructor(name: string, args: LoadBalancerControllerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("compute-region:gateway:LoadBalancerController", name, {}, opts);
+        const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: POD_IDENTITY_TRUST_POLICY, tags: args.tags }, { parent: this });
+        new aws.iam.RolePolicy(
+            `${name}-policy`,
+            { role: role.id, policy: pulumi.output(args.partition).apply((partition) => JSON.stringify(loadBalancerControllerPolicy(partition, args.clusterNameLiteral))) },
+            { parent: this },
+        );
+        const association = new aws.eks.PodIdentityAssociation(
+            `${name}-identity`,
+            { clusterName: args.clusterName, namespace: NAMESPACES.system, serviceAccount: LOAD_BALANCER_CONTROLLER_SA, roleArn: role.arn, tags: args.tags },
+            { parent: this },
+        );
+        const pin = GATEWAY_CHART_PINS.awsLoadBalancerController;
+        this.release = new k8s.helm.v3.Release(
+            `${name}-release`,
+            {
+                name: "aws-load-balancer-controller",
+                chart: pin.chart,
+                version: pin.version,
+                repositoryOpts: { repo: pin.repo },
+                namespace: NAMESPACES.system,
+                values: {
+                    clusterName: args.clusterName,
+                    region: args.region,
+                    vpcId: args.vpcId,
+                    replicaCount: 2,
+                    serviceAccount: { create: true, name: LOAD_BALANCER_CONTROLLER_SA },
+                    enableServiceMutatorWebhook: false,
+                    enableShield: false,
+                    enableWaf: false,
+                    enableWafv2: false,
+                    nodeSelector: { [LABELS.role]: "system" },
+                    tolerations: [{ key: SYSTEM_TAINT.key, operator: "Exists", effect: "NoSchedule" }],
+                },
+            },
+            // The role must be bound before the controller's first call to AWS.
+            { parent: this, provider: args.provider, dependsOn: [...args.dependsOn, association] },
+        );
+        this.roleArn = role.arn;
+        this.registerOutputs({ roleArn: this.roleArn });
+    }
+}

@@ -1,0 +1,532 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import {
+    apiKeySecretName,
+    GATEWAY,
+    LABELS,
+    modelRouteName,
+    NAMESPACES,
+    SYSTEM_TAINT,
+    TenantState,
+} from "compute-region-policies/model";
+import { GATEWAY_CHART_PINS, REDIS_IMAGE } from "./helm";
+import { DNS_EGRESS, namespaceByName } from "./network-policies";
+import { MODEL_PORT } from "./serving-platform";
+
+/** A tenant of the hosted-model API. */
+export interface GatewayTenant {
+    name: string;
+    /** Only active tenants' keys are accepted. */
+    state: TenantState;
+    /** Models the tenant may call. */
+    models: string[];
+    rateLimits: { requestsPerMinute: number; tokensPerMinute: number };
+    /** Bumping it replaces the key. */
+    apiKeyVersion: number;
+    /** IAM roles allowed to read the tenant's key from Secrets Manager. */
+    members: string[];
+}
+
+export interface ModelGatewayArgs {
+    /** The cluster's Kubernetes provider. */
+    provider: k8s.Provider;
+    /** The literal cluster name (names the keys in Secrets Manager). */
+    clusterName: string;
+    /** What clients call, and the ACM certificate the NLB terminates TLS with. */
+    hostname: string;
+    certificateArn: string;
+    /** Client networks the NLB admits. */
+    clientCidrs: string[];
+    /** Envoy replicas. */
+    replicas: number;
+    /** The VPC CIDR: the NLB's addresses, the only source of client traffic to the Envoy pods. */
+    vpcCidr: string;
+    /** The hosted models: name and the Kubernetes Service in the serving namespace that serves it. */
+    models: { name: string; serviceName: string }[];
+    /** Tenants granted at least one model. */
+    tenants: GatewayTenant[];
+    /** Resources to wait for (the load balancer controller, the monitoring CRDs, the system nodes). */
+    dependsOn: pulumi.Input<pulumi.Resource>[];
+    tags: Record<string, string>;
+}
+
+/** Envoy Gateway serves a listener port below 1024 on the container port plus 10000. */
+export const ENVOY_LISTENER_PORT = 443;
+export const ENVOY_CONTAINER_PORT = 10443;
+/** Envoy's Prometheus stats and the AI Gateway processor's GenAI metrics. */
+export const ENVOY_METRICS_PORT = 19001;
+export const AI_GATEWAY_METRICS_PORT = 1064;
+/** The rate-limit counters' Redis, reached by the rate-limit service in the Envoy Gateway namespace. */
+const REDIS_NAME = "ratelimit-redis";
+const REDIS_PORT = 6379;
+/** Envoy Gateway's control plane (xDS) and rate-limit service ports the proxies call. */
+const XDS_PORT = 18000;
+const RATELIMIT_PORT = 8081;
+/** The TLS policy of the NLB listener: TLS 1.3 and 1.2 only. */
+export const NLB_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+/** The header the AI Gateway derives from the request body's `model` and routes on. */
+const MODEL_HEADER = "x-ai-eg-model";
+
+/** Which tenants may call a model: the active tenants granted it, by name. */
+export function grantedTenants(model: string, tenants: readonly GatewayTenant[]): string[] {
+    return tenants.filter((t) => t.state === "active" && t.models.includes(model)).map((t) => t.name).sort();
+}
+
+/**
+ * Per tenant, across models: a request budget and a token budget per minute, shared by every Envoy
+ * replica (global limits in Redis). Tokens are charged after each response from the usage the AI
+ * Gateway reads; a request is refused once the budget is spent.
+ */
+export function tenantRateLimitRules(tenants: readonly GatewayTenant[]): Record<string, unknown>[] {
+    return tenants
+        .filter((t) => t.state === "active")
+        .flatMap((t) => {
+            const clientSelectors = [{ headers: [{ name: GATEWAY.tenantHeader, type: "Exact", value: t.name }] }];
+            return [
+                { clientSelectors, limit: { requests: t.rateLimits.requestsPerMinute, unit: "Minute" }, shared: true },
+                {
+                    clientSelectors,
+                    limit: { requests: t.rateLimits.tokensPerMinute, unit: "Minute" },
+                    cost: { request: { from: "Number", number: 0 }, response: { from: "Metadata", metadata: { namespace: GATEWAY.costMetadataNamespace, key: GATEWAY.totalTokensKey } } },
+                    shared: true,
+                },
+            ];
+        });
+}
+
+/**
+ * The one way into the hosted models: Envoy Gateway with the Envoy AI Gateway extension (pinned
+ * Helm charts), exposed by an internet-facing NLB that terminates TLS with the configured ACM
+ * certificate. The OpenAI-compatible API (`/v1/...`) is routed by the `model` of each request to
+ * the model's server; each model's route accepts only the API keys of the tenants granted it.
+ * The authenticated tenant is written to a header no client can set, which keys the per-tenant
+ * request and token rate limits and labels the per-tenant request and token metrics metering
+ * bills from. Each tenant's key is generated at deploy, kept in Secrets Manager (readable by the
+ * tenant's members) and given to the gateway as a Kubernetes Secret; it appears in no file.
+ */
+export class ModelGateway extends pulumi.ComponentResource {
+    /** Tenant name to the Secrets Manager secret holding its API key. */
+    public readonly apiKeySecretArns: Record<string, pulumi.Output<string>>;
+    public readonly hostname: string;
+
+    constructor(name: string, args: ModelGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("compute-region:gateway:ModelGateway", name, {}, opts);
+        const provider = args.provider;
+        const ns = NAMESPACES.gateway;
+        for (const t of args.tenants) {
+            for (const m of t.models) {
+                if (!args.models.some((model) => model.name === m)) throw new pulumi.ResourceError(`ModelGateway ${name}: tenant ${t.name} is granted model ${m}, which the gateway does not serve`, this);
+            }
+        }
+        const systemPlacement = { nodeSelector: { [LABELS.role]: "system" }, tolerations: [{ key: SYSTEM_TAINT.key, operator: "Exists", effect: "NoSchedule" }] };
+        const base = { parent: this, provider };
+
+        const namespace = (key: string, nsName: string) =>
+            new k8s.core.v1.Namespace(
+                `${name}-${key}-ns`,
+                {
+                    metadata: {
+                        name: nsName,
+                        labels: {
+                            [LABELS.namespaceKind]: "platform",
+                            "pod-security.kubernetes.io/enforce": "baseline",
+                            "pod-security.kubernetes.io/audit": "restricted",
+                            "pod-security.kubernetes.io/warn": "restricted",
+                        },
+                    },
+                },
+                { ...base, dependsOn: args.dependsOn },
+            );
+        const gatewayNs = namespace("gateway", ns);
+        const controllerNs = namespace("controller", NAMESPACES.envoyGateway);
+        const extensionNs = namespace("extension", NAMESPACES.aiGateway);
+
+        // Rate-limit counters: the Envoy Gateway rate-limit service's Redis. Counters are windows of a
+        // minute, so nothing is persisted; only that namespace's pods may reach it.
+        const redisLabels = { app: REDIS_NAME };
+        new k8s.apps.v1.Deployment(
+            `${name}-redis`,
+            {
+                metadata: { name: REDIS_NAME, namespace: NAMESPACES.envoyGateway, labels: redisLabels },
+                spec: {
+                    replicas: 1,
+                    selector: { matchLabels: redisLabels },
+                    template: {
+                        metadata: { labels: redisLabels },
+                        spec: {
+                            ...systemPlacement,
+                            securityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, seccompProfile: { type: "RuntimeDefault" } },
+                            containers: [
+                                {
+                                    name: "redis",
+                                    image: REDIS_IMAGE,
+                                    args: ["--save", "", "--appendonly", "no", "--protected-mode", "no"],
+                                    ports: [{ name: "redis", containerPort: REDIS_PORT }],
+                                    readinessProbe: { tcpSocket: { port: REDIS_PORT }, periodSeconds: 5 },
+                                    livenessProbe: { tcpSocket: { port: REDIS_PORT }, periodSeconds: 10, failureThreshold: 6 },
+                                    resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "256Mi" } },
+                                    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                                    volumeMounts: [{ name: "data", mountPath: "/data" }],
+                                },
+                            ],
+                            volumes: [{ name: "data", emptyDir: { sizeLimit: "64Mi" } }],
+                        },
+                    },
+                },
+            },
+            { ...base, dependsOn: [controllerNs] },
+        );
+        new k8s.core.v1.Service(
+            `${name}-redis`,
+            { metadata: { name: REDIS_NAME, namespace: NAMESPACES.envoyGateway }, spec: { selector: redisLabels, ports: [{ name: "redis", port: REDIS_PORT, targetPort: REDIS_PORT }] } },
+            { ...base, dependsOn: [controllerNs] },
+        );
+        new k8s.networking.v1.NetworkPolicy(
+            `${name}-redis-ingress`,
+            {
+                metadata: { name: `${REDIS_NAME}-ingress`, namespace: NAMESPACES.envoyGateway },
+                spec: { podSelector: { matchLabels: redisLabels }, policyTypes: ["Ingress"], ingress: [{ from: [{ podSelector: {} }], ports: [{ protocol: "TCP", port: REDIS_PORT }] }] },
+            },
+            { ...base, dependsOn: [controllerNs] },
+        );
+
+        const envoyGateway = new k8s.helm.v3.Release(
+            `${name}-envoy-gateway`,
+            {
+                name: "envoy-gateway",
+                chart: GATEWAY_CHART_PINS.envoyGateway.chart,
+                version: GATEWAY_CHART_PINS.envoyGateway.version,
+                namespace: NAMESPACES.envoyGateway,
+                values: {
+                    deployment: { replicas: 2, pod: systemPlacement },
+                    podDisruptionBudget: { minAvailable: 1 },
+                    certgen: { job: systemPlacement },
+                    config: {
+                        envoyGateway: {
+                            gateway: { controllerName: "gateway.envoyproxy.io/gatewayclass-controller" },
+                            provider: {
+                                type: "Kubernetes",
+                                kubernetes: {
+                                    // The proxies run in the Gateway's namespace, the one the serving namespace admits.
+                                    deploy: { type: "GatewayNamespace" },
+                                    rateLimitDeployment: { replicas: 2, pod: systemPlacement },
+                                },
+                            },
+                            rateLimit: { backend: { type: "Redis", redis: { url: `${REDIS_NAME}.${NAMESPACES.envoyGateway}.svc.cluster.local:${REDIS_PORT}` } } },
+                            extensionApis: { enableEnvoyPatchPolicy: true, enableBackend: true },
+                            // The AI Gateway controller rewrites the generated Envoy configuration (its processor, routing by model).
+                            extensionManager: {
+                                hooks: {
+                                    xdsTranslator: {
+                                        translation: { listener: { includeAll: true }, route: { includeAll: true }, cluster: { includeAll: true }, secret: { includeAll: true } },
+                                        post: ["Translation", "Cluster", "Route"],
+                                    },
+                                },
+                                service: { fqdn: { hostname: `ai-gateway-controller.${NAMESPACES.aiGateway}.svc.cluster.local`, port: 1063 } },
+                            },
+                        },
+                    },
+                },
+            },
+            { ...base, dependsOn: [controllerNs] },
+        );
+        const aiGatewayCrds = new k8s.helm.v3.Release(
+            `${name}-ai-gateway-crds`,
+            { name: "ai-gateway-crds", chart: GATEWAY_CHART_PINS.aiGatewayCrds.chart, version: GATEWAY_CHART_PINS.aiGatewayCrds.version, namespace: NAMESPACES.aiGateway },
+            { ...base, dependsOn: [extensionNs] },
+        );
+        const aiGateway = new k8s.helm.v3.Release(
+            `${name}-ai-gateway`,
+            {
+                name: "ai-gateway",
+                chart: GATEWAY_CHART_PINS.aiGateway.chart,
+                version: GATEWAY_CHART_PINS.aiGateway.version,
+                namespace: NAMESPACES.aiGateway,
+                values: {
+                    controller: {
+                        ...systemPlacement,
+                        // The authenticated tenant becomes the `tenant` label of every GenAI metric.
+                        metricsRequestHeaderAttributes: `${GATEWAY.tenantHeader}:${GATEWAY.tenantLabel}`,
+                    },
+                },
+            },
+            { ...base, dependsOn: [aiGatewayCrds, envoyGateway] },
+        );
+        const crdsReady = [envoyGateway, aiGatewayCrds, aiGateway, gatewayNs];
+        const afterCrds = { ...base, dependsOn: crdsReady };
+
+        // The proxies: on the system nodes across zones, behind an NLB that terminates TLS on 443 and
+        // admits only the configured client networks.
+        const proxyLabels = { "gateway.envoyproxy.io/owning-gateway-name": GATEWAY.name, "gateway.envoyproxy.io/owning-gateway-namespace": ns };
+        new k8s.apiextensions.CustomResource(
+            `${name}-proxy`,
+            {
+                apiVersion: "gateway.envoyproxy.io/v1alpha1",
+                kind: "EnvoyProxy",
+                metadata: { name: GATEWAY.name, namespace: ns },
+                spec: {
+                    provider: {
+                        type: "Kubernetes",
+                        kubernetes: {
+                            envoyDeployment: {
+                                replicas: args.replicas,
+                                pod: {
+                                    ...systemPlacement,
+                                    topologySpreadConstraints: [
+                                        { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: proxyLabels } },
+                                        { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: proxyLabels } },
+                                    ],
+                                },
+                                container: { resources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { memory: "1Gi" } } },
+                            },
+                            envoyPDB: { minAvailable: 1 },
+                            envoyService: {
+                                type: "LoadBalancer",
+                                loadBalancerClass: "service.k8s.aws/nlb",
+                                loadBalancerSourceRanges: args.clientCidrs,
+                                annotations: {
+                                    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+                                    "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+                                    "service.beta.kubernetes.io/aws-load-balancer-ssl-cert": args.certificateArn,
+                                    "service.beta.kubernetes.io/aws-load-balancer-ssl-ports": String(ENVOY_LISTENER_PORT),
+                                    "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy": NLB_TLS_POLICY,
+                                    "service.beta.kubernetes.io/aws-load-balancer-backend-protocol": "tcp",
+                                    "service.beta.kubernetes.io/aws-load-balancer-attributes": "load_balancing.cross_zone.enabled=true,deletion_protection.enabled=true",
+                                    "service.beta.kubernetes.io/aws-load-balancer-additional-resource-tags": Object.entries(args.tags).map(([k, v]) => `${k}=${v}`).join(","),
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+            afterCrds,
+        );
+        new k8s.apiextensions.CustomResource(
+            `${name}-class`,
+            {
+                apiVersion: "gateway.networking.k8s.io/v1",
+                kind: "GatewayClass",
+                metadata: { name: GATEWAY.className },
+                spec: {
+                    controllerName: "gateway.envoyproxy.io/gatewayclass-controller",
+                    parametersRef: { group: "gateway.envoyproxy.io", kind: "EnvoyProxy", name: GATEWAY.name, namespace: ns },
+                },
+            },
+            afterCrds,
+        );
+        const gateway = new k8s.apiextensions.CustomResource(
+            `${name}-gateway`,
+            {
+                apiVersion: "gateway.networking.k8s.io/v1",
+                kind: "Gateway",
+                metadata: { name: GATEWAY.name, namespace: ns },
+                spec: {
+                    gatewayClassName: GATEWAY.className,
+                    // Plain HTTP behind the NLB, which terminates TLS; the pods admit only the VPC (the NLB).
+                    listeners: [{ name: "api", protocol: "HTTP", port: ENVOY_LISTENER_PORT, hostname: args.hostname, allowedRoutes: { namespaces: { from: "Same" } } }],
+                },
+            },
+            afterCrds,
+        );
+        const gatewayRef = { group: "gateway.networking.k8s.io", kind: "Gateway", name: GATEWAY.name };
+        new k8s.apiextensions.CustomResource(
+            `${name}-client-traffic`,
+            {
+                apiVersion: "gateway.envoyproxy.io/v1alpha1",
+                kind: "ClientTrafficPolicy",
+                metadata: { name: GATEWAY.name, namespace: ns },
+                spec: {
+                    targetRefs: [gatewayRef],
+                    // A client cannot claim a tenant: the header is dropped before any filter runs,
+                    // then set by the API-key filter from the key it verified.
+                    headers: { earlyRequestHeaders: { remove: [GATEWAY.tenantHeader] } },
+                    // Prompts are read whole to find the model; long contexts are megabytes.
+                    connection: { bufferLimit: "16Mi" },
+                },
+            },
+            { ...afterCrds, dependsOn: [...crdsReady, gateway] },
+        );
+        new k8s.apiextensions.CustomResource(
+            `${name}-tenant-limits`,
+            {
+                apiVersion: "gateway.envoyproxy.io/v1alpha1",
+                kind: "BackendTrafficPolicy",
+                metadata: { name: "tenant-limits", namespace: ns },
+                spec: { targetRefs: [gatewayRef], rateLimit: { type: "Global", global: { rules: tenantRateLimitRules(args.tenants) } } },
+            },
+            { ...afterCrds, dependsOn: [...crdsReady, gateway] },
+        );
+
+        // Tenant keys: generated here, stored in Secrets Manager and handed to the gateway.
+        this.apiKeySecretArns = {};
+        const keySecrets = new Map<string, k8s.core.v1.Secret>();
+        for (const t of args.tenants) {
+            const key = new random.RandomPassword(`${name}-key-${t.name}`, { length: 48, special: false, keepers: { version: String(t.apiKeyVersion) } }, { parent: this });
+            const value = pulumi.secret(pulumi.interpolate`crk-${key.result}`);
+            const stored = new aws.secretsmanager.Secret(
+                `${name}-key-${t.name}`,
+                {
+                    name: `compute-region/${args.clusterName}/gateway/${t.name}`,
+                    description: `API key of tenant ${t.name} for the hosted-model gateway https://${args.hostname}`,
+                    recoveryWindowInDays: 30,
+                    tags: { ...args.tags, [LABELS.tenant]: t.name },
+                },
+                { parent: this, protect: true },
+            );
+            new aws.secretsmanager.SecretVersion(`${name}-key-${t.name}`, { secretId: stored.id, secretString: value }, { parent: this });
+            if (t.members.length > 0) {
+                new aws.secretsmanager.SecretPolicy(
+                    `${name}-key-${t.name}`,
+                    {
+                        secretArn: stored.arn,
+                        policy: JSON.stringify({
+                            Version: "2012-10-17",
+                            Statement: [{ Sid: "TenantMembersRead", Effect: "Allow", Principal: { AWS: t.members }, Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: "*" }],
+                        }),
+                    },
+                    { parent: this },
+                );
+            }
+            this.apiKeySecretArns[t.name] = stored.arn;
+            keySecrets.set(
+                t.name,
+                new k8s.core.v1.Secret(
+                    `${name}-key-${t.name}`,
+                    {
+                        metadata: {
+                            name: apiKeySecretName(t.name),
+                            namespace: ns,
+                            labels: { [LABELS.tenant]: t.name },
+                            annotations: { [GATEWAY.grantedModelsAnnotation]: [...t.models].sort().join(",") },
+                        },
+                        type: "Opaque",
+                        // Envoy Gateway's API-key format: the data key is the client id, its value the key.
+                        stringData: { [t.name]: value },
+                    },
+                    { ...base, dependsOn: [gatewayNs] },
+                ),
+            );
+        }
+
+        // One route per model a tenant may call, accepting only those tenants' keys.
+        for (const model of args.models) {
+            const tenants = grantedTenants(model.name, args.tenants);
+            if (tenants.length === 0) continue;
+            const route = modelRouteName(model.name);
+            new k8s.apiextensions.CustomResource(
+                `${name}-backend-${model.name}`,
+                {
+                    apiVersion: "gateway.envoyproxy.io/v1alpha1",
+                    kind: "Backend",
+                    metadata: { name: route, namespace: ns },
+                    spec: { endpoints: [{ fqdn: { hostname: `${model.serviceName}.${NAMESPACES.serving}.svc.cluster.local`, port: MODEL_PORT } }] },
+                },
+                afterCrds,
+            );
+            new k8s.apiextensions.CustomResource(
+                `${name}-ai-backend-${model.name}`,
+                {
+                    apiVersion: "aigateway.envoyproxy.io/v1alpha1",
+                    kind: "AIServiceBackend",
+                    metadata: { name: route, namespace: ns },
+                    spec: { schema: { name: "OpenAI" }, backendRef: { group: "gateway.envoyproxy.io", kind: "Backend", name: route } },
+                },
+                afterCrds,
+            );
+            new k8s.apiextensions.CustomResource(
+                `${name}-route-${model.name}`,
+                {
+                    apiVersion: "aigateway.envoyproxy.io/v1alpha1",
+                    kind: "AIGatewayRoute",
+                    metadata: { name: route, namespace: ns, labels: { "compute-region.io/model": model.name } },
+                    spec: {
+                        parentRefs: [gatewayRef],
+                        rules: [
+                            {
+                                matches: [{ headers: [{ type: "Exact", name: MODEL_HEADER, value: model.name }] }],
+                                backendRefs: [{ name: route }],
+                                // Long generations stream for minutes.
+                                timeouts: { request: "600s" },
+                            },
+                        ],
+                        llmRequestCosts: [
+                            { metadataKey: "llm_input_token", type: "InputToken" },
+                            { metadataKey: "llm_output_token", type: "OutputToken" },
+                            { metadataKey: GATEWAY.totalTokensKey, type: "TotalToken" },
+                        ],
+                    },
+                },
+                { ...afterCrds, dependsOn: [...crdsReady, gateway] },
+            );
+            // The AI Gateway generates an HTTPRoute of the same name; its keys are the granted tenants'.
+            new k8s.apiextensions.CustomResource(
+                `${name}-auth-${model.name}`,
+                {
+                    apiVersion: "gateway.envoyproxy.io/v1alpha1",
+                    kind: "SecurityPolicy",
+                    metadata: { name: route, namespace: ns, labels: { "compute-region.io/model": model.name } },
+                    spec: {
+                        targetRefs: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: route }],
+                        apiKeyAuth: {
+                            credentialRefs: tenants.map((tenant) => ({ group: "", kind: "Secret", name: apiKeySecretName(tenant) })),
+                            // OpenAI clients send `Authorization: Bearer <key>`.
+                            extractFrom: [{ headers: ["authorization"] }],
+                            forwardClientIDHeader: GATEWAY.tenantHeader,
+                            // The model server never sees a tenant's key.
+                            sanitize: true,
+                        },
+                    },
+                },
+                { ...afterCrds, dependsOn: [...crdsReady, ...tenants.map((tenant) => keySecrets.get(tenant)!)] },
+            );
+        }
+
+        // Scrapes: Envoy's stats and the AI Gateway processor's per-tenant GenAI metrics.
+        new k8s.apiextensions.CustomResource(
+            `${name}-metrics`,
+            {
+                apiVersion: "monitoring.coreos.com/v1",
+                kind: "PodMonitor",
+                metadata: { name: "gateway", namespace: ns },
+                spec: {
+                    selector: { matchLabels: proxyLabels },
+                    podMetricsEndpoints: [
+                        { targetPort: ENVOY_METRICS_PORT, path: "/stats/prometheus", interval: "30s" },
+                        { targetPort: AI_GATEWAY_METRICS_PORT, path: "/metrics", interval: "30s" },
+                    ],
+                },
+            },
+            { ...base, dependsOn: [...args.dependsOn, gatewayNs] },
+        );
+
+        // The gateway namespace: clients only through the NLB (its addresses are in the VPC), scrapes
+        // from monitoring; out only to DNS, the model servers and Envoy Gateway's control plane.
+        const policy = (policyName: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
+            new k8s.networking.v1.NetworkPolicy(`${name}-${policyName}`, { metadata: { name: policyName, namespace: ns }, spec }, { ...base, dependsOn: [gatewayNs] });
+        policy("default-deny-all", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+        policy("admit-load-balancer", {
+            podSelector: { matchLabels: proxyLabels },
+            policyTypes: ["Ingress"],
+            ingress: [{ from: [{ ipBlock: { cidr: args.vpcCidr } }], ports: [{ protocol: "TCP", port: ENVOY_CONTAINER_PORT }] }],
+        });
+        policy("admit-monitoring", {
+            podSelector: { matchLabels: proxyLabels },
+            policyTypes: ["Ingress"],
+            ingress: [{ from: [namespaceByName(NAMESPACES.monitoring)], ports: [{ protocol: "TCP", port: ENVOY_METRICS_PORT }, { protocol: "TCP", port: AI_GATEWAY_METRICS_PORT }] }],
+        });
+        policy("proxy-egress", {
+            podSelector: { matchLabels: proxyLabels },
+            policyTypes: ["Egress"],
+            egress: [
+                DNS_EGRESS,
+                { to: [namespaceByName(NAMESPACES.serving)], ports: [{ protocol: "TCP", port: MODEL_PORT }] },
+                { to: [namespaceByName(NAMESPACES.envoyGateway)], ports: [{ protocol: "TCP", port: XDS_PORT }, { protocol: "TCP", port: RATELIMIT_PORT }] },
+            ],
+        });
+
+        this.hostname = args.hostname;
+        this.registerOutputs({ hostname: this.hostname, apiKeySecretArns: this.apiKeySecretArns });
+    }
+}
