@@ -1,4 +1,5 @@
 import type { ClientBase } from "pg";
+import { GATEWAY, GEN_AI_METRICS } from "compute-region-policies/model";
 
 /**
  * Metering: for each closed window, per-tenant GPU usage (GPU requests of running pods in tenant
@@ -7,11 +8,14 @@ import type { ClientBase } from "pg";
  * pool or model, window): a replayed window changes nothing.
  */
 
-/** The gateway's per-tenant counters (the serving layer exports them). */
+/**
+ * The gateway's per-tenant counters: the AI Gateway's GenAI metrics, labelled with the tenant the
+ * API-key filter verified (see components/model-gateway.ts).
+ */
 export const GATEWAY_METRICS = {
-    requests: "gateway_tenant_requests_total",
-    inputTokens: "gateway_tenant_input_tokens_total",
-    outputTokens: "gateway_tenant_output_tokens_total",
+    requests: GEN_AI_METRICS.requests,
+    inputTokens: GEN_AI_METRICS.inputTokens,
+    outputTokens: GEN_AI_METRICS.outputTokens,
 } as const;
 
 export interface Window {
@@ -66,8 +70,9 @@ export function gpuSecondsQuery(windowSeconds: number): string {
     return `sum by (namespace, ${POOL}, ${GPU_MODEL}) (avg_over_time((${perPod})[${windowSeconds}s:60s])) * ${windowSeconds}`;
 }
 
+/** A gateway counter's increase over the window per tenant and model (the label the gateway writes is `model`). */
 export function hostedQuery(metric: string, windowSeconds: number): string {
-    return `sum by (tenant, model) (increase(${metric}[${windowSeconds}s]))`;
+    return `label_replace(sum by (${GATEWAY.tenantLabel}, ${GEN_AI_METRICS.modelLabel}) (increase(${metric}[${windowSeconds}s])), "model", "$1", "${GEN_AI_METRICS.modelLabel}", "(.*)")`;
 }
 
 export interface GpuUsageRecord {

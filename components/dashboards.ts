@@ -1,5 +1,5 @@
 import type { Dashboard, Panel } from "@grafana/schema";
-import { ksmLabel, LABELS, PoolCapacity } from "compute-region-policies/model";
+import { GATEWAY, GEN_AI_METRICS, ksmLabel, LABELS, PoolCapacity } from "compute-region-policies/model";
 import { poolAllocatableExpr, poolTenantUsageExpr } from "./alert-rules";
 
 /**
@@ -117,7 +117,7 @@ export function billingDashboard(): Dashboard {
                     type: "timeseries",
                     queries: [{ expr: 'sum by (namespace) (kube_pod_container_resource_requests{resource="nvidia_com_gpu",namespace=~"tenant-.+"})', legend: "{{namespace}}" }],
                 },
-                { title: "Hosted tokens per tenant (1h)", type: "timeseries", queries: [{ expr: "sum by (tenant) (increase(gateway_tenant_input_tokens_total[1h]) + increase(gateway_tenant_output_tokens_total[1h]))", legend: "{{tenant}}" }] },
+                { title: "Hosted tokens per tenant (1h)", type: "timeseries", queries: [{ expr: `sum by (${GATEWAY.tenantLabel}) (increase(${GEN_AI_METRICS.inputTokens}[1h])) + sum by (${GATEWAY.tenantLabel}) (increase(${GEN_AI_METRICS.outputTokens}[1h]))`, legend: `{{${GATEWAY.tenantLabel}}}` }] },
             ],
             2,
         ),
@@ -134,5 +134,17 @@ export function servingDashboard(models: readonly { name: string }[]): Dashboard
         specs.push({ title: `${m.name}: tokens per second`, type: "timeseries", queries: [{ expr: `sum(rate(vllm:prompt_tokens_total{${sel}}[5m]))`, legend: "prompt" }, { expr: `sum(rate(vllm:generation_tokens_total{${sel}}[5m]))`, legend: "generated" }] });
         specs.push({ title: `${m.name}: requests running and waiting`, type: "timeseries", queries: [{ expr: `sum(vllm:num_requests_running{${sel}})`, legend: "running" }, { expr: `sum(vllm:num_requests_waiting{${sel}})`, legend: "waiting" }] });
     }
+    // What each tenant sends through the gateway, as metering counts it.
+    const t = GATEWAY.tenantLabel;
+    specs.push({ title: "Requests per second per tenant", type: "timeseries", queries: [{ expr: `sum by (${t}) (rate(${GEN_AI_METRICS.requests}[5m]))`, legend: `{{${t}}}` }] });
+    specs.push({
+        title: "Tokens per second per tenant",
+        type: "timeseries",
+        queries: [
+            { expr: `sum by (${t}) (rate(${GEN_AI_METRICS.inputTokens}[5m]))`, legend: `{{${t}}} input` },
+            { expr: `sum by (${t}) (rate(${GEN_AI_METRICS.outputTokens}[5m]))`, legend: `{{${t}}} output` },
+        ],
+    });
+    specs.push({ title: "Failed requests per tenant", type: "timeseries", queries: [{ expr: `sum by (${t}, error_type) (rate(gen_ai_server_request_duration_seconds_count{error_type!=""}[5m]))`, legend: `{{${t}}} {{error_type}}` }] });
     return dashboard("compute-region-serving", "Model serving", layout(specs, 3), ["serving"]);
 }

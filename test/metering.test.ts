@@ -1,4 +1,9 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as http from "node:http";
+import * as os from "node:os";
+import * as path from "node:path";
+import { stringify as toYaml } from "yaml";
 import { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closedWindows, GATEWAY_METRICS, gpuSecondsQuery, hostedQuery, httpPrometheus, meterWindow } from "../billing/metering";
@@ -75,5 +80,48 @@ describe("metering against a fake Prometheus", () => {
     it("reports a Prometheus error instead of writing nothing silently", async () => {
         await expect(httpPrometheus(baseUrl).query("broken(", new Date())).rejects.toThrow(/Prometheus answered 400 .*parse error/);
         await expect(httpPrometheus(`${baseUrl}/nope`).query("up", new Date())).rejects.toThrow(/answered 404/);
+    });
+});
+
+/**
+ * The hosted-usage queries under a real PromQL engine (promtool, installed by
+ * scripts/install-system-deps.sh): the AI Gateway's series as it exports them, failed requests
+ * left out, the model label renamed for the usage records.
+ */
+describe("hosted-usage queries under promtool", () => {
+    function evaluate(expr: string, series: { series: string; values: string }[], expected: { labels: string; value: number }[]): { status: number | null; output: string } {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "metering-promql-"));
+        const doc = { rule_files: [], evaluation_interval: "1m", tests: [{ interval: "1m", input_series: series, promql_expr_test: [{ expr, eval_time: "60m", exp_samples: expected.map((e) => ({ labels: e.labels, value: e.value })) }] }] };
+        fs.writeFileSync(path.join(dir, "tests.yaml"), toYaml(doc));
+        const r = spawnSync("promtool", ["test", "rules", "tests.yaml"], { cwd: dir, encoding: "utf8" });
+        return { status: r.status, output: `${r.stdout}${r.stderr}` };
+    }
+    const model = 'gen_ai_request_model="llama-3-8b",gen_ai_operation_name="chat",gen_ai_provider_name="openai"';
+
+    it("counts a tenant's successful requests per model over the window, not its failed ones", () => {
+        const r = evaluate(
+            hostedQuery(GATEWAY_METRICS.requests, 3600),
+            [
+                { series: `gen_ai_server_request_duration_seconds_count{tenant="initech",${model}}`, values: "0+10x60" },
+                { series: `gen_ai_server_request_duration_seconds_count{tenant="initech",${model},error_type="429"}`, values: "0+3x60" },
+            ],
+            [{ labels: '{tenant="initech",gen_ai_request_model="llama-3-8b",model="llama-3-8b"}', value: 600 }],
+        );
+        expect(r.output).toContain("SUCCESS");
+        expect(r.status).toBe(0);
+    });
+
+    it("sums input and output tokens apart", () => {
+        const series = [
+            { series: `gen_ai_client_token_usage_sum{tenant="initech",${model},gen_ai_token_type="input"}`, values: "0+1000x60" },
+            { series: `gen_ai_client_token_usage_sum{tenant="initech",${model},gen_ai_token_type="output"}`, values: "0+250x60" },
+        ];
+        const input = evaluate(hostedQuery(GATEWAY_METRICS.inputTokens, 3600), series, [{ labels: '{tenant="initech",gen_ai_request_model="llama-3-8b",model="llama-3-8b"}', value: 60000 }]);
+        expect(input.output).toContain("SUCCESS");
+        const output = evaluate(hostedQuery(GATEWAY_METRICS.outputTokens, 3600), series, [{ labels: '{tenant="initech",gen_ai_request_model="llama-3-8b",model="llama-3-8b"}', value: 15000 }]);
+        expect(output.output).toContain("SUCCESS");
+        // And the test would notice a wrong figure.
+        const wrong = evaluate(hostedQuery(GATEWAY_METRICS.outputTokens, 3600), series, [{ labels: '{tenant="initech",gen_ai_request_model="llama-3-8b",model="llama-3-8b"}', value: 75000 }]);
+        expect(wrong.status).not.toBe(0);
     });
 });
