@@ -7,3 +7,4 @@ export * from "./types";
 export * from "./isolation-evidence";
 export * from "./reachability";
 export * from "./workloads";
+export * from "./gateway-evidence";

@@ -23,6 +23,9 @@ import { shardWithinBudget } from "./shard-within-budget";
 import { gpuRequestsEqualLimits } from "./gpu-requests-equal-limits";
 import { servingIngressConfined } from "./serving-ingress-confined";
 import { servingWorkloadsConform } from "./serving-workloads-conform";
+import { modelGatewayTls } from "./model-gateway-tls";
+import { modelRoutesAuthenticated } from "./model-routes-authenticated";
+import { modelTenantsRateLimited } from "./model-tenants-rate-limited";
 import { tenantNamespaceDefaultDeny } from "./tenant-namespace-default-deny";
 import { tenantNamespacesProtected } from "./tenant-namespaces-protected";
 import { tenantNetworkIsolation } from "./tenant-network-isolation";
@@ -58,6 +61,9 @@ export const policies: RegionPolicy[] = [
     servingWorkloadsConform,
     gpuRequestsEqualLimits,
     servingIngressConfined,
+    modelRoutesAuthenticated,
+    modelTenantsRateLimited,
+    modelGatewayTls,
     // Observability
     regionMonitoringInPlace,
     logGroupsRetainedEncrypted,

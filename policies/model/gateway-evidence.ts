@@ -1,0 +1,124 @@
+import { GATEWAY, LABELS } from "./conventions";
+
+/**
+ * What the hosted-model gateway's objects say, read from the planned resources: the model routes,
+ * the policies attached to them and to their Gateway, and the tenants' key Secrets. The components
+ * write these objects; the gateway policies judge them from here, whatever wrote them.
+ */
+
+export const GATEWAY_TYPES = {
+    aiRoute: "kubernetes:aigateway.envoyproxy.io/v1alpha1:AIGatewayRoute",
+    securityPolicy: "kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy",
+    backendTrafficPolicy: "kubernetes:gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy",
+    clientTrafficPolicy: "kubernetes:gateway.envoyproxy.io/v1alpha1:ClientTrafficPolicy",
+    envoyProxy: "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy",
+    gateway: "kubernetes:gateway.networking.k8s.io/v1:Gateway",
+    gatewayClass: "kubernetes:gateway.networking.k8s.io/v1:GatewayClass",
+    secret: "kubernetes:core/v1:Secret",
+} as const;
+
+/** The header the AI Gateway sets from the request body's model, which routes match on. */
+export const MODEL_ROUTING_HEADER = "x-ai-eg-model";
+
+interface Resource {
+    type: string;
+    props: Record<string, any>;
+}
+
+export interface ModelRoute {
+    name: string;
+    namespace: string;
+    /** Models the route serves (its rules' exact matches on the model header). */
+    models: string[];
+    /** Gateways it attaches to, as namespace/name. */
+    gateways: string[];
+}
+
+export interface KeySecret {
+    name: string;
+    namespace: string;
+    /** The tenant the Secret is labelled for. */
+    tenant?: string;
+    /**
+     * The client ids it holds (its data keys): the identity the gateway forwards. Undefined while the
+     * data is unknown (a preview: Secret data is secret and computed), known at update.
+     */
+    clientIds?: string[];
+    /** The models the tenant is granted, from the Secret's annotation. */
+    grantedModels: string[];
+}
+
+export interface TargetRef {
+    group?: string;
+    kind?: string;
+    name?: string;
+}
+
+const ns = (r: Resource): string => r.props.metadata?.namespace ?? "default";
+const list = <T>(value: unknown): T[] => (Array.isArray(value) ? (value as T[]) : []);
+
+export function modelRoutes(resources: readonly Resource[]): ModelRoute[] {
+    return resources
+        .filter((r) => r.type === GATEWAY_TYPES.aiRoute)
+        .map((r) => {
+            const models = list<any>(r.props.spec?.rules).flatMap((rule) =>
+                list<any>(rule?.matches).flatMap((m) => list<any>(m?.headers).filter((h) => h?.name === MODEL_ROUTING_HEADER && (h.type ?? "Exact") === "Exact" && typeof h.value === "string").map((h) => h.value as string)),
+            );
+            const gateways = list<any>(r.props.spec?.parentRefs).filter((p) => (p?.kind ?? "Gateway") === "Gateway" && p?.name).map((p) => `${p.namespace ?? ns(r)}/${p.name}`);
+            return { name: r.props.metadata?.name ?? "?", namespace: ns(r), models: [...new Set(models)].sort(), gateways };
+        });
+}
+
+/** Policies of a type in a namespace whose targetRefs name `kind`/`name`. */
+export function policiesTargeting(resources: readonly Resource[], type: string, namespace: string, kind: string, name: string): Resource[] {
+    return resources.filter(
+        (r) => r.type === type && ns(r) === namespace && [...list<TargetRef>(r.props.spec?.targetRefs), ...(r.props.spec?.targetRef ? [r.props.spec.targetRef] : [])].some((t) => t?.kind === kind && t?.name === name),
+    );
+}
+
+export function keySecrets(resources: readonly Resource[]): KeySecret[] {
+    return resources
+        .filter((r) => r.type === GATEWAY_TYPES.secret)
+        .map((r) => {
+            const granted = r.props.metadata?.annotations?.[GATEWAY.grantedModelsAnnotation];
+            return {
+                name: r.props.metadata?.name ?? "?",
+                namespace: ns(r),
+                tenant: r.props.metadata?.labels?.[LABELS.tenant],
+                clientIds: knownOrUndefined(() => Object.keys({ ...(r.props.data ?? {}), ...(r.props.stringData ?? {}) }).sort()),
+                grantedModels: typeof granted === "string" ? granted.split(",").map((m) => m.trim()).filter(Boolean) : [],
+            };
+        });
+}
+
+/** A value read through CrossGuard's unknown-checking proxy, or undefined if it is unknown during the preview. */
+function knownOrUndefined<T>(read: () => T): T | undefined {
+    try {
+        return read();
+    } catch (e) {
+        if ((e as Error)?.constructor?.name === "UnknownValueError") return undefined;
+        throw e;
+    }
+}
+
+/** The Secrets an API-key policy's credentialRefs name (same namespace unless one is given). */
+export function credentialSecrets(policy: Resource, secrets: readonly KeySecret[]): { ref: string; secret?: KeySecret }[] {
+    return list<any>(policy.props.spec?.apiKeyAuth?.credentialRefs).map((ref) => {
+        const namespace = ref?.namespace ?? ns(policy);
+        return { ref: `${namespace}/${ref?.name}`, secret: secrets.find((s) => s.namespace === namespace && s.name === ref?.name) };
+    });
+}
+
+/** Tenants with an exact tenant-header rule in a rate-limit policy, and whether the rule charges tokens. */
+export function tenantLimitRules(policy: Resource): { tenant: string; costed: boolean; requests: number }[] {
+    const rateLimit = policy.props.spec?.rateLimit ?? {};
+    const rules = [...list<any>(rateLimit.global?.rules), ...list<any>(rateLimit.local?.rules)];
+    return rules.flatMap((rule) => {
+        const tenants = list<any>(rule?.clientSelectors).flatMap((sel) =>
+            list<any>(sel?.headers).filter((h) => typeof h?.name === "string" && h.name.toLowerCase() === GATEWAY.tenantHeader && (h.type ?? "Exact") === "Exact" && typeof h.value === "string" && !h.invert).map((h) => h.value as string),
+        );
+        const costed = rule?.cost?.response?.from === "Metadata";
+        const requests = typeof rule?.limit?.requests === "number" ? rule.limit.requests : 0;
+        return tenants.map((tenant) => ({ tenant, costed, requests }));
+    });
+}
