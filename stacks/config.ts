@@ -496,7 +496,7 @@ function checkGateway(config: RawRegionConfig, ctx: z.RefinementCtx): void {
     if (!gateway) return;
     const certRegion = ACM_CERTIFICATE_ARN.exec(gateway.certificateArn)?.[1];
     if (certRegion && certRegion !== config["aws:region"]) {
-        ctx.addIssue({ code: "custom", path: [key, "certificateArn"], message: `must be a certificate in ${config["aws:region"]} (an NLB uses certificates of its own region), got one in ${certRegion}`, input: gateway.certificateArn });
+        ctx.addIssue({ code: "custom", path: [key, "certificateArn"], message: `must be a certificate in ${config["aws:region"]} (an NLB uses certificates of its own region), got one in ${certRegion}` });
     }
     if (config["compute-region:models"].length === 0) {
         ctx.addIssue({ code: "custom", path: [key], message: "has no models to serve: set compute-region:models, or remove the gateway" });

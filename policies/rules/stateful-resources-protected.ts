@@ -7,11 +7,13 @@ const PROTECTED_TYPES: Record<string, string> = {
     [TYPES.eksCluster]: "EKS cluster",
     [TYPES.kmsKey]: "KMS key",
     "aws:rds/instance:Instance": "database",
+    // Tenants' gateway API keys: deleting one locks its tenant out (and a recreated key is a new key).
+    "aws:secretsmanager/secret:Secret": "secret",
 };
 
 export const statefulResourcesProtected = resourcePolicy({
     name: "stateful-resources-protected",
-    description: "Stateful resources (the EKS cluster, KMS keys, databases) are Pulumi-protected, and the cluster has EKS deletion protection.",
+    description: "Stateful resources (the EKS cluster, KMS keys, databases, Secrets Manager secrets such as tenants' API keys) are Pulumi-protected, and the cluster has EKS deletion protection.",
     rationale:
         "Deleting the cluster deletes every tenant's workloads and volumes; deleting a KMS key makes everything it encrypted " +
         "unreadable. A mistaken rename or a destroy must stop at them.",
@@ -38,6 +40,7 @@ export const statefulResourcesProtected = resourcePolicy({
         ],
         disallowed: [
             { description: "An unprotected KMS key.", expect: "KMS key key is not protected", resources: [sample(TYPES.kmsKey, "key", { enableKeyRotation: true })] },
+            { description: "An unprotected tenant API key in Secrets Manager.", expect: "secret key-initech is not protected", resources: [sample("aws:secretsmanager/secret:Secret", "key-initech", { name: "compute-region/prod/gateway/initech" })] },
             { description: "A protected cluster without EKS deletion protection.", expect: "has no EKS deletion protection", resources: [sample(TYPES.eksCluster, "cluster", { name: "prod" }, { protect: true })] },
         ],
     },
