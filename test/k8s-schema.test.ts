@@ -43,4 +43,22 @@ describe("Kubernetes objects of the dev plan", () => {
         expect(check.errors[0]).toMatch(/^bad \(kubernetes:gateway.envoyproxy.io\/v1alpha1:SecurityPolicy\): .*(extractFrom|credentialRefs)/);
         expect(check.errors[1]).toMatch(/^bad-gateway \(kubernetes:gateway.networking.k8s.io\/v1:Gateway\): .*port/);
     });
+
+    it("checks an AI Gateway route as the HTTPRoute it generates", async () => {
+        const route = (timeout: string, matchType: string) => ({
+            urn: "urn:pulumi:dev::compute-region::kubernetes:aigateway.envoyproxy.io/v1alpha1:AIGatewayRoute::route",
+            type: "kubernetes:aigateway.envoyproxy.io/v1alpha1:AIGatewayRoute",
+            name: "route",
+            props: {
+                apiVersion: "aigateway.envoyproxy.io/v1alpha1",
+                kind: "AIGatewayRoute",
+                metadata: { name: "model-llama", namespace: "gateway" },
+                spec: { parentRefs: [{ name: "models" }], rules: [{ matches: [{ headers: [{ type: matchType, name: "x-ai-eg-model", value: "llama" }] }], backendRefs: [{ name: "model-llama" }], timeouts: { request: timeout } }] },
+            },
+        });
+        expect((await validateKubernetesObjects([route("600s", "Exact")])).errors).toEqual([]);
+        const bad = await validateKubernetesObjects([route("ten minutes", "Glob")]);
+        expect(bad.errors).toHaveLength(1);
+        expect(bad.errors[0]).toMatch(/^route \(kubernetes:aigateway.envoyproxy.io\/v1alpha1:AIGatewayRoute\), as the HTTPRoute it generates: .*(timeouts|type)/);
+    });
 });

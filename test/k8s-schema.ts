@@ -66,6 +66,20 @@ export function parseKubernetesType(type: string): { group: string; version: str
     return m ? { group: m[1], version: m[2], kind: m[3] } : undefined;
 }
 
+/**
+ * An AIGatewayRoute's rules are a subset of an HTTPRoute's, and the AI Gateway generates an HTTPRoute
+ * of the same name from them: its parentRefs, matches and timeouts are checked against the Gateway
+ * API's HTTPRoute schema (the backends become the AI Gateway's own, so they are left out).
+ */
+export function derivedHTTPRoute(group: string, kind: string, props: Record<string, any>): Record<string, unknown> | undefined {
+    if (group !== "aigateway.envoyproxy.io" || kind !== "AIGatewayRoute") return undefined;
+    const rules = (props.spec?.rules ?? []).map((rule: Record<string, unknown>) => {
+        const { matches, timeouts } = rule;
+        return { ...(matches !== undefined ? { matches } : {}), ...(timeouts !== undefined ? { timeouts } : {}) };
+    });
+    return { apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", metadata: props.metadata, spec: { parentRefs: props.spec?.parentRefs, rules } };
+}
+
 type ModelModule = Record<string, new (data: unknown) => { validate(): void }>;
 
 /** Loads a model module: CommonJS and ESM-only packages alike, through the ESM loader. */
@@ -84,9 +98,18 @@ export async function validateKubernetesObjects(resources: readonly ResourceSnap
             const p = r.props as { apiVersion?: string; kind?: string; metadata?: { name?: string }; spec?: unknown };
             if (p.apiVersion !== `${parsed.group}/${parsed.version}` || p.kind !== parsed.kind || !p.metadata?.name || typeof p.spec !== "object") {
                 result.errors.push(`${r.name} (${r.type}): must have apiVersion ${parsed.group}/${parsed.version}, kind ${parsed.kind}, metadata.name and spec`);
-            } else {
-                result.validated.push(r.name);
+                continue;
             }
+            const derived = derivedHTTPRoute(parsed.group, parsed.kind, withoutUnknowns(unwrapSecrets(r.props)) as Record<string, any>);
+            if (derived) {
+                try {
+                    new (await loadModels("@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1")).HTTPRoute(derived).validate();
+                } catch (e) {
+                    result.errors.push(`${r.name} (${r.type}), as the HTTPRoute it generates: ${(e as Error).message}`);
+                    continue;
+                }
+            }
+            result.validated.push(r.name);
             continue;
         }
         if (!parsed || !path) {
