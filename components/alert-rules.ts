@@ -1,4 +1,4 @@
-import { ALERTS, GPU_RESOURCE, internalClusterQueue, ksmLabel, LABELS, PoolCapacity } from "compute-region-policies/model";
+import { ALERTS, GEN_AI_METRICS, GPU_RESOURCE, internalClusterQueue, ksmLabel, LABELS, NAMESPACES, PoolCapacity } from "compute-region-policies/model";
 
 /** A Prometheus alerting rule, as PrometheusRule and promtool both read it. */
 export interface AlertRule {
@@ -166,4 +166,33 @@ export function servingAlertRules(models: readonly { name: string; targets: { qu
         },
     ]);
     return [{ name: "compute-region.serving", rules }];
+}
+
+/**
+ * The hosted-model gateway: down (no Envoy replica available: every tenant is cut off) and failing
+ * (more than 5% of a model's requests through it end in an error, whatever the cause).
+ */
+export function gatewayAlertRules(runbookBase = DEFAULT_RUNBOOK_BASE): RuleGroup[] {
+    const requests = "gen_ai_server_request_duration_seconds_count";
+    return [
+        {
+            name: "compute-region.gateway",
+            rules: [
+                {
+                    alert: ALERTS.gatewayDown,
+                    expr: `(sum(kube_deployment_status_replicas_available{namespace="${NAMESPACES.gateway}"}) or vector(0)) < 1`,
+                    for: "3m",
+                    labels: { severity: "critical" },
+                    annotations: { summary: "No gateway replica is available: the hosted-model API is down", description: "Check the Envoy pods in the gateway namespace, Envoy Gateway's controller and the NLB's targets.", runbook_url: `${runbookBase}#${ALERTS.gatewayDown.toLowerCase()}` },
+                },
+                {
+                    alert: ALERTS.gatewayErrors,
+                    expr: `sum by (${GEN_AI_METRICS.modelLabel}) (rate(${requests}{error_type!=""}[10m])) / sum by (${GEN_AI_METRICS.modelLabel}) (rate(${requests}[10m])) > 0.05`,
+                    for: "10m",
+                    labels: { severity: "warning" },
+                    annotations: { summary: "More than 5% of a model's gateway requests fail", description: "The model server errors or times out, or its backend is unreachable: see error_type on the serving dashboard.", runbook_url: `${runbookBase}#${ALERTS.gatewayErrors.toLowerCase()}` },
+                },
+            ],
+        },
+    ];
 }

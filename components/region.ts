@@ -22,7 +22,7 @@ import { GpuNodeGroup } from "./gpu-node-group";
 import { awsContext } from "./kms";
 import { Network } from "./network";
 import { Observability } from "./observability";
-import { billingAlertRules, servingAlertRules, tenantAlertRules } from "./alert-rules";
+import { billingAlertRules, gatewayAlertRules, servingAlertRules, tenantAlertRules } from "./alert-rules";
 import { InferenceService } from "./inference-service";
 import { ServingPlatform } from "./serving-platform";
 import { LoadBalancerController } from "./load-balancer-controller";
@@ -172,6 +172,7 @@ export class Region extends pulumi.ComponentResource {
                     ...(rawTenants.length > 0 ? tenantAlertRules(config.observability.runbookBaseUrl) : []),
                     ...(config.billing ? billingAlertRules(config.observability.runbookBaseUrl) : []),
                     ...(config.models.length > 0 ? servingAlertRules(config.models, config.observability.runbookBaseUrl) : []),
+                    ...(config.gateway ? gatewayAlertRules(config.observability.runbookBaseUrl) : []),
                 ],
                 extraDashboards: [...(config.billing ? [billingDashboard()] : []), ...(config.models.length > 0 ? [servingDashboard(config.models)] : [])],
                 // The metering job and KEDA (queue-depth scaling of the models) read Prometheus.

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { stringify as toYaml } from "yaml";
 import { describe, expect, it } from "vitest";
 import { ALERTS, poolCapacity } from "compute-region-policies/model";
-import { AlertRule, billingAlertRules, gpuAlertRules, servingAlertRules, tenantAlertRules } from "../components/alert-rules";
+import { AlertRule, billingAlertRules, gatewayAlertRules, gpuAlertRules, servingAlertRules, tenantAlertRules } from "../components/alert-rules";
 import { capacityDashboard, gpuHealthDashboard } from "../components/dashboards";
 
 /**
@@ -14,7 +14,7 @@ import { capacityDashboard, gpuHealthDashboard } from "../components/dashboards"
  */
 const shared = poolCapacity({ name: "shared-l40s", role: "shared", instanceType: "g6e.48xlarge", minNodes: 2, maxNodes: 4, headroom: 0.25 }, 0); // 16 GPUs, 4 headroom, 12 sellable
 const internal = poolCapacity({ name: "internal-l40s", role: "internal", instanceType: "g6e.12xlarge", minNodes: 1, maxNodes: 2 }, 0); // 4 GPUs, all headroom
-const groups = [...gpuAlertRules([shared, internal], "https://runbooks.example/rb.md"), ...tenantAlertRules("https://runbooks.example/rb.md"), ...billingAlertRules("https://runbooks.example/rb.md"), ...servingAlertRules([{ name: "llama", targets: { queueDepth: 8, p95LatencySeconds: 6 } }], "https://runbooks.example/rb.md")];
+const groups = [...gpuAlertRules([shared, internal], "https://runbooks.example/rb.md"), ...tenantAlertRules("https://runbooks.example/rb.md"), ...billingAlertRules("https://runbooks.example/rb.md"), ...servingAlertRules([{ name: "llama", targets: { queueDepth: 8, p95LatencySeconds: 6 } }], "https://runbooks.example/rb.md"), ...gatewayAlertRules("https://runbooks.example/rb.md")];
 
 function rule(alert: string, pool?: string): AlertRule {
     const found = groups.flatMap((g) => g.rules).find((r) => r.alert === alert && (pool === undefined || r.labels.pool === pool));
@@ -39,6 +39,28 @@ const nominal = (pool: string, queue: string, gpus: number) => ({ series: `kueue
 const dcgmUp = { series: 'up{job="dcgm-exporter",instance="n1"}', values: "1x40" };
 
 const cases = [
+    {
+        name: "the gateway with no available replica fires after 3 minutes; with one it does not",
+        input_series: [
+            { series: 'kube_deployment_status_replicas_available{namespace="gateway",deployment="envoy-gateway-models-1a2b3c"}', values: "2x5 0x10 1x10" },
+            { series: 'kube_deployment_status_replicas_available{namespace="serving",deployment="model-llama"}', values: "1x25" },
+        ],
+        alert_rule_test: [
+            { eval_time: "4m", alertname: ALERTS.gatewayDown, exp_alerts: [] },
+            { eval_time: "10m", alertname: ALERTS.gatewayDown, exp_alerts: [firing(ALERTS.gatewayDown, undefined)] },
+            { eval_time: "20m", alertname: ALERTS.gatewayDown, exp_alerts: [] },
+        ],
+    },
+    {
+        name: "a model with 10% of its gateway requests failing fires; another at 2% does not",
+        input_series: [
+            { series: 'gen_ai_server_request_duration_seconds_count{gen_ai_request_model="llama",tenant="initech"}', values: "0+90x40" },
+            { series: 'gen_ai_server_request_duration_seconds_count{gen_ai_request_model="llama",tenant="initech",error_type="503"}', values: "0+10x40" },
+            { series: 'gen_ai_server_request_duration_seconds_count{gen_ai_request_model="qwen",tenant="initech"}', values: "0+98x40" },
+            { series: 'gen_ai_server_request_duration_seconds_count{gen_ai_request_model="qwen",tenant="initech",error_type="503"}', values: "0+2x40" },
+        ],
+        alert_rule_test: [{ eval_time: "30m", alertname: ALERTS.gatewayErrors, exp_alerts: [firing(ALERTS.gatewayErrors, undefined, { gen_ai_request_model: "llama" })] }],
+    },
     {
         name: "a model with 20 waiting requests on 2 replicas (10 each, target 8) fires; 16 (8 each) does not",
         input_series: [

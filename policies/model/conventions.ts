@@ -152,6 +152,8 @@ export const ALERTS = {
     meteringWindowMissed: "MeteringWindowMissed",
     modelQueueDepth: "ModelQueueDepthHigh",
     modelLatency: "ModelLatencyHigh",
+    gatewayDown: "ModelGatewayDown",
+    gatewayErrors: "ModelGatewayErrorsHigh",
 } as const;
 
 /** Label the Grafana sidecar provisions dashboards from. */
