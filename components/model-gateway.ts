@@ -15,6 +15,12 @@ import { GATEWAY_CHART_PINS, REDIS_IMAGE } from "./helm";
 import { DNS_EGRESS, namespaceByName } from "./network-policies";
 import { MODEL_PORT } from "./serving-platform";
 
+/** Per-tenant budgets, per minute, across models and gateway replicas. */
+export interface RateLimits {
+    requestsPerMinute: number;
+    tokensPerMinute: number;
+}
+
 /** A tenant of the hosted-model API. */
 export interface GatewayTenant {
     name: string;
@@ -22,7 +28,8 @@ export interface GatewayTenant {
     state: TenantState;
     /** Models the tenant may call. */
     models: string[];
-    rateLimits: { requestsPerMinute: number; tokensPerMinute: number };
+    /** The tenant's own limits; absent, the gateway's per-tenant defaults apply. */
+    rateLimits?: RateLimits;
     /** Bumping it replaces the key. */
     apiKeyVersion: number;
     /** IAM roles allowed to read the tenant's key from Secrets Manager. */
@@ -47,6 +54,8 @@ export interface ModelGatewayArgs {
     models: { name: string; serviceName: string }[];
     /** Tenants granted at least one model. */
     tenants: GatewayTenant[];
+    /** Each tenant's limits unless it has its own. */
+    defaultRateLimits: RateLimits;
     /** Resources to wait for (the load balancer controller, the monitoring CRDs, the system nodes). */
     dependsOn: pulumi.Input<pulumi.Resource>[];
     tags: Record<string, string>;
@@ -74,26 +83,32 @@ export function grantedTenants(model: string, tenants: readonly GatewayTenant[])
     return tenants.filter((t) => t.state === "active" && t.models.includes(model)).map((t) => t.name).sort();
 }
 
+/** Header matches per selector and selectors per rule that Envoy Gateway allows. */
+const MAX_HEADERS_PER_SELECTOR = 16;
+const MAX_SELECTORS_PER_RULE = 8;
+
 /**
  * Per tenant, across models: a request budget and a token budget per minute, shared by every Envoy
  * replica (global limits in Redis). Tokens are charged after each response from the usage the AI
- * Gateway reads; a request is refused once the budget is spent.
+ * Gateway reads; a request is refused once the budget is spent. Tenants on the defaults share one
+ * pair of rules that gives each distinct tenant its own bucket; a tenant with its own limits has its
+ * own pair and is excluded from the defaults' (a request matching several rules meets the strictest).
+ * Suspended tenants' keys are accepted nowhere, so they need no rule.
  */
-export function tenantRateLimitRules(tenants: readonly GatewayTenant[]): Record<string, unknown>[] {
-    return tenants
-        .filter((t) => t.state === "active")
-        .flatMap((t) => {
-            const clientSelectors = [{ headers: [{ name: GATEWAY.tenantHeader, type: "Exact", value: t.name }] }];
-            return [
-                { clientSelectors, limit: { requests: t.rateLimits.requestsPerMinute, unit: "Minute" }, shared: true },
-                {
-                    clientSelectors,
-                    limit: { requests: t.rateLimits.tokensPerMinute, unit: "Minute" },
-                    cost: { request: { from: "Number", number: 0 }, response: { from: "Metadata", metadata: { namespace: GATEWAY.costMetadataNamespace, key: GATEWAY.totalTokensKey } } },
-                    shared: true,
-                },
-            ];
-        });
+export function tenantRateLimitRules(tenants: readonly GatewayTenant[], defaults: RateLimits): Record<string, unknown>[] {
+    const header = GATEWAY.tenantHeader;
+    const tokenCost = { request: { from: "Number", number: 0 }, response: { from: "Metadata", metadata: { namespace: GATEWAY.costMetadataNamespace, key: GATEWAY.totalTokensKey } } };
+    const pair = (clientSelectors: unknown[], limits: RateLimits) => [
+        { clientSelectors, limit: { requests: limits.requestsPerMinute, unit: "Minute" }, shared: true },
+        { clientSelectors, limit: { requests: limits.tokensPerMinute, unit: "Minute" }, cost: tokenCost, shared: true },
+    ];
+    const custom = tenants.filter((t) => t.state === "active" && t.rateLimits);
+    // The defaults: every tenant its own bucket, except those with their own limits.
+    const matches = [{ name: header, type: "Distinct" }, ...custom.map((t) => ({ name: header, type: "Exact", value: t.name, invert: true }))];
+    const selectors: { headers: unknown[] }[] = [];
+    for (let i = 0; i < matches.length; i += MAX_HEADERS_PER_SELECTOR) selectors.push({ headers: matches.slice(i, i + MAX_HEADERS_PER_SELECTOR) });
+    if (selectors.length > MAX_SELECTORS_PER_RULE) throw new Error(`${custom.length} tenants with their own rate limits exceed what one rule can exclude`);
+    return [...pair(selectors, defaults), ...custom.flatMap((t) => pair([{ headers: [{ name: header, type: "Exact", value: t.name }] }], t.rateLimits!))];
 }
 
 /**
@@ -354,7 +369,7 @@ export class ModelGateway extends pulumi.ComponentResource {
                 apiVersion: "gateway.envoyproxy.io/v1alpha1",
                 kind: "BackendTrafficPolicy",
                 metadata: { name: "tenant-limits", namespace: ns },
-                spec: { targetRefs: [gatewayRef], rateLimit: { type: "Global", global: { rules: tenantRateLimitRules(args.tenants) } } },
+                spec: { targetRefs: [gatewayRef], rateLimit: { type: "Global", global: { rules: tenantRateLimitRules(args.tenants, args.defaultRateLimits) } } },
             },
             { ...afterCrds, dependsOn: [...crdsReady, gateway] },
         );

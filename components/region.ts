@@ -245,6 +245,7 @@ export class Region extends pulumi.ComponentResource {
                     tenants: config.tenants
                         .filter((t) => t.models.length > 0)
                         .map((t) => ({ name: t.name, state: t.state, models: t.models, rateLimits: t.rateLimits, apiKeyVersion: t.apiKeyVersion, members: t.members })),
+                    defaultRateLimits: config.gateway.tenantRateLimits,
                     dependsOn: [loadBalancers.release, this.observability, this.cluster.systemNodeGroup],
                     tags,
                 },

@@ -143,6 +143,13 @@ const observabilitySchema = z.strictObject({
 });
 const OBSERVABILITY_DEFAULTS = observabilitySchema.parse({});
 
+/** Gateway limits for one tenant, across its models and every gateway replica together. */
+const rateLimitsSchema = z.strictObject({
+    requestsPerMinute: z.number().int().min(1).max(1_000_000),
+    tokensPerMinute: z.number().int().min(1).max(100_000_000),
+});
+const DEFAULT_TENANT_RATE_LIMITS = { requestsPerMinute: 600, tokensPerMinute: 200_000 };
+
 const gpuMap = z.record(z.string(), z.number().int().min(0, "must be a whole number of GPUs, at least 0"));
 
 const tenantSchema = z.strictObject({
@@ -156,13 +163,8 @@ const tenantSchema = z.strictObject({
     spot: gpuMap.default({}),
     /** Hosted models the tenant may call through the gateway (names from compute-region:models). */
     models: z.array(dnsLabel).default([]),
-    /** Gateway limits for the hosted-model API, per tenant across its models (enforced by every gateway replica together). */
-    rateLimits: z
-        .strictObject({
-            requestsPerMinute: z.number().int().min(1).max(1_000_000).default(600),
-            tokensPerMinute: z.number().int().min(1).max(100_000_000).default(200_000),
-        })
-        .default({ requestsPerMinute: 600, tokensPerMinute: 200_000 }),
+    /** The tenant's own gateway limits, instead of compute-region:gateway.tenantRateLimits (a bigger or smaller plan). */
+    rateLimits: rateLimitsSchema.optional(),
     /** Bump to rotate the tenant's gateway API key (the old key stops working when the update applies). */
     apiKeyVersion: z.number().int().min(1).default(1),
     /** IAM roles of the tenant's people and CI: mapped to the tenant's Kubernetes group, nothing more. */
@@ -216,14 +218,20 @@ const gatewaySchema = z.strictObject({
     certificateArn: z.string().regex(ACM_CERTIFICATE_ARN, "must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)"),
     /** Client networks the NLB admits (its security group's sources). */
     clientCidrs: z.array(cidr).min(1, "must list at least one client CIDR").default(["0.0.0.0/0"]),
+    /** Every hosted tenant's limits unless it sets its own (tenants[].rateLimits). */
+    tenantRateLimits: rateLimitsSchema.default(DEFAULT_TENANT_RATE_LIMITS),
     /** Gateway (Envoy) replicas, spread across zones; at least 2, as it is the only way in. */
     replicas: z.number().int().min(2, "must be at least 2: the gateway is the only way in").max(50).default(2),
 });
 
 export type GatewayConfig = z.infer<typeof gatewaySchema>;
 
-/** One rate-limit rule per tenant for requests and one for tokens, within Envoy Gateway's 128 rules a policy. */
-export const MAX_HOSTED_TENANTS = 64;
+/**
+ * Tenants with their own limits each take a request and a token rule, and an exclusion from the
+ * default rules' selectors: Envoy Gateway allows 128 rules a policy (two are the defaults') and 127
+ * header matches besides the default rules' own (8 selectors of 16).
+ */
+export const MAX_CUSTOM_LIMIT_TENANTS = 63;
 
 const shardBudgetSchema = z.strictObject({
     /** Shard name: a DNS label (its tenant stacks set compute-region:shard.name to it). */
@@ -490,8 +498,9 @@ function checkGateway(config: RawRegionConfig, ctx: z.RefinementCtx): void {
     if (hosted.length > 0 && !gateway) {
         ctx.addIssue({ code: "custom", path: [key], message: `is required: tenants ${hosted.map((t) => t.name).join(", ")} are granted models (set hostname and certificateArn)` });
     }
-    if (hosted.length > MAX_HOSTED_TENANTS) {
-        ctx.addIssue({ code: "custom", path: [`${NS}tenants`], message: `grant models to at most ${MAX_HOSTED_TENANTS} tenants in one region (the gateway's rate-limit policy holds two rules per tenant, 128 in all); ${hosted.length} are granted` });
+    const custom = hosted.filter((t) => t.rateLimits);
+    if (custom.length > MAX_CUSTOM_LIMIT_TENANTS) {
+        ctx.addIssue({ code: "custom", path: [`${NS}tenants`], message: `at most ${MAX_CUSTOM_LIMIT_TENANTS} hosted tenants may set their own rateLimits (the gateway's rate-limit policy holds two rules for each, 128 in all); ${custom.length} do: move the common figures to compute-region:gateway.tenantRateLimits` });
     }
     if (!gateway) return;
     const certRegion = ACM_CERTIFICATE_ARN.exec(gateway.certificateArn)?.[1];

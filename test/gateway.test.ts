@@ -89,8 +89,9 @@ describe("the hosted-model gateway", () => {
         expect(credentialsOf(granted, "qwen-2-5-32b")).toEqual(["api-key-initech"]);
         // The suspended tenant keeps its key (it is protected) but no route accepts it and it has no limits.
         expect(named(granted, "core/v1:Secret", "api-key-globex")).toBeDefined();
-        const limited = named(granted, "gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy", "tenant-limits").props.spec.rateLimit.global.rules.map((r: any) => r.clientSelectors[0].headers[0].value);
-        expect([...new Set(limited)].sort()).toEqual(["acme", "initech"]);
+        // Only active tenants with their own limits have rules of their own (acme and globex are on the defaults).
+        const own = named(granted, "gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy", "tenant-limits").props.spec.rateLimit.global.rules.slice(2).map((r: any) => r.clientSelectors[0].headers[0].value);
+        expect(own).toEqual(["initech", "initech"]);
     });
 
     it("keeps each tenant's key out of every file: generated at deploy, a secret in state, in Secrets Manager (protected, readable by its members) and a Kubernetes Secret", async () => {
@@ -115,20 +116,32 @@ describe("the hosted-model gateway", () => {
         expect(policy.Statement).toEqual([{ Sid: "TenantMembersRead", Effect: "Allow", Principal: { AWS: ["arn:aws:iam::111122223333:role/InitechApps"] }, Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: "*" }]);
     });
 
-    it("limits each tenant's requests and tokens per minute across models and gateway replicas, from the tenant's config", () => {
-        const rules = named(dev, "gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy", "tenant-limits").props.spec;
-        expect(rules.targetRefs).toEqual([{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "models" }]);
-        expect(rules.rateLimit.type).toBe("Global");
-        const initech = rules.rateLimit.global.rules.filter((r: any) => r.clientSelectors[0].headers[0].value === "initech");
-        expect(initech).toEqual([
-            { clientSelectors: [{ headers: [{ name: "x-tenant", type: "Exact", value: "initech" }] }], limit: { requests: 300, unit: "Minute" }, shared: true },
-            {
-                clientSelectors: [{ headers: [{ name: "x-tenant", type: "Exact", value: "initech" }] }],
-                limit: { requests: 150000, unit: "Minute" },
-                cost: { request: { from: "Number", number: 0 }, response: { from: "Metadata", metadata: { namespace: "io.envoy.ai_gateway", key: "llm_total_token" } } },
-                shared: true,
-            },
+    it("limits each tenant's requests and tokens per minute across models and gateway replicas: the defaults per tenant, or its own", async () => {
+        const spec = named(dev, "gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy", "tenant-limits").props.spec;
+        expect(spec.targetRefs).toEqual([{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "models" }]);
+        expect(spec.rateLimit.type).toBe("Global");
+        const tokenCost = { request: { from: "Number", number: 0 }, response: { from: "Metadata", metadata: { namespace: "io.envoy.ai_gateway", key: "llm_total_token" } } };
+        // The defaults count each tenant in its own bucket, except initech, which has its own limits.
+        const defaults = [{ headers: [{ name: "x-tenant", type: "Distinct" }, { name: "x-tenant", type: "Exact", value: "initech", invert: true }] }];
+        const initech = [{ headers: [{ name: "x-tenant", type: "Exact", value: "initech" }] }];
+        expect(spec.rateLimit.global.rules).toEqual([
+            { clientSelectors: defaults, limit: { requests: 600, unit: "Minute" }, shared: true },
+            { clientSelectors: defaults, limit: { requests: 200000, unit: "Minute" }, cost: tokenCost, shared: true },
+            { clientSelectors: initech, limit: { requests: 300, unit: "Minute" }, shared: true },
+            { clientSelectors: initech, limit: { requests: 150000, unit: "Minute" }, cost: tokenCost, shared: true },
         ]);
+
+        // Many tenants with their own limits: the exclusions spread over selectors of at most 16 matches.
+        const config = devStackConfig();
+        config["compute-region:gateway"].tenantRateLimits = { requestsPerMinute: 100, tokensPerMinute: 50000 };
+        for (let i = 0; i < 40; i++) config["compute-region:tenants"].push({ name: `hosted-${i}`, models: ["llama-3-8b"], rateLimits: { requestsPerMinute: 10 + i, tokensPerMinute: 1000 } });
+        const manyPlan = await plan(config);
+        const many = named(manyPlan, "gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy", "tenant-limits").props.spec.rateLimit.global.rules;
+        expect(many).toHaveLength(2 + 2 * 41);
+        expect(many[0].limit).toEqual({ requests: 100, unit: "Minute" });
+        expect(many[0].clientSelectors.map((s: { headers: unknown[] }) => s.headers.length)).toEqual([16, 16, 10]);
+        const policyResult = evaluatePolicies(manyPlan.resources, { policies, packName: "compute-region", packVersion: "0.1.0" });
+        expect(policyResult.violations.filter((v) => v.policy === "model-tenants-rate-limited")).toEqual([]);
         // Token usage is recorded where the token rule reads it, and clients cannot claim a tenant.
         expect(named(dev, "aigateway.envoyproxy.io/v1alpha1:AIGatewayRoute", "model-llama-3-8b").props.spec.llmRequestCosts).toContainEqual({ metadataKey: "llm_total_token", type: "TotalToken" });
         expect(named(dev, "gateway.envoyproxy.io/v1alpha1:ClientTrafficPolicy", "models").props.spec.headers.earlyRequestHeaders.remove).toEqual(["x-tenant"]);
@@ -211,6 +224,15 @@ describe("gateway config", () => {
             'Pulumi.dev.yaml: compute-region:gateway.hostname: must be a fully qualified DNS name such as models.us-east-2.example.com, got "models"',
             "Pulumi.dev.yaml: compute-region:gateway.replicas: must be at least 2: the gateway is the only way in, got 1",
             "Pulumi.dev.yaml: compute-region:gateway.certificateArn: must be a certificate in us-east-2 (an NLB uses certificates of its own region), got one in eu-west-1",
+        ]);
+    });
+
+    it("takes at most 63 tenants with limits of their own (the rest share the defaults, one bucket each)", () => {
+        const problems = configProblems((c) => {
+            for (let i = 0; i < 63; i++) c["compute-region:tenants"].push({ name: `hosted-${i}`, models: ["llama-3-8b"], rateLimits: { requestsPerMinute: 10, tokensPerMinute: 1000 } });
+        });
+        expect(problems).toEqual([
+            "Pulumi.dev.yaml: compute-region:tenants: at most 63 hosted tenants may set their own rateLimits (the gateway's rate-limit policy holds two rules for each, 128 in all); 64 do: move the common figures to compute-region:gateway.tenantRateLimits",
         ]);
     });
 

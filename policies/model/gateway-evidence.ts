@@ -109,16 +109,39 @@ export function credentialSecrets(policy: Resource, secrets: readonly KeySecret[
     });
 }
 
-/** Tenants with an exact tenant-header rule in a rate-limit policy, and whether the rule charges tokens. */
-export function tenantLimitRules(policy: Resource): { tenant: string; costed: boolean; requests: number }[] {
+export interface TenantLimitRule {
+    /** Whether every request of this tenant is counted by the rule, in a bucket of the tenant's own. */
+    covers(tenant: string): boolean;
+    /** Charged the response's token usage (a token budget), not one per request. */
+    costed: boolean;
+    requests: number;
+}
+
+/**
+ * A rate-limit policy's rules as per-tenant budgets. A rule counts a tenant's requests in the tenant's
+ * own bucket when its only conditions are on the tenant header: an exact match of the tenant, a
+ * distinct match (a bucket per tenant), or inverted exact matches of other tenants. Conditions on
+ * anything else (other headers, methods, paths, sources) make it a partial limit, and a rule with no
+ * conditions is one bucket for everyone: neither is a tenant's budget.
+ */
+export function tenantLimitRules(policy: Resource): TenantLimitRule[] {
     const rateLimit = policy.props.spec?.rateLimit ?? {};
     const rules = [...list<any>(rateLimit.global?.rules), ...list<any>(rateLimit.local?.rules)];
-    return rules.flatMap((rule) => {
-        const tenants = list<any>(rule?.clientSelectors).flatMap((sel) =>
-            list<any>(sel?.headers).filter((h) => typeof h?.name === "string" && h.name.toLowerCase() === GATEWAY.tenantHeader && (h.type ?? "Exact") === "Exact" && typeof h.value === "string" && !h.invert).map((h) => h.value as string),
-        );
-        const costed = rule?.cost?.response?.from === "Metadata";
-        const requests = typeof rule?.limit?.requests === "number" ? rule.limit.requests : 0;
-        return tenants.map((tenant) => ({ tenant, costed, requests }));
+    return rules.map((rule) => {
+        const selectors = list<any>(rule?.clientSelectors);
+        const onlyTenantHeader = selectors.every((sel) => !sel?.methods && !sel?.path && !sel?.sourceCIDR && list<any>(sel?.headers).every((h) => typeof h?.name === "string" && h.name.toLowerCase() === GATEWAY.tenantHeader));
+        const matches = selectors.flatMap((sel) => list<any>(sel?.headers));
+        const perTenant = matches.some((h) => (h.type ?? "Exact") === "Distinct" || ((h.type ?? "Exact") === "Exact" && !h.invert));
+        const covers = (tenant: string) =>
+            selectors.length > 0 &&
+            onlyTenantHeader &&
+            perTenant &&
+            matches.every((h) => {
+                const type = h.type ?? "Exact";
+                if (type === "Distinct") return true;
+                if (type === "Exact") return (h.value === tenant) !== (h.invert === true);
+                return false;
+            });
+        return { covers, costed: rule?.cost?.response?.from === "Metadata", requests: typeof rule?.limit?.requests === "number" ? rule.limit.requests : 0 };
     });
 }

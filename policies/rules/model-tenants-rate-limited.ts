@@ -10,7 +10,7 @@ export const modelTenantsRateLimited = stackPolicy({
         "The serving pool is shared by every hosted tenant and by the company's own use: a tenant without limits can queue enough work to push every other tenant's latency past its target, and spend capacity faster than the pool scales.",
     severity: "high",
     enforcementLevel: "mandatory",
-    remediationSteps: `Give the Gateway a BackendTrafficPolicy with, per tenant, a rule on header ${GATEWAY.tenantHeader} (Exact, the tenant's name) limiting requests, and one whose cost comes from the response metadata (${GATEWAY.costMetadataNamespace}/${GATEWAY.totalTokensKey}) limiting tokens. Set them with compute-region:tenants[].rateLimits.`,
+    remediationSteps: `Give the Gateway a BackendTrafficPolicy whose rules count each tenant in its own bucket on header ${GATEWAY.tenantHeader} (Distinct, or Exact on the tenant's name) and on nothing else: one limiting requests, and one whose cost comes from the response metadata (${GATEWAY.costMetadataNamespace}/${GATEWAY.totalTokensKey}) limiting tokens. Set them with compute-region:gateway.tenantRateLimits and tenants[].rateLimits.`,
     controls: [
         { framework: "NIST SP 800-53 Rev. 5", control: "SC-5", title: "Denial-of-service Protection" },
         { framework: "SOC 2 (2017 TSC)", control: "A1.1", title: "Capacity is maintained, monitored, and evaluated to meet objectives" },
@@ -31,7 +31,7 @@ export const modelTenantsRateLimited = stackPolicy({
                     ...policiesTargeting(args.resources, GATEWAY_TYPES.backendTrafficPolicy, route.namespace, "HTTPRoute", route.name),
                 ].flatMap(tenantLimitRules);
                 for (const tenant of [...tenants].sort()) {
-                    const own = rules.filter((r) => r.tenant === tenant && r.requests > 0);
+                    const own = rules.filter((r) => r.requests > 0 && r.covers(tenant));
                     if (!own.some((r) => !r.costed)) report(`tenant ${tenant} has no request limit on gateway ${gateway} (route ${route.namespace}/${route.name}).`);
                     if (!own.some((r) => r.costed)) report(`tenant ${tenant} has no token limit on gateway ${gateway} (route ${route.namespace}/${route.name}).`);
                 }
@@ -39,10 +39,30 @@ export const modelTenantsRateLimited = stackPolicy({
         }
     },
     samples: {
-        allowed: [{ description: "The granted tenant has a request and a token budget on the gateway.", resources: gatewaySample() }],
+        allowed: [
+            { description: "The granted tenant has its own request and token budget on the gateway.", resources: gatewaySample() },
+            {
+                description: "Every tenant on the default budgets, one bucket per tenant (Distinct).",
+                resources: gatewaySample((p) => p.limits.spec.rateLimit.global.rules.forEach((r: any) => (r.clientSelectors = [{ headers: [{ name: "x-tenant", type: "Distinct" }, { name: "x-tenant", type: "Exact", value: "globex", invert: true }] }]))),
+            },
+        ],
         disallowed: [
             { description: "No token budget.", expect: "tenant initech has no token limit on gateway gateway/models", resources: gatewaySample((p) => p.limits.spec.rateLimit.global.rules.pop()) },
             { description: "No limits at all.", expect: "tenant initech has no request limit", resources: gatewaySample((p) => (p.limits.spec.rateLimit.global.rules = [])) },
+            {
+                description: "One bucket for all tenants together (no selector), not one per tenant.",
+                expect: "tenant initech has no request limit",
+                resources: gatewaySample((p) => p.limits.spec.rateLimit.global.rules.forEach((r: any) => delete r.clientSelectors)),
+            },
+            {
+                description: "The tenant excluded from the default limits and given none of its own.",
+                expect: "tenant initech has no token limit",
+                resources: gatewaySample((p) => {
+                    const [requests, tokens] = p.limits.spec.rateLimit.global.rules;
+                    requests.clientSelectors = [{ headers: [{ name: "x-tenant", type: "Exact", value: "initech" }] }];
+                    tokens.clientSelectors = [{ headers: [{ name: "x-tenant", type: "Distinct" }, { name: "x-tenant", type: "Exact", value: "initech", invert: true }] }];
+                }),
+            },
             {
                 description: "Limits keyed on a header a client sets, not the verified tenant.",
                 expect: "tenant initech has no request limit",
