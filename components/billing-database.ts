@@ -2,7 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { LABELS, NAMESPACES, SYSTEM_TAINT } from "compute-region-policies/model";
+import { LABELS, NAMESPACES } from "compute-region-policies/model";
+import { ON_SYSTEM_NODES } from "./nodes";
 import type { Migration } from "../billing/migrate";
 import { AwsContext, keyPolicy, POD_IDENTITY_TRUST_POLICY } from "./kms";
 import { DNS_EGRESS, namespaceByName, POD_IDENTITY_AGENT_EGRESS } from "./network-policies";
@@ -244,8 +245,7 @@ export class BillingDatabase extends pulumi.ComponentResource {
         const podSpec = (serviceAccountName: string, command: string[], extraEnv: { name: string; value: pulumi.Input<string> }[], volumes: k8s.types.input.core.v1.Volume[] = [], mounts: k8s.types.input.core.v1.VolumeMount[] = []) => ({
             serviceAccountName,
             restartPolicy: "Never",
-            nodeSelector: { [LABELS.role]: "system" },
-            tolerations: [{ key: SYSTEM_TAINT.key, operator: "Exists", effect: "NoSchedule" }],
+            ...ON_SYSTEM_NODES,
             securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
             volumes: [{ name: "tmp", emptyDir: {} }, ...volumes],
             containers: [

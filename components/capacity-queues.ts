@@ -14,8 +14,8 @@ import {
     PRIORITY_CLASSES,
     PRIORITY_TIER_LABEL,
     QUEUE_KIND_LABEL,
-    SYSTEM_TAINT,
 } from "compute-region-policies/model";
+import { ON_SYSTEM_NODES } from "./nodes";
 import { CHARTS } from "./helm";
 
 /** A pool as the queues see it: its capacity figures and its node taints. */
@@ -85,10 +85,7 @@ export class CapacityQueues extends pulumi.ComponentResource {
                 namespace: NAMESPACES.kueue,
                 createNamespace: true,
                 values: {
-                    controllerManager: {
-                        nodeSelector: { [LABELS.role]: "system" },
-                        tolerations: [{ key: SYSTEM_TAINT.key, operator: "Exists", effect: "NoSchedule" }],
-                    },
+                    controllerManager: ON_SYSTEM_NODES,
                     managerConfig: { controllerManagerConfigYaml: toYaml(kueueManagerConfig(platformNamespaces)) },
                 },
             },

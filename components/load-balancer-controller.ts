@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { LABELS, NAMESPACES, SYSTEM_TAINT } from "compute-region-policies/model";
+import { NAMESPACES } from "compute-region-policies/model";
+import { ON_SYSTEM_NODES } from "./nodes";
 import { GATEWAY_CHART_PINS } from "./helm";
 import { POD_IDENTITY_TRUST_POLICY } from "./kms";
 
@@ -168,8 +169,7 @@ export class LoadBalancerController extends pulumi.ComponentResource {
                     enableShield: false,
                     enableWaf: false,
                     enableWafv2: false,
-                    nodeSelector: { [LABELS.role]: "system" },
-                    tolerations: [{ key: SYSTEM_TAINT.key, operator: "Exists", effect: "NoSchedule" }],
+                    ...ON_SYSTEM_NODES,
                 },
             },
             // The role must be bound before the controller's first call to AWS.

@@ -8,9 +8,9 @@ import {
     LABELS,
     modelRouteName,
     NAMESPACES,
-    SYSTEM_TAINT,
     TenantState,
 } from "compute-region-policies/model";
+import { ON_SYSTEM_NODES } from "./nodes";
 import { GATEWAY_CHART_PINS, REDIS_IMAGE } from "./helm";
 import { DNS_EGRESS, namespaceByName } from "./network-policies";
 import { MODEL_PORT } from "./serving-platform";
@@ -135,7 +135,6 @@ export class ModelGateway extends pulumi.ComponentResource {
                 if (!args.models.some((model) => model.name === m)) throw new pulumi.ResourceError(`ModelGateway ${name}: tenant ${t.name} is granted model ${m}, which the gateway does not serve`, this);
             }
         }
-        const systemPlacement = { nodeSelector: { [LABELS.role]: "system" }, tolerations: [{ key: SYSTEM_TAINT.key, operator: "Exists", effect: "NoSchedule" }] };
         const base = { parent: this, provider };
 
         const namespace = (key: string, nsName: string) =>
@@ -171,7 +170,7 @@ export class ModelGateway extends pulumi.ComponentResource {
                     template: {
                         metadata: { labels: redisLabels },
                         spec: {
-                            ...systemPlacement,
+                            ...ON_SYSTEM_NODES,
                             securityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, seccompProfile: { type: "RuntimeDefault" } },
                             containers: [
                                 {
@@ -215,9 +214,9 @@ export class ModelGateway extends pulumi.ComponentResource {
                 version: GATEWAY_CHART_PINS.envoyGateway.version,
                 namespace: NAMESPACES.envoyGateway,
                 values: {
-                    deployment: { replicas: 2, pod: systemPlacement },
+                    deployment: { replicas: 2, pod: ON_SYSTEM_NODES },
                     podDisruptionBudget: { minAvailable: 1 },
-                    certgen: { job: systemPlacement },
+                    certgen: { job: ON_SYSTEM_NODES },
                     config: {
                         envoyGateway: {
                             gateway: { controllerName: "gateway.envoyproxy.io/gatewayclass-controller" },
@@ -226,7 +225,7 @@ export class ModelGateway extends pulumi.ComponentResource {
                                 kubernetes: {
                                     // The proxies run in the Gateway's namespace, the one the serving namespace admits.
                                     deploy: { type: "GatewayNamespace" },
-                                    rateLimitDeployment: { replicas: 2, pod: systemPlacement },
+                                    rateLimitDeployment: { replicas: 2, pod: ON_SYSTEM_NODES },
                                 },
                             },
                             rateLimit: { backend: { type: "Redis", redis: { url: `${REDIS_NAME}.${NAMESPACES.envoyGateway}.svc.cluster.local:${REDIS_PORT}` } } },
@@ -261,7 +260,7 @@ export class ModelGateway extends pulumi.ComponentResource {
                 namespace: NAMESPACES.aiGateway,
                 values: {
                     controller: {
-                        ...systemPlacement,
+                        ...ON_SYSTEM_NODES,
                         // The authenticated tenant becomes the `tenant` label of every GenAI metric.
                         metricsRequestHeaderAttributes: `${GATEWAY.tenantHeader}:${GATEWAY.tenantLabel}`,
                     },
@@ -288,7 +287,7 @@ export class ModelGateway extends pulumi.ComponentResource {
                             envoyDeployment: {
                                 replicas: args.replicas,
                                 pod: {
-                                    ...systemPlacement,
+                                    ...ON_SYSTEM_NODES,
                                     topologySpreadConstraints: [
                                         { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: proxyLabels } },
                                         { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: proxyLabels } },

@@ -1,10 +1,17 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { LABELS, SYSTEM_TAINT } from "compute-region-policies/model";
 
 /**
  * Pieces every node group of the region shares (the system group here, the GPU groups too), so the
  * node security settings are written once.
  */
+
+/** Where the region's add-ons and controllers run: the system node group, tolerating its taint. */
+export const ON_SYSTEM_NODES = {
+    nodeSelector: { [LABELS.role]: "system" },
+    tolerations: [{ key: SYSTEM_TAINT.key, operator: "Exists", effect: "NoSchedule" }],
+};
 
 /** The managed policies a node needs, and no more: join the cluster, and pull images. CNI rights go to the CNI by IRSA. */
 export const NODE_MANAGED_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly"] as const;

@@ -2,7 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { DASHBOARD_LABEL, LABELS, NAMESPACES, PoolCapacity, SYSTEM_TAINT } from "compute-region-policies/model";
+import { DASHBOARD_LABEL, LABELS, NAMESPACES, PoolCapacity } from "compute-region-policies/model";
+import { ON_SYSTEM_NODES } from "./nodes";
 import { gpuAlertRules, RuleGroup } from "./alert-rules";
 import type { Dashboard } from "@grafana/schema";
 import { capacityDashboard, gpuHealthDashboard } from "./dashboards";
@@ -46,10 +47,6 @@ export interface ObservabilityArgs {
     tags: Record<string, string>;
 }
 
-const onSystemNodes = {
-    nodeSelector: { [LABELS.role]: "system" },
-    tolerations: [{ key: SYSTEM_TAINT.key, operator: "Exists", effect: "NoSchedule" }],
-};
 
 /** Log groups the CloudWatch Observability add-on writes; created first so they get retention and the key. */
 export const CONTAINER_INSIGHTS_LOG_GROUPS = ["application", "dataplane", "host", "performance"];
@@ -137,18 +134,18 @@ export class Observability extends pulumi.ComponentResource {
                             serviceMonitorSelectorNilUsesHelmValues: false,
                             podMonitorSelectorNilUsesHelmValues: false,
                             ruleSelectorNilUsesHelmValues: false,
-                            ...onSystemNodes,
+                            ...ON_SYSTEM_NODES,
                         },
                     },
-                    alertmanager: { alertmanagerSpec: { storage: storage(10), ...onSystemNodes } },
+                    alertmanager: { alertmanagerSpec: { storage: storage(10), ...ON_SYSTEM_NODES } },
                     grafana: {
                         admin: { existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" },
                         sidecar: { dashboards: { enabled: true, label: DASHBOARD_LABEL.key, labelValue: DASHBOARD_LABEL.value, searchNamespace: ns } },
-                        ...onSystemNodes,
+                        ...ON_SYSTEM_NODES,
                     },
-                    prometheusOperator: { admissionWebhooks: { enabled: false }, tls: { enabled: false }, ...onSystemNodes },
+                    prometheusOperator: { admissionWebhooks: { enabled: false }, tls: { enabled: false }, ...ON_SYSTEM_NODES },
                     "kube-state-metrics": {
-                        ...onSystemNodes,
+                        ...ON_SYSTEM_NODES,
                         metricLabelsAllowlist: [
                             `namespaces=[${LABELS.tenant},${LABELS.namespaceKind}]`,
                             `nodes=[${LABELS.pool},${LABELS.role},${LABELS.gpuModel},${LABELS.tenant}]`,

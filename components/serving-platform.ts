@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { LABELS, NAMESPACES, NEVER_EGRESS_CIDRS, SYSTEM_TAINT } from "compute-region-policies/model";
+import { NAMESPACES, NEVER_EGRESS_CIDRS } from "compute-region-policies/model";
+import { ON_SYSTEM_NODES } from "./nodes";
 import { SERVING_CHART_PINS } from "./helm";
 import { DNS_EGRESS, namespaceByName, POD_IDENTITY_AGENT_EGRESS } from "./network-policies";
 
@@ -43,7 +44,7 @@ export class ServingPlatform extends pulumi.ComponentResource {
                 repositoryOpts: { repo: SERVING_CHART_PINS.keda.repo },
                 namespace: NAMESPACES.keda,
                 createNamespace: true,
-                values: { nodeSelector: { [LABELS.role]: "system" }, tolerations: [{ key: SYSTEM_TAINT.key, operator: "Exists", effect: "NoSchedule" }] },
+                values: ON_SYSTEM_NODES,
             },
             { parent: this, provider, dependsOn: args.dependsOn },
         );
