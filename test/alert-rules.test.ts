@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { ALERTS, poolCapacity } from "compute-region-policies/model";
 import { AlertRule, billingAlertRules, gatewayAlertRules, gpuAlertRules, servingAlertRules, tenantAlertRules } from "../components/alert-rules";
 import { capacityDashboard, gpuHealthDashboard } from "../components/dashboards";
+import { promtoolTestRules } from "./promtool";
 
 /**
  * The alert rules under promtool (Debian's prometheus package; scripts/install-system-deps.sh
@@ -152,11 +153,7 @@ const cases = [
 ];
 
 function promtool(testDoc: unknown): { status: number | null; output: string } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "promtool-"));
-    fs.writeFileSync(path.join(dir, "rules.yaml"), toYaml({ groups }));
-    fs.writeFileSync(path.join(dir, "tests.yaml"), toYaml(testDoc));
-    const r = spawnSync("promtool", ["test", "rules", "tests.yaml"], { cwd: dir, encoding: "utf8" });
-    return { status: r.status, output: `${r.stdout}${r.stderr}` };
+    return promtoolTestRules(testDoc, groups);
 }
 
 function havePromtool(): boolean {

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluatePolicies, UNKNOWN } from "compute-region-policies/engine";
 import type { ResourceSnapshot } from "compute-region-policies/engine";
-import { policies } from "compute-region-policies/rules";
+import { PACK_NAME, PACK_VERSION, policies } from "compute-region-policies/rules";
 import type { OfflinePlanResult } from "../offline/harness";
 import { configProblems, devStackConfig, ofType, one, plan, ROOT } from "./helpers";
 
@@ -140,7 +140,7 @@ describe("the hosted-model gateway", () => {
         expect(many).toHaveLength(2 + 2 * 41);
         expect(many[0].limit).toEqual({ requests: 100, unit: "Minute" });
         expect(many[0].clientSelectors.map((s: { headers: unknown[] }) => s.headers.length)).toEqual([16, 16, 10]);
-        const policyResult = evaluatePolicies(manyPlan.resources, { policies, packName: "compute-region", packVersion: "0.1.0" });
+        const policyResult = evaluatePolicies(manyPlan.resources, { policies, packName: PACK_NAME, packVersion: PACK_VERSION });
         expect(policyResult.violations.filter((v) => v.policy === "model-tenants-rate-limited")).toEqual([]);
         // Token usage is recorded where the token rule reads it, and clients cannot claim a tenant.
         expect(named(dev, "aigateway.envoyproxy.io/v1alpha1:AIGatewayRoute", "model-llama-3-8b").props.spec.llmRequestCosts).toContainEqual({ metadataKey: "llm_total_token", type: "TotalToken" });
@@ -173,7 +173,7 @@ describe("the hosted-model gateway", () => {
 
 describe("the gateway's policies on the planned objects", () => {
     const failures = (resources: ResourceSnapshot[]) =>
-        evaluatePolicies(resources, { policies, packName: "compute-region", packVersion: "0.1.0" }).violations.map((v) => `${v.policy}: ${v.message.split("\n").pop()}`);
+        evaluatePolicies(resources, { policies, packName: PACK_NAME, packVersion: PACK_VERSION }).violations.map((v) => `${v.policy}: ${v.message.split("\n").pop()}`);
     const without = (match: (r: ResourceSnapshot) => boolean) => dev.resources.filter((r) => !match(r));
     const edited = (match: (r: ResourceSnapshot) => boolean, edit: (props: Record<string, any>) => void) =>
         dev.resources.map((r) => {

@@ -1,11 +1,7 @@
-import { spawnSync } from "node:child_process";
-import * as fs from "node:fs";
 import * as http from "node:http";
-import * as os from "node:os";
-import * as path from "node:path";
-import { stringify as toYaml } from "yaml";
 import { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { promtoolTestRules } from "./promtool";
 import { closedWindows, GATEWAY_METRICS, gpuSecondsQuery, hostedQuery, httpPrometheus, meterWindow } from "../billing/metering";
 
 /** A fake Prometheus HTTP API: answers /api/v1/query from a table of expression to result, and records what it was asked. */
@@ -90,11 +86,7 @@ describe("metering against a fake Prometheus", () => {
  */
 describe("hosted-usage queries under promtool", () => {
     function evaluate(expr: string, series: { series: string; values: string }[], expected: { labels: string; value: number }[]): { status: number | null; output: string } {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "metering-promql-"));
-        const doc = { rule_files: [], evaluation_interval: "1m", tests: [{ interval: "1m", input_series: series, promql_expr_test: [{ expr, eval_time: "60m", exp_samples: expected.map((e) => ({ labels: e.labels, value: e.value })) }] }] };
-        fs.writeFileSync(path.join(dir, "tests.yaml"), toYaml(doc));
-        const r = spawnSync("promtool", ["test", "rules", "tests.yaml"], { cwd: dir, encoding: "utf8" });
-        return { status: r.status, output: `${r.stdout}${r.stderr}` };
+        return promtoolTestRules({ rule_files: [], evaluation_interval: "1m", tests: [{ interval: "1m", input_series: series, promql_expr_test: [{ expr, eval_time: "60m", exp_samples: expected.map((e) => ({ labels: e.labels, value: e.value })) }] }] });
     }
     const model = 'gen_ai_request_model="llama-3-8b",gen_ai_operation_name="chat",gen_ai_provider_name="openai"';
 
