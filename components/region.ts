@@ -242,9 +242,7 @@ export class Region extends pulumi.ComponentResource {
                     replicas: config.gateway.replicas,
                     vpcCidr: config.network.vpcCidr,
                     models: config.models.map((m, i) => ({ name: m.name, serviceName: modelServices[i].serviceName })),
-                    tenants: config.tenants
-                        .filter((t) => t.models.length > 0)
-                        .map((t) => ({ name: t.name, state: t.state, models: t.models, rateLimits: t.rateLimits, apiKeyVersion: t.apiKeyVersion, members: t.members })),
+                    tenants: config.tenants.filter((t) => t.models.length > 0),
                     defaultRateLimits: config.gateway.tenantRateLimits,
                     dependsOn: [loadBalancers.release, this.observability, this.cluster.systemNodeGroup],
                     tags,
