@@ -10,6 +10,7 @@
  */
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
+import { PROMETHEUS_URL } from "compute-region-policies/model";
 import { Client } from "pg";
 import { loadMigrations, migrate } from "./migrate";
 import { closedWindows, httpPrometheus, meterWindow, writeUsage } from "./metering";
@@ -46,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
             return 0;
         }
         if (command === "meter") {
-            const prom = httpPrometheus(process.env.PROMETHEUS_URL ?? "http://kube-prometheus-stack-prometheus.observability:9090");
+            const prom = httpPrometheus(process.env.PROMETHEUS_URL ?? PROMETHEUS_URL);
             let failures = 0;
             // Re-meter the last few closed windows: a window missed by a failed run is filled, and idempotence makes the rest no-ops.
             for (const window of closedWindows(new Date(), Number(values["window-seconds"]), Number(values.windows))) {

@@ -1,5 +1,6 @@
 import {
     DEPLOYER_USERNAME,
+    GUARDRAILS,
     KUEUE_QUEUE_LABEL,
     LABELS,
     PRIORITY_CLASSES,
@@ -50,7 +51,7 @@ const POD_RULE = { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", 
 
 export const ADMISSION_POLICIES: AdmissionPolicySpec[] = [
     {
-        name: "tenant-pod-security",
+        name: GUARDRAILS.podSecurity,
         description: "No host namespaces, host paths or ports, privilege or added capabilities, and no scheduler bypass.",
         resourceRules: [POD_RULE],
         variables: [{ name: "containers", expression: ALL_CONTAINERS }],
@@ -79,7 +80,7 @@ export const ADMISSION_POLICIES: AdmissionPolicySpec[] = [
         ],
     },
     {
-        name: "tenant-pod-placement",
+        name: GUARDRAILS.podPlacement,
         description: "Tenant pods use tenant PriorityClasses and tolerate only shared pools and their own dedicated pool.",
         resourceRules: [POD_RULE],
         matchConditions: [NOT_DEPLOYER],
@@ -97,7 +98,7 @@ export const ADMISSION_POLICIES: AdmissionPolicySpec[] = [
         ],
     },
     {
-        name: "tenant-workload-queues",
+        name: GUARDRAILS.workloadQueues,
         description: "Every tenant workload (and every pod nobody owns) names one of the tenant's own Kueue LocalQueues.",
         resourceRules: [
             { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods"] },
@@ -118,7 +119,7 @@ export const ADMISSION_POLICIES: AdmissionPolicySpec[] = [
         ],
     },
     {
-        name: "tenant-service-types",
+        name: GUARDRAILS.serviceTypes,
         description: "Tenant Services are ClusterIP only, with no external IPs.",
         resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["services"] }],
         matchConditions: [NOT_DEPLOYER],
@@ -128,7 +129,7 @@ export const ADMISSION_POLICIES: AdmissionPolicySpec[] = [
         ],
     },
     {
-        name: "tenant-isolation-objects",
+        name: GUARDRAILS.isolationObjects,
         description: "Nobody but Pulumi creates, changes or deletes NetworkPolicies, quotas, LimitRanges, queues or RBAC in tenant namespaces.",
         resourceRules: [
             { apiGroups: ["networking.k8s.io"], apiVersions: ["*"], operations: ["CREATE", "UPDATE", "DELETE"], resources: ["networkpolicies"] },

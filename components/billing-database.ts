@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { LABELS, NAMESPACES } from "compute-region-policies/model";
+import { BACKUP_RETENTION_DAYS, LABELS, NAMESPACES, PROMETHEUS, PROMETHEUS_URL, TAGS } from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
 import type { Migration } from "../billing/migrate";
 import { AwsContext, keyPolicy, POD_IDENTITY_TRUST_POLICY } from "./kms";
@@ -26,7 +26,7 @@ export interface BillingDatabaseArgs {
     engineVersion: string;
     allocatedStorageGiB: number;
     maxAllocatedStorageGiB: number;
-    /** Automated backups kept, 14 to 35 days. */
+    /** Automated backups kept, days (`BACKUP_RETENTION_DAYS`: 14 to 35). */
     backupRetentionDays: number;
     /** The metering image by digest (repository@sha256:...). */
     meteringImage: string;
@@ -63,8 +63,10 @@ export class BillingDatabase extends pulumi.ComponentResource {
         super("compute-region:billing:BillingDatabase", name, {}, opts);
         const major = Number(args.engineVersion.split(".")[0]);
         if (!(major >= 16)) throw new pulumi.ResourceError(`BillingDatabase ${name}: engineVersion must be PostgreSQL 16 or later, got ${args.engineVersion}`, this);
-        if (args.backupRetentionDays < 14 || args.backupRetentionDays > 35) throw new pulumi.ResourceError(`BillingDatabase ${name}: backupRetentionDays must be 14 to 35, got ${args.backupRetentionDays}`, this);
-        const tags = { ...args.tags, "compute-region:data": "billing" };
+        if (args.backupRetentionDays < BACKUP_RETENTION_DAYS.min || args.backupRetentionDays > BACKUP_RETENTION_DAYS.max) {
+            throw new pulumi.ResourceError(`BillingDatabase ${name}: backupRetentionDays must be ${BACKUP_RETENTION_DAYS.min} to ${BACKUP_RETENTION_DAYS.max}, got ${args.backupRetentionDays}`, this);
+        }
+        const tags = { ...args.tags, [TAGS.data]: "billing" };
         const identifier = `${args.clusterName}-billing`;
 
         const key = new aws.kms.Key(
@@ -223,7 +225,7 @@ export class BillingDatabase extends pulumi.ComponentResource {
                 { to: args.isolatedSubnetCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: 5432 }] },
                 { to: args.privateSubnetCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: 443 }] },
                 POD_IDENTITY_AGENT_EGRESS,
-                { to: [namespaceByName(NAMESPACES.monitoring)], ports: [{ protocol: "TCP", port: 9090 }] },
+                { to: [namespaceByName(NAMESPACES.monitoring)], ports: [{ protocol: "TCP", port: PROMETHEUS.port }] },
             ],
         });
         for (const sa of ["billing-migrator", "metering"]) {
@@ -288,7 +290,7 @@ export class BillingDatabase extends pulumi.ComponentResource {
                     jobTemplate: {
                         spec: {
                             backoffLimit: 2,
-                            template: { metadata: { labels: { [DB_CLIENT_LABEL]: "true", app: "metering" } }, spec: podSpec("metering", ["meter", "--windows", "3"], [{ name: "PGUSER", value: "metering" }, { name: "PGIAMAUTH", value: "true" }, { name: "PROMETHEUS_URL", value: `http://kube-prometheus-stack-prometheus.${NAMESPACES.monitoring}:9090` }]) },
+                            template: { metadata: { labels: { [DB_CLIENT_LABEL]: "true", app: "metering" } }, spec: podSpec("metering", ["meter", "--windows", "3"], [{ name: "PGUSER", value: "metering" }, { name: "PGIAMAUTH", value: "true" }, { name: "PROMETHEUS_URL", value: PROMETHEUS_URL }]) },
                         },
                     },
                 },

@@ -1,19 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DEPLOYER_USERNAME, LABELS, SYSTEM_TAINT } from "compute-region-policies/model";
+import { CONTROL_PLANE_LOG_TYPES, DEPLOYER_USERNAME, EKS_ADDONS, LABELS, SYSTEM_TAINT, VPC_CNI_CONFIGURATION } from "compute-region-policies/model";
 import { AwsContext, keyPolicy, POD_IDENTITY_TRUST_POLICY } from "./kms";
 import { nodeRole, secureLaunchTemplate } from "./nodes";
-
-/** Every EKS control-plane log type. */
-export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
-
-/** VPC CNI settings: enforce NetworkPolicy, and in strict mode (a new pod is denied until its policies are in place). */
-export const VPC_CNI_CONFIGURATION = {
-    enableNetworkPolicy: "true",
-    // Security groups for pods (the billing database admits only its client pods' group).
-    env: { NETWORK_POLICY_ENFORCING_MODE: "strict", ENABLE_POD_ENI: "true", POD_SECURITY_GROUP_ENFORCING_MODE: "standard" },
-};
 
 export interface SystemNodeGroupArgs {
     /** EC2 instance type of the system nodes. */
@@ -147,7 +137,7 @@ export class Cluster extends pulumi.ComponentResource {
                 },
                 kubernetesNetworkConfig: { serviceIpv4Cidr: args.serviceCidr, ipFamily: "ipv4" },
                 encryptionConfig: { provider: { keyArn: key.arn }, resources: ["secrets"] },
-                enabledClusterLogTypes: CONTROL_PLANE_LOG_TYPES,
+                enabledClusterLogTypes: [...CONTROL_PLANE_LOG_TYPES],
                 accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
                 // The managed add-ons below replace the self-managed ones EKS would otherwise install.
                 bootstrapSelfManagedAddons: false,
@@ -225,9 +215,9 @@ export class Cluster extends pulumi.ComponentResource {
                 { parent: this, dependsOn },
             );
         // Networking add-ons come before the nodes, so that nodes become Ready.
-        const vpcCni = addon("vpc-cni", { serviceAccountRoleArn: cniRole.arn, configurationValues: JSON.stringify(VPC_CNI_CONFIGURATION) });
-        const kubeProxy = addon("kube-proxy", {});
-        const podIdentity = addon("eks-pod-identity-agent", {});
+        const vpcCni = addon(EKS_ADDONS.vpcCni, { serviceAccountRoleArn: cniRole.arn, configurationValues: JSON.stringify(VPC_CNI_CONFIGURATION) });
+        const kubeProxy = addon(EKS_ADDONS.kubeProxy, {});
+        const podIdentity = addon(EKS_ADDONS.podIdentityAgent, {});
 
         const systemRole = nodeRole(`${name}-system`, { partition: args.aws.partition, tags }, this);
         const systemTemplate = secureLaunchTemplate(
@@ -258,7 +248,7 @@ export class Cluster extends pulumi.ComponentResource {
         );
 
         // CoreDNS and the EBS CSI controller need a node to become ACTIVE.
-        addon("coredns", {}, [this.systemNodeGroup]);
+        addon(EKS_ADDONS.coreDns, {}, [this.systemNodeGroup]);
         const ebsRole = new aws.iam.Role(
             `${name}-ebs-csi`,
             {
@@ -273,7 +263,7 @@ export class Cluster extends pulumi.ComponentResource {
             { parent: this },
         );
         const ebsCsi = addon(
-            "aws-ebs-csi-driver",
+            EKS_ADDONS.ebsCsiDriver,
             { podIdentityAssociations: [{ roleArn: ebsRole.arn, serviceAccount: "ebs-csi-controller-sa" }] },
             [this.systemNodeGroup, podIdentity],
         );

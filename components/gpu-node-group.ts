@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { gpuInstanceType, LABELS, PoolRole, poolTaints } from "compute-region-policies/model";
+import { gpuInstanceType, LABELS, PoolRole, poolTaints, TAGS } from "compute-region-policies/model";
 import { secureLaunchTemplate } from "./nodes";
 
 export interface GpuNodeGroupArgs {
@@ -108,7 +108,7 @@ export class GpuNodeGroup extends pulumi.ComponentResource {
             ...(args.tenant ? { [LABELS.tenant]: args.tenant } : {}),
         };
         this.taints = poolTaints(args.role, args.tenant);
-        const tags = { ...args.tags, "compute-region:pool": args.poolName };
+        const tags = { ...args.tags, [TAGS.pool]: args.poolName };
 
         const placementGroup = args.placementGroup
             ? new aws.ec2.PlacementGroup(`${name}-placement`, { strategy: "cluster", tags }, { parent: this })
@@ -125,7 +125,7 @@ export class GpuNodeGroup extends pulumi.ComponentResource {
                           description: `Nodes of dedicated pool ${args.poolName} (tenant ${args.tenant})`,
                           ingress: [{ protocol: "-1", fromPort: 0, toPort: 0, self: true, description: "pool members (EFA, NCCL)" }],
                           egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], description: "outbound" }],
-                          tags: { ...tags, "compute-region:tenant": args.tenant!, Name: `${args.poolName}-pool` },
+                          tags: { ...tags, [TAGS.tenant]: args.tenant!, Name: `${args.poolName}-pool` },
                       },
                       { parent: this },
                   )

@@ -1,3 +1,5 @@
+import { MONITORING_CHARTS } from "compute-region-policies/model";
+
 /**
  * Pinned Helm charts the region installs. One place to bump a version; the `helm-releases-pinned`
  * policy rejects a release without an exact version.
@@ -10,8 +12,8 @@ export const CHARTS = {
 
 /** Monitoring charts (kept apart so the monitoring policy can name them). */
 export const MONITORING_CHART_PINS = {
-    prometheusStack: { chart: "kube-prometheus-stack", repo: "https://prometheus-community.github.io/helm-charts", version: "75.15.0" },
-    dcgmExporter: { chart: "dcgm-exporter", repo: "https://nvidia.github.io/dcgm-exporter/helm-charts", version: "4.1.1" },
+    prometheusStack: { chart: MONITORING_CHARTS.prometheusStack, repo: "https://prometheus-community.github.io/helm-charts", version: "75.15.0" },
+    dcgmExporter: { chart: MONITORING_CHARTS.dcgmExporter, repo: "https://nvidia.github.io/dcgm-exporter/helm-charts", version: "4.1.1" },
 } as const;
 
 /** Serving charts. */

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { GPU_RESOURCE, GpuInstanceType, KUEUE_QUEUE_LABEL, LABELS, NAMESPACES, poolTaints, tolerationsFor } from "compute-region-policies/model";
+import { GPU_RESOURCE, GpuInstanceType, KUEUE_QUEUE_LABEL, LABELS, MODEL_SERVER_PORT, NAMESPACES, PRIORITY_CLASS, poolTaints, tolerationsFor } from "compute-region-policies/model";
 import type { ModelConfig } from "../stacks/config";
 import { AWS_CLI_IMAGE } from "./helm";
 import { POD_IDENTITY_TRUST_POLICY } from "./kms";
@@ -23,7 +23,7 @@ export interface InferenceServiceArgs {
     tags: Record<string, string>;
 }
 
-const PORT = 8000;
+const PORT = MODEL_SERVER_PORT;
 const WEIGHTS = "/models";
 
 /** S3 bucket and key prefix of an s3://bucket/prefix/ URI. */
@@ -88,7 +88,7 @@ export class InferenceService extends pulumi.ComponentResource {
         const opts0 = { parent: this, provider, dependsOn: args.dependsOn };
         new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: { name: app, namespace: ns } }, opts0);
 
-        const labels = { app, "compute-region.io/model": model.name };
+        const labels = { app, [LABELS.model]: model.name };
         const perGpuCpu = Math.floor((instance.vcpus / instance.gpusPerNode) * 0.8);
         const perGpuMemGiB = Math.floor((instance.memoryGiB / instance.gpusPerNode) * 0.8);
         const resources = { [GPU_RESOURCE]: String(tp), cpu: String(perGpuCpu * tp), memory: `${perGpuMemGiB * tp}Gi` };
@@ -108,7 +108,7 @@ export class InferenceService extends pulumi.ComponentResource {
                         metadata: { labels: { ...labels, [KUEUE_QUEUE_LABEL]: model.pool } },
                         spec: {
                             serviceAccountName: app,
-                            priorityClassName: "serving",
+                            priorityClassName: PRIORITY_CLASS.serving,
                             nodeSelector: { [LABELS.pool]: model.pool },
                             tolerations: tolerationsFor(poolTaints("serving")),
                             securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },

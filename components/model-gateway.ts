@@ -6,6 +6,7 @@ import {
     apiKeySecretName,
     GATEWAY,
     LABELS,
+    MODEL_SERVER_PORT,
     modelRouteName,
     NAMESPACES,
     TenantState,
@@ -13,7 +14,6 @@ import {
 import { ON_SYSTEM_NODES } from "./nodes";
 import { GATEWAY_CHART_PINS, REDIS_IMAGE } from "./helm";
 import { DNS_EGRESS, namespaceByName } from "./network-policies";
-import { MODEL_PORT } from "./serving-platform";
 
 /** Per-tenant budgets, per minute, across models and gateway replicas. */
 export interface RateLimits {
@@ -75,8 +75,6 @@ const XDS_PORT = 18000;
 const RATELIMIT_PORT = 8081;
 /** The TLS policy of the NLB listener: TLS 1.3 and 1.2 only. */
 export const NLB_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
-/** The header the AI Gateway derives from the request body's `model` and routes on. */
-const MODEL_HEADER = "x-ai-eg-model";
 
 /** Which tenants may call a model: the active tenants granted it, by name. */
 export function grantedTenants(model: string, tenants: readonly GatewayTenant[]): string[] {
@@ -435,7 +433,7 @@ export class ModelGateway extends pulumi.ComponentResource {
                     apiVersion: "gateway.envoyproxy.io/v1alpha1",
                     kind: "Backend",
                     metadata: { name: route, namespace: ns },
-                    spec: { endpoints: [{ fqdn: { hostname: `${model.serviceName}.${NAMESPACES.serving}.svc.cluster.local`, port: MODEL_PORT } }] },
+                    spec: { endpoints: [{ fqdn: { hostname: `${model.serviceName}.${NAMESPACES.serving}.svc.cluster.local`, port: MODEL_SERVER_PORT } }] },
                 },
                 afterCrds,
             );
@@ -454,12 +452,12 @@ export class ModelGateway extends pulumi.ComponentResource {
                 {
                     apiVersion: "aigateway.envoyproxy.io/v1alpha1",
                     kind: "AIGatewayRoute",
-                    metadata: { name: route, namespace: ns, labels: { "compute-region.io/model": model.name } },
+                    metadata: { name: route, namespace: ns, labels: { [LABELS.model]: model.name } },
                     spec: {
                         parentRefs: [gatewayRef],
                         rules: [
                             {
-                                matches: [{ headers: [{ type: "Exact", name: MODEL_HEADER, value: model.name }] }],
+                                matches: [{ headers: [{ type: "Exact", name: GATEWAY.modelHeader, value: model.name }] }],
                                 backendRefs: [{ name: route }],
                                 // Long generations stream for minutes.
                                 timeouts: { request: "600s" },
@@ -480,7 +478,7 @@ export class ModelGateway extends pulumi.ComponentResource {
                 {
                     apiVersion: "gateway.envoyproxy.io/v1alpha1",
                     kind: "SecurityPolicy",
-                    metadata: { name: route, namespace: ns, labels: { "compute-region.io/model": model.name } },
+                    metadata: { name: route, namespace: ns, labels: { [LABELS.model]: model.name } },
                     spec: {
                         targetRefs: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: route }],
                         apiKeyAuth: {
@@ -535,7 +533,7 @@ export class ModelGateway extends pulumi.ComponentResource {
             policyTypes: ["Egress"],
             egress: [
                 DNS_EGRESS,
-                { to: [namespaceByName(NAMESPACES.serving)], ports: [{ protocol: "TCP", port: MODEL_PORT }] },
+                { to: [namespaceByName(NAMESPACES.serving)], ports: [{ protocol: "TCP", port: MODEL_SERVER_PORT }] },
                 { to: [namespaceByName(NAMESPACES.envoyGateway)], ports: [{ protocol: "TCP", port: XDS_PORT }, { protocol: "TCP", port: RATELIMIT_PORT }] },
             ],
         });

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { allocateSubnets } from "compute-region-policies/model";
+import { allocateSubnets, TAGS } from "compute-region-policies/model";
 import { AwsContext, keyPolicy } from "./kms";
 
 /** The three subnet tiers of every AZ. */
@@ -96,7 +96,7 @@ export class Network extends pulumi.ComponentResource {
                     availabilityZone: zone,
                     cidrBlock: this.subnetCidrs[tier][i],
                     mapPublicIpOnLaunch: false,
-                    tags: tags({ Name: `${name}-${tier}-${zone}`, "compute-region:subnet-tier": tier, ...extraTags }),
+                    tags: tags({ Name: `${name}-${tier}-${zone}`, [TAGS.subnetTier]: tier, ...extraTags }),
                 },
                 { parent: this },
             );

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { DASHBOARD_LABEL, LABELS, NAMESPACES, PoolCapacity } from "compute-region-policies/model";
+import { DASHBOARD_LABEL, EKS_ADDONS, LABELS, MONITORING_CHARTS, NAMESPACES, PoolCapacity, PROMETHEUS } from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
 import { gpuAlertRules, RuleGroup } from "./alert-rules";
 import type { Dashboard } from "@grafana/schema";
@@ -98,7 +98,7 @@ export class Observability extends pulumi.ComponentResource {
                         { from: [namespaceByName(ns)] },
                         ...(args.prometheusClients ?? []).map((client) => ({
                             from: [namespaceByName(client)],
-                            ports: [{ protocol: "TCP", port: 9090 }],
+                            ports: [{ protocol: "TCP", port: PROMETHEUS.port }],
                         })),
                     ],
                 },
@@ -120,7 +120,7 @@ export class Observability extends pulumi.ComponentResource {
         const stack = new k8s.helm.v3.Release(
             `${name}-prometheus-stack`,
             {
-                name: "kube-prometheus-stack",
+                name: MONITORING_CHARTS.prometheusStack,
                 chart: MONITORING_CHART_PINS.prometheusStack.chart,
                 version: MONITORING_CHART_PINS.prometheusStack.version,
                 repositoryOpts: { repo: MONITORING_CHART_PINS.prometheusStack.repo },
@@ -163,7 +163,7 @@ export class Observability extends pulumi.ComponentResource {
             new k8s.helm.v3.Release(
                 `${name}-dcgm-exporter`,
                 {
-                    name: "dcgm-exporter",
+                    name: MONITORING_CHARTS.dcgmExporter,
                     chart: MONITORING_CHART_PINS.dcgmExporter.chart,
                     version: MONITORING_CHART_PINS.dcgmExporter.version,
                     repositoryOpts: { repo: MONITORING_CHART_PINS.dcgmExporter.repo },
@@ -198,7 +198,7 @@ export class Observability extends pulumi.ComponentResource {
             {
                 metadata: { name: "prometheus-reads-kueue-metrics" },
                 roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "kueue-metrics-reader" },
-                subjects: [{ kind: "ServiceAccount", name: "kube-prometheus-stack-prometheus", namespace: ns }],
+                subjects: [{ kind: "ServiceAccount", name: PROMETHEUS.serviceAccount, namespace: ns }],
             },
             { parent: this, provider },
         );
@@ -209,7 +209,7 @@ export class Observability extends pulumi.ComponentResource {
             {
                 apiVersion: "monitoring.coreos.com/v1",
                 kind: "PrometheusRule",
-                metadata: { name: "compute-region", namespace: ns, labels: { release: "kube-prometheus-stack" } },
+                metadata: { name: "compute-region", namespace: ns, labels: { ...PROMETHEUS.ruleSelector } },
                 spec: { groups: this.ruleGroups },
             },
             afterCrds,
@@ -251,7 +251,7 @@ export class Observability extends pulumi.ComponentResource {
             `${name}-cloudwatch`,
             {
                 clusterName: args.clusterName,
-                addonName: "amazon-cloudwatch-observability",
+                addonName: EKS_ADDONS.cloudWatch,
                 resolveConflictsOnCreate: "OVERWRITE",
                 resolveConflictsOnUpdate: "PRESERVE",
                 podIdentityAssociations: [{ roleArn: agentRole.arn, serviceAccount: "cloudwatch-agent" }],

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { NAMESPACES, NEVER_EGRESS_CIDRS } from "compute-region-policies/model";
+import { MODEL_SERVER_PORT, NAMESPACES, NEVER_EGRESS_CIDRS } from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
 import { SERVING_CHART_PINS } from "./helm";
 import { DNS_EGRESS, namespaceByName, POD_IDENTITY_AGENT_EGRESS } from "./network-policies";
@@ -18,9 +18,6 @@ export interface ServingPlatformArgs {
     /** Install KEDA (there are models to scale). */
     autoscaler: boolean;
 }
-
-/** The port the model servers listen on. */
-export const MODEL_PORT = 8000;
 
 /**
  * What every hosted model shares: KEDA (pinned Helm chart) for queue-depth autoscaling, and the
@@ -55,7 +52,7 @@ export class ServingPlatform extends pulumi.ComponentResource {
         policy("admit-gateway-and-monitoring", {
             podSelector: {},
             policyTypes: ["Ingress"],
-            ingress: [{ from: [namespaceByName(NAMESPACES.gateway), namespaceByName(NAMESPACES.monitoring)], ports: [{ protocol: "TCP", port: MODEL_PORT }] }],
+            ingress: [{ from: [namespaceByName(NAMESPACES.gateway), namespaceByName(NAMESPACES.monitoring)], ports: [{ protocol: "TCP", port: MODEL_SERVER_PORT }] }],
         });
         policy("model-server-egress", {
             podSelector: {},

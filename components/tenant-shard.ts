@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ShardConfig } from "../stacks/config";
+import { TAGS } from "compute-region-policies/model";
 import { Tenant, tenantLimits, tenantPoolQuotas } from "./tenant";
 
 export interface TenantShardArgs {
@@ -52,7 +53,7 @@ export class TenantShard extends pulumi.ComponentResource {
                             provider,
                             clusterName: platform.requireOutput("clusterName") as pulumi.Output<string>,
                             queueDependencies: [],
-                            tags: { "compute-region:shard": args.config.shard.name },
+                            tags: { [TAGS.shard]: args.config.shard.name },
                         },
                         { parent: this },
                     ),

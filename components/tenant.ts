@@ -12,7 +12,9 @@ import {
     shardCohort,
     QUEUE_ALLOWED_LABEL_PREFIX,
     QUEUE_KIND_LABEL,
+    TAGS,
     TENANT_POLICY_NAMES,
+    TENANT_STATE_ANNOTATION,
     TenantState,
     tenantGroup,
     tenantNamespace,
@@ -140,7 +142,7 @@ export class Tenant extends pulumi.ComponentResource {
                         "pod-security.kubernetes.io/warn": "restricted",
                         ...(live ? Object.fromEntries(quotas.map((q) => [`${QUEUE_ALLOWED_LABEL_PREFIX}${q.pool}`, "allowed"])) : {}),
                     },
-                    annotations: { "compute-region.io/state": args.state },
+                    annotations: { [TENANT_STATE_ANNOTATION]: args.state },
                 },
             },
             { parent: this, provider, protect: live },
@@ -252,7 +254,7 @@ export class Tenant extends pulumi.ComponentResource {
                 (principalArn, i) =>
                     new aws.eks.AccessEntry(
                         `${name}-member-${i}`,
-                        { clusterName: args.clusterName, principalArn, type: "STANDARD", kubernetesGroups: [this.group], tags: { ...args.tags, "compute-region:tenant": args.name } },
+                        { clusterName: args.clusterName, principalArn, type: "STANDARD", kubernetesGroups: [this.group], tags: { ...args.tags, [TAGS.tenant]: args.name } },
                         { parent: this },
                     ),
             );

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import {
+    BACKUP_RETENTION_DAYS,
     cidrProblem,
     cidrsOverlap,
     DNS_LABEL,
@@ -198,7 +199,7 @@ const billingSchema = z.strictObject({
     allocatedStorageGiB: z.number().int().min(20).max(65536).default(100),
     maxAllocatedStorageGiB: z.number().int().min(20).max(65536).default(1000),
     /** Automated backups (and point-in-time recovery) kept, days. */
-    backupRetentionDays: z.number().int().min(14, "must be at least 14 days").max(35, "must be at most 35 days (the RDS limit)").default(14),
+    backupRetentionDays: z.number().int().min(BACKUP_RETENTION_DAYS.min, `must be at least ${BACKUP_RETENTION_DAYS.min} days`).max(BACKUP_RETENTION_DAYS.max, `must be at most ${BACKUP_RETENTION_DAYS.max} days (the RDS limit)`).default(BACKUP_RETENTION_DAYS.min),
     /** The metering image, pinned by digest: <repository>@sha256:<64 hex>. */
     meteringImage: z.string().regex(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._\/-]+@sha256:[a-f0-9]{64}$/, "must be an image referenced by digest (<repository>@sha256:<64 hex digits>), never a tag"),
     /** Cron schedule of the metering job (hourly windows). */

@@ -21,7 +21,29 @@ export const LABELS = {
     /** Immutable, API-server-set namespace name label: the only label region NetworkPolicies select on. */
     namespaceName: "kubernetes.io/metadata.name",
     managedBy: "app.kubernetes.io/managed-by",
+    /** The hosted model a serving object belongs to. */
+    model: "compute-region.io/model",
 } as const;
+
+/** Tags the region puts on AWS resources; policies read some of them. */
+export const TAGS = {
+    stack: "compute-region:stack",
+    region: "compute-region:region",
+    /** The GPU pool a resource belongs to. */
+    pool: "compute-region:pool",
+    /** The tenant a resource belongs to (a dedicated pool's security group, a member's access entry). */
+    tenant: "compute-region:tenant",
+    /** The tenant shard a resource belongs to. */
+    shard: "compute-region:shard",
+    /** What data a resource holds (the billing database). */
+    data: "compute-region:data",
+    subnetTier: "compute-region:subnet-tier",
+    /** What a security group is for: only a load balancer's may admit the internet, and then only on 80 and 443. */
+    purpose: "compute-region:purpose",
+} as const;
+
+/** Annotation on a tenant namespace with the tenant's lifecycle state. */
+export const TENANT_STATE_ANNOTATION = "compute-region.io/state";
 
 /** A lowercase RFC 1123 DNS label: what Kubernetes names and most AWS names here must be. */
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -64,19 +86,15 @@ export function tenantNamespace(tenant: string): string {
 /** Taint that keeps everything but cluster-critical add-ons off the system node group. */
 export const SYSTEM_TAINT = { key: "CriticalAddonsOnly", value: "true", effect: "NO_SCHEDULE" } as const;
 
-/**
- * Tag that marks a security group as a load balancer's: the only kind that may admit the internet,
- * and then only on 80 and 443.
- */
-export const PURPOSE_TAG = "compute-region:purpose";
+/** The `TAGS.purpose` of a load balancer's security group. */
 export const LOAD_BALANCER_PURPOSE = "load-balancer";
 
 /** Standard tags on every AWS resource the region creates (cost allocation and ownership). */
 export function standardTags(stack: string, region: string): Record<string, string> {
     return {
-        "compute-region:stack": stack,
-        "compute-region:region": region,
-        "app.kubernetes.io/managed-by": "pulumi",
+        [TAGS.stack]: stack,
+        [TAGS.region]: region,
+        [LABELS.managedBy]: "pulumi",
     };
 }
 
@@ -116,16 +134,25 @@ export function tolerationsFor(taints: readonly NodeTaint[]): { key: string; ope
 /** Label on the region's PriorityClasses saying whose they are. */
 export const PRIORITY_TIER_LABEL = "compute-region.io/priority-tier";
 
+/** Names of the region's PriorityClasses. */
+export const PRIORITY_CLASS = {
+    internalCritical: "internal-critical",
+    serving: "serving",
+    internalBatch: "internal-batch",
+    tenantReserved: "tenant-reserved",
+    tenantSpot: "tenant-spot",
+} as const;
+
 /**
  * The region's PriorityClasses. Every tenant value is below every internal one, all are at most
  * 1,000,000,000 (the cap for user-defined classes), and tenant classes never preempt.
  */
 export const PRIORITY_CLASSES = [
-    { name: "internal-critical", value: 1_000_000, tier: "internal", preemptionPolicy: "PreemptLowerPriority", description: "The company's critical internal workloads." },
-    { name: "serving", value: 900_000, tier: "serving", preemptionPolicy: "PreemptLowerPriority", description: "Hosted-model serving." },
-    { name: "internal-batch", value: 500_000, tier: "internal", preemptionPolicy: "PreemptLowerPriority", description: "The company's internal batch and training work." },
-    { name: "tenant-reserved", value: 10_000, tier: "tenant", preemptionPolicy: "Never", description: "Tenant workloads within their reserved quota." },
-    { name: "tenant-spot", value: 1_000, tier: "tenant", preemptionPolicy: "Never", description: "Tenant workloads on borrowed idle capacity; reclaimed first." },
+    { name: PRIORITY_CLASS.internalCritical, value: 1_000_000, tier: "internal", preemptionPolicy: "PreemptLowerPriority", description: "The company's critical internal workloads." },
+    { name: PRIORITY_CLASS.serving, value: 900_000, tier: "serving", preemptionPolicy: "PreemptLowerPriority", description: "Hosted-model serving." },
+    { name: PRIORITY_CLASS.internalBatch, value: 500_000, tier: "internal", preemptionPolicy: "PreemptLowerPriority", description: "The company's internal batch and training work." },
+    { name: PRIORITY_CLASS.tenantReserved, value: 10_000, tier: "tenant", preemptionPolicy: "Never", description: "Tenant workloads within their reserved quota." },
+    { name: PRIORITY_CLASS.tenantSpot, value: 1_000, tier: "tenant", preemptionPolicy: "Never", description: "Tenant workloads on borrowed idle capacity; reclaimed first." },
 ] as const;
 
 /** Kueue names: one ResourceFlavor per pool (named as the pool), one cohort per pool. */
@@ -159,8 +186,49 @@ export const ALERTS = {
 /** Label the Grafana sidecar provisions dashboards from. */
 export const DASHBOARD_LABEL = { key: "grafana_dashboard", value: "1" } as const;
 
-/** Helm chart names the monitoring policy looks for. */
+/** Helm chart names the monitoring policy looks for (the monitoring releases are named as their charts). */
 export const MONITORING_CHARTS = { prometheusStack: "kube-prometheus-stack", dcgmExporter: "dcgm-exporter" } as const;
+
+/**
+ * Prometheus as kube-prometheus-stack installs it (release named as the chart): its Service and port,
+ * what the metering job and KEDA read, and the service account that scrapes.
+ */
+export const PROMETHEUS = {
+    service: `${MONITORING_CHARTS.prometheusStack}-prometheus`,
+    serviceAccount: `${MONITORING_CHARTS.prometheusStack}-prometheus`,
+    port: 9090,
+    /** The label the chart's Prometheus selects PrometheusRules by (`release: <release name>`). */
+    ruleSelector: { release: MONITORING_CHARTS.prometheusStack },
+} as const;
+
+/** The in-cluster URL of the region's Prometheus. */
+export const PROMETHEUS_URL = `http://${PROMETHEUS.service}.${NAMESPACES.monitoring}:${PROMETHEUS.port}`;
+
+/** The port every model server (vLLM's OpenAI-compatible server) listens on. */
+export const MODEL_SERVER_PORT = 8000;
+
+/** Every EKS control-plane log type: the cluster enables them all, the logging policy requires them. */
+export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
+
+/** EKS managed add-ons the region installs, by their EKS names. */
+export const EKS_ADDONS = {
+    vpcCni: "vpc-cni",
+    kubeProxy: "kube-proxy",
+    podIdentityAgent: "eks-pod-identity-agent",
+    coreDns: "coredns",
+    ebsCsiDriver: "aws-ebs-csi-driver",
+    cloudWatch: "amazon-cloudwatch-observability",
+} as const;
+
+/** VPC CNI settings: enforce NetworkPolicy, in strict mode (a new pod is denied until its policies are in place). */
+export const VPC_CNI_CONFIGURATION = {
+    enableNetworkPolicy: "true",
+    // Security groups for pods (the billing database admits only its client pods' group).
+    env: { NETWORK_POLICY_ENFORCING_MODE: "strict", ENABLE_POD_ENI: "true", POD_SECURITY_GROUP_ENFORCING_MODE: "standard" },
+};
+
+/** Automated backups of the billing database, days: the floor the region requires, and the RDS limit. */
+export const BACKUP_RETENTION_DAYS = { min: 14, max: 35 } as const;
 
 /** kube-state-metrics' name for a Kubernetes label: `label_` and the key with non-alphanumerics as `_`. */
 export function ksmLabel(key: string): string {
@@ -170,6 +238,12 @@ export function ksmLabel(key: string): string {
 /** The Kubernetes group a tenant's members are mapped to by their EKS access entries. */
 export function tenantGroup(tenant: string): string {
     return `tenant:${tenant}:members`;
+}
+
+/** The tenant whose members' group this is (the inverse of `tenantGroup`), or undefined. */
+export function tenantOfGroup(group: string): string | undefined {
+    const m = /^tenant:([a-z0-9-]+):members$/.exec(group);
+    return m?.[1];
 }
 
 /** Username the deployer's access entry maps to: the guardrails exempt it so Pulumi can manage tenant namespaces. */
@@ -201,8 +275,15 @@ export const METADATA_ADDRESS = "169.254.169.254/32";
 export const TENANT_STATES = ["active", "suspended", "decommissioned"] as const;
 export type TenantState = (typeof TENANT_STATES)[number];
 
-/** The ValidatingAdmissionPolicies that guard tenant namespaces at runtime. */
-export const GUARDRAIL_POLICIES = ["tenant-pod-security", "tenant-pod-placement", "tenant-workload-queues", "tenant-service-types", "tenant-isolation-objects"] as const;
+/** The ValidatingAdmissionPolicies that guard tenant namespaces at runtime, by name. */
+export const GUARDRAILS = {
+    podSecurity: "tenant-pod-security",
+    podPlacement: "tenant-pod-placement",
+    workloadQueues: "tenant-workload-queues",
+    serviceTypes: "tenant-service-types",
+    isolationObjects: "tenant-isolation-objects",
+} as const;
+export const GUARDRAIL_POLICIES = Object.values(GUARDRAILS);
 
 /** Objects that carry a tenant's isolation and quota: tenants may read them, never write them. */
 export const ISOLATION_RESOURCES = [
@@ -235,6 +316,8 @@ export const GATEWAY = {
     className: "compute-region",
     /** The request header carrying the authenticated tenant. */
     tenantHeader: "x-tenant",
+    /** The header the AI Gateway derives from the request body's `model`, which model routes match on. */
+    modelHeader: "x-ai-eg-model",
     /** The metric label the AI Gateway writes the tenant to. */
     tenantLabel: "tenant",
     /** Where the AI Gateway records token usage (dynamic metadata namespace and keys). */

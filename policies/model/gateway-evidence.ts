@@ -1,24 +1,11 @@
 import { GATEWAY, LABELS } from "./conventions";
+import { GATEWAY_TYPES } from "./types";
 
 /**
  * What the hosted-model gateway's objects say, read from the planned resources: the model routes,
  * the policies attached to them and to their Gateway, and the tenants' key Secrets. The components
  * write these objects; the gateway policies judge them from here, whatever wrote them.
  */
-
-export const GATEWAY_TYPES = {
-    aiRoute: "kubernetes:aigateway.envoyproxy.io/v1alpha1:AIGatewayRoute",
-    securityPolicy: "kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy",
-    backendTrafficPolicy: "kubernetes:gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy",
-    clientTrafficPolicy: "kubernetes:gateway.envoyproxy.io/v1alpha1:ClientTrafficPolicy",
-    envoyProxy: "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy",
-    gateway: "kubernetes:gateway.networking.k8s.io/v1:Gateway",
-    gatewayClass: "kubernetes:gateway.networking.k8s.io/v1:GatewayClass",
-    secret: "kubernetes:core/v1:Secret",
-} as const;
-
-/** The header the AI Gateway sets from the request body's model, which routes match on. */
-export const MODEL_ROUTING_HEADER = "x-ai-eg-model";
 
 interface Resource {
     type: string;
@@ -62,7 +49,7 @@ export function modelRoutes(resources: readonly Resource[]): ModelRoute[] {
         .filter((r) => r.type === GATEWAY_TYPES.aiRoute)
         .map((r) => {
             const models = list<any>(r.props.spec?.rules).flatMap((rule) =>
-                list<any>(rule?.matches).flatMap((m) => list<any>(m?.headers).filter((h) => h?.name === MODEL_ROUTING_HEADER && (h.type ?? "Exact") === "Exact" && typeof h.value === "string").map((h) => h.value as string)),
+                list<any>(rule?.matches).flatMap((m) => list<any>(m?.headers).filter((h) => h?.name === GATEWAY.modelHeader && (h.type ?? "Exact") === "Exact" && typeof h.value === "string").map((h) => h.value as string)),
             );
             const gateways = list<any>(r.props.spec?.parentRefs).filter((p) => (p?.kind ?? "Gateway") === "Gateway" && p?.name).map((p) => `${p.namespace ?? ns(r)}/${p.name}`);
             return { name: r.props.metadata?.name ?? "?", namespace: ns(r), models: [...new Set(models)].sort(), gateways };

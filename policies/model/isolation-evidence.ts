@@ -2,10 +2,7 @@ import type { ResourceLike } from "./capacity-evidence";
 import { cidrProblem } from "./cidr";
 import { LABELS, SHARD_LABEL } from "./conventions";
 import { IsolationEvidence, NamespaceInfo, NamespaceKind, NetworkPolicyInfo, NetworkPolicyRule, proveIsolation } from "./reachability";
-import { TYPES } from "./types";
-
-export const NETWORK_POLICY_TYPE = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
-export const NAMESPACE_TYPE = "kubernetes:core/v1:Namespace";
+import { K8S_TYPES, TYPES } from "./types";
 
 const KINDS: NamespaceKind[] = ["tenant", "internal", "serving", "platform", "system", "other"];
 
@@ -15,7 +12,7 @@ const BUILTIN_NAMESPACES = ["kube-system", "default"];
 export function namespacesFromResources(resources: readonly ResourceLike[]): NamespaceInfo[] {
     const out = new Map<string, NamespaceInfo>();
     for (const name of BUILTIN_NAMESPACES) out.set(name, { name, labels: { [LABELS.namespaceName]: name }, kind: name === "kube-system" ? "system" : "other" });
-    for (const r of resources.filter((x) => x.type === NAMESPACE_TYPE)) {
+    for (const r of resources.filter((x) => x.type === K8S_TYPES.namespace)) {
         const name = String(r.props.metadata?.name ?? r.name);
         // The API server sets kubernetes.io/metadata.name itself; nobody can change it.
         const labels: Record<string, string> = { ...(r.props.metadata?.labels ?? {}), [LABELS.namespaceName]: name };
@@ -32,7 +29,7 @@ function rules(list: unknown, peerKey: "from" | "to"): NetworkPolicyRule[] {
 
 export function networkPoliciesFromResources(resources: readonly ResourceLike[]): NetworkPolicyInfo[] {
     return resources
-        .filter((r) => r.type === NETWORK_POLICY_TYPE)
+        .filter((r) => r.type === K8S_TYPES.networkPolicy)
         .map((r) => {
             const spec = r.props.spec ?? {};
             const egress = rules(spec.egress, "to");
@@ -53,7 +50,7 @@ export function networkPoliciesFromResources(resources: readonly ResourceLike[])
 export function isolationFromResources(resources: readonly ResourceLike[]): IsolationEvidence {
     const podCidrs = resources.filter((r) => r.type === TYPES.vpc && typeof r.props.cidrBlock === "string").map((r) => r.props.cidrBlock as string);
     // A shard stack has no VPC of its own: its platform's (read through a StackReference) holds the pods.
-    for (const ref of resources.filter((r) => r.type === "pulumi:pulumi:StackReference")) {
+    for (const ref of resources.filter((r) => r.type === TYPES.stackReference)) {
         const cidr = ref.props.outputs?.vpcCidr;
         if (typeof cidr === "string" && !cidrProblem(cidr)) podCidrs.push(cidr);
     }

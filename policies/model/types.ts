@@ -1,6 +1,7 @@
 /**
- * Pulumi type tokens the policies and the plan look at. Policies match on these strings rather than
- * importing provider SDK classes, so the pack loads fast and stays small.
+ * Pulumi type tokens the policies, the plan and the components look at: the one place each is
+ * written. Policies match on these strings rather than importing provider SDK classes, so the pack
+ * loads fast and stays small.
  */
 export const TYPES = {
     eksCluster: "aws:eks/cluster:Cluster",
@@ -19,19 +20,36 @@ export const TYPES = {
     sgIngressRule: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
     loadBalancer: "aws:lb/loadBalancer:LoadBalancer",
+    secretsManagerSecret: "aws:secretsmanager/secret:Secret",
     helmRelease: "kubernetes:helm.sh/v3:Release",
     k8sProvider: "pulumi:providers:kubernetes",
+    stackReference: "pulumi:pulumi:StackReference",
 } as const;
 
-/** Kubernetes types the capacity and isolation policies read. */
+/** Kubernetes types the capacity, isolation, serving and RBAC policies read. */
 export const K8S_TYPES = {
     namespace: "kubernetes:core/v1:Namespace",
+    service: "kubernetes:core/v1:Service",
+    secret: "kubernetes:core/v1:Secret",
+    networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    pod: "kubernetes:core/v1:Pod",
+    deployment: "kubernetes:apps/v1:Deployment",
+    statefulSet: "kubernetes:apps/v1:StatefulSet",
+    daemonSet: "kubernetes:apps/v1:DaemonSet",
+    replicaSet: "kubernetes:apps/v1:ReplicaSet",
+    job: "kubernetes:batch/v1:Job",
+    cronJob: "kubernetes:batch/v1:CronJob",
+    podDisruptionBudget: "kubernetes:policy/v1:PodDisruptionBudget",
+    role: "kubernetes:rbac.authorization.k8s.io/v1:Role",
+    roleBinding: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+    clusterRoleBinding: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+    validatingAdmissionPolicy: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+    validatingAdmissionPolicyBinding: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
     priorityClass: "kubernetes:scheduling.k8s.io/v1:PriorityClass",
     resourceFlavor: "kubernetes:kueue.x-k8s.io/v1beta1:ResourceFlavor",
     clusterQueue: "kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue",
     localQueue: "kubernetes:kueue.x-k8s.io/v1beta1:LocalQueue",
     cohort: "kubernetes:kueue.x-k8s.io/v1alpha1:Cohort",
-    stackReference: "pulumi:pulumi:StackReference",
 } as const;
 
 export const MONITORING_TYPES = {
@@ -44,4 +62,16 @@ export const DATA_TYPES = {
     rdsInstance: "aws:rds/instance:Instance",
     rdsParameterGroup: "aws:rds/parameterGroup:ParameterGroup",
     ecrRepository: "aws:ecr/repository:Repository",
+} as const;
+
+/** The hosted-model gateway's objects (Envoy Gateway, the AI Gateway, Gateway API). */
+export const GATEWAY_TYPES = {
+    aiRoute: "kubernetes:aigateway.envoyproxy.io/v1alpha1:AIGatewayRoute",
+    securityPolicy: "kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy",
+    backendTrafficPolicy: "kubernetes:gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy",
+    clientTrafficPolicy: "kubernetes:gateway.envoyproxy.io/v1alpha1:ClientTrafficPolicy",
+    envoyProxy: "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy",
+    gateway: "kubernetes:gateway.networking.k8s.io/v1:Gateway",
+    gatewayClass: "kubernetes:gateway.networking.k8s.io/v1:GatewayClass",
+    secret: K8S_TYPES.secret,
 } as const;

@@ -1,12 +1,14 @@
+import { K8S_TYPES } from "./types";
+
 /** Where each workload kind keeps its pod spec, for policies that judge pods the program declares. */
 export const POD_SPEC_PATHS: Readonly<Record<string, readonly string[]>> = {
-    "kubernetes:core/v1:Pod": ["spec"],
-    "kubernetes:apps/v1:Deployment": ["spec", "template", "spec"],
-    "kubernetes:apps/v1:StatefulSet": ["spec", "template", "spec"],
-    "kubernetes:apps/v1:DaemonSet": ["spec", "template", "spec"],
-    "kubernetes:apps/v1:ReplicaSet": ["spec", "template", "spec"],
-    "kubernetes:batch/v1:Job": ["spec", "template", "spec"],
-    "kubernetes:batch/v1:CronJob": ["spec", "jobTemplate", "spec", "template", "spec"],
+    [K8S_TYPES.pod]: ["spec"],
+    [K8S_TYPES.deployment]: ["spec", "template", "spec"],
+    [K8S_TYPES.statefulSet]: ["spec", "template", "spec"],
+    [K8S_TYPES.daemonSet]: ["spec", "template", "spec"],
+    [K8S_TYPES.replicaSet]: ["spec", "template", "spec"],
+    [K8S_TYPES.job]: ["spec", "template", "spec"],
+    [K8S_TYPES.cronJob]: ["spec", "jobTemplate", "spec", "template", "spec"],
 };
 
 /** The pod spec of a workload resource, or undefined for other types. */

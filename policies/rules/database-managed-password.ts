@@ -1,6 +1,6 @@
 import { forType, resourcePolicy } from "../engine/policy";
 import { DATA_TYPES } from "../model/types";
-import { database } from "./database-samples";
+import { database } from "../samples/database";
 
 export const databaseManagedPassword = resourcePolicy({
     name: "database-managed-password",

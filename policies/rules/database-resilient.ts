@@ -1,8 +1,9 @@
 import { configWithDefaults, forType, resourcePolicy } from "../engine/policy";
+import { BACKUP_RETENTION_DAYS } from "../model/conventions";
 import { DATA_TYPES } from "../model/types";
-import { database } from "./database-samples";
+import { database } from "../samples/database";
 
-const MIN_BACKUP_DAYS = 14;
+const MIN_BACKUP_DAYS = BACKUP_RETENTION_DAYS.min;
 
 export const databaseResilient = resourcePolicy({
     name: "database-resilient",
@@ -19,7 +20,7 @@ export const databaseResilient = resourcePolicy({
         { framework: "SOC 2 (2017 TSC)", control: "A1.2", title: "Recovery infrastructure and protection against data loss" },
         { framework: "CIS AWS Foundations Benchmark v3.0.0", control: "2.3.2", title: "Ensure Auto Minor Version Upgrade and resilience settings for RDS" },
     ],
-    configSchema: { properties: { minimumBackupDays: { type: "integer", minimum: MIN_BACKUP_DAYS, maximum: 35, default: MIN_BACKUP_DAYS, description: "Least backup retention, days (cannot go below 14)." } } },
+    configSchema: { properties: { minimumBackupDays: { type: "integer", minimum: MIN_BACKUP_DAYS, maximum: BACKUP_RETENTION_DAYS.max, default: MIN_BACKUP_DAYS, description: "Least backup retention, days (cannot go below 14)." } } },
     validateResource: forType(DATA_TYPES.rdsInstance, (db, args, report) => {
         const { minimumBackupDays } = configWithDefaults({ minimumBackupDays: MIN_BACKUP_DAYS }, args);
         if (db.multiAz !== true) report(`database ${args.name} is not Multi-AZ.`);

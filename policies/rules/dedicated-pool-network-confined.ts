@@ -1,10 +1,9 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { stackPolicy } from "../engine/policy";
 import { cidrContains, cidrProblem } from "../model/cidr";
+import { TAGS } from "../model/conventions";
 import { TYPES } from "../model/types";
-import { sample } from "./samples";
-
-const TENANT_TAG = "compute-region:tenant";
+import { sample } from "../samples/sample";
 
 function ingressOf(r: PolicyResource): { cidrs: string[]; groups: PolicyResource[]; self: boolean }[] {
     if (r.type === TYPES.securityGroup) return [r.props.ingress ?? []].flat().filter(Boolean).map((rule: any) => ({ cidrs: [rule.cidrBlocks ?? []].flat(), groups: [], self: rule.self === true }));
@@ -12,7 +11,7 @@ function ingressOf(r: PolicyResource): { cidrs: string[]; groups: PolicyResource
 }
 
 const vpc = sample(TYPES.vpc, "vpc", { cidrBlock: "10.40.0.0/16" });
-const poolSg = (tenant: string, ingress: unknown[], deps: string[] = []) => sample(TYPES.securityGroup, `${tenant}-pool`, { description: "pool", ingress, tags: { [TENANT_TAG]: tenant } }, { dependsOn: ["vpc", ...deps] });
+const poolSg = (tenant: string, ingress: unknown[], deps: string[] = []) => sample(TYPES.securityGroup, `${tenant}-pool`, { description: "pool", ingress, tags: { [TAGS.tenant]: tenant } }, { dependsOn: ["vpc", ...deps] });
 
 export const dedicatedPoolNetworkConfined = stackPolicy({
     name: "dedicated-pool-network-confined",
@@ -31,7 +30,7 @@ export const dedicatedPoolNetworkConfined = stackPolicy({
     validateStack: (args, report) => {
         const vpcCidrs = args.resources.filter((r) => r.type === TYPES.vpc && typeof r.props.cidrBlock === "string" && !cidrProblem(r.props.cidrBlock)).map((r) => r.props.cidrBlock as string);
         const groups = args.resources.filter((r) => r.type === TYPES.securityGroup);
-        const tenantOf = (g: PolicyResource | undefined) => g?.props.tags?.[TENANT_TAG] as string | undefined;
+        const tenantOf = (g: PolicyResource | undefined) => g?.props.tags?.[TAGS.tenant] as string | undefined;
         for (const g of groups.filter((x) => tenantOf(x))) {
             const owner = tenantOf(g)!;
             const inline = ingressOf(g);

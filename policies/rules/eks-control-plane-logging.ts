@@ -1,8 +1,9 @@
 import { configWithDefaults, forType, resourcePolicy } from "../engine/policy";
+import { CONTROL_PLANE_LOG_TYPES } from "../model/conventions";
 import { TYPES } from "../model/types";
-import { sample } from "./samples";
+import { sample } from "../samples/sample";
 
-const ALL_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
+const ALL_LOG_TYPES: string[] = [...CONTROL_PLANE_LOG_TYPES];
 const base = { name: "prod", roleArn: "arn:aws:iam::111122223333:role/eks" };
 
 export const eksControlPlaneLogging = resourcePolicy({

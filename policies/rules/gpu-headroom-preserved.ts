@@ -1,7 +1,7 @@
 import { configWithDefaults, stackPolicy } from "../engine/policy";
 import { capacityFromResources, recomputeCapacity } from "../model/capacity-evidence";
 import { DEFAULT_HEADROOM, MIN_HEADROOM } from "../model/capacity";
-import { poolSamples as s } from "./samples";
+import { poolSamples as s } from "../samples/pools";
 
 const percent = (f: number) => `${Math.round(f * 10000) / 100}%`;
 

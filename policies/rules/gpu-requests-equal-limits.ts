@@ -1,7 +1,7 @@
 import { stackPolicy } from "../engine/policy";
 import { GPU_RESOURCE } from "../model/conventions";
 import { podSpecOf } from "../model/workloads";
-import { modelDeployment } from "./serving-samples";
+import { modelDeployment } from "../samples/serving";
 
 export const gpuRequestsEqualLimits = stackPolicy({
     name: "gpu-requests-equal-limits",

@@ -1,6 +1,6 @@
 import { forType, resourcePolicy } from "../engine/policy";
 import { TYPES } from "../model/types";
-import { sample } from "./samples";
+import { sample } from "../samples/sample";
 
 /** An exact chart version: semver with optional leading v, no ranges or wildcards. */
 const EXACT_VERSION = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;

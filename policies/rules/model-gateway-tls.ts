@@ -1,6 +1,7 @@
 import { stackPolicy } from "../engine/policy";
-import { GATEWAY_TYPES, modelRoutes } from "../model/gateway-evidence";
-import { gatewaySample } from "./gateway-samples";
+import { modelRoutes } from "../model/gateway-evidence";
+import { GATEWAY_TYPES } from "../model/types";
+import { gatewaySample } from "../samples/gateway";
 
 const ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-";
 /** ELB TLS policies that allow only TLS 1.2 and 1.3. */

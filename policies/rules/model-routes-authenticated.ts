@@ -1,7 +1,8 @@
 import { stackPolicy } from "../engine/policy";
-import { GATEWAY } from "../model/conventions";
-import { credentialSecrets, GATEWAY_TYPES, keySecrets, modelRoutes, policiesTargeting } from "../model/gateway-evidence";
-import { gatewaySample } from "./gateway-samples";
+import { GATEWAY, LABELS } from "../model/conventions";
+import { credentialSecrets, keySecrets, modelRoutes, policiesTargeting } from "../model/gateway-evidence";
+import { GATEWAY_TYPES } from "../model/types";
+import { gatewaySample } from "../samples/gateway";
 
 export const modelRoutesAuthenticated = stackPolicy({
     name: "model-routes-authenticated",
@@ -21,7 +22,7 @@ export const modelRoutesAuthenticated = stackPolicy({
         const secrets = keySecrets(args.resources);
         for (const route of modelRoutes(args.resources)) {
             const at = `${route.namespace}/${route.name}`;
-            if (route.models.length === 0) report(`model route ${at} matches no model exactly: every rule must match one model on x-ai-eg-model, so a key's grants can be checked.`);
+            if (route.models.length === 0) report(`model route ${at} matches no model exactly: every rule must match one model on ${GATEWAY.modelHeader}, so a key's grants can be checked.`);
             const policies = policiesTargeting(args.resources, GATEWAY_TYPES.securityPolicy, route.namespace, "HTTPRoute", route.name).filter((p) => p.props.spec?.apiKeyAuth);
             if (policies.length === 0) {
                 report(`model route ${at} has no SecurityPolicy with apiKeyAuth on its HTTPRoute: anyone can call ${route.models.join(", ") || "it"}.`);
@@ -38,7 +39,7 @@ export const modelRoutesAuthenticated = stackPolicy({
                         report(`model route ${at} accepts keys from ${ref}, which is not a Secret of this stack: its tenant and grants cannot be checked.`);
                         continue;
                     }
-                    if (!secret.tenant) report(`model route ${at} accepts keys from ${ref}, which names no tenant (label compute-region.io/tenant).`);
+                    if (!secret.tenant) report(`model route ${at} accepts keys from ${ref}, which names no tenant (label ${LABELS.tenant}).`);
                     else if (secret.clientIds?.some((id) => id !== secret.tenant)) report(`key Secret ${ref} holds client ids ${secret.clientIds.join(", ")}: each must be the tenant's name (${secret.tenant}), which the gateway forwards as the tenant.`);
                     for (const model of route.models) {
                         if (!secret.grantedModels.includes(model)) report(`model route ${at} accepts the key of tenant ${secret.tenant ?? "?"} (${ref}), which is not granted model ${model}.`);

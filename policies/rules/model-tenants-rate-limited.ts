@@ -1,7 +1,8 @@
 import { stackPolicy } from "../engine/policy";
 import { GATEWAY } from "../model/conventions";
-import { credentialSecrets, GATEWAY_TYPES, keySecrets, modelRoutes, policiesTargeting, tenantLimitRules } from "../model/gateway-evidence";
-import { gatewaySample } from "./gateway-samples";
+import { credentialSecrets, keySecrets, modelRoutes, policiesTargeting, tenantLimitRules } from "../model/gateway-evidence";
+import { GATEWAY_TYPES } from "../model/types";
+import { gatewaySample } from "../samples/gateway";
 
 export const modelTenantsRateLimited = stackPolicy({
     name: "model-tenants-rate-limited",

@@ -1,8 +1,8 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { stackPolicy } from "../engine/policy";
-import { LOAD_BALANCER_PURPOSE, PURPOSE_TAG } from "../model/conventions";
+import { LOAD_BALANCER_PURPOSE, TAGS } from "../model/conventions";
 import { TYPES } from "../model/types";
-import { sample } from "./samples";
+import { sample } from "../samples/sample";
 
 const WORLD = ["0.0.0.0/0", "::/0"];
 const WEB_PORTS = [80, 443];
@@ -36,7 +36,7 @@ function ingressRules(r: PolicyResource): IngressRule[] {
 }
 
 function isLoadBalancerGroup(group: PolicyResource | undefined): boolean {
-    return group?.type === TYPES.securityGroup && group.props.tags?.[PURPOSE_TAG] === LOAD_BALANCER_PURPOSE;
+    return group?.type === TYPES.securityGroup && group.props.tags?.[TAGS.purpose] === LOAD_BALANCER_PURPOSE;
 }
 
 function webOnly(rule: IngressRule): boolean {
@@ -48,7 +48,7 @@ function describePorts(rule: IngressRule): string {
     return rule.fromPort === rule.toPort ? `port ${rule.fromPort}` : `ports ${rule.fromPort}-${rule.toPort}`;
 }
 
-const lbGroup = (ingress: unknown[]) => sample(TYPES.securityGroup, "alb", { description: "ALB", ingress, tags: { [PURPOSE_TAG]: LOAD_BALANCER_PURPOSE } });
+const lbGroup = (ingress: unknown[]) => sample(TYPES.securityGroup, "alb", { description: "ALB", ingress, tags: { [TAGS.purpose]: LOAD_BALANCER_PURPOSE } });
 
 export const noPublicIngress = stackPolicy({
     name: "no-public-ingress",
@@ -60,7 +60,7 @@ export const noPublicIngress = stackPolicy({
     enforcementLevel: "mandatory",
     remediationSteps:
         "Restrict the rule's source to the VPC CIDR, a security group or a prefix list. A load balancer's group may admit the " +
-        `internet on 80/443 only, and must carry the tag ${PURPOSE_TAG}=${LOAD_BALANCER_PURPOSE}.`,
+        `internet on 80/443 only, and must carry the tag ${TAGS.purpose}=${LOAD_BALANCER_PURPOSE}.`,
     controls: [
         { framework: "NIST SP 800-53 Rev. 5", control: "SC-7", title: "Boundary Protection" },
         { framework: "CIS AWS Foundations Benchmark v3.0.0", control: "5.2", title: "Ensure no security groups allow ingress from 0.0.0.0/0 to remote server administration ports" },

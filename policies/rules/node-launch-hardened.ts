@@ -1,7 +1,7 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { resourcesOfType, stackPolicy } from "../engine/policy";
 import { TYPES } from "../model/types";
-import { sample } from "./samples";
+import { sample } from "../samples/sample";
 
 const secure = {
     metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },

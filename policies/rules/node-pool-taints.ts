@@ -2,7 +2,8 @@ import { forType, resourcePolicy } from "../engine/policy";
 import { LABELS, poolTaints, SYSTEM_TAINT } from "../model/conventions";
 import { POOL_ROLES, PoolRole } from "../model/capacity";
 import { TYPES } from "../model/types";
-import { poolSamples as s, sample } from "./samples";
+import { poolSamples as s } from "../samples/pools";
+import { sample } from "../samples/sample";
 
 export const nodePoolTaints = resourcePolicy({
     name: "node-pool-taints",

@@ -3,7 +3,8 @@ import { resourcesOfType, stackPolicy } from "../engine/policy";
 import { capacityFromResources } from "../model/capacity-evidence";
 import { ALERTS, MONITORING_CHARTS, TAINT_KEYS } from "../model/conventions";
 import { MONITORING_TYPES, TYPES } from "../model/types";
-import { poolSamples as pools, sample } from "./samples";
+import { poolSamples as pools } from "../samples/pools";
+import { sample } from "../samples/sample";
 
 function releaseOf(args: { resources: PolicyResource[] }, chart: string): PolicyResource | undefined {
     return resourcesOfType(args as never, TYPES.helmRelease).find((r) => String(r.props.chart ?? "").split("/").pop() === chart);

@@ -2,11 +2,12 @@ import { stackPolicy } from "../engine/policy";
 import { LABELS, NAMESPACES } from "../model/conventions";
 import { networkPoliciesFromResources } from "../model/isolation-evidence";
 import { selectorKeys } from "../model/reachability";
-import { sample } from "./samples";
-import { netpol, NS } from "./tenant-samples";
+import { sample } from "../samples/sample";
+import { netpol } from "../samples/tenants";
+import { K8S_TYPES } from "../model/types";
 
 const ALLOWED = [NAMESPACES.gateway, NAMESPACES.monitoring];
-const servingNs = sample(NS, "serving", { metadata: { name: "serving", labels: { "compute-region.io/namespace-kind": "serving" } } });
+const servingNs = sample(K8S_TYPES.namespace, "serving", { metadata: { name: "serving", labels: { "compute-region.io/namespace-kind": "serving" } } });
 const deny = netpol("serving", "default-deny-all", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
 const admit = (names: string[]) => netpol("serving", "admit", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: names.map((n) => ({ namespaceSelector: { matchLabels: { [LABELS.namespaceName]: n } } })), ports: [{ protocol: "TCP", port: 8000 }] }] });
 
@@ -22,7 +23,7 @@ export const servingIngressConfined = stackPolicy({
         { framework: "SOC 2 (2017 TSC)", control: "CC6.6", title: "Logical access security measures against threats from outside system boundaries" },
     ],
     validateStack: (args, report) => {
-        if (!args.resources.some((r) => r.type === NS && r.props.metadata?.name === NAMESPACES.serving)) return;
+        if (!args.resources.some((r) => r.type === K8S_TYPES.namespace && r.props.metadata?.name === NAMESPACES.serving)) return;
         const policies = networkPoliciesFromResources(args.resources).filter((p) => p.namespace === NAMESPACES.serving && p.types.includes("Ingress"));
         if (!policies.some((p) => Object.keys(p.podSelector.matchLabels ?? {}).length === 0 && (p.podSelector.matchExpressions ?? []).length === 0 && p.ingress.length === 0)) {
             report(`the ${NAMESPACES.serving} namespace has no default-deny ingress policy.`);

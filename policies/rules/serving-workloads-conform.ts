@@ -1,11 +1,10 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { KUEUE_QUEUE_LABEL, LABELS, NAMESPACES } from "../model/conventions";
+import { KUEUE_QUEUE_LABEL, LABELS, NAMESPACES, PRIORITY_CLASS } from "../model/conventions";
+import { K8S_TYPES, TYPES } from "../model/types";
 import { selectorMatches } from "../model/reachability";
-import { modelDeployment, modelPdb } from "./serving-samples";
+import { modelDeployment, modelPdb } from "../samples/serving";
 
-const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
-const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
 
 /** A pinned image: a digest, or a tag other than latest. */
 export function imagePinned(image: unknown): boolean {
@@ -31,14 +30,14 @@ export const servingWorkloadsConform = stackPolicy({
         { framework: "SOC 2 (2017 TSC)", control: "CC8.1", title: "Changes are authorized, tested and approved" },
     ],
     validateStack: (args, report) => {
-        const servingPools = new Set(args.resources.filter((r) => r.type === "aws:eks/nodeGroup:NodeGroup" && r.props.labels?.[LABELS.role] === "serving").map((r) => r.props.labels?.[LABELS.pool]));
-        const pdbs = resourcesOfType(args, PDB).filter((p) => p.props.metadata?.namespace === NAMESPACES.serving);
-        for (const d of resourcesOfType(args, DEPLOYMENT).filter((x: PolicyResource) => x.props.metadata?.namespace === NAMESPACES.serving)) {
+        const servingPools = new Set(args.resources.filter((r) => r.type === TYPES.eksNodeGroup && r.props.labels?.[LABELS.role] === "serving").map((r) => r.props.labels?.[LABELS.pool]));
+        const pdbs = resourcesOfType(args, K8S_TYPES.podDisruptionBudget).filter((p) => p.props.metadata?.namespace === NAMESPACES.serving);
+        for (const d of resourcesOfType(args, K8S_TYPES.deployment).filter((x: PolicyResource) => x.props.metadata?.namespace === NAMESPACES.serving)) {
             const name = d.props.metadata?.name;
             const pod = d.props.spec?.template?.spec ?? {};
             const containers: any[] = [pod.containers ?? []].flat();
             for (const c of [...[pod.initContainers ?? []].flat(), ...containers]) if (!imagePinned(c?.image)) report(`model server ${name}: image ${JSON.stringify(c?.image)} is not pinned by a tag other than latest or by digest.`, d.urn);
-            if (pod.priorityClassName !== "serving") report(`model server ${name} uses PriorityClass ${pod.priorityClassName ?? "(none)"}, not serving.`, d.urn);
+            if (pod.priorityClassName !== PRIORITY_CLASS.serving) report(`model server ${name} uses PriorityClass ${pod.priorityClassName ?? "(none)"}, not ${PRIORITY_CLASS.serving}.`, d.urn);
             const pool = pod.nodeSelector?.[LABELS.pool];
             if (!pool || (servingPools.size > 0 && !servingPools.has(pool))) report(`model server ${name} is not pinned to a serving pool (nodeSelector ${LABELS.pool}=${pool ?? "(none)"}).`, d.urn);
             if (!d.props.metadata?.labels?.[KUEUE_QUEUE_LABEL]) report(`model server ${name} names no Kueue queue (${KUEUE_QUEUE_LABEL}).`, d.urn);

@@ -2,10 +2,11 @@ import type { PolicyResource } from "@pulumi/policy";
 import { resourcesOfType, stackPolicy } from "../engine/policy";
 import { queueQuotaOn } from "../model/capacity-evidence";
 import { LABELS, QUEUE_KIND_LABEL, SHARD_LABEL } from "../model/conventions";
-import { K8S_TYPES } from "../model/types";
-import { poolSamples, sample } from "./samples";
+import { K8S_TYPES, TYPES } from "../model/types";
+import { poolSamples } from "../samples/pools";
+import { sample } from "../samples/sample";
 
-const REF = "pulumi:pulumi:StackReference";
+const REF = TYPES.stackReference;
 
 function shardQueue(tenant: string, shard: string, pool: string, gpus: number) {
     const q = poolSamples.queue(`${tenant}-${pool}`, pool, "tenant", { nominal: gpus }, tenant);

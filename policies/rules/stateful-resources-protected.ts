@@ -1,14 +1,14 @@
 import { resourcePolicy } from "../engine/policy";
-import { TYPES } from "../model/types";
-import { sample } from "./samples";
+import { DATA_TYPES, TYPES } from "../model/types";
+import { sample } from "../samples/sample";
 
 /** Types whose loss loses data or locks data away: Pulumi must refuse to delete them. */
 const PROTECTED_TYPES: Record<string, string> = {
     [TYPES.eksCluster]: "EKS cluster",
     [TYPES.kmsKey]: "KMS key",
-    "aws:rds/instance:Instance": "database",
+    [DATA_TYPES.rdsInstance]: "database",
     // Tenants' gateway API keys: deleting one locks its tenant out (and a recreated key is a new key).
-    "aws:secretsmanager/secret:Secret": "secret",
+    [TYPES.secretsManagerSecret]: "secret",
 };
 
 export const statefulResourcesProtected = resourcePolicy({

@@ -2,11 +2,12 @@ import { resourcesOfType, stackPolicy } from "../engine/policy";
 import { GUARDRAIL_POLICIES, LABELS } from "../model/conventions";
 import { namespacesFromResources } from "../model/isolation-evidence";
 import { selectorMatches } from "../model/reachability";
-import { sample } from "./samples";
-import { tenantNs } from "./tenant-samples";
+import { K8S_TYPES, TYPES } from "../model/types";
+import { sample } from "../samples/sample";
+import { tenantNs } from "../samples/tenants";
 
-const VAP = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy";
-const VAPB = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding";
+const VAP = K8S_TYPES.validatingAdmissionPolicy;
+const VAPB = K8S_TYPES.validatingAdmissionPolicyBinding;
 
 const guardrails = (opts: { failurePolicy?: string; actions?: string[]; selector?: Record<string, unknown>; skip?: string } = {}) =>
     GUARDRAIL_POLICIES.filter((n) => n !== opts.skip).flatMap((name) => [
@@ -40,7 +41,7 @@ export const tenantGuardrailsBound = stackPolicy({
         const bindings = resourcesOfType(args, VAPB);
         // A tenant shard stack runs on a platform that owns the (cluster-wide) guardrails and proves
         // them with this same policy; the shard only has to carry the label the bindings select.
-        const onPlatform = policies.length === 0 && args.resources.some((r) => r.type === "pulumi:pulumi:StackReference" && r.props.outputs?.layer === "platform");
+        const onPlatform = policies.length === 0 && args.resources.some((r) => r.type === TYPES.stackReference && r.props.outputs?.layer === "platform");
         if (onPlatform) {
             for (const ns of tenants.filter((n) => n.labels[LABELS.namespaceKind] !== "tenant")) report(`tenant namespace ${ns.name} lacks ${LABELS.namespaceKind}=tenant, so the platform's guardrails do not select it.`);
             return;

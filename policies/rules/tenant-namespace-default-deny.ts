@@ -1,6 +1,7 @@
 import { resourcesOfType, stackPolicy } from "../engine/policy";
 import { namespacesFromResources, networkPoliciesFromResources } from "../model/isolation-evidence";
-import { isolatedTenant, netpol, tenantNs } from "./tenant-samples";
+import { K8S_TYPES } from "../model/types";
+import { isolatedTenant, netpol, tenantNs } from "../samples/tenants";
 
 export const tenantNamespaceDefaultDeny = stackPolicy({
     name: "tenant-namespace-default-deny",
@@ -18,7 +19,7 @@ export const tenantNamespaceDefaultDeny = stackPolicy({
     ],
     validateStack: (args, report) => {
         const policies = networkPoliciesFromResources(args.resources);
-        const namespaces = resourcesOfType(args, "kubernetes:core/v1:Namespace");
+        const namespaces = resourcesOfType(args, K8S_TYPES.namespace);
         for (const ns of namespacesFromResources(args.resources).filter((n) => n.kind === "tenant")) {
             const denies = policies.filter(
                 (p) =>

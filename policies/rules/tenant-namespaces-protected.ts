@@ -1,6 +1,7 @@
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { LABELS } from "../model/conventions";
-import { tenantNs } from "./tenant-samples";
+import { LABELS, TENANT_STATE_ANNOTATION } from "../model/conventions";
+import { K8S_TYPES } from "../model/types";
+import { tenantNs } from "../samples/tenants";
 
 export const tenantNamespacesProtected = stackPolicy({
     name: "tenant-namespaces-protected",
@@ -17,10 +18,10 @@ export const tenantNamespacesProtected = stackPolicy({
         { framework: "NIST SP 800-53 Rev. 5", control: "SI-12", title: "Information Management and Retention" },
     ],
     validateStack: (args, report) => {
-        for (const ns of resourcesOfType(args, "kubernetes:core/v1:Namespace")) {
+        for (const ns of resourcesOfType(args, K8S_TYPES.namespace)) {
             const tenant = ns.props.metadata?.labels?.[LABELS.tenant];
             if (!tenant) continue;
-            const state = ns.props.metadata?.annotations?.["compute-region.io/state"] ?? "active";
+            const state = ns.props.metadata?.annotations?.[TENANT_STATE_ANNOTATION] ?? "active";
             if (state !== "decommissioned" && ns.opts.protect !== true) report(`namespace ${ns.props.metadata?.name} of ${state} tenant ${tenant} is not protected.`, ns.urn);
         }
     },
@@ -29,7 +30,7 @@ export const tenantNamespacesProtected = stackPolicy({
             { description: "An active tenant's protected namespace.", resources: [tenantNs("acme")] },
             {
                 description: "A decommissioned tenant's namespace, unprotected so a later change can remove it.",
-                resources: [{ ...tenantNs("acme", {}, false), props: { metadata: { name: "tenant-acme", labels: { [LABELS.tenant]: "acme" }, annotations: { "compute-region.io/state": "decommissioned" } } } }],
+                resources: [{ ...tenantNs("acme", {}, false), props: { metadata: { name: "tenant-acme", labels: { [LABELS.tenant]: "acme" }, annotations: { [TENANT_STATE_ANNOTATION]: "decommissioned" } } } }],
             },
         ],
         disallowed: [{ description: "An active tenant's namespace without protection.", expect: "namespace tenant-acme of active tenant acme is not protected", resources: [tenantNs("acme", {}, false)] }],

@@ -1,8 +1,9 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { stackPolicy } from "../engine/policy";
-import { isolationFromResources, NETWORK_POLICY_TYPE } from "../model/isolation-evidence";
+import { isolationFromResources } from "../model/isolation-evidence";
+import { K8S_TYPES } from "../model/types";
 import { IMMUTABLE_NAMESPACE_LABEL, selectorKeys } from "../model/reachability";
-import { isolatedTenant, netpol, platformNs, vpcSample } from "./tenant-samples";
+import { isolatedTenant, netpol, platformNs, vpcSample } from "../samples/tenants";
 
 export const tenantNetworkIsolation = stackPolicy({
     name: "tenant-network-isolation",
@@ -25,13 +26,13 @@ export const tenantNetworkIsolation = stackPolicy({
     ],
     validateStack: (args, report) => {
         const evidence = isolationFromResources(args.resources);
-        const urnOf = (namespace: string, policy: string) => args.resources.find((r) => r.type === NETWORK_POLICY_TYPE && r.props.metadata?.namespace === namespace && r.props.metadata?.name === policy)?.urn;
+        const urnOf = (namespace: string, policy: string) => args.resources.find((r) => r.type === K8S_TYPES.networkPolicy && r.props.metadata?.namespace === namespace && r.props.metadata?.name === policy)?.urn;
         for (const path of evidence.paths) {
             const opened = [...path.egress.map((p) => `egress ${p}`), ...path.ingress.map((p) => `ingress ${p}`)].join("; ");
             const first = path.egress.find((p) => p.includes("/"));
             report(`${path.kind}: ${path.from} can reach ${path.to}, opened by ${opened}.`, first ? urnOf(path.from, first.split("/")[1]) : undefined);
         }
-        for (const r of args.resources.filter((x: PolicyResource) => x.type === NETWORK_POLICY_TYPE)) {
+        for (const r of args.resources.filter((x: PolicyResource) => x.type === K8S_TYPES.networkPolicy)) {
             const selectors = [...[r.props.spec?.ingress ?? []].flat().flatMap((rule: any) => [rule?.from ?? []].flat()), ...[r.props.spec?.egress ?? []].flat().flatMap((rule: any) => [rule?.to ?? []].flat())]
                 .map((peer: any) => peer?.namespaceSelector)
                 .filter((s: unknown) => s !== undefined);
@@ -83,7 +84,7 @@ export const tenantNetworkIsolation = stackPolicy({
             {
                 description: "A tenant with no egress isolation reaches the instance metadata address.",
                 expect: "tenant-to-metadata: tenant-acme can reach 169.254.169.254, opened by egress no policy in tenant-acme isolates every pod's egress",
-                resources: [vpcSample, netpol("tenant-acme", "deny-in", { podSelector: {}, policyTypes: ["Ingress"] }), ...isolatedTenant("acme").filter((r) => r.type !== "kubernetes:networking.k8s.io/v1:NetworkPolicy")],
+                resources: [vpcSample, netpol("tenant-acme", "deny-in", { podSelector: {}, policyTypes: ["Ingress"] }), ...isolatedTenant("acme").filter((r) => r.type !== K8S_TYPES.networkPolicy)],
             },
             {
                 description: "A policy that selects namespaces by a label other than the immutable name.",

@@ -1,14 +1,13 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { ISOLATION_RESOURCES } from "../model/conventions";
-import { TYPES } from "../model/types";
-import { sample } from "./samples";
+import { ISOLATION_RESOURCES, tenantOfGroup } from "../model/conventions";
+import { K8S_TYPES, TYPES } from "../model/types";
+import { sample } from "../samples/sample";
 
 const WRITE_VERBS = ["create", "update", "patch", "delete", "deletecollection", "*", "escalate", "bind"];
-const TENANT_GROUP = /^tenant:([a-z0-9-]+):members$/;
 
 function tenantSubjects(binding: PolicyResource): string[] {
-    return [binding.props.subjects ?? []].flat().filter((s: any) => s?.kind === "Group" && TENANT_GROUP.test(String(s.name))).map((s: any) => s.name);
+    return [binding.props.subjects ?? []].flat().filter((s: any) => s?.kind === "Group" && tenantOfGroup(String(s.name)) !== undefined).map((s: any) => s.name);
 }
 
 /** The isolation objects a rule may write. */
@@ -20,9 +19,9 @@ function writableIsolation(rule: any): string[] {
     return ISOLATION_RESOURCES.filter((iso) => (groups.includes("*") || groups.includes(iso.apiGroup)) && (resources.includes("*") || resources.includes(iso.resource))).map((iso) => iso.resource);
 }
 
-const ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role";
-const ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding";
-const CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding";
+const ROLE = K8S_TYPES.role;
+const ROLE_BINDING = K8S_TYPES.roleBinding;
+const CLUSTER_ROLE_BINDING = K8S_TYPES.clusterRoleBinding;
 
 const role = (rules: unknown[]) => sample(ROLE, "member", { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "tenant-member", namespace: "tenant-acme" }, rules });
 const binding = (roleRef: Record<string, string>) =>
@@ -69,7 +68,7 @@ export const tenantRbacConfined = stackPolicy({
             const groups = tenantSubjects(b);
             if (groups.length > 0) report(`ClusterRoleBinding ${b.props.metadata?.name} grants ${groups.join(", ")} cluster-wide rights.`, b.urn);
         }
-        const tenantEntries = resourcesOfType(args, TYPES.eksAccessEntry).filter((e) => [e.props.kubernetesGroups ?? []].flat().some((g: string) => TENANT_GROUP.test(g)));
+        const tenantEntries = resourcesOfType(args, TYPES.eksAccessEntry).filter((e) => [e.props.kubernetesGroups ?? []].flat().some((g: string) => tenantOfGroup(g) !== undefined));
         for (const assoc of resourcesOfType(args, TYPES.eksAccessPolicyAssociation)) {
             const entryOf = tenantEntries.find((e) => assoc.dependencies.includes(e) || (typeof assoc.props.principalArn === "string" && assoc.props.principalArn === e.props.principalArn));
             if (entryOf) report(`access entry ${entryOf.name} of a tenant has the access policy ${String(assoc.props.policyArn).split("/").pop()}: access policies add to RBAC.`, assoc.urn);

@@ -1,8 +1,9 @@
 import { stackPolicy } from "../engine/policy";
 import { namespacesFromResources } from "../model/isolation-evidence";
 import { podSpecOf } from "../model/workloads";
-import { sample } from "./samples";
-import { tenantNs } from "./tenant-samples";
+import { K8S_TYPES } from "../model/types";
+import { sample } from "../samples/sample";
+import { tenantNs } from "../samples/tenants";
 
 /** What in a pod spec breaks out of a tenant's sandbox. */
 export function podSpecEscapes(spec: any): string[] {
@@ -45,7 +46,7 @@ export const tenantWorkloadsConfined = stackPolicy({
         for (const r of args.resources) {
             const ns = r.props.metadata?.namespace;
             if (!tenantNamespaces.has(ns)) continue;
-            if (r.type === "kubernetes:core/v1:Service") {
+            if (r.type === K8S_TYPES.service) {
                 const type = r.props.spec?.type ?? "ClusterIP";
                 if (type !== "ClusterIP") report(`Service ${ns}/${r.props.metadata?.name} in a tenant namespace is ${type}; only ClusterIP is allowed.`, r.urn);
             }

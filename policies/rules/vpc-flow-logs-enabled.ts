@@ -1,6 +1,6 @@
 import { resourcesOfType, stackPolicy } from "../engine/policy";
 import { TYPES } from "../model/types";
-import { sample } from "./samples";
+import { sample } from "../samples/sample";
 
 const vpc = sample(TYPES.vpc, "vpc", { cidrBlock: "10.0.0.0/16" });
 

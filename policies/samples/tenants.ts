@@ -1,8 +1,9 @@
-import { sample } from "./samples";
+import { K8S_TYPES } from "../model/types";
+import { sample } from "./sample";
 
 /** Sample tenant namespaces and NetworkPolicies for the isolation policies. */
-export const NP = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
-export const NS = "kubernetes:core/v1:Namespace";
+const NP = K8S_TYPES.networkPolicy;
+const NS = K8S_TYPES.namespace;
 
 export function tenantNs(tenant: string, extraLabels: Record<string, string> = {}, protect = true) {
     return sample(NS, `tenant-${tenant}`, { apiVersion: "v1", kind: "Namespace", metadata: { name: `tenant-${tenant}`, labels: { "compute-region.io/tenant": tenant, "compute-region.io/namespace-kind": "tenant", ...extraLabels } } }, { protect });

@@ -1,6 +1,7 @@
 import { configWithDefaults, resourcesOfType, stackPolicy } from "../engine/policy";
+import { EKS_ADDONS } from "../model/conventions";
 import { TYPES } from "../model/types";
-import { sample } from "./samples";
+import { sample } from "../samples/sample";
 
 const cluster = sample(TYPES.eksCluster, "cluster", { name: "prod" });
 const cni = (configurationValues?: unknown) =>
@@ -26,7 +27,7 @@ export const vpcCniNetworkPolicy = stackPolicy({
     configSchema: { properties: { requireStrictMode: { type: "boolean", default: true } } },
     validateStack: (args, report) => {
         const { requireStrictMode } = configWithDefaults({ requireStrictMode: true }, args);
-        const addons = resourcesOfType(args, TYPES.eksAddon).filter((a) => a.props.addonName === "vpc-cni");
+        const addons = resourcesOfType(args, TYPES.eksAddon).filter((a) => a.props.addonName === EKS_ADDONS.vpcCni);
         for (const cluster of resourcesOfType(args, TYPES.eksCluster)) {
             const addon = addons.find((a) => a.dependencies.includes(cluster));
             const name = cluster.props.name ?? cluster.name;

@@ -1,5 +1,5 @@
 import type { SampleResource } from "../engine/policy";
-import { sample } from "./samples";
+import { sample } from "./sample";
 
 /**
  * A hosted-model gateway that passes every gateway policy: one Gateway behind a TLS NLB, one model

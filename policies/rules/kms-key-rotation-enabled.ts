@@ -1,6 +1,6 @@
 import { forType, resourcePolicy } from "../engine/policy";
 import { TYPES } from "../model/types";
-import { sample } from "./samples";
+import { sample } from "../samples/sample";
 
 export const kmsKeyRotation = resourcePolicy({
     name: "kms-key-rotation-enabled",

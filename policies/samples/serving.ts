@@ -1,4 +1,4 @@
-import { sample } from "./samples";
+import { sample } from "./sample";
 
 const gpu = { "nvidia.com/gpu": "2", cpu: "16", memory: "120Gi" };
 const probe = { httpGet: { path: "/health", port: 8000 } };

@@ -1,5 +1,5 @@
 import { DATA_TYPES } from "../model/types";
-import { sample } from "./samples";
+import { sample } from "./sample";
 
 /** A database that passes every database policy; samples change one thing at a time. */
 export const goodDatabase = {
