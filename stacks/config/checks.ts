@@ -1,0 +1,261 @@
+import { z } from "zod";
+import { cidrProblem, cidrsOverlap, GPU_INSTANCE_TYPES, gpuInstanceType, NEVER_EGRESS_CIDRS } from "compute-region-policies/model";
+import { ACM_CERTIFICATE_ARN, MAX_CUSTOM_LIMIT_TENANTS, NamespacedRegionConfig } from "./schema";
+
+/**
+ * The checks no single key's schema can make: names unique across lists, references between keys
+ * (a tenant's quota names a pool, a model's pool is a serving pool), CIDRs that must not overlap,
+ * and capacity that must add up. Each problem names the key path to fix.
+ */
+export function crossFieldChecks(config: NamespacedRegionConfig, ctx: z.RefinementCtx): void {
+    const region = config["aws:region"];
+    const azKey = "compute-region:availabilityZones";
+    const zones = config["compute-region:availabilityZones"];
+    zones.forEach((zone, i) => {
+        if (!new RegExp(`^${region}[a-z]$`).test(zone)) {
+            ctx.addIssue({ code: "custom", path: [azKey, i], message: `must be an availability zone of ${region} (such as ${region}a)`, input: zone });
+        }
+    });
+    reportDuplicates(zones, (i) => [azKey, i], ctx);
+
+    const network = config["compute-region:network"];
+    const cluster = config["compute-region:cluster"];
+    const vpcValid = !cidrProblem(network.vpcCidr);
+    const serviceValid = !cidrProblem(cluster.serviceCidr);
+    if (vpcValid && serviceValid && cidrsOverlap(network.vpcCidr, cluster.serviceCidr)) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["compute-region:cluster", "serviceCidr"],
+            message: `must not overlap the VPC CIDR ${network.vpcCidr}`,
+            input: cluster.serviceCidr,
+        });
+    }
+    if (cluster.systemNodeGroup.maxSize < cluster.systemNodeGroup.minSize) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["compute-region:cluster", "systemNodeGroup", "maxSize"],
+            message: `must be at least minSize (${cluster.systemNodeGroup.minSize})`,
+            input: cluster.systemNodeGroup.maxSize,
+        });
+    }
+    const endpoint = cluster.endpoint;
+    if (endpoint.publicAccess) {
+        if (endpoint.publicAccessCidrs.length === 0) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["compute-region:cluster", "endpoint", "publicAccessCidrs"],
+                message: "must list the CIDRs allowed to reach the public endpoint when publicAccess is true (an empty list would open it to 0.0.0.0/0)",
+            });
+        }
+        endpoint.publicAccessCidrs.forEach((c, i) => {
+            if (c === "0.0.0.0/0") {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["compute-region:cluster", "endpoint", "publicAccessCidrs", i],
+                    message: "must not be 0.0.0.0/0: list the networks that administer the cluster",
+                    input: c,
+                });
+            }
+        });
+    } else if (endpoint.publicAccessCidrs.length > 0) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["compute-region:cluster", "endpoint", "publicAccessCidrs"],
+            message: "must be empty when publicAccess is false (the list would have no effect)",
+            input: endpoint.publicAccessCidrs,
+        });
+    }
+    checkGpuPools(config, ctx);
+    checkTenants(config, ctx);
+    checkShards(config, ctx);
+    checkModels(config, ctx);
+    const billing = config["compute-region:billing"];
+    if (billing && billing.maxAllocatedStorageGiB < billing.allocatedStorageGiB) {
+        ctx.addIssue({ code: "custom", path: ["compute-region:billing", "maxAllocatedStorageGiB"], message: `must be at least allocatedStorageGiB (${billing.allocatedStorageGiB})`, input: billing.maxAllocatedStorageGiB });
+    }
+    reportDuplicates(cluster.adminRoleArns, (i) => ["compute-region:cluster", "adminRoleArns", i], ctx);
+    if (cluster.adminRoleArns.includes(cluster.deployerRoleArn)) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["compute-region:cluster", "deployerRoleArn"],
+            message: "must not also be listed in adminRoleArns (EKS allows one access entry per principal)",
+            input: cluster.deployerRoleArn,
+        });
+    }
+}
+
+function checkGpuPools(config: NamespacedRegionConfig, ctx: z.RefinementCtx): void {
+    const key = "compute-region:gpuPools";
+    const zones = config["compute-region:availabilityZones"];
+    const pools = config["compute-region:gpuPools"];
+    reportDuplicates(pools.map((p) => p.name), (i) => [key, i, "name"], ctx);
+    pools.forEach((pool, i) => {
+        const at = (...path: (string | number)[]) => [key, i, ...path];
+        if (!gpuInstanceType(pool.instanceType)) {
+            ctx.addIssue({ code: "custom", path: at("instanceType"), message: `must be a GPU instance type in the catalog (${GPU_INSTANCE_TYPES.join(", ")})`, input: pool.instanceType });
+        }
+        if (pool.maxNodes < pool.minNodes) ctx.addIssue({ code: "custom", path: at("maxNodes"), message: `must be at least minNodes (${pool.minNodes})`, input: pool.maxNodes });
+        if (pool.role === "dedicated" && !pool.tenant) ctx.addIssue({ code: "custom", path: at("tenant"), message: "is required for a dedicated pool: name the one tenant it belongs to" });
+        if (pool.role !== "dedicated" && pool.tenant) ctx.addIssue({ code: "custom", path: at("tenant"), message: `must be unset: only dedicated pools belong to a tenant (role is ${pool.role})`, input: pool.tenant });
+        if (pool.headroom !== undefined && pool.role !== "shared") {
+            ctx.addIssue({ code: "custom", path: at("headroom"), message: `must be unset for ${pool.role === "internal" ? "an" : "a"} ${pool.role} pool (internal and serving pools keep everything, dedicated pools sell everything)`, input: pool.headroom });
+        }
+        const poolZones = pool.availabilityZones ?? zones;
+        (pool.availabilityZones ?? []).forEach((z, j) => {
+            if (!zones.includes(z)) ctx.addIssue({ code: "custom", path: at("availabilityZones", j), message: `must be one of the region's availabilityZones (${zones.join(", ")})`, input: z });
+        });
+        if (pool.placementGroup && poolZones.length !== 1) {
+            ctx.addIssue({ code: "custom", path: at("placementGroup"), message: "needs exactly one availability zone in the pool's availabilityZones (a cluster placement group is single-AZ)", input: true });
+        }
+        if (pool.capacityReservation) {
+            if (poolZones.length !== 1) ctx.addIssue({ code: "custom", path: at("availabilityZones"), message: "must name exactly the one AZ of the capacity reservation" });
+            if (pool.placementGroup) {
+                ctx.addIssue({ code: "custom", path: at("placementGroup"), message: "must be false with a capacity reservation or Capacity Block (forcing a placement group on reserved capacity fails with InsufficientInstanceCapacity)", input: true });
+            }
+        }
+    });
+}
+
+function checkTenants(config: NamespacedRegionConfig, ctx: z.RefinementCtx): void {
+    const key = "compute-region:tenants";
+    const tenants = config["compute-region:tenants"];
+    const pools = new Map(config["compute-region:gpuPools"].map((p) => [p.name, p]));
+    const cluster = config["compute-region:cluster"];
+    reportDuplicates(tenants.map((t) => t.name), (i) => [key, i, "name"], ctx);
+    const memberOwner = new Map<string, string>([...cluster.adminRoleArns.map((a) => [a, "an admin role"] as const), [cluster.deployerRoleArn, "the deployer role"]]);
+    const names = new Set(tenants.map((t) => t.name));
+    config["compute-region:gpuPools"].forEach((pool, i) => {
+        // On a platform the tenants live in the shard stacks.
+        if (config["compute-region:layer"] === "region" && pool.role === "dedicated" && pool.tenant && !names.has(pool.tenant)) {
+            ctx.addIssue({ code: "custom", path: ["compute-region:gpuPools", i, "tenant"], message: "must name a tenant in compute-region:tenants", input: pool.tenant });
+        }
+    });
+    tenants.forEach((tenant, i) => {
+        const at = (...path: (string | number)[]) => [key, i, ...path];
+        if (tenant.name.startsWith("internal")) {
+            ctx.addIssue({ code: "custom", path: at("name"), message: 'must not start with "internal" (reserved for the platform\'s own queues)', input: tenant.name });
+        }
+        for (const [pool, gpus] of Object.entries(tenant.quota)) {
+            const p = pools.get(pool);
+            if (!p) ctx.addIssue({ code: "custom", path: at("quota", pool), message: `names no pool in compute-region:gpuPools (${[...pools.keys()].join(", ") || "none"})`, input: gpus });
+            else if (p.role === "internal" || p.role === "serving") ctx.addIssue({ code: "custom", path: at("quota", pool), message: `pool ${pool} is ${p.role}: it sells no reserved quota`, input: gpus });
+            else if (p.role === "dedicated" && p.tenant !== tenant.name) ctx.addIssue({ code: "custom", path: at("quota", pool), message: `pool ${pool} is dedicated to ${p.tenant}`, input: gpus });
+        }
+        for (const [pool, gpus] of Object.entries(tenant.spot)) {
+            const p = pools.get(pool);
+            if (!p) ctx.addIssue({ code: "custom", path: at("spot", pool), message: `names no pool in compute-region:gpuPools (${[...pools.keys()].join(", ") || "none"})`, input: gpus });
+            else if (p.role !== "shared") ctx.addIssue({ code: "custom", path: at("spot", pool), message: `pool ${pool} is ${p.role}: spot quota borrows only from shared pools`, input: gpus });
+        }
+        tenant.members.forEach((arn, j) => {
+            const owner = memberOwner.get(arn);
+            if (owner) ctx.addIssue({ code: "custom", path: at("members", j), message: `is already ${owner} (EKS allows one access entry per principal)`, input: arn });
+            else memberOwner.set(arn, `a member of tenant ${tenant.name}`);
+        });
+        checkEgressCidrs(tenant.egress.allowCidrs, [config["compute-region:network"].vpcCidr, cluster.serviceCidr], at("egress", "allowCidrs"), ctx);
+    });
+}
+
+/**
+ * A tenant's extra egress CIDRs never overlap the ranges tenants must never reach: private, shared
+ * and link-local space and, where the stack knows them, the VPC and service CIDRs.
+ */
+export function checkEgressCidrs(cidrs: readonly string[], localRanges: readonly string[], path: (string | number)[], ctx: z.RefinementCtx): void {
+    cidrs.forEach((c, j) => {
+        if (cidrProblem(c)) return;
+        const forbidden = [...NEVER_EGRESS_CIDRS, ...localRanges].find((f) => !cidrProblem(f) && cidrsOverlap(c, f));
+        if (forbidden) ctx.addIssue({ code: "custom", path: [...path, j], message: `must not overlap ${forbidden} (private, link-local, VPC and service ranges are never reachable from tenants)`, input: c });
+    });
+}
+
+function checkModels(config: NamespacedRegionConfig, ctx: z.RefinementCtx): void {
+    const key = "compute-region:models";
+    const models = config["compute-region:models"];
+    const pools = new Map(config["compute-region:gpuPools"].map((p) => [p.name, p]));
+    reportDuplicates(models.map((m) => m.name), (i) => [key, i, "name"], ctx);
+    const needed = new Map<string, number>();
+    models.forEach((m, i) => {
+        const at = (...path: (string | number)[]) => [key, i, ...path];
+        if (/:latest$/.test(m.image) || !/(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/.test(m.image.replace(/^[^/]*:\d+\//, ""))) {
+            ctx.addIssue({ code: "custom", path: at("image"), message: "must be pinned by a tag other than latest or by digest", input: m.image });
+        }
+        if (m.replicas.max < m.replicas.min) ctx.addIssue({ code: "custom", path: at("replicas", "max"), message: `must be at least replicas.min (${m.replicas.min})`, input: m.replicas.max });
+        const pool = pools.get(m.pool);
+        if (!pool) return ctx.addIssue({ code: "custom", path: at("pool"), message: `names no pool in compute-region:gpuPools`, input: m.pool });
+        if (pool.role !== "serving") return ctx.addIssue({ code: "custom", path: at("pool"), message: `pool ${m.pool} is ${pool.role}: models run on serving pools`, input: m.pool });
+        const type = gpuInstanceType(pool.instanceType);
+        if (type && type.gpusPerNode % m.gpusPerReplica !== 0) {
+            ctx.addIssue({ code: "custom", path: at("gpusPerReplica"), message: `must divide the ${type.gpusPerNode} GPUs of a ${pool.instanceType} node in pool ${m.pool} (tensor parallelism stays on one node)`, input: m.gpusPerReplica });
+        }
+        needed.set(m.pool, (needed.get(m.pool) ?? 0) + m.gpusPerReplica * m.replicas.min);
+    });
+    for (const [poolName, gpus] of needed) {
+        const pool = pools.get(poolName)!;
+        const guaranteed = pool.minNodes * (gpuInstanceType(pool.instanceType)?.gpusPerNode ?? 0);
+        if (gpus > guaranteed) {
+            ctx.addIssue({ code: "custom", path: [key], message: `models on pool ${poolName} need ${gpus} GPUs at their minimum replicas, but the pool guarantees ${guaranteed} (raise its minNodes)` });
+        }
+    }
+    const names = new Set(models.map((m) => m.name));
+    const tenants = config["compute-region:tenants"];
+    tenants.forEach((t, i) => {
+        t.models.forEach((m, j) => {
+            if (!names.has(m)) ctx.addIssue({ code: "custom", path: ["compute-region:tenants", i, "models", j], message: `names no model in compute-region:models (${[...names].join(", ") || "none"})`, input: m });
+        });
+        reportDuplicates(t.models, (j) => ["compute-region:tenants", i, "models", j], ctx);
+    });
+    checkGateway(config, ctx);
+}
+
+function checkGateway(config: NamespacedRegionConfig, ctx: z.RefinementCtx): void {
+    const key = "compute-region:gateway";
+    const gateway = config["compute-region:gateway"];
+    const hosted = config["compute-region:tenants"].filter((t) => t.models.length > 0);
+    if (hosted.length > 0 && !gateway) {
+        ctx.addIssue({ code: "custom", path: [key], message: `is required: tenants ${hosted.map((t) => t.name).join(", ")} are granted models (set hostname and certificateArn)` });
+    }
+    const custom = hosted.filter((t) => t.rateLimits);
+    if (custom.length > MAX_CUSTOM_LIMIT_TENANTS) {
+        ctx.addIssue({ code: "custom", path: ["compute-region:tenants"], message: `at most ${MAX_CUSTOM_LIMIT_TENANTS} hosted tenants may set their own rateLimits (the gateway's rate-limit policy holds two rules for each, 128 in all); ${custom.length} do: move the common figures to compute-region:gateway.tenantRateLimits` });
+    }
+    if (!gateway) return;
+    const certRegion = ACM_CERTIFICATE_ARN.exec(gateway.certificateArn)?.[1];
+    if (certRegion && certRegion !== config["aws:region"]) {
+        ctx.addIssue({ code: "custom", path: [key, "certificateArn"], message: `must be a certificate in ${config["aws:region"]} (an NLB uses certificates of its own region), got one in ${certRegion}` });
+    }
+    if (config["compute-region:models"].length === 0) {
+        ctx.addIssue({ code: "custom", path: [key], message: "has no models to serve: set compute-region:models, or remove the gateway" });
+    }
+}
+
+function checkShards(config: NamespacedRegionConfig, ctx: z.RefinementCtx): void {
+    const key = "compute-region:shards";
+    const shards = config["compute-region:shards"];
+    if (config["compute-region:layer"] !== "platform") {
+        if (shards.length > 0) ctx.addIssue({ code: "custom", path: [key], message: 'is only for compute-region:layer "platform"' });
+        return;
+    }
+    if (config["compute-region:tenants"].length > 0) {
+        ctx.addIssue({ code: "custom", path: ["compute-region:tenants"], message: "must be empty on the platform layer: tenants live in the shard stacks" });
+    }
+    const pools = new Map(config["compute-region:gpuPools"].map((p) => [p.name, p]));
+    reportDuplicates(shards.map((s) => s.name), (i) => [key, i, "name"], ctx);
+    shards.forEach((shard, i) => {
+        for (const [pool, gpus] of Object.entries(shard.budget)) {
+            const p = pools.get(pool);
+            if (!p) ctx.addIssue({ code: "custom", path: [key, i, "budget", pool], message: `names no pool in compute-region:gpuPools`, input: gpus });
+            else if (p.role !== "shared") ctx.addIssue({ code: "custom", path: [key, i, "budget", pool], message: `pool ${pool} is ${p.role}: shards sell only shared pools`, input: gpus });
+        }
+    });
+}
+
+export function reportDuplicates(values: readonly string[], pathOf: (i: number) => (string | number)[], ctx: z.RefinementCtx): void {
+    const seen = new Map<string, number>();
+    values.forEach((value, i) => {
+        const first = seen.get(value);
+        if (first !== undefined) {
+            ctx.addIssue({ code: "custom", path: pathOf(i), message: `must be unique: already used at [${first}]`, input: value });
+        } else {
+            seen.set(value, i);
+        }
+    });
+}

@@ -1,0 +1,295 @@
+import { z } from "zod";
+import {
+    BACKUP_RETENTION_DAYS,
+    cidrProblem,
+    DNS_LABEL,
+    DNS_LABEL_MAX,
+    MIN_HEADROOM,
+    POOL_ROLES,
+    PoolRole,
+    PROJECT,
+    TENANT_NAMESPACE_PREFIX,
+    TENANT_STATES,
+} from "compute-region-policies/model";
+
+/**
+ * The stack configuration of one region, as one zod schema. Each top-level key of the schema is a
+ * Pulumi config key (`compute-region:cluster`, `aws:region`), so an error path reads exactly like the
+ * key a platform engineer has to fix in `Pulumi.<stack>.yaml`.
+ */
+
+export const dnsLabel = z
+    .string()
+    .max(DNS_LABEL_MAX, `must be at most ${DNS_LABEL_MAX} characters`)
+    .regex(DNS_LABEL, "must be a DNS label (a-z, 0-9, -)");
+
+export const cidr = z.string().superRefine((value, ctx) => {
+    const problem = cidrProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: problem.replace(/, got .*$/, ""), input: value });
+});
+
+export const iamRoleArn = z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)");
+
+export const retentionDays = z
+    .number()
+    .int()
+    .refine((d) => CLOUDWATCH_RETENTION_DAYS.includes(d), {
+        message: "must be a CloudWatch Logs retention period (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653 days)",
+    });
+
+/** Retention periods CloudWatch Logs accepts (PutRetentionPolicy). */
+export const CLOUDWATCH_RETENTION_DAYS = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+/** Kubernetes versions this package is tested against on EKS (standard or extended support). */
+export const SUPPORTED_KUBERNETES_VERSIONS = ["1.31", "1.32", "1.33", "1.34", "1.35"] as const;
+
+export const networkSchema = z.strictObject({
+    /** The VPC's IPv4 CIDR; every subnet is carved out of it. */
+    vpcCidr: cidr,
+    /** `perAz`: one NAT gateway per AZ (survives an AZ loss); `single`: one shared (cheaper, dev). */
+    natGateways: z.enum(["perAz", "single"]).default("perAz"),
+    /** Retention of the VPC flow log group, in days. */
+    flowLogRetentionDays: retentionDays.default(365),
+    /** Prefix lengths of each tier's subnet in every AZ. Nodes' subnets are large: pods take VPC IPs. */
+    subnetPrefixLengths: z
+        .strictObject({
+            public: z.number().int().min(16).max(28).default(24),
+            private: z.number().int().min(16).max(28).default(18),
+            isolated: z.number().int().min(16).max(28).default(24),
+        })
+        .default({ public: 24, private: 18, isolated: 24 }),
+});
+
+export const systemNodeGroupSchema = z.strictObject({
+    /** Instance type of the system node group (cluster add-ons and platform controllers). */
+    instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "must be an EC2 instance type such as m7i.xlarge"),
+    minSize: z.number().int().min(1, "must be at least 1: the cluster add-ons need a node"),
+    maxSize: z.number().int().min(1),
+    /** Root volume size in GiB. */
+    diskSizeGiB: z.number().int().min(20).max(16384).default(100),
+});
+
+export const clusterSchema = z.strictObject({
+    /** Explicit EKS cluster name (stable across updates, used in the log group name). */
+    name: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-_]{0,99}$/, "must be an EKS cluster name (letters, digits, - and _, starting with a letter, at most 100)"),
+    kubernetesVersion: z.enum(SUPPORTED_KUBERNETES_VERSIONS, {
+        message: `must be one of ${SUPPORTED_KUBERNETES_VERSIONS.join(", ")} (a quoted string such as "1.34")`,
+    }),
+    /** The cluster's service CIDR; must not overlap the VPC. */
+    serviceCidr: cidr.default("172.20.0.0/16"),
+    endpoint: z
+        .strictObject({
+            /** Also expose the API endpoint publicly (to `publicAccessCidrs` only). Private access is always on. */
+            publicAccess: z.boolean().default(false),
+            publicAccessCidrs: z.array(cidr).default([]),
+        })
+        .default({ publicAccess: false, publicAccessCidrs: [] }),
+    /** IAM roles granted cluster admin through EKS access entries. */
+    adminRoleArns: z.array(iamRoleArn).min(1, "must name at least one admin role"),
+    /** The IAM role that runs `pulumi up` (CI): gets an access entry with cluster admin. */
+    deployerRoleArn: iamRoleArn,
+    /** Retention of the control-plane log group, in days. */
+    logRetentionDays: retentionDays.default(365),
+    systemNodeGroup: systemNodeGroupSchema,
+});
+
+export const gpuPoolSchema = z.strictObject({
+    /** Pool name: a DNS label, used in node labels, taints, the Kueue flavor and cohort. */
+    name: dnsLabel,
+    /** A GPU instance type from the catalog (policies/model/gpu-catalog.ts). */
+    instanceType: z.string(),
+    /** internal | serving | shared | dedicated. */
+    role: z.enum(POOL_ROLES as [PoolRole, ...PoolRole[]], { message: `must be one of ${POOL_ROLES.join(", ")}` }),
+    /** The one tenant a dedicated pool belongs to (declared here and nowhere else). */
+    tenant: dnsLabel.optional(),
+    /** Guaranteed nodes: the capacity the model counts. */
+    minNodes: z.number().int().min(0),
+    maxNodes: z.number().int().min(1),
+    /** AZs to place nodes in (default: all of the region's). */
+    availabilityZones: z.array(z.string()).min(1).optional(),
+    /** Shared pools: the fraction of guaranteed GPUs never sold (default 0.2). */
+    headroom: z.number().min(MIN_HEADROOM, `must be at least ${MIN_HEADROOM} (the floor no stack may go below)`).max(1).optional(),
+    /** Launch nodes in a cluster placement group (single AZ only; not with a reservation or Capacity Block). */
+    placementGroup: z.boolean().default(false),
+    /** Target an On-Demand Capacity Reservation or a Capacity Block for ML. */
+    capacityReservation: z
+        .strictObject({
+            id: z.string().regex(/^cr-[0-9a-f]{17}$/, "must be a capacity reservation id (cr- and 17 hex digits)"),
+            type: z.enum(["on-demand", "capacity-block"]),
+        })
+        .optional(),
+    /** Root volume size, GiB (model weights are large). */
+    rootVolumeGiB: z.number().int().min(100).max(16384).default(500),
+});
+
+export const observabilitySchema = z.strictObject({
+    /** How long Prometheus keeps samples, days. */
+    prometheusRetentionDays: z.number().int().min(1).max(365).default(15),
+    /** Prometheus volume, GiB. */
+    prometheusStorageGiB: z.number().int().min(10).max(16384).default(100),
+    /** Retention of the cluster's CloudWatch log groups, days. */
+    logRetentionDays: retentionDays.default(365),
+    /** Where the alerts' runbook links point (this repository's docs/runbooks.md by default). */
+    runbookBaseUrl: z.url().default("https://github.com/compute-region/compute-region/blob/main/docs/runbooks.md"),
+});
+export const OBSERVABILITY_DEFAULTS = observabilitySchema.parse({});
+
+/** Gateway limits for one tenant, across its models and every gateway replica together. */
+export const rateLimitsSchema = z.strictObject({
+    requestsPerMinute: z.number().int().min(1).max(1_000_000),
+    tokensPerMinute: z.number().int().min(1).max(100_000_000),
+});
+export const DEFAULT_TENANT_RATE_LIMITS = { requestsPerMinute: 600, tokensPerMinute: 200_000 };
+
+export const gpuMap = z.record(z.string(), z.number().int().min(0, "must be a whole number of GPUs, at least 0"));
+
+export const tenantSchema = z.strictObject({
+    /** Tenant name: a DNS label; its namespace is tenant-<name>. */
+    name: dnsLabel.max(DNS_LABEL_MAX - TENANT_NAMESPACE_PREFIX.length, `must be at most ${DNS_LABEL_MAX - TENANT_NAMESPACE_PREFIX.length} characters (the namespace is ${TENANT_NAMESPACE_PREFIX}<name>)`),
+    /** active | suspended (quota zero, no new pods) | decommissioned (access removed; the tenant may then be deleted from config). */
+    state: z.enum(TENANT_STATES).default("active"),
+    /** Reserved GPUs per pool (sold capacity). A dedicated pool's tenant gets the whole pool without listing it. */
+    quota: gpuMap.default({}),
+    /** Spot GPUs per shared pool: borrowing of idle capacity, reclaimable at any time (not sold capacity). */
+    spot: gpuMap.default({}),
+    /** Hosted models the tenant may call through the gateway (names from compute-region:models). */
+    models: z.array(dnsLabel).default([]),
+    /** The tenant's own gateway limits, instead of compute-region:gateway.tenantRateLimits (a bigger or smaller plan). */
+    rateLimits: rateLimitsSchema.optional(),
+    /** Bump to rotate the tenant's gateway API key (the old key stops working when the update applies). */
+    apiKeyVersion: z.number().int().min(1).default(1),
+    /** IAM roles of the tenant's people and CI: mapped to the tenant's Kubernetes group, nothing more. */
+    members: z.array(iamRoleArn).default([]),
+    egress: z
+        .strictObject({
+            /** Let pods reach the internet (never private ranges, the VPC, services or instance metadata). */
+            internet: z.boolean().default(false),
+            /** Extra public CIDRs pods may reach even when internet is off. */
+            allowCidrs: z.array(cidr).default([]),
+        })
+        .default({ internet: false, allowCidrs: [] }),
+    /** ResourceQuota backstop for the namespace (defaults scale with the tenant's GPUs). */
+    limits: z
+        .strictObject({
+            cpu: z.number().int().min(1).optional(),
+            memoryGiB: z.number().int().min(1).optional(),
+            storageGiB: z.number().int().min(1).optional(),
+            pods: z.number().int().min(1).optional(),
+        })
+        .default({}),
+});
+
+export const billingSchema = z.strictObject({
+    /** RDS instance class. */
+    instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS instance class such as db.r6g.large"),
+    /** PostgreSQL version, 16 or later. */
+    engineVersion: z.string().regex(/^(1[6-9]|[2-9]\d)(\.\d+)?$/, 'must be PostgreSQL 16 or later, such as "16.6"'),
+    allocatedStorageGiB: z.number().int().min(20).max(65536).default(100),
+    maxAllocatedStorageGiB: z.number().int().min(20).max(65536).default(1000),
+    /** Automated backups (and point-in-time recovery) kept, days. */
+    backupRetentionDays: z.number().int().min(BACKUP_RETENTION_DAYS.min, `must be at least ${BACKUP_RETENTION_DAYS.min} days`).max(BACKUP_RETENTION_DAYS.max, `must be at most ${BACKUP_RETENTION_DAYS.max} days (the RDS limit)`).default(BACKUP_RETENTION_DAYS.min),
+    /** The metering image, pinned by digest: <repository>@sha256:<64 hex>. */
+    meteringImage: z.string().regex(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._\/-]+@sha256:[a-f0-9]{64}$/, "must be an image referenced by digest (<repository>@sha256:<64 hex digits>), never a tag"),
+    /** Cron schedule of the metering job (hourly windows). */
+    meteringSchedule: z.string().default("5 * * * *"),
+});
+
+/** A fully qualified DNS name (what clients call and the certificate covers). */
+export const FQDN = /^(?=.{4,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+export const ACM_CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate\/[0-9a-f-]{36}$/;
+
+export const gatewaySchema = z.strictObject({
+    /** The hosted-model API's hostname: clients call https://<hostname>/v1/...; point its DNS record at the gateway's NLB. */
+    hostname: z.string().regex(FQDN, "must be a fully qualified DNS name such as models.us-east-2.example.com"),
+    /** ACM certificate for the hostname, in the stack's region: the NLB terminates TLS with it. */
+    certificateArn: z.string().regex(ACM_CERTIFICATE_ARN, "must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)"),
+    /** Client networks the NLB admits (its security group's sources). */
+    clientCidrs: z.array(cidr).min(1, "must list at least one client CIDR").default(["0.0.0.0/0"]),
+    /** Every hosted tenant's limits unless it sets its own (tenants[].rateLimits). */
+    tenantRateLimits: rateLimitsSchema.default(DEFAULT_TENANT_RATE_LIMITS),
+    /** Gateway (Envoy) replicas, spread across zones; at least 2, as it is the only way in. */
+    replicas: z.number().int().min(2, "must be at least 2: the gateway is the only way in").max(50).default(2),
+});
+
+/**
+ * Tenants with their own limits each take a request and a token rule, and an exclusion from the
+ * default rules' selectors: Envoy Gateway allows 128 rules a policy (two are the defaults') and 127
+ * header matches besides the default rules' own (8 selectors of 16).
+ */
+export const MAX_CUSTOM_LIMIT_TENANTS = 63;
+
+export const shardBudgetSchema = z.strictObject({
+    /** Shard name: a DNS label (its tenant stacks set compute-region:shard.name to it). */
+    name: dnsLabel,
+    /** Reserved GPUs per shared pool the shard may sell to its tenants. */
+    budget: gpuMap,
+});
+
+export const modelSchema = z.strictObject({
+    /** Model name: a DNS label; clients select it, tenants are granted it (tenants[].models). */
+    name: dnsLabel,
+    /** The model's id (Hugging Face style), served under the model's name. */
+    modelId: z.string().min(1),
+    /** Serving image pinned by tag or digest (vLLM's OpenAI-compatible server by default), never latest. */
+    image: z.string().default("vllm/vllm-openai:v0.10.1"),
+    /** A serving pool of compute-region:gpuPools. */
+    pool: dnsLabel,
+    /** GPUs per replica: vLLM's tensor parallel size; must divide the pool's GPUs per node. */
+    gpusPerReplica: z.number().int().min(1).max(8),
+    replicas: z.strictObject({ min: z.number().int().min(1), max: z.number().int().min(1) }),
+    /** vLLM --max-model-len. */
+    maxModelLength: z.number().int().min(256),
+    /** Where the weights come from: an S3 prefix, read through EKS Pod Identity with a role limited to it. */
+    weights: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(.+\/)?$/, "must be an S3 prefix such as s3://bucket/models/llama/ (ending in /)"),
+    /** Scaling and alerting targets: waiting requests per replica, and p95 end-to-end latency. */
+    targets: z.strictObject({ queueDepth: z.number().int().min(1).default(8), p95LatencySeconds: z.number().positive().default(10) }).default({ queueDepth: 8, p95LatencySeconds: 10 }),
+});
+
+/**
+ * A region (or platform) stack's config, keyed by Pulumi config key, so an error path reads exactly
+ * like the key a platform engineer has to fix in `Pulumi.<stack>.yaml`.
+ */
+export const regionConfigObject = z.strictObject({
+    "aws:region": z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, "must be an AWS region such as us-east-2"),
+    "compute-region:availabilityZones": z.array(z.string()).min(2, "must list at least 2 availability zones (EKS requires subnets in two)"),
+    "compute-region:network": networkSchema,
+    "compute-region:cluster": clusterSchema,
+    "compute-region:gpuPools": z.array(gpuPoolSchema).default([]),
+    "compute-region:observability": observabilitySchema.default(OBSERVABILITY_DEFAULTS),
+    "compute-region:tenants": z.array(tenantSchema).default([]),
+    "compute-region:billing": billingSchema.optional(),
+    "compute-region:models": z.array(modelSchema).default([]),
+    /** The hosted-model gateway: required once a tenant is granted a model. */
+    "compute-region:gateway": gatewaySchema.optional(),
+    /** region (everything in one stack), or platform (everything but tenants) for a sharded region. */
+    "compute-region:layer": z.enum(["region", "platform"]).default("region"),
+    /** Platform layer: the tenant shards and the GPUs each may sell per pool. */
+    "compute-region:shards": z.array(shardBudgetSchema).default([]),
+});
+
+/** The config key of a region stack's key path: `aws:region` is the region, `compute-region:<key>` is `<key>`. */
+type ConfigField<K> = K extends `${typeof PROJECT}:${infer Key}` ? Key : K extends "aws:region" ? "region" : never;
+
+/** A region stack's validated config keyed by Pulumi config key, as the cross-field checks read it. */
+export type NamespacedRegionConfig = z.output<typeof regionConfigObject>;
+
+/**
+ * The validated configuration of a region (or a sharded region's platform) stack: the schema's
+ * output with each key's namespace dropped, so a new key is written once, in the schema.
+ */
+export type RegionConfig = { stack: string } & { [K in keyof NamespacedRegionConfig as ConfigField<K>]: NamespacedRegionConfig[K] };
+
+export type TenantConfig = z.output<typeof tenantSchema>;
+export type BillingConfig = z.output<typeof billingSchema>;
+export type GatewayConfig = z.output<typeof gatewaySchema>;
+export type ModelConfig = z.output<typeof modelSchema>;
+export type GpuPoolConfig = z.output<typeof gpuPoolSchema>;
+
+/** Drops each key's namespace: the inverse of the schema's Pulumi config keys. */
+export function withoutNamespaces(config: Record<string, unknown>): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(config).map(([key, value]) => [key === "aws:region" ? "region" : key.slice(key.indexOf(":") + 1), value]));
+}

@@ -1,0 +1,42 @@
+import { z } from "zod";
+import { checkEgressCidrs, reportDuplicates } from "./checks";
+import { dnsLabel, OBSERVABILITY_DEFAULTS, observabilitySchema, regionConfigObject, tenantSchema } from "./schema";
+
+/** A tenant shard stack's config, keyed by Pulumi config key: tenants only, on a platform stack's cluster and pools. */
+export const shardConfigObject = z.strictObject({
+    "aws:region": regionConfigObject.shape["aws:region"],
+    "compute-region:layer": z.literal("shard"),
+    "compute-region:shard": z.strictObject({
+        /** The shard's name, as the platform stack's compute-region:shards lists it. */
+        name: dnsLabel,
+        /** The platform stack to read (org/project/stack), through a StackReference. */
+        platformStack: z.string().regex(/^([\w.-]+\/){0,2}[\w.-]+$/, "must be a stack name such as my-org/compute-region/prod-use1-platform"),
+    }),
+    "compute-region:tenants": z.array(tenantSchema).min(1, "must list the shard's tenants"),
+    "compute-region:observability": observabilitySchema.default(OBSERVABILITY_DEFAULTS),
+});
+
+/** A shard stack's tenants checked against each other; the platform holds everything they are checked against in a region. */
+export const shardConfigSchema = shardConfigObject.superRefine((config, ctx) => {
+    const tenants = config["compute-region:tenants"];
+    reportDuplicates(tenants.map((t) => t.name), (i) => ["compute-region:tenants", i, "name"], ctx);
+    tenants.forEach((t, i) => {
+        // The VPC and service CIDRs are the platform's; its tenants' rules except them in any case.
+        checkEgressCidrs(t.egress.allowCidrs, [], ["compute-region:tenants", i, "egress", "allowCidrs"], ctx);
+        if (t.models.length > 0) {
+            ctx.addIssue({ code: "custom", path: ["compute-region:tenants", i, "models"], message: "must be empty in a shard stack: models are served and granted by the platform stack's gateway", input: t.models });
+        }
+    });
+});
+
+type NamespacedShardConfig = z.output<typeof shardConfigObject>;
+
+/** A tenant shard stack's validated config, its keys' namespaces dropped. */
+export interface ShardConfig {
+    layer: "shard";
+    stack: string;
+    region: string;
+    shard: NamespacedShardConfig["compute-region:shard"];
+    tenants: NamespacedShardConfig["compute-region:tenants"];
+    observability: NamespacedShardConfig["compute-region:observability"];
+}
