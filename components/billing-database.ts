@@ -2,11 +2,12 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { BACKUP_RETENTION_DAYS, LABELS, NAMESPACES, PROMETHEUS, PROMETHEUS_URL, TAGS } from "compute-region-policies/model";
+import { BACKUP_RETENTION_DAYS, NAMESPACES, PROMETHEUS, PROMETHEUS_URL, TAGS } from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
 import type { Migration } from "../billing/migrate";
 import { AwsContext, keyPolicy, POD_IDENTITY_TRUST_POLICY } from "./kms";
 import { DNS_EGRESS, namespaceByName, POD_IDENTITY_AGENT_EGRESS } from "./network-policies";
+import { platformNamespace } from "./platform-namespace";
 
 export interface BillingDatabaseArgs {
     /** Fixed cluster name, for resource names. */
@@ -36,8 +37,6 @@ export interface BillingDatabaseArgs {
     migrations: readonly Migration[];
     /** The EKS cluster (Pod Identity associations). */
     eksClusterName: pulumi.Input<string>;
-    /** The cluster's Kubernetes provider. */
-    provider: k8s.Provider;
     aws: AwsContext;
     tags: Record<string, string>;
 }
@@ -53,6 +52,8 @@ export const DB_CLIENT_LABEL = "compute-region.io/db-client";
  * keeps in Secrets Manager (no password is ever a resource input). Only pods labelled as database
  * clients (the migration Job, the metering CronJob) reach port 5432, through security groups for pods.
  * Also: the ECR repository of the metering image, the migration Job and the metering CronJob.
+ *
+ * Options: the cluster's Kubernetes provider (`providers`).
  */
 export class BillingDatabase extends pulumi.ComponentResource {
     public readonly endpoint: pulumi.Output<string>;
@@ -197,13 +198,8 @@ export class BillingDatabase extends pulumi.ComponentResource {
             ),
         );
 
-        const provider = args.provider;
-        const ns = new k8s.core.v1.Namespace(
-            `${name}-ns`,
-            { metadata: { name: NAMESPACES.billing, labels: { [LABELS.namespaceKind]: "platform", "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/warn": "restricted" } } },
-            { parent: this, provider },
-        );
-        const inNs = { parent: this, provider, dependsOn: [ns] };
+        const ns = platformNamespace(`${name}-ns`, { name: NAMESPACES.billing, kind: "platform", podSecurity: { enforce: "restricted", warn: "restricted" } }, { parent: this });
+        const inNs = { parent: this, dependsOn: [ns] };
         new k8s.apiextensions.CustomResource(
             `${name}-db-clients`,
             {

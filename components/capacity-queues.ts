@@ -14,9 +14,14 @@ import {
     PRIORITY_CLASSES,
     PRIORITY_TIER_LABEL,
     QUEUE_KIND_LABEL,
+    SHARD_BUDGET_ANNOTATION,
+    SHARD_LABEL,
+    shardCohort,
 } from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
-import { CHARTS } from "./helm";
+import { CHARTS, pinnedRelease } from "./helm";
+import { dependsOnOf } from "./options";
+import { platformNamespace } from "./platform-namespace";
 
 /** A pool as the queues see it: its capacity figures and its node taints. */
 export interface PoolQueueSpec {
@@ -26,13 +31,24 @@ export interface PoolQueueSpec {
     declaredHeadroom?: number;
 }
 
+/** What a tenant shard of a sharded region may sell of each pool. */
+export interface ShardBudget {
+    /** The shard's name. */
+    name: string;
+    /** Reserved GPUs per pool. */
+    budget: Record<string, number>;
+}
+
 export interface CapacityQueuesArgs {
-    /** The cluster's Kubernetes provider. */
-    provider: k8s.Provider;
     /** Every GPU pool of the region. */
     pools: PoolQueueSpec[];
-    /** Resources Kueue must wait for (the system node group it runs on). */
-    dependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** On a sharded region's platform: each tenant shard's budget, a Kueue Cohort per shard and pool. */
+    shards?: ShardBudget[];
+    /**
+     * Where the shard Cohorts were declared before this component made them (children of `parent`,
+     * named `<namePrefix>-shard-<shard>-<pool>`): aliases keep the Cohorts of a platform deployed then.
+     */
+    formerShardCohorts?: { parent: pulumi.Resource; namePrefix: string };
 }
 
 /** Which platform namespace an internal queue of a pool serves. */
@@ -65,7 +81,12 @@ export function kueueManagerConfig(platformNamespaces: string[]): Record<string,
  * The quota machinery: Kueue (pinned Helm chart) set to manage pods that carry no queue name; the
  * region's PriorityClasses; per pool a ResourceFlavor (its node labels and taints) and a cohort
  * holding the internal ClusterQueue, whose preemption reclaims anything lent and whose lendingLimit
- * keeps the headroom from ever being lent. Tenant ClusterQueues join the same cohorts.
+ * keeps the headroom from ever being lent. Tenant ClusterQueues join the same cohorts; on a sharded
+ * region's platform, each shard's budget on a pool is a Cohort, a child of the pool's, that its
+ * tenants' queues join.
+ *
+ * Options: the Kubernetes provider (`providers`), and in `dependsOn` what Kueue must wait for (the
+ * system node group it runs on).
  */
 export class CapacityQueues extends pulumi.ComponentResource {
     public readonly kueue: k8s.helm.v3.Release;
@@ -73,15 +94,13 @@ export class CapacityQueues extends pulumi.ComponentResource {
 
     constructor(name: string, args: CapacityQueuesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:queues:CapacityQueues", name, {}, opts);
-        const provider = args.provider;
         const platformNamespaces = [...PLATFORM_NAMESPACES];
 
-        this.kueue = new k8s.helm.v3.Release(
+        this.kueue = pinnedRelease(
             `${name}-kueue`,
+            CHARTS.kueue,
             {
-                name: "kueue",
-                chart: CHARTS.kueue.chart,
-                version: CHARTS.kueue.version,
+                releaseName: "kueue",
                 namespace: NAMESPACES.kueue,
                 createNamespace: true,
                 values: {
@@ -89,9 +108,9 @@ export class CapacityQueues extends pulumi.ComponentResource {
                     managerConfig: { controllerManagerConfigYaml: toYaml(kueueManagerConfig(platformNamespaces)) },
                 },
             },
-            { parent: this, provider, dependsOn: args.dependsOn },
+            { parent: this, dependsOn: dependsOnOf(opts) },
         );
-        const afterKueue = { parent: this, provider, dependsOn: [this.kueue] };
+        const afterKueue = { parent: this, dependsOn: [this.kueue] };
 
         for (const pc of PRIORITY_CLASSES) {
             new k8s.scheduling.v1.PriorityClass(
@@ -103,26 +122,16 @@ export class CapacityQueues extends pulumi.ComponentResource {
                     globalDefault: false,
                     description: pc.description,
                 },
-                { parent: this, provider },
+                { parent: this },
             );
         }
 
         const namespace = (kind: "internal" | "serving") =>
-            new k8s.core.v1.Namespace(
+            platformNamespace(
                 `${name}-${kind}`,
-                {
-                    metadata: {
-                        name: NAMESPACES[kind],
-                        labels: {
-                            [LABELS.namespaceKind]: kind,
-                            // Model servers run restricted; internal work may need baseline (e.g. running as root).
-                            "pod-security.kubernetes.io/enforce": kind === "serving" ? "restricted" : "baseline",
-                            "pod-security.kubernetes.io/audit": "restricted",
-                            "pod-security.kubernetes.io/warn": "restricted",
-                        },
-                    },
-                },
-                { parent: this, provider },
+                // Model servers run restricted; internal work may need baseline (e.g. running as root).
+                { name: NAMESPACES[kind], kind, podSecurity: { enforce: kind === "serving" ? "restricted" : "baseline", audit: "restricted", warn: "restricted" } },
+                { parent: this },
             );
         this.namespaces = { internal: namespace("internal"), serving: namespace("serving") };
 
@@ -196,6 +205,29 @@ export class CapacityQueues extends pulumi.ComponentResource {
                 },
                 { ...afterKueue, dependsOn: [this.kueue, this.namespaces[capacity.role === "serving" ? "serving" : "internal"]] },
             );
+        }
+        for (const shard of args.shards ?? []) {
+            for (const [pool, gpus] of Object.entries(shard.budget)) {
+                new k8s.apiextensions.CustomResource(
+                    `${name}-shard-${shard.name}-${pool}`,
+                    {
+                        apiVersion: "kueue.x-k8s.io/v1alpha1",
+                        kind: "Cohort",
+                        metadata: {
+                            name: shardCohort(shard.name, pool),
+                            labels: { [QUEUE_KIND_LABEL]: "shard", [SHARD_LABEL]: shard.name, [LABELS.pool]: pool },
+                            annotations: { [SHARD_BUDGET_ANNOTATION]: String(gpus) },
+                        },
+                        // The shard's tenant queues join this cohort, a child of the pool's; each tenant's
+                        // nominal quota is its own, and the policies prove they fit the budget.
+                        spec: { parentName: poolCohort(pool) },
+                    },
+                    {
+                        ...afterKueue,
+                        aliases: args.formerShardCohorts ? [{ name: `${args.formerShardCohorts.namePrefix}-shard-${shard.name}-${pool}`, parent: args.formerShardCohorts.parent }] : [],
+                    },
+                );
+            }
         }
         this.registerOutputs({});
     }

@@ -1,11 +1,8 @@
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { LABELS, NAMESPACES, TAINT_KEYS } from "compute-region-policies/model";
-import { CHARTS } from "./helm";
+import { CHARTS, pinnedRelease } from "./helm";
 
 export interface GpuDevicePluginsArgs {
-    /** The cluster's Kubernetes provider. */
-    provider: k8s.Provider;
     /** Also install the EFA device plugin (some pool has EFA interfaces). */
     efa: boolean;
 }
@@ -28,18 +25,17 @@ const onGpuNodes = {
  * The NVIDIA device plugin (the EKS NVIDIA AMI ships the driver and container toolkit, so the GPU
  * operator is not needed) and, where pools have EFA, the EFA device plugin: pinned Helm charts whose
  * DaemonSets tolerate the GPU pool taints and run only on GPU nodes.
+ *
+ * Options: the cluster's Kubernetes provider (`providers`).
  */
 export class GpuDevicePlugins extends pulumi.ComponentResource {
     constructor(name: string, args: GpuDevicePluginsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:gpu:GpuDevicePlugins", name, {}, opts);
-        const options = { parent: this, provider: args.provider };
-        new k8s.helm.v3.Release(
+        pinnedRelease(
             `${name}-nvidia`,
+            CHARTS.nvidiaDevicePlugin,
             {
-                name: "nvidia-device-plugin",
-                chart: CHARTS.nvidiaDevicePlugin.chart,
-                version: CHARTS.nvidiaDevicePlugin.version,
-                repositoryOpts: { repo: CHARTS.nvidiaDevicePlugin.repo },
+                releaseName: "nvidia-device-plugin",
                 namespace: NAMESPACES.system,
                 values: {
                     affinity: onGpuNodes,
@@ -49,23 +45,21 @@ export class GpuDevicePlugins extends pulumi.ComponentResource {
                     gfd: { enabled: false },
                 },
             },
-            options,
+            { parent: this },
         );
         if (args.efa) {
-            new k8s.helm.v3.Release(
+            pinnedRelease(
                 `${name}-efa`,
+                CHARTS.efaDevicePlugin,
                 {
-                    name: "aws-efa-k8s-device-plugin",
-                    chart: CHARTS.efaDevicePlugin.chart,
-                    version: CHARTS.efaDevicePlugin.version,
-                    repositoryOpts: { repo: CHARTS.efaDevicePlugin.repo },
+                    releaseName: "aws-efa-k8s-device-plugin",
                     namespace: NAMESPACES.system,
                     values: {
                         nodeSelector: { "vpc.amazonaws.com/efa.present": "true" },
                         tolerations: GPU_POOL_TOLERATIONS,
                     },
                 },
-                options,
+                { parent: this },
             );
         }
         this.registerOutputs({});

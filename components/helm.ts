@@ -1,3 +1,5 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import { MONITORING_CHARTS } from "compute-region-policies/model";
 
 /**
@@ -38,3 +40,42 @@ export const REDIS_IMAGE = "docker.io/library/redis:7.4.2-alpine";
 
 /** The image that copies a model's weights from S3 (pinned). */
 export const AWS_CLI_IMAGE = "public.ecr.aws/aws-cli/aws-cli:2.27.50";
+
+/** A chart at an exact version: an OCI reference, or a chart name in a repository. */
+export interface ChartPin {
+    chart: string;
+    version: string;
+    /** The chart repository, for a chart named rather than given as an OCI reference. */
+    repo?: string;
+}
+
+export interface PinnedReleaseArgs {
+    /** The Helm release name. */
+    releaseName: string;
+    /** The namespace the release installs into. */
+    namespace: string;
+    /** Let Helm create the namespace (for charts whose namespace no component owns). */
+    createNamespace?: boolean;
+    /** The chart's values. */
+    values?: pulumi.Inputs;
+}
+
+/**
+ * A Helm release of a pinned chart: the one way the region installs a chart, so every release
+ * carries its exact version (the `helm-releases-pinned` policy) and its repository.
+ */
+export function pinnedRelease(name: string, pin: ChartPin, args: PinnedReleaseArgs, opts: pulumi.CustomResourceOptions): k8s.helm.v3.Release {
+    return new k8s.helm.v3.Release(
+        name,
+        {
+            name: args.releaseName,
+            chart: pin.chart,
+            version: pin.version,
+            ...(pin.repo ? { repositoryOpts: { repo: pin.repo } } : {}),
+            namespace: args.namespace,
+            ...(args.createNamespace ? { createNamespace: true } : {}),
+            ...(args.values ? { values: args.values } : {}),
+        },
+        opts,
+    );
+}

@@ -2,23 +2,39 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GPU_RESOURCE, GpuInstanceType, KUEUE_QUEUE_LABEL, LABELS, MODEL_SERVER_PORT, NAMESPACES, PRIORITY_CLASS, poolTaints, tolerationsFor } from "compute-region-policies/model";
-import type { ModelConfig } from "../stacks/config";
 import { AWS_CLI_IMAGE } from "./helm";
 import { POD_IDENTITY_TRUST_POLICY } from "./kms";
+import { dependsOnOf } from "./options";
+
+/** A hosted model as the server needs it. */
+export interface ModelSpec {
+    /** The name clients ask for (vLLM's served model name). */
+    name: string;
+    /** The serving image, pinned by tag or digest. */
+    image: string;
+    /** The serving pool it runs on (node label, taint and Kueue queue). */
+    pool: string;
+    /** GPUs per replica: the tensor-parallel size. */
+    gpusPerReplica: number;
+    /** Replicas KEDA scales between. */
+    replicas: { min: number; max: number };
+    /** vLLM --max-model-len. */
+    maxModelLength: number;
+    /** The weights' S3 prefix (s3://bucket/prefix/). */
+    weights: string;
+    /** Waiting requests per replica that make KEDA add one, and the p95 latency the alerts hold it to. */
+    targets: { queueDepth: number; p95LatencySeconds: number };
+}
 
 export interface InferenceServiceArgs {
     /** The model to serve. */
-    model: ModelConfig;
+    model: ModelSpec;
     /** The serving pool's instance type (per-GPU CPU, memory and NVMe shares). */
     instance: GpuInstanceType;
     /** The cluster (Pod Identity association). */
     clusterName: pulumi.Input<string>;
-    /** The cluster's Kubernetes provider. */
-    provider: k8s.Provider;
     /** Prometheus, for KEDA's queue-depth trigger. */
     prometheusUrl: string;
-    /** Resources to wait for (the serving namespace, KEDA's CRDs). */
-    dependsOn: pulumi.Input<pulumi.Resource>[];
     partition: pulumi.Input<string>;
     tags: Record<string, string>;
 }
@@ -34,7 +50,7 @@ export function s3Location(uri: string): { bucket: string; prefix: string } {
 }
 
 /** The vLLM server's arguments for a model whose weights are at `path`. */
-export function vllmArgs(model: ModelConfig, path: string): string[] {
+export function vllmArgs(model: Pick<ModelSpec, "name" | "gpusPerReplica" | "maxModelLength">, path: string): string[] {
     return [
         "--model", path,
         "--served-model-name", model.name,
@@ -53,13 +69,16 @@ export function vllmArgs(model: ModelConfig, path: string): string[] {
  * a model to load; rolling updates that never drop below the minimum; a PodDisruptionBudget; spread
  * across nodes and AZs; no privilege and a read-only root filesystem; a Service, a ServiceMonitor,
  * and KEDA scaling on the server's waiting-request count from Prometheus, bounded by min and max.
+ *
+ * Options: the cluster's Kubernetes provider (`providers`), and in `dependsOn` what the Kubernetes
+ * objects wait for (the serving namespace, KEDA's and the Prometheus operator's CRDs).
  */
 export class InferenceService extends pulumi.ComponentResource {
     public readonly serviceName: string;
 
     constructor(name: string, args: InferenceServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:serving:InferenceService", name, {}, opts);
-        const { model, instance, provider } = args;
+        const { model, instance } = args;
         const ns = NAMESPACES.serving;
         const app = `model-${model.name}`;
         this.serviceName = app;
@@ -85,7 +104,7 @@ export class InferenceService extends pulumi.ComponentResource {
             { parent: this },
         );
         new aws.eks.PodIdentityAssociation(`${name}-weights`, { clusterName: args.clusterName, namespace: ns, serviceAccount: app, roleArn: role.arn, tags: args.tags }, { parent: this });
-        const opts0 = { parent: this, provider, dependsOn: args.dependsOn };
+        const opts0 = { parent: this, dependsOn: dependsOnOf(opts) };
         new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: { name: app, namespace: ns } }, opts0);
 
         const labels = { app, [LABELS.model]: model.name };

@@ -3,8 +3,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { NAMESPACES } from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
-import { GATEWAY_CHART_PINS } from "./helm";
+import { GATEWAY_CHART_PINS, pinnedRelease } from "./helm";
 import { POD_IDENTITY_TRUST_POLICY } from "./kms";
+import { dependsOnOf } from "./options";
 
 export interface LoadBalancerControllerArgs {
     /** The EKS cluster the controller serves (its name tags every load balancer it makes). */
@@ -14,12 +15,8 @@ export interface LoadBalancerControllerArgs {
     /** The region and VPC the load balancers go in. */
     region: string;
     vpcId: pulumi.Input<string>;
-    /** The cluster's Kubernetes provider. */
-    provider: k8s.Provider;
     /** AWS partition (aws, aws-us-gov, aws-cn). */
     partition: pulumi.Input<string>;
-    /** Resources to wait for (the system nodes). */
-    dependsOn: pulumi.Input<pulumi.Resource>[];
     tags: Record<string, string>;
 }
 
@@ -132,6 +129,9 @@ export function loadBalancerControllerPolicy(partition: string, clusterName: str
  * through EKS Pod Identity. It turns `LoadBalancer` Services that ask for the
  * `service.k8s.aws/nlb` class into network load balancers; its Service mutating webhook is off, so
  * no other Service becomes a load balancer by default.
+ *
+ * Options: the cluster's Kubernetes provider (`providers`), and in `dependsOn` what the controller
+ * waits for (the system nodes it runs on).
  */
 export class LoadBalancerController extends pulumi.ComponentResource {
     public readonly release: k8s.helm.v3.Release;
@@ -150,14 +150,11 @@ export class LoadBalancerController extends pulumi.ComponentResource {
             { clusterName: args.clusterName, namespace: NAMESPACES.system, serviceAccount: LOAD_BALANCER_CONTROLLER_SA, roleArn: role.arn, tags: args.tags },
             { parent: this },
         );
-        const pin = GATEWAY_CHART_PINS.awsLoadBalancerController;
-        this.release = new k8s.helm.v3.Release(
+        this.release = pinnedRelease(
             `${name}-release`,
+            GATEWAY_CHART_PINS.awsLoadBalancerController,
             {
-                name: "aws-load-balancer-controller",
-                chart: pin.chart,
-                version: pin.version,
-                repositoryOpts: { repo: pin.repo },
+                releaseName: "aws-load-balancer-controller",
                 namespace: NAMESPACES.system,
                 values: {
                     clusterName: args.clusterName,
@@ -173,7 +170,7 @@ export class LoadBalancerController extends pulumi.ComponentResource {
                 },
             },
             // The role must be bound before the controller's first call to AWS.
-            { parent: this, provider: args.provider, dependsOn: [...args.dependsOn, association] },
+            { parent: this, dependsOn: [...dependsOnOf(opts), association] },
         );
         this.roleArn = role.arn;
         this.registerOutputs({ roleArn: this.roleArn });

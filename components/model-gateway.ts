@@ -12,8 +12,10 @@ import {
     TenantState,
 } from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
-import { GATEWAY_CHART_PINS, REDIS_IMAGE } from "./helm";
+import { GATEWAY_CHART_PINS, pinnedRelease, REDIS_IMAGE } from "./helm";
 import { DNS_EGRESS, namespaceByName } from "./network-policies";
+import { dependsOnOf } from "./options";
+import { platformNamespace } from "./platform-namespace";
 
 /** Per-tenant budgets, per minute, across models and gateway replicas. */
 export interface RateLimits {
@@ -37,8 +39,6 @@ export interface GatewayTenant {
 }
 
 export interface ModelGatewayArgs {
-    /** The cluster's Kubernetes provider. */
-    provider: k8s.Provider;
     /** The literal cluster name (names the keys in Secrets Manager). */
     clusterName: string;
     /** What clients call, and the ACM certificate the NLB terminates TLS with. */
@@ -56,8 +56,7 @@ export interface ModelGatewayArgs {
     tenants: GatewayTenant[];
     /** Each tenant's limits unless it has its own. */
     defaultRateLimits: RateLimits;
-    /** Resources to wait for (the load balancer controller, the monitoring CRDs, the system nodes). */
-    dependsOn: pulumi.Input<pulumi.Resource>[];
+    /** Tags for AWS resources (the keys' secrets, the NLB). */
     tags: Record<string, string>;
 }
 
@@ -118,6 +117,9 @@ export function tenantRateLimitRules(tenants: readonly GatewayTenant[], defaults
  * request and token rate limits and labels the per-tenant request and token metrics metering
  * bills from. Each tenant's key is generated at deploy, kept in Secrets Manager (readable by the
  * tenant's members) and given to the gateway as a Kubernetes Secret; it appears in no file.
+ *
+ * Options: the cluster's Kubernetes provider (`providers`), and in `dependsOn` what the gateway's
+ * namespaces wait for (the load balancer controller, the monitoring CRDs, the system nodes).
  */
 export class ModelGateway extends pulumi.ComponentResource {
     /** Tenant name to the Secrets Manager secret holding its API key. */
@@ -126,419 +128,454 @@ export class ModelGateway extends pulumi.ComponentResource {
 
     constructor(name: string, args: ModelGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:gateway:ModelGateway", name, {}, opts);
-        const provider = args.provider;
-        const ns = NAMESPACES.gateway;
         for (const t of args.tenants) {
             for (const m of t.models) {
                 if (!args.models.some((model) => model.name === m)) throw new pulumi.ResourceError(`ModelGateway ${name}: tenant ${t.name} is granted model ${m}, which the gateway does not serve`, this);
             }
         }
-        const base = { parent: this, provider };
-
-        const namespace = (key: string, nsName: string) =>
-            new k8s.core.v1.Namespace(
-                `${name}-${key}-ns`,
-                {
-                    metadata: {
-                        name: nsName,
-                        labels: {
-                            [LABELS.namespaceKind]: "platform",
-                            "pod-security.kubernetes.io/enforce": "baseline",
-                            "pod-security.kubernetes.io/audit": "restricted",
-                            "pod-security.kubernetes.io/warn": "restricted",
-                        },
-                    },
-                },
-                { ...base, dependsOn: args.dependsOn },
-            );
-        const gatewayNs = namespace("gateway", ns);
-        const controllerNs = namespace("controller", NAMESPACES.envoyGateway);
-        const extensionNs = namespace("extension", NAMESPACES.aiGateway);
-
-        // Rate-limit counters: the Envoy Gateway rate-limit service's Redis. Counters are windows of a
-        // minute, so nothing is persisted; only that namespace's pods may reach it.
-        const redisLabels = { app: REDIS_NAME };
-        new k8s.apps.v1.Deployment(
-            `${name}-redis`,
-            {
-                metadata: { name: REDIS_NAME, namespace: NAMESPACES.envoyGateway, labels: redisLabels },
-                spec: {
-                    replicas: 1,
-                    selector: { matchLabels: redisLabels },
-                    template: {
-                        metadata: { labels: redisLabels },
-                        spec: {
-                            ...ON_SYSTEM_NODES,
-                            securityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, seccompProfile: { type: "RuntimeDefault" } },
-                            containers: [
-                                {
-                                    name: "redis",
-                                    image: REDIS_IMAGE,
-                                    args: ["--save", "", "--appendonly", "no", "--protected-mode", "no"],
-                                    ports: [{ name: "redis", containerPort: REDIS_PORT }],
-                                    readinessProbe: { tcpSocket: { port: REDIS_PORT }, periodSeconds: 5 },
-                                    livenessProbe: { tcpSocket: { port: REDIS_PORT }, periodSeconds: 10, failureThreshold: 6 },
-                                    resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "256Mi" } },
-                                    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
-                                    volumeMounts: [{ name: "data", mountPath: "/data" }],
-                                },
-                            ],
-                            volumes: [{ name: "data", emptyDir: { sizeLimit: "64Mi" } }],
-                        },
-                    },
-                },
-            },
-            { ...base, dependsOn: [controllerNs] },
-        );
-        new k8s.core.v1.Service(
-            `${name}-redis`,
-            { metadata: { name: REDIS_NAME, namespace: NAMESPACES.envoyGateway }, spec: { selector: redisLabels, ports: [{ name: "redis", port: REDIS_PORT, targetPort: REDIS_PORT }] } },
-            { ...base, dependsOn: [controllerNs] },
-        );
-        new k8s.networking.v1.NetworkPolicy(
-            `${name}-redis-ingress`,
-            {
-                metadata: { name: `${REDIS_NAME}-ingress`, namespace: NAMESPACES.envoyGateway },
-                spec: { podSelector: { matchLabels: redisLabels }, policyTypes: ["Ingress"], ingress: [{ from: [{ podSelector: {} }], ports: [{ protocol: "TCP", port: REDIS_PORT }] }] },
-            },
-            { ...base, dependsOn: [controllerNs] },
-        );
-
-        const envoyGateway = new k8s.helm.v3.Release(
-            `${name}-envoy-gateway`,
-            {
-                name: "envoy-gateway",
-                chart: GATEWAY_CHART_PINS.envoyGateway.chart,
-                version: GATEWAY_CHART_PINS.envoyGateway.version,
-                namespace: NAMESPACES.envoyGateway,
-                values: {
-                    deployment: { replicas: 2, pod: ON_SYSTEM_NODES },
-                    podDisruptionBudget: { minAvailable: 1 },
-                    certgen: { job: ON_SYSTEM_NODES },
-                    config: {
-                        envoyGateway: {
-                            gateway: { controllerName: "gateway.envoyproxy.io/gatewayclass-controller" },
-                            provider: {
-                                type: "Kubernetes",
-                                kubernetes: {
-                                    // The proxies run in the Gateway's namespace, the one the serving namespace admits.
-                                    deploy: { type: "GatewayNamespace" },
-                                    rateLimitDeployment: { replicas: 2, pod: ON_SYSTEM_NODES },
-                                },
-                            },
-                            rateLimit: { backend: { type: "Redis", redis: { url: `${REDIS_NAME}.${NAMESPACES.envoyGateway}.svc.cluster.local:${REDIS_PORT}` } } },
-                            extensionApis: { enableEnvoyPatchPolicy: true, enableBackend: true },
-                            // The AI Gateway controller rewrites the generated Envoy configuration (its processor, routing by model).
-                            extensionManager: {
-                                hooks: {
-                                    xdsTranslator: {
-                                        translation: { listener: { includeAll: true }, route: { includeAll: true }, cluster: { includeAll: true }, secret: { includeAll: true } },
-                                        post: ["Translation", "Cluster", "Route"],
-                                    },
-                                },
-                                service: { fqdn: { hostname: `ai-gateway-controller.${NAMESPACES.aiGateway}.svc.cluster.local`, port: 1063 } },
-                            },
-                        },
-                    },
-                },
-            },
-            { ...base, dependsOn: [controllerNs] },
-        );
-        const aiGatewayCrds = new k8s.helm.v3.Release(
-            `${name}-ai-gateway-crds`,
-            { name: "ai-gateway-crds", chart: GATEWAY_CHART_PINS.aiGatewayCrds.chart, version: GATEWAY_CHART_PINS.aiGatewayCrds.version, namespace: NAMESPACES.aiGateway },
-            { ...base, dependsOn: [extensionNs] },
-        );
-        const aiGateway = new k8s.helm.v3.Release(
-            `${name}-ai-gateway`,
-            {
-                name: "ai-gateway",
-                chart: GATEWAY_CHART_PINS.aiGateway.chart,
-                version: GATEWAY_CHART_PINS.aiGateway.version,
-                namespace: NAMESPACES.aiGateway,
-                values: {
-                    controller: {
-                        ...ON_SYSTEM_NODES,
-                        // The authenticated tenant becomes the `tenant` label of every GenAI metric.
-                        metricsRequestHeaderAttributes: `${GATEWAY.tenantHeader}:${GATEWAY.tenantLabel}`,
-                    },
-                },
-            },
-            { ...base, dependsOn: [aiGatewayCrds, envoyGateway] },
-        );
-        const crdsReady = [envoyGateway, aiGatewayCrds, aiGateway, gatewayNs];
-        const afterCrds = { ...base, dependsOn: crdsReady };
-
-        // The proxies: on the system nodes across zones, behind an NLB that terminates TLS on 443 and
-        // admits only the configured client networks.
-        const proxyLabels = { "gateway.envoyproxy.io/owning-gateway-name": GATEWAY.name, "gateway.envoyproxy.io/owning-gateway-namespace": ns };
-        new k8s.apiextensions.CustomResource(
-            `${name}-proxy`,
-            {
-                apiVersion: "gateway.envoyproxy.io/v1alpha1",
-                kind: "EnvoyProxy",
-                metadata: { name: GATEWAY.name, namespace: ns },
-                spec: {
-                    provider: {
-                        type: "Kubernetes",
-                        kubernetes: {
-                            envoyDeployment: {
-                                replicas: args.replicas,
-                                pod: {
-                                    ...ON_SYSTEM_NODES,
-                                    topologySpreadConstraints: [
-                                        { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: proxyLabels } },
-                                        { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: proxyLabels } },
-                                    ],
-                                },
-                                container: { resources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { memory: "1Gi" } } },
-                            },
-                            envoyPDB: { minAvailable: 1 },
-                            envoyService: {
-                                type: "LoadBalancer",
-                                loadBalancerClass: "service.k8s.aws/nlb",
-                                loadBalancerSourceRanges: args.clientCidrs,
-                                annotations: {
-                                    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
-                                    "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
-                                    "service.beta.kubernetes.io/aws-load-balancer-ssl-cert": args.certificateArn,
-                                    "service.beta.kubernetes.io/aws-load-balancer-ssl-ports": String(ENVOY_LISTENER_PORT),
-                                    "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy": NLB_TLS_POLICY,
-                                    "service.beta.kubernetes.io/aws-load-balancer-backend-protocol": "tcp",
-                                    "service.beta.kubernetes.io/aws-load-balancer-attributes": "load_balancing.cross_zone.enabled=true,deletion_protection.enabled=true",
-                                    "service.beta.kubernetes.io/aws-load-balancer-additional-resource-tags": Object.entries(args.tags).map(([k, v]) => `${k}=${v}`).join(","),
-                                },
-                            },
-                        },
-                    },
-                },
-            },
-            afterCrds,
-        );
-        new k8s.apiextensions.CustomResource(
-            `${name}-class`,
-            {
-                apiVersion: "gateway.networking.k8s.io/v1",
-                kind: "GatewayClass",
-                metadata: { name: GATEWAY.className },
-                spec: {
-                    controllerName: "gateway.envoyproxy.io/gatewayclass-controller",
-                    parametersRef: { group: "gateway.envoyproxy.io", kind: "EnvoyProxy", name: GATEWAY.name, namespace: ns },
-                },
-            },
-            afterCrds,
-        );
-        const gateway = new k8s.apiextensions.CustomResource(
-            `${name}-gateway`,
-            {
-                apiVersion: "gateway.networking.k8s.io/v1",
-                kind: "Gateway",
-                metadata: { name: GATEWAY.name, namespace: ns },
-                spec: {
-                    gatewayClassName: GATEWAY.className,
-                    // Plain HTTP behind the NLB, which terminates TLS; the pods admit only the VPC (the NLB).
-                    listeners: [{ name: "api", protocol: "HTTP", port: ENVOY_LISTENER_PORT, hostname: args.hostname, allowedRoutes: { namespaces: { from: "Same" } } }],
-                },
-            },
-            afterCrds,
-        );
-        const gatewayRef = { group: "gateway.networking.k8s.io", kind: "Gateway", name: GATEWAY.name };
-        new k8s.apiextensions.CustomResource(
-            `${name}-client-traffic`,
-            {
-                apiVersion: "gateway.envoyproxy.io/v1alpha1",
-                kind: "ClientTrafficPolicy",
-                metadata: { name: GATEWAY.name, namespace: ns },
-                spec: {
-                    targetRefs: [gatewayRef],
-                    // A client cannot claim a tenant: the header is dropped before any filter runs,
-                    // then set by the API-key filter from the key it verified.
-                    headers: { earlyRequestHeaders: { remove: [GATEWAY.tenantHeader] } },
-                    // Prompts are read whole to find the model; long contexts are megabytes.
-                    connection: { bufferLimit: "16Mi" },
-                },
-            },
-            { ...afterCrds, dependsOn: [...crdsReady, gateway] },
-        );
-        new k8s.apiextensions.CustomResource(
-            `${name}-tenant-limits`,
-            {
-                apiVersion: "gateway.envoyproxy.io/v1alpha1",
-                kind: "BackendTrafficPolicy",
-                metadata: { name: "tenant-limits", namespace: ns },
-                spec: { targetRefs: [gatewayRef], rateLimit: { type: "Global", global: { rules: tenantRateLimitRules(args.tenants, args.defaultRateLimits) } } },
-            },
-            { ...afterCrds, dependsOn: [...crdsReady, gateway] },
-        );
-
-        // Tenant keys: generated here, stored in Secrets Manager and handed to the gateway.
-        this.apiKeySecretArns = {};
-        const keySecrets = new Map<string, k8s.core.v1.Secret>();
-        for (const t of args.tenants) {
-            const key = new random.RandomPassword(`${name}-key-${t.name}`, { length: 48, special: false, keepers: { version: String(t.apiKeyVersion) } }, { parent: this });
-            const value = pulumi.secret(pulumi.interpolate`crk-${key.result}`);
-            const stored = new aws.secretsmanager.Secret(
-                `${name}-key-${t.name}`,
-                {
-                    name: `compute-region/${args.clusterName}/gateway/${t.name}`,
-                    description: `API key of tenant ${t.name} for the hosted-model gateway https://${args.hostname}`,
-                    recoveryWindowInDays: 30,
-                    tags: { ...args.tags, [LABELS.tenant]: t.name },
-                },
-                { parent: this, protect: true },
-            );
-            new aws.secretsmanager.SecretVersion(`${name}-key-${t.name}`, { secretId: stored.id, secretString: value }, { parent: this });
-            if (t.members.length > 0) {
-                new aws.secretsmanager.SecretPolicy(
-                    `${name}-key-${t.name}`,
-                    {
-                        secretArn: stored.arn,
-                        policy: JSON.stringify({
-                            Version: "2012-10-17",
-                            Statement: [{ Sid: "TenantMembersRead", Effect: "Allow", Principal: { AWS: t.members }, Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: "*" }],
-                        }),
-                    },
-                    { parent: this },
-                );
-            }
-            this.apiKeySecretArns[t.name] = stored.arn;
-            keySecrets.set(
-                t.name,
-                new k8s.core.v1.Secret(
-                    `${name}-key-${t.name}`,
-                    {
-                        metadata: {
-                            name: apiKeySecretName(t.name),
-                            namespace: ns,
-                            labels: { [LABELS.tenant]: t.name },
-                            annotations: { [GATEWAY.grantedModelsAnnotation]: [...t.models].sort().join(",") },
-                        },
-                        type: "Opaque",
-                        // Envoy Gateway's API-key format: the data key is the client id, its value the key.
-                        stringData: { [t.name]: value },
-                    },
-                    { ...base, dependsOn: [gatewayNs] },
-                ),
-            );
-        }
-
-        // One route per model a tenant may call, accepting only those tenants' keys.
-        for (const model of args.models) {
-            const tenants = grantedTenants(model.name, args.tenants);
-            if (tenants.length === 0) continue;
-            const route = modelRouteName(model.name);
-            new k8s.apiextensions.CustomResource(
-                `${name}-backend-${model.name}`,
-                {
-                    apiVersion: "gateway.envoyproxy.io/v1alpha1",
-                    kind: "Backend",
-                    metadata: { name: route, namespace: ns },
-                    spec: { endpoints: [{ fqdn: { hostname: `${model.serviceName}.${NAMESPACES.serving}.svc.cluster.local`, port: MODEL_SERVER_PORT } }] },
-                },
-                afterCrds,
-            );
-            new k8s.apiextensions.CustomResource(
-                `${name}-ai-backend-${model.name}`,
-                {
-                    apiVersion: "aigateway.envoyproxy.io/v1alpha1",
-                    kind: "AIServiceBackend",
-                    metadata: { name: route, namespace: ns },
-                    spec: { schema: { name: "OpenAI" }, backendRef: { group: "gateway.envoyproxy.io", kind: "Backend", name: route } },
-                },
-                afterCrds,
-            );
-            new k8s.apiextensions.CustomResource(
-                `${name}-route-${model.name}`,
-                {
-                    apiVersion: "aigateway.envoyproxy.io/v1alpha1",
-                    kind: "AIGatewayRoute",
-                    metadata: { name: route, namespace: ns, labels: { [LABELS.model]: model.name } },
-                    spec: {
-                        parentRefs: [gatewayRef],
-                        rules: [
-                            {
-                                matches: [{ headers: [{ type: "Exact", name: GATEWAY.modelHeader, value: model.name }] }],
-                                backendRefs: [{ name: route }],
-                                // Long generations stream for minutes.
-                                timeouts: { request: "600s" },
-                            },
-                        ],
-                        llmRequestCosts: [
-                            { metadataKey: "llm_input_token", type: "InputToken" },
-                            { metadataKey: "llm_output_token", type: "OutputToken" },
-                            { metadataKey: GATEWAY.totalTokensKey, type: "TotalToken" },
-                        ],
-                    },
-                },
-                { ...afterCrds, dependsOn: [...crdsReady, gateway] },
-            );
-            // The AI Gateway generates an HTTPRoute of the same name; its keys are the granted tenants'.
-            new k8s.apiextensions.CustomResource(
-                `${name}-auth-${model.name}`,
-                {
-                    apiVersion: "gateway.envoyproxy.io/v1alpha1",
-                    kind: "SecurityPolicy",
-                    metadata: { name: route, namespace: ns, labels: { [LABELS.model]: model.name } },
-                    spec: {
-                        targetRefs: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: route }],
-                        apiKeyAuth: {
-                            credentialRefs: tenants.map((tenant) => ({ group: "", kind: "Secret", name: apiKeySecretName(tenant) })),
-                            // OpenAI clients send `Authorization: Bearer <key>`.
-                            extractFrom: [{ headers: ["authorization"] }],
-                            forwardClientIDHeader: GATEWAY.tenantHeader,
-                            // The model server never sees a tenant's key.
-                            sanitize: true,
-                        },
-                    },
-                },
-                { ...afterCrds, dependsOn: [...crdsReady, ...tenants.map((tenant) => keySecrets.get(tenant)!)] },
-            );
-        }
-
-        // Scrapes: Envoy's stats and the AI Gateway processor's per-tenant GenAI metrics.
-        new k8s.apiextensions.CustomResource(
-            `${name}-metrics`,
-            {
-                apiVersion: "monitoring.coreos.com/v1",
-                kind: "PodMonitor",
-                metadata: { name: "gateway", namespace: ns },
-                spec: {
-                    selector: { matchLabels: proxyLabels },
-                    podMetricsEndpoints: [
-                        { targetPort: ENVOY_METRICS_PORT, path: "/stats/prometheus", interval: "30s" },
-                        { targetPort: AI_GATEWAY_METRICS_PORT, path: "/metrics", interval: "30s" },
-                    ],
-                },
-            },
-            { ...base, dependsOn: [...args.dependsOn, gatewayNs] },
-        );
-
-        // The gateway namespace: clients only through the NLB (its addresses are in the VPC), scrapes
-        // from monitoring; out only to DNS, the model servers and Envoy Gateway's control plane.
-        const policy = (policyName: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
-            new k8s.networking.v1.NetworkPolicy(`${name}-${policyName}`, { metadata: { name: policyName, namespace: ns }, spec }, { ...base, dependsOn: [gatewayNs] });
-        policy("default-deny-all", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
-        policy("admit-load-balancer", {
-            podSelector: { matchLabels: proxyLabels },
-            policyTypes: ["Ingress"],
-            ingress: [{ from: [{ ipBlock: { cidr: args.vpcCidr } }], ports: [{ protocol: "TCP", port: ENVOY_CONTAINER_PORT }] }],
-        });
-        policy("admit-monitoring", {
-            podSelector: { matchLabels: proxyLabels },
-            policyTypes: ["Ingress"],
-            ingress: [{ from: [namespaceByName(NAMESPACES.monitoring)], ports: [{ protocol: "TCP", port: ENVOY_METRICS_PORT }, { protocol: "TCP", port: AI_GATEWAY_METRICS_PORT }] }],
-        });
-        policy("proxy-egress", {
-            podSelector: { matchLabels: proxyLabels },
-            policyTypes: ["Egress"],
-            egress: [
-                DNS_EGRESS,
-                { to: [namespaceByName(NAMESPACES.serving)], ports: [{ protocol: "TCP", port: MODEL_SERVER_PORT }] },
-                { to: [namespaceByName(NAMESPACES.envoyGateway)], ports: [{ protocol: "TCP", port: XDS_PORT }, { protocol: "TCP", port: RATELIMIT_PORT }] },
-            ],
-        });
+        const waitFor = dependsOnOf(opts);
+        const namespaces = gatewayNamespaces(name, this, waitFor);
+        rateLimitStore(name, this, namespaces.controller);
+        const controllers = gatewayControllers(name, this, namespaces);
+        const crdsReady = [...controllers, namespaces.gateway];
+        const gateway = frontDoor(name, args, this, crdsReady);
+        const keys = tenantKeys(name, args, this, namespaces.gateway);
+        this.apiKeySecretArns = keys.secretArns;
+        modelRoutes(name, args, this, { crdsReady, gateway, keySecrets: keys.secrets });
+        gatewayMetrics(name, this, [...waitFor, namespaces.gateway]);
+        gatewayNetworkPolicies(name, args, this, namespaces.gateway);
 
         this.hostname = args.hostname;
         this.registerOutputs({ hostname: this.hostname, apiKeySecretArns: this.apiKeySecretArns });
     }
+}
+
+/** The labels Envoy Gateway puts on the proxy pods of the region's Gateway. */
+const PROXY_LABELS = { "gateway.envoyproxy.io/owning-gateway-name": GATEWAY.name, "gateway.envoyproxy.io/owning-gateway-namespace": NAMESPACES.gateway };
+const GATEWAY_REF = { group: "gateway.networking.k8s.io", kind: "Gateway", name: GATEWAY.name };
+
+interface GatewayNamespaces {
+    /** The proxies, the routes and the tenants' keys. */
+    gateway: k8s.core.v1.Namespace;
+    /** Envoy Gateway's controller, its rate-limit service and the counters' Redis. */
+    controller: k8s.core.v1.Namespace;
+    /** The AI Gateway's controller. */
+    extension: k8s.core.v1.Namespace;
+}
+
+function gatewayNamespaces(name: string, parent: pulumi.Resource, waitFor: pulumi.Input<pulumi.Resource>[]): GatewayNamespaces {
+    const namespace = (key: string, nsName: string) =>
+        platformNamespace(`${name}-${key}-ns`, { name: nsName, kind: "platform", podSecurity: { enforce: "baseline", audit: "restricted", warn: "restricted" } }, { parent, dependsOn: waitFor });
+    return { gateway: namespace("gateway", NAMESPACES.gateway), controller: namespace("controller", NAMESPACES.envoyGateway), extension: namespace("extension", NAMESPACES.aiGateway) };
+}
+
+/**
+ * Rate-limit counters: the Envoy Gateway rate-limit service's Redis. Counters are windows of a
+ * minute, so nothing is persisted; only that namespace's pods may reach it.
+ */
+function rateLimitStore(name: string, parent: pulumi.Resource, namespace: k8s.core.v1.Namespace): void {
+    const inNs = { parent, dependsOn: [namespace] };
+    const redisLabels = { app: REDIS_NAME };
+    new k8s.apps.v1.Deployment(
+        `${name}-redis`,
+        {
+            metadata: { name: REDIS_NAME, namespace: NAMESPACES.envoyGateway, labels: redisLabels },
+            spec: {
+                replicas: 1,
+                selector: { matchLabels: redisLabels },
+                template: {
+                    metadata: { labels: redisLabels },
+                    spec: {
+                        ...ON_SYSTEM_NODES,
+                        securityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, seccompProfile: { type: "RuntimeDefault" } },
+                        containers: [
+                            {
+                                name: "redis",
+                                image: REDIS_IMAGE,
+                                args: ["--save", "", "--appendonly", "no", "--protected-mode", "no"],
+                                ports: [{ name: "redis", containerPort: REDIS_PORT }],
+                                readinessProbe: { tcpSocket: { port: REDIS_PORT }, periodSeconds: 5 },
+                                livenessProbe: { tcpSocket: { port: REDIS_PORT }, periodSeconds: 10, failureThreshold: 6 },
+                                resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "256Mi" } },
+                                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                                volumeMounts: [{ name: "data", mountPath: "/data" }],
+                            },
+                        ],
+                        volumes: [{ name: "data", emptyDir: { sizeLimit: "64Mi" } }],
+                    },
+                },
+            },
+        },
+        inNs,
+    );
+    new k8s.core.v1.Service(
+        `${name}-redis`,
+        { metadata: { name: REDIS_NAME, namespace: NAMESPACES.envoyGateway }, spec: { selector: redisLabels, ports: [{ name: "redis", port: REDIS_PORT, targetPort: REDIS_PORT }] } },
+        inNs,
+    );
+    new k8s.networking.v1.NetworkPolicy(
+        `${name}-redis-ingress`,
+        {
+            metadata: { name: `${REDIS_NAME}-ingress`, namespace: NAMESPACES.envoyGateway },
+            spec: { podSelector: { matchLabels: redisLabels }, policyTypes: ["Ingress"], ingress: [{ from: [{ podSelector: {} }], ports: [{ protocol: "TCP", port: REDIS_PORT }] }] },
+        },
+        inNs,
+    );
+}
+
+/** Envoy Gateway and the AI Gateway (its CRDs, then its controller, which needs Envoy Gateway's). */
+function gatewayControllers(name: string, parent: pulumi.Resource, namespaces: GatewayNamespaces): k8s.helm.v3.Release[] {
+    const envoyGateway = pinnedRelease(
+        `${name}-envoy-gateway`,
+        GATEWAY_CHART_PINS.envoyGateway,
+        {
+            releaseName: "envoy-gateway",
+            namespace: NAMESPACES.envoyGateway,
+            values: {
+                deployment: { replicas: 2, pod: ON_SYSTEM_NODES },
+                podDisruptionBudget: { minAvailable: 1 },
+                certgen: { job: ON_SYSTEM_NODES },
+                config: {
+                    envoyGateway: {
+                        gateway: { controllerName: "gateway.envoyproxy.io/gatewayclass-controller" },
+                        provider: {
+                            type: "Kubernetes",
+                            kubernetes: {
+                                // The proxies run in the Gateway's namespace, the one the serving namespace admits.
+                                deploy: { type: "GatewayNamespace" },
+                                rateLimitDeployment: { replicas: 2, pod: ON_SYSTEM_NODES },
+                            },
+                        },
+                        rateLimit: { backend: { type: "Redis", redis: { url: `${REDIS_NAME}.${NAMESPACES.envoyGateway}.svc.cluster.local:${REDIS_PORT}` } } },
+                        extensionApis: { enableEnvoyPatchPolicy: true, enableBackend: true },
+                        // The AI Gateway controller rewrites the generated Envoy configuration (its processor, routing by model).
+                        extensionManager: {
+                            hooks: {
+                                xdsTranslator: {
+                                    translation: { listener: { includeAll: true }, route: { includeAll: true }, cluster: { includeAll: true }, secret: { includeAll: true } },
+                                    post: ["Translation", "Cluster", "Route"],
+                                },
+                            },
+                            service: { fqdn: { hostname: `ai-gateway-controller.${NAMESPACES.aiGateway}.svc.cluster.local`, port: 1063 } },
+                        },
+                    },
+                },
+            },
+        },
+        { parent, dependsOn: [namespaces.controller] },
+    );
+    const aiGatewayCrds = pinnedRelease(`${name}-ai-gateway-crds`, GATEWAY_CHART_PINS.aiGatewayCrds, { releaseName: "ai-gateway-crds", namespace: NAMESPACES.aiGateway }, { parent, dependsOn: [namespaces.extension] });
+    const aiGateway = pinnedRelease(
+        `${name}-ai-gateway`,
+        GATEWAY_CHART_PINS.aiGateway,
+        {
+            releaseName: "ai-gateway",
+            namespace: NAMESPACES.aiGateway,
+            values: {
+                controller: {
+                    ...ON_SYSTEM_NODES,
+                    // The authenticated tenant becomes the `tenant` label of every GenAI metric.
+                    metricsRequestHeaderAttributes: `${GATEWAY.tenantHeader}:${GATEWAY.tenantLabel}`,
+                },
+            },
+        },
+        { parent, dependsOn: [aiGatewayCrds, envoyGateway] },
+    );
+    return [envoyGateway, aiGatewayCrds, aiGateway];
+}
+
+/**
+ * The proxies on the system nodes across zones, behind an NLB that terminates TLS on 443 and admits
+ * only the configured client networks; the Gateway; the client header strip and the tenants' limits.
+ */
+function frontDoor(name: string, args: ModelGatewayArgs, parent: pulumi.Resource, crdsReady: pulumi.Resource[]): k8s.apiextensions.CustomResource {
+    const ns = NAMESPACES.gateway;
+    const afterCrds = { parent, dependsOn: crdsReady };
+    new k8s.apiextensions.CustomResource(
+        `${name}-proxy`,
+        {
+            apiVersion: "gateway.envoyproxy.io/v1alpha1",
+            kind: "EnvoyProxy",
+            metadata: { name: GATEWAY.name, namespace: ns },
+            spec: {
+                provider: {
+                    type: "Kubernetes",
+                    kubernetes: {
+                        envoyDeployment: {
+                            replicas: args.replicas,
+                            pod: {
+                                ...ON_SYSTEM_NODES,
+                                topologySpreadConstraints: [
+                                    { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: PROXY_LABELS } },
+                                    { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: PROXY_LABELS } },
+                                ],
+                            },
+                            container: { resources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { memory: "1Gi" } } },
+                        },
+                        envoyPDB: { minAvailable: 1 },
+                        envoyService: {
+                            type: "LoadBalancer",
+                            loadBalancerClass: "service.k8s.aws/nlb",
+                            loadBalancerSourceRanges: args.clientCidrs,
+                            annotations: {
+                                "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+                                "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+                                "service.beta.kubernetes.io/aws-load-balancer-ssl-cert": args.certificateArn,
+                                "service.beta.kubernetes.io/aws-load-balancer-ssl-ports": String(ENVOY_LISTENER_PORT),
+                                "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy": NLB_TLS_POLICY,
+                                "service.beta.kubernetes.io/aws-load-balancer-backend-protocol": "tcp",
+                                "service.beta.kubernetes.io/aws-load-balancer-attributes": "load_balancing.cross_zone.enabled=true,deletion_protection.enabled=true",
+                                "service.beta.kubernetes.io/aws-load-balancer-additional-resource-tags": Object.entries(args.tags).map(([k, v]) => `${k}=${v}`).join(","),
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        afterCrds,
+    );
+    new k8s.apiextensions.CustomResource(
+        `${name}-class`,
+        {
+            apiVersion: "gateway.networking.k8s.io/v1",
+            kind: "GatewayClass",
+            metadata: { name: GATEWAY.className },
+            spec: {
+                controllerName: "gateway.envoyproxy.io/gatewayclass-controller",
+                parametersRef: { group: "gateway.envoyproxy.io", kind: "EnvoyProxy", name: GATEWAY.name, namespace: ns },
+            },
+        },
+        afterCrds,
+    );
+    const gateway = new k8s.apiextensions.CustomResource(
+        `${name}-gateway`,
+        {
+            apiVersion: "gateway.networking.k8s.io/v1",
+            kind: "Gateway",
+            metadata: { name: GATEWAY.name, namespace: ns },
+            spec: {
+                gatewayClassName: GATEWAY.className,
+                // Plain HTTP behind the NLB, which terminates TLS; the pods admit only the VPC (the NLB).
+                listeners: [{ name: "api", protocol: "HTTP", port: ENVOY_LISTENER_PORT, hostname: args.hostname, allowedRoutes: { namespaces: { from: "Same" } } }],
+            },
+        },
+        afterCrds,
+    );
+    const onGateway = { parent, dependsOn: [...crdsReady, gateway] };
+    new k8s.apiextensions.CustomResource(
+        `${name}-client-traffic`,
+        {
+            apiVersion: "gateway.envoyproxy.io/v1alpha1",
+            kind: "ClientTrafficPolicy",
+            metadata: { name: GATEWAY.name, namespace: ns },
+            spec: {
+                targetRefs: [GATEWAY_REF],
+                // A client cannot claim a tenant: the header is dropped before any filter runs,
+                // then set by the API-key filter from the key it verified.
+                headers: { earlyRequestHeaders: { remove: [GATEWAY.tenantHeader] } },
+                // Prompts are read whole to find the model; long contexts are megabytes.
+                connection: { bufferLimit: "16Mi" },
+            },
+        },
+        onGateway,
+    );
+    new k8s.apiextensions.CustomResource(
+        `${name}-tenant-limits`,
+        {
+            apiVersion: "gateway.envoyproxy.io/v1alpha1",
+            kind: "BackendTrafficPolicy",
+            metadata: { name: "tenant-limits", namespace: ns },
+            spec: { targetRefs: [GATEWAY_REF], rateLimit: { type: "Global", global: { rules: tenantRateLimitRules(args.tenants, args.defaultRateLimits) } } },
+        },
+        onGateway,
+    );
+    return gateway;
+}
+
+/**
+ * Tenant keys: generated here, stored in Secrets Manager (protected, readable by the tenant's
+ * members) and handed to the gateway as a Kubernetes Secret whose data key is the tenant.
+ */
+function tenantKeys(name: string, args: ModelGatewayArgs, parent: pulumi.Resource, namespace: k8s.core.v1.Namespace): { secretArns: Record<string, pulumi.Output<string>>; secrets: Map<string, k8s.core.v1.Secret> } {
+    const secretArns: Record<string, pulumi.Output<string>> = {};
+    const secrets = new Map<string, k8s.core.v1.Secret>();
+    for (const t of args.tenants) {
+        const key = new random.RandomPassword(`${name}-key-${t.name}`, { length: 48, special: false, keepers: { version: String(t.apiKeyVersion) } }, { parent });
+        const value = pulumi.secret(pulumi.interpolate`crk-${key.result}`);
+        const stored = new aws.secretsmanager.Secret(
+            `${name}-key-${t.name}`,
+            {
+                name: `compute-region/${args.clusterName}/gateway/${t.name}`,
+                description: `API key of tenant ${t.name} for the hosted-model gateway https://${args.hostname}`,
+                recoveryWindowInDays: 30,
+                tags: { ...args.tags, [LABELS.tenant]: t.name },
+            },
+            { parent, protect: true },
+        );
+        new aws.secretsmanager.SecretVersion(`${name}-key-${t.name}`, { secretId: stored.id, secretString: value }, { parent });
+        if (t.members.length > 0) {
+            new aws.secretsmanager.SecretPolicy(
+                `${name}-key-${t.name}`,
+                {
+                    secretArn: stored.arn,
+                    policy: JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [{ Sid: "TenantMembersRead", Effect: "Allow", Principal: { AWS: t.members }, Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: "*" }],
+                    }),
+                },
+                { parent },
+            );
+        }
+        secretArns[t.name] = stored.arn;
+        secrets.set(
+            t.name,
+            new k8s.core.v1.Secret(
+                `${name}-key-${t.name}`,
+                {
+                    metadata: {
+                        name: apiKeySecretName(t.name),
+                        namespace: NAMESPACES.gateway,
+                        labels: { [LABELS.tenant]: t.name },
+                        annotations: { [GATEWAY.grantedModelsAnnotation]: [...t.models].sort().join(",") },
+                    },
+                    type: "Opaque",
+                    // Envoy Gateway's API-key format: the data key is the client id, its value the key.
+                    stringData: { [t.name]: value },
+                },
+                { parent, dependsOn: [namespace] },
+            ),
+        );
+    }
+    return { secretArns, secrets };
+}
+
+/** One route per model a tenant may call, accepting only those tenants' keys. */
+function modelRoutes(
+    name: string,
+    args: ModelGatewayArgs,
+    parent: pulumi.Resource,
+    ready: { crdsReady: pulumi.Resource[]; gateway: pulumi.Resource; keySecrets: Map<string, k8s.core.v1.Secret> },
+): void {
+    const ns = NAMESPACES.gateway;
+    const afterCrds = { parent, dependsOn: ready.crdsReady };
+    for (const model of args.models) {
+        const tenants = grantedTenants(model.name, args.tenants);
+        if (tenants.length === 0) continue;
+        const route = modelRouteName(model.name);
+        new k8s.apiextensions.CustomResource(
+            `${name}-backend-${model.name}`,
+            {
+                apiVersion: "gateway.envoyproxy.io/v1alpha1",
+                kind: "Backend",
+                metadata: { name: route, namespace: ns },
+                spec: { endpoints: [{ fqdn: { hostname: `${model.serviceName}.${NAMESPACES.serving}.svc.cluster.local`, port: MODEL_SERVER_PORT } }] },
+            },
+            afterCrds,
+        );
+        new k8s.apiextensions.CustomResource(
+            `${name}-ai-backend-${model.name}`,
+            {
+                apiVersion: "aigateway.envoyproxy.io/v1alpha1",
+                kind: "AIServiceBackend",
+                metadata: { name: route, namespace: ns },
+                spec: { schema: { name: "OpenAI" }, backendRef: { group: "gateway.envoyproxy.io", kind: "Backend", name: route } },
+            },
+            afterCrds,
+        );
+        new k8s.apiextensions.CustomResource(
+            `${name}-route-${model.name}`,
+            {
+                apiVersion: "aigateway.envoyproxy.io/v1alpha1",
+                kind: "AIGatewayRoute",
+                metadata: { name: route, namespace: ns, labels: { [LABELS.model]: model.name } },
+                spec: {
+                    parentRefs: [GATEWAY_REF],
+                    rules: [
+                        {
+                            matches: [{ headers: [{ type: "Exact", name: GATEWAY.modelHeader, value: model.name }] }],
+                            backendRefs: [{ name: route }],
+                            // Long generations stream for minutes.
+                            timeouts: { request: "600s" },
+                        },
+                    ],
+                    llmRequestCosts: [
+                        { metadataKey: "llm_input_token", type: "InputToken" },
+                        { metadataKey: "llm_output_token", type: "OutputToken" },
+                        { metadataKey: GATEWAY.totalTokensKey, type: "TotalToken" },
+                    ],
+                },
+            },
+            { parent, dependsOn: [...ready.crdsReady, ready.gateway] },
+        );
+        // The AI Gateway generates an HTTPRoute of the same name; its keys are the granted tenants'.
+        new k8s.apiextensions.CustomResource(
+            `${name}-auth-${model.name}`,
+            {
+                apiVersion: "gateway.envoyproxy.io/v1alpha1",
+                kind: "SecurityPolicy",
+                metadata: { name: route, namespace: ns, labels: { [LABELS.model]: model.name } },
+                spec: {
+                    targetRefs: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: route }],
+                    apiKeyAuth: {
+                        credentialRefs: tenants.map((tenant) => ({ group: "", kind: "Secret", name: apiKeySecretName(tenant) })),
+                        // OpenAI clients send `Authorization: Bearer <key>`.
+                        extractFrom: [{ headers: ["authorization"] }],
+                        forwardClientIDHeader: GATEWAY.tenantHeader,
+                        // The model server never sees a tenant's key.
+                        sanitize: true,
+                    },
+                },
+            },
+            { parent, dependsOn: [...ready.crdsReady, ...tenants.map((tenant) => ready.keySecrets.get(tenant)!)] },
+        );
+    }
+}
+
+/** Scrapes: Envoy's stats and the AI Gateway processor's per-tenant GenAI metrics. */
+function gatewayMetrics(name: string, parent: pulumi.Resource, waitFor: pulumi.Input<pulumi.Resource>[]): void {
+    new k8s.apiextensions.CustomResource(
+        `${name}-metrics`,
+        {
+            apiVersion: "monitoring.coreos.com/v1",
+            kind: "PodMonitor",
+            metadata: { name: "gateway", namespace: NAMESPACES.gateway },
+            spec: {
+                selector: { matchLabels: PROXY_LABELS },
+                podMetricsEndpoints: [
+                    { targetPort: ENVOY_METRICS_PORT, path: "/stats/prometheus", interval: "30s" },
+                    { targetPort: AI_GATEWAY_METRICS_PORT, path: "/metrics", interval: "30s" },
+                ],
+            },
+        },
+        { parent, dependsOn: waitFor },
+    );
+}
+
+/**
+ * The gateway namespace: clients only through the NLB (its addresses are in the VPC), scrapes from
+ * monitoring; out only to DNS, the model servers and Envoy Gateway's control plane.
+ */
+function gatewayNetworkPolicies(name: string, args: ModelGatewayArgs, parent: pulumi.Resource, namespace: k8s.core.v1.Namespace): void {
+    const policy = (policyName: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
+        new k8s.networking.v1.NetworkPolicy(`${name}-${policyName}`, { metadata: { name: policyName, namespace: NAMESPACES.gateway }, spec }, { parent, dependsOn: [namespace] });
+    policy("default-deny-all", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+    policy("admit-load-balancer", {
+        podSelector: { matchLabels: PROXY_LABELS },
+        policyTypes: ["Ingress"],
+        ingress: [{ from: [{ ipBlock: { cidr: args.vpcCidr } }], ports: [{ protocol: "TCP", port: ENVOY_CONTAINER_PORT }] }],
+    });
+    policy("admit-monitoring", {
+        podSelector: { matchLabels: PROXY_LABELS },
+        policyTypes: ["Ingress"],
+        ingress: [{ from: [namespaceByName(NAMESPACES.monitoring)], ports: [{ protocol: "TCP", port: ENVOY_METRICS_PORT }, { protocol: "TCP", port: AI_GATEWAY_METRICS_PORT }] }],
+    });
+    policy("proxy-egress", {
+        podSelector: { matchLabels: PROXY_LABELS },
+        policyTypes: ["Egress"],
+        egress: [
+            DNS_EGRESS,
+            { to: [namespaceByName(NAMESPACES.serving)], ports: [{ protocol: "TCP", port: MODEL_SERVER_PORT }] },
+            { to: [namespaceByName(NAMESPACES.envoyGateway)], ports: [{ protocol: "TCP", port: XDS_PORT }, { protocol: "TCP", port: RATELIMIT_PORT }] },
+        ],
+    });
 }

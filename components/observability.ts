@@ -8,13 +8,13 @@ import { gpuAlertRules, RuleGroup } from "./alert-rules";
 import type { Dashboard } from "@grafana/schema";
 import { capacityDashboard, gpuHealthDashboard } from "./dashboards";
 import { GPU_POOL_TOLERATIONS } from "./gpu-device-plugins";
-import { MONITORING_CHART_PINS } from "./helm";
+import { MONITORING_CHART_PINS, pinnedRelease } from "./helm";
+import { dependsOnOf } from "./options";
+import { platformNamespace } from "./platform-namespace";
 import { POD_IDENTITY_TRUST_POLICY } from "./kms";
 import { namespaceByName } from "./network-policies";
 
 export interface ObservabilityArgs {
-    /** The cluster's Kubernetes provider. */
-    provider: k8s.Provider;
     /** EKS cluster name (log group names, the CloudWatch add-on). */
     clusterName: pulumi.Input<string>;
     /** Fixed cluster name for log group names known at preview. */
@@ -41,8 +41,6 @@ export interface ObservabilityArgs {
     prometheusClients?: string[];
     /** Storage class for Prometheus and Alertmanager volumes. */
     storageClassName: string;
-    /** Resources to wait for (the system node group). */
-    dependsOn?: pulumi.Input<pulumi.Resource>[];
     /** Tags for AWS resources. */
     tags: Record<string, string>;
 }
@@ -57,6 +55,9 @@ export const CONTAINER_INSIGHTS_LOG_GROUPS = ["application", "dataplane", "host"
  * the tenant and pool labels), the DCGM exporter on every GPU node, Kueue's metrics, the GPU alert
  * rules and dashboards, and CloudWatch log groups with retention and KMS encryption; all in an
  * `observability` namespace that admits no traffic from other namespaces.
+ *
+ * Options: the cluster's Kubernetes provider (`providers`), and in `dependsOn` what the monitoring
+ * stack and the CloudWatch add-on must wait for (the system node group they run on).
  */
 export class Observability extends pulumi.ComponentResource {
     public readonly namespace: k8s.core.v1.Namespace;
@@ -66,25 +67,12 @@ export class Observability extends pulumi.ComponentResource {
 
     constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:observability:Observability", name, {}, opts);
-        const provider = args.provider;
         const ns = NAMESPACES.monitoring;
+        const nodesReady = dependsOnOf(opts);
 
-        this.namespace = new k8s.core.v1.Namespace(
-            `${name}-ns`,
-            {
-                metadata: {
-                    name: ns,
-                    labels: {
-                        [LABELS.namespaceKind]: "platform",
-                        // node-exporter and the DCGM exporter need host access; nothing else runs here.
-                        "pod-security.kubernetes.io/enforce": "privileged",
-                        "pod-security.kubernetes.io/warn": "baseline",
-                    },
-                },
-            },
-            { parent: this, provider },
-        );
-        const inNs = { parent: this, provider, dependsOn: [this.namespace] };
+        // node-exporter and the DCGM exporter need host access; nothing else runs here.
+        this.namespace = platformNamespace(`${name}-ns`, { name: ns, kind: "platform", podSecurity: { enforce: "privileged", warn: "baseline" } }, { parent: this });
+        const inNs = { parent: this, dependsOn: [this.namespace] };
 
         // Tenants never reach the monitoring stack: only the namespace itself may connect.
         new k8s.networking.v1.NetworkPolicy(
@@ -117,13 +105,11 @@ export class Observability extends pulumi.ComponentResource {
         const storage = (gib: number) => ({
             volumeClaimTemplate: { spec: { storageClassName: args.storageClassName, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${gib}Gi` } } } },
         });
-        const stack = new k8s.helm.v3.Release(
+        const stack = pinnedRelease(
             `${name}-prometheus-stack`,
+            MONITORING_CHART_PINS.prometheusStack,
             {
-                name: MONITORING_CHARTS.prometheusStack,
-                chart: MONITORING_CHART_PINS.prometheusStack.chart,
-                version: MONITORING_CHART_PINS.prometheusStack.version,
-                repositoryOpts: { repo: MONITORING_CHART_PINS.prometheusStack.repo },
+                releaseName: MONITORING_CHARTS.prometheusStack,
                 namespace: ns,
                 values: {
                     prometheus: {
@@ -155,18 +141,16 @@ export class Observability extends pulumi.ComponentResource {
                     "prometheus-node-exporter": { tolerations: [{ operator: "Exists" }] },
                 },
             },
-            { ...inNs, dependsOn: [this.namespace, adminSecret, ...((args.dependsOn as pulumi.Resource[]) ?? [])] },
+            { ...inNs, dependsOn: [this.namespace, adminSecret, ...nodesReady] },
         );
-        const afterCrds = { parent: this, provider, dependsOn: [stack] };
+        const afterCrds = { parent: this, dependsOn: [stack] };
 
         if (args.pools.length > 0) {
-            new k8s.helm.v3.Release(
+            pinnedRelease(
                 `${name}-dcgm-exporter`,
+                MONITORING_CHART_PINS.dcgmExporter,
                 {
-                    name: MONITORING_CHARTS.dcgmExporter,
-                    chart: MONITORING_CHART_PINS.dcgmExporter.chart,
-                    version: MONITORING_CHART_PINS.dcgmExporter.version,
-                    repositoryOpts: { repo: MONITORING_CHART_PINS.dcgmExporter.repo },
+                    releaseName: MONITORING_CHARTS.dcgmExporter,
                     namespace: ns,
                     values: {
                         tolerations: GPU_POOL_TOLERATIONS,
@@ -200,7 +184,7 @@ export class Observability extends pulumi.ComponentResource {
                 roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "kueue-metrics-reader" },
                 subjects: [{ kind: "ServiceAccount", name: PROMETHEUS.serviceAccount, namespace: ns }],
             },
-            { parent: this, provider },
+            { parent: this },
         );
 
         this.ruleGroups = [...gpuAlertRules(args.pools, args.runbookBaseUrl), ...(args.extraRuleGroups ?? [])];
@@ -258,7 +242,7 @@ export class Observability extends pulumi.ComponentResource {
                 configurationValues: JSON.stringify({ containerLogs: { enabled: true } }),
                 tags: args.tags,
             },
-            { parent: this, dependsOn: [...logGroups, ...((args.dependsOn as pulumi.Resource[]) ?? [])] },
+            { parent: this, dependsOn: [...logGroups, ...nodesReady] },
         );
 
         this.registerOutputs({ ruleGroups: this.ruleGroups.map((g) => g.name), dashboards: this.dashboards });

@@ -1,50 +1,100 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as k8s from "@pulumi/kubernetes";
 import {
     gpuInstanceType,
-    LABELS,
     NAMESPACES,
     PoolCapacity,
-    poolCapacity,
-    poolCohort,
+    PoolRole,
     poolTaints,
     PROMETHEUS_URL,
-    QUEUE_KIND_LABEL,
-    SHARD_BUDGET_ANNOTATION,
-    SHARD_LABEL,
-    shardCohort,
+    regionCapacity,
     standardTags,
+    TenantPurchase,
+    tenantPoolQuotas,
 } from "compute-region-policies/model";
-import type { RegionConfig } from "../stacks/config";
-import { CapacityQueues } from "./capacity-queues";
-import { Cluster } from "./cluster";
-import { GpuDevicePlugins } from "./gpu-device-plugins";
-import { GpuNodeGroup } from "./gpu-node-group";
-import { awsContext } from "./kms";
-import { Network } from "./network";
-import { Observability } from "./observability";
+import type { Migration } from "../billing/migrate";
 import { billingAlertRules, gatewayAlertRules, servingAlertRules, tenantAlertRules } from "./alert-rules";
-import { InferenceService } from "./inference-service";
-import { ServingPlatform } from "./serving-platform";
-import { LoadBalancerController } from "./load-balancer-controller";
-import { ModelGateway } from "./model-gateway";
-import { BillingDatabase } from "./billing-database";
+import { BillingDatabase, BillingDatabaseArgs } from "./billing-database";
+import { CapacityQueues, ShardBudget } from "./capacity-queues";
+import { Cluster, SystemNodeGroupArgs } from "./cluster";
 import { billingDashboard, servingDashboard } from "./dashboards";
-import { loadMigrations } from "../billing/migrate";
-import * as path from "node:path";
-import { projectRoot } from "../stacks/paths";
-import { Tenant, tenantLimits, tenantPoolQuotas } from "./tenant";
-import { TenantGuardrails } from "./tenant-guardrails";
+import { GpuDevicePlugins } from "./gpu-device-plugins";
+import { GpuNodeGroup, GpuNodeGroupArgs } from "./gpu-node-group";
+import { InferenceService, ModelSpec } from "./inference-service";
+import { awsContext } from "./kms";
+import { LoadBalancerController } from "./load-balancer-controller";
+import { GatewayTenant, ModelGateway, RateLimits } from "./model-gateway";
+import { Network, NetworkArgs } from "./network";
 import { nodeRole } from "./nodes";
+import { Observability, ObservabilityArgs } from "./observability";
+import { ServingPlatform } from "./serving-platform";
+import { Tenant, TenantArgs, tenantLimits } from "./tenant";
+import { TenantGuardrails } from "./tenant-guardrails";
+
+/** A GPU pool of the region. */
+export interface RegionPool extends Pick<GpuNodeGroupArgs, "instanceType" | "minNodes" | "maxNodes" | "rootVolumeGiB" | "placementGroup" | "capacityReservation"> {
+    /** Pool name: node label, taint, Kueue flavor and cohort. */
+    name: string;
+    /** What the pool is for. */
+    role: PoolRole;
+    /** The tenant of a dedicated pool. */
+    tenant?: string;
+    /** AZs the nodes go in (default: the region's). */
+    availabilityZones?: string[];
+    /** Shared pools: the fraction of guaranteed GPUs never sold. */
+    headroom?: number;
+}
+
+/** A customer of the region: raw GPU capacity, hosted models, or both. */
+export interface RegionTenant extends TenantPurchase, Omit<GatewayTenant, "state"> {
+    /** Internet egress, and extra public CIDRs the tenant's pods may reach. */
+    egress: { internet: boolean; allowCidrs: string[] };
+    /** ResourceQuota limits that override the defaults scaled with the tenant's GPUs. */
+    limits: Partial<TenantArgs["limits"]>;
+}
 
 export interface RegionArgs {
-    /** The validated stack configuration (see `stacks/config.ts`). */
-    config: RegionConfig;
+    /** The stack's name, in every AWS resource's tags. */
+    stack: string;
+    /** The AWS region. */
+    region: string;
+    /** The region's AZs: one subnet of each tier in each. */
+    availabilityZones: string[];
+    /** The VPC. */
+    network: Pick<NetworkArgs, "vpcCidr" | "natGateways" | "flowLogRetentionDays" | "subnetPrefixLengths">;
+    /** The EKS cluster. */
+    cluster: {
+        name: string;
+        kubernetesVersion: string;
+        serviceCidr: string;
+        endpoint: { publicAccess: boolean; publicAccessCidrs: string[] };
+        adminRoleArns: string[];
+        deployerRoleArn: string;
+        logRetentionDays: number;
+        systemNodeGroup: SystemNodeGroupArgs;
+    };
+    /** The GPU pools. */
+    gpuPools: RegionPool[];
+    /** Monitoring settings. */
+    observability: Pick<ObservabilityArgs, "prometheusRetentionDays" | "prometheusStorageGiB" | "logRetentionDays" | "runbookBaseUrl">;
+    /** The region's tenants (none on a sharded region's platform). */
+    tenants: RegionTenant[];
+    /** The billing database and metering; absent: the region has none. */
+    billing?: Pick<BillingDatabaseArgs, "instanceClass" | "engineVersion" | "allocatedStorageGiB" | "maxAllocatedStorageGiB" | "backupRetentionDays" | "meteringImage" | "meteringSchedule">;
+    /** The billing schema's migrations, which the migration Job applies. */
+    migrations: readonly Migration[];
+    /** Hosted models, each on a serving pool. */
+    models: ModelSpec[];
+    /** The hosted-model gateway; absent: no model is reachable from outside the cluster. */
+    gateway?: { hostname: string; certificateArn: string; clientCidrs: string[]; tenantRateLimits: RateLimits; replicas: number };
+    /** region: one stack; platform: the shared half of a sharded region (no tenants). */
+    layer: "region" | "platform";
+    /** Platform layer: each tenant shard's GPU budget per pool. */
+    shards: ShardBudget[];
 }
 
 /**
  * One region of the GPU cloud: wires the network, the cluster, the GPU pools and their queues,
- * tenants, serving, billing and observability from one validated configuration.
+ * tenants, serving, billing and observability.
  */
 export class Region extends pulumi.ComponentResource {
     public readonly network: Network;
@@ -60,49 +110,42 @@ export class Region extends pulumi.ComponentResource {
 
     constructor(name: string, args: RegionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:index:Region", name, {}, opts);
-        const { config } = args;
-        const tags = standardTags(config.stack, config.region);
+        const tags = standardTags(args.stack, args.region);
         const context = awsContext({ parent: this });
 
         this.network = new Network(
             `${name}-network`,
-            {
-                availabilityZones: config.availabilityZones,
-                vpcCidr: config.network.vpcCidr,
-                subnetPrefixLengths: config.network.subnetPrefixLengths,
-                natGateways: config.network.natGateways,
-                flowLogRetentionDays: config.network.flowLogRetentionDays,
-                clusterName: config.cluster.name,
-                aws: context,
-                tags,
-            },
+            { ...args.network, availabilityZones: args.availabilityZones, clusterName: args.cluster.name, aws: context, tags },
             { parent: this },
         );
 
         this.cluster = new Cluster(
             `${name}-cluster`,
             {
-                clusterName: config.cluster.name,
-                kubernetesVersion: config.cluster.kubernetesVersion,
+                clusterName: args.cluster.name,
+                kubernetesVersion: args.cluster.kubernetesVersion,
                 vpcId: this.network.vpcId,
                 subnetIds: this.network.privateSubnetIds,
-                serviceCidr: config.cluster.serviceCidr,
-                publicAccess: config.cluster.endpoint.publicAccess,
-                publicAccessCidrs: config.cluster.endpoint.publicAccessCidrs,
-                adminRoleArns: config.cluster.adminRoleArns,
-                deployerRoleArn: config.cluster.deployerRoleArn,
-                logRetentionDays: config.cluster.logRetentionDays,
-                systemNodeGroup: config.cluster.systemNodeGroup,
+                serviceCidr: args.cluster.serviceCidr,
+                publicAccess: args.cluster.endpoint.publicAccess,
+                publicAccessCidrs: args.cluster.endpoint.publicAccessCidrs,
+                adminRoleArns: args.cluster.adminRoleArns,
+                deployerRoleArn: args.cluster.deployerRoleArn,
+                logRetentionDays: args.cluster.logRetentionDays,
+                systemNodeGroup: args.cluster.systemNodeGroup,
                 aws: context,
                 tags,
             },
             { parent: this },
         );
+        // Everything in the cluster goes through its one Kubernetes provider; the system nodes run the add-ons.
+        const inCluster = { parent: this, providers: { kubernetes: this.cluster.provider } };
+        const onSystemNodes = { ...inCluster, dependsOn: [this.cluster.systemNodeGroup] };
 
         // GPU pools: one node group each, on the private subnets of the pool's AZs.
-        const gpuRole = config.gpuPools.length > 0 ? nodeRole(`${name}-gpu`, { partition: context.partition, tags }, this) : undefined;
-        const subnetsByZone = new Map(config.availabilityZones.map((zone, i) => [zone, this.network.privateSubnetIds[i]]));
-        const nodeGroups = config.gpuPools.map(
+        const gpuRole = args.gpuPools.length > 0 ? nodeRole(`${name}-gpu`, { partition: context.partition, tags }, this) : undefined;
+        const subnetsByZone = new Map(args.availabilityZones.map((zone, i) => [zone, this.network.privateSubnetIds[i]]));
+        const nodeGroups = args.gpuPools.map(
             (pool) =>
                 new GpuNodeGroup(
                     `${name}-${pool.name}`,
@@ -114,7 +157,7 @@ export class Region extends pulumi.ComponentResource {
                         instanceType: pool.instanceType,
                         minNodes: pool.minNodes,
                         maxNodes: pool.maxNodes,
-                        subnetIds: (pool.availabilityZones ?? config.availabilityZones).map((z) => subnetsByZone.get(z)!),
+                        subnetIds: (pool.availabilityZones ?? args.availabilityZones).map((z) => subnetsByZone.get(z)!),
                         nodeRoleArn: gpuRole!.arn,
                         clusterSecurityGroupId: this.cluster.clusterSecurityGroupId,
                         rootVolumeGiB: pool.rootVolumeGiB,
@@ -127,200 +170,151 @@ export class Region extends pulumi.ComponentResource {
                 ),
         );
 
-        // What each tenant holds per pool; a dedicated pool's tenant holds the whole pool unless its quota says otherwise.
-        const ownedPools = (tenant: string) =>
-            new Map(config.gpuPools.filter((p) => p.role === "dedicated" && p.tenant === tenant).map((p) => [p.name, poolCapacity(p, 0).guaranteed]));
-        const rawTenants = config.tenants.map((t) => ({ config: t, quotas: tenantPoolQuotas(t, ownedPools(t.name)) })).filter((t) => t.quotas.length > 0 || t.config.members.length > 0);
-        const sold = new Map<string, number>();
-        for (const t of rawTenants) {
-            if (t.config.state !== "active") continue; // suspended and decommissioned tenants hold no quota
-            for (const q of t.quotas) sold.set(q.pool, (sold.get(q.pool) ?? 0) + q.reserved);
-        }
-        // On a platform, what each tenant shard may sell is sold here.
-        for (const shard of config.shards) for (const [pool, gpus] of Object.entries(shard.budget)) sold.set(pool, (sold.get(pool) ?? 0) + gpus);
-        this.capacity = config.gpuPools.map((pool) => poolCapacity(pool, sold.get(pool.name) ?? 0));
+        // Raw-capacity tenants (a namespace and queues) are those with GPUs or people; the rest only call models.
+        const rawTenants = args.tenants.map((t) => ({ tenant: t, quotas: tenantPoolQuotas(t, args.gpuPools) })).filter((t) => t.quotas.length > 0 || t.tenant.members.length > 0);
+        this.capacity = regionCapacity(args.gpuPools, args.tenants, args.shards.map((s) => s.budget));
         this.queues = new CapacityQueues(
             `${name}-queues`,
             {
-                provider: this.cluster.provider,
-                pools: config.gpuPools.map((pool, i) => ({ capacity: this.capacity[i], taints: poolTaints(pool.role, pool.tenant), declaredHeadroom: pool.role === "shared" ? this.capacity[i].headroom : undefined })),
-                dependsOn: [this.cluster.systemNodeGroup],
+                pools: args.gpuPools.map((pool, i) => ({ capacity: this.capacity[i], taints: poolTaints(pool.role, pool.tenant), declaredHeadroom: pool.role === "shared" ? this.capacity[i].headroom : undefined })),
+                shards: args.shards,
+                formerShardCohorts: { parent: this, namePrefix: name },
             },
-            { parent: this },
+            onSystemNodes,
         );
-        if (config.gpuPools.length > 0) {
+        if (args.gpuPools.length > 0) {
             new GpuDevicePlugins(
                 `${name}-device-plugins`,
-                { provider: this.cluster.provider, efa: config.gpuPools.some((p) => (gpuInstanceType(p.instanceType)?.efaInterfaces ?? 0) > 0) },
-                { parent: this, dependsOn: nodeGroups.length > 0 ? [this.cluster.systemNodeGroup] : [] },
+                { efa: args.gpuPools.some((p) => (gpuInstanceType(p.instanceType)?.efaInterfaces ?? 0) > 0) },
+                { ...inCluster, dependsOn: nodeGroups.length > 0 ? [this.cluster.systemNodeGroup] : [] },
             );
         }
 
+        const runbooks = args.observability.runbookBaseUrl;
         this.observability = new Observability(
             `${name}-observability`,
             {
-                provider: this.cluster.provider,
                 clusterName: this.cluster.clusterName,
-                clusterNameLiteral: config.cluster.name,
+                clusterNameLiteral: args.cluster.name,
                 kmsKeyArn: this.cluster.kmsKeyArn,
                 partition: context.partition,
                 pools: this.capacity,
-                prometheusRetentionDays: config.observability.prometheusRetentionDays,
-                prometheusStorageGiB: config.observability.prometheusStorageGiB,
-                logRetentionDays: config.observability.logRetentionDays,
-                runbookBaseUrl: config.observability.runbookBaseUrl,
+                ...args.observability,
                 extraRuleGroups: [
-                    ...(rawTenants.length > 0 ? tenantAlertRules(config.observability.runbookBaseUrl) : []),
-                    ...(config.billing ? billingAlertRules(config.observability.runbookBaseUrl) : []),
-                    ...(config.models.length > 0 ? servingAlertRules(config.models, config.observability.runbookBaseUrl) : []),
-                    ...(config.gateway ? gatewayAlertRules(config.observability.runbookBaseUrl) : []),
+                    ...(rawTenants.length > 0 ? tenantAlertRules(runbooks) : []),
+                    ...(args.billing ? billingAlertRules(runbooks) : []),
+                    ...(args.models.length > 0 ? servingAlertRules(args.models, runbooks) : []),
+                    ...(args.gateway ? gatewayAlertRules(runbooks) : []),
                 ],
-                extraDashboards: [...(config.billing ? [billingDashboard()] : []), ...(config.models.length > 0 ? [servingDashboard(config.models)] : [])],
+                extraDashboards: [...(args.billing ? [billingDashboard()] : []), ...(args.models.length > 0 ? [servingDashboard(args.models)] : [])],
                 // The metering job and KEDA (queue-depth scaling of the models) read Prometheus.
-                prometheusClients: [...(config.billing ? [NAMESPACES.billing] : []), ...(config.models.length > 0 ? [NAMESPACES.keda] : [])],
+                prometheusClients: [...(args.billing ? [NAMESPACES.billing] : []), ...(args.models.length > 0 ? [NAMESPACES.keda] : [])],
                 storageClassName: this.cluster.storageClassName,
-                dependsOn: [this.cluster.systemNodeGroup],
                 tags,
             },
-            { parent: this },
+            onSystemNodes,
         );
 
         // The serving namespace is always default-deny; KEDA comes with the first model.
         const serving = new ServingPlatform(
-                `${name}-serving`,
+            `${name}-serving`,
+            {
+                privateSubnetCidrs: this.network.subnetCidrs.private,
+                vpcCidr: args.network.vpcCidr,
+                serviceCidr: args.cluster.serviceCidr,
+                autoscaler: args.models.length > 0,
+            },
+            { ...inCluster, dependsOn: [this.queues.namespaces.serving, this.cluster.systemNodeGroup] },
+        );
+        const modelServices = args.models.map((model) => {
+            const pool = args.gpuPools.find((p) => p.name === model.pool)!;
+            return new InferenceService(
+                `${name}-model-${model.name}`,
                 {
-                    provider: this.cluster.provider,
-                    privateSubnetCidrs: this.network.subnetCidrs.private,
-                    vpcCidr: config.network.vpcCidr,
-                    serviceCidr: config.cluster.serviceCidr,
-                    dependsOn: [this.queues.namespaces.serving, this.cluster.systemNodeGroup],
-                    autoscaler: config.models.length > 0,
+                    model,
+                    instance: gpuInstanceType(pool.instanceType)!,
+                    clusterName: this.cluster.clusterName,
+                    prometheusUrl: PROMETHEUS_URL,
+                    partition: context.partition,
+                    tags,
                 },
-                { parent: this },
+                { ...inCluster, dependsOn: [this.queues.namespaces.serving, ...(serving.keda ? [serving.keda] : []), this.observability.namespace] },
             );
-            const modelServices = config.models.map((model) => {
-                const pool = config.gpuPools.find((p) => p.name === model.pool)!;
-                return new InferenceService(
-                    `${name}-model-${model.name}`,
-                    {
-                        model,
-                        instance: gpuInstanceType(pool.instanceType)!,
-                        clusterName: this.cluster.clusterName,
-                        provider: this.cluster.provider,
-                        prometheusUrl: PROMETHEUS_URL,
-                        dependsOn: [this.queues.namespaces.serving, ...(serving.keda ? [serving.keda] : []), this.observability.namespace],
-                        partition: context.partition,
-                        tags,
-                    },
-                    { parent: this },
-                );
-            });
+        });
 
         // The hosted-model API: the load balancer controller (its only user) and the gateway.
-        if (config.gateway) {
+        if (args.gateway) {
             const loadBalancers = new LoadBalancerController(
                 `${name}-load-balancers`,
                 {
                     clusterName: this.cluster.clusterName,
-                    clusterNameLiteral: config.cluster.name,
-                    region: config.region,
+                    clusterNameLiteral: args.cluster.name,
+                    region: args.region,
                     vpcId: this.network.vpcId,
-                    provider: this.cluster.provider,
                     partition: context.partition,
-                    dependsOn: [this.cluster.systemNodeGroup],
                     tags,
                 },
-                { parent: this },
+                onSystemNodes,
             );
             this.gateway = new ModelGateway(
                 `${name}-gateway`,
                 {
-                    provider: this.cluster.provider,
-                    clusterName: config.cluster.name,
-                    hostname: config.gateway.hostname,
-                    certificateArn: config.gateway.certificateArn,
-                    clientCidrs: config.gateway.clientCidrs,
-                    replicas: config.gateway.replicas,
-                    vpcCidr: config.network.vpcCidr,
-                    models: config.models.map((m, i) => ({ name: m.name, serviceName: modelServices[i].serviceName })),
-                    tenants: config.tenants.filter((t) => t.models.length > 0),
-                    defaultRateLimits: config.gateway.tenantRateLimits,
-                    dependsOn: [loadBalancers.release, this.observability, this.cluster.systemNodeGroup],
+                    clusterName: args.cluster.name,
+                    hostname: args.gateway.hostname,
+                    certificateArn: args.gateway.certificateArn,
+                    clientCidrs: args.gateway.clientCidrs,
+                    replicas: args.gateway.replicas,
+                    vpcCidr: args.network.vpcCidr,
+                    models: args.models.map((m, i) => ({ name: m.name, serviceName: modelServices[i].serviceName })),
+                    tenants: args.tenants.filter((t) => t.models.length > 0),
+                    defaultRateLimits: args.gateway.tenantRateLimits,
                     tags,
                 },
-                { parent: this },
+                { ...inCluster, dependsOn: [loadBalancers.release, this.observability, this.cluster.systemNodeGroup] },
             );
         }
 
-        if (config.billing) {
+        if (args.billing) {
             this.billing = new BillingDatabase(
                 `${name}-billing`,
                 {
-                    clusterName: config.cluster.name,
+                    ...args.billing,
+                    clusterName: args.cluster.name,
                     vpcId: this.network.vpcId,
                     isolatedSubnetIds: this.network.isolatedSubnetIds,
                     isolatedSubnetCidrs: this.network.subnetCidrs.isolated,
                     privateSubnetCidrs: this.network.subnetCidrs.private,
                     clusterSecurityGroupId: this.cluster.clusterSecurityGroupId,
-                    instanceClass: config.billing.instanceClass,
-                    engineVersion: config.billing.engineVersion,
-                    allocatedStorageGiB: config.billing.allocatedStorageGiB,
-                    maxAllocatedStorageGiB: config.billing.maxAllocatedStorageGiB,
-                    backupRetentionDays: config.billing.backupRetentionDays,
-                    meteringImage: config.billing.meteringImage,
-                    meteringSchedule: config.billing.meteringSchedule,
-                    migrations: loadMigrations(path.join(projectRoot(), "billing", "migrations")),
+                    migrations: args.migrations,
                     eksClusterName: this.cluster.clusterName,
-                    provider: this.cluster.provider,
                     aws: context,
                     tags,
                 },
-                { parent: this, dependsOn: [this.cluster.systemNodeGroup] },
+                onSystemNodes,
             );
         }
 
         // The guardrails are cluster-wide: a platform installs them for its shards' tenants too.
-        if (rawTenants.length > 0 || config.layer === "platform") new TenantGuardrails(`${name}-guardrails`, { provider: this.cluster.provider }, { parent: this });
-        for (const shard of config.shards) {
-            for (const [pool, gpus] of Object.entries(shard.budget)) {
-                new k8s.apiextensions.CustomResource(
-                    `${name}-shard-${shard.name}-${pool}`,
-                    {
-                        apiVersion: "kueue.x-k8s.io/v1alpha1",
-                        kind: "Cohort",
-                        metadata: {
-                            name: shardCohort(shard.name, pool),
-                            labels: { [QUEUE_KIND_LABEL]: "shard", [SHARD_LABEL]: shard.name, [LABELS.pool]: pool },
-                            annotations: { [SHARD_BUDGET_ANNOTATION]: String(gpus) },
-                        },
-                        // The shard's tenant queues join this cohort, a child of the pool's; each tenant's
-                        // nominal quota is its own, and the policies prove they fit the budget.
-                        spec: { parentName: poolCohort(pool) },
-                    },
-                    { parent: this, provider: this.cluster.provider, dependsOn: [this.queues.kueue] },
-                );
-            }
-        }
+        if (rawTenants.length > 0 || args.layer === "platform") new TenantGuardrails(`${name}-guardrails`, {}, inCluster);
         this.tenants = rawTenants.map(
-            (t) =>
+            ({ tenant, quotas }) =>
                 new Tenant(
-                    `${name}-tenant-${t.config.name}`,
+                    `${name}-tenant-${tenant.name}`,
                     {
-                        name: t.config.name,
-                        state: t.config.state,
-                        quotas: t.quotas,
-                        members: t.config.members,
-                        internetEgress: t.config.egress.internet,
-                        allowCidrs: t.config.egress.allowCidrs,
-                        vpcCidr: config.network.vpcCidr,
-                        serviceCidr: config.cluster.serviceCidr,
-                        limits: tenantLimits(t.quotas, t.config.limits),
-                        provider: this.cluster.provider,
+                        name: tenant.name,
+                        state: tenant.state,
+                        quotas,
+                        members: tenant.members,
+                        internetEgress: tenant.egress.internet,
+                        allowCidrs: tenant.egress.allowCidrs,
+                        vpcCidr: args.network.vpcCidr,
+                        serviceCidr: args.cluster.serviceCidr,
+                        limits: tenantLimits(quotas, tenant.limits),
                         clusterName: this.cluster.clusterName,
-                        queueDependencies: [this.queues.kueue],
                         tags,
                     },
-                    { parent: this },
+                    // Its queues need Kueue's CRDs.
+                    { ...inCluster, dependsOn: [this.queues.kueue] },
                 ),
         );
 

@@ -2,19 +2,16 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MODEL_SERVER_PORT, NAMESPACES, NEVER_EGRESS_CIDRS } from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
-import { SERVING_CHART_PINS } from "./helm";
+import { pinnedRelease, SERVING_CHART_PINS } from "./helm";
+import { dependsOnOf } from "./options";
 import { DNS_EGRESS, namespaceByName, POD_IDENTITY_AGENT_EGRESS } from "./network-policies";
 
 export interface ServingPlatformArgs {
-    /** The cluster's Kubernetes provider. */
-    provider: k8s.Provider;
     /** CIDRs of the private subnets (the AWS API interface endpoints). */
     privateSubnetCidrs: string[];
     /** The VPC and service CIDRs: never reachable by the model servers' internet egress. */
     vpcCidr: string;
     serviceCidr: string;
-    /** Resources to wait for (the serving namespace, the system nodes). */
-    dependsOn: pulumi.Input<pulumi.Resource>[];
     /** Install KEDA (there are models to scale). */
     autoscaler: boolean;
 }
@@ -25,29 +22,22 @@ export interface ServingPlatformArgs {
  * reach a model) and the monitoring namespace (scrapes); KEDA reads Prometheus, never the pods.
  * Egress: DNS, S3 for weights (public addresses, never private ranges), the AWS API endpoints and
  * the Pod Identity agent.
+ *
+ * Options: the cluster's Kubernetes provider (`providers`), and in `dependsOn` what everything here
+ * waits for (the serving namespace, the system nodes KEDA runs on).
  */
 export class ServingPlatform extends pulumi.ComponentResource {
     public readonly keda?: k8s.helm.v3.Release;
 
     constructor(name: string, args: ServingPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:serving:ServingPlatform", name, {}, opts);
-        const provider = args.provider;
-        this.keda = !args.autoscaler ? undefined : new k8s.helm.v3.Release(
-            `${name}-keda`,
-            {
-                name: "keda",
-                chart: SERVING_CHART_PINS.keda.chart,
-                version: SERVING_CHART_PINS.keda.version,
-                repositoryOpts: { repo: SERVING_CHART_PINS.keda.repo },
-                namespace: NAMESPACES.keda,
-                createNamespace: true,
-                values: ON_SYSTEM_NODES,
-            },
-            { parent: this, provider, dependsOn: args.dependsOn },
-        );
+        const after = { parent: this, dependsOn: dependsOnOf(opts) };
+        this.keda = args.autoscaler
+            ? pinnedRelease(`${name}-keda`, SERVING_CHART_PINS.keda, { releaseName: "keda", namespace: NAMESPACES.keda, createNamespace: true, values: ON_SYSTEM_NODES }, after)
+            : undefined;
         const ns = NAMESPACES.serving;
         const policy = (policyName: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
-            new k8s.networking.v1.NetworkPolicy(`${name}-${policyName}`, { metadata: { name: policyName, namespace: ns }, spec }, { parent: this, provider, dependsOn: args.dependsOn });
+            new k8s.networking.v1.NetworkPolicy(`${name}-${policyName}`, { metadata: { name: policyName, namespace: ns }, spec }, after);
         policy("default-deny-all", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
         policy("admit-gateway-and-monitoring", {
             podSelector: {},

@@ -3,10 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { LABELS } from "compute-region-policies/model";
 import { ADMISSION_POLICIES } from "./admission-policies";
 
-export interface TenantGuardrailsArgs {
-    /** The cluster's Kubernetes provider. */
-    provider: k8s.Provider;
-}
+/** The guardrails take no arguments: they are the same in every region. */
+export type TenantGuardrailsArgs = Record<string, never>;
 
 /** Every tenant namespace carries this label; the bindings select on it (tenants cannot label namespaces). */
 export const TENANT_NAMESPACE_SELECTOR = { matchLabels: { [LABELS.namespaceKind]: "tenant" } };
@@ -15,9 +13,11 @@ export const TENANT_NAMESPACE_SELECTOR = { matchLabels: { [LABELS.namespaceKind]
  * The ValidatingAdmissionPolicies of `admission-policies.ts`, each with a binding that denies (never
  * just warns) in every tenant namespace. They fail closed: if the API server cannot evaluate a
  * policy, the request is refused.
+ *
+ * Options: the cluster's Kubernetes provider (`providers`).
  */
 export class TenantGuardrails extends pulumi.ComponentResource {
-    constructor(name: string, args: TenantGuardrailsArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, _args: TenantGuardrailsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:tenants:TenantGuardrails", name, {}, opts);
         for (const spec of ADMISSION_POLICIES) {
             const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
@@ -32,7 +32,7 @@ export class TenantGuardrails extends pulumi.ComponentResource {
                         validations: spec.validations,
                     },
                 },
-                { parent: this, provider: args.provider },
+                { parent: this },
             );
             new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
                 `${name}-${spec.name}`,
@@ -40,7 +40,7 @@ export class TenantGuardrails extends pulumi.ComponentResource {
                     metadata: { name: spec.name },
                     spec: { policyName: spec.name, validationActions: ["Deny"], matchResources: { namespaceSelector: TENANT_NAMESPACE_SELECTOR } },
                 },
-                { parent: this, provider: args.provider, dependsOn: [policy] },
+                { parent: this, dependsOn: [policy] },
             );
         }
         this.registerOutputs({});

@@ -1,12 +1,23 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ShardConfig } from "../stacks/config";
-import { TAGS } from "compute-region-policies/model";
-import { Tenant, tenantLimits, tenantPoolQuotas } from "./tenant";
+import { TAGS, TenantPurchase, tenantPoolQuotas } from "compute-region-policies/model";
+import { Tenant, TenantArgs, tenantLimits } from "./tenant";
+
+/** A tenant of a shard: raw GPU capacity only (hosted models are granted by the platform's gateway). */
+export interface ShardTenant extends TenantPurchase {
+    /** IAM roles mapped to the tenant's Kubernetes group. */
+    members: string[];
+    /** Internet egress, and extra public CIDRs the tenant's pods may reach. */
+    egress: { internet: boolean; allowCidrs: string[] };
+    /** ResourceQuota limits that override the defaults scaled with the tenant's GPUs. */
+    limits: Partial<TenantArgs["limits"]>;
+}
 
 export interface TenantShardArgs {
-    /** The shard's validated config (its tenants). */
-    config: ShardConfig;
+    /** The shard's name, as the platform stack's shards list it: its tenants' queues join its cohorts. */
+    shardName: string;
+    /** The shard's tenants. */
+    tenants: ShardTenant[];
     /** Outputs of the platform stack (a StackReference). */
     platform: pulumi.StackReference;
 }
@@ -32,7 +43,7 @@ export class TenantShard extends pulumi.ComponentResource {
         super("compute-region:tenants:TenantShard", name, {}, opts);
         const platform = args.platform;
         const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: platform.requireOutput("kubeconfig") as pulumi.Output<string>, enableServerSideApply: true }, { parent: this });
-        this.tenants = args.config.tenants
+        this.tenants = args.tenants
             .map((t) => ({ t, quotas: tenantPoolQuotas(t) }))
             .filter(({ t, quotas }) => quotas.length > 0 || t.members.length > 0)
             .map(
@@ -48,14 +59,13 @@ export class TenantShard extends pulumi.ComponentResource {
                             allowCidrs: t.egress.allowCidrs,
                             vpcCidr: platform.requireOutput("vpcCidr") as pulumi.Output<string>,
                             serviceCidr: platform.requireOutput("serviceCidr") as pulumi.Output<string>,
-                            shard: args.config.shard.name,
+                            shard: args.shardName,
                             limits: tenantLimits(quotas, t.limits),
-                            provider,
                             clusterName: platform.requireOutput("clusterName") as pulumi.Output<string>,
-                            queueDependencies: [],
-                            tags: { [TAGS.shard]: args.config.shard.name },
+                            tags: { [TAGS.shard]: args.shardName },
                         },
-                        { parent: this },
+                        // The platform's Kueue serves the queues' CRDs already.
+                        { parent: this, providers: { kubernetes: provider } },
                     ),
             );
         this.registerOutputs({ tenants: this.tenants.map((t) => t.namespace) });

@@ -15,20 +15,13 @@ import {
     TAGS,
     TENANT_POLICY_NAMES,
     TENANT_STATE_ANNOTATION,
+    TenantPoolQuota,
     TenantState,
     tenantGroup,
     tenantNamespace,
 } from "compute-region-policies/model";
 import { DNS_EGRESS, namespaceByName } from "./network-policies";
-
-/** A tenant's GPUs on one pool. */
-export interface TenantPoolQuota {
-    pool: string;
-    /** Reserved GPUs: the queue's nominal quota (sold capacity). */
-    reserved: number;
-    /** Spot GPUs: what the queue may borrow from idle capacity, reclaimable. */
-    spot: number;
-}
+import { dependsOnOf } from "./options";
 
 export interface TenantArgs {
     /** Tenant name (DNS label). */
@@ -51,12 +44,8 @@ export interface TenantArgs {
     shard?: string;
     /** ResourceQuota backstop for CPU, memory, storage and pods. */
     limits: { cpu: number; memoryGiB: number; storageGiB: number; pods: number };
-    /** The cluster's Kubernetes provider. */
-    provider: k8s.Provider;
     /** The EKS cluster, for access entries. */
     clusterName: pulumi.Input<string>;
-    /** Resources the tenant's queues need first (Kueue and its CRDs). */
-    queueDependencies: pulumi.Input<pulumi.Resource>[];
     /** Tags for AWS resources. */
     tags: Record<string, string>;
 }
@@ -84,15 +73,6 @@ export function defaultTenantLimits(gpus: number): TenantArgs["limits"] {
     return { cpu: Math.max(8, gpus * 12), memoryGiB: Math.max(32, gpus * 120), storageGiB: Math.max(100, gpus * 1000), pods: Math.max(50, gpus * 20) };
 }
 
-/**
- * A tenant's GPUs per pool from its config: reserved quota and spot per pool, and each dedicated
- * pool it owns (`ownedPools`: pool to guaranteed GPUs) held whole unless its quota says otherwise.
- */
-export function tenantPoolQuotas(tenant: { quota: Record<string, number>; spot: Record<string, number> }, ownedPools: ReadonlyMap<string, number> = new Map()): TenantPoolQuota[] {
-    const pools = new Set([...Object.keys(tenant.quota), ...Object.keys(tenant.spot), ...ownedPools.keys()]);
-    return [...pools].map((pool) => ({ pool, reserved: tenant.quota[pool] ?? ownedPools.get(pool) ?? 0, spot: tenant.spot[pool] ?? 0 }));
-}
-
 /** The namespace's ResourceQuota limits: defaults scaled with its GPUs, overridden where config sets a value. */
 export function tenantLimits(quotas: readonly TenantPoolQuota[], configured: Partial<Record<keyof TenantArgs["limits"], number | undefined>>): TenantArgs["limits"] {
     const set = Object.fromEntries(Object.entries(configured).filter(([, v]) => v !== undefined));
@@ -112,6 +92,9 @@ export function tenantLimits(quotas: readonly TenantPoolQuota[], configured: Par
  * (access, queues and RBAC gone; the namespace stays, unprotected, until the tenant is removed from
  * config in a later change). The namespace of an active or suspended tenant is Pulumi-protected, so
  * removing such a tenant from config fails instead of deleting a customer's workloads.
+ *
+ * Options: the cluster's Kubernetes provider (`providers`), and in `dependsOn` what the tenant's
+ * ClusterQueues wait for (the Kueue release that serves their CRD).
  */
 export class Tenant extends pulumi.ComponentResource {
     public readonly namespace: string;
@@ -122,7 +105,6 @@ export class Tenant extends pulumi.ComponentResource {
         this.namespace = tenantNamespace(args.name);
         this.group = tenantGroup(args.name);
         const ns = this.namespace;
-        const provider = args.provider;
         const active = args.state === "active";
         const live = args.state !== "decommissioned";
         const quotas = args.quotas.filter((q) => q.reserved > 0 || q.spot > 0);
@@ -145,9 +127,9 @@ export class Tenant extends pulumi.ComponentResource {
                     annotations: { [TENANT_STATE_ANNOTATION]: args.state },
                 },
             },
-            { parent: this, provider, protect: live },
+            { parent: this, protect: live },
         );
-        const inNs = { parent: this, provider, dependsOn: [namespace] };
+        const inNs = { parent: this, dependsOn: [namespace] };
 
         if (live) {
             for (const q of quotas) {
@@ -177,12 +159,12 @@ export class Tenant extends pulumi.ComponentResource {
                             preemption: { withinClusterQueue: "LowerPriority", reclaimWithinCohort: "Never" },
                         },
                     },
-                    { parent: this, provider, dependsOn: args.queueDependencies },
+                    { parent: this, dependsOn: dependsOnOf(opts) },
                 );
                 new k8s.apiextensions.CustomResource(
                     `${name}-${q.pool}-local`,
                     { apiVersion: "kueue.x-k8s.io/v1beta1", kind: "LocalQueue", metadata: { name: q.pool, namespace: ns }, spec: { clusterQueue: `${args.name}-${q.pool}` } },
-                    { parent: this, provider, dependsOn: [namespace, queue] },
+                    { parent: this, dependsOn: [namespace, queue] },
                 );
             }
         }

@@ -14,9 +14,9 @@ import { parseArgs } from "node:util";
 import { ConfigError, parseStackConfig } from "../stacks/config";
 import { OfflinePlanResult, runOfflinePlan } from "../offline/harness";
 import { PlanInputError, readProject, readStackConfig } from "../offline/project";
-import { displayValue, resourcesByComponent, resourcesByType, textTable } from "../offline/summary";
-import { capacityFromResources, DASHBOARD_LABEL, IsolationEvidence, isolationFromResources, MONITORING_TYPES } from "compute-region-policies/model";
-import { UNKNOWN } from "compute-region-policies/engine";
+import { isolationMarkdown, renderSummary } from "../offline/summary";
+import { planEvidence } from "../offline/evidence";
+import { readStackOutputs } from "../offline/stack-outputs";
 import { POLICY_EXIT, PolicyInputError, policyExitCode, policyJson, readPolicyConfig, renderMarkdown, renderSarif, renderText, runPack } from "compute-region-policies/engine";
 import { PACK_NAME, PACK_VERSION, policies } from "compute-region-policies/rules";
 import { writeOutput } from "./io";
@@ -97,136 +97,6 @@ function progressReporter(): { onProgress: (n: number) => void; done: () => void
             if (printed && tty) process.stderr.write("\n");
         },
     };
-}
-
-/** What the plan derives from its resources for the summary, the JSON document and the report: computed once. */
-export interface PlanEvidence {
-    capacity: ReturnType<typeof capacityFromResources>;
-    monitoring: ReturnType<typeof monitoringFromResources>;
-    isolation: IsolationEvidence;
-}
-
-export function planEvidence(resources: OfflinePlanResult["resources"]): PlanEvidence {
-    return { capacity: capacityFromResources(resources), monitoring: monitoringFromResources(resources), isolation: isolationFromResources(resources) };
-}
-
-export function renderSummary(plan: OfflinePlanResult, source: string, evidence: PlanEvidence = planEvidence(plan.resources)): string {
-    const custom = plan.resources.filter((r) => r.custom !== false);
-    const lines: string[] = [];
-    lines.push(`Offline plan of ${plan.project}/${plan.stack} from ${source} (a preview: nothing is deployed)`);
-    lines.push("");
-    lines.push(`Resources: ${custom.length} to create, in ${plan.resources.filter((r) => r.custom === false && r.type !== "pulumi:pulumi:Stack").length} components`);
-    lines.push("");
-    lines.push("By component");
-    lines.push(textTable(["component", "instances", "resources"], resourcesByComponent(plan.resources).map((g) => [g.type, g.instances, g.resources])));
-    lines.push("");
-    lines.push("By type");
-    lines.push(textTable(["type", "count"], resourcesByType(plan.resources)));
-    lines.push("");
-    lines.push("GPU capacity (from the planned node groups and queues)");
-    const capacity = evidence.capacity;
-    lines.push(
-        capacity.length === 0
-            ? "  no GPU pools"
-            : textTable(
-                  ["pool", "role", "instance type", "nodes (min-max)", "GPUs guaranteed", "headroom", "sellable", "sold", "free"],
-                  capacity.map((c) => [c.pool, c.role, c.instanceType, `${c.minNodes}-${c.maxNodes}`, c.guaranteed, `${c.headroomGpus} (${Math.round(c.headroom * 100)}%)`, c.sellable, c.sold, c.free]),
-                  ["left", "left", "left"],
-              ),
-    );
-    lines.push("");
-    const { rules, dashboards } = evidence.monitoring;
-    lines.push(`Alert rules (${rules.length})`);
-    lines.push(rules.length === 0 ? "  none" : textTable(["group", "alert", "severity", "for", "pool"], rules.map((r) => [r.group, r.alert, r.severity, r.for, r.pool]), ["left", "left", "left", "left", "left"]));
-    lines.push("");
-    lines.push(`Dashboards (${dashboards.length}): ${dashboards.join(", ") || "none"}`);
-    lines.push("");
-    lines.push(...isolationLines(evidence.isolation));
-    lines.push("");
-    lines.push("Stack outputs");
-    lines.push(textTable(["output", "value"], Object.entries(plan.outputs).filter(([k]) => !["capacity", "alertRules", "dashboards"].includes(k)).map(([k, v]) => [k, displayValue(v)]), ["left", "left"]));
-    lines.push("");
-    lines.push(
-        plan.placeholderSecrets.length === 0
-            ? "Secrets: none in the stack config."
-            : `Secrets: ${plan.placeholderSecrets.join(", ")} ${plan.placeholderSecrets.length === 1 ? "is" : "are"} encrypted (secure:) and cannot be decrypted offline; the plan used a placeholder.`,
-    );
-    return lines.join("\n");
-}
-
-/** `NAME=FILE` pairs: each file is a plan --json document (its "outputs") or a plain outputs object. */
-export function readStackOutputs(pairs: readonly string[]): Record<string, Record<string, unknown>> {
-    const out: Record<string, Record<string, unknown>> = {};
-    for (const pair of pairs) {
-        const i = pair.indexOf("=");
-        if (i <= 0) throw new PlanInputError(`--stack-outputs: expected NAME=FILE, got ${JSON.stringify(pair)}`);
-        const file = pair.slice(i + 1);
-        let doc: unknown;
-        try {
-            doc = JSON.parse(fs.readFileSync(file, "utf8"));
-        } catch (e) {
-            throw new PlanInputError(`--stack-outputs ${pair}: cannot read ${file}: ${(e as Error).message}`);
-        }
-        const record = doc as Record<string, unknown>;
-        const outputs = (record && typeof record.outputs === "object" && Array.isArray(record.resources) ? record.outputs : record) as Record<string, unknown>;
-        // A plan's outputs include values only a deploy knows (the kubeconfig, ids). A stack being
-        // referenced has been deployed, so they are known there: stand in a placeholder for each.
-        out[pair.slice(0, i)] = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, replaceUnknowns(v, `offline-placeholder-${k}`)]));
-    }
-    return out;
-}
-
-function replaceUnknowns(value: unknown, placeholder: string): unknown {
-    if (value === UNKNOWN) return placeholder;
-    if (Array.isArray(value)) return value.map((v) => replaceUnknowns(v, placeholder));
-    if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceUnknowns(v, placeholder)]));
-    return value;
-}
-
-/** The isolation evidence as summary lines. */
-export function isolationLines(evidence: IsolationEvidence): string[] {
-    const lines = [
-        `Tenant isolation (reachability proof over ${evidence.policiesAnalysed} NetworkPolicies in ${evidence.namespacesAnalysed} namespaces): ` +
-            `${evidence.tenantsAnalysed} tenants analysed, ${evidence.pairsChecked} pairs checked, ${evidence.pathsFound} paths found`,
-    ];
-    for (const p of evidence.paths) lines.push(`  PATH ${p.kind}: ${p.from} -> ${p.to} (egress: ${p.egress.join(", ")}; ingress: ${p.ingress.join(", ") || "n/a"})`);
-    return lines;
-}
-
-/** The isolation evidence as a Markdown section of the pull-request report. */
-export function isolationMarkdown(evidence: IsolationEvidence): string {
-    const out = ["#### Tenant isolation evidence", "", `${evidence.tenantsAnalysed} tenants analysed, ${evidence.pairsChecked} pairs checked (tenant to tenant, to internal namespaces, to the instance metadata address) over ${evidence.policiesAnalysed} NetworkPolicies: **${evidence.pathsFound} paths found**.`, ""];
-    if (evidence.paths.length > 0) {
-        out.push("| kind | from | to | egress opened by | ingress opened by |", "| --- | --- | --- | --- | --- |");
-        for (const p of evidence.paths) out.push(`| ${p.kind} | \`${p.from}\` | \`${p.to}\` | ${p.egress.join("<br>")} | ${p.ingress.join("<br>") || "n/a"} |`);
-        out.push("");
-    }
-    return out.join("\n");
-}
-
-/** The alert rules (PrometheusRule objects) and dashboards (sidecar ConfigMaps) the plan would deploy. */
-export function monitoringFromResources(resources: OfflinePlanResult["resources"]) {
-    const rules: { group: string; alert: string; severity: string; for: string; pool: string }[] = [];
-    for (const r of resources.filter((x) => x.type === MONITORING_TYPES.prometheusRule)) {
-        for (const group of ((r.props.spec as { groups?: { name: string; rules: Record<string, any>[] }[] })?.groups ?? [])) {
-            for (const rule of group.rules ?? []) {
-                if (rule.alert) rules.push({ group: group.name, alert: rule.alert, severity: rule.labels?.severity ?? "", for: rule.for ?? "", pool: rule.labels?.pool ?? "" });
-            }
-        }
-    }
-    const dashboards: string[] = [];
-    for (const r of resources.filter((x) => x.type === MONITORING_TYPES.configMap)) {
-        const meta = r.props.metadata as { labels?: Record<string, string> } | undefined;
-        if (meta?.labels?.[DASHBOARD_LABEL.key] !== DASHBOARD_LABEL.value) continue;
-        for (const json of Object.values((r.props.data as Record<string, string>) ?? {})) {
-            try {
-                dashboards.push(JSON.parse(json).title);
-            } catch {
-                dashboards.push(`(invalid JSON in ${r.name})`);
-            }
-        }
-    }
-    return { rules, dashboards };
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,7 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
+import { loadMigrations } from "../billing/migrate";
 import { Region } from "../components/region";
 import { TenantShard } from "../components/tenant-shard";
 import { loadStackConfig, ShardConfig } from "./config";
+import { projectRoot } from "./paths";
 
 /**
  * The program: validate the whole stack config first (a bad config registers nothing), then build
@@ -11,7 +14,9 @@ import { loadStackConfig, ShardConfig } from "./config";
 export async function regionProgram(): Promise<Record<string, unknown>> {
     const config = loadStackConfig();
     if (config.layer === "shard") return shardProgram(config);
-    const region = new Region(config.stack, { config });
+    // The billing schema ships with the program; the migration Job applies it.
+    const migrations = config.billing ? loadMigrations(path.join(projectRoot(), "billing", "migrations")) : [];
+    const region = new Region(config.stack, { ...config, migrations });
     return {
         region: config.region,
         layer: config.layer,
@@ -36,6 +41,6 @@ export async function regionProgram(): Promise<Record<string, unknown>> {
 
 function shardProgram(config: ShardConfig): Record<string, unknown> {
     const platform = new pulumi.StackReference(config.shard.platformStack);
-    const shard = new TenantShard(`${config.stack}`, { config, platform });
+    const shard = new TenantShard(`${config.stack}`, { shardName: config.shard.name, tenants: config.tenants, platform });
     return { region: config.region, layer: "shard", shard: config.shard.name, tenants: shard.tenants.map((t) => t.namespace) };
 }

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { DATA_TYPES, TYPES } from "compute-region-policies/model";
 import type { OfflinePlanResult } from "../offline/harness";
-import { monitoringFromResources } from "../scripts/plan";
+import { monitoringFromResources } from "../offline/evidence";
 import { ConfigError, parseRegionConfig } from "../stacks/config";
 import { devStackConfig, ofType, one, plan } from "./helpers";
 

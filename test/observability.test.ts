@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { MONITORING_TYPES, TYPES } from "compute-region-policies/model";
 import type { OfflinePlanResult } from "../offline/harness";
-import { monitoringFromResources } from "../scripts/plan";
+import { monitoringFromResources } from "../offline/evidence";
 import { ofType, one, plan } from "./helpers";
 
 let dev: OfflinePlanResult;

@@ -60,6 +60,8 @@ export interface PoolShape {
     maxNodes: number;
     /** Shared pools only: the fraction of guaranteed GPUs never sold. */
     headroom?: number;
+    /** Dedicated pools only: the tenant the whole pool belongs to. */
+    tenant?: string;
 }
 
 export interface PoolCapacity {
@@ -114,4 +116,55 @@ export function gpuCount(quantity: unknown): number | undefined {
     if (typeof quantity === "number") return Number.isInteger(quantity) && quantity >= 0 ? quantity : undefined;
     if (typeof quantity === "string" && /^\d+$/.test(quantity)) return Number(quantity);
     return undefined;
+}
+
+/** A tenant's GPUs on one pool. */
+export interface TenantPoolQuota {
+    pool: string;
+    /** Reserved GPUs: the queue's nominal quota (sold capacity). */
+    reserved: number;
+    /** Spot GPUs: what the queue may borrow from idle capacity, reclaimable. */
+    spot: number;
+}
+
+/** What a tenant buys, as the capacity model reads it. */
+export interface TenantPurchase {
+    name: string;
+    /** Only an active tenant holds quota: a suspended or decommissioned one gives its capacity back. */
+    state: "active" | "suspended" | "decommissioned";
+    /** Reserved GPUs per pool. */
+    quota: Readonly<Record<string, number>>;
+    /** Spot GPUs per pool. */
+    spot: Readonly<Record<string, number>>;
+}
+
+/**
+ * A tenant's GPUs per pool: its reserved and spot quota, and each dedicated pool of `pools` it owns,
+ * held whole (the pool's guaranteed GPUs) unless its quota names another figure.
+ */
+export function tenantPoolQuotas(tenant: Pick<TenantPurchase, "name" | "quota" | "spot">, pools: readonly PoolShape[] = []): TenantPoolQuota[] {
+    const owned = new Map(pools.filter((p) => p.role === "dedicated" && p.tenant === tenant.name).map((p) => [p.name, poolCapacity(p, 0).guaranteed]));
+    const names = new Set([...Object.keys(tenant.quota), ...Object.keys(tenant.spot), ...owned.keys()]);
+    return [...names].map((pool) => ({ pool, reserved: tenant.quota[pool] ?? owned.get(pool) ?? 0, spot: tenant.spot[pool] ?? 0 }));
+}
+
+/**
+ * Reserved GPUs sold per pool: every active tenant's reserved quota (a dedicated pool's owner holds
+ * it whole) and, on a sharded region's platform, every shard's budget (what it may sell is sold here).
+ */
+export function soldGpus(pools: readonly PoolShape[], tenants: readonly TenantPurchase[], shardBudgets: readonly Readonly<Record<string, number>>[] = []): Map<string, number> {
+    const sold = new Map<string, number>();
+    const add = (pool: string, gpus: number) => sold.set(pool, (sold.get(pool) ?? 0) + gpus);
+    for (const t of tenants) {
+        if (t.state !== "active") continue;
+        for (const q of tenantPoolQuotas(t, pools)) add(q.pool, q.reserved);
+    }
+    for (const budget of shardBudgets) for (const [pool, gpus] of Object.entries(budget)) add(pool, gpus);
+    return sold;
+}
+
+/** Each pool's capacity with what tenants and shards hold of it. */
+export function regionCapacity(pools: readonly PoolShape[], tenants: readonly TenantPurchase[], shardBudgets: readonly Readonly<Record<string, number>>[] = []): PoolCapacity[] {
+    const sold = soldGpus(pools, tenants, shardBudgets);
+    return pools.map((pool) => poolCapacity(pool, sold.get(pool.name) ?? 0));
 }
