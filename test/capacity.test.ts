@@ -6,32 +6,27 @@ import {
     gpuInstanceType,
     guaranteedGpus,
     poolCapacity,
+    regionCapacity,
     sellableGpus,
+    soldGpus,
+    tenantPoolQuotas,
     toBasisPoints,
 } from "compute-region-policies/model";
 
 describe("GPU catalog", () => {
-    it("has the instance types the region offers, with their published figures", () => {
-        for (const t of ["p5.48xlarge", "p5e.48xlarge", "p5en.48xlarge", "p4d.24xlarge", "g6e.48xlarge", "g6e.12xlarge", "g5.48xlarge"]) {
-            expect(gpuInstanceType(t), t).toBeDefined();
-        }
-        expect(GPU_CATALOG["p5.48xlarge"]).toMatchObject({ gpuModel: "h100", gpusPerNode: 8, gpuMemoryGiB: 80, vcpus: 192, memoryGiB: 2048, efaInterfaces: 32 });
-        expect(GPU_CATALOG["p5en.48xlarge"]).toMatchObject({ gpuModel: "h200", gpuMemoryGiB: 141, efaInterfaces: 16 });
-        expect(GPU_CATALOG["p4d.24xlarge"]).toMatchObject({ gpuModel: "a100", gpusPerNode: 8, gpuMemoryGiB: 40, vcpus: 96, memoryGiB: 1152, efaInterfaces: 4 });
-        expect(GPU_CATALOG["g6e.12xlarge"]).toMatchObject({ gpuModel: "l40s", gpusPerNode: 4, vcpus: 48, memoryGiB: 384 });
-        expect(GPU_CATALOG["g5.48xlarge"]).toMatchObject({ gpuModel: "a10g", gpusPerNode: 8, gpuMemoryGiB: 24 });
-    });
-
     it("knows nothing else, not even inherited names", () => {
         expect(gpuInstanceType("p3.2xlarge")).toBeUndefined();
         expect(gpuInstanceType("constructor")).toBeUndefined();
     });
 
-    it("is consistent: every entry has GPUs, memory and CPUs", () => {
+    it("is consistent: every entry has GPUs, memory, CPUs and NVMe to share out per GPU, and a label-safe model name", () => {
         for (const e of Object.values(GPU_CATALOG)) {
             expect(e.gpusPerNode).toBeGreaterThan(0);
+            // A model server takes 80% of a node's per-GPU CPU and memory: there must be whole units to share.
+            expect(Math.floor((e.vcpus / e.gpusPerNode) * 0.8), e.instanceType).toBeGreaterThanOrEqual(1);
             expect(e.memoryGiB).toBeGreaterThan(e.gpusPerNode * 8);
             expect(e.localNvmeGB).toBeGreaterThan(0);
+            expect(e.gpuModel).toMatch(/^[a-z0-9]+$/);
         }
     });
 });
@@ -81,5 +76,31 @@ describe("capacity model", () => {
         expect(gpuCount(1.5)).toBeUndefined();
         expect(gpuCount(-1)).toBeUndefined();
         expect(gpuCount(undefined)).toBeUndefined();
+    });
+});
+
+describe("what is sold", () => {
+    const pools = [
+        { name: "shared-h100", role: "shared" as const, instanceType: "p5.48xlarge", minNodes: 2, maxNodes: 4, headroom: 0.25 },
+        { name: "acme-h100", role: "dedicated" as const, tenant: "acme", instanceType: "p5.48xlarge", minNodes: 1, maxNodes: 1 },
+    ];
+    const acme = { name: "acme", state: "active" as const, quota: { "shared-h100": 4 }, spot: {} };
+
+    it("gives a dedicated pool's tenant the whole pool unless its quota names a figure, and spot-only pools no reservation", () => {
+        expect(tenantPoolQuotas(acme, pools)).toEqual([
+            { pool: "shared-h100", reserved: 4, spot: 0 },
+            { pool: "acme-h100", reserved: 8, spot: 0 },
+        ]);
+        expect(tenantPoolQuotas({ ...acme, quota: { "acme-h100": 2 } }, pools)).toEqual([{ pool: "acme-h100", reserved: 2, spot: 0 }]);
+        expect(tenantPoolQuotas({ name: "globex", quota: {}, spot: { "shared-h100": 3 } }, pools)).toEqual([{ pool: "shared-h100", reserved: 0, spot: 3 }]);
+    });
+
+    it("counts only active tenants' reservations, and a platform's shard budgets, as sold", () => {
+        const globex = { name: "globex", state: "suspended" as const, quota: { "shared-h100": 6 }, spot: {} };
+        expect(Object.fromEntries(soldGpus(pools, [acme, globex]))).toEqual({ "shared-h100": 4, "acme-h100": 8 });
+        expect(Object.fromEntries(soldGpus(pools, [], [{ "shared-h100": 5 }, { "shared-h100": 3 }]))).toEqual({ "shared-h100": 8 });
+        const [shared] = regionCapacity(pools, [acme], [{ "shared-h100": 9 }]);
+        // 16 guaranteed, 25% headroom keeps 4: 12 sellable, 13 sold.
+        expect(shared).toMatchObject({ sellable: 12, sold: 13, free: -1 });
     });
 });

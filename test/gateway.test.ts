@@ -21,13 +21,12 @@ const credentialsOf = (result: OfflinePlanResult, model: string) => named(result
 describe("the hosted-model gateway", () => {
     it("installs Envoy Gateway 1.7 (proxies in the gateway namespace, global limits in Redis) and the AI Gateway labelling metrics with the tenant", () => {
         const eg = release(dev, "envoy-gateway");
-        expect(eg.props).toMatchObject({ chart: "oci://docker.io/envoyproxy/gateway-helm", version: "v1.7.3", namespace: "envoy-gateway-system" });
+        expect(eg.props.namespace).toBe("envoy-gateway-system");
         const config = eg.props.values.config.envoyGateway;
         expect(config.provider.kubernetes.deploy).toEqual({ type: "GatewayNamespace" });
         expect(config.rateLimit.backend).toEqual({ type: "Redis", redis: { url: "ratelimit-redis.envoy-gateway-system.svc.cluster.local:6379" } });
         expect(config.extensionManager.service.fqdn).toEqual({ hostname: "ai-gateway-controller.envoy-ai-gateway-system.svc.cluster.local", port: 1063 });
         const ai = release(dev, "ai-gateway");
-        expect(ai.props).toMatchObject({ chart: "oci://docker.io/envoyproxy/ai-gateway-helm", version: "v0.5.0" });
         expect(ai.props.values.controller.metricsRequestHeaderAttributes).toBe("x-tenant:tenant");
         // The AI Gateway's CRDs come first, and its controller after Envoy Gateway.
         const urn = (r: ResourceSnapshot) => r.urn;
@@ -55,7 +54,7 @@ describe("the hosted-model gateway", () => {
 
     it("installs the AWS Load Balancer Controller with a Pod Identity role that can only make and change load balancers tagged for this cluster", () => {
         const lbc = release(dev, "aws-load-balancer-controller");
-        expect(lbc.props).toMatchObject({ chart: "aws-load-balancer-controller", version: "1.17.1", namespace: "kube-system" });
+        expect(lbc.props.namespace).toBe("kube-system");
         expect(lbc.props.values).toMatchObject({ enableServiceMutatorWebhook: false, serviceAccount: { create: true, name: "aws-load-balancer-controller" } });
         const association = one(dev.resources, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "dev-load-balancers-identity");
         expect(association.props).toMatchObject({ namespace: "kube-system", serviceAccount: "aws-load-balancer-controller" });
@@ -168,42 +167,6 @@ describe("the hosted-model gateway", () => {
         const api = dev.outputs.modelApi as { url: string; apiKeySecrets: Record<string, unknown> };
         expect(api.url).toBe("https://models.dev.example.com/v1");
         expect(Object.keys(api.apiKeySecrets)).toEqual(["initech"]);
-    });
-});
-
-describe("the gateway's policies on the planned objects", () => {
-    const failures = (resources: ResourceSnapshot[]) =>
-        evaluatePolicies(resources, { policies, packName: PACK_NAME, packVersion: PACK_VERSION }).violations.map((v) => `${v.policy}: ${v.message.split("\n").pop()}`);
-    const without = (match: (r: ResourceSnapshot) => boolean) => dev.resources.filter((r) => !match(r));
-    const edited = (match: (r: ResourceSnapshot) => boolean, edit: (props: Record<string, any>) => void) =>
-        dev.resources.map((r) => {
-            if (!match(r)) return r;
-            const props = structuredClone(r.props) as Record<string, any>;
-            edit(props);
-            return { ...r, props };
-        });
-    const isType = (type: string, name?: string) => (r: ResourceSnapshot) => r.type === `kubernetes:${type}` && (name === undefined || (r.props as any).metadata?.name === name);
-
-    it("pass as planned", () => {
-        expect(failures(dev.resources).filter((f) => f.startsWith("model-"))).toEqual([]);
-    });
-
-    it("fail when a model route loses its key check", () => {
-        expect(failures(without(isType(SECURITY_POLICY, "model-llama-3-8b")))).toContainEqual(expect.stringContaining("model-routes-authenticated: model route gateway/model-llama-3-8b has no SecurityPolicy with apiKeyAuth"));
-    });
-
-    it("fail when a route takes the key of a tenant not granted its model", () => {
-        const violations = failures(edited(isType("core/v1:Secret", "api-key-initech"), (p) => (p.metadata.annotations["compute-region.io/granted-models"] = "llama-3-8b")));
-        expect(violations).toContainEqual(expect.stringContaining("accepts the key of tenant initech (gateway/api-key-initech), which is not granted model qwen-2-5-32b"));
-    });
-
-    it("fail when the tenant's limits go", () => {
-        expect(failures(without(isType("gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy")))).toContainEqual(expect.stringContaining("model-tenants-rate-limited: tenant initech has no request limit"));
-    });
-
-    it("fail when the load balancer would serve plaintext", () => {
-        const violations = failures(edited(isType("gateway.envoyproxy.io/v1alpha1:EnvoyProxy"), (p) => delete p.spec.provider.kubernetes.envoyService.annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"]));
-        expect(violations).toContainEqual(expect.stringContaining("model-gateway-tls: gateway gateway/models: listener api on port 443 is served in plaintext"));
     });
 });
 

@@ -67,3 +67,17 @@ export function configProblems(mutate: (config: Record<string, any>) => void): s
     }
     throw new Error("the config was accepted");
 }
+
+/** Runs `build` (which constructs components on their own, outside a region) under the offline plan. */
+export async function planComponents(build: () => void, stack = "unit"): Promise<OfflinePlanResult> {
+    return runOfflinePlan({
+        project: readProject(ROOT),
+        stack,
+        config: { values: { "aws:region": "us-east-2" }, secretKeys: [], placeholderSecrets: [], source: "test" },
+        facts: { region: "us-east-2", accountId: "111122223333" },
+        program: async () => {
+            build();
+            return {};
+        },
+    });
+}

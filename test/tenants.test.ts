@@ -1,11 +1,11 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { evaluatePolicies, ResourceSnapshot } from "compute-region-policies/engine";
-import { isolationFromResources, K8S_TYPES, TYPES } from "compute-region-policies/model";
+import { evaluatePolicies } from "compute-region-policies/engine";
+import { ipBlockReaches, isolationFromResources, K8S_TYPES, TYPES } from "compute-region-policies/model";
 import { policies } from "compute-region-policies/rules";
 import type { OfflinePlanResult } from "../offline/harness";
-import { configProblems, devStackConfig, ofType, plan, Recorded, ROOT, writeStackFile } from "./helpers";
+import { configProblems, devStackConfig, ofType, plan, ROOT, writeStackFile } from "./helpers";
 
 let dev: OfflinePlanResult;
 beforeAll(async () => {
@@ -57,7 +57,11 @@ describe("tenant namespaces", () => {
         const names = (ns: string) => inNs(ns, NP).map((p) => p.props.metadata.name).sort();
         expect(names("tenant-acme")).toEqual(["allow-dns", "allow-internet-egress", "allow-monitoring-scrape", "allow-same-namespace", "default-deny-all"]);
         const internet = inNs("tenant-acme", NP).find((p) => p.props.metadata.name === "allow-internet-egress")!;
-        expect(internet.props.spec.egress[0].to[0].ipBlock).toEqual({ cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", "10.40.0.0/16", "172.20.0.0/16"] });
+        const { cidr, except } = internet.props.spec.egress[0].to[0].ipBlock;
+        const reaches = (address: string) => ipBlockReaches(`${address}/32`, cidr, except);
+        expect(["8.8.8.8", "203.0.113.7"].every(reaches)).toBe(true);
+        // Private, shared and link-local space (instance metadata), the VPC's pods and the services: never.
+        for (const address of ["10.1.2.3", "172.16.5.5", "192.168.1.1", "100.64.0.1", "169.254.169.254", "10.40.1.1", "172.20.0.10"]) expect(reaches(address), address).toBe(false);
         const globex = inNs("tenant-globex", NP).find((p) => p.props.metadata.name === "allow-internet-egress")!;
         expect(globex.props.spec.egress[0].to).toEqual([{ ipBlock: { cidr: "198.51.100.0/24" } }]);
     });
@@ -96,48 +100,6 @@ describe("isolation proof on the dev plan", () => {
         expect(evidence.pairsChecked).toBeGreaterThanOrEqual(8);
         expect(evidence.paths).toEqual([]);
     });
-
-    const withPolicy = (ns: string, name: string, spec: Record<string, unknown>): ResourceSnapshot[] => [
-        ...dev.resources,
-        { urn: `urn:pulumi:dev::compute-region::${NP}::${ns}-${name}`, type: NP, name: `${ns}-${name}`, props: { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name, namespace: ns }, spec } },
-    ];
-    const judge = (resources: ResourceSnapshot[]) => evaluatePolicies(resources, { policies: policies.filter((p) => p.name === "tenant-network-isolation") }).violations.map((v) => v.message);
-
-    it("catches a namespaceSelector that opens globex to acme, naming both ends", () => {
-        const opened = withPolicy("tenant-globex", "admit-acme", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "tenant-acme" } } }] }] });
-        // globex's ingress alone is not a path: acme's egress must allow it too.
-        expect(isolationFromResources(opened).paths).toEqual([]);
-        const both = [...opened, ...withPolicy("tenant-acme", "to-globex", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "tenant-globex" } } }] }] }).slice(dev.resources.length)];
-        const paths = isolationFromResources(both).paths;
-        expect(paths).toEqual([{ from: "tenant-acme", to: "tenant-globex", kind: "tenant-to-tenant", egress: ["tenant-acme/to-globex"], ingress: ["tenant-globex/admit-acme"] }]);
-        expect(judge(both).join("\n")).toContain("tenant-acme can reach tenant-globex, opened by egress tenant-acme/to-globex; ingress tenant-globex/admit-acme");
-    });
-
-    it("catches a podSelector reaching across namespaces", () => {
-        const across = [
-            ...withPolicy("tenant-globex", "from-workers", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchLabels: { role: "worker" } } }] }] }),
-            ...withPolicy("tenant-acme", "to-workers", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: {}, podSelector: { matchLabels: { role: "worker" } } }] }] }).slice(dev.resources.length),
-        ];
-        const paths = isolationFromResources(across).paths.map((p) => `${p.from}->${p.to}`);
-        expect(paths).toContain("tenant-acme->tenant-globex");
-        expect(judge(across).join("\n")).toMatch(/tenant-acme can reach tenant-globex, opened by egress tenant-acme\/to-workers; ingress tenant-globex\/from-workers/);
-    });
-
-    it("catches a wide ipBlock that covers the VPC", () => {
-        const wide = [
-            ...withPolicy("tenant-acme", "wide", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "10.40.0.0/16", except: ["10.40.0.0/24"] } }] }] }),
-            ...withPolicy("tenant-globex", "wide-in", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }] }).slice(dev.resources.length),
-        ];
-        const messages = judge(wide).join("\n");
-        expect(messages).toContain("tenant-acme can reach tenant-globex, opened by egress tenant-acme/wide; ingress tenant-globex/wide-in");
-        // acme also reaches the unprotected internal namespaces: they admit everyone.
-        expect(messages).toContain("tenant-to-internal: tenant-acme can reach internal");
-    });
-
-    it("catches egress to the instance metadata address", () => {
-        const metadata = withPolicy("tenant-acme", "imds", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "169.254.169.254/32" } }] }] });
-        expect(judge(metadata).join("\n")).toContain("tenant-to-metadata: tenant-acme can reach 169.254.169.254, opened by egress tenant-acme/imds");
-    });
 });
 
 describe("offboarding", () => {
@@ -170,12 +132,6 @@ describe("offboarding", () => {
         expect(ofType(p.resources, NP).filter((n) => n.props.metadata.namespace === "tenant-globex").map((n) => n.props.metadata.name)).toContain("default-deny-all");
         const result = evaluatePolicies(p.resources, { policies });
         expect(result.violations).toEqual([]);
-    });
-
-    it("the policy pack fails a plan where an active tenant's namespace is unprotected", () => {
-        const tampered = dev.resources.map((r) => (r.type === K8S_TYPES.namespace && (r as Recorded).props.metadata.name === "tenant-acme" ? { ...r, opts: { ...r.opts, protect: false } } : r));
-        const messages = evaluatePolicies(tampered, { policies: policies.filter((p) => p.name === "tenant-namespaces-protected") }).violations.map((v) => v.message);
-        expect(messages.join("\n")).toContain("namespace tenant-acme of active tenant acme is not protected");
     });
 });
 
