@@ -25,6 +25,7 @@ interface RegisterRequest {
     getPropertydependenciesMap(): { forEach(cb: (value: { getUrnsList(): string[] }, key: string) => void): void };
     getProvider(): string;
     getVersion(): string;
+    getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
 }
 
 type Callback = (err: unknown, response?: unknown) => void;
@@ -138,6 +139,11 @@ export class RecordingMonitor extends BaseMonitor {
         if (req.getParent()) snapshot.parent = req.getParent();
         const provider = this.providerUrn(type, req);
         if (provider) snapshot.opts!.provider = provider;
+        const timeouts = req.getCustomtimeouts();
+        const customTimeouts = Object.fromEntries(
+            (["create", "update", "delete"] as const).map((op) => [op, timeouts?.[`get${op[0].toUpperCase()}${op.slice(1)}` as "getCreate"]() ?? ""]).filter(([, v]) => v !== ""),
+        );
+        if (Object.keys(customTimeouts).length > 0) snapshot.opts!.customTimeouts = customTimeouts;
         return snapshot;
     }
 

@@ -4,6 +4,13 @@ import { isStackPolicy, RegionPolicy, RegionResourcePolicy } from "./policy";
 import type { ResolvedPolicyConfig } from "./config";
 import type { ResourceSnapshot } from "./snapshot";
 import { unwrapSecrets } from "./wire";
+import { durationSeconds } from "../model/deploy-input";
+
+/** The resource's customTimeouts as CrossGuard gives them to policies, in seconds (0: not set). */
+function customTimeoutsOf(r: ResourceSnapshot): { createSeconds: number; updateSeconds: number; deleteSeconds: number } {
+    const t = r.opts?.customTimeouts;
+    return { createSeconds: durationSeconds(t?.create) ?? 0, updateSeconds: durationSeconds(t?.update) ?? 0, deleteSeconds: durationSeconds(t?.delete) ?? 0 };
+}
 
 /**
  * The in-process evaluator: CrossGuard's semantics over the offline plan's resource snapshots, so the
@@ -148,7 +155,7 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
             protect: resource.opts?.protect === true,
             ignoreChanges: [] as string[],
             aliases: [] as string[],
-            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+            customTimeouts: customTimeoutsOf(resource),
             additionalSecretOutputs: [] as string[],
             ...(resource.parent ? { parent: resource.parent } : {}),
         };
@@ -275,7 +282,7 @@ function toPolicyResources(resources: readonly ResourceSnapshot[]): PolicyResour
                 protect: r.opts?.protect === true,
                 ignoreChanges: [],
                 aliases: [],
-                customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+                customTimeouts: customTimeoutsOf(r),
                 additionalSecretOutputs: [],
                 ...(r.parent ? { parent: r.parent } : {}),
             },
@@ -290,6 +297,9 @@ function toPolicyResources(resources: readonly ResourceSnapshot[]): PolicyResour
     resources.forEach((r, i) => {
         const parent = r.parent ? byUrn.get(r.parent) : undefined;
         if (parent) out[i].parent = parent;
+        // CrossGuard gives a resource its provider; a default provider the plan did not record has no props to give.
+        const provider = r.opts?.provider ? byUrn.get(r.opts.provider) : undefined;
+        if (provider) out[i].provider = { type: provider.type, props: provider.props, urn: provider.urn, name: provider.name };
         out[i].dependencies = (r.dependencies ?? []).map((d) => byUrn.get(d)).filter((d): d is PolicyResource => d !== undefined);
     });
     return out;

@@ -27,6 +27,8 @@ export interface ResourceSnapshotOptions {
     dependsOn?: string[];
     /** Provider URN (explicit, or the default provider the engine would use). */
     provider?: string;
+    /** Resource option customTimeouts, as the engine's duration strings ("45m"), where set. */
+    customTimeouts?: { create?: string; update?: string; delete?: string };
 }
 
 /** What `npm run plan -- --json FILE` writes; the plan adds the `policy`, `capacity`, `monitoring` and `isolation` sections. */

@@ -13,6 +13,21 @@ export interface ResourceLike {
     type: string;
     name: string;
     props: Record<string, any>;
+    urn?: string;
+    /** URNs (offline plan) or resources (CrossGuard) it depends on. */
+    dependencies?: readonly (string | { urn: string })[];
+}
+
+/**
+ * A node group's instance type: from the node group, or else from its launch template (a Capacity
+ * Block node group must name the type in the template only).
+ */
+export function nodeGroupInstanceType(group: ResourceLike, resources: readonly ResourceLike[]): string | undefined {
+    const direct = [group.props.instanceTypes ?? []].flat()[0];
+    if (typeof direct === "string") return direct;
+    const urns = new Set((group.dependencies ?? []).map((d) => (typeof d === "string" ? d : d.urn)));
+    const template = resources.find((r) => r.type === TYPES.launchTemplate && r.urn !== undefined && urns.has(r.urn));
+    return typeof template?.props.instanceType === "string" ? template.props.instanceType : undefined;
 }
 
 export interface QueueQuota {
@@ -71,7 +86,7 @@ export function capacityFromResources(resources: readonly ResourceLike[]): PoolE
         const pool = labels[LABELS.pool];
         if (typeof pool !== "string") continue; // not a GPU pool (the system node group)
         const role = labels[LABELS.role] as PoolRole;
-        const instanceType = [group.props.instanceTypes ?? []].flat()[0];
+        const instanceType = nodeGroupInstanceType(group, resources);
         const minNodes = Number(group.props.scalingConfig?.minSize ?? 0);
         const maxNodes = Number(group.props.scalingConfig?.maxSize ?? 0);
         const existing = pools.get(pool);

@@ -57,6 +57,17 @@ export function cidrContains(outer: string, inner: string): boolean {
     return o.first <= i.first && i.last <= o.last;
 }
 
+/**
+ * The host address `offset` into a network, as a /32: the `kubernetes` Service's ClusterIP is the
+ * service CIDR's first (offset 1), the VPC's DNS resolver the VPC CIDR's base plus two.
+ */
+export function hostAt(cidr: string, offset: number): string {
+    const r = parseCidr(cidr);
+    const address = r.first + BigInt(offset);
+    if (address > r.last) throw new RangeError(`${cidr} has no address at offset ${offset}`);
+    return `${Address4.fromBigInt(address).address}/32`;
+}
+
 /** Number of addresses in a CIDR. */
 export function cidrSize(cidr: string): bigint {
     const r = parseCidr(cidr);

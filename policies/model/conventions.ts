@@ -23,6 +23,10 @@ export const LABELS = {
     managedBy: "app.kubernetes.io/managed-by",
     /** The hosted model a serving object belongs to. */
     model: "compute-region.io/model",
+    /** Pods that may reach the billing database: a SecurityGroupPolicy gives them its client group. */
+    dbClient: "compute-region.io/db-client",
+    /** Nodes with EFA interfaces ("true"): the EFA device plugin runs there and nowhere else. */
+    efa: "compute-region.io/efa",
 } as const;
 
 /** Tags the region puts on AWS resources; policies read some of them. */
@@ -226,6 +230,11 @@ export const VPC_CNI_CONFIGURATION = {
     // Security groups for pods (the billing database admits only its client pods' group).
     env: { NETWORK_POLICY_ENFORCING_MODE: "strict", ENABLE_POD_ENI: "true", POD_SECURITY_GROUP_ENFORCING_MODE: "standard" },
 };
+
+/** The ECR repository of a cluster's billing image (migrations and metering). */
+export function meteringRepositoryName(clusterName: string): string {
+    return `compute-region/${clusterName}/metering`;
+}
 
 /** Automated backups of the billing database, days: the floor the region requires, and the RDS limit. */
 export const BACKUP_RETENTION_DAYS = { min: 14, max: 35 } as const;

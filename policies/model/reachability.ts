@@ -30,7 +30,7 @@ export interface NetworkPolicyPeer {
 export interface NetworkPolicyRule {
     /** `from` for ingress, `to` for egress. */
     peers?: NetworkPolicyPeer[];
-    ports?: { port?: number | string; protocol?: string }[];
+    ports?: { port?: number | string; endPort?: number; protocol?: string }[];
 }
 
 export interface NetworkPolicyInfo {

@@ -49,24 +49,27 @@ export const K8S_TYPES = {
     resourceFlavor: "kubernetes:kueue.x-k8s.io/v1beta1:ResourceFlavor",
     clusterQueue: "kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue",
     localQueue: "kubernetes:kueue.x-k8s.io/v1beta1:LocalQueue",
-    cohort: "kubernetes:kueue.x-k8s.io/v1alpha1:Cohort",
+    cohort: "kubernetes:kueue.x-k8s.io/v1beta1:Cohort",
 } as const;
 
 export const MONITORING_TYPES = {
     prometheusRule: "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
     serviceMonitor: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+    podMonitor: "kubernetes:monitoring.coreos.com/v1:PodMonitor",
     configMap: "kubernetes:core/v1:ConfigMap",
 } as const;
 
 export const DATA_TYPES = {
     rdsInstance: "aws:rds/instance:Instance",
     rdsParameterGroup: "aws:rds/parameterGroup:ParameterGroup",
+    rdsSubnetGroup: "aws:rds/subnetGroup:SubnetGroup",
     ecrRepository: "aws:ecr/repository:Repository",
 } as const;
 
 /** The hosted-model gateway's objects (Envoy Gateway, the AI Gateway, Gateway API). */
 export const GATEWAY_TYPES = {
     aiRoute: "kubernetes:aigateway.envoyproxy.io/v1alpha1:AIGatewayRoute",
+    backend: "kubernetes:gateway.envoyproxy.io/v1alpha1:Backend",
     securityPolicy: "kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy",
     backendTrafficPolicy: "kubernetes:gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy",
     clientTrafficPolicy: "kubernetes:gateway.envoyproxy.io/v1alpha1:ClientTrafficPolicy",

@@ -1,0 +1,395 @@
+import { parse as parseYaml } from "yaml";
+import { nodeGroupInstanceType } from "./capacity-evidence";
+import { EKS_ADDONS, LABELS, TAGS } from "./conventions";
+import { GraphResource, isUnknown } from "./deploy-input";
+import { networkPoliciesFromResources } from "./isolation-evidence";
+import type { LabelSelector, NetworkPolicyInfo } from "./reachability";
+import { cpuMilli, instanceAllocatable, kubernetesEffect, memoryBytes, NodeShape, PodShape } from "./scheduling";
+import { K8S_TYPES, TYPES } from "./types";
+import { addonFacts, chartFacts, EKS_BUILTIN_CRDS, KUBERNETES_BUILTIN_NAMESPACES } from "./upstream";
+import type { AddonFacts, ChartFacts, CrdFact, PathFact, PlacementFact, PodFact, RequiredNodeAffinityFact, TolerationFact, WebhookFact } from "./upstream/types";
+import { firstValue, valueAt } from "./values";
+import { podSpecOf } from "./workloads";
+
+/**
+ * What the planned cluster will hold once deployed, read from the plan and the upstream facts:
+ * namespaces, node groups, the pods every release, add-on and workload runs (with their placement,
+ * requests and network needs), the admission webhooks, who serves which CRD, the NetworkPolicies,
+ * and the network it lives in. The deploy rehearsal and the functional reachability proof read it.
+ */
+
+/** A set of pods that will run: what makes them, where, and what they need. */
+export interface PlannedPod {
+    /** Human name: `release kueue: controller`, `Deployment serving/model-llama`. */
+    name: string;
+    /** Index in the picture's resources of what creates them (a release, an add-on, a workload). */
+    owner: number;
+    /** The owner's create waits until they are ready (or, for a Job, complete). */
+    awaited: boolean;
+    namespace: string;
+    labels: Record<string, string>;
+    hostNetwork: boolean;
+    shape: PodShape;
+    replicas: number | "perNode";
+    /** Network paths from the facts (charts and add-ons); workloads' paths are derived from the plan. */
+    serves: readonly PathFact[];
+    calls: readonly PathFact[];
+    /** The chart or add-on pod it stands for, to resolve `pod` peers. */
+    from?: { facts: ChartFacts | AddonFacts; podId: string; releaseNamespace: string };
+    /** Made at run time by a controller (nothing waits for it). */
+    runtime: boolean;
+    /** Seconds its own probes allow it to become ready (startup, else readiness). */
+    startupSeconds?: number;
+    /** Container images. */
+    images: string[];
+    /** Requests extended resources a device plugin must advertise. */
+    extendedResources: string[];
+    /** Kind of the workload that runs it (Deployment, Job, ...), for workloads of the plan. */
+    kind?: string;
+}
+
+export interface PlannedWebhook {
+    fact: WebhookFact;
+    /** Index of the release or add-on that runs it. */
+    provider: number;
+    /** Fail once the values are applied (Kueue renders an integration's webhooks Ignore when it is off). */
+    failurePolicy: "Fail" | "Ignore";
+    namespaceSelector?: LabelSelector;
+    /** The pod set that serves it. */
+    servedBy?: PlannedPod;
+}
+
+export interface CrdProvider {
+    provider: number;
+    crd: CrdFact;
+    /** `release kueue`, `add-on coredns`, `EKS`. */
+    label: string;
+}
+
+export interface PlannedNamespace {
+    name: string;
+    labels: Record<string, string>;
+    /** The Namespace resource (or the release or add-on that creates it); undefined for Kubernetes' own. */
+    createdBy?: number;
+    builtin: boolean;
+}
+
+export type CniMode = "strict" | "standard" | "off";
+
+export interface NetworkContext {
+    vpcCidr?: string;
+    serviceCidr?: string;
+    /** Subnet CIDRs by tier (public, private, isolated). */
+    subnets: Record<string, string[]>;
+    /** The subnets the EKS cluster's control-plane ENIs are placed in. */
+    clusterSubnets: string[];
+}
+
+export interface ClusterPicture {
+    resources: readonly GraphResource[];
+    index: ReadonlyMap<string, number>;
+    namespaces: Map<string, PlannedNamespace>;
+    nodeGroups: (NodeShape & { resource: number })[];
+    pods: PlannedPod[];
+    webhooks: PlannedWebhook[];
+    crdProviders: Map<string, CrdProvider[]>;
+    /** Releases and add-ons the facts do not cover. */
+    unknownInstalls: { resource: number; what: string }[];
+    /** Device plugins: which resource each advertises, from which pod set. */
+    devicePlugins: { resource: string; pod: PlannedPod }[];
+    policies: (NetworkPolicyInfo & { resource: number })[];
+    cni: CniMode;
+    network: NetworkContext;
+    /** The stack reads another stack (a tenant shard on its platform): what that stack installs is already there. */
+    onPlatform: boolean;
+}
+
+/** `group/Kind` of a CRD or a custom resource. */
+export function crdKey(group: string, kind: string): string {
+    return `${group}/${kind}`;
+}
+
+/** `kubernetes:apps/v1:Deployment` as group, version and kind (core for the legacy group). */
+export function kubernetesType(type: string): { group: string; version: string; kind: string } | undefined {
+    const m = /^kubernetes:(?:([a-z0-9.-]+)\/)?([a-z0-9]+):([A-Za-z0-9]+)$/.exec(type);
+    if (!m) return undefined;
+    const [, g, version, kind] = m;
+    return { group: g === undefined || g === "core" ? "core" : g, version, kind };
+}
+
+/** A kind's plural resource name, as admission rules name it. */
+export function pluralOf(kind: string): string {
+    const lower = kind.toLowerCase();
+    if (/(s|x|ch|sh)$/.test(lower)) return `${lower}es`;
+    if (/[^aeiou]y$/.test(lower)) return `${lower.slice(0, -1)}ies`;
+    return `${lower}s`;
+}
+
+function str(value: unknown): string | undefined {
+    return typeof value === "string" && !isUnknown(value) ? value : undefined;
+}
+
+function record(value: unknown): Record<string, string> {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => typeof v === "string" && !isUnknown(v))) as Record<string, string>;
+}
+
+function list<T>(value: unknown): T[] {
+    return Array.isArray(value) ? (value as T[]) : [];
+}
+
+/** The required node affinity of a Kubernetes affinity object. */
+function requiredAffinity(affinity: unknown): RequiredNodeAffinityFact | undefined {
+    const terms = (affinity as any)?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+    if (!Array.isArray(terms)) return undefined;
+    return terms.map((t: any) => list<any>(t?.matchExpressions).filter((e) => typeof e?.key === "string").map((e) => ({ key: e.key, operator: e.operator, values: list<string>(e.values) })));
+}
+
+function placementOf(values: unknown, placement: PlacementFact): Pick<PodShape, "nodeSelector" | "tolerations" | "requiredNodeAffinity"> {
+    const fromValues = firstValue(values, placement.nodeSelector);
+    const nodeSelector = { ...(fromValues !== undefined ? record(fromValues) : (placement.defaults?.nodeSelector ?? {})), ...(placement.fixed?.nodeSelector ?? {}) };
+    const tolerationsValue = firstValue(values, placement.tolerations);
+    const tolerations: TolerationFact[] = [...(placement.fixed?.tolerations ?? []), ...(tolerationsValue !== undefined ? list<TolerationFact>(tolerationsValue) : [...(placement.defaults?.tolerations ?? [])])];
+    const affinityValue = firstValue(values, placement.affinity);
+    const requiredNodeAffinity = affinityValue !== undefined ? requiredAffinity(affinityValue) : placement.defaults?.requiredNodeAffinity;
+    return { nodeSelector, tolerations, ...(requiredNodeAffinity ? { requiredNodeAffinity } : {}) };
+}
+
+function replicasOf(values: unknown, replicas: PodFact["replicas"]): number | "perNode" {
+    if (replicas === "perNode" || typeof replicas === "number") return replicas;
+    const v = valueAt(values, replicas.values);
+    return typeof v === "number" ? v : replicas.default;
+}
+
+const EXTENDED = ["nvidia.com/gpu", "vpc.amazonaws.com/efa"];
+
+/** Requests of a pod spec (Kubernetes: the larger of the containers' sum and any one init container). */
+function specRequests(spec: any): PodShape["requests"] {
+    const of = (c: any) => c?.resources?.requests ?? {};
+    const sum = { cpuMilli: 0, memoryBytes: 0, extended: {} as Record<string, number> };
+    for (const c of list<any>(spec?.containers)) {
+        const r = of(c);
+        sum.cpuMilli += cpuMilli(r.cpu);
+        sum.memoryBytes += memoryBytes(r.memory);
+        for (const e of EXTENDED) if (r[e] !== undefined) sum.extended[e] = (sum.extended[e] ?? 0) + Number(r[e]);
+    }
+    for (const c of list<any>(spec?.initContainers)) {
+        const r = of(c);
+        sum.cpuMilli = Math.max(sum.cpuMilli, cpuMilli(r.cpu));
+        sum.memoryBytes = Math.max(sum.memoryBytes, memoryBytes(r.memory));
+    }
+    return sum;
+}
+
+/** How long a pod's own probes let it take to become ready: its startup probe's budget, else its readiness probe's. */
+export function probeBudgetSeconds(spec: any): number | undefined {
+    let budget: number | undefined;
+    for (const c of list<any>(spec?.containers)) {
+        const p = c?.startupProbe ?? c?.readinessProbe;
+        if (!p) continue;
+        const seconds = Number(p.initialDelaySeconds ?? 0) + Number(p.periodSeconds ?? 10) * Number(p.failureThreshold ?? 3);
+        budget = Math.max(budget ?? 0, seconds);
+    }
+    return budget;
+}
+
+const AWAITED_WORKLOADS = new Set<string>([K8S_TYPES.deployment, K8S_TYPES.statefulSet, K8S_TYPES.daemonSet, K8S_TYPES.job, K8S_TYPES.replicaSet, K8S_TYPES.pod]);
+
+export function clusterPicture(resources: readonly GraphResource[]): ClusterPicture {
+    const index = new Map(resources.map((r, i) => [r.urn, i]));
+    const picture: ClusterPicture = {
+        resources,
+        index,
+        namespaces: new Map(),
+        nodeGroups: [],
+        pods: [],
+        webhooks: [],
+        crdProviders: new Map(),
+        unknownInstalls: [],
+        devicePlugins: [],
+        policies: [],
+        cni: "strict",
+        network: { subnets: {}, clusterSubnets: [] },
+        onPlatform: resources.some((r) => r.type === TYPES.stackReference),
+    };
+    for (const name of KUBERNETES_BUILTIN_NAMESPACES) picture.namespaces.set(name, { name, labels: { [LABELS.namespaceName]: name }, builtin: true });
+    const addCrds = (provider: number, crds: readonly CrdFact[], label: string) => {
+        for (const crd of crds) {
+            const key = crdKey(crd.group, crd.kind);
+            picture.crdProviders.set(key, [...(picture.crdProviders.get(key) ?? []), { provider, crd, label }]);
+        }
+    };
+    const ensureNamespace = (name: string, createdBy: number) => {
+        if (!picture.namespaces.has(name)) picture.namespaces.set(name, { name, labels: { [LABELS.namespaceName]: name }, createdBy, builtin: false });
+    };
+    const podsOf = (facts: ChartFacts | AddonFacts, owner: number, namespace: string, values: unknown, awaited: boolean, what: string) => {
+        const made: PlannedPod[] = [];
+        for (const pod of facts.pods) {
+            const objects = pod.createdAtRuntime?.perObject ? resources.filter((r) => r.type === pod.createdAtRuntime!.perObject) : [undefined];
+            for (const object of objects) {
+                const objectNs = str(object?.props.metadata?.namespace) ?? namespace;
+                const labels: Record<string, string> = { ...pod.labels };
+                for (const [k, t] of Object.entries(pod.createdAtRuntime?.labelsFromObject ?? {})) labels[k] = t === "{name}" ? (str(object?.props.metadata?.name) ?? "") : objectNs;
+                const planned: PlannedPod = {
+                    name: `${what}: ${pod.id}${object ? ` of ${str(object.props.metadata?.name) ?? object.name}` : ""}`,
+                    owner,
+                    awaited: awaited && !pod.createdAtRuntime,
+                    namespace: pod.namespace ?? (object ? objectNs : namespace),
+                    labels,
+                    hostNetwork: pod.hostNetwork,
+                    shape: { ...placementOf(values, pod.placement), requests: { cpuMilli: cpuMilli(pod.requests?.cpu), memoryBytes: memoryBytes(pod.requests?.memory), extended: {} } },
+                    replicas: replicasOf(values, pod.replicas),
+                    serves: pod.serves,
+                    calls: pod.calls,
+                    from: { facts, podId: pod.id, releaseNamespace: namespace },
+                    runtime: !!pod.createdAtRuntime,
+                    images: [],
+                    extendedResources: [],
+                };
+                made.push(planned);
+                picture.pods.push(planned);
+            }
+        }
+        for (const w of facts.webhooks) {
+            const enabled = !w.onlyWhen || list<string>(valueAt(values, w.onlyWhen.values)).includes(w.onlyWhen.includes);
+            const fromValues = w.namespaceSelectorFromValues ? valueAt(values, w.namespaceSelectorFromValues) : undefined;
+            picture.webhooks.push({
+                fact: w,
+                provider: owner,
+                failurePolicy: enabled ? w.failurePolicy : "Ignore",
+                ...(w.namespaceSelector ? { namespaceSelector: w.namespaceSelector } : fromValues && typeof fromValues === "object" ? { namespaceSelector: fromValues as LabelSelector } : {}),
+                servedBy: made.find((p) => p.from?.podId === w.servedBy),
+            });
+        }
+        if ("advertises" in facts) for (const a of facts.advertises ?? []) for (const p of made.filter((m) => m.from?.podId === a.pod)) picture.devicePlugins.push({ resource: a.resource, pod: p });
+    };
+
+    resources.forEach((r, i) => {
+        const props = r.props;
+        switch (r.type) {
+            case K8S_TYPES.namespace: {
+                const name = str(props.metadata?.name) ?? r.name;
+                picture.namespaces.set(name, { name, labels: { ...record(props.metadata?.labels), [LABELS.namespaceName]: name }, createdBy: i, builtin: KUBERNETES_BUILTIN_NAMESPACES.includes(name) });
+                break;
+            }
+            case TYPES.eksCluster: {
+                for (const crd of EKS_BUILTIN_CRDS) addCrds(i, [crd], "EKS");
+                const cidr = str(props.kubernetesNetworkConfig?.serviceIpv4Cidr);
+                if (cidr) picture.network.serviceCidr = cidr;
+                picture.network.clusterSubnets = r.dependencies.map((d) => resources[index.get(d) ?? -1]).filter((d) => d?.type === TYPES.subnet && str(d.props.cidrBlock)).map((d) => d!.props.cidrBlock as string);
+                break;
+            }
+            case TYPES.vpc:
+                if (str(props.cidrBlock)) picture.network.vpcCidr = props.cidrBlock;
+                break;
+            case TYPES.subnet: {
+                const tier = str(props.tags?.[TAGS.subnetTier]) ?? "private";
+                if (str(props.cidrBlock)) picture.network.subnets[tier] = [...(picture.network.subnets[tier] ?? []), props.cidrBlock];
+                break;
+            }
+            case TYPES.stackReference: {
+                const out = props.outputs ?? {};
+                if (str(out.vpcCidr) && !picture.network.vpcCidr) picture.network.vpcCidr = out.vpcCidr;
+                if (str(out.serviceCidr) && !picture.network.serviceCidr) picture.network.serviceCidr = out.serviceCidr;
+                break;
+            }
+            case TYPES.eksNodeGroup: {
+                const instanceType = str(nodeGroupInstanceType(r, resources));
+                const labels: Record<string, string> = {
+                    ...record(props.labels),
+                    "kubernetes.io/os": "linux",
+                    "kubernetes.io/arch": /ARM/.test(String(props.amiType ?? "")) ? "arm64" : "amd64",
+                    "eks.amazonaws.com/capacityType": str(props.capacityType) ?? "ON_DEMAND",
+                    "eks.amazonaws.com/nodegroup": str(props.nodeGroupName) ?? r.name,
+                    ...(instanceType ? { "node.kubernetes.io/instance-type": instanceType } : {}),
+                };
+                const scaling = props.scalingConfig ?? {};
+                picture.nodeGroups.push({
+                    resource: i,
+                    group: r.name,
+                    labels,
+                    taints: list<any>(props.taints).map((t) => ({ key: String(t?.key), ...(t?.value !== undefined ? { value: String(t.value) } : {}), effect: kubernetesEffect(String(t?.effect)) })),
+                    ...(instanceType ? { instanceType } : {}),
+                    nodes: Number(scaling.desiredSize ?? scaling.minSize ?? 0) || 0,
+                    allocatable: instanceAllocatable(instanceType),
+                });
+                break;
+            }
+            case TYPES.helmRelease: {
+                const chart = str(props.chart) ?? "";
+                const version = str(props.version) ?? "";
+                const namespace = str(props.namespace) ?? "default";
+                if (props.createNamespace === true) ensureNamespace(namespace, i);
+                const facts = chartFacts(chart, version);
+                if (!facts) {
+                    picture.unknownInstalls.push({ resource: i, what: `chart ${chart} ${version}` });
+                    break;
+                }
+                addCrds(i, facts.crds, `release ${str(props.name) ?? r.name}`);
+                podsOf(facts, i, namespace, props.values ?? {}, props.skipAwait !== true, `release ${str(props.name) ?? r.name}`);
+                break;
+            }
+            case TYPES.eksAddon: {
+                const addon = str(props.addonName) ?? "";
+                const facts = addonFacts(addon);
+                if (addon === EKS_ADDONS.vpcCni) picture.cni = cniMode(props.configurationValues);
+                if (!facts) {
+                    picture.unknownInstalls.push({ resource: i, what: `add-on ${addon}` });
+                    break;
+                }
+                if (facts.createsNamespace) ensureNamespace(facts.namespace, i);
+                addCrds(i, facts.crds, `add-on ${addon}`);
+                let values: unknown = {};
+                try {
+                    values = typeof props.configurationValues === "string" && !isUnknown(props.configurationValues) ? JSON.parse(props.configurationValues) : {};
+                } catch {
+                    values = {};
+                }
+                podsOf(facts, i, facts.namespace, values, true, `add-on ${addon}`);
+                break;
+            }
+            default: {
+                const spec = AWAITED_WORKLOADS.has(r.type) || r.type === K8S_TYPES.cronJob ? podSpecOf(r.type, props) : undefined;
+                if (!spec) break;
+                const template = r.type === K8S_TYPES.pod ? props : r.type === K8S_TYPES.cronJob ? props.spec?.jobTemplate?.spec?.template : props.spec?.template;
+                const shape: PodShape = { nodeSelector: record(spec.nodeSelector), tolerations: list<TolerationFact>(spec.tolerations), requests: specRequests(spec) };
+                const affinity = requiredAffinity(spec.affinity);
+                if (affinity) shape.requiredNodeAffinity = affinity;
+                const kind = r.type.split(":").pop()!;
+                picture.pods.push({
+                    name: `${kind} ${str(props.metadata?.namespace) ?? "default"}/${str(props.metadata?.name) ?? r.name}`,
+                    owner: i,
+                    awaited: AWAITED_WORKLOADS.has(r.type) && props.metadata?.annotations?.["pulumi.com/skipAwait"] !== "true",
+                    namespace: str(props.metadata?.namespace) ?? "default",
+                    labels: record(template?.metadata?.labels),
+                    hostNetwork: spec.hostNetwork === true,
+                    shape,
+                    replicas: r.type === K8S_TYPES.daemonSet ? "perNode" : Number(props.spec?.replicas ?? 1),
+                    serves: [],
+                    calls: [],
+                    runtime: false,
+                    ...(probeBudgetSeconds(spec) !== undefined ? { startupSeconds: probeBudgetSeconds(spec) } : {}),
+                    images: [...list<any>(spec.initContainers), ...list<any>(spec.containers)].map((c) => c?.image).filter((x): x is string => typeof x === "string"),
+                    extendedResources: Object.keys(shape.requests.extended),
+                    kind,
+                });
+            }
+        }
+    });
+    const policyResources = resources.filter((r) => r.type === K8S_TYPES.networkPolicy);
+    picture.policies = networkPoliciesFromResources(policyResources).map((p, i) => ({ ...p, resource: index.get(policyResources[i].urn)! }));
+    return picture;
+}
+
+/** The VPC CNI's NetworkPolicy mode from its add-on configuration. */
+export function cniMode(configurationValues: unknown): CniMode {
+    if (typeof configurationValues !== "string" || isUnknown(configurationValues)) return "off";
+    let settings: any;
+    try {
+        settings = parseYaml(configurationValues);
+    } catch {
+        return "off";
+    }
+    if (String(settings?.enableNetworkPolicy) !== "true") return "off";
+    return settings?.env?.NETWORK_POLICY_ENFORCING_MODE === "strict" ? "strict" : "standard";
+}

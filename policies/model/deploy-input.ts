@@ -1,0 +1,108 @@
+import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
+import { PROJECT } from "./conventions";
+
+/**
+ * A planned resource as the deploy rehearsal reads it: what the engine knows of it before the
+ * deploy, from the offline plan's snapshots or from a CrossGuard stack policy's resources. Values
+ * unknown during a preview are the engine's unknown sentinel.
+ */
+export interface GraphResource {
+    urn: string;
+    type: string;
+    name: string;
+    props: Record<string, any>;
+    /** URNs of everything it waits for: input and explicit dependencies, and its explicit provider. */
+    dependencies: readonly string[];
+    /** False for component resources (they are not created, only their children). */
+    custom: boolean;
+    /** Resource option customTimeouts.create, in seconds, when set. */
+    createTimeoutSeconds?: number;
+    protect?: boolean;
+}
+
+/** The engine's unknown value, as the offline plan records it. */
+export const UNKNOWN_VALUE: string = unknownValue;
+
+export function isUnknown(value: unknown): boolean {
+    return value === UNKNOWN_VALUE;
+}
+
+/** A snapshot as the offline plan records it (see policies/engine/snapshot.ts). */
+interface SnapshotLike {
+    urn: string;
+    type: string;
+    name: string;
+    props: Record<string, unknown>;
+    dependencies?: readonly string[];
+    custom?: boolean;
+    opts?: { provider?: string; protect?: boolean; customTimeouts?: { create?: string | number } };
+}
+
+export function fromSnapshots(resources: readonly SnapshotLike[]): GraphResource[] {
+    return resources.map((r) => ({
+        urn: r.urn,
+        type: r.type,
+        name: r.name,
+        props: r.props as Record<string, any>,
+        dependencies: [...(r.dependencies ?? []), ...(r.opts?.provider ? [r.opts.provider] : [])],
+        custom: r.custom !== false && !isComponentType(r.type),
+        ...(durationSeconds(r.opts?.customTimeouts?.create) !== undefined ? { createTimeoutSeconds: durationSeconds(r.opts?.customTimeouts?.create) } : {}),
+        protect: r.opts?.protect === true,
+    }));
+}
+
+/** A CrossGuard stack policy's resource (dependencies resolved to resources, props behind its unknown-checking proxy). */
+interface PolicyResourceLike {
+    urn: string;
+    type: string;
+    name: string;
+    props: Record<string, any>;
+    dependencies: readonly { urn: string }[];
+    opts: { protect?: boolean; customTimeouts?: { createSeconds?: number } };
+    provider?: { urn: string };
+}
+
+export function fromPolicyResources(resources: readonly PolicyResourceLike[]): GraphResource[] {
+    return resources.map((r) => ({
+        urn: r.urn,
+        type: r.type,
+        name: r.name,
+        props: plain(r.props) as Record<string, any>,
+        dependencies: [...r.dependencies.map((d) => d.urn), ...(r.provider?.urn ? [r.provider.urn] : [])],
+        custom: !isComponentType(r.type),
+        ...(r.opts.customTimeouts?.createSeconds ? { createTimeoutSeconds: r.opts.customTimeouts.createSeconds } : {}),
+        protect: r.opts.protect === true,
+    }));
+}
+
+/** Seconds of one of the engine's duration strings ("1h30m", "45m", "90s"), or undefined. */
+export function durationSeconds(value: string | number | undefined): number | undefined {
+    if (value === undefined) return undefined;
+    if (typeof value === "number") return value;
+    const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(value.trim());
+    if (!m || value.trim() === "") return undefined;
+    return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
+}
+
+/** The stack and this project's components are not created; every other type has a provider. */
+function isComponentType(type: string): boolean {
+    return type === "pulumi:pulumi:Stack" || type.startsWith(`${PROJECT}:`);
+}
+
+/**
+ * Plain values out of CrossGuard's unknown-checking proxy: a value it refuses to read (unknown
+ * during the preview) becomes the unknown sentinel, as in the offline plan's snapshots.
+ */
+export function plain(value: unknown): unknown {
+    if (typeof value !== "object" || value === null) return value;
+    const read = (key: string | number) => {
+        try {
+            return plain((value as Record<string | number, unknown>)[key]);
+        } catch (e) {
+            if ((e as Error)?.constructor?.name === "UnknownValueError") return UNKNOWN_VALUE;
+            throw e;
+        }
+    };
+    if (Array.isArray(value)) return Array.from({ length: value.length }, (_, i) => read(i));
+    return Object.fromEntries(Object.keys(value).map((k) => [k, read(k)]));
+}

@@ -1,0 +1,401 @@
+import { ClusterPicture, clusterPicture, crdKey, kubernetesType, PlannedPod, pluralOf } from "./cluster-picture";
+import { fromPolicyResources, GraphResource, isUnknown } from "./deploy-input";
+import { FunctionalEvidence, proveFunctionalPaths } from "./functional-paths";
+import { selectorMatches } from "./reachability";
+import { whyNotSchedulable } from "./scheduling";
+import { DATA_TYPES, TYPES } from "./types";
+import { AWS_CREATE_TIMES, CHART_FACTS, ADDON_FACTS, HELM_WAIT_TYPICAL_SECONDS, KUBERNETES_AWAIT, KUBERNETES_BUILTIN_GROUPS } from "./upstream";
+import type { Source } from "./upstream/types";
+
+/**
+ * The deploy rehearsal: the planned resource graph replayed the way the engine walks it on a first
+ * `pulumi up` (a resource starts once everything it depends on is created, and a Kubernetes or Helm
+ * resource is created only once what it waits for is ready), against what the installed systems
+ * need to start. Every resource whose precondition is not met when it would be created is a finding
+ * that names the resource, the missing precondition and what provides it:
+ * - a custom resource needs the release or add-on that installs its CRD, at a served apiVersion;
+ * - an object a failing-closed admission webhook intercepts needs the release that runs the webhook;
+ * - a namespaced object needs its Namespace (unless Kubernetes creates it);
+ * - an awaited workload needs a node group whose labels, taints and allocatable resources fit its
+ *   pods and, for GPUs or EFA, the device plugin that advertises them;
+ * - under a strict CNI, every pod needs a NetworkPolicy that selects it, in place before it starts,
+ *   and the paths it must have (the functional reachability proof);
+ * - an image from a registry the stack creates needs a build step before it;
+ * - an await must last as long as the pods' own start-up allowance.
+ * It also times the replay: each resource's wave, and the critical path of the create times.
+ */
+
+export type RehearsalCheck = "facts" | "crd" | "webhook" | "namespace" | "placement" | "device-plugin" | "network" | "path" | "image" | "await";
+
+export interface RehearsalFinding {
+    check: RehearsalCheck;
+    /** The resource whose precondition is not met. */
+    resource: string;
+    urn?: string;
+    /** The precondition, in a phrase. */
+    missing: string;
+    /** What provides it, where the plan has it. */
+    providedBy?: string;
+    message: string;
+}
+
+export interface ScheduledResource {
+    name: string;
+    type: string;
+    wave: number;
+    /** When it starts and how long it takes, expected (typical create times). */
+    startSeconds: number;
+    seconds: number;
+    /** Where the expected figure comes from: a documented typical time, a modelled one, or the bound. */
+    basis: string;
+    /** How long it may take at most (its time-out), and why. */
+    boundSeconds: number;
+    boundBasis: string;
+}
+
+export interface Rehearsal {
+    cni: ClusterPicture["cni"];
+    resources: number;
+    waves: number;
+    /** The critical path's length with typical create times: how long a first up is expected to take. */
+    expectedSeconds: number;
+    /** The longest path with every create at its time-out: a first up takes at most this long. */
+    boundSeconds: number;
+    /** The resources on the expected critical path, in order. */
+    criticalPath: ScheduledResource[];
+    schedule: ScheduledResource[];
+    findings: RehearsalFinding[];
+    functional: Pick<FunctionalEvidence, "pathsChecked"> & { pathsCut: number; podsUnselected: number };
+}
+
+/** What a resource that awaits nothing takes: one API call (a modelling figure, not a documented one). */
+export const API_CALL_SECONDS = 2;
+
+/** Types that build and push an image, so a registry the stack creates is no longer empty. */
+export const IMAGE_BUILD_TYPES: readonly string[] = ["docker-build:index:Image", "docker:index/image:Image"];
+
+/** A graph of resources with, for each, the set of everything it transitively depends on (as bits). */
+class Graph {
+    readonly deps: number[][];
+    readonly order: number[];
+    private readonly ancestors: Uint32Array[];
+
+    constructor(readonly resources: readonly GraphResource[], index: ReadonlyMap<string, number>) {
+        const n = resources.length;
+        this.deps = resources.map((r) => [...new Set(r.dependencies.map((d) => index.get(d)).filter((d): d is number => d !== undefined))]);
+        // Kahn's order; what is left (a cycle, which the engine would refuse) goes last as recorded.
+        const indegree = this.deps.map((d) => d.length);
+        const dependents: number[][] = resources.map(() => []);
+        this.deps.forEach((ds, i) => ds.forEach((d) => dependents[d].push(i)));
+        const queue = indegree.map((d, i) => (d === 0 ? i : -1)).filter((i) => i >= 0);
+        const order: number[] = [];
+        for (let q = 0; q < queue.length; q++) {
+            const i = queue[q];
+            order.push(i);
+            for (const j of dependents[i]) if (--indegree[j] === 0) queue.push(j);
+        }
+        if (order.length < n) for (let i = 0; i < n; i++) if (indegree[i] > 0) order.push(i);
+        this.order = order;
+        const words = Math.ceil(n / 32);
+        this.ancestors = new Array(n);
+        for (const i of order) {
+            const bits = new Uint32Array(words);
+            for (const d of this.deps[i]) {
+                bits[d >>> 5] |= 1 << (d & 31);
+                const a = this.ancestors[d];
+                if (a) for (let w = 0; w < words; w++) bits[w] |= a[w];
+            }
+            this.ancestors[i] = bits;
+        }
+    }
+
+    /** Whether `a` is created before `r` starts (a transitive dependency of it). */
+    before(a: number, r: number): boolean {
+        return a !== r && ((this.ancestors[r][a >>> 5] >>> (a & 31)) & 1) === 1;
+    }
+}
+
+function label(r: GraphResource): string {
+    return `${r.name} (${r.type.split(":").pop()})`;
+}
+
+interface Duration {
+    expected: number;
+    basis: string;
+    bound: number;
+    boundBasis: string;
+}
+
+/** How long creating a resource takes: typically, and at most (its time-out), each with its source. */
+function duration(r: GraphResource): Duration {
+    const call = (why: string): Duration => ({ expected: API_CALL_SECONDS, basis: why, bound: API_CALL_SECONDS, boundBasis: why });
+    const aws = AWS_CREATE_TIMES[r.type];
+    if (aws) {
+        const bound = r.createTimeoutSeconds ?? aws.boundSeconds;
+        const boundBasis = r.createTimeoutSeconds ? `customTimeouts.create ${bound}s` : `the provider's create time-out (${sourceText(aws.boundSource)})`;
+        return aws.typicalSeconds !== undefined && aws.typicalSource
+            ? { expected: Math.min(aws.typicalSeconds, bound), basis: sourceText(aws.typicalSource), bound, boundBasis }
+            : { expected: bound, basis: "no documented typical time: its time-out", bound, boundBasis };
+    }
+    if (r.type === TYPES.helmRelease) {
+        if (r.props.skipAwait === true) return call("a Helm install that awaits nothing");
+        const t = typeof r.props.timeout === "number" ? r.props.timeout : KUBERNETES_AWAIT.helmReleaseDefaultTimeoutSeconds;
+        return { expected: Math.min(HELM_WAIT_TYPICAL_SECONDS, t), basis: "helm --wait on running nodes (modelled)", bound: t, boundBasis: `helm --wait, timeout ${t}s` };
+    }
+    const k8s = kubernetesType(r.type);
+    if (k8s && KUBERNETES_AWAIT.awaitedKinds.includes(`${k8s.group === "core" ? "core" : k8s.group}/${k8s.version}:${k8s.kind}`) && !(k8s.kind === "Service" && r.props.spec?.type !== "LoadBalancer")) {
+        if (r.props.metadata?.annotations?.["pulumi.com/skipAwait"] === "true") return call("skipAwait");
+        const t = r.createTimeoutSeconds ?? KUBERNETES_AWAIT.defaultSeconds;
+        // An await sized to its pods' start-up (customTimeouts) is expected to use it; others are quick.
+        return r.createTimeoutSeconds
+            ? { expected: t, basis: `its start-up allowance (customTimeouts.create ${t}s)`, bound: t, boundBasis: `customTimeouts.create ${t}s` }
+            : { expected: Math.min(HELM_WAIT_TYPICAL_SECONDS, t), basis: "ready on running nodes (modelled)", bound: t, boundBasis: `pulumi-kubernetes' default await, ${t}s` };
+    }
+    return r.custom ? call("one API call") : { expected: 0, basis: "a component", bound: 0, boundBasis: "a component" };
+}
+
+function sourceText(source: Source): string {
+    return "url" in source ? `${source.url}${source.note ? `: ${source.note}` : ""}` : `${source.repo}@${source.ref} ${source.file}${source.note ? `: ${source.note}` : ""}`;
+}
+
+const knownCrd = (group: string, kind: string) => [...CHART_FACTS, ...ADDON_FACTS].flatMap((f) => f.crds).find((c) => c.group === group && c.kind === kind);
+
+export function rehearse(resources: readonly GraphResource[]): Rehearsal {
+    const picture = clusterPicture(resources);
+    const graph = new Graph(resources, picture.index);
+    const findings: RehearsalFinding[] = [];
+    const report = (check: RehearsalCheck, i: number, missing: string, message: string, providedBy?: number) => {
+        const r = resources[i];
+        findings.push({ check, resource: r.name, urn: r.urn, missing, ...(providedBy !== undefined ? { providedBy: resources[providedBy].name } : {}), message: `${label(r)}: ${message}` });
+    };
+
+    for (const u of picture.unknownInstalls) {
+        report("facts", u.resource, `upstream facts for ${u.what}`, `the rehearsal has no upstream facts for ${u.what} (policies/model/upstream): its CRDs, webhooks and pods cannot be judged`);
+    }
+
+    resources.forEach((r, i) => {
+        const k8s = kubernetesType(r.type);
+        if (!k8s || r.type === TYPES.helmRelease) return;
+        const apiVersion = typeof r.props.apiVersion === "string" && !isUnknown(r.props.apiVersion) ? r.props.apiVersion : `${k8s.group === "core" ? "" : `${k8s.group}/`}${k8s.version}`;
+        const version = apiVersion.split("/").pop()!;
+        const namespace = typeof r.props.metadata?.namespace === "string" ? r.props.metadata.namespace : undefined;
+
+        // CRDs.
+        if (!KUBERNETES_BUILTIN_GROUPS.includes(k8s.group)) {
+            const providers = picture.crdProviders.get(crdKey(k8s.group, k8s.kind)) ?? [];
+            const crd = providers[0]?.crd ?? knownCrd(k8s.group, k8s.kind);
+            if (crd && !crd.served.includes(version)) {
+                report("crd", i, `a served apiVersion of ${k8s.kind}`, `${k8s.group}/${version} is not served: ${providers[0]?.label ?? "its CRD"} serves ${k8s.kind} only as ${crd.served.map((v) => `${k8s.group}/${v}`).join(", ")}`, providers[0]?.provider);
+            }
+            if (providers.length === 0 && !picture.onPlatform) {
+                report("crd", i, `the CRD ${k8s.group}/${k8s.kind}`, `no release or add-on of this stack installs the CRD ${crdKey(k8s.group, k8s.kind)}`);
+            } else if (providers.length > 0 && !providers.some((p) => graph.before(p.provider, i))) {
+                report("crd", i, `the CRD ${crdKey(k8s.group, k8s.kind)}`, `it is created before ${providers[0].label} installs its CRD: nothing orders it after ${resources[providers[0].provider].name}`, providers[0].provider);
+            }
+        }
+
+        // Admission webhooks that fail closed.
+        const nsLabels = namespace ? (picture.namespaces.get(namespace)?.labels ?? { "kubernetes.io/metadata.name": namespace }) : undefined;
+        const objectLabels = r.props.metadata?.labels ?? {};
+        for (const w of picture.webhooks) {
+            if (w.failurePolicy !== "Fail" || w.provider === i || graph.before(w.provider, i)) continue;
+            if (!webhookMatches(w, k8s.group, version, pluralOf(k8s.kind), nsLabels, objectLabels)) continue;
+            report("webhook", i, `the ${w.fact.name} webhook`, `the ${w.fact.name} webhook of ${resources[w.provider].name} (failurePolicy Fail) intercepts it, and nothing orders it after that release`, w.provider);
+        }
+
+        // Namespaces.
+        if (namespace && !isUnknown(namespace)) checkNamespace(picture, graph, i, namespace, report);
+    });
+
+    // Helm releases install into their namespace.
+    resources.forEach((r, i) => {
+        if (r.type !== TYPES.helmRelease || r.props.createNamespace === true) return;
+        if (typeof r.props.namespace === "string" && !isUnknown(r.props.namespace)) checkNamespace(picture, graph, i, r.props.namespace, report);
+    });
+
+    // Awaited pods: webhooks on their creation, placement, device plugins, network, images and awaits.
+    const functional = proveFunctionalPaths(picture);
+    for (const pod of picture.pods) {
+        if (!pod.awaited || pod.replicas === 0) continue;
+        const owner = pod.owner;
+        const nsLabels = picture.namespaces.get(pod.namespace)?.labels ?? { "kubernetes.io/metadata.name": pod.namespace };
+        for (const w of picture.webhooks) {
+            if (w.failurePolicy !== "Fail" || w.provider === owner || graph.before(w.provider, owner)) continue;
+            if (!webhookMatches(w, "core", "v1", "pods", nsLabels, pod.labels)) continue;
+            report("webhook", owner, `the ${w.fact.name} webhook`, `its pods (${pod.name}) are created through the ${w.fact.name} webhook of ${resources[w.provider].name} (failurePolicy Fail), and nothing orders it after that release`, w.provider);
+        }
+        if (pod.replicas !== "perNode") checkPlacement(picture, graph, pod, report);
+        checkImages(picture, graph, pod, report);
+        checkAwait(picture, pod, report);
+    }
+    for (const group of picture.nodeGroups) {
+        for (const [resource, count] of Object.entries(group.allocatable?.extended ?? {})) {
+            if (count <= 0) continue;
+            const plugins = picture.devicePlugins.filter((d) => d.resource === resource);
+            const reasons = plugins.map((p) => whyNotSchedulable({ ...p.pod.shape, requests: { cpuMilli: 0, memoryBytes: 0, extended: {} } }, group)).filter((w): w is string => w !== undefined);
+            if (plugins.length > 0 && reasons.length === plugins.length) {
+                report("device-plugin", group.resource, `a device plugin advertising ${resource}`, `its nodes (${group.instanceType}) would advertise no ${resource}: the device plugin's pods cannot run on them (${reasons.join("; ")})`, plugins[0].pod.owner);
+            }
+        }
+    }
+
+    // Strict CNI: pods no policy selects, policies that come after the pods, and cut paths.
+    for (const u of functional.unselected) report("network", u.owner, `a NetworkPolicy that selects ${u.pod}`, `no NetworkPolicy in ${u.namespace} selects ${u.pod}: the ${picture.cni} CNI denies it everything`);
+    for (const pod of picture.pods) {
+        if (!pod.awaited || pod.hostNetwork || picture.cni !== "strict") continue;
+        const selecting = picture.policies.filter((p) => p.namespace === pod.namespace && selectorMatches(p.podSelector, pod.labels));
+        if (selecting.length > 0 && !selecting.some((p) => graph.before(p.resource, pod.owner))) {
+            report("network", pod.owner, `its NetworkPolicies first`, `its pods (${pod.name}) start before ${selecting.map((p) => `${p.namespace}/${p.name}`).join(", ")} exist: under the strict CNI they are denied everything, probes included, until then`, selecting[0].resource);
+        }
+    }
+    for (const c of functional.cut) {
+        findings.push({ check: "path", resource: c.owner !== undefined ? resources[c.owner].name : c.needs, ...(c.owner !== undefined ? { urn: resources[c.owner].urn } : {}), missing: `the path ${c.path}`, message: `${c.needs} needs ${c.path}: ${c.why}` });
+    }
+
+    // Timing: each resource starts once everything it depends on is created.
+    const schedule: ScheduledResource[] = new Array(resources.length);
+    const finish = new Array<number>(resources.length).fill(0);
+    const finishBound = new Array<number>(resources.length).fill(0);
+    const wave = new Array<number>(resources.length).fill(0);
+    for (const i of graph.order) {
+        const deps = graph.deps[i];
+        const start = deps.reduce((m, d) => Math.max(m, finish[d]), 0);
+        const startBound = deps.reduce((m, d) => Math.max(m, finishBound[d]), 0);
+        wave[i] = deps.reduce((m, d) => Math.max(m, wave[d] + (resources[d].custom ? 1 : 0)), 0);
+        const d = duration(resources[i]);
+        finish[i] = start + d.expected;
+        finishBound[i] = startBound + d.bound;
+        schedule[i] = { name: resources[i].name, type: resources[i].type, wave: wave[i], startSeconds: start, seconds: d.expected, basis: d.basis, boundSeconds: d.bound, boundBasis: d.boundBasis };
+    }
+    const critical: ScheduledResource[] = [];
+    if (resources.length > 0) {
+        let last = finish.reduce((m, f, i) => (f > finish[m] ? i : m), 0);
+        for (;;) {
+            critical.unshift(schedule[last]);
+            const prev = graph.deps[last].find((d) => finish[d] === schedule[last].startSeconds && schedule[last].startSeconds > 0);
+            if (prev === undefined) break;
+            last = prev;
+        }
+    }
+    const custom = schedule.filter((s, i) => s && resources[i].custom);
+    return {
+        cni: picture.cni,
+        resources: custom.length,
+        waves: custom.reduce((m, s) => Math.max(m, s.wave + 1), 0),
+        expectedSeconds: finish.reduce((m, f) => Math.max(m, f), 0),
+        boundSeconds: finishBound.reduce((m, f) => Math.max(m, f), 0),
+        criticalPath: critical.filter((s) => s.seconds > 0),
+        schedule: custom,
+        findings,
+        functional: { pathsChecked: functional.pathsChecked, pathsCut: functional.cut.length, podsUnselected: functional.unselected.length },
+    };
+}
+
+function webhookMatches(w: ClusterPicture["webhooks"][number], group: string, version: string, resource: string, nsLabels: Record<string, string> | undefined, objectLabels: Record<string, string>): boolean {
+    const g = group === "core" ? "" : group;
+    const ruleHit = w.fact.rules.some(
+        (rule) =>
+            (rule.apiGroups.includes(g) || rule.apiGroups.includes("*")) &&
+            (rule.apiVersions.includes(version) || rule.apiVersions.includes("*")) &&
+            (rule.resources.includes(resource) || rule.resources.includes("*")) &&
+            (rule.operations.includes("CREATE") || (rule.operations as readonly string[]).includes("*")),
+    );
+    if (!ruleHit) return false;
+    // A namespaceSelector is not applied to cluster-scoped objects.
+    if (nsLabels && w.namespaceSelector && !selectorMatches(w.namespaceSelector, nsLabels)) return false;
+    return !w.fact.objectSelector || selectorMatches(w.fact.objectSelector, objectLabels);
+}
+
+type Report = (check: RehearsalCheck, i: number, missing: string, message: string, providedBy?: number) => void;
+
+function checkNamespace(picture: ClusterPicture, graph: Graph, i: number, namespace: string, report: Report): void {
+    const ns = picture.namespaces.get(namespace);
+    if (ns?.builtin) return;
+    if (!ns || ns.createdBy === undefined) {
+        if (!picture.onPlatform) report("namespace", i, `the namespace ${namespace}`, `no resource of this stack creates the namespace ${namespace}`);
+        return;
+    }
+    if (ns.createdBy === i || graph.before(ns.createdBy, i)) return;
+    report("namespace", i, `the namespace ${namespace}`, `it is created before the namespace ${namespace}: nothing orders it after ${picture.resources[ns.createdBy].name}`, ns.createdBy);
+}
+
+function checkPlacement(picture: ClusterPicture, graph: Graph, pod: PlannedPod, report: Report): void {
+    const owner = pod.owner;
+    const candidates = picture.nodeGroups.filter((g) => g.nodes > 0);
+    const fits = candidates.filter((g) => !whyNotSchedulable(pod.shape, g));
+    const ready = fits.filter((g) => graph.before(g.resource, owner));
+    if (ready.length === 0) {
+        if (fits.length > 0) {
+            report("placement", owner, `a node group for ${pod.name}`, `its pods (${pod.name}) fit only ${fits.map((g) => g.group).join(", ")}, which nothing orders before it`, fits[0].resource);
+        } else {
+            const reasons = picture.nodeGroups.map((g) => `${g.group}: ${g.nodes === 0 ? "no nodes at creation (minimum 0)" : whyNotSchedulable(pod.shape, g)}`);
+            report("placement", owner, `a node group for ${pod.name}`, `its pods (${pod.name}) fit no node group of the stack (${reasons.join("; ") || "there is none"})`);
+        }
+        return;
+    }
+    for (const resource of pod.extendedResources) {
+        const plugins = picture.devicePlugins.filter((d) => d.resource === resource);
+        const usable = plugins.filter((p) => ready.some((g) => !whyNotSchedulable({ ...p.pod.shape, requests: { cpuMilli: 0, memoryBytes: 0, extended: {} } }, g)));
+        if (usable.length === 0) {
+            report("device-plugin", owner, `a device plugin advertising ${resource}`, `its pods (${pod.name}) request ${resource}, and no device plugin that advertises it runs on ${ready.map((g) => g.group).join(", ")}`, plugins[0]?.pod.owner);
+        } else if (!usable.some((p) => graph.before(p.pod.owner, owner))) {
+            report("device-plugin", owner, `a device plugin advertising ${resource}`, `its pods (${pod.name}) request ${resource} before ${picture.resources[usable[0].pod.owner].name} is installed to advertise it`, usable[0].pod.owner);
+        }
+    }
+}
+
+/** `<account>.dkr.ecr.<region>.amazonaws.com/<repository>` of an image reference. */
+function ecrRepository(image: string): string | undefined {
+    const m = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/([^:@]+)/.exec(image);
+    return m?.[1];
+}
+
+function checkImages(picture: ClusterPicture, graph: Graph, pod: PlannedPod, report: Report): void {
+    const repositories = picture.resources.map((r, i) => ({ r, i })).filter(({ r }) => r.type === DATA_TYPES.ecrRepository && typeof r.props.name === "string");
+    for (const image of pod.images) {
+        const repository = ecrRepository(image);
+        const created = repository && repositories.find(({ r }) => r.props.name === repository);
+        if (!created) continue;
+        const builds = picture.resources.map((r, i) => ({ r, i })).filter(({ r }) => IMAGE_BUILD_TYPES.includes(r.type));
+        if (!builds.some(({ i }) => graph.before(i, pod.owner))) {
+            report("image", pod.owner, `a build of ${repository}`, `its pods pull ${image} from the repository ${repository}, which this stack creates (${created.r.name}) and which is empty on a first up: nothing builds and pushes the image before it`, created.i);
+        }
+    }
+}
+
+function checkAwait(picture: ClusterPicture, pod: PlannedPod, report: Report): void {
+    const owner = picture.resources[pod.owner];
+    if (!pod.kind) return;
+    const timeout = owner.createTimeoutSeconds ?? KUBERNETES_AWAIT.defaultSeconds;
+    if (pod.kind === "Job") {
+        const deadline = owner.props.spec?.activeDeadlineSeconds;
+        if (typeof deadline !== "number") {
+            report("await", pod.owner, "a bounded run", `an awaited Job sets no spec.activeDeadlineSeconds, so its await cannot be sized to it (the await gives up after ${timeout}s)`);
+        } else if (timeout < deadline) {
+            report("await", pod.owner, `an await of ${deadline}s`, `its await of ${timeout}s is shorter than the ${deadline}s the Job may run (activeDeadlineSeconds)`);
+        }
+        return;
+    }
+    if (pod.startupSeconds !== undefined && timeout < pod.startupSeconds) {
+        report("await", pod.owner, `an await of ${pod.startupSeconds}s`, `its await of ${timeout}s (${owner.createTimeoutSeconds ? "customTimeouts" : "pulumi-kubernetes' default"}) is shorter than the ${pod.startupSeconds}s its own probes allow its pods to start`);
+    }
+}
+
+/**
+ * Reports a stack policy's share of the rehearsal's findings: each names the resource, what it
+ * misses and, where the plan has it, what provides it.
+ */
+export function reportRehearsal(resources: Parameters<typeof rehearsalOf>[0], checks: readonly RehearsalCheck[], report: (message: string, urn?: string) => void): void {
+    for (const f of rehearsalOf(resources).findings) {
+        if (!checks.includes(f.check)) continue;
+        report(`${f.message}. Missing: ${f.missing}${f.providedBy ? `; provided by ${f.providedBy}` : ""}.`, f.urn);
+    }
+}
+
+/** The rehearsal of a stack policy's resources, computed once for all the rehearsal's policies. */
+const cache = new WeakMap<object, Rehearsal>();
+export function rehearsalOf(resources: readonly Parameters<typeof fromPolicyResources>[0][number][]): Rehearsal {
+    let r = cache.get(resources);
+    if (!r) cache.set(resources, (r = rehearse(fromPolicyResources(resources))));
+    return r;
+}

@@ -1,0 +1,179 @@
+import type { LabelSelector } from "../reachability";
+
+/**
+ * The shape of what the region knows about the systems it installs (Helm charts, EKS add-ons, EKS
+ * itself): facts read from the upstream sources at the pinned versions, kept as data with where each
+ * was read, so the deploy rehearsal, the platform NetworkPolicies and the functional reachability
+ * proof all rest on the same, checkable facts.
+ */
+
+/** Where a fact was read: a repository at a tag or commit and a file, or a documentation page. */
+export type Source = { repo: string; ref: string; file: string; note?: string } | { url: string; note?: string };
+
+export interface CrdFact {
+    group: string;
+    kind: string;
+    scope: "Namespaced" | "Cluster";
+    /** The versions the API server serves once the CRD is installed. */
+    served: readonly string[];
+}
+
+export type AdmissionOperation = "CREATE" | "UPDATE" | "DELETE" | "CONNECT";
+
+export interface AdmissionRuleFact {
+    apiGroups: readonly string[];
+    apiVersions: readonly string[];
+    resources: readonly string[];
+    operations: readonly AdmissionOperation[];
+}
+
+/**
+ * A value the chart reads from the release's values: a dotted path (`controllerManager.tolerations`),
+ * and after `#` a dotted path inside the YAML document held at that value (`managerConfig.controllerManagerConfigYaml#integrations.frameworks`).
+ */
+export type ValuesRef = string;
+
+export interface WebhookFact {
+    name: string;
+    kind: "mutating" | "validating";
+    /** Fail: nothing it intercepts can be admitted while it is unreachable; Ignore: admitted after a time-out. */
+    failurePolicy: "Fail" | "Ignore";
+    rules: readonly AdmissionRuleFact[];
+    namespaceSelector?: LabelSelector;
+    /** The chart copies the namespaceSelector from the release's values. */
+    namespaceSelectorFromValues?: ValuesRef;
+    objectSelector?: LabelSelector;
+    /**
+     * `failurePolicy` applies only when the release's values list this entry; otherwise the chart
+     * renders the webhook Ignore (Kueue's webhooks of an integration that is not enabled).
+     */
+    onlyWhen?: { values: ValuesRef; includes: string };
+    /** The pod (`PodFact.id`) that serves it, and the port the API server calls on that pod. */
+    servedBy: string;
+    port: number;
+    source: Source;
+}
+
+export interface ApiServiceFact {
+    group: string;
+    version: string;
+    servedBy: string;
+    port: number;
+    source: Source;
+}
+
+export interface TolerationFact {
+    key?: string;
+    operator?: "Exists" | "Equal";
+    value?: string;
+    effect?: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+}
+
+export interface NodeSelectorRequirementFact {
+    key: string;
+    operator: "In" | "NotIn" | "Exists" | "DoesNotExist";
+    values?: readonly string[];
+}
+
+/** Required node affinity: the pod fits a node that matches any one term (each term: all its requirements). */
+export type RequiredNodeAffinityFact = readonly (readonly NodeSelectorRequirementFact[])[];
+
+export interface PlacementFact {
+    /** Values the chart reads for the pods' nodeSelector, tolerations and required node affinity, in order of precedence (the first set wins). */
+    nodeSelector?: readonly ValuesRef[];
+    tolerations?: readonly ValuesRef[];
+    affinity?: readonly ValuesRef[];
+    /** What the pods get when none of those values is set. */
+    defaults?: { nodeSelector?: Readonly<Record<string, string>>; tolerations?: readonly TolerationFact[]; requiredNodeAffinity?: RequiredNodeAffinityFact };
+    /** What the chart always adds, whatever the values. */
+    fixed?: { nodeSelector?: Readonly<Record<string, string>>; tolerations?: readonly TolerationFact[] };
+}
+
+/** Who is at the other end of a network path a pod serves or calls. */
+export type PeerFact =
+    /** The EKS control plane calling into the cluster (admission webhooks, aggregated APIs), from its ENIs in the cluster subnets. */
+    | { kind: "controlPlane" }
+    /** The Kubernetes API, through the `kubernetes` Service's ClusterIP. */
+    | { kind: "apiServer" }
+    /** Cluster DNS (CoreDNS, the kube-dns Service). */
+    | { kind: "clusterDns" }
+    /** The VPC's DNS resolver (the base of the VPC CIDR plus two). */
+    | { kind: "vpcResolver" }
+    /** AWS service APIs over HTTPS: interface endpoints in the private subnets, the rest through NAT. */
+    | { kind: "awsApis" }
+    /** The EKS Pod Identity agent on the node's link-local address. */
+    | { kind: "podIdentityAgent" }
+    /** The region's Prometheus, scraping. */
+    | { kind: "prometheus" }
+    /** Node addresses (kubelets, host-network exporters). */
+    | { kind: "nodes" }
+    /** Every pod of the cluster (the clients of cluster DNS). */
+    | { kind: "anyPod" }
+    /** A pod of the same chart or add-on, or of another chart the region installs. */
+    | { kind: "pod"; pod: string; chart?: string }
+    /** The pods behind a Service named by a URL in the release's values (a Redis the chart's pods use). */
+    | { kind: "serviceFromValues"; url: ValuesRef };
+
+export interface PathFact {
+    peer: PeerFact;
+    port: number;
+    protocol?: "TCP" | "UDP";
+    /** Why the path must exist. */
+    why: string;
+}
+
+export interface PodFact {
+    /** Short id within its chart or add-on (`controller`). */
+    id: string;
+    /** The workload that makes the pods (`Deployment/kueue-controller-manager`). */
+    workload: string;
+    /** A fixed namespace; default: the release's. */
+    namespace?: string;
+    labels: Readonly<Record<string, string>>;
+    /** Host-network pods are outside NetworkPolicy altogether. */
+    hostNetwork: boolean;
+    /**
+     * Made by the chart's controller at run time rather than by the release (so no release waits for
+     * them); `perObject` makes one set for every object of that Kubernetes type in the plan, in its namespace.
+     */
+    createdAtRuntime?: { perObject?: string; labelsFromObject?: Readonly<Record<string, "{name}" | "{namespace}">> };
+    /** A Helm hook (a Job run before the release's other resources). */
+    helmHook?: boolean;
+    placement: PlacementFact;
+    /** Requests of one pod. */
+    requests?: { cpu: string; memory: string };
+    /** How many run: a count (or the value that sets it), or one on every node it fits. */
+    replicas: number | { values: ValuesRef; default: number } | "perNode";
+    /** Paths into the pod: who must reach it, on which port. */
+    serves: readonly PathFact[];
+    /** Paths out of the pod. */
+    calls: readonly PathFact[];
+    source: Source;
+}
+
+export interface ChartFacts {
+    chart: string;
+    version: string;
+    /** Where the chart was read. */
+    source: Source;
+    crds: readonly CrdFact[];
+    crdSource?: Source;
+    webhooks: readonly WebhookFact[];
+    apiServices: readonly ApiServiceFact[];
+    pods: readonly PodFact[];
+    /** Extended resources the chart's pods advertise on the nodes they run on (device plugins). */
+    advertises?: readonly { resource: string; pod: string; source: Source }[];
+}
+
+export interface AddonFacts {
+    addon: string;
+    /** The namespace its pods run in, and whether the add-on creates it. */
+    namespace: string;
+    createsNamespace: boolean;
+    /** What the add-on is built from, as read. */
+    source: Source;
+    crds: readonly CrdFact[];
+    webhooks: readonly WebhookFact[];
+    /** Its pods; their placement values are paths in the add-on's `configurationValues`. */
+    pods: readonly PodFact[];
+}

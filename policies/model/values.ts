@@ -1,0 +1,39 @@
+import { parse as parseYaml } from "yaml";
+import type { ValuesRef } from "./upstream/types";
+
+/**
+ * Reads a chart's (or an add-on's) value from what the region passes it: a dotted path into the
+ * values, and after `#` a dotted path into the YAML document held as a string at that value (how
+ * Kueue takes its controller configuration). Undefined when the value is not set, or not readable
+ * (unknown during a preview, malformed YAML): facts then fall back to the chart's defaults.
+ */
+export function valueAt(values: unknown, ref: ValuesRef): unknown {
+    const [outer, inner] = ref.split("#");
+    let value = dig(values, outer);
+    if (inner === undefined) return value;
+    if (typeof value !== "string") return undefined;
+    try {
+        value = parseYaml(value);
+    } catch {
+        return undefined;
+    }
+    return dig(value, inner);
+}
+
+function dig(value: unknown, path: string): unknown {
+    let v = value;
+    for (const key of path.split(".")) {
+        if (typeof v !== "object" || v === null || Array.isArray(v)) return undefined;
+        v = (v as Record<string, unknown>)[key];
+    }
+    return v;
+}
+
+/** The first of `refs` that the values set. */
+export function firstValue(values: unknown, refs: readonly ValuesRef[] | undefined): unknown {
+    for (const ref of refs ?? []) {
+        const v = valueAt(values, ref);
+        if (v !== undefined && v !== null) return v;
+    }
+    return undefined;
+}
