@@ -2,12 +2,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify as toYaml } from "yaml";
 import {
+    awsApiPeers,
     GPU_RESOURCE,
     HEADROOM_ANNOTATION,
     internalClusterQueue,
+    KUEUE_CHART_MANAGER_DEFAULTS,
     LABELS,
     NAMESPACES,
     NodeTaint,
+    PlatformAddressing,
     PoolCapacity,
     poolCohort,
     PLATFORM_NAMESPACES,
@@ -21,6 +24,7 @@ import {
 import { ON_SYSTEM_NODES } from "./nodes";
 import { CHARTS, pinnedRelease } from "./helm";
 import { dependsOnOf } from "./options";
+import { DNS_EGRESS, namespaceByName, POD_IDENTITY_AGENT_EGRESS } from "./network-policies";
 import { platformNamespace } from "./platform-namespace";
 
 /** A pool as the queues see it: its capacity figures and its node taints. */
@@ -49,6 +53,8 @@ export interface CapacityQueuesArgs {
      * named `<namePrefix>-shard-<shard>-<pool>`): aliases keep the Cohorts of a platform deployed then.
      */
     formerShardCohorts?: { parent: pulumi.Resource; namePrefix: string };
+    /** The region's addresses, for the NetworkPolicies Kueue's controller needs (webhooks, API server, scrapes). */
+    addressing: PlatformAddressing;
 }
 
 /** Which platform namespace an internal queue of a pool serves. */
@@ -66,6 +72,9 @@ export function kueueManagerConfig(platformNamespaces: string[]): Record<string,
         metrics: { bindAddress: ":8443", enableClusterQueueResources: true },
         webhook: { port: 9443 },
         leaderElection: { leaderElect: true, resourceName: "c1f6bfd2.kueue.x-k8s.io" },
+        // The chart's own document sets these; replacing it must keep them (see the fact's source).
+        controller: KUEUE_CHART_MANAGER_DEFAULTS.controller,
+        clientConnection: KUEUE_CHART_MANAGER_DEFAULTS.clientConnection,
         // Nothing bypasses quota: workloads without a queue name are held, not run.
         manageJobsWithoutQueueName: true,
         // ...except in the platform's own namespaces (add-ons, monitoring, Kueue itself).
@@ -96,19 +105,21 @@ export class CapacityQueues extends pulumi.ComponentResource {
         super("compute-region:queues:CapacityQueues", name, {}, opts);
         const platformNamespaces = [...PLATFORM_NAMESPACES];
 
+        // The namespace is made here, not by Helm, so the controller's NetworkPolicies are in place first.
+        const kueueNamespace = platformNamespace(`${name}-kueue-ns`, { name: NAMESPACES.kueue, kind: "platform", podSecurity: { enforce: "restricted", warn: "restricted" } }, { parent: this });
         this.kueue = pinnedRelease(
             `${name}-kueue`,
             CHARTS.kueue,
             {
                 releaseName: "kueue",
                 namespace: NAMESPACES.kueue,
-                createNamespace: true,
                 values: {
                     controllerManager: ON_SYSTEM_NODES,
                     managerConfig: { controllerManagerConfigYaml: toYaml(kueueManagerConfig(platformNamespaces)) },
                 },
+                network: { addressing: args.addressing },
             },
-            { parent: this, dependsOn: dependsOnOf(opts) },
+            { parent: this, dependsOn: [...dependsOnOf(opts), kueueNamespace] },
         );
         const afterKueue = { parent: this, dependsOn: [this.kueue] };
 
@@ -134,6 +145,7 @@ export class CapacityQueues extends pulumi.ComponentResource {
                 { parent: this },
             );
         this.namespaces = { internal: namespace("internal"), serving: namespace("serving") };
+        internalNetworkPolicies(name, args.addressing, { parent: this, dependsOn: [this.namespaces.internal] });
 
         for (const { capacity, taints, declaredHeadroom } of args.pools) {
             const pool = capacity.pool;
@@ -211,7 +223,7 @@ export class CapacityQueues extends pulumi.ComponentResource {
                 new k8s.apiextensions.CustomResource(
                     `${name}-shard-${shard.name}-${pool}`,
                     {
-                        apiVersion: "kueue.x-k8s.io/v1alpha1",
+                        apiVersion: "kueue.x-k8s.io/v1beta1",
                         kind: "Cohort",
                         metadata: {
                             name: shardCohort(shard.name, pool),
@@ -231,4 +243,31 @@ export class CapacityQueues extends pulumi.ComponentResource {
         }
         this.registerOutputs({});
     }
+}
+
+/**
+ * The company's own workloads: under the strict CNI a pod no policy selects is denied everything, so
+ * the namespace admits its own pods and monitoring, and reaches itself (NCCL between workers), DNS,
+ * AWS APIs and the internet over HTTPS (datasets, checkpoints in S3) and the Pod Identity agent;
+ * never a tenant's or the platform's pods.
+ */
+function internalNetworkPolicies(name: string, addressing: PlatformAddressing, opts: pulumi.CustomResourceOptions): void {
+    const ns = NAMESPACES.internal;
+    const policy = (policyName: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
+        new k8s.networking.v1.NetworkPolicy(`${name}-internal-${policyName}`, { metadata: { name: policyName, namespace: ns }, spec }, opts);
+    policy("admit-own-and-monitoring", {
+        podSelector: {},
+        policyTypes: ["Ingress"],
+        ingress: [{ from: [namespaceByName(ns), namespaceByName(NAMESPACES.monitoring)] }],
+    });
+    policy("internal-egress", {
+        podSelector: {},
+        policyTypes: ["Egress"],
+        egress: [
+            DNS_EGRESS,
+            { to: [namespaceByName(ns)] },
+            { to: awsApiPeers(addressing), ports: [{ protocol: "TCP", port: 443 }] },
+            POD_IDENTITY_AGENT_EGRESS,
+        ],
+    });
 }

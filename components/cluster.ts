@@ -1,9 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CONTROL_PLANE_LOG_TYPES, DEPLOYER_USERNAME, EKS_ADDONS, LABELS, SYSTEM_TAINT, VPC_CNI_CONFIGURATION } from "compute-region-policies/model";
+import { addonFacts, CONTROL_PLANE_LOG_TYPES, DEPLOYER_USERNAME, EKS_ADDONS, LABELS, PlatformAddressing, SYSTEM_TAINT, VPC_CNI_CONFIGURATION } from "compute-region-policies/model";
 import { AwsContext, keyPolicy, POD_IDENTITY_TRUST_POLICY } from "./kms";
 import { nodeRole, secureLaunchTemplate } from "./nodes";
+import { podNetworkPolicies } from "./platform-network-policies";
 
 export interface SystemNodeGroupArgs {
     /** EC2 instance type of the system nodes. */
@@ -27,6 +28,8 @@ export interface ClusterArgs {
     subnetIds: pulumi.Input<string>[];
     /** Service CIDR (must not overlap the VPC). */
     serviceCidr: string;
+    /** The region's addresses (the subnets above as CIDRs among them), for the add-ons' NetworkPolicies. */
+    addressing: PlatformAddressing;
     /** Expose the API endpoint publicly too, to `publicAccessCidrs` only. */
     publicAccess: boolean;
     /** CIDRs allowed to reach the public endpoint. */
@@ -247,8 +250,24 @@ export class Cluster extends pulumi.ComponentResource {
             { parent: this, dependsOn: [vpcCni, kubeProxy, podIdentity], ignoreChanges: ["scalingConfig.desiredSize"] },
         );
 
+        this.kubeconfig = pulumi.secret(
+            pulumi
+                .all([cluster.name, cluster.endpoint, cluster.certificateAuthority.data, args.aws.region])
+                .apply(([clusterName, endpoint, ca, region]) => renderKubeconfig({ clusterName, endpoint, certificateAuthority: ca, region, roleArn: args.deployerRoleArn })),
+        );
+        this.provider = new k8s.Provider(
+            `${name}-k8s`,
+            { kubeconfig: this.kubeconfig, enableServerSideApply: true, deleteUnreachable: false },
+            { parent: this, dependsOn: adminEntries },
+        );
+        // Under the strict CNI a pod no policy selects is denied everything: CoreDNS and the EBS CSI
+        // driver get theirs before their add-ons start them (else they never become ready and the
+        // add-ons end DEGRADED).
+        const policiesFor = (addonName: string) =>
+            podNetworkPolicies(`${name}-${addonName}`, { facts: addonFacts(addonName)!, chartNamespaces: {} }, args.addressing, { parent: this, provider: this.provider });
+
         // CoreDNS and the EBS CSI controller need a node to become ACTIVE.
-        addon(EKS_ADDONS.coreDns, {}, [this.systemNodeGroup]);
+        addon(EKS_ADDONS.coreDns, {}, [this.systemNodeGroup, ...policiesFor(EKS_ADDONS.coreDns)]);
         const ebsRole = new aws.iam.Role(
             `${name}-ebs-csi`,
             {
@@ -265,19 +284,9 @@ export class Cluster extends pulumi.ComponentResource {
         const ebsCsi = addon(
             EKS_ADDONS.ebsCsiDriver,
             { podIdentityAssociations: [{ roleArn: ebsRole.arn, serviceAccount: "ebs-csi-controller-sa" }] },
-            [this.systemNodeGroup, podIdentity],
+            [this.systemNodeGroup, podIdentity, ...policiesFor(EKS_ADDONS.ebsCsiDriver)],
         );
 
-        this.kubeconfig = pulumi.secret(
-            pulumi
-                .all([cluster.name, cluster.endpoint, cluster.certificateAuthority.data, args.aws.region])
-                .apply(([clusterName, endpoint, ca, region]) => renderKubeconfig({ clusterName, endpoint, certificateAuthority: ca, region, roleArn: args.deployerRoleArn })),
-        );
-        this.provider = new k8s.Provider(
-            `${name}-k8s`,
-            { kubeconfig: this.kubeconfig, enableServerSideApply: true, deleteUnreachable: false },
-            { parent: this, dependsOn: adminEntries },
-        );
 
         // gp3, encrypted, bound where the pod lands (EBS volumes are zonal).
         new k8s.storage.v1.StorageClass(

@@ -1,10 +1,14 @@
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { LABELS, NAMESPACES, TAINT_KEYS } from "compute-region-policies/model";
+import { LABELS, NAMESPACES, PlatformAddressing, TAINT_KEYS } from "compute-region-policies/model";
 import { CHARTS, pinnedRelease } from "./helm";
+import { dependsOnOf } from "./options";
 
 export interface GpuDevicePluginsArgs {
     /** Also install the EFA device plugin (some pool has EFA interfaces). */
     efa: boolean;
+    /** The region's addresses, for the plugins' NetworkPolicies. */
+    addressing: PlatformAddressing;
 }
 
 /** Device plugins run on every GPU node, whatever its pool: they tolerate every GPU pool taint. */
@@ -13,13 +17,13 @@ export const GPU_POOL_TOLERATIONS = [
     { key: TAINT_KEYS.tenant, operator: "Exists", effect: "NoSchedule" },
 ];
 
-const onGpuNodes = {
+const onNodesLabelled = (key: string, values?: string[]) => ({
     nodeAffinity: {
         requiredDuringSchedulingIgnoredDuringExecution: {
-            nodeSelectorTerms: [{ matchExpressions: [{ key: LABELS.gpuModel, operator: "Exists" }] }],
+            nodeSelectorTerms: [{ matchExpressions: [values ? { key, operator: "In", values } : { key, operator: "Exists" }] }],
         },
     },
-};
+});
 
 /**
  * The NVIDIA device plugin (the EKS NVIDIA AMI ships the driver and container toolkit, so the GPU
@@ -29,37 +33,47 @@ const onGpuNodes = {
  * Options: the cluster's Kubernetes provider (`providers`).
  */
 export class GpuDevicePlugins extends pulumi.ComponentResource {
+    /** The NVIDIA device plugin: GPU workloads wait for it (their nodes advertise no GPU before it runs). */
+    public readonly nvidia: k8s.helm.v3.Release;
+    /** The EFA device plugin, when some pool has EFA. */
+    public readonly efa?: k8s.helm.v3.Release;
+
     constructor(name: string, args: GpuDevicePluginsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:gpu:GpuDevicePlugins", name, {}, opts);
-        pinnedRelease(
+        const after = { parent: this, dependsOn: dependsOnOf(opts) };
+        this.nvidia = pinnedRelease(
             `${name}-nvidia`,
             CHARTS.nvidiaDevicePlugin,
             {
                 releaseName: "nvidia-device-plugin",
                 namespace: NAMESPACES.system,
                 values: {
-                    affinity: onGpuNodes,
+                    affinity: onNodesLabelled(LABELS.gpuModel),
                     tolerations: GPU_POOL_TOLERATIONS,
                     priorityClassName: "system-node-critical",
                     // GPU feature discovery labels nodes with GPU details; not needed: pools are labelled by us.
                     gfd: { enabled: false },
                 },
+                network: { addressing: args.addressing },
             },
-            { parent: this },
+            after,
         );
         if (args.efa) {
-            pinnedRelease(
+            this.efa = pinnedRelease(
                 `${name}-efa`,
                 CHARTS.efaDevicePlugin,
                 {
                     releaseName: "aws-efa-k8s-device-plugin",
                     namespace: NAMESPACES.system,
                     values: {
-                        nodeSelector: { "vpc.amazonaws.com/efa.present": "true" },
+                        // The GPU pools label their EFA nodes; this replaces the chart's default affinity, a
+                        // fixed list of instance types that lags the catalog.
+                        affinity: onNodesLabelled(LABELS.efa, ["true"]),
                         tolerations: GPU_POOL_TOLERATIONS,
                     },
+                    network: { addressing: args.addressing },
                 },
-                { parent: this },
+                after,
             );
         }
         this.registerOutputs({});

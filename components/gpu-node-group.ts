@@ -106,6 +106,7 @@ export class GpuNodeGroup extends pulumi.ComponentResource {
             [LABELS.role]: args.role,
             [LABELS.gpuModel]: type.gpuModel,
             ...(args.tenant ? { [LABELS.tenant]: args.tenant } : {}),
+            ...(type.efaInterfaces > 0 ? { [LABELS.efa]: "true" } : {}),
         };
         this.taints = poolTaints(args.role, args.tenant);
         const tags = { ...args.tags, [TAGS.pool]: args.poolName };
@@ -114,6 +115,7 @@ export class GpuNodeGroup extends pulumi.ComponentResource {
             ? new aws.ec2.PlacementGroup(`${name}-placement`, { strategy: "cluster", tags }, { parent: this })
             : undefined;
         const reservation = args.capacityReservation;
+        const capacityBlock = reservation?.type === "capacity-block";
         // A dedicated pool gets its own security group, open only to itself (EFA needs that), so no
         // rule added later can be aimed at one tenant's nodes without the policy pack seeing it.
         const poolGroup =
@@ -138,6 +140,8 @@ export class GpuNodeGroup extends pulumi.ComponentResource {
                 tags: { ...tags, Name: `${args.poolName}-gpu` },
                 extra: {
                     userData: Buffer.from(NVME_RAID0_USER_DATA).toString("base64"),
+                    // EKS takes a Capacity Block's instance type from the launch template only.
+                    ...(capacityBlock ? { instanceType: args.instanceType } : {}),
                     ...(type.efaInterfaces > 0
                         ? { networkInterfaces: efaNetworkInterfaces(type.efaInterfaces, securityGroups) }
                         : poolGroup
@@ -147,7 +151,7 @@ export class GpuNodeGroup extends pulumi.ComponentResource {
                     ...(reservation
                         ? {
                               capacityReservationSpecification: { capacityReservationTarget: { capacityReservationId: reservation.id } },
-                              ...(reservation.type === "capacity-block" ? { instanceMarketOptions: { marketType: "capacity-block" } } : {}),
+                              ...(capacityBlock ? { instanceMarketOptions: { marketType: "capacity-block" } } : {}),
                           }
                         : {}),
                 },
@@ -162,8 +166,8 @@ export class GpuNodeGroup extends pulumi.ComponentResource {
                 nodeRoleArn: args.nodeRoleArn,
                 subnetIds: args.subnetIds,
                 amiType: "AL2023_x86_64_NVIDIA",
-                instanceTypes: [args.instanceType],
-                capacityType: reservation?.type === "capacity-block" ? "CAPACITY_BLOCK" : "ON_DEMAND",
+                ...(capacityBlock ? {} : { instanceTypes: [args.instanceType] }),
+                capacityType: capacityBlock ? "CAPACITY_BLOCK" : "ON_DEMAND",
                 scalingConfig: { minSize: args.minNodes, maxSize: args.maxNodes, desiredSize: args.minNodes },
                 launchTemplate: { id: template.id, version: pulumi.interpolate`${template.latestVersion}` },
                 labels: this.labels,

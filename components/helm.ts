@@ -1,6 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { MONITORING_CHARTS } from "compute-region-policies/model";
+import { chartFacts, MONITORING_CHARTS, NAMESPACES, PlatformAddressing, PlatformInstall } from "compute-region-policies/model";
+import { dependsOnOf } from "./options";
+import { podNetworkPolicies } from "./platform-network-policies";
 
 /**
  * Pinned Helm charts the region installs. One place to bump a version; the `helm-releases-pinned`
@@ -49,22 +51,68 @@ export interface ChartPin {
     repo?: string;
 }
 
+/** How a release's pods get the NetworkPolicies the strict CNI makes them need. */
+export type ReleaseNetwork =
+    /** Policies made from the chart's facts, one per pod set, in place before the release. */
+    | {
+          addressing: PlatformAddressing;
+          /** Pods the chart reaches by a Service URL in its values, by the values path of that URL. */
+          servicePods?: PlatformInstall["servicePods"];
+          /** Where the pods the chart's controller makes per object run, by pod id. */
+          runtimeNamespaces?: PlatformInstall["runtimeNamespaces"];
+      }
+    /** Namespace-wide policies the caller made cover the pods; the release waits for them. */
+    | { governedBy: pulumi.Resource[] };
+
 export interface PinnedReleaseArgs {
     /** The Helm release name. */
     releaseName: string;
-    /** The namespace the release installs into. */
+    /** The namespace the release installs into (a namespace a component creates: its policies go in first). */
     namespace: string;
-    /** Let Helm create the namespace (for charts whose namespace no component owns). */
-    createNamespace?: boolean;
     /** The chart's values. */
     values?: pulumi.Inputs;
+    /** The NetworkPolicies its pods need under the strict CNI. */
+    network: ReleaseNetwork;
+    /**
+     * Seconds `helm --wait` may take (the provider ignores customTimeouts for a release; Helm's own
+     * default is 300). Set it where the pods need longer than that to become ready.
+     */
+    timeoutSeconds?: number;
 }
+
+/** Where the region releases each chart: a chart's pods reach another chart's pods there. */
+export const CHART_NAMESPACES: Readonly<Record<string, string>> = {
+    [CHARTS.kueue.chart]: NAMESPACES.kueue,
+    [CHARTS.nvidiaDevicePlugin.chart]: NAMESPACES.system,
+    [CHARTS.efaDevicePlugin.chart]: NAMESPACES.system,
+    [MONITORING_CHART_PINS.prometheusStack.chart]: NAMESPACES.monitoring,
+    [MONITORING_CHART_PINS.dcgmExporter.chart]: NAMESPACES.monitoring,
+    [SERVING_CHART_PINS.keda.chart]: NAMESPACES.keda,
+    [GATEWAY_CHART_PINS.envoyGateway.chart]: NAMESPACES.envoyGateway,
+    [GATEWAY_CHART_PINS.aiGatewayCrds.chart]: NAMESPACES.aiGateway,
+    [GATEWAY_CHART_PINS.aiGateway.chart]: NAMESPACES.aiGateway,
+    [GATEWAY_CHART_PINS.awsLoadBalancerController.chart]: NAMESPACES.system,
+};
 
 /**
  * A Helm release of a pinned chart: the one way the region installs a chart, so every release
- * carries its exact version (the `helm-releases-pinned` policy) and its repository.
+ * carries its exact version (the `helm-releases-pinned` policy) and its repository, and its pods
+ * have the NetworkPolicies their chart's facts say they need before they start.
  */
 export function pinnedRelease(name: string, pin: ChartPin, args: PinnedReleaseArgs, opts: pulumi.CustomResourceOptions): k8s.helm.v3.Release {
+    const facts = chartFacts(pin.chart, pin.version);
+    if (!facts) throw new Error(`${name}: no upstream facts for chart ${pin.chart} ${pin.version} (policies/model/upstream/charts.ts): read them from the chart at that version first`);
+    if (CHART_NAMESPACES[pin.chart] !== args.namespace) {
+        throw new Error(`${name}: chart ${pin.chart} is released into ${CHART_NAMESPACES[pin.chart]} (CHART_NAMESPACES), not ${args.namespace}`);
+    }
+    const policies =
+        "governedBy" in args.network
+            ? args.network.governedBy
+            : podNetworkPolicies(name, { facts, namespace: args.namespace, chartNamespaces: CHART_NAMESPACES, servicePods: args.network.servicePods, runtimeNamespaces: args.network.runtimeNamespaces }, args.network.addressing, {
+                  parent: opts.parent,
+                  provider: opts.provider,
+                  dependsOn: opts.dependsOn,
+              });
     return new k8s.helm.v3.Release(
         name,
         {
@@ -73,9 +121,9 @@ export function pinnedRelease(name: string, pin: ChartPin, args: PinnedReleaseAr
             version: pin.version,
             ...(pin.repo ? { repositoryOpts: { repo: pin.repo } } : {}),
             namespace: args.namespace,
-            ...(args.createNamespace ? { createNamespace: true } : {}),
             ...(args.values ? { values: args.values } : {}),
+            ...(args.timeoutSeconds ? { timeout: args.timeoutSeconds } : {}),
         },
-        opts,
+        { ...opts, dependsOn: [...dependsOnOf(opts), ...policies] },
     );
 }

@@ -36,10 +36,31 @@ export interface InferenceServiceArgs {
     /** Prometheus, for KEDA's queue-depth trigger. */
     prometheusUrl: string;
     partition: pulumi.Input<string>;
+    /**
+     * What the model server's pods need before the Deployment is created: its pool's node group, the
+     * device plugin that advertises the GPUs, Kueue (its webhooks intercept the Deployment and its
+     * pods, failing closed) and the pool's queue, and the serving namespace's NetworkPolicies.
+     */
+    podsWaitFor: pulumi.Resource[];
+    /** What the ServiceMonitor needs: the release that installs the Prometheus operator's CRDs. */
+    monitorWaitsFor: pulumi.Resource[];
     tags: Record<string, string>;
 }
 
 const PORT = MODEL_SERVER_PORT;
+
+/**
+ * How long one model server may take to become ready, in seconds: pulling the serving image (10 min
+ * allowed: vLLM images are about 10 GB), copying the weights from S3 to the node (15 min allowed),
+ * then loading them, which the startup probe allows 30 minutes. Rollouts replace one replica at a
+ * time (maxSurge 1, maxUnavailable 0), so an update may take that once per replica.
+ */
+export const MODEL_SERVER_START = { imagePullSeconds: 600, weightsCopySeconds: 900, startupProbe: { periodSeconds: 10, failureThreshold: 180 } } as const;
+
+export function modelServerReadySeconds(): number {
+    const { imagePullSeconds, weightsCopySeconds, startupProbe } = MODEL_SERVER_START;
+    return imagePullSeconds + weightsCopySeconds + startupProbe.periodSeconds * startupProbe.failureThreshold;
+}
 const WEIGHTS = "/models";
 
 /** S3 bucket and key prefix of an s3://bucket/prefix/ URI. */
@@ -157,7 +178,7 @@ export class InferenceService extends pulumi.ComponentResource {
                                     env: [{ name: "HOME", value: "/tmp" }, { name: "HF_HUB_OFFLINE", value: "1" }, { name: "VLLM_NO_USAGE_STATS", value: "1" }],
                                     resources: { requests: resources, limits: resources },
                                     // Loading a large model takes minutes: startup allows 30 before liveness applies.
-                                    startupProbe: probe(10, 180),
+                                    startupProbe: probe(MODEL_SERVER_START.startupProbe.periodSeconds, MODEL_SERVER_START.startupProbe.failureThreshold),
                                     readinessProbe: probe(10, 3),
                                     livenessProbe: probe(20, 3),
                                     securityContext: restricted,
@@ -178,14 +199,21 @@ export class InferenceService extends pulumi.ComponentResource {
                     },
                 },
             },
-            opts0,
+            {
+                ...opts0,
+                dependsOn: [...opts0.dependsOn, ...args.podsWaitFor],
+                // Pulumi's default await (10 min) cannot cover a GPU server's start: see MODEL_SERVER_START.
+                customTimeouts: { create: `${modelServerReadySeconds()}s`, update: `${modelServerReadySeconds() * model.replicas.min}s` },
+            },
         );
-        new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata: { name: app, namespace: ns }, spec: { minAvailable: model.replicas.min, selector: { matchLabels: labels } } }, opts0);
+        // One replica at a time may be evicted: minAvailable equal to the replicas would block every
+        // node drain (a node group update fails with PodEvictionFailure).
+        new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata: { name: app, namespace: ns }, spec: { maxUnavailable: 1, selector: { matchLabels: labels } } }, opts0);
         new k8s.core.v1.Service(`${name}-svc`, { metadata: { name: app, namespace: ns, labels }, spec: { type: "ClusterIP", selector: labels, ports: [{ name: "http", port: PORT, targetPort: PORT }] } }, opts0);
         new k8s.apiextensions.CustomResource(
             `${name}-monitor`,
             { apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor", metadata: { name: app, namespace: ns }, spec: { selector: { matchLabels: labels }, endpoints: [{ port: "http", path: "/metrics", interval: "15s" }] } },
-            opts0,
+            { ...opts0, dependsOn: [...opts0.dependsOn, ...args.monitorWaitsFor] },
         );
         new k8s.apiextensions.CustomResource(
             `${name}-autoscale`,

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { NAMESPACES } from "compute-region-policies/model";
+import { iamResources, LOAD_BALANCER_CONTROLLER_LISTENER_TAGGING, NAMESPACES, PlatformAddressing } from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
 import { GATEWAY_CHART_PINS, pinnedRelease } from "./helm";
 import { POD_IDENTITY_TRUST_POLICY } from "./kms";
@@ -17,6 +17,8 @@ export interface LoadBalancerControllerArgs {
     vpcId: pulumi.Input<string>;
     /** AWS partition (aws, aws-us-gov, aws-cn). */
     partition: pulumi.Input<string>;
+    /** The region's addresses, for the controller's NetworkPolicy (webhooks, API server, AWS APIs). */
+    addressing: PlatformAddressing;
     tags: Record<string, string>;
 }
 
@@ -120,6 +122,13 @@ export function loadBalancerControllerPolicy(partition: string, clusterName: str
                 ],
                 Resource: [listener, targetGroup],
             },
+            {
+                // Without it CreateListener with tags is denied: the NLB comes up with no listener while `up` succeeds.
+                Sid: "TagOwnListeners",
+                Effect: "Allow",
+                Action: [...LOAD_BALANCER_CONTROLLER_LISTENER_TAGGING.actions],
+                Resource: iamResources(LOAD_BALANCER_CONTROLLER_LISTENER_TAGGING, partition),
+            },
         ],
     };
 }
@@ -168,6 +177,7 @@ export class LoadBalancerController extends pulumi.ComponentResource {
                     enableWafv2: false,
                     ...ON_SYSTEM_NODES,
                 },
+                network: { addressing: args.addressing },
             },
             // The role must be bound before the controller's first call to AWS.
             { parent: this, dependsOn: [...dependsOnOf(opts), association] },

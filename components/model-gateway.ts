@@ -9,6 +9,7 @@ import {
     MODEL_SERVER_PORT,
     modelRouteName,
     NAMESPACES,
+    PlatformAddressing,
     TenantState,
 } from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
@@ -48,8 +49,8 @@ export interface ModelGatewayArgs {
     clientCidrs: string[];
     /** Envoy replicas. */
     replicas: number;
-    /** The VPC CIDR: the NLB's addresses, the only source of client traffic to the Envoy pods. */
-    vpcCidr: string;
+    /** The region's addresses: the VPC CIDR holds the NLB's addresses, the only source of client traffic to the Envoy pods. */
+    addressing: PlatformAddressing;
     /** The hosted models: name and the Kubernetes Service in the serving namespace that serves it. */
     models: { name: string; serviceName: string }[];
     /** Tenants granted at least one model. */
@@ -69,6 +70,9 @@ export const AI_GATEWAY_METRICS_PORT = 1064;
 /** The rate-limit counters' Redis, reached by the rate-limit service in the Envoy Gateway namespace. */
 const REDIS_NAME = "ratelimit-redis";
 const REDIS_PORT = 6379;
+const REDIS_LABELS = { app: REDIS_NAME };
+/** Where Envoy Gateway's values name the Redis (its rate-limit pods' peer). */
+const REDIS_URL_VALUE = "config.envoyGateway.rateLimit.backend.redis.url";
 /** Envoy Gateway's control plane (xDS) and rate-limit service ports the proxies call. */
 const XDS_PORT = 18000;
 const RATELIMIT_PORT = 8081;
@@ -136,7 +140,7 @@ export class ModelGateway extends pulumi.ComponentResource {
         const waitFor = dependsOnOf(opts);
         const namespaces = gatewayNamespaces(name, this, waitFor);
         rateLimitStore(name, this, namespaces.controller);
-        const controllers = gatewayControllers(name, this, namespaces);
+        const controllers = gatewayControllers(name, this, namespaces, args.addressing);
         const crdsReady = [...controllers, namespaces.gateway];
         const gateway = frontDoor(name, args, this, crdsReady);
         const keys = tenantKeys(name, args, this, namespaces.gateway);
@@ -175,7 +179,16 @@ function gatewayNamespaces(name: string, parent: pulumi.Resource, waitFor: pulum
  */
 function rateLimitStore(name: string, parent: pulumi.Resource, namespace: k8s.core.v1.Namespace): void {
     const inNs = { parent, dependsOn: [namespace] };
-    const redisLabels = { app: REDIS_NAME };
+    const redisLabels = REDIS_LABELS;
+    // In place before the pod starts: under the strict CNI a pod no policy selects is denied everything.
+    const ingress = new k8s.networking.v1.NetworkPolicy(
+        `${name}-redis-ingress`,
+        {
+            metadata: { name: `${REDIS_NAME}-ingress`, namespace: NAMESPACES.envoyGateway },
+            spec: { podSelector: { matchLabels: redisLabels }, policyTypes: ["Ingress"], ingress: [{ from: [{ podSelector: {} }], ports: [{ protocol: "TCP", port: REDIS_PORT }] }] },
+        },
+        inNs,
+    );
     new k8s.apps.v1.Deployment(
         `${name}-redis`,
         {
@@ -206,25 +219,17 @@ function rateLimitStore(name: string, parent: pulumi.Resource, namespace: k8s.co
                 },
             },
         },
-        inNs,
+        { parent, dependsOn: [namespace, ingress] },
     );
     new k8s.core.v1.Service(
         `${name}-redis`,
         { metadata: { name: REDIS_NAME, namespace: NAMESPACES.envoyGateway }, spec: { selector: redisLabels, ports: [{ name: "redis", port: REDIS_PORT, targetPort: REDIS_PORT }] } },
         inNs,
     );
-    new k8s.networking.v1.NetworkPolicy(
-        `${name}-redis-ingress`,
-        {
-            metadata: { name: `${REDIS_NAME}-ingress`, namespace: NAMESPACES.envoyGateway },
-            spec: { podSelector: { matchLabels: redisLabels }, policyTypes: ["Ingress"], ingress: [{ from: [{ podSelector: {} }], ports: [{ protocol: "TCP", port: REDIS_PORT }] }] },
-        },
-        inNs,
-    );
 }
 
 /** Envoy Gateway and the AI Gateway (its CRDs, then its controller, which needs Envoy Gateway's). */
-function gatewayControllers(name: string, parent: pulumi.Resource, namespaces: GatewayNamespaces): k8s.helm.v3.Release[] {
+function gatewayControllers(name: string, parent: pulumi.Resource, namespaces: GatewayNamespaces, addressing: PlatformAddressing): k8s.helm.v3.Release[] {
     const envoyGateway = pinnedRelease(
         `${name}-envoy-gateway`,
         GATEWAY_CHART_PINS.envoyGateway,
@@ -261,10 +266,17 @@ function gatewayControllers(name: string, parent: pulumi.Resource, namespaces: G
                     },
                 },
             },
+            // The proxies (one Deployment per Gateway, made by the controller) run in the gateway namespace.
+            network: { addressing, servicePods: { [REDIS_URL_VALUE]: { namespace: NAMESPACES.envoyGateway, labels: REDIS_LABELS } }, runtimeNamespaces: { proxy: [NAMESPACES.gateway] } },
         },
         { parent, dependsOn: [namespaces.controller] },
     );
-    const aiGatewayCrds = pinnedRelease(`${name}-ai-gateway-crds`, GATEWAY_CHART_PINS.aiGatewayCrds, { releaseName: "ai-gateway-crds", namespace: NAMESPACES.aiGateway }, { parent, dependsOn: [namespaces.extension] });
+    const aiGatewayCrds = pinnedRelease(
+        `${name}-ai-gateway-crds`,
+        GATEWAY_CHART_PINS.aiGatewayCrds,
+        { releaseName: "ai-gateway-crds", namespace: NAMESPACES.aiGateway, network: { addressing } },
+        { parent, dependsOn: [namespaces.extension] },
+    );
     const aiGateway = pinnedRelease(
         `${name}-ai-gateway`,
         GATEWAY_CHART_PINS.aiGateway,
@@ -278,6 +290,7 @@ function gatewayControllers(name: string, parent: pulumi.Resource, namespaces: G
                     metricsRequestHeaderAttributes: `${GATEWAY.tenantHeader}:${GATEWAY.tenantLabel}`,
                 },
             },
+            network: { addressing },
         },
         { parent, dependsOn: [aiGatewayCrds, envoyGateway] },
     );
@@ -562,7 +575,7 @@ function gatewayNetworkPolicies(name: string, args: ModelGatewayArgs, parent: pu
     policy("admit-load-balancer", {
         podSelector: { matchLabels: PROXY_LABELS },
         policyTypes: ["Ingress"],
-        ingress: [{ from: [{ ipBlock: { cidr: args.vpcCidr } }], ports: [{ protocol: "TCP", port: ENVOY_CONTAINER_PORT }] }],
+        ingress: [{ from: [{ ipBlock: { cidr: args.addressing.vpcCidr } }], ports: [{ protocol: "TCP", port: ENVOY_CONTAINER_PORT }] }],
     });
     policy("admit-monitoring", {
         podSelector: { matchLabels: PROXY_LABELS },

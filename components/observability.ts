@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { DASHBOARD_LABEL, EKS_ADDONS, LABELS, MONITORING_CHARTS, NAMESPACES, PoolCapacity, PROMETHEUS } from "compute-region-policies/model";
+import { addonFacts, DASHBOARD_LABEL, EKS_ADDONS, KUEUE_METRICS_SERVICE_LABELS, LABELS, MONITORING_CHARTS, NAMESPACES, PlatformAddressing, PoolCapacity, PROMETHEUS, SYSTEM_TAINT } from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
 import { gpuAlertRules, RuleGroup } from "./alert-rules";
 import type { Dashboard } from "@grafana/schema";
@@ -13,6 +13,7 @@ import { dependsOnOf } from "./options";
 import { platformNamespace } from "./platform-namespace";
 import { POD_IDENTITY_TRUST_POLICY } from "./kms";
 import { namespaceByName } from "./network-policies";
+import { podNetworkPolicies } from "./platform-network-policies";
 
 export interface ObservabilityArgs {
     /** EKS cluster name (log group names, the CloudWatch add-on). */
@@ -41,6 +42,8 @@ export interface ObservabilityArgs {
     prometheusClients?: string[];
     /** Storage class for Prometheus and Alertmanager volumes. */
     storageClassName: string;
+    /** The region's addresses, for the NetworkPolicies of the CloudWatch add-on's pods. */
+    addressing: PlatformAddressing;
     /** Tags for AWS resources. */
     tags: Record<string, string>;
 }
@@ -64,6 +67,8 @@ export class Observability extends pulumi.ComponentResource {
     public readonly ruleGroups: RuleGroup[];
     public readonly dashboards: string[];
     public readonly grafanaAdminPassword: pulumi.Output<string>;
+    /** The release that installs the Prometheus operator and its CRDs: ServiceMonitors and PodMonitors wait for it. */
+    public readonly prometheusStack: k8s.helm.v3.Release;
 
     constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:observability:Observability", name, {}, opts);
@@ -74,8 +79,10 @@ export class Observability extends pulumi.ComponentResource {
         this.namespace = platformNamespace(`${name}-ns`, { name: ns, kind: "platform", podSecurity: { enforce: "privileged", warn: "baseline" } }, { parent: this });
         const inNs = { parent: this, dependsOn: [this.namespace] };
 
-        // Tenants never reach the monitoring stack: only the namespace itself may connect.
-        new k8s.networking.v1.NetworkPolicy(
+        // Tenants never reach the monitoring stack: only the namespace itself may connect. This one
+        // policy selects every pod here, so under the strict CNI the charts' pods need no other
+        // (their egress stays open: Prometheus scrapes every namespace that admits it).
+        const isolate = new k8s.networking.v1.NetworkPolicy(
             `${name}-isolate`,
             {
                 metadata: { name: "admit-only-observability", namespace: ns },
@@ -105,7 +112,7 @@ export class Observability extends pulumi.ComponentResource {
         const storage = (gib: number) => ({
             volumeClaimTemplate: { spec: { storageClassName: args.storageClassName, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${gib}Gi` } } } },
         });
-        const stack = pinnedRelease(
+        const stack = (this.prometheusStack = pinnedRelease(
             `${name}-prometheus-stack`,
             MONITORING_CHART_PINS.prometheusStack,
             {
@@ -140,9 +147,10 @@ export class Observability extends pulumi.ComponentResource {
                     // node-exporter runs everywhere, GPU pools included.
                     "prometheus-node-exporter": { tolerations: [{ operator: "Exists" }] },
                 },
+                network: { governedBy: [isolate] },
             },
             { ...inNs, dependsOn: [this.namespace, adminSecret, ...nodesReady] },
-        );
+        ));
         const afterCrds = { parent: this, dependsOn: [stack] };
 
         if (args.pools.length > 0) {
@@ -157,6 +165,7 @@ export class Observability extends pulumi.ComponentResource {
                         affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: LABELS.gpuModel, operator: "Exists" }] }] } } },
                         serviceMonitor: { enabled: true, interval: "15s" },
                     },
+                    network: { governedBy: [isolate] },
                 },
                 afterCrds,
             );
@@ -171,7 +180,8 @@ export class Observability extends pulumi.ComponentResource {
                 metadata: { name: "kueue", namespace: ns },
                 spec: {
                     namespaceSelector: { matchNames: [NAMESPACES.kueue] },
-                    selector: { matchLabels: { "control-plane": "controller-manager" } },
+                    // The metrics Service only: the visibility server's Service carries the same selector labels and port name.
+                    selector: { matchLabels: { ...KUEUE_METRICS_SERVICE_LABELS } },
                     endpoints: [{ port: "https", scheme: "https", path: "/metrics", bearerTokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token", tlsConfig: { insecureSkipVerify: true } }],
                 },
             },
@@ -231,6 +241,11 @@ export class Observability extends pulumi.ComponentResource {
             { role: agentRole.name, policyArn: pulumi.interpolate`arn:${args.partition}:iam::aws:policy/CloudWatchAgentServerPolicy` },
             { parent: this },
         );
+        // The add-on would make its namespace itself; made here first, it holds the NetworkPolicies the
+        // operator and the DCGM exporter need under the strict CNI before the add-on starts them.
+        const cloudWatchFacts = addonFacts(EKS_ADDONS.cloudWatch)!;
+        const cloudWatchNamespace = platformNamespace(`${name}-cloudwatch-ns`, { name: cloudWatchFacts.namespace, kind: "platform", podSecurity: { enforce: "privileged", warn: "baseline" } }, { parent: this });
+        const cloudWatchPolicies = podNetworkPolicies(`${name}-cloudwatch`, { facts: cloudWatchFacts, chartNamespaces: {} }, args.addressing, { parent: this, dependsOn: [cloudWatchNamespace] });
         new aws.eks.Addon(
             `${name}-cloudwatch`,
             {
@@ -239,10 +254,15 @@ export class Observability extends pulumi.ComponentResource {
                 resolveConflictsOnCreate: "OVERWRITE",
                 resolveConflictsOnUpdate: "PRESERVE",
                 podIdentityAssociations: [{ roleArn: agentRole.arn, serviceAccount: "cloudwatch-agent" }],
-                configurationValues: JSON.stringify({ containerLogs: { enabled: true } }),
+                configurationValues: JSON.stringify({
+                    containerLogs: { enabled: true },
+                    // The chart's manager.tolerations ([]) overrides its root tolerations: without this the
+                    // operator fits no node here (the system nodes are tainted CriticalAddonsOnly).
+                    manager: { tolerations: [{ key: SYSTEM_TAINT.key, operator: "Exists" }] },
+                }),
                 tags: args.tags,
             },
-            { parent: this, dependsOn: [...logGroups, ...nodesReady] },
+            { parent: this, dependsOn: [...logGroups, ...nodesReady, ...cloudWatchPolicies] },
         );
 
         this.registerOutputs({ ruleGroups: this.ruleGroups.map((g) => g.name), dashboards: this.dashboards });

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
     gpuInstanceType,
     NAMESPACES,
+    PlatformAddressing,
     PoolCapacity,
     PoolRole,
     poolTaints,
@@ -119,9 +120,17 @@ export class Region extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        // Where the region's peers live, for every NetworkPolicy made from the upstream facts.
+        const addressing: PlatformAddressing = {
+            vpcCidr: args.network.vpcCidr,
+            serviceCidr: args.cluster.serviceCidr,
+            clusterSubnetCidrs: this.network.subnetCidrs.private,
+            privateSubnetCidrs: this.network.subnetCidrs.private,
+        };
         this.cluster = new Cluster(
             `${name}-cluster`,
             {
+                addressing,
                 clusterName: args.cluster.name,
                 kubernetesVersion: args.cluster.kubernetesVersion,
                 vpcId: this.network.vpcId,
@@ -179,16 +188,18 @@ export class Region extends pulumi.ComponentResource {
                 pools: args.gpuPools.map((pool, i) => ({ capacity: this.capacity[i], taints: poolTaints(pool.role, pool.tenant), declaredHeadroom: pool.role === "shared" ? this.capacity[i].headroom : undefined })),
                 shards: args.shards,
                 formerShardCohorts: { parent: this, namePrefix: name },
+                addressing,
             },
             onSystemNodes,
         );
-        if (args.gpuPools.length > 0) {
-            new GpuDevicePlugins(
-                `${name}-device-plugins`,
-                { efa: args.gpuPools.some((p) => (gpuInstanceType(p.instanceType)?.efaInterfaces ?? 0) > 0) },
-                { ...inCluster, dependsOn: nodeGroups.length > 0 ? [this.cluster.systemNodeGroup] : [] },
-            );
-        }
+        const devicePlugins =
+            args.gpuPools.length > 0
+                ? new GpuDevicePlugins(
+                      `${name}-device-plugins`,
+                      { efa: args.gpuPools.some((p) => (gpuInstanceType(p.instanceType)?.efaInterfaces ?? 0) > 0), addressing },
+                      { ...inCluster, dependsOn: [this.cluster.systemNodeGroup] },
+                  )
+                : undefined;
 
         const runbooks = args.observability.runbookBaseUrl;
         this.observability = new Observability(
@@ -210,6 +221,7 @@ export class Region extends pulumi.ComponentResource {
                 // The metering job and KEDA (queue-depth scaling of the models) read Prometheus.
                 prometheusClients: [...(args.billing ? [NAMESPACES.billing] : []), ...(args.models.length > 0 ? [NAMESPACES.keda] : [])],
                 storageClassName: this.cluster.storageClassName,
+                addressing,
                 tags,
             },
             onSystemNodes,
@@ -219,9 +231,7 @@ export class Region extends pulumi.ComponentResource {
         const serving = new ServingPlatform(
             `${name}-serving`,
             {
-                privateSubnetCidrs: this.network.subnetCidrs.private,
-                vpcCidr: args.network.vpcCidr,
-                serviceCidr: args.cluster.serviceCidr,
+                addressing,
                 autoscaler: args.models.length > 0,
             },
             { ...inCluster, dependsOn: [this.queues.namespaces.serving, this.cluster.systemNodeGroup] },
@@ -236,6 +246,9 @@ export class Region extends pulumi.ComponentResource {
                     clusterName: this.cluster.clusterName,
                     prometheusUrl: PROMETHEUS_URL,
                     partition: context.partition,
+                    // The whole queues component: Kueue's release (webhooks) and the pool's LocalQueue.
+                    podsWaitFor: [nodeGroups[args.gpuPools.indexOf(pool)], ...(devicePlugins ? [devicePlugins.nvidia] : []), this.queues, serving],
+                    monitorWaitsFor: [this.observability.prometheusStack],
                     tags,
                 },
                 { ...inCluster, dependsOn: [this.queues.namespaces.serving, ...(serving.keda ? [serving.keda] : []), this.observability.namespace] },
@@ -252,6 +265,7 @@ export class Region extends pulumi.ComponentResource {
                     region: args.region,
                     vpcId: this.network.vpcId,
                     partition: context.partition,
+                    addressing,
                     tags,
                 },
                 onSystemNodes,
@@ -264,7 +278,7 @@ export class Region extends pulumi.ComponentResource {
                     certificateArn: args.gateway.certificateArn,
                     clientCidrs: args.gateway.clientCidrs,
                     replicas: args.gateway.replicas,
-                    vpcCidr: args.network.vpcCidr,
+                    addressing,
                     models: args.models.map((m, i) => ({ name: m.name, serviceName: modelServices[i].serviceName })),
                     tenants: args.tenants.filter((t) => t.models.length > 0),
                     defaultRateLimits: args.gateway.tenantRateLimits,

@@ -1,17 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { MODEL_SERVER_PORT, NAMESPACES, NEVER_EGRESS_CIDRS } from "compute-region-policies/model";
+import { awsApiPeers, MODEL_SERVER_PORT, NAMESPACES, PlatformAddressing } from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
 import { pinnedRelease, SERVING_CHART_PINS } from "./helm";
 import { dependsOnOf } from "./options";
+import { platformNamespace } from "./platform-namespace";
 import { DNS_EGRESS, namespaceByName, POD_IDENTITY_AGENT_EGRESS } from "./network-policies";
 
 export interface ServingPlatformArgs {
-    /** CIDRs of the private subnets (the AWS API interface endpoints). */
-    privateSubnetCidrs: string[];
-    /** The VPC and service CIDRs: never reachable by the model servers' internet egress. */
-    vpcCidr: string;
-    serviceCidr: string;
+    /** The region's addresses: AWS API endpoints, and the ranges the model servers' internet egress never reaches. */
+    addressing: PlatformAddressing;
     /** Install KEDA (there are models to scale). */
     autoscaler: boolean;
 }
@@ -32,9 +30,16 @@ export class ServingPlatform extends pulumi.ComponentResource {
     constructor(name: string, args: ServingPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:serving:ServingPlatform", name, {}, opts);
         const after = { parent: this, dependsOn: dependsOnOf(opts) };
-        this.keda = args.autoscaler
-            ? pinnedRelease(`${name}-keda`, SERVING_CHART_PINS.keda, { releaseName: "keda", namespace: NAMESPACES.keda, createNamespace: true, values: ON_SYSTEM_NODES }, after)
-            : undefined;
+        if (args.autoscaler) {
+            // The namespace is made here, not by Helm, so KEDA's NetworkPolicies are in place first.
+            const kedaNamespace = platformNamespace(`${name}-keda-ns`, { name: NAMESPACES.keda, kind: "platform", podSecurity: { enforce: "restricted", warn: "restricted" } }, { parent: this });
+            this.keda = pinnedRelease(
+                `${name}-keda`,
+                SERVING_CHART_PINS.keda,
+                { releaseName: "keda", namespace: NAMESPACES.keda, values: ON_SYSTEM_NODES, network: { addressing: args.addressing } },
+                { ...after, dependsOn: [...after.dependsOn, kedaNamespace] },
+            );
+        }
         const ns = NAMESPACES.serving;
         const policy = (policyName: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
             new k8s.networking.v1.NetworkPolicy(`${name}-${policyName}`, { metadata: { name: policyName, namespace: ns }, spec }, after);
@@ -49,8 +54,8 @@ export class ServingPlatform extends pulumi.ComponentResource {
             policyTypes: ["Egress"],
             egress: [
                 DNS_EGRESS,
-                { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...NEVER_EGRESS_CIDRS, args.vpcCidr, args.serviceCidr] } }], ports: [{ protocol: "TCP", port: 443 }] },
-                { to: args.privateSubnetCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: 443 }] },
+                // S3 (the weights) and the other AWS APIs.
+                { to: awsApiPeers(args.addressing), ports: [{ protocol: "TCP", port: 443 }] },
                 POD_IDENTITY_AGENT_EGRESS,
             ],
         });

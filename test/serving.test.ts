@@ -44,7 +44,9 @@ describe("hosted models", () => {
         expect(d.props.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
         expect(d.props.spec.template.spec.topologySpreadConstraints.map((t: { topologyKey: string }) => t.topologyKey)).toEqual(["kubernetes.io/hostname", "topology.kubernetes.io/zone"]);
         const pdb = ofType(dev.resources, "kubernetes:policy/v1:PodDisruptionBudget").find((p) => p.props.metadata.name === "model-llama-3-8b")!;
-        expect(pdb.props.spec.minAvailable).toBe(1);
+        // One replica at a time may go: a budget that admits no eviction blocks every node drain.
+        expect(pdb.props.spec).toMatchObject({ maxUnavailable: 1 });
+        expect(pdb.props.spec.minAvailable).toBeUndefined();
     });
 
     it("run unprivileged with a read-only root filesystem, and cache weights copied once from S3 by a role limited to the prefix", () => {

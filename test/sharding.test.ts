@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
+import { K8S_TYPES } from "compute-region-policies/model";
 import { ROOT, writeStackFile } from "./helpers";
 
 const PLATFORM = "compute-region/dev-platform";
@@ -30,7 +31,7 @@ describe("a sharded dev region", () => {
         expect(doc.policy.summary.mandatoryViolations).toBe(0);
         expect(doc.capacity.find((c: { pool: string }) => c.pool === "shared-l40s")).toMatchObject({ sellable: 12, sold: 12, free: 0 });
         expect(doc.outputs.shards).toEqual({ a: { "shared-l40s": 6 }, b: { "shared-l40s": 6 } });
-        const cohorts = doc.resources.filter((r: { type: string }) => r.type === "kubernetes:kueue.x-k8s.io/v1alpha1:Cohort").map((r: any) => [r.props.metadata.name, r.props.spec.parentName, r.props.metadata.annotations["compute-region.io/gpu-budget"]]);
+        const cohorts = doc.resources.filter((r: { type: string }) => r.type === K8S_TYPES.cohort).map((r: any) => [r.props.metadata.name, r.props.spec.parentName, r.props.metadata.annotations["compute-region.io/gpu-budget"]]);
         expect(cohorts).toEqual([
             ["shard-a-shared-l40s", "pool-shared-l40s", "6"],
             ["shard-b-shared-l40s", "pool-shared-l40s", "6"],
