@@ -1,12 +1,14 @@
 import * as aws from "@pulumi/aws";
+import * as dockerBuild from "@pulumi/docker-build";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { BACKUP_RETENTION_DAYS, NAMESPACES, PROMETHEUS, PROMETHEUS_URL, TAGS } from "compute-region-policies/model";
+import { BACKUP_RETENTION_DAYS, LABELS, meteringRepositoryName, NAMESPACES, PROMETHEUS, PROMETHEUS_URL, TAGS } from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
 import type { Migration } from "../billing/migrate";
 import { AwsContext, keyPolicy, POD_IDENTITY_TRUST_POLICY } from "./kms";
 import { DNS_EGRESS, namespaceByName, POD_IDENTITY_AGENT_EGRESS } from "./network-policies";
+import { dependsOnOf } from "./options";
 import { platformNamespace } from "./platform-namespace";
 
 export interface BillingDatabaseArgs {
@@ -23,14 +25,21 @@ export interface BillingDatabaseArgs {
     clusterSecurityGroupId: pulumi.Input<string>;
     /** RDS instance class, e.g. db.r6g.large. */
     instanceClass: string;
-    /** PostgreSQL version, 16 or later, e.g. "16.6". */
+    /**
+     * PostgreSQL major version, 16 or later ("16"). Minor versions follow RDS's automatic minor
+     * upgrades: a pinned minor would make the next `up` try to go back once AWS upgrades it.
+     */
     engineVersion: string;
     allocatedStorageGiB: number;
     maxAllocatedStorageGiB: number;
     /** Automated backups kept, days (`BACKUP_RETENTION_DAYS`: 14 to 35). */
     backupRetentionDays: number;
-    /** The metering image by digest (repository@sha256:...). */
-    meteringImage: string;
+    /**
+     * The billing image (migrations and metering): an image built elsewhere, by digest
+     * (`repository@sha256:...`, never in the repository this component creates, which is empty on a
+     * first `up`), or a build of it that this component pushes to that repository first.
+     */
+    meteringImage: string | MeteringImageBuild;
     /** Cron schedule of the metering job. */
     meteringSchedule: string;
     /** The SQL migrations the Job applies. */
@@ -41,8 +50,25 @@ export interface BillingDatabaseArgs {
     tags: Record<string, string>;
 }
 
+/** How to build the billing image: `docker buildx` on the machine that runs `pulumi up`. */
+export interface MeteringImageBuild {
+    /** The build context (the repository root). */
+    context: string;
+    /** The Dockerfile, relative to the context. */
+    dockerfile: string;
+    /** The tag to push: it must change with the sources (the repository's tags are immutable). */
+    tag: string;
+}
+
+/**
+ * How long the migration Job may run, in seconds: scheduling on a system node, attaching the pod's
+ * security group (a branch ENI), pulling the image and applying the migrations take a few minutes;
+ * ten bound every retry together (activeDeadlineSeconds), and Pulumi's await allows five more.
+ */
+export const MIGRATION_JOB = { activeDeadlineSeconds: 600, awaitSeconds: 900 } as const;
+
 /** Pods that may reach the database carry this label; a SecurityGroupPolicy gives them the client security group. */
-export const DB_CLIENT_LABEL = "compute-region.io/db-client";
+export const DB_CLIENT_LABEL = LABELS.dbClient;
 
 /**
  * The billing database: RDS PostgreSQL in the isolated subnets, encrypted with a customer-managed
@@ -53,7 +79,8 @@ export const DB_CLIENT_LABEL = "compute-region.io/db-client";
  * clients (the migration Job, the metering CronJob) reach port 5432, through security groups for pods.
  * Also: the ECR repository of the metering image, the migration Job and the metering CronJob.
  *
- * Options: the cluster's Kubernetes provider (`providers`).
+ * Options: the cluster's Kubernetes provider (`providers`), and in `dependsOn` what the migration Job
+ * waits for (the system nodes it runs on).
  */
 export class BillingDatabase extends pulumi.ComponentResource {
     public readonly endpoint: pulumi.Output<string>;
@@ -62,8 +89,10 @@ export class BillingDatabase extends pulumi.ComponentResource {
 
     constructor(name: string, args: BillingDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:billing:BillingDatabase", name, {}, opts);
-        const major = Number(args.engineVersion.split(".")[0]);
-        if (!(major >= 16)) throw new pulumi.ResourceError(`BillingDatabase ${name}: engineVersion must be PostgreSQL 16 or later, got ${args.engineVersion}`, this);
+        if (!/^\d+$/.test(args.engineVersion) || Number(args.engineVersion) < 16) {
+            throw new pulumi.ResourceError(`BillingDatabase ${name}: engineVersion must be a PostgreSQL major version, 16 or later ("16"), got ${JSON.stringify(args.engineVersion)}: minor versions follow RDS's automatic minor upgrades`, this);
+        }
+        const major = Number(args.engineVersion);
         if (args.backupRetentionDays < BACKUP_RETENTION_DAYS.min || args.backupRetentionDays > BACKUP_RETENTION_DAYS.max) {
             throw new pulumi.ResourceError(`BillingDatabase ${name}: backupRetentionDays must be ${BACKUP_RETENTION_DAYS.min} to ${BACKUP_RETENTION_DAYS.max}, got ${args.backupRetentionDays}`, this);
         }
@@ -158,7 +187,7 @@ export class BillingDatabase extends pulumi.ComponentResource {
         const repository = new aws.ecr.Repository(
             `${name}-metering-image`,
             {
-                name: `compute-region/${args.clusterName}/metering`,
+                name: meteringRepositoryName(args.clusterName),
                 imageTagMutability: "IMMUTABLE",
                 imageScanningConfiguration: { scanOnPush: true },
                 encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: key.arn }],
@@ -167,6 +196,8 @@ export class BillingDatabase extends pulumi.ComponentResource {
             { parent: this },
         );
         this.repositoryUrl = repository.repositoryUrl;
+        const built = typeof args.meteringImage === "string" ? undefined : buildImage(`${name}-metering-build`, args.meteringImage, repository, this);
+        const image: pulumi.Input<string> = built ? pulumi.interpolate`${repository.repositoryUrl}@${built.digest}` : (args.meteringImage as string);
 
         // Pod Identity: the migrator reads the master secret; metering logs in with IAM as the metering role.
         const podRole = (suffix: string, policy: pulumi.Input<string>) => {
@@ -212,8 +243,8 @@ export class BillingDatabase extends pulumi.ComponentResource {
         );
         const netpol = (suffix: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
             new k8s.networking.v1.NetworkPolicy(`${name}-${suffix}`, { metadata: { name: suffix, namespace: NAMESPACES.billing }, spec }, inNs);
-        netpol("default-deny-all", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
-        netpol("db-clients-egress", {
+        const denyAll = netpol("default-deny-all", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+        const clientEgress = netpol("db-clients-egress", {
             podSelector: { matchLabels: { [DB_CLIENT_LABEL]: "true" } },
             policyTypes: ["Egress"],
             egress: [
@@ -249,7 +280,7 @@ export class BillingDatabase extends pulumi.ComponentResource {
             containers: [
                 {
                     name: "billing",
-                    image: args.meteringImage,
+                    image,
                     command: ["node", "bin/billing/cli.js", ...command],
                     env: [...env, ...extraEnv],
                     resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
@@ -264,6 +295,7 @@ export class BillingDatabase extends pulumi.ComponentResource {
                 metadata: { name: `billing-migrate-${digest}`, namespace: NAMESPACES.billing },
                 spec: {
                     backoffLimit: 3,
+                    activeDeadlineSeconds: MIGRATION_JOB.activeDeadlineSeconds,
                     ttlSecondsAfterFinished: 7 * 24 * 3600,
                     template: {
                         metadata: { labels: { [DB_CLIENT_LABEL]: "true", app: "billing-migrate" } },
@@ -271,7 +303,12 @@ export class BillingDatabase extends pulumi.ComponentResource {
                     },
                 },
             },
-            { ...inNs, dependsOn: [ns, migrationsMap, db] },
+            {
+                ...inNs,
+                // Its pods need their NetworkPolicies (the strict CNI), their image and a system node.
+                dependsOn: [ns, migrationsMap, db, denyAll, clientEgress, ...(built ? [built] : []), ...dependsOnOf(opts)],
+                customTimeouts: { create: `${MIGRATION_JOB.awaitSeconds}s`, update: `${MIGRATION_JOB.awaitSeconds}s` },
+            },
         );
         new k8s.batch.v1.CronJob(
             `${name}-metering`,
@@ -291,8 +328,25 @@ export class BillingDatabase extends pulumi.ComponentResource {
                     },
                 },
             },
-            inNs,
+            { ...inNs, dependsOn: [ns, denyAll, clientEgress, ...(built ? [built] : [])] },
         );
         this.registerOutputs({ endpoint: this.endpoint, repositoryUrl: this.repositoryUrl });
     }
+}
+
+/** Builds the billing image for the system nodes (x86_64) and pushes it to the repository. */
+function buildImage(name: string, build: MeteringImageBuild, repository: aws.ecr.Repository, parent: pulumi.Resource): dockerBuild.Image {
+    const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, { parent });
+    return new dockerBuild.Image(
+        name,
+        {
+            context: { location: build.context },
+            dockerfile: { location: `${build.context}/${build.dockerfile}` },
+            platforms: ["linux/amd64"],
+            push: true,
+            registries: [{ address: repository.repositoryUrl, username: token.userName, password: pulumi.secret(token.password) }],
+            tags: [pulumi.interpolate`${repository.repositoryUrl}:${build.tag}`],
+        },
+        { parent },
+    );
 }

@@ -4,6 +4,7 @@ import { loadMigrations } from "../billing/migrate";
 import { Region } from "../components/region";
 import { TenantShard } from "../components/tenant-shard";
 import { loadStackConfig, ShardConfig } from "./config";
+import { sourceTag } from "./image-source";
 import { projectRoot } from "./paths";
 
 /**
@@ -16,7 +17,12 @@ export async function regionProgram(): Promise<Record<string, unknown>> {
     if (config.layer === "shard") return shardProgram(config);
     // The billing schema ships with the program; the migration Job applies it.
     const migrations = config.billing ? loadMigrations(path.join(projectRoot(), "billing", "migrations")) : [];
-    const region = new Region(config.stack, { ...config, migrations });
+    // No image given: the program builds the billing image and pushes it before the Jobs use it.
+    const billing = config.billing && {
+        ...config.billing,
+        meteringImage: config.billing.meteringImage ?? { context: projectRoot(), dockerfile: "billing/Dockerfile", tag: sourceTag(projectRoot()) },
+    };
+    const region = new Region(config.stack, { ...config, billing, migrations });
     return {
         region: config.region,
         layer: config.layer,

@@ -1,8 +1,12 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DATA_TYPES, TYPES } from "compute-region-policies/model";
 import type { OfflinePlanResult } from "../offline/harness";
 import { monitoringFromResources } from "../offline/evidence";
 import { ConfigError, parseRegionConfig } from "../stacks/config";
+import { sourceTag } from "../stacks/image-source";
 import { devStackConfig, ofType, one, plan } from "./helpers";
 
 let dev: OfflinePlanResult;
@@ -15,7 +19,8 @@ describe("billing database", () => {
         const db = one(dev.resources, DATA_TYPES.rdsInstance);
         expect(db.props).toMatchObject({
             engine: "postgres",
-            engineVersion: "16.6",
+            engineVersion: "16",
+            autoMinorVersionUpgrade: true,
             storageEncrypted: true,
             multiAz: true,
             publiclyAccessible: false,
@@ -61,7 +66,13 @@ describe("billing database", () => {
         const job = one(dev.resources, "kubernetes:batch/v1:Job");
         expect(job.props.metadata.name).toMatch(/^billing-migrate-[0-9a-f]{10}$/);
         const container = job.props.spec.template.spec.containers[0];
-        expect(container.image).toMatch(/@sha256:[0-9a-f]{64}$/);
+        // No image in the config: the program builds billing/Dockerfile and pushes it to the stack's
+        // own repository before the Job; the Job pulls it by the digest the push returns.
+        const build = one(dev.resources, "docker-build:index:Image");
+        expect(build.props).toMatchObject({ push: true, platforms: ["linux/amd64"], dockerfile: { location: expect.stringMatching(/billing\/Dockerfile$/) } });
+        expect(job.dependencies).toContain(build.urn);
+        expect(job.props.spec.activeDeadlineSeconds).toBeGreaterThan(0);
+        expect(job.opts?.customTimeouts?.create).toBeDefined();
         expect(container.command).toEqual(["node", "bin/billing/cli.js", "migrate", "--dir", "/migrations"]);
         expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
         const cron = one(dev.resources, "kubernetes:batch/v1:CronJob");
@@ -89,7 +100,36 @@ describe("billing database", () => {
             const problems = (e as ConfigError).problems.join("\n");
             expect(problems).toContain("compute-region:billing.meteringImage: must be an image referenced by digest");
             expect(problems).toContain("compute-region:billing.backupRetentionDays: must be at least 14 days, got 7");
-            expect(problems).toContain('compute-region:billing.engineVersion: must be PostgreSQL 16 or later, such as "16.6", got "15.4"');
+            expect(problems).toContain('compute-region:billing.engineVersion: must be PostgreSQL 16 or later, given as the major version such as "16", got "15.4"');
         }
+    });
+
+    it("takes the major version only, and never an image from the repository the stack creates", () => {
+        const bad = devStackConfig();
+        bad["compute-region:billing"].engineVersion = "16.6";
+        bad["compute-region:billing"].meteringImage = `111122223333.dkr.ecr.us-east-2.amazonaws.com/compute-region/${bad["compute-region:cluster"].name}/metering@sha256:${"a".repeat(64)}`;
+        try {
+            parseRegionConfig(Object.fromEntries(Object.entries(bad).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])), "dev");
+            throw new Error("accepted");
+        } catch (e) {
+            const problems = (e as ConfigError).problems.join("\n");
+            expect(problems).toContain('compute-region:billing.engineVersion: must be the major version only, such as "16"');
+            expect(problems).toContain("compute-region:billing.meteringImage: points into compute-region/gpu-dev-use2/metering, the repository this stack creates");
+        }
+    });
+
+    it("tags the built image by a hash of what the build sees, so an immutable repository never gets a tag twice", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "source-tag-"));
+        fs.mkdirSync(path.join(dir, "billing"));
+        fs.mkdirSync(path.join(dir, "node_modules"));
+        fs.writeFileSync(path.join(dir, ".dockerignore"), "node_modules\n");
+        fs.writeFileSync(path.join(dir, "billing", "cli.ts"), "one");
+        const first = sourceTag(dir);
+        fs.writeFileSync(path.join(dir, "node_modules", "x.js"), "ignored");
+        expect(sourceTag(dir)).toBe(first);
+        fs.writeFileSync(path.join(dir, "billing", "cli.ts"), "two");
+        expect(sourceTag(dir)).not.toBe(first);
+        fs.writeFileSync(path.join(dir, ".dockerignore"), "*.log\n");
+        expect(() => sourceTag(dir)).toThrow(/is a pattern/);
     });
 });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { cidrProblem, cidrsOverlap, GPU_INSTANCE_TYPES, gpuInstanceType, NEVER_EGRESS_CIDRS } from "compute-region-policies/model";
+import { cidrProblem, cidrsOverlap, GPU_INSTANCE_TYPES, gpuInstanceType, meteringRepositoryName, NEVER_EGRESS_CIDRS } from "compute-region-policies/model";
 import { ACM_CERTIFICATE_ARN, MAX_CUSTOM_LIMIT_TENANTS, NamespacedRegionConfig } from "./schema";
 
 /**
@@ -72,6 +72,15 @@ export function crossFieldChecks(config: NamespacedRegionConfig, ctx: z.Refineme
     const billing = config["compute-region:billing"];
     if (billing && billing.maxAllocatedStorageGiB < billing.allocatedStorageGiB) {
         ctx.addIssue({ code: "custom", path: ["compute-region:billing", "maxAllocatedStorageGiB"], message: `must be at least allocatedStorageGiB (${billing.allocatedStorageGiB})`, input: billing.maxAllocatedStorageGiB });
+    }
+    const ownRepository = `/${meteringRepositoryName(cluster.name)}@`;
+    if (billing?.meteringImage?.includes(ownRepository)) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["compute-region:billing", "meteringImage"],
+            message: `points into ${meteringRepositoryName(cluster.name)}, the repository this stack creates, which is empty on a first up: leave meteringImage out and the program builds and pushes the image there first`,
+            input: billing.meteringImage,
+        });
     }
     reportDuplicates(cluster.adminRoleArns, (i) => ["compute-region:cluster", "adminRoleArns", i], ctx);
     if (cluster.adminRoleArns.includes(cluster.deployerRoleArn)) {

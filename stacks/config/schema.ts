@@ -186,14 +186,23 @@ export const tenantSchema = z.strictObject({
 export const billingSchema = z.strictObject({
     /** RDS instance class. */
     instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS instance class such as db.r6g.large"),
-    /** PostgreSQL version, 16 or later. */
-    engineVersion: z.string().regex(/^(1[6-9]|[2-9]\d)(\.\d+)?$/, 'must be PostgreSQL 16 or later, such as "16.6"'),
+    /** PostgreSQL major version, 16 or later: minor versions follow RDS's automatic minor upgrades. */
+    engineVersion: z
+        .string()
+        .regex(/^(1[6-9]|[2-9]\d)(\.\d+)*$/, 'must be PostgreSQL 16 or later, given as the major version such as "16"')
+        .regex(/^\d+$/, 'must be the major version only, such as "16": RDS upgrades minor versions automatically, and a pinned minor would make the next up try to go back'),
     allocatedStorageGiB: z.number().int().min(20).max(65536).default(100),
     maxAllocatedStorageGiB: z.number().int().min(20).max(65536).default(1000),
     /** Automated backups (and point-in-time recovery) kept, days. */
     backupRetentionDays: z.number().int().min(BACKUP_RETENTION_DAYS.min, `must be at least ${BACKUP_RETENTION_DAYS.min} days`).max(BACKUP_RETENTION_DAYS.max, `must be at most ${BACKUP_RETENTION_DAYS.max} days (the RDS limit)`).default(BACKUP_RETENTION_DAYS.min),
-    /** The metering image, pinned by digest: <repository>@sha256:<64 hex>. */
-    meteringImage: z.string().regex(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._\/-]+@sha256:[a-f0-9]{64}$/, "must be an image referenced by digest (<repository>@sha256:<64 hex digits>), never a tag"),
+    /**
+     * The billing image built elsewhere, pinned by digest: <repository>@sha256:<64 hex>. Absent, the
+     * program builds billing/Dockerfile and pushes it to the stack's own repository first.
+     */
+    meteringImage: z
+        .string()
+        .regex(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._\/-]+@sha256:[a-f0-9]{64}$/, "must be an image referenced by digest (<repository>@sha256:<64 hex digits>), never a tag")
+        .optional(),
     /** Cron schedule of the metering job (hourly windows). */
     meteringSchedule: z.string().default("5 * * * *"),
 });
