@@ -35,6 +35,8 @@ export interface SampleResource {
     dependsOn?: string[];
     /** Name of the parent resource in the same sample. */
     parent?: string;
+    /** Resource option customTimeouts, as the engine's duration strings ("30m"). */
+    customTimeouts?: { create?: string; update?: string; delete?: string };
 }
 
 export interface PolicySample {

@@ -14,7 +14,7 @@ export function sampleSnapshots(sample: PolicySample): ResourceSnapshot[] {
         name: r.name,
         props: r.props,
         ...(r.parent ? { parent: urnOf(r.parent) } : {}),
-        opts: { protect: r.protect === true, dependsOn: [] },
+        opts: { protect: r.protect === true, dependsOn: [], ...(r.customTimeouts ? { customTimeouts: r.customTimeouts } : {}) },
         dependencies: (r.dependsOn ?? []).map(urnOf),
     }));
 }

@@ -31,6 +31,15 @@ import { tenantNamespacesProtected } from "./tenant-namespaces-protected";
 import { tenantNetworkIsolation } from "./tenant-network-isolation";
 import { tenantRbacConfined } from "./tenant-rbac-confined";
 import { tenantWorkloadsConfined } from "./tenant-workloads-confined";
+import { deployFactsKnown } from "./deploy-facts-known";
+import { deployCrdsServedFirst } from "./deploy-crds-served-first";
+import { deployWebhooksServingFirst } from "./deploy-webhooks-serving-first";
+import { deployNamespacesFirst } from "./deploy-namespaces-first";
+import { deployWorkloadsSchedulable } from "./deploy-workloads-schedulable";
+import { deployPodsNetworkReady } from "./deploy-pods-network-ready";
+import { platformPathsOpen } from "./platform-paths-open";
+import { deployImagesBuiltFirst } from "./deploy-images-built-first";
+import { deployAwaitsCoverStartup } from "./deploy-awaits-cover-startup";
 
 /** Every policy of the pack, in catalog order. The pack (`index.ts`), the evaluator and the catalog all read this list. */
 export const policies: RegionPolicy[] = [
@@ -75,6 +84,16 @@ export const policies: RegionPolicy[] = [
     kmsKeyRotation,
     statefulResourcesProtected,
     helmReleasesPinned,
+    // First deploy: the rehearsal of a first `up` against the installed systems' upstream facts
+    deployFactsKnown,
+    deployCrdsServedFirst,
+    deployWebhooksServingFirst,
+    deployNamespacesFirst,
+    deployWorkloadsSchedulable,
+    deployPodsNetworkReady,
+    platformPathsOpen,
+    deployImagesBuiltFirst,
+    deployAwaitsCoverStartup,
 ];
 
 export const PACK_NAME = "compute-region";
