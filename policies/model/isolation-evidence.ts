@@ -27,14 +27,24 @@ function rules(list: unknown, peerKey: "from" | "to"): NetworkPolicyRule[] {
     return [list ?? []].flat().filter((r): r is Record<string, any> => typeof r === "object" && r !== null).map((r) => ({ peers: r[peerKey], ports: r.ports }));
 }
 
+/**
+ * The policy types the API server stores: an empty or absent `policyTypes` becomes Ingress, plus
+ * Egress when the spec has egress rules (kubernetes/kubernetes pkg/apis/networking/v1/defaults.go,
+ * SetDefaults_NetworkPolicy).
+ */
+export function effectivePolicyTypes(spec: { policyTypes?: unknown; egress?: unknown }): ("Ingress" | "Egress")[] {
+    const declared = spec.policyTypes;
+    const list = Array.isArray(declared) && declared.length > 0 ? declared : ["Ingress", ...(Array.isArray(spec.egress) && spec.egress.length > 0 ? ["Egress"] : [])];
+    return list.filter((t): t is "Ingress" | "Egress" => t === "Ingress" || t === "Egress");
+}
+
 export function networkPoliciesFromResources(resources: readonly ResourceLike[]): NetworkPolicyInfo[] {
     return resources
         .filter((r) => r.type === K8S_TYPES.networkPolicy)
         .map((r) => {
             const spec = r.props.spec ?? {};
             const egress = rules(spec.egress, "to");
-            const declared: string[] | undefined = spec.policyTypes;
-            const types = (declared ?? ["Ingress", ...(Array.isArray(spec.egress) && spec.egress.length > 0 ? ["Egress"] : [])]).filter((t): t is "Ingress" | "Egress" => t === "Ingress" || t === "Egress");
+            const types = effectivePolicyTypes(spec);
             return {
                 name: String(r.props.metadata?.name ?? r.name),
                 namespace: String(r.props.metadata?.namespace ?? "default"),
