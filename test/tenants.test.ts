@@ -150,18 +150,18 @@ describe("tenant config errors", () => {
     const problems = configProblems;
     const tenants = (c: Record<string, any>) => c["compute-region:tenants"];
     it.each([
-        ["a bad tenant name", (c: any) => (tenants(c)[2].name = "Acme_Corp"), 'Pulumi.dev.yaml: compute-region:tenants[2].name: must be a DNS label (a-z, 0-9, -), got "Acme_Corp"'],
-        ["quota on an internal pool", (c: any) => (tenants(c)[0].quota["internal-l40s"] = 1), "compute-region:tenants[0].quota.internal-l40s: pool internal-l40s is internal: it sells no reserved quota, got 1"],
-        ["quota on another tenant's dedicated pool", (c: any) => (tenants(c)[1].quota["acme-l40s"] = 1), "compute-region:tenants[1].quota.acme-l40s: pool acme-l40s is dedicated to acme"],
+        ["a bad tenant name", (c: any) => (tenants(c)[2].name = "Acme_Corp"), 'Pulumi.dev.yaml: compute-region:tenants[2] (Acme_Corp).name: must be a DNS label (a-z, 0-9, -), got "Acme_Corp"'],
+        ["quota on an internal pool", (c: any) => (tenants(c)[0].quota["internal-l40s"] = 1), "compute-region:tenants[0] (acme).quota.internal-l40s: pool internal-l40s is internal: it sells no reserved quota, got 1"],
+        ["quota on another tenant's dedicated pool", (c: any) => (tenants(c)[1].quota["acme-l40s"] = 1), "compute-region:tenants[1] (globex).quota.acme-l40s: pool acme-l40s is dedicated to acme"],
         ["spot on a dedicated pool", (c: any) => (tenants(c)[0].spot = { "acme-l40s": 2 }), "spot quota borrows only from shared pools"],
-        ["an unknown pool", (c: any) => (tenants(c)[0].quota["nope"] = 2), "compute-region:tenants[0].quota.nope: names no pool in compute-region:gpuPools"],
-        ["a member that is an admin", (c: any) => tenants(c)[0].members.push("arn:aws:iam::111122223333:role/PlatformAdmin"), "compute-region:tenants[0].members[1]: is already an admin role"],
+        ["an unknown pool", (c: any) => (tenants(c)[0].quota["nope"] = 2), "compute-region:tenants[0] (acme).quota.nope: names no pool in compute-region:gpuPools"],
+        ["a member that is an admin", (c: any) => tenants(c)[0].members.push("arn:aws:iam::111122223333:role/PlatformAdmin"), "compute-region:tenants[0] (acme).members[1]: is already an admin role"],
         ["a member of two tenants", (c: any) => tenants(c)[1].members.push("arn:aws:iam::111122223333:role/AcmeEngineers"), "is already a member of tenant acme"],
-        ["egress to a private range", (c: any) => (tenants(c)[1].egress.allowCidrs = ["10.99.0.0/16"]), "compute-region:tenants[1].egress.allowCidrs[0]: must not overlap 10.0.0.0/8"],
+        ["egress to a private range", (c: any) => (tenants(c)[1].egress.allowCidrs = ["10.99.0.0/16"]), "compute-region:tenants[1] (globex).egress.allowCidrs[0]: must not overlap 10.0.0.0/8"],
         ["egress to instance metadata", (c: any) => (tenants(c)[1].egress.allowCidrs = ["169.254.169.254/32"]), "must not overlap 169.254.0.0/16"],
         ["a reserved name", (c: any) => (tenants(c)[2].name = "internal-ops"), 'must not start with "internal"'],
-        ["an unknown state", (c: any) => (tenants(c)[0].state = "paused"), "compute-region:tenants[0].state: must be one of"],
-        ["a dedicated pool for an unknown tenant", (c: any) => (c["compute-region:gpuPools"][3].tenant = "hooli"), "compute-region:gpuPools[3].tenant: must name a tenant in compute-region:tenants"],
+        ["an unknown state", (c: any) => (tenants(c)[0].state = "paused"), "compute-region:tenants[0] (acme).state: must be one of"],
+        ["a dedicated pool for an unknown tenant", (c: any) => (c["compute-region:gpuPools"][3].tenant = "hooli"), "compute-region:gpuPools[3] (acme-l40s).tenant: must name a tenant in compute-region:tenants"],
     ])("rejects %s", (_w, mutate, expected) => {
         const found = problems(mutate);
         expect(found.some((p) => p.includes(expected)), found.join("\n")).toBe(true);
