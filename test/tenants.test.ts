@@ -102,6 +102,30 @@ describe("isolation proof on the dev plan", () => {
     });
 });
 
+describe("isolation proof on shapes a preview can produce", () => {
+    const withPolicy = (cidr: string) => [
+        ...dev.resources,
+        { urn: "urn:x::v6", type: K8S_TYPES.networkPolicy, name: "v6", props: { metadata: { name: "v6", namespace: "tenant-acme" }, spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr } }] }] } } },
+    ];
+
+    it("an IPv6 ipBlock reaches no pod (pods are IPv4), and the evidence says it opens the IPv6 internet", () => {
+        const evidence = isolationFromResources(withPolicy("::/0"));
+        expect(evidence.paths).toEqual([]);
+        expect(evidence.ipv6Egress).toEqual(["tenant-acme/v6: ::/0"]);
+        // The same rule over IPv4 opens paths (to the metadata address at least).
+        expect(isolationFromResources(withPolicy("0.0.0.0/0")).paths.map((p) => `${p.from}->${p.to}`)).toContain("tenant-acme->169.254.169.254");
+        expect(ipBlockReaches("10.40.0.0/16", "::/0")).toBe(false);
+        expect(ipBlockReaches("10.40.0.0/16", "10.0.0.0/8", ["fd00::/8"])).toBe(true);
+    });
+
+    it("a VPC whose CIDR is absent or unknown counts every address as a pod's, and an ipBlock with no CIDR reaches nothing", () => {
+        const noCidr = withPolicy("0.0.0.0/0").map((r) => (r.type === TYPES.vpc ? { ...r, props: { ...r.props, cidrBlock: undefined } } : r));
+        expect(isolationFromResources(noCidr).paths.length).toBeGreaterThan(0);
+        const noBlock = withPolicy("0.0.0.0/0").map((r) => (r.name === "v6" ? { ...r, props: { ...r.props, spec: { ...(r.props.spec as object), egress: [{ to: [{ ipBlock: {} }] }] } } } : r));
+        expect(isolationFromResources(noBlock).paths).toEqual([]);
+    });
+});
+
 describe("offboarding", () => {
     const withState = (tenant: string, state: string) => {
         const config = devStackConfig();
