@@ -82,6 +82,9 @@ export class BillingDatabase extends pulumi.ComponentResource {
             {
                 vpcId: args.vpcId,
                 description: "Pods allowed to reach the billing database (security groups for pods)",
+                // Nothing connects to the client pods; an explicit empty list (not an unset one, which
+                // the provider computes) also lets a preview and its policies know it.
+                ingress: [],
                 egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], description: "egress is narrowed by the billing namespace's NetworkPolicies" }],
                 tags: { ...tags, Name: `${identifier}-clients` },
             },

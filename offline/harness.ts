@@ -83,9 +83,14 @@ export class RecordingMonitor extends BaseMonitor {
         const request = req as RegisterRequest;
         const urn = this.newUrn(request.getParent(), request.getType(), request.getName());
         if (request.getType() === ROOT_STACK_TYPE) this.stackUrn = urn;
-        this.records.push(this.snapshot(urn, request));
+        const record = this.snapshot(urn, request);
+        this.records.push(record);
         this.onRecord?.(this.records.length);
-        return super.registerResource(req, callback);
+        // What the preview returns is what stack policies see (CrossGuard hands them outputs).
+        return super.registerResource(req, (err: unknown, response?: any) => {
+            if (!err && record.custom) record.outputs = response?.getObject()?.toJavaScript() ?? {};
+            callback(err, response);
+        });
     }
 
     /** Reads (StackReference, `get` functions) are recorded with the state they returned, as the engine shows them to stack policies. */

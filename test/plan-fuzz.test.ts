@@ -22,11 +22,15 @@ beforeAll(async () => {
 
 function damagedPlan(seed: number, log: string[]): ResourceSnapshot[] {
     const next = seededRandom(seed);
+    // Resource policies read the inputs, stack policies the outputs: both are damaged.
     return dev.resources.map((r) => {
         const before = log.length;
         const props = damaged(r.props, next, RATE, log) as Record<string, unknown>;
         for (let i = before; i < log.length; i++) log[i] = `${r.name}.${log[i]}`;
-        return { ...r, props };
+        const mid = log.length;
+        const outputs = r.outputs ? (damaged(r.outputs, next, RATE, log) as Record<string, unknown>) : undefined;
+        for (let i = mid; i < log.length; i++) log[i] = `${r.name} (outputs).${log[i]}`;
+        return { ...r, props, ...(outputs ? { outputs } : {}) };
     });
 }
 

@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { UNKNOWN } from "compute-region-policies/engine";
+import { evaluatePolicies, UNKNOWN } from "compute-region-policies/engine";
+import { policies } from "compute-region-policies/rules";
 import type { ResourceSnapshot } from "compute-region-policies/engine";
 import { PROVIDER_TYPES, previewOutputs } from "../offline/preview-outputs";
 import { PROVIDER_TYPES_FILE, readProviderTypes } from "../scripts/provider-types";
@@ -95,5 +96,22 @@ describe("create preview outputs", () => {
             v === null ? [at] : Array.isArray(v) ? v.flatMap((x, i) => nulls(x, `${at}[${i}]`)) : typeof v === "object" && v !== undefined ? Object.entries(v as object).flatMap(([k, x]) => nulls(x, `${at}.${k}`)) : [];
         // An absent output the program passes on arrives as null: none may be left in any planned input.
         expect(dev.flatMap((r) => nulls(r.props, r.name))).toEqual([]);
+    });
+
+    it("are what stack policies see, as CrossGuard's analyzeStack hands them outputs", () => {
+        const cluster = dev.find((r) => r.type === "aws:eks/cluster:Cluster")!;
+        expect((cluster.outputs!.vpcConfig as Record<string, unknown>).clusterSecurityGroupId).toBe(UNKNOWN);
+        expect((cluster.props.vpcConfig as Record<string, unknown>).clusterSecurityGroupId).toBeUndefined();
+        // The admin entries name their group, so it is known at preview; left to EKS it would be
+        // unknown, and tenant-rbac-confined could not run, as in a real preview.
+        const rbac = policies.filter((p) => p.name === "tenant-rbac-confined");
+        expect(evaluatePolicies(dev, { policies: rbac }).notRun).toEqual([]);
+        const groupsLeftToEks = dev.map((r) => {
+            if (r.type !== "aws:eks/accessEntry:AccessEntry" || r.name !== "dev-cluster-deployer") return r;
+            const { kubernetesGroups: _g, ...props } = r.props;
+            return { ...r, props, outputs: previewOutputs(r.type, props) };
+        });
+        const result = evaluatePolicies(groupsLeftToEks, { policies: rbac });
+        expect(result.notRun.map((n) => n.message)).toEqual([expect.stringContaining("at .kubernetesGroups can't be known during preview")]);
     });
 });

@@ -9,8 +9,8 @@ import { unwrapSecrets } from "./wire";
  * The in-process evaluator: CrossGuard's semantics over the offline plan's resource snapshots, so the
  * same policies judge a real `pulumi preview --policy-pack policies`, the offline plan, the tests and
  * the CLI. It follows `@pulumi/policy`'s analyzer (server.js) step by step:
- * - resource policies see each resource's inputs; stack policies see every resource once, with
- *   `parent` and `dependencies` as resource objects;
+ * - resource policies see each resource's inputs; stack policies see every resource once, its
+ *   outputs (`outputs` of a snapshot, when recorded), with `parent` and `dependencies` as resource objects;
  * - enforcement level: the config's for that policy, else the policy's, else the pack's (advisory);
  *   `disabled` skips; `remediate` runs `remediateResource` first and reports what is still wrong as mandatory;
  * - a violation's message is the description, a newline, and the reported text;
@@ -300,11 +300,11 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
     return result;
 }
 
-/** Stack policies' view: props proxied, `parent` and `dependencies` resolved to the resource objects. */
+/** Stack policies' view: outputs proxied, `parent` and `dependencies` resolved to the resource objects. */
 function toPolicyResources(resources: readonly ResourceSnapshot[]): PolicyResource[] {
     const byUrn = new Map<string, PolicyResource>();
     const out = resources.map((r) => {
-        const props = unknownCheckingProxy(unwrapSecrets(r.props) as Record<string, unknown>);
+        const props = unknownCheckingProxy(unwrapSecrets(r.outputs ?? r.props) as Record<string, unknown>);
         const resource: PolicyResource = {
             type: r.type,
             props,

@@ -145,6 +145,18 @@ describe("evaluator: CrossGuard semantics", () => {
         expect(r.violations).toEqual([]);
     });
 
+    it("shows resource policies the inputs and stack policies the outputs, as CrossGuard does", () => {
+        const seen: string[] = [];
+        const onInputs = resourcePolicy({ ...audit, name: "inputs", description: "d", enforcementLevel: "mandatory", validateResource: (a) => void seen.push(`resource:${a.props.acl}`) });
+        const onOutputs = stackPolicy({ ...audit, name: "outputs", description: "d", enforcementLevel: "mandatory", validateStack: (a) => void seen.push(`stack:${a.resources[0].props.acl}`) });
+        const r = evaluatePolicies([bucket("a", { acl: "private" }, { outputs: { acl: "private", arn: UNKNOWN } })], { policies: [onInputs, onOutputs] });
+        expect(seen).toEqual(["resource:private", "stack:private"]);
+        const readsArn = stackPolicy({ ...audit, name: "reads-arn", description: "d", enforcementLevel: "mandatory", validateStack: (a) => void a.resources[0].props.arn });
+        expect(evaluatePolicies([bucket("a", {}, { outputs: { arn: UNKNOWN } })], { policies: [readsArn] }).notRun).toHaveLength(1);
+        expect(evaluatePolicies([bucket("a", {})], { policies: [readsArn] }).notRun).toHaveLength(0);
+        expect(r.errors).toEqual([]);
+    });
+
     it("gives stack policies parent and dependencies as resource objects", () => {
         const seen: string[] = [];
         const graph = stackPolicy({
