@@ -3,7 +3,8 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import type { PlanDocument, ResourceSnapshot } from "compute-region-policies/engine";
 import type { OfflineFacts } from "./mocks";
 import { offlineMocks } from "./mocks";
-import { EngineConfig, PulumiProject } from "./project";
+import { EngineConfig, PlanInputError, PulumiProject } from "./project";
+import { providerConfigProblems } from "./provider-config";
 
 /** The root stack resource's type: the engine leaves it out of its children's type chains. */
 const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
@@ -49,6 +50,7 @@ const BaseMonitor = MockMonitor as unknown as new (mocks: pulumi.runtime.Mocks) 
     registerResource(req: unknown, callback: Callback): Promise<void>;
     readResource(req: unknown, callback: Callback): Promise<void>;
     registerResourceOutputs(req: unknown, callback: Callback): void;
+    invoke(req: unknown, callback: Callback): Promise<void>;
 };
 
 /**
@@ -58,6 +60,8 @@ const BaseMonitor = MockMonitor as unknown as new (mocks: pulumi.runtime.Mocks) 
  */
 export class RecordingMonitor extends BaseMonitor {
     readonly records: ResourceSnapshot[] = [];
+    /** Packages whose default provider the program uses (for a resource or an invoke). */
+    readonly defaultProviders = new Set<string>();
     stackOutputs: Record<string, unknown> = {};
     private stackUrn: string | undefined;
 
@@ -115,6 +119,13 @@ export class RecordingMonitor extends BaseMonitor {
         });
     }
 
+    /** An invoke without an explicit provider runs on the package's default provider. */
+    override async invoke(req: any, callback: Callback): Promise<void> {
+        const pkg = String(req.getTok()).split(":")[0];
+        if (!req.getProvider() && pkg !== "pulumi") this.defaultProviders.add(pkg);
+        return super.invoke(req, callback);
+    }
+
     override registerResourceOutputs(req: any, callback: Callback): void {
         if (req.getUrn() === this.stackUrn) {
             this.stackOutputs = (req.getOutputs() as StructLike | undefined)?.toJavaScript() ?? {};
@@ -152,6 +163,7 @@ export class RecordingMonitor extends BaseMonitor {
         const reference = req.getProvider();
         if (reference) return reference.slice(0, reference.lastIndexOf("::"));
         const pkg = type.split(":")[0];
+        this.defaultProviders.add(pkg);
         const version = req.getVersion();
         return `urn:pulumi:${this.stack}::${this.project}::pulumi:providers:${pkg}::default${version ? `_${version.replace(/[.-]/g, "_")}` : ""}`;
     }
@@ -217,6 +229,9 @@ export async function runOfflinePlan(options: OfflinePlanOptions): Promise<Offli
     });
     await sdk.settings.waitForRPCs();
     if (failed) throw programError;
+    // The engine configures each default provider the program uses; a bridged one rejects config it does not know.
+    const providerProblems = providerConfigProblems(config, monitor.defaultProviders);
+    if (providerProblems.length > 0) throw new PlanInputError(`invalid provider configuration (${providerProblems.length} problem${providerProblems.length === 1 ? "" : "s"}):\n  ${providerProblems.join("\n  ")}`);
 
     return {
         stack,
