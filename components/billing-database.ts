@@ -203,7 +203,12 @@ export class BillingDatabase extends pulumi.ComponentResource {
 
         const ns = platformNamespace(`${name}-ns`, { name: NAMESPACES.billing, kind: "platform", podSecurity: { enforce: "restricted", warn: "restricted" } }, { parent: this });
         const inNs = { parent: this, dependsOn: [ns] };
-        new k8s.apiextensions.CustomResource(
+        // A pod this selects gets a branch ENI with only these groups: the clients group (the only one the
+        // database admits) and the cluster security group, which the nodes running CoreDNS and Prometheus
+        // carry and which admits only its own members. It applies to pods created after it (the VPC
+        // resource controller's webhook gives a pod its branch ENI at admission), so the Job and the
+        // CronJob wait for it.
+        const dbClients = new k8s.apiextensions.CustomResource(
             `${name}-db-clients`,
             {
                 apiVersion: "vpcresources.k8s.aws/v1beta1",
@@ -274,7 +279,7 @@ export class BillingDatabase extends pulumi.ComponentResource {
                     },
                 },
             },
-            { ...inNs, dependsOn: [ns, migrationsMap, db] },
+            { ...inNs, dependsOn: [ns, migrationsMap, db, dbClients] },
         );
         new k8s.batch.v1.CronJob(
             `${name}-metering`,
@@ -294,7 +299,7 @@ export class BillingDatabase extends pulumi.ComponentResource {
                     },
                 },
             },
-            inNs,
+            { ...inNs, dependsOn: [ns, dbClients] },
         );
         this.registerOutputs({ endpoint: this.endpoint, repositoryUrl: this.repositoryUrl });
     }
