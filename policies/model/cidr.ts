@@ -16,9 +16,12 @@ export interface Ipv4Range {
     readonly prefixLength: number;
 }
 
+/** What an IPv4 CIDR looks like before it is parsed. */
+const IPV4_CIDR = /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/;
+
 /** Why `cidr` is not a usable IPv4 network CIDR, or undefined when it is. */
 export function cidrProblem(cidr: string): string | undefined {
-    if (typeof cidr !== "string" || !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(cidr)) {
+    if (typeof cidr !== "string" || !IPV4_CIDR.test(cidr)) {
         return `must be an IPv4 CIDR such as 10.0.0.0/16, got ${JSON.stringify(cidr)}`;
     }
     if (!Address4.isValid(cidr)) {
@@ -35,13 +38,7 @@ export function cidrProblem(cidr: string): string | undefined {
 export function parseCidr(cidr: string): Ipv4Range {
     const problem = cidrProblem(cidr);
     if (problem) throw new Error(`CIDR ${problem}`);
-    const address = new Address4(cidr);
-    return {
-        cidr: `${address.startAddress().address}/${address.subnetMask}`,
-        first: address.startAddress().bigInt(),
-        last: address.endAddress().bigInt(),
-        prefixLength: address.subnetMask,
-    };
+    return ipv4Network(cidr)!;
 }
 
 export function cidrsOverlap(a: string, b: string): boolean {
@@ -101,7 +98,7 @@ export function allocateSubnets(parent: string, requests: readonly SubnetRequest
 
 /** The IPv4 network a CIDR names, host bits ignored; undefined for anything else (IPv6, not a CIDR). */
 function ipv4Network(cidr: unknown): Ipv4Range | undefined {
-    if (typeof cidr !== "string" || !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(cidr) || !Address4.isValid(cidr)) return undefined;
+    if (typeof cidr !== "string" || !IPV4_CIDR.test(cidr) || !Address4.isValid(cidr)) return undefined;
     const address = new Address4(cidr);
     return { cidr: `${address.startAddress().address}/${address.subnetMask}`, first: address.startAddress().bigInt(), last: address.endAddress().bigInt(), prefixLength: address.subnetMask };
 }
