@@ -60,6 +60,11 @@ const serviceAccount = (namespace: string, name: string) => `system:serviceaccou
  *   Kueue queues a JobSet as one workload from the label on the JobSet, and its child Jobs carry no
  *   queue label (Kueue leaves Jobs whose owner it manages to the owner), so they are admitted when
  *   the JobSet controller makes them.
+ * - LeaderWorkerSet: `lws-controller-manager` in `lws-system` (kubernetes-sigs/lws
+ *   config/default/kustomization.yaml, config/rbac/service_account.yaml); it makes the leader and
+ *   worker StatefulSets of a queued LeaderWorkerSet.
+ * The PyTorchJob controller is not listed: its identity differs between Kubeflow training-operator
+ * releases and none is pinned here, so a PyTorchJob's pods must carry the queue label themselves.
  */
 export const WORKLOAD_CONTROLLERS = [
     ...["replicaset-controller", "deployment-controller", "statefulset-controller", "daemon-set-controller", "job-controller", "cronjob-controller", "generic-garbage-collector"].map((c) =>
@@ -68,6 +73,7 @@ export const WORKLOAD_CONTROLLERS = [
     "system:kube-controller-manager",
     serviceAccount(NAMESPACES.kueue, "kueue-controller-manager"),
     serviceAccount("jobset-system", "jobset-controller-manager"),
+    serviceAccount("lws-system", "lws-controller-manager"),
 ];
 
 const ALL_CONTAINERS =

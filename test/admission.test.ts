@@ -164,6 +164,11 @@ describe("tenant-workload-queues", () => {
             expect(admit("tenant-workload-queues", jobSet({})).admitted).toBe(false);
             expect(admit("tenant-workload-queues", jobSet({ "kueue.x-k8s.io/queue-name": "shared-l40s" })).admitted).toBe(true);
         });
+        it("a LeaderWorkerSet's StatefulSets likewise come from its controller", () => {
+            const sts = { apiVersion: "apps/v1", kind: "StatefulSet", metadata: { name: "serve-0", ownerReferences: [{ apiVersion: "leaderworkerset.x-k8s.io/v1", kind: "LeaderWorkerSet", name: "serve", uid: "u" }] }, spec: {} };
+            expect(admit("tenant-workload-queues", sts, { username: "system:serviceaccount:lws-system:lws-controller-manager" }).admitted).toBe(true);
+            expect(admit("tenant-workload-queues", sts).admitted).toBe(false);
+        });
         it("its child Jobs, unlabelled, are admitted from the JobSet controller and denied from anyone else", () => {
             expect(admit("tenant-workload-queues", childJob, { username: "system:serviceaccount:jobset-system:jobset-controller-manager" }).admitted).toBe(true);
             expect(admit("tenant-workload-queues", childJob).admitted).toBe(false);
