@@ -1,4 +1,5 @@
 import type { TypeShape } from "../scripts/provider-types";
+import { decodeConfigValue } from "../stacks/config";
 import type { EngineConfig } from "./project";
 import { PROVIDER_TYPES } from "./preview-outputs";
 
@@ -46,15 +47,6 @@ function valueProblems(value: unknown, shape: TypeShape, at: string): string[] {
     }
 }
 
-/** The engine passes structured values as JSON text: decode those a shape expects structured. */
-function decoded(raw: string, shape: TypeShape): unknown {
-    if (shape.type !== "array" && shape.type !== "map" && shape.type !== "object") return raw;
-    try {
-        return JSON.parse(raw);
-    } catch {
-        return raw;
-    }
-}
 
 /**
  * Every problem of the stack's config for the providers `packages` (those whose default provider the
@@ -76,7 +68,8 @@ export function providerConfigProblems(config: EngineConfig, packages: Iterable<
         }
         // A secure value is a placeholder offline: its type cannot be checked.
         if (config.placeholderSecrets.includes(key)) continue;
-        problems.push(...valueProblems(decoded(raw, shape), shape, key).map((p) => `${config.source}: ${p}`));
+        // The engine passes structured values as JSON text, scalars as plain text.
+        problems.push(...valueProblems(decodeConfigValue(raw), shape, key).map((p) => `${config.source}: ${p}`));
     }
     return problems;
 }
