@@ -3,6 +3,7 @@ import {
     GUARDRAILS,
     KUEUE_QUEUE_LABEL,
     LABELS,
+    NAMESPACES,
     PRIORITY_CLASSES,
     QUEUE_ALLOWED_LABEL_PREFIX,
     SYSTEM_TAINT,
@@ -39,6 +40,42 @@ const NOT_DEPLOYER = { name: "not-the-deployer", expression: `request.userInfo.u
 /** Kubernetes' own controllers that must delete isolation objects when a namespace is deleted. */
 const CLEANUP_CONTROLLERS = ["system:serviceaccount:kube-system:namespace-controller", "system:serviceaccount:kube-system:generic-garbage-collector"];
 
+const serviceAccount = (namespace: string, name: string) => `system:serviceaccount:${namespace}:${name}`;
+
+/**
+ * Who makes a workload's children (its Pods, a Deployment's ReplicaSets, a JobSet's or CronJob's Jobs)
+ * and updates them later: the only requesters whose objects skip the queue check, because the
+ * workload they come from was checked when the tenant created it. Judged by the request's username,
+ * which a tenant cannot take (tenants may write ownerReferences, not act as these accounts).
+ * - kube-controller-manager: each controller's client is named in kubernetes/kubernetes
+ *   cmd/kube-controller-manager/app/apps.go and batch.go (`ClientOrDie(logger, "<name>")`); with
+ *   --use-service-account-credentials it acts as that service account in kube-system, otherwise as
+ *   system:kube-controller-manager. EKS does not document which, so both are listed. The garbage
+ *   collector removes ownerReferences when a workload is deleted with its pods orphaned.
+ * - Kueue (pinned chart 0.14.2, release `kueue`): `<release>-controller-manager` in its namespace
+ *   (kubernetes-sigs/kueue charts/kueue/templates/rbac/service_account.yaml); it ungates and
+ *   unsuspends what it admits.
+ * - JobSet: `jobset-controller-manager` in `jobset-system` (kubernetes-sigs/jobset
+ *   config/default/kustomization.yaml namePrefix and namespace, config/components/rbac/service_account.yaml).
+ *   Kueue queues a JobSet as one workload from the label on the JobSet, and its child Jobs carry no
+ *   queue label (Kueue leaves Jobs whose owner it manages to the owner), so they are admitted when
+ *   the JobSet controller makes them.
+ * - LeaderWorkerSet: `lws-controller-manager` in `lws-system` (kubernetes-sigs/lws
+ *   config/default/kustomization.yaml, config/rbac/service_account.yaml); it makes the leader and
+ *   worker StatefulSets of a queued LeaderWorkerSet.
+ * The PyTorchJob controller is not listed: its identity differs between Kubeflow training-operator
+ * releases and none is pinned here, so a PyTorchJob's pods must carry the queue label themselves.
+ */
+export const WORKLOAD_CONTROLLERS = [
+    ...["replicaset-controller", "deployment-controller", "statefulset-controller", "daemon-set-controller", "job-controller", "cronjob-controller", "generic-garbage-collector"].map((c) =>
+        serviceAccount("kube-system", c),
+    ),
+    "system:kube-controller-manager",
+    serviceAccount(NAMESPACES.kueue, "kueue-controller-manager"),
+    serviceAccount("jobset-system", "jobset-controller-manager"),
+    serviceAccount("lws-system", "lws-controller-manager"),
+];
+
 const ALL_CONTAINERS =
     "(has(object.spec.initContainers) ? object.spec.initContainers : []) + object.spec.containers + (has(object.spec.ephemeralContainers) ? object.spec.ephemeralContainers : [])";
 
@@ -47,7 +84,11 @@ const toleration = (t: string) =>
     `(${t}.key != ${str(TAINT_KEYS.poolRole)} || ((!has(${t}.operator) || ${t}.operator == 'Equal') && has(${t}.value) && ${t}.value == 'shared')) && ` +
     `(${t}.key != ${str(TAINT_KEYS.tenant)} || ((!has(${t}.operator) || ${t}.operator == 'Equal') && has(${t}.value) && ${t}.value == namespaceObject.metadata.labels[${str(LABELS.tenant)}]))`;
 
-const POD_RULE = { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods"] };
+/**
+ * Pods, and the ephemeral containers `kubectl debug` adds through their own subresource (a request on
+ * pods/ephemeralcontainers carries the whole Pod, so the same validations judge it).
+ */
+const POD_RULE = { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods", "pods/ephemeralcontainers"] };
 
 export const ADMISSION_POLICIES: AdmissionPolicySpec[] = [
     {
@@ -99,7 +140,7 @@ export const ADMISSION_POLICIES: AdmissionPolicySpec[] = [
     },
     {
         name: GUARDRAILS.workloadQueues,
-        description: "Every tenant workload (and every pod nobody owns) names one of the tenant's own Kueue LocalQueues.",
+        description: "Every tenant workload names one of the tenant's own Kueue LocalQueues; only what the workload controllers make from a checked workload is exempt.",
         resourceRules: [
             { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods"] },
             { apiGroups: ["batch"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["jobs"] },
@@ -108,8 +149,8 @@ export const ADMISSION_POLICIES: AdmissionPolicySpec[] = [
             { apiGroups: ["kubeflow.org"], apiVersions: ["*"], operations: ["CREATE", "UPDATE"], resources: ["pytorchjobs"] },
             { apiGroups: ["leaderworkerset.x-k8s.io"], apiVersions: ["*"], operations: ["CREATE", "UPDATE"], resources: ["leaderworkersets"] },
         ],
-        // Pods a workload owns are admitted through their workload; the ResourceQuota caps GPUs either way.
-        matchConditions: [NOT_DEPLOYER, { name: "top-level-object", expression: "object.kind != 'Pod' || !has(object.metadata.ownerReferences) || size(object.metadata.ownerReferences) == 0" }],
+        // What a workload controller makes is admitted through its workload; the ResourceQuota caps GPUs either way.
+        matchConditions: [NOT_DEPLOYER, { name: "not-made-by-a-workload-controller", expression: `!(request.userInfo.username in [${WORKLOAD_CONTROLLERS.map(str).join(", ")}])` }],
         validations: [
             {
                 expression: `has(object.metadata.labels) && ${str(KUEUE_QUEUE_LABEL)} in object.metadata.labels && (${str(QUEUE_ALLOWED_LABEL_PREFIX)} + object.metadata.labels[${str(KUEUE_QUEUE_LABEL)}]) in namespaceObject.metadata.labels`,

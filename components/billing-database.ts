@@ -111,6 +111,9 @@ export class BillingDatabase extends pulumi.ComponentResource {
             {
                 vpcId: args.vpcId,
                 description: "Pods allowed to reach the billing database (security groups for pods)",
+                // Nothing connects to the client pods; an explicit empty list (not an unset one, which
+                // the provider computes) also lets a preview and its policies know it.
+                ingress: [],
                 egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], description: "egress is narrowed by the billing namespace's NetworkPolicies" }],
                 tags: { ...tags, Name: `${identifier}-clients` },
             },
@@ -231,7 +234,12 @@ export class BillingDatabase extends pulumi.ComponentResource {
 
         const ns = platformNamespace(`${name}-ns`, { name: NAMESPACES.billing, kind: "platform", podSecurity: { enforce: "restricted", warn: "restricted" } }, { parent: this });
         const inNs = { parent: this, dependsOn: [ns] };
-        new k8s.apiextensions.CustomResource(
+        // A pod this selects gets a branch ENI with only these groups: the clients group (the only one the
+        // database admits) and the cluster security group, which the nodes running CoreDNS and Prometheus
+        // carry and which admits only its own members. It applies to pods created after it (the VPC
+        // resource controller's webhook gives a pod its branch ENI at admission), so the Job and the
+        // CronJob wait for it.
+        const dbClients = new k8s.apiextensions.CustomResource(
             `${name}-db-clients`,
             {
                 apiVersion: "vpcresources.k8s.aws/v1beta1",
@@ -305,8 +313,9 @@ export class BillingDatabase extends pulumi.ComponentResource {
             },
             {
                 ...inNs,
-                // Its pods need their NetworkPolicies (the strict CNI), their image and a system node.
-                dependsOn: [ns, migrationsMap, db, denyAll, clientEgress, ...(built ? [built] : []), ...dependsOnOf(opts)],
+                // Its pods need their security group (given only at pod creation), their NetworkPolicies
+                // (the strict CNI), their image and a system node.
+                dependsOn: [ns, migrationsMap, db, dbClients, denyAll, clientEgress, ...(built ? [built] : []), ...dependsOnOf(opts)],
                 customTimeouts: { create: `${MIGRATION_JOB.awaitSeconds}s`, update: `${MIGRATION_JOB.awaitSeconds}s` },
             },
         );
@@ -328,7 +337,7 @@ export class BillingDatabase extends pulumi.ComponentResource {
                     },
                 },
             },
-            { ...inNs, dependsOn: [ns, denyAll, clientEgress, ...(built ? [built] : [])] },
+            { ...inNs, dependsOn: [ns, dbClients, denyAll, clientEgress, ...(built ? [built] : [])] },
         );
         this.registerOutputs({ endpoint: this.endpoint, repositoryUrl: this.repositoryUrl });
     }

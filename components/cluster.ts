@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { addonFacts, CONTROL_PLANE_LOG_TYPES, DEPLOYER_USERNAME, EKS_ADDONS, LABELS, PlatformAddressing, SYSTEM_TAINT, VPC_CNI_CONFIGURATION } from "compute-region-policies/model";
+import { addonFacts, CONTROL_PLANE_LOG_TYPES, DEPLOYER_USERNAME, EKS_ADDONS, LABELS, PLATFORM_ADMIN_GROUP, PlatformAddressing, SYSTEM_TAINT, VPC_CNI_CONFIGURATION } from "compute-region-policies/model";
 import { AwsContext, keyPolicy, POD_IDENTITY_TRUST_POLICY } from "./kms";
 import { nodeRole, secureLaunchTemplate } from "./nodes";
 import { podNetworkPolicies } from "./platform-network-policies";
@@ -161,7 +161,7 @@ export class Cluster extends pulumi.ComponentResource {
             const entry = new aws.eks.AccessEntry(
                 `${name}-${label}`,
                 // The deployer gets a fixed username: the tenant guardrails exempt exactly it.
-                { clusterName: cluster.name, principalArn, type: "STANDARD", ...(label === "deployer" ? { userName: DEPLOYER_USERNAME } : {}), tags },
+                { clusterName: cluster.name, principalArn, type: "STANDARD", kubernetesGroups: [PLATFORM_ADMIN_GROUP], ...(label === "deployer" ? { userName: DEPLOYER_USERNAME } : {}), tags },
                 { parent: this },
             );
             return new aws.eks.AccessPolicyAssociation(

@@ -1,11 +1,11 @@
-import { capacityFromResources, DASHBOARD_LABEL, IsolationEvidence, isolationFromResources, MONITORING_TYPES } from "compute-region-policies/model";
+import { capacityFromResources, DASHBOARD_LABEL, isolationFromResources, MONITORING_TYPES, RegionIsolationEvidence } from "compute-region-policies/model";
 import type { ResourceSnapshot } from "compute-region-policies/engine";
 
 /** What the plan derives from its resources for the summary, the JSON document and the report: computed once. */
 export interface PlanEvidence {
     capacity: ReturnType<typeof capacityFromResources>;
     monitoring: ReturnType<typeof monitoringFromResources>;
-    isolation: IsolationEvidence;
+    isolation: RegionIsolationEvidence;
 }
 
 export function planEvidence(resources: readonly ResourceSnapshot[]): PlanEvidence {

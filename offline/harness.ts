@@ -3,7 +3,8 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import type { PlanDocument, ResourceSnapshot } from "compute-region-policies/engine";
 import type { OfflineFacts } from "./mocks";
 import { offlineMocks } from "./mocks";
-import { EngineConfig, PulumiProject } from "./project";
+import { EngineConfig, PlanInputError, PulumiProject } from "./project";
+import { providerConfigProblems } from "./provider-config";
 
 /** The root stack resource's type: the engine leaves it out of its children's type chains. */
 const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
@@ -50,6 +51,7 @@ const BaseMonitor = MockMonitor as unknown as new (mocks: pulumi.runtime.Mocks) 
     registerResource(req: unknown, callback: Callback): Promise<void>;
     readResource(req: unknown, callback: Callback): Promise<void>;
     registerResourceOutputs(req: unknown, callback: Callback): void;
+    invoke(req: unknown, callback: Callback): Promise<void>;
 };
 
 /**
@@ -59,6 +61,8 @@ const BaseMonitor = MockMonitor as unknown as new (mocks: pulumi.runtime.Mocks) 
  */
 export class RecordingMonitor extends BaseMonitor {
     readonly records: ResourceSnapshot[] = [];
+    /** Packages whose default provider the program uses (for a resource or an invoke). */
+    readonly defaultProviders = new Set<string>();
     stackOutputs: Record<string, unknown> = {};
     private stackUrn: string | undefined;
 
@@ -84,9 +88,14 @@ export class RecordingMonitor extends BaseMonitor {
         const request = req as RegisterRequest;
         const urn = this.newUrn(request.getParent(), request.getType(), request.getName());
         if (request.getType() === ROOT_STACK_TYPE) this.stackUrn = urn;
-        this.records.push(this.snapshot(urn, request));
+        const record = this.snapshot(urn, request);
+        this.records.push(record);
         this.onRecord?.(this.records.length);
-        return super.registerResource(req, callback);
+        // What the preview returns is what stack policies see (CrossGuard hands them outputs).
+        return super.registerResource(req, (err: unknown, response?: any) => {
+            if (!err && record.custom) record.outputs = response?.getObject()?.toJavaScript() ?? {};
+            callback(err, response);
+        });
     }
 
     /** Reads (StackReference, `get` functions) are recorded with the state they returned, as the engine shows them to stack policies. */
@@ -109,6 +118,13 @@ export class RecordingMonitor extends BaseMonitor {
             }
             callback(err, response);
         });
+    }
+
+    /** An invoke without an explicit provider runs on the package's default provider. */
+    override async invoke(req: any, callback: Callback): Promise<void> {
+        const pkg = String(req.getTok()).split(":")[0];
+        if (!req.getProvider() && pkg !== "pulumi") this.defaultProviders.add(pkg);
+        return super.invoke(req, callback);
     }
 
     override registerResourceOutputs(req: any, callback: Callback): void {
@@ -153,6 +169,7 @@ export class RecordingMonitor extends BaseMonitor {
         const reference = req.getProvider();
         if (reference) return reference.slice(0, reference.lastIndexOf("::"));
         const pkg = type.split(":")[0];
+        this.defaultProviders.add(pkg);
         const version = req.getVersion();
         return `urn:pulumi:${this.stack}::${this.project}::pulumi:providers:${pkg}::default${version ? `_${version.replace(/[.-]/g, "_")}` : ""}`;
     }
@@ -218,6 +235,9 @@ export async function runOfflinePlan(options: OfflinePlanOptions): Promise<Offli
     });
     await sdk.settings.waitForRPCs();
     if (failed) throw programError;
+    // The engine configures each default provider the program uses; a bridged one rejects config it does not know.
+    const providerProblems = providerConfigProblems(config, monitor.defaultProviders);
+    if (providerProblems.length > 0) throw new PlanInputError(`invalid provider configuration (${providerProblems.length} problem${providerProblems.length === 1 ? "" : "s"}):\n  ${providerProblems.join("\n  ")}`);
 
     return {
         stack,

@@ -1,10 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
+import { previewOutputs } from "./preview-outputs";
 
 /**
  * Answers for the mock runtime: what a preview of a new stack would see. A resource's outputs are
- * its inputs (a provider's create preview returns its checked inputs); everything only the cloud
- * can tell (ids, ARNs, endpoints) is left out, so the SDK resolves it as unknown, as in a preview.
+ * its inputs (a provider's create preview returns its checked inputs) with every property the
+ * provider computes unknown, nested ones included (offline/preview-outputs.ts).
  * Invokes get realistic answers derived from the stack config; an invoke with no answer here fails
  * loudly rather than returning something made up.
  */
@@ -57,8 +58,8 @@ export function offlineMocks(facts: OfflineFacts): pulumi.runtime.Mocks {
                 if (!outputs) throw new Error(`the offline plan has no outputs for stack ${name}: pass --stack-outputs ${name}=FILE (the stack's plan --json or pulumi stack output --json)`);
                 return { id: name, state: { name, outputs, secretOutputNames: [] } };
             }
-            // A new resource has no id during a preview; its outputs are its inputs.
-            return { id: undefined, state: { ...args.inputs } };
+            // A new resource has no id during a preview; its outputs are its inputs and what the provider computes, unknown.
+            return { id: undefined, state: previewOutputs(args.type, args.inputs) };
         },
         call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
             const inputs = args.inputs as Record<string, any>;

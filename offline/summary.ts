@@ -1,5 +1,5 @@
 import Table from "cli-table3";
-import type { IsolationEvidence } from "compute-region-policies/model";
+import type { RegionIsolationEvidence } from "compute-region-policies/model";
 import type { ResourceSnapshot } from "compute-region-policies/engine";
 import type { OfflinePlanResult } from "./harness";
 import { PlanEvidence, planEvidence } from "./evidence";
@@ -111,22 +111,24 @@ export function renderSummary(plan: OfflinePlanResult, source: string, evidence:
 }
 
 /** The isolation evidence as summary lines. */
-export function isolationLines(evidence: IsolationEvidence): string[] {
+export function isolationLines(evidence: RegionIsolationEvidence): string[] {
     const lines = [
         `Tenant isolation (reachability proof over ${evidence.policiesAnalysed} NetworkPolicies in ${evidence.namespacesAnalysed} namespaces): ` +
             `${evidence.tenantsAnalysed} tenants analysed, ${evidence.pairsChecked} pairs checked, ${evidence.pathsFound} paths found`,
     ];
     for (const p of evidence.paths) lines.push(`  PATH ${p.kind}: ${p.from} -> ${p.to} (egress: ${p.egress.join(", ")}; ingress: ${p.ingress.join(", ") || "n/a"})`);
+    for (const v6 of evidence.ipv6Egress) lines.push(`  IPv6 egress ${v6}: reaches no pod (pods are IPv4), but opens the IPv6 internet where the VPC routes IPv6`);
     return lines;
 }
 
 /** The isolation evidence as a Markdown section of the pull-request report. */
-export function isolationMarkdown(evidence: IsolationEvidence): string {
+export function isolationMarkdown(evidence: RegionIsolationEvidence): string {
     const out = ["#### Tenant isolation evidence", "", `${evidence.tenantsAnalysed} tenants analysed, ${evidence.pairsChecked} pairs checked (tenant to tenant, to internal namespaces, to the instance metadata address) over ${evidence.policiesAnalysed} NetworkPolicies: **${evidence.pathsFound} paths found**.`, ""];
     if (evidence.paths.length > 0) {
         out.push("| kind | from | to | egress opened by | ingress opened by |", "| --- | --- | --- | --- | --- |");
         for (const p of evidence.paths) out.push(`| ${p.kind} | \`${p.from}\` | \`${p.to}\` | ${p.egress.join("<br>")} | ${p.ingress.join("<br>") || "n/a"} |`);
         out.push("");
     }
+    for (const v6 of evidence.ipv6Egress) out.push(`- IPv6 egress \`${v6}\`: reaches no pod (pods are IPv4), but opens the IPv6 internet where the VPC routes IPv6.`);
     return out.join("\n");
 }

@@ -1,6 +1,6 @@
 import { run } from "@bufbuild/cel";
 import { describe, expect, it } from "vitest";
-import { ADMISSION_POLICIES, AdmissionPolicySpec } from "../components/admission-policies";
+import { ADMISSION_POLICIES, AdmissionPolicySpec, WORKLOAD_CONTROLLERS } from "../components/admission-policies";
 
 /**
  * The tenant guardrails' CEL, evaluated by a CEL library (@bufbuild/cel, integers as bigint) on
@@ -40,6 +40,21 @@ function admit(policyName: string, object: unknown, request: Request = {}): { ad
     return { admitted: messages.length === 0, messages };
 }
 
+/**
+ * Whether a policy's resourceRules match a request, as the API server matches them: a subresource
+ * request (`pods/ephemeralcontainers`) matches only a rule naming it or a wildcard subresource, never plain `pods`.
+ */
+function matches(policyName: string, request: { group: string; resource: string; operation: string }): boolean {
+    const policy = ADMISSION_POLICIES.find((p) => p.name === policyName) as AdmissionPolicySpec;
+    const [resource, sub] = request.resource.split("/");
+    return policy.resourceRules.some(
+        (r) =>
+            (r.apiGroups.includes("*") || r.apiGroups.includes(request.group)) &&
+            (r.operations.includes("*") || r.operations.includes(request.operation)) &&
+            r.resources.some((x) => x === "*/*" || x === request.resource || (sub === undefined && x === "*") || (sub !== undefined && x === `${resource}/*`)),
+    );
+}
+
 const pod = (spec: Record<string, unknown> = {}, metadata: Record<string, unknown> = {}) => ({
     apiVersion: "v1",
     kind: "Pod",
@@ -75,6 +90,23 @@ describe("tenant-pod-security", () => {
     });
 });
 
+describe("ephemeral containers (kubectl debug)", () => {
+    const debug = { group: "", resource: "pods/ephemeralcontainers", operation: "UPDATE" };
+    it("are matched by the pod rules, through their own subresource", () => {
+        expect(matches("tenant-pod-security", debug)).toBe(true);
+        expect(matches("tenant-pod-placement", debug)).toBe(true);
+        // ...but not by the queue check, so a tenant may still debug a pod its Deployment made.
+        expect(matches("tenant-workload-queues", debug)).toBe(false);
+        expect(matches("tenant-pod-security", { group: "", resource: "pods/status", operation: "UPDATE" })).toBe(false);
+    });
+    it("a privileged one is denied", () => {
+        const withDebug = pod({ ephemeralContainers: [{ name: "debugger", image: "busybox:1.36", securityContext: { privileged: true } }] });
+        const result = admit("tenant-pod-security", withDebug, { operation: "UPDATE" });
+        expect(result.admitted).toBe(false);
+        expect(result.messages).toContain("tenant containers may not be privileged");
+    });
+});
+
 describe("tenant-pod-placement", () => {
     it.each([
         ["no priority class", {}],
@@ -105,8 +137,42 @@ describe("tenant-workload-queues", () => {
     it("admits a Job naming its own dedicated pool's queue", () => {
         expect(admit("tenant-workload-queues", { apiVersion: "batch/v1", kind: "Job", metadata: { name: "j", labels: { "kueue.x-k8s.io/queue-name": "acme-l40s" } }, spec: {} }).admitted).toBe(true);
     });
-    it("leaves pods a workload owns to their workload", () => {
-        expect(admit("tenant-workload-queues", pod({}, { labels: {}, ownerReferences: [{ kind: "Job", name: "j", uid: "u", apiVersion: "batch/v1" }] })).admitted).toBe(true);
+    const owned = (kind: string, apiVersion: string) => pod({}, { labels: {}, ownerReferences: [{ kind, name: "o", uid: "u", apiVersion }] });
+    it.each([
+        ["the Job controller (its service account)", "system:serviceaccount:kube-system:job-controller"],
+        ["the ReplicaSet controller (its service account)", "system:serviceaccount:kube-system:replicaset-controller"],
+        ["the controller manager's own identity", "system:kube-controller-manager"],
+    ])("leaves a pod made by %s to its workload", (_who, username) => {
+        expect(admit("tenant-workload-queues", owned("Job", "batch/v1"), { username }).admitted).toBe(true);
+    });
+    it("denies a tenant's bare pod that names an owner itself (an ownerReference is not proof of a workload)", () => {
+        const result = admit("tenant-workload-queues", owned("ConfigMap", "v1"));
+        expect(result.admitted).toBe(false);
+        expect(result.messages[0]).toContain("kueue.x-k8s.io/queue-name");
+        expect(admit("tenant-workload-queues", owned("Job", "batch/v1")).admitted).toBe(false);
+    });
+    it("exempts only workload controllers: no tenant, no other service account", () => {
+        expect(WORKLOAD_CONTROLLERS.every((u) => u.startsWith("system:"))).toBe(true);
+        expect(admit("tenant-workload-queues", owned("Job", "batch/v1"), { username: "system:serviceaccount:tenant-acme:default" }).admitted).toBe(false);
+    });
+
+    describe("JobSets: the JobSet is queued, its child Jobs are the JobSet controller's", () => {
+        const jobSet = (labels: Record<string, string>) => ({ apiVersion: "jobset.x-k8s.io/v1alpha2", kind: "JobSet", metadata: { name: "train", labels }, spec: { replicatedJobs: [] } });
+        const childJob = { apiVersion: "batch/v1", kind: "Job", metadata: { name: "train-workers-0", labels: { "jobset.sigs.k8s.io/jobset-name": "train" }, ownerReferences: [{ apiVersion: "jobset.x-k8s.io/v1alpha2", kind: "JobSet", name: "train", uid: "u", controller: true }] }, spec: {} };
+        it("the tenant's JobSet must name one of its queues", () => {
+            expect(matches("tenant-workload-queues", { group: "jobset.x-k8s.io", resource: "jobsets", operation: "CREATE" })).toBe(true);
+            expect(admit("tenant-workload-queues", jobSet({})).admitted).toBe(false);
+            expect(admit("tenant-workload-queues", jobSet({ "kueue.x-k8s.io/queue-name": "shared-l40s" })).admitted).toBe(true);
+        });
+        it("a LeaderWorkerSet's StatefulSets likewise come from its controller", () => {
+            const sts = { apiVersion: "apps/v1", kind: "StatefulSet", metadata: { name: "serve-0", ownerReferences: [{ apiVersion: "leaderworkerset.x-k8s.io/v1", kind: "LeaderWorkerSet", name: "serve", uid: "u" }] }, spec: {} };
+            expect(admit("tenant-workload-queues", sts, { username: "system:serviceaccount:lws-system:lws-controller-manager" }).admitted).toBe(true);
+            expect(admit("tenant-workload-queues", sts).admitted).toBe(false);
+        });
+        it("its child Jobs, unlabelled, are admitted from the JobSet controller and denied from anyone else", () => {
+            expect(admit("tenant-workload-queues", childJob, { username: "system:serviceaccount:jobset-system:jobset-controller-manager" }).admitted).toBe(true);
+            expect(admit("tenant-workload-queues", childJob).admitted).toBe(false);
+        });
     });
     it.each([
         ["no queue label", { labels: {} }],

@@ -3,6 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DATA_TYPES, TYPES } from "compute-region-policies/model";
+import { UNKNOWN } from "compute-region-policies/engine";
 import type { OfflinePlanResult } from "../offline/harness";
 import { monitoringFromResources } from "../offline/evidence";
 import { ConfigError, parseRegionConfig } from "../stacks/config";
@@ -58,6 +59,19 @@ describe("billing database", () => {
         expect(db.dependencies).toContain(clients.urn);
         const sgp = ofType(dev.resources, "kubernetes:vpcresources.k8s.aws/v1beta1:SecurityGroupPolicy")[0];
         expect(sgp.props.spec.podSelector).toEqual({ matchLabels: { "compute-region.io/db-client": "true" } });
+    });
+
+    it("gives the client pods the clients group and the cluster group, before any of them is created", () => {
+        const sgp = ofType(dev.resources, "kubernetes:vpcresources.k8s.aws/v1beta1:SecurityGroupPolicy")[0];
+        const clients = ofType(dev.resources, TYPES.securityGroup).find((g) => g.name === "dev-billing-clients")!;
+        const cluster = one(dev.resources, TYPES.eksCluster);
+        // Both ids are known only after deploy: unknown in the preview, never null.
+        expect(sgp.props.spec.securityGroups.groupIds).toEqual([UNKNOWN, UNKNOWN]);
+        expect(sgp.dependencies).toEqual(expect.arrayContaining([clients.urn, cluster.urn]));
+        // Pods get their branch ENI at admission: the migration Job and the metering CronJob come after the policy.
+        for (const type of ["kubernetes:batch/v1:Job", "kubernetes:batch/v1:CronJob"]) expect(one(dev.resources, type).opts?.dependsOn).toContain(sgp.urn);
+        // Nothing connects to the client pods, and the preview knows it.
+        expect(clients.props.ingress).toEqual([]);
     });
 
     it("applies the migrations with a Job from a ConfigMap, and meters hourly with a CronJob, both by image digest", () => {

@@ -207,11 +207,11 @@ describe("gateway config", () => {
             }),
         ).toEqual(["Pulumi.dev.yaml: compute-region:gateway: has no models to serve: set compute-region:models, or remove the gateway"]);
         expect(configProblems((c) => c["compute-region:tenants"].find((t: { name: string }) => t.name === "initech").models.push("llama-3-8b"))).toEqual([
-            'Pulumi.dev.yaml: compute-region:tenants[2].models[2]: must be unique: already used at [0], got "llama-3-8b"',
+            'Pulumi.dev.yaml: compute-region:tenants[2] (initech).models[2]: must be unique: already used at [0], got "llama-3-8b"',
         ]);
         // There is no key to put a key in: unknown keys are rejected.
         expect(configProblems((c) => (c["compute-region:tenants"].find((t: { name: string }) => t.name === "initech").apiKey = "sk-123"))).toEqual([
-            'Pulumi.dev.yaml: compute-region:tenants[2]: unknown key "apiKey" (a typo? see the config reference in README.md)',
+            'Pulumi.dev.yaml: compute-region:tenants[2] (initech): unknown key "apiKey" (a typo? see the config reference in README.md)',
         ]);
     });
 });

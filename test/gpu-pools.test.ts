@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { capacityFromResources, K8S_TYPES, TYPES } from "compute-region-policies/model";
+import { capacityFromResources, K8S_TYPES, MIN_HEADROOM, TYPES } from "compute-region-policies/model";
+import { evaluatePolicies } from "compute-region-policies/engine";
+import { policies } from "compute-region-policies/rules";
 import type { OfflinePlanResult } from "../offline/harness";
 import { configProblems, devStackConfig, ofType, one, plan } from "./helpers";
 
@@ -106,16 +108,34 @@ describe("capacity table", () => {
     });
 });
 
+describe("the headroom floor", () => {
+    it("is one: a shared pool at the least headroom config accepts passes gpu-headroom-preserved with no policy config", async () => {
+        const config = devStackConfig();
+        config["compute-region:gpuPools"][1].headroom = MIN_HEADROOM;
+        // 16 guaranteed at 5% keeps 1: 15 sellable; 14 sold would be oversold at the old 20% floor.
+        config["compute-region:tenants"][0].quota["shared-l40s"] = 10;
+        const atFloor = await plan(config);
+        const result = evaluatePolicies(atFloor.resources, { policies: policies.filter((p) => p.name === "gpu-headroom-preserved") });
+        expect(result.errors).toEqual([]);
+        expect(result.violations).toEqual([]);
+        // Raised in policy config, the floor is reported in the words config uses.
+        const raised = evaluatePolicies(atFloor.resources, { policies: policies.filter((p) => p.name === "gpu-headroom-preserved"), config: { "gpu-headroom-preserved": { headroom: 0.2 } } });
+        expect(raised.violations.map((v) => v.message)).toContain(
+            "No GPU pool sells more reserved quota than its sellable GPUs; the internal headroom is never sold or lent.\npool shared-l40s: headroom 5% is below the floor of 20%: at least that share of a shared pool's guaranteed GPUs is never sold",
+        );
+    });
+});
+
 describe("pool config errors", () => {
     const problems = (mutate: (pools: any[]) => void) => configProblems((c) => mutate(c["compute-region:gpuPools"]));
     it.each([
-        ["an instance type outside the catalog", (p: any[]) => (p[0].instanceType = "p3.16xlarge"), 'Pulumi.dev.yaml: compute-region:gpuPools[0].instanceType: must be a GPU instance type in the catalog (p5.48xlarge, p5e.48xlarge, p5en.48xlarge, p4d.24xlarge, g6e.48xlarge, g6e.12xlarge, g5.48xlarge), got "p3.16xlarge"'],
-        ["a dedicated pool without its tenant", (p: any[]) => (p[1].role = "dedicated"), "compute-region:gpuPools[1].tenant: is required for a dedicated pool"],
-        ["headroom below the floor", (p: any[]) => (p[1].headroom = 0.01), "compute-region:gpuPools[1].headroom: must be at least 0.05 (the floor no stack may go below), got 0.01"],
-        ["headroom on an internal pool", (p: any[]) => (p[0].headroom = 0.3), "compute-region:gpuPools[0].headroom: must be unset for an internal pool"],
-        ["a placement group across AZs", (p: any[]) => (p[1].placementGroup = true), "compute-region:gpuPools[1].placementGroup: needs exactly one availability zone"],
-        ["a repeated pool name", (p: any[]) => (p[2].name = p[0].name), 'compute-region:gpuPools[2].name: must be unique: already used at [0], got "internal-l40s"'],
-        ["an unknown role", (p: any[]) => (p[0].role = "batch"), 'compute-region:gpuPools[0].role: must be one of internal, serving, shared, dedicated, got "batch"'],
+        ["an instance type outside the catalog", (p: any[]) => (p[0].instanceType = "p3.16xlarge"), 'Pulumi.dev.yaml: compute-region:gpuPools[0] (internal-l40s).instanceType: must be a GPU instance type in the catalog (p5.48xlarge, p5e.48xlarge, p5en.48xlarge, p4d.24xlarge, g6e.48xlarge, g6e.12xlarge, g5.48xlarge), got "p3.16xlarge"'],
+        ["a dedicated pool without its tenant", (p: any[]) => (p[1].role = "dedicated"), "compute-region:gpuPools[1] (shared-l40s).tenant: is required for a dedicated pool"],
+        ["headroom below the floor", (p: any[]) => (p[1].headroom = 0.01), "compute-region:gpuPools[1] (shared-l40s).headroom: headroom 1% is below the floor of 5%: at least that share of a shared pool's guaranteed GPUs is never sold, got 0.01"],
+        ["headroom on an internal pool", (p: any[]) => (p[0].headroom = 0.3), "compute-region:gpuPools[0] (internal-l40s).headroom: must be unset for an internal pool"],
+        ["a placement group across AZs", (p: any[]) => (p[1].placementGroup = true), "compute-region:gpuPools[1] (shared-l40s).placementGroup: needs exactly one availability zone"],
+        ["a repeated pool name", (p: any[]) => (p[2].name = p[0].name), 'compute-region:gpuPools[2] (internal-l40s).name: must be unique: already used at [0], got "internal-l40s"'],
+        ["an unknown role", (p: any[]) => (p[0].role = "batch"), 'compute-region:gpuPools[0] (internal-l40s).role: must be one of internal, serving, shared, dedicated, got "batch"'],
         ["a placement group on a Capacity Block", (p: any[]) => Object.assign(p[0], { availabilityZones: ["us-east-2a"], placementGroup: true, capacityReservation: { id: "cr-0123456789abcdef0", type: "capacity-block" } }), "must be false with a capacity reservation or Capacity Block"],
     ])("rejects %s", (_w, mutate, expected) => {
         const found = problems(mutate);

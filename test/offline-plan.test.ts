@@ -108,3 +108,29 @@ describe("the program itself", () => {
         expect(registered).toBeLessThanOrEqual(1); // the root stack resource only
     });
 });
+
+describe("provider config, checked as the providers whose default provider the program uses check it", () => {
+    const withConfig = (extra: Record<string, unknown>) => ({ ...devStackConfig(), ...extra });
+
+    it("rejects an unknown aws: or random: key and a known key of the wrong type, naming the file and the key", async () => {
+        const file = writeStackFile(withConfig({ "aws:regoin": "us-east-2", "aws:maxRetries": "many", "aws:defaultTags": { tag: { team: "gpu" } }, "random:length": 3 }));
+        const r = spawnSync(process.execPath, [path.join(ROOT, "bin/scripts/plan.js"), "--stack", "dev", "--config-file", file], { cwd: ROOT, encoding: "utf8" });
+        expect(r.status).toBe(2);
+        expect(r.stdout).toBe("");
+        const source = path.relative(ROOT, file);
+        expect(r.stderr).toContain(`${source}: aws:regoin: unknown key for the aws provider`);
+        expect(r.stderr).toContain(`${source}: aws:maxRetries: must be a number, got "many"`);
+        expect(r.stderr).toContain(`${source}: aws:defaultTags.tag: unknown key (known: tags)`);
+        expect(r.stderr).toContain(`${source}: random:length: unknown key for the random provider, which rejects it (it takes no config)`);
+    });
+
+    it("accepts the providers' own keys, and leaves alone packages with no default provider in use (Kubernetes providers are explicit)", async () => {
+        const project = readProject(ROOT);
+        const config = withConfig({ "aws:skipCredentialsValidation": true, "aws:defaultTags": { tags: { team: "gpu" } }, "aws:allowedAccountIds": ["111122223333"], "kubernetes:notAKey": "x" });
+        const engine = readStackConfig(project, "dev", writeStackFile(config));
+        const planned = await runOfflinePlan({ project, stack: "dev", config: engine, facts: { region: "us-east-2", accountId: "111122223333" }, program: regionProgram });
+        expect(planned.resources.length).toBeGreaterThan(100);
+        const broken = readStackConfig(project, "dev", writeStackFile(withConfig({ "aws:allowedAccountIds": "111122223333" })));
+        await expect(runOfflinePlan({ project, stack: "dev", config: broken, facts: { region: "us-east-2", accountId: "111122223333" }, program: regionProgram })).rejects.toThrow(PlanInputError);
+    });
+});

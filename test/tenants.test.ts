@@ -67,7 +67,7 @@ describe("tenant namespaces", () => {
     });
 
     it("map member roles to the tenant group with access entries and no access policy, bound to a namespaced Role", () => {
-        const entries = ofType(dev.resources, TYPES.eksAccessEntry).filter((e) => e.props.kubernetesGroups);
+        const entries = ofType(dev.resources, TYPES.eksAccessEntry).filter((e) => e.props.kubernetesGroups?.some((g: string) => g.startsWith("tenant:")));
         expect(entries.map((e) => [e.props.principalArn, e.props.kubernetesGroups])).toEqual([
             ["arn:aws:iam::111122223333:role/AcmeEngineers", ["tenant:acme:members"]],
             ["arn:aws:iam::111122223333:role/GlobexResearch", ["tenant:globex:members"]],
@@ -99,6 +99,30 @@ describe("isolation proof on the dev plan", () => {
         expect(evidence.tenantsAnalysed).toBe(2);
         expect(evidence.pairsChecked).toBeGreaterThanOrEqual(8);
         expect(evidence.paths).toEqual([]);
+    });
+});
+
+describe("isolation proof on shapes a preview can produce", () => {
+    const withPolicy = (cidr: string) => [
+        ...dev.resources,
+        { urn: "urn:x::v6", type: K8S_TYPES.networkPolicy, name: "v6", props: { metadata: { name: "v6", namespace: "tenant-acme" }, spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr } }] }] } } },
+    ];
+
+    it("an IPv6 ipBlock reaches no pod (pods are IPv4), and the evidence says it opens the IPv6 internet", () => {
+        const evidence = isolationFromResources(withPolicy("::/0"));
+        expect(evidence.paths).toEqual([]);
+        expect(evidence.ipv6Egress).toEqual(["tenant-acme/v6: ::/0"]);
+        // The same rule over IPv4 opens paths (to the metadata address at least).
+        expect(isolationFromResources(withPolicy("0.0.0.0/0")).paths.map((p) => `${p.from}->${p.to}`)).toContain("tenant-acme->169.254.169.254");
+        expect(ipBlockReaches("10.40.0.0/16", "::/0")).toBe(false);
+        expect(ipBlockReaches("10.40.0.0/16", "10.0.0.0/8", ["fd00::/8"])).toBe(true);
+    });
+
+    it("a VPC whose CIDR is absent or unknown counts every address as a pod's, and an ipBlock with no CIDR reaches nothing", () => {
+        const noCidr = withPolicy("0.0.0.0/0").map((r) => (r.type === TYPES.vpc ? { ...r, props: { ...r.props, cidrBlock: undefined } } : r));
+        expect(isolationFromResources(noCidr).paths.length).toBeGreaterThan(0);
+        const noBlock = withPolicy("0.0.0.0/0").map((r) => (r.name === "v6" ? { ...r, props: { ...r.props, spec: { ...(r.props.spec as object), egress: [{ to: [{ ipBlock: {} }] }] } } } : r));
+        expect(isolationFromResources(noBlock).paths).toEqual([]);
     });
 });
 
@@ -150,18 +174,18 @@ describe("tenant config errors", () => {
     const problems = configProblems;
     const tenants = (c: Record<string, any>) => c["compute-region:tenants"];
     it.each([
-        ["a bad tenant name", (c: any) => (tenants(c)[2].name = "Acme_Corp"), 'Pulumi.dev.yaml: compute-region:tenants[2].name: must be a DNS label (a-z, 0-9, -), got "Acme_Corp"'],
-        ["quota on an internal pool", (c: any) => (tenants(c)[0].quota["internal-l40s"] = 1), "compute-region:tenants[0].quota.internal-l40s: pool internal-l40s is internal: it sells no reserved quota, got 1"],
-        ["quota on another tenant's dedicated pool", (c: any) => (tenants(c)[1].quota["acme-l40s"] = 1), "compute-region:tenants[1].quota.acme-l40s: pool acme-l40s is dedicated to acme"],
+        ["a bad tenant name", (c: any) => (tenants(c)[2].name = "Acme_Corp"), 'Pulumi.dev.yaml: compute-region:tenants[2] (Acme_Corp).name: must be a DNS label (a-z, 0-9, -), got "Acme_Corp"'],
+        ["quota on an internal pool", (c: any) => (tenants(c)[0].quota["internal-l40s"] = 1), "compute-region:tenants[0] (acme).quota.internal-l40s: pool internal-l40s is internal: it sells no reserved quota, got 1"],
+        ["quota on another tenant's dedicated pool", (c: any) => (tenants(c)[1].quota["acme-l40s"] = 1), "compute-region:tenants[1] (globex).quota.acme-l40s: pool acme-l40s is dedicated to acme"],
         ["spot on a dedicated pool", (c: any) => (tenants(c)[0].spot = { "acme-l40s": 2 }), "spot quota borrows only from shared pools"],
-        ["an unknown pool", (c: any) => (tenants(c)[0].quota["nope"] = 2), "compute-region:tenants[0].quota.nope: names no pool in compute-region:gpuPools"],
-        ["a member that is an admin", (c: any) => tenants(c)[0].members.push("arn:aws:iam::111122223333:role/PlatformAdmin"), "compute-region:tenants[0].members[1]: is already an admin role"],
+        ["an unknown pool", (c: any) => (tenants(c)[0].quota["nope"] = 2), "compute-region:tenants[0] (acme).quota.nope: names no pool in compute-region:gpuPools"],
+        ["a member that is an admin", (c: any) => tenants(c)[0].members.push("arn:aws:iam::111122223333:role/PlatformAdmin"), "compute-region:tenants[0] (acme).members[1]: is already an admin role"],
         ["a member of two tenants", (c: any) => tenants(c)[1].members.push("arn:aws:iam::111122223333:role/AcmeEngineers"), "is already a member of tenant acme"],
-        ["egress to a private range", (c: any) => (tenants(c)[1].egress.allowCidrs = ["10.99.0.0/16"]), "compute-region:tenants[1].egress.allowCidrs[0]: must not overlap 10.0.0.0/8"],
+        ["egress to a private range", (c: any) => (tenants(c)[1].egress.allowCidrs = ["10.99.0.0/16"]), "compute-region:tenants[1] (globex).egress.allowCidrs[0]: must not overlap 10.0.0.0/8"],
         ["egress to instance metadata", (c: any) => (tenants(c)[1].egress.allowCidrs = ["169.254.169.254/32"]), "must not overlap 169.254.0.0/16"],
         ["a reserved name", (c: any) => (tenants(c)[2].name = "internal-ops"), 'must not start with "internal"'],
-        ["an unknown state", (c: any) => (tenants(c)[0].state = "paused"), "compute-region:tenants[0].state: must be one of"],
-        ["a dedicated pool for an unknown tenant", (c: any) => (c["compute-region:gpuPools"][3].tenant = "hooli"), "compute-region:gpuPools[3].tenant: must name a tenant in compute-region:tenants"],
+        ["an unknown state", (c: any) => (tenants(c)[0].state = "paused"), "compute-region:tenants[0] (acme).state: must be one of"],
+        ["a dedicated pool for an unknown tenant", (c: any) => (c["compute-region:gpuPools"][3].tenant = "hooli"), "compute-region:gpuPools[3] (acme-l40s).tenant: must name a tenant in compute-region:tenants"],
     ])("rejects %s", (_w, mutate, expected) => {
         const found = problems(mutate);
         expect(found.some((p) => p.includes(expected)), found.join("\n")).toBe(true);

@@ -16,14 +16,19 @@ function customTimeoutsOf(r: ResourceSnapshot): { createSeconds: number; updateS
  * The in-process evaluator: CrossGuard's semantics over the offline plan's resource snapshots, so the
  * same policies judge a real `pulumi preview --policy-pack policies`, the offline plan, the tests and
  * the CLI. It follows `@pulumi/policy`'s analyzer (server.js) step by step:
- * - resource policies see each resource's inputs; stack policies see every resource once, with
- *   `parent` and `dependencies` as resource objects;
+ * - resource policies see each resource's inputs; stack policies see every resource once, its
+ *   outputs (`outputs` of a snapshot, when recorded), with `parent` and `dependencies` as resource objects;
  * - enforcement level: the config's for that policy, else the policy's, else the pack's (advisory);
  *   `disabled` skips; `remediate` runs `remediateResource` first and reports what is still wrong as mandatory;
  * - a violation's message is the description, a newline, and the reported text;
  * - props are wrapped in `unknownCheckingProxy`: a policy that reads a value unknown during the preview
  *   could not run, reported as advisory; secrets reach policies unwrapped;
  * - a policy that throws anything else fails a real preview: here it is a policy error naming both ends.
+ *   CrossGuard's analyzer answers one call per resource (`analyze`) and one for the stack
+ *   (`analyzeStack`); a throw fails the whole call, so none of the other policies' results from that
+ *   call reach the engine (server.js rethrows out of its loop and answers the call with the error
+ *   alone). The evaluator carries on and reports them, marked `withheld`, and lists the failed call
+ *   in `failedAnalyses`, so a report can say what a real preview would and would not show.
  */
 
 export type Severity = "low" | "medium" | "high" | "critical";
@@ -35,6 +40,8 @@ export interface Violation {
     urn?: string;
     name?: string;
     message: string;
+    /** True when another policy threw in the same analysis call, so CrossGuard would not deliver this result. */
+    withheld?: boolean;
 }
 
 export interface PolicyNotRun {
@@ -42,6 +49,19 @@ export interface PolicyNotRun {
     urn?: string;
     name?: string;
     message: string;
+    /** As for `Violation`. */
+    withheld?: boolean;
+}
+
+/** An analysis call CrossGuard's analyzer would fail: the stack's, or one resource's (with its URN). */
+export interface FailedAnalysis {
+    scope: "stack" | "resource";
+    urn?: string;
+    name?: string;
+    /** The policies that threw in it. */
+    policies: string[];
+    /** Results of other policies in the same call that the evaluator reports but CrossGuard would drop. */
+    withheld: number;
 }
 
 export interface PolicyError {
@@ -73,6 +93,8 @@ export interface EvaluationSummary {
     advisoryViolations: number;
     notRun: number;
     errors: number;
+    /** Results CrossGuard would not deliver because a policy threw in the same analysis call. */
+    withheld: number;
     passed: number;
     disabled: number;
 }
@@ -82,6 +104,8 @@ export interface EvaluationResult {
     notRun: PolicyNotRun[];
     errors: PolicyError[];
     remediations: Remediation[];
+    /** Analysis calls a policy error would fail in CrossGuard (their other results are `withheld`). */
+    failedAnalyses: FailedAnalysis[];
     policies: PolicyOutcome[];
     summary: EvaluationSummary;
 }
@@ -129,7 +153,16 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
     const config = options.config ?? {};
     const from = (policy: string) => `policy '${policy}' from policy pack '${packName}@v${packVersion}'`;
 
-    const result: EvaluationResult = { violations: [], notRun: [], errors: [], remediations: [], policies: [], summary: undefined as never };
+    const result: EvaluationResult = { violations: [], notRun: [], errors: [], remediations: [], failedAnalyses: [], policies: [], summary: undefined as never };
+    /** Marks the results recorded since `mark` as withheld when the call they belong to failed. */
+    const markOf = () => ({ violations: result.violations.length, notRun: result.notRun.length, errors: result.errors.length });
+    const closeAnalysis = (mark: ReturnType<typeof markOf>, scope: FailedAnalysis["scope"], target?: { urn: string; name: string }) => {
+        const errors = result.errors.slice(mark.errors);
+        if (errors.length === 0) return;
+        const withheld = [...result.violations.slice(mark.violations), ...result.notRun.slice(mark.notRun)];
+        for (const r of withheld) r.withheld = true;
+        result.failedAnalyses.push({ scope, ...(target ? { urn: target.urn, name: target.name } : {}), policies: [...new Set(errors.map((e) => e.policy))], withheld: withheld.length });
+    };
     const levelOf = (p: RegionPolicy): EnforcementLevel => config[p.name]?.enforcementLevel ?? p.enforcementLevel ?? packLevel;
     const getConfigFor = (p: RegionPolicy) => <T extends object>(): T => {
         const { enforcementLevel: _level, ...properties } = config[p.name] ?? {};
@@ -192,6 +225,7 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
             }
         }
 
+        const analysis = markOf();
         for (const p of resourcePolicies) {
             let level = levelOf(p);
             if (level === "disabled" || !p.validateResource) continue;
@@ -216,11 +250,13 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
                 }
             }
         }
+        closeAnalysis(analysis, "resource", resource);
     }
 
     const stackPolicies = options.policies.filter(isStackPolicy);
     if (stackPolicies.length > 0) {
         const policyResources = toPolicyResources(resources);
+        const analysis = markOf();
         for (const p of stackPolicies) {
             let level = levelOf(p);
             if (level === "disabled") continue;
@@ -235,9 +271,11 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
                 }
             } catch (e) {
                 if (e instanceof UnknownValueError) result.notRun.push({ policy: p.name, message: `can't run ${from(p.name)} during preview: ${(e as Error).message}` });
-                else if (!(e instanceof NotApplicableError)) result.errors.push({ policy: p.name, message: `Error validating stack with ${from(p.name)}: ${errorText(e)}` });
+                // CrossGuard's analyzeStack words it as for a resource; kept, so the text matches a real preview's.
+                else if (!(e instanceof NotApplicableError)) result.errors.push({ policy: p.name, message: `Error validating resource with ${from(p.name)}: ${errorText(e)}` });
             }
         }
+        closeAnalysis(analysis, "stack");
     }
 
     for (const p of options.policies) {
@@ -262,17 +300,18 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
         advisoryViolations: result.violations.filter((v) => v.enforcementLevel === "advisory").length,
         notRun: result.notRun.length,
         errors: result.errors.length,
+        withheld: result.violations.filter((v) => v.withheld).length + result.notRun.filter((n) => n.withheld).length,
         passed: result.policies.filter((o) => o.status === "passed").length,
         disabled: result.policies.filter((o) => o.status === "disabled").length,
     };
     return result;
 }
 
-/** Stack policies' view: props proxied, `parent` and `dependencies` resolved to the resource objects. */
+/** Stack policies' view: outputs proxied, `parent` and `dependencies` resolved to the resource objects. */
 function toPolicyResources(resources: readonly ResourceSnapshot[]): PolicyResource[] {
     const byUrn = new Map<string, PolicyResource>();
     const out = resources.map((r) => {
-        const props = unknownCheckingProxy(unwrapSecrets(r.props) as Record<string, unknown>);
+        const props = unknownCheckingProxy(unwrapSecrets(r.outputs ?? r.props) as Record<string, unknown>);
         const resource: PolicyResource = {
             type: r.type,
             props,

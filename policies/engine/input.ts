@@ -14,7 +14,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /**
  * The resources to judge, from either the offline plan's `--json` document or a bare array of
- * `{ type, name, props, urn?, parent?, opts?, dependencies? }`. A resource without a URN gets the one
+ * `{ type, name, props, outputs?, urn?, parent?, opts?, dependencies? }`. A resource without a URN gets the one
  * the engine would give a top-level resource of that type and name.
  */
 export function readResources(document: unknown, source: string): ResourceSnapshot[] {
@@ -32,6 +32,7 @@ export function readResources(document: unknown, source: string): ResourceSnapsh
         if (typeof item.type !== "string" || item.type === "") problems.push(`${where}.type: must be a type token such as "aws:eks/cluster:Cluster"`);
         if (typeof item.name !== "string" || item.name === "") problems.push(`${where}.name: must be a non-empty string`);
         if (item.props !== undefined && !isRecord(item.props)) problems.push(`${where}.props: must be an object`);
+        if (item.outputs !== undefined && !isRecord(item.outputs)) problems.push(`${where}.outputs: must be an object`);
         if (item.urn !== undefined && typeof item.urn !== "string") problems.push(`${where}.urn: must be a string`);
         if (item.dependencies !== undefined && !(Array.isArray(item.dependencies) && item.dependencies.every((d) => typeof d === "string"))) {
             problems.push(`${where}.dependencies: must be a list of URNs`);
@@ -42,6 +43,7 @@ export function readResources(document: unknown, source: string): ResourceSnapsh
             type: String(item.type),
             name: String(item.name),
             props: isRecord(item.props) ? item.props : {},
+            ...(isRecord(item.outputs) ? { outputs: item.outputs } : {}),
             ...(typeof item.parent === "string" ? { parent: item.parent } : {}),
             opts: isRecord(item.opts) ? (item.opts as ResourceSnapshot["opts"]) : {},
             dependencies: Array.isArray(item.dependencies) ? (item.dependencies as string[]) : [],

@@ -1,4 +1,4 @@
-import type { EvaluationResult, Violation } from "./evaluate";
+import type { EvaluationResult, FailedAnalysis, Violation } from "./evaluate";
 import type { RegionPolicy } from "./policy";
 
 /** Exit codes shared by `npm run policy:check` and `npm run plan`. */
@@ -17,16 +17,29 @@ export function summaryLine(result: EvaluationResult): string {
     return (
         `${verdict}: ${s.policies} policies on ${s.resources} resources: ${s.passed} passed, ` +
         `${s.mandatoryViolations} mandatory and ${s.advisoryViolations} advisory violations, ${s.notRun} not run during preview, ` +
-        `${s.errors} policy errors${s.disabled ? `, ${s.disabled} disabled` : ""}`
+        `${s.errors} policy errors${s.withheld ? ` (${s.withheld} results withheld by CrossGuard)` : ""}${s.disabled ? `, ${s.disabled} disabled` : ""}`
+    );
+}
+
+/**
+ * What a real preview would show of a run with policy errors: CrossGuard's analyzer fails a whole
+ * analysis call when one policy in it throws, so the other results of that call never reach the engine.
+ */
+export function withheldNotes(result: EvaluationResult): string[] {
+    const where = (f: FailedAnalysis) => (f.scope === "stack" ? "the stack analysis" : `the analysis of ${f.name ?? f.urn}`);
+    return result.failedAnalyses.map(
+        (f) =>
+            `${where(f)} fails in CrossGuard because ${f.policies.join(", ")} threw: a real preview reports that error and none of the ${f.withheld} other result${f.withheld === 1 ? "" : "s"} of ${f.scope === "stack" ? "stack policies" : "policies on that resource"} (shown here, marked withheld)`,
     );
 }
 
 /** The JSON document of `policy:check --format json` and the plan's `"policy"` section. */
 export function policyJson(result: EvaluationResult) {
     return {
-        violations: result.violations.map(({ policy, severity, enforcementLevel, urn, name, message }) => ({ policy, severity, enforcementLevel, urn, name, message })),
+        violations: result.violations.map(({ policy, severity, enforcementLevel, urn, name, message, withheld }) => ({ policy, severity, enforcementLevel, urn, name, message, ...(withheld ? { withheld } : {}) })),
         notRun: result.notRun,
         errors: result.errors,
+        failedAnalyses: result.failedAnalyses,
         summary: { ...result.summary, remediations: result.remediations.length },
         policies: result.policies,
     };
@@ -40,18 +53,18 @@ function detail(message: string): string {
 
 /** Terminal output, grouped by policy. */
 export function renderText(result: EvaluationResult, policies: readonly RegionPolicy[]): string {
-    const lines = [`Policy results (compute-region pack)`, summaryLine(result), ""];
+    const lines = [`Policy results (compute-region pack)`, summaryLine(result), ...withheldNotes(result).map((n) => `  ${n}`), ""];
     const byName = new Map(policies.map((p) => [p.name, p]));
     for (const outcome of result.policies) {
         const mark = { passed: "pass", violated: "FAIL", disabled: "off ", "not-run": "n/a ", error: "ERR " }[outcome.status];
         lines.push(`  [${mark}] ${outcome.policy} (${outcome.severity}, ${outcome.enforcementLevel})${outcome.violations ? `: ${outcome.violations} violation${outcome.violations > 1 ? "s" : ""}` : ""}`);
         for (const v of result.violations.filter((x) => x.policy === outcome.policy)) {
-            lines.push(`         ${v.enforcementLevel}: ${detail(v.message)}`);
+            lines.push(`         ${v.enforcementLevel}${v.withheld ? " (withheld by CrossGuard)" : ""}: ${detail(v.message)}`);
             if (v.urn) lines.push(`           resource: ${v.urn}`);
         }
         if (outcome.status === "violated") lines.push(`         remediation: ${byName.get(outcome.policy)?.remediationSteps ?? ""}`);
         for (const e of result.errors.filter((x) => x.policy === outcome.policy)) lines.push(`         error: ${e.message}${e.urn ? ` (${e.urn})` : ""}`);
-        for (const n of result.notRun.filter((x) => x.policy === outcome.policy)) lines.push(`         not run: ${n.message}${n.urn ? ` (${n.urn})` : ""}`);
+        for (const n of result.notRun.filter((x) => x.policy === outcome.policy)) lines.push(`         not run${n.withheld ? " (withheld by CrossGuard)" : ""}: ${n.message}${n.urn ? ` (${n.urn})` : ""}`);
     }
     return lines.join("\n");
 }
@@ -76,7 +89,7 @@ export function renderMarkdown(result: EvaluationResult, policies: readonly Regi
     if (ordered.length > 0) {
         out.push("| level | severity | policy | resource | finding | remediation |", "| --- | --- | --- | --- | --- | --- |");
         for (const v of ordered) {
-            out.push(`| ${v.enforcementLevel} | ${v.severity} | \`${v.policy}\` | ${resourceLabel(v)} | ${mdEscape(detail(v.message))} | ${mdEscape(byName.get(v.policy)?.remediationSteps ?? "")} |`);
+            out.push(`| ${v.enforcementLevel}${v.withheld ? " (withheld)" : ""} | ${v.severity} | \`${v.policy}\` | ${resourceLabel(v)} | ${mdEscape(detail(v.message))} | ${mdEscape(byName.get(v.policy)?.remediationSteps ?? "")} |`);
         }
         out.push("");
     }
@@ -84,6 +97,7 @@ export function renderMarkdown(result: EvaluationResult, policies: readonly Regi
         out.push("**Policy errors** (a real `pulumi preview` would fail):", "");
         for (const e of result.errors) out.push(`- \`${e.policy}\`${e.urn ? ` on ${resourceLabel(e)}` : ""}: ${mdEscape(e.message)}`);
         out.push("");
+        for (const note of withheldNotes(result)) out.push(`> ${note.charAt(0).toUpperCase()}${note.slice(1)}.`, "");
     }
     if (result.notRun.length > 0) {
         out.push(`<details><summary>${result.notRun.length} checks could not run during the preview (values known only after deploy)</summary>`, "");
@@ -134,6 +148,7 @@ export function renderSarif(result: EvaluationResult, policies: readonly RegionP
                         level: v.enforcementLevel === "mandatory" ? "error" : "warning",
                         message: { text: v.message },
                         locations: location(v.urn, v.name),
+                        ...(v.withheld ? { properties: { withheldByCrossGuard: true } } : {}),
                     })),
                     ...result.errors.map((e) => ({
                         ruleId: e.policy,
@@ -144,7 +159,12 @@ export function renderSarif(result: EvaluationResult, policies: readonly RegionP
                         locations: location(e.urn, e.name),
                     })),
                 ],
-                invocations: [{ executionSuccessful: result.errors.length === 0 }],
+                invocations: [
+                    {
+                        executionSuccessful: result.errors.length === 0,
+                        toolExecutionNotifications: withheldNotes(result).map((text) => ({ level: "error", message: { text } })),
+                    },
+                ],
             },
         ],
     };

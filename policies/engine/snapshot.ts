@@ -12,8 +12,14 @@ export interface ResourceSnapshot {
     name: string;
     /** URN of the parent resource, when there is one. */
     parent?: string;
-    /** Inputs as sent to the engine. */
+    /** Inputs as sent to the engine: what resource policies see. */
     props: Record<string, unknown>;
+    /**
+     * What the preview returned for it: the inputs and what the provider computes (unknown until
+     * deployed). Stack policies see these, as CrossGuard's analyzeStack hands them a resource's
+     * outputs; without them (samples, hand-written input) they see `props`.
+     */
+    outputs?: Record<string, unknown>;
     opts?: ResourceSnapshotOptions;
     /** URNs this resource depends on (explicit `dependsOn` and those its inputs came from). */
     dependencies?: string[];

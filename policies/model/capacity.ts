@@ -17,8 +17,22 @@ export const POOL_ROLES: readonly PoolRole[] = ["internal", "serving", "shared",
 
 /** Headroom a shared pool keeps when its config says nothing. */
 export const DEFAULT_HEADROOM = 0.2;
-/** The least headroom any stack may configure, in config and in the policy's config. */
+/**
+ * The floor: the least headroom a shared pool may keep. The one source for it: config rejects a pool
+ * below it and gpu-headroom-preserved checks it unless its policy config raises it.
+ */
 export const MIN_HEADROOM = 0.05;
+
+/** A fraction as a percentage, to two decimals: 0.2 is `20%`. */
+export function percent(fraction: number): string {
+    return `${Math.round(fraction * 10000) / 100}%`;
+}
+
+/** Why a shared pool's headroom is not allowed, in the words config and the policy both use; undefined when it is. */
+export function headroomFloorProblem(headroom: number, floor = MIN_HEADROOM): string | undefined {
+    if (headroom >= floor) return undefined;
+    return `headroom ${percent(headroom)} is below the floor of ${percent(floor)}: at least that share of a shared pool's guaranteed GPUs is never sold`;
+}
 
 /** Fractions are handled in basis points so that, e.g., 10 GPUs at headroom 0.9 leave 1, not 0.999... */
 const BASIS = 10_000;

@@ -1,4 +1,4 @@
-import { Address4 } from "ip-address";
+import { Address4, Address6 } from "ip-address";
 
 /**
  * IPv4 CIDR helpers over the `ip-address` library: parsing and validation, containment and overlap
@@ -16,9 +16,12 @@ export interface Ipv4Range {
     readonly prefixLength: number;
 }
 
+/** What an IPv4 CIDR looks like before it is parsed. */
+const IPV4_CIDR = /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/;
+
 /** Why `cidr` is not a usable IPv4 network CIDR, or undefined when it is. */
 export function cidrProblem(cidr: string): string | undefined {
-    if (typeof cidr !== "string" || !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(cidr)) {
+    if (typeof cidr !== "string" || !IPV4_CIDR.test(cidr)) {
         return `must be an IPv4 CIDR such as 10.0.0.0/16, got ${JSON.stringify(cidr)}`;
     }
     if (!Address4.isValid(cidr)) {
@@ -35,13 +38,7 @@ export function cidrProblem(cidr: string): string | undefined {
 export function parseCidr(cidr: string): Ipv4Range {
     const problem = cidrProblem(cidr);
     if (problem) throw new Error(`CIDR ${problem}`);
-    const address = new Address4(cidr);
-    return {
-        cidr: `${address.startAddress().address}/${address.subnetMask}`,
-        first: address.startAddress().bigInt(),
-        last: address.endAddress().bigInt(),
-        prefixLength: address.subnetMask,
-    };
+    return ipv4Network(cidr)!;
 }
 
 export function cidrsOverlap(a: string, b: string): boolean {
@@ -110,20 +107,37 @@ export function allocateSubnets(parent: string, requests: readonly SubnetRequest
     return result;
 }
 
+/** The IPv4 network a CIDR names, host bits ignored; undefined for anything else (IPv6, not a CIDR). */
+function ipv4Network(cidr: unknown): Ipv4Range | undefined {
+    if (typeof cidr !== "string" || !IPV4_CIDR.test(cidr) || !Address4.isValid(cidr)) return undefined;
+    const address = new Address4(cidr);
+    return { cidr: `${address.startAddress().address}/${address.subnetMask}`, first: address.startAddress().bigInt(), last: address.endAddress().bigInt(), prefixLength: address.subnetMask };
+}
+
+/** True for an IPv6 CIDR such as `::/0` (NetworkPolicy ipBlocks may be either family). */
+export function isIpv6Cidr(cidr: unknown): cidr is string {
+    return typeof cidr === "string" && cidr.includes(":") && cidr.includes("/") && Address6.isValid(cidr);
+}
+
 /**
  * True when some address of `target` lies in `cidr` but in none of `excepts`: the NetworkPolicy
- * question "does this ipBlock reach anything in target?".
+ * question "does this ipBlock reach anything in target?". Addresses of one family never reach the
+ * other's, so an IPv6 block reaches no IPv4 target (pods, the metadata address) and an IPv6 except
+ * carves nothing out of an IPv4 block. Host bits are ignored, as the API server's parser does; a
+ * block that is not a CIDR at all reaches nothing: the API server rejects the policy, so it never exists.
  */
 export function ipBlockReaches(target: string, cidr: string, excepts: readonly string[] = []): boolean {
-    const t = parseCidr(target);
-    const c = parseCidr(cidr);
+    const t = ipv4Network(target);
+    const c = ipv4Network(cidr);
+    if (!t || !c) return false;
     const first = t.first > c.first ? t.first : c.first;
     const last = t.last < c.last ? t.last : c.last;
     if (first > last) return false;
     // Sweep the excepted ranges over [first, last]; any gap is reachable.
-    const holes = excepts
-        .map((e) => parseCidr(e))
-        .filter((e) => e.last >= first && e.first <= last)
+    const holes = [excepts]
+        .flat()
+        .map(ipv4Network)
+        .filter((e): e is Ipv4Range => e !== undefined && e.last >= first && e.first <= last)
         .sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
     let next = first;
     for (const h of holes) {

@@ -259,6 +259,14 @@ export function tenantOfGroup(group: string): string | undefined {
 export const DEPLOYER_USERNAME = "compute-region:deployer";
 
 /**
+ * The Kubernetes group of the admin and deployer access entries. Nothing binds it (their rights come
+ * from the cluster admin access policy); it is set because an entry's groups left unset are computed
+ * by EKS, so a preview cannot know them and tenant-rbac-confined, which must tell tenant entries from
+ * these, could not run.
+ */
+export const PLATFORM_ADMIN_GROUP = "compute-region:platform-admins";
+
+/**
  * Namespace label marking a Kueue LocalQueue the tenant may use: `queue.compute-region.io/<pool>`.
  * The admission guardrail reads it from the namespace (tenants cannot label namespaces).
  */

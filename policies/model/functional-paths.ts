@@ -48,6 +48,9 @@ export interface FunctionalEvidence {
 /** A representative public address of the AWS service endpoints reached through NAT. */
 const PUBLIC_AWS_ENDPOINT = "52.94.0.1/32";
 
+/** RDS PostgreSQL's default port. */
+const POSTGRES_PORT = 5432;
+
 const text = (path: RequiredPath) => `${path.from.name} -> ${path.to.name} ${path.protocol}/${path.port}`;
 
 export function requiredPaths(picture: ClusterPicture): RequiredPath[] {
@@ -180,7 +183,9 @@ export function requiredPaths(picture: ClusterPicture): RequiredPath[] {
             const subnetGroup = db.dependencies.map((d) => picture.resources[picture.index.get(d) ?? -1]).find((d) => d?.type === DATA_TYPES.rdsSubnetGroup);
             const cidrs = (subnetGroup?.dependencies ?? []).map((d) => picture.resources[picture.index.get(d) ?? -1]).filter((d) => d?.type === TYPES.subnet).map((d) => d!.props.cidrBlock);
             const to = addresses(`database ${db.props.identifier ?? db.name}`, cidrs);
-            if (to) add(endpoint(client), to, { port: Number(db.props.port ?? 5432), why: "reads and writes billing data" }, client.owner);
+            // The port is computed by RDS unless set: the engine's default (PostgreSQL's 5432) until then.
+            const port = typeof db.props.port === "number" ? db.props.port : POSTGRES_PORT;
+            if (to) add(endpoint(client), to, { port, why: "reads and writes billing data" }, client.owner);
         }
     }
     return paths;

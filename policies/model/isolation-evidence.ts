@@ -1,5 +1,5 @@
 import type { ResourceLike } from "./capacity-evidence";
-import { cidrProblem } from "./cidr";
+import { cidrProblem, isIpv6Cidr } from "./cidr";
 import { LABELS, SHARD_LABEL } from "./conventions";
 import { IsolationEvidence, NamespaceInfo, NamespaceKind, NetworkPolicyInfo, NetworkPolicyRule, proveIsolation } from "./reachability";
 import { K8S_TYPES, TYPES } from "./types";
@@ -27,14 +27,24 @@ function rules(list: unknown, peerKey: "from" | "to"): NetworkPolicyRule[] {
     return [list ?? []].flat().filter((r): r is Record<string, any> => typeof r === "object" && r !== null).map((r) => ({ peers: r[peerKey], ports: r.ports }));
 }
 
+/**
+ * The policy types the API server stores: an empty or absent `policyTypes` becomes Ingress, plus
+ * Egress when the spec has egress rules (kubernetes/kubernetes pkg/apis/networking/v1/defaults.go,
+ * SetDefaults_NetworkPolicy).
+ */
+export function effectivePolicyTypes(spec: { policyTypes?: unknown; egress?: unknown }): ("Ingress" | "Egress")[] {
+    const declared = spec.policyTypes;
+    const list = Array.isArray(declared) && declared.length > 0 ? declared : ["Ingress", ...(Array.isArray(spec.egress) && spec.egress.length > 0 ? ["Egress"] : [])];
+    return list.filter((t): t is "Ingress" | "Egress" => t === "Ingress" || t === "Egress");
+}
+
 export function networkPoliciesFromResources(resources: readonly ResourceLike[]): NetworkPolicyInfo[] {
     return resources
         .filter((r) => r.type === K8S_TYPES.networkPolicy)
         .map((r) => {
             const spec = r.props.spec ?? {};
             const egress = rules(spec.egress, "to");
-            const declared: string[] | undefined = spec.policyTypes;
-            const types = (declared ?? ["Ingress", ...(Array.isArray(spec.egress) && spec.egress.length > 0 ? ["Egress"] : [])]).filter((t): t is "Ingress" | "Egress" => t === "Ingress" || t === "Egress");
+            const types = effectivePolicyTypes(spec);
             return {
                 name: String(r.props.metadata?.name ?? r.name),
                 namespace: String(r.props.metadata?.namespace ?? "default"),
@@ -46,9 +56,27 @@ export function networkPoliciesFromResources(resources: readonly ResourceLike[])
         });
 }
 
+/** The proof, and what it does not cover: tenant egress to IPv6 ranges. */
+export interface RegionIsolationEvidence extends IsolationEvidence {
+    /**
+     * Tenant egress rules with an IPv6 ipBlock, as `namespace/policy: cidr`. Pods here take IPv4
+     * addresses, so such a block reaches no pod and no metadata address, and the proof rightly finds no
+     * path through it; but `::/0` still opens the IPv6 internet wherever the VPC routes IPv6.
+     */
+    ipv6Egress: string[];
+}
+
+/** Tenant egress peers whose ipBlock is IPv6. */
+function ipv6EgressOf(policies: readonly NetworkPolicyInfo[], tenantNamespaces: ReadonlySet<string>): string[] {
+    return policies
+        .filter((p) => tenantNamespaces.has(p.namespace) && p.types.includes("Egress"))
+        .flatMap((p) => p.egress.flatMap((rule) => [rule.peers ?? []].flat().filter((peer) => isIpv6Cidr(peer?.ipBlock?.cidr)).map((peer) => `${p.namespace}/${p.name}: ${peer.ipBlock!.cidr}`)));
+}
+
 /** The proof over a plan's resources: pod CIDRs are the VPCs' CIDRs (pods take VPC addresses). */
-export function isolationFromResources(resources: readonly ResourceLike[]): IsolationEvidence {
-    const podCidrs = resources.filter((r) => r.type === TYPES.vpc && typeof r.props.cidrBlock === "string").map((r) => r.props.cidrBlock as string);
+export function isolationFromResources(resources: readonly ResourceLike[]): RegionIsolationEvidence {
+    // A VPC whose CIDR is absent or unknown (an IPAM pool, a preview) adds none: any address may then be a pod's.
+    const podCidrs = resources.filter((r) => r.type === TYPES.vpc && typeof r.props.cidrBlock === "string" && !cidrProblem(r.props.cidrBlock)).map((r) => r.props.cidrBlock as string);
     // A shard stack has no VPC of its own: its platform's (read through a StackReference) holds the pods.
     for (const ref of resources.filter((r) => r.type === TYPES.stackReference)) {
         const cidr = ref.props.outputs?.vpcCidr;
@@ -61,5 +89,7 @@ export function isolationFromResources(resources: readonly ResourceLike[]): Isol
         namespaces.push({ name: "(other shards' tenants)", labels: { [LABELS.namespaceKind]: "tenant" }, kind: "tenant", foreign: true });
     }
     // With no VPC known at all, any address may be a pod's.
-    return proveIsolation({ namespaces, policies: networkPoliciesFromResources(resources), podCidrs: podCidrs.length > 0 ? podCidrs : ["0.0.0.0/0"] });
+    const policies = networkPoliciesFromResources(resources);
+    const proof = proveIsolation({ namespaces, policies, podCidrs: podCidrs.length > 0 ? podCidrs : ["0.0.0.0/0"] });
+    return { ...proof, ipv6Egress: ipv6EgressOf(policies, new Set(namespaces.filter((n) => n.kind === "tenant").map((n) => n.name))) };
 }

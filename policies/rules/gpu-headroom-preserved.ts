@@ -1,9 +1,7 @@
 import { configWithDefaults, stackPolicy } from "../engine/policy";
 import { capacityFromResources, recomputeCapacity } from "../model/capacity-evidence";
-import { DEFAULT_HEADROOM, MIN_HEADROOM } from "../model/capacity";
+import { DEFAULT_HEADROOM, headroomFloorProblem, MIN_HEADROOM, percent } from "../model/capacity";
 import { poolSamples as s } from "../samples/pools";
-
-const percent = (f: number) => `${Math.round(f * 10000) / 100}%`;
 
 /** A shared pool of two p5.48xlarge: 16 GPUs, 20% headroom keeps 4, 12 sellable. */
 const sharedPool = [s.nodeGroup("shared-h100", "shared", "p5.48xlarge", 2), s.flavor("shared-h100", 0.2)];
@@ -33,17 +31,21 @@ export const gpuHeadroomPreserved = stackPolicy({
                 type: "number",
                 minimum: MIN_HEADROOM,
                 maximum: 1,
-                default: DEFAULT_HEADROOM,
-                description: `Least fraction of a shared pool's guaranteed GPUs kept for internal work; a pool that declares more keeps more. Cannot go below ${MIN_HEADROOM}.`,
+                default: MIN_HEADROOM,
+                description: `The floor: the least fraction of a shared pool's guaranteed GPUs kept for internal work; a pool that declares more keeps more. Defaults to ${MIN_HEADROOM}, the floor stack config enforces; raise it to hold every stack to more.`,
             },
         },
     },
     validateStack: (args, report) => {
-        const { headroom: policyHeadroom } = configWithDefaults({ headroom: DEFAULT_HEADROOM }, args);
-        const floor = Math.max(MIN_HEADROOM, policyHeadroom);
+        const { headroom: policyFloor } = configWithDefaults({ headroom: MIN_HEADROOM }, args);
+        const floor = Math.max(MIN_HEADROOM, policyFloor);
         for (const evidence of capacityFromResources(args.resources)) {
             for (const problem of evidence.problems) report(`pool ${evidence.pool}: ${problem}`);
-            const headroom = evidence.role === "shared" ? Math.max(floor, evidence.declaredHeadroom ?? 0) : undefined;
+            // A flavor that declares no headroom keeps what config gives a pool that says nothing.
+            const declared = evidence.declaredHeadroom ?? DEFAULT_HEADROOM;
+            const belowFloor = evidence.role === "shared" ? headroomFloorProblem(declared, floor) : undefined;
+            if (belowFloor) report(`pool ${evidence.pool}: ${belowFloor}`);
+            const headroom = evidence.role === "shared" ? Math.max(floor, declared) : undefined;
             const pool = recomputeCapacity(evidence, headroom, evidence.sold);
             const tenantQueues = evidence.queues.filter((q) => q.kind !== "internal");
             const figures = `${pool.guaranteed} guaranteed, headroom ${percent(pool.headroom)} keeps ${pool.headroomGpus}`;
@@ -70,6 +72,10 @@ export const gpuHeadroomPreserved = stackPolicy({
     samples: {
         allowed: [
             {
+                description: "A shared pool at the floor config accepts (5% of 16 GPUs keeps 1) passes with no policy config: one floor for both.",
+                resources: [s.nodeGroup("shared-h100", "shared", "p5.48xlarge", 2), s.flavor("shared-h100", 0.05), s.queue("internal-shared-h100", "shared-h100", "internal", { nominal: 1, lendingLimit: 0 }), s.queue("acme-shared-h100", "shared-h100", "tenant", { nominal: 15 }, "acme")],
+            },
+            {
                 description: "A shared pool selling exactly its 12 sellable GPUs; the internal queue lends nothing of its 4 GPUs of headroom.",
                 resources: [...sharedPool, s.queue("internal-shared-h100", "shared-h100", "internal", { nominal: 4, lendingLimit: 0 }), s.queue("acme-shared-h100", "shared-h100", "tenant", { nominal: 8 }, "acme"), s.queue("globex-shared-h100", "shared-h100", "tenant", { nominal: 4 }, "globex")],
             },
@@ -92,6 +98,12 @@ export const gpuHeadroomPreserved = stackPolicy({
                 description: "A hand-made queue without labels counts as sold.",
                 expect: "pool shared-h100 is oversold: tenants hold 13 reserved GPUs",
                 resources: [...sharedPool, s.queue("internal-shared-h100", "shared-h100", "internal", { nominal: 3, lendingLimit: 0 }), s.queue("sneaky", "shared-h100", undefined, { nominal: "13" })],
+            },
+            {
+                description: "A stack's policy config raises the floor above what the pool declares: the pool is named with the floor, in the words config uses.",
+                config: { headroom: 0.3 },
+                expect: "pool shared-h100: headroom 20% is below the floor of 30%: at least that share of a shared pool's guaranteed GPUs is never sold",
+                resources: [...sharedPool, s.queue("internal-shared-h100", "shared-h100", "internal", { nominal: 6, lendingLimit: 0 }), s.queue("acme-shared-h100", "shared-h100", "tenant", { nominal: 10 }, "acme")],
             },
             {
                 description: "A stack's policy config asks for more headroom than the pool declares.",

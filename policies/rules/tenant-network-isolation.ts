@@ -87,6 +87,17 @@ export const tenantNetworkIsolation = stackPolicy({
                 resources: [vpcSample, netpol("tenant-acme", "deny-in", { podSelector: {}, policyTypes: ["Ingress"] }), ...isolatedTenant("acme").filter((r) => r.type !== K8S_TYPES.networkPolicy)],
             },
             {
+                description: "An empty policyTypes is not a policy that isolates nothing: the API server stores it as Ingress, so its rule admits every namespace.",
+                expect: "tenant-to-tenant: tenant-acme can reach tenant-globex, opened by egress tenant-acme/to-globex; ingress tenant-globex/types-left-empty",
+                resources: [
+                    vpcSample,
+                    ...isolatedTenant("acme"),
+                    ...isolatedTenant("globex"),
+                    netpol("tenant-globex", "types-left-empty", { podSelector: {}, policyTypes: [], ingress: [{ from: [{ namespaceSelector: {} }] }] }),
+                    netpol("tenant-acme", "to-globex", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "tenant-globex" } } }] }] }),
+                ],
+            },
+            {
                 description: "A policy that selects namespaces by a label other than the immutable name.",
                 expect: "selects namespaces by team, not only by kubernetes.io/metadata.name",
                 resources: [vpcSample, ...isolatedTenant("acme"), netpol("tenant-acme", "by-team", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: "ml" } } }] }] })],

@@ -9,6 +9,7 @@ import {
     RegionPolicy,
     renderMarkdown,
     renderSarif,
+    renderText,
     resolvePolicyConfig,
     ResourceSnapshot,
     resourcePolicy,
@@ -108,6 +109,31 @@ describe("evaluator: CrossGuard semantics", () => {
         expect(policyExitCode(r)).toBe(3);
     });
 
+    it("withholds, as CrossGuard's analyzer does, every other result of an analysis call in which a policy throws", () => {
+        const throws = stackPolicy({ ...audit, name: "throws", description: "d", enforcementLevel: "mandatory", validateStack: () => { throw new TypeError("boom"); } });
+        const finds = stackPolicy({ ...audit, name: "finds", description: "Finds.", enforcementLevel: "mandatory", validateStack: (_a, report) => report("found") });
+        const onResource = resourcePolicy({ ...audit, name: "on-resource", description: "On a resource.", enforcementLevel: "advisory", validateResource: (_a, report) => report("seen") });
+        const r = evaluatePolicies([bucket("a", {})], { policies: [onResource, finds, throws] });
+        // The stack call fails: 'finds' ran before the throw and is still reported, but withheld.
+        expect(r.errors).toEqual([{ policy: "throws", message: "Error validating resource with policy 'throws' from policy pack 'compute-region@v0.0.0': boom" }]);
+        expect(r.violations.map((v) => [v.policy, v.withheld === true])).toEqual([["on-resource", false], ["finds", true]]);
+        expect(r.failedAnalyses).toEqual([{ scope: "stack", policies: ["throws"], withheld: 1 }]);
+        expect(r.summary.withheld).toBe(1);
+        const text = renderText(r, [onResource, finds, throws]);
+        expect(text).toContain("the stack analysis fails in CrossGuard because throws threw: a real preview reports that error and none of the 1 other result of stack policies");
+        expect(text).toContain("mandatory (withheld by CrossGuard): found");
+        expect(renderMarkdown(r, [onResource, finds, throws])).toContain("> The stack analysis fails in CrossGuard because throws threw");
+        const sarif = renderSarif(r, [onResource, finds, throws]).runs[0];
+        expect(sarif.invocations[0].toolExecutionNotifications[0].message.text).toMatch(/^the stack analysis fails in CrossGuard/);
+        expect((sarif.results.find((x) => x.ruleId === "finds") as { properties?: unknown }).properties).toEqual({ withheldByCrossGuard: true });
+
+        // One resource's call fails alone: the other resource's results are delivered.
+        const picky = resourcePolicy({ ...audit, name: "picky", description: "d", enforcementLevel: "mandatory", validateResource: (a) => { if (a.name === "b") throw new Error("no"); } });
+        const two = evaluatePolicies([bucket("a", {}), bucket("b", {})], { policies: [onResource, picky] });
+        expect(two.violations.map((v) => [v.name, v.withheld === true])).toEqual([["a", false], ["b", true]]);
+        expect(two.failedAnalyses).toEqual([{ scope: "resource", urn: "urn:pulumi:s::p::aws:s3/bucket:Bucket::b", name: "b", policies: ["picky"], withheld: 1 }]);
+    });
+
     it("skips resources of other types without calling a typed validation, and honours notApplicable", () => {
         let calls = 0;
         const typed = resourcePolicy({ ...audit, name: "typed", description: "d", enforcementLevel: "mandatory", validateResource: forType("aws:s3/bucket:Bucket", () => void calls++) });
@@ -117,6 +143,18 @@ describe("evaluator: CrossGuard semantics", () => {
         const r = evaluatePolicies([bucket("a", {})], { policies: [na] });
         expect(r.errors).toEqual([]);
         expect(r.violations).toEqual([]);
+    });
+
+    it("shows resource policies the inputs and stack policies the outputs, as CrossGuard does", () => {
+        const seen: string[] = [];
+        const onInputs = resourcePolicy({ ...audit, name: "inputs", description: "d", enforcementLevel: "mandatory", validateResource: (a) => void seen.push(`resource:${a.props.acl}`) });
+        const onOutputs = stackPolicy({ ...audit, name: "outputs", description: "d", enforcementLevel: "mandatory", validateStack: (a) => void seen.push(`stack:${a.resources[0].props.acl}`) });
+        const r = evaluatePolicies([bucket("a", { acl: "private" }, { outputs: { acl: "private", arn: UNKNOWN } })], { policies: [onInputs, onOutputs] });
+        expect(seen).toEqual(["resource:private", "stack:private"]);
+        const readsArn = stackPolicy({ ...audit, name: "reads-arn", description: "d", enforcementLevel: "mandatory", validateStack: (a) => void a.resources[0].props.arn });
+        expect(evaluatePolicies([bucket("a", {}, { outputs: { arn: UNKNOWN } })], { policies: [readsArn] }).notRun).toHaveLength(1);
+        expect(evaluatePolicies([bucket("a", {})], { policies: [readsArn] }).notRun).toHaveLength(0);
+        expect(r.errors).toEqual([]);
     });
 
     it("gives stack policies parent and dependencies as resource objects", () => {

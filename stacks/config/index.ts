@@ -54,7 +54,7 @@ function parseWith(schema: z.ZodType, keys: readonly string[], raw: Readonly<Rec
     }
     const result = schema.safeParse(input, { reportInput: true });
     if (!result.success) {
-        for (const issue of result.error.issues) problems.push(`${source}: ${formatKeyPath(issue.path) || "(config)"}: ${issueMessage(issue)}`);
+        for (const issue of result.error.issues) problems.push(`${source}: ${formatKeyPath(issue.path, input) || "(config)"}: ${issueMessage(issue)}`);
     }
     if (problems.length > 0 || !result.success) throw new ConfigError(problems);
     return result.data;

@@ -9,12 +9,20 @@ export class ConfigError extends pulumi.RunError {
     }
 }
 
-/** Formats a zod issue path as a config key path: `compute-region:tenants[2].name`. */
-export function formatKeyPath(path: readonly PropertyKey[]): string {
+/**
+ * Formats a zod issue path as a config key path: `compute-region:tenants[2].name`. Given the config
+ * the path runs through, a list element that has a name is named too (`compute-region:gpuPools[1] (shared-h100).headroom`),
+ * so a message points at the element a reader knows, not only at a count.
+ */
+export function formatKeyPath(path: readonly PropertyKey[], root?: unknown): string {
     let out = "";
+    let at: unknown = root;
     for (const part of path) {
-        if (typeof part === "number") out += `[${part}]`;
-        else out += out === "" ? String(part) : `.${String(part)}`;
+        at = typeof at === "object" && at !== null ? (at as Record<PropertyKey, unknown>)[part] : undefined;
+        if (typeof part === "number") {
+            const name = typeof at === "object" && at !== null ? (at as { name?: unknown }).name : undefined;
+            out += typeof name === "string" && name !== "" ? `[${part}] (${name})` : `[${part}]`;
+        } else out += out === "" ? String(part) : `.${String(part)}`;
     }
     return out;
 }

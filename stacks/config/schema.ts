@@ -4,7 +4,7 @@ import {
     cidrProblem,
     DNS_LABEL,
     DNS_LABEL_MAX,
-    MIN_HEADROOM,
+    headroomFloorProblem,
     POOL_ROLES,
     PoolRole,
     PROJECT,
@@ -112,7 +112,14 @@ export const gpuPoolSchema = z.strictObject({
     /** AZs to place nodes in (default: all of the region's). */
     availabilityZones: z.array(z.string()).min(1).optional(),
     /** Shared pools: the fraction of guaranteed GPUs never sold (default 0.2). */
-    headroom: z.number().min(MIN_HEADROOM, `must be at least ${MIN_HEADROOM} (the floor no stack may go below)`).max(1).optional(),
+    headroom: z
+        .number()
+        .max(1)
+        .superRefine((headroom, ctx) => {
+            const problem = headroomFloorProblem(headroom);
+            if (problem) ctx.addIssue({ code: "custom", message: problem, input: headroom });
+        })
+        .optional(),
     /** Launch nodes in a cluster placement group (single AZ only; not with a reservation or Capacity Block). */
     placementGroup: z.boolean().default(false),
     /** Target an On-Demand Capacity Reservation or a Capacity Block for ML. */
