@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { gpuInstanceType, LABELS, PoolRole, poolTaints, TAGS } from "compute-region-policies/model";
+import { dependsOnOf } from "./options";
 import { secureLaunchTemplate } from "./nodes";
 
 export interface GpuNodeGroupArgs {
@@ -176,7 +177,9 @@ export class GpuNodeGroup extends pulumi.ComponentResource {
                 updateConfig: { maxUnavailable: 1 },
                 tags,
             },
-            { parent: this, ignoreChanges: ["scalingConfig.desiredSize"] },
+            // What the component waits for (the system node group, after the networking add-ons) holds
+            // for its nodes too: a component's dependsOn does not reach its children by itself.
+            { parent: this, dependsOn: dependsOnOf(opts), ignoreChanges: ["scalingConfig.desiredSize"] },
         );
         this.nodeGroupName = group.nodeGroupName;
         this.registerOutputs({ nodeGroupName: this.nodeGroupName, labels: this.labels });

@@ -47,7 +47,8 @@ export interface ProviderTypes {
     providerConfig: Record<string, Record<string, TypeShape>>;
 }
 
-const PACKAGES = { aws: "@pulumi/aws", kubernetes: "@pulumi/kubernetes", random: "@pulumi/random" } as const;
+// docker-build is a native provider like kubernetes: at preview only what it alone computes (digest, ref) is unknown.
+const PACKAGES = { aws: "@pulumi/aws", kubernetes: "@pulumi/kubernetes", random: "@pulumi/random", dockerBuild: "@pulumi/docker-build" } as const;
 type Pkg = keyof typeof PACKAGES;
 const BRIDGED: ReadonlySet<Pkg> = new Set<Pkg>(["aws", "random"]);
 /** The Helm Release's preview marks these computed whatever the inputs (helm_release.go, checkpointRelease). */

@@ -1,5 +1,6 @@
-import { parse as parseYaml } from "yaml";
 import { nodeGroupInstanceType } from "./capacity-evidence";
+import { cidrProblem } from "./cidr";
+import { CniMode, cniMode } from "./cni";
 import { EKS_ADDONS, LABELS, TAGS } from "./conventions";
 import { GraphResource, isUnknown } from "./deploy-input";
 import { networkPoliciesFromResources } from "./isolation-evidence";
@@ -74,7 +75,6 @@ export interface PlannedNamespace {
     builtin: boolean;
 }
 
-export type CniMode = "strict" | "standard" | "off";
 
 export interface NetworkContext {
     vpcCidr?: string;
@@ -102,6 +102,11 @@ export interface ClusterPicture {
     network: NetworkContext;
     /** The stack reads another stack (a tenant shard on its platform): what that stack installs is already there. */
     onPlatform: boolean;
+}
+
+/** An IPv4 CIDR, or undefined for anything else a preview can hold (unknown, secret, IPv6, absent). */
+function ipv4Cidr(value: unknown): string | undefined {
+    return typeof value === "string" && !isUnknown(value) && !cidrProblem(value) ? value : undefined;
 }
 
 /** `group/Kind` of a CRD or a custom resource. */
@@ -274,23 +279,30 @@ export function clusterPicture(resources: readonly GraphResource[]): ClusterPict
             }
             case TYPES.eksCluster: {
                 for (const crd of EKS_BUILTIN_CRDS) addCrds(i, [crd], "EKS");
-                const cidr = str(props.kubernetesNetworkConfig?.serviceIpv4Cidr);
+                const cidr = ipv4Cidr(props.kubernetesNetworkConfig?.serviceIpv4Cidr);
                 if (cidr) picture.network.serviceCidr = cidr;
-                picture.network.clusterSubnets = r.dependencies.map((d) => resources[index.get(d) ?? -1]).filter((d) => d?.type === TYPES.subnet && str(d.props.cidrBlock)).map((d) => d!.props.cidrBlock as string);
+                picture.network.clusterSubnets = r.dependencies
+                    .map((d) => resources[index.get(d) ?? -1])
+                    .filter((d) => d?.type === TYPES.subnet)
+                    .map((d) => ipv4Cidr(d!.props.cidrBlock))
+                    .filter((c): c is string => c !== undefined);
                 break;
             }
-            case TYPES.vpc:
-                if (str(props.cidrBlock)) picture.network.vpcCidr = props.cidrBlock;
+            case TYPES.vpc: {
+                const cidr = ipv4Cidr(props.cidrBlock);
+                if (cidr) picture.network.vpcCidr = cidr;
                 break;
+            }
             case TYPES.subnet: {
                 const tier = str(props.tags?.[TAGS.subnetTier]) ?? "private";
-                if (str(props.cidrBlock)) picture.network.subnets[tier] = [...(picture.network.subnets[tier] ?? []), props.cidrBlock];
+                const cidr = ipv4Cidr(props.cidrBlock);
+                if (cidr) picture.network.subnets[tier] = [...(picture.network.subnets[tier] ?? []), cidr];
                 break;
             }
             case TYPES.stackReference: {
                 const out = props.outputs ?? {};
-                if (str(out.vpcCidr) && !picture.network.vpcCidr) picture.network.vpcCidr = out.vpcCidr;
-                if (str(out.serviceCidr) && !picture.network.serviceCidr) picture.network.serviceCidr = out.serviceCidr;
+                if (ipv4Cidr(out.vpcCidr) && !picture.network.vpcCidr) picture.network.vpcCidr = out.vpcCidr;
+                if (ipv4Cidr(out.serviceCidr) && !picture.network.serviceCidr) picture.network.serviceCidr = out.serviceCidr;
                 break;
             }
             case TYPES.eksNodeGroup: {
@@ -379,17 +391,4 @@ export function clusterPicture(resources: readonly GraphResource[]): ClusterPict
     const policyResources = resources.filter((r) => r.type === K8S_TYPES.networkPolicy);
     picture.policies = networkPoliciesFromResources(policyResources).map((p, i) => ({ ...p, resource: index.get(policyResources[i].urn)! }));
     return picture;
-}
-
-/** The VPC CNI's NetworkPolicy mode from its add-on configuration. */
-export function cniMode(configurationValues: unknown): CniMode {
-    if (typeof configurationValues !== "string" || isUnknown(configurationValues)) return "off";
-    let settings: any;
-    try {
-        settings = parseYaml(configurationValues);
-    } catch {
-        return "off";
-    }
-    if (String(settings?.enableNetworkPolicy) !== "true") return "off";
-    return settings?.env?.NETWORK_POLICY_ENFORCING_MODE === "strict" ? "strict" : "standard";
 }

@@ -1,5 +1,6 @@
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { PROJECT } from "./conventions";
+import { DATA_TYPES, GATEWAY_TYPES, K8S_TYPES, MONITORING_TYPES, TYPES } from "./types";
 
 /**
  * A planned resource as the deploy rehearsal reads it: what the engine knows of it before the
@@ -33,6 +34,8 @@ interface SnapshotLike {
     type: string;
     name: string;
     props: Record<string, unknown>;
+    /** What the preview returned (inputs and computed values): what stack policies see. */
+    outputs?: Record<string, unknown>;
     dependencies?: readonly string[];
     custom?: boolean;
     opts?: { provider?: string; protect?: boolean; customTimeouts?: { create?: string | number } };
@@ -43,7 +46,7 @@ export function fromSnapshots(resources: readonly SnapshotLike[]): GraphResource
         urn: r.urn,
         type: r.type,
         name: r.name,
-        props: r.props as Record<string, any>,
+        props: (r.outputs ?? r.props) as Record<string, any>,
         dependencies: [...(r.dependencies ?? []), ...(r.opts?.provider ? [r.opts.provider] : [])],
         custom: r.custom !== false && !isComponentType(r.type),
         ...(durationSeconds(r.opts?.customTimeouts?.create) !== undefined ? { createTimeoutSeconds: durationSeconds(r.opts?.customTimeouts?.create) } : {}),
@@ -62,12 +65,39 @@ interface PolicyResourceLike {
     provider?: { urn: string };
 }
 
+/** Types whose whole props the rehearsal reads; of other Kubernetes objects it reads the header, of other resources nothing. */
+const READ_WHOLE: ReadonlySet<string> = new Set([
+    TYPES.helmRelease, TYPES.eksAddon, TYPES.eksCluster, TYPES.eksNodeGroup, TYPES.launchTemplate, TYPES.vpc, TYPES.subnet, TYPES.stackReference,
+    DATA_TYPES.rdsInstance, DATA_TYPES.rdsSubnetGroup, DATA_TYPES.ecrRepository,
+    K8S_TYPES.namespace, K8S_TYPES.networkPolicy, K8S_TYPES.service, K8S_TYPES.deployment, K8S_TYPES.statefulSet, K8S_TYPES.daemonSet, K8S_TYPES.job,
+    K8S_TYPES.cronJob, K8S_TYPES.replicaSet, K8S_TYPES.pod, MONITORING_TYPES.serviceMonitor, MONITORING_TYPES.podMonitor, GATEWAY_TYPES.backend,
+]);
+
+/**
+ * What of a resource's props the rehearsal reads, as plain values. Reading through CrossGuard's
+ * proxy costs per property: a 1,000-tenant region's quotas, roles and IAM documents are skipped.
+ */
+function readProps(type: string, props: Record<string, any>): Record<string, any> {
+    if (READ_WHOLE.has(type)) return plain(props) as Record<string, any>;
+    if (!type.startsWith("kubernetes:")) return {};
+    const header: Record<string, unknown> = {};
+    for (const key of ["apiVersion", "kind", "metadata"]) {
+        try {
+            if (props[key] !== undefined) header[key] = plain(props[key]);
+        } catch (e) {
+            if ((e as Error)?.constructor?.name !== "UnknownValueError") throw e;
+            header[key] = UNKNOWN_VALUE;
+        }
+    }
+    return header;
+}
+
 export function fromPolicyResources(resources: readonly PolicyResourceLike[]): GraphResource[] {
     return resources.map((r) => ({
         urn: r.urn,
         type: r.type,
         name: r.name,
-        props: plain(r.props) as Record<string, any>,
+        props: readProps(r.type, r.props),
         dependencies: [...r.dependencies.map((d) => d.urn), ...(r.provider?.urn ? [r.provider.urn] : [])],
         custom: !isComponentType(r.type),
         ...(r.opts.customTimeouts?.createSeconds ? { createTimeoutSeconds: r.opts.customTimeouts.createSeconds } : {}),

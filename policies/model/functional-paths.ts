@@ -149,7 +149,8 @@ export function requiredPaths(picture: ClusterPicture): RequiredPath[] {
         if (monitor.type === MONITORING_TYPES.serviceMonitor) {
             for (const service of picture.resources.filter((r) => r.type === K8S_TYPES.service && namespaces.includes(r.props.metadata?.namespace) && spec.selector && selectorMatches(spec.selector, r.props.metadata?.labels ?? {}))) {
                 for (const ep of Array.isArray(spec.endpoints) ? spec.endpoints : []) {
-                    const port = (service.props.spec?.ports ?? []).find((p: any) => p?.name === ep?.port);
+                    const ports: unknown[] = Array.isArray(service.props.spec?.ports) ? service.props.spec.ports : [];
+                    const port = ports.find((p: any) => p?.name === ep?.port) as { targetPort?: unknown; port?: unknown } | undefined;
                     const target = typeof port?.targetPort === "number" ? port.targetPort : typeof port?.port === "number" ? port.port : undefined;
                     if (target === undefined) continue;
                     for (const to of servicePods(service.props.metadata.namespace, service.props.metadata.name)) for (const from of prometheus) add(from, endpoint(to), { port: target, why: `ServiceMonitor ${own}/${monitor.props.metadata?.name} scrapes it` }, to.owner);

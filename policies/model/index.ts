@@ -16,4 +16,5 @@ export * from "./cluster-picture";
 export * from "./netpol-eval";
 export * from "./functional-paths";
 export * from "./platform-network-policies";
+export * from "./cni";
 export * from "./rehearsal";

@@ -1,5 +1,5 @@
 import { cidrContains, cidrProblem, cidrsOverlap } from "./cidr";
-import type { CniMode } from "./cluster-picture";
+import type { CniMode } from "./cni";
 import { LABELS } from "./conventions";
 import { NetworkPolicyInfo, NetworkPolicyPeer, NetworkPolicyRule, selectorMatches } from "./reachability";
 
@@ -81,8 +81,10 @@ export class PolicyIndex {
 }
 
 function portMatches(ports: NetworkPolicyRule["ports"], port: number, protocol: string): boolean {
-    if (!ports || ports.length === 0) return true;
+    // No ports (or, during a preview, ports not known yet): every port.
+    if (!Array.isArray(ports) || ports.length === 0) return true;
     return ports.some((p) => {
+        if (typeof p !== "object" || p === null) return false;
         if ((p.protocol ?? "TCP") !== protocol) return false;
         if (p.port === undefined) return true;
         // A named port is resolved against the pod's container ports, which a path's facts do not name.
@@ -94,18 +96,19 @@ function portMatches(ports: NetworkPolicyRule["ports"], port: number, protocol: 
 function ruleAllows(rule: NetworkPolicyRule, policyNamespace: string, peer: Endpoint, port: number, protocol: string): boolean {
     if (!portMatches(rule.ports, port, protocol)) return false;
     const peers = rule.peers;
-    if (!peers || peers.length === 0) return true;
-    return peers.some((p) => peerMatches(p, policyNamespace, peer));
+    if (!Array.isArray(peers) || peers.length === 0) return true;
+    return peers.some((p) => typeof p === "object" && p !== null && peerMatches(p, policyNamespace, peer));
 }
 
 /** Whether an ipBlock contains every one of the ranges (and excepts none of them). */
 function blockContainsAll(block: NonNullable<NetworkPolicyPeer["ipBlock"]>, cidrs: readonly string[]): boolean {
     if (cidrProblem(block.cidr) || cidrs.length === 0) return false;
-    return cidrs.every((c) => !cidrProblem(c) && cidrContains(block.cidr, c) && !(block.except ?? []).some((e) => !cidrProblem(e) && cidrsOverlap(e, c)));
+    const except = Array.isArray(block.except) ? block.except : [];
+    return cidrs.every((c) => !cidrProblem(c) && cidrContains(block.cidr, c) && !except.some((e) => typeof e === "string" && !cidrProblem(e) && cidrsOverlap(e, c)));
 }
 
 function peerMatches(p: NetworkPolicyPeer, policyNamespace: string, peer: Endpoint): boolean {
-    if (p.ipBlock) return blockContainsAll(p.ipBlock, peer.kind === "addresses" ? peer.cidrs : peer.addresses);
+    if (p.ipBlock) return typeof p.ipBlock === "object" && blockContainsAll(p.ipBlock, peer.kind === "addresses" ? peer.cidrs : peer.addresses);
     if (peer.kind !== "pods") return false;
     if (p.namespaceSelector) {
         if (!selectorMatches(p.namespaceSelector, peer.namespaceLabels)) return false;

@@ -3,7 +3,7 @@ import { fromPolicyResources, GraphResource, isUnknown } from "./deploy-input";
 import { FunctionalEvidence, proveFunctionalPaths } from "./functional-paths";
 import { selectorMatches } from "./reachability";
 import { whyNotSchedulable } from "./scheduling";
-import { DATA_TYPES, TYPES } from "./types";
+import { DATA_TYPES, K8S_TYPES, TYPES } from "./types";
 import { AWS_CREATE_TIMES, CHART_FACTS, ADDON_FACTS, HELM_WAIT_TYPICAL_SECONDS, KUBERNETES_AWAIT, KUBERNETES_BUILTIN_GROUPS } from "./upstream";
 import type { Source } from "./upstream/types";
 
@@ -71,16 +71,25 @@ export interface Rehearsal {
 /** What a resource that awaits nothing takes: one API call (a modelling figure, not a documented one). */
 export const API_CALL_SECONDS = 2;
 
+/** What building and pushing an image takes: modelling figures (a Node.js image from a cold cache, and a slow runner). */
+export const IMAGE_BUILD_SECONDS = { typical: 5 * 60, bound: 30 * 60 } as const;
+
 /** Types that build and push an image, so a registry the stack creates is no longer empty. */
 export const IMAGE_BUILD_TYPES: readonly string[] = ["docker-build:index:Image", "docker:index/image:Image"];
 
-/** A graph of resources with, for each, the set of everything it transitively depends on (as bits). */
+/**
+ * A graph of resources with, for each, which of the tracked resources (those a precondition can
+ * name: releases, add-ons, namespaces, node groups, repositories, builds) it transitively depends on, as
+ * bits. Tracking only those keeps a 1,000-tenant region's graph small; any other pair (a workload's
+ * NetworkPolicies, asked about for the few awaited workloads) is answered by walking the dependencies.
+ */
 class Graph {
     readonly deps: number[][];
     readonly order: number[];
     private readonly ancestors: Uint32Array[];
+    private readonly bit: Int32Array;
 
-    constructor(readonly resources: readonly GraphResource[], index: ReadonlyMap<string, number>) {
+    constructor(readonly resources: readonly GraphResource[], index: ReadonlyMap<string, number>, tracked: (r: GraphResource) => boolean) {
         const n = resources.length;
         this.deps = resources.map((r) => [...new Set(r.dependencies.map((d) => index.get(d)).filter((d): d is number => d !== undefined))]);
         // Kahn's order; what is left (a cycle, which the engine would refuse) goes last as recorded.
@@ -96,24 +105,45 @@ class Graph {
         }
         if (order.length < n) for (let i = 0; i < n; i++) if (indegree[i] > 0) order.push(i);
         this.order = order;
-        const words = Math.ceil(n / 32);
+        this.bit = new Int32Array(n).fill(-1);
+        let bits = 0;
+        resources.forEach((r, i) => {
+            if (tracked(r)) this.bit[i] = bits++;
+        });
+        const words = Math.max(1, Math.ceil(bits / 32));
         this.ancestors = new Array(n);
         for (const i of order) {
-            const bits = new Uint32Array(words);
+            const set = new Uint32Array(words);
             for (const d of this.deps[i]) {
-                bits[d >>> 5] |= 1 << (d & 31);
+                const b = this.bit[d];
+                if (b >= 0) set[b >>> 5] |= 1 << (b & 31);
                 const a = this.ancestors[d];
-                if (a) for (let w = 0; w < words; w++) bits[w] |= a[w];
+                if (a) for (let w = 0; w < words; w++) set[w] |= a[w];
             }
-            this.ancestors[i] = bits;
+            this.ancestors[i] = set;
         }
     }
 
     /** Whether `a` is created before `r` starts (a transitive dependency of it). */
     before(a: number, r: number): boolean {
-        return a !== r && ((this.ancestors[r][a >>> 5] >>> (a & 31)) & 1) === 1;
+        if (a === r) return false;
+        const b = this.bit[a];
+        if (b >= 0) return ((this.ancestors[r][b >>> 5] >>> (b & 31)) & 1) === 1;
+        const seen = new Set<number>();
+        const stack = [...this.deps[r]];
+        while (stack.length > 0) {
+            const d = stack.pop()!;
+            if (d === a) return true;
+            if (seen.has(d)) continue;
+            seen.add(d);
+            stack.push(...this.deps[d]);
+        }
+        return false;
     }
 }
+
+/** Resources a precondition can name as what provides it. */
+const PROVIDER_TYPES: ReadonlySet<string> = new Set([TYPES.helmRelease, TYPES.eksAddon, TYPES.eksCluster, TYPES.eksNodeGroup, K8S_TYPES.namespace, DATA_TYPES.ecrRepository, ...IMAGE_BUILD_TYPES]);
 
 function label(r: GraphResource): string {
     return `${r.name} (${r.type.split(":").pop()})`;
@@ -137,6 +167,9 @@ function duration(r: GraphResource): Duration {
             ? { expected: Math.min(aws.typicalSeconds, bound), basis: sourceText(aws.typicalSource), bound, boundBasis }
             : { expected: bound, basis: "no documented typical time: its time-out", bound, boundBasis };
     }
+    if (IMAGE_BUILD_TYPES.includes(r.type)) {
+        return { expected: IMAGE_BUILD_SECONDS.typical, basis: "docker buildx build and push (modelled)", bound: IMAGE_BUILD_SECONDS.bound, boundBasis: "no time-out of its own (modelled bound)" };
+    }
     if (r.type === TYPES.helmRelease) {
         if (r.props.skipAwait === true) return call("a Helm install that awaits nothing");
         const t = typeof r.props.timeout === "number" ? r.props.timeout : KUBERNETES_AWAIT.helmReleaseDefaultTimeoutSeconds;
@@ -155,14 +188,16 @@ function duration(r: GraphResource): Duration {
 }
 
 function sourceText(source: Source): string {
-    return "url" in source ? `${source.url}${source.note ? `: ${source.note}` : ""}` : `${source.repo}@${source.ref} ${source.file}${source.note ? `: ${source.note}` : ""}`;
+    // The ref stays in the facts; a commit hash would only lengthen every line that cites it.
+    const ref = "ref" in source && !/^[0-9a-f]{40}$/.test(source.ref) ? `@${source.ref}` : "";
+    return "url" in source ? `${source.url}${source.note ? `: ${source.note}` : ""}` : `${source.repo}${ref} ${source.file}${source.note ? `: ${source.note}` : ""}`;
 }
 
 const knownCrd = (group: string, kind: string) => [...CHART_FACTS, ...ADDON_FACTS].flatMap((f) => f.crds).find((c) => c.group === group && c.kind === kind);
 
 export function rehearse(resources: readonly GraphResource[]): Rehearsal {
     const picture = clusterPicture(resources);
-    const graph = new Graph(resources, picture.index);
+    const graph = new Graph(resources, picture.index, (r) => PROVIDER_TYPES.has(r.type));
     const findings: RehearsalFinding[] = [];
     const report = (check: RehearsalCheck, i: number, missing: string, message: string, providedBy?: number) => {
         const r = resources[i];
@@ -172,6 +207,19 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
     for (const u of picture.unknownInstalls) {
         report("facts", u.resource, `upstream facts for ${u.what}`, `the rehearsal has no upstream facts for ${u.what} (policies/model/upstream): its CRDs, webhooks and pods cannot be judged`);
     }
+
+    // Webhooks that fail closed, by the API group and resource their rules name (or a wildcard).
+    const failClosed = picture.webhooks.filter((w) => w.failurePolicy === "Fail");
+    const byResource = new Map<string, typeof failClosed>();
+    const webhooksFor = (group: string, resource: string) => {
+        const key = `${group}/${resource}`;
+        let list = byResource.get(key);
+        if (!list) {
+            const g = group === "core" ? "" : group;
+            byResource.set(key, (list = failClosed.filter((w) => w.fact.rules.some((rule) => (rule.apiGroups.includes(g) || rule.apiGroups.includes("*")) && (rule.resources.includes(resource) || rule.resources.includes("*"))))));
+        }
+        return list;
+    };
 
     resources.forEach((r, i) => {
         const k8s = kubernetesType(r.type);
@@ -197,7 +245,7 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
         // Admission webhooks that fail closed.
         const nsLabels = namespace ? (picture.namespaces.get(namespace)?.labels ?? { "kubernetes.io/metadata.name": namespace }) : undefined;
         const objectLabels = r.props.metadata?.labels ?? {};
-        for (const w of picture.webhooks) {
+        for (const w of webhooksFor(k8s.group, pluralOf(k8s.kind))) {
             if (w.failurePolicy !== "Fail" || w.provider === i || graph.before(w.provider, i)) continue;
             if (!webhookMatches(w, k8s.group, version, pluralOf(k8s.kind), nsLabels, objectLabels)) continue;
             report("webhook", i, `the ${w.fact.name} webhook`, `the ${w.fact.name} webhook of ${resources[w.provider].name} (failurePolicy Fail) intercepts it, and nothing orders it after that release`, w.provider);
@@ -249,7 +297,14 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
         }
     }
     for (const c of functional.cut) {
-        findings.push({ check: "path", resource: c.owner !== undefined ? resources[c.owner].name : c.needs, ...(c.owner !== undefined ? { urn: resources[c.owner].urn } : {}), missing: `the path ${c.path}`, message: `${c.needs} needs ${c.path}: ${c.why}` });
+        const owner = c.owner !== undefined ? resources[c.owner] : undefined;
+        findings.push({
+            check: "path",
+            resource: owner ? owner.name : c.needs,
+            ...(owner ? { urn: owner.urn } : {}),
+            missing: `the path ${c.path}`,
+            message: `${owner ? `${label(owner)}: ` : ""}${c.needs} needs ${c.path}: ${c.why}`,
+        });
     }
 
     // Timing: each resource starts once everything it depends on is created.

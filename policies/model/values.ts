@@ -12,12 +12,23 @@ export function valueAt(values: unknown, ref: ValuesRef): unknown {
     let value = dig(values, outer);
     if (inner === undefined) return value;
     if (typeof value !== "string") return undefined;
-    try {
-        value = parseYaml(value);
-    } catch {
-        return undefined;
+    return dig(parsedYaml(value), inner);
+}
+
+/** Documents parsed once: every webhook and pod of a chart reads the same one. */
+const parsed = new Map<string, unknown>();
+function parsedYaml(text: string): unknown {
+    if (!parsed.has(text)) {
+        let doc: unknown;
+        try {
+            doc = parseYaml(text);
+        } catch {
+            doc = undefined;
+        }
+        if (parsed.size > 64) parsed.clear();
+        parsed.set(text, doc);
     }
-    return dig(value, inner);
+    return parsed.get(text);
 }
 
 function dig(value: unknown, path: string): unknown {

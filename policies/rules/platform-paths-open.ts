@@ -26,7 +26,7 @@ export const platformPathsOpen = stackPolicy({
         disallowed: [
             {
                 description: "A workload whose only policy denies all egress, DNS included.",
-                expect: "Deployment tools/app needs Deployment tools/app -> CoreDNS UDP/53",
+                expect: "app (Deployment): Deployment tools/app needs Deployment tools/app -> CoreDNS UDP/53",
                 resources: [...base, networkPolicy("app-policy", "tools", { podSelector: {}, policyTypes: ["Ingress", "Egress"] }, { after: ["ns-tools"] }), app("app-policy")],
             },
         ],
