@@ -1,4 +1,4 @@
-import { capacityFromResources, DASHBOARD_LABEL, isolationFromResources, MONITORING_TYPES, RegionIsolationEvidence } from "compute-region-policies/model";
+import { capacityFromResources, DASHBOARD_LABEL, fromSnapshots, isolationFromResources, MONITORING_TYPES, Rehearsal, RegionIsolationEvidence, rehearse } from "compute-region-policies/model";
 import type { ResourceSnapshot } from "compute-region-policies/engine";
 
 /** What the plan derives from its resources for the summary, the JSON document and the report: computed once. */
@@ -6,10 +6,12 @@ export interface PlanEvidence {
     capacity: ReturnType<typeof capacityFromResources>;
     monitoring: ReturnType<typeof monitoringFromResources>;
     isolation: RegionIsolationEvidence;
+    /** The first-`up` rehearsal: deploy waves, the critical path, the expected duration, the findings. */
+    rehearsal: Rehearsal;
 }
 
 export function planEvidence(resources: readonly ResourceSnapshot[]): PlanEvidence {
-    return { capacity: capacityFromResources(resources), monitoring: monitoringFromResources(resources), isolation: isolationFromResources(resources) };
+    return { capacity: capacityFromResources(resources), monitoring: monitoringFromResources(resources), isolation: isolationFromResources(resources), rehearsal: rehearse(fromSnapshots(resources)) };
 }
 
 /** The alert rules (PrometheusRule objects) and dashboards (sidecar ConfigMaps) the plan would deploy. */

@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { performance } from "node:perf_hooks";
 import { evaluatePolicies } from "compute-region-policies/engine";
-import { isolationFromResources } from "compute-region-policies/model";
+import { fromSnapshots, isolationFromResources, rehearse } from "compute-region-policies/model";
 import { PACK_NAME, PACK_VERSION, policies } from "compute-region-policies/rules";
 import { runOfflinePlan } from "../offline/harness";
 import { readProject, readStackConfig } from "../offline/project";
@@ -32,6 +32,10 @@ async function main(): Promise<void> {
     const evidence = isolationFromResources(plan.resources);
     const proofMs = performance.now() - t2;
 
+    const t3 = performance.now();
+    const rehearsal = rehearse(fromSnapshots(plan.resources));
+    const rehearsalMs = performance.now() - t3;
+
     // Per-policy time, to see which policy grows (each run alone on the same resources).
     const perPolicy: Record<string, number> = {};
     for (const p of policies) {
@@ -56,6 +60,8 @@ async function main(): Promise<void> {
             programMs,
             policyMs,
             proofMs,
+            rehearsalMs,
+            rehearsalFindings: rehearsal.findings.length,
             perPolicy,
             pathsFound: evidence.pathsFound,
             pairsChecked: evidence.pairsChecked,

@@ -14,7 +14,8 @@ import { parseArgs } from "node:util";
 import { ConfigError, parseStackConfig } from "../stacks/config";
 import { OfflinePlanResult, runOfflinePlan } from "../offline/harness";
 import { PlanInputError, readProject, readStackConfig } from "../offline/project";
-import { isolationMarkdown, renderSummary } from "../offline/summary";
+import { isolationMarkdown, rehearsalMarkdown, renderSummary } from "../offline/summary";
+import { timelineSvg } from "../offline/timeline";
 import { planEvidence } from "../offline/evidence";
 import { readStackOutputs } from "../offline/stack-outputs";
 import { POLICY_EXIT, PolicyInputError, policyExitCode, policyJson, readPolicyConfig, renderMarkdown, renderSarif, renderText, runPack } from "compute-region-policies/engine";
@@ -33,6 +34,7 @@ const USAGE = `usage: npm run plan -- --stack NAME [options]
                          pulumi stack output --json); repeatable
   --report FILE.md       write the policy results as a pull-request comment (Markdown)
   --sarif FILE           write the policy results as SARIF 2.1.0
+  --timeline FILE.svg    draw the first-up rehearsal (deploy waves, critical path) as a timeline
   --quiet                print only the headline and the policy verdict`;
 
 interface PlanArgs {
@@ -42,6 +44,7 @@ interface PlanArgs {
     policyConfig?: string;
     report?: string;
     sarif?: string;
+    timeline?: string;
     stackOutputs: string[];
     quiet: boolean;
 }
@@ -58,6 +61,7 @@ function parseCommandLine(argv: string[]): PlanArgs {
                 "policy-config": { type: "string" },
                 report: { type: "string" },
                 sarif: { type: "string" },
+                timeline: { type: "string" },
                 "stack-outputs": { type: "string", multiple: true },
                 quiet: { type: "boolean", default: false },
                 help: { type: "boolean", short: "h" },
@@ -75,7 +79,7 @@ function parseCommandLine(argv: string[]): PlanArgs {
     }
     if (!v.stack) throw new PlanInputError(`--stack is required\n${USAGE}`);
     if (!/^[A-Za-z0-9_.-]+$/.test(v.stack)) throw new PlanInputError(`--stack: ${JSON.stringify(v.stack)} is not a stack name (letters, digits, _ . -)`);
-    return { stack: v.stack, configFile: v["config-file"], json: v.json, policyConfig: v["policy-config"], report: v.report, sarif: v.sarif, stackOutputs: v["stack-outputs"] ?? [], quiet: v.quiet ?? false };
+    return { stack: v.stack, configFile: v["config-file"], json: v.json, policyConfig: v["policy-config"], report: v.report, sarif: v.sarif, timeline: v.timeline, stackOutputs: v["stack-outputs"] ?? [], quiet: v.quiet ?? false };
 }
 
 function progressReporter(): { onProgress: (n: number) => void; done: () => void } {
@@ -130,12 +134,16 @@ export async function main(argv: string[]): Promise<number> {
     const { placeholderSecrets: _omit, ...document } = plan;
     if (args.json) {
         const capacity = evidence.capacity.map(({ problems: _p, ...row }) => row);
-        writeOutput(args.json, `${JSON.stringify({ ...document, policy: policyJson(evaluation), capacity, monitoring: evidence.monitoring, isolation: evidence.isolation }, null, 2)}\n`);
+        writeOutput(args.json, `${JSON.stringify({ ...document, policy: policyJson(evaluation), capacity, monitoring: evidence.monitoring, isolation: evidence.isolation, rehearsal: evidence.rehearsal }, null, 2)}\n`);
         process.stdout.write(`Wrote the plan document to ${args.json}\n`);
     }
     if (args.report) {
-        writeOutput(args.report, `${renderMarkdown(evaluation, policies, `Policy results: offline plan of ${plan.project}/${plan.stack}`)}\n${isolationMarkdown(evidence.isolation)}`);
+        writeOutput(args.report, `${renderMarkdown(evaluation, policies, `Policy results: offline plan of ${plan.project}/${plan.stack}`)}\n${isolationMarkdown(evidence.isolation)}\n\n${rehearsalMarkdown(evidence.rehearsal)}\n`);
         process.stdout.write(`Wrote the pull-request report to ${args.report}\n`);
+    }
+    if (args.timeline) {
+        writeOutput(args.timeline, `${timelineSvg(evidence.rehearsal, `First pulumi up of ${plan.project}/${plan.stack}: the rehearsal`)}\n`);
+        process.stdout.write(`Wrote the rehearsal timeline to ${args.timeline}\n`);
     }
     if (args.sarif) {
         writeOutput(args.sarif, `${JSON.stringify(renderSarif(evaluation, policies, { version: PACK_VERSION, artifactUri: config.source }), null, 2)}\n`);
