@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
     GPU_RESOURCE,
     LABELS,
-    NAMESPACES,
+    TENANT_INBOUND_PEERS,
     NEVER_EGRESS_CIDRS,
     PRIORITY_CLASSES,
     poolCohort,
@@ -218,7 +218,8 @@ export class Tenant extends pulumi.ComponentResource {
         if (live && publicBlocks.length > 0) {
             policy("internet", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: publicBlocks.map((ipBlock) => ({ ipBlock })) }] });
         }
-        policy("monitoring", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [namespaceByName(NAMESPACES.monitoring)] }] });
+        // The declared way in (Prometheus, on the port the tenant's pods name "metrics"); nothing else.
+        policy("monitoring", { podSelector: {}, policyTypes: ["Ingress"], ingress: TENANT_INBOUND_PEERS.map((peer) => ({ from: [namespaceByName(peer.namespace)], ports: peer.ports.map((p) => ({ ...p })) })) });
 
         if (live) {
             const role = new k8s.rbac.v1.Role(`${name}-member`, { metadata: { name: "tenant-member", namespace: ns }, rules: TENANT_MEMBER_RULES }, inNs);

@@ -1,5 +1,5 @@
 import Table from "cli-table3";
-import type { RegionIsolationEvidence } from "compute-region-policies/model";
+import type { RegionIsolationEvidence, Rehearsal, ScheduledResource } from "compute-region-policies/model";
 import type { ResourceSnapshot } from "compute-region-policies/engine";
 import type { OfflinePlanResult } from "./harness";
 import { PlanEvidence, planEvidence } from "./evidence";
@@ -99,6 +99,8 @@ export function renderSummary(plan: OfflinePlanResult, source: string, evidence:
     lines.push("");
     lines.push(...isolationLines(evidence.isolation));
     lines.push("");
+    lines.push(...rehearsalLines(evidence.rehearsal));
+    lines.push("");
     lines.push("Stack outputs");
     lines.push(textTable(["output", "value"], Object.entries(plan.outputs).filter(([k]) => !["capacity", "alertRules", "dashboards"].includes(k)).map(([k, v]) => [k, displayValue(v)]), ["left", "left"]));
     lines.push("");
@@ -113,17 +115,29 @@ export function renderSummary(plan: OfflinePlanResult, source: string, evidence:
 /** The isolation evidence as summary lines. */
 export function isolationLines(evidence: RegionIsolationEvidence): string[] {
     const lines = [
-        `Tenant isolation (reachability proof over ${evidence.policiesAnalysed} NetworkPolicies in ${evidence.namespacesAnalysed} namespaces): ` +
-            `${evidence.tenantsAnalysed} tenants analysed, ${evidence.pairsChecked} pairs checked, ${evidence.pathsFound} paths found`,
+        `Tenant isolation (reachability proof over ${evidence.policiesAnalysed} NetworkPolicies in ${evidence.namespacesAnalysed} namespaces, CNI policy mode ${evidence.cni}): ` +
+            `${evidence.tenantsAnalysed} tenants analysed, ${evidence.pairsChecked} pairs checked in both directions, ${evidence.pathsFound} paths found, ` +
+            `${evidence.sides.length} tenant-side findings, ${evidence.declared.length} declared paths in`,
     ];
     for (const p of evidence.paths) lines.push(`  PATH ${p.kind}: ${p.from} -> ${p.to} (egress: ${p.egress.join(", ")}; ingress: ${p.ingress.join(", ") || "n/a"})`);
+    for (const f of evidence.sides) lines.push(`  SIDE ${f.message}`);
+    const declaredFrom = [...new Set(evidence.declared.map((d) => `${d.from} on ${d.ports} (${d.why})`))];
+    for (const d of declaredFrom) lines.push(`  declared: ${d}, into ${evidence.declared.filter((x) => `${x.from} on ${x.ports} (${x.why})` === d).length} tenants`);
     for (const v6 of evidence.ipv6Egress) lines.push(`  IPv6 egress ${v6}: reaches no pod (pods are IPv4), but opens the IPv6 internet where the VPC routes IPv6`);
     return lines;
 }
 
 /** The isolation evidence as a Markdown section of the pull-request report. */
 export function isolationMarkdown(evidence: RegionIsolationEvidence): string {
-    const out = ["#### Tenant isolation evidence", "", `${evidence.tenantsAnalysed} tenants analysed, ${evidence.pairsChecked} pairs checked (tenant to tenant, to internal namespaces, to the instance metadata address) over ${evidence.policiesAnalysed} NetworkPolicies: **${evidence.pathsFound} paths found**.`, ""];
+    const out = [
+        "#### Tenant isolation evidence",
+        "",
+        `${evidence.tenantsAnalysed} tenants analysed, ${evidence.pairsChecked} pairs checked (tenant to tenant, to internal namespaces, to the instance metadata address, and into every tenant from every other namespace) ` +
+            `over ${evidence.policiesAnalysed} NetworkPolicies, CNI policy mode ${evidence.cni}: **${evidence.pathsFound} paths found**, **${evidence.sides.length} tenant-side findings**; ${evidence.declared.length} declared paths in.`,
+        "",
+    ];
+    for (const f of evidence.sides) out.push(`- tenant side: ${f.message}`);
+    if (evidence.sides.length > 0) out.push("");
     if (evidence.paths.length > 0) {
         out.push("| kind | from | to | egress opened by | ingress opened by |", "| --- | --- | --- | --- | --- |");
         for (const p of evidence.paths) out.push(`| ${p.kind} | \`${p.from}\` | \`${p.to}\` | ${p.egress.join("<br>")} | ${p.ingress.join("<br>") || "n/a"} |`);
@@ -131,4 +145,80 @@ export function isolationMarkdown(evidence: RegionIsolationEvidence): string {
     }
     for (const v6 of evidence.ipv6Egress) out.push(`- IPv6 egress \`${v6}\`: reaches no pod (pods are IPv4), but opens the IPv6 internet where the VPC routes IPv6.`);
     return out.join("\n");
+}
+
+/** `1h22m`, `14m`, `45s`. */
+export function formatDuration(seconds: number): string {
+    const s = Math.round(seconds);
+    if (s < 60) return `${s}s`;
+    const h = Math.floor(s / 3600);
+    const m = Math.round((s % 3600) / 60);
+    return h > 0 ? `${h}h${String(m).padStart(2, "0")}m` : `${m}m`;
+}
+
+/** Per wave: how many resources start in it, and the one that takes longest. */
+export function rehearsalWaves(rehearsal: Rehearsal): { wave: number; resources: number; startsAt: number; longest: ScheduledResource }[] {
+    const waves = new Map<number, ScheduledResource[]>();
+    for (const s of rehearsal.schedule) waves.set(s.wave, [...(waves.get(s.wave) ?? []), s]);
+    return [...waves.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([wave, list]) => ({
+            wave,
+            resources: list.length,
+            startsAt: Math.min(...list.map((s) => s.startSeconds)),
+            longest: list.reduce((a, b) => (b.seconds > a.seconds ? b : a)),
+        }));
+}
+
+/** The first-`up` rehearsal as summary lines. */
+export function rehearsalLines(rehearsal: Rehearsal): string[] {
+    const lines = [
+        `First pulumi up (rehearsal of ${rehearsal.resources} resources against the installed systems' upstream facts; CNI policy mode ${rehearsal.cni}): ` +
+            `${rehearsal.waves} waves, expected about ${formatDuration(rehearsal.expectedSeconds)}, at most ${formatDuration(rehearsal.boundSeconds)} (every create at its time-out)`,
+        `  Functional paths: ${rehearsal.functional.pathsChecked} checked, ${rehearsal.functional.pathsCut} cut; pods no NetworkPolicy selects: ${rehearsal.functional.podsUnselected}`,
+        `  Findings: ${rehearsal.findings.length === 0 ? "none" : rehearsal.findings.length}`,
+    ];
+    for (const f of rehearsal.findings) lines.push(`  FINDING ${f.check}: ${f.message}`);
+    lines.push("  Waves (a resource starts once everything it depends on is created)");
+    lines.push(
+        textTable(
+            ["wave", "resources", "starts at", "longest", "takes"],
+            rehearsalWaves(rehearsal).map((w) => [w.wave, w.resources, formatDuration(w.startsAt), `${w.longest.name} (${shortType(w.longest.type)})`, formatDuration(w.longest.seconds)]),
+            ["right", "right", "right", "left", "right"],
+        ),
+    );
+    lines.push("  Critical path (expected)");
+    lines.push(
+        textTable(
+            ["starts at", "takes", "resource", "why that long"],
+            rehearsal.criticalPath.map((s) => [formatDuration(s.startSeconds), formatDuration(s.seconds), `${s.name} (${shortType(s.type)})`, s.basis]),
+            ["right", "right", "left", "left"],
+        ),
+    );
+    return lines;
+}
+
+/** The rehearsal as a Markdown section of the pull-request report. */
+export function rehearsalMarkdown(rehearsal: Rehearsal): string {
+    const out = [
+        "#### First deploy rehearsal",
+        "",
+        `${rehearsal.resources} resources in ${rehearsal.waves} waves; a first \`pulumi up\` is expected to take about **${formatDuration(rehearsal.expectedSeconds)}** ` +
+            `(at most ${formatDuration(rehearsal.boundSeconds)} with every create at its time-out). CNI policy mode ${rehearsal.cni}; ` +
+            `${rehearsal.functional.pathsChecked} required paths checked, ${rehearsal.functional.pathsCut} cut. **${rehearsal.findings.length} findings.**`,
+        "",
+    ];
+    if (rehearsal.findings.length > 0) {
+        out.push("| check | resource | missing | provided by |", "| --- | --- | --- | --- |");
+        for (const f of rehearsal.findings) out.push(`| ${f.check} | \`${f.resource}\` | ${f.missing} | ${f.providedBy ? `\`${f.providedBy}\`` : "nothing in the plan"} |`);
+        out.push("");
+    }
+    out.push("<details><summary>Critical path</summary>", "", "| starts at | takes | resource | why that long |", "| --- | --- | --- | --- |");
+    for (const s of rehearsal.criticalPath) out.push(`| ${formatDuration(s.startSeconds)} | ${formatDuration(s.seconds)} | \`${s.name}\` (${shortType(s.type)}) | ${s.basis} |`);
+    out.push("", "</details>");
+    return out.join("\n");
+}
+
+function shortType(type: string): string {
+    return type.split(":").pop() ?? type;
 }

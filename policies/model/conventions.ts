@@ -282,6 +282,18 @@ export const TENANT_POLICY_NAMES = {
     monitoring: "allow-monitoring-scrape",
 } as const;
 
+/** The container port name a tenant gives the port Prometheus may scrape. */
+export const TENANT_METRICS_PORT_NAME = "metrics";
+
+/**
+ * Who may reach into a tenant namespace besides its own pods, and on which ports: the monitoring
+ * namespace (Prometheus) on the port the tenant's pods name `metrics`, nothing else. The Tenant
+ * component opens exactly this, and the reachability proof holds every other path in as a finding.
+ */
+export const TENANT_INBOUND_PEERS = [
+    { namespace: NAMESPACES.monitoring, ports: [{ protocol: "TCP" as const, port: TENANT_METRICS_PORT_NAME }], why: `Prometheus scrapes tenant pods on the container port named ${TENANT_METRICS_PORT_NAME}` },
+] as const;
+
 /** Ranges tenant egress never reaches, whatever its config: private, shared, link-local (instance metadata). */
 export const NEVER_EGRESS_CIDRS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16"] as const;
 

@@ -1,6 +1,7 @@
 import type { ResourceLike } from "./capacity-evidence";
 import { cidrProblem, isIpv6Cidr } from "./cidr";
-import { LABELS, SHARD_LABEL } from "./conventions";
+import { planCniMode } from "./cni";
+import { LABELS, NEVER_EGRESS_CIDRS, SHARD_LABEL, TENANT_INBOUND_PEERS } from "./conventions";
 import { IsolationEvidence, NamespaceInfo, NamespaceKind, NetworkPolicyInfo, NetworkPolicyRule, proveIsolation } from "./reachability";
 import { K8S_TYPES, TYPES } from "./types";
 
@@ -90,6 +91,18 @@ export function isolationFromResources(resources: readonly ResourceLike[]): Regi
     }
     // With no VPC known at all, any address may be a pod's.
     const policies = networkPoliciesFromResources(resources);
-    const proof = proveIsolation({ namespaces, policies, podCidrs: podCidrs.length > 0 ? podCidrs : ["0.0.0.0/0"] });
+    // The service CIDR: an ipBlock over it reaches every Service's ClusterIP (egress is judged before DNAT).
+    const serviceCidrs = [
+        ...resources.filter((r) => r.type === TYPES.eksCluster).map((r) => r.props.kubernetesNetworkConfig?.serviceIpv4Cidr),
+        ...resources.filter((r) => r.type === TYPES.stackReference).map((r) => r.props.outputs?.serviceCidr),
+    ].filter((c): c is string => typeof c === "string" && !cidrProblem(c));
+    const proof = proveIsolation({
+        namespaces,
+        policies,
+        podCidrs: podCidrs.length > 0 ? podCidrs : ["0.0.0.0/0"],
+        cni: planCniMode(resources),
+        inboundAllowed: TENANT_INBOUND_PEERS,
+        neverEgress: [...NEVER_EGRESS_CIDRS, ...serviceCidrs],
+    });
     return { ...proof, ipv6Egress: ipv6EgressOf(policies, new Set(namespaces.filter((n) => n.kind === "tenant").map((n) => n.name))) };
 }

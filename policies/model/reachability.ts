@@ -1,4 +1,5 @@
 import { ipBlockReaches } from "./cidr";
+import type { CniMode } from "./cni";
 import { LABELS, METADATA_ADDRESS } from "./conventions";
 
 /**
@@ -61,14 +62,38 @@ export interface NamespaceInfo {
 export interface IsolationPath {
     from: string;
     to: string;
-    kind: "tenant-to-tenant" | "tenant-to-internal" | "tenant-to-metadata" | "tenant-to-other-shard" | "other-shard-to-tenant";
+    kind: "tenant-to-tenant" | "tenant-to-internal" | "tenant-to-metadata" | "tenant-to-other-shard" | "other-shard-to-tenant" | "into-tenant";
     /** Policies in the sender's namespace whose egress opens the path (or why egress is open). */
     egress: string[];
     /** Policies in the receiver's namespace whose ingress opens the path (or why ingress is open). */
     ingress: string[];
 }
 
+/** A path into a tenant the region declares on purpose (Prometheus scraping its metrics port). */
+export interface DeclaredPath {
+    from: string;
+    to: string;
+    ports: string;
+    why: string;
+}
+
+/** A rule of a tenant namespace's own policies that opens more than that side may. */
+export interface SideFinding {
+    namespace: string;
+    /** `namespace/policy`. */
+    policy: string;
+    /** `ingress[0]`, `egress[2]`, or `-` when the finding is about a missing policy. */
+    rule: string;
+    message: string;
+}
+
 export interface IsolationEvidence {
+    /** The CNI policy mode the proof assumed. */
+    cni: CniMode;
+    /** Paths into tenants the region declares, from its allow-list. */
+    declared: DeclaredPath[];
+    /** Each tenant side judged on its own: rules that open more than the tenant's own policies may. */
+    sides: SideFinding[];
     tenantsAnalysed: number;
     namespacesAnalysed: number;
     policiesAnalysed: number;
@@ -144,10 +169,14 @@ function addOnce(list: string[], value: string): void {
     if (!list.includes(value)) list.push(value);
 }
 
-function summarise(ns: string, policies: NetworkPolicyInfo[], type: "Ingress" | "Egress", podCidrs: readonly string[], reaches: (target: string, block: { cidr: string; except?: string[] }) => boolean): DirectionSummary {
+function summarise(ns: string, policies: NetworkPolicyInfo[], type: "Ingress" | "Egress", podCidrs: readonly string[], reaches: (target: string, block: { cidr: string; except?: string[] }) => boolean, cni: CniMode): DirectionSummary {
     const summary: DirectionSummary = { open: false, all: [], byName: new Map(), bySelector: [], self: [], metadata: [] };
     const relevant = policies.filter((p) => p.types.includes(type));
-    summary.open = !relevant.some((p) => isEmptySelector(p.podSelector));
+    // The worst-case pod: unisolated in this direction unless every pod is (an empty selector).
+    // Strict mode denies a pod no policy selects, so there a pod is open only when a policy selects
+    // it without isolating this direction; off, nothing is enforced.
+    const isolatesEvery = relevant.some((p) => isEmptySelector(p.podSelector));
+    summary.open = cni === "off" || (!isolatesEvery && (cni === "standard" || policies.some((p) => !p.types.includes(type))));
     for (const p of relevant) {
         const label = `${ns}/${p.name}`;
         for (const rule of type === "Egress" ? p.egress : p.ingress) {
@@ -189,11 +218,24 @@ function reaching(summary: DirectionSummary, own: NamespaceInfo, other: Namespac
     return unique.length > 0 ? unique : undefined;
 }
 
+/** A namespace allowed into every tenant, on these ports only (numbers or container port names). */
+export interface InboundAllowance {
+    namespace: string;
+    ports: readonly { protocol: "TCP" | "UDP"; port: number | string }[];
+    why: string;
+}
+
 export interface ReachabilityInput {
     namespaces: NamespaceInfo[];
     policies: NetworkPolicyInfo[];
     /** CIDRs pods take addresses from (the VPC CIDR under the VPC CNI). */
     podCidrs: string[];
+    /** The cluster's CNI policy mode (default strict, the region's). */
+    cni?: CniMode;
+    /** Who may reach into a tenant, declared (the monitoring scrape); every other path in is a finding. */
+    inboundAllowed?: readonly InboundAllowance[];
+    /** Ranges a tenant's own egress must never reach, besides the pods': the service CIDR, private and link-local ranges. */
+    neverEgress?: readonly string[];
 }
 
 export function proveIsolation(input: ReachabilityInput): IsolationEvidence {
@@ -215,10 +257,13 @@ export function proveIsolation(input: ReachabilityInput): IsolationEvidence {
     const ingress = new Map<string, DirectionSummary>();
     const summaryOf = (map: Map<string, DirectionSummary>, ns: string, type: "Ingress" | "Egress") => {
         let s = map.get(ns);
-        if (!s) map.set(ns, (s = summarise(ns, byNamespace.get(ns) ?? [], type, input.podCidrs, reaches)));
+        if (!s) map.set(ns, (s = summarise(ns, byNamespace.get(ns) ?? [], type, input.podCidrs, reaches, cni)));
         return s;
     };
-    const openMessage = (ns: string, direction: string) => [`no policy in ${ns} isolates every pod's ${direction}`];
+    const cni: CniMode = input.cni ?? "strict";
+    const openMessage = (ns: string, direction: string) => [
+        cni === "off" ? "the CNI enforces no NetworkPolicy" : cni === "standard" ? `no policy in ${ns} isolates every pod's ${direction}` : `a pod in ${ns} that a policy selects without isolating its ${direction}`,
+    ];
 
     const tenants = input.namespaces.filter((n) => n.kind === "tenant" && !n.foreign);
     const foreign = input.namespaces.filter((n) => n.foreign);
@@ -251,12 +296,39 @@ export function proveIsolation(input: ReachabilityInput): IsolationEvidence {
         const toMetadata = out.open ? openMessage(from.name, "egress") : out.metadata.length > 0 ? out.metadata : undefined;
         if (toMetadata) paths.push({ from: from.name, to: METADATA_ADDRESS.replace("/32", ""), kind: "tenant-to-metadata", egress: toMetadata, ingress: [] });
     }
+
+    // Into every tenant from every other namespace the cluster has, tenant or not: a tenant's
+    // isolation must not rest on the other side's egress alone. Declared peers are listed, not paths.
+    const allowed = new Map((input.inboundAllowed ?? []).map((a) => [a.namespace, a]));
+    const declared: DeclaredPath[] = [];
+    const sources = input.namespaces.filter((n) => !n.foreign && n.kind !== "tenant");
+    for (const to of tenants) {
+        const inSummary = summaryOf(ingress, to.name, "Ingress");
+        for (const from of sources) {
+            const ingressBy = inSummary.open ? openMessage(to.name, "ingress") : reaching(inSummary, to, from);
+            if (!ingressBy) continue;
+            const out = summaryOf(egress, from.name, "Egress");
+            const egressBy = out.open ? openMessage(from.name, "egress") : reaching(out, from, to);
+            if (!egressBy) continue;
+            const allowance = allowed.get(from.name);
+            if (allowance) {
+                declared.push({ from: from.name, to: to.name, ports: allowance.ports.map((p) => `${p.protocol}/${p.port}`).join(", "), why: allowance.why });
+                continue;
+            }
+            paths.push({ from: from.name, to: to.name, kind: "into-tenant", egress: egressBy, ingress: ingressBy });
+        }
+    }
+    const sides = tenants.flatMap((t) => tenantSideFindings(t, byNamespace.get(t.name) ?? [], input, cni));
     return {
+        cni,
+        declared,
+        sides,
         tenantsAnalysed: tenants.length,
         namespacesAnalysed: input.namespaces.length,
         policiesAnalysed: input.policies.length,
-        // Every tenant against every other tenant, every protected namespace and the metadata address.
-        pairsChecked: tenants.length * (targets.length - 1 + 1 + 2 * foreign.length),
+        // Every tenant against every other tenant, every protected namespace and the metadata address,
+        // and every non-tenant namespace against every tenant.
+        pairsChecked: tenants.length * (targets.length - 1 + 1 + 2 * foreign.length) + tenants.length * sources.length,
         pathsFound: paths.length,
         paths,
     };
@@ -269,3 +341,102 @@ export function selectorKeys(selector: LabelSelector | undefined): string[] {
 }
 
 export const IMMUTABLE_NAMESPACE_LABEL = LABELS.namespaceName;
+
+
+/** The DNS peer a tenant may reach: CoreDNS in kube-system, by the immutable name label. */
+function isClusterDns(peer: NetworkPolicyPeer): boolean {
+    const names = peer.namespaceSelector ? NAME_ONLY(peer.namespaceSelector) : undefined;
+    return !!names && names.length === 1 && names[0] === "kube-system" && !!peer.podSelector && peer.podSelector.matchLabels?.["k8s-app"] === "kube-dns" && Object.keys(peer.podSelector.matchLabels).length === 1 && (peer.podSelector.matchExpressions ?? []).length === 0;
+}
+
+const portText = (p: { protocol?: string; port?: number | string; endPort?: number }) => `${p.protocol ?? "TCP"}/${p.port ?? "any"}${p.endPort !== undefined ? `-${p.endPort}` : ""}`;
+
+/** Ports a rule opens that are outside `allowed` (a rule with no ports opens every port). */
+function portsBeyond(rule: NetworkPolicyRule, allowed: readonly { protocol?: string; port: number | string }[]): string[] {
+    const ports = Array.isArray(rule.ports) ? rule.ports.filter((p) => typeof p === "object" && p !== null) : [];
+    if (ports.length === 0) return ["every port"];
+    return ports.filter((p) => p.endPort !== undefined || !allowed.some((a) => (a.protocol ?? "TCP") === (p.protocol ?? "TCP") && a.port === p.port)).map(portText);
+}
+
+/**
+ * A tenant namespace's own side, whatever the other namespaces do: its ingress admits only itself and
+ * the declared peers on their ports; its egress reaches only itself, cluster DNS on port 53 and
+ * addresses outside every pod, service, private and link-local range. Each finding names the policy and the rule.
+ */
+export function tenantSideFindings(tenant: NamespaceInfo, policies: readonly NetworkPolicyInfo[], input: Pick<ReachabilityInput, "podCidrs" | "inboundAllowed" | "neverEgress">, cni: CniMode = "strict"): SideFinding[] {
+    const findings: SideFinding[] = [];
+    const ns = tenant.name;
+    const add = (policy: string, rule: string, message: string) => findings.push({ namespace: ns, policy: policy === "-" ? "-" : `${ns}/${policy}`, rule, message: `${policy === "-" ? ns : `${ns}/${policy}`} ${rule === "-" ? "" : `${rule} `}${message}` });
+    const allowed = new Map((input.inboundAllowed ?? []).map((a) => [a.namespace, a]));
+    const declaredText = [...allowed.values()].map((a) => `${a.namespace} on ${a.ports.map(portText).join(", ")}`).join("; ") || "none";
+    if (cni === "off") add("-", "-", "is not isolated: the CNI enforces no NetworkPolicy");
+    for (const direction of ["Ingress", "Egress"] as const) {
+        if (!policies.some((p) => p.types.includes(direction) && isEmptySelector(p.podSelector))) {
+            add("-", "-", `has no policy that isolates every pod's ${direction.toLowerCase()} (a podSelector {} policy of type ${direction})`);
+        }
+    }
+    const never = [...input.podCidrs, ...(input.neverEgress ?? [])];
+    for (const p of policies) {
+        if (p.types.includes("Ingress")) {
+            p.ingress.forEach((rule, i) => {
+                const at = `ingress[${i}]`;
+                const peers = Array.isArray(rule.peers) ? rule.peers : [];
+                if (peers.length === 0) {
+                    add(p.name, at, `admits every source, beyond itself and the declared peers (${declaredText})`);
+                    return;
+                }
+                for (const peer of peers) {
+                    if (typeof peer !== "object" || peer === null) continue;
+                    if (peer.ipBlock) {
+                        add(p.name, at, `admits addresses ${peer.ipBlock.cidr}, beyond itself and the declared peers (${declaredText})`);
+                        continue;
+                    }
+                    if (!peer.namespaceSelector) continue; // its own pods
+                    const names = NAME_ONLY(peer.namespaceSelector);
+                    if (!names) {
+                        add(p.name, at, `admits namespaces selected by ${JSON.stringify(peer.namespaceSelector)}, beyond itself and the declared peers (${declaredText})`);
+                        continue;
+                    }
+                    for (const name of names) {
+                        if (name === ns) continue;
+                        const allowance = allowed.get(name);
+                        if (!allowance) add(p.name, at, `admits namespace ${name}, which is neither itself nor a declared peer (${declaredText})`);
+                        else {
+                            const beyond = portsBeyond(rule, allowance.ports);
+                            if (beyond.length > 0) add(p.name, at, `admits ${name} on ${beyond.join(", ")}, beyond its declared ${allowance.ports.map(portText).join(", ")}`);
+                        }
+                    }
+                }
+            });
+        }
+        if (p.types.includes("Egress")) {
+            p.egress.forEach((rule, i) => {
+                const at = `egress[${i}]`;
+                const peers = Array.isArray(rule.peers) ? rule.peers : [];
+                if (peers.length === 0) {
+                    add(p.name, at, "reaches every destination, pods and private ranges included");
+                    return;
+                }
+                for (const peer of peers) {
+                    if (typeof peer !== "object" || peer === null) continue;
+                    if (peer.ipBlock) {
+                        const except = Array.isArray(peer.ipBlock.except) ? peer.ipBlock.except : [];
+                        const hit = never.filter((range) => ipBlockReaches(range, peer.ipBlock!.cidr, except));
+                        if (hit.length > 0) add(p.name, at, `reaches ${hit.join(", ")} through ipBlock ${peer.ipBlock.cidr}: a tenant's egress may reach only the internet`);
+                        continue;
+                    }
+                    if (!peer.namespaceSelector) continue; // its own pods
+                    if (isClusterDns(peer)) {
+                        const beyond = portsBeyond(rule, [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }]);
+                        if (beyond.length > 0) add(p.name, at, `reaches CoreDNS on ${beyond.join(", ")}, beyond port 53`);
+                        continue;
+                    }
+                    const names = NAME_ONLY(peer.namespaceSelector);
+                    const others = names ? names.filter((n) => n !== ns) : [JSON.stringify(peer.namespaceSelector)];
+                    for (const other of others) add(p.name, at, `reaches ${names ? `namespace ${other}` : `namespaces selected by ${other}`}: a tenant's egress may reach only itself, cluster DNS and the internet`);
+                }
+            });
+        }
+    }
+    return findings;
+}

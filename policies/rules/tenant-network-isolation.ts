@@ -8,11 +8,13 @@ import { isolatedTenant, netpol, platformNs, vpcSample } from "../samples/tenant
 export const tenantNetworkIsolation = stackPolicy({
     name: "tenant-network-isolation",
     description:
-        "The reachability proof: no path between two tenants, from a tenant to an internal, serving or platform namespace, or from a tenant to the instance metadata address; the region's policies select namespaces only by their immutable name label.",
+        "The reachability proof: no path between two tenants, from a tenant to an internal, serving or platform namespace or the instance metadata address, or into a tenant from any other namespace but the declared peers; each tenant's own policies admit only itself and the declared peers and reach only itself, cluster DNS and the internet; namespaces are selected only by their immutable name label.",
     rationale:
         "Tenants are outside customers on shared GPUs. The proof computes, from every NetworkPolicy and namespace label the " +
-        "region deploys, which namespaces can reach which with Kubernetes semantics, for the worst-case pod a tenant can " +
-        "create. A label a tenant could set must never decide who reaches whom.",
+        "region deploys, which namespaces can reach which with Kubernetes semantics and the CNI's configured mode (in strict " +
+        "mode a pod no policy selects is isolated), for the worst-case pod. Paths are checked in both directions, into every " +
+        "tenant from every namespace the cluster has, and each tenant's side is judged on its own as well: a tenant's isolation " +
+        "must not rest on another namespace's policies staying as they are. A label a tenant could set must never decide who reaches whom.",
     severity: "critical",
     enforcementLevel: "mandatory",
     remediationSteps:
@@ -27,6 +29,7 @@ export const tenantNetworkIsolation = stackPolicy({
     validateStack: (args, report) => {
         const evidence = isolationFromResources(args.resources);
         const urnOf = (namespace: string, policy: string) => args.resources.find((r) => r.type === K8S_TYPES.networkPolicy && r.props.metadata?.namespace === namespace && r.props.metadata?.name === policy)?.urn;
+        for (const side of evidence.sides) report(`tenant side: ${side.message}.`, side.policy === "-" ? undefined : urnOf(side.namespace, side.policy.split("/")[1]));
         for (const path of evidence.paths) {
             const opened = [...path.egress.map((p) => `egress ${p}`), ...path.ingress.map((p) => `ingress ${p}`)].join("; ");
             const first = path.egress.find((p) => p.includes("/"));
@@ -83,7 +86,7 @@ export const tenantNetworkIsolation = stackPolicy({
             },
             {
                 description: "A tenant with no egress isolation reaches the instance metadata address.",
-                expect: "tenant-to-metadata: tenant-acme can reach 169.254.169.254, opened by egress no policy in tenant-acme isolates every pod's egress",
+                expect: "tenant-to-metadata: tenant-acme can reach 169.254.169.254, opened by egress a pod in tenant-acme that a policy selects without isolating its egress",
                 resources: [vpcSample, netpol("tenant-acme", "deny-in", { podSelector: {}, policyTypes: ["Ingress"] }), ...isolatedTenant("acme").filter((r) => r.type !== K8S_TYPES.networkPolicy)],
             },
             {
@@ -95,6 +98,37 @@ export const tenantNetworkIsolation = stackPolicy({
                     ...isolatedTenant("globex"),
                     netpol("tenant-globex", "types-left-empty", { podSelector: {}, policyTypes: [], ingress: [{ from: [{ namespaceSelector: {} }] }] }),
                     netpol("tenant-acme", "to-globex", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "tenant-globex" } } }] }] }),
+                ],
+            },
+            {
+                description: "acme's egress names globex's namespace: no path today (globex's ingress refuses it), but acme's side alone must not open it.",
+                expect: "tenant side: tenant-acme/to-globex egress[0] reaches namespace tenant-globex: a tenant's egress may reach only itself, cluster DNS and the internet",
+                resources: [
+                    vpcSample,
+                    ...isolatedTenant("acme"),
+                    ...isolatedTenant("globex"),
+                    netpol("tenant-acme", "to-globex", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "tenant-globex" } } }] }] }),
+                ],
+            },
+            {
+                description: "globex admits every namespace: no other tenant's egress reaches it today, but its own side must not admit them.",
+                expect: "tenant side: tenant-globex/open-to-all ingress[0] admits namespaces selected by {}, beyond itself and the declared peers (observability on TCP/metrics)",
+                resources: [vpcSample, ...isolatedTenant("acme"), ...isolatedTenant("globex"), netpol("tenant-globex", "open-to-all", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: {} }] }] })],
+            },
+            {
+                description: "The monitoring scrape opened on every port instead of the declared metrics port.",
+                expect: "tenant side: tenant-acme/scrape-all ingress[0] admits observability on every port, beyond its declared TCP/metrics",
+                resources: [vpcSample, ...isolatedTenant("acme"), netpol("tenant-acme", "scrape-all", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "observability" } } }] }] })],
+            },
+            {
+                description: "A platform namespace with open egress, and a tenant that admits it: a path in from outside the declared peers.",
+                expect: "into-tenant: tools can reach tenant-acme, opened by egress a pod in tools that a policy selects without isolating its egress; ingress tenant-acme/from-tools",
+                resources: [
+                    vpcSample,
+                    ...isolatedTenant("acme"),
+                    platformNs("tools", "platform"),
+                    netpol("tools", "ingress-only", { podSelector: {}, policyTypes: ["Ingress"] }),
+                    netpol("tenant-acme", "from-tools", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "tools" } } }] }] }),
                 ],
             },
             {

@@ -31,7 +31,7 @@ export function isolatedTenant(tenant: string, vpc = "10.40.0.0/16") {
             policyTypes: ["Egress"],
             egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", vpc] } }] }],
         }),
-        netpol(ns, "allow-monitoring-scrape", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [byName("observability")] }] }),
+        netpol(ns, "allow-monitoring-scrape", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [byName("observability")], ports: [{ protocol: "TCP", port: "metrics" }] }] }),
     ];
 }
 
