@@ -32,6 +32,9 @@ import { tenantNetworkIsolation } from "./tenant-network-isolation";
 import { tenantRbacConfined } from "./tenant-rbac-confined";
 import { tenantWorkloadsConfined } from "./tenant-workloads-confined";
 import { deployFactsKnown } from "./deploy-facts-known";
+import { disruptionBudgetsAllowDrain } from "./disruption-budgets-allow-drain";
+import { databaseMinorVersionFloats } from "./database-minor-version-floats";
+import { capacityBlocksLaunchCorrectly } from "./capacity-blocks-launch-correctly";
 import { deployCrdsServedFirst } from "./deploy-crds-served-first";
 import { deployWebhooksServingFirst } from "./deploy-webhooks-serving-first";
 import { deployNamespacesFirst } from "./deploy-namespaces-first";
@@ -54,6 +57,7 @@ export const policies: RegionPolicy[] = [
     // Nodes
     nodeLaunchHardened,
     nodePoolTaints,
+    capacityBlocksLaunchCorrectly,
     // GPU capacity and priority
     gpuHeadroomPreserved,
     shardWithinBudget,
@@ -70,6 +74,7 @@ export const policies: RegionPolicy[] = [
     servingWorkloadsConform,
     gpuRequestsEqualLimits,
     servingIngressConfined,
+    disruptionBudgetsAllowDrain,
     modelRoutesAuthenticated,
     modelTenantsRateLimited,
     modelGatewayTls,
@@ -80,6 +85,7 @@ export const policies: RegionPolicy[] = [
     databaseEncryptedPrivate,
     databaseResilient,
     databaseManagedPassword,
+    databaseMinorVersionFloats,
     // Keys, state and supply chain
     kmsKeyRotation,
     statefulResourcesProtected,
