@@ -1,8 +1,9 @@
-import type { EnforcementLevel, PolicyResource, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
+import type { EnforcementLevel, PolicyResource, PolicyResourceOptions, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
 import { unknownCheckingProxy, UnknownValueError } from "@pulumi/policy";
 import { isStackPolicy, RegionPolicy, RegionResourcePolicy } from "./policy";
 import type { ResolvedPolicyConfig } from "./config";
 import type { ResourceSnapshot } from "./snapshot";
+import { aliasUrn, parseUrn } from "./urn";
 import { unwrapSecrets } from "./wire";
 
 /**
@@ -144,14 +145,7 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
     const resourcePolicies = options.policies.filter((p): p is RegionResourcePolicy => !isStackPolicy(p));
     for (const resource of resources) {
         let inputs = unwrapSecrets(resource.props) as Record<string, unknown>;
-        const opts = {
-            protect: resource.opts?.protect === true,
-            ignoreChanges: [] as string[],
-            aliases: [] as string[],
-            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-            additionalSecretOutputs: [] as string[],
-            ...(resource.parent ? { parent: resource.parent } : {}),
-        };
+        const opts = policyOptions(resource);
         const argsFor = (p: RegionPolicy, props: Record<string, unknown>): ResourceValidationArgs => ({
             type: resource.type,
             props,
@@ -271,14 +265,7 @@ function toPolicyResources(resources: readonly ResourceSnapshot[]): PolicyResour
             props,
             urn: r.urn,
             name: r.name,
-            opts: {
-                protect: r.opts?.protect === true,
-                ignoreChanges: [],
-                aliases: [],
-                customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-                additionalSecretOutputs: [],
-                ...(r.parent ? { parent: r.parent } : {}),
-            },
+            opts: policyOptions(r),
             dependencies: [],
             propertyDependencies: {},
             isType: (cls: unknown) => isTypeOf(r.type, cls),
@@ -293,4 +280,30 @@ function toPolicyResources(resources: readonly ResourceSnapshot[]): PolicyResour
         out[i].dependencies = (r.dependencies ?? []).map((d) => byUrn.get(d)).filter((d): d is PolicyResource => d !== undefined);
     });
     return out;
+}
+
+/** The resource options CrossGuard hands a policy, from what the plan recorded. */
+function policyOptions(r: ResourceSnapshot): PolicyResourceOptions {
+    const opts = r.opts ?? {};
+    const where = parseUrn(r.urn);
+    const timeouts = opts.customTimeouts ?? {};
+    return {
+        protect: opts.protect === true,
+        ignoreChanges: opts.ignoreChanges ?? [],
+        ...(opts.deleteBeforeReplace ? { deleteBeforeReplace: true } : {}),
+        aliases: where ? (opts.aliases ?? []).map((a) => aliasUrn(a, r, where.stack, where.project)) : [],
+        customTimeouts: { createSeconds: durationSeconds(timeouts.create), updateSeconds: durationSeconds(timeouts.update), deleteSeconds: durationSeconds(timeouts.delete) },
+        additionalSecretOutputs: [],
+        ...(r.parent ? { parent: r.parent } : {}),
+    };
+}
+
+const DURATION_UNITS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+
+/** Seconds in a Go duration such as `1h30m` (what customTimeouts carry), 0 when absent or unreadable. */
+export function durationSeconds(duration: string | undefined): number {
+    if (!duration || !/^(\d+(\.\d+)?(h|ms|m|s))+$/.test(duration)) return 0;
+    let seconds = 0;
+    for (const m of duration.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s)/g)) seconds += Number(m[1]) * DURATION_UNITS[m[2]];
+    return seconds;
 }

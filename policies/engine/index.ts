@@ -7,3 +7,4 @@ export * from "./report";
 export * from "./input";
 export * from "./samples";
 export * from "./run";
+export * from "./urn";
