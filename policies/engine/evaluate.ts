@@ -227,24 +227,31 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
         }
     }
 
-    for (const p of options.policies) {
-        const level = levelOf(p);
-        const violations = result.violations.filter((v) => v.policy === p.name).length;
-        const status: PolicyOutcome["status"] =
-            level === "disabled"
-                ? "disabled"
-                : result.errors.some((e) => e.policy === p.name)
-                  ? "error"
-                  : violations > 0
-                    ? "violated"
-                    : result.notRun.some((n) => n.policy === p.name)
-                      ? "not-run"
-                      : "passed";
-        result.policies.push({ policy: p.name, severity: p.severity, enforcementLevel: level, status, violations });
-    }
-    result.summary = {
-        policies: options.policies.length,
-        resources: resources.length,
+    result.policies = options.policies.map((p) => outcomeOf(p.name, p.severity, levelOf(p), result));
+    result.summary = summarize(result, options.policies.length, resources.length);
+    return result;
+}
+
+/** How one policy fared: disabled, errored, violated, could not run during the preview, or passed. */
+export function outcomeOf(policy: string, severity: Severity, level: EnforcementLevel, result: Pick<EvaluationResult, "violations" | "errors" | "notRun">): PolicyOutcome {
+    const violations = result.violations.filter((v) => v.policy === policy).length;
+    const status: PolicyOutcome["status"] =
+        level === "disabled"
+            ? "disabled"
+            : result.errors.some((e) => e.policy === policy)
+              ? "error"
+              : violations > 0
+                ? "violated"
+                : result.notRun.some((n) => n.policy === policy)
+                  ? "not-run"
+                  : "passed";
+    return { policy, severity, enforcementLevel: level, status, violations };
+}
+
+export function summarize(result: Omit<EvaluationResult, "summary">, policies: number, resources: number): EvaluationSummary {
+    return {
+        policies,
+        resources,
         mandatoryViolations: result.violations.filter((v) => v.enforcementLevel === "mandatory").length,
         advisoryViolations: result.violations.filter((v) => v.enforcementLevel === "advisory").length,
         notRun: result.notRun.length,
@@ -252,7 +259,6 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
         passed: result.policies.filter((o) => o.status === "passed").length,
         disabled: result.policies.filter((o) => o.status === "disabled").length,
     };
-    return result;
 }
 
 /** Stack policies' view: props proxied, `parent` and `dependencies` resolved to the resource objects. */

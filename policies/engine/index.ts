@@ -8,3 +8,4 @@ export * from "./input";
 export * from "./samples";
 export * from "./run";
 export * from "./urn";
+export * from "./change";

@@ -55,14 +55,15 @@ export interface PolicySamples {
     disallowed: DisallowedSample[];
 }
 
-interface AuditFields {
+/** What every policy of the pack carries for auditors, whatever it judges. */
+export interface AuditFields<Samples = PolicySamples> {
     severity: Severity;
     /** Why the policy exists: the risk it removes. */
     rationale: string;
     remediationSteps: string;
     /** Control mappings; the first is the primary one, also given to CrossGuard as `framework`. */
     controls: ControlMapping[];
-    samples: PolicySamples;
+    samples: Samples;
 }
 
 export type RegionResourcePolicy = ResourceValidationPolicy & AuditFields;

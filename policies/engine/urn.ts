@@ -57,3 +57,13 @@ export function aliasUrn(
     if (!parent) return `${PREFIX}${alias.stack || stack}::${alias.project || project}::${type}::${name}`;
     return `${parent.slice(0, parent.lastIndexOf("::"))}$${type}::${name}`;
 }
+
+/**
+ * The alias a child inherits from a parent found under an alias (`inheritedChildAlias` in
+ * step_generator.go): a child named after its parent (`<parent>-suffix`) is renamed with it.
+ */
+export function inheritedChildAlias(childType: string, childName: string, parentName: string, parentFormerUrn: string, stack: string, project: string): string {
+    const former = parseUrn(parentFormerUrn)?.name ?? parentName;
+    const name = childName.startsWith(parentName) ? former + childName.slice(parentName.length) : childName;
+    return childUrn(stack, project, parentFormerUrn, childType, name);
+}
