@@ -172,24 +172,28 @@ export function readPlanDocument(file: string, expected: { project: string; stac
     if (doc.project !== expected.project || doc.stack !== expected.stack) {
         throw new PlanInputError(`--against ${file}: is a plan of ${doc.project}/${doc.stack}, not of ${expected.project}/${expected.stack}`);
     }
-    const resources = (doc.resources as unknown[]).map((item, i): PriorResource => {
+    (doc.resources as unknown[]).forEach((item, i) => {
         if (!isRecord(item) || typeof item.urn !== "string" || typeof item.type !== "string" || !isRecord(item.props)) {
             throw new PlanInputError(`--against ${file}: resources[${i}]: must have "urn", "type" and "props"`);
         }
-        const r = item as unknown as ResourceSnapshot;
-        return {
-            urn: r.urn,
-            type: r.type,
-            custom: r.custom !== false,
-            inputs: r.props,
-            outputs: r.props,
-            ...(r.parent ? { parent: r.parent } : {}),
-            protect: r.opts?.protect === true,
-            dependencies: r.dependencies ?? [],
-            ...(r.opts?.provider ? { provider: r.opts.provider } : {}),
-        };
     });
+    const resources = priorResources(doc.resources as ResourceSnapshot[]);
     checkOwner(resources, expected, `--against ${file}`);
     const config = isRecord(doc.config) ? (Object.fromEntries(Object.entries(doc.config).filter(([, v]) => typeof v === "string")) as Record<string, string>) : undefined;
     return { kind: "plan", source: file, project: expected.project, stack: expected.stack, resources, ...(config ? { config } : {}) };
+}
+
+/** Recorded resources as an earlier state: their inputs stand for their outputs, which a plan does not know. */
+export function priorResources(snapshots: readonly ResourceSnapshot[]): PriorResource[] {
+    return snapshots.map((r) => ({
+        urn: r.urn,
+        type: r.type,
+        custom: r.custom !== false,
+        inputs: r.props,
+        outputs: r.props,
+        ...(r.parent ? { parent: r.parent } : {}),
+        protect: r.opts?.protect === true,
+        dependencies: r.dependencies ?? [],
+        ...(r.opts?.provider ? { provider: r.opts.provider } : {}),
+    }));
 }

@@ -148,3 +148,18 @@ export function mergeEvaluations(a: EvaluationResult, b: EvaluationResult): Eval
     merged.summary = summarize(merged, a.summary.policies + b.summary.policies, a.summary.resources);
     return merged;
 }
+
+/** The resources before the change (what the state holds), as stack policies and the model read them. */
+export function resourcesBefore(changes: readonly PolicyChange[]): { type: string; name: string; urn: string; props: Record<string, any>; outputs: Record<string, any> }[] {
+    return changes.filter((c) => c.old).map((c) => ({ type: c.type, name: c.name, urn: c.urn, props: c.old!.props, outputs: c.old!.outputs }));
+}
+
+/** The resources after the change (what the plan registers). */
+export function resourcesAfter(changes: readonly PolicyChange[]): { type: string; name: string; urn: string; props: Record<string, any> }[] {
+    return changes.filter((c) => c.new).map((c) => ({ type: c.type, name: c.name, urn: c.urn, props: c.new!.props }));
+}
+
+/** True when the resource goes away: deleted, or replaced (a new one stands where the old was). */
+export function isGone(change: Pick<PolicyChange, "op">): boolean {
+    return change.op === "delete" || change.op === "replace";
+}

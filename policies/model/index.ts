@@ -8,3 +8,4 @@ export * from "./isolation-evidence";
 export * from "./reachability";
 export * from "./workloads";
 export * from "./gateway-evidence";
+export * from "./kubernetes-versions";
