@@ -23,11 +23,17 @@ export interface ReplaceReason {
     path: string;
     why: string;
     source?: string;
+    /** The new value is known only after the deploy: the cause lies with what it comes from. */
+    unknown?: true;
 }
 
 export interface PlannedChange extends ResourceChange {
     custom: boolean;
     parent?: string;
+    /** What it depends on, in the plan (in the state, for a delete). */
+    dependencies: string[];
+    /** Its provider's URN. */
+    provider?: string;
     /** The URN it has in the state, when it was found under an alias. */
     formerUrn?: string;
     reasons: ReplaceReason[];
@@ -156,7 +162,7 @@ export class Differ {
         this.newProps.set(n.urn, n.props);
         const { old, formerUrn } = this.findOld(n);
         const custom = n.custom !== false;
-        const base = { urn: n.urn, type: n.type, name: n.name, custom, ...(n.parent ? { parent: n.parent } : {}), diffs: [] as string[], replacedBy: [] as string[], reasons: [] as ReplaceReason[] };
+        const base = { urn: n.urn, type: n.type, name: n.name, custom, ...(n.parent ? { parent: n.parent } : {}), dependencies: n.dependencies ?? [], ...(n.opts?.provider ? { provider: n.opts.provider } : {}), diffs: [] as string[], replacedBy: [] as string[], reasons: [] as ReplaceReason[] };
         const newSide = { props: n.props, protect: n.opts?.protect === true };
         let change: PlannedChange;
         if (!old) {
@@ -204,6 +210,7 @@ export class Differ {
                 name,
                 custom: old.custom,
                 ...(old.parent ? { parent: old.parent } : {}),
+                dependencies: old.dependencies,
                 op: "delete",
                 diffs: [],
                 replacedBy: [],
@@ -261,24 +268,24 @@ export class Differ {
 
     private replaceReasons(n: ResourceSnapshot, old: PriorResource, rule: ReplacementRule | undefined, diffs: ValueDiff[], prior: Record<string, unknown>, next: Record<string, unknown>): ReplaceReason[] {
         const reasons: ReplaceReason[] = [];
-        const add = (path: string, why: string, source?: string) => {
-            if (!reasons.some((r) => r.path === path && r.why === why)) reasons.push({ path, why, ...(source ? { source } : {}) });
+        const add = (path: string, why: string, source?: string, unknown = false) => {
+            if (!reasons.some((r) => r.path === path && r.why === why)) reasons.push({ path, why, ...(source ? { source } : {}), ...(unknown ? { unknown: true as const } : {}) });
         };
         if (rule) {
             const source = sourceText(rule.source);
             for (const forceNew of rule.forceNew) {
                 const pattern = parsePath(forceNew);
-                for (const d of diffs) if (pathsOverlap(pattern, d.path)) add(formatPath(d.path), `${forceNew} forces replacement${d.unknown ? " (its new value is known only after the deploy)" : ""}`, source);
+                for (const d of diffs) if (pathsOverlap(pattern, d.path)) add(formatPath(d.path), `${forceNew} forces replacement${d.unknown ? " (its new value is known only after the deploy)" : ""}`, source, d.unknown);
             }
             const providerProps = n.opts?.provider ? this.newProps.get(n.opts.provider) : undefined;
             for (const c of rule.conditional ?? []) {
                 const path = conditionalReplaces(c, diffs, prior, next, old, providerProps ?? {});
-                if (path !== undefined) add(path, c.why, source);
+                if (path !== undefined) add(path, c.why, source, c.kind === "whenUnknown" || diffs.some((d) => d.unknown && formatPath(d.path) === path));
             }
         }
         for (const p of n.opts?.replaceOnChanges ?? []) {
             const pattern = parsePath(p);
-            for (const d of diffs) if (p === "*" || pathsOverlap(pattern, d.path)) add(formatPath(d.path), `replaceOnChanges ${p}`);
+            for (const d of diffs) if (p === "*" || pathsOverlap(pattern, d.path)) add(formatPath(d.path), `replaceOnChanges ${p}`, undefined, d.unknown);
         }
         if (old.taint) add("(taint)", "marked for replacement in the state (pulumi state taint)");
         const provider = n.opts?.provider ? this.planned.get(n.opts.provider) : undefined;
@@ -326,11 +333,11 @@ function conditionalReplaces(c: ConditionalReplacement, diffs: ValueDiff[], prio
     for (const p of paths) {
         const path = parsePath(p);
         const changed = diffs.filter((d) => pathsOverlap(path, d.path));
+        if (changed.length === 0) continue;
         if (c.kind === "whenUnknown") {
             if (containsUnknown(valueAt(next, path))) return p;
             continue;
         }
-        if (changed.length === 0) continue;
         const before = valueAt(prior, path);
         const after = valueAt(next, path);
         const holds = ((): boolean => {

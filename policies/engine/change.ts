@@ -4,7 +4,7 @@ import type { EnforcementLevel } from "@pulumi/policy";
 import type { ResolvedPolicyConfig } from "./config";
 import type { EvaluationResult } from "./evaluate";
 import { outcomeOf, summarize } from "./evaluate";
-import type { AuditFields, SampleResource } from "./policy";
+import type { AuditFields, RegionPolicy, SampleResource } from "./policy";
 import { primaryFramework } from "./policy";
 import { unwrapSecrets } from "./wire";
 
@@ -68,7 +68,7 @@ export interface ChangePolicy extends AuditFields<{ allowed: ChangeSample[]; dis
     name: string;
     description: string;
     enforcementLevel: EnforcementLevel;
-    configSchema?: { properties?: Record<string, unknown>; required?: string[] };
+    configSchema?: RegionPolicy["configSchema"];
     framework?: ReturnType<typeof primaryFramework>;
     validateChanges(args: ChangeValidationArgs, report: ReportViolation): void;
 }

@@ -70,6 +70,9 @@ export type RegionResourcePolicy = ResourceValidationPolicy & AuditFields;
 export type RegionStackPolicy = StackValidationPolicy & AuditFields;
 export type RegionPolicy = RegionResourcePolicy | RegionStackPolicy;
 
+/** What the reports and the config reader need of any policy of the pack, whatever it judges. */
+export type PackPolicy = Pick<RegionPolicy, "name" | "description" | "enforcementLevel" | "configSchema"> & AuditFields<unknown>;
+
 export function isStackPolicy(policy: RegionPolicy): policy is RegionStackPolicy {
     return typeof (policy as RegionStackPolicy).validateStack === "function";
 }
