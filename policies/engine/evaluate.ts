@@ -291,14 +291,16 @@ function toPolicyResources(resources: readonly ResourceSnapshot[]): PolicyResour
 /** The resource options CrossGuard hands a policy, from what the plan recorded. */
 function policyOptions(r: ResourceSnapshot): PolicyResourceOptions {
     const opts = r.opts ?? {};
-    const where = parseUrn(r.urn);
-    const timeouts = opts.customTimeouts ?? {};
+    const where = opts.aliases?.length ? parseUrn(r.urn) : undefined;
+    const timeouts = opts.customTimeouts;
     return {
         protect: opts.protect === true,
         ignoreChanges: opts.ignoreChanges ?? [],
         ...(opts.deleteBeforeReplace ? { deleteBeforeReplace: true } : {}),
-        aliases: where ? (opts.aliases ?? []).map((a) => aliasUrn(a, r, where.stack, where.project)) : [],
-        customTimeouts: { createSeconds: durationSeconds(timeouts.create), updateSeconds: durationSeconds(timeouts.update), deleteSeconds: durationSeconds(timeouts.delete) },
+        aliases: where ? opts.aliases!.map((a) => aliasUrn(a, r, where.stack, where.project)) : [],
+        customTimeouts: timeouts
+            ? { createSeconds: durationSeconds(timeouts.create), updateSeconds: durationSeconds(timeouts.update), deleteSeconds: durationSeconds(timeouts.delete) }
+            : { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
         additionalSecretOutputs: [],
         ...(r.parent ? { parent: r.parent } : {}),
     };
