@@ -171,7 +171,7 @@ export class Differ {
             const rule = custom ? replacementRule(n.type) : undefined;
             if (custom && !rule && !n.type.startsWith("pulumi:providers:")) this.unruled.add(n.type);
             const { prior, next } = checkedInputs(old, n, rule);
-            const unknownsEqual = this.prior.kind === "plan" && !this.dependsOnNewValues(n);
+            const unknownsEqual = (property: string | number | undefined) => this.prior.kind === "plan" && !this.readsNewValues(n, property);
             const diffs = suppress(diffValues(prior, next, { unknownsEqual }), rule, prior, next);
             const reasons = this.replaceReasons(n, old, rule, diffs, prior, next);
             const op: ChangeOp = reasons.length > 0 ? "replace" : diffs.length > 0 ? "update" : "same";
@@ -257,13 +257,17 @@ export class Differ {
         return {};
     }
 
-    /** Whether a value this resource reads may be new: a dependency (or its provider) is created or replaced. */
-    private dependsOnNewValues(n: ResourceSnapshot): boolean {
+    /**
+     * Whether an unknown input may hold a new value: what it comes from (its property's dependencies,
+     * or all the resource's when they were not recorded) is created or replaced.
+     */
+    private readsNewValues(n: ResourceSnapshot, property: string | number | undefined): boolean {
         const fresh = (urn: string) => {
             const op = this.planned.get(urn)?.op;
             return op === "create" || op === "replace";
         };
-        return (n.dependencies ?? []).some(fresh) || (n.opts?.provider !== undefined && fresh(n.opts.provider));
+        const from = (typeof property === "string" ? n.propertyDependencies?.[property] : undefined) ?? n.dependencies ?? [];
+        return from.some(fresh);
     }
 
     private replaceReasons(n: ResourceSnapshot, old: PriorResource, rule: ReplacementRule | undefined, diffs: ValueDiff[], prior: Record<string, unknown>, next: Record<string, unknown>): ReplaceReason[] {

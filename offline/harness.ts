@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import type { AliasSpec, PlanDocument, ResourceSnapshot, ResourceSnapshotOptions } from "compute-region-policies/engine";
-import { childUrn, ROOT_STACK_TYPE } from "compute-region-policies/engine";
+import { childUrn, containsUnknown, ROOT_STACK_TYPE } from "compute-region-policies/engine";
 import type { OfflineFacts } from "./mocks";
 import { offlineMocks } from "./mocks";
 import { EngineConfig, PulumiProject } from "./project";
@@ -158,12 +158,17 @@ export class RecordingMonitor extends BaseMonitor {
         const dependencies = [...new Set(req.getDependenciesList())];
         // The request carries all dependencies; those not owed to an input are the explicit dependsOn.
         const fromInputs = new Set<string>();
-        req.getPropertydependenciesMap().forEach((deps) => deps.getUrnsList().forEach((u) => fromInputs.add(u)));
+        const props = req.getObject()?.toJavaScript() ?? {};
+        const unknownFrom: Record<string, string[]> = {};
+        req.getPropertydependenciesMap().forEach((deps, key) => {
+            deps.getUrnsList().forEach((u) => fromInputs.add(u));
+            if (containsUnknown(props[key]) && deps.getUrnsList().length > 0) unknownFrom[key] = deps.getUrnsList();
+        });
         const snapshot: ResourceSnapshot = {
             urn,
             type,
             name: req.getName(),
-            props: req.getObject()?.toJavaScript() ?? {},
+            props,
             opts: {
                 protect: req.getProtect() === true,
                 dependsOn: dependencies.filter((d) => !fromInputs.has(d)),
@@ -173,6 +178,7 @@ export class RecordingMonitor extends BaseMonitor {
             custom: req.getCustom(),
         };
         if (req.getParent()) snapshot.parent = req.getParent();
+        if (Object.keys(unknownFrom).length > 0) snapshot.propertyDependencies = unknownFrom;
         const provider = this.providerUrn(type, req);
         if (provider) snapshot.opts!.provider = provider;
         return snapshot;

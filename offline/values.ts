@@ -77,8 +77,8 @@ export interface ValueDiff {
 }
 
 export interface DiffOptions {
-    /** Whether an unknown on both sides (two plans) is the same value; when false it is a change. */
-    unknownsEqual: boolean;
+    /** Whether an unknown on both sides (two plans) under this top-level property is the same value; when not, it is a change. */
+    unknownsEqual: (property: string | number | undefined) => boolean;
 }
 
 /**
@@ -87,7 +87,7 @@ export interface DiffOptions {
  */
 export function diffValues(prior: unknown, next: unknown, options: DiffOptions, path: Segments = [], out: ValueDiff[] = []): ValueDiff[] {
     if (next === UNKNOWN || (isSecretValue(next) && containsUnknown(next))) {
-        if (!(options.unknownsEqual && containsUnknown(prior))) out.push({ path, kind: isAbsent(prior) ? "add" : "update", unknown: true });
+        if (!(containsUnknown(prior) && options.unknownsEqual(path[0]))) out.push({ path, kind: isAbsent(prior) ? "add" : "update", unknown: true });
         return out;
     }
     if (isSecretValue(prior) || isSecretValue(next)) {

@@ -252,6 +252,24 @@ describe("each kind of change against the dev stack's state", () => {
     });
 });
 
+describe("against an earlier plan (a branch against main): both sides are previews", () => {
+    it("an input unknown in both is the same value unless what it comes from changes: a rotated key replaces only what reads it", async () => {
+        const base = await plan();
+        const config = devStackConfig();
+        tenants(config)[2].apiKeyVersion = 2;
+        const head = await plan(config);
+        const prior: PriorState = { kind: "plan", source: "base", project: "compute-region", stack: "dev", resources: priorResources(base.resources) };
+        const changes = diffResources(prior, head.resources, { stack: "dev", project: "compute-region", config: {} });
+        expect(changes.changes.filter((c) => c.op !== "same").map((c) => [c.type, c.op, c.replacedBy])).toEqual([
+            ["random:index/randomPassword:RandomPassword", "replace", ["keepers.version"]],
+            // Its secretId is unknown in both plans too, but the Secret it comes from is the same.
+            ["aws:secretsmanager/secretVersion:SecretVersion", "replace", ["secretString"]],
+            ["kubernetes:core/v1:Secret", "replace", ["stringData"]],
+        ]);
+        expect(diffResources(prior, base.resources, { stack: "dev", project: "compute-region", config: {} }).counts).toMatchObject({ create: 0, update: 0, replace: 0, delete: 0 });
+    });
+});
+
 describe("aliases", () => {
     it("finds a shard's Cohort where the platform declared it before (its alias), instead of a create and a delete", async () => {
         const platform = await plan(stackConfig("dev-platform"), "dev-platform");

@@ -17,6 +17,11 @@ export interface ResourceSnapshot {
     opts?: ResourceSnapshotOptions;
     /** URNs this resource depends on (explicit `dependsOn` and those its inputs came from). */
     dependencies?: string[];
+    /**
+     * For each input unknown during the preview, the URNs its value comes from: whether it changes
+     * depends on whether they do. Absent when no input is unknown.
+     */
+    propertyDependencies?: Record<string, string[]>;
     /** False for component resources. */
     custom?: boolean;
 }
