@@ -1,4 +1,4 @@
-import { changePolicy } from "../engine/change";
+import { changePolicy, isModified } from "../engine/change";
 import { LABELS, NAMESPACES, apiKeySecretName } from "../model/conventions";
 import { K8S_TYPES } from "../model/types";
 import { changeSamples as s } from "../samples/changes";
@@ -20,7 +20,7 @@ export const tenantApiKeyRotation = changePolicy({
     ],
     validateChanges: (args, report) => {
         for (const c of args.changes) {
-            if (c.type !== K8S_TYPES.secret || !c.old || !c.new || (c.op !== "update" && c.op !== "replace")) continue;
+            if (c.type !== K8S_TYPES.secret || !isModified(c)) continue;
             const meta = c.new.props.metadata ?? {};
             const tenant = meta.labels?.[LABELS.tenant];
             if (!tenant || meta.namespace !== NAMESPACES.gateway || meta.name !== apiKeySecretName(tenant)) continue;

@@ -1,4 +1,4 @@
-import { changePolicy } from "../engine/change";
+import { changePolicy, isGone } from "../engine/change";
 import { K8S_TYPES } from "../model/types";
 import { LABELS, TENANT_STATE_ANNOTATION } from "../model/conventions";
 import { changeSamples as s } from "../samples/changes";
@@ -28,7 +28,7 @@ export const tenantOffboardedInOrder = changePolicy({
             if (!tenant) continue;
             const before = stateOf(c.old.props);
             const name = c.old.props.metadata?.name;
-            if ((c.op === "delete" || c.op === "replace") && before !== "decommissioned") {
+            if (isGone(c) && before !== "decommissioned") {
                 report(`namespace ${name} of ${before} tenant ${tenant} is ${c.op === "delete" ? "deleted" : "replaced (deleted and created again)"}; it must be decommissioned in an earlier update first.`, c.urn);
             } else if (c.new && before === "active" && stateOf(c.new.props) === "decommissioned") {
                 report(`tenant ${tenant} goes from active to decommissioned without being suspended first.`, c.urn);

@@ -1,4 +1,4 @@
-import { changePolicy } from "../engine/change";
+import { changePolicy, isModified } from "../engine/change";
 import { GPU_RESOURCE, LABELS, QUEUE_KIND_LABEL } from "../model/conventions";
 import { queueQuotaOn } from "../model/capacity-evidence";
 import { K8S_TYPES } from "../model/types";
@@ -36,7 +36,7 @@ export const tenantQuotaKept = changePolicy({
     ],
     validateChanges: (args, report) => {
         for (const c of args.changes) {
-            if (c.type !== K8S_TYPES.clusterQueue || c.op === "create" || c.op === "delete" || c.op === "same" || !c.old || !c.new) continue;
+            if (c.type !== K8S_TYPES.clusterQueue || !isModified(c)) continue;
             const labels = c.new.props.metadata?.labels ?? {};
             if (labels[QUEUE_KIND_LABEL] !== "tenant" || c.new.props.spec?.stopPolicy === "Hold") continue;
             const before = reserved(c.old.props);

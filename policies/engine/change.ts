@@ -18,7 +18,8 @@ import { unwrapSecrets } from "./wire";
 /** What the plan does to one resource, as the engine would. */
 export type ChangeOp = "create" | "update" | "replace" | "delete" | "same";
 
-export interface ResourceChange {
+/** What the plan does to one resource; `Props` is how its properties are typed. */
+interface Change<Props> {
     urn: string;
     type: string;
     name: string;
@@ -28,22 +29,15 @@ export interface ResourceChange {
     /** For a replacement: the paths (or the reason) that force it. */
     replacedBy: string[];
     /** Before: the state's inputs and outputs. Absent for a create. */
-    old?: { props: Record<string, unknown>; outputs: Record<string, unknown>; protect: boolean };
+    old?: { props: Props; outputs: Props; protect: boolean };
     /** After: the planned inputs. Absent for a delete. */
-    new?: { props: Record<string, unknown>; protect: boolean };
+    new?: { props: Props; protect: boolean };
 }
 
+export type ResourceChange = Change<Record<string, unknown>>;
+
 /** A change as a change policy reads it: props proxied (unknown values stop the policy), secrets unwrapped. */
-export interface PolicyChange {
-    urn: string;
-    type: string;
-    name: string;
-    op: ChangeOp;
-    diffs: string[];
-    replacedBy: string[];
-    old?: { props: Record<string, any>; outputs: Record<string, any>; protect: boolean };
-    new?: { props: Record<string, any>; protect: boolean };
-}
+export type PolicyChange = Change<Record<string, any>>;
 
 export interface ChangeValidationArgs {
     /** Every resource of the plan and of the state, with what happens to it (unchanged ones included). */
@@ -162,4 +156,9 @@ export function resourcesAfter(changes: readonly PolicyChange[]): { type: string
 /** True when the resource goes away: deleted, or replaced (a new one stands where the old was). */
 export function isGone(change: Pick<PolicyChange, "op">): boolean {
     return change.op === "delete" || change.op === "replace";
+}
+
+/** True when the resource is there before and after and its inputs change (in place or by a replacement). */
+export function isModified(change: PolicyChange): change is PolicyChange & Required<Pick<PolicyChange, "old" | "new">> {
+    return (change.op === "update" || change.op === "replace") && change.old !== undefined && change.new !== undefined;
 }
