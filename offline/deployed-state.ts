@@ -3,6 +3,7 @@ import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { containsUnknown, isSecretValue, parseUrn, ResourceSnapshot, UNKNOWN } from "compute-region-policies/engine";
 import { defaultProviderSnapshot } from "./diff";
 import { OfflinePlanOptions, OfflinePlanResult, runOfflinePlan } from "./harness";
+import { replacementRule } from "./rules";
 
 /**
  * A stack's state as if its plan had been deployed, in the format `pulumi stack export` writes:
@@ -49,20 +50,14 @@ const EC2_IDS: Record<string, string> = {
     "aws:ec2/placementGroup:PlacementGroup": "pg",
 };
 
-/** Types whose `name` the provider generates when the program sets none (they take a `namePrefix` too). */
-const AUTO_NAMED = new Set([
-    "aws:iam/role:Role",
-    "aws:iam/rolePolicy:RolePolicy",
-    "aws:ec2/securityGroup:SecurityGroup",
-    "aws:ec2/launchTemplate:LaunchTemplate",
-    "aws:rds/subnetGroup:SubnetGroup",
-    "aws:rds/parameterGroup:ParameterGroup",
-    "aws:cloudwatch/logGroup:LogGroup",
-    "aws:kms/alias:Alias",
-    "aws:secretsmanager/secret:Secret",
-    "aws:ecr/repository:Repository",
-    "aws:ec2/placementGroup:PlacementGroup",
-]);
+/**
+ * Whether the provider generates the resource's `name` when the program sets none: types that take a
+ * `namePrefix` beside `name` (Terraform's name/name_prefix pair, which Pulumi auto-names), as their
+ * replacement rules list them.
+ */
+function autoNamed(type: string): boolean {
+    return type.startsWith("aws:") && replacementRule(type)?.forceNew.includes("namePrefix") === true;
+}
 
 interface Deployed {
     id: string;
@@ -78,7 +73,7 @@ export function deployedValues(r: Pick<ResourceSnapshot, "urn" | "type" | "name"
     const seed = r.urn;
     const props = r.props as Record<string, any>;
     const defaults: Record<string, unknown> = {};
-    if (AUTO_NAMED.has(r.type) && props.name === undefined && props.namePrefix === undefined) defaults.name = `${r.name}-${hex(seed, 7)}`;
+    if (autoNamed(r.type) && props.name === undefined && props.namePrefix === undefined) defaults.name = `${r.name}-${hex(seed, 7)}`;
     const name = (props.name ?? defaults.name ?? r.name) as string;
     const service = r.type.split(":")[1]?.split("/")[0] ?? "";
     const ec2 = EC2_IDS[r.type];
