@@ -175,3 +175,9 @@ export function changesJson(plan: PlanChanges, context: ChangeContext) {
             })),
     };
 }
+
+/** The change sections of the plan's outputs, empty when the plan was not compared with anything. */
+export function changeSections(plan: PlanChanges | undefined, context: ChangeContext, quiet: boolean): { text: string; json: { changes?: ReturnType<typeof changesJson> }; markdown: string } {
+    if (!plan) return { text: "", json: {}, markdown: "" };
+    return { text: `${quiet ? changeCounts(plan.counts) : renderChanges(plan, context)}\n\n`, json: { changes: changesJson(plan, context) }, markdown: `${changesMarkdown(plan, context)}\n` };
+}

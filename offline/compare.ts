@@ -1,4 +1,6 @@
-import type { ResourceSnapshot } from "compute-region-policies/engine";
+import { changePolicies } from "compute-region-policies/changes";
+import { EvaluationResult, evaluateChanges, mergeEvaluations, PackPolicy, ResolvedPolicyConfig, ResourceSnapshot, runPack } from "compute-region-policies/engine";
+import { PACK_NAME, PACK_VERSION, policies } from "compute-region-policies/rules";
 import { Differ, PlanChanges } from "./diff";
 import type { RegistrationAnswer } from "./harness";
 import { PlanInputError } from "./project";
@@ -35,4 +37,12 @@ export function startComparison(prior: PriorState, options: { stack: string; pro
             return differ.finish();
         },
     };
+}
+
+/** The pack's verdict on the plan: the resource and stack policies, and with changes the change policies too. */
+export function judgePlan(resources: readonly ResourceSnapshot[], changes: PlanChanges | undefined, config: ResolvedPolicyConfig): { evaluation: EvaluationResult; policies: readonly PackPolicy[] } {
+    const pack = { packName: PACK_NAME, packVersion: PACK_VERSION };
+    const judged = runPack(resources, { policies, ...pack }, config);
+    if (!changes) return { evaluation: judged, policies };
+    return { evaluation: mergeEvaluations(judged, evaluateChanges(changes.changes, { policies: changePolicies, config, ...pack })), policies: [...policies, ...changePolicies] };
 }

@@ -18,12 +18,12 @@ import { OfflinePlanResult, runOfflinePlan } from "../offline/harness";
 import { PlanInputError, readProject, readStackConfig } from "../offline/project";
 import { isolationMarkdown, renderSummary } from "../offline/summary";
 import { planEvidence } from "../offline/evidence";
-import { readPrior, startComparison } from "../offline/compare";
-import { changeCounts, changesJson, changesMarkdown, renderChanges } from "../offline/change-report";
+import { judgePlan, readPrior, startComparison } from "../offline/compare";
+import { changeSections } from "../offline/change-report";
 import { changePolicies } from "compute-region-policies/changes";
 import { readStackOutputs } from "../offline/stack-outputs";
-import { evaluateChanges, mergeEvaluations, POLICY_EXIT, PolicyInputError, policyExitCode, policyJson, readPolicyConfig, renderMarkdown, renderSarif, renderText, runPack } from "compute-region-policies/engine";
-import { PACK_NAME, PACK_VERSION, policies } from "compute-region-policies/rules";
+import { POLICY_EXIT, PolicyInputError, policyExitCode, policyJson, readPolicyConfig, renderMarkdown, renderSarif, renderText } from "compute-region-policies/engine";
+import { PACK_VERSION, policies } from "compute-region-policies/rules";
 import { writeOutput } from "./io";
 
 export const EXIT = { planned: POLICY_EXIT.ok, mandatoryViolation: POLICY_EXIT.mandatoryViolation, badInput: POLICY_EXIT.badInput, policyError: POLICY_EXIT.policyError, programFailed: 4, refused: 5 } as const;
@@ -138,24 +138,18 @@ export async function main(argv: string[]): Promise<number> {
     const evidence = planEvidence(plan.resources);
     const summary = renderSummary(plan, config.source, evidence, prior && `${prior.kind === "state" ? "the state" : "the plan"} ${prior.source}`);
     const changes = comparison?.finish(plan.resources);
-    const pack = { packName: PACK_NAME, packVersion: PACK_VERSION };
-    const judged = runPack(plan.resources, { policies, ...pack }, policyConfig);
-    const evaluation = changes ? mergeEvaluations(judged, evaluateChanges(changes.changes, { policies: changePolicies, config: policyConfig, ...pack })) : judged;
-    const allPolicies = changes ? [...policies, ...changePolicies] : policies;
-    const context = { config: config.values, configBefore: prior?.config };
+    const { evaluation, policies: allPolicies } = judgePlan(plan.resources, changes, policyConfig);
+    const changed = changeSections(changes, { config: config.values, configBefore: prior?.config }, args.quiet);
     const policyText = renderText(evaluation, allPolicies);
-    const changeText = changes ? `${args.quiet ? changeCounts(changes.counts) : renderChanges(changes, context)}\n\n` : "";
-    process.stdout.write(args.quiet ? `${changeText}${summary.split("\n").slice(0, 3).join("\n")}\n${policyText.split("\n")[1]}\n` : `${changeText}${summary}\n\n${policyText}\n`);
+    process.stdout.write(args.quiet ? `${changed.text}${summary.split("\n").slice(0, 3).join("\n")}\n${policyText.split("\n")[1]}\n` : `${changed.text}${summary}\n\n${policyText}\n`);
     const { placeholderSecrets: _omit, ...document } = plan;
     if (args.json) {
         const capacity = evidence.capacity.map(({ problems: _p, ...row }) => row);
-        const changeSection = changes ? { changes: changesJson(changes, context) } : {};
-        writeOutput(args.json, `${JSON.stringify({ ...document, config: config.values, policy: policyJson(evaluation), capacity, monitoring: evidence.monitoring, isolation: evidence.isolation, ...changeSection }, null, 2)}\n`);
+        writeOutput(args.json, `${JSON.stringify({ ...document, config: config.values, policy: policyJson(evaluation), capacity, monitoring: evidence.monitoring, isolation: evidence.isolation, ...changed.json }, null, 2)}\n`);
         process.stdout.write(`Wrote the plan document to ${args.json}\n`);
     }
     if (args.report) {
-        const changeSection = changes ? `${changesMarkdown(changes, context)}\n` : "";
-        writeOutput(args.report, `${changeSection}${renderMarkdown(evaluation, allPolicies, `Policy results: offline plan of ${plan.project}/${plan.stack}`)}\n${isolationMarkdown(evidence.isolation)}`);
+        writeOutput(args.report, `${changed.markdown}${renderMarkdown(evaluation, allPolicies, `Policy results: offline plan of ${plan.project}/${plan.stack}`)}\n${isolationMarkdown(evidence.isolation)}`);
         process.stdout.write(`Wrote the pull-request report to ${args.report}\n`);
     }
     if (args.sarif) {
