@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { containsUnknown, evaluatePolicies, forType, ResourceSnapshot, resourcePolicy, UNKNOWN } from "compute-region-policies/engine";
+import { containsUnknown, durationSeconds, evaluatePolicies, forType, ResourceSnapshot, resourcePolicy, UNKNOWN } from "compute-region-policies/engine";
 import { TYPES } from "compute-region-policies/model";
 import { changePolicies } from "compute-region-policies/changes";
 import { startComparison } from "../offline/compare";
@@ -284,6 +284,35 @@ describe("aliases", () => {
         // Without the alias, the engine would create the Cohort anew and delete the old one.
         const unaliased = platform.resources.map((r) => (r.urn === cohort.urn ? { ...r, opts: { ...r.opts, aliases: [] } } : r));
         expect(diffResources(prior, unaliased, options).counts).toMatchObject({ create: 1, delete: 1 });
+    });
+
+    it("are recorded with the other lifecycle options, and policies read them as CrossGuard's options", async () => {
+        const platform = await plan(stackConfig("dev-platform"), "dev-platform");
+        const cohort = platform.resources.find((r) => r.name === "dev-platform-queues-shard-a-shared-l40s")!;
+        expect(cohort.opts?.aliases).toEqual([{ name: "dev-platform-shard-a-shared-l40s", parentUrn: "urn:pulumi:dev-platform::compute-region::compute-region:index:Region::dev-platform" }]);
+        const nodeGroup = platform.resources.find((r) => r.type === TYPES.eksNodeGroup)!;
+        expect(nodeGroup.opts?.ignoreChanges).toEqual(["scalingConfig.desiredSize"]);
+        const seen: Record<string, unknown> = {};
+        const recorder = resourcePolicy({
+            name: "options-seen",
+            description: "Records the options a policy is handed.",
+            rationale: "test policy reading resource options",
+            severity: "low",
+            enforcementLevel: "advisory",
+            remediationSteps: "test policy remediation text",
+            controls: [{ framework: "NIST SP 800-53 Rev. 5", control: "CM-2", title: "Baseline Configuration" }],
+            validateResource: (args) => {
+                if (args.urn === cohort.urn || args.urn === nodeGroup.urn) seen[args.name] = { aliases: args.opts.aliases, ignoreChanges: args.opts.ignoreChanges };
+            },
+            samples: { allowed: [], disallowed: [] },
+        });
+        evaluatePolicies(platform.resources, { policies: [recorder] });
+        expect(seen[cohort.name]).toEqual({ aliases: ["urn:pulumi:dev-platform::compute-region::compute-region:index:Region$kubernetes:kueue.x-k8s.io/v1alpha1:Cohort::dev-platform-shard-a-shared-l40s"], ignoreChanges: [] });
+        expect(seen[nodeGroup.name]).toEqual({ aliases: [], ignoreChanges: ["scalingConfig.desiredSize"] });
+    });
+
+    it("custom timeouts reach policies in seconds, from the Go durations the SDK sends", () => {
+        expect([durationSeconds("30m"), durationSeconds("1h30m"), durationSeconds("90s"), durationSeconds("1.5h"), durationSeconds("soon"), durationSeconds(undefined)]).toEqual([1800, 5400, 90, 5400, 0, 0]);
     });
 
     it("children follow a parent found under an alias, renamed with it (the engine's inherited child aliases)", () => {

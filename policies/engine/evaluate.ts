@@ -291,19 +291,26 @@ function toPolicyResources(resources: readonly ResourceSnapshot[]): PolicyResour
 /** The resource options CrossGuard hands a policy, from what the plan recorded. */
 function policyOptions(r: ResourceSnapshot): PolicyResourceOptions {
     const opts = r.opts ?? {};
-    const where = opts.aliases?.length ? parseUrn(r.urn) : undefined;
     const timeouts = opts.customTimeouts;
-    return {
+    const options = {
         protect: opts.protect === true,
         ignoreChanges: opts.ignoreChanges ?? [],
         ...(opts.deleteBeforeReplace ? { deleteBeforeReplace: true } : {}),
-        aliases: where ? opts.aliases!.map((a) => aliasUrn(a, r, where.stack, where.project)) : [],
         customTimeouts: timeouts
             ? { createSeconds: durationSeconds(timeouts.create), updateSeconds: durationSeconds(timeouts.update), deleteSeconds: durationSeconds(timeouts.delete) }
             : { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
         additionalSecretOutputs: [],
         ...(r.parent ? { parent: r.parent } : {}),
-    };
+    } as Omit<PolicyResourceOptions, "aliases">;
+    // Alias URNs are computed when a policy reads them: most policies never do.
+    let aliases: string[] | undefined;
+    return Object.defineProperty(options, "aliases", {
+        enumerable: true,
+        get: () => {
+            const where = opts.aliases?.length ? parseUrn(r.urn) : undefined;
+            return (aliases ??= where ? opts.aliases!.map((a) => aliasUrn(a, r, where.stack, where.project)) : []);
+        },
+    }) as PolicyResourceOptions;
 }
 
 const DURATION_UNITS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
