@@ -18,3 +18,4 @@ export * from "./functional-paths";
 export * from "./platform-network-policies";
 export * from "./cni";
 export * from "./rehearsal";
+export * from "./kubernetes-versions";
