@@ -1,4 +1,4 @@
-import { ALERTS, GEN_AI_METRICS, GPU_RESOURCE, internalClusterQueue, ksmLabel, LABELS, NAMESPACES, PoolCapacity } from "compute-region-policies/model";
+import { ALERTS, burstClusterQueue, CAPACITY_BLOCK_SCALE_DOWN_MINUTES, GEN_AI_METRICS, GPU_RESOURCE, internalClusterQueue, ksmLabel, LABELS, NAMESPACES, parseInstant, PoolCapacity } from "compute-region-policies/model";
 
 /** A Prometheus alerting rule, as PrometheusRule and promtool both read it. */
 export interface AlertRule {
@@ -26,19 +26,26 @@ export function poolAllocatableExpr(pool: string): string {
     return `sum(kube_node_status_allocatable{resource="${KSM_GPU}"} * on(node) group_left() kube_node_labels{${POOL_LABEL}="${pool}"})`;
 }
 
-/** GPUs tenants' queues have admitted on a pool (Kueue): everything but the pool's internal queue. */
+/** The queues of a pool that hold sold quota: all but its internal and burst queues. */
+export function soldQueuesMatcher(pool: string): string {
+    return `cluster_queue!~"${internalClusterQueue(pool)}|${burstClusterQueue(pool)}"`;
+}
+
+/** GPUs tenants' queues have admitted on a pool (Kueue): everything but the pool's internal and burst queues. */
 export function poolTenantUsageExpr(pool: string): string {
-    return `sum(kueue_cluster_queue_resource_usage{flavor="${pool}",resource="${GPU_RESOURCE}",cluster_queue!="${internalClusterQueue(pool)}"})`;
+    return `sum(kueue_cluster_queue_resource_usage{flavor="${pool}",resource="${GPU_RESOURCE}",${soldQueuesMatcher(pool)}})`;
 }
 
 /**
  * The region's GPU alert rules. Thresholds come from the capacity model: a pool's headroom alert
  * fires when what tenants leave on its live nodes drops below the pool's headroom in GPUs.
  */
-export function gpuAlertRules(pools: readonly PoolCapacity[], runbookBase = DEFAULT_RUNBOOK_BASE): RuleGroup[] {
+export function gpuAlertRules(pools: readonly PoolCapacity[], runbookBase = DEFAULT_RUNBOOK_BASE, capacityBlockWarningDays = DEFAULT_CAPACITY_BLOCK_WARNING_DAYS): RuleGroup[] {
     const runbook = (alert: string) => `${runbookBase}#${alert.toLowerCase()}`;
     const capacity: AlertRule[] = [];
     for (const pool of pools) {
+        const ending = pool.window && capacityBlockEndingRule(pool.pool, pool.window, capacityBlockWarningDays, pool.guaranteed, runbook(ALERTS.capacityBlockEnding));
+        if (ending) capacity.push(ending);
         if (pool.headroomGpus > 0) {
             capacity.push({
                 alert: ALERTS.headroomBelowFloor,
@@ -55,7 +62,7 @@ export function gpuAlertRules(pools: readonly PoolCapacity[], runbookBase = DEFA
         if (pool.role === "shared" && pool.sellable > 0) {
             capacity.push({
                 alert: ALERTS.poolSoldOut,
-                expr: `(${pool.sellable} - (sum(kueue_cluster_queue_nominal_quota{flavor="${pool.pool}",resource="${GPU_RESOURCE}",cluster_queue!="${internalClusterQueue(pool.pool)}"}) or vector(0))) <= 0`,
+                expr: `(${pool.sellable} - (sum(kueue_cluster_queue_nominal_quota{flavor="${pool.pool}",resource="${GPU_RESOURCE}",${soldQueuesMatcher(pool.pool)}}) or vector(0))) <= 0`,
                 for: "1h",
                 labels: { severity: "warning", pool: pool.pool, role: pool.role },
                 annotations: {
@@ -102,9 +109,33 @@ export function gpuAlertRules(pools: readonly PoolCapacity[], runbookBase = DEFA
     ];
 }
 
+/** Days before a Capacity Block ends that its alert fires, unless the stack says otherwise. */
+export const DEFAULT_CAPACITY_BLOCK_WARNING_DAYS = 7;
+
+/**
+ * A Capacity Block pool's expiry alert: it fires from `warningDays` before the block ends until the
+ * end, on the clock alone (the window is config, not a metric), so it needs no series to fire.
+ */
+export function capacityBlockEndingRule(pool: string, window: { startsAt: string; endsAt: string }, warningDays: number, gpus: number, runbookUrl: string): AlertRule | undefined {
+    const end = parseInstant(window.endsAt);
+    if (!end) return undefined;
+    const endSeconds = Math.floor(end.getTime() / 1000);
+    const warnFrom = endSeconds - warningDays * 86_400;
+    return {
+        alert: ALERTS.capacityBlockEnding,
+        expr: `(vector(time()) >= ${warnFrom}) < ${endSeconds}`,
+        labels: { severity: "warning", pool },
+        annotations: {
+            summary: `The Capacity Block of pool ${pool} ends at ${window.endsAt} (in ${warningDays} days or less)`,
+            description: `EKS scales ${pool} to zero ${CAPACITY_BLOCK_SCALE_DOWN_MINUTES} minutes before the block ends and its ${gpus} GPUs go: buy the next block and set its window, or move the work and end the tenants' reserved quota on the pool before then.`,
+            runbook_url: runbookUrl,
+        },
+    };
+}
+
 /** Tenant alerts: a tenant at 90% or more of its reserved GPU quota on a pool (a sales signal, not an incident). */
 export function tenantAlertRules(runbookBase = DEFAULT_RUNBOOK_BASE): RuleGroup[] {
-    const tenantQueues = `resource="${GPU_RESOURCE}",cluster_queue!~"internal-.*"`;
+    const tenantQueues = `resource="${GPU_RESOURCE}",cluster_queue!~"(internal|burst)-.*"`;
     return [
         {
             name: "compute-region.tenants",

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify as toYaml } from "yaml";
 import {
     awsApiPeers,
+    burstClusterQueue,
     GPU_RESOURCE,
     HEADROOM_ANNOTATION,
     internalClusterQueue,
@@ -166,6 +167,27 @@ export class CapacityQueues extends pulumi.ComponentResource {
                 },
                 afterKueue,
             );
+            if (capacity.burst > 0 && capacity.role !== "dedicated") {
+                // The GPUs between minNodes and maxNodes: quota for workloads the autoscaler adds nodes
+                // for. No namespace may use the queue itself (a null namespaceSelector selects none:
+                // kubernetes-sigs/kueue v0.14.2 apis/kueue/v1beta1/clusterqueue_types.go); it lends all of
+                // it to the cohort (internal work, model replicas above their minimum, spot tenants) and
+                // sells none: reserved tenant queues borrow only their spot. A dedicated pool's tenant
+                // holds its guaranteed GPUs and borrows nothing, so its pool has no burst to share.
+                new k8s.apiextensions.CustomResource(
+                    `${name}-${pool}-burst`,
+                    {
+                        apiVersion: "kueue.x-k8s.io/v1beta1",
+                        kind: "ClusterQueue",
+                        metadata: { name: burstClusterQueue(pool), labels: { [QUEUE_KIND_LABEL]: "burst", [LABELS.pool]: pool } },
+                        spec: {
+                            cohort: poolCohort(pool),
+                            resourceGroups: [{ coveredResources: [GPU_RESOURCE], flavors: [{ name: pool, resources: [{ name: GPU_RESOURCE, nominalQuota: capacity.burst, lendingLimit: capacity.burst }] }] }],
+                        },
+                    },
+                    afterKueue,
+                );
+            }
             if (capacity.role === "dedicated") continue; // the whole pool is its tenant's: no internal queue
             const internalNamespace = internalNamespaceFor(capacity.role);
             const nominal = capacity.guaranteed - capacity.sold;

@@ -1,9 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { addonFacts, CONTROL_PLANE_LOG_TYPES, DEPLOYER_USERNAME, EKS_ADDONS, LABELS, PLATFORM_ADMIN_GROUP, PlatformAddressing, SYSTEM_TAINT, VPC_CNI_CONFIGURATION } from "compute-region-policies/model";
+import { addonFacts, CONTROL_PLANE_LOG_TYPES, DEPLOYER_USERNAME, EKS_ADDONS, LABELS, PLATFORM_ADMIN_GROUP, PlatformAddressing, SYSTEM_TAINT, VERSION_PINNED_ADDONS, VPC_CNI_CONFIGURATION } from "compute-region-policies/model";
+import { GPU_POOL_TOLERATIONS } from "./gpu-device-plugins";
 import { AwsContext, keyPolicy, POD_IDENTITY_TRUST_POLICY } from "./kms";
-import { nodeRole, secureLaunchTemplate } from "./nodes";
+import { NodeGroupScaling } from "./node-group-scaling";
+import { NODE_REPAIR, nodeRole, secureLaunchTemplate } from "./nodes";
 import { podNetworkPolicies } from "./platform-network-policies";
 
 export interface SystemNodeGroupArgs {
@@ -16,6 +18,14 @@ export interface SystemNodeGroupArgs {
     /** Root volume size, GiB. */
     diskSizeGiB: number;
 }
+
+/**
+ * The node monitoring agent's add-on configuration: its DCGM host engine tolerates the GPU pool taints
+ * (`dcgmAgent.tolerations`, in both the add-on's documented options and the chart's
+ * configuration.schema.json at aws/eks-node-monitoring-agent v1.7.0); the agent itself tolerates
+ * every taint by default.
+ */
+export const NODE_MONITORING_AGENT_CONFIGURATION = { dcgmAgent: { tolerations: GPU_POOL_TOLERATIONS } };
 
 export interface ClusterArgs {
     /** The EKS cluster name, fixed so log groups and tags can name it before it exists. */
@@ -74,6 +84,10 @@ export class Cluster extends pulumi.ComponentResource {
     public readonly storageClassName = "gp3-encrypted";
     /** The system node group: depend on it for workloads that must wait for nodes. */
     public readonly systemNodeGroup: aws.eks.NodeGroup;
+    /** The control plane's Kubernetes version: node groups run it, so they follow its upgrades. */
+    public readonly kubernetesVersion: pulumi.Output<string>;
+    /** The EKS node monitoring agent, whose node conditions node auto-repair acts on. */
+    public readonly nodeMonitoringAgent: aws.eks.Addon;
 
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:cluster:Cluster", name, {}, opts);
@@ -151,6 +165,7 @@ export class Cluster extends pulumi.ComponentResource {
             { parent: this, protect: true, dependsOn: [logGroup, ...clusterPolicies] },
         );
         this.clusterName = cluster.name;
+        this.kubernetesVersion = cluster.version;
         this.endpoint = cluster.endpoint;
         this.certificateAuthority = cluster.certificateAuthority.data;
         this.clusterSecurityGroupId = cluster.vpcConfig.clusterSecurityGroupId;
@@ -211,10 +226,16 @@ export class Cluster extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        // Add-ons whose builds follow the Kubernetes minor (kube-proxy, CoreDNS) are pinned to the newest
+        // build for the cluster's version, so an upgrade of the cluster moves them in the same deploy.
+        const pinnedVersion = (addonName: string) =>
+            VERSION_PINNED_ADDONS.includes(addonName)
+                ? { addonVersion: aws.eks.getAddonVersionOutput({ addonName, kubernetesVersion: args.kubernetesVersion, mostRecent: true }, { parent: this }).version }
+                : {};
         const addon = (addonName: string, extra: Partial<aws.eks.AddonArgs>, dependsOn: pulumi.Resource[] = []) =>
             new aws.eks.Addon(
                 `${name}-${addonName}`,
-                { clusterName: cluster.name, addonName, resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "PRESERVE", tags, ...extra },
+                { clusterName: cluster.name, addonName, ...pinnedVersion(addonName), resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "PRESERVE", tags, ...extra },
                 { parent: this, dependsOn },
             );
         // Networking add-ons come before the nodes, so that nodes become Ready.
@@ -232,6 +253,7 @@ export class Cluster extends pulumi.ComponentResource {
             `${name}-system`,
             {
                 clusterName: cluster.name,
+                version: cluster.version,
                 nodeRoleArn: systemRole.arn,
                 subnetIds: args.subnetIds,
                 amiType: "AL2023_x86_64_STANDARD",
@@ -245,9 +267,17 @@ export class Cluster extends pulumi.ComponentResource {
                 labels: { [LABELS.role]: "system" },
                 taints: [SYSTEM_TAINT],
                 updateConfig: { maxUnavailable: 1 },
+                nodeRepairConfig: NODE_REPAIR,
                 tags,
             },
-            { parent: this, dependsOn: [vpcCni, kubeProxy, podIdentity], ignoreChanges: ["scalingConfig.desiredSize"] },
+            // The networking add-ons (at the cluster's version) come first: on an upgrade, the nodes follow them.
+            { parent: this, dependsOn: [vpcCni, kubeProxy, podIdentity], ignoreChanges: ["scalingConfig"] },
+        );
+        // The autoscaler manages the system group too (EKS tags every managed group for it): it owns the desired size.
+        new NodeGroupScaling(
+            `${name}-system-scaling`,
+            { region: args.aws.region, clusterName: cluster.name, nodeGroupName: this.systemNodeGroup.nodeGroupName, minSize: args.systemNodeGroup.minSize, maxSize: args.systemNodeGroup.maxSize },
+            { parent: this },
         );
 
         this.kubeconfig = pulumi.secret(
@@ -285,6 +315,13 @@ export class Cluster extends pulumi.ComponentResource {
             EKS_ADDONS.ebsCsiDriver,
             { podIdentityAssociations: [{ roleArn: ebsRole.arn, serviceAccount: "ebs-csi-controller-sa" }] },
             [this.systemNodeGroup, podIdentity, ...policiesFor(EKS_ADDONS.ebsCsiDriver)],
+        );
+        // Node health for auto-repair: its DCGM host engine must run on the tainted GPU pools, or GPU
+        // XID and double-bit ECC errors never reach the agent (the chart tolerates no taint by default).
+        this.nodeMonitoringAgent = addon(
+            EKS_ADDONS.nodeMonitoringAgent,
+            { configurationValues: JSON.stringify(NODE_MONITORING_AGENT_CONFIGURATION) },
+            [this.systemNodeGroup, ...policiesFor(EKS_ADDONS.nodeMonitoringAgent)],
         );
 
 

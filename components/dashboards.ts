@@ -1,6 +1,6 @@
 import type { Dashboard, Panel } from "@grafana/schema";
 import { GATEWAY, GEN_AI_METRICS, ksmLabel, LABELS, PoolCapacity } from "compute-region-policies/model";
-import { poolAllocatableExpr, poolTenantUsageExpr } from "./alert-rules";
+import { poolAllocatableExpr, poolTenantUsageExpr, soldQueuesMatcher } from "./alert-rules";
 
 /**
  * Grafana dashboards as typed code (`@grafana/schema`'s Dashboard type), provisioned as ConfigMaps
@@ -61,7 +61,7 @@ export function capacityDashboard(pools: readonly PoolCapacity[]): Dashboard {
                 { expr: poolAllocatableExpr(pool.pool), legend: "allocatable" },
                 { expr: poolTenantUsageExpr(pool.pool), legend: "used by tenants (reserved + spot)" },
                 { expr: `sum(kueue_cluster_queue_resource_usage{flavor="${pool.pool}",cluster_queue="internal-${pool.pool}",resource="nvidia.com/gpu"})`, legend: "used internally" },
-                { expr: `sum(kueue_cluster_queue_nominal_quota{flavor="${pool.pool}",cluster_queue!="internal-${pool.pool}",resource="nvidia.com/gpu"})`, legend: "sold (reserved quota)" },
+                { expr: `sum(kueue_cluster_queue_nominal_quota{flavor="${pool.pool}",${soldQueuesMatcher(pool.pool)},resource="nvidia.com/gpu"})`, legend: "sold (reserved quota)" },
                 { expr: `vector(${pool.headroomGpus})`, legend: "headroom floor" },
             ],
         });

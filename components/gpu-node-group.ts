@@ -1,12 +1,28 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { gpuInstanceType, LABELS, PoolRole, poolTaints, TAGS } from "compute-region-policies/model";
+import { CLUSTER_AUTOSCALER_AWS, gpuInstanceType, LABELS, PoolRole, poolTaints, TAGS } from "compute-region-policies/model";
+import { NodeGroupScaling } from "./node-group-scaling";
 import { dependsOnOf } from "./options";
-import { secureLaunchTemplate } from "./nodes";
+import { NODE_REPAIR, secureLaunchTemplate } from "./nodes";
+
+/** An On-Demand Capacity Reservation or a Capacity Block a pool launches into. */
+export interface CapacityReservationArgs {
+    /** The reservation's id (cr-...). */
+    id: string;
+    type: "on-demand" | "capacity-block";
+    /** Instances the reservation holds: the pool's maxNodes never exceeds them. */
+    instances: number;
+    /** A Capacity Block's window (ISO 8601); its nodes exist only inside it. */
+    window?: { startsAt: string; endsAt: string };
+}
 
 export interface GpuNodeGroupArgs {
     /** The EKS cluster to join. */
     clusterName: pulumi.Input<string>;
+    /** The Kubernetes version the nodes run: the cluster's, so that they follow its upgrades. */
+    kubernetesVersion: pulumi.Input<string>;
+    /** The AWS region (the scaling bounds are set through the EKS API there). */
+    region: pulumi.Input<string>;
     /** Pool name (node label, taint, Kueue flavor). */
     poolName: string;
     /** What the pool is for. */
@@ -15,9 +31,9 @@ export interface GpuNodeGroupArgs {
     tenant?: string;
     /** A GPU instance type from the catalog. */
     instanceType: string;
-    /** Guaranteed nodes. */
+    /** Guaranteed nodes: the autoscaler never goes below. */
     minNodes: number;
-    /** Most nodes autoscaling may reach. */
+    /** Most nodes the autoscaler may reach (burst capacity above minNodes, never sold). */
     maxNodes: number;
     /** Private subnets of the pool's AZs. */
     subnetIds: pulumi.Input<string>[];
@@ -30,7 +46,7 @@ export interface GpuNodeGroupArgs {
     /** Launch into a cluster placement group (single AZ; never with reserved capacity). */
     placementGroup: boolean;
     /** An On-Demand Capacity Reservation or a Capacity Block to launch into. */
-    capacityReservation?: { id: string; type: "on-demand" | "capacity-block" };
+    capacityReservation?: CapacityReservationArgs;
     /** The VPC, for a dedicated pool's own security group. */
     vpcId: pulumi.Input<string>;
     /** Tags for every AWS resource. */
@@ -84,9 +100,27 @@ export function efaNetworkInterfaces(efaInterfaces: number, securityGroups: pulu
  * placement group, optional capacity-reservation or Capacity Block targeting, and labels and a
  * `NO_SCHEDULE` taint for its role (a dedicated pool's taint names its tenant).
  *
+ * The nodes run the cluster's Kubernetes version (a node group without one stays at its creation
+ * version), EKS node auto-repair replaces or reboots nodes the node monitoring agent finds unhealthy
+ * (GPU XID and double-bit ECC errors among them), and the bounds are set by a NodeGroupScaling
+ * resource so the Cluster Autoscaler owns the desired size. The node group's tags declare its
+ * reservation and window (the capacity model reads them) and, for scale-from-zero, the EFA devices
+ * its nodes will have.
+ *
  * A Capacity Block node group only has capacity inside the block's window: EKS scales it to zero
- * when the block ends, and Kubernetes upgrades of such a group happen while it is at zero.
+ * forty minutes before the block ends (EC2 terminates the instances from thirty minutes before).
+ * Upgrade its Kubernetes version while it is at zero (see README "Upgrade Kubernetes").
  */
+/** The tags that declare a pool's reservation (and a Capacity Block's window) on its node group. */
+export function reservationTags(reservation: CapacityReservationArgs | undefined): Record<string, string> {
+    if (!reservation) return {};
+    return {
+        [TAGS.capacityReservation]: reservation.id,
+        [TAGS.reservedInstances]: String(reservation.instances),
+        ...(reservation.window ? { [TAGS.capacityBlockStartsAt]: reservation.window.startsAt, [TAGS.capacityBlockEndsAt]: reservation.window.endsAt } : {}),
+    };
+}
+
 export class GpuNodeGroup extends pulumi.ComponentResource {
     public readonly nodeGroupName: pulumi.Output<string>;
     public readonly labels: Record<string, string>;
@@ -101,11 +135,18 @@ export class GpuNodeGroup extends pulumi.ComponentResource {
             throw new pulumi.ResourceError(`GpuNodeGroup ${name}: a placement group cannot be forced on reserved capacity (InsufficientInstanceCapacity)`, this);
         }
         if (args.maxNodes < args.minNodes) throw new pulumi.ResourceError(`GpuNodeGroup ${name}: maxNodes ${args.maxNodes} is below minNodes ${args.minNodes}`, this);
+        if (args.capacityReservation && args.maxNodes > args.capacityReservation.instances) {
+            throw new pulumi.ResourceError(`GpuNodeGroup ${name}: maxNodes ${args.maxNodes} is above the ${args.capacityReservation.instances} instances reservation ${args.capacityReservation.id} holds`, this);
+        }
+        if (args.capacityReservation?.type === "capacity-block" && !args.capacityReservation.window) {
+            throw new pulumi.ResourceError(`GpuNodeGroup ${name}: a Capacity Block pool needs the block's window`, this);
+        }
 
         this.labels = {
             [LABELS.pool]: args.poolName,
             [LABELS.role]: args.role,
             [LABELS.gpuModel]: type.gpuModel,
+            [LABELS.accelerator]: type.gpuModel,
             ...(args.tenant ? { [LABELS.tenant]: args.tenant } : {}),
             ...(type.efaInterfaces > 0 ? { [LABELS.efa]: "true" } : {}),
         };
@@ -164,22 +205,30 @@ export class GpuNodeGroup extends pulumi.ComponentResource {
             `${name}-nodes`,
             {
                 clusterName: args.clusterName,
+                version: args.kubernetesVersion,
                 nodeRoleArn: args.nodeRoleArn,
                 subnetIds: args.subnetIds,
                 amiType: "AL2023_x86_64_NVIDIA",
                 ...(capacityBlock ? {} : { instanceTypes: [args.instanceType] }),
                 capacityType: capacityBlock ? "CAPACITY_BLOCK" : "ON_DEMAND",
+                // What the group is created with; NodeGroupScaling sets the bounds from then on.
                 scalingConfig: { minSize: args.minNodes, maxSize: args.maxNodes, desiredSize: args.minNodes },
                 launchTemplate: { id: template.id, version: pulumi.interpolate`${template.latestVersion}` },
                 labels: this.labels,
                 taints: this.taints,
-                // GPU nodes drain slowly (model servers, training steps): one at a time.
+                // GPU nodes drain slowly (model servers, training steps): one at a time, within their PodDisruptionBudgets.
                 updateConfig: { maxUnavailable: 1 },
-                tags,
+                nodeRepairConfig: NODE_REPAIR,
+                tags: { ...tags, ...reservationTags(reservation), ...(type.efaInterfaces > 0 ? { [CLUSTER_AUTOSCALER_AWS.nodeTemplateResourceTag("vpc.amazonaws.com/efa")]: String(type.efaInterfaces) } : {}) },
             },
             // What the component waits for (the system node group, after the networking add-ons) holds
             // for its nodes too: a component's dependsOn does not reach its children by itself.
-            { parent: this, dependsOn: dependsOnOf(opts), ignoreChanges: ["scalingConfig.desiredSize"] },
+            { parent: this, dependsOn: dependsOnOf(opts), ignoreChanges: ["scalingConfig"] },
+        );
+        new NodeGroupScaling(
+            `${name}-scaling`,
+            { region: args.region, clusterName: args.clusterName, nodeGroupName: group.nodeGroupName, minSize: args.minNodes, maxSize: args.maxNodes },
+            { parent: this },
         );
         this.nodeGroupName = group.nodeGroupName;
         this.registerOutputs({ nodeGroupName: this.nodeGroupName, labels: this.labels });

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { chartFacts, MONITORING_CHARTS, NAMESPACES, PlatformAddressing, PlatformInstall } from "compute-region-policies/model";
+import { chartFacts, CLUSTER_AUTOSCALER_CHART, MONITORING_CHARTS, NAMESPACES, PlatformAddressing, PlatformInstall } from "compute-region-policies/model";
 import { dependsOnOf } from "./options";
 import { podNetworkPolicies } from "./platform-network-policies";
 
@@ -36,6 +36,12 @@ export const GATEWAY_CHART_PINS = {
     aiGateway: { chart: "oci://docker.io/envoyproxy/ai-gateway-helm", version: "v0.5.0" },
     awsLoadBalancerController: { chart: "aws-load-balancer-controller", repo: "https://aws.github.io/eks-charts", version: "1.17.1" },
 } as const;
+
+/**
+ * The Cluster Autoscaler's chart repository. Its version is not pinned here but per Kubernetes minor
+ * (CLUSTER_AUTOSCALER_PINS): the autoscaler must be the build of the cluster's minor.
+ */
+export const AUTOSCALING_CHART_REPO = "https://kubernetes.github.io/autoscaler";
 
 /** Counters for the gateway's global rate limits (ephemeral by design: a restart resets the windows). */
 export const REDIS_IMAGE = "docker.io/library/redis:7.4.2-alpine";
@@ -92,6 +98,7 @@ export const CHART_NAMESPACES: Readonly<Record<string, string>> = {
     [GATEWAY_CHART_PINS.aiGatewayCrds.chart]: NAMESPACES.aiGateway,
     [GATEWAY_CHART_PINS.aiGateway.chart]: NAMESPACES.aiGateway,
     [GATEWAY_CHART_PINS.awsLoadBalancerController.chart]: NAMESPACES.system,
+    [CLUSTER_AUTOSCALER_CHART]: NAMESPACES.system,
 };
 
 /**

@@ -13,6 +13,15 @@ export const ON_SYSTEM_NODES = {
     tolerations: [{ key: SYSTEM_TAINT.key, operator: "Exists", effect: "NoSchedule" }],
 };
 
+/**
+ * EKS node auto-repair: a node the node monitoring agent marks unhealthy (AcceleratedHardwareReady
+ * false on a GPU XID or double-bit ECC error, after 10 minutes; kernel, network, storage, runtime or
+ * Ready after 30) is rebooted or replaced. EKS's own limits are kept: repair stops while more than
+ * 20% of a group of more than five nodes is unhealthy, or during an ARC zonal shift
+ * (awsdocs/amazon-eks-user-guide@dbc0b72986433b6f3ee9b5bcff7119048d5b2786 latest/ug/nodes/node-repair.adoc).
+ */
+export const NODE_REPAIR = { enabled: true } as const;
+
 /** The managed policies a node needs, and no more: join the cluster, and pull images. CNI rights go to the CNI by IRSA. */
 export const NODE_MANAGED_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly"] as const;
 

@@ -34,6 +34,8 @@ export interface ObservabilityArgs {
     logRetentionDays: number;
     /** Base URL of the runbooks the alerts link to. */
     runbookBaseUrl: string;
+    /** Days before a Capacity Block pool's block ends that its alert fires. */
+    capacityBlockWarningDays?: number;
     /** Alert rule groups other layers add (tenants, serving, billing). */
     extraRuleGroups?: RuleGroup[];
     /** Dashboards other layers add. */
@@ -197,7 +199,7 @@ export class Observability extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        this.ruleGroups = [...gpuAlertRules(args.pools, args.runbookBaseUrl), ...(args.extraRuleGroups ?? [])];
+        this.ruleGroups = [...gpuAlertRules(args.pools, args.runbookBaseUrl, args.capacityBlockWarningDays), ...(args.extraRuleGroups ?? [])];
         new k8s.apiextensions.CustomResource(
             `${name}-rules`,
             {

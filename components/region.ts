@@ -17,6 +17,7 @@ import { billingAlertRules, gatewayAlertRules, servingAlertRules, tenantAlertRul
 import { BillingDatabase, BillingDatabaseArgs } from "./billing-database";
 import { CapacityQueues, ShardBudget } from "./capacity-queues";
 import { Cluster, SystemNodeGroupArgs } from "./cluster";
+import { ClusterAutoscaler } from "./cluster-autoscaler";
 import { billingDashboard, servingDashboard } from "./dashboards";
 import { GpuDevicePlugins } from "./gpu-device-plugins";
 import { GpuNodeGroup, GpuNodeGroupArgs } from "./gpu-node-group";
@@ -76,7 +77,7 @@ export interface RegionArgs {
     /** The GPU pools. */
     gpuPools: RegionPool[];
     /** Monitoring settings. */
-    observability: Pick<ObservabilityArgs, "prometheusRetentionDays" | "prometheusStorageGiB" | "logRetentionDays" | "runbookBaseUrl">;
+    observability: Pick<ObservabilityArgs, "prometheusRetentionDays" | "prometheusStorageGiB" | "logRetentionDays" | "runbookBaseUrl" | "capacityBlockWarningDays">;
     /** The region's tenants (none on a sharded region's platform). */
     tenants: RegionTenant[];
     /** The billing database and metering; absent: the region has none. */
@@ -160,6 +161,8 @@ export class Region extends pulumi.ComponentResource {
                     `${name}-${pool.name}`,
                     {
                         clusterName: this.cluster.clusterName,
+                        kubernetesVersion: this.cluster.kubernetesVersion,
+                        region: args.region,
                         poolName: pool.name,
                         role: pool.role,
                         tenant: pool.tenant,
@@ -181,7 +184,11 @@ export class Region extends pulumi.ComponentResource {
 
         // Raw-capacity tenants (a namespace and queues) are those with GPUs or people; the rest only call models.
         const rawTenants = args.tenants.map((t) => ({ tenant: t, quotas: tenantPoolQuotas(t, args.gpuPools) })).filter((t) => t.quotas.length > 0 || t.tenant.members.length > 0);
-        this.capacity = regionCapacity(args.gpuPools, args.tenants, args.shards.map((s) => s.budget));
+        this.capacity = regionCapacity(
+            args.gpuPools.map((p) => ({ ...p, window: p.capacityReservation?.window })),
+            args.tenants,
+            args.shards.map((s) => s.budget),
+        );
         this.queues = new CapacityQueues(
             `${name}-queues`,
             {
@@ -190,6 +197,12 @@ export class Region extends pulumi.ComponentResource {
                 formerShardCohorts: { parent: this, namePrefix: name },
                 addressing,
             },
+            onSystemNodes,
+        );
+        // Every managed node group scales between its min and max: the GPU pools and the system group.
+        new ClusterAutoscaler(
+            `${name}-autoscaler`,
+            { clusterName: this.cluster.clusterName, clusterNameLiteral: args.cluster.name, kubernetesVersion: args.cluster.kubernetesVersion, region: args.region, addressing, tags },
             onSystemNodes,
         );
         const devicePlugins =

@@ -96,8 +96,12 @@ export function deployedValues(r: Pick<ResourceSnapshot, "urn" | "type" | "name"
         }
         case "aws:eks/nodeGroup:NodeGroup":
             // EKS starts a node group at the cluster's version and leaves it there until told otherwise.
-            Object.assign(computed, { version: props.version ?? clusterVersion, status: "ACTIVE" });
-            id = `${props.clusterName}:${props.nodeGroupName ?? r.name}`;
+            // Pulumi auto-names a node group (nodeGroupName) from the resource's name when the program sets none.
+            Object.assign(computed, { version: props.version ?? clusterVersion, status: "ACTIVE", nodeGroupName: props.nodeGroupName ?? `${r.name}-${hex(seed, 7)}` });
+            id = `${props.clusterName}:${computed.nodeGroupName}`;
+            break;
+        case "pulumi-nodejs:dynamic/compute-region:NodeGroupScaling":
+            id = `${props.clusterName}:${props.nodeGroupName}`;
             break;
         case "aws:eks/addon:Addon":
             // kube-proxy follows the Kubernetes version; other add-ons' default versions are not made up.

@@ -265,8 +265,25 @@ export function programSources(repo: string): string[] {
     );
 }
 
+/**
+ * The program's dynamic resources (pulumi.dynamic.Resource subclasses, `pulumi-nodejs:dynamic/<module>:<type>`):
+ * no provider declares them, and the engine does not call a dynamic provider's create during a
+ * preview, so their outputs are their inputs and nothing is unknown.
+ */
+export function dynamicResources(files: readonly string[]): Record<string, ResourceTypeFacts> {
+    const found: Record<string, ResourceTypeFacts> = {};
+    for (const file of files) {
+        const text = fs.readFileSync(file, "utf8");
+        if (!/extends pulumi\.dynamic\.Resource\b/.test(text)) continue;
+        for (const m of text.matchAll(/super\(provider, name, [^,]+, opts, "([\w-]+)", "(\w+)"\)/g)) {
+            found[`pulumi-nodejs:dynamic/${m[1]}:${m[2]}`] = { declaration: path.relative(path.resolve(path.dirname(file), ".."), file), previewUnknown: [] };
+        }
+    }
+    return found;
+}
+
 export function readProviderTypes(repo: string): ProviderTypes {
-    const resources: Record<string, ResourceTypeFacts> = {};
+    const resources: Record<string, ResourceTypeFacts> = { ...dynamicResources(programSources(repo)) };
     for (const c of constructedClasses(programSources(repo))) {
         // A CustomResource's token is its apiVersion and kind: any Kubernetes type without a class of its own (offline/mocks.ts).
         if (c.pkg === "kubernetes" && c.className === "CustomResource") continue;

@@ -22,7 +22,11 @@ export async function regionProgram(): Promise<Record<string, unknown>> {
         ...config.billing,
         meteringImage: config.billing.meteringImage ?? { context: projectRoot(), dockerfile: "billing/Dockerfile", tag: sourceTag(projectRoot()) },
     };
-    const region = new Region(config.stack, { ...config, billing, migrations });
+    const gpuPools = config.gpuPools.map(({ capacityReservation: r, ...pool }) => ({
+        ...pool,
+        ...(r ? { capacityReservation: { id: r.id, type: r.type, instances: r.instances, ...(r.startsAt && r.endsAt ? { window: { startsAt: r.startsAt, endsAt: r.endsAt } } : {}) } } : {}),
+    }));
+    const region = new Region(config.stack, { ...config, gpuPools, billing, migrations });
     return {
         region: config.region,
         layer: config.layer,

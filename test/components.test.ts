@@ -11,6 +11,8 @@ import { ofType, one, planComponents } from "./helpers";
 
 const groupArgs = (extra: Partial<GpuNodeGroupArgs> = {}): GpuNodeGroupArgs => ({
     clusterName: "unit",
+    kubernetesVersion: "1.34",
+    region: "us-east-2",
     poolName: "pool",
     role: "shared",
     instanceType: "g6e.12xlarge",
@@ -51,7 +53,7 @@ describe("GpuNodeGroup on its own", () => {
     });
 
     it("a Capacity Block pool names its instance type in the launch template only, and the capacity model still reads it", async () => {
-        const p = await planComponents(() => new GpuNodeGroup("block", groupArgs({ instanceType: "p5.48xlarge", capacityReservation: { id: "cr-0123456789abcdef0", type: "capacity-block" } })));
+        const p = await planComponents(() => new GpuNodeGroup("block", groupArgs({ instanceType: "p5.48xlarge", capacityReservation: { id: "cr-0123456789abcdef0", type: "capacity-block", instances: 2, window: { startsAt: "2026-10-01T11:30:00Z", endsAt: "2026-10-15T11:30:00Z" } } })));
         const group = one(p.resources, TYPES.eksNodeGroup);
         expect(group.props.capacityType).toBe("CAPACITY_BLOCK");
         expect(group.props.instanceTypes).toBeUndefined();
@@ -72,7 +74,9 @@ describe("GpuNodeGroup on its own", () => {
     it.each([
         ["an instance type outside the catalog", { instanceType: "m5.large" }, "m5.large is not in the GPU catalog"],
         ["a dedicated pool without its tenant", { role: "dedicated" as const }, "a dedicated pool needs its tenant"],
-        ["a placement group on reserved capacity", { placementGroup: true, capacityReservation: { id: "cr-0123456789abcdef0", type: "on-demand" as const } }, "cannot be forced on reserved capacity"],
+        ["a placement group on reserved capacity", { placementGroup: true, capacityReservation: { id: "cr-0123456789abcdef0", type: "on-demand" as const, instances: 2 } }, "cannot be forced on reserved capacity"],
+        ["more nodes than the reservation holds", { minNodes: 1, maxNodes: 3, capacityReservation: { id: "cr-0123456789abcdef0", type: "on-demand" as const, instances: 2 } }, "maxNodes 3 is above the 2 instances reservation cr-0123456789abcdef0 holds"],
+        ["a Capacity Block without its window", { capacityReservation: { id: "cr-0123456789abcdef0", type: "capacity-block" as const, instances: 2 } }, "a Capacity Block pool needs the block's window"],
         ["fewer maximum than minimum nodes", { minNodes: 3, maxNodes: 2 }, "maxNodes 2 is below minNodes 3"],
     ])("refuses %s, naming the component", async (_what, extra, message) => {
         await expect(planComponents(() => new GpuNodeGroup("bad", groupArgs(extra)))).rejects.toThrow(new RegExp(`GpuNodeGroup bad: .*${message}`));

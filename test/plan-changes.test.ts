@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { containsUnknown, evaluatePolicies, forType, ResourceSnapshot, resourcePolicy, UNKNOWN } from "compute-region-policies/engine";
-import { durationSeconds, K8S_TYPES, TYPES } from "compute-region-policies/model";
+import { durationSeconds, K8S_TYPES, publishedAddonVersion, TYPES } from "compute-region-policies/model";
 import { changePolicies } from "compute-region-policies/changes";
 import { startComparison } from "../offline/compare";
 import { checkpointFromPlan, planDeployed } from "../offline/deployed-state";
@@ -124,7 +124,7 @@ describe("the dev stack against its own state", () => {
         expect(changes.counts).toEqual({ create: 0, update: 0, replace: 0, delete: 0, same: checkpoint.deployment.resources.length });
         expect(changes.protectErrors).toEqual([]);
         expect(changes.unruled).toEqual([]);
-        expect(changes.changes.filter((c) => c.type.startsWith("pulumi:providers:")).map((c) => c.name).sort()).toEqual(["default_0_0_22", "default_4_21_2", "default_7_48_0", "dev-cluster-k8s"]);
+        expect(changes.changes.filter((c) => c.type.startsWith("pulumi:providers:")).map((c) => c.name).sort()).toEqual(["default", "default_0_0_22", "default_4_21_2", "default_7_48_0", "dev-cluster-k8s"]);
         expect(changes.changes.some((c) => !c.custom && c.type === "compute-region:tenants:Tenant")).toBe(true);
     });
 
@@ -231,12 +231,30 @@ describe("each kind of change against the dev stack's state", () => {
         expect(changes.protectErrors[0].message).toBe(ENGINE_MESSAGES.replaceProtected(cluster.urn));
     });
 
-    it("a Kubernetes upgrade updates the cluster in place; node groups that set no version are left alone", async () => {
+    it("a Kubernetes upgrade updates the cluster, the version-bound add-ons, the autoscaler and every node group in place, in that order", async () => {
         const config = devStackConfig();
         config["compute-region:cluster"].kubernetesVersion = "1.35";
-        const { changes } = await planAgainst(config, state);
-        expect(ops(changes)).toEqual({ update: 1, same: checkpoint.deployment.resources.length - 1 });
+        const { changes, resources } = await planAgainst(config, state);
+        const updated = changes.changes.filter((c) => c.op === "update");
+        expect(changes.counts).toMatchObject({ create: 0, replace: 0, delete: 0 });
         expect(named(changes, TYPES.eksCluster, "dev-cluster-eks").diffs).toEqual(["version"]);
+        const groups = updated.filter((c) => c.type === TYPES.eksNodeGroup);
+        expect(groups.map((c) => c.name).sort()).toEqual(["dev-acme-l40s-nodes", "dev-cluster-system", "dev-internal-l40s-nodes", "dev-serving-l40s-nodes", "dev-shared-l40s-nodes"]);
+        for (const g of groups) expect(g.diffs).toEqual(["version"]);
+        // kube-proxy moves to the 1.35 build; CoreDNS's newest build is the same for 1.34 and 1.35 (the table's rows).
+        expect(updated.filter((c) => c.type === TYPES.eksAddon).map((c) => `${c.name} ${c.diffs.join(",")}`)).toEqual(["dev-cluster-kube-proxy addonVersion"]);
+        expect(resources.find((r) => r.name === "dev-cluster-kube-proxy")!.props.addonVersion).toBe(publishedAddonVersion("kube-proxy", "1.35"));
+        expect(resources.find((r) => r.name === "dev-cluster-coredns")!.props.addonVersion).toBe(publishedAddonVersion("coredns", "1.35"));
+        const autoscaler = updated.find((c) => c.type === TYPES.helmRelease && c.name.includes("autoscaler"))!;
+        expect(autoscaler.diffs.sort()).toEqual(["values.image.tag", "version"]);
+        expect(updated.length).toBe(groups.length + 3);
+        // The order the engine walks: control plane, add-ons, system nodes, GPU pools.
+        const byName = new Map(resources.map((r) => [r.name, r]));
+        const dependsOn = (name: string, on: string) => (byName.get(name)!.dependencies ?? []).includes(byName.get(on)!.urn);
+        expect(dependsOn("dev-cluster-kube-proxy", "dev-cluster-eks")).toBe(true);
+        expect(byName.get("dev-cluster-system")!.props.version).toBe("1.35");
+        expect(dependsOn("dev-cluster-system", "dev-cluster-kube-proxy")).toBe(true);
+        expect(dependsOn("dev-shared-l40s-nodes", "dev-cluster-system")).toBe(true);
     });
 
     it("a tainted resource is replaced (state format 4, feature taint)", async () => {
@@ -245,10 +263,20 @@ describe("each kind of change against the dev stack's state", () => {
         expect(named(changes, TYPES.vpc, "dev-network-vpc")).toMatchObject({ op: "replace", replacedBy: ["(taint)"] });
     });
 
-    it("ignoreChanges keeps the state's value: the node groups' desired size, which the autoscaler moves", async () => {
+    it("ignoreChanges keeps the state's value: the node groups' scaling, which the autoscaler and NodeGroupScaling own", async () => {
         const moved = { ...checkpoint, deployment: { ...checkpoint.deployment, resources: checkpoint.deployment.resources.map((r: any) => (r.type === TYPES.eksNodeGroup ? { ...r, inputs: { ...r.inputs, scalingConfig: { ...r.inputs.scalingConfig, desiredSize: 3 } } } : r)) } };
         const { changes } = await planAgainst(devStackConfig(), readCheckpoint(writeJson("moved.json", moved), DEV));
         expect(changes.counts).toMatchObject({ update: 0, replace: 0 });
+    });
+
+    it("a raised minNodes updates the pool's NodeGroupScaling only (min and max in one call that keeps the live desired size); the node group is untouched", async () => {
+        const config = devStackConfig();
+        Object.assign(config["compute-region:gpuPools"].find((p: { name: string }) => p.name === "shared-l40s"), { minNodes: 3, maxNodes: 5 });
+        const { changes } = await planAgainst(config, state);
+        const scaling = named(changes, TYPES.nodeGroupScaling, "dev-shared-l40s-scaling");
+        expect(scaling).toMatchObject({ op: "update" });
+        expect(scaling.diffs.sort()).toEqual(["maxSize", "minSize"]);
+        expect(named(changes, TYPES.eksNodeGroup, "dev-shared-l40s-nodes").op).toBe("same");
     });
 });
 
@@ -291,7 +319,7 @@ describe("aliases", () => {
         const cohort = platform.resources.find((r) => r.name === "dev-platform-queues-shard-a-shared-l40s")!;
         expect(cohort.opts?.aliases).toEqual([{ name: "dev-platform-shard-a-shared-l40s", parentUrn: "urn:pulumi:dev-platform::compute-region::compute-region:index:Region::dev-platform" }]);
         const nodeGroup = platform.resources.find((r) => r.type === TYPES.eksNodeGroup)!;
-        expect(nodeGroup.opts?.ignoreChanges).toEqual(["scalingConfig.desiredSize"]);
+        expect(nodeGroup.opts?.ignoreChanges).toEqual(["scalingConfig"]);
         const seen: Record<string, unknown> = {};
         const recorder = resourcePolicy({
             name: "options-seen",
@@ -308,7 +336,7 @@ describe("aliases", () => {
         });
         evaluatePolicies(platform.resources, { policies: [recorder] });
         expect(seen[cohort.name]).toEqual({ aliases: [`urn:pulumi:dev-platform::compute-region::compute-region:index:Region$${K8S_TYPES.cohort}::dev-platform-shard-a-shared-l40s`], ignoreChanges: [] });
-        expect(seen[nodeGroup.name]).toEqual({ aliases: [], ignoreChanges: ["scalingConfig.desiredSize"] });
+        expect(seen[nodeGroup.name]).toEqual({ aliases: [], ignoreChanges: ["scalingConfig"] });
     });
 
     it("custom timeouts reach policies in seconds, from the Go durations the SDK sends", () => {

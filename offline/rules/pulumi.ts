@@ -32,6 +32,15 @@ export const PULUMI_RULES: ReplacementRule[] = [
         caveat: "the bridge's DiffConfig rules were not researched: a change of the default provider's config is planned as an update",
     },
     {
+        // A dynamic resource's diff is its provider's own (components/node-group-scaling.ts, diff):
+        // a new node group, cluster or region is another resource; new bounds are an update.
+        type: "pulumi-nodejs:dynamic/compute-region:NodeGroupScaling",
+        forceNew: ["region", "clusterName", "nodeGroupName"],
+        suppressed: [{ kind: "ignored", path: "__provider", why: "the provider's diff compares only the region, cluster, node group and bounds: new provider code alone changes nothing" }],
+        source: [{ repo: "compute-region", ref: "this repository", file: "components/node-group-scaling.ts (the provider's diff)" }],
+        note: "minSize and maxSize update in place: one UpdateNodegroupConfig call that keeps the live desired size inside the new bounds.",
+    },
+    {
         // Read, never created: the engine re-reads it on every update.
         type: "pulumi:pulumi:StackReference",
         forceNew: [],

@@ -1,5 +1,5 @@
-import { gpuCount, PoolCapacity, poolCapacity, PoolRole, POOL_ROLES } from "./capacity";
-import { GPU_RESOURCE, HEADROOM_ANNOTATION, LABELS, QUEUE_KIND_LABEL, SHARD_BUDGET_ANNOTATION, SHARD_LABEL } from "./conventions";
+import { CapacityWindow, gpuCount, PoolCapacity, poolCapacity, PoolRole, POOL_ROLES } from "./capacity";
+import { GPU_RESOURCE, HEADROOM_ANNOTATION, LABELS, QUEUE_KIND_LABEL, SHARD_BUDGET_ANNOTATION, SHARD_LABEL, TAGS } from "./conventions";
 import { gpuInstanceType } from "./gpu-catalog";
 import { K8S_TYPES, TYPES } from "./types";
 
@@ -30,13 +30,55 @@ export function nodeGroupInstanceType(group: ResourceLike, resources: readonly R
     return typeof template?.props.instanceType === "string" ? template.props.instanceType : undefined;
 }
 
+const dependencyUrns = (r: ResourceLike) => new Set((r.dependencies ?? []).map((d) => (typeof d === "string" ? d : d.urn)));
+
+/**
+ * Each node group's bounds: from the NodeGroupScaling resource that sets them once the node group
+ * exists (its own scalingConfig is only what it was created with, and the engine shows a policy the
+ * old value of an ignored property), else from the node group.
+ */
+export function nodeGroupBounds(resources: readonly ResourceLike[]): (group: ResourceLike) => { minSize: number; maxSize: number; scaledBy?: string } {
+    const scalers = resources.filter((r) => r.type === TYPES.nodeGroupScaling).map((r) => ({ r, deps: dependencyUrns(r) }));
+    return (group) => {
+        const scaler = group.urn === undefined ? undefined : scalers.find((s) => s.deps.has(group.urn!))?.r;
+        const own = group.props.scalingConfig ?? {};
+        const pick = (key: "minSize" | "maxSize") => Number(typeof scaler?.props[key] === "number" ? scaler.props[key] : (own[key] ?? 0));
+        return { minSize: pick("minSize"), maxSize: pick("maxSize"), ...(scaler ? { scaledBy: scaler.name } : {}) };
+    };
+}
+
 export interface QueueQuota {
     queue: string;
-    kind: "internal" | "tenant" | "shard" | "other";
+    kind: "internal" | "tenant" | "shard" | "burst" | "other";
     tenant?: string;
     nominal: number;
     lendingLimit?: number;
     borrowingLimit?: number;
+}
+
+/** What a node group's tags say about the reserved capacity it launches into. */
+export interface ReservationEvidence {
+    /** The ODCR or Capacity Block id. */
+    id: string;
+    /** Instances the reservation holds, as declared; undefined when the tag is missing or not a count. */
+    instances?: number;
+}
+
+/** A node group's reservation, from its tags; undefined when it declares none. */
+export function nodeGroupReservation(group: ResourceLike): ReservationEvidence | undefined {
+    const tags = group.props.tags ?? {};
+    const id = tags[TAGS.capacityReservation];
+    if (typeof id !== "string") return undefined;
+    const instances = gpuCount(tags[TAGS.reservedInstances]);
+    return { id, ...(instances !== undefined ? { instances } : {}) };
+}
+
+/** A Capacity Block node group's window, from its tags; undefined when it declares none. */
+export function nodeGroupWindow(group: ResourceLike): CapacityWindow | undefined {
+    const tags = group.props.tags ?? {};
+    const startsAt = tags[TAGS.capacityBlockStartsAt];
+    const endsAt = tags[TAGS.capacityBlockEndsAt];
+    return typeof startsAt === "string" || typeof endsAt === "string" ? { startsAt: String(startsAt), endsAt: String(endsAt) } : undefined;
 }
 
 export interface PoolEvidence extends PoolCapacity {
@@ -81,14 +123,14 @@ export function queueQuotaOn(queue: ResourceLike, flavor: string): { nominal: nu
 
 export function capacityFromResources(resources: readonly ResourceLike[]): PoolEvidence[] {
     const pools = new Map<string, PoolEvidence>();
+    const boundsOf = nodeGroupBounds(resources);
     for (const group of resources.filter((r) => r.type === TYPES.eksNodeGroup)) {
         const labels = group.props.labels ?? {};
         const pool = labels[LABELS.pool];
         if (typeof pool !== "string") continue; // not a GPU pool (the system node group)
         const role = labels[LABELS.role] as PoolRole;
         const instanceType = nodeGroupInstanceType(group, resources);
-        const minNodes = Number(group.props.scalingConfig?.minSize ?? 0);
-        const maxNodes = Number(group.props.scalingConfig?.maxSize ?? 0);
+        const { minSize: minNodes, maxSize: maxNodes } = boundsOf(group);
         const existing = pools.get(pool);
         const problems: string[] = existing?.problems ?? [];
         if (!POOL_ROLES.includes(role)) problems.push(`node group ${group.name} has role ${JSON.stringify(role)}, not one of ${POOL_ROLES.join(", ")}`);
@@ -96,7 +138,8 @@ export function capacityFromResources(resources: readonly ResourceLike[]): PoolE
             problems.push(`node group ${group.name} runs ${JSON.stringify(instanceType)}, which is not in the GPU catalog`);
             continue;
         }
-        const shape = { name: pool, role: POOL_ROLES.includes(role) ? role : "shared", instanceType: String(instanceType), minNodes: (existing?.minNodes ?? 0) + minNodes, maxNodes: (existing?.maxNodes ?? 0) + maxNodes };
+        const window = nodeGroupWindow(group) ?? existing?.window;
+        const shape = { name: pool, role: POOL_ROLES.includes(role) ? role : "shared", instanceType: String(instanceType), minNodes: (existing?.minNodes ?? 0) + minNodes, maxNodes: (existing?.maxNodes ?? 0) + maxNodes, ...(window ? { window } : {}) };
         pools.set(pool, {
             ...poolCapacity(shape, 0),
             nodeGroups: [...(existing?.nodeGroups ?? []), group.name],
@@ -116,7 +159,8 @@ export function capacityFromResources(resources: readonly ResourceLike[]): PoolE
     }
     for (const queue of resources.filter((r) => r.type === K8S_TYPES.clusterQueue)) {
         const labels = queue.props.metadata?.labels ?? {};
-        const kind = labels[QUEUE_KIND_LABEL] === "internal" ? "internal" : labels[QUEUE_KIND_LABEL] === "tenant" ? "tenant" : "other";
+        const declared = labels[QUEUE_KIND_LABEL];
+        const kind = declared === "internal" || declared === "tenant" || declared === "burst" ? declared : "other";
         for (const pool of pools.values()) {
             const quota = queueQuotaOn(queue, pool.pool);
             if (!quota) continue;
@@ -141,7 +185,7 @@ export function capacityFromResources(resources: readonly ResourceLike[]): PoolE
         pool.queues.push({ queue: metadataName(cohort), kind: "shard", nominal: budget ?? 0, ...(labels[SHARD_LABEL] ? { tenant: `shard ${labels[SHARD_LABEL]}` } : {}) });
     }
     for (const pool of pools.values()) {
-        const sold = pool.queues.filter((q) => q.kind !== "internal").reduce((sum, q) => sum + q.nominal, 0);
+        const sold = pool.queues.filter((q) => q.kind !== "internal" && q.kind !== "burst").reduce((sum, q) => sum + q.nominal, 0);
         Object.assign(pool, recomputeCapacity(pool, pool.declaredHeadroom, sold));
     }
     return [...pools.values()].sort((a, b) => a.pool.localeCompare(b.pool));
@@ -149,5 +193,5 @@ export function capacityFromResources(resources: readonly ResourceLike[]): PoolE
 
 /** The pool's capacity figures again, at another headroom (for shared pools) or another sold count. */
 export function recomputeCapacity(pool: PoolCapacity, headroom: number | undefined, sold = pool.sold): PoolCapacity {
-    return poolCapacity({ name: pool.pool, role: pool.role, instanceType: pool.instanceType, minNodes: pool.minNodes, maxNodes: pool.maxNodes, headroom }, sold);
+    return poolCapacity({ name: pool.pool, role: pool.role, instanceType: pool.instanceType, minNodes: pool.minNodes, maxNodes: pool.maxNodes, headroom, ...(pool.window ? { window: pool.window } : {}) }, sold);
 }

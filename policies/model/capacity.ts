@@ -76,6 +76,67 @@ export interface PoolShape {
     headroom?: number;
     /** Dedicated pools only: the tenant the whole pool belongs to. */
     tenant?: string;
+    /** A Capacity Block pool: the block's window, outside which the pool has no nodes. */
+    window?: CapacityWindow;
+}
+
+/** A Capacity Block's window: when its instances can run (ISO 8601 instants). */
+export interface CapacityWindow {
+    startsAt: string;
+    endsAt: string;
+}
+
+/**
+ * EKS scales a Capacity Block node group to zero this long before the block ends, with a scheduled
+ * action it adds itself ("Amazon EKS Node Group Capacity Scaledown Before Reservation End"; EC2 starts
+ * terminating the instances 30 minutes before the end): the block's GPUs are counted until then.
+ * awsdocs/amazon-eks-user-guide@2ef9e386c918fb0273527207d6af9d3d19ef4621 latest/ug/nodes/capacity-blocks-mng.adoc.
+ */
+export const CAPACITY_BLOCK_SCALE_DOWN_MINUTES = 40;
+
+/** An ISO 8601 instant with a date, a time and a zone (`2026-10-01T11:30:00Z`, `2026-10-01T11:30+02:00`). */
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** The instant an ISO 8601 date-time names, or undefined when it is not one (a date alone, no zone, 2026-02-30). */
+export function parseInstant(text: unknown): Date | undefined {
+    if (typeof text !== "string") return undefined;
+    const m = ISO_INSTANT.exec(text);
+    if (!m) return undefined;
+    const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? "0"].map(Number);
+    // Date.parse rolls 2026-02-30 over to March: check the fields survive.
+    const probe = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+    if (probe.getUTCFullYear() !== year || probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) return undefined;
+    const at = new Date(text);
+    return Number.isNaN(at.getTime()) ? undefined : at;
+}
+
+/** Why a window is not one, in the words config and the policies use; undefined when it is. */
+export function windowProblem(window: Partial<CapacityWindow>): string | undefined {
+    const start = parseInstant(window.startsAt);
+    const end = parseInstant(window.endsAt);
+    if (!start) return `startsAt ${JSON.stringify(window.startsAt)} is not an ISO 8601 date-time with a zone (such as 2026-10-01T11:30:00Z)`;
+    if (!end) return `endsAt ${JSON.stringify(window.endsAt)} is not an ISO 8601 date-time with a zone (such as 2026-10-15T11:30:00Z)`;
+    if (end.getTime() <= start.getTime()) return `endsAt ${window.endsAt} is not after startsAt ${window.startsAt}`;
+    return undefined;
+}
+
+/** Where a date falls against a Capacity Block's window: its nodes exist only while it is `inside`. */
+export type WindowPhase = "before" | "inside" | "after";
+
+/** The phase at `at`: inside from the start until EKS scales the group to zero (40 minutes before the end). */
+export function windowPhase(window: CapacityWindow, at: Date): WindowPhase {
+    const start = parseInstant(window.startsAt)?.getTime() ?? Number.POSITIVE_INFINITY;
+    const usableEnd = (parseInstant(window.endsAt)?.getTime() ?? Number.NEGATIVE_INFINITY) - CAPACITY_BLOCK_SCALE_DOWN_MINUTES * 60_000;
+    if (at.getTime() < start) return "before";
+    return at.getTime() < usableEnd ? "inside" : "after";
+}
+
+/**
+ * The GPUs a pool guarantees at a date: its guaranteed GPUs, or for a Capacity Block pool those
+ * only inside the block's window (none before it starts or once EKS has scaled it down).
+ */
+export function guaranteedAt(pool: Pick<PoolCapacity, "guaranteed" | "window">, at: Date): number {
+    return !pool.window || windowPhase(pool.window, at) === "inside" ? pool.guaranteed : 0;
 }
 
 export interface PoolCapacity {
@@ -99,6 +160,10 @@ export interface PoolCapacity {
     free: number;
     /** max nodes x GPUs per node: what autoscaling can reach. */
     maxGpus: number;
+    /** maxGpus - guaranteed: what the autoscaler adds on demand, never sold as reserved quota. */
+    burst: number;
+    /** A Capacity Block pool's window. */
+    window?: CapacityWindow;
 }
 
 export function poolCapacity(pool: PoolShape, sold: number): PoolCapacity {
@@ -122,6 +187,8 @@ export function poolCapacity(pool: PoolShape, sold: number): PoolCapacity {
         sold,
         free: sellable - sold,
         maxGpus: pool.maxNodes * type.gpusPerNode,
+        burst: Math.max(0, pool.maxNodes - pool.minNodes) * type.gpusPerNode,
+        ...(pool.window ? { window: pool.window } : {}),
     };
 }
 

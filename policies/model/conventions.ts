@@ -27,6 +27,12 @@ export const LABELS = {
     dbClient: "compute-region.io/db-client",
     /** Nodes with EFA interfaces ("true"): the EFA device plugin runs there and nowhere else. */
     efa: "compute-region.io/efa",
+    /**
+     * The Cluster Autoscaler's GPU label on AWS (cluster-autoscaler-1.34.2 cloudprovider/aws/aws_cloud_provider.go
+     * GPULabel): set at boot, it marks a node as a GPU node before the device plugin advertises its GPUs,
+     * so the autoscaler does not scale out again while they come up (cloudprovider/aws/README.md).
+     */
+    accelerator: "k8s.amazonaws.com/accelerator",
 } as const;
 
 /** Tags the region puts on AWS resources; policies read some of them. */
@@ -44,6 +50,13 @@ export const TAGS = {
     subnetTier: "compute-region:subnet-tier",
     /** What a security group is for: only a load balancer's may admit the internet, and then only on 80 and 443. */
     purpose: "compute-region:purpose",
+    /** On a pool's node group: the capacity reservation (ODCR or Capacity Block) it launches into... */
+    capacityReservation: "compute-region:capacity-reservation",
+    /** ...how many instances that reservation holds (the most the pool may scale to)... */
+    reservedInstances: "compute-region:reserved-instances",
+    /** ...and for a Capacity Block, its window (ISO 8601, UTC). */
+    capacityBlockStartsAt: "compute-region:capacity-block-starts-at",
+    capacityBlockEndsAt: "compute-region:capacity-block-ends-at",
 } as const;
 
 /** Annotation on a tenant namespace with the tenant's lifecycle state. */
@@ -166,7 +179,14 @@ export function poolCohort(pool: string): string {
 export function internalClusterQueue(pool: string): string {
     return `internal-${pool}`;
 }
-/** Label on ClusterQueues saying whose quota they hold: `internal` or `tenant`. */
+/**
+ * The queue holding a pool's burst quota: the GPUs between minNodes and maxNodes, which exist only
+ * while the autoscaler has added nodes. It runs nothing itself and lends it all; it is never sold.
+ */
+export function burstClusterQueue(pool: string): string {
+    return `burst-${pool}`;
+}
+/** Label on ClusterQueues saying whose quota they hold: `internal`, `tenant` or `burst`. */
 export const QUEUE_KIND_LABEL = "compute-region.io/queue-kind";
 /** Annotation on a pool's ResourceFlavor with the headroom fraction the stack configured. */
 export const HEADROOM_ANNOTATION = "compute-region.io/headroom";
@@ -185,6 +205,7 @@ export const ALERTS = {
     modelLatency: "ModelLatencyHigh",
     gatewayDown: "ModelGatewayDown",
     gatewayErrors: "ModelGatewayErrorsHigh",
+    capacityBlockEnding: "CapacityBlockEnding",
 } as const;
 
 /** Label the Grafana sidecar provisions dashboards from. */
@@ -222,6 +243,7 @@ export const EKS_ADDONS = {
     coreDns: "coredns",
     ebsCsiDriver: "aws-ebs-csi-driver",
     cloudWatch: "amazon-cloudwatch-observability",
+    nodeMonitoringAgent: "eks-node-monitoring-agent",
 } as const;
 
 /** VPC CNI settings: enforce NetworkPolicy, in strict mode (a new pod is denied until its policies are in place). */

@@ -24,6 +24,8 @@ export const TYPES = {
     helmRelease: "kubernetes:helm.sh/v3:Release",
     k8sProvider: "pulumi:providers:kubernetes",
     stackReference: "pulumi:pulumi:StackReference",
+    /** A node group's min and max, owned apart from it so the autoscaler keeps its desired size (components/node-group-scaling.ts). */
+    nodeGroupScaling: "pulumi-nodejs:dynamic/compute-region:NodeGroupScaling",
 } as const;
 
 /** Kubernetes types the capacity, isolation, serving and RBAC policies read. */

@@ -47,7 +47,7 @@ export const gpuHeadroomPreserved = stackPolicy({
             if (belowFloor) report(`pool ${evidence.pool}: ${belowFloor}`);
             const headroom = evidence.role === "shared" ? Math.max(floor, declared) : undefined;
             const pool = recomputeCapacity(evidence, headroom, evidence.sold);
-            const tenantQueues = evidence.queues.filter((q) => q.kind !== "internal");
+            const tenantQueues = evidence.queues.filter((q) => q.kind !== "internal" && q.kind !== "burst");
             const figures = `${pool.guaranteed} guaranteed, headroom ${percent(pool.headroom)} keeps ${pool.headroomGpus}`;
             if (pool.role === "internal" || pool.role === "serving") {
                 if (pool.sold > 0) {
@@ -60,7 +60,8 @@ export const gpuHeadroomPreserved = stackPolicy({
             } else if (pool.sold > pool.sellable) {
                 report(`pool ${pool.pool} is oversold: tenants hold ${pool.sold} reserved GPUs, but only ${pool.sellable} are sellable (${figures})`);
             }
-            const promised = evidence.queues.reduce((sum, q) => sum + q.nominal, 0);
+            // Burst quota stands for nodes the autoscaler adds (gpu-autoscaling-matches-capacity judges it): never a promise.
+            const promised = evidence.queues.filter((q) => q.kind !== "burst").reduce((sum, q) => sum + q.nominal, 0);
             if (promised > pool.guaranteed) report(`pool ${pool.pool}: its queues promise ${promised} GPUs of nominal quota, more than the ${pool.guaranteed} guaranteed`);
             for (const q of evidence.queues.filter((x) => x.kind === "internal")) {
                 const lendable = Math.max(0, q.nominal - pool.headroomGpus);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { cidrProblem, cidrsOverlap, GPU_INSTANCE_TYPES, gpuInstanceType, meteringRepositoryName, NEVER_EGRESS_CIDRS } from "compute-region-policies/model";
+import { cidrProblem, cidrsOverlap, GPU_INSTANCE_TYPES, gpuInstanceType, meteringRepositoryName, NEVER_EGRESS_CIDRS, windowProblem } from "compute-region-policies/model";
 import { ACM_CERTIFICATE_ARN, MAX_CUSTOM_LIMIT_TENANTS, NamespacedRegionConfig } from "./schema";
 
 /**
@@ -117,13 +117,44 @@ function checkGpuPools(config: NamespacedRegionConfig, ctx: z.RefinementCtx): vo
             ctx.addIssue({ code: "custom", path: at("placementGroup"), message: "needs exactly one availability zone in the pool's availabilityZones (a cluster placement group is single-AZ)", input: true });
         }
         if (pool.capacityReservation) {
+            const reservation = pool.capacityReservation;
             if (poolZones.length !== 1) ctx.addIssue({ code: "custom", path: at("availabilityZones"), message: "must name exactly the one AZ of the capacity reservation" });
             if (pool.placementGroup) {
                 ctx.addIssue({ code: "custom", path: at("placementGroup"), message: "must be false with a capacity reservation or Capacity Block (forcing a placement group on reserved capacity fails with InsufficientInstanceCapacity)", input: true });
             }
+            if (reservation.type === "capacity-block") {
+                const problem = windowProblem(reservation);
+                const key = problem?.startsWith("startsAt") ? "startsAt" : "endsAt";
+                if (problem) ctx.addIssue({ code: "custom", path: at("capacityReservation", key), message: `${problem}: a Capacity Block pool names the block's window`, input: reservation[key] });
+            } else {
+                for (const key of ["startsAt", "endsAt"] as const) {
+                    if (reservation[key] !== undefined) ctx.addIssue({ code: "custom", path: at("capacityReservation", key), message: "must be unset for an on-demand reservation (only a Capacity Block has a window)", input: reservation[key] });
+                }
+            }
         }
     });
+    // A reservation is shared by every pool that targets it: together they never scale past it.
+    const byReservation = new Map<string, number[]>();
+    pools.forEach((p, i) => p.capacityReservation && byReservation.set(p.capacityReservation.id, [...(byReservation.get(p.capacityReservation.id) ?? []), i]));
+    for (const [id, indexes] of byReservation) {
+        const instances = pools[indexes[0]].capacityReservation!.instances;
+        indexes.forEach((i) => {
+            if (pools[i].capacityReservation!.instances !== instances) {
+                ctx.addIssue({ code: "custom", path: [key, i, "capacityReservation", "instances"], message: `must be ${instances}, as pool ${pools[indexes[0]].name} says reservation ${id} holds`, input: pools[i].capacityReservation!.instances });
+            }
+        });
+        const maxNodes = indexes.reduce((sum, i) => sum + pools[i].maxNodes, 0);
+        if (maxNodes > instances) {
+            const last = indexes[indexes.length - 1];
+            const others = indexes.slice(0, -1).map((i) => pools[i].name);
+            const share = others.length > 0 ? ` with ${others.join(", ")} (which target the same reservation), maxNodes add up to ${maxNodes}` : "";
+            ctx.addIssue({ code: "custom", path: [key, last, "maxNodes"], message: `must keep the pool within the ${instances} instances reservation ${id} holds${share}: the autoscaler never scales past the reservation`, input: pools[last].maxNodes });
+        }
+    }
 }
+
+/** Tenant queues are `<tenant>-<pool>`: a tenant name must never make a pool's internal or burst queue name. */
+export const RESERVED_TENANT_PREFIXES = ["internal", "burst"] as const;
 
 function checkTenants(config: NamespacedRegionConfig, ctx: z.RefinementCtx): void {
     const key = "compute-region:tenants";
@@ -141,8 +172,8 @@ function checkTenants(config: NamespacedRegionConfig, ctx: z.RefinementCtx): voi
     });
     tenants.forEach((tenant, i) => {
         const at = (...path: (string | number)[]) => [key, i, ...path];
-        if (tenant.name.startsWith("internal")) {
-            ctx.addIssue({ code: "custom", path: at("name"), message: 'must not start with "internal" (reserved for the platform\'s own queues)', input: tenant.name });
+        for (const reserved of RESERVED_TENANT_PREFIXES) {
+            if (tenant.name.startsWith(reserved)) ctx.addIssue({ code: "custom", path: at("name"), message: `must not start with "${reserved}" (reserved for the platform's own queues)`, input: tenant.name });
         }
         for (const [pool, gpus] of Object.entries(tenant.quota)) {
             const p = pools.get(pool);

@@ -127,6 +127,11 @@ export const gpuPoolSchema = z.strictObject({
         .strictObject({
             id: z.string().regex(/^cr-[0-9a-f]{17}$/, "must be a capacity reservation id (cr- and 17 hex digits)"),
             type: z.enum(["on-demand", "capacity-block"]),
+            /** Instances the reservation holds: the pool never scales past them (maxNodes at most this). */
+            instances: z.number().int().min(1, "must be at least 1: the instances the reservation holds"),
+            /** A Capacity Block's window (ISO 8601 with a zone, as EC2 shows it): its GPUs count only inside it. */
+            startsAt: z.string().optional(),
+            endsAt: z.string().optional(),
         })
         .optional(),
     /** Root volume size, GiB (model weights are large). */
@@ -142,6 +147,8 @@ export const observabilitySchema = z.strictObject({
     logRetentionDays: retentionDays.default(365),
     /** Where the alerts' runbook links point (this repository's docs/runbooks.md by default). */
     runbookBaseUrl: z.url().default("https://github.com/compute-region/compute-region/blob/main/docs/runbooks.md"),
+    /** Days before a Capacity Block ends that its alert fires (time to buy the next block or move work). */
+    capacityBlockWarningDays: z.number().int().min(1).max(180).default(7),
 });
 export const OBSERVABILITY_DEFAULTS = observabilitySchema.parse({});
 

@@ -227,4 +227,63 @@ export const CLOUDWATCH_OBSERVABILITY: AddonFacts = {
     ],
 };
 
-export const ADDON_FACTS: readonly AddonFacts[] = [VPC_CNI, KUBE_PROXY, POD_IDENTITY_AGENT, COREDNS, EBS_CSI_DRIVER, CLOUDWATCH_OBSERVABILITY];
+const nmaSrc = (file: string): Source => ({ repo: "aws/eks-node-monitoring-agent", ref: "v1.7.0", file, note: "the chart the add-on is built from (image v1.7.0-eksbuild.1)" });
+/** The NVIDIA instance types the chart's dcgm-server affinity lists (`dcgmAgent.affinity`). */
+const DCGM_SERVER_INSTANCE_TYPES = [
+    "g3.16xlarge", "g3.4xlarge", "g3.8xlarge", "g3s.xlarge", "g4dn.12xlarge", "g4dn.16xlarge", "g4dn.2xlarge", "g4dn.4xlarge", "g4dn.8xlarge", "g4dn.metal", "g4dn.xlarge",
+    "g5.12xlarge", "g5.16xlarge", "g5.24xlarge", "g5.2xlarge", "g5.48xlarge", "g5.4xlarge", "g5.8xlarge", "g5.xlarge", "g5g.16xlarge", "g5g.2xlarge", "g5g.4xlarge",
+    "g5g.8xlarge", "g5g.metal", "g5g.xlarge", "g6.12xlarge", "g6.16xlarge", "g6.24xlarge", "g6.2xlarge", "g6.48xlarge", "g6.4xlarge", "g6.8xlarge", "g6.xlarge",
+    "g6e.12xlarge", "g6e.16xlarge", "g6e.24xlarge", "g6e.2xlarge", "g6e.48xlarge", "g6e.4xlarge", "g6e.8xlarge", "g6e.xlarge", "g6f.2xlarge", "g6f.4xlarge", "g6f.large",
+    "g6f.xlarge", "g7.12xlarge", "g7.24xlarge", "g7.2xlarge", "g7.48xlarge", "g7.4xlarge", "g7.8xlarge", "g7e.12xlarge", "g7e.24xlarge", "g7e.2xlarge", "g7e.48xlarge",
+    "g7e.4xlarge", "g7e.8xlarge", "gr6.4xlarge", "gr6.8xlarge", "gr6f.4xlarge", "p2.16xlarge", "p2.8xlarge", "p2.xlarge", "p3.16xlarge", "p3.2xlarge", "p3.8xlarge",
+    "p3dn.24xlarge", "p4d.24xlarge", "p4de.24xlarge", "p5.48xlarge", "p5.4xlarge", "p5e.48xlarge", "p5en.48xlarge", "p6-b200.48xlarge", "p6-b300.48xlarge",
+    "p6e-gb200.36xlarge", "p6e-gb300.36xlarge",
+];
+/**
+ * The EKS node monitoring agent: a host-network agent on every node that turns kernel, network,
+ * storage and GPU faults into node conditions node auto-repair acts on, and on NVIDIA nodes a DCGM
+ * host engine (`dcgm-server`, pod network, hostPort 5555) the agent reads GPU health from: XID and
+ * double-bit ECC errors reach the agent only through it (monitors/nvidia/dcgm/dcgm_policies.go,
+ * handleXidFinding, handleDbeFinding). The host engine tolerates no taint unless configured.
+ */
+export const NODE_MONITORING_AGENT: AddonFacts = {
+    addon: "eks-node-monitoring-agent",
+    namespace: "kube-system",
+    createsNamespace: false,
+    source: nmaSrc("charts/eks-node-monitoring-agent"),
+    crds: [{ group: "eks.amazonaws.com", kind: "NodeDiagnostic", scope: "Cluster", served: ["v1alpha1"] }],
+    webhooks: [],
+    pods: [
+        {
+            id: "agent",
+            workload: "DaemonSet/eks-node-monitoring-agent",
+            labels: { "app.kubernetes.io/name": "eks-node-monitoring-agent", "app.kubernetes.io/instance": "eks-node-monitoring-agent" },
+            hostNetwork: true,
+            placement: { tolerations: ["nodeAgent.tolerations"], defaults: { tolerations: tolerateAll }, fixed: { nodeSelector: { "kubernetes.io/os": "linux" } } },
+            requests: { cpu: "10m", memory: "30Mi" },
+            replicas: "perNode",
+            serves: [],
+            calls: [],
+            source: nmaSrc("charts/eks-node-monitoring-agent/templates/daemonset.yaml"),
+        },
+        {
+            id: "dcgm-server",
+            workload: "DaemonSet/dcgm-server",
+            labels: { "k8s-app": "dcgm-server", version: "v1" },
+            hostNetwork: false,
+            placement: {
+                tolerations: ["dcgmAgent.tolerations"],
+                nodeSelector: ["dcgmAgent.nodeSelector"],
+                defaults: { tolerations: [], requiredNodeAffinity: [[{ key: "node.kubernetes.io/instance-type", operator: "In", values: DCGM_SERVER_INSTANCE_TYPES }, { key: "kubernetes.io/arch", operator: "In", values: ["amd64"] }]] },
+                fixed: { nodeSelector: { "kubernetes.io/os": "linux" } },
+            },
+            replicas: "perNode",
+            // The host-network agent connects to localhost:5555, the pod's hostPort: traffic from the node.
+            serves: [{ peer: { kind: "nodes" }, port: 5555, why: "the host-network agent reads GPU health (XID, double-bit ECC) from the DCGM host engine" }],
+            calls: [],
+            source: nmaSrc("charts/eks-node-monitoring-agent/templates/dcgm-daemonset.yaml"),
+        },
+    ],
+};
+
+export const ADDON_FACTS: readonly AddonFacts[] = [VPC_CNI, KUBE_PROXY, POD_IDENTITY_AGENT, COREDNS, EBS_CSI_DRIVER, CLOUDWATCH_OBSERVABILITY, NODE_MONITORING_AGENT];

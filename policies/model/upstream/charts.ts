@@ -1,4 +1,5 @@
 import { API_SERVER_PATH, awsApiPaths, clusterDnsPaths } from "./paths";
+import { CLUSTER_AUTOSCALER_CHART_FACTS } from "./cluster-autoscaler";
 import type { ChartFacts, CrdFact, PathFact, Source, WebhookFact } from "./types";
 
 /**
@@ -608,4 +609,5 @@ export const AWS_LOAD_BALANCER_CONTROLLER: ChartFacts = {
 /** Every chart the region can install, keyed by chart and version. */
 export const CHART_FACTS: readonly ChartFacts[] = [
     KUEUE, KEDA, KUBE_PROMETHEUS_STACK, DCGM_EXPORTER, NVIDIA_DEVICE_PLUGIN, EFA_DEVICE_PLUGIN, ENVOY_GATEWAY, AI_GATEWAY_CRDS, AI_GATEWAY, AWS_LOAD_BALANCER_CONTROLLER,
+    ...CLUSTER_AUTOSCALER_CHART_FACTS,
 ];

@@ -7,6 +7,8 @@ export * from "./charts";
 export * from "./addons";
 export * from "./eks";
 export * from "./iam";
+export * from "./cluster-autoscaler";
+export * from "./addon-versions";
 
 /** The facts of a pinned chart, or undefined when the region has none for that chart and version. */
 export function chartFacts(chart: string, version: string): ChartFacts | undefined {
