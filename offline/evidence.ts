@@ -1,17 +1,29 @@
-import { capacityFromResources, DASHBOARD_LABEL, fromSnapshots, isolationFromResources, MONITORING_TYPES, Rehearsal, RegionIsolationEvidence, rehearse } from "compute-region-policies/model";
+import { AutoscalingEvidence, autoscalingFromResources, capacityFromResources, DASHBOARD_LABEL, fromSnapshots, guaranteedAt, isolationFromResources, MONITORING_TYPES, Rehearsal, RegionIsolationEvidence, rehearse, windowPhase, WindowPhase } from "compute-region-policies/model";
 import type { ResourceSnapshot } from "compute-region-policies/engine";
 
 /** What the plan derives from its resources for the summary, the JSON document and the report: computed once. */
+/** A pool's capacity row, with what it guarantees at the plan's date (a Capacity Block only inside its window). */
+export type CapacityRow = ReturnType<typeof capacityFromResources>[number] & { countedAt: string; guaranteedAt: number; windowPhase?: WindowPhase };
+
 export interface PlanEvidence {
-    capacity: ReturnType<typeof capacityFromResources>;
+    capacity: CapacityRow[];
+    /** How capacity moves: each node group's bounds, version and repair; the autoscaler; the node monitoring agent. */
+    autoscaling: AutoscalingEvidence;
     monitoring: ReturnType<typeof monitoringFromResources>;
     isolation: RegionIsolationEvidence;
     /** The first-`up` rehearsal: deploy waves, the critical path, the expected duration, the findings. */
     rehearsal: Rehearsal;
 }
 
-export function planEvidence(resources: readonly ResourceSnapshot[]): PlanEvidence {
-    return { capacity: capacityFromResources(resources), monitoring: monitoringFromResources(resources), isolation: isolationFromResources(resources), rehearsal: rehearse(fromSnapshots(resources)) };
+/** `at`: the date capacity is counted at (the plan's `--at`, else now). */
+export function planEvidence(resources: readonly ResourceSnapshot[], at: Date = new Date()): PlanEvidence {
+    const capacity = capacityFromResources(resources).map((pool) => ({
+        ...pool,
+        countedAt: at.toISOString(),
+        guaranteedAt: guaranteedAt(pool, at),
+        ...(pool.window ? { windowPhase: windowPhase(pool.window, at) } : {}),
+    }));
+    return { capacity, autoscaling: autoscalingFromResources(resources), monitoring: monitoringFromResources(resources), isolation: isolationFromResources(resources), rehearsal: rehearse(fromSnapshots(resources)) };
 }
 
 /** The alert rules (PrometheusRule objects) and dashboards (sidecar ConfigMaps) the plan would deploy. */

@@ -2,7 +2,7 @@ import Table from "cli-table3";
 import type { RegionIsolationEvidence, Rehearsal, ScheduledResource } from "compute-region-policies/model";
 import type { ResourceSnapshot } from "compute-region-policies/engine";
 import type { OfflinePlanResult } from "./harness";
-import { PlanEvidence, planEvidence } from "./evidence";
+import { CapacityRow, PlanEvidence, planEvidence } from "./evidence";
 import { UNKNOWN, isSecretValue } from "compute-region-policies/engine";
 
 /** Plain-text tables for the terminal (cli-table3, no colours so logs stay readable). */
@@ -66,6 +66,46 @@ export function displayValue(value: unknown): string {
     return text.length > 100 ? `${text.slice(0, 97)}...` : text;
 }
 
+/**
+ * The capacity table (guaranteed GPUs, burst the autoscaler may add, and a Capacity Block's window
+ * with what it counts at the plan's date) and how capacity moves (the autoscaler, each node group's
+ * bounds, version and repair).
+ */
+export function capacityLines(evidence: PlanEvidence): string[] {
+    const lines: string[] = [];
+    const capacity = evidence.capacity;
+    lines.push(`GPU capacity (from the planned node groups and queues; counted at ${capacity[0]?.countedAt ?? "now"})`);
+    const window = (c: CapacityRow) => (c.window ? `${c.window.startsAt} to ${c.window.endsAt} (${c.windowPhase}: ${c.guaranteedAt} GPUs)` : "");
+    lines.push(
+        capacity.length === 0
+            ? "  no GPU pools"
+            : textTable(
+                  ["pool", "role", "instance type", "nodes (min-max)", "GPUs guaranteed", "burst", "headroom", "sellable", "sold", "free", "Capacity Block window"],
+                  capacity.map((c) => [c.pool, c.role, c.instanceType, `${c.minNodes}-${c.maxNodes}`, c.guaranteed, c.burst, `${c.headroomGpus} (${Math.round(c.headroom * 100)}%)`, c.sellable, c.sold, c.free, window(c)]),
+                  ["left", "left", "left", "right", "right", "right", "right", "right", "right", "right", "left"],
+              ),
+    );
+    lines.push("");
+    const { autoscaler, nodeGroups, nodeMonitoringAgent } = evidence.autoscaling;
+    lines.push("Autoscaling and node health");
+    lines.push(
+        autoscaler
+            ? `  Cluster Autoscaler: chart ${autoscaler.chartVersion ?? "?"}, image ${autoscaler.imageTag ?? "(chart default)"}, discovers the node groups of ${autoscaler.clusterName ?? "(none: no autoscaler is deployed)"}; scale-down removes only GPU nodes below ${autoscaler.gpuScaleDownThreshold} GPU utilization`
+            : "  Cluster Autoscaler: none (no node group grows above its minimum)",
+    );
+    lines.push(`  Node monitoring agent: ${nodeMonitoringAgent ? "installed (node conditions for auto-repair)" : "none"}`);
+    if (nodeGroups.length > 0) {
+        lines.push(
+            textTable(
+                ["node group", "pool", "nodes (min-max)", "bounds set by", "Kubernetes", "auto-repair"],
+                nodeGroups.map((g) => [g.nodeGroup, g.pool ?? "(system)", `${g.minNodes}-${g.maxNodes}`, g.scaledBy ?? "the node group", g.version === UNKNOWN ? "(the cluster's)" : (g.version ?? "(kept from creation)"), g.repair ? "on" : "off"]),
+                ["left", "left", "right", "left", "left", "left"],
+            ),
+        );
+    }
+    return lines;
+}
+
 /** `against`: the plan was compared with an earlier state, whose changes lead the output; the resources are then what the program declares, not what it creates. */
 export function renderSummary(plan: OfflinePlanResult, source: string, evidence: PlanEvidence = planEvidence(plan.resources), against?: string): string {
     const custom = plan.resources.filter((r) => r.custom !== false);
@@ -80,17 +120,7 @@ export function renderSummary(plan: OfflinePlanResult, source: string, evidence:
     lines.push("By type");
     lines.push(textTable(["type", "count"], resourcesByType(plan.resources)));
     lines.push("");
-    lines.push("GPU capacity (from the planned node groups and queues)");
-    const capacity = evidence.capacity;
-    lines.push(
-        capacity.length === 0
-            ? "  no GPU pools"
-            : textTable(
-                  ["pool", "role", "instance type", "nodes (min-max)", "GPUs guaranteed", "headroom", "sellable", "sold", "free"],
-                  capacity.map((c) => [c.pool, c.role, c.instanceType, `${c.minNodes}-${c.maxNodes}`, c.guaranteed, `${c.headroomGpus} (${Math.round(c.headroom * 100)}%)`, c.sellable, c.sold, c.free]),
-                  ["left", "left", "left"],
-              ),
-    );
+    lines.push(...capacityLines(evidence));
     lines.push("");
     const { rules, dashboards } = evidence.monitoring;
     lines.push(`Alert rules (${rules.length})`);

@@ -22,9 +22,10 @@ import { planEvidence } from "../offline/evidence";
 import { judgePlan, readPrior, startComparison } from "../offline/compare";
 import { changeSections } from "../offline/change-report";
 import { changePolicies } from "compute-region-policies/changes";
+import { parseInstant } from "compute-region-policies/model";
 import { readStackOutputs } from "../offline/stack-outputs";
 import { POLICY_EXIT, PolicyInputError, policyExitCode, policyJson, readPolicyConfig, renderMarkdown, renderSarif, renderText } from "compute-region-policies/engine";
-import { PACK_VERSION, policies } from "compute-region-policies/rules";
+import { capacityBlockQuotaWithinWindow, PACK_VERSION, policies } from "compute-region-policies/rules";
 import { writeOutput } from "./io";
 
 export const EXIT = { planned: POLICY_EXIT.ok, mandatoryViolation: POLICY_EXIT.mandatoryViolation, badInput: POLICY_EXIT.badInput, policyError: POLICY_EXIT.policyError, programFailed: 4, refused: 5 } as const;
@@ -42,6 +43,7 @@ const USAGE = `usage: npm run plan -- --stack NAME [options]
   --report FILE.md       write the policy results as a pull-request comment (Markdown)
   --sarif FILE           write the policy results as SARIF 2.1.0
   --timeline FILE.svg    draw the first-up rehearsal (deploy waves, critical path) as a timeline
+  --at DATE              judge dates (Capacity Block windows) as of DATE (ISO 8601 with a zone) instead of now
   --quiet                print only the headline and the policy verdict`;
 
 interface PlanArgs {
@@ -54,6 +56,7 @@ interface PlanArgs {
     report?: string;
     sarif?: string;
     timeline?: string;
+    at?: string;
     stackOutputs: string[];
     quiet: boolean;
 }
@@ -73,6 +76,7 @@ function parseCommandLine(argv: string[]): PlanArgs {
                 report: { type: "string" },
                 sarif: { type: "string" },
                 timeline: { type: "string" },
+                at: { type: "string" },
                 "stack-outputs": { type: "string", multiple: true },
                 quiet: { type: "boolean", default: false },
                 help: { type: "boolean", short: "h" },
@@ -90,7 +94,7 @@ function parseCommandLine(argv: string[]): PlanArgs {
     }
     if (!v.stack) throw new PlanInputError(`--stack is required\n${USAGE}`);
     if (!/^[A-Za-z0-9_.-]+$/.test(v.stack)) throw new PlanInputError(`--stack: ${JSON.stringify(v.stack)} is not a stack name (letters, digits, _ . -)`);
-    return { stack: v.stack, configFile: v["config-file"], state: v.state, against: v.against, json: v.json, policyConfig: v["policy-config"], report: v.report, sarif: v.sarif, timeline: v.timeline, stackOutputs: v["stack-outputs"] ?? [], quiet: v.quiet ?? false };
+    return { stack: v.stack, configFile: v["config-file"], state: v.state, against: v.against, json: v.json, policyConfig: v["policy-config"], report: v.report, sarif: v.sarif, timeline: v.timeline, at: v.at, stackOutputs: v["stack-outputs"] ?? [], quiet: v.quiet ?? false };
 }
 
 function progressReporter(): { onProgress: (n: number) => void; done: () => void } {
@@ -120,7 +124,9 @@ export async function main(argv: string[]): Promise<number> {
     const config = readStackConfig(project, args.stack, args.configFile);
     // Validate before running anything, naming the file actually read (the program names Pulumi.<stack>.yaml).
     const region = parseStackConfig(config.values, args.stack, config.source);
-    const policyConfig = readPolicyConfig(args.policyConfig, [...policies, ...changePolicies]);
+    const at = args.at === undefined ? new Date() : parseInstant(args.at);
+    if (!at) throw new PlanInputError(`--at: ${JSON.stringify(args.at)} is not an ISO 8601 date-time with a zone (such as 2026-10-20T00:00:00Z)`);
+    const policyConfig = withJudgementDate(readPolicyConfig(args.policyConfig, [...policies, ...changePolicies]), args.at);
     const prior = readPrior(args, { project: project.name, stack: args.stack });
     const comparison = prior && startComparison(prior, { stack: args.stack, project: project.name, config: config.values });
     const stackOutputs = readStackOutputs(args.stackOutputs);
@@ -139,7 +145,7 @@ export async function main(argv: string[]): Promise<number> {
     } finally {
         progress.done();
     }
-    const evidence = planEvidence(plan.resources);
+    const evidence = planEvidence(plan.resources, at);
     const summary = renderSummary(plan, config.source, evidence, prior && `${prior.kind === "state" ? "the state" : "the plan"} ${prior.source}`);
     const changes = comparison?.finish(plan.resources);
     const { evaluation, policies: allPolicies } = judgePlan(plan.resources, changes, policyConfig);
@@ -149,7 +155,7 @@ export async function main(argv: string[]): Promise<number> {
     const { placeholderSecrets: _omit, ...document } = plan;
     if (args.json) {
         const capacity = evidence.capacity.map(({ problems: _p, ...row }) => row);
-        writeOutput(args.json, `${JSON.stringify({ ...document, config: config.values, policy: policyJson(evaluation), capacity, monitoring: evidence.monitoring, isolation: evidence.isolation, rehearsal: evidence.rehearsal, ...changed.json }, null, 2)}\n`);
+        writeOutput(args.json, `${JSON.stringify({ ...document, config: config.values, policy: policyJson(evaluation), capacity, autoscaling: evidence.autoscaling, monitoring: evidence.monitoring, isolation: evidence.isolation, rehearsal: evidence.rehearsal, ...changed.json }, null, 2)}\n`);
         process.stdout.write(`Wrote the plan document to ${args.json}\n`);
     }
     if (args.report) {
@@ -166,6 +172,15 @@ export async function main(argv: string[]): Promise<number> {
     }
     const verdict = policyExitCode(evaluation);
     return verdict === EXIT.policyError || !changes?.protectErrors.length ? verdict : EXIT.refused;
+}
+
+/**
+ * `--at` reaches the policies as the config of the one that judges dates, as a real preview's
+ * `--policy-pack-config` would (unset there, the policy judges at the time the preview runs).
+ */
+export function withJudgementDate<T extends Record<string, Record<string, unknown>>>(config: T, at: string | undefined): T {
+    if (at === undefined) return config;
+    return { ...config, [capacityBlockQuotaWithinWindow.name]: { ...(config[capacityBlockQuotaWithinWindow.name] ?? {}), at } };
 }
 
 /** Maps an error to the exit code and message the CLI reports. */

@@ -1,5 +1,6 @@
 export * from "./capacity";
 export * from "./capacity-evidence";
+export * from "./autoscaling-evidence";
 export * from "./cidr";
 export * from "./conventions";
 export * from "./gpu-catalog";

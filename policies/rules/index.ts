@@ -35,6 +35,10 @@ import { deployFactsKnown } from "./deploy-facts-known";
 import { disruptionBudgetsAllowDrain } from "./disruption-budgets-allow-drain";
 import { databaseMinorVersionFloats } from "./database-minor-version-floats";
 import { capacityBlocksLaunchCorrectly } from "./capacity-blocks-launch-correctly";
+import { capacityBlockQuotaWithinWindow } from "./capacity-block-quota-within-window";
+import { gpuAutoscalingMatchesCapacity } from "./gpu-autoscaling-matches-capacity";
+import { gpuNodeRepairEnabled } from "./gpu-node-repair-enabled";
+import { poolScalingWithinReservation } from "./pool-scaling-within-reservation";
 import { deployCrdsServedFirst } from "./deploy-crds-served-first";
 import { deployWebhooksServingFirst } from "./deploy-webhooks-serving-first";
 import { deployNamespacesFirst } from "./deploy-namespaces-first";
@@ -58,8 +62,12 @@ export const policies: RegionPolicy[] = [
     nodeLaunchHardened,
     nodePoolTaints,
     capacityBlocksLaunchCorrectly,
+    gpuNodeRepairEnabled,
     // GPU capacity and priority
     gpuHeadroomPreserved,
+    gpuAutoscalingMatchesCapacity,
+    poolScalingWithinReservation,
+    capacityBlockQuotaWithinWindow,
     shardWithinBudget,
     priorityClassesOrdered,
     // Tenant isolation
@@ -101,6 +109,9 @@ export const policies: RegionPolicy[] = [
     deployImagesBuiltFirst,
     deployAwaitsCoverStartup,
 ];
+
+/** The policy that judges dates (Capacity Block windows): `npm run plan -- --at` sets its config. */
+export { capacityBlockQuotaWithinWindow };
 
 export const PACK_NAME = "compute-region";
 /** Kept equal to policies/package.json's version (a test checks). */
