@@ -49,7 +49,7 @@ export function gpuAlertRules(pools: readonly PoolCapacity[], runbookBase = DEFA
         if (pool.headroomGpus > 0) {
             capacity.push({
                 alert: ALERTS.headroomBelowFloor,
-                expr: `((${poolAllocatableExpr(pool.pool)} or vector(0)) - (${poolTenantUsageExpr(pool.pool)} or vector(0))) < ${pool.headroomGpus}`,
+                expr: `((${poolAllocatableExpr(pool.pool)} or vector(0)) - (${poolTenantUsageExpr(pool.pool)} or vector(0))) < ${pool.headroomGpus}${pool.window ? ` and on() ${insideWindowExpr(pool.window)}` : ""}`,
                 for: "10m",
                 labels: { severity: "critical", pool: pool.pool, role: pool.role },
                 annotations: {
@@ -107,6 +107,13 @@ export function gpuAlertRules(pools: readonly PoolCapacity[], runbookBase = DEFA
         { name: "compute-region.gpu-capacity", rules: capacity },
         { name: "compute-region.gpu-health", rules: health },
     ];
+}
+
+/** Present (one sample) only while the clock is inside a Capacity Block's window, until EKS scales its group to zero. */
+export function insideWindowExpr(window: { startsAt: string; endsAt: string }): string {
+    const start = Math.floor((parseInstant(window.startsAt)?.getTime() ?? 0) / 1000);
+    const usableEnd = Math.floor((parseInstant(window.endsAt)?.getTime() ?? 0) / 1000) - CAPACITY_BLOCK_SCALE_DOWN_MINUTES * 60;
+    return `((vector(time()) >= ${start}) < ${usableEnd})`;
 }
 
 /** Days before a Capacity Block ends that its alert fires, unless the stack says otherwise. */

@@ -15,7 +15,9 @@ import { promtoolTestRules } from "./promtool";
  */
 const shared = poolCapacity({ name: "shared-l40s", role: "shared", instanceType: "g6e.48xlarge", minNodes: 2, maxNodes: 4, headroom: 0.25 }, 0); // 16 GPUs, 4 headroom, 12 sellable
 const internal = poolCapacity({ name: "internal-l40s", role: "internal", instanceType: "g6e.12xlarge", minNodes: 1, maxNodes: 2 }, 0); // 4 GPUs, all headroom
-const groups = [...gpuAlertRules([shared, internal], "https://runbooks.example/rb.md"), ...tenantAlertRules("https://runbooks.example/rb.md"), ...billingAlertRules("https://runbooks.example/rb.md"), ...servingAlertRules([{ name: "llama", targets: { queueDepth: 8, p95LatencySeconds: 6 } }], "https://runbooks.example/rb.md"), ...gatewayAlertRules("https://runbooks.example/rb.md")];
+// A Capacity Block pool whose block runs from the second to the eleventh day of promtool's clock (it starts at the epoch).
+const block = poolCapacity({ name: "train-h100", role: "internal", instanceType: "p5.48xlarge", minNodes: 1, maxNodes: 1, window: { startsAt: "1970-01-02T00:00:00Z", endsAt: "1970-01-11T00:00:00Z" } }, 0);
+const groups = [...gpuAlertRules([shared, internal, block], "https://runbooks.example/rb.md"), ...tenantAlertRules("https://runbooks.example/rb.md"), ...billingAlertRules("https://runbooks.example/rb.md"), ...servingAlertRules([{ name: "llama", targets: { queueDepth: 8, p95LatencySeconds: 6 } }], "https://runbooks.example/rb.md"), ...gatewayAlertRules("https://runbooks.example/rb.md")];
 
 function rule(alert: string, pool?: string): AlertRule {
     const found = groups.flatMap((g) => g.rules).find((r) => r.alert === alert && (pool === undefined || r.labels.pool === pool));
@@ -39,7 +41,37 @@ const tenantUsage = (pool: string, queue: string, gpus: number) => ({ series: `k
 const nominal = (pool: string, queue: string, gpus: number) => ({ series: `kueue_cluster_queue_nominal_quota{cluster_queue="${queue}",flavor="${pool}",resource="nvidia.com/gpu"}`, values: `${gpus}x80` });
 const dcgmUp = { series: 'up{job="dcgm-exporter",instance="n1"}', values: "1x40" };
 
+/** Cases over days: the rules are evaluated hourly (evaluation_interval is the whole test file's). */
+const dayCases = [
+    {
+        name: "a Capacity Block's end: the alert fires from seven days before (the default) until the end, on the clock alone",
+        interval: "1h",
+        input_series: [],
+        alert_rule_test: [
+            { eval_time: "70h", alertname: ALERTS.capacityBlockEnding, exp_alerts: [] },
+            { eval_time: "73h", alertname: ALERTS.capacityBlockEnding, exp_alerts: [firing(ALERTS.capacityBlockEnding, "train-h100")] },
+            { eval_time: "239h", alertname: ALERTS.capacityBlockEnding, exp_alerts: [firing(ALERTS.capacityBlockEnding, "train-h100")] },
+            { eval_time: "241h", alertname: ALERTS.capacityBlockEnding, exp_alerts: [] },
+        ],
+    },
+    {
+        name: "a Capacity Block pool's headroom alert holds only inside its window: no nodes before it starts or after EKS scaled it down",
+        interval: "1h",
+        input_series: [],
+        alert_rule_test: [
+            { eval_time: "20h", alertname: ALERTS.headroomBelowFloor, exp_alerts: [firing(ALERTS.headroomBelowFloor, "internal-l40s"), firing(ALERTS.headroomBelowFloor, "shared-l40s")] },
+            { eval_time: "30h", alertname: ALERTS.headroomBelowFloor, exp_alerts: [firing(ALERTS.headroomBelowFloor, "internal-l40s"), firing(ALERTS.headroomBelowFloor, "shared-l40s"), firing(ALERTS.headroomBelowFloor, "train-h100")] },
+            { eval_time: "241h", alertname: ALERTS.headroomBelowFloor, exp_alerts: [firing(ALERTS.headroomBelowFloor, "internal-l40s"), firing(ALERTS.headroomBelowFloor, "shared-l40s")] },
+        ],
+    },
+];
+
 const cases = [
+    {
+        name: "burst quota is never sold: 8 reserved of 12 sellable and 16 burst GPUs is not sold out",
+        input_series: [nominal("shared-l40s", "acme-shared-l40s", 8), nominal("shared-l40s", "burst-shared-l40s", 16), nominal("shared-l40s", "internal-shared-l40s", 8)],
+        alert_rule_test: [{ eval_time: "75m", alertname: ALERTS.poolSoldOut, exp_alerts: [] }],
+    },
     {
         name: "the gateway with no available replica fires after 3 minutes; with one it does not",
         input_series: [
@@ -172,6 +204,12 @@ describe("alert rules under promtool", () => {
 
     it("fire on the series that must fire and stay silent on the rest", () => {
         const r = promtool({ rule_files: ["rules.yaml"], evaluation_interval: "1m", tests: cases.map(({ name: _n, ...c }) => ({ interval: "1m", ...c })) });
+        expect(r.output).toContain("SUCCESS");
+        expect(r.status).toBe(0);
+    });
+
+    it("fire on the clock over days: a Capacity Block's end, and its pool's headroom only inside its window", () => {
+        const r = promtool({ rule_files: ["rules.yaml"], evaluation_interval: "1h", tests: dayCases.map(({ name: _n, ...c }) => c) });
         expect(r.output).toContain("SUCCESS");
         expect(r.status).toBe(0);
     });

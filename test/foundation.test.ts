@@ -129,7 +129,7 @@ describe("cluster", () => {
 
     it("installs the managed add-ons, with the VPC CNI enforcing NetworkPolicy in strict mode", () => {
         const addons = Object.fromEntries(ofType(dev.resources, TYPES.eksAddon).filter((a) => a.name.startsWith("dev-cluster-")).map((a) => [a.props.addonName, a]));
-        expect(Object.keys(addons).sort()).toEqual(["aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]);
+        expect(Object.keys(addons).sort()).toEqual(["aws-ebs-csi-driver", "coredns", "eks-node-monitoring-agent", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]);
         const cni = JSON.parse(addons["vpc-cni"].props.configurationValues as string);
         expect(cni).toEqual({ enableNetworkPolicy: "true", env: { NETWORK_POLICY_ENFORCING_MODE: "strict", ENABLE_POD_ENI: "true", POD_SECURITY_GROUP_ENFORCING_MODE: "standard" } });
         expect(addons["coredns"].opts?.dependsOn).toContain(one(dev.resources, TYPES.eksNodeGroup, "dev-cluster-system").urn);

@@ -47,12 +47,14 @@ describe("GPU node groups", () => {
 
     it("target a Capacity Block with the capacity-block market and capacity type, in one AZ", async () => {
         const config = devStackConfig();
-        config["compute-region:gpuPools"].push({ name: "train-h100", role: "internal", instanceType: "p5.48xlarge", minNodes: 0, maxNodes: 2, availabilityZones: ["us-east-2a"], capacityReservation: { id: "cr-0123456789abcdef0", type: "capacity-block" } });
+        config["compute-region:gpuPools"].push({ name: "train-h100", role: "internal", instanceType: "p5.48xlarge", minNodes: 0, maxNodes: 2, availabilityZones: ["us-east-2a"], capacityReservation: { id: "cr-0123456789abcdef0", type: "capacity-block", instances: 2, startsAt: "2026-10-01T11:30:00Z", endsAt: "2026-10-15T11:30:00Z" } });
         config["compute-region:gpuPools"].push({ name: "ring-h100", role: "internal", instanceType: "p5.48xlarge", minNodes: 1, maxNodes: 1, availabilityZones: ["us-east-2b"], placementGroup: true });
         const p = await plan(config);
         const block = ofType(p.resources, TYPES.eksNodeGroup).find(byPool("train-h100"))!;
         expect(block.props.capacityType).toBe("CAPACITY_BLOCK");
         expect(block.props.subnetIds).toHaveLength(1);
+        // The node group declares the block, its size and its window: the capacity model and the policies read them.
+        expect(block.props.tags).toMatchObject({ "compute-region:capacity-reservation": "cr-0123456789abcdef0", "compute-region:reserved-instances": "2", "compute-region:capacity-block-starts-at": "2026-10-01T11:30:00Z", "compute-region:capacity-block-ends-at": "2026-10-15T11:30:00Z" });
         const lt = one(p.resources, TYPES.launchTemplate, "dev-train-h100-lt");
         expect(lt.props.instanceMarketOptions).toEqual({ marketType: "capacity-block" });
         expect(lt.props.capacityReservationSpecification).toEqual({ capacityReservationTarget: { capacityReservationId: "cr-0123456789abcdef0" } });
@@ -136,7 +138,22 @@ describe("pool config errors", () => {
         ["a placement group across AZs", (p: any[]) => (p[1].placementGroup = true), "compute-region:gpuPools[1] (shared-l40s).placementGroup: needs exactly one availability zone"],
         ["a repeated pool name", (p: any[]) => (p[2].name = p[0].name), 'compute-region:gpuPools[2] (internal-l40s).name: must be unique: already used at [0], got "internal-l40s"'],
         ["an unknown role", (p: any[]) => (p[0].role = "batch"), 'compute-region:gpuPools[0] (internal-l40s).role: must be one of internal, serving, shared, dedicated, got "batch"'],
-        ["a placement group on a Capacity Block", (p: any[]) => Object.assign(p[0], { availabilityZones: ["us-east-2a"], placementGroup: true, capacityReservation: { id: "cr-0123456789abcdef0", type: "capacity-block" } }), "must be false with a capacity reservation or Capacity Block"],
+        ["a placement group on a Capacity Block", (p: any[]) => Object.assign(p[0], { availabilityZones: ["us-east-2a"], placementGroup: true, capacityReservation: { id: "cr-0123456789abcdef0", type: "capacity-block", instances: 2, startsAt: "2026-10-01T11:30:00Z", endsAt: "2026-10-15T11:30:00Z" } }), "must be false with a capacity reservation or Capacity Block"],
+        ["a reservation without its size", (p: any[]) => Object.assign(p[0], { availabilityZones: ["us-east-2a"], capacityReservation: { id: "cr-0123456789abcdef0", type: "on-demand" } }), "compute-region:gpuPools[0] (internal-l40s).capacityReservation.instances: is required"],
+        ["more nodes than the reservation holds", (p: any[]) => Object.assign(p[0], { availabilityZones: ["us-east-2a"], maxNodes: 3, capacityReservation: { id: "cr-0123456789abcdef0", type: "on-demand", instances: 2 } }), "compute-region:gpuPools[0] (internal-l40s).maxNodes: must keep the pool within the 2 instances reservation cr-0123456789abcdef0 holds: the autoscaler never scales past the reservation, got 3"],
+        [
+            "two pools that together outgrow one reservation",
+            (p: any[]) => {
+                Object.assign(p[0], { availabilityZones: ["us-east-2a"], maxNodes: 2, capacityReservation: { id: "cr-0123456789abcdef0", type: "on-demand", instances: 3 } });
+                Object.assign(p[2], { availabilityZones: ["us-east-2a"], maxNodes: 2, capacityReservation: { id: "cr-0123456789abcdef0", type: "on-demand", instances: 3 } });
+            },
+            "compute-region:gpuPools[2] (serving-l40s).maxNodes: must keep the pool within the 3 instances reservation cr-0123456789abcdef0 holds with internal-l40s (which target the same reservation), maxNodes add up to 4",
+        ],
+        ["a Capacity Block without its window", (p: any[]) => Object.assign(p[0], { availabilityZones: ["us-east-2a"], capacityReservation: { id: "cr-0123456789abcdef0", type: "capacity-block", instances: 2 } }), "compute-region:gpuPools[0] (internal-l40s).capacityReservation.startsAt: startsAt is required: the block's start, ISO 8601 with a zone (such as 2026-10-01T11:30:00Z): a Capacity Block pool names the block's window"],
+        ["a window without a zone", (p: any[]) => Object.assign(p[0], { availabilityZones: ["us-east-2a"], capacityReservation: { id: "cr-0123456789abcdef0", type: "capacity-block", instances: 2, startsAt: "2026-10-01T11:30:00", endsAt: "2026-10-15T11:30:00Z" } }), 'capacityReservation.startsAt: startsAt "2026-10-01T11:30:00" is not an ISO 8601 date-time with a zone (such as 2026-10-01T11:30:00Z): a Capacity Block pool names the block\'s window, got "2026-10-01T11:30:00"'],
+        ["an impossible date", (p: any[]) => Object.assign(p[0], { availabilityZones: ["us-east-2a"], capacityReservation: { id: "cr-0123456789abcdef0", type: "capacity-block", instances: 2, startsAt: "2026-02-30T11:30:00Z", endsAt: "2026-10-15T11:30:00Z" } }), 'startsAt "2026-02-30T11:30:00Z" is not an ISO 8601 date-time'],
+        ["a window that ends before it starts", (p: any[]) => Object.assign(p[0], { availabilityZones: ["us-east-2a"], capacityReservation: { id: "cr-0123456789abcdef0", type: "capacity-block", instances: 2, startsAt: "2026-10-15T11:30:00Z", endsAt: "2026-10-01T11:30:00Z" } }), "capacityReservation.endsAt: endsAt 2026-10-01T11:30:00Z is not after startsAt 2026-10-15T11:30:00Z"],
+        ["a window on an on-demand reservation", (p: any[]) => Object.assign(p[0], { availabilityZones: ["us-east-2a"], capacityReservation: { id: "cr-0123456789abcdef0", type: "on-demand", instances: 2, endsAt: "2026-10-15T11:30:00Z" } }), "capacityReservation.endsAt: must be unset for an on-demand reservation (only a Capacity Block has a window)"],
     ])("rejects %s", (_w, mutate, expected) => {
         const found = problems(mutate);
         expect(found.some((p) => p.includes(expected)), found.join("\n")).toBe(true);

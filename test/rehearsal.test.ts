@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { ADDON_FACTS, addonFacts, chartFacts, EKS_ADDONS, fromSnapshots, GraphResource, K8S_TYPES, platformNetworkPolicies, rehearse, TYPES } from "compute-region-policies/model";
+import { ADDON_FACTS, addonFacts, chartFacts, CLUSTER_AUTOSCALER_CHART, CLUSTER_AUTOSCALER_PINS, EKS_ADDONS, fromSnapshots, GraphResource, K8S_TYPES, platformNetworkPolicies, rehearse, TYPES } from "compute-region-policies/model";
 import type { ResourceSnapshot } from "compute-region-policies/engine";
-import { CHART_NAMESPACES, CHARTS, GATEWAY_CHART_PINS, MONITORING_CHART_PINS, SERVING_CHART_PINS } from "../components/helm";
+import { AUTOSCALING_CHART_REPO, CHART_NAMESPACES, CHARTS, GATEWAY_CHART_PINS, MONITORING_CHART_PINS, SERVING_CHART_PINS } from "../components/helm";
 import type { OfflinePlanResult } from "../offline/harness";
 import { plan } from "./helpers";
 
@@ -10,7 +10,9 @@ beforeAll(async () => {
     dev = await plan();
 });
 
-const PINS = [...Object.values(CHARTS), ...Object.values(MONITORING_CHART_PINS), ...Object.values(SERVING_CHART_PINS), ...Object.values(GATEWAY_CHART_PINS)];
+// The Cluster Autoscaler is pinned per Kubernetes minor: every pin needs its facts.
+const AUTOSCALER_PINS = Object.values(CLUSTER_AUTOSCALER_PINS).map((p) => ({ chart: CLUSTER_AUTOSCALER_CHART, repo: AUTOSCALING_CHART_REPO, version: p.chart }));
+const PINS = [...Object.values(CHARTS), ...Object.values(MONITORING_CHART_PINS), ...Object.values(SERVING_CHART_PINS), ...Object.values(GATEWAY_CHART_PINS), ...AUTOSCALER_PINS];
 
 describe("upstream facts", () => {
     it.each(PINS.map((p) => [`${p.chart} ${p.version}`, p] as const))("the pinned chart %s has facts and a namespace the region releases it into", (_label, pin) => {

@@ -184,6 +184,7 @@ describe("tenant config errors", () => {
         ["egress to a private range", (c: any) => (tenants(c)[1].egress.allowCidrs = ["10.99.0.0/16"]), "compute-region:tenants[1] (globex).egress.allowCidrs[0]: must not overlap 10.0.0.0/8"],
         ["egress to instance metadata", (c: any) => (tenants(c)[1].egress.allowCidrs = ["169.254.169.254/32"]), "must not overlap 169.254.0.0/16"],
         ["a reserved name", (c: any) => (tenants(c)[2].name = "internal-ops"), 'must not start with "internal"'],
+        ["a name that would make a pool's burst queue", (c: any) => (tenants(c)[2].name = "burst"), 'compute-region:tenants[2] (burst).name: must not start with "burst" (reserved for the platform\'s own queues)'],
         ["an unknown state", (c: any) => (tenants(c)[0].state = "paused"), "compute-region:tenants[0] (acme).state: must be one of"],
         ["a dedicated pool for an unknown tenant", (c: any) => (c["compute-region:gpuPools"][3].tenant = "hooli"), "compute-region:gpuPools[3] (acme-l40s).tenant: must name a tenant in compute-region:tenants"],
     ])("rejects %s", (_w, mutate, expected) => {

@@ -1,6 +1,7 @@
 import { CapacityWindow, gpuCount, PoolCapacity, poolCapacity, PoolRole, POOL_ROLES } from "./capacity";
 import { GPU_RESOURCE, HEADROOM_ANNOTATION, LABELS, QUEUE_KIND_LABEL, SHARD_BUDGET_ANNOTATION, SHARD_LABEL, TAGS } from "./conventions";
 import { gpuInstanceType } from "./gpu-catalog";
+import { isUnknown } from "./deploy-input";
 import { K8S_TYPES, TYPES } from "./types";
 
 /**
@@ -19,11 +20,26 @@ export interface ResourceLike {
 }
 
 /**
+ * A property as a policy may read it: undefined when the preview cannot know it (CrossGuard's
+ * proxy throws on reading it; the offline plan holds the engine's unknown sentinel).
+ */
+export function known(read: () => unknown): unknown {
+    try {
+        const value = read();
+        return isUnknown(value) ? undefined : value;
+    } catch (e) {
+        if ((e as Error)?.constructor?.name === "UnknownValueError") return undefined;
+        throw e;
+    }
+}
+
+/**
  * A node group's instance type: from the node group, or else from its launch template (a Capacity
  * Block node group must name the type in the template only).
  */
 export function nodeGroupInstanceType(group: ResourceLike, resources: readonly ResourceLike[]): string | undefined {
-    const direct = [group.props.instanceTypes ?? []].flat()[0];
+    // A group that names no type (a Capacity Block's) has it computed by the provider: unknown during a preview.
+    const direct = [known(() => group.props.instanceTypes) ?? []].flat()[0];
     if (typeof direct === "string") return direct;
     const urns = new Set((group.dependencies ?? []).map((d) => (typeof d === "string" ? d : d.urn)));
     const template = resources.find((r) => r.type === TYPES.launchTemplate && r.urn !== undefined && urns.has(r.urn));

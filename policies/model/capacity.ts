@@ -114,6 +114,8 @@ export function parseInstant(text: unknown): Date | undefined {
 export function windowProblem(window: Partial<CapacityWindow>): string | undefined {
     const start = parseInstant(window.startsAt);
     const end = parseInstant(window.endsAt);
+    if (window.startsAt === undefined) return "startsAt is required: the block's start, ISO 8601 with a zone (such as 2026-10-01T11:30:00Z)";
+    if (window.endsAt === undefined) return "endsAt is required: the block's end, ISO 8601 with a zone (such as 2026-10-15T11:30:00Z)";
     if (!start) return `startsAt ${JSON.stringify(window.startsAt)} is not an ISO 8601 date-time with a zone (such as 2026-10-01T11:30:00Z)`;
     if (!end) return `endsAt ${JSON.stringify(window.endsAt)} is not an ISO 8601 date-time with a zone (such as 2026-10-15T11:30:00Z)`;
     if (end.getTime() <= start.getTime()) return `endsAt ${window.endsAt} is not after startsAt ${window.startsAt}`;

@@ -156,6 +156,12 @@ function checkGpuPools(config: NamespacedRegionConfig, ctx: z.RefinementCtx): vo
 /** Tenant queues are `<tenant>-<pool>`: a tenant name must never make a pool's internal or burst queue name. */
 export const RESERVED_TENANT_PREFIXES = ["internal", "burst"] as const;
 
+export function checkTenantName(name: string, path: (string | number)[], ctx: z.RefinementCtx): void {
+    for (const reserved of RESERVED_TENANT_PREFIXES) {
+        if (name.startsWith(reserved)) ctx.addIssue({ code: "custom", path, message: `must not start with "${reserved}" (reserved for the platform's own queues)`, input: name });
+    }
+}
+
 function checkTenants(config: NamespacedRegionConfig, ctx: z.RefinementCtx): void {
     const key = "compute-region:tenants";
     const tenants = config["compute-region:tenants"];
@@ -172,9 +178,7 @@ function checkTenants(config: NamespacedRegionConfig, ctx: z.RefinementCtx): voi
     });
     tenants.forEach((tenant, i) => {
         const at = (...path: (string | number)[]) => [key, i, ...path];
-        for (const reserved of RESERVED_TENANT_PREFIXES) {
-            if (tenant.name.startsWith(reserved)) ctx.addIssue({ code: "custom", path: at("name"), message: `must not start with "${reserved}" (reserved for the platform's own queues)`, input: tenant.name });
-        }
+        checkTenantName(tenant.name, at("name"), ctx);
         for (const [pool, gpus] of Object.entries(tenant.quota)) {
             const p = pools.get(pool);
             if (!p) ctx.addIssue({ code: "custom", path: at("quota", pool), message: `names no pool in compute-region:gpuPools (${[...pools.keys()].join(", ") || "none"})`, input: gpus });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { checkEgressCidrs, reportDuplicates } from "./checks";
+import { checkEgressCidrs, checkTenantName, reportDuplicates } from "./checks";
 import { dnsLabel, OBSERVABILITY_DEFAULTS, observabilitySchema, regionConfigObject, tenantSchema } from "./schema";
 
 /** A tenant shard stack's config, keyed by Pulumi config key: tenants only, on a platform stack's cluster and pools. */
@@ -21,6 +21,8 @@ export const shardConfigSchema = shardConfigObject.superRefine((config, ctx) => 
     const tenants = config["compute-region:tenants"];
     reportDuplicates(tenants.map((t) => t.name), (i) => ["compute-region:tenants", i, "name"], ctx);
     tenants.forEach((t, i) => {
+        // Its queues share the cluster with the platform's internal and burst queues.
+        checkTenantName(t.name, ["compute-region:tenants", i, "name"], ctx);
         // The VPC and service CIDRs are the platform's; its tenants' rules except them in any case.
         checkEgressCidrs(t.egress.allowCidrs, [], ["compute-region:tenants", i, "egress", "allowCidrs"], ctx);
         if (t.models.length > 0) {
