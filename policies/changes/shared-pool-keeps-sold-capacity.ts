@@ -1,5 +1,5 @@
 import { changePolicy, resourcesAfter, resourcesBefore } from "../engine/change";
-import { capacityFromResources } from "../model/capacity-evidence";
+import { capacityFromResources, holdsSoldQuota } from "../model/capacity-evidence";
 import { poolSamples as p } from "../samples/pools";
 
 /** A shared pool of p5.48xlarge (8 GPUs a node) at 20% headroom, selling `sold` GPUs to acme. */
@@ -26,7 +26,7 @@ export const sharedPoolKeepsSoldCapacity = changePolicy({
             const old = before.get(after.pool);
             if (!old || old.role !== "shared" || after.role !== "shared") continue;
             if (after.sellable < old.sold) {
-                report(`pool ${after.pool} shrinks to ${after.sellable} sellable GPUs (${after.guaranteed} guaranteed), below the ${old.sold} its tenants held (${old.queues.filter((q) => q.kind !== "internal" && q.nominal > 0).map((q) => `${q.queue} ${q.nominal}`).join(", ")}).`);
+                report(`pool ${after.pool} shrinks to ${after.sellable} sellable GPUs (${after.guaranteed} guaranteed), below the ${old.sold} its tenants held (${old.queues.filter((q) => holdsSoldQuota(q) && q.nominal > 0).map((q) => `${q.queue} ${q.nominal}`).join(", ")}).`);
             }
         }
     },

@@ -97,6 +97,11 @@ export function nodeGroupWindow(group: ResourceLike): CapacityWindow | undefined
     return typeof startsAt === "string" || typeof endsAt === "string" ? { startsAt: String(startsAt), endsAt: String(endsAt) } : undefined;
 }
 
+/** Whether a queue's quota is sold: every queue but the pool's internal (its own work) and burst (the autoscaler's) ones. */
+export function holdsSoldQuota(q: Pick<QueueQuota, "kind">): boolean {
+    return q.kind !== "internal" && q.kind !== "burst";
+}
+
 export interface PoolEvidence extends PoolCapacity {
     /** Node groups that make up the pool. */
     nodeGroups: string[];
@@ -201,7 +206,7 @@ export function capacityFromResources(resources: readonly ResourceLike[]): PoolE
         pool.queues.push({ queue: metadataName(cohort), kind: "shard", nominal: budget ?? 0, ...(labels[SHARD_LABEL] ? { tenant: `shard ${labels[SHARD_LABEL]}` } : {}) });
     }
     for (const pool of pools.values()) {
-        const sold = pool.queues.filter((q) => q.kind !== "internal" && q.kind !== "burst").reduce((sum, q) => sum + q.nominal, 0);
+        const sold = pool.queues.filter(holdsSoldQuota).reduce((sum, q) => sum + q.nominal, 0);
         Object.assign(pool, recomputeCapacity(pool, pool.declaredHeadroom, sold));
     }
     return [...pools.values()].sort((a, b) => a.pool.localeCompare(b.pool));

@@ -1,7 +1,7 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { configWithDefaults, stackPolicy } from "../engine/policy";
 import { CAPACITY_BLOCK_SCALE_DOWN_MINUTES, parseInstant, windowPhase, windowProblem } from "../model/capacity";
-import { capacityFromResources, nodeGroupReservation, nodeGroupWindow } from "../model/capacity-evidence";
+import { capacityFromResources, holdsSoldQuota, nodeGroupReservation, nodeGroupWindow } from "../model/capacity-evidence";
 import { LABELS, TAGS } from "../model/conventions";
 import { plain } from "../model/deploy-input";
 import { TYPES } from "../model/types";
@@ -67,7 +67,7 @@ export const capacityBlockQuotaWithinWindow = stackPolicy({
         }
         for (const pool of capacityFromResources(args.resources)) {
             if (!pool.window || windowProblem(pool.window) || windowPhase(pool.window, at) !== "after") continue;
-            const holders = pool.queues.filter((q) => q.kind !== "internal" && q.kind !== "burst" && q.nominal > 0);
+            const holders = pool.queues.filter((q) => holdsSoldQuota(q) && q.nominal > 0);
             if (holders.length === 0) continue;
             report(
                 `pool ${pool.pool}'s Capacity Block ${blocks.get(pool.pool) ?? ""} ends at ${pool.window.endsAt} (EKS scales it to zero ${CAPACITY_BLOCK_SCALE_DOWN_MINUTES} minutes before), ` +

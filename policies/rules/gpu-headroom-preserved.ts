@@ -1,5 +1,5 @@
 import { configWithDefaults, stackPolicy } from "../engine/policy";
-import { capacityFromResources, recomputeCapacity } from "../model/capacity-evidence";
+import { capacityFromResources, holdsSoldQuota, recomputeCapacity } from "../model/capacity-evidence";
 import { DEFAULT_HEADROOM, headroomFloorProblem, MIN_HEADROOM, percent } from "../model/capacity";
 import { poolSamples as s } from "../samples/pools";
 
@@ -47,7 +47,7 @@ export const gpuHeadroomPreserved = stackPolicy({
             if (belowFloor) report(`pool ${evidence.pool}: ${belowFloor}`);
             const headroom = evidence.role === "shared" ? Math.max(floor, declared) : undefined;
             const pool = recomputeCapacity(evidence, headroom, evidence.sold);
-            const tenantQueues = evidence.queues.filter((q) => q.kind !== "internal" && q.kind !== "burst");
+            const tenantQueues = evidence.queues.filter(holdsSoldQuota);
             const figures = `${pool.guaranteed} guaranteed, headroom ${percent(pool.headroom)} keeps ${pool.headroomGpus}`;
             if (pool.role === "internal" || pool.role === "serving") {
                 if (pool.sold > 0) {
