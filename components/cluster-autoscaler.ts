@@ -1,9 +1,8 @@
-import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CLUSTER_AUTOSCALER_AWS, CLUSTER_AUTOSCALER_CHART, CLUSTER_AUTOSCALER_SETTINGS, clusterAutoscalerPin, NAMESPACES, PlatformAddressing } from "compute-region-policies/model";
 import { AUTOSCALING_CHART_REPO, pinnedRelease } from "./helm";
-import { POD_IDENTITY_TRUST_POLICY } from "./kms";
+import { podIdentityRole } from "./kms";
 import { ON_SYSTEM_NODES } from "./nodes";
 import { dependsOnOf } from "./options";
 
@@ -68,12 +67,10 @@ export class ClusterAutoscaler extends pulumi.ComponentResource {
         // The chart renders no Deployment at all without a cluster name, and says nothing.
         if (!args.clusterNameLiteral) throw new pulumi.ResourceError(`ClusterAutoscaler ${name}: clusterNameLiteral is empty (the chart would deploy no autoscaler)`, this);
 
-        const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: POD_IDENTITY_TRUST_POLICY, tags: args.tags }, { parent: this });
-        new aws.iam.RolePolicy(`${name}-policy`, { role: role.id, policy: JSON.stringify(clusterAutoscalerPolicy(args.clusterNameLiteral)) }, { parent: this });
-        const association = new aws.eks.PodIdentityAssociation(
-            `${name}-identity`,
-            { clusterName: args.clusterName, namespace: NAMESPACES.system, serviceAccount: CLUSTER_AUTOSCALER_SA, roleArn: role.arn, tags: args.tags },
-            { parent: this },
+        const { role, association } = podIdentityRole(
+            name,
+            { clusterName: args.clusterName, namespace: NAMESPACES.system, serviceAccount: CLUSTER_AUTOSCALER_SA, policy: JSON.stringify(clusterAutoscalerPolicy(args.clusterNameLiteral)), tags: args.tags },
+            this,
         );
         this.release = pinnedRelease(
             `${name}-release`,

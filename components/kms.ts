@@ -68,3 +68,28 @@ export const POD_IDENTITY_TRUST_POLICY = JSON.stringify({
     Version: "2012-10-17",
     Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
 });
+
+export interface PodIdentityRoleArgs {
+    clusterName: pulumi.Input<string>;
+    namespace: string;
+    serviceAccount: string;
+    /** The role's inline policy document (JSON). */
+    policy: pulumi.Input<string>;
+    tags: Record<string, string>;
+}
+
+/**
+ * An IAM role with one inline policy, bound to a service account through EKS Pod Identity: the role
+ * (`<name>-role`), its policy (`<name>-policy`) and the association (`<name>-identity`). A pod must not
+ * start before the association exists: depend on it.
+ */
+export function podIdentityRole(name: string, args: PodIdentityRoleArgs, parent: pulumi.Resource): { role: aws.iam.Role; association: aws.eks.PodIdentityAssociation } {
+    const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: POD_IDENTITY_TRUST_POLICY, tags: args.tags }, { parent });
+    new aws.iam.RolePolicy(`${name}-policy`, { role: role.id, policy: args.policy }, { parent });
+    const association = new aws.eks.PodIdentityAssociation(
+        `${name}-identity`,
+        { clusterName: args.clusterName, namespace: args.namespace, serviceAccount: args.serviceAccount, roleArn: role.arn, tags: args.tags },
+        { parent },
+    );
+    return { role, association };
+}

@@ -1,10 +1,9 @@
-import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { iamResources, LOAD_BALANCER_CONTROLLER_LISTENER_TAGGING, NAMESPACES, PlatformAddressing } from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
 import { GATEWAY_CHART_PINS, pinnedRelease } from "./helm";
-import { POD_IDENTITY_TRUST_POLICY } from "./kms";
+import { podIdentityRole } from "./kms";
 import { dependsOnOf } from "./options";
 
 export interface LoadBalancerControllerArgs {
@@ -148,16 +147,16 @@ export class LoadBalancerController extends pulumi.ComponentResource {
 
     constructor(name: string, args: LoadBalancerControllerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:gateway:LoadBalancerController", name, {}, opts);
-        const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: POD_IDENTITY_TRUST_POLICY, tags: args.tags }, { parent: this });
-        new aws.iam.RolePolicy(
-            `${name}-policy`,
-            { role: role.id, policy: pulumi.output(args.partition).apply((partition) => JSON.stringify(loadBalancerControllerPolicy(partition, args.clusterNameLiteral))) },
-            { parent: this },
-        );
-        const association = new aws.eks.PodIdentityAssociation(
-            `${name}-identity`,
-            { clusterName: args.clusterName, namespace: NAMESPACES.system, serviceAccount: LOAD_BALANCER_CONTROLLER_SA, roleArn: role.arn, tags: args.tags },
-            { parent: this },
+        const { role, association } = podIdentityRole(
+            name,
+            {
+                clusterName: args.clusterName,
+                namespace: NAMESPACES.system,
+                serviceAccount: LOAD_BALANCER_CONTROLLER_SA,
+                policy: pulumi.output(args.partition).apply((partition) => JSON.stringify(loadBalancerControllerPolicy(partition, args.clusterNameLiteral))),
+                tags: args.tags,
+            },
+            this,
         );
         this.release = pinnedRelease(
             `${name}-release`,
