@@ -142,7 +142,11 @@ export function queueQuotaOn(queue: ResourceLike, flavor: string): { nominal: nu
     return found;
 }
 
-export function capacityFromResources(resources: readonly ResourceLike[]): PoolEvidence[] {
+/**
+ * `onlyQueues` reads only the ClusterQueues it selects (cheaper on a region of many tenants, for a
+ * policy that needs no tenant queue; `sold` then counts only those).
+ */
+export function capacityFromResources(resources: readonly ResourceLike[], onlyQueues?: (queue: ResourceLike) => boolean): PoolEvidence[] {
     const pools = new Map<string, PoolEvidence>();
     const boundsOf = nodeGroupBounds(resources);
     for (const group of resources.filter((r) => r.type === TYPES.eksNodeGroup)) {
@@ -178,7 +182,7 @@ export function capacityFromResources(resources: readonly ResourceLike[]): PoolE
             else pool.problems.push(`ResourceFlavor ${flavor.name} declares headroom ${JSON.stringify(declared)}, not a fraction between 0 and 1`);
         }
     }
-    for (const queue of resources.filter((r) => r.type === K8S_TYPES.clusterQueue)) {
+    for (const queue of resources.filter((r) => r.type === K8S_TYPES.clusterQueue && (!onlyQueues || onlyQueues(r)))) {
         const labels = queue.props.metadata?.labels ?? {};
         const declared = labels[QUEUE_KIND_LABEL];
         const kind = declared === "internal" || declared === "tenant" || declared === "burst" ? declared : "other";

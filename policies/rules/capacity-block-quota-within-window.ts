@@ -65,6 +65,8 @@ export const capacityBlockQuotaWithinWindow = stackPolicy({
             if (problem) report(`node group ${g.name}'s Capacity Block window: ${problem}.`, g.urn);
             if (typeof pool === "string") blocks.set(pool, nodeGroupReservation({ ...g, props })?.id ?? "(no reservation declared)");
         }
+        // Without a block there is nothing to date (and a large region's queues need not be read).
+        if (blocks.size === 0) return;
         for (const pool of capacityFromResources(args.resources)) {
             if (!pool.window || windowProblem(pool.window) || windowPhase(pool.window, at) !== "after") continue;
             const holders = pool.queues.filter((q) => holdsSoldQuota(q) && q.nominal > 0);

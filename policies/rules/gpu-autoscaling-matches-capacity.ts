@@ -66,8 +66,10 @@ export const gpuAutoscalingMatchesCapacity = stackPolicy({
                 }
             }
         }
-        const queueProps = new Map(resources.filter((r: PolicyResource) => r.type === K8S_TYPES.clusterQueue && r.props.metadata?.labels?.[QUEUE_KIND_LABEL] === "burst").map((r: PolicyResource) => [r.props.metadata?.name ?? r.name, { r, props: plain(r.props) as Record<string, any> }]));
-        for (const pool of capacityFromResources(resources)) {
+        const isBurst = (r: { type: string; props: Record<string, any> }) => r.type === K8S_TYPES.clusterQueue && r.props.metadata?.labels?.[QUEUE_KIND_LABEL] === "burst";
+        const queueProps = new Map(resources.filter(isBurst).map((r: PolicyResource) => [r.props.metadata?.name ?? r.name, { r, props: plain(r.props) as Record<string, any> }]));
+        // Only the burst queues matter here: a region's thousands of tenant queues are not read.
+        for (const pool of capacityFromResources(resources, isBurst)) {
             const burstQueues = pool.queues.filter((q) => q.kind === "burst");
             const quota = burstQueues.reduce((sum, q) => sum + q.nominal, 0);
             const expected = pool.role === "dedicated" ? 0 : pool.burst;
