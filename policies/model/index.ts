@@ -18,3 +18,6 @@ export * from "./functional-paths";
 export * from "./platform-network-policies";
 export * from "./cni";
 export * from "./rehearsal";
+export * from "./topology";
+export * from "./iam-deny";
+export * from "./tenant-identity";
