@@ -1,3 +1,6 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluatePolicies, type ResourceSnapshot } from "compute-region-policies/engine";
 import {
@@ -18,7 +21,8 @@ import {
 } from "compute-region-policies/model";
 import { policies } from "compute-region-policies/rules";
 import type { OfflinePlanResult } from "../offline/harness";
-import { configProblems, ofType, one, plan } from "./helpers";
+import { parseStackConfig } from "../stacks/config";
+import { configProblems, devStackConfig, engineValues, ofType, one, plan, ROOT } from "./helpers";
 
 let dev: OfflinePlanResult;
 beforeAll(async () => {
@@ -96,7 +100,7 @@ describe("a tenant's shared file system", () => {
         const clients = ofType(dev.resources, TYPES.securityGroup).filter((g) => g.props.tags?.["compute-region:purpose"] === "lustre-clients");
         expect(clients.map((c) => c.name).sort()).toEqual(["dev-fsx-clients", "dev-fsx-clients-acme"]);
         for (const c of clients) expect(group.dependencies).toContain(c.urn);
-        const launchTemplates = ofType(dev.resources, TYPES.launchTemplate).filter((t) => t.dependencies.some((d) => clients.some((c) => c.urn === d)));
+        const launchTemplates = ofType(dev.resources, TYPES.launchTemplate).filter((t) => (t.dependencies ?? []).some((d) => clients.some((c) => c.urn === d)));
         expect(launchTemplates.map((t) => t.name).sort()).toEqual(["dev-acme-l40s-lt", "dev-shared-l40s-lt"]);
     });
 
@@ -225,5 +229,49 @@ describe("topology-aware placement", () => {
         expect(job.nodes).toBeGreaterThan(1);
         const serving = ofType(dev.resources, K8S_TYPES.resourceFlavor).find((f) => f.props.metadata.name === "serving-l40s")!;
         expect(serving.props.spec.topologyName).toBeUndefined();
+    });
+});
+
+describe("offboarding a tenant with a file system and a workload identity", () => {
+    const withState = (state: string) => {
+        const config = devStackConfig();
+        config["compute-region:tenants"][0].state = state;
+        return plan(config);
+    };
+
+    it("suspended: the file system stays mounted and protected, the identity stays", async () => {
+        const suspended = await withState("suspended");
+        expect(one(suspended.resources, DATA_TYPES.lustreFileSystem).opts?.protect).toBe(true);
+        expect(ofType(suspended.resources, K8S_TYPES.persistentVolumeClaim)).toHaveLength(1);
+        expect(ofType(suspended.resources, TYPES.eksPodIdentityAssociation).some((a) => a.props.namespace === "tenant-acme")).toBe(true);
+    });
+
+    it("decommissioned: the data stays but loses its protection, and the identity and its egress are gone", async () => {
+        const gone = await withState("decommissioned");
+        expect(one(gone.resources, DATA_TYPES.lustreFileSystem).opts?.protect).toBe(false);
+        expect(ofType(gone.resources, K8S_TYPES.persistentVolume)).toHaveLength(1);
+        expect(ofType(gone.resources, TYPES.eksPodIdentityAssociation).some((a) => a.props.namespace === "tenant-acme")).toBe(false);
+        expect(ofType(gone.resources, K8S_TYPES.networkPolicy).some((p) => p.props.metadata.namespace === "tenant-acme" && p.props.metadata.name === "allow-pod-identity-agent")).toBe(false);
+        // The key its final backup is encrypted with is never deleted with a tenant.
+        expect(one(gone.resources, TYPES.kmsKey, "dev-tenant-fsx").opts?.protect).toBe(true);
+        expect(violationsOf(gone.resources, "tenant-namespaces-protected")).toEqual([]);
+    });
+});
+
+describe("file systems are opt-in", () => {
+    it("a region without one has no file-system resources, no CSI driver and no client groups", async () => {
+        const config = devStackConfig();
+        delete config["compute-region:tenants"][0].fileSystem;
+        const without = await plan(config);
+        expect(ofType(without.resources, DATA_TYPES.lustreFileSystem)).toEqual([]);
+        expect(ofType(without.resources, TYPES.helmRelease).some((r) => r.props.chart === "aws-fsx-csi-driver")).toBe(false);
+        expect(ofType(without.resources, TYPES.securityGroup).some((g) => g.props.tags?.["compute-region:purpose"] === "lustre-clients")).toBe(false);
+        expect(ofType(without.resources, TYPES.kmsKey).some((k) => k.name === "dev-tenant-fsx")).toBe(false);
+    });
+
+    it("and not yet in shard stacks, where the config says so by key", () => {
+        const raw = parseYaml(fs.readFileSync(path.join(ROOT, "Pulumi.dev-shard-a.yaml"), "utf8")).config;
+        raw["compute-region:tenants"][0].fileSystem = { storageGiB: 1200 };
+        expect(() => parseStackConfig(engineValues(raw), "dev-shard-a")).toThrow(/compute-region:tenants\[0\] \(acme\)\.fileSystem: is not available in a shard stack yet/);
     });
 });
