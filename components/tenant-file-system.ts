@@ -171,10 +171,9 @@ export class TenantFileSystem extends pulumi.ComponentResource {
                     batchImportMetaDataOnCreate: args.s3.autoImport,
                     // Removing the link never deletes the files it brought in, nor anything in S3.
                     deleteDataInFilesystem: false,
-                    s3: {
-                        ...(args.s3.autoImport ? { autoImportPolicy: { events } } : {}),
-                        ...(args.s3.autoExport ? { autoExportPolicy: { events } } : {}),
-                    },
+                    ...(args.s3.autoImport || args.s3.autoExport
+                        ? { s3: { ...(args.s3.autoImport ? { autoImportPolicy: { events } } : {}), ...(args.s3.autoExport ? { autoExportPolicy: { events } } : {}) } }
+                        : {}),
                     tags,
                 },
                 { parent: this },

@@ -14,6 +14,7 @@ import {
     NETWORK_TOPOLOGY,
     poolTopology,
     proveFunctionalPaths,
+    rehearse,
     requiredPaths,
     tenantBoundaryDocument,
     TOPOLOGY_ANNOTATIONS,
@@ -130,6 +131,13 @@ describe("a tenant's shared file system", () => {
         const cutPlan = changed("dev-fsx-csi-netpol-aws-fsx-csi-driver-node", (p) => ({ ...p, spec: { ...p.spec, egress: p.spec.egress.filter((r: any) => !r.ports.some((port: any) => port.port === 988)) } }));
         const cut = proveFunctionalPaths(clusterPicture(fromSnapshots(cutPlan))).cut.map((c) => c.path);
         expect(cut).toContain("release aws-fsx-csi-driver: node -> FSx for Lustre file servers TCP/988");
+    });
+
+    it("gets its node plugin's NetworkPolicy before the release, or the rehearsal finds the plugin denied everything", () => {
+        expect(rehearse(fromSnapshots(dev.resources)).findings).toEqual([]);
+        const early = dev.resources.map((r) => (r.type === TYPES.helmRelease && r.props.chart === "aws-fsx-csi-driver" ? { ...r, dependencies: (r.dependencies ?? []).filter((d) => !d.includes("NetworkPolicy")) } : r));
+        const findings = rehearse(fromSnapshots(early)).findings.filter((f) => f.check === "network");
+        expect(findings.map((f) => f.message)).toEqual([expect.stringContaining("its pods (release aws-fsx-csi-driver: node) start before kube-system/aws-fsx-csi-driver-node exist")]);
     });
 });
 

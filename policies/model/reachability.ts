@@ -386,8 +386,14 @@ function declaredEgressRules(policies: readonly NetworkPolicyInfo[], allowance: 
     return policies.filter((p) => p.types.includes("Egress")).flatMap((p) => p.egress.filter((rule) => Array.isArray(rule.peers) && rule.peers.some((peer) => withinAllowance(peer?.ipBlock, allowance))));
 }
 
+/** Whether an ipBlock lies inside an allowance; the same blocks repeat in every tenant, so each pair is decided once. */
+const withinCache = new Map<string, boolean>();
 function withinAllowance(block: { cidr: string; except?: string[] } | undefined, allowance: EgressAllowance): boolean {
-    return !!block && typeof block.cidr === "string" && !cidrProblem(block.cidr) && cidrContains(allowance.cidr, block.cidr);
+    if (!block || typeof block.cidr !== "string") return false;
+    const key = `${allowance.cidr}|${block.cidr}`;
+    let hit = withinCache.get(key);
+    if (hit === undefined) withinCache.set(key, (hit = !cidrProblem(block.cidr) && cidrContains(allowance.cidr, block.cidr)));
+    return hit;
 }
 
 export function tenantSideFindings(tenant: NamespaceInfo, policies: readonly NetworkPolicyInfo[], input: Pick<ReachabilityInput, "podCidrs" | "inboundAllowed" | "neverEgress" | "egressAllowed">, cni: CniMode = "strict"): SideFinding[] {
