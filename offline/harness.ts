@@ -1,13 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
-import type { PlanDocument, ResourceSnapshot } from "compute-region-policies/engine";
+import type { AliasSpec, PlanDocument, ResourceSnapshot, ResourceSnapshotOptions } from "compute-region-policies/engine";
+import { childUrn, containsUnknown, ROOT_STACK_TYPE } from "compute-region-policies/engine";
 import type { OfflineFacts } from "./mocks";
 import { offlineMocks } from "./mocks";
 import { EngineConfig, PlanInputError, PulumiProject } from "./project";
 import { providerConfigProblems } from "./provider-config";
-
-/** The root stack resource's type: the engine leaves it out of its children's type chains. */
-const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
 
 /** Protobuf `Struct` as the SDK sends it. */
 interface StructLike {
@@ -26,7 +24,27 @@ interface RegisterRequest {
     getPropertydependenciesMap(): { forEach(cb: (value: { getUrnsList(): string[] }, key: string) => void): void };
     getProvider(): string;
     getVersion(): string;
+    getAliasesList(): AliasMessage[];
+    getIgnorechangesList(): string[];
+    getReplaceonchangesList(): string[];
+    getDeletebeforereplace(): boolean;
+    hasRetainondelete(): boolean;
+    getRetainondelete(): boolean | undefined;
     getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
+}
+
+/** An alias as the SDK sends it: a URN, or a spec of the parts that differ. */
+interface AliasMessage {
+    hasUrn(): boolean;
+    getUrn(): string;
+    getSpec(): { getName(): string; getType(): string; getStack(): string; getProject(): string; hasParenturn(): boolean; getParenturn(): string; hasNoparent(): boolean; getNoparent(): boolean } | undefined;
+}
+
+/** What stands in for the mocks' answer to a registration: the id and outputs of a resource the engine keeps. */
+export interface RegistrationAnswer {
+    id: string;
+    /** Outputs in the engine's wire format (secrets wrapped, unknowns as the sentinel). */
+    outputs: Record<string, unknown>;
 }
 
 type Callback = (err: unknown, response?: unknown) => void;
@@ -44,6 +62,10 @@ interface SdkInternals {
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const sdk: SdkInternals = { settings: require("@pulumi/pulumi/runtime/settings"), state: require("@pulumi/pulumi/runtime/state") };
+/* eslint-disable @typescript-eslint/no-require-imports */
+const resproto = require("@pulumi/pulumi/proto/resource_pb");
+const structproto = require("google-protobuf/google/protobuf/struct_pb");
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** MockMonitor with its (private in the typings) URN hook visible to a subclass. */
 const BaseMonitor = MockMonitor as unknown as new (mocks: pulumi.runtime.Mocks) => {
@@ -71,17 +93,13 @@ export class RecordingMonitor extends BaseMonitor {
         private readonly project: string,
         private readonly stack: string,
         private readonly onRecord?: (count: number) => void,
+        private readonly onRegister?: (snapshot: ResourceSnapshot) => RegistrationAnswer | undefined,
     ) {
         super(mocks);
     }
 
     override newUrn(parent: string, type: string, name: string): string {
-        let qualifiedType = type;
-        if (parent) {
-            const parentType = parent.split("::")[2];
-            if (parentType !== ROOT_STACK_TYPE) qualifiedType = `${parentType}$${type}`;
-        }
-        return `urn:pulumi:${this.stack}::${this.project}::${qualifiedType}::${name}`;
+        return childUrn(this.stack, this.project, parent, type, name);
     }
 
     override async registerResource(req: any, callback: Callback): Promise<void> {
@@ -91,11 +109,31 @@ export class RecordingMonitor extends BaseMonitor {
         const record = this.snapshot(urn, request);
         this.records.push(record);
         this.onRecord?.(this.records.length);
+        const answer = this.onRegister?.(record);
+        if (answer) {
+            // A resource the engine keeps (planned against a state): its outputs are the state's.
+            if (record.custom) record.outputs = answer.outputs;
+            return this.answer(urn, answer, callback);
+        }
         // What the preview returns is what stack policies see (CrossGuard hands them outputs).
         return super.registerResource(req, (err: unknown, response?: any) => {
             if (!err && record.custom) record.outputs = response?.getObject()?.toJavaScript() ?? {};
             callback(err, response);
         });
+    }
+
+    /** Answers a registration as MockMonitor does, with the given id and outputs instead of the mocks'. */
+    private async answer(urn: string, answer: RegistrationAnswer, callback: Callback): Promise<void> {
+        try {
+            (this as unknown as { resources: Map<string, unknown> }).resources.set(urn, { urn, id: answer.id, state: answer.outputs });
+            const response = new resproto.RegisterResourceResponse();
+            response.setUrn(urn);
+            response.setId(answer.id);
+            response.setObject(structproto.Struct.fromJavaScript(answer.outputs));
+            callback(null, response);
+        } catch (e) {
+            callback(e);
+        }
     }
 
     /** Reads (StackReference, `get` functions) are recorded with the state they returned, as the engine shows them to stack policies. */
@@ -139,20 +177,27 @@ export class RecordingMonitor extends BaseMonitor {
         const dependencies = [...new Set(req.getDependenciesList())];
         // The request carries all dependencies; those not owed to an input are the explicit dependsOn.
         const fromInputs = new Set<string>();
-        req.getPropertydependenciesMap().forEach((deps) => deps.getUrnsList().forEach((u) => fromInputs.add(u)));
+        const props = req.getObject()?.toJavaScript() ?? {};
+        const unknownFrom: Record<string, string[]> = {};
+        req.getPropertydependenciesMap().forEach((deps, key) => {
+            deps.getUrnsList().forEach((u) => fromInputs.add(u));
+            if (containsUnknown(props[key]) && deps.getUrnsList().length > 0) unknownFrom[key] = deps.getUrnsList();
+        });
         const snapshot: ResourceSnapshot = {
             urn,
             type,
             name: req.getName(),
-            props: req.getObject()?.toJavaScript() ?? {},
+            props,
             opts: {
                 protect: req.getProtect() === true,
                 dependsOn: dependencies.filter((d) => !fromInputs.has(d)),
+                ...lifecycleOptions(req),
             },
             dependencies,
             custom: req.getCustom(),
         };
         if (req.getParent()) snapshot.parent = req.getParent();
+        if (Object.keys(unknownFrom).length > 0) snapshot.propertyDependencies = unknownFrom;
         const provider = this.providerUrn(type, req);
         if (provider) snapshot.opts!.provider = provider;
         const timeouts = req.getCustomtimeouts();
@@ -175,6 +220,35 @@ export class RecordingMonitor extends BaseMonitor {
     }
 }
 
+/** The options that shape how the engine diffs, replaces and deletes the resource; only those set, to keep the document small. */
+function lifecycleOptions(req: RegisterRequest): ResourceSnapshotOptions {
+    const opts: ResourceSnapshotOptions = {};
+    const aliases = req.getAliasesList().map((a) => aliasSpec(a, req.getParent()));
+    if (aliases.length > 0) opts.aliases = aliases;
+    if (req.getIgnorechangesList().length > 0) opts.ignoreChanges = req.getIgnorechangesList();
+    if (req.getReplaceonchangesList().length > 0) opts.replaceOnChanges = req.getReplaceonchangesList();
+    if (req.getDeletebeforereplace()) opts.deleteBeforeReplace = true;
+    if (req.hasRetainondelete() && req.getRetainondelete()) opts.retainOnDelete = true;
+    const timeouts = req.getCustomtimeouts();
+    const given = timeouts ? Object.entries({ create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() }).filter(([, v]) => v) : [];
+    if (given.length > 0) opts.customTimeouts = Object.fromEntries(given);
+    return opts;
+}
+
+/** The alias as the engine reads it; a parent equal to the resource's own (which the SDK always sends) is left out, as it changes nothing. */
+function aliasSpec(alias: AliasMessage, parent: string): AliasSpec {
+    if (alias.hasUrn()) return { urn: alias.getUrn() };
+    const spec = alias.getSpec();
+    const out: Exclude<AliasSpec, { urn: string }> = {};
+    if (spec?.getName()) out.name = spec.getName();
+    if (spec?.getType()) out.type = spec.getType();
+    if (spec?.getStack()) out.stack = spec.getStack();
+    if (spec?.getProject()) out.project = spec.getProject();
+    if (spec?.hasParenturn() && spec.getParenturn() !== parent) out.parentUrn = spec.getParenturn();
+    if (spec?.hasNoparent() && spec.getNoparent()) out.noParent = true;
+    return out;
+}
+
 export interface OfflinePlanOptions {
     project: PulumiProject;
     stack: string;
@@ -187,6 +261,11 @@ export interface OfflinePlanOptions {
     program?: () => unknown;
     /** Called with the number of resources registered so far. */
     onProgress?: (count: number) => void;
+    /**
+     * Called for each registration, in order. An answer replaces the mocks': the engine returns the
+     * old id and outputs of a resource it keeps, so they are known during the preview.
+     */
+    onRegister?: (snapshot: ResourceSnapshot) => RegistrationAnswer | undefined;
 }
 
 export interface OfflinePlanResult extends PlanDocument {
@@ -197,7 +276,7 @@ export interface OfflinePlanResult extends PlanDocument {
 /** Runs the program as a preview under Pulumi's mock runtime and returns what it registered. */
 export async function runOfflinePlan(options: OfflinePlanOptions): Promise<OfflinePlanResult> {
     const { project, stack, config } = options;
-    const monitor = new RecordingMonitor(offlineMocks(options.facts), project.name, stack, options.onProgress);
+    const monitor = new RecordingMonitor(offlineMocks(options.facts), project.name, stack, options.onProgress, options.onRegister);
     sdk.settings.setMockOptions(monitor, project.name, stack, true);
     const store = sdk.state.getStore();
     // What the engine negotiates with a current SDK (the same flags setMocks sets).

@@ -90,6 +90,19 @@ export function offlineMocks(facts: OfflineFacts): pulumi.runtime.Mocks {
                 case "aws:ssm/getParameter:getParameter":
                     // EKS publishes its AMI ids under /aws/service/eks/optimized-ami/...
                     return { name: inputs.name, type: "String", value: stableId("ami", facts.region, String(inputs.name)), id: inputs.name, version: 1 };
+                case "aws:ecr/getAuthorizationToken:getAuthorizationToken": {
+                    // A registry login as ECR hands it out (12 hours); the token itself is made up.
+                    const registry = String(inputs.registryId ?? facts.accountId);
+                    return {
+                        registryId: registry,
+                        userName: "AWS",
+                        password: "offline-plan-ecr-token",
+                        authorizationToken: Buffer.from("AWS:offline-plan-ecr-token").toString("base64"),
+                        proxyEndpoint: `https://${registry}.dkr.ecr.${facts.region}.${dnsSuffix}`,
+                        expiresAt: "2026-01-01T12:00:00Z",
+                        id: facts.region,
+                    };
+                }
                 case "aws:iam/getPolicyDocument:getPolicyDocument":
                     return { json: renderPolicyDocument(inputs), minifiedJson: renderPolicyDocument(inputs), id: "offline" };
                 default:

@@ -66,12 +66,13 @@ export function displayValue(value: unknown): string {
     return text.length > 100 ? `${text.slice(0, 97)}...` : text;
 }
 
-export function renderSummary(plan: OfflinePlanResult, source: string, evidence: PlanEvidence = planEvidence(plan.resources)): string {
+/** `against`: the plan was compared with an earlier state, whose changes lead the output; the resources are then what the program declares, not what it creates. */
+export function renderSummary(plan: OfflinePlanResult, source: string, evidence: PlanEvidence = planEvidence(plan.resources), against?: string): string {
     const custom = plan.resources.filter((r) => r.custom !== false);
     const lines: string[] = [];
-    lines.push(`Offline plan of ${plan.project}/${plan.stack} from ${source} (a preview: nothing is deployed)`);
+    lines.push(`Offline plan of ${plan.project}/${plan.stack} from ${source} (a preview${against ? ` against ${against}` : ""}: nothing is deployed)`);
     lines.push("");
-    lines.push(`Resources: ${custom.length} to create, in ${plan.resources.filter((r) => r.custom === false && r.type !== "pulumi:pulumi:Stack").length} components`);
+    lines.push(`Resources: ${custom.length} ${against ? "declared" : "to create"}, in ${plan.resources.filter((r) => r.custom === false && r.type !== "pulumi:pulumi:Stack").length} components`);
     lines.push("");
     lines.push("By component");
     lines.push(textTable(["component", "instances", "resources"], resourcesByComponent(plan.resources).map((g) => [g.type, g.instances, g.resources])));

@@ -3,29 +3,49 @@
  * One benchmark measurement (run by scripts/bench.ts in a fresh process, under --cpu-prof): the
  * offline plan of one generated region and the policy pack on what it recorded. Prints one JSON line.
  */
+import * as fs from "node:fs";
 import { parseArgs } from "node:util";
 import { performance } from "node:perf_hooks";
-import { evaluatePolicies } from "compute-region-policies/engine";
+import { changePolicies } from "compute-region-policies/changes";
+import { evaluateChanges, evaluatePolicies } from "compute-region-policies/engine";
 import { fromSnapshots, isolationFromResources, rehearse } from "compute-region-policies/model";
 import { PACK_NAME, PACK_VERSION, policies } from "compute-region-policies/rules";
+import { startComparison } from "../offline/compare";
+import { checkpointFromPlan, planDeployed } from "../offline/deployed-state";
 import { runOfflinePlan } from "../offline/harness";
 import { readProject, readStackConfig } from "../offline/project";
+import { readCheckpoint } from "../offline/state";
 import { parseRegionConfig } from "../stacks/config";
 import { projectRoot } from "../stacks/paths";
 
 async function main(): Promise<void> {
-    const { values } = parseArgs({ options: { "config-file": { type: "string" }, stack: { type: "string" } } });
+    const { values } = parseArgs({ options: { "config-file": { type: "string" }, stack: { type: "string" }, state: { type: "string" }, "write-state": { type: "string" } } });
     const project = readProject(projectRoot());
     const stack = values.stack ?? "bench";
     const config = readStackConfig(project, stack, values["config-file"]);
     const region = parseRegionConfig(config.values, stack, config.source);
+    const facts = { region: region.region, accountId: "111122223333" };
 
+    if (values["write-state"]) {
+        // The region's own state, as if its plan had been deployed: what --state compares with.
+        const deployed = await planDeployed({ project, stack, config, facts }, facts);
+        fs.writeFileSync(values["write-state"], JSON.stringify(checkpointFromPlan(deployed, { ...facts, config: config.values })));
+        process.stdout.write(`${JSON.stringify({ resources: deployed.resources.length, bytes: fs.statSync(values["write-state"]).size })}\n`);
+        return;
+    }
+
+    // Against a state: reading it, and the diff as the program registers, count as the plan's time.
     const t0 = performance.now();
-    const plan = await runOfflinePlan({ project, stack, config, facts: { region: region.region, accountId: "111122223333" } });
+    const prior = values.state ? readCheckpoint(values.state, { project: project.name, stack }) : undefined;
+    const readMs = performance.now() - t0;
+    const comparison = prior && startComparison(prior, { stack, project: project.name, config: config.values });
+    const plan = await runOfflinePlan({ project, stack, config, facts, onRegister: comparison?.onRegister });
+    const changes = comparison?.finish(plan.resources);
     const programMs = performance.now() - t0;
 
     const t1 = performance.now();
     const result = evaluatePolicies(plan.resources, { policies, packName: PACK_NAME, packVersion: PACK_VERSION });
+    const changeResult = changes ? evaluateChanges(changes.changes, { policies: changePolicies, packName: PACK_NAME, packVersion: PACK_VERSION }) : undefined;
     const policyMs = performance.now() - t1;
 
     const t2 = performance.now();
@@ -69,6 +89,7 @@ async function main(): Promise<void> {
             notRun: result.notRun.length,
             errors: result.errors.length,
             peakRssKb: process.resourceUsage().maxRSS,
+            ...(changes ? { compare: { readMs, counts: changes.counts, protectErrors: changes.protectErrors.length, changeViolations: changeResult!.violations.length } } : {}),
             perTenantResources: Object.fromEntries(perTenant),
             resourcesByType: Object.fromEntries(byType),
         })}\n`,

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /**
- * npm run plan -- --stack NAME [--config-file PATH] [--json FILE] [--policy-config FILE] [--report FILE.md] [--sarif FILE]
+ * npm run plan -- --stack NAME [--config-file PATH] [--state FILE | --against PLAN.json] [--json FILE] [--policy-config FILE] [--report FILE.md] [--sarif FILE]
  *
  * The offline plan: runs the compiled Pulumi program as a preview under Pulumi's mock runtime, with
- * the config the engine would hand it, prints what it would create, and judges it with the policy pack.
+ * the config the engine would hand it, prints what it would create (or, against a stack's state or
+ * an earlier plan, what it would change), and judges it with the policy pack.
  *
  * Exit codes: 0 planned, no mandatory violation; 1 a mandatory policy violation; 2 bad config or bad
- * arguments; 3 a policy error (a policy threw: a real preview would fail); 4 the program failed.
+ * arguments; 3 a policy error (a policy threw: a real preview would fail); 4 the program failed;
+ * 5 the engine would refuse the update (a protected resource replaced or deleted).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -17,17 +19,22 @@ import { PlanInputError, readProject, readStackConfig } from "../offline/project
 import { isolationMarkdown, rehearsalMarkdown, renderSummary } from "../offline/summary";
 import { timelineSvg } from "../offline/timeline";
 import { planEvidence } from "../offline/evidence";
+import { judgePlan, readPrior, startComparison } from "../offline/compare";
+import { changeSections } from "../offline/change-report";
+import { changePolicies } from "compute-region-policies/changes";
 import { readStackOutputs } from "../offline/stack-outputs";
-import { POLICY_EXIT, PolicyInputError, policyExitCode, policyJson, readPolicyConfig, renderMarkdown, renderSarif, renderText, runPack } from "compute-region-policies/engine";
-import { PACK_NAME, PACK_VERSION, policies } from "compute-region-policies/rules";
+import { POLICY_EXIT, PolicyInputError, policyExitCode, policyJson, readPolicyConfig, renderMarkdown, renderSarif, renderText } from "compute-region-policies/engine";
+import { PACK_VERSION, policies } from "compute-region-policies/rules";
 import { writeOutput } from "./io";
 
-export const EXIT = { planned: POLICY_EXIT.ok, mandatoryViolation: POLICY_EXIT.mandatoryViolation, badInput: POLICY_EXIT.badInput, policyError: POLICY_EXIT.policyError, programFailed: 4 } as const;
+export const EXIT = { planned: POLICY_EXIT.ok, mandatoryViolation: POLICY_EXIT.mandatoryViolation, badInput: POLICY_EXIT.badInput, policyError: POLICY_EXIT.policyError, programFailed: 4, refused: 5 } as const;
 
 const USAGE = `usage: npm run plan -- --stack NAME [options]
 
   --stack NAME           the stack to plan (reads Pulumi.NAME.yaml)
   --config-file PATH     read this stack file instead, as pulumi --config-file does
+  --state FILE           plan against the stack's state (pulumi stack export): what changes
+  --against PLAN.json    plan against an earlier plan's --json document (a branch against main)
   --json FILE            also write the plan document (resources, outputs, policy results) as JSON
   --policy-config FILE   policy pack config, as pulumi --policy-pack-config reads it
   --stack-outputs NAME=FILE  outputs of another stack for StackReference reads (a plan --json or
@@ -40,6 +47,8 @@ const USAGE = `usage: npm run plan -- --stack NAME [options]
 interface PlanArgs {
     stack: string;
     configFile?: string;
+    state?: string;
+    against?: string;
     json?: string;
     policyConfig?: string;
     report?: string;
@@ -57,6 +66,8 @@ function parseCommandLine(argv: string[]): PlanArgs {
             options: {
                 stack: { type: "string", short: "s" },
                 "config-file": { type: "string" },
+                state: { type: "string" },
+                against: { type: "string" },
                 json: { type: "string" },
                 "policy-config": { type: "string" },
                 report: { type: "string" },
@@ -79,7 +90,7 @@ function parseCommandLine(argv: string[]): PlanArgs {
     }
     if (!v.stack) throw new PlanInputError(`--stack is required\n${USAGE}`);
     if (!/^[A-Za-z0-9_.-]+$/.test(v.stack)) throw new PlanInputError(`--stack: ${JSON.stringify(v.stack)} is not a stack name (letters, digits, _ . -)`);
-    return { stack: v.stack, configFile: v["config-file"], json: v.json, policyConfig: v["policy-config"], report: v.report, sarif: v.sarif, timeline: v.timeline, stackOutputs: v["stack-outputs"] ?? [], quiet: v.quiet ?? false };
+    return { stack: v.stack, configFile: v["config-file"], state: v.state, against: v.against, json: v.json, policyConfig: v["policy-config"], report: v.report, sarif: v.sarif, timeline: v.timeline, stackOutputs: v["stack-outputs"] ?? [], quiet: v.quiet ?? false };
 }
 
 function progressReporter(): { onProgress: (n: number) => void; done: () => void } {
@@ -109,7 +120,9 @@ export async function main(argv: string[]): Promise<number> {
     const config = readStackConfig(project, args.stack, args.configFile);
     // Validate before running anything, naming the file actually read (the program names Pulumi.<stack>.yaml).
     const region = parseStackConfig(config.values, args.stack, config.source);
-    const policyConfig = readPolicyConfig(args.policyConfig, policies);
+    const policyConfig = readPolicyConfig(args.policyConfig, [...policies, ...changePolicies]);
+    const prior = readPrior(args, { project: project.name, stack: args.stack });
+    const comparison = prior && startComparison(prior, { stack: args.stack, project: project.name, config: config.values });
     const stackOutputs = readStackOutputs(args.stackOutputs);
     if (region.layer === "shard" && !stackOutputs[region.shard.platformStack]) {
         throw new PlanInputError(`${config.source}: compute-region:shard.platformStack ${region.shard.platformStack} is read through a StackReference: pass --stack-outputs ${region.shard.platformStack}=FILE (the platform's plan --json)`);
@@ -122,23 +135,25 @@ export async function main(argv: string[]): Promise<number> {
     const accountId = /^arn:[^:]+:iam::(\d{12}):/.exec(someRole ?? "")?.[1] ?? "000000000000";
     let plan: OfflinePlanResult;
     try {
-        plan = await runOfflinePlan({ project, stack: args.stack, config, facts: { region: region.region, accountId, stackOutputs }, onProgress: progress.onProgress });
+        plan = await runOfflinePlan({ project, stack: args.stack, config, facts: { region: region.region, accountId, stackOutputs }, onProgress: progress.onProgress, onRegister: comparison?.onRegister });
     } finally {
         progress.done();
     }
     const evidence = planEvidence(plan.resources);
-    const summary = renderSummary(plan, config.source, evidence);
-    const evaluation = runPack(plan.resources, { policies, packName: PACK_NAME, packVersion: PACK_VERSION }, policyConfig);
-    const policyText = renderText(evaluation, policies);
-    process.stdout.write(args.quiet ? `${summary.split("\n").slice(0, 3).join("\n")}\n${policyText.split("\n")[1]}\n` : `${summary}\n\n${policyText}\n`);
+    const summary = renderSummary(plan, config.source, evidence, prior && `${prior.kind === "state" ? "the state" : "the plan"} ${prior.source}`);
+    const changes = comparison?.finish(plan.resources);
+    const { evaluation, policies: allPolicies } = judgePlan(plan.resources, changes, policyConfig);
+    const changed = changeSections(changes, { config: config.values, configBefore: prior?.config }, args.quiet);
+    const policyText = renderText(evaluation, allPolicies);
+    process.stdout.write(args.quiet ? `${changed.text}${summary.split("\n").slice(0, 3).join("\n")}\n${policyText.split("\n")[1]}\n` : `${changed.text}${summary}\n\n${policyText}\n`);
     const { placeholderSecrets: _omit, ...document } = plan;
     if (args.json) {
         const capacity = evidence.capacity.map(({ problems: _p, ...row }) => row);
-        writeOutput(args.json, `${JSON.stringify({ ...document, policy: policyJson(evaluation), capacity, monitoring: evidence.monitoring, isolation: evidence.isolation, rehearsal: evidence.rehearsal }, null, 2)}\n`);
+        writeOutput(args.json, `${JSON.stringify({ ...document, config: config.values, policy: policyJson(evaluation), capacity, monitoring: evidence.monitoring, isolation: evidence.isolation, rehearsal: evidence.rehearsal, ...changed.json }, null, 2)}\n`);
         process.stdout.write(`Wrote the plan document to ${args.json}\n`);
     }
     if (args.report) {
-        writeOutput(args.report, `${renderMarkdown(evaluation, policies, `Policy results: offline plan of ${plan.project}/${plan.stack}`)}\n${isolationMarkdown(evidence.isolation)}\n\n${rehearsalMarkdown(evidence.rehearsal)}\n`);
+        writeOutput(args.report, `${changed.markdown}${renderMarkdown(evaluation, allPolicies, `Policy results: offline plan of ${plan.project}/${plan.stack}`)}\n${isolationMarkdown(evidence.isolation)}\n\n${rehearsalMarkdown(evidence.rehearsal)}\n`);
         process.stdout.write(`Wrote the pull-request report to ${args.report}\n`);
     }
     if (args.timeline) {
@@ -146,10 +161,11 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(`Wrote the rehearsal timeline to ${args.timeline}\n`);
     }
     if (args.sarif) {
-        writeOutput(args.sarif, `${JSON.stringify(renderSarif(evaluation, policies, { version: PACK_VERSION, artifactUri: config.source }), null, 2)}\n`);
+        writeOutput(args.sarif, `${JSON.stringify(renderSarif(evaluation, allPolicies, { version: PACK_VERSION, artifactUri: config.source }), null, 2)}\n`);
         process.stdout.write(`Wrote SARIF to ${args.sarif}\n`);
     }
-    return policyExitCode(evaluation);
+    const verdict = policyExitCode(evaluation);
+    return verdict === EXIT.policyError || !changes?.protectErrors.length ? verdict : EXIT.refused;
 }
 
 /** Maps an error to the exit code and message the CLI reports. */

@@ -7,13 +7,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { renderCatalog } from "compute-region-policies/catalog";
+import { changePolicies } from "compute-region-policies/changes";
 import { PACK_NAME, PACK_VERSION, policies } from "compute-region-policies/rules";
 import { projectRoot } from "../stacks/paths";
 
 export const CATALOG_PATH = path.join(projectRoot(), "docs/policies.md");
 
 export function catalogText(): string {
-    return `${renderCatalog(policies, { name: PACK_NAME, version: PACK_VERSION })}\n`;
+    return `${renderCatalog(policies, { name: PACK_NAME, version: PACK_VERSION }, changePolicies)}\n`;
 }
 
 if (require.main === module) {
@@ -28,6 +29,6 @@ if (require.main === module) {
     } else {
         fs.mkdirSync(path.dirname(CATALOG_PATH), { recursive: true });
         fs.writeFileSync(CATALOG_PATH, text);
-        process.stdout.write(`wrote ${path.relative(process.cwd(), CATALOG_PATH)} (${policies.length} policies)\n`);
+        process.stdout.write(`wrote ${path.relative(process.cwd(), CATALOG_PATH)} (${policies.length + changePolicies.length} policies)\n`);
     }
 }

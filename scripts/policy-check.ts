@@ -22,6 +22,7 @@ import {
     renderText,
     runPack,
 } from "compute-region-policies/engine";
+import { changePolicies } from "compute-region-policies/changes";
 import { PACK_NAME, PACK_VERSION, policies } from "compute-region-policies/rules";
 import { writeOutput } from "./io";
 
@@ -50,7 +51,8 @@ export function main(argv: string[]): number {
     if (!FORMATS.includes(format)) throw new PolicyInputError(`--format must be one of ${FORMATS.join(", ")}, got ${JSON.stringify(values.format)}`);
 
     const resources = readResources(readJsonFile(values.resources, "the resources file"), values.resources);
-    const config = readPolicyConfig(values["policy-config"], policies);
+    // The change policies' keys are valid too: one config file serves this and npm run plan.
+    const config = readPolicyConfig(values["policy-config"], [...policies, ...changePolicies]);
     const result = runPack(resources, { policies, packName: PACK_NAME, packVersion: PACK_VERSION }, config);
 
     const rendered =

@@ -1,6 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import { describe, expect, it } from "vitest";
-import { K8S_TYPES, TYPES } from "compute-region-policies/model";
+import { capacityFromResources, K8S_TYPES, LABELS, TYPES } from "compute-region-policies/model";
+import { evaluatePolicies } from "compute-region-policies/engine";
+import { policies } from "compute-region-policies/rules";
 import { GpuNodeGroup, GpuNodeGroupArgs } from "../components/gpu-node-group";
 import { Tenant, TenantArgs } from "../components/tenant";
 import { ofType, one, planComponents } from "./helpers";
@@ -46,6 +48,25 @@ describe("GpuNodeGroup on its own", () => {
         // g6e.12xlarge has one EFA interface: EFA with ENA on the primary card.
         expect(lt.props.networkInterfaces.map((n: { interfaceType: string }) => n.interfaceType)).toEqual(["efa"]);
         expect(one(p.resources, TYPES.eksNodeGroup).props.scalingConfig).toEqual({ minSize: 1, maxSize: 2, desiredSize: 1 });
+    });
+
+    it("a Capacity Block pool names its instance type in the launch template only, and the capacity model still reads it", async () => {
+        const p = await planComponents(() => new GpuNodeGroup("block", groupArgs({ instanceType: "p5.48xlarge", capacityReservation: { id: "cr-0123456789abcdef0", type: "capacity-block" } })));
+        const group = one(p.resources, TYPES.eksNodeGroup);
+        expect(group.props.capacityType).toBe("CAPACITY_BLOCK");
+        expect(group.props.instanceTypes).toBeUndefined();
+        const lt = one(p.resources, TYPES.launchTemplate);
+        expect(lt.props).toMatchObject({ instanceType: "p5.48xlarge", instanceMarketOptions: { marketType: "capacity-block" } });
+        const [pool] = capacityFromResources(p.resources);
+        expect(pool).toMatchObject({ pool: "pool", instanceType: "p5.48xlarge", guaranteed: 8 });
+        const verdict = evaluatePolicies(p.resources, { policies: policies.filter((x) => x.name === "capacity-blocks-launch-correctly") });
+        expect(verdict.violations).toEqual([]);
+        expect(verdict.notRun).toEqual([]);
+    });
+
+    it("an EFA pool labels its nodes for the EFA device plugin (every catalog type has EFA)", async () => {
+        const efa = await planComponents(() => new GpuNodeGroup("efa", groupArgs({ instanceType: "p5.48xlarge" })));
+        expect(one(efa.resources, TYPES.eksNodeGroup).props.labels).toMatchObject({ [LABELS.efa]: "true" });
     });
 
     it.each([

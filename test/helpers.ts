@@ -3,7 +3,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import type { ResourceSnapshot } from "compute-region-policies/engine";
-import { OfflinePlanResult, runOfflinePlan } from "../offline/harness";
+import { OfflinePlanOptions, OfflinePlanResult, runOfflinePlan } from "../offline/harness";
 import { readProject, readStackConfig } from "../offline/project";
 import { ConfigError, parseRegionConfig } from "../stacks/config";
 import { regionProgram } from "../stacks/program";
@@ -24,7 +24,7 @@ export function writeStackFile(config: Record<string, unknown>, name = "Pulumi.t
 }
 
 /** Runs the offline plan of the program's TypeScript source on a stack config (the dev stack unless given). */
-export async function plan(config: Record<string, unknown> = devStackConfig(), stack = "dev"): Promise<OfflinePlanResult> {
+export async function plan(config: Record<string, unknown> = devStackConfig(), stack = "dev", options: Pick<OfflinePlanOptions, "onRegister"> = {}): Promise<OfflinePlanResult> {
     const project = readProject(ROOT);
     const engineConfig = readStackConfig(project, stack, writeStackFile(config));
     const region = parseRegionConfig(engineConfig.values, stack, engineConfig.source);
@@ -34,6 +34,7 @@ export async function plan(config: Record<string, unknown> = devStackConfig(), s
         config: engineConfig,
         facts: { region: region.region, accountId: "111122223333" },
         program: regionProgram,
+        ...options,
     });
 }
 

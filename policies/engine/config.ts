@@ -1,6 +1,6 @@
 import type { EnforcementLevel } from "@pulumi/policy";
 import Ajv from "ajv";
-import type { RegionPolicy } from "./policy";
+import type { PackPolicy } from "./policy";
 
 /**
  * Policy pack config, in the shape `pulumi preview --policy-pack-config FILE` reads: keyed by policy
@@ -25,7 +25,7 @@ export class PolicyConfigError extends Error {
 const ajv = new Ajv({ allErrors: true, strict: false });
 
 /** Validates a policy config file against the policies' schemas and resolves `all`. Throws `PolicyConfigError`. */
-export function resolvePolicyConfig(file: unknown, policies: readonly RegionPolicy[], source = "policy config"): ResolvedPolicyConfig {
+export function resolvePolicyConfig(file: unknown, policies: readonly PackPolicy[], source = "policy config"): ResolvedPolicyConfig {
     const problems: string[] = [];
     if (typeof file !== "object" || file === null || Array.isArray(file)) {
         throw new PolicyConfigError([`${source}: must be a JSON object keyed by policy name`]);

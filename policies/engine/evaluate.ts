@@ -1,16 +1,11 @@
-import type { EnforcementLevel, PolicyResource, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
+import type { EnforcementLevel, PolicyResource, PolicyResourceOptions, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
 import { unknownCheckingProxy, UnknownValueError } from "@pulumi/policy";
 import { isStackPolicy, RegionPolicy, RegionResourcePolicy } from "./policy";
 import type { ResolvedPolicyConfig } from "./config";
 import type { ResourceSnapshot } from "./snapshot";
+import { aliasUrn, parseUrn } from "./urn";
 import { unwrapSecrets } from "./wire";
 import { durationSeconds } from "../model/deploy-input";
-
-/** The resource's customTimeouts as CrossGuard gives them to policies, in seconds (0: not set). */
-function customTimeoutsOf(r: ResourceSnapshot): { createSeconds: number; updateSeconds: number; deleteSeconds: number } {
-    const t = r.opts?.customTimeouts;
-    return { createSeconds: durationSeconds(t?.create) ?? 0, updateSeconds: durationSeconds(t?.update) ?? 0, deleteSeconds: durationSeconds(t?.delete) ?? 0 };
-}
 
 /**
  * The in-process evaluator: CrossGuard's semantics over the offline plan's resource snapshots, so the
@@ -184,14 +179,7 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
     const resourcePolicies = options.policies.filter((p): p is RegionResourcePolicy => !isStackPolicy(p));
     for (const resource of resources) {
         let inputs = unwrapSecrets(resource.props) as Record<string, unknown>;
-        const opts = {
-            protect: resource.opts?.protect === true,
-            ignoreChanges: [] as string[],
-            aliases: [] as string[],
-            customTimeouts: customTimeoutsOf(resource),
-            additionalSecretOutputs: [] as string[],
-            ...(resource.parent ? { parent: resource.parent } : {}),
-        };
+        const opts = policyOptions(resource);
         const argsFor = (p: RegionPolicy, props: Record<string, unknown>): ResourceValidationArgs => ({
             type: resource.type,
             props,
@@ -278,24 +266,31 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
         closeAnalysis(analysis, "stack");
     }
 
-    for (const p of options.policies) {
-        const level = levelOf(p);
-        const violations = result.violations.filter((v) => v.policy === p.name).length;
-        const status: PolicyOutcome["status"] =
-            level === "disabled"
-                ? "disabled"
-                : result.errors.some((e) => e.policy === p.name)
-                  ? "error"
-                  : violations > 0
-                    ? "violated"
-                    : result.notRun.some((n) => n.policy === p.name)
-                      ? "not-run"
-                      : "passed";
-        result.policies.push({ policy: p.name, severity: p.severity, enforcementLevel: level, status, violations });
-    }
-    result.summary = {
-        policies: options.policies.length,
-        resources: resources.length,
+    result.policies = options.policies.map((p) => outcomeOf(p.name, p.severity, levelOf(p), result));
+    result.summary = summarize(result, options.policies.length, resources.length);
+    return result;
+}
+
+/** How one policy fared: disabled, errored, violated, could not run during the preview, or passed. */
+export function outcomeOf(policy: string, severity: Severity, level: EnforcementLevel, result: Pick<EvaluationResult, "violations" | "errors" | "notRun">): PolicyOutcome {
+    const violations = result.violations.filter((v) => v.policy === policy).length;
+    const status: PolicyOutcome["status"] =
+        level === "disabled"
+            ? "disabled"
+            : result.errors.some((e) => e.policy === policy)
+              ? "error"
+              : violations > 0
+                ? "violated"
+                : result.notRun.some((n) => n.policy === policy)
+                  ? "not-run"
+                  : "passed";
+    return { policy, severity, enforcementLevel: level, status, violations };
+}
+
+export function summarize(result: Omit<EvaluationResult, "summary">, policies: number, resources: number): EvaluationSummary {
+    return {
+        policies,
+        resources,
         mandatoryViolations: result.violations.filter((v) => v.enforcementLevel === "mandatory").length,
         advisoryViolations: result.violations.filter((v) => v.enforcementLevel === "advisory").length,
         notRun: result.notRun.length,
@@ -304,7 +299,6 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
         passed: result.policies.filter((o) => o.status === "passed").length,
         disabled: result.policies.filter((o) => o.status === "disabled").length,
     };
-    return result;
 }
 
 /** Stack policies' view: outputs proxied, `parent` and `dependencies` resolved to the resource objects. */
@@ -317,14 +311,7 @@ function toPolicyResources(resources: readonly ResourceSnapshot[]): PolicyResour
             props,
             urn: r.urn,
             name: r.name,
-            opts: {
-                protect: r.opts?.protect === true,
-                ignoreChanges: [],
-                aliases: [],
-                customTimeouts: customTimeoutsOf(r),
-                additionalSecretOutputs: [],
-                ...(r.parent ? { parent: r.parent } : {}),
-            },
+            opts: policyOptions(r),
             dependencies: [],
             propertyDependencies: {},
             isType: (cls: unknown) => isTypeOf(r.type, cls),
@@ -343,3 +330,29 @@ function toPolicyResources(resources: readonly ResourceSnapshot[]): PolicyResour
     });
     return out;
 }
+
+/** The resource options CrossGuard hands a policy, from what the plan recorded. */
+function policyOptions(r: ResourceSnapshot): PolicyResourceOptions {
+    const opts = r.opts ?? {};
+    const timeouts = opts.customTimeouts;
+    const options = {
+        protect: opts.protect === true,
+        ignoreChanges: opts.ignoreChanges ?? [],
+        ...(opts.deleteBeforeReplace ? { deleteBeforeReplace: true } : {}),
+        customTimeouts: timeouts
+            ? { createSeconds: durationSeconds(timeouts.create) ?? 0, updateSeconds: durationSeconds(timeouts.update) ?? 0, deleteSeconds: durationSeconds(timeouts.delete) ?? 0 }
+            : { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        additionalSecretOutputs: [],
+        ...(r.parent ? { parent: r.parent } : {}),
+    } as Omit<PolicyResourceOptions, "aliases">;
+    // Alias URNs are computed when a policy reads them: most policies never do.
+    let aliases: string[] | undefined;
+    return Object.defineProperty(options, "aliases", {
+        enumerable: true,
+        get: () => {
+            const where = opts.aliases?.length ? parseUrn(r.urn) : undefined;
+            return (aliases ??= where ? opts.aliases!.map((a) => aliasUrn(a, r, where.stack, where.project)) : []);
+        },
+    }) as PolicyResourceOptions;
+}
+

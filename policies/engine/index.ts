@@ -8,3 +8,5 @@ export * from "./input";
 export * from "./samples";
 export * from "./run";
 export * from "./preview-shapes";
+export * from "./urn";
+export * from "./change";

@@ -57,19 +57,23 @@ export interface PolicySamples {
     disallowed: DisallowedSample[];
 }
 
-interface AuditFields {
+/** What every policy of the pack carries for auditors, whatever it judges. */
+export interface AuditFields<Samples = PolicySamples> {
     severity: Severity;
     /** Why the policy exists: the risk it removes. */
     rationale: string;
     remediationSteps: string;
     /** Control mappings; the first is the primary one, also given to CrossGuard as `framework`. */
     controls: ControlMapping[];
-    samples: PolicySamples;
+    samples: Samples;
 }
 
 export type RegionResourcePolicy = ResourceValidationPolicy & AuditFields;
 export type RegionStackPolicy = StackValidationPolicy & AuditFields;
 export type RegionPolicy = RegionResourcePolicy | RegionStackPolicy;
+
+/** What the reports and the config reader need of any policy of the pack, whatever it judges. */
+export type PackPolicy = Pick<RegionPolicy, "name" | "description" | "enforcementLevel" | "configSchema"> & AuditFields<unknown>;
 
 export function isStackPolicy(policy: RegionPolicy): policy is RegionStackPolicy {
     return typeof (policy as RegionStackPolicy).validateStack === "function";

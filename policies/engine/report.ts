@@ -1,5 +1,5 @@
 import type { EvaluationResult, FailedAnalysis, Violation } from "./evaluate";
-import type { RegionPolicy } from "./policy";
+import type { PackPolicy } from "./policy";
 
 /** Exit codes shared by `npm run policy:check` and `npm run plan`. */
 export const POLICY_EXIT = { ok: 0, mandatoryViolation: 1, badInput: 2, policyError: 3 } as const;
@@ -52,7 +52,7 @@ function detail(message: string): string {
 }
 
 /** Terminal output, grouped by policy. */
-export function renderText(result: EvaluationResult, policies: readonly RegionPolicy[]): string {
+export function renderText(result: EvaluationResult, policies: readonly PackPolicy[]): string {
     const lines = [`Policy results (compute-region pack)`, summaryLine(result), ...withheldNotes(result).map((n) => `  ${n}`), ""];
     const byName = new Map(policies.map((p) => [p.name, p]));
     for (const outcome of result.policies) {
@@ -80,7 +80,7 @@ function resourceLabel(v: { name?: string; urn?: string }): string {
 }
 
 /** A pull-request comment: verdict, violations with severity, resource and remediation, passing policies folded. */
-export function renderMarkdown(result: EvaluationResult, policies: readonly RegionPolicy[], title = "Policy results"): string {
+export function renderMarkdown(result: EvaluationResult, policies: readonly PackPolicy[], title = "Policy results"): string {
     const byName = new Map(policies.map((p) => [p.name, p]));
     const s = result.summary;
     const icon = s.errors > 0 || s.mandatoryViolations > 0 ? ":x:" : s.advisoryViolations > 0 ? ":warning:" : ":white_check_mark:";
@@ -112,7 +112,7 @@ export function renderMarkdown(result: EvaluationResult, policies: readonly Regi
 }
 
 /** SARIF 2.1.0: one rule a policy, one result a violation (mandatory as error, advisory as warning). */
-export function renderSarif(result: EvaluationResult, policies: readonly RegionPolicy[], options: { version?: string; artifactUri?: string } = {}) {
+export function renderSarif(result: EvaluationResult, policies: readonly PackPolicy[], options: { version?: string; artifactUri?: string } = {}) {
     const index = new Map(policies.map((p, i) => [p.name, i]));
     const sarifLevel = { low: "note", medium: "warning", high: "error", critical: "error" } as const;
     const location = (urn: string | undefined, name: string | undefined) => [

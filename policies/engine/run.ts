@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import { PolicyConfigError, resolvePolicyConfig, ResolvedPolicyConfig } from "./config";
 import { evaluatePolicies, EvaluationResult } from "./evaluate";
 import { PolicyInputError } from "./input";
-import type { RegionPolicy } from "./policy";
+import type { PackPolicy, RegionPolicy } from "./policy";
 import type { ResourceSnapshot } from "./snapshot";
 
 /** Reads a JSON file for the CLIs, turning every failure into a message that names the file. */
@@ -21,7 +21,7 @@ export function readJsonFile(file: string, what: string): unknown {
 }
 
 /** The `--policy-config FILE` of the CLIs, validated against the policies' schemas. */
-export function readPolicyConfig(file: string | undefined, policies: readonly RegionPolicy[]): ResolvedPolicyConfig {
+export function readPolicyConfig(file: string | undefined, policies: readonly PackPolicy[]): ResolvedPolicyConfig {
     if (!file) return {};
     try {
         return resolvePolicyConfig(readJsonFile(file, "the policy config"), policies, file);

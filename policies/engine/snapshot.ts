@@ -23,6 +23,11 @@ export interface ResourceSnapshot {
     opts?: ResourceSnapshotOptions;
     /** URNs this resource depends on (explicit `dependsOn` and those its inputs came from). */
     dependencies?: string[];
+    /**
+     * For each input unknown during the preview, the URNs its value comes from: whether it changes
+     * depends on whether they do. Absent when no input is unknown.
+     */
+    propertyDependencies?: Record<string, string[]>;
     /** False for component resources. */
     custom?: boolean;
 }
@@ -33,9 +38,25 @@ export interface ResourceSnapshotOptions {
     dependsOn?: string[];
     /** Provider URN (explicit, or the default provider the engine would use). */
     provider?: string;
-    /** Resource option customTimeouts, as the engine's duration strings ("45m"), where set. */
+    /** Former identities, as the SDK sends them (the engine resolves them against the state). Absent when none. */
+    aliases?: AliasSpec[];
+    /** Input paths whose changes are ignored (the old value is kept). Absent when none. */
+    ignoreChanges?: string[];
+    /** Input paths whose changes force a replacement, `*` for any. Absent when none. */
+    replaceOnChanges?: string[];
+    /** Delete the old resource before creating its replacement. Absent unless set. */
+    deleteBeforeReplace?: boolean;
+    /** Leave the cloud resource in place when Pulumi deletes it. Absent unless set. */
+    retainOnDelete?: boolean;
+    /** Operation timeouts as given (Go durations such as `30m`). Absent when none. */
     customTimeouts?: { create?: string; update?: string; delete?: string };
 }
+
+/**
+ * One alias of a resource: a URN, or the parts of a former URN that differ (name, type, parent,
+ * stack, project; what is not given is the resource's own).
+ */
+export type AliasSpec = { urn: string } | { name?: string; type?: string; stack?: string; project?: string; parentUrn?: string; noParent?: true };
 
 /** What `npm run plan -- --json FILE` writes; the plan adds the `policy`, `capacity`, `monitoring` and `isolation` sections. */
 export interface PlanDocument {

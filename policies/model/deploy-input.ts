@@ -105,13 +105,15 @@ export function fromPolicyResources(resources: readonly PolicyResourceLike[]): G
     }));
 }
 
-/** Seconds of one of the engine's duration strings ("1h30m", "45m", "90s"), or undefined. */
-export function durationSeconds(value: string | number | undefined): number | undefined {
-    if (value === undefined) return undefined;
-    if (typeof value === "number") return value;
-    const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(value.trim());
-    if (!m || value.trim() === "") return undefined;
-    return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
+const DURATION_UNITS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+
+/** Seconds in a Go duration such as `1h30m` (what customTimeouts carry), or undefined when absent or unreadable. */
+export function durationSeconds(duration: string | number | undefined): number | undefined {
+    if (typeof duration === "number") return duration;
+    if (!duration || !/^(\d+(\.\d+)?(h|ms|m|s))+$/.test(duration.trim())) return undefined;
+    let seconds = 0;
+    for (const m of duration.trim().matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s)/g)) seconds += Number(m[1]) * DURATION_UNITS[m[2]];
+    return seconds;
 }
 
 /** The stack and this project's components are not created; every other type has a provider. */

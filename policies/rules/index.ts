@@ -35,6 +35,9 @@ import { tenantVolumesBound } from "./tenant-volumes-bound";
 import { tenantPodIdentityConfined } from "./tenant-pod-identity-confined";
 import { tenantRolesBounded } from "./tenant-roles-bounded";
 import { deployFactsKnown } from "./deploy-facts-known";
+import { disruptionBudgetsAllowDrain } from "./disruption-budgets-allow-drain";
+import { databaseMinorVersionFloats } from "./database-minor-version-floats";
+import { capacityBlocksLaunchCorrectly } from "./capacity-blocks-launch-correctly";
 import { deployCrdsServedFirst } from "./deploy-crds-served-first";
 import { deployWebhooksServingFirst } from "./deploy-webhooks-serving-first";
 import { deployNamespacesFirst } from "./deploy-namespaces-first";
@@ -57,6 +60,7 @@ export const policies: RegionPolicy[] = [
     // Nodes
     nodeLaunchHardened,
     nodePoolTaints,
+    capacityBlocksLaunchCorrectly,
     // GPU capacity and priority
     gpuHeadroomPreserved,
     shardWithinBudget,
@@ -76,6 +80,7 @@ export const policies: RegionPolicy[] = [
     servingWorkloadsConform,
     gpuRequestsEqualLimits,
     servingIngressConfined,
+    disruptionBudgetsAllowDrain,
     modelRoutesAuthenticated,
     modelTenantsRateLimited,
     modelGatewayTls,
@@ -86,6 +91,7 @@ export const policies: RegionPolicy[] = [
     databaseEncryptedPrivate,
     databaseResilient,
     databaseManagedPassword,
+    databaseMinorVersionFloats,
     // Keys, state and supply chain
     kmsKeyRotation,
     statefulResourcesProtected,

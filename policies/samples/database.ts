@@ -4,7 +4,7 @@ import { sample } from "./sample";
 /** A database that passes every database policy; samples change one thing at a time. */
 export const goodDatabase = {
     engine: "postgres",
-    engineVersion: "16.6",
+    engineVersion: "16",
     instanceClass: "db.r6g.large",
     storageEncrypted: true,
     kmsKeyId: "arn:aws:kms:us-east-2:111122223333:key/1",

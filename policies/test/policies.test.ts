@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { evaluatePolicies, inShape, isStackPolicy, PREVIEW_SHAPES, propertyPaths, ResourceSnapshot, sampleSnapshots, withPathChanged } from "../engine";
+import { changePolicies } from "../changes";
 import { PACK_NAME, PACK_VERSION, policies } from "../rules";
 
 const REPO = path.resolve(__dirname, "../..");
@@ -20,7 +21,7 @@ describe("the pack's rules (checked here because constructing a PolicyPack exits
     });
 
     it("names every policy uniquely, lowercase-hyphenated, never 'all'", () => {
-        const names = policies.map((p) => p.name);
+        const names = [...policies, ...changePolicies].map((p) => p.name);
         expect(new Set(names).size).toBe(names.length);
         for (const name of names) {
             expect(name).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
@@ -29,13 +30,13 @@ describe("the pack's rules (checked here because constructing a PolicyPack exits
     });
 
     it("keeps enforcementLevel out of every configSchema", () => {
-        for (const p of policies) {
+        for (const p of [...policies, ...changePolicies]) {
             expect(Object.keys(p.configSchema?.properties ?? {})).not.toContain("enforcementLevel");
             expect(p.configSchema?.required ?? []).not.toContain("enforcementLevel");
         }
     });
 
-    it.each(policies.map((p) => [p.name, p] as const))("%s is complete: description, severity, enforcement, remediation, mappings, samples", (_name, p) => {
+    it.each([...policies, ...changePolicies].map((p) => [p.name, p] as const))("%s is complete: description, severity, enforcement, remediation, mappings, samples", (_name, p) => {
         expect(p.description.length).toBeGreaterThan(20);
         expect(p.rationale.length).toBeGreaterThan(20);
         expect(["low", "medium", "high", "critical"]).toContain(p.severity);

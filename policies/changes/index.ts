@@ -1,0 +1,28 @@
+import type { ChangePolicy } from "../engine/change";
+import { billingStorageNotShrunk } from "./billing-storage-not-shrunk";
+import { foundationNotReplaced } from "./foundation-not-replaced";
+import { kubernetesUpgradeOneMinor } from "./kubernetes-upgrade-one-minor";
+import { kubernetesVersionSkew } from "./kubernetes-version-skew";
+import { sharedPoolKeepsSoldCapacity } from "./shared-pool-keeps-sold-capacity";
+import { tenantApiKeyRotation } from "./tenant-api-key-rotation";
+import { tenantOffboardedInOrder } from "./tenant-offboarded-in-order";
+import { tenantQuotaKept } from "./tenant-quota-kept";
+
+/**
+ * The pack's change policies, in catalog order. CrossGuard has no hook for transitions: they run in
+ * the offline plan against a state or an earlier plan, and in the pull-request workflow.
+ */
+export const changePolicies: ChangePolicy[] = [
+    // Tenants
+    tenantOffboardedInOrder,
+    tenantQuotaKept,
+    tenantApiKeyRotation,
+    // Capacity
+    sharedPoolKeepsSoldCapacity,
+    // Cluster
+    kubernetesUpgradeOneMinor,
+    kubernetesVersionSkew,
+    // Foundations and data
+    foundationNotReplaced,
+    billingStorageNotShrunk,
+];

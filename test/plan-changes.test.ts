@@ -1,0 +1,480 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { containsUnknown, evaluatePolicies, forType, ResourceSnapshot, resourcePolicy, UNKNOWN } from "compute-region-policies/engine";
+import { durationSeconds, K8S_TYPES, TYPES } from "compute-region-policies/model";
+import { changePolicies } from "compute-region-policies/changes";
+import { startComparison } from "../offline/compare";
+import { checkpointFromPlan, planDeployed } from "../offline/deployed-state";
+import { diffResources, ENGINE_MESSAGES, PlanChanges } from "../offline/diff";
+import { REPLACEMENT_RULES } from "../offline/rules";
+import { readProject, readStackConfig } from "../offline/project";
+import { PriorState, priorResources, readCheckpoint, readPlanDocument } from "../offline/state";
+import { regionProgram } from "../stacks/program";
+import { devStackConfig, plan, ROOT, writeStackFile } from "./helpers";
+
+const FACTS = { region: "us-east-2", accountId: "111122223333" };
+const DEV = { project: "compute-region", stack: "dev" };
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-changes-"));
+
+/** The state `pulumi stack export` would print had this config been deployed (ids and computed outputs made up). */
+async function exportedState(config: Record<string, unknown>, stack = "dev", options: { features?: string[] } = {}) {
+    const project = readProject(ROOT);
+    const engineConfig = readStackConfig(project, stack, writeStackFile(config));
+    const deployed = await planDeployed({ project, stack, config: engineConfig, facts: FACTS, program: regionProgram }, FACTS);
+    return checkpointFromPlan(deployed, { ...FACTS, config: engineConfig.values, ...options });
+}
+
+function writeJson(name: string, doc: unknown): string {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, typeof doc === "string" ? doc : JSON.stringify(doc));
+    return file;
+}
+
+/** The plan of `config` against a state, as `npm run plan -- --state` runs it, in-process. */
+async function planAgainst(config: Record<string, unknown>, prior: PriorState, stack = "dev"): Promise<{ resources: ResourceSnapshot[]; changes: PlanChanges }> {
+    const engineValues = readStackConfig(readProject(ROOT), stack, writeStackFile(config)).values;
+    const comparison = startComparison(prior, { stack, project: "compute-region", config: engineValues });
+    const result = await plan(config, stack, { onRegister: comparison.onRegister });
+    return { resources: result.resources, changes: comparison.finish(result.resources) };
+}
+
+const named = (changes: PlanChanges, type: string, name: string) => changes.changes.find((c) => c.type === type && c.name === name)!;
+const ops = (changes: PlanChanges) => Object.fromEntries(Object.entries(changes.counts).filter(([, n]) => n > 0));
+const tenants = (config: Record<string, any>) => config["compute-region:tenants"] as Record<string, any>[];
+
+function runPlanCli(args: string[]) {
+    const r = spawnSync(process.execPath, [path.join(ROOT, "bin/scripts/plan.js"), ...args], { cwd: ROOT, encoding: "utf8" });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let checkpoint: Awaited<ReturnType<typeof exportedState>>;
+let stateFile: string;
+let state: PriorState;
+
+beforeAll(async () => {
+    checkpoint = await exportedState(devStackConfig());
+    stateFile = writeJson("dev-state.json", checkpoint);
+    state = readCheckpoint(stateFile, DEV);
+});
+
+describe("a checkpoint in pulumi stack export's format, built from the dev stack's plan", () => {
+    it("is version 3 with the root stack first, ids, secrets encrypted and provider references", () => {
+        expect(checkpoint.version).toBe(3);
+        const resources = checkpoint.deployment.resources as Record<string, any>[];
+        expect(resources[0]).toMatchObject({ type: "pulumi:pulumi:Stack", custom: false });
+        for (const r of resources) expect(Object.keys(r)).toEqual(expect.arrayContaining(["urn", "type", "custom"]));
+        for (const r of resources.filter((x) => x.custom)) expect(r.id, r.urn).toEqual(expect.any(String));
+        // A default provider comes before the first resource that uses it, and references name it with its id.
+        const aws = resources.findIndex((r) => r.type === "pulumi:providers:aws");
+        const vpc = resources.find((r) => r.type === TYPES.vpc)!;
+        expect(aws).toBeLessThan(resources.indexOf(vpc));
+        expect(vpc.provider).toBe(`${resources[aws].urn}::${resources[aws].id}`);
+        expect(resources[aws].inputs).toEqual({ region: "us-east-2", version: "7.48.0" });
+        // Secrets are ciphertext, never the value.
+        const text = JSON.stringify(checkpoint);
+        expect(text).toContain('"4dabf18193072939515e22adb298388d":"1b47061264138c4ac30d75fd1eb44270","ciphertext"');
+        expect(text).not.toMatch(/"4dabf18193072939515e22adb298388d":"1b47061264138c4ac30d75fd1eb44270","(value|plaintext)"/);
+    });
+
+    it("writes version 4 and its features when asked", async () => {
+        const v4 = await exportedState(devStackConfig(), "dev", { features: ["taint"] });
+        expect(v4).toMatchObject({ version: 4, features: ["taint"] });
+    });
+});
+
+describe("reading an earlier state strictly", () => {
+    const bad = (doc: unknown, flag: "state" | "against" = "state") => () => (flag === "state" ? readCheckpoint(writeJson(`bad-${Math.random()}.json`, doc), DEV) : readPlanDocument(writeJson(`bad-${Math.random()}.json`, doc), DEV));
+
+    it("refuses truncated JSON, saying so", () => {
+        const text = JSON.stringify(checkpoint);
+        expect(bad(text.slice(0, Math.floor(text.length / 2)))).toThrow(/the JSON ends early .*truncated\?/);
+    });
+
+    it("refuses format versions it does not know", () => {
+        expect(bad({ ...checkpoint, version: 5 })).toThrow(/has format version 5, newer than this reader knows \(it reads versions 3 and 4/);
+        expect(bad({ ...checkpoint, version: 2 })).toThrow(/has format version 2, older than this reader knows/);
+        expect(bad({ deployment: checkpoint.deployment })).toThrow(/has no format version/);
+    });
+
+    it("refuses features it does not know, and those it cannot plan", () => {
+        expect(bad({ ...checkpoint, version: 4, features: ["teleport"] })).toThrow(/uses the deployment feature teleport, which this reader does not know/);
+        expect(bad({ ...checkpoint, version: 4, features: ["views"] })).toThrow(/uses the deployment feature views \(view resources a provider owns .*\), which this reader does not plan/);
+        expect(() => readCheckpoint(writeJson("v4-taint.json", { ...checkpoint, version: 4, features: ["taint"] }), DEV)).not.toThrow();
+    });
+
+    it("refuses the state of another stack or project, naming both", () => {
+        expect(() => readCheckpoint(stateFile, { project: "compute-region", stack: "prod-use1" })).toThrow(/is the state of compute-region\/dev, not of compute-region\/prod-use1 .*pulumi stack export -s prod-use1/);
+        expect(() => readCheckpoint(stateFile, { project: "other", stack: "dev" })).toThrow(/is the state of compute-region\/dev, not of other\/dev/);
+    });
+
+    it("tells a plan document from a stack export", () => {
+        expect(bad({ stack: "dev", project: "compute-region", resources: [] })).toThrow(/is a plan document, not a stack export: pass it with --against/);
+        expect(bad(checkpoint, "against")).toThrow(/is a stack export, not a plan document: pass it with --state/);
+        expect(bad({ stack: "prod", project: "compute-region", resources: [] }, "against")).toThrow(/is a plan of compute-region\/prod, not of compute-region\/dev/);
+    });
+});
+
+describe("the dev stack against its own state", () => {
+    it("changes nothing: every resource, provider and component is matched and the same", async () => {
+        const { changes } = await planAgainst(devStackConfig(), state);
+        expect(changes.counts).toEqual({ create: 0, update: 0, replace: 0, delete: 0, same: checkpoint.deployment.resources.length });
+        expect(changes.protectErrors).toEqual([]);
+        expect(changes.unruled).toEqual([]);
+        expect(changes.changes.filter((c) => c.type.startsWith("pulumi:providers:")).map((c) => c.name).sort()).toEqual(["default_0_0_22", "default_4_21_2", "default_7_48_0", "dev-cluster-k8s"]);
+        expect(changes.changes.some((c) => !c.custom && c.type === "compute-region:tenants:Tenant")).toBe(true);
+    });
+
+    it("knows what a fresh preview cannot: the state's ids and outputs reach the program, so policies that could not run now do", async () => {
+        const fresh = await plan();
+        const { resources } = await planAgainst(devStackConfig(), state);
+        expect(fresh.resources.filter((r) => containsUnknown(r.props)).length).toBeGreaterThan(20);
+        expect(resources.filter((r) => containsUnknown(r.props))).toEqual([]);
+        // The role a pod identity association names is an ARN only the cloud knows: a policy reading it cannot run at preview.
+        const roleArnKnown = resourcePolicy({
+            name: "pod-identity-role-in-account",
+            description: "Pod identity associations use roles of the region's account.",
+            rationale: "test policy reading a value only a deploy knows",
+            severity: "low",
+            enforcementLevel: "mandatory",
+            remediationSteps: "test policy remediation text",
+            controls: [{ framework: "NIST SP 800-53 Rev. 5", control: "AC-6", title: "Least Privilege" }],
+            validateResource: forType(TYPES.eksPodIdentityAssociation, (props, _args, report) => {
+                if (!String(props.roleArn).startsWith(`arn:aws:iam::${FACTS.accountId}:role/`)) report(`role ${props.roleArn} is not of the account`);
+            }),
+            samples: { allowed: [], disallowed: [] },
+        });
+        const before = evaluatePolicies(fresh.resources, { policies: [roleArnKnown] });
+        const after = evaluatePolicies(resources, { policies: [roleArnKnown] });
+        expect(before.notRun.length).toBeGreaterThan(0);
+        expect(after.notRun).toEqual([]);
+        expect(after.summary.passed).toBe(1);
+    });
+});
+
+describe("each kind of change against the dev stack's state", () => {
+    it("adding a tenant creates its component and resources, and updates the pool's internal queue", async () => {
+        const config = devStackConfig();
+        tenants(config).push({ name: "hooli", quota: { "shared-l40s": 1 }, members: ["arn:aws:iam::111122223333:role/Hooli"] });
+        const { changes } = await planAgainst(config, state);
+        // The component and its 13 resources (four NetworkPolicies: no internet egress).
+        expect(ops(changes)).toEqual({ create: 14, update: 1, same: checkpoint.deployment.resources.length - 1 });
+        expect(named(changes, "compute-region:tenants:Tenant", "dev-tenant-hooli").op).toBe("create");
+        expect(named(changes, "kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue", "dev-queues-shared-l40s-internal").diffs).toEqual([
+            "spec.resourceGroups[0].flavors[0].resources[0].lendingLimit",
+            "spec.resourceGroups[0].flavors[0].resources[0].nominalQuota",
+        ]);
+    });
+
+    it("raising a quota updates the tenant's queue and quota in place, with the changed paths", async () => {
+        const config = devStackConfig();
+        tenants(config)[1].quota["shared-l40s"] = 5;
+        const { changes } = await planAgainst(config, state);
+        expect(changes.counts.replace + changes.counts.create + changes.counts.delete).toBe(0);
+        const queue = named(changes, "kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue", "dev-tenant-globex-shared-l40s-queue");
+        expect(queue).toMatchObject({ op: "update", diffs: ["spec.resourceGroups[0].flavors[0].resources[0].nominalQuota"] });
+    });
+
+    it("rotating a key replaces the password, its secret version and the gateway's Secret (deleted first: its name is fixed), and keeps the protected secret", async () => {
+        const config = devStackConfig();
+        tenants(config)[2].apiKeyVersion = 2;
+        const { changes } = await planAgainst(config, state);
+        expect(ops(changes)).toEqual({ replace: 3, same: checkpoint.deployment.resources.length - 3 });
+        expect(named(changes, "random:index/randomPassword:RandomPassword", "dev-gateway-key-initech").replacedBy).toEqual(["keepers.version"]);
+        expect(named(changes, "aws:secretsmanager/secretVersion:SecretVersion", "dev-gateway-key-initech").replacedBy).toEqual(["secretString"]);
+        const secret = named(changes, "kubernetes:core/v1:Secret", "dev-gateway-key-initech");
+        expect(secret.replacedBy).toEqual(["stringData"]);
+        expect(secret.deleteBeforeReplace).toMatch(/metadata.name api-key-initech is fixed/);
+        expect(named(changes, TYPES.secretsManagerSecret, "dev-gateway-key-initech").op).toBe("same");
+        expect(changes.protectErrors).toEqual([]);
+    });
+
+    it("removing a decommissioned tenant deletes its resources without complaint", async () => {
+        const decommissioned = devStackConfig();
+        tenants(decommissioned)[1].state = "decommissioned";
+        const prior = readCheckpoint(writeJson("decommissioned.json", await exportedState(decommissioned)), DEV);
+        const removed = devStackConfig();
+        removed["compute-region:tenants"] = tenants(removed).filter((t) => t.name !== "globex");
+        const { changes } = await planAgainst(removed, prior);
+        expect(changes.counts.delete).toBeGreaterThan(1);
+        expect(named(changes, "kubernetes:core/v1:Namespace", "dev-tenant-globex-ns").op).toBe("delete");
+        expect(changes.protectErrors).toEqual([]);
+    });
+
+    it("removing an active tenant fails as the engine does: its namespace is protected", async () => {
+        const config = devStackConfig();
+        config["compute-region:tenants"] = tenants(config).filter((t) => t.name !== "globex");
+        const { changes } = await planAgainst(config, state);
+        const namespace = named(changes, "kubernetes:core/v1:Namespace", "dev-tenant-globex-ns");
+        expect(namespace.op).toBe("delete");
+        expect(changes.protectErrors).toEqual([{ urn: namespace.urn, op: "delete", message: ENGINE_MESSAGES.deleteProtected(namespace.urn) }]);
+        expect(ENGINE_MESSAGES.deleteProtected(namespace.urn)).toBe(
+            `resource "${namespace.urn}" cannot be deleted\nbecause it is protected. To unprotect the resource, either remove the \`protect\` flag from the resource in your Pulumi program and run \`pulumi up\`, or use the command:\n\`pulumi state unprotect '${namespace.urn}'\``,
+        );
+    });
+
+    it("renaming the cluster replaces it and everything on it, and fails on the protected ones", async () => {
+        const config = devStackConfig();
+        config["compute-region:cluster"].name = "gpu-dev2-use2";
+        const { changes } = await planAgainst(config, state);
+        const cluster = named(changes, TYPES.eksCluster, "dev-cluster-eks");
+        expect(cluster).toMatchObject({ op: "replace", replacedBy: ["name"] });
+        expect(cluster.reasons[0].source).toMatch(/^hashicorp\/terraform-provider-aws@v6\.58\.0 internal\/service\/eks\.resourceCluster/);
+        // Its Kubernetes provider cannot know the new cluster at preview: it and every object it manages are replaced.
+        expect(named(changes, "pulumi:providers:kubernetes", "dev-cluster-k8s").op).toBe("replace");
+        const k8s = changes.changes.filter((c) => c.type.startsWith("kubernetes:"));
+        expect(k8s.every((c) => c.op === "replace")).toBe(true);
+        expect(changes.protectErrors.map((e) => e.op)).toEqual(["replace", "replace", "replace", "replace"]);
+        expect(changes.protectErrors[0].message).toBe(ENGINE_MESSAGES.replaceProtected(cluster.urn));
+    });
+
+    it("a Kubernetes upgrade updates the cluster in place; node groups that set no version are left alone", async () => {
+        const config = devStackConfig();
+        config["compute-region:cluster"].kubernetesVersion = "1.35";
+        const { changes } = await planAgainst(config, state);
+        expect(ops(changes)).toEqual({ update: 1, same: checkpoint.deployment.resources.length - 1 });
+        expect(named(changes, TYPES.eksCluster, "dev-cluster-eks").diffs).toEqual(["version"]);
+    });
+
+    it("a tainted resource is replaced (state format 4, feature taint)", async () => {
+        const tainted = { ...checkpoint, version: 4, features: ["taint"], deployment: { ...checkpoint.deployment, resources: checkpoint.deployment.resources.map((r: any) => (r.type === TYPES.vpc ? { ...r, taint: true } : r)) } };
+        const { changes } = await planAgainst(devStackConfig(), readCheckpoint(writeJson("tainted.json", tainted), DEV));
+        expect(named(changes, TYPES.vpc, "dev-network-vpc")).toMatchObject({ op: "replace", replacedBy: ["(taint)"] });
+    });
+
+    it("ignoreChanges keeps the state's value: the node groups' desired size, which the autoscaler moves", async () => {
+        const moved = { ...checkpoint, deployment: { ...checkpoint.deployment, resources: checkpoint.deployment.resources.map((r: any) => (r.type === TYPES.eksNodeGroup ? { ...r, inputs: { ...r.inputs, scalingConfig: { ...r.inputs.scalingConfig, desiredSize: 3 } } } : r)) } };
+        const { changes } = await planAgainst(devStackConfig(), readCheckpoint(writeJson("moved.json", moved), DEV));
+        expect(changes.counts).toMatchObject({ update: 0, replace: 0 });
+    });
+});
+
+describe("against an earlier plan (a branch against main): both sides are previews", () => {
+    it("an input unknown in both is the same value unless what it comes from changes: a rotated key replaces only what reads it", async () => {
+        const base = await plan();
+        const config = devStackConfig();
+        tenants(config)[2].apiKeyVersion = 2;
+        const head = await plan(config);
+        const prior: PriorState = { kind: "plan", source: "base", project: "compute-region", stack: "dev", resources: priorResources(base.resources) };
+        const changes = diffResources(prior, head.resources, { stack: "dev", project: "compute-region", config: {} });
+        expect(changes.changes.filter((c) => c.op !== "same").map((c) => [c.type, c.op, c.replacedBy])).toEqual([
+            ["random:index/randomPassword:RandomPassword", "replace", ["keepers.version"]],
+            // Its secretId is unknown in both plans too, but the Secret it comes from is the same.
+            ["aws:secretsmanager/secretVersion:SecretVersion", "replace", ["secretString"]],
+            ["kubernetes:core/v1:Secret", "replace", ["stringData"]],
+        ]);
+        expect(diffResources(prior, base.resources, { stack: "dev", project: "compute-region", config: {} }).counts).toMatchObject({ create: 0, update: 0, replace: 0, delete: 0 });
+    });
+});
+
+describe("aliases", () => {
+    it("finds a shard's Cohort where the platform declared it before (its alias), instead of a create and a delete", async () => {
+        const platform = await plan(stackConfig("dev-platform"), "dev-platform");
+        const cohort = platform.resources.find((r) => r.type === K8S_TYPES.cohort && r.name === "dev-platform-queues-shard-a-shared-l40s")!;
+        const formerUrn = `urn:pulumi:dev-platform::compute-region::compute-region:index:Region$${K8S_TYPES.cohort}::dev-platform-shard-a-shared-l40s`;
+        const before = priorResources(platform.resources).map((r) => (r.urn === cohort.urn ? { ...r, urn: formerUrn, parent: "urn:pulumi:dev-platform::compute-region::compute-region:index:Region::dev-platform" } : r));
+        const prior: PriorState = { kind: "plan", source: "test", project: "compute-region", stack: "dev-platform", resources: before };
+        const options = { stack: "dev-platform", project: "compute-region", config: {} };
+        const changes = diffResources(prior, platform.resources, options);
+        expect(changes.changes.find((c) => c.urn === cohort.urn)).toMatchObject({ op: "same", formerUrn });
+        expect(changes.counts).toMatchObject({ create: 0, delete: 0 });
+        // Without the alias, the engine would create the Cohort anew and delete the old one.
+        const unaliased = platform.resources.map((r) => (r.urn === cohort.urn ? { ...r, opts: { ...r.opts, aliases: [] } } : r));
+        expect(diffResources(prior, unaliased, options).counts).toMatchObject({ create: 1, delete: 1 });
+    });
+
+    it("are recorded with the other lifecycle options, and policies read them as CrossGuard's options", async () => {
+        const platform = await plan(stackConfig("dev-platform"), "dev-platform");
+        const cohort = platform.resources.find((r) => r.name === "dev-platform-queues-shard-a-shared-l40s")!;
+        expect(cohort.opts?.aliases).toEqual([{ name: "dev-platform-shard-a-shared-l40s", parentUrn: "urn:pulumi:dev-platform::compute-region::compute-region:index:Region::dev-platform" }]);
+        const nodeGroup = platform.resources.find((r) => r.type === TYPES.eksNodeGroup)!;
+        expect(nodeGroup.opts?.ignoreChanges).toEqual(["scalingConfig.desiredSize"]);
+        const seen: Record<string, unknown> = {};
+        const recorder = resourcePolicy({
+            name: "options-seen",
+            description: "Records the options a policy is handed.",
+            rationale: "test policy reading resource options",
+            severity: "low",
+            enforcementLevel: "advisory",
+            remediationSteps: "test policy remediation text",
+            controls: [{ framework: "NIST SP 800-53 Rev. 5", control: "CM-2", title: "Baseline Configuration" }],
+            validateResource: (args) => {
+                if (args.urn === cohort.urn || args.urn === nodeGroup.urn) seen[args.name] = { aliases: args.opts.aliases, ignoreChanges: args.opts.ignoreChanges };
+            },
+            samples: { allowed: [], disallowed: [] },
+        });
+        evaluatePolicies(platform.resources, { policies: [recorder] });
+        expect(seen[cohort.name]).toEqual({ aliases: [`urn:pulumi:dev-platform::compute-region::compute-region:index:Region$${K8S_TYPES.cohort}::dev-platform-shard-a-shared-l40s`], ignoreChanges: [] });
+        expect(seen[nodeGroup.name]).toEqual({ aliases: [], ignoreChanges: ["scalingConfig.desiredSize"] });
+    });
+
+    it("custom timeouts reach policies in seconds, from the Go durations the SDK sends", () => {
+        expect([durationSeconds("30m"), durationSeconds("1h30m"), durationSeconds("90s"), durationSeconds("1.5h"), durationSeconds("soon"), durationSeconds(undefined)]).toEqual([1800, 5400, 90, 5400, undefined, undefined]);
+    });
+
+    it("children follow a parent found under an alias, renamed with it (the engine's inherited child aliases)", () => {
+        const urn = (chain: string, name: string) => `urn:pulumi:dev::compute-region::${chain}::${name}`;
+        const old = [
+            { urn: urn("compute-region:tenants:Tenant", "acme"), type: "compute-region:tenants:Tenant", custom: false, inputs: {}, outputs: {}, protect: false, dependencies: [] },
+            { urn: urn("compute-region:tenants:Tenant$kubernetes:core/v1:Namespace", "acme-ns"), type: "kubernetes:core/v1:Namespace", custom: true, parent: urn("compute-region:tenants:Tenant", "acme"), inputs: { metadata: { name: "tenant-acme" } }, outputs: {}, protect: true, dependencies: [] },
+        ];
+        const parent: ResourceSnapshot = { urn: urn("compute-region:tenants:Tenant", "tenant-acme"), type: "compute-region:tenants:Tenant", name: "tenant-acme", props: {}, custom: false, opts: { aliases: [{ name: "acme" }] } };
+        const child: ResourceSnapshot = { urn: urn("compute-region:tenants:Tenant$kubernetes:core/v1:Namespace", "tenant-acme-ns"), type: "kubernetes:core/v1:Namespace", name: "tenant-acme-ns", parent: parent.urn, props: { metadata: { name: "tenant-acme" } }, custom: true, opts: { protect: true } };
+        const changes = diffResources({ kind: "plan", source: "test", project: "compute-region", stack: "dev", resources: old }, [parent, child], { stack: "dev", project: "compute-region", config: {} });
+        expect(changes.changes.map((c) => [c.name, c.op, c.formerUrn])).toEqual([
+            ["tenant-acme", "same", old[0].urn],
+            ["tenant-acme-ns", "same", old[1].urn],
+        ]);
+    });
+});
+
+describe("replacement rules", () => {
+    const diffOne = (type: string, before: Record<string, unknown>, after: Record<string, unknown>, opts: ResourceSnapshot["opts"] = {}) => {
+        const urn = `urn:pulumi:dev::compute-region::${type}::r`;
+        const prior: PriorState = { kind: "state", source: "test", project: "compute-region", stack: "dev", resources: [{ urn, type, custom: true, id: "x", inputs: before, outputs: before, protect: false, dependencies: [] }] };
+        return diffResources(prior, [{ urn, type, name: "r", props: after, custom: true, opts }], { stack: "dev", project: "compute-region", config: {} }).changes[0];
+    };
+
+    it("cover every resource type the dev, platform and shard stacks use, each with its source", async () => {
+        const types = new Set<string>();
+        for (const stack of ["dev", "dev-platform"]) for (const r of (await plan(stackConfig(stack), stack)).resources) if (r.custom !== false) types.add(r.type);
+        types.add("pulumi:providers:aws").add("pulumi:providers:random");
+        const ruled = new Set(REPLACEMENT_RULES.map((r) => r.type));
+        expect([...types].filter((t) => !ruled.has(t))).toEqual([]);
+        for (const rule of REPLACEMENT_RULES) {
+            expect(rule.source.length, rule.type).toBeGreaterThan(0);
+            for (const s of rule.source) expect(s.repo && s.ref && s.file, rule.type).toBeTruthy();
+        }
+    });
+
+    it("apply the providers' conditional rules", () => {
+        expect(diffOne(TYPES.vpc, { cidrBlock: "10.0.0.0/16", instanceTenancy: "dedicated" }, { cidrBlock: "10.0.0.0/16", instanceTenancy: "default" }).op).toBe("update");
+        expect(diffOne(TYPES.vpc, { cidrBlock: "10.0.0.0/16", instanceTenancy: "default" }, { cidrBlock: "10.0.0.0/16", instanceTenancy: "dedicated" }).op).toBe("replace");
+        expect(diffOne(TYPES.vpc, { cidrBlock: "10.0.0.0/16", ipv4NetmaskLength: 16 }, { cidrBlock: "10.1.0.0/16", ipv4NetmaskLength: 16 }).op).toBe("update");
+        expect(diffOne(TYPES.eksCluster, { name: "c", encryptionConfig: { resources: ["secrets"] } }, { name: "c" }).op).toBe("replace");
+        expect(diffOne(TYPES.eksCluster, { name: "c" }, { name: "c", encryptionConfig: { resources: ["secrets"] } }).op).toBe("update");
+        expect(diffOne(TYPES.eksNodeGroup, { launchTemplate: { id: "lt-1", version: "1" } }, { launchTemplate: { id: "lt-1", version: "2" } }).op).toBe("update");
+        expect(diffOne(TYPES.eksNodeGroup, { launchTemplate: { id: "lt-1", version: "1" } }, { launchTemplate: { id: "lt-2", version: "1" } }).replacedBy).toEqual(["launchTemplate.id"]);
+        // RDS hides a storage decrease while autoscaling's ceiling is above it.
+        expect(diffOne("aws:rds/instance:Instance", { allocatedStorage: 100, maxAllocatedStorage: 200 }, { allocatedStorage: 50, maxAllocatedStorage: 200 }).op).toBe("same");
+        expect(diffOne("aws:rds/instance:Instance", { allocatedStorage: 100 }, { allocatedStorage: 50 }).op).toBe("update");
+        // A region set to the provider's own is no change of region.
+        expect(diffOne(TYPES.subnet, { cidrBlock: "10.0.1.0/24" }, { cidrBlock: "10.0.1.0/24", region: "us-west-2" }).replacedBy).toEqual(["region"]);
+    });
+
+    it("replace on an unknown value in a replacing property, and on replaceOnChanges", () => {
+        expect(diffOne(TYPES.eksAccessEntry, { clusterName: "c", principalArn: "a" }, { clusterName: UNKNOWN, principalArn: "a" })).toMatchObject({ op: "replace", replacedBy: ["clusterName"] });
+        expect(diffOne(TYPES.eksAccessEntry, { clusterName: "c", principalArn: "a", userName: "u" }, { clusterName: "c", principalArn: "a", userName: "v" }).op).toBe("update");
+        expect(diffOne(TYPES.eksAccessEntry, { clusterName: "c", userName: "u" }, { clusterName: "c", userName: "v" }, { replaceOnChanges: ["userName"] })).toMatchObject({ op: "replace", replacedBy: ["userName"] });
+    });
+
+    it("compare secrets by presence: the state's ciphertext is never read", () => {
+        const sig = "4dabf18193072939515e22adb298388d";
+        const secret = "1b47061264138c4ac30d75fd1eb44270";
+        const before = { secretId: "s", secretString: { [sig]: secret, ciphertext: "v1:abc" } };
+        expect(diffOne("aws:secretsmanager/secretVersion:SecretVersion", before, { secretId: "s", secretString: { [sig]: secret, value: "anything" } }).op).toBe("same");
+        expect(diffOne("aws:secretsmanager/secretVersion:SecretVersion", before, { secretId: "s", secretString: { [sig]: secret, value: UNKNOWN } }).replacedBy).toEqual(["secretString"]);
+    });
+
+    it("say when a type has no rule, and plan its changes as updates", () => {
+        const change = diffOne("aws:s3/bucket:Bucket", { bucket: "a" }, { bucket: "b" });
+        expect(change.op).toBe("update");
+    });
+});
+
+describe("npm run plan against a state or an earlier plan", () => {
+    it("--state of its own deployment: leads with the counts, changes nothing, exits 0, prints no secret", () => {
+        const r = runPlanCli(["--stack", "dev", "--state", stateFile]);
+        expect(r.stderr).toBe("");
+        expect(r.status).toBe(0);
+        expect(r.stdout.split("\n")[0]).toBe(`0 to create, 0 to update, 0 to replace, 0 to delete, ${checkpoint.deployment.resources.length} unchanged (against the state in ${stateFile} (${checkpoint.deployment.resources.length} resources))`);
+        const ciphertexts = [...JSON.stringify(checkpoint).matchAll(/"ciphertext":"([^"]+)"/g)].map((m) => m[1]);
+        expect(ciphertexts.length).toBeGreaterThan(0);
+        for (const c of ciphertexts) expect(r.stdout).not.toContain(c);
+    });
+
+    it("a protected delete exits 5 with the engine's message and the config change behind it", () => {
+        const config = devStackConfig();
+        config["compute-region:tenants"] = tenants(config).filter((t) => t.name !== "globex");
+        const r = runPlanCli(["--stack", "dev", "--config-file", writeStackFile(config, "Pulumi.dev.yaml"), "--state", stateFile]);
+        expect(r.status).toBe(5);
+        expect(r.stdout).toContain(`error: resource "urn:pulumi:dev::compute-region::compute-region:index:Region$compute-region:tenants:Tenant$kubernetes:core/v1:Namespace::dev-tenant-globex-ns" cannot be deleted\nbecause it is protected.`);
+        expect(r.stdout).toContain("behind it: nothing in the plan carries its label compute-region.io/tenant=globex any more");
+        expect(r.stdout).toMatch(/\[FAIL\] tenant-offboarded-in-order .*\n.*namespace tenant-globex of active tenant globex is deleted/);
+    });
+
+    it("a protected replace exits 5 naming the resource and the config key", () => {
+        const config = devStackConfig();
+        config["compute-region:cluster"].name = "gpu-dev2-use2";
+        const r = runPlanCli(["--stack", "dev", "--config-file", writeStackFile(config, "Pulumi.dev.yaml"), "--state", stateFile, "--quiet"]);
+        expect(r.status).toBe(5);
+        expect(r.stdout.split("\n")[0]).toMatch(/^0 to create, \d+ to update, \d+ to replace, 0 to delete, \d+ unchanged$/);
+        const full = runPlanCli(["--stack", "dev", "--config-file", writeStackFile(config, "Pulumi.dev.yaml"), "--state", stateFile]);
+        expect(full.stdout).toContain('error: unable to replace resource "urn:pulumi:dev::compute-region::compute-region:index:Region$compute-region:cluster:Cluster$aws:eks/cluster:Cluster::dev-cluster-eks"\nas it is currently marked for protection.');
+        expect(full.stdout).toContain('behind it: compute-region:cluster.name is now "gpu-dev2-use2"');
+        expect(full.stdout).toMatch(/foundation-not-replaced.*\n.*dev-cluster-eks would be replaced: the EKS cluster/);
+    });
+
+    it("--against an earlier plan: the config diff is behind it; --json, the report and SARIF carry the changes", () => {
+        const base = path.join(dir, "base.json");
+        expect(runPlanCli(["--stack", "dev", "--json", base]).status).toBe(0);
+        const config = devStackConfig();
+        config["compute-region:tenants"] = tenants(config).filter((t) => t.name !== "globex");
+        const out = path.join(dir, "head");
+        const r = runPlanCli(["--stack", "dev", "--config-file", writeStackFile(config, "Pulumi.dev.yaml"), "--against", base, "--json", `${out}.json`, "--report", `${out}.md`, "--sarif", `${out}.sarif`]);
+        expect(r.status).toBe(5);
+        expect(r.stdout).toContain("behind it: compute-region:tenants[globex] removed");
+        const doc = JSON.parse(fs.readFileSync(`${out}.json`, "utf8"));
+        // Everything of the base plan (its resources and the default providers the engine adds) but
+        // globex's 22 resources (15 of a tenant, 7 of its workload identity) and the one update they cause stays.
+        const baseDoc = JSON.parse(fs.readFileSync(base, "utf8")) as { resources: ResourceSnapshot[] };
+        const urns = new Set(baseDoc.resources.map((x) => x.urn));
+        const defaultProviders = new Set(baseDoc.resources.map((x) => x.opts?.provider).filter((p): p is string => !!p && !urns.has(p)));
+        expect(doc.changes.summary).toEqual({ create: 0, update: 1, replace: 0, delete: 22, same: baseDoc.resources.length + defaultProviders.size - 23 });
+        expect(doc.changes.protectErrors[0]).toMatchObject({ op: "delete", behind: "compute-region:tenants[globex] removed" });
+        expect(doc.changes.resources.find((c: { name: string }) => c.name === "dev-tenant-globex-ns")).toMatchObject({ op: "delete", protect: true, component: expect.stringMatching(/Tenant::dev-tenant-globex$/) });
+        expect(doc.policy.policies.map((p: { policy: string }) => p.policy)).toEqual(expect.arrayContaining(changePolicies.map((p) => p.name)));
+        const md = fs.readFileSync(`${out}.md`, "utf8");
+        expect(md.split("\n")[0]).toBe(`### :x: Changes: 0 to create, 1 to update, 0 to replace, 22 to delete, ${doc.changes.summary.same} unchanged`);
+        expect(md).toContain("<details><summary>Changes by component (23; replacements and deletes first)</summary>");
+        const sarif = JSON.parse(fs.readFileSync(`${out}.sarif`, "utf8"));
+        expect(sarif.runs[0].tool.driver.rules.map((x: { id: string }) => x.id)).toEqual(expect.arrayContaining(changePolicies.map((p) => p.name)));
+        expect(sarif.runs[0].results).toEqual([expect.objectContaining({ ruleId: "tenant-offboarded-in-order", level: "error" })]);
+    });
+
+    it("a Kubernetes version that skips a minor exits 1 on the change policy", () => {
+        const at133 = devStackConfig();
+        at133["compute-region:cluster"].kubernetesVersion = "1.33";
+        const base = path.join(dir, "base-133.json");
+        expect(runPlanCli(["--stack", "dev", "--config-file", writeStackFile(at133, "Pulumi.dev.yaml"), "--json", base]).status).toBe(0);
+        const at135 = devStackConfig();
+        at135["compute-region:cluster"].kubernetesVersion = "1.35";
+        const r = runPlanCli(["--stack", "dev", "--config-file", writeStackFile(at135, "Pulumi.dev.yaml"), "--against", base]);
+        expect(r.status).toBe(1);
+        expect(r.stdout).toContain("cluster gpu-dev-use2 would go from 1.33 to 1.35, skipping 1 minor version: EKS updates one minor version at a time.");
+    });
+
+    it("exits 2 on a bad state file or both inputs, before planning", () => {
+        const truncated = writeJson("truncated.json", JSON.stringify(checkpoint).slice(0, 5000));
+        const cases: [string[], RegExp][] = [
+            [["--state", truncated], /--state .*truncated\.json: the JSON ends early/],
+            [["--state", writeJson("v9.json", { ...checkpoint, version: 9 })], /has format version 9, newer than this reader knows/],
+            [["--state", writeJson("feature.json", { ...checkpoint, version: 4, features: ["replaceWith"] })], /uses the deployment feature replaceWith .* which this reader does not plan/],
+            [["--stack", "dev-platform", "--state", stateFile], /is the state of compute-region\/dev, not of compute-region\/dev-platform/],
+            [["--state", stateFile, "--against", stateFile], /--state and --against are alternatives/],
+        ];
+        for (const [args, message] of cases) {
+            const r = runPlanCli(args[0] === "--stack" ? args : ["--stack", "dev", ...args]);
+            expect(r.status, args.join(" ")).toBe(2);
+            expect(r.stderr).toMatch(message);
+            expect(r.stdout).toBe("");
+        }
+    });
+});
+
+function stackConfig(stack: string): Record<string, any> {
+    return (parseYaml(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, any> }).config;
+}
