@@ -67,6 +67,10 @@ export function requiredPaths(picture: ClusterPicture): RequiredPath[] {
         // Not in this plan (a tenant shard on its platform): only the clients' side is this plan's to judge.
         { kind: "pods", name: "CoreDNS", namespace: NAMESPACES.system, namespaceLabels: nsLabels(NAMESPACES.system), labels: { "k8s-app": "kube-dns" }, hostNetwork: false, addresses: podCidrs, standIn: true };
     const prometheus = picture.pods.filter((p) => p.from?.podId === "prometheus" && p.labels["app.kubernetes.io/name"] === "prometheus").map(endpoint);
+    // The subnets the plan's Lustre file systems sit in (their network interfaces).
+    const fileSystemCidrs = picture.resources
+        .filter((r) => r.type === DATA_TYPES.lustreFileSystem)
+        .flatMap((fs) => fs.dependencies.map((d) => picture.resources[picture.index.get(d) ?? -1]).filter((d) => d?.type === TYPES.subnet).map((d) => d!.props.cidrBlock));
 
     const podsOf = (caller: PlannedPod, peer: Extract<PeerFact, { kind: "pod" }>): PlannedPod[] =>
         picture.pods.filter((p) => p.from?.podId === peer.pod && (peer.chart ? "chart" in p.from.facts && p.from.facts.chart === peer.chart : p.from.facts === caller.from?.facts && p.owner === caller.owner));
@@ -100,6 +104,8 @@ export function requiredPaths(picture: ClusterPicture): RequiredPath[] {
                 return prometheus;
             case "nodes":
                 return [addresses("node addresses", net.subnets.private ?? [])].filter((e): e is Endpoint => !!e);
+            case "fileSystems":
+                return [addresses("FSx for Lustre file servers", fileSystemCidrs)].filter((e): e is Endpoint => !!e);
             case "anyPod":
                 return [...picture.namespaces.values()]
                     .filter((ns) => !ns.builtin || ns.name === "default")

@@ -1,5 +1,5 @@
 import { hostAt } from "./cidr";
-import { LABELS, NAMESPACES, NEVER_EGRESS_CIDRS } from "./conventions";
+import { LABELS, NAMESPACES, NEVER_EGRESS_CIDRS, POD_IDENTITY_AGENT_ADDRESS } from "./conventions";
 import type { LabelSelector, NetworkPolicyPeer } from "./reachability";
 import { CHART_FACTS } from "./upstream";
 import type { AddonFacts, ChartFacts, PathFact, PeerFact, PodFact } from "./upstream/types";
@@ -24,7 +24,7 @@ export interface PlatformAddressing {
 }
 
 /** The EKS Pod Identity agent's link-local address. */
-export const POD_IDENTITY_AGENT_CIDR = "169.254.170.23/32";
+export const POD_IDENTITY_AGENT_CIDR = POD_IDENTITY_AGENT_ADDRESS;
 
 /** The API server as pods address it: the `kubernetes` Service's ClusterIP (egress is enforced before DNAT). */
 export function apiServerCidr(serviceCidr: string): string {
@@ -112,6 +112,7 @@ export function platformNetworkPolicies(install: PlatformInstall, addressing: Pl
             case "prometheus":
                 return [{ namespaceSelector: byName(NAMESPACES.monitoring), podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } }];
             case "nodes":
+            case "fileSystems":
                 return addressing.privateSubnetCidrs.map((cidr) => ({ ipBlock: { cidr } }));
             case "anyPod":
                 // Every pod, and host-network pods from their nodes' addresses: no `from` at all.

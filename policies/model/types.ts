@@ -24,6 +24,9 @@ export const TYPES = {
     helmRelease: "kubernetes:helm.sh/v3:Release",
     k8sProvider: "pulumi:providers:kubernetes",
     stackReference: "pulumi:pulumi:StackReference",
+    iamRole: "aws:iam/role:Role",
+    iamPolicy: "aws:iam/policy:Policy",
+    iamRolePolicy: "aws:iam/rolePolicy:RolePolicy",
 } as const;
 
 /** Kubernetes types the capacity, isolation, serving and RBAC policies read. */
@@ -50,6 +53,10 @@ export const K8S_TYPES = {
     clusterQueue: "kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue",
     localQueue: "kubernetes:kueue.x-k8s.io/v1beta1:LocalQueue",
     cohort: "kubernetes:kueue.x-k8s.io/v1beta1:Cohort",
+    topology: "kubernetes:kueue.x-k8s.io/v1beta1:Topology",
+    persistentVolume: "kubernetes:core/v1:PersistentVolume",
+    persistentVolumeClaim: "kubernetes:core/v1:PersistentVolumeClaim",
+    serviceAccount: "kubernetes:core/v1:ServiceAccount",
 } as const;
 
 export const MONITORING_TYPES = {
@@ -64,6 +71,8 @@ export const DATA_TYPES = {
     rdsParameterGroup: "aws:rds/parameterGroup:ParameterGroup",
     rdsSubnetGroup: "aws:rds/subnetGroup:SubnetGroup",
     ecrRepository: "aws:ecr/repository:Repository",
+    lustreFileSystem: "aws:fsx/lustreFileSystem:LustreFileSystem",
+    dataRepositoryAssociation: "aws:fsx/dataRepositoryAssociation:DataRepositoryAssociation",
 } as const;
 
 /** The hosted-model gateway's objects (Envoy Gateway, the AI Gateway, Gateway API). */

@@ -31,6 +31,9 @@ import { tenantNamespacesProtected } from "./tenant-namespaces-protected";
 import { tenantNetworkIsolation } from "./tenant-network-isolation";
 import { tenantRbacConfined } from "./tenant-rbac-confined";
 import { tenantWorkloadsConfined } from "./tenant-workloads-confined";
+import { tenantVolumesBound } from "./tenant-volumes-bound";
+import { tenantPodIdentityConfined } from "./tenant-pod-identity-confined";
+import { tenantRolesBounded } from "./tenant-roles-bounded";
 import { deployFactsKnown } from "./deploy-facts-known";
 import { disruptionBudgetsAllowDrain } from "./disruption-budgets-allow-drain";
 import { databaseMinorVersionFloats } from "./database-minor-version-floats";
@@ -70,6 +73,9 @@ export const policies: RegionPolicy[] = [
     tenantGuardrailsBound,
     dedicatedPoolNetworkConfined,
     tenantNamespacesProtected,
+    tenantVolumesBound,
+    tenantPodIdentityConfined,
+    tenantRolesBounded,
     // Serving
     servingWorkloadsConform,
     gpuRequestsEqualLimits,
