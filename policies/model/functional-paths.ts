@@ -1,9 +1,9 @@
 import { cidrProblem } from "./cidr";
 import { ClusterPicture, PlannedPod } from "./cluster-picture";
-import { LABELS, NAMESPACES } from "./conventions";
+import { LABELS, NAMESPACES, POD_IDENTITY_AGENT_ADDRESS } from "./conventions";
 import { isUnknown } from "./deploy-input";
 import { Endpoint, namespaceLabels, PolicyIndex } from "./netpol-eval";
-import { apiServerCidr, POD_IDENTITY_AGENT_CIDR, vpcResolverCidr } from "./platform-network-policies";
+import { apiServerCidr, vpcResolverCidr } from "./platform-network-policies";
 import type { NamespaceKind } from "./reachability";
 import { selectorMatches } from "./reachability";
 import { DATA_TYPES, GATEWAY_TYPES, K8S_TYPES, MONITORING_TYPES, TYPES } from "./types";
@@ -99,7 +99,7 @@ export function requiredPaths(picture: ClusterPicture): RequiredPath[] {
             case "awsApis":
                 return [addresses("AWS API endpoints", [...(net.subnets.private ?? []), PUBLIC_AWS_ENDPOINT])!];
             case "podIdentityAgent":
-                return [addresses("the EKS Pod Identity agent", [POD_IDENTITY_AGENT_CIDR])!];
+                return [addresses("the EKS Pod Identity agent", [POD_IDENTITY_AGENT_ADDRESS])!];
             case "prometheus":
                 return prometheus;
             case "nodes":

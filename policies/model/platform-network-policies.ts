@@ -23,9 +23,6 @@ export interface PlatformAddressing {
     privateSubnetCidrs: readonly string[];
 }
 
-/** The EKS Pod Identity agent's link-local address. */
-export const POD_IDENTITY_AGENT_CIDR = POD_IDENTITY_AGENT_ADDRESS;
-
 /** The API server as pods address it: the `kubernetes` Service's ClusterIP (egress is enforced before DNAT). */
 export function apiServerCidr(serviceCidr: string): string {
     return hostAt(serviceCidr, 1);
@@ -108,7 +105,7 @@ export function platformNetworkPolicies(install: PlatformInstall, addressing: Pl
             case "awsApis":
                 return awsApiPeers(addressing);
             case "podIdentityAgent":
-                return [{ ipBlock: { cidr: POD_IDENTITY_AGENT_CIDR } }];
+                return [{ ipBlock: { cidr: POD_IDENTITY_AGENT_ADDRESS } }];
             case "prometheus":
                 return [{ namespaceSelector: byName(NAMESPACES.monitoring), podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } }];
             case "nodes":

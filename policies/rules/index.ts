@@ -108,6 +108,22 @@ export const policies: RegionPolicy[] = [
     deployAwaitsCoverStartup,
 ];
 
+/**
+ * The stack policies that report the deploy rehearsal's findings: one rehearsal serves them all in
+ * an evaluation, so their cost is the rehearsal's, once.
+ */
+export const REHEARSAL_POLICIES: readonly RegionPolicy[] = [
+    deployFactsKnown,
+    deployCrdsServedFirst,
+    deployWebhooksServingFirst,
+    deployNamespacesFirst,
+    deployWorkloadsSchedulable,
+    deployPodsNetworkReady,
+    platformPathsOpen,
+    deployImagesBuiltFirst,
+    deployAwaitsCoverStartup,
+];
+
 export const PACK_NAME = "compute-region";
 /** Kept equal to policies/package.json's version (a test checks). */
 export const PACK_VERSION = "0.1.0";
