@@ -10,6 +10,7 @@ import {
     KUEUE_CHART_MANAGER_DEFAULTS,
     LABELS,
     NAMESPACES,
+    NETWORK_TOPOLOGY,
     NodeTaint,
     PlatformAddressing,
     PoolCapacity,
@@ -21,6 +22,7 @@ import {
     SHARD_BUDGET_ANNOTATION,
     SHARD_LABEL,
     shardCohort,
+    tolerationsFor,
 } from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
 import { CHARTS, pinnedRelease } from "./helm";
@@ -34,6 +36,8 @@ export interface PoolQueueSpec {
     taints: NodeTaint[];
     /** The headroom fraction the stack configured, declared on the flavor for the policy to read. */
     declaredHeadroom?: number;
+    /** The Kueue Topology the pool's flavor places by (Topology-Aware Scheduling), if any. */
+    topology?: string;
 }
 
 /** What a tenant shard of a sharded region may sell of each pool. */
@@ -148,8 +152,19 @@ export class CapacityQueues extends pulumi.ComponentResource {
         this.namespaces = { internal: namespace("internal"), serving: namespace("serving") };
         internalNetworkPolicies(name, args.addressing, { parent: this, dependsOn: [this.namespaces.internal] });
 
-        for (const { capacity, taints, declaredHeadroom } of args.pools) {
+        // EC2's network topology as a Kueue Topology, for the pools whose flavors place by it.
+        const topology = args.pools.some((p) => p.topology === NETWORK_TOPOLOGY.name)
+            ? new k8s.apiextensions.CustomResource(
+                  `${name}-topology`,
+                  { apiVersion: "kueue.x-k8s.io/v1beta1", kind: "Topology", metadata: { name: NETWORK_TOPOLOGY.name }, spec: { levels: NETWORK_TOPOLOGY.levels.map((nodeLabel) => ({ nodeLabel })) } },
+                  afterKueue,
+              )
+            : undefined;
+
+        for (const { capacity, taints, declaredHeadroom, topology: topologyName } of args.pools) {
             const pool = capacity.pool;
+            // Kueue freezes a flavor's whole spec once it names a topology: a change must replace it.
+            const flavorOptions = topologyName && topology ? { parent: this, dependsOn: [this.kueue, topology], replaceOnChanges: ["spec"], deleteBeforeReplace: true } : afterKueue;
             new k8s.apiextensions.CustomResource(
                 `${name}-${pool}-flavor`,
                 {
@@ -163,9 +178,11 @@ export class CapacityQueues extends pulumi.ComponentResource {
                     spec: {
                         nodeLabels: { [LABELS.pool]: pool },
                         nodeTaints: taints.map((t) => ({ key: t.key, value: t.value, effect: "NoSchedule" })),
+                        // Topology-Aware Scheduling does not see tolerations a webhook adds: the flavor lists them.
+                        ...(topologyName ? { topologyName, tolerations: tolerationsFor(taints) } : {}),
                     },
                 },
-                afterKueue,
+                flavorOptions,
             );
             if (capacity.burst > 0 && capacity.role !== "dedicated") {
                 // The GPUs between minNodes and maxNodes: quota for workloads the autoscaler adds nodes

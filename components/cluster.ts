@@ -8,6 +8,14 @@ import { NodeGroupScaling } from "./node-group-scaling";
 import { NODE_REPAIR, nodeRole, secureLaunchTemplate } from "./nodes";
 import { podNetworkPolicies } from "./platform-network-policies";
 
+/**
+ * How the region's Kubernetes providers apply objects: server-side apply; ConfigMaps updated in place
+ * (by default the provider replaces a ConfigMap whose data changes, deleting the fixed-name dashboard
+ * and migration maps first on every change); and an unreachable cluster is an error, never a reason
+ * to drop objects from the state.
+ */
+export const KUBERNETES_PROVIDER_SETTINGS = { enableServerSideApply: true, enableConfigMapMutable: true, deleteUnreachable: false } as const;
+
 export interface SystemNodeGroupArgs {
     /** EC2 instance type of the system nodes. */
     instanceType: string;
@@ -287,7 +295,7 @@ export class Cluster extends pulumi.ComponentResource {
         );
         this.provider = new k8s.Provider(
             `${name}-k8s`,
-            { kubeconfig: this.kubeconfig, enableServerSideApply: true, deleteUnreachable: false },
+            { kubeconfig: this.kubeconfig, ...KUBERNETES_PROVIDER_SETTINGS },
             { parent: this, dependsOn: adminEntries },
         );
         // Under the strict CNI a pod no policy selects is denied everything: CoreDNS and the EBS CSI

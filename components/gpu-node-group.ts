@@ -49,6 +49,8 @@ export interface GpuNodeGroupArgs {
     capacityReservation?: CapacityReservationArgs;
     /** The VPC, for a dedicated pool's own security group. */
     vpcId: pulumi.Input<string>;
+    /** Security groups the nodes also carry (the clients group of tenant file systems). */
+    extraSecurityGroupIds?: pulumi.Input<string>[];
     /** Tags for every AWS resource. */
     tags: Record<string, string>;
 }
@@ -174,7 +176,8 @@ export class GpuNodeGroup extends pulumi.ComponentResource {
                       { parent: this },
                   )
                 : undefined;
-        const securityGroups: pulumi.Input<string>[] = [args.clusterSecurityGroupId, ...(poolGroup ? [poolGroup.id] : [])];
+        const extraGroups = args.extraSecurityGroupIds ?? [];
+        const securityGroups: pulumi.Input<string>[] = [args.clusterSecurityGroupId, ...(poolGroup ? [poolGroup.id] : []), ...extraGroups];
         const template = secureLaunchTemplate(
             name,
             {
@@ -186,7 +189,7 @@ export class GpuNodeGroup extends pulumi.ComponentResource {
                     ...(capacityBlock ? { instanceType: args.instanceType } : {}),
                     ...(type.efaInterfaces > 0
                         ? { networkInterfaces: efaNetworkInterfaces(type.efaInterfaces, securityGroups) }
-                        : poolGroup
+                        : poolGroup || extraGroups.length > 0
                           ? { vpcSecurityGroupIds: securityGroups }
                           : {}),
                     ...(placementGroup ? { placement: { groupName: placementGroup.name } } : {}),

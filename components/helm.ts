@@ -12,6 +12,8 @@ export const CHARTS = {
     kueue: { chart: "oci://registry.k8s.io/kueue/charts/kueue", version: "0.14.2" },
     nvidiaDevicePlugin: { chart: "nvidia-device-plugin", repo: "https://nvidia.github.io/k8s-device-plugin", version: "0.17.1" },
     efaDevicePlugin: { chart: "aws-efa-k8s-device-plugin", repo: "https://aws.github.io/eks-charts", version: "v0.5.7" },
+    // The chart, not the EKS add-on: see components/tenant-file-system.ts (lustreCsiDriver).
+    fsxCsiDriver: { chart: "aws-fsx-csi-driver", repo: "https://kubernetes-sigs.github.io/aws-fsx-csi-driver", version: "1.17.0" },
 } as const;
 
 /** Monitoring charts (kept apart so the monitoring policy can name them). */
@@ -91,6 +93,7 @@ export const CHART_NAMESPACES: Readonly<Record<string, string>> = {
     [CHARTS.kueue.chart]: NAMESPACES.kueue,
     [CHARTS.nvidiaDevicePlugin.chart]: NAMESPACES.system,
     [CHARTS.efaDevicePlugin.chart]: NAMESPACES.system,
+    [CHARTS.fsxCsiDriver.chart]: NAMESPACES.system,
     [MONITORING_CHART_PINS.prometheusStack.chart]: NAMESPACES.monitoring,
     [MONITORING_CHART_PINS.dcgmExporter.chart]: NAMESPACES.monitoring,
     [SERVING_CHART_PINS.keda.chart]: NAMESPACES.keda,

@@ -1,5 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
-import { LABELS, NAMESPACES, POD_IDENTITY_AGENT_CIDR } from "compute-region-policies/model";
+import { LABELS, NAMESPACES, POD_IDENTITY_AGENT_ADDRESS } from "compute-region-policies/model";
 
 /**
  * NetworkPolicy pieces the region's namespaces share. Peers are selected only by the immutable
@@ -20,6 +20,6 @@ export const DNS_EGRESS: k8s.types.input.networking.v1.NetworkPolicyEgressRule =
 
 /** Egress to the EKS Pod Identity agent on the node's link-local address, for pods with a Pod Identity role. */
 export const POD_IDENTITY_AGENT_EGRESS: k8s.types.input.networking.v1.NetworkPolicyEgressRule = {
-    to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT_CIDR } }],
+    to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT_ADDRESS } }],
     ports: [{ protocol: "TCP", port: 80 }],
 };

@@ -1,3 +1,4 @@
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
     gpuInstanceType,
@@ -6,10 +7,13 @@ import {
     PoolCapacity,
     PoolRole,
     poolTaints,
+    poolTopology,
+    TAGS,
     PROMETHEUS_URL,
     regionCapacity,
     standardTags,
     TenantPurchase,
+    tenantNamespace,
     tenantPoolQuotas,
 } from "compute-region-policies/model";
 import type { Migration } from "../billing/migrate";
@@ -22,7 +26,7 @@ import { billingDashboard, servingDashboard } from "./dashboards";
 import { GpuDevicePlugins } from "./gpu-device-plugins";
 import { GpuNodeGroup, GpuNodeGroupArgs } from "./gpu-node-group";
 import { InferenceService, ModelSpec } from "./inference-service";
-import { awsContext } from "./kms";
+import { awsContext, keyPolicy } from "./kms";
 import { LoadBalancerController } from "./load-balancer-controller";
 import { GatewayTenant, ModelGateway, RateLimits } from "./model-gateway";
 import { Network, NetworkArgs } from "./network";
@@ -31,6 +35,8 @@ import { Observability, ObservabilityArgs } from "./observability";
 import { ServingPlatform } from "./serving-platform";
 import { Tenant, TenantArgs, tenantLimits } from "./tenant";
 import { TenantGuardrails } from "./tenant-guardrails";
+import { lustreClientRules, lustreCsiDriver, TenantFileSystem, TenantFileSystemArgs } from "./tenant-file-system";
+import { TenantWorkloadIdentity, TenantWorkloadIdentityArgs } from "./tenant-workload-identity";
 
 /** A GPU pool of the region. */
 export interface RegionPool extends Pick<GpuNodeGroupArgs, "instanceType" | "minNodes" | "maxNodes" | "rootVolumeGiB" | "placementGroup" | "capacityReservation"> {
@@ -52,6 +58,10 @@ export interface RegionTenant extends TenantPurchase, Omit<GatewayTenant, "state
     egress: { internet: boolean; allowCidrs: string[] };
     /** ResourceQuota limits that override the defaults scaled with the tenant's GPUs. */
     limits: Partial<TenantArgs["limits"]>;
+    /** A shared FSx for Lustre file system (opt-in); its zone defaults to that of the tenant's first pool. */
+    fileSystem?: Pick<TenantFileSystemArgs, "storageGiB" | "throughput" | "s3"> & { availabilityZone?: string };
+    /** The tenant's workloads' AWS identity (opt-in): a role in its own account to chain to, or a policy. */
+    workloadIdentity?: Pick<TenantWorkloadIdentityArgs, "targetRoleArn" | "policy">;
 }
 
 export interface RegionArgs {
@@ -92,6 +102,11 @@ export interface RegionArgs {
     layer: "region" | "platform";
     /** Platform layer: each tenant shard's GPU budget per pool. */
     shards: ShardBudget[];
+}
+
+/** ResourceQuota limits with room for a file system's claim (it counts against requests.storage). */
+function withStorage(limits: TenantArgs["limits"], extraGiB: number): TenantArgs["limits"] {
+    return { ...limits, storageGiB: limits.storageGiB + extraGiB };
 }
 
 /**
@@ -152,6 +167,31 @@ export class Region extends pulumi.ComponentResource {
         const inCluster = { parent: this, providers: { kubernetes: this.cluster.provider } };
         const onSystemNodes = { ...inCluster, dependsOn: [this.cluster.systemNodeGroup] };
 
+        // Raw-capacity tenants (a namespace and queues) are those with GPUs or people; the rest only call models.
+        const rawTenants = args.tenants.map((t) => ({ tenant: t, quotas: tenantPoolQuotas(t, args.gpuPools) })).filter((t) => t.quotas.length > 0 || t.tenant.members.length > 0);
+        const poolOf = (pool: string) => args.gpuPools.find((p) => p.name === pool);
+        // Tenant file systems (opt-in) admit only their tenant's nodes, by a clients group those nodes
+        // carry: one for the shared pools, and one of its own for each such tenant's dedicated pools.
+        const fsTenants = rawTenants.filter((t) => t.tenant.fileSystem);
+        const zoneCidr = new Map(args.availabilityZones.map((zone, i) => [zone, this.network.subnetCidrs.private[i]]));
+        const fileSystemZone = ({ tenant, quotas }: (typeof rawTenants)[number]) => tenant.fileSystem?.availabilityZone ?? poolOf(quotas[0].pool)?.availabilityZones?.[0] ?? args.availabilityZones[0];
+        const serverCidrs = [...new Set(fsTenants.map((t) => zoneCidr.get(fileSystemZone(t))!))];
+        const clientsGroup = (suffix: string, description: string, tenant?: string) =>
+            new aws.ec2.SecurityGroup(
+                `${name}-fsx-clients${suffix}`,
+                {
+                    vpcId: this.network.vpcId,
+                    description,
+                    ...lustreClientRules(serverCidrs),
+                    tags: { ...tags, ...(tenant ? { [TAGS.tenant]: tenant } : {}), [TAGS.purpose]: "lustre-clients", Name: `${args.cluster.name}-fsx-clients${suffix}` },
+                },
+                { parent: this },
+            );
+        const sharedClients = fsTenants.some((t) => t.quotas.some((q) => poolOf(q.pool)?.role === "shared")) ? clientsGroup("", "Nodes of shared GPU pools: clients of tenant file systems") : undefined;
+        const dedicatedClients = new Map(
+            fsTenants.filter((t) => t.quotas.some((q) => poolOf(q.pool)?.role === "dedicated")).map((t) => [t.tenant.name, clientsGroup(`-${t.tenant.name}`, `Nodes of tenant ${t.tenant.name}'s dedicated pools: clients of its file system`, t.tenant.name)]),
+        );
+
         // GPU pools: one node group each, on the private subnets of the pool's AZs.
         const gpuRole = args.gpuPools.length > 0 ? nodeRole(`${name}-gpu`, { partition: context.partition, tags }, this) : undefined;
         const subnetsByZone = new Map(args.availabilityZones.map((zone, i) => [zone, this.network.privateSubnetIds[i]]));
@@ -176,14 +216,13 @@ export class Region extends pulumi.ComponentResource {
                         placementGroup: pool.placementGroup,
                         capacityReservation: pool.capacityReservation,
                         vpcId: this.network.vpcId,
+                        ...(sharedClients && pool.role === "shared" ? { extraSecurityGroupIds: [sharedClients.id] } : {}),
+                        ...(pool.tenant && dedicatedClients.has(pool.tenant) ? { extraSecurityGroupIds: [dedicatedClients.get(pool.tenant)!.id] } : {}),
                         tags,
                     },
                     { parent: this, dependsOn: [this.cluster.systemNodeGroup] },
                 ),
         );
-
-        // Raw-capacity tenants (a namespace and queues) are those with GPUs or people; the rest only call models.
-        const rawTenants = args.tenants.map((t) => ({ tenant: t, quotas: tenantPoolQuotas(t, args.gpuPools) })).filter((t) => t.quotas.length > 0 || t.tenant.members.length > 0);
         this.capacity = regionCapacity(
             args.gpuPools.map((p) => ({ ...p, window: p.capacityReservation?.window })),
             args.tenants,
@@ -192,7 +231,12 @@ export class Region extends pulumi.ComponentResource {
         this.queues = new CapacityQueues(
             `${name}-queues`,
             {
-                pools: args.gpuPools.map((pool, i) => ({ capacity: this.capacity[i], taints: poolTaints(pool.role, pool.tenant), declaredHeadroom: pool.role === "shared" ? this.capacity[i].headroom : undefined })),
+                pools: args.gpuPools.map((pool, i) => ({
+                    capacity: this.capacity[i],
+                    taints: poolTaints(pool.role, pool.tenant),
+                    declaredHeadroom: pool.role === "shared" ? this.capacity[i].headroom : undefined,
+                    topology: poolTopology(pool.role, pool.instanceType),
+                })),
                 shards: args.shards,
                 formerShardCohorts: { parent: this, namePrefix: name },
                 addressing,
@@ -336,7 +380,9 @@ export class Region extends pulumi.ComponentResource {
                         allowCidrs: tenant.egress.allowCidrs,
                         vpcCidr: args.network.vpcCidr,
                         serviceCidr: args.cluster.serviceCidr,
-                        limits: tenantLimits(quotas, tenant.limits),
+                        // The file system's claim counts against the namespace's storage quota.
+                        limits: withStorage(tenantLimits(quotas, tenant.limits), tenant.fileSystem?.storageGiB ?? 0),
+                        workloadIdentity: !!tenant.workloadIdentity,
                         clusterName: this.cluster.clusterName,
                         tags,
                     },
@@ -344,6 +390,55 @@ export class Region extends pulumi.ComponentResource {
                     { ...inCluster, dependsOn: [this.queues.kueue] },
                 ),
         );
+
+        // Tenant file systems: one key for all (it outlives each tenant's final backup), the CSI driver once.
+        if (fsTenants.length > 0) {
+            const key = new aws.kms.Key(
+                `${name}-tenant-fsx`,
+                {
+                    description: `Encryption of the tenant file systems (and their backups) of ${args.cluster.name}`,
+                    enableKeyRotation: true,
+                    deletionWindowInDays: 30,
+                    policy: keyPolicy({ ...context, allowCloudWatchLogs: false }),
+                    tags: { ...tags, Name: `${args.cluster.name}-tenant-fsx` },
+                },
+                { parent: this, protect: true },
+            );
+            new aws.kms.Alias(`${name}-tenant-fsx`, { name: `alias/${args.cluster.name}-tenant-fsx`, targetKeyId: key.keyId }, { parent: this });
+            lustreCsiDriver(`${name}-fsx-csi`, addressing, { parent: this, provider: this.cluster.provider, dependsOn: [this.cluster.systemNodeGroup] });
+            for (const fsTenant of fsTenants) {
+                const { tenant, quotas } = fsTenant;
+                const owner = this.tenants.find((t) => t.namespace === tenantNamespace(tenant.name))!;
+                const fileSystem = tenant.fileSystem!;
+                const zone = fileSystemZone(fsTenant);
+                const clients = quotas.map((q) => (poolOf(q.pool)?.role === "dedicated" ? dedicatedClients.get(tenant.name)?.id : sharedClients?.id));
+                new TenantFileSystem(
+                    `${name}-tenant-${tenant.name}-fsx`,
+                    {
+                        tenant: tenant.name,
+                        namespace: owner.namespace,
+                        protect: tenant.state !== "decommissioned",
+                        storageGiB: fileSystem.storageGiB,
+                        throughput: fileSystem.throughput,
+                        s3: fileSystem.s3,
+                        subnetId: subnetsByZone.get(zone)!,
+                        vpcId: this.network.vpcId,
+                        clientSecurityGroupIds: [...new Set(clients.filter((c): c is pulumi.Output<string> => !!c))],
+                        kmsKeyArn: key.arn,
+                        tags,
+                    },
+                    { parent: owner, providers: { kubernetes: this.cluster.provider }, dependsOn: [owner.namespaceResource] },
+                );
+            }
+        }
+        for (const { tenant } of rawTenants.filter((t) => t.tenant.workloadIdentity && t.tenant.state !== "decommissioned")) {
+            const owner = this.tenants.find((t) => t.namespace === tenantNamespace(tenant.name))!;
+            new TenantWorkloadIdentity(
+                `${name}-tenant-${tenant.name}-identity`,
+                { tenant: tenant.name, namespace: owner.namespace, clusterName: this.cluster.clusterName, ...tenant.workloadIdentity!, accountId: context.accountId, partition: context.partition, tags },
+                { parent: owner, providers: { kubernetes: this.cluster.provider }, dependsOn: [owner.namespaceResource] },
+            );
+        }
 
         this.registerOutputs({
             vpcId: this.network.vpcId,

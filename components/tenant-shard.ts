@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { TAGS, TenantPurchase, tenantPoolQuotas } from "compute-region-policies/model";
+import { KUBERNETES_PROVIDER_SETTINGS } from "./cluster";
 import { Tenant, TenantArgs, tenantLimits } from "./tenant";
 
 /** A tenant of a shard: raw GPU capacity only (hosted models are granted by the platform's gateway). */
@@ -42,7 +43,7 @@ export class TenantShard extends pulumi.ComponentResource {
     constructor(name: string, args: TenantShardArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:tenants:TenantShard", name, {}, opts);
         const platform = args.platform;
-        const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: platform.requireOutput("kubeconfig") as pulumi.Output<string>, enableServerSideApply: true }, { parent: this });
+        const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: platform.requireOutput("kubeconfig") as pulumi.Output<string>, ...KUBERNETES_PROVIDER_SETTINGS }, { parent: this });
         this.tenants = args.tenants
             .map((t) => ({ t, quotas: tenantPoolQuotas(t) }))
             .filter(({ t, quotas }) => quotas.length > 0 || t.members.length > 0)

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
     GPU_RESOURCE,
     LABELS,
+    TENANT_DECLARED_EGRESS,
     TENANT_INBOUND_PEERS,
     NEVER_EGRESS_CIDRS,
     PRIORITY_CLASSES,
@@ -44,6 +45,8 @@ export interface TenantArgs {
     shard?: string;
     /** ResourceQuota backstop for CPU, memory, storage and pods. */
     limits: { cpu: number; memoryGiB: number; storageGiB: number; pods: number };
+    /** The tenant has a workload identity: its pods may reach the Pod Identity agent (the declared egress). */
+    workloadIdentity?: boolean;
     /** The EKS cluster, for access entries. */
     clusterName: pulumi.Input<string>;
     /** Tags for AWS resources. */
@@ -99,6 +102,8 @@ export function tenantLimits(quotas: readonly TenantPoolQuota[], configured: Par
 export class Tenant extends pulumi.ComponentResource {
     public readonly namespace: string;
     public readonly group: string;
+    /** The Namespace resource: what the tenant's own objects (its volume claim, its service account) wait for. */
+    public readonly namespaceResource: k8s.core.v1.Namespace;
 
     constructor(name: string, args: TenantArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:tenants:Tenant", name, {}, opts);
@@ -129,6 +134,7 @@ export class Tenant extends pulumi.ComponentResource {
             },
             { parent: this, protect: live },
         );
+        this.namespaceResource = namespace;
         const inNs = { parent: this, dependsOn: [namespace] };
 
         if (live) {
@@ -217,6 +223,10 @@ export class Tenant extends pulumi.ComponentResource {
         const publicBlocks: { cidr: pulumi.Input<string>; except?: pulumi.Input<string>[] }[] = [...(args.internetEgress ? [{ cidr: "0.0.0.0/0", except: never }] : []), ...args.allowCidrs.map((cidr) => ({ cidr }))];
         if (live && publicBlocks.length > 0) {
             policy("internet", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: publicBlocks.map((ipBlock) => ({ ipBlock })) }] });
+        }
+        // The declared way out to the Pod Identity agent, for a tenant whose workloads have an AWS identity.
+        if (live && args.workloadIdentity) {
+            policy("podIdentity", { podSelector: {}, policyTypes: ["Egress"], egress: TENANT_DECLARED_EGRESS.map((d) => ({ to: [{ ipBlock: { cidr: d.cidr } }], ports: d.ports.map((p) => ({ ...p })) })) });
         }
         // The declared way in (Prometheus, on the port the tenant's pods name "metrics"); nothing else.
         policy("monitoring", { podSelector: {}, policyTypes: ["Ingress"], ingress: TENANT_INBOUND_PEERS.map((peer) => ({ from: [namespaceByName(peer.namespace)], ports: peer.ports.map((p) => ({ ...p })) })) });

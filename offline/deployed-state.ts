@@ -118,6 +118,15 @@ export function deployedValues(r: Pick<ResourceSnapshot, "urn" | "type" | "name"
         case "aws:iam/role:Role":
             Object.assign(computed, { arn: `arn:aws:iam::${accountId}:role/${name}`, uniqueId: `AROA${hex(seed, 17).toUpperCase()}` });
             break;
+        case "aws:fsx/lustreFileSystem:LustreFileSystem":
+            // The file system's id, and the DNS and mount names a client mounts it by.
+            id = `fs-${hex(seed, 17)}`;
+            Object.assign(computed, { arn: `arn:aws:fsx:${region}:${accountId}:file-system/${id}`, dnsName: `${id}.fsx.${region}.amazonaws.com`, mountName: hex(`${seed}/mount`, 8) });
+            break;
+        case "aws:iam/policy:Policy":
+            computed.arn = `arn:aws:iam::${accountId}:policy/${name}`;
+            id = computed.arn as string;
+            break;
         case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
             computed.arn = `arn:aws:iam::${accountId}:oidc-provider/${String(props.url).replace(/^https:\/\//, "")}`;
             id = computed.arn as string;

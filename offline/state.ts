@@ -81,7 +81,10 @@ function readJson(file: string, flag: string): unknown {
         return JSON.parse(text);
     } catch (e) {
         const message = (e as Error).message;
-        const truncated = /Unexpected end of JSON input|Unterminated string|end of data/i.test(message) || text.trim().length === 0;
+        // A cut after a whole value reads as a missing separator at the very end ("Expected ',' or ']' ... at position <length>").
+        const position = /at position (\d+)/.exec(message);
+        const atEnd = position !== null && Number(position[1]) >= text.trimEnd().length;
+        const truncated = /Unexpected end of JSON input|Unterminated string|end of data/i.test(message) || text.trim().length === 0 || atEnd;
         throw new PlanInputError(
             truncated
                 ? `${flag} ${file}: the JSON ends early (${text.length} bytes; truncated?): ${message}. Export it again with pulumi stack export --file ${file}`

@@ -154,6 +154,8 @@ export function isolationLines(evidence: RegionIsolationEvidence): string[] {
     for (const f of evidence.sides) lines.push(`  SIDE ${f.message}`);
     const declaredFrom = [...new Set(evidence.declared.map((d) => `${d.from} on ${d.ports} (${d.why})`))];
     for (const d of declaredFrom) lines.push(`  declared: ${d}, into ${evidence.declared.filter((x) => `${x.from} on ${x.ports} (${x.why})` === d).length} tenants`);
+    const declaredTo = [...new Set(evidence.declaredOut.map((d) => `${d.to} on ${d.ports} (${d.why})`))];
+    for (const d of declaredTo) lines.push(`  declared out: to ${d}, from ${evidence.declaredOut.filter((x) => `${x.to} on ${x.ports} (${x.why})` === d).length} tenants`);
     for (const v6 of evidence.ipv6Egress) lines.push(`  IPv6 egress ${v6}: reaches no pod (pods are IPv4), but opens the IPv6 internet where the VPC routes IPv6`);
     return lines;
 }

@@ -55,7 +55,8 @@ describe("tenant namespaces", () => {
 
     it("deny by default, allow the namespace, DNS, monitoring, and the internet only where config allows (never private ranges)", () => {
         const names = (ns: string) => inNs(ns, NP).map((p) => p.props.metadata.name).sort();
-        expect(names("tenant-acme")).toEqual(["allow-dns", "allow-internet-egress", "allow-monitoring-scrape", "allow-same-namespace", "default-deny-all"]);
+        // acme has a workload identity: its declared egress to the Pod Identity agent too.
+        expect(names("tenant-acme")).toEqual(["allow-dns", "allow-internet-egress", "allow-monitoring-scrape", "allow-pod-identity-agent", "allow-same-namespace", "default-deny-all"]);
         const internet = inNs("tenant-acme", NP).find((p) => p.props.metadata.name === "allow-internet-egress")!;
         const { cidr, except } = internet.props.spec.egress[0].to[0].ipBlock;
         const reaches = (address: string) => ipBlockReaches(`${address}/32`, cidr, except);
@@ -80,7 +81,7 @@ describe("tenant namespaces", () => {
     });
 
     it("give the dedicated pool a security group open only to itself, attached to its nodes", () => {
-        const sg = ofType(dev.resources, TYPES.securityGroup).find((g) => g.props.tags?.["compute-region:tenant"] === "acme")!;
+        const sg = ofType(dev.resources, TYPES.securityGroup).find((g) => g.props.tags?.["compute-region:tenant"] === "acme" && g.props.tags?.["compute-region:pool"] === "acme-l40s")!;
         expect(sg.props.ingress).toEqual([{ protocol: "-1", fromPort: 0, toPort: 0, self: true, description: "pool members (EFA, NCCL)" }]);
         const lt = ofType(dev.resources, TYPES.launchTemplate).find((t) => t.name === "dev-acme-l40s-lt")!;
         expect(lt.dependencies).toContain(sg.urn);

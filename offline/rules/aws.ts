@@ -184,9 +184,27 @@ const rules: Omit<ReplacementRule, "caveat">[] = [
         note: "Plugin Framework resource; RequiresReplace() on cluster_name, namespace, service_account; role_arn, target_role_arn, policy, disable_session_tags update in place.",
     },
     {
+        type: "aws:fsx/dataRepositoryAssociation:DataRepositoryAssociation",
+        forceNew: ["dataRepositoryPath", "fileSystemId", "fileSystemPath"],
+        conditional: [REGION],
+        source: terraformAws("internal/service/fsx.resourceDataRepositoryAssociation", "index/internal/service/fsx/func.resourceDataRepositoryAssociation.goindex"),
+    },
+    {
+        type: "aws:fsx/lustreFileSystem:LustreFileSystem",
+        forceNew: ["backupId", "copyTagsToBackups", "deploymentType", "driveCacheType", "efaEnabled", "exportPath", "importPath", "importedFileChunkSize", "kmsKeyId", "securityGroupIds", "storageType", "subnetIds"],
+        conditional: [REGION],
+        source: terraformAws("internal/service/fsx.resourceLustreFileSystem", "index/internal/service/fsx/func.resourceLustreFileSystem.goindex"),
+        note: "Its CustomizeDiff also replaces on a storageCapacity decrease, a metadataConfiguration.iops decrease (USER_PROVISIONED), a dataReadCacheConfiguration change and a fileSystemTypeVersion downgrade: kinds of condition this table does not hold, so the diff shows those as updates.",
+    },
+    {
         type: "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
         forceNew: ["url"],
         source: terraformAws("internal/service/iam.resourceOpenIDConnectProvider", "index/internal/service/iam/func.resourceOpenIDConnectProvider.goindex"),
+    },
+    {
+        type: "aws:iam/policy:Policy",
+        forceNew: ["description", "name", "namePrefix", "path"],
+        source: terraformAws("internal/service/iam.resourcePolicy", "index/internal/service/iam/func.resourcePolicy.goindex"),
     },
     {
         type: "aws:iam/role:Role",

@@ -32,6 +32,11 @@ export const KUBERNETES_RULES: ReplacementRule[] = [
     kind("kubernetes:core/v1:Namespace"),
     kind("kubernetes:core/v1:ServiceAccount"),
     kind("kubernetes:core/v1:LimitRange"),
+    kind(
+        "kubernetes:core/v1:PersistentVolume",
+        ["awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder", "csi", "fc", "flexVolume", "flocker", "gcePersistentDisk", "glusterfs", "hostPath", "iscsi", "local", "nfs", "photonPersistentDisk", "portworxVolume", "quobyte", "rbd", "scaleIO", "storageos", "vsphereVolume"].map((source) => `spec.${source}`),
+    ),
+    kind("kubernetes:core/v1:PersistentVolumeClaim", ["spec.accessModes", "spec.selector", "spec.storageClassName", "spec.volumeName"]),
     kind("kubernetes:core/v1:ResourceQuota", ["spec.scopes"]),
     kind("kubernetes:core/v1:Service", ["spec.clusterIP"]),
     kind("kubernetes:core/v1:Secret", ["type"], {
@@ -68,6 +73,7 @@ export const KUBERNETES_RULES: ReplacementRule[] = [
         "kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue",
         "kubernetes:kueue.x-k8s.io/v1beta1:LocalQueue",
         "kubernetes:kueue.x-k8s.io/v1beta1:ResourceFlavor",
+        "kubernetes:kueue.x-k8s.io/v1beta1:Topology",
         "kubernetes:monitoring.coreos.com/v1:PodMonitor",
         "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
         "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",

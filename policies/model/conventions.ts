@@ -302,6 +302,8 @@ export const TENANT_POLICY_NAMES = {
     dns: "allow-dns",
     internet: "allow-internet-egress",
     monitoring: "allow-monitoring-scrape",
+    /** Only for a tenant with a workload identity: the declared egress to the Pod Identity agent. */
+    podIdentity: "allow-pod-identity-agent",
 } as const;
 
 /** The container port name a tenant gives the port Prometheus may scrape. */
@@ -399,4 +401,71 @@ export const GEN_AI_METRICS = {
     outputTokens: 'gen_ai_client_token_usage_sum{gen_ai_token_type="output"}',
     /** The label holding the model the client asked for. */
     modelLabel: "gen_ai_request_model",
+} as const;
+
+/** The EKS Pod Identity agent's link-local address, served on every node (host network) on port 80. */
+export const POD_IDENTITY_AGENT_ADDRESS = "169.254.170.23/32";
+
+/**
+ * What a tenant's own egress may reach besides itself, cluster DNS and the internet, declared on
+ * purpose: the Pod Identity agent on the pod's node, on its port only, for a tenant with a workload
+ * identity (the SDK in the pod fetches the role's credentials there). The agent hands credentials
+ * only to a pod whose projected service-account token names an associated service account, so
+ * opening the address to every pod of the namespace gives no pod credentials it would not get anyway.
+ * The Tenant component opens exactly this, and the reachability proof holds any other private or
+ * link-local egress of a tenant as a finding.
+ */
+export const TENANT_DECLARED_EGRESS = [
+    { cidr: POD_IDENTITY_AGENT_ADDRESS, ports: [{ protocol: "TCP" as const, port: 80 }], why: "pods of a tenant with a workload identity take its role's credentials from the EKS Pod Identity agent" },
+] as const;
+
+/** The service account a tenant's workload identity is associated with, in the tenant's namespace. */
+export const TENANT_WORKLOAD_SERVICE_ACCOUNT = "workload";
+
+/** The FSx for Lustre CSI driver's name (the PersistentVolumes' `csi.driver`). */
+export const FSX_CSI_DRIVER = "fsx.csi.aws.com";
+
+/** A tenant's shared file system as its namespace sees it: one claim, pre-bound to its volume. */
+export const TENANT_FILE_SYSTEM = {
+    /** The PersistentVolumeClaim in the tenant's namespace. */
+    claimName: "shared-fs",
+    /** Where the S3 link appears inside the file system. */
+    s3Path: "/s3",
+} as const;
+
+/** The statically provisioned PersistentVolume of a tenant's file system (cluster-scoped, so named after the tenant). */
+export function tenantVolumeName(tenant: string): string {
+    return `tenant-${tenant}-fsx`;
+}
+
+/**
+ * Lustre's TCP ports: LNet's 988 and 1018-1023, which the file servers' security group must admit
+ * from itself and from its clients (the FSx for Lustre guide's security group tables).
+ */
+export const LUSTRE_PORTS = [988, 1018, 1019, 1020, 1021, 1022, 1023] as const;
+
+/** PERSISTENT_2 SSD throughput tiers, MB/s per TiB (FSx API CreateFileSystemLustreConfiguration). */
+export const LUSTRE_THROUGHPUT_TIERS = [125, 250, 500, 1000] as const;
+
+/** Why a PERSISTENT_2 SSD capacity is invalid (1200 GiB, 2400 GiB, then steps of 2400: FSx API CreateFileSystem), or undefined. */
+export function lustreStorageProblem(gib: number): string | undefined {
+    if (gib === 1200 || (gib >= 2400 && gib % 2400 === 0)) return undefined;
+    return "must be 1200 GiB, 2400 GiB or a multiple of 2400 GiB (FSx for Lustre PERSISTENT_2 SSD capacities)";
+}
+
+/**
+ * Kueue Topology-Aware Scheduling over EC2's network topology: the three network-node layers EKS
+ * labels nodes with (from `ec2:DescribeInstanceTopology`, broadest first) and, lowest, the node itself
+ * (Kueue honours node taints only when the hostname is the lowest level, and every GPU pool is tainted).
+ */
+export const NETWORK_TOPOLOGY = {
+    name: "ec2-network",
+    levels: ["topology.k8s.aws/network-node-layer-1", "topology.k8s.aws/network-node-layer-2", "topology.k8s.aws/network-node-layer-3", "kubernetes.io/hostname"],
+} as const;
+
+/** The pod-template annotations a workload asks Kueue for a topology with (Kueue 0.14). */
+export const TOPOLOGY_ANNOTATIONS = {
+    required: "kueue.x-k8s.io/podset-required-topology",
+    preferred: "kueue.x-k8s.io/podset-preferred-topology",
+    unconstrained: "kueue.x-k8s.io/podset-unconstrained-topology",
 } as const;

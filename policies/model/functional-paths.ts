@@ -1,9 +1,9 @@
 import { cidrProblem } from "./cidr";
 import { ClusterPicture, PlannedPod } from "./cluster-picture";
-import { LABELS, NAMESPACES } from "./conventions";
+import { LABELS, NAMESPACES, POD_IDENTITY_AGENT_ADDRESS } from "./conventions";
 import { isUnknown } from "./deploy-input";
 import { Endpoint, namespaceLabels, PolicyIndex } from "./netpol-eval";
-import { apiServerCidr, POD_IDENTITY_AGENT_CIDR, vpcResolverCidr } from "./platform-network-policies";
+import { apiServerCidr, vpcResolverCidr } from "./platform-network-policies";
 import type { NamespaceKind } from "./reachability";
 import { selectorMatches } from "./reachability";
 import { DATA_TYPES, GATEWAY_TYPES, K8S_TYPES, MONITORING_TYPES, TYPES } from "./types";
@@ -67,6 +67,10 @@ export function requiredPaths(picture: ClusterPicture): RequiredPath[] {
         // Not in this plan (a tenant shard on its platform): only the clients' side is this plan's to judge.
         { kind: "pods", name: "CoreDNS", namespace: NAMESPACES.system, namespaceLabels: nsLabels(NAMESPACES.system), labels: { "k8s-app": "kube-dns" }, hostNetwork: false, addresses: podCidrs, standIn: true };
     const prometheus = picture.pods.filter((p) => p.from?.podId === "prometheus" && p.labels["app.kubernetes.io/name"] === "prometheus").map(endpoint);
+    // The subnets the plan's Lustre file systems sit in (their network interfaces).
+    const fileSystemCidrs = picture.resources
+        .filter((r) => r.type === DATA_TYPES.lustreFileSystem)
+        .flatMap((fs) => fs.dependencies.map((d) => picture.resources[picture.index.get(d) ?? -1]).filter((d) => d?.type === TYPES.subnet).map((d) => d!.props.cidrBlock));
 
     const podsOf = (caller: PlannedPod, peer: Extract<PeerFact, { kind: "pod" }>): PlannedPod[] =>
         picture.pods.filter((p) => p.from?.podId === peer.pod && (peer.chart ? "chart" in p.from.facts && p.from.facts.chart === peer.chart : p.from.facts === caller.from?.facts && p.owner === caller.owner));
@@ -95,11 +99,13 @@ export function requiredPaths(picture: ClusterPicture): RequiredPath[] {
             case "awsApis":
                 return [addresses("AWS API endpoints", [...(net.subnets.private ?? []), PUBLIC_AWS_ENDPOINT])!];
             case "podIdentityAgent":
-                return [addresses("the EKS Pod Identity agent", [POD_IDENTITY_AGENT_CIDR])!];
+                return [addresses("the EKS Pod Identity agent", [POD_IDENTITY_AGENT_ADDRESS])!];
             case "prometheus":
                 return prometheus;
             case "nodes":
                 return [addresses("node addresses", net.subnets.private ?? [])].filter((e): e is Endpoint => !!e);
+            case "fileSystems":
+                return [addresses("FSx for Lustre file servers", fileSystemCidrs)].filter((e): e is Endpoint => !!e);
             case "anyPod":
                 return [...picture.namespaces.values()]
                     .filter((ns) => !ns.builtin || ns.name === "default")

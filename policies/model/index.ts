@@ -20,3 +20,6 @@ export * from "./platform-network-policies";
 export * from "./cni";
 export * from "./rehearsal";
 export * from "./kubernetes-versions";
+export * from "./topology";
+export * from "./iam-deny";
+export * from "./tenant-identity";

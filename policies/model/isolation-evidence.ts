@@ -1,7 +1,7 @@
 import type { ResourceLike } from "./capacity-evidence";
 import { cidrProblem, isIpv6Cidr } from "./cidr";
 import { planCniMode } from "./cni";
-import { LABELS, NEVER_EGRESS_CIDRS, SHARD_LABEL, TENANT_INBOUND_PEERS } from "./conventions";
+import { LABELS, NEVER_EGRESS_CIDRS, SHARD_LABEL, TENANT_DECLARED_EGRESS, TENANT_INBOUND_PEERS } from "./conventions";
 import { IsolationEvidence, NamespaceInfo, NamespaceKind, NetworkPolicyInfo, NetworkPolicyRule, proveIsolation } from "./reachability";
 import { K8S_TYPES, TYPES } from "./types";
 
@@ -103,6 +103,7 @@ export function isolationFromResources(resources: readonly ResourceLike[]): Regi
         cni: planCniMode(resources),
         inboundAllowed: TENANT_INBOUND_PEERS,
         neverEgress: [...NEVER_EGRESS_CIDRS, ...serviceCidrs],
+        egressAllowed: TENANT_DECLARED_EGRESS,
     });
     return { ...proof, ipv6Egress: ipv6EgressOf(policies, new Set(namespaces.filter((n) => n.kind === "tenant").map((n) => n.name))) };
 }

@@ -1,5 +1,5 @@
 import { hostAt } from "./cidr";
-import { LABELS, NAMESPACES, NEVER_EGRESS_CIDRS } from "./conventions";
+import { LABELS, NAMESPACES, NEVER_EGRESS_CIDRS, POD_IDENTITY_AGENT_ADDRESS } from "./conventions";
 import type { LabelSelector, NetworkPolicyPeer } from "./reachability";
 import { CHART_FACTS } from "./upstream";
 import type { AddonFacts, ChartFacts, PathFact, PeerFact, PodFact } from "./upstream/types";
@@ -22,9 +22,6 @@ export interface PlatformAddressing {
     /** Subnets of the nodes and pods (interface VPC endpoints sit here too). */
     privateSubnetCidrs: readonly string[];
 }
-
-/** The EKS Pod Identity agent's link-local address. */
-export const POD_IDENTITY_AGENT_CIDR = "169.254.170.23/32";
 
 /** The API server as pods address it: the `kubernetes` Service's ClusterIP (egress is enforced before DNAT). */
 export function apiServerCidr(serviceCidr: string): string {
@@ -108,10 +105,11 @@ export function platformNetworkPolicies(install: PlatformInstall, addressing: Pl
             case "awsApis":
                 return awsApiPeers(addressing);
             case "podIdentityAgent":
-                return [{ ipBlock: { cidr: POD_IDENTITY_AGENT_CIDR } }];
+                return [{ ipBlock: { cidr: POD_IDENTITY_AGENT_ADDRESS } }];
             case "prometheus":
                 return [{ namespaceSelector: byName(NAMESPACES.monitoring), podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } }];
             case "nodes":
+            case "fileSystems":
                 return addressing.privateSubnetCidrs.map((cidr) => ({ ipBlock: { cidr } }));
             case "anyPod":
                 // Every pod, and host-network pods from their nodes' addresses: no `from` at all.

@@ -1,4 +1,4 @@
-import { ipBlockReaches } from "./cidr";
+import { cidrContains, cidrProblem, ipBlockReaches } from "./cidr";
 import type { CniMode } from "./cni";
 import { LABELS, METADATA_ADDRESS } from "./conventions";
 
@@ -69,7 +69,7 @@ export interface IsolationPath {
     ingress: string[];
 }
 
-/** A path into a tenant the region declares on purpose (Prometheus scraping its metrics port). */
+/** A path into (or out of) a tenant the region declares on purpose (Prometheus scraping its metrics port; the Pod Identity agent). */
 export interface DeclaredPath {
     from: string;
     to: string;
@@ -92,6 +92,8 @@ export interface IsolationEvidence {
     cni: CniMode;
     /** Paths into tenants the region declares, from its allow-list. */
     declared: DeclaredPath[];
+    /** Paths out of tenants into never-reached ranges the region declares (the Pod Identity agent), by tenant. */
+    declaredOut: DeclaredPath[];
     /** Each tenant side judged on its own: rules that open more than the tenant's own policies may. */
     sides: SideFinding[];
     tenantsAnalysed: number;
@@ -236,6 +238,15 @@ export interface ReachabilityInput {
     inboundAllowed?: readonly InboundAllowance[];
     /** Ranges a tenant's own egress must never reach, besides the pods': the service CIDR, private and link-local ranges. */
     neverEgress?: readonly string[];
+    /** Addresses inside those ranges a tenant's egress may reach, declared, on these ports only (the Pod Identity agent). */
+    egressAllowed?: readonly EgressAllowance[];
+}
+
+/** An address a tenant's own egress may reach although it is in a never-reached range, on these ports only. */
+export interface EgressAllowance {
+    cidr: string;
+    ports: readonly { protocol: "TCP" | "UDP"; port: number }[];
+    why: string;
 }
 
 export function proveIsolation(input: ReachabilityInput): IsolationEvidence {
@@ -319,9 +330,16 @@ export function proveIsolation(input: ReachabilityInput): IsolationEvidence {
         }
     }
     const sides = tenants.flatMap((t) => tenantSideFindings(t, byNamespace.get(t.name) ?? [], input, cni));
+    const declaredOut: DeclaredPath[] = [];
+    for (const t of tenants) {
+        for (const allowance of input.egressAllowed ?? []) {
+            if (declaredEgressRules(byNamespace.get(t.name) ?? [], allowance).length > 0) declaredOut.push({ from: t.name, to: allowance.cidr.replace(/\/32$/, ""), ports: allowance.ports.map(portText).join(", "), why: allowance.why });
+        }
+    }
     return {
         cni,
         declared,
+        declaredOut,
         sides,
         tenantsAnalysed: tenants.length,
         namespacesAnalysed: input.namespaces.length,
@@ -363,7 +381,22 @@ function portsBeyond(rule: NetworkPolicyRule, allowed: readonly { protocol?: str
  * the declared peers on their ports; its egress reaches only itself, cluster DNS on port 53 and
  * addresses outside every pod, service, private and link-local range. Each finding names the policy and the rule.
  */
-export function tenantSideFindings(tenant: NamespaceInfo, policies: readonly NetworkPolicyInfo[], input: Pick<ReachabilityInput, "podCidrs" | "inboundAllowed" | "neverEgress">, cni: CniMode = "strict"): SideFinding[] {
+/** The egress rules of a namespace's policies whose ipBlocks lie inside a declared allowance. */
+function declaredEgressRules(policies: readonly NetworkPolicyInfo[], allowance: EgressAllowance): NetworkPolicyRule[] {
+    return policies.filter((p) => p.types.includes("Egress")).flatMap((p) => p.egress.filter((rule) => Array.isArray(rule.peers) && rule.peers.some((peer) => withinAllowance(peer?.ipBlock, allowance))));
+}
+
+/** Whether an ipBlock lies inside an allowance; the same blocks repeat in every tenant, so each pair is decided once. */
+const withinCache = new Map<string, boolean>();
+function withinAllowance(block: { cidr: string; except?: string[] } | undefined, allowance: EgressAllowance): boolean {
+    if (!block || typeof block.cidr !== "string") return false;
+    const key = `${allowance.cidr}|${block.cidr}`;
+    let hit = withinCache.get(key);
+    if (hit === undefined) withinCache.set(key, (hit = !cidrProblem(block.cidr) && cidrContains(allowance.cidr, block.cidr)));
+    return hit;
+}
+
+export function tenantSideFindings(tenant: NamespaceInfo, policies: readonly NetworkPolicyInfo[], input: Pick<ReachabilityInput, "podCidrs" | "inboundAllowed" | "neverEgress" | "egressAllowed">, cni: CniMode = "strict"): SideFinding[] {
     const findings: SideFinding[] = [];
     const ns = tenant.name;
     const add = (policy: string, rule: string, message: string) => findings.push({ namespace: ns, policy: policy === "-" ? "-" : `${ns}/${policy}`, rule, message: `${policy === "-" ? ns : `${ns}/${policy}`} ${rule === "-" ? "" : `${rule} `}${message}` });
@@ -419,6 +452,12 @@ export function tenantSideFindings(tenant: NamespaceInfo, policies: readonly Net
                 }
                 for (const peer of peers) {
                     if (typeof peer !== "object" || peer === null) continue;
+                    const allowance = (input.egressAllowed ?? []).find((a) => withinAllowance(peer.ipBlock, a));
+                    if (allowance) {
+                        const beyond = portsBeyond(rule, allowance.ports);
+                        if (beyond.length > 0) add(p.name, at, `reaches ${peer.ipBlock!.cidr} on ${beyond.join(", ")}, beyond its declared ${allowance.ports.map(portText).join(", ")}`);
+                        continue;
+                    }
                     if (peer.ipBlock) {
                         const except = Array.isArray(peer.ipBlock.except) ? peer.ipBlock.except : [];
                         const hit = never.filter((range) => ipBlockReaches(range, peer.ipBlock!.cidr, except));

@@ -290,7 +290,7 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
     // Strict CNI: pods no policy selects, policies that come after the pods, and cut paths.
     for (const u of functional.unselected) report("network", u.owner, `a NetworkPolicy that selects ${u.pod}`, `no NetworkPolicy in ${u.namespace} selects ${u.pod}: the ${picture.cni} CNI denies it everything`);
     for (const pod of picture.pods) {
-        if (!pod.awaited || pod.hostNetwork || picture.cni !== "strict") continue;
+        if (!pod.awaited || pod.replicas === 0 || pod.hostNetwork || picture.cni !== "strict") continue;
         const selecting = picture.policies.filter((p) => p.namespace === pod.namespace && selectorMatches(p.podSelector, pod.labels));
         if (selecting.length > 0 && !selecting.some((p) => graph.before(p.resource, pod.owner))) {
             report("network", pod.owner, `its NetworkPolicies first`, `its pods (${pod.name}) start before ${selecting.map((p) => `${p.namespace}/${p.name}`).join(", ")} exist: under the strict CNI they are denied everything, probes included, until then`, selecting[0].resource);

@@ -26,6 +26,9 @@ export const TYPES = {
     stackReference: "pulumi:pulumi:StackReference",
     /** A node group's min and max, owned apart from it so the autoscaler keeps its desired size (components/node-group-scaling.ts). */
     nodeGroupScaling: "pulumi-nodejs:dynamic/compute-region:NodeGroupScaling",
+    iamRole: "aws:iam/role:Role",
+    iamPolicy: "aws:iam/policy:Policy",
+    iamRolePolicy: "aws:iam/rolePolicy:RolePolicy",
 } as const;
 
 /** Kubernetes types the capacity, isolation, serving and RBAC policies read. */
@@ -52,6 +55,10 @@ export const K8S_TYPES = {
     clusterQueue: "kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue",
     localQueue: "kubernetes:kueue.x-k8s.io/v1beta1:LocalQueue",
     cohort: "kubernetes:kueue.x-k8s.io/v1beta1:Cohort",
+    topology: "kubernetes:kueue.x-k8s.io/v1beta1:Topology",
+    persistentVolume: "kubernetes:core/v1:PersistentVolume",
+    persistentVolumeClaim: "kubernetes:core/v1:PersistentVolumeClaim",
+    serviceAccount: "kubernetes:core/v1:ServiceAccount",
 } as const;
 
 export const MONITORING_TYPES = {
@@ -66,6 +73,8 @@ export const DATA_TYPES = {
     rdsParameterGroup: "aws:rds/parameterGroup:ParameterGroup",
     rdsSubnetGroup: "aws:rds/subnetGroup:SubnetGroup",
     ecrRepository: "aws:ecr/repository:Repository",
+    lustreFileSystem: "aws:fsx/lustreFileSystem:LustreFileSystem",
+    dataRepositoryAssociation: "aws:fsx/dataRepositoryAssociation:DataRepositoryAssociation",
 } as const;
 
 /** The hosted-model gateway's objects (Envoy Gateway, the AI Gateway, Gateway API). */

@@ -31,6 +31,9 @@ import { tenantNamespacesProtected } from "./tenant-namespaces-protected";
 import { tenantNetworkIsolation } from "./tenant-network-isolation";
 import { tenantRbacConfined } from "./tenant-rbac-confined";
 import { tenantWorkloadsConfined } from "./tenant-workloads-confined";
+import { tenantVolumesBound } from "./tenant-volumes-bound";
+import { tenantPodIdentityConfined } from "./tenant-pod-identity-confined";
+import { tenantRolesBounded } from "./tenant-roles-bounded";
 import { deployFactsKnown } from "./deploy-facts-known";
 import { disruptionBudgetsAllowDrain } from "./disruption-budgets-allow-drain";
 import { databaseMinorVersionFloats } from "./database-minor-version-floats";
@@ -78,6 +81,9 @@ export const policies: RegionPolicy[] = [
     tenantGuardrailsBound,
     dedicatedPoolNetworkConfined,
     tenantNamespacesProtected,
+    tenantVolumesBound,
+    tenantPodIdentityConfined,
+    tenantRolesBounded,
     // Serving
     servingWorkloadsConform,
     gpuRequestsEqualLimits,
@@ -112,6 +118,22 @@ export const policies: RegionPolicy[] = [
 
 /** The policy that judges dates (Capacity Block windows): `npm run plan -- --at` sets its config. */
 export { capacityBlockQuotaWithinWindow };
+
+/**
+ * The stack policies that report the deploy rehearsal's findings: one rehearsal serves them all in
+ * an evaluation, so their cost is the rehearsal's, once.
+ */
+export const REHEARSAL_POLICIES: readonly RegionPolicy[] = [
+    deployFactsKnown,
+    deployCrdsServedFirst,
+    deployWebhooksServingFirst,
+    deployNamespacesFirst,
+    deployWorkloadsSchedulable,
+    deployPodsNetworkReady,
+    platformPathsOpen,
+    deployImagesBuiltFirst,
+    deployAwaitsCoverStartup,
+];
 
 export const PACK_NAME = "compute-region";
 /** Kept equal to policies/package.json's version (a test checks). */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { cidrProblem, cidrsOverlap, GPU_INSTANCE_TYPES, gpuInstanceType, meteringRepositoryName, NEVER_EGRESS_CIDRS, windowProblem } from "compute-region-policies/model";
+import { cidrProblem, cidrsOverlap, GPU_INSTANCE_TYPES, gpuInstanceType, iamArnAccount, meteringRepositoryName, NEVER_EGRESS_CIDRS, tenantPoolQuotas, windowProblem } from "compute-region-policies/model";
 import { ACM_CERTIFICATE_ARN, MAX_CUSTOM_LIMIT_TENANTS, NamespacedRegionConfig } from "./schema";
 
 /**
@@ -196,7 +196,36 @@ function checkTenants(config: NamespacedRegionConfig, ctx: z.RefinementCtx): voi
             else memberOwner.set(arn, `a member of tenant ${tenant.name}`);
         });
         checkEgressCidrs(tenant.egress.allowCidrs, [config["compute-region:network"].vpcCidr, cluster.serviceCidr], at("egress", "allowCidrs"), ctx);
+        checkTenantStorageAndIdentity(tenant, i, config, ctx);
     });
+}
+
+/**
+ * A tenant's file system and workload identity: both need the tenant's namespace (GPU capacity), the
+ * file system's zone is the region's, and a target role lives in the tenant's own account, never in
+ * one of the platform's (the accounts of the admin and deployer roles).
+ */
+function checkTenantStorageAndIdentity(tenant: NamespacedRegionConfig["compute-region:tenants"][number], i: number, config: NamespacedRegionConfig, ctx: z.RefinementCtx): void {
+    const at = (...path: (string | number)[]) => ["compute-region:tenants", i, ...path];
+    const pools = config["compute-region:gpuPools"];
+    const hasCapacity = tenantPoolQuotas(tenant, pools).length > 0;
+    for (const key of ["fileSystem", "workloadIdentity"] as const) {
+        if (tenant[key] && !hasCapacity) ctx.addIssue({ code: "custom", path: at(key), message: "needs GPU capacity (quota, spot or a dedicated pool): only a tenant with a namespace and nodes can use it" });
+    }
+    const zone = tenant.fileSystem?.availabilityZone;
+    const zones = config["compute-region:availabilityZones"];
+    if (zone !== undefined && !zones.includes(zone)) ctx.addIssue({ code: "custom", path: at("fileSystem", "availabilityZone"), message: `must be one of the region's availabilityZones (${zones.join(", ")})`, input: zone });
+    const identity = tenant.workloadIdentity;
+    if (!identity) return;
+    if ((identity.targetRoleArn === undefined) === (identity.policy === undefined)) {
+        ctx.addIssue({ code: "custom", path: at("workloadIdentity"), message: "must set exactly one of targetRoleArn (a role in the tenant's own account) and policy (the policy of a role created here)" });
+    }
+    const cluster = config["compute-region:cluster"];
+    const platformAccounts = new Set([...cluster.adminRoleArns, cluster.deployerRoleArn].map((a) => iamArnAccount(a)?.accountId).filter((a): a is string => !!a));
+    const target = iamArnAccount(identity.targetRoleArn);
+    if (target && platformAccounts.has(target.accountId)) {
+        ctx.addIssue({ code: "custom", path: at("workloadIdentity", "targetRoleArn"), message: `must be a role in the tenant's own account, not in the platform's account ${target.accountId} (that of the admin and deployer roles)`, input: identity.targetRoleArn });
+    }
 }
 
 /**

@@ -5,6 +5,8 @@ import {
     DNS_LABEL,
     DNS_LABEL_MAX,
     headroomFloorProblem,
+    LUSTRE_THROUGHPUT_TIERS,
+    lustreStorageProblem,
     POOL_ROLES,
     PoolRole,
     PROJECT,
@@ -161,6 +163,52 @@ export const DEFAULT_TENANT_RATE_LIMITS = { requestsPerMinute: 600, tokensPerMin
 
 export const gpuMap = z.record(z.string(), z.number().int().min(0, "must be a whole number of GPUs, at least 0"));
 
+/** An S3 prefix: s3://bucket/ or s3://bucket/prefix/ (ending in /). */
+export const s3Prefix = (example: string) => z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(.+\/)?$/, `must be an S3 prefix such as ${example} (ending in /)`);
+
+/** A tenant's shared FSx for Lustre file system (opt-in). */
+export const fileSystemSchema = z.strictObject({
+    /** Capacity, GiB: 1200, 2400 or a multiple of 2400 (PERSISTENT_2 SSD). */
+    storageGiB: z
+        .number()
+        .int()
+        .superRefine((gib, ctx) => {
+            const problem = lustreStorageProblem(gib);
+            if (problem) ctx.addIssue({ code: "custom", message: problem, input: gib });
+        }),
+    /** Throughput tier, MB/s per TiB of storage. */
+    throughput: z
+        .number()
+        .refine((t) => (LUSTRE_THROUGHPUT_TIERS as readonly number[]).includes(t), { message: `must be one of ${LUSTRE_THROUGHPUT_TIERS.join(", ")} (MB/s per TiB, PERSISTENT_2 SSD)` })
+        .default(250),
+    /** The AZ the file servers go in (one subnet); default: the AZ of the tenant's first pool. */
+    availabilityZone: z.string().optional(),
+    /** Link the file system to the tenant's S3 prefix (a data repository association), at /s3 in the file system. */
+    s3: z
+        .strictObject({
+            /** The tenant's prefix; its bucket policy must let this account's FSx service-linked role read (and write, to export) it. */
+            path: s3Prefix("s3://bucket/datasets/"),
+            /** Objects created, changed or deleted in S3 appear in the file system. */
+            autoImport: z.boolean().default(true),
+            /** Files created, changed or deleted in the file system are written back to S3. */
+            autoExport: z.boolean().default(false),
+        })
+        .optional(),
+});
+
+/** What a tenant's workloads reach its own AWS resources as (EKS Pod Identity on one service account). */
+export const workloadIdentitySchema = z.strictObject({
+    /** A role in the tenant's own account, which the region's role chains to (its trust policy must admit that role). */
+    targetRoleArn: iamRoleArn.optional(),
+    /** Or: the IAM policy document of a role created here (bounded like every tenant role). */
+    policy: z
+        .strictObject({
+            Version: z.literal("2012-10-17", { message: 'must be "2012-10-17"' }),
+            Statement: z.array(z.record(z.string(), z.unknown())).min(1, "must list at least one statement"),
+        })
+        .optional(),
+});
+
 export const tenantSchema = z.strictObject({
     /** Tenant name: a DNS label; its namespace is tenant-<name>. */
     name: dnsLabel.max(DNS_LABEL_MAX - TENANT_NAMESPACE_PREFIX.length, `must be at most ${DNS_LABEL_MAX - TENANT_NAMESPACE_PREFIX.length} characters (the namespace is ${TENANT_NAMESPACE_PREFIX}<name>)`),
@@ -186,6 +234,10 @@ export const tenantSchema = z.strictObject({
             allowCidrs: z.array(cidr).default([]),
         })
         .default({ internet: false, allowCidrs: [] }),
+    /** A shared FSx for Lustre file system, mounted as the claim shared-fs in the tenant's namespace (opt-in). */
+    fileSystem: fileSystemSchema.optional(),
+    /** The tenant's workloads' AWS identity, on the service account `workload` of its namespace (opt-in). */
+    workloadIdentity: workloadIdentitySchema.optional(),
     /** ResourceQuota backstop for the namespace (defaults scale with the tenant's GPUs). */
     limits: z
         .strictObject({
@@ -267,7 +319,7 @@ export const modelSchema = z.strictObject({
     /** vLLM --max-model-len. */
     maxModelLength: z.number().int().min(256),
     /** Where the weights come from: an S3 prefix, read through EKS Pod Identity with a role limited to it. */
-    weights: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(.+\/)?$/, "must be an S3 prefix such as s3://bucket/models/llama/ (ending in /)"),
+    weights: s3Prefix("s3://bucket/models/llama/"),
     /** Scaling and alerting targets: waiting requests per replica, and p95 end-to-end latency. */
     targets: z.strictObject({ queueDepth: z.number().int().min(1).default(8), p95LatencySeconds: z.number().positive().default(10) }).default({ queueDepth: 8, p95LatencySeconds: 10 }),
 });

@@ -25,6 +25,9 @@ export const shardConfigSchema = shardConfigObject.superRefine((config, ctx) => 
         checkTenantName(t.name, ["compute-region:tenants", i, "name"], ctx);
         // The VPC and service CIDRs are the platform's; its tenants' rules except them in any case.
         checkEgressCidrs(t.egress.allowCidrs, [], ["compute-region:tenants", i, "egress", "allowCidrs"], ctx);
+        for (const key of ["fileSystem", "workloadIdentity"] as const) {
+            if (t[key]) ctx.addIssue({ code: "custom", path: ["compute-region:tenants", i, key], message: "is not available in a shard stack yet: it needs the platform's network and account (give the tenant a region stack, or leave it out)" });
+        }
         if (t.models.length > 0) {
             ctx.addIssue({ code: "custom", path: ["compute-region:tenants", i, "models"], message: "must be empty in a shard stack: models are served and granted by the platform stack's gateway", input: t.models });
         }

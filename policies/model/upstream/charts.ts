@@ -1,4 +1,4 @@
-import { API_SERVER_PATH, awsApiPaths, clusterDnsPaths } from "./paths";
+import { API_SERVER_PATH, awsApiPaths, clusterDnsPaths, lustrePaths } from "./paths";
 import { CLUSTER_AUTOSCALER_CHART_FACTS } from "./cluster-autoscaler";
 import type { ChartFacts, CrdFact, PathFact, Source, WebhookFact } from "./types";
 
@@ -606,8 +606,68 @@ export const AWS_LOAD_BALANCER_CONTROLLER: ChartFacts = {
     ],
 };
 
+// ---------------------------------------------------------------------------------------------
+// FSx for Lustre CSI driver chart 1.17.0 (driver v1.9.0)
+const fsxSrc = (file: string): Source => ({ repo: "kubernetes-sigs/aws-fsx-csi-driver", ref: "helm-chart-aws-fsx-csi-driver-1.17.0", file });
+const fsxSelector = { "app.kubernetes.io/name": "aws-fsx-csi-driver", "app.kubernetes.io/instance": "aws-fsx-csi-driver" };
+const lustre = lustrePaths("mounts tenants' file systems");
+
+export const FSX_CSI_DRIVER_CHART: ChartFacts = {
+    chart: "aws-fsx-csi-driver",
+    version: "1.17.0",
+    source: fsxSrc("charts/aws-fsx-csi-driver"),
+    // The CSIDriver object (attachRequired false, no volumeLifecycleModes: persistent volumes only, never inline in a pod).
+    crds: [],
+    webhooks: [],
+    apiServices: [],
+    pods: [
+        {
+            // Dynamic provisioning only: the region provisions statically and runs none (controller.replicaCount 0).
+            // nodeComponentOnly does not drop it in 1.17.0: only the PodDisruptionBudget is conditional on it.
+            id: "controller",
+            workload: "Deployment/fsx-csi-controller",
+            labels: { app: "fsx-csi-controller", ...fsxSelector },
+            hostNetwork: false,
+            placement: {
+                nodeSelector: ["controller.nodeSelector"],
+                tolerations: ["controller.tolerations"],
+                defaults: { tolerations: [{ key: "CriticalAddonsOnly", operator: "Exists" }, { operator: "Exists", effect: "NoExecute" }] },
+                fixed: { nodeSelector: { "kubernetes.io/os": "linux" } },
+            },
+            requests: { cpu: "10m", memory: "40Mi" },
+            replicas: { values: "controller.replicaCount", default: 2 },
+            serves: [],
+            calls: [apiServer, ...awsApiPaths("creates and resizes file systems (dynamic provisioning)")],
+            source: fsxSrc("charts/aws-fsx-csi-driver/templates/controller-deployment.yaml"),
+        },
+        {
+            id: "node",
+            workload: "DaemonSet/fsx-csi-node",
+            labels: { app: "fsx-csi-node", ...fsxSelector },
+            // Not host-network since 2023 (PR #332). Its fsx-plugin container runs mount.lustre, and LNet keeps
+            // the network namespace of the process that first configures it (lnet/lnet/config.c, "Store net
+            // namespace in which current ni is being created"): the Lustre traffic is this pod's.
+            hostNetwork: false,
+            placement: {
+                nodeSelector: ["node.nodeSelector"],
+                affinity: ["node.affinity"],
+                // node.tolerateAllTaints (default true) renders a single `operator: Exists`.
+                defaults: { tolerations: [{ operator: "Exists" }], requiredNodeAffinity: [[{ key: "eks.amazonaws.com/compute-type", operator: "NotIn", values: ["fargate"] }]] },
+                fixed: { nodeSelector: { "kubernetes.io/os": "linux" } },
+            },
+            requests: { cpu: "10m", memory: "40Mi" },
+            replicas: "perNode",
+            serves: lustre.serves,
+            // Region and instance come from the node object when IMDS is out of reach (hop limit 1); it
+            // also removes its start-up taint there. The file system's DNS name resolves through CoreDNS.
+            calls: [apiServer, ...clusterDnsPaths("resolves the file systems' DNS names"), ...lustre.calls],
+            source: fsxSrc("charts/aws-fsx-csi-driver/templates/node-daemonset.yaml"),
+        },
+    ],
+};
+
 /** Every chart the region can install, keyed by chart and version. */
 export const CHART_FACTS: readonly ChartFacts[] = [
-    KUEUE, KEDA, KUBE_PROMETHEUS_STACK, DCGM_EXPORTER, NVIDIA_DEVICE_PLUGIN, EFA_DEVICE_PLUGIN, ENVOY_GATEWAY, AI_GATEWAY_CRDS, AI_GATEWAY, AWS_LOAD_BALANCER_CONTROLLER,
+    KUEUE, KEDA, KUBE_PROMETHEUS_STACK, DCGM_EXPORTER, NVIDIA_DEVICE_PLUGIN, EFA_DEVICE_PLUGIN, ENVOY_GATEWAY, AI_GATEWAY_CRDS, AI_GATEWAY, AWS_LOAD_BALANCER_CONTROLLER, FSX_CSI_DRIVER_CHART,
     ...CLUSTER_AUTOSCALER_CHART_FACTS,
 ];

@@ -113,6 +113,7 @@ export const AWS_CREATE_TIMES: Readonly<Record<string, CreateTime>> = {
     "aws:rds/instance:Instance": { boundSeconds: 40 * 60, boundSource: tfAws("internal/service/rds/instance.go", "Timeouts.Create 40m") },
     "aws:ec2/natGateway:NatGateway": { boundSeconds: 10 * 60, boundSource: tfAws("internal/service/ec2/vpc_nat_gateway.go", "Timeouts.Create 10m") },
     "aws:ec2/vpcEndpoint:VpcEndpoint": { boundSeconds: 10 * 60, boundSource: tfAws("internal/service/ec2/vpc_endpoint.go", "Timeouts.Create 10m") },
+    "aws:fsx/lustreFileSystem:LustreFileSystem": { boundSeconds: 30 * 60, boundSource: tfAws("internal/service/fsx/lustre_file_system.go", "Timeouts.Create 30m") },
 };
 
 const pulumiK8s = (file: string, note: string): Source => ({ repo: "pulumi/pulumi-kubernetes", ref: "v4.32.0 (the await code is unchanged through the pinned 4.34.2)", file, note });

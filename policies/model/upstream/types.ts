@@ -107,6 +107,8 @@ export type PeerFact =
     | { kind: "prometheus" }
     /** Node addresses (kubelets, host-network exporters). */
     | { kind: "nodes" }
+    /** FSx for Lustre file servers: their network interfaces in the private subnets. */
+    | { kind: "fileSystems" }
     /** Every pod of the cluster (the clients of cluster DNS). */
     | { kind: "anyPod" }
     /** A pod of the same chart or add-on, or of another chart the region installs. */
