@@ -177,8 +177,19 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
     };
 
     const resourcePolicies = options.policies.filter((p): p is RegionResourcePolicy => !isStackPolicy(p));
+    // Each policy's level and type filter are read once, not once a resource (thousands of them).
+    const validating = resourcePolicies.flatMap((p) => {
+        const level = levelOf(p);
+        if (level === "disabled" || !p.validateResource) return [];
+        const validations = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
+        return [{ p, level: level === "remediate" ? ("mandatory" as const) : level, validations, type: validations.length === 1 ? pulumiTypeOf(validations[0]) : undefined }];
+    });
+    const remediating = resourcePolicies.filter((p) => levelOf(p) === "remediate" && p.remediateResource).map((p) => ({ p, type: pulumiTypeOf(p.remediateResource) }));
+    // The unwrapped props, shared with the stack policies' view (one walk a resource, not two).
+    const unwrappedProps = new Map<ResourceSnapshot, Record<string, unknown>>();
     for (const resource of resources) {
         let inputs = unwrapSecrets(resource.props) as Record<string, unknown>;
+        unwrappedProps.set(resource, inputs);
         const opts = policyOptions(resource);
         const argsFor = (p: RegionPolicy, props: Record<string, unknown>): ResourceValidationArgs => ({
             type: resource.type,
@@ -194,12 +205,10 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
         });
 
         // Remediations run first, in order, each seeing the previous one's result.
-        for (const p of resourcePolicies) {
-            if (levelOf(p) !== "remediate" || !p.remediateResource) continue;
-            const type = pulumiTypeOf(p.remediateResource);
+        for (const { p, type } of remediating) {
             if (type && type !== resource.type) continue;
             try {
-                const changed = p.remediateResource(argsFor(p, unknownCheckingProxy(inputs)));
+                const changed = p.remediateResource!(argsFor(p, unknownCheckingProxy(inputs)));
                 if (changed && typeof (changed as Promise<unknown>).then === "function") {
                     throw new Error("asynchronous remediations are not supported by the in-process evaluator");
                 }
@@ -214,15 +223,8 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
         }
 
         const analysis = markOf();
-        for (const p of resourcePolicies) {
-            let level = levelOf(p);
-            if (level === "disabled" || !p.validateResource) continue;
-            if (level === "remediate") level = "mandatory";
-            const validations = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
-            if (validations.length === 1) {
-                const type = pulumiTypeOf(validations[0]);
-                if (type && type !== resource.type) continue;
-            }
+        for (const { p, level, validations, type } of validating) {
+            if (type && type !== resource.type) continue;
             for (const validation of validations) {
                 try {
                     const outcome = validation(argsFor(p, unknownCheckingProxy(inputs)), report(p, level, resource));
@@ -243,7 +245,7 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
 
     const stackPolicies = options.policies.filter(isStackPolicy);
     if (stackPolicies.length > 0) {
-        const policyResources = toPolicyResources(resources);
+        const policyResources = toPolicyResources(resources, unwrappedProps);
         const analysis = markOf();
         for (const p of stackPolicies) {
             let level = levelOf(p);
@@ -302,10 +304,11 @@ export function summarize(result: Omit<EvaluationResult, "summary">, policies: n
 }
 
 /** Stack policies' view: outputs proxied, `parent` and `dependencies` resolved to the resource objects. */
-function toPolicyResources(resources: readonly ResourceSnapshot[]): PolicyResource[] {
+function toPolicyResources(resources: readonly ResourceSnapshot[], unwrappedProps: ReadonlyMap<ResourceSnapshot, Record<string, unknown>>): PolicyResource[] {
     const byUrn = new Map<string, PolicyResource>();
     const out = resources.map((r) => {
-        const props = unknownCheckingProxy(unwrapSecrets(r.outputs ?? r.props) as Record<string, unknown>);
+        const unwrapped = r.outputs ? unwrapSecrets(r.outputs) : (unwrappedProps.get(r) ?? unwrapSecrets(r.props));
+        const props = unknownCheckingProxy(unwrapped as Record<string, unknown>);
         const resource: PolicyResource = {
             type: r.type,
             props,
