@@ -10,6 +10,7 @@ import { changePolicies } from "compute-region-policies/changes";
 import { evaluateChanges, evaluatePolicies } from "compute-region-policies/engine";
 import { fromSnapshots, isolationFromResources, rehearse } from "compute-region-policies/model";
 import { PACK_NAME, PACK_VERSION, policies, REHEARSAL_POLICIES } from "compute-region-policies/rules";
+import { stopBenchProfile } from "./bench-profile";
 import { startComparison } from "../offline/compare";
 import { checkpointFromPlan, planDeployed } from "../offline/deployed-state";
 import { runOfflinePlan } from "../offline/harness";
@@ -47,6 +48,10 @@ async function main(): Promise<void> {
     const result = evaluatePolicies(plan.resources, { policies, packName: PACK_NAME, packVersion: PACK_VERSION });
     const changeResult = changes ? evaluateChanges(changes.changes, { policies: changePolicies, packName: PACK_NAME, packVersion: PACK_VERSION }) : undefined;
     const policyMs = performance.now() - t1;
+
+    // What the plan itself costs ends here; what follows is the benchmark's own diagnostics.
+    const peakRssKb = process.resourceUsage().maxRSS;
+    await stopBenchProfile();
 
     const t2 = performance.now();
     const evidence = isolationFromResources(plan.resources);
@@ -90,7 +95,7 @@ async function main(): Promise<void> {
             violations: result.violations.length,
             notRun: result.notRun.length,
             errors: result.errors.length,
-            peakRssKb: process.resourceUsage().maxRSS,
+            peakRssKb,
             ...(changes ? { compare: { readMs, counts: changes.counts, protectErrors: changes.protectErrors.length, changeViolations: changeResult!.violations.length } } : {}),
             perTenantResources: Object.fromEntries(perTenant),
             resourcesByType: Object.fromEntries(byType),

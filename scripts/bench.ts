@@ -3,7 +3,8 @@
  * npm run bench [-- --sizes 10,100,1000] [--repeat 3] [--out out/bench.json]
  *
  * Plans generated regions of 10, 100 and 1,000 tenants with the policy pack, each in a fresh Node
- * process under --cpu-prof with the V8 flags `npm run plan` uses, and prints per size: resources,
+ * process under a CPU profile (of the plan and its policies, not of the per-policy diagnostics that
+ * follow: scripts/bench-profile.ts) with the V8 flags `npm run plan` uses, and prints per size: resources,
  * resources per tenant, program time, policy time (the reachability proof on its own line), peak
  * RSS and KB per resource, the share of CPU time spent in the project's own code against
  * node_modules (self time by file from the CPU profile) and the garbage collector's share. At the
@@ -109,15 +110,16 @@ export function planNodeFlags(root: string): string[] {
 
 interface Measure {
     flags: string[];
-    /** Profile the run (--cpu-prof) for the CPU and GC shares. */
+    /** Profile the run (scripts/bench-profile.ts) for the CPU and GC shares. */
     profile: boolean;
     /** Plan against this state file. */
     state?: string;
 }
 
-function benchRun(root: string, stackFile: string, tenants: number, nodeArgs: string[], extra: string[] = []): { stdout: string } {
+function benchRun(root: string, stackFile: string, tenants: number, nodeArgs: string[], extra: string[] = [], env: Record<string, string> = {}): { stdout: string } {
     const r = spawnSync(process.execPath, [...nodeArgs, "--max-old-space-size=8192", path.join(root, "bin/scripts/bench-run.js"), "--config-file", stackFile, "--stack", `bench-${tenants}`, ...extra], {
         cwd: root,
+        env: { ...process.env, ...env },
         encoding: "utf8",
         maxBuffer: 64 * 1024 * 1024,
     });
@@ -128,8 +130,8 @@ function benchRun(root: string, stackFile: string, tenants: number, nodeArgs: st
 function measure(root: string, tenants: number, work: string, how: Measure): Run {
     const stackFile = writeBenchStack(work, path.join(root, "Pulumi.dev.yaml"), tenants);
     const profDir = fs.mkdtempSync(path.join(work, `prof-${tenants}-`));
-    const profiling = how.profile ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [];
-    const r = benchRun(root, stackFile, tenants, [...profiling, ...how.flags], how.state ? ["--state", how.state] : []);
+    const profiling = how.profile ? ["--require", path.join(root, "bin/scripts/bench-profile.js")] : [];
+    const r = benchRun(root, stackFile, tenants, [...profiling, ...how.flags], how.state ? ["--state", how.state] : [], how.profile ? { BENCH_PROFILE_DIR: profDir } : {});
     const run = JSON.parse(r.stdout.trim().split("\n").pop()!) as Omit<Run, "cpu">;
     const cpu = how.profile ? attributeCpu(JSON.parse(fs.readFileSync(path.join(profDir, fs.readdirSync(profDir)[0]), "utf8")), root) : undefined;
     return { ...run, cpu: cpu as CpuShare };
