@@ -52,6 +52,22 @@ import { deployImagesBuiltFirst } from "./deploy-images-built-first";
 import { deployAwaitsCoverStartup } from "./deploy-awaits-cover-startup";
 
 /** Every policy of the pack, in catalog order. The pack (`index.ts`), the evaluator and the catalog all read this list. */
+/**
+ * The stack policies that report the deploy rehearsal's findings: one rehearsal serves them all in
+ * an evaluation, so their cost is the rehearsal's, once.
+ */
+export const REHEARSAL_POLICIES: readonly RegionPolicy[] = [
+    deployFactsKnown,
+    deployCrdsServedFirst,
+    deployWebhooksServingFirst,
+    deployNamespacesFirst,
+    deployWorkloadsSchedulable,
+    deployPodsNetworkReady,
+    platformPathsOpen,
+    deployImagesBuiltFirst,
+    deployAwaitsCoverStartup,
+];
+
 export const policies: RegionPolicy[] = [
     // Cluster
     eksSecretsEncrypted,
@@ -105,35 +121,11 @@ export const policies: RegionPolicy[] = [
     statefulResourcesProtected,
     helmReleasesPinned,
     // First deploy: the rehearsal of a first `up` against the installed systems' upstream facts
-    deployFactsKnown,
-    deployCrdsServedFirst,
-    deployWebhooksServingFirst,
-    deployNamespacesFirst,
-    deployWorkloadsSchedulable,
-    deployPodsNetworkReady,
-    platformPathsOpen,
-    deployImagesBuiltFirst,
-    deployAwaitsCoverStartup,
+    ...REHEARSAL_POLICIES,
 ];
 
 /** The policy that judges dates (Capacity Block windows): `npm run plan -- --at` sets its config. */
 export { capacityBlockQuotaWithinWindow };
-
-/**
- * The stack policies that report the deploy rehearsal's findings: one rehearsal serves them all in
- * an evaluation, so their cost is the rehearsal's, once.
- */
-export const REHEARSAL_POLICIES: readonly RegionPolicy[] = [
-    deployFactsKnown,
-    deployCrdsServedFirst,
-    deployWebhooksServingFirst,
-    deployNamespacesFirst,
-    deployWorkloadsSchedulable,
-    deployPodsNetworkReady,
-    platformPathsOpen,
-    deployImagesBuiltFirst,
-    deployAwaitsCoverStartup,
-];
 
 export const PACK_NAME = "compute-region";
 /** Kept equal to policies/package.json's version (a test checks). */
