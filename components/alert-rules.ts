@@ -1,4 +1,4 @@
-import { ALERTS, burstClusterQueue, CAPACITY_BLOCK_SCALE_DOWN_MINUTES, GEN_AI_METRICS, GPU_RESOURCE, internalClusterQueue, ksmLabel, LABELS, NAMESPACES, parseInstant, PoolCapacity } from "compute-region-policies/model";
+import { ALERTS, burstClusterQueue, CAPACITY_BLOCK_SCALE_DOWN_MINUTES, GEN_AI_METRICS, GPU_RESOURCE, internalClusterQueue, ksmLabel, LABELS, NAMESPACES, parseInstant, PoolCapacity, usableWindow } from "compute-region-policies/model";
 
 /** A Prometheus alerting rule, as PrometheusRule and promtool both read it. */
 export interface AlertRule {
@@ -111,9 +111,9 @@ export function gpuAlertRules(pools: readonly PoolCapacity[], runbookBase = DEFA
 
 /** Present (one sample) only while the clock is inside a Capacity Block's window, until EKS scales its group to zero. */
 export function insideWindowExpr(window: { startsAt: string; endsAt: string }): string {
-    const start = Math.floor((parseInstant(window.startsAt)?.getTime() ?? 0) / 1000);
-    const usableEnd = Math.floor((parseInstant(window.endsAt)?.getTime() ?? 0) / 1000) - CAPACITY_BLOCK_SCALE_DOWN_MINUTES * 60;
-    return `((vector(time()) >= ${start}) < ${usableEnd})`;
+    // An unparseable bound counts as the epoch, as config has already refused it.
+    const { start = 0, usableEnd = -CAPACITY_BLOCK_SCALE_DOWN_MINUTES * 60_000 } = usableWindow(window);
+    return `((vector(time()) >= ${Math.floor(start / 1000)}) < ${Math.floor(usableEnd / 1000)})`;
 }
 
 /** Days before a Capacity Block ends that its alert fires, unless the stack says otherwise. */

@@ -125,10 +125,18 @@ export function windowProblem(window: Partial<CapacityWindow>): string | undefin
 /** Where a date falls against a Capacity Block's window: its nodes exist only while it is `inside`. */
 export type WindowPhase = "before" | "inside" | "after";
 
+/**
+ * When a block's nodes can run, in epoch milliseconds: from its start until EKS scales its group to
+ * zero (40 minutes before the end). A bound that does not parse is undefined.
+ */
+export function usableWindow(window: CapacityWindow): { start?: number; usableEnd?: number } {
+    const end = parseInstant(window.endsAt)?.getTime();
+    return { start: parseInstant(window.startsAt)?.getTime(), usableEnd: end === undefined ? undefined : end - CAPACITY_BLOCK_SCALE_DOWN_MINUTES * 60_000 };
+}
+
 /** The phase at `at`: inside from the start until EKS scales the group to zero (40 minutes before the end). */
 export function windowPhase(window: CapacityWindow, at: Date): WindowPhase {
-    const start = parseInstant(window.startsAt)?.getTime() ?? Number.POSITIVE_INFINITY;
-    const usableEnd = (parseInstant(window.endsAt)?.getTime() ?? Number.NEGATIVE_INFINITY) - CAPACITY_BLOCK_SCALE_DOWN_MINUTES * 60_000;
+    const { start = Number.POSITIVE_INFINITY, usableEnd = Number.NEGATIVE_INFINITY } = usableWindow(window);
     if (at.getTime() < start) return "before";
     return at.getTime() < usableEnd ? "inside" : "after";
 }
