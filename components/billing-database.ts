@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { BACKUP_RETENTION_DAYS, LABELS, meteringRepositoryName, NAMESPACES, PROMETHEUS, PROMETHEUS_URL, TAGS } from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
 import type { Migration } from "../billing/migrate";
-import { AwsContext, keyPolicy, POD_IDENTITY_TRUST_POLICY } from "./kms";
+import { AwsContext, keyPolicy, podIdentityRole } from "./kms";
 import { DNS_EGRESS, namespaceByName, POD_IDENTITY_AGENT_EGRESS } from "./network-policies";
 import { dependsOnOf } from "./options";
 import { platformNamespace } from "./platform-namespace";
@@ -203,16 +203,8 @@ export class BillingDatabase extends pulumi.ComponentResource {
         const image: pulumi.Input<string> = built ? pulumi.interpolate`${repository.repositoryUrl}@${built.digest}` : (args.meteringImage as string);
 
         // Pod Identity: the migrator reads the master secret; metering logs in with IAM as the metering role.
-        const podRole = (suffix: string, policy: pulumi.Input<string>) => {
-            const role = new aws.iam.Role(
-                `${name}-${suffix}`,
-                { assumeRolePolicy: POD_IDENTITY_TRUST_POLICY, tags },
-                { parent: this },
-            );
-            new aws.iam.RolePolicy(`${name}-${suffix}`, { role: role.id, policy }, { parent: this });
-            new aws.eks.PodIdentityAssociation(`${name}-${suffix}`, { clusterName: args.eksClusterName, namespace: NAMESPACES.billing, serviceAccount: suffix, roleArn: role.arn, tags }, { parent: this });
-            return role;
-        };
+        const podRole = (suffix: string, policy: pulumi.Input<string>) =>
+            podIdentityRole(`${name}-${suffix}`, { clusterName: args.eksClusterName, namespace: NAMESPACES.billing, serviceAccount: suffix, policy, tags, sameName: true }, this).role;
         podRole(
             "billing-migrator",
             pulumi.all([this.masterSecretArn, key.arn]).apply(([secret, keyArn]) =>

@@ -1,9 +1,8 @@
-import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GPU_RESOURCE, GpuInstanceType, KUEUE_QUEUE_LABEL, LABELS, MODEL_SERVER_PORT, NAMESPACES, PRIORITY_CLASS, poolTaints, tolerationsFor } from "compute-region-policies/model";
 import { AWS_CLI_IMAGE } from "./helm";
-import { POD_IDENTITY_TRUST_POLICY } from "./kms";
+import { podIdentityRole } from "./kms";
 import { dependsOnOf } from "./options";
 
 /** A hosted model as the server needs it. */
@@ -107,11 +106,12 @@ export class InferenceService extends pulumi.ComponentResource {
         if (instance.gpusPerNode % tp !== 0) throw new pulumi.ResourceError(`InferenceService ${name}: gpusPerReplica ${tp} does not divide the ${instance.gpusPerNode} GPUs of a node`, this);
         const { bucket, prefix } = s3Location(model.weights);
 
-        const role = new aws.iam.Role(`${name}-weights`, { assumeRolePolicy: POD_IDENTITY_TRUST_POLICY, tags: args.tags }, { parent: this });
-        new aws.iam.RolePolicy(
+        podIdentityRole(
             `${name}-weights`,
             {
-                role: role.id,
+                clusterName: args.clusterName,
+                namespace: ns,
+                serviceAccount: app,
                 policy: pulumi.output(args.partition).apply((partition) =>
                     JSON.stringify({
                         Version: "2012-10-17",
@@ -121,10 +121,11 @@ export class InferenceService extends pulumi.ComponentResource {
                         ],
                     }),
                 ),
+                tags: args.tags,
+                sameName: true,
             },
-            { parent: this },
+            this,
         );
-        new aws.eks.PodIdentityAssociation(`${name}-weights`, { clusterName: args.clusterName, namespace: ns, serviceAccount: app, roleArn: role.arn, tags: args.tags }, { parent: this });
         const opts0 = { parent: this, dependsOn: dependsOnOf(opts) };
         new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: { name: app, namespace: ns } }, opts0);
 

@@ -76,18 +76,24 @@ export interface PodIdentityRoleArgs {
     /** The role's inline policy document (JSON). */
     policy: pulumi.Input<string>;
     tags: Record<string, string>;
+    /**
+     * Name the role, its policy and the association all `name`, as the billing and model-weights roles
+     * were first deployed (renaming them would replace them), instead of `<name>-role`, `-policy`, `-identity`.
+     */
+    sameName?: boolean;
 }
 
 /**
  * An IAM role with one inline policy, bound to a service account through EKS Pod Identity: the role
- * (`<name>-role`), its policy (`<name>-policy`) and the association (`<name>-identity`). A pod must not
- * start before the association exists: depend on it.
+ * (`<name>-role`), its policy (`<name>-policy`) and the association (`<name>-identity`), or all three
+ * `name` with `sameName`. A pod must not start before the association exists: depend on it.
  */
 export function podIdentityRole(name: string, args: PodIdentityRoleArgs, parent: pulumi.Resource): { role: aws.iam.Role; association: aws.eks.PodIdentityAssociation } {
-    const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: POD_IDENTITY_TRUST_POLICY, tags: args.tags }, { parent });
-    new aws.iam.RolePolicy(`${name}-policy`, { role: role.id, policy: args.policy }, { parent });
+    const named = (suffix: string) => (args.sameName ? name : `${name}-${suffix}`);
+    const role = new aws.iam.Role(named("role"), { assumeRolePolicy: POD_IDENTITY_TRUST_POLICY, tags: args.tags }, { parent });
+    new aws.iam.RolePolicy(named("policy"), { role: role.id, policy: args.policy }, { parent });
     const association = new aws.eks.PodIdentityAssociation(
-        `${name}-identity`,
+        named("identity"),
         { clusterName: args.clusterName, namespace: args.namespace, serviceAccount: args.serviceAccount, roleArn: role.arn, tags: args.tags },
         { parent },
     );
