@@ -3,7 +3,7 @@ import * as dockerBuild from "@pulumi/docker-build";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { BACKUP_RETENTION_DAYS, LABELS, meteringRepositoryName, NAMESPACES, PROMETHEUS, PROMETHEUS_URL, TAGS } from "compute-region-policies/model";
+import { BACKUP_RETENTION_DAYS, BILLING_REGISTRY, LABELS, meteringRepositoryName, NAMESPACES, PROMETHEUS, PROMETHEUS_URL, RegistryDocument, registryText, TAGS } from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
 import type { Migration } from "../billing/migrate";
 import { AwsContext, keyPolicy, podIdentityRole } from "./kms";
@@ -44,6 +44,12 @@ export interface BillingDatabaseArgs {
     meteringSchedule: string;
     /** The SQL migrations the Job applies. */
     migrations: readonly Migration[];
+    /**
+     * The billing registry (what is sold and at what price), rendered from the stack config by
+     * `renderRegistry`: the registry Job applies exactly this document after the migrations and
+     * before metering first runs.
+     */
+    registry: RegistryDocument;
     /** The EKS cluster (Pod Identity associations). */
     eksClusterName: pulumi.Input<string>;
     aws: AwsContext;
@@ -67,6 +73,9 @@ export interface MeteringImageBuild {
  */
 export const MIGRATION_JOB = { activeDeadlineSeconds: 600, awaitSeconds: 900 } as const;
 
+/** The registry Job runs in the same conditions as the migration Job: the same deadline and await. */
+export const REGISTRY_JOB = MIGRATION_JOB;
+
 /** Pods that may reach the database carry this label; a SecurityGroupPolicy gives them the client security group. */
 export const DB_CLIENT_LABEL = LABELS.dbClient;
 
@@ -76,8 +85,10 @@ export const DB_CLIENT_LABEL = LABELS.dbClient;
  * recovery, deletion protection, a final snapshot, Pulumi protect on the instance and its key, never
  * public, TLS forced by its parameter group, IAM database authentication, and a master password RDS
  * keeps in Secrets Manager (no password is ever a resource input). Only pods labelled as database
- * clients (the migration Job, the metering CronJob) reach port 5432, through security groups for pods.
- * Also: the ECR repository of the metering image, the migration Job and the metering CronJob.
+ * clients (the migration Job, the registry Job, the metering CronJob) reach port 5432, through
+ * security groups for pods. Also: the ECR repository of the billing image, the migration Job, the
+ * registry Job (it applies the registry document, in a ConfigMap, once the migrations are in; a
+ * change of the document is a new Job) and the metering CronJob, created once the registry is applied.
  *
  * Options: the cluster's Kubernetes provider (`providers`), and in `dependsOn` what the migration Job
  * waits for (the system nodes it runs on).
@@ -202,10 +213,15 @@ export class BillingDatabase extends pulumi.ComponentResource {
         const built = typeof args.meteringImage === "string" ? undefined : buildImage(`${name}-metering-build`, args.meteringImage, repository, this);
         const image: pulumi.Input<string> = built ? pulumi.interpolate`${repository.repositoryUrl}@${built.digest}` : (args.meteringImage as string);
 
-        // Pod Identity: the migrator reads the master secret; metering logs in with IAM as the metering role.
+        // Pod Identity: the migrator reads the master secret; the registry Job and metering log in with
+        // IAM as their own database roles (billing/migrations/0003, 0005).
         const podRole = (suffix: string, policy: pulumi.Input<string>) =>
-            podIdentityRole(`${name}-${suffix}`, { clusterName: args.eksClusterName, namespace: NAMESPACES.billing, serviceAccount: suffix, policy, tags, sameName: true }, this).role;
-        podRole(
+            podIdentityRole(`${name}-${suffix}`, { clusterName: args.eksClusterName, namespace: NAMESPACES.billing, serviceAccount: suffix, policy, tags, sameName: true }, this).association;
+        const dbUser = (user: string) =>
+            pulumi.all([db.resourceId, args.aws.region, args.aws.accountId, args.aws.partition]).apply(([resourceId, region, account, partition]) =>
+                JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "rds-db:connect", Resource: `arn:${partition}:rds-db:${region}:${account}:dbuser:${resourceId}/${user}` }] }),
+            );
+        const migratorIdentity = podRole(
             "billing-migrator",
             pulumi.all([this.masterSecretArn, key.arn]).apply(([secret, keyArn]) =>
                 JSON.stringify({
@@ -217,12 +233,8 @@ export class BillingDatabase extends pulumi.ComponentResource {
                 }),
             ),
         );
-        podRole(
-            "metering",
-            pulumi.all([db.resourceId, args.aws.region, args.aws.accountId, args.aws.partition]).apply(([resourceId, region, account, partition]) =>
-                JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "rds-db:connect", Resource: `arn:${partition}:rds-db:${region}:${account}:dbuser:${resourceId}/metering` }] }),
-            ),
-        );
+        const meteringIdentity = podRole("metering", dbUser("metering"));
+        const registryIdentity = podRole("billing-registry", dbUser("registry"));
 
         const ns = platformNamespace(`${name}-ns`, { name: NAMESPACES.billing, kind: "platform", podSecurity: { enforce: "restricted", warn: "restricted" } }, { parent: this });
         const inNs = { parent: this, dependsOn: [ns] };
@@ -255,7 +267,7 @@ export class BillingDatabase extends pulumi.ComponentResource {
                 { to: [namespaceByName(NAMESPACES.monitoring)], ports: [{ protocol: "TCP", port: PROMETHEUS.port }] },
             ],
         });
-        for (const sa of ["billing-migrator", "metering"]) {
+        for (const sa of ["billing-migrator", "billing-registry", "metering"]) {
             new k8s.core.v1.ServiceAccount(`${name}-${sa}-sa`, { metadata: { name: sa, namespace: NAMESPACES.billing } }, inNs);
         }
 
@@ -289,7 +301,7 @@ export class BillingDatabase extends pulumi.ComponentResource {
                 },
             ],
         });
-        new k8s.batch.v1.Job(
+        const migrateJob = new k8s.batch.v1.Job(
             `${name}-migrate`,
             {
                 metadata: { name: `billing-migrate-${digest}`, namespace: NAMESPACES.billing },
@@ -307,8 +319,45 @@ export class BillingDatabase extends pulumi.ComponentResource {
                 ...inNs,
                 // Its pods need their security group (given only at pod creation), their NetworkPolicies
                 // (the strict CNI), their image and a system node.
-                dependsOn: [ns, migrationsMap, db, dbClients, denyAll, clientEgress, ...(built ? [built] : []), ...dependsOnOf(opts)],
+                dependsOn: [ns, migrationsMap, db, dbClients, denyAll, clientEgress, migratorIdentity, ...(built ? [built] : []), ...dependsOnOf(opts)],
                 customTimeouts: { create: `${MIGRATION_JOB.awaitSeconds}s`, update: `${MIGRATION_JOB.awaitSeconds}s` },
+            },
+        );
+
+        // The registry: the document the program rendered from the config, applied by a Job named by
+        // its hash, so a changed document (a price, a tenant's commitments) is a new Job that runs once.
+        const text = registryText(args.registry);
+        const registryMap = new k8s.core.v1.ConfigMap(
+            `${name}-registry`,
+            { metadata: { name: BILLING_REGISTRY.configMap, namespace: NAMESPACES.billing, labels: { [BILLING_REGISTRY.label]: args.registry.scope.replace(":", ".") } }, data: { [BILLING_REGISTRY.key]: text } },
+            inNs,
+        );
+        const registryDigest = createHash("sha256").update(text).digest("hex").slice(0, 10);
+        const registryJob = new k8s.batch.v1.Job(
+            `${name}-registry-sync`,
+            {
+                metadata: { name: `billing-registry-${registryDigest}`, namespace: NAMESPACES.billing },
+                spec: {
+                    backoffLimit: 3,
+                    activeDeadlineSeconds: REGISTRY_JOB.activeDeadlineSeconds,
+                    ttlSecondsAfterFinished: 7 * 24 * 3600,
+                    template: {
+                        metadata: { labels: { [DB_CLIENT_LABEL]: "true", app: "billing-registry" } },
+                        spec: podSpec(
+                            "billing-registry",
+                            ["sync", "--registry", `/registry/${BILLING_REGISTRY.key}`],
+                            [{ name: "PGUSER", value: "registry" }, { name: "PGIAMAUTH", value: "true" }],
+                            [{ name: "registry", configMap: { name: BILLING_REGISTRY.configMap } }],
+                            [{ name: "registry", mountPath: "/registry", readOnly: true }],
+                        ),
+                    },
+                },
+            },
+            {
+                ...inNs,
+                // After the migrations (its tables), with the same guarantees as their Job.
+                dependsOn: [migrateJob, registryMap, registryIdentity, dbClients, denyAll, clientEgress],
+                customTimeouts: { create: `${REGISTRY_JOB.awaitSeconds}s`, update: `${REGISTRY_JOB.awaitSeconds}s` },
             },
         );
         new k8s.batch.v1.CronJob(
@@ -329,7 +378,8 @@ export class BillingDatabase extends pulumi.ComponentResource {
                     },
                 },
             },
-            { ...inNs, dependsOn: [ns, dbClients, denyAll, clientEgress, ...(built ? [built] : [])] },
+            // Created once the registry is applied: its first run meters tenants the database knows.
+            { ...inNs, dependsOn: [ns, dbClients, denyAll, clientEgress, meteringIdentity, registryJob, ...(built ? [built] : [])] },
         );
         this.registerOutputs({ endpoint: this.endpoint, repositoryUrl: this.repositoryUrl });
     }

@@ -117,7 +117,8 @@ export interface RegistryDocument {
     scope: string;
     currency: string;
     prices: RegistryPrice[];
-    pools: { name: string; gpuModel: string; role: string; gpus: number }[];
+    /** The pools sold (with a dedicated pool's tenant), with their GPU model and guaranteed GPUs. */
+    pools: { name: string; gpuModel: string; role: string; gpus: number; tenant?: string }[];
     models: { name: string; pool: string; gpuModel: string }[];
     tenants: RegistryTenant[];
 }
@@ -194,7 +195,7 @@ export const priceKey = (p: Pick<RegistryPrice, "track" | "item" | "unit">) => `
  * capacity model says). Deterministic: the same config renders the same text.
  */
 export function renderRegistry(input: RegistryInput): RegistryDocument {
-    const pools = input.pools.map((p) => ({ name: p.name, gpuModel: poolCapacity(p, 0).gpuModel, role: p.role, gpus: poolCapacity(p, 0).guaranteed }));
+    const pools = input.pools.map((p) => ({ name: p.name, gpuModel: poolCapacity(p, 0).gpuModel, role: p.role, gpus: poolCapacity(p, 0).guaranteed, ...(p.tenant ? { tenant: p.tenant } : {}) }));
     const poolRole = new Map(input.pools.map((p) => [p.name, p.role]));
     const gpuModelOfPool = new Map(pools.map((p) => [p.name, p.gpuModel]));
     return {
@@ -299,7 +300,7 @@ function shapeProblems(raw: unknown): RegistryProblem[] {
         if (!parseDay(p.effectiveFrom)) add(`${at}.effectiveFrom`, `must be a date (YYYY-MM-DD), got ${JSON.stringify(p.effectiveFrom)}`);
     });
     list("pools").forEach((p, i) => {
-        if (!obj(p) || typeof p.name !== "string" || typeof p.gpuModel !== "string" || typeof p.role !== "string" || typeof p.gpus !== "number") add(`pools[${i}]`, "must be { name, gpuModel, role, gpus }");
+        if (!obj(p) || typeof p.name !== "string" || typeof p.gpuModel !== "string" || typeof p.role !== "string" || typeof p.gpus !== "number" || (p.tenant !== undefined && typeof p.tenant !== "string")) add(`pools[${i}]`, "must be { name, gpuModel, role, gpus, tenant? }");
     });
     list("models").forEach((m, i) => {
         if (!obj(m) || typeof m.name !== "string" || typeof m.pool !== "string" || typeof m.gpuModel !== "string") add(`models[${i}]`, "must be { name, pool, gpuModel }");
@@ -368,6 +369,12 @@ export function registryProblems(doc: RegistryDocument, at: Date): RegistryProbl
     });
     const pools = new Map(doc.pools.map((p) => [p.name, p]));
     const models = new Set(doc.models.map((m) => m.name));
+    const names = new Set(doc.tenants.map((t) => t.name));
+    if (doc.scope === "region") {
+        doc.pools.forEach((p, i) => {
+            if (p.tenant && !names.has(p.tenant)) problems.push({ path: `pools[${i}] (${p.name})`, message: `is dedicated to tenant ${p.tenant}, which the registry does not list (an unknown tenant)` });
+        });
+    }
     const seenTenant = new Map<string, number>();
     doc.tenants.forEach((t, i) => {
         const first = seenTenant.get(t.name);
@@ -383,6 +390,7 @@ export function registryProblems(doc: RegistryDocument, at: Date): RegistryProbl
                 const pool = pools.get(c.subject);
                 if (!pool) return void problems.push({ path: where, message: `tenant ${t.name}'s ${c.track} GPUs are on pool ${c.subject}, which the registry does not list` });
                 if (track.poolRoles && !track.poolRoles.includes(pool.role)) problems.push({ path: where, message: `tenant ${t.name} has ${c.track} GPUs on pool ${c.subject}, a ${pool.role} pool: the ${c.track} track sells ${track.poolRoles.join(" or ")} pools` });
+                if (pool.tenant && pool.tenant !== t.name) problems.push({ path: where, message: `tenant ${t.name} has ${c.track} GPUs on pool ${c.subject}, which is dedicated to tenant ${pool.tenant}` });
             } else if (!models.has(c.subject)) {
                 return void problems.push({ path: where, message: `tenant ${t.name} is granted model ${c.subject}, which the registry does not list` });
             }

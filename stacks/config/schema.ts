@@ -6,6 +6,7 @@ import {
     decimalText,
     GPU_MODELS,
     parseDay,
+    PriceConfig,
     cidrProblem,
     DNS_LABEL,
     DNS_LABEL_MAX,
@@ -251,11 +252,11 @@ function priceEntrySchema(name: string, track: BillingTrack) {
     const fields = Object.fromEntries(Object.keys(track.prices).map((f) => [f, track.defaults?.[f] ? unitPrice.optional() : unitPrice]));
     return z.strictObject({ track: z.literal(name), ...item, ...fields, effectiveFrom: day });
 }
-export const priceSchema = z.discriminatedUnion(
+export const priceSchema: z.ZodType<PriceConfig> = z.discriminatedUnion(
     "track",
     Object.entries(BILLING_TRACKS).map(([name, track]) => priceEntrySchema(name, track)) as unknown as [ReturnType<typeof priceEntrySchema>, ...ReturnType<typeof priceEntrySchema>[]],
     { error: (issue) => (issue.code === "invalid_union" ? `must name its track: one of ${Object.keys(BILLING_TRACKS).join(", ")}` : undefined) },
-);
+) as unknown as z.ZodType<PriceConfig>;
 
 export const tenantSchema = z.strictObject({
     /** Tenant name: a DNS label; its namespace is tenant-<name>. */
