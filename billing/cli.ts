@@ -23,7 +23,7 @@ import { parseInstant, parseRegistry, PROMETHEUS_URL, RegistryError } from "comp
 import { Client } from "pg";
 import { addAdjustment, invoiceText, issueInvoice } from "./invoice";
 import { loadMigrations, migrate } from "./migrate";
-import { closedWindows, httpPrometheus, meterAndWrite } from "./metering";
+import { closedWindows, httpPrometheus, meterWindows } from "./metering";
 import { describeSync, SyncError, syncRegistry } from "./registry";
 
 export const USAGE = `usage: cli.js <command> [options]
@@ -139,14 +139,14 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
                 const prom = httpPrometheus(process.env.PROMETHEUS_URL ?? PROMETHEUS_URL);
                 let failures = 0;
                 // Re-meter the last few closed windows: a window missed by a failed run is filled, and idempotence makes the rest no-ops.
-                for (const window of closedWindows(at, Number(values["window-seconds"]), Number(values.windows))) {
-                    const result = await meterAndWrite(client as Client, prom, window);
+                await meterWindows(client as Client, prom, closedWindows(at, Number(values["window-seconds"]), Number(values.windows)), (window, result, usage) => {
                     io.out(`${window.start.toISOString()}..${window.end.toISOString()}: ${result.inserted} inserted, ${result.duplicates} already recorded, ${result.rejected.length} rejected${result.complete ? "" : " (window not complete)"}\n`);
                     for (const r of result.rejected) io.err(`rejected ${r.record}: ${r.reason}\n`);
-                    const unsold = result.usage.gpu.filter((g) => g.track === "unsold");
-                    for (const u of unsold) io.err(`unsold: ${u.tenant} used ${(u.gpuSeconds / 3600).toFixed(3)} GPU-hours on ${u.pool} beyond what it bought, not at the spot priority (recorded, not billed)\n`);
+                    for (const u of usage.gpu.filter((g) => g.track === "unsold")) {
+                        io.err(`unsold: ${u.tenant} used ${(u.gpuSeconds / 3600).toFixed(3)} GPU-hours on ${u.pool} beyond what it bought, not at the spot priority (recorded, not billed)\n`);
+                    }
                     failures += result.rejected.length;
-                }
+                });
                 return failures > 0 ? 1 : 0;
             }
             if (command === "invoice") {
@@ -169,7 +169,9 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
             io.err(`error: ${e.message}\n`);
             return 2;
         }
-        throw e;
+        // The database refused (an invoice it cannot issue yet, an adjustment on an issued month, ...): its reason.
+        io.err(`error: ${(e as Error).message}\n`);
+        return 1;
     }
 }
 

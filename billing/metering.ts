@@ -128,6 +128,14 @@ export function hostedStepQuery(metric: string): string {
     return `sum by (${GATEWAY.tenantLabel}, ${GEN_AI_METRICS.modelLabel}) ((${metric} - ${metric} offset ${step}) >= 0 or (${metric} < ${metric} offset ${step}))`;
 }
 
+/** The measures of hosted usage, each a gateway counter. */
+export const HOSTED_MEASURES = ["requests", "inputTokens", "cachedInputTokens", "outputTokens"] as const;
+
+/** Every hosted measure's steps in one query, each series labelled with its `measure`. */
+export function hostedUsageQuery(): string {
+    return HOSTED_MEASURES.map((m) => `label_replace(${hostedStepQuery(GATEWAY_METRICS[m])}, "measure", "${m}", "", "")`).join(" or ");
+}
+
 /** A GPU usage record: GPU-seconds of a tenant on a pool and track in a window. */
 export interface GpuUsageRecord {
     tenant: string;
@@ -159,14 +167,27 @@ export interface HeldCommitment {
     to: Date;
 }
 
-/** What the registry says was sold over a window: the commitments in force, and each tenant's contract start. */
-export interface Sold {
-    commitments: HeldCommitment[];
-    /** Billing of a tenant's commitments starts on its contract's start (00:00 UTC), when it has one. */
-    startsOn: Map<string, Date>;
+/** A tenant's contract from `from` on: billing of its commitments starts on `startsOn` (00:00 UTC), when set. */
+export interface HeldContract {
+    tenant: string;
+    from: Date;
+    startsOn?: Date;
 }
 
-/** The commitments (reserved, dedicated) in force at some point of the window, and the contracts' starts. */
+/** What the registry says was sold over a span of windows: the commitments in force, and the contracts. */
+export interface Sold {
+    commitments: HeldCommitment[];
+    contracts: HeldContract[];
+}
+
+/** When billing of a tenant's commitments starts, by the contract in force at the end of a window. */
+function startsOnAt(sold: Sold, tenant: string, at: Date): Date | undefined {
+    let found: HeldContract | undefined;
+    for (const c of sold.contracts) if (c.tenant === tenant && c.from.getTime() < at.getTime() && (!found || c.from > found.from)) found = c;
+    return found?.startsOn;
+}
+
+/** The commitments (reserved, dedicated) in force at some point of the span, and the contracts. */
 export async function loadSold(client: ClientBase, window: Window): Promise<Sold> {
     const { rows } = await client.query<{ tenant_id: string; track: "reserved" | "dedicated"; subject: string; gpu_model: string | null; quantity: number; c_from: Date; c_to: Date | null }>(
         `SELECT tenant_id, track, subject, gpu_model, quantity, c_from, c_to FROM (
@@ -177,13 +198,13 @@ export async function loadSold(client: ClientBase, window: Window): Promise<Sold
          WHERE quantity > 0 AND c_from < $2 AND (c_to IS NULL OR c_to > $1)`,
         [window.start, window.end],
     );
-    const starts = await client.query<{ tenant_id: string; starts_on: Date | null }>(
-        "SELECT DISTINCT ON (tenant_id) tenant_id, (starts_on::timestamp AT TIME ZONE 'UTC') AS starts_on FROM contracts WHERE effective_from < $1 ORDER BY tenant_id, effective_from DESC",
+    const contracts = await client.query<{ tenant_id: string; effective_from: Date; starts_on: Date | null }>(
+        "SELECT tenant_id, effective_from, (starts_on::timestamp AT TIME ZONE 'UTC') AS starts_on FROM contracts WHERE effective_from < $1",
         [window.end],
     );
     return {
         commitments: rows.map((r) => ({ tenant: r.tenant_id, track: r.track, pool: r.subject, gpuModel: r.gpu_model ?? "unknown", quantity: r.quantity, from: r.c_from, to: r.c_to ?? new Date(8.64e15) })),
-        startsOn: new Map(starts.rows.filter((r) => r.starts_on).map((r) => [r.tenant_id, r.starts_on!])),
+        contracts: contracts.rows.map((r) => ({ tenant: r.tenant_id, from: r.effective_from, ...(r.starts_on ? { startsOn: r.starts_on } : {}) })),
     };
 }
 
@@ -216,10 +237,7 @@ export async function meterWindow(prom: Prometheus, window: Window, sold: Sold):
     const instant = (k: number) => window.start.getTime() + (k + 1) * step * 1000;
     const index = (unixSeconds: number) => Math.round((unixSeconds * 1000 - window.start.getTime()) / (step * 1000)) - 1;
 
-    const [gpuSeries, ...hostedSeries] = await Promise.all([
-        prom.queryRange(tenantGpuQuery(), first, window.end, step),
-        ...[GATEWAY_METRICS.requests, GATEWAY_METRICS.inputTokens, GATEWAY_METRICS.cachedInputTokens, GATEWAY_METRICS.outputTokens].map((m) => prom.queryRange(hostedStepQuery(m), first, window.end, step)),
-    ]);
+    const [gpuSeries, hostedSeries] = await Promise.all([prom.queryRange(tenantGpuQuery(), first, window.end, step), prom.queryRange(hostedUsageQuery(), first, window.end, step)]);
 
     // GPUs in use per tenant and pool at each step, at the spot priority and at any other.
     const pools = new Map<string, PoolSteps>();
@@ -240,12 +258,15 @@ export async function meterWindow(prom: Prometheus, window: Window, sold: Sold):
 
     const gpu: GpuUsageRecord[] = [];
     const byTenantPool = new Map<string, HeldCommitment[]>();
-    for (const c of sold.commitments) byTenantPool.set(`${c.tenant}/${c.pool}`, [...(byTenantPool.get(`${c.tenant}/${c.pool}`) ?? []), c]);
+    for (const c of sold.commitments) {
+        if (c.from.getTime() >= window.end.getTime() || c.to.getTime() <= window.start.getTime()) continue;
+        byTenantPool.set(`${c.tenant}/${c.pool}`, [...(byTenantPool.get(`${c.tenant}/${c.pool}`) ?? []), c]);
+    }
 
     // What was committed: every second of the window it was held, from the contract's start.
     for (const [key, held] of byTenantPool) {
         const [tenant, pool] = key.split("/");
-        const from = Math.max(window.start.getTime(), sold.startsOn.get(tenant)?.getTime() ?? -Infinity);
+        const from = Math.max(window.start.getTime(), startsOnAt(sold, tenant, window.end)?.getTime() ?? -Infinity);
         for (const track of ["reserved", "dedicated"] as const) {
             const rows = held.filter((c) => c.track === track);
             const gpuMs = rows.reduce((sum, c) => sum + c.quantity * Math.max(0, Math.min(c.to.getTime(), window.end.getTime()) - Math.max(c.from.getTime(), from)), 0);
@@ -275,21 +296,19 @@ export async function meterWindow(prom: Prometheus, window: Window, sold: Sold):
 
     // Hosted usage: the steps' increases summed over the window.
     const hosted = new Map<string, ModelUsageRecord>();
-    const fields = ["requests", "inputTokens", "cachedInputTokens", "outputTokens"] as const;
-    hostedSeries.forEach((series, f) => {
-        for (const s of series) {
-            const tenant = s.metric[GATEWAY.tenantLabel];
-            const model = s.metric[GEN_AI_METRICS.modelLabel];
-            if (!tenant || !model) continue;
-            const key = `${tenant}\u0000${model}`;
-            let r = hosted.get(key);
-            if (!r) hosted.set(key, (r = { tenant, model, window, requests: 0, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 }));
-            for (const [t, v] of s.values) {
-                const k = index(t);
-                if (k >= 0 && k < steps && Number.isFinite(v)) r[fields[f]] += v;
-            }
+    for (const s of hostedSeries) {
+        const tenant = s.metric[GATEWAY.tenantLabel];
+        const model = s.metric[GEN_AI_METRICS.modelLabel];
+        const measure = HOSTED_MEASURES.find((m) => m === s.metric.measure);
+        if (!tenant || !model || !measure) continue;
+        const key = `${tenant}\u0000${model}`;
+        let r = hosted.get(key);
+        if (!r) hosted.set(key, (r = { tenant, model, window, requests: 0, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 }));
+        for (const [t, v] of s.values) {
+            const k = index(t);
+            if (k >= 0 && k < steps && Number.isFinite(v)) r[measure] += v;
         }
-    });
+    }
     const rounded = [...hosted.values()]
         .map((r) => ({ ...r, requests: Math.round(r.requests), inputTokens: Math.round(r.inputTokens), cachedInputTokens: Math.round(r.cachedInputTokens), outputTokens: Math.round(r.outputTokens) }))
         .filter((r) => r.requests > 0 || r.inputTokens > 0 || r.outputTokens > 0 || r.cachedInputTokens > 0);
@@ -371,8 +390,29 @@ export async function writeUsage(client: ClientBase, usage: { gpu: GpuUsageRecor
     return result;
 }
 
-/** Meters one window end to end: what was sold (the database), what was used (Prometheus), written. */
-export async function meterAndWrite(client: ClientBase, prom: Prometheus, window: Window, source = "prometheus"): Promise<WriteResult & { usage: { gpu: GpuUsageRecord[]; hosted: ModelUsageRecord[] } }> {
-    const usage = await meterWindow(prom, window, await loadSold(client, window));
-    return { ...(await writeUsage(client, usage, source, window)), usage };
+/**
+ * Meters windows end to end, oldest first: what was sold (read once for the span), what was used
+ * (Prometheus, `concurrency` windows at a time, so a catch-up of many windows is quick), each window
+ * written in its own transaction, in order. `onWindow` hears of each as it is written.
+ */
+export async function meterWindows(
+    client: ClientBase,
+    prom: Prometheus,
+    windows: readonly Window[],
+    onWindow: (window: Window, result: WriteResult, usage: { gpu: GpuUsageRecord[]; hosted: ModelUsageRecord[] }) => void,
+    options: { source?: string; concurrency?: number } = {},
+): Promise<void> {
+    if (windows.length === 0) return;
+    const sold = await loadSold(client, { start: windows[0].start, end: windows[windows.length - 1].end });
+    const concurrency = options.concurrency ?? 4;
+    const pending: Promise<{ gpu: GpuUsageRecord[]; hosted: ModelUsageRecord[] }>[] = [];
+    const start = (i: number) => {
+        if (i < windows.length) pending[i] = meterWindow(prom, windows[i], sold);
+    };
+    for (let i = 0; i < concurrency; i++) start(i);
+    for (let i = 0; i < windows.length; i++) {
+        const usage = await pending[i];
+        start(i + concurrency);
+        onWindow(windows[i], await writeUsage(client, usage, options.source ?? "prometheus", windows[i]), usage);
+    }
 }

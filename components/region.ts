@@ -13,7 +13,7 @@ import {
     PROMETHEUS_URL,
     regionCapacity,
     RegistryContract,
-    renderRegistry,
+    regionRegistry,
     standardTags,
     TenantPurchase,
     tenantNamespace,
@@ -359,21 +359,14 @@ export class Region extends pulumi.ComponentResource {
         }
 
         if (args.billing) {
-            const { currency, prices, ...database } = args.billing;
+            const { currency: _currency, prices: _prices, ...database } = args.billing;
             this.billing = new BillingDatabase(
                 `${name}-billing`,
                 {
                     ...database,
                     // What the region sells and at what price: the one rendering of the config, which the
                     // registry Job applies and the plan shows.
-                    registry: renderRegistry({
-                        scope: args.layer === "platform" ? "platform" : "region",
-                        currency,
-                        prices,
-                        pools: args.gpuPools,
-                        models: args.models.map((m) => ({ name: m.name, pool: m.pool })),
-                        tenants: args.tenants,
-                    }),
+                    registry: regionRegistry(args)!,
                     clusterName: args.cluster.name,
                     vpcId: this.network.vpcId,
                     isolatedSubnetIds: this.network.isolatedSubnetIds,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closedWindows, GATEWAY_METRICS, GpuUsageRecord, hostedStepQuery, httpPrometheus, meterWindow, METERING_STEP_SECONDS, Prometheus, Sold, tenantGpuQuery, Window } from "../billing/metering";
+import { closedWindows, GATEWAY_METRICS, GpuUsageRecord, hostedStepQuery, hostedUsageQuery, httpPrometheus, meterWindow, METERING_STEP_SECONDS, Prometheus, Sold, tenantGpuQuery, Window } from "../billing/metering";
 import { startPrometheus, TestPrometheus } from "./prometheus";
 import { gatewaySeries, nodeSeries, podSeries, utc } from "./usage-series";
 
@@ -20,7 +20,7 @@ const SOLD: Sold = {
         { tenant: "acme", track: "dedicated", pool: "acme-l40s", gpuModel: "l40s", quantity: 4, from: utc("2026-10-01T00:00"), to: new Date(8.64e15) },
         { tenant: "globex", track: "reserved", pool: "shared-l40s", gpuModel: "l40s", quantity: 4, from: utc("2026-10-01T00:00"), to: new Date(8.64e15) },
     ],
-    startsOn: new Map(),
+    contracts: [],
 };
 
 /** Gateway traffic: requests in every minute from 08:00 to 20:00, tokens in proportion. */
@@ -79,7 +79,7 @@ async function meter(windows: Window[]) {
 describe("metering against a real Prometheus", () => {
     it("runs on Debian's Prometheus 2.x, and its queries have no range selector, so 3.x's left-open ranges cannot change them", () => {
         expect(prom.version).toMatch(/^prometheus, version 2\./);
-        for (const q of [tenantGpuQuery(), ...Object.values(GATEWAY_METRICS).map(hostedStepQuery)]) expect(q).not.toMatch(/\[[^\]]*\]/);
+        for (const q of [tenantGpuQuery(), hostedUsageQuery(), ...Object.values(GATEWAY_METRICS).map(hostedStepQuery)]) expect(q).not.toMatch(/\[[^\]]*\]/);
     });
 
     it("bills a pod that ran part of an hour for the minutes it ran, where the average over samples billed the whole hour", async () => {

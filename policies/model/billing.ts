@@ -222,6 +222,32 @@ export function renderRegistry(input: RegistryInput): RegistryDocument {
     };
 }
 
+/** What a region (or a platform) stack sells, as its config (or the Region component's args) says it. */
+export interface RegionSales {
+    layer?: "region" | "platform";
+    gpuPools: readonly PoolShape[];
+    models: readonly { name: string; pool: string }[];
+    tenants: RegistryInput["tenants"];
+    billing?: { currency: string; prices: readonly PriceConfig[] };
+}
+
+/**
+ * The registry document of a region or platform stack: the one rendering of its config, which the
+ * program puts in the registry ConfigMap (and so the plan shows) and the registry Job applies.
+ * Undefined when the stack has no billing.
+ */
+export function regionRegistry(region: RegionSales): RegistryDocument | undefined {
+    if (!region.billing) return undefined;
+    return renderRegistry({
+        scope: region.layer === "platform" ? "platform" : "region",
+        currency: region.billing.currency,
+        prices: region.billing.prices,
+        pools: region.gpuPools,
+        models: region.models.map((m) => ({ name: m.name, pool: m.pool })),
+        tenants: region.tenants,
+    });
+}
+
 /** The registry document as the ConfigMap carries it (and as its hash is taken). */
 export function registryText(doc: RegistryDocument): string {
     return `${JSON.stringify(doc, null, 2)}\n`;
