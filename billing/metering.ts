@@ -1,5 +1,5 @@
 import type { ClientBase } from "pg";
-import { GATEWAY, GEN_AI_METRICS, ksmLabel, LABELS, PRIORITY_CLASS, TENANT_NAMESPACE_PREFIX } from "compute-region-policies/model";
+import { GATEWAY, GEN_AI_METRICS, ksmLabel, LABELS, PRIORITY_CLASS, TENANT_NAMESPACE_PREFIX, tenantGpuInUseQuery } from "compute-region-policies/model";
 
 /**
  * Metering: for each closed window, what each tenant bought and used, written as usage records that
@@ -102,18 +102,9 @@ export function closedWindows(now: Date, windowSeconds: number, count: number): 
 const POOL = ksmLabel(LABELS.pool);
 const GPU_MODEL = ksmLabel(LABELS.gpuModel);
 
-/**
- * GPUs requested by running pods in tenant namespaces at an instant, by namespace, pool, GPU model
- * and priority class: each pod's GPU requests, only while its phase is Running, on the node it runs
- * on (kube_pod_info, which also carries its priority class), joined to that node's pool labels.
- */
+/** GPUs in use by tenants at each step (policies/model/billing.ts tenantGpuInUseQuery). */
 export function tenantGpuQuery(): string {
-    const tenants = `namespace=~"${TENANT_NAMESPACE_PREFIX}.+"`;
-    const requests = `sum by (namespace, pod) (kube_pod_container_resource_requests{resource="nvidia_com_gpu",${tenants}})`;
-    const running = `(kube_pod_status_phase{phase="Running",${tenants}} == 1)`;
-    const onNode = `max by (namespace, pod, node, priority_class) (kube_pod_info{${tenants}})`;
-    const perPod = `${requests} * on (namespace, pod) group_left() ${running} * on (namespace, pod) group_left(node, priority_class) ${onNode} * on (node) group_left(${POOL}, ${GPU_MODEL}) kube_node_labels`;
-    return `sum by (namespace, ${POOL}, ${GPU_MODEL}, priority_class) (${perPod})`;
+    return tenantGpuInUseQuery();
 }
 
 /**

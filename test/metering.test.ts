@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closedWindows, GATEWAY_METRICS, GpuUsageRecord, hostedStepQuery, hostedUsageQuery, httpPrometheus, meterWindow, METERING_STEP_SECONDS, Prometheus, Sold, tenantGpuQuery, Window } from "../billing/metering";
+import { tenantUseBeyondPurchaseExpr } from "../components/alert-rules";
 import { startPrometheus, TestPrometheus } from "./prometheus";
 import { gatewaySeries, nodeSeries, podSeries, utc } from "./usage-series";
 
@@ -61,6 +62,16 @@ beforeAll(async () => {
         // acme's dedicated pool: 4 GPUs busy from 20:00 to 22:30 on day 2.
         ...podSeries({ tenant: "acme", pod: "dedicated", node: "node-d", gpus: 4, start: at("3T20:00"), end: at("3T22:30") }),
         ...gw.series,
+        // Kueue's reserved quota of each tenant queue, as its metrics export it.
+        ...[
+            ["acme-shared-l40s", "shared-l40s", 6],
+            ["globex-shared-l40s", "shared-l40s", 4],
+            ["acme-acme-l40s", "acme-l40s", 4],
+        ].map(([queue, flavor, gpus]) => ({
+            name: "kueue_cluster_queue_nominal_quota",
+            labels: { cluster_queue: String(queue), flavor: String(flavor), resource: "nvidia.com/gpu", cohort: `pool-${flavor}` },
+            samples: nodeSeries(DAY1, DAY3, [{ node: "x", pool: "x", gpuModel: "x" }])[0].samples.map(([t]) => [t, Number(gpus)] as [number, number]),
+        })),
     ]);
     client = httpPrometheus(prom.url);
 });
@@ -141,6 +152,15 @@ describe("metering against a real Prometheus", () => {
         // Hour by hour as well: the 15:00 hour holds the reset.
         const reset = usage.hosted.find((r) => r.window.start.getTime() === at("2T15:00").getTime())!;
         expect(reset.requests).toBe(gw.expectedBetween(at("2T15:00"), at("2T16:00")).requests);
+    });
+
+    it("alerts on use beyond what a tenant bought, evaluated by Prometheus itself, and not on spot use", async () => {
+        const alert = tenantUseBeyondPurchaseExpr();
+        const during = await client.query(alert, at("3T12:15"));
+        expect(during.map((s) => [s.metric.cluster_queue, s.value])).toEqual([["acme-shared-l40s", 8]]);
+        expect(await client.query(alert, at("3T12:45"))).toEqual([]);
+        // globex's 4 reserved and 4 spot GPUs at 12:00 on day 1: its spot use is bought.
+        expect(await client.query(alert, at("2T12:00"))).toEqual([]);
     });
 
     it("reports a Prometheus error instead of writing nothing silently", async () => {

@@ -1,5 +1,6 @@
 import { PoolShape, tenantPoolQuotas, TenantPurchase, poolCapacity } from "./capacity";
 import { isUnknown } from "./deploy-input";
+import { ksmLabel, LABELS, TENANT_NAMESPACE_PREFIX } from "./conventions";
 import { GPU_CATALOG } from "./gpu-catalog";
 
 /**
@@ -590,4 +591,23 @@ export function registryOf(resource: { type: string; name: string; urn?: string;
 /** The stack's registry ConfigMaps. */
 export function registriesOf(resources: readonly { type: string; name: string; urn?: string; props: Record<string, any> }[]): PlannedRegistry[] {
     return resources.map(registryOf).filter((r): r is PlannedRegistry => r !== undefined);
+}
+
+/**
+ * GPUs requested by running pods in tenant namespaces at an instant, by namespace, pool, GPU model
+ * and priority class (kube-state-metrics 2.x: each pod's GPU requests, only while its phase is
+ * Running, on the node it runs on, whose kube_pod_info carries its priority class, joined to that
+ * node's pool labels). `pods` narrows kube_pod_info (such as `priority_class!="tenant-spot"`).
+ * Metering evaluates it at each step of a window; the TenantGpuUseBeyondPurchase alert compares it
+ * with the tenants' Kueue quota.
+ */
+export function tenantGpuInUseQuery(pods = ""): string {
+    const pool = ksmLabel(LABELS.pool);
+    const gpuModel = ksmLabel(LABELS.gpuModel);
+    const tenants = `namespace=~"${TENANT_NAMESPACE_PREFIX}.+"`;
+    const requests = `sum by (namespace, pod) (kube_pod_container_resource_requests{resource="nvidia_com_gpu",${tenants}})`;
+    const running = `(kube_pod_status_phase{phase="Running",${tenants}} == 1)`;
+    const onNode = `max by (namespace, pod, node, priority_class) (kube_pod_info{${tenants}${pods ? `,${pods}` : ""}})`;
+    const perPod = `${requests} * on (namespace, pod) group_left() ${running} * on (namespace, pod) group_left(node, priority_class) ${onNode} * on (node) group_left(${pool}, ${gpuModel}) kube_node_labels`;
+    return `sum by (namespace, ${pool}, ${gpuModel}, priority_class) (${perPod})`;
 }

@@ -201,6 +201,7 @@ export const ALERTS = {
     dcgmExporterDown: "DcgmExporterDown",
     tenantQuotaNearLimit: "TenantGpuQuotaNearLimit",
     meteringWindowMissed: "MeteringWindowMissed",
+    tenantGpuUseBeyondPurchase: "TenantGpuUseBeyondPurchase",
     modelQueueDepth: "ModelQueueDepthHigh",
     modelLatency: "ModelLatencyHigh",
     gatewayDown: "ModelGatewayDown",
