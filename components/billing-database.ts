@@ -97,6 +97,10 @@ export class BillingDatabase extends pulumi.ComponentResource {
     public readonly endpoint: pulumi.Output<string>;
     public readonly masterSecretArn: pulumi.Output<string>;
     public readonly repositoryUrl: pulumi.Output<string>;
+    /** The billing image its Jobs run, by digest (a shard's registry Job runs it too). */
+    public readonly image: pulumi.Output<string>;
+    /** The registry document its registry Job applies. */
+    public readonly registry: RegistryDocument;
 
     constructor(name: string, args: BillingDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:billing:BillingDatabase", name, {}, opts);
@@ -212,6 +216,7 @@ export class BillingDatabase extends pulumi.ComponentResource {
         this.repositoryUrl = repository.repositoryUrl;
         const built = typeof args.meteringImage === "string" ? undefined : buildImage(`${name}-metering-build`, args.meteringImage, repository, this);
         const image: pulumi.Input<string> = built ? pulumi.interpolate`${repository.repositoryUrl}@${built.digest}` : (args.meteringImage as string);
+        this.image = pulumi.output(image);
 
         // Pod Identity: the migrator reads the master secret; the registry Job and metering log in with
         // IAM as their own database roles (billing/migrations/0003, 0005).
@@ -277,30 +282,9 @@ export class BillingDatabase extends pulumi.ComponentResource {
             inNs,
         );
         const digest = createHash("sha256").update(args.migrations.map((m) => m.checksum).join()).digest("hex").slice(0, 10);
-        const env = [
-            { name: "PGHOST", value: db.address },
-            { name: "PGPORT", value: "5432" },
-            { name: "PGDATABASE", value: "billing" },
-            { name: "PGSSLROOTCERT", value: "/etc/ssl/rds/global-bundle.pem" },
-        ];
-        const podSpec = (serviceAccountName: string, command: string[], extraEnv: { name: string; value: pulumi.Input<string> }[], volumes: k8s.types.input.core.v1.Volume[] = [], mounts: k8s.types.input.core.v1.VolumeMount[] = []) => ({
-            serviceAccountName,
-            restartPolicy: "Never",
-            ...ON_SYSTEM_NODES,
-            securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
-            volumes: [{ name: "tmp", emptyDir: {} }, ...volumes],
-            containers: [
-                {
-                    name: "billing",
-                    image,
-                    command: ["node", "bin/billing/cli.js", ...command],
-                    env: [...env, ...extraEnv],
-                    resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
-                    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
-                    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, ...mounts],
-                },
-            ],
-        });
+        const target: BillingPodTarget = { image, databaseHost: db.address };
+        const podSpec = (serviceAccountName: string, command: string[], extraEnv: { name: string; value: pulumi.Input<string> }[], volumes: k8s.types.input.core.v1.Volume[] = [], mounts: k8s.types.input.core.v1.VolumeMount[] = []) =>
+            billingPodSpec(target, { serviceAccountName, command, env: extraEnv, volumes, mounts });
         const migrateJob = new k8s.batch.v1.Job(
             `${name}-migrate`,
             {
@@ -326,39 +310,11 @@ export class BillingDatabase extends pulumi.ComponentResource {
 
         // The registry: the document the program rendered from the config, applied by a Job named by
         // its hash, so a changed document (a price, a tenant's commitments) is a new Job that runs once.
-        const text = registryText(args.registry);
-        const registryMap = new k8s.core.v1.ConfigMap(
+        this.registry = args.registry;
+        const { job: registryJob } = registrySync(
             `${name}-registry`,
-            { metadata: { name: BILLING_REGISTRY.configMap, namespace: NAMESPACES.billing, labels: { [BILLING_REGISTRY.label]: args.registry.scope.replace(":", ".") } }, data: { [BILLING_REGISTRY.key]: text } },
-            inNs,
-        );
-        const registryDigest = createHash("sha256").update(text).digest("hex").slice(0, 10);
-        const registryJob = new k8s.batch.v1.Job(
-            `${name}-registry-sync`,
-            {
-                metadata: { name: `billing-registry-${registryDigest}`, namespace: NAMESPACES.billing },
-                spec: {
-                    backoffLimit: 3,
-                    activeDeadlineSeconds: REGISTRY_JOB.activeDeadlineSeconds,
-                    ttlSecondsAfterFinished: 7 * 24 * 3600,
-                    template: {
-                        metadata: { labels: { [DB_CLIENT_LABEL]: "true", app: "billing-registry" } },
-                        spec: podSpec(
-                            "billing-registry",
-                            ["sync", "--registry", `/registry/${BILLING_REGISTRY.key}`],
-                            [{ name: "PGUSER", value: "registry" }, { name: "PGIAMAUTH", value: "true" }],
-                            [{ name: "registry", configMap: { name: BILLING_REGISTRY.configMap } }],
-                            [{ name: "registry", mountPath: "/registry", readOnly: true }],
-                        ),
-                    },
-                },
-            },
-            {
-                ...inNs,
-                // After the migrations (its tables), with the same guarantees as their Job.
-                dependsOn: [migrateJob, registryMap, registryIdentity, dbClients, denyAll, clientEgress],
-                customTimeouts: { create: `${REGISTRY_JOB.awaitSeconds}s`, update: `${REGISTRY_JOB.awaitSeconds}s` },
-            },
+            { target, text: registryText(args.registry), scope: args.registry.scope, dependsOn: [migrateJob, registryIdentity, dbClients, denyAll, clientEgress] },
+            { parent: this, dependsOn: [ns] },
         );
         new k8s.batch.v1.CronJob(
             `${name}-metering`,
@@ -381,8 +337,105 @@ export class BillingDatabase extends pulumi.ComponentResource {
             // Created once the registry is applied: its first run meters tenants the database knows.
             { ...inNs, dependsOn: [ns, dbClients, denyAll, clientEgress, meteringIdentity, registryJob, ...(built ? [built] : [])] },
         );
-        this.registerOutputs({ endpoint: this.endpoint, repositoryUrl: this.repositoryUrl });
+        this.registerOutputs({ endpoint: this.endpoint, repositoryUrl: this.repositoryUrl, image: this.image });
     }
+}
+
+/** Where a billing pod runs: the billing image (by digest) and the database's address. */
+export interface BillingPodTarget {
+    image: pulumi.Input<string>;
+    databaseHost: pulumi.Input<string>;
+}
+
+/**
+ * The pod of a billing Job or CronJob: the billing image on a system node, as user 1000 with a
+ * read-only root file system and no capabilities, connecting to the database over TLS (the RDS CA
+ * bundle in the image); `env` adds the role to log in as and its credentials.
+ */
+export function billingPodSpec(
+    target: BillingPodTarget,
+    pod: { serviceAccountName: string; command: string[]; env: { name: string; value: pulumi.Input<string> }[]; volumes?: k8s.types.input.core.v1.Volume[]; mounts?: k8s.types.input.core.v1.VolumeMount[] },
+) {
+    return {
+        serviceAccountName: pod.serviceAccountName,
+        restartPolicy: "Never",
+        ...ON_SYSTEM_NODES,
+        securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+        volumes: [{ name: "tmp", emptyDir: {} }, ...(pod.volumes ?? [])],
+        containers: [
+            {
+                name: "billing",
+                image: target.image,
+                command: ["node", "bin/billing/cli.js", ...pod.command],
+                env: [
+                    { name: "PGHOST", value: target.databaseHost },
+                    { name: "PGPORT", value: "5432" },
+                    { name: "PGDATABASE", value: "billing" },
+                    { name: "PGSSLROOTCERT", value: "/etc/ssl/rds/global-bundle.pem" },
+                    ...pod.env,
+                ],
+                resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, ...(pod.mounts ?? [])],
+            },
+        ],
+    };
+}
+
+/** The ConfigMap of a registry scope: `billing-registry`, or `billing-registry-shard-<name>` for a shard's. */
+export function registryConfigMapName(scope: string): string {
+    return scope.startsWith("shard:") ? `${BILLING_REGISTRY.configMap}-shard-${scope.slice("shard:".length)}` : BILLING_REGISTRY.configMap;
+}
+
+/**
+ * A registry document in its ConfigMap and the Job that applies it (`cli.js sync`, as the database's
+ * `registry` role through the `billing-registry` service account's Pod Identity association), named
+ * by the document's hash so that a changed document is a new Job that runs once. Bounded and awaited
+ * like the migration Job; `dependsOn` names what its pods need first (the migrations, their
+ * security group policy and NetworkPolicies, the association).
+ */
+export function registrySync(
+    name: string,
+    args: { target: BillingPodTarget; text: pulumi.Input<string>; scope: string; dependsOn: pulumi.Input<pulumi.Resource>[] },
+    opts: pulumi.CustomResourceOptions,
+): { configMap: k8s.core.v1.ConfigMap; job: k8s.batch.v1.Job } {
+    const mapName = registryConfigMapName(args.scope);
+    const configMap = new k8s.core.v1.ConfigMap(
+        name,
+        { metadata: { name: mapName, namespace: NAMESPACES.billing, labels: { [BILLING_REGISTRY.label]: args.scope.replace(":", ".") } }, data: { [BILLING_REGISTRY.key]: args.text } },
+        opts,
+    );
+    const jobName = pulumi.output(args.text).apply((text) => `${mapName}-${createHash("sha256").update(text).digest("hex").slice(0, 10)}`);
+    const job = new k8s.batch.v1.Job(
+        `${name}-sync`,
+        {
+            metadata: { name: jobName, namespace: NAMESPACES.billing },
+            spec: {
+                backoffLimit: 3,
+                activeDeadlineSeconds: REGISTRY_JOB.activeDeadlineSeconds,
+                ttlSecondsAfterFinished: 7 * 24 * 3600,
+                template: {
+                    metadata: { labels: { [DB_CLIENT_LABEL]: "true", app: "billing-registry" } },
+                    spec: billingPodSpec(args.target, {
+                        serviceAccountName: "billing-registry",
+                        command: ["sync", "--registry", `/registry/${BILLING_REGISTRY.key}`],
+                        env: [
+                            { name: "PGUSER", value: "registry" },
+                            { name: "PGIAMAUTH", value: "true" },
+                        ],
+                        volumes: [{ name: "registry", configMap: { name: mapName } }],
+                        mounts: [{ name: "registry", mountPath: "/registry", readOnly: true }],
+                    }),
+                },
+            },
+        },
+        {
+            ...opts,
+            dependsOn: [...((opts.dependsOn as pulumi.Input<pulumi.Resource>[] | undefined) ?? []), configMap, ...args.dependsOn],
+            customTimeouts: { create: `${REGISTRY_JOB.awaitSeconds}s`, update: `${REGISTRY_JOB.awaitSeconds}s` },
+        },
+    );
+    return { configMap, job };
 }
 
 /** Builds the billing image for the system nodes (x86_64) and pushes it to the repository. */

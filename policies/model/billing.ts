@@ -198,21 +198,34 @@ export const priceKey = (p: Pick<RegistryPrice, "track" | "item" | "unit">) => `
  */
 export function renderRegistry(input: RegistryInput): RegistryDocument {
     const pools = input.pools.map((p) => ({ name: p.name, gpuModel: poolCapacity(p, 0).gpuModel, role: p.role, gpus: poolCapacity(p, 0).guaranteed, ...(p.tenant ? { tenant: p.tenant } : {}) }));
+    return registryDocument({ scope: input.scope, currency: input.currency, prices: input.prices.flatMap(priceRows), pools, models: input.models, tenants: input.tenants, poolShapes: input.pools });
+}
+
+/** The document from price rows and pool rows (a shard's, copied from its platform's registry). */
+function registryDocument(input: {
+    scope: string;
+    currency: string;
+    prices: readonly RegistryPrice[];
+    pools: RegistryDocument["pools"];
+    models: readonly { name: string; pool: string }[];
+    tenants: RegistryInput["tenants"];
+    poolShapes?: readonly PoolShape[];
+}): RegistryDocument {
     const poolRole = new Map(input.pools.map((p) => [p.name, p.role]));
-    const gpuModelOfPool = new Map(pools.map((p) => [p.name, p.gpuModel]));
+    const gpuModelOfPool = new Map(input.pools.map((p) => [p.name, p.gpuModel]));
     return {
         version: REGISTRY_VERSION,
         scope: input.scope,
         currency: input.currency,
-        prices: input.prices.flatMap(priceRows).sort(byKey((p) => `${priceKey(p)}/${p.effectiveFrom}`)),
-        pools: pools.sort(byKey((p) => p.name)),
+        prices: [...input.prices].sort(byKey((p) => `${priceKey(p)}/${p.effectiveFrom}`)),
+        pools: [...input.pools].sort(byKey((p) => p.name)),
         models: input.models.map((m) => ({ name: m.name, pool: m.pool, gpuModel: gpuModelOfPool.get(m.pool) ?? "unknown" })).sort(byKey((m) => m.name)),
         tenants: [...input.tenants]
             .sort(byKey((t) => t.name))
             .map((t) => {
                 const commitments: RegistryCommitment[] = [];
                 if (t.state === "active") {
-                    for (const q of tenantPoolQuotas(t, input.pools)) {
+                    for (const q of tenantPoolQuotas(t, input.poolShapes ?? [])) {
                         if (q.reserved > 0) commitments.push({ track: poolRole.get(q.pool) === "dedicated" ? "dedicated" : "reserved", subject: q.pool, quantity: q.reserved });
                         if (q.spot > 0) commitments.push({ track: "spot", subject: q.pool, quantity: q.spot });
                     }
@@ -222,6 +235,27 @@ export function renderRegistry(input: RegistryInput): RegistryDocument {
                 return { name: t.name, state: t.state, contract, commitments: commitments.sort(byKey((c) => `${c.track}/${c.subject}`)) };
             }),
     };
+}
+
+/** What a platform's registry tells its shards: the currency, the prices and the pools (its stack output `billing`). */
+export interface PlatformBilling {
+    currency: string;
+    prices: RegistryPrice[];
+    pools: RegistryDocument["pools"];
+}
+
+/** A platform's registry as its shards read it. */
+export function platformBilling(doc: RegistryDocument): PlatformBilling {
+    return { currency: doc.currency, prices: doc.prices, pools: doc.pools };
+}
+
+/**
+ * A tenant shard's registry: its tenants and their commitments (`scope` shard:<name>), with the
+ * platform's prices and pools copied in for the plan's checks (the shard's sync applies only its
+ * tenants and bills them at the prices the platform's registry applied).
+ */
+export function shardRegistry(shard: string, platform: PlatformBilling, tenants: RegistryInput["tenants"]): RegistryDocument {
+    return registryDocument({ scope: `shard:${shard}`, currency: platform.currency, prices: platform.prices, pools: platform.pools, models: [], tenants });
 }
 
 /** What a region (or a platform) stack sells, as its config (or the Region component's args) says it. */
@@ -577,7 +611,8 @@ export interface PlannedRegistry {
 export function registryOf(resource: { type: string; name: string; urn?: string; props: Record<string, any> }): PlannedRegistry | undefined {
     if (resource.type !== "kubernetes:core/v1:ConfigMap") return undefined;
     const meta = resource.props?.metadata;
-    if (meta?.name !== BILLING_REGISTRY.configMap || meta?.namespace !== "billing") return undefined;
+    // billing-registry, or a shard's billing-registry-shard-<name>, labelled with its scope.
+    if (meta?.namespace !== "billing" || !(meta?.name === BILLING_REGISTRY.configMap || meta?.labels?.[BILLING_REGISTRY.label] !== undefined)) return undefined;
     const text = resource.props?.data?.[BILLING_REGISTRY.key];
     const at = { ...(resource.urn ? { urn: resource.urn } : {}), name: resource.name };
     if (typeof text !== "string" || isUnknown(text)) return { ...at, unknown: true };
