@@ -35,16 +35,8 @@ export function benchConfig(devFile: string, tenants: number): Record<string, un
         const minNodes = Math.ceil((perPool.get(p) ?? 0) / 8 / 0.8) + 1;
         pools.push({ name: `shared-${p}`, role: "shared", instanceType: "p5.48xlarge", minNodes, maxNodes: minNodes * 2, headroom: 0.2 });
     }
-    // The shared pools are H100s: the price list prices them too.
-    const billing = dev["compute-region:billing"];
-    const prices = [
-        ...billing.prices,
-        { track: "reserved", gpuModel: "h100", perGpuHour: 3.2, effectiveFrom: "2026-01-01" },
-        { track: "spot", gpuModel: "h100", perGpuHour: 1.4, effectiveFrom: "2026-01-01" },
-    ];
     return {
         ...dev,
-        "compute-region:billing": { ...billing, prices },
         "compute-region:network": { ...dev["compute-region:network"], vpcCidr: "10.0.0.0/12", subnetPrefixLengths: { public: 24, private: 16, isolated: 24 } },
         "compute-region:gpuPools": pools,
         "compute-region:tenants": tenantList,
