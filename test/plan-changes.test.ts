@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -14,6 +13,7 @@ import { REPLACEMENT_RULES } from "../offline/rules";
 import { readProject, readStackConfig } from "../offline/project";
 import { PriorState, priorResources, readCheckpoint, readPlanDocument } from "../offline/state";
 import { regionProgram } from "../stacks/program";
+import { planCli, planProcess } from "./cli";
 import { devStackConfig, plan, ROOT, writeStackFile } from "./helpers";
 
 const FACTS = { region: "us-east-2", accountId: "111122223333" };
@@ -46,10 +46,8 @@ const named = (changes: PlanChanges, type: string, name: string) => changes.chan
 const ops = (changes: PlanChanges) => Object.fromEntries(Object.entries(changes.counts).filter(([, n]) => n > 0));
 const tenants = (config: Record<string, any>) => config["compute-region:tenants"] as Record<string, any>[];
 
-function runPlanCli(args: string[]) {
-    const r = spawnSync(process.execPath, [path.join(ROOT, "bin/scripts/plan.js"), ...args], { cwd: ROOT, encoding: "utf8" });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+/** `npm run plan` in-process (test/cli.ts); the exit-5 test runs it as a process. */
+const runPlanCli = planCli;
 
 let checkpoint: Awaited<ReturnType<typeof exportedState>>;
 let stateFile: string;
@@ -414,8 +412,8 @@ describe("replacement rules", () => {
 });
 
 describe("npm run plan against a state or an earlier plan", () => {
-    it("--state of its own deployment: leads with the counts, changes nothing, exits 0, prints no secret", () => {
-        const r = runPlanCli(["--stack", "dev", "--state", stateFile]);
+    it("--state of its own deployment: leads with the counts, changes nothing, exits 0, prints no secret", async () => {
+        const r = await runPlanCli(["--stack", "dev", "--state", stateFile]);
         expect(r.stderr).toBe("");
         expect(r.status).toBe(0);
         expect(r.stdout.split("\n")[0]).toBe(`0 to create, 0 to update, 0 to replace, 0 to delete, ${checkpoint.deployment.resources.length} unchanged (against the state in ${stateFile} (${checkpoint.deployment.resources.length} resources))`);
@@ -424,35 +422,36 @@ describe("npm run plan against a state or an earlier plan", () => {
         for (const c of ciphertexts) expect(r.stdout).not.toContain(c);
     });
 
-    it("a protected delete exits 5 with the engine's message and the config change behind it", () => {
+    it("a protected delete exits 5 with the engine's message and the config change behind it", async () => {
         const config = devStackConfig();
         config["compute-region:tenants"] = tenants(config).filter((t) => t.name !== "globex");
-        const r = runPlanCli(["--stack", "dev", "--config-file", writeStackFile(config, "Pulumi.dev.yaml"), "--state", stateFile]);
+        // As a process: the engine's refusal is the command's exit status 5.
+        const r = planProcess(["--stack", "dev", "--config-file", writeStackFile(config, "Pulumi.dev.yaml"), "--state", stateFile]);
         expect(r.status).toBe(5);
         expect(r.stdout).toContain(`error: resource "urn:pulumi:dev::compute-region::compute-region:index:Region$compute-region:tenants:Tenant$kubernetes:core/v1:Namespace::dev-tenant-globex-ns" cannot be deleted\nbecause it is protected.`);
         expect(r.stdout).toContain("behind it: nothing in the plan carries its label compute-region.io/tenant=globex any more");
         expect(r.stdout).toMatch(/\[FAIL\] tenant-offboarded-in-order .*\n.*namespace tenant-globex of active tenant globex is deleted/);
     });
 
-    it("a protected replace exits 5 naming the resource and the config key", () => {
+    it("a protected replace exits 5 naming the resource and the config key", async () => {
         const config = devStackConfig();
         config["compute-region:cluster"].name = "gpu-dev2-use2";
-        const r = runPlanCli(["--stack", "dev", "--config-file", writeStackFile(config, "Pulumi.dev.yaml"), "--state", stateFile, "--quiet"]);
+        const r = await runPlanCli(["--stack", "dev", "--config-file", writeStackFile(config, "Pulumi.dev.yaml"), "--state", stateFile, "--quiet"]);
         expect(r.status).toBe(5);
         expect(r.stdout.split("\n")[0]).toMatch(/^0 to create, \d+ to update, \d+ to replace, 0 to delete, \d+ unchanged$/);
-        const full = runPlanCli(["--stack", "dev", "--config-file", writeStackFile(config, "Pulumi.dev.yaml"), "--state", stateFile]);
+        const full = await runPlanCli(["--stack", "dev", "--config-file", writeStackFile(config, "Pulumi.dev.yaml"), "--state", stateFile]);
         expect(full.stdout).toContain('error: unable to replace resource "urn:pulumi:dev::compute-region::compute-region:index:Region$compute-region:cluster:Cluster$aws:eks/cluster:Cluster::dev-cluster-eks"\nas it is currently marked for protection.');
         expect(full.stdout).toContain('behind it: compute-region:cluster.name is now "gpu-dev2-use2"');
         expect(full.stdout).toMatch(/foundation-not-replaced.*\n.*dev-cluster-eks would be replaced: the EKS cluster/);
     });
 
-    it("--against an earlier plan: the config diff is behind it; --json, the report and SARIF carry the changes", () => {
+    it("--against an earlier plan: the config diff is behind it; --json, the report and SARIF carry the changes", async () => {
         const base = path.join(dir, "base.json");
-        expect(runPlanCli(["--stack", "dev", "--json", base]).status).toBe(0);
+        expect((await runPlanCli(["--stack", "dev", "--json", base])).status).toBe(0);
         const config = devStackConfig();
         config["compute-region:tenants"] = tenants(config).filter((t) => t.name !== "globex");
         const out = path.join(dir, "head");
-        const r = runPlanCli(["--stack", "dev", "--config-file", writeStackFile(config, "Pulumi.dev.yaml"), "--against", base, "--json", `${out}.json`, "--report", `${out}.md`, "--sarif", `${out}.sarif`]);
+        const r = await runPlanCli(["--stack", "dev", "--config-file", writeStackFile(config, "Pulumi.dev.yaml"), "--against", base, "--json", `${out}.json`, "--report", `${out}.md`, "--sarif", `${out}.sarif`]);
         expect(r.status).toBe(5);
         expect(r.stdout).toContain("behind it: compute-region:tenants[globex] removed");
         const doc = JSON.parse(fs.readFileSync(`${out}.json`, "utf8"));
@@ -473,19 +472,19 @@ describe("npm run plan against a state or an earlier plan", () => {
         expect(sarif.runs[0].results).toEqual([expect.objectContaining({ ruleId: "tenant-offboarded-in-order", level: "error" })]);
     });
 
-    it("a Kubernetes version that skips a minor exits 1 on the change policy", () => {
+    it("a Kubernetes version that skips a minor exits 1 on the change policy", async () => {
         const at133 = devStackConfig();
         at133["compute-region:cluster"].kubernetesVersion = "1.33";
         const base = path.join(dir, "base-133.json");
-        expect(runPlanCli(["--stack", "dev", "--config-file", writeStackFile(at133, "Pulumi.dev.yaml"), "--json", base]).status).toBe(0);
+        expect((await runPlanCli(["--stack", "dev", "--config-file", writeStackFile(at133, "Pulumi.dev.yaml"), "--json", base])).status).toBe(0);
         const at135 = devStackConfig();
         at135["compute-region:cluster"].kubernetesVersion = "1.35";
-        const r = runPlanCli(["--stack", "dev", "--config-file", writeStackFile(at135, "Pulumi.dev.yaml"), "--against", base]);
+        const r = await runPlanCli(["--stack", "dev", "--config-file", writeStackFile(at135, "Pulumi.dev.yaml"), "--against", base]);
         expect(r.status).toBe(1);
         expect(r.stdout).toContain("cluster gpu-dev-use2 would go from 1.33 to 1.35, skipping 1 minor version: EKS updates one minor version at a time.");
     });
 
-    it("exits 2 on a bad state file or both inputs, before planning", () => {
+    it("exits 2 on a bad state file or both inputs, before planning", async () => {
         const truncated = writeJson("truncated.json", JSON.stringify(checkpoint).slice(0, 5000));
         const cases: [string[], RegExp][] = [
             [["--state", truncated], /--state .*truncated\.json: the JSON ends early/],
@@ -495,7 +494,7 @@ describe("npm run plan against a state or an earlier plan", () => {
             [["--state", stateFile, "--against", stateFile], /--state and --against are alternatives/],
         ];
         for (const [args, message] of cases) {
-            const r = runPlanCli(args[0] === "--stack" ? args : ["--stack", "dev", ...args]);
+            const r = await runPlanCli(args[0] === "--stack" ? args : ["--stack", "dev", ...args]);
             expect(r.status, args.join(" ")).toBe(2);
             expect(r.stderr).toMatch(message);
             expect(r.stdout).toBe("");
