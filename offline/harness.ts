@@ -201,6 +201,7 @@ export class RecordingMonitor extends BaseMonitor {
         if (Object.keys(unknownFrom).length > 0) snapshot.propertyDependencies = unknownFrom;
         const provider = this.providerUrn(type, req);
         if (provider) snapshot.opts!.provider = provider;
+        if (type.startsWith("pulumi:providers:") && req.getVersion()) snapshot.opts!.version = req.getVersion();
         const timeouts = req.getCustomtimeouts();
         const customTimeouts = Object.fromEntries(
             (["create", "update", "delete"] as const).map((op) => [op, timeouts?.[`get${op[0].toUpperCase()}${op.slice(1)}` as "getCreate"]() ?? ""]).filter(([, v]) => v !== ""),

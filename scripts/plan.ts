@@ -8,7 +8,8 @@
  *
  * Exit codes: 0 planned, no mandatory violation; 1 a mandatory policy violation; 2 bad config or bad
  * arguments; 3 a policy error (a policy threw: a real preview would fail); 4 the program failed;
- * 5 the engine would refuse the update (a protected resource replaced or deleted).
+ * 5 the engine would refuse the update (a protected resource replaced or deleted); 6 the state has
+ * pending operations of an interrupted update (resolve them with pulumi refresh first).
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -30,7 +31,7 @@ import { capacityBlockQuotaWithinWindow, PACK_VERSION, policies } from "compute-
 import { CliIo, PROCESS_IO, writeOutput } from "./io";
 import { stackTracesRequested } from "../offline/stack-capture";
 
-export const EXIT = { planned: POLICY_EXIT.ok, mandatoryViolation: POLICY_EXIT.mandatoryViolation, badInput: POLICY_EXIT.badInput, policyError: POLICY_EXIT.policyError, programFailed: 4, refused: 5 } as const;
+export const EXIT = { planned: POLICY_EXIT.ok, mandatoryViolation: POLICY_EXIT.mandatoryViolation, badInput: POLICY_EXIT.badInput, policyError: POLICY_EXIT.policyError, programFailed: 4, refused: 5, pendingOperations: 6 } as const;
 
 const USAGE = `usage: npm run plan -- --stack NAME [options]
 
@@ -174,6 +175,8 @@ export async function main(argv: string[], io: CliIo = PROCESS_IO): Promise<numb
         writeOutput(args.sarif, `${JSON.stringify(renderSarif(evaluation, allPolicies, { version: PACK_VERSION, artifactUri: config.source }), null, 2)}\n`);
         io.stdout.write(`Wrote SARIF to ${args.sarif}\n`);
     }
+    // An interrupted update's pending operations come first: the state must be repaired before anything else applies.
+    if (changes?.pendingOperations.length) return EXIT.pendingOperations;
     const verdict = policyExitCode(evaluation);
     return verdict === EXIT.policyError || !changes?.protectErrors.length ? verdict : EXIT.refused;
 }

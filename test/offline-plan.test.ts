@@ -8,7 +8,7 @@ import { renderKubeconfig } from "../components/cluster";
 import { runOfflinePlan } from "../offline/harness";
 import { regionProgram } from "../stacks/program";
 import { planCli, planProcess } from "./cli";
-import { devStackConfig, ROOT, writeStackFile } from "./helpers";
+import { devStackConfig, plan, ROOT, writeStackFile } from "./helpers";
 
 describe("reading the project and stack files as the engine does", () => {
     const project = readProject(ROOT);
@@ -107,6 +107,22 @@ describe("npm run plan", () => {
 });
 
 describe("the program itself", () => {
+    it("plans the same with the SDK's stack capture on as off (offline/stack-capture.ts turns it off)", async () => {
+        // A first plan in a process serializes the dynamic providers' code (asynchronously), which
+        // later plans reuse: their registrations interleave alike, so the order compares too.
+        await plan();
+        const on = await plan(devStackConfig(), "dev", { stackTraces: true });
+        const off = await plan(devStackConfig(), "dev", { stackTraces: false });
+        expect(on.resources.length).toBeGreaterThan(100);
+        const [a, b] = [JSON.stringify(off), JSON.stringify(on)];
+        let at = 0;
+        while (at < a.length && a[at] === b[at]) at++;
+        expect(a.slice(Math.max(0, at - 300), at + 200), "the first difference").toBe(b.slice(Math.max(0, at - 300), at + 200));
+        // And the capture is back once the plan is done.
+        expect(Error.stackTraceLimit).toBeGreaterThan(0);
+        expect(new Error("x").stack).toMatch(/\n\s+at /);
+    });
+
     it("registers nothing but the stack when its config is bad", async () => {
         const config = devStackConfig();
         config["compute-region:network"].vpcCidr = "10.40.0.0";

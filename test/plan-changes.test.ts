@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -9,6 +10,7 @@ import { changePolicies } from "compute-region-policies/changes";
 import { startComparison } from "../offline/compare";
 import { checkpointFromPlan, planDeployed } from "../offline/deployed-state";
 import { diffResources, ENGINE_MESSAGES, PlanChanges } from "../offline/diff";
+import { checkedResourceInputs } from "../offline/provider-check";
 import { REPLACEMENT_RULES } from "../offline/rules";
 import { readProject, readStackConfig } from "../offline/project";
 import { PriorState, priorResources, readCheckpoint, readPlanDocument } from "../offline/state";
@@ -71,11 +73,37 @@ describe("a checkpoint in pulumi stack export's format, built from the dev stack
         const vpc = resources.find((r) => r.type === TYPES.vpc)!;
         expect(aws).toBeLessThan(resources.indexOf(vpc));
         expect(vpc.provider).toBe(`${resources[aws].urn}::${resources[aws].id}`);
-        expect(resources[aws].inputs).toEqual({ region: "us-east-2", version: "7.48.0" });
+        // The engine's version and __internal, and the AWS provider's CheckConfig defaults; outputs without __internal.
+        expect(resources[aws].inputs).toEqual({ region: "us-east-2", version: "7.48.0", __internal: {}, skipCredentialsValidation: "false", skipRegionValidation: "true" });
+        expect(resources[aws].outputs).toEqual({ region: "us-east-2", version: "7.48.0", skipCredentialsValidation: "false", skipRegionValidation: "true" });
         // Secrets are ciphertext, never the value.
         const text = JSON.stringify(checkpoint);
         expect(text).toContain('"4dabf18193072939515e22adb298388d":"1b47061264138c4ac30d75fd1eb44270","ciphertext"');
         expect(text).not.toMatch(/"4dabf18193072939515e22adb298388d":"1b47061264138c4ac30d75fd1eb44270","(value|plaintext)"/);
+    });
+
+    it("has what pulumi stack export writes at v3.248.0: the manifest's magic, metadata, created and modified, and the inputs as the providers' Check stored them", () => {
+        const { manifest, metadata } = checkpoint.deployment;
+        // ManifestV1.NewMagic: sha256 of the engine version; pulumi stack import refuses any other.
+        expect(manifest).toEqual({ time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/), magic: createHash("sha256").update("v3.248.0").digest("hex"), version: "v3.248.0" });
+        expect(metadata).toEqual({});
+        const resources = checkpoint.deployment.resources as Record<string, any>[];
+        for (const r of resources) expect([r.created, r.modified], r.urn).toEqual([manifest.time, manifest.time]);
+        const named = (type: string, name: string) => resources.find((r) => r.type === type && r.urn.endsWith(`::${name}`))!;
+        // The explicit Kubernetes provider: the version its SDK registers it with, and the engine's __internal.
+        expect(named("pulumi:providers:kubernetes", "dev-cluster-k8s").inputs).toMatchObject({ version: "4.34.2", __internal: {} });
+        // AWS SDKv2 resources: the region and tagsAll the provider's Check adds, and the bridge's __defaults.
+        const vpc = named(TYPES.vpc, "dev-network-vpc");
+        expect(vpc.inputs).toMatchObject({ region: "us-east-2", tagsAll: vpc.inputs.tags, __defaults: [] });
+        expect(vpc.outputs).toMatchObject({ region: "us-east-2", tagsAll: vpc.inputs.tags, id: vpc.id });
+        // IAM is global: no region. A Plugin Framework resource: the region, but neither tagsAll nor __defaults.
+        const role = resources.find((r) => r.type === TYPES.iamRole)!;
+        expect(Object.keys(role.inputs)).not.toContain("region");
+        expect(role.inputs.tagsAll).toEqual(role.inputs.tags);
+        const association = resources.find((r) => r.type === TYPES.eksPodIdentityAssociation)!;
+        expect(association.inputs.region).toBe("us-east-2");
+        expect(Object.keys(association.inputs)).not.toEqual(expect.arrayContaining(["tagsAll"]));
+        expect(Object.keys(association.inputs)).not.toContain("__defaults");
     });
 
     it("writes version 4 and its features when asked", async () => {
@@ -102,6 +130,19 @@ describe("reading an earlier state strictly", () => {
         expect(bad({ ...checkpoint, version: 4, features: ["teleport"] })).toThrow(/uses the deployment feature teleport, which this reader does not know/);
         expect(bad({ ...checkpoint, version: 4, features: ["views"] })).toThrow(/uses the deployment feature views \(view resources a provider owns .*\), which this reader does not plan/);
         expect(() => readCheckpoint(writeJson("v4-taint.json", { ...checkpoint, version: 4, features: ["taint"] }), DEV)).not.toThrow();
+    });
+
+    it("refuses a checkpoint whose magic is not its engine version's, as pulumi stack import does", () => {
+        const manifest = checkpoint.deployment.manifest;
+        expect(bad({ ...checkpoint, deployment: { ...checkpoint.deployment, manifest: { ...manifest, magic: "0".repeat(64) } } })).toThrow(/magic "0{64}" is not the one engine "v3\.248\.0" writes .*magic cookie mismatch/);
+        expect(bad({ ...checkpoint, deployment: { ...checkpoint.deployment, manifest: { ...manifest, version: "v3.249.0" } } })).toThrow(/is not the one engine "v3\.249\.0" writes/);
+    });
+
+    it("refuses pending operations it cannot read, naming the entry", () => {
+        const withPending = (ops: unknown) => ({ ...checkpoint, deployment: { ...checkpoint.deployment, pending_operations: ops } });
+        expect(bad(withPending({}))).toThrow(/deployment\.pending_operations must be a list/);
+        expect(bad(withPending([{ type: "creating" }]))).toThrow(/pending_operations\[0\]: must have "resource" with "urn" and "type"/);
+        expect(bad(withPending([{ type: "teleporting", resource: { urn: checkpoint.deployment.resources[0].urn, type: "x" } }]))).toThrow(/"type" must be one of creating, updating, deleting, reading, importing, got "teleporting"/);
     });
 
     it("refuses the state of another stack or project, naming both", () => {
@@ -131,6 +172,10 @@ describe("the dev stack against its own state", () => {
         const { resources } = await planAgainst(devStackConfig(), state);
         expect(fresh.resources.filter((r) => containsUnknown(r.props)).length).toBeGreaterThan(20);
         expect(resources.filter((r) => containsUnknown(r.props))).toEqual([]);
+        // The launch templates are unchanged, so the node groups keep their launch template's version.
+        const nodeGroups = resources.filter((r) => r.type === TYPES.eksNodeGroup);
+        expect(nodeGroups).toHaveLength(5);
+        for (const g of nodeGroups) expect((g.props.launchTemplate as { version?: unknown }).version, g.name).toBe("1");
         // The role a pod identity association names is an ARN only the cloud knows: a policy reading it cannot run at preview.
         const roleArnKnown = resourcePolicy({
             name: "pod-identity-role-in-account",
@@ -150,6 +195,57 @@ describe("the dev stack against its own state", () => {
         expect(before.notRun.length).toBeGreaterThan(0);
         expect(after.notRun).toEqual([]);
         expect(after.summary.passed).toBe(1);
+    });
+});
+
+describe("a state an interrupted update left with pending operations", () => {
+    const hooliNs = "urn:pulumi:dev::compute-region::compute-region:index:Region$compute-region:tenants:Tenant$kubernetes:core/v1:Namespace::dev-tenant-hooli-ns";
+    const withHooli = () => {
+        const config = devStackConfig();
+        tenants(config).push({ name: "hooli", quota: { "shared-l40s": 1 }, members: ["arn:aws:iam::111122223333:role/Hooli"] });
+        return config;
+    };
+    // An up adding hooli, killed while the namespace was being created: the operation stays pending, the namespace is in no resource list.
+    const pendingCreate = () => ({
+        ...checkpoint,
+        deployment: { ...checkpoint.deployment, pending_operations: [{ resource: { urn: hooliNs, custom: true, type: "kubernetes:core/v1:Namespace", inputs: { metadata: { name: "tenant-hooli" } } }, type: "creating" }] },
+    });
+
+    it("reads them, and marks the create the next update would attempt again", async () => {
+        const prior = readCheckpoint(writeJson("pending.json", pendingCreate()), DEV);
+        expect(prior.pendingOperations).toEqual([{ type: "creating", urn: hooliNs, resourceType: "kubernetes:core/v1:Namespace" }]);
+        const { changes } = await planAgainst(withHooli(), prior);
+        expect(changes.pendingOperations).toEqual(prior.pendingOperations);
+        expect(changes.changes.find((c) => c.urn === hooliNs)).toMatchObject({ op: "create", pendingCreate: true });
+        expect(changes.changes.filter((c) => c.pendingCreate)).toHaveLength(1);
+    });
+
+    it("npm run plan reports them first, with the engine's warning and the commands that resolve them, in text and JSON, and exits 6", () => {
+        const file = writeJson("pending-cli.json", pendingCreate());
+        const out = path.join(dir, "pending-plan.json");
+        // As a process: the exit status is what a pipeline gating the update reads.
+        const r = planProcess(["--stack", "dev", "--config-file", writeStackFile(withHooli(), "Pulumi.dev.yaml"), "--state", file, "--json", out]);
+        expect(r.stderr).toBe("");
+        expect(r.status).toBe(6);
+        const lines = r.stdout.split("\n");
+        expect(lines[0]).toBe("error: the state has 1 pending operation of an interrupted update: resolve it before the next (exit code 6)");
+        expect(lines.slice(1, 4)).toEqual([`  creating ${hooliNs}`, "    if it failed:    pulumi refresh --clear-pending-creates", `    if it succeeded: pulumi refresh --import-pending-creates '${hooliNs}' <id of the resource it created>`]);
+        expect(r.stdout).toContain(`Attempting to deploy or update resources with 1 pending operations from previous deployment.\n    * ${hooliNs}, interrupted while creating`);
+        expect(r.stdout).toContain("an interrupted update left this create pending: the resource may exist already");
+        const doc = JSON.parse(fs.readFileSync(out, "utf8"));
+        expect(Object.keys(doc.changes)[0]).toBe("pendingOperations");
+        expect(doc.changes.pendingOperations).toEqual([
+            { type: "creating", urn: hooliNs, resourceType: "kubernetes:core/v1:Namespace", resolve: { ifFailed: "pulumi refresh --clear-pending-creates", ifSucceeded: `pulumi refresh --import-pending-creates '${hooliNs}' <id of the resource it created>` } },
+        ]);
+        expect(doc.changes.resources.find((c: { urn: string }) => c.urn === hooliNs)).toMatchObject({ op: "create", pendingCreate: true });
+    });
+
+    it("an interrupted update or delete is resolved by a refresh", async () => {
+        const vpc = (checkpoint.deployment.resources as Record<string, any>[]).find((x) => x.type === TYPES.vpc)!;
+        const file = writeJson("pending-update.json", { ...checkpoint, deployment: { ...checkpoint.deployment, pending_operations: [{ resource: vpc, type: "updating" }] } });
+        const r = await runPlanCli(["--stack", "dev", "--state", file, "--quiet"]);
+        expect(r.status).toBe(6);
+        expect(r.stdout.split("\n").slice(0, 3)).toEqual(["error: the state has 1 pending operation of an interrupted update: resolve it before the next (exit code 6)", `  updating ${vpc.urn}`, "    resolve: pulumi refresh"]);
     });
 });
 
@@ -360,7 +456,9 @@ describe("aliases", () => {
 describe("replacement rules", () => {
     const diffOne = (type: string, before: Record<string, unknown>, after: Record<string, unknown>, opts: ResourceSnapshot["opts"] = {}) => {
         const urn = `urn:pulumi:dev::compute-region::${type}::r`;
-        const prior: PriorState = { kind: "state", source: "test", project: "compute-region", stack: "dev", resources: [{ urn, type, custom: true, id: "x", inputs: before, outputs: before, protect: false, dependencies: [] }] };
+        // A state holds the inputs its provider's Check returned.
+        const stored = checkedResourceInputs(type, before, undefined);
+        const prior: PriorState = { kind: "state", source: "test", project: "compute-region", stack: "dev", resources: [{ urn, type, custom: true, id: "x", inputs: stored, outputs: stored, protect: false, dependencies: [] }] };
         return diffResources(prior, [{ urn, type, name: "r", props: after, custom: true, opts }], { stack: "dev", project: "compute-region", config: {} }).changes[0];
     };
 
