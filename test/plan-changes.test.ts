@@ -88,6 +88,7 @@ describe("a checkpoint in pulumi stack export's format, built from the dev stack
         expect(manifest).toEqual({ time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/), magic: createHash("sha256").update("v3.248.0").digest("hex"), version: "v3.248.0" });
         expect(metadata).toEqual({});
         const resources = checkpoint.deployment.resources as Record<string, any>[];
+        expect(resources.length).toBeGreaterThan(300);
         for (const r of resources) expect([r.created, r.modified], r.urn).toEqual([manifest.time, manifest.time]);
         const named = (type: string, name: string) => resources.find((r) => r.type === type && r.urn.endsWith(`::${name}`))!;
         // The explicit Kubernetes provider: the version its SDK registers it with, and the engine's __internal.

@@ -26,6 +26,7 @@ function argsFor(resources: ResourceSnapshot[], name: string, config?: Record<st
 
 describe("samples through the CLI", () => {
     it.each(policies.map((p) => [p.name, p] as const))("%s: allowed samples exit 0, disallowed exit 1 naming the finding", (name, p) => {
+        expect([p.samples.allowed.length, p.samples.disallowed.length].every((n) => n > 0)).toBe(true);
         for (const s of p.samples.allowed) {
             const r = policyCheckCli(argsFor(sampleSnapshots(s), name, s.config));
             expect(r.stderr).toBe("");
