@@ -186,12 +186,20 @@ function isComponentType(type: string): boolean {
     return type === "pulumi:pulumi:Stack" || type.startsWith(`${PROJECT}:`);
 }
 
+/** @pulumi/policy's key for the object behind its unknown-checking proxy (proxy.js `getSpecialProxyTarget`). */
+const PROXY_TARGET_KEY = "__getSpecialProxyTarget";
+
 /**
  * Plain values out of CrossGuard's unknown-checking proxy: a value it refuses to read (unknown
  * during the preview) becomes the unknown sentinel, as in the offline plan's snapshots.
  */
 export function plain(value: unknown): unknown {
     if (typeof value !== "object" || value === null) return value;
+    // CrossGuard's proxy hands out the object it wraps under this key (@pulumi/policy proxy.js,
+    // getSpecialProxyTarget): the same values, unknowns as the sentinel, read without a trap per
+    // property and an UnknownValueError (with its stack) per unknown. Callers only read it.
+    const target = (value as Record<string, unknown>)[PROXY_TARGET_KEY];
+    if (typeof target === "object" && target !== null && target !== value) return target;
     const read = (key: string | number) => {
         try {
             return plain((value as Record<string | number, unknown>)[key]);
