@@ -213,6 +213,8 @@ export function rehearsalLines(rehearsal: Rehearsal): string[] {
         `  Findings: ${rehearsal.findings.length === 0 ? "none" : rehearsal.findings.length}`,
     ];
     for (const f of rehearsal.findings) lines.push(`  FINDING ${f.check}: ${f.message}`);
+    if (rehearsal.undecided.length > 0) lines.push(`  Undecided until the deploy (they rest on values unknown during the preview; their policies say not run): ${rehearsal.undecided.length}`);
+    for (const f of rehearsal.undecided) lines.push(`  UNDECIDED ${f.check}: ${f.message} (rests on ${f.undecided})`);
     lines.push("  Waves (a resource starts once everything it depends on is created)");
     lines.push(
         textTable(
@@ -247,6 +249,7 @@ export function rehearsalMarkdown(rehearsal: Rehearsal): string {
         for (const f of rehearsal.findings) out.push(`| ${f.check} | \`${f.resource}\` | ${f.missing} | ${f.providedBy ? `\`${f.providedBy}\`` : "nothing in the plan"} |`);
         out.push("");
     }
+    if (rehearsal.undecided.length > 0) out.push(`${rehearsal.undecided.length} more rest on values unknown during the preview (their policies say not run): ${rehearsal.undecided.map((f) => `\`${f.resource}\` (${f.check}, on \`${f.undecided}\`)`).join(", ")}.`, "");
     out.push("<details><summary>Critical path</summary>", "", "| starts at | takes | resource | why that long |", "| --- | --- | --- | --- |");
     for (const s of rehearsal.criticalPath) out.push(`| ${formatDuration(s.startSeconds)} | ${formatDuration(s.seconds)} | \`${s.name}\` (${shortType(s.type)}) | ${s.basis} |`);
     out.push("", "</details>");

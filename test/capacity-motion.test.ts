@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -27,7 +26,8 @@ import { offlineMocks } from "../offline/mocks";
 import { planEvidence } from "../offline/evidence";
 import { SUPPORTED_KUBERNETES_VERSIONS } from "../stacks/config";
 import type { OfflinePlanResult } from "../offline/harness";
-import { configProblems, devStackConfig, ofType, one, plan, ROOT } from "./helpers";
+import { planCli } from "./cli";
+import { configProblems, devStackConfig, ofType, one, plan } from "./helpers";
 
 /**
  * GPU capacity that moves: the autoscaler and its bounds from the capacity model, node health and
@@ -286,19 +286,19 @@ describe("Capacity Block windows", () => {
         expect(block.resources.find((r) => r.type === TYPES.eksNodeGroup && r.name === "dev-block-h100-nodes")!.props.tags).toMatchObject({ [TAGS.capacityBlockEndsAt]: WINDOW.endsAt });
     });
 
-    it("shows each window in the plan's capacity table, and `--at` moves the date the CLI judges at", () => {
+    it("shows each window in the plan's capacity table, and `--at` moves the date the CLI judges at", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "block-"));
         const file = path.join(dir, "Pulumi.block.yaml");
         fs.writeFileSync(file, toYaml({ config: blockConfig() }));
-        const run = (at: string) => spawnSync(process.execPath, [path.join(ROOT, "bin/scripts/plan.js"), "--stack", "block", "--config-file", file, "--at", at], { cwd: ROOT, encoding: "utf8" });
-        const inside = run("2026-10-05T00:00:00Z");
+        const run = (at: string) => planCli(["--stack", "block", "--config-file", file, "--at", at]);
+        const inside = await run("2026-10-05T00:00:00Z");
         expect(inside.status, inside.stderr).toBe(0);
         expect(inside.stdout).toMatch(/block-h100 .* 2026-10-01T11:30:00Z to 2026-10-15T11:30:00Z \(inside: 16 GPUs\)/);
-        const after = run("2026-10-16T00:00:00Z");
+        const after = await run("2026-10-16T00:00:00Z");
         expect(after.status).toBe(1);
         expect(after.stdout).toContain("(after: 0 GPUs)");
         expect(after.stdout).toContain("[FAIL] capacity-block-quota-within-window");
-        const bad = run("next tuesday");
+        const bad = await run("next tuesday");
         expect(bad.status).toBe(2);
         expect(bad.stderr).toContain('--at: "next tuesday" is not an ISO 8601 date-time with a zone');
     });

@@ -24,7 +24,7 @@ describe("Kubernetes objects of the dev plan", () => {
         expect(check.errors[0]).toMatch(/^bad \(kubernetes:storage.k8s.io\/v1:StorageClass\): .*reclaimPolicy/);
     });
 
-    it("would catch an Envoy Gateway object that breaks its schema (the ESM models load and validate under this Node)", async () => {
+    it("would catch an Envoy Gateway object that breaks its CRD's schema, or names a field the CRD does not have", async () => {
         const check = await validateKubernetesObjects([
             {
                 urn: "urn:pulumi:dev::compute-region::kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy::bad",
@@ -42,6 +42,16 @@ describe("Kubernetes objects of the dev plan", () => {
         expect(check.errors).toHaveLength(2);
         expect(check.errors[0]).toMatch(/^bad \(kubernetes:gateway.envoyproxy.io\/v1alpha1:SecurityPolicy\): .*(extractFrom|credentialRefs)/);
         expect(check.errors[1]).toMatch(/^bad-gateway \(kubernetes:gateway.networking.k8s.io\/v1:Gateway\): .*port/);
+        // A misspelled field: the API server would prune it in silence, so the rate limit it meant would not apply.
+        const misspelled = await validateKubernetesObjects([
+            {
+                urn: "urn:pulumi:dev::compute-region::kubernetes:gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy::limits",
+                type: "kubernetes:gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy",
+                name: "limits",
+                props: { apiVersion: "gateway.envoyproxy.io/v1alpha1", kind: "BackendTrafficPolicy", metadata: { name: "limits", namespace: "gateway" }, spec: { targetRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "models" }], rateLimits: { type: "Global" } } },
+            },
+        ]);
+        expect(misspelled.errors).toEqual(["limits (kubernetes:gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy): /spec/rateLimits: is not a field of the schema"]);
     });
 
     it("checks an AI Gateway route as the HTTPRoute it generates", async () => {

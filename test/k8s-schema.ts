@@ -1,5 +1,7 @@
+import * as path from "node:path";
 import type { ResourceSnapshot } from "compute-region-policies/engine";
 import { UNKNOWN, unwrapSecrets } from "compute-region-policies/engine";
+import { CrdSchemas } from "./crd-schema";
 
 /** Drops values unknown during the preview: they cannot be judged until deploy, as in a real preview. */
 function withoutUnknowns(value: unknown): unknown {
@@ -41,12 +43,31 @@ export const CRD_SCHEMA_MODULES: Record<string, string> = {
     "keda.sh": "@kubernetes-models/keda/keda.sh",
     // The 0.x line (Node 20); its v1 covers Gateway, GatewayClass and HTTPRoute.
     "gateway.networking.k8s.io": "@kubernetes-models/gateway-api/gateway.networking.k8s.io",
-    // Only a 2.x exists; its engines field asks for Node 22, but it is plain ESM and validates under
-    // Node 20 (the test "would catch an Envoy Gateway object that breaks its schema" proves it).
-    // Generated from Envoy Gateway's Go types: types, enums and required fields are checked, unknown
-    // fields are not.
-    "gateway.envoyproxy.io": "@kubernetes-models/envoy-gateway/gateway.envoyproxy.io",
 };
+
+const VENDOR = path.resolve(__dirname, "../vendor/charts");
+
+/**
+ * CRD groups checked against the CRDs themselves, vendored from the chart that installs them at the
+ * pinned version (test/crd-schema.ts): stricter than a schema package (unknown fields are errors).
+ * Envoy Gateway's: envoyproxy/gateway at v1.7.3 (commit 669e4568e99bc3299164c27422edd5ffb0d82aba),
+ * charts/gateway-helm/crds/generated, with the repository's LICENSE; its only schema package,
+ * @kubernetes-models/envoy-gateway 2.x, requires Node 22.
+ */
+export const VENDORED_CRD_SCHEMAS: Record<string, string[]> = {
+    "gateway.envoyproxy.io": ["backends", "backendtrafficpolicies", "clienttrafficpolicies", "envoyproxies", "securitypolicies"].map((plural) =>
+        path.join(VENDOR, "gateway-helm-v1.7.3/chart/crds/generated", `gateway.envoyproxy.io_${plural}.yaml`),
+    ),
+};
+
+const crdSchemas = new Map<string, CrdSchemas>();
+function vendoredSchemas(group: string): CrdSchemas | undefined {
+    const files = VENDORED_CRD_SCHEMAS[group];
+    if (!files) return undefined;
+    let schemas = crdSchemas.get(group);
+    if (!schemas) crdSchemas.set(group, (schemas = new CrdSchemas(files)));
+    return schemas;
+}
 
 /**
  * CRD groups no schema package publishes (checked on npm): their objects get a structural check
@@ -106,6 +127,24 @@ export async function validateKubernetesObjects(resources: readonly ResourceSnap
     for (const r of resources) {
         if (!r.type.startsWith("kubernetes:") || NOT_KUBERNETES_OBJECTS.has(r.type)) continue;
         const parsed = parseKubernetesType(r.type);
+        const vendored = parsed && vendoredSchemas(parsed.group);
+        if (parsed && vendored) {
+            if (!vendored.has(parsed.group, parsed.version, parsed.kind)) {
+                result.errors.push(`${r.name} (${r.type}): no vendored CRD serves ${parsed.group}/${parsed.version} ${parsed.kind}`);
+                continue;
+            }
+            // The provider sees secret values unwrapped; a required property unknown until deploy is set then.
+            const original = unwrapSecrets(r.props);
+            const left = vendored.problems(parsed.group, parsed.version, parsed.kind, withoutUnknowns(original)).filter((problem) => {
+                const m = /^(\(object\)|\/[^:]*): must have required property '([^']+)'$/.exec(problem);
+                if (!m) return true;
+                const at = (m[1] === "(object)" ? "" : m[1]).split("/").filter(Boolean).reduce<any>((v, k) => v?.[k], original);
+                return at?.[m[2]] !== UNKNOWN;
+            });
+            if (left.length === 0) result.validated.push(r.name);
+            else result.errors.push(`${r.name} (${r.type}): ${left.join(", ")}`);
+            continue;
+        }
         const path = parsed && modulePath(parsed.group, parsed.version);
         if (parsed && !path && CRDS_WITHOUT_PUBLISHED_SCHEMA[parsed.group]) {
             const p = r.props as { apiVersion?: string; kind?: string; metadata?: { name?: string }; spec?: unknown };

@@ -2,7 +2,7 @@ import type { PolicyResource } from "@pulumi/policy";
 import { stackPolicy } from "../engine/policy";
 import { capacityFromResources } from "../model/capacity-evidence";
 import { QUEUE_KIND_LABEL } from "../model/conventions";
-import { plain } from "../model/deploy-input";
+import { cannotDecide, plain, unknownIn } from "../model/deploy-input";
 import { CLUSTER_AUTOSCALER_CHART, CLUSTER_AUTOSCALER_SETTINGS } from "../model/upstream/cluster-autoscaler";
 import { formatMinor, minorsBetween, minorVersion } from "../model/kubernetes-versions";
 import { K8S_TYPES, TYPES } from "../model/types";
@@ -51,8 +51,13 @@ export const gpuAutoscalingMatchesCapacity = stackPolicy({
     validateStack: (args, report) => {
         const resources = args.resources;
         const releases = resources.filter((r: PolicyResource) => r.type === TYPES.helmRelease && r.props.chart === CLUSTER_AUTOSCALER_CHART).map((r: PolicyResource) => ({ r, props: plain(r.props) as Record<string, any> }));
-        const clusters = resources.filter((r: PolicyResource) => r.type === TYPES.eksCluster).map((r: PolicyResource) => plain(r.props) as Record<string, any>);
+        const clusterResources = resources.filter((r: PolicyResource) => r.type === TYPES.eksCluster);
+        const clusters = clusterResources.map((r: PolicyResource) => plain(r.props) as Record<string, any>);
+        const clusterNames = clusterResources.map((r: PolicyResource) => r.name);
         for (const { r, props } of releases) {
+            // The values were read whole (plain): the ones judged here must be known.
+            const undecided = unknownIn({ name: r.name, props }, "values.autoDiscovery.clusterName", "values.image.tag") ?? clusters.map((c, i) => unknownIn({ name: clusterNames[i], props: c }, "name", "version")).find((x) => x !== undefined);
+            if (undecided) cannotDecide(undecided);
             const values = props.values ?? {};
             const discovers = values.autoDiscovery?.clusterName;
             const names = clusters.map((c) => c.name).filter((n): n is string => typeof n === "string");

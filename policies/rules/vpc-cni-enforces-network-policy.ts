@@ -36,8 +36,10 @@ export const vpcCniNetworkPolicy = stackPolicy({
                 continue;
             }
             let settings: any = {};
+            // Read outside the try: a value unknown during the preview must end the policy as not run, not read as bad JSON.
+            const configurationValues = addon.props.configurationValues;
             try {
-                settings = addon.props.configurationValues ? JSON.parse(addon.props.configurationValues) : {};
+                settings = configurationValues ? JSON.parse(configurationValues) : {};
             } catch {
                 report(`The vpc-cni add-on of cluster ${name} has configurationValues that are not JSON.`, addon.urn);
                 continue;

@@ -1,0 +1,62 @@
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { runPlan } from "../scripts/plan";
+import { runPolicyCheck } from "../scripts/policy-check";
+import type { CliIo } from "../scripts/io";
+
+/**
+ * The command lines as tests run them. In-process (`planCli`, `policyCheckCli`): the same code the
+ * command runs after parsing its arguments, its output and exit code, without a Node process that
+ * loads the SDKs again for every call (about half a second each). As a process (`planProcess`,
+ * `policyCheckProcess`): for what only a process shows (its exit status, argument errors, what it
+ * prints), one test a path; the tests of each command keep a few.
+ */
+
+const ROOT = path.resolve(__dirname, "..");
+
+export interface CliRun {
+    status: number | null;
+    stdout: string;
+    stderr: string;
+}
+
+function buffers(): { io: CliIo; out: () => Pick<CliRun, "stdout" | "stderr"> } {
+    let stdout = "";
+    let stderr = "";
+    return {
+        io: { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, cwd: ROOT },
+        out: () => ({ stdout, stderr }),
+    };
+}
+
+/** `npm run plan -- ARGS`, in-process (no progress lines: they depend on how long the run takes). */
+export async function planCli(args: string[]): Promise<CliRun> {
+    const { io, out } = buffers();
+    const status = await runPlan(args, io);
+    return { status, ...out() };
+}
+
+/** `npm run policy:check -- ARGS`, in-process. */
+export function policyCheckCli(args: string[]): CliRun {
+    const { io, out } = buffers();
+    const status = runPolicyCheck(args, io);
+    return { status, ...out() };
+}
+
+/** The plan's progress lines, printed to stderr when a run takes more than two seconds (a loaded machine). */
+const PROGRESS = /^planning\.\.\. \d+ resources registered \(\d+s\)\n/gm;
+
+function processRun(script: string, args: string[], env: Record<string, string> = {}): CliRun {
+    const r = spawnSync(process.execPath, [path.join(ROOT, "bin/scripts", script), ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env } });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr.replace(PROGRESS, "") };
+}
+
+/** The compiled `npm run plan` as a process (the test command builds first). */
+export function planProcess(args: string[], env: Record<string, string> = {}): CliRun {
+    return processRun("plan.js", args, env);
+}
+
+/** The compiled `npm run policy:check` as a process. */
+export function policyCheckProcess(args: string[]): CliRun {
+    return processRun("policy-check.js", args);
+}
