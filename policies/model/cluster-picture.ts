@@ -256,13 +256,11 @@ export function clusterPicture(resources: readonly GraphResource[]): ClusterPict
             }
         }
         for (const w of facts.webhooks) {
-            const enabled = !w.onlyWhen || list<string>(valueAt(values, w.onlyWhen.values)).includes(w.onlyWhen.includes);
-            const fromValues = w.namespaceSelectorFromValues ? valueAt(values, w.namespaceSelectorFromValues) : undefined;
             picture.webhooks.push({
                 fact: w,
                 provider: owner,
-                failurePolicy: enabled ? w.failurePolicy : "Ignore",
-                ...(w.namespaceSelector ? { namespaceSelector: w.namespaceSelector } : fromValues && typeof fromValues === "object" ? { namespaceSelector: fromValues as LabelSelector } : {}),
+                failurePolicy: w.failurePolicy,
+                ...(w.namespaceSelector ? { namespaceSelector: w.namespaceSelector } : {}),
                 servedBy: made.find((p) => p.from?.podId === w.servedBy),
             });
         }
