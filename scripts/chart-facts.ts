@@ -15,6 +15,7 @@ import type {
     RequiredNodeAffinityFact,
     TolerationFact,
 } from "compute-region-policies/model";
+import { placementOf } from "compute-region-policies/model";
 import { assembleChart, chartSource, VendoredChart } from "./chart-sources";
 
 /**
@@ -47,6 +48,16 @@ type PlacementKey = (typeof PLACEMENT_KEYS)[number];
 const REPLICA_KEYS = ["replicaCount", "replicas"];
 const REPLICA_PROBE_BASE = 7000;
 const WORKLOAD_KINDS = new Set(["Deployment", "DaemonSet", "StatefulSet", "Job", "ReplicaSet"]);
+
+/**
+ * Charts that build required node affinity from two lists in their values rather than take an
+ * `affinity` value: the EFA device plugin ranges over supportedInstanceLabels.keys, one term per key
+ * with supportedInstanceLabels.values (aws/eks-charts stable/aws-efa-k8s-device-plugin
+ * templates/daemonset.yaml). Probed like the rest: a render with marker lists must show the terms.
+ */
+const LABEL_TERMS: Readonly<Record<string, { keys: string; values: string }>> = {
+    "aws-efa-k8s-device-plugin": { keys: "supportedInstanceLabels.keys", values: "supportedInstanceLabels.values" },
+};
 
 /** The kinds the facts are read from; a render's other objects are not parsed. */
 const KINDS_READ = new Set([...WORKLOAD_KINDS, "Service", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "APIService", "CustomResourceDefinition"]);
@@ -421,6 +432,32 @@ function podSetsOf(input: ReleaseInput, render: Render, baseline: { object: Obj;
     for (const r of replicaRefs.values()) unset(withoutRead, r.split("."));
     const defaultsOf = new Map(workloadsOf(parseManifests(render(withoutRead)), input.namespace).map((w) => [workloadId(w), w]));
 
+    // Required node affinity built from lists of keys and values, where the chart does that.
+    const labelTermsOf = new Map<string, NonNullable<PlacementFact["labelTerms"]>>();
+    const lists = LABEL_TERMS[input.chart.chart];
+    if (lists) {
+        const [k1, k2, v1] = [`${PROBE}/k1`, `${PROBE}/k2`, "probe-value"];
+        const vals = clone(isRecord(input.values) ? input.values : {});
+        set(vals, lists.keys.split("."), [k1, k2]);
+        set(vals, lists.values.split("."), [v1]);
+        for (const w of workloadsOf(parseManifests(render(vals)), input.namespace)) {
+            const terms = requiredTerms(w.podSpec) ?? [];
+            const first = terms[0]?.[0];
+            if (first?.key !== k1) continue;
+            const last = terms[1] ?? [];
+            if (terms.length !== 2 || terms[0].length !== 1 || last[0]?.key !== k2 || JSON.stringify(first.values) !== JSON.stringify([v1])) {
+                throw new Error(`${input.chart.dir}: ${workloadId(w)} does not build its affinity from ${lists.keys} and ${lists.values} as a term per key: ${JSON.stringify(terms)}`);
+            }
+            labelTermsOf.set(workloadId(w), {
+                keys: lists.keys,
+                values: lists.values,
+                defaultKeys: ((get(defaults, lists.keys.split(".")) as unknown[]) ?? []).map(String),
+                defaultValues: ((get(defaults, lists.values.split(".")) as unknown[]) ?? []).map(String),
+                also: last.slice(1),
+            });
+        }
+    }
+
     return workloads.map((w): RenderedPodSet => {
         const id = workloadId(w);
         const read = reads.get(id) ?? { nodeSelector: [], tolerations: [], affinity: [] };
@@ -430,11 +467,13 @@ function podSetsOf(input: ReleaseInput, render: Render, baseline: { object: Obj;
         const byDefault = defaultsOf.get(id)?.podSpec ?? {};
         const defaultSelector = Object.fromEntries(Object.entries(byDefault.nodeSelector ?? {}).filter(([k]) => !(k in fixedSelector)));
         const defaultTolerations = (byDefault.tolerations ?? []).map(tolerationOf).filter((t: TolerationFact) => !fixedTolerations.some((f: TolerationFact) => JSON.stringify(f) === JSON.stringify(t)));
-        const defaultAffinity = requiredTerms(byDefault);
+        const fromLists = labelTermsOf.get(id);
+        const defaultAffinity = fromLists ? undefined : requiredTerms(byDefault);
         const placement: PlacementFact = {
             ...(read.nodeSelector.length > 0 ? { nodeSelector: read.nodeSelector } : {}),
             ...(read.tolerations.length > 0 ? { tolerations: read.tolerations } : {}),
             ...(read.affinity.length > 0 ? { affinity: read.affinity } : {}),
+            ...(fromLists ? { labelTerms: fromLists } : {}),
             ...(Object.keys(defaultSelector).length > 0 || defaultTolerations.length > 0 || defaultAffinity
                 ? {
                       defaults: {
@@ -494,6 +533,39 @@ export function deriveChartFacts(input: ReleaseInput, render: Render): RenderedC
         crds: crdsOf(baseline),
         webhooks: webhooksOf(baseline, workloads, input.namespace, sourceOf),
         apiServices: apiServicesOf(baseline, workloads, input.namespace, sourceOf),
-        pods: podSetsOf(input, render, baseline, chartDir, sourceOf),
+        pods: checkedPlacement(input, render, podSetsOf(input, render, baseline, chartDir, sourceOf)),
     };
+}
+
+/** A pod spec's placement, normalised for comparison. */
+function placementKey(p: { nodeSelector?: Record<string, string>; tolerations?: readonly unknown[]; requiredNodeAffinity?: unknown }): string {
+    const tolerations = (p.tolerations ?? []).map((t) => JSON.stringify(tolerationOf(t as Obj))).sort();
+    const affinity = (p.requiredNodeAffinity as RequiredNodeAffinityFact | undefined)?.map((term) => term.map((e) => ({ key: e.key, operator: e.operator, ...(e.values && e.values.length > 0 ? { values: [...e.values] } : {}) })));
+    return JSON.stringify({ nodeSelector: Object.fromEntries(Object.entries(p.nodeSelector ?? {}).sort()), tolerations, affinity: affinity ?? null });
+}
+
+/**
+ * The facts must say where the pods go for any values, as the model reads them (placementOf): checked
+ * against renders with the program's values and with the chart's own defaults (when the chart renders
+ * without values). A chart that places its pods by a value the facts do not name fails here.
+ */
+function checkedPlacement(input: ReleaseInput, render: Render, pods: RenderedPodSet[]): RenderedPodSet[] {
+    const cases: [string, unknown][] = [["the program's values", input.values], ["the chart's defaults", {}]];
+    for (const [what, values] of cases) {
+        let manifests: { object: Obj; template: string }[];
+        try {
+            manifests = parseManifests(render(values));
+        } catch {
+            if (values === input.values) throw new Error(`${input.chart.dir} does not render with the program's values`);
+            continue;
+        }
+        for (const w of workloadsOf(manifests, input.namespace)) {
+            const pod = pods.find((p) => p.workload === workloadId(w));
+            if (!pod) continue;
+            const rendered = placementKey({ nodeSelector: w.podSpec.nodeSelector, tolerations: w.podSpec.tolerations, requiredNodeAffinity: requiredTerms(w.podSpec) });
+            const modelled = placementKey(placementOf(values, pod.placement));
+            if (rendered !== modelled) throw new Error(`${input.chart.dir}: ${pod.workload} with ${what} renders placement ${rendered}, but its facts give ${modelled}: the chart reads a value the facts do not name`);
+        }
+    }
+    return pods;
 }

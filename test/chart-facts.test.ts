@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CHART_FACTS, CHART_NOTES, clusterPicture, CLUSTER_AUTOSCALER_CHART, CLUSTER_AUTOSCALER_PINS, fromSnapshots, LABELS, RENDERED_CHARTS, requirementMet } from "compute-region-policies/model";
+import { CHART_FACTS, CHART_NOTES, clusterPicture, placementOf, CLUSTER_AUTOSCALER_CHART, CLUSTER_AUTOSCALER_PINS, fromSnapshots, LABELS, RENDERED_CHARTS, requirementMet } from "compute-region-policies/model";
 import { AUTOSCALING_CHART_REPO, CHARTS, GATEWAY_CHART_PINS, MONITORING_CHART_PINS, SERVING_CHART_PINS } from "../components/helm";
 import { assembleChart, chartSource, gitTreeId, VENDOR_DIR, VENDORED_CHARTS, vendoredChart } from "../scripts/chart-sources";
 import { chartDefaults, parseManifests } from "../scripts/chart-facts";
@@ -137,14 +137,19 @@ describe("the EFA device plugin (aws-efa-k8s-device-plugin v0.5.7) is placed thr
         }
     });
 
-    it("the facts say so: no `affinity` value is read, the program's supportedInstanceLabels are", () => {
+    it("the facts say so: no `affinity` value is read, supportedInstanceLabels is, and the chart's own list applies without it", () => {
         const plugin = CHART_FACTS.find((c) => c.chart === CHARTS.efaDevicePlugin.chart)!.pods[0];
         expect(plugin.placement.affinity).toBeUndefined();
-        expect(plugin.placement.defaults?.requiredNodeAffinity).toEqual([
+        const efa = releases.find((r) => r.chart.chart === CHARTS.efaDevicePlugin.chart)!;
+        expect(placementOf(efa.values, plugin.placement).requiredNodeAffinity).toEqual([
             [
                 { key: LABELS.efa, operator: "In", values: ["true"] },
                 { key: "eks.amazonaws.com/compute-type", operator: "NotIn", values: ["auto"] },
             ],
         ]);
+        // What a release that set only `affinity` (as the component did) got: the chart's instance-type list.
+        const byDefault = placementOf({ affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: LABELS.efa, operator: "Exists" }] }] } } } }, plugin.placement).requiredNodeAffinity!;
+        expect(byDefault[0][0]).toMatchObject({ key: "node.kubernetes.io/instance-type", operator: "In" });
+        expect(byDefault[0][0].values).toContain("p5.48xlarge");
     });
 });

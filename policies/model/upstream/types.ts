@@ -83,6 +83,12 @@ export interface PlacementFact {
     nodeSelector?: readonly ValuesRef[];
     tolerations?: readonly ValuesRef[];
     affinity?: readonly ValuesRef[];
+    /**
+     * The chart builds the pods' required node affinity from two lists in its values (the EFA device
+     * plugin's `supportedInstanceLabels`): one term `<key> In <values>` per key, `also` added to the
+     * last term. It decides the affinity whatever `affinity` says; the defaults are the chart's own lists.
+     */
+    labelTerms?: { keys: ValuesRef; values: ValuesRef; defaultKeys: readonly string[]; defaultValues: readonly string[]; also: readonly NodeSelectorRequirementFact[] };
     /** What the pods get when none of those values is set. */
     defaults?: { nodeSelector?: Readonly<Record<string, string>>; tolerations?: readonly TolerationFact[]; requiredNodeAffinity?: RequiredNodeAffinityFact };
     /** What the chart always adds, whatever the values. */
