@@ -126,6 +126,14 @@ export const tenantGuardrailsBound = stackPolicy({
             },
         ],
         disallowed: [
+            {
+                description: "A shard's tenant namespace without the label the platform's guardrail bindings select.",
+                expect: "tenant namespace tenant-acme lacks compute-region.io/namespace-kind=tenant, so the platform's guardrails do not select it",
+                resources: [
+                    { ...tenantNs("acme"), props: { apiVersion: "v1", kind: "Namespace", metadata: { name: "tenant-acme", labels: { [LABELS.tenant]: "acme" } } } },
+                    sample(TYPES.stackReference, "platform", { name: "org/compute-region/prod-platform", outputs: { layer: "platform" } }),
+                ],
+            },
             { description: "A missing guardrail.", expect: "guardrail tenant-pod-security does not exist", resources: [tenantNs("acme"), ...guardrails({ skip: "tenant-pod-security" })] },
             { description: "Guardrails that only warn.", expect: "has no binding that denies", resources: [tenantNs("acme"), ...guardrails({ actions: ["Warn"] })] },
             { description: "A guardrail that fails open.", expect: "fails open (failurePolicy Ignore)", resources: [tenantNs("acme"), ...guardrails({ failurePolicy: "Ignore" })] },
