@@ -32,7 +32,7 @@ import { assembleChart, chartSource, VendoredChart } from "./chart-sources";
  */
 
 type Obj = Record<string, any>;
-export type Render = (values: unknown) => string;
+export type Render = (values: unknown) => Promise<string>;
 
 export interface ReleaseInput {
     chart: VendoredChart;
@@ -284,27 +284,27 @@ function probed(values: unknown, candidates: readonly Candidate[], active: Reado
  * The candidates a chart can take a probe at. A chart that cannot (a string it passes to `tpl`, a
  * number it compares) fails to render: those are found by halving and left out.
  */
-function probeable(render: Render, values: unknown, candidates: readonly Candidate[]): Set<number> {
-    const renders = (active: Set<number>) => {
+async function probeable(render: Render, values: unknown, candidates: readonly Candidate[]): Promise<Set<number>> {
+    const renders = async (active: Set<number>) => {
         try {
-            render(probed(values, candidates, active, new Set()));
+            await render(probed(values, candidates, active, new Set()));
             return true;
         } catch {
             return false;
         }
     };
     const all = new Set(candidates.map((_, i) => i));
-    if (renders(all)) return all;
+    if (await renders(all)) return all;
     const good = new Set<number>();
-    const split = (list: number[]) => {
+    const split = async (list: number[]): Promise<void> => {
         if (list.length === 0) return;
-        if (renders(new Set([...good, ...list]))) return void list.forEach((i) => good.add(i));
+        if (await renders(new Set([...good, ...list]))) return void list.forEach((i) => good.add(i));
         if (list.length === 1) return;
         const mid = Math.floor(list.length / 2);
-        split(list.slice(0, mid));
-        split(list.slice(mid));
+        await split(list.slice(0, mid));
+        await split(list.slice(mid));
     };
-    split([...all]);
+    await split([...all]);
     return good;
 }
 
@@ -377,7 +377,7 @@ function crdsOf(manifests: { object: Obj }[]): CrdFact[] {
 // ---------------------------------------------------------------------------------------------
 // Pod sets
 
-function podSetsOf(input: ReleaseInput, render: Render, baseline: { object: Obj; template: string }[], chartDir: string, sourceOf: SourceOf): RenderedPodSet[] {
+async function podSetsOf(input: ReleaseInput, render: Render, baseline: { object: Obj; template: string }[], chartDir: string, sourceOf: SourceOf): Promise<RenderedPodSet[]> {
     const workloads = workloadsOf(baseline, input.namespace);
     const defaults = chartDefaults(chartDir);
     const seen = new Set<string>();
@@ -394,11 +394,11 @@ function podSetsOf(input: ReleaseInput, render: Render, baseline: { object: Obj;
     }
 
     // Which values each pod set reads, in order of precedence.
-    const active = probeable(render, input.values, candidates);
+    const active = await probeable(render, input.values, candidates);
     const reads = new Map<string, Record<PlacementKey, string[]>>();
     const replicaRefs = new Map<string, string>();
     const emptied = new Set<number>();
-    const firstProbe = parseManifests(render(probed(input.values, candidates, active, emptied)));
+    const firstProbe = parseManifests(await render(probed(input.values, candidates, active, emptied)));
     let probedRender = firstProbe;
     for (let round = 0; round < 4; round++) {
         let found = false;
@@ -420,7 +420,7 @@ function podSetsOf(input: ReleaseInput, render: Render, baseline: { object: Obj;
         }
         if (!found) break;
         // Again with the values found emptied: a chart that falls back to another value shows it now.
-        probedRender = parseManifests(render(probed(input.values, candidates, active, emptied)));
+        probedRender = parseManifests(await render(probed(input.values, candidates, active, emptied)));
     }
 
     // What the pod sets carry whatever the values: the probe render's entries that are no probe.
@@ -430,7 +430,7 @@ function podSetsOf(input: ReleaseInput, render: Render, baseline: { object: Obj;
     const withoutRead = clone(isRecord(input.values) ? input.values : {});
     for (const entry of reads.values()) for (const key of PLACEMENT_KEYS) for (const r of entry[key]) unset(withoutRead, r.split("."));
     for (const r of replicaRefs.values()) unset(withoutRead, r.split("."));
-    const defaultsOf = new Map(workloadsOf(parseManifests(render(withoutRead)), input.namespace).map((w) => [workloadId(w), w]));
+    const defaultsOf = new Map(workloadsOf(parseManifests(await render(withoutRead)), input.namespace).map((w) => [workloadId(w), w]));
 
     // Required node affinity built from lists of keys and values, where the chart does that.
     const labelTermsOf = new Map<string, NonNullable<PlacementFact["labelTerms"]>>();
@@ -440,7 +440,7 @@ function podSetsOf(input: ReleaseInput, render: Render, baseline: { object: Obj;
         const vals = clone(isRecord(input.values) ? input.values : {});
         set(vals, lists.keys.split("."), [k1, k2]);
         set(vals, lists.values.split("."), [v1]);
-        for (const w of workloadsOf(parseManifests(render(vals)), input.namespace)) {
+        for (const w of workloadsOf(parseManifests(await render(vals)), input.namespace)) {
             const terms = requiredTerms(w.podSpec) ?? [];
             const first = terms[0]?.[0];
             if (first?.key !== k1) continue;
@@ -521,9 +521,9 @@ function sourcesOf(chart: VendoredChart): SourceOf {
 }
 
 /** Everything a render of one release shows. */
-export function deriveChartFacts(input: ReleaseInput, render: Render): RenderedChart {
+export async function deriveChartFacts(input: ReleaseInput, render: Render): Promise<RenderedChart> {
     const chartDir = assembleChart(input.chart);
-    const baseline = parseManifests(render(input.values));
+    const baseline = parseManifests(await render(input.values));
     const workloads = workloadsOf(baseline, input.namespace);
     const sourceOf = sourcesOf(input.chart);
     return {
@@ -533,7 +533,7 @@ export function deriveChartFacts(input: ReleaseInput, render: Render): RenderedC
         crds: crdsOf(baseline),
         webhooks: webhooksOf(baseline, workloads, input.namespace, sourceOf),
         apiServices: apiServicesOf(baseline, workloads, input.namespace, sourceOf),
-        pods: checkedPlacement(input, render, podSetsOf(input, render, baseline, chartDir, sourceOf)),
+        pods: await checkedPlacement(input, render, await podSetsOf(input, render, baseline, chartDir, sourceOf)),
     };
 }
 
@@ -549,12 +549,12 @@ function placementKey(p: { nodeSelector?: Record<string, string>; tolerations?: 
  * against renders with the program's values and with the chart's own defaults (when the chart renders
  * without values). A chart that places its pods by a value the facts do not name fails here.
  */
-function checkedPlacement(input: ReleaseInput, render: Render, pods: RenderedPodSet[]): RenderedPodSet[] {
+async function checkedPlacement(input: ReleaseInput, render: Render, pods: RenderedPodSet[]): Promise<RenderedPodSet[]> {
     const cases: [string, unknown][] = [["the program's values", input.values], ["the chart's defaults", {}]];
     for (const [what, values] of cases) {
         let manifests: { object: Obj; template: string }[];
         try {
-            manifests = parseManifests(render(values));
+            manifests = parseManifests(await render(values));
         } catch {
             if (values === input.values) throw new Error(`${input.chart.dir} does not render with the program's values`);
             continue;

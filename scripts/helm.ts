@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -71,37 +71,54 @@ export interface TemplateArgs {
     apiVersions?: readonly string[];
 }
 
+/** At most one Helm per core at a time: renders of different charts run side by side. */
+const slots = { free: Math.max(1, os.cpus().length), waiting: [] as (() => void)[] };
+async function slot<T>(work: () => Promise<T>): Promise<T> {
+    if (slots.free === 0) await new Promise<void>((resolve) => slots.waiting.push(resolve));
+    else slots.free--;
+    try {
+        return await work();
+    } finally {
+        const next = slots.waiting.shift();
+        if (next) next();
+        else slots.free++;
+    }
+}
+
 /**
  * `helm template` of a chart directory: the manifests an install would apply, CRDs from crds/ included
  * (as `helm install` and pulumi-kubernetes' Release install them), test hooks left out.
  */
-export function helmTemplate(chartDir: string, args: TemplateArgs): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "compute-region-values-"));
-    const valuesFile = path.join(dir, "values.json");
-    fs.writeFileSync(valuesFile, JSON.stringify(args.values ?? {}));
-    try {
-        return execFileSync(
-            helmBinary(),
-            [
-                "template",
-                args.release,
-                chartDir,
-                "--namespace",
-                args.namespace,
-                "--values",
-                valuesFile,
-                "--kube-version",
-                args.kubeVersion,
-                "--include-crds",
-                "--skip-tests",
-                ...(args.apiVersions ?? []).flatMap((v) => ["--api-versions", v]),
-            ],
-            { encoding: "utf8", env: helmEnv(), maxBuffer: 256 * 1024 * 1024, stdio: ["ignore", "pipe", "pipe"] },
-        );
-    } catch (e) {
-        const err = e as { stderr?: string; message: string };
-        throw new Error(`helm template ${args.release} ${path.basename(chartDir)}: ${(err.stderr ?? err.message).trim()}`);
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
+export function helmTemplate(chartDir: string, args: TemplateArgs): Promise<string> {
+    return slot(
+        () =>
+            new Promise<string>((resolve, reject) => {
+                const dir = fs.mkdtempSync(path.join(os.tmpdir(), "compute-region-values-"));
+                const valuesFile = path.join(dir, "values.json");
+                fs.writeFileSync(valuesFile, JSON.stringify(args.values ?? {}));
+                execFile(
+                    helmBinary(),
+                    [
+                        "template",
+                        args.release,
+                        chartDir,
+                        "--namespace",
+                        args.namespace,
+                        "--values",
+                        valuesFile,
+                        "--kube-version",
+                        args.kubeVersion,
+                        "--include-crds",
+                        "--skip-tests",
+                        ...(args.apiVersions ?? []).flatMap((v) => ["--api-versions", v]),
+                    ],
+                    { encoding: "utf8", env: helmEnv(), maxBuffer: 256 * 1024 * 1024 },
+                    (error, stdout, stderr) => {
+                        fs.rmSync(dir, { recursive: true, force: true });
+                        if (error) reject(new Error(`helm template ${args.release} ${path.basename(chartDir)}: ${(stderr || error.message).trim()}`));
+                        else resolve(stdout);
+                    },
+                );
+            }),
+    );
 }

@@ -28,6 +28,8 @@ import { deriveChartFacts, ReleaseInput } from "./chart-facts";
 import { helmBinary, helmTemplate, REPO_ROOT } from "./helm";
 
 export const RENDERED_CHARTS_FILE = path.join(REPO_ROOT, "policies", "model", "upstream", "rendered-charts.ts");
+/** Renders and the Helm binary are kept here, outside node_modules, so that `npm ci` keeps them. */
+export const CACHE_DIR = path.join(REPO_ROOT, ".cache", "compute-region");
 const RELEASE_TYPE = "kubernetes:helm.sh/v3:Release";
 /** What a value unknown during the preview is rendered as: the chart sees a string, as it will see the real one. */
 export const UNKNOWN_PLACEHOLDER = "unknown-during-preview";
@@ -71,29 +73,30 @@ export function releasesToRender(resources: readonly ResourceSnapshot[]): Releas
 }
 
 /**
- * A render, kept in node_modules/.cache under the hash of everything it depends on: the vendored
+ * A render, kept in .cache/ under the hash of everything it depends on: the vendored
  * files (their git tree ids, which test/chart-facts.test.ts proves), how the chart is packaged, the
  * release, the values, the cluster version and the Helm build.
  */
-export function cachedRender(release: ReleaseInput): (values: unknown) => string {
-    const dir = path.join(REPO_ROOT, "node_modules", ".cache", "compute-region", "helm-renders");
+export function cachedRender(release: ReleaseInput): (values: unknown) => Promise<string> {
+    const dir = path.join(CACHE_DIR, "helm-renders");
     const chartKey = (c: VendoredChart) => ({ tree: chartSource(c.dir).tree, packaging: c.packaging, dependencies: Object.values(c.dependencies ?? {}).map((d) => chartSource(d).tree) });
     const fixed = { chart: chartKey(release.chart), release: release.release, namespace: release.namespace, kubeVersion: release.kubeVersion, helm: path.basename(path.dirname(helmBinary())) };
-    return (values) => {
+    return async (values) => {
         const key = createHash("sha256").update(JSON.stringify({ ...fixed, values })).digest("hex");
         const file = path.join(dir, `${key}.yaml`);
         if (fs.existsSync(file)) return fs.readFileSync(file, "utf8");
-        const out = helmTemplate(assembleChart(release.chart), { release: release.release, namespace: release.namespace, values, kubeVersion: release.kubeVersion });
+        const out = await helmTemplate(assembleChart(release.chart), { release: release.release, namespace: release.namespace, values, kubeVersion: release.kubeVersion });
         fs.mkdirSync(dir, { recursive: true });
-        fs.writeFileSync(`${file}.tmp`, out);
-        fs.renameSync(`${file}.tmp`, file);
+        fs.writeFileSync(`${file}.${process.pid}.tmp`, out);
+        fs.renameSync(`${file}.${process.pid}.tmp`, file);
         return out;
     };
 }
 
-export function renderCharts(releases: readonly ReleaseInput[]): RenderedChart[] {
+/** The facts of every release, the charts rendered side by side. */
+export async function renderCharts(releases: readonly ReleaseInput[]): Promise<RenderedChart[]> {
     try {
-        return releases.map((r) => deriveChartFacts(r, cachedRender(r)));
+        return await Promise.all(releases.map((r) => deriveChartFacts(r, cachedRender(r))));
     } finally {
         cleanAssembledCharts();
     }
@@ -125,7 +128,7 @@ export async function devPlanResources(): Promise<ResourceSnapshot[]> {
 
 async function main(argv: string[]): Promise<number> {
     const check = argv.includes("--check");
-    const text = renderedChartsModule(renderCharts(releasesToRender(await devPlanResources())));
+    const text = renderedChartsModule(await renderCharts(releasesToRender(await devPlanResources())));
     const current = fs.existsSync(RENDERED_CHARTS_FILE) ? fs.readFileSync(RENDERED_CHARTS_FILE, "utf8") : "";
     const rel = path.relative(process.cwd(), RENDERED_CHARTS_FILE);
     if (check) {

@@ -14,8 +14,8 @@ import { plan } from "./helpers";
 /**
  * The chart facts are derived, not transcribed: every pinned chart is vendored from upstream byte
  * for byte, and the facts in policies/model/upstream/rendered-charts.ts are what a real Helm render
- * of those files with the program's values shows (renders are cached by content hash in
- * node_modules/.cache, so only a changed chart or changed values costs a render).
+ * of those files with the program's values shows (renders are cached by content hash in .cache/, so
+ * only a changed chart or changed values costs a render).
  */
 
 const AUTOSCALER_PINS = Object.values(CLUSTER_AUTOSCALER_PINS).map((p) => ({ chart: CLUSTER_AUTOSCALER_CHART, repo: AUTOSCALING_CHART_REPO, version: p.chart }));
@@ -60,8 +60,8 @@ describe("vendored chart sources", () => {
 });
 
 describe("chart facts from a real Helm render", () => {
-    it("policies/model/upstream/rendered-charts.ts is what the vendored charts render with the program's values (npm run charts:render)", () => {
-        expect(renderedChartsModule(renderCharts(releases))).toBe(fs.readFileSync(RENDERED_CHARTS_FILE, "utf8"));
+    it("policies/model/upstream/rendered-charts.ts is what the vendored charts render with the program's values (npm run charts:render)", async () => {
+        expect(renderedChartsModule(await renderCharts(releases))).toBe(fs.readFileSync(RENDERED_CHARTS_FILE, "utf8"));
     });
 
     it("renders every pinned chart, every one of its pod sets has its paths written, and no notes name a pod set the charts do not render", () => {
@@ -94,36 +94,33 @@ describe("chart facts from a real Helm render", () => {
         expect(facts(CHARTS.nvidiaDevicePlugin.chart).pods.map((p) => p.workload)).toContain("DaemonSet/nvidia-device-plugin-mps-control-daemon");
     });
 
-    it("every value the program passes a chart changes its render, or is the chart's own default (none is silently ignored)", () => {
+    it("every value the program passes a chart changes its render, or is the chart's own default (none is silently ignored)", async () => {
         // Every leaf the program sets equals the chart's default there.
         const isDefault = (value: unknown, byDefault: unknown): boolean =>
             value !== null && typeof value === "object" && !Array.isArray(value)
                 ? Object.entries(value).every(([k, v]) => isDefault(v, (byDefault as Record<string, unknown> | undefined)?.[k]))
                 : JSON.stringify(value) === JSON.stringify(byDefault);
-        const ignored: string[] = [];
-        for (const r of plannedReleases(dev.resources)) {
-            const render = cachedRender(r);
-            const full = render(r.values);
-            const defaults = chartDefaults(assembleChart(r.chart));
-            for (const key of Object.keys(r.values as object)) {
-                const { [key]: _dropped, ...rest } = r.values as Record<string, unknown>;
-                let without: string | undefined;
-                try {
-                    without = render(rest);
-                } catch {
-                    // The chart refuses to render without it (a required value): read.
-                }
-                if (without === full && !isDefault((r.values as Record<string, unknown>)[key], defaults[key])) ignored.push(`${r.release}: ${key}`);
-            }
-        }
-        expect(ignored).toEqual([]);
+        const ignored = await Promise.all(
+            plannedReleases(dev.resources).flatMap((r) => {
+                const render = cachedRender(r);
+                const defaults = chartDefaults(assembleChart(r.chart));
+                return Object.keys(r.values as object).map(async (key) => {
+                    const { [key]: _dropped, ...rest } = r.values as Record<string, unknown>;
+                    const full = await render(r.values);
+                    // A chart that refuses to render without it (a required value) reads it.
+                    const without = await render(rest).catch(() => undefined);
+                    return without === full && !isDefault((r.values as Record<string, unknown>)[key], defaults[key]) ? [`${r.release}: ${key}`] : [];
+                });
+            }),
+        );
+        expect(ignored.flat()).toEqual([]);
     });
 });
 
 describe("the EFA device plugin (aws-efa-k8s-device-plugin v0.5.7) is placed through what its chart reads", () => {
-    it("its rendered DaemonSet runs on every pool that has EFA, and on no other", () => {
+    it("its rendered DaemonSet runs on every pool that has EFA, and on no other", async () => {
         const efa = releases.find((r) => r.chart.chart === CHARTS.efaDevicePlugin.chart)!;
-        const daemonSet = parseManifests(cachedRender(efa)(efa.values)).find((m) => m.object.kind === "DaemonSet")!.object;
+        const daemonSet = parseManifests(await cachedRender(efa)(efa.values)).find((m) => m.object.kind === "DaemonSet")!.object;
         const terms: { key: string; operator: "In" | "NotIn" | "Exists" | "DoesNotExist"; values?: string[] }[][] = daemonSet.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.map(
             (t: { matchExpressions: unknown[] }) => t.matchExpressions,
         );

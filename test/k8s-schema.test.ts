@@ -11,7 +11,7 @@ let dev: OfflinePlanResult;
 let crds: Map<string, CrdSchema>;
 beforeAll(async () => {
     dev = await plan();
-    crds = crdSchemas(dev.resources);
+    crds = await crdSchemas(dev.resources);
 });
 
 const object = (type: string, name: string, props: Record<string, unknown>): ResourceSnapshot => ({ urn: `urn:pulumi:dev::compute-region::${type}::${name}`, type, name, props });

@@ -7,7 +7,7 @@ import { parse as parseYaml } from "yaml";
 import type { ResourceSnapshot } from "compute-region-policies/engine";
 import { UNKNOWN, unwrapSecrets } from "compute-region-policies/engine";
 import { chartSource } from "../scripts/chart-sources";
-import { cachedRender, plannedReleases } from "../scripts/render-charts";
+import { CACHE_DIR, cachedRender, plannedReleases } from "../scripts/render-charts";
 import { REPO_ROOT } from "../scripts/helm";
 
 /**
@@ -89,7 +89,7 @@ const crdKey = (group: string, version: string, kind: string) => `${group}/${ver
 
 /** A CRD document parsed, kept as JSON by the hash of its text (YAML-parsing a megabyte CRD takes a second; reading JSON does not). */
 function parsedOnce(doc: string): Record<string, any> {
-    const dir = path.join(REPO_ROOT, "node_modules", ".cache", "compute-region", "crd-json");
+    const dir = path.join(CACHE_DIR, "crd-json");
     const file = path.join(dir, `${createHash("sha256").update(doc).digest("hex")}.json`);
     if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, any>;
     const crd = parseYaml(doc) as Record<string, any>;
@@ -119,7 +119,7 @@ function crdsIn(text: string, wanted: ReadonlySet<string>, source: string, into:
  * every chart the plan releases, with the program's values (renders cached by content), and from the
  * CRDs vendored under vendor/crds (what EKS serves in every cluster).
  */
-export function crdSchemas(plan: readonly ResourceSnapshot[], resources: readonly ResourceSnapshot[] = plan): Map<string, CrdSchema> {
+export async function crdSchemas(plan: readonly ResourceSnapshot[], resources: readonly ResourceSnapshot[] = plan): Promise<Map<string, CrdSchema>> {
     const wanted = new Set(
         resources
             .map((r) => parseKubernetesType(r.type))
@@ -131,7 +131,7 @@ export function crdSchemas(plan: readonly ResourceSnapshot[], resources: readonl
     const out = new Map<string, CrdSchema>();
     for (const release of plannedReleases(plan)) {
         const source = chartSource(release.chart.dir);
-        crdsIn(cachedRender(release)(release.values), wanted, `vendor/charts/${release.chart.dir} (${source.repository} ${source.ref})`, out);
+        crdsIn(await cachedRender(release)(release.values), wanted, `vendor/charts/${release.chart.dir} (${source.repository} ${source.ref})`, out);
     }
     const vendored = path.join(REPO_ROOT, "vendor", "crds");
     for (const dir of fs.existsSync(vendored) ? fs.readdirSync(vendored) : []) {
