@@ -11,6 +11,7 @@ import { GPU_POOL_TOLERATIONS } from "./gpu-device-plugins";
 import { MONITORING_CHART_PINS, pinnedRelease } from "./helm";
 import { dependsOnOf } from "./options";
 import { platformNamespace } from "./platform-namespace";
+import { pinnedAddonVersion } from "./eks-addon";
 import { POD_IDENTITY_TRUST_POLICY } from "./kms";
 import { namespaceByName } from "./network-policies";
 import { podNetworkPolicies } from "./platform-network-policies";
@@ -24,6 +25,8 @@ export interface ObservabilityArgs {
     kmsKeyArn: pulumi.Input<string>;
     /** AWS partition, for managed policy ARNs. */
     partition: pulumi.Input<string>;
+    /** The cluster's Kubernetes version: the CloudWatch add-on is pinned to the build published for it. */
+    kubernetesVersion: string;
     /** The region's GPU pools: alert thresholds and dashboard panels come from their capacity. */
     pools: PoolCapacity[];
     /** Prometheus retention, days. */
@@ -253,6 +256,7 @@ export class Observability extends pulumi.ComponentResource {
             {
                 clusterName: args.clusterName,
                 addonName: EKS_ADDONS.cloudWatch,
+                addonVersion: pinnedAddonVersion(EKS_ADDONS.cloudWatch, args.kubernetesVersion, this),
                 resolveConflictsOnCreate: "OVERWRITE",
                 resolveConflictsOnUpdate: "PRESERVE",
                 podIdentityAssociations: [{ roleArn: agentRole.arn, serviceAccount: "cloudwatch-agent" }],

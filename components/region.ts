@@ -279,6 +279,7 @@ export class Region extends pulumi.ComponentResource {
                 clusterNameLiteral: args.cluster.name,
                 kmsKeyArn: this.cluster.kmsKeyArn,
                 partition: context.partition,
+                kubernetesVersion: args.cluster.kubernetesVersion,
                 pools: this.capacity,
                 ...args.observability,
                 extraRuleGroups: [

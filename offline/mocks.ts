@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { PUBLISHED_ADDON_VERSIONS, publishedAddonVersion } from "compute-region-policies/model";
 import { previewOutputs } from "./preview-outputs";
 
 /**
@@ -103,19 +102,6 @@ export function offlineMocks(facts: OfflineFacts): pulumi.runtime.Mocks {
                         expiresAt: "2026-01-01T12:00:00Z",
                         id: facts.region,
                     };
-                }
-                case "aws:eks/getAddonVersion:getAddonVersion": {
-                    // Only the newest version is published per Kubernetes version (the EKS User Guide's
-                    // tables): the default one EKS would pick without mostRecent is not, so it is not made up.
-                    const addonName = String(inputs.addonName);
-                    const kubernetesVersion = String(inputs.kubernetesVersion);
-                    const published = PUBLISHED_ADDON_VERSIONS.find((a) => a.addon === addonName);
-                    if (inputs.mostRecent !== true) throw new Error(`the offline plan answers aws.eks.getAddonVersion only with mostRecent: true (the EKS User Guide publishes the newest version per Kubernetes version, not the default): ${addonName} ${kubernetesVersion}`);
-                    const version = publishedAddonVersion(addonName, kubernetesVersion);
-                    if (!version) {
-                        throw new Error(`the offline plan has no published version of add-on ${addonName} for Kubernetes ${kubernetesVersion} (PUBLISHED_ADDON_VERSIONS in policies/model/upstream/addon-versions.ts${published ? ` has ${Object.keys(published.latest).join(", ")}` : " has none for it"})`);
-                    }
-                    return { addonName, kubernetesVersion, mostRecent: true, region: facts.region, version, id: `${addonName}-${kubernetesVersion}` };
                 }
                 case "aws:iam/getPolicyDocument:getPolicyDocument":
                     return { json: renderPolicyDocument(inputs), minifiedJson: renderPolicyDocument(inputs), id: "offline" };

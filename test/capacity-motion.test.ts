@@ -11,9 +11,8 @@ import {
     EKS_ADDONS,
     K8S_TYPES,
     LABELS,
+    addonVersionPin,
     poolTaints,
-    PUBLISHED_ADDON_VERSIONS,
-    publishedAddonVersion,
     TAGS,
     tolerates,
     TYPES,
@@ -150,37 +149,33 @@ describe("node health and repair", () => {
 });
 
 describe("upgrades: node groups and add-ons follow the cluster's version", () => {
-    it("gives every node group the cluster's version and pins kube-proxy and CoreDNS to the newest published build for it", () => {
+    it("gives every node group the cluster's version and every add-on the build published for it", () => {
         const cluster = one(dev.resources, TYPES.eksCluster);
         for (const g of ofType(dev.resources, TYPES.eksNodeGroup)) expect(g.props.version, g.name).toBe("1.34");
-        expect(g(dev, "kube-proxy")).toBe(publishedAddonVersion("kube-proxy", "1.34"));
-        expect(g(dev, "coredns")).toBe(publishedAddonVersion("coredns", "1.34"));
+        const addons = ofType(dev.resources, TYPES.eksAddon);
+        expect(addons.map((a) => a.props.addonName).sort()).toEqual(Object.values(EKS_ADDONS).sort());
+        for (const a of addons) expect(a.props.addonVersion, a.props.addonName).toBe(addonVersionPin(a.props.addonName, "1.34"));
         expect(cluster.props.version).toBe("1.34");
     });
 
-    it("has a published add-on version and an autoscaler pin for every Kubernetes version config accepts (an unknown version is a config error)", () => {
-        for (const version of SUPPORTED_KUBERNETES_VERSIONS) {
-            expect(CLUSTER_AUTOSCALER_PINS[version], version).toBeDefined();
-            for (const a of PUBLISHED_ADDON_VERSIONS) expect(a.latest[version], `${a.addon} ${version}`).toMatch(/^v\d+\.\d+\.\d+-eksbuild\.\d+$/);
-        }
+    it("has an autoscaler pin for every Kubernetes version config accepts (an unknown version is a config error)", () => {
+        for (const version of SUPPORTED_KUBERNETES_VERSIONS) expect(CLUSTER_AUTOSCALER_PINS[version], version).toBeDefined();
         expect(configProblems((c) => (c["compute-region:cluster"].kubernetesVersion = "1.36")).join("\n")).toContain('compute-region:cluster.kubernetesVersion: must be one of 1.31, 1.32, 1.33, 1.34, 1.35 (a quoted string such as "1.34"), got "1.36"');
     });
 
-    it("answers the add-on version look-up offline only from the published table, failing loudly otherwise", () => {
+    it("asks EKS for no add-on version at deploy time: the offline plan has no answer for the look-up", () => {
         const mocks = offlineMocks({ region: "us-east-2", accountId: "111122223333" });
-        const call = (inputs: Record<string, unknown>) => mocks.call({ token: "aws:eks/getAddonVersion:getAddonVersion", inputs, provider: "" } as never) as Record<string, unknown>;
-        expect(call({ addonName: "kube-proxy", kubernetesVersion: "1.35", mostRecent: true }).version).toBe("v1.35.3-eksbuild.2");
-        expect(() => call({ addonName: "kube-proxy", kubernetesVersion: "1.36", mostRecent: true })).toThrow(/no published version of add-on kube-proxy for Kubernetes 1.36 .*has 1.31, 1.32, 1.33, 1.34, 1.35/);
-        expect(() => call({ addonName: "vpc-cni", kubernetesVersion: "1.34", mostRecent: true })).toThrow(/has none for it/);
-        expect(() => call({ addonName: "coredns", kubernetesVersion: "1.34" })).toThrow(/only with mostRecent: true/);
+        const call = (inputs: Record<string, unknown>) => mocks.call({ token: "aws:eks/getAddonVersion:getAddonVersion", inputs, provider: "" } as never);
+        expect(() => call({ addonName: "kube-proxy", kubernetesVersion: "1.35", mostRecent: true })).toThrow(/no answer for the invoke aws:eks\/getAddonVersion/);
     });
 
-    it("plans 1.35 with every node group, kube-proxy and the autoscaler at 1.35", async () => {
+    it("plans 1.35 with every node group, every add-on and the autoscaler at 1.35", async () => {
         const config = devStackConfig();
         config["compute-region:cluster"].kubernetesVersion = "1.35";
         const p = await plan(config);
         for (const grp of ofType(p.resources, TYPES.eksNodeGroup)) expect(grp.props.version).toBe("1.35");
         expect(g(p, "kube-proxy")).toBe("v1.35.3-eksbuild.2");
+        for (const addon of Object.values(EKS_ADDONS)) expect(g(p, addon), addon).toBe(addonVersionPin(addon, "1.35"));
         const release = ofType(p.resources, TYPES.helmRelease).find((r) => r.props.chart === "cluster-autoscaler")!;
         expect([release.props.version, release.props.values.image.tag]).toEqual([CLUSTER_AUTOSCALER_PINS["1.35"].chart, CLUSTER_AUTOSCALER_PINS["1.35"].imageTag]);
     });

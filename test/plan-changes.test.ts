@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { containsUnknown, evaluatePolicies, forType, ResourceSnapshot, resourcePolicy, UNKNOWN } from "compute-region-policies/engine";
-import { durationSeconds, K8S_TYPES, publishedAddonVersion, TYPES } from "compute-region-policies/model";
+import { addonVersionPin, durationSeconds, K8S_TYPES, TYPES } from "compute-region-policies/model";
 import { changePolicies } from "compute-region-policies/changes";
 import { startComparison } from "../offline/compare";
 import { checkpointFromPlan, planDeployed } from "../offline/deployed-state";
@@ -341,13 +341,15 @@ describe("each kind of change against the dev stack's state", () => {
         const groups = updated.filter((c) => c.type === TYPES.eksNodeGroup);
         expect(groups.map((c) => c.name).sort()).toEqual(["dev-acme-l40s-nodes", "dev-cluster-system", "dev-internal-l40s-nodes", "dev-serving-l40s-nodes", "dev-shared-l40s-nodes"]);
         for (const g of groups) expect(g.diffs).toEqual(["version"]);
-        // kube-proxy moves to the 1.35 build; CoreDNS's newest build is the same for 1.34 and 1.35 (the table's rows).
-        expect(updated.filter((c) => c.type === TYPES.eksAddon).map((c) => `${c.name} ${c.diffs.join(",")}`)).toEqual(["dev-cluster-kube-proxy addonVersion"]);
-        expect(resources.find((r) => r.name === "dev-cluster-kube-proxy")!.props.addonVersion).toBe(publishedAddonVersion("kube-proxy", "1.35"));
-        expect(resources.find((r) => r.name === "dev-cluster-coredns")!.props.addonVersion).toBe(publishedAddonVersion("coredns", "1.35"));
+        // The add-ons whose published build differs between 1.34 and 1.35 move to it (ADDON_VERSION_PINS); the rest stay.
+        const addons = resources.filter((r) => r.type === TYPES.eksAddon);
+        const moving = addons.filter((a) => addonVersionPin(String(a.props.addonName), "1.34") !== addonVersionPin(String(a.props.addonName), "1.35"));
+        expect(moving.map((a) => a.props.addonName).sort()).toEqual(["amazon-cloudwatch-observability", "aws-ebs-csi-driver", "kube-proxy"]);
+        expect(updated.filter((c) => c.type === TYPES.eksAddon).map((c) => `${c.name} ${c.diffs.join(",")}`).sort()).toEqual(moving.map((a) => `${a.name} addonVersion`).sort());
+        for (const a of addons) expect(a.props.addonVersion, a.name).toBe(addonVersionPin(String(a.props.addonName), "1.35"));
         const autoscaler = updated.find((c) => c.type === TYPES.helmRelease && c.name.includes("autoscaler"))!;
         expect(autoscaler.diffs.sort()).toEqual(["values.image.tag", "version"]);
-        expect(updated.length).toBe(groups.length + 3);
+        expect(updated.length).toBe(groups.length + moving.length + 2);
         // The order the engine walks: control plane, add-ons, system nodes, GPU pools.
         const byName = new Map(resources.map((r) => [r.name, r]));
         const dependsOn = (name: string, on: string) => (byName.get(name)!.dependencies ?? []).includes(byName.get(on)!.urn);

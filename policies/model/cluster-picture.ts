@@ -8,7 +8,7 @@ import type { LabelSelector, NetworkPolicyInfo } from "./reachability";
 import { cpuMilli, instanceAllocatable, kubernetesEffect, memoryBytes, NodeShape, PodShape } from "./scheduling";
 import { K8S_TYPES, TYPES } from "./types";
 import { addonFacts, chartFacts, EKS_BUILTIN_CRDS, KUBERNETES_BUILTIN_NAMESPACES } from "./upstream";
-import type { AddonFacts, ChartFacts, CrdFact, PathFact, PlacementFact, PodFact, RequiredNodeAffinityFact, TolerationFact, WebhookFact } from "./upstream/types";
+import type { AddonFacts, ChartFacts, CrdFact, PathFact, NodeSelectorRequirementFact, PlacementFact, PodFact, RequiredNodeAffinityFact, TolerationFact, WebhookFact } from "./upstream/types";
 import { firstValue, valueAt } from "./values";
 import { podSpecOf } from "./workloads";
 
@@ -224,14 +224,30 @@ function requiredAffinity(affinity: unknown): RequiredNodeAffinityFact | undefin
     return terms.map((t: any) => list<any>(t?.matchExpressions).filter((e) => typeof e?.key === "string").map((e) => ({ key: e.key, operator: e.operator, values: list<string>(e.values) })));
 }
 
-function placementOf(values: unknown, placement: PlacementFact): Pick<PodShape, "nodeSelector" | "tolerations" | "requiredNodeAffinity"> {
+/** Where a chart's pods go, given the values a release passes it and the chart's placement facts. */
+export function placementOf(values: unknown, placement: PlacementFact): Pick<PodShape, "nodeSelector" | "tolerations" | "requiredNodeAffinity"> {
     const fromValues = firstValue(values, placement.nodeSelector);
     const nodeSelector = { ...(fromValues !== undefined ? record(fromValues) : (placement.defaults?.nodeSelector ?? {})), ...(placement.fixed?.nodeSelector ?? {}) };
     const tolerationsValue = firstValue(values, placement.tolerations);
     const tolerations: TolerationFact[] = [...(placement.fixed?.tolerations ?? []), ...(tolerationsValue !== undefined ? list<TolerationFact>(tolerationsValue) : [...(placement.defaults?.tolerations ?? [])])];
     const affinityValue = firstValue(values, placement.affinity);
-    const requiredNodeAffinity = affinityValue !== undefined ? requiredAffinity(affinityValue) : placement.defaults?.requiredNodeAffinity;
+    const requiredNodeAffinity = placement.labelTerms
+        ? labelTermsOf(values, placement.labelTerms)
+        : affinityValue !== undefined
+          ? requiredAffinity(affinityValue)
+          : placement.defaults?.requiredNodeAffinity;
     return { nodeSelector, tolerations, ...(requiredNodeAffinity ? { requiredNodeAffinity } : {}) };
+}
+
+function labelTermsOf(values: unknown, facts: NonNullable<PlacementFact["labelTerms"]>): RequiredNodeAffinityFact {
+    const keysValue = valueAt(values, facts.keys);
+    const valuesValue = valueAt(values, facts.values);
+    const keys = keysValue !== undefined && keysValue !== null ? list<string>(keysValue).map(String) : facts.defaultKeys;
+    const allowed = valuesValue !== undefined && valuesValue !== null ? list<string>(valuesValue).map(String) : facts.defaultValues;
+    const terms: NodeSelectorRequirementFact[][] = keys.map((key) => [{ key, operator: "In", values: allowed }]);
+    if (terms.length === 0) return [[...facts.also]];
+    terms[terms.length - 1].push(...facts.also);
+    return terms;
 }
 
 function replicasOf(values: unknown, replicas: PodFact["replicas"]): number | "perNode" {
@@ -313,7 +329,7 @@ export function clusterPicture(resources: readonly GraphResource[]): ClusterPict
             const objects = pod.createdAtRuntime?.perObject ? resources.filter((r) => r.type === pod.createdAtRuntime!.perObject) : [undefined];
             for (const object of objects) {
                 const objectNs = str(object?.props.metadata?.namespace) ?? namespace;
-                const placementRefs = [...(pod.placement.nodeSelector ?? []), ...(pod.placement.tolerations ?? []), ...(pod.placement.affinity ?? []), ...(typeof pod.replicas === "object" ? [pod.replicas.values] : [])];
+                const placementRefs = [...(pod.placement.nodeSelector ?? []), ...(pod.placement.tolerations ?? []), ...(pod.placement.affinity ?? []), ...(pod.placement.labelTerms ? [pod.placement.labelTerms.keys, pod.placement.labelTerms.values] : []), ...(typeof pod.replicas === "object" ? [pod.replicas.values] : [])];
                 const labels: Record<string, string> = { ...pod.labels };
                 for (const [k, t] of Object.entries(pod.createdAtRuntime?.labelsFromObject ?? {})) labels[k] = t === "{name}" ? (str(object?.props.metadata?.name) ?? "") : objectNs;
                 const planned: PlannedPod = {
@@ -344,14 +360,13 @@ export function clusterPicture(resources: readonly GraphResource[]): ClusterPict
             }
         }
         for (const w of facts.webhooks) {
-            const enabled = !w.onlyWhen || list<string>(valueAt(values, w.onlyWhen.values)).includes(w.onlyWhen.includes);
-            const fromValues = w.namespaceSelectorFromValues ? valueAt(values, w.namespaceSelectorFromValues) : undefined;
-            const unknown = valuesUnknown(r, context.valuesKey, values, [w.onlyWhen?.values, w.namespaceSelectorFromValues]);
+            // The facts were rendered with the program's values (rendered-charts.ts): only values unknown as a whole leave them undecided.
+            const unknown = valuesUnknown(r, context.valuesKey, values, []);
             picture.webhooks.push({
                 fact: w,
                 provider: owner,
-                failurePolicy: enabled ? w.failurePolicy : "Ignore",
-                ...(w.namespaceSelector ? { namespaceSelector: w.namespaceSelector } : fromValues && typeof fromValues === "object" ? { namespaceSelector: fromValues as LabelSelector } : {}),
+                failurePolicy: w.failurePolicy,
+                ...(w.namespaceSelector ? { namespaceSelector: w.namespaceSelector } : {}),
                 servedBy: made.find((p) => p.from?.podId === w.servedBy),
                 ...(unknown ? { unknown } : {}),
             });

@@ -339,6 +339,34 @@ export const GUARDRAILS = {
 } as const;
 export const GUARDRAIL_POLICIES = Object.values(GUARDRAILS);
 
+/**
+ * The kinds a tenant may create that run pods, each of which must name one of the tenant's queues (the
+ * `tenant-workload-queues` guardrail): by API group and resource, and where the queue label Kueue reads
+ * is. A CronJob runs nothing itself: the CronJob controller makes Jobs carrying its job template's labels
+ * (kubernetes/kubernetes pkg/controller/cronjob/utils.go getJobFromTemplate2), and Kueue queues those
+ * Jobs by that label (kubernetes-sigs/kueue site/content/en/docs/tasks/run/run_cronjobs.md), so its
+ * label is read from `spec.jobTemplate.metadata.labels`.
+ */
+export interface QueuedWorkload {
+    apiGroup: string;
+    resource: string;
+    kind: string;
+    /** Where the queue label is, from the object's root. */
+    queueLabelsAt: readonly string[];
+}
+const OWN_LABELS = ["metadata", "labels"] as const;
+export const QUEUED_WORKLOADS: readonly QueuedWorkload[] = [
+    { apiGroup: "", resource: "pods", kind: "Pod", queueLabelsAt: OWN_LABELS },
+    { apiGroup: "batch", resource: "jobs", kind: "Job", queueLabelsAt: OWN_LABELS },
+    { apiGroup: "batch", resource: "cronjobs", kind: "CronJob", queueLabelsAt: ["spec", "jobTemplate", "metadata", "labels"] },
+    { apiGroup: "apps", resource: "deployments", kind: "Deployment", queueLabelsAt: OWN_LABELS },
+    { apiGroup: "apps", resource: "statefulsets", kind: "StatefulSet", queueLabelsAt: OWN_LABELS },
+    { apiGroup: "apps", resource: "replicasets", kind: "ReplicaSet", queueLabelsAt: OWN_LABELS },
+    { apiGroup: "jobset.x-k8s.io", resource: "jobsets", kind: "JobSet", queueLabelsAt: OWN_LABELS },
+    { apiGroup: "kubeflow.org", resource: "pytorchjobs", kind: "PyTorchJob", queueLabelsAt: OWN_LABELS },
+    { apiGroup: "leaderworkerset.x-k8s.io", resource: "leaderworkersets", kind: "LeaderWorkerSet", queueLabelsAt: OWN_LABELS },
+];
+
 /** Objects that carry a tenant's isolation and quota: tenants may read them, never write them. */
 export const ISOLATION_RESOURCES = [
     { apiGroup: "networking.k8s.io", resource: "networkpolicies" },

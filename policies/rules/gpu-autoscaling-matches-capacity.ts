@@ -24,6 +24,8 @@ const autoscaler = (extra: { clusterName?: string; tag?: string; threshold?: num
     });
 /** Two p5.48xlarge guaranteed, four at most: 16 burst GPUs. */
 const pool = [s.nodeGroup("shared-h100", "shared", "p5.48xlarge", 2, { maxSize: 4 }), s.flavor("shared-h100", 0.2), s.queue("internal-shared-h100", "shared-h100", "internal", { nominal: 4, lendingLimit: 0 })];
+/** A sample queue with more in its spec. */
+const withSpec = (queue: ReturnType<typeof s.queue>, spec: Record<string, unknown>) => ({ ...queue, props: { ...queue.props, spec: { ...(queue.props.spec as Record<string, unknown>), ...spec } } });
 const burst = (nominal: number, extra: { lendingLimit?: number } = {}) => s.queue("burst-shared-h100", "shared-h100", "burst", { nominal, lendingLimit: extra.lendingLimit ?? nominal });
 
 export const gpuAutoscalingMatchesCapacity = stackPolicy({
@@ -117,6 +119,24 @@ export const gpuAutoscalingMatchesCapacity = stackPolicy({
             { description: "A burst queue that keeps half its quota for itself.", expect: "burst queue burst-shared-h100 lends only 8 of its 16 GPUs", resources: [cluster(), autoscaler(), ...pool, burst(16, { lendingLimit: 8 })] },
             { description: "The autoscaler's default GPU threshold (0.5) would evict GPU pods from half-used nodes.", expect: "GPU scale-down threshold is 0.5 (its default), at or above one GPU's share of a p5.48xlarge node (0.125)", resources: [cluster(), autoscaler({ threshold: null }), ...pool, burst(16)] },
             { description: "An autoscaler built for another Kubernetes minor.", expect: "runs v1.33.0, built for Kubernetes 1.33, on a 1.34 control plane", resources: [cluster(), autoscaler({ tag: "v1.33.0" }), ...pool, burst(16)] },
+            { description: "An autoscaler without a cluster to discover: the chart renders no Deployment.", expect: "Cluster Autoscaler cluster-autoscaler sets no autoDiscovery.clusterName: the chart then deploys no autoscaler at all", resources: [cluster(), autoscaler({ clusterName: "" }), ...pool, burst(16)] },
+            {
+                description: "Burst quota on a dedicated pool: its tenant owns the guaranteed GPUs and nothing is added for others.",
+                expect: "pool acme-h100 is dedicated: its tenant holds the guaranteed GPUs and borrows nothing, so no burst queue may hold quota on it (burst-acme-h100 hold 8)",
+                resources: [
+                    cluster(),
+                    autoscaler(),
+                    s.nodeGroup("acme-h100", "dedicated", "p5.48xlarge", 1, { tenant: "acme", maxSize: 1 }),
+                    s.flavor("acme-h100"),
+                    s.queue("acme-acme-h100", "acme-h100", "tenant", { nominal: 8 }, "acme"),
+                    s.queue("burst-acme-h100", "acme-h100", "burst", { nominal: 8, lendingLimit: 8 }),
+                ],
+            },
+            {
+                description: "A burst queue that admits a namespace's work directly instead of only lending.",
+                expect: "pool shared-h100: burst queue burst-shared-h100 selects namespaces: its quota must only be lent, never used directly",
+                resources: [cluster(), autoscaler(), ...pool, withSpec(burst(16), { namespaceSelector: {} })],
+            },
             { description: "An autoscaler that discovers another cluster's node groups.", expect: "discovers the node groups of cluster gpu-staging, not this stack's gpu-prod-use1", resources: [cluster(), autoscaler({ clusterName: "gpu-staging" }), ...pool, burst(16)] },
         ],
     },

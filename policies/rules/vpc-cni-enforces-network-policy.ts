@@ -58,6 +58,11 @@ export const vpcCniNetworkPolicy = stackPolicy({
         ],
         disallowed: [
             { description: "No vpc-cni add-on.", expect: "has no vpc-cni add-on", resources: [cluster] },
+            {
+                description: "configurationValues that are not JSON: EKS refuses them, and nothing here can read them.",
+                expect: "The vpc-cni add-on of cluster prod has configurationValues that are not JSON",
+                resources: [cluster, sample(TYPES.eksAddon, "vpc-cni", { clusterName: "prod", addonName: "vpc-cni", configurationValues: "enableNetworkPolicy: true" }, { dependsOn: ["cluster"] })],
+            },
             { description: "vpc-cni with default settings.", expect: 'does not set enableNetworkPolicy to "true"', resources: [cluster, cni()] },
             { description: "Enforcement in standard mode.", expect: "standard mode", resources: [cluster, cni({ enableNetworkPolicy: "true" })] },
         ],
