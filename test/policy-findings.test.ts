@@ -19,11 +19,14 @@ import { ROOT } from "./helpers";
  * `tenant-network-isolation` the reachability proof's side findings and path kinds (FORWARDED). The
  * test fails when a kind is reached by no sample expecting it, when a sample's finding matches no kind
  * (a finding the reading missed), or when a report site forwards a message the reading cannot see into.
+ * The rehearsal's `judgedAtDeploy(...)` calls are not read: what they record always rests on a value
+ * unknown during the preview, so the policy says "not run" (test/plan-fuzz.test.ts), never a violation.
  */
 
 const POLICY_DIRS = ["policies/rules", "policies/changes"];
 const REHEARSAL = "policies/model/rehearsal.ts";
 const REACHABILITY = "policies/model/reachability.ts";
+const BILLING = "policies/model/billing.ts";
 
 interface Kind {
     policy: string;
@@ -96,7 +99,27 @@ function rehearsalKinds(): Map<string, { where: string; parts: (string | null)[]
     return byCheck;
 }
 
-/** What tenant-network-isolation interpolates from the reachability proof: its side findings and its path kinds. */
+/** The `message` of every `problems.push({ path, message })` in a model function, as `report` wraps it: `${prefix}<path>: <message>${suffix}`. */
+function pushedProblems(file: string, fn: string, prefix: string, suffix: string): { where: string; parts: (string | null)[]; anchored: boolean }[] {
+    const sf = parse(file);
+    const found: { where: string; parts: (string | null)[]; anchored: boolean }[] = [];
+    const visit = (node: ts.Node, inside: boolean) => {
+        const here = inside || (ts.isFunctionDeclaration(node) && node.name?.text === fn);
+        if (here && ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.getText(sf) === "problems.push") {
+            const object = node.arguments[0];
+            const message = object && ts.isObjectLiteralExpression(object) ? object.properties.find((p): p is ts.PropertyAssignment => ts.isPropertyAssignment(p) && ts.isIdentifier(p.name) && p.name.text === "message") : undefined;
+            if (message) for (const parts of patterns(message.initializer)) found.push({ where: lineOf(sf, node), parts: [prefix, null, ": ", ...parts, suffix], anchored: true });
+        }
+        ts.forEachChild(node, (child) => visit(child, here));
+    };
+    visit(sf, false);
+    return found;
+}
+
+/**
+ * What policies interpolate from a model: tenant-network-isolation the reachability proof's side
+ * findings and path kinds, billing-covers-sales the billing registry's own problems.
+ */
 const FORWARDED: Record<string, { hole: string; kinds: () => { where: string; parts: (string | null)[]; anchored: boolean }[] }[]> = {
     "tenant-network-isolation": [
         {
@@ -125,6 +148,7 @@ const FORWARDED: Record<string, { hole: string; kinds: () => { where: string; pa
             },
         },
     ],
+    "billing-covers-sales": [{ hole: "p.message", kinds: () => pushedProblems(BILLING, "registryProblems", "the billing registry: ", ".") }],
 };
 
 /** A report site that interpolates a message made elsewhere (a `.message`, or a hole FORWARDED names): its own text says nothing of what is reported. */

@@ -213,6 +213,8 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
         const r = resources[i];
         findings.push({ check, resource: r.name, urn: r.urn, missing, ...(providedBy !== undefined ? { providedBy: resources[providedBy].name } : {}), message: `${label(r)}: ${message}`, ...(undecided ? { undecided } : {}) });
     };
+    // A precondition that can only be judged once `unknown` is known: never a finding, always "not run".
+    const judgedAtDeploy = (check: RehearsalCheck, i: number, missing: string, message: string, unknown: string) => report(check, i, missing, message, undefined, unknown);
     const u = picture.unknown;
     const namespaceLabelsUnknown = (namespace: string) => picture.namespaces.get(namespace)?.unknownLabels ?? (picture.namespaces.has(namespace) ? undefined : u.namespaceMakers[0]);
 
@@ -222,7 +224,7 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
     // A release or add-on whose chart, version or name is unknown during the preview: whether facts exist is not known yet.
     resources.forEach((r, i) => {
         const unknown = r.type === TYPES.helmRelease ? unknownIn(r, "chart", "version") : r.type === TYPES.eksAddon ? unknownIn(r, "addonName") : undefined;
-        if (unknown) report("facts", i, `upstream facts for ${r.name}`, `what it installs is known only after the deploy`, undefined, unknown);
+        if (unknown) judgedAtDeploy("facts", i, `upstream facts for ${r.name}`, `what it installs is known only after the deploy`, unknown);
     });
 
     // Webhooks that fail closed, by the API group and resource their rules name (or a wildcard).
