@@ -24,6 +24,19 @@ describe("Kubernetes objects of the dev plan", () => {
         expect(check.errors[0]).toMatch(/^bad \(kubernetes:storage.k8s.io\/v1:StorageClass\): .*reclaimPolicy/);
     });
 
+    it("validates a server-side apply patch as its kind, waiving only the required properties a patch leaves out", async () => {
+        const patch = (tolerations: unknown[]) => ({
+            urn: "urn:pulumi:dev::compute-region::kubernetes:apps/v1:DaemonSetPatch::agent",
+            type: "kubernetes:apps/v1:DaemonSetPatch",
+            name: "agent",
+            props: { apiVersion: "apps/v1", kind: "DaemonSet", metadata: { name: "aws-guardduty-agent", namespace: "amazon-guardduty" }, spec: { template: { spec: { tolerations } } } },
+        });
+        expect((await validateKubernetesObjects([patch([{ operator: "Exists" }])])).errors).toEqual([]);
+        const bad = await validateKubernetesObjects([patch([{ operator: "Always" }])]);
+        expect(bad.errors).toHaveLength(1);
+        expect(bad.errors[0]).toMatch(/^agent \(kubernetes:apps\/v1:DaemonSetPatch\): .*operator/);
+    });
+
     it("would catch an Envoy Gateway object that breaks its schema (the ESM models load and validate under this Node)", async () => {
         const check = await validateKubernetesObjects([
             {
