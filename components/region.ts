@@ -1,7 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    CreditTerm,
     gpuInstanceType,
     GUARDDUTY_AGENT,
     NAMESPACES,
@@ -110,8 +109,6 @@ export interface RegionArgs {
     shards: ShardBudget[];
     /** Service level objectives: recording rules, burn-rate alerts and a dashboard each (none: the fixed-threshold serving alerts stay). */
     slos: SloSpec[];
-    /** The credits a breach of a hosted model's availability objective owes its tenants (for billing). */
-    credits: CreditTerm[];
     /** Alertmanager's receivers and routes; absent, alerts reach nobody (and a policy fails the region). */
     alerting?: AlertingArgs;
     /** GuardDuty for the region and its agent on every node. */

@@ -36,7 +36,6 @@ export async function regionProgram(): Promise<Record<string, unknown>> {
         billing,
         migrations,
         slos,
-        credits: resolveCredits(config.slos),
         threatDetection: { ...threatDetection, findingsTopicArn: findingsTopicArn(config.threatDetection, config.alerting) },
     });
     return {
@@ -57,7 +56,11 @@ export async function regionProgram(): Promise<Record<string, unknown>> {
         dashboards: region.observability.dashboards,
         grafanaAdminPassword: region.observability.grafanaAdminPassword,
         // What the region promises, and the GuardDuty detector watching it.
-        serviceLevels: slos.map((s) => ({ slo: s.name, objective: s.objective, window: `${s.windowDays}d`, team: s.team })),
+        // (and the credits a hosted model's month below its availability objective owes: billing issues them).
+        serviceLevels: {
+            objectives: slos.map((s) => ({ slo: s.name, objective: s.objective, window: `${s.windowDays}d`, team: s.team, ...(s.tenant ? { tenant: s.tenant } : {}) })),
+            credits: resolveCredits(config.slos),
+        },
         threatDetection: { mode: config.threatDetection.mode, detectorId: region.threatDetection.detectorId },
         // The hosted-model API and where each tenant's key is kept (the ARN, never the key).
         ...(region.gateway ? { modelApi: { url: `https://${region.gateway.hostname}/v1`, apiKeySecrets: region.gateway.apiKeySecretArns } } : {}),

@@ -258,6 +258,13 @@ describe("threat detection on the dev plan", () => {
 });
 
 describe("SLO alerts on the dev plan", () => {
+    it("export what is promised and the credit terms billing will issue (stack output serviceLevels)", () => {
+        const levels = dev.outputs.serviceLevels as { objectives: { slo: string; objective: number; window: string; team: string; tenant?: string }[]; credits: unknown[] };
+        expect(levels.objectives).toHaveLength(8);
+        expect(levels.objectives).toContainEqual({ slo: "pool-acme-l40s-gpu-availability", objective: 0.995, window: "30d", team: "capacity", tenant: "acme" });
+        expect(levels.credits).toEqual([{ below: 0.995, percent: 10 }, { below: 0.99, percent: 25 }]);
+    });
+
     it("pass slo-burn-alerts-multiwindow, which fails an alert that lost its long window", () => {
         expect(judge(dev.resources, "slo-burn-alerts-multiwindow").violations).toEqual([]);
         const damaged = dev.resources.map((r) => {
