@@ -39,6 +39,8 @@ export interface ObservabilityArgs {
     capacityBlockWarningDays?: number;
     /** Alert rule groups other layers add (tenants, serving, billing). */
     extraRuleGroups?: RuleGroup[];
+    /** Each service level objective's rule groups: one PrometheusRule each (components/slo-rules.ts). */
+    sloRules?: { slo: string; groups: RuleGroup[] }[];
     /** Dashboards other layers add. */
     extraDashboards?: Dashboard[];
     /** Platform namespaces that may reach Prometheus (port 9090), such as billing's metering. */
@@ -251,17 +253,16 @@ export class Observability extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        this.ruleGroups = [...gpuAlertRules(args.pools, args.runbookBaseUrl, args.capacityBlockWarningDays), ...(args.extraRuleGroups ?? [])];
-        new k8s.apiextensions.CustomResource(
-            `${name}-rules`,
-            {
-                apiVersion: "monitoring.coreos.com/v1",
-                kind: "PrometheusRule",
-                metadata: { name: "compute-region", namespace: ns, labels: { ...PROMETHEUS.ruleSelector } },
-                spec: { groups: this.ruleGroups },
-            },
-            afterCrds,
-        );
+        const regionGroups = [...gpuAlertRules(args.pools, args.runbookBaseUrl, args.capacityBlockWarningDays), ...(args.extraRuleGroups ?? [])];
+        const prometheusRule = (resourceName: string, ruleName: string, groups: RuleGroup[]) =>
+            new k8s.apiextensions.CustomResource(
+                resourceName,
+                { apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule", metadata: { name: ruleName, namespace: ns, labels: { ...PROMETHEUS.ruleSelector } }, spec: { groups } },
+                afterCrds,
+            );
+        prometheusRule(`${name}-rules`, "compute-region", regionGroups);
+        for (const set of args.sloRules ?? []) prometheusRule(`${name}-slo-${set.slo}`, `slo-${set.slo}`, set.groups);
+        this.ruleGroups = [...regionGroups, ...(args.sloRules ?? []).flatMap((set) => set.groups)];
 
         const dashboards = [capacityDashboard(args.pools), gpuHealthDashboard(), ...(args.extraDashboards ?? [])];
         this.dashboards = dashboards.map((d) => d.title ?? d.uid ?? "");

@@ -36,7 +36,7 @@ import { Network, NetworkArgs } from "./network";
 import { nodeRole } from "./nodes";
 import { Observability, ObservabilityArgs } from "./observability";
 import { ServingPlatform } from "./serving-platform";
-import { sloRuleGroups } from "./slo-rules";
+import { sloRuleSets } from "./slo-rules";
 import { ThreatDetection, ThreatDetectionArgs } from "./threat-detection";
 import { Tenant, TenantArgs, tenantLimits } from "./tenant";
 import { TenantGuardrails } from "./tenant-guardrails";
@@ -290,10 +290,10 @@ export class Region extends pulumi.ComponentResource {
                     ...(args.billing ? billingAlertRules(runbooks) : []),
                     ...(args.models.length > 0 ? servingAlertRules(args.models, runbooks, latencyObjectives) : []),
                     ...(args.gateway ? gatewayAlertRules(runbooks, availabilityObjectives) : []),
-                    ...sloRuleGroups(args.slos, this.capacity, runbooks),
                     ...securityAlertRules(runbooks),
                     ...pipelineAlertRules(runbooks),
                 ],
+                sloRules: sloRuleSets(args.slos, this.capacity, runbooks),
                 extraDashboards: [...(args.billing ? [billingDashboard()] : []), ...(args.models.length > 0 ? [servingDashboard(args.models)] : []), ...(args.slos.length > 0 ? [sloDashboard(args.slos)] : [])],
                 alerting: args.alerting,
                 eksClusterName: this.cluster.clusterName,

@@ -93,9 +93,15 @@ function indicatorOf(slo: SloSpec, pools: readonly PoolCapacity[]): Indicator {
     }
 }
 
-/** The rule groups of the region's objectives. */
-export function sloRuleGroups(slos: readonly SloSpec[], pools: readonly PoolCapacity[], runbookBase = DEFAULT_RUNBOOK_BASE): RuleGroup[] {
-    const groups: RuleGroup[] = slos.map((slo) => {
+/**
+ * Each objective's rules: a group recording its events and error ratios and alerting on its burn,
+ * evaluated every minute, and a group recording its attainment and budget over its whole window from
+ * the recorded rates (a few series per objective and tenant, not the raw ones), every five minutes.
+ * Kept per objective (components/observability.ts makes one PrometheusRule of each), so adding a model
+ * adds its objectives' objects and changes no other.
+ */
+export function sloRuleSets(slos: readonly SloSpec[], pools: readonly PoolCapacity[], runbookBase = DEFAULT_RUNBOOK_BASE): { slo: string; groups: RuleGroup[] }[] {
+    return slos.map((slo) => {
         const indicator = indicatorOf(slo, pools);
         const labels = { [SLO_LABEL]: slo.name, ...(indicator.tenant ? { [GATEWAY.tenantLabel]: indicator.tenant } : {}) };
         const sel = `{${SLO_LABEL}="${slo.name}"}`;
@@ -128,21 +134,25 @@ export function sloRuleGroups(slos: readonly SloSpec[], pools: readonly PoolCapa
                 },
             };
         };
-        return { name: `compute-region.slo.${slo.name}`, interval: SLO_RULE_INTERVAL, rules: [...recordings, alert("critical"), alert("warning")] };
-    });
-    if (slos.length === 0) return groups;
-    // The whole window's figures read the recorded rates: a few per objective and tenant, not the raw series.
-    const attainment: RecordingRule[] = slos.flatMap((slo) => {
         const range = recordedRange(`${slo.windowDays}d`);
-        const sel = `{${SLO_LABEL}="${slo.name}"}`;
-        const labels = { [SLO_LABEL]: slo.name, window: `${slo.windowDays}d` };
+        const windowLabels = { [SLO_LABEL]: slo.name, window: `${slo.windowDays}d` };
         const over = (by: string) => `sum by (${by}) (sum_over_time(${SLO_RECORDS.good}${sel}[${range}])) / sum by (${by}) (sum_over_time(${SLO_RECORDS.valid}${sel}[${range}]))`;
-        return [
-            { record: SLO_RECORDS.attainment, expr: over(SLO_LABEL), labels },
-            { record: SLO_RECORDS.tenantAttainment, expr: over(`${SLO_LABEL}, ${GATEWAY.tenantLabel}`), labels },
-            { record: SLO_RECORDS.budgetRemaining, expr: `1 - (1 - ${SLO_RECORDS.attainment}${sel}) / ${Number((1 - slo.objective).toPrecision(6))}`, labels },
+        const attainment: RecordingRule[] = [
+            { record: SLO_RECORDS.attainment, expr: over(SLO_LABEL), labels: windowLabels },
+            { record: SLO_RECORDS.tenantAttainment, expr: over(`${SLO_LABEL}, ${GATEWAY.tenantLabel}`), labels: windowLabels },
+            { record: SLO_RECORDS.budgetRemaining, expr: `1 - (1 - ${SLO_RECORDS.attainment}${sel}) / ${Number((1 - slo.objective).toPrecision(6))}`, labels: windowLabels },
         ];
+        return {
+            slo: slo.name,
+            groups: [
+                { name: `compute-region.slo.${slo.name}`, interval: SLO_RULE_INTERVAL, rules: [...recordings, alert("critical"), alert("warning")] },
+                { name: `compute-region.slo-attainment.${slo.name}`, interval: "5m", rules: attainment },
+            ],
+        };
     });
-    groups.push({ name: "compute-region.slo-attainment", interval: "5m", rules: attainment });
-    return groups;
+}
+
+/** Every objective's rule groups, in one list. */
+export function sloRuleGroups(slos: readonly SloSpec[], pools: readonly PoolCapacity[], runbookBase = DEFAULT_RUNBOOK_BASE): RuleGroup[] {
+    return sloRuleSets(slos, pools, runbookBase).flatMap((set) => set.groups);
 }
