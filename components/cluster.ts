@@ -65,6 +65,8 @@ export interface ClusterArgs {
     aws: AwsContext;
     /** Tags for every AWS resource. */
     tags: Record<string, string>;
+    /** Tags for the EKS cluster alone, besides `tags` (GuardDuty's exclusion tag when the region manages its agent). */
+    clusterTags?: Record<string, string>;
 }
 
 /**
@@ -169,7 +171,7 @@ export class Cluster extends pulumi.ComponentResource {
                 bootstrapSelfManagedAddons: false,
                 deletionProtection: true,
                 upgradePolicy: { supportType: "STANDARD" },
-                tags,
+                tags: { ...tags, ...args.clusterTags },
             },
             { parent: this, protect: true, dependsOn: [logGroup, ...clusterPolicies] },
         );

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { previewOutputs } from "./preview-outputs";
+import { SECRET_PLACEHOLDER } from "./project";
 
 /**
  * Answers for the mock runtime: what a preview of a new stack would see. A resource's outputs are
@@ -101,6 +102,30 @@ export function offlineMocks(facts: OfflineFacts): pulumi.runtime.Mocks {
                         proxyEndpoint: `https://${registry}.dkr.ecr.${facts.region}.${dnsSuffix}`,
                         expiresAt: "2026-01-01T12:00:00Z",
                         id: facts.region,
+                    };
+                }
+                case "aws:secretsmanager/getSecretVersion:getSecretVersion": {
+                    // A secret's value cannot be read offline (as a `secure:` config value cannot be
+                    // decrypted): the placeholder stands for it, and the program holds it as a secret.
+                    const secretId = String(inputs.secretId);
+                    const arn = secretId.startsWith("arn:") ? secretId : `arn:${partition}:secretsmanager:${facts.region}:${facts.accountId}:secret:${secretId}-${stableId("x", secretId).slice(2, 8)}`;
+                    return { arn, id: `${arn}|AWSCURRENT`, secretId, secretString: SECRET_PLACEHOLDER, secretBinary: "", versionId: stableId("v", secretId), versionStage: "AWSCURRENT", versionStages: ["AWSCURRENT"], createdDate: "2026-01-01T00:00:00Z" };
+                }
+                case "aws:guardduty/getDetector:getDetector": {
+                    // Central threat detection: the stack names the security team's detector and a real
+                    // preview reads it; offline it is answered as the stack asserts it (running, with EKS
+                    // audit logs and runtime monitoring on), as the AZs are answered from the stack's list.
+                    const id = String(inputs.id ?? "");
+                    if (!/^[0-9a-f]{32}$/.test(id)) throw new Error(`the offline plan answers aws.guardduty.getDetector only for the detector the stack names (compute-region:threatDetection.detectorId), got ${JSON.stringify(inputs.id)}`);
+                    return {
+                        id,
+                        arn: `arn:${partition}:guardduty:${facts.region}:${facts.accountId}:detector/${id}`,
+                        status: "ENABLED",
+                        findingPublishingFrequency: "FIFTEEN_MINUTES",
+                        serviceRoleArn: `arn:${partition}:iam::${facts.accountId}:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty`,
+                        features: ["EKS_AUDIT_LOGS", "RUNTIME_MONITORING"].map((name) => ({ name, status: "ENABLED", additionalConfigurations: [] })),
+                        region: facts.region,
+                        tags: {},
                     };
                 }
                 case "aws:iam/getPolicyDocument:getPolicyDocument":

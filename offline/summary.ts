@@ -125,7 +125,11 @@ export function renderSummary(plan: OfflinePlanResult, source: string, evidence:
     lines.push("");
     const { rules, dashboards } = evidence.monitoring;
     lines.push(`Alert rules (${rules.length})`);
-    lines.push(rules.length === 0 ? "  none" : textTable(["group", "alert", "severity", "for", "pool"], rules.map((r) => [r.group, r.alert, r.severity, r.for, r.pool]), ["left", "left", "left", "left", "left"]));
+    lines.push(
+        rules.length === 0
+            ? "  none"
+            : textTable(["group", "alert", "severity", "team", "for", "objective, pool or model", "routed to"], rules.map((r) => [r.group.replace(/^compute-region\./, ""), r.alert, r.severity, r.team, r.for, r.slo || r.pool || r.model, r.receivers.join(", ") || "(no Alertmanager configuration)"]), ["left", "left", "left", "left", "left", "left", "left"]),
+    );
     lines.push("");
     lines.push(`Dashboards (${dashboards.length}): ${dashboards.join(", ") || "none"}`);
     lines.push("");

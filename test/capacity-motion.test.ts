@@ -250,7 +250,7 @@ describe("Capacity Block windows", () => {
         const config = devStackConfig();
         config["compute-region:gpuPools"].push({ name: "block-h100", role: "shared", instanceType: "p5.48xlarge", minNodes: 2, maxNodes: 2, availabilityZones: ["us-east-2a"], capacityReservation: { id: "cr-0123456789abcdef0", type: "capacity-block", instances: 2, ...WINDOW } });
         config["compute-region:tenants"][1].quota["block-h100"] = 8;
-        config["compute-region:observability"] = { capacityBlockWarningDays: 5 };
+        config["compute-region:observability"] = { ...config["compute-region:observability"], capacityBlockWarningDays: 5 };
         return config;
     }
     let block: OfflinePlanResult;

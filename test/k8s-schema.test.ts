@@ -76,6 +76,15 @@ describe("schemas that catch what a shape check would not", () => {
         expect(check.errors.join("\n")).toContain("flavors must have the same number of resources as the coveredResources");
     });
 
+    it("validates a server-side apply patch as its kind, waiving only the required properties a patch leaves out", async () => {
+        const patch = (tolerations: unknown[]) =>
+            object("kubernetes:apps/v1:DaemonSetPatch", "agent", { apiVersion: "apps/v1", kind: "DaemonSet", metadata: { name: "aws-guardduty-agent", namespace: "amazon-guardduty" }, spec: { template: { spec: { tolerations } } } });
+        expect((await validateKubernetesObjects([patch([{ operator: "Exists" }])], crds)).errors).toEqual([]);
+        const bad = await validateKubernetesObjects([patch([{ operator: "Always" }])], crds);
+        expect(bad.errors).toHaveLength(1);
+        expect(bad.errors[0]).toMatch(/^agent \(kubernetes:apps\/v1:DaemonSetPatch\): .*operator/);
+    });
+
     it("a misspelled Envoy Gateway field fails its CRD (the API server would prune it in silence, and the rate limit it meant with it)", async () => {
         const misspelled = object("kubernetes:gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy", "limits", {
             apiVersion: "gateway.envoyproxy.io/v1alpha1",

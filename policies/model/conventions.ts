@@ -92,6 +92,7 @@ export const NAMESPACES = {
 export const PLATFORM_NAMESPACES = [
     NAMESPACES.system, NAMESPACES.kueue, NAMESPACES.monitoring, NAMESPACES.billing, NAMESPACES.gateway,
     NAMESPACES.keda, NAMESPACES.envoyGateway, NAMESPACES.aiGateway, "kube-public", "kube-node-lease", "amazon-cloudwatch",
+    "amazon-guardduty",
 ] as const;
 
 export const TENANT_NAMESPACE_PREFIX = "tenant-";
@@ -207,6 +208,10 @@ export const ALERTS = {
     gatewayDown: "ModelGatewayDown",
     gatewayErrors: "ModelGatewayErrorsHigh",
     capacityBlockEnding: "CapacityBlockEnding",
+    /** Always firing: proves the alert pipeline end to end to the heartbeat receiver. */
+    watchdog: "Watchdog",
+    /** Fewer GuardDuty agents ready than nodes: runtime threat detection misses some node. */
+    guardDutyAgentMissing: "GuardDutyAgentMissing",
 } as const;
 
 /** Label the Grafana sidecar provisions dashboards from. */
@@ -227,6 +232,9 @@ export const PROMETHEUS = {
     ruleSelector: { release: MONITORING_CHARTS.prometheusStack },
 } as const;
 
+/** Alertmanager as kube-prometheus-stack installs it: the service account its pods run as (an SNS receiver's Pod Identity). */
+export const ALERTMANAGER = { serviceAccount: `${MONITORING_CHARTS.prometheusStack}-alertmanager` } as const;
+
 /** The in-cluster URL of the region's Prometheus. */
 export const PROMETHEUS_URL = `http://${PROMETHEUS.service}.${NAMESPACES.monitoring}:${PROMETHEUS.port}`;
 
@@ -245,6 +253,7 @@ export const EKS_ADDONS = {
     ebsCsiDriver: "aws-ebs-csi-driver",
     cloudWatch: "amazon-cloudwatch-observability",
     nodeMonitoringAgent: "eks-node-monitoring-agent",
+    guardDutyAgent: "aws-guardduty-agent",
 } as const;
 
 /** VPC CNI settings: enforce NetworkPolicy, in strict mode (a new pod is denied until its policies are in place). */

@@ -24,3 +24,5 @@ export * from "./topology";
 export * from "./iam-deny";
 export * from "./tenant-identity";
 export * from "./billing";
+export * from "./slo";
+export * from "./alert-routing";
