@@ -326,6 +326,7 @@ export class Region extends pulumi.ComponentResource {
             {
                 ...args.threatDetection,
                 clusterName: this.cluster.clusterName,
+                kubernetesVersion: args.cluster.kubernetesVersion,
                 region: args.region,
                 accountId: context.accountId,
                 vpcId: this.network.vpcId,

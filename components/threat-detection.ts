@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { EKS_ADDONS, GUARDDUTY_AGENT, GUARDDUTY_AGENT_FACTS, PlatformAddressing } from "compute-region-policies/model";
+import { pinnedAddonVersion } from "./eks-addon";
 import { dependsOnOf } from "./options";
 import { platformNamespace } from "./platform-namespace";
 import { podNetworkPolicies } from "./platform-network-policies";
@@ -28,6 +29,8 @@ export interface ThreatDetectionArgs {
     agentPriorityClass: string;
     /** The EKS cluster the agent runs in. */
     clusterName: pulumi.Input<string>;
+    /** The cluster's Kubernetes version: the agent is installed at the build pinned for its minor (ADDON_VERSION_PINS). */
+    kubernetesVersion: string;
     /** The AWS region, for the guardduty-data endpoint's service name. */
     region: string;
     /** The account: the endpoint's policy admits only its principals. */
@@ -162,6 +165,7 @@ export class ThreatDetection extends pulumi.ComponentResource {
             {
                 clusterName: args.clusterName,
                 addonName: EKS_ADDONS.guardDutyAgent,
+                addonVersion: pinnedAddonVersion(EKS_ADDONS.guardDutyAgent, args.kubernetesVersion, this),
                 resolveConflictsOnCreate: "OVERWRITE",
                 resolveConflictsOnUpdate: "PRESERVE",
                 configurationValues: JSON.stringify({ priorityClassName: args.agentPriorityClass }),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ADDON_VERSION_PINS, addonVersionPin, EKS_ADDONS } from "compute-region-policies/model";
+import semver from "semver";
+import { ADDON_VERSION_PINS, addonVersionPin, EKS_ADDONS, GUARDDUTY_AGENT } from "compute-region-policies/model";
 import { pinnedAddonVersion } from "../components/eks-addon";
 import { SUPPORTED_KUBERNETES_VERSIONS } from "../stacks/config";
 import { planComponents } from "./helpers";
@@ -29,6 +30,14 @@ describe("EKS add-on version pins", () => {
         expect(new Set(ADDON_VERSION_PINS.map((t) => t.addon)).size).toBe(ADDON_VERSION_PINS.length);
         // kube-proxy must not be newer than the control plane (version skew policy): each row is of its minor.
         for (const minor of SUPPORTED_KUBERNETES_VERSIONS) expect(addonVersionPin(EKS_ADDONS.kubeProxy, minor)).toMatch(new RegExp(`^v${minor.replace(".", "\\.")}\\.`));
+    });
+
+    it("pins the GuardDuty agent at or above the build its configuration schema needs, on every minor", () => {
+        const minimum = semver.coerce(GUARDDUTY_AGENT.configuration.minimumAddonVersion)!;
+        for (const minor of SUPPORTED_KUBERNETES_VERSIONS) {
+            const pinned = semver.coerce(addonVersionPin(EKS_ADDONS.guardDutyAgent, minor))!;
+            expect(semver.gte(pinned, minimum), `${minor}: ${pinned} against ${minimum}`).toBe(true);
+        }
     });
 
     it("a minor with no row is an error naming the table, not an unpinned add-on", async () => {

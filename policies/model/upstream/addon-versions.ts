@@ -77,6 +77,22 @@ export const ADDON_VERSION_PINS: readonly AddonVersionPins[] = [
             note: "nodeAgent.image: the add-on's image in EKS's add-on registry (602401143452), tag v1.7.0-eksbuild.1; EKS publishes no per-Kubernetes-version table for it",
         },
     },
+    {
+        // No per-Kubernetes-version table for the GuardDuty agent was found in the stored sources (the
+        // GuardDuty User Guide's "Kubernetes versions supported by GuardDuty security agent" is not among
+        // them; cdk-eks-blueprints has no GuardDuty add-on). What is cited: its configuration schema
+        // (priorityClassName, which the region sets) needs v1.5.0 or later (GUARDDUTY_AGENT.configuration.
+        // minimumAddonVersion, guardduty.ts), and the guide's manual-install page names v1.16.0-eksbuild.2,
+        // the newest build among its stored snapshots (earlier ones name v1.11.0-eksbuild.2 and
+        // v1.12.1-eksbuild.2). That build is pinned for every minor and must be confirmed with
+        // describe-addon-versions before a deploy, as the node monitoring agent's.
+        addon: "aws-guardduty-agent",
+        versions: { "1.31": "v1.16.0-eksbuild.2", "1.32": "v1.16.0-eksbuild.2", "1.33": "v1.16.0-eksbuild.2", "1.34": "v1.16.0-eksbuild.2", "1.35": "v1.16.0-eksbuild.2" },
+        source: {
+            url: "https://docs.aws.amazon.com/guardduty/latest/ug/eksrunmon-deploy-security-agent.html",
+            note: "Amazon GuardDuty User Guide, installing the security agent manually: aws eks create-addon --addon-name aws-guardduty-agent --addon-version v1.16.0-eksbuild.2 (v1.5.0 or above takes the configuration schema); no per-Kubernetes-version table published in the stored sources, stored snapshot",
+        },
+    },
 ];
 
 /** The Kubernetes minor of "1.34", "1.34.2" or "v1.34.0-eksbuild.1", or undefined. */

@@ -50,6 +50,7 @@ export const GUARDDUTY_AGENT = {
         priorityClassNames: ["aws-guardduty-agent.priorityclass", "aws-guardduty-agent.priorityclass-high", "system-cluster-critical", "system-node-critical"],
         dnsPolicies: ["ClusterFirst", "ClusterFirstWithHostNet", "Default"],
         requests: { cpuMilli: { min: 200, max: 10_000 }, memoryMi: { min: 256, max: 20_000 } },
+        /** The oldest build that reads this schema; the build installed is pinned in ADDON_VERSION_PINS (addon-versions.ts), at or above it. */
         minimumAddonVersion: "v1.5.0",
     },
     source: GUARDDUTY_AGENT_SOURCES.configuration,
