@@ -2403,7 +2403,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -2453,7 +2454,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -2502,7 +2504,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -2551,7 +2554,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -2600,7 +2604,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -2649,7 +2654,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -2698,7 +2704,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -2747,7 +2754,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -2796,7 +2804,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -2845,7 +2854,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -2895,7 +2905,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -2944,7 +2955,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -2993,7 +3005,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -3042,7 +3055,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -3092,7 +3106,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -3254,7 +3269,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -3304,7 +3320,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -3354,7 +3371,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -3404,7 +3422,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -3454,7 +3473,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -3504,7 +3524,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -3554,7 +3575,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -3604,7 +3626,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -3654,7 +3677,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -3704,7 +3728,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -3754,7 +3779,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -3804,7 +3830,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -3854,7 +3881,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -3904,7 +3932,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
@@ -3954,7 +3983,8 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                                 "envoy-ai-gateway-system",
                                 "kube-public",
                                 "kube-node-lease",
-                                "amazon-cloudwatch"
+                                "amazon-cloudwatch",
+                                "amazon-guardduty"
                             ]
                         }
                     ]
