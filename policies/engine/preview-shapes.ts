@@ -75,6 +75,12 @@ export function seededRandom(seed: number): () => number {
  * it is among the shapes. Each change is logged as `path: shape`.
  */
 export function damaged(value: unknown, next: () => number, rate: number, log: string[], at = "", shapes: readonly PreviewShape[] = PREVIEW_SHAPES): unknown {
+    // A secret is a wrapper on the wire: what a preview can make unknown or absent is the value inside,
+    // never its signature (an engine would not send one, and the policy SDK refuses it).
+    if (isSecretWrapper(value)) {
+        const inner = damagedProperty(value.value, next, rate, log, at, shapes);
+        return inner === REMOVED ? REMOVED : { ...value, value: inner };
+    }
     if (Array.isArray(value)) {
         const out: unknown[] = [];
         value.forEach((v, i) => {
@@ -92,6 +98,10 @@ export function damaged(value: unknown, next: () => number, rate: number, log: s
         return out;
     }
     return value;
+}
+
+function isSecretWrapper(value: unknown): value is { value: unknown } {
+    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[specialSigKey] === specialSecretSig;
 }
 
 function damagedProperty(value: unknown, next: () => number, rate: number, log: string[], at: string, shapes: readonly PreviewShape[]): unknown {
