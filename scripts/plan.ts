@@ -48,7 +48,10 @@ const USAGE = `usage: npm run plan -- --stack NAME [options]
   --sarif FILE           write the policy results as SARIF 2.1.0
   --timeline FILE.svg    draw the first-up rehearsal (deploy waves, critical path) as a timeline
   --at DATE              judge dates (Capacity Block windows) as of DATE (ISO 8601 with a zone) instead of now
-  --quiet                print only the headline and the policy verdict`;
+  --quiet                print only the headline and the policy verdict
+  --progress             print "planning... N resources registered" to stderr every 5 s of a long
+                         run even when stderr is not a terminal (on a terminal it is updated in place
+                         anyway); without it, stderr holds only errors`;
 
 interface PlanArgs {
     stack: string;
@@ -63,6 +66,7 @@ interface PlanArgs {
     at?: string;
     stackOutputs: string[];
     quiet: boolean;
+    progress: boolean;
 }
 
 function parseCommandLine(argv: string[]): PlanArgs | "help" {
@@ -83,6 +87,7 @@ function parseCommandLine(argv: string[]): PlanArgs | "help" {
                 at: { type: "string" },
                 "stack-outputs": { type: "string", multiple: true },
                 quiet: { type: "boolean", default: false },
+                progress: { type: "boolean", default: false },
                 help: { type: "boolean", short: "h" },
             },
             strict: true,
@@ -95,18 +100,24 @@ function parseCommandLine(argv: string[]): PlanArgs | "help" {
     if (v.help) return "help";
     if (!v.stack) throw new PlanInputError(`--stack is required\n${USAGE}`);
     if (!/^[A-Za-z0-9_.-]+$/.test(v.stack)) throw new PlanInputError(`--stack: ${JSON.stringify(v.stack)} is not a stack name (letters, digits, _ . -)`);
-    return { stack: v.stack, configFile: v["config-file"], state: v.state, against: v.against, json: v.json, policyConfig: v["policy-config"], report: v.report, sarif: v.sarif, timeline: v.timeline, at: v.at, stackOutputs: v["stack-outputs"] ?? [], quiet: v.quiet ?? false };
+    return { stack: v.stack, configFile: v["config-file"], state: v.state, against: v.against, json: v.json, policyConfig: v["policy-config"], report: v.report, sarif: v.sarif, timeline: v.timeline, at: v.at, stackOutputs: v["stack-outputs"] ?? [], quiet: v.quiet ?? false, progress: v.progress ?? false };
 }
 
-function progressReporter(io: CliIo): { onProgress: (n: number) => void; done: () => void } {
-    const started = Date.now();
-    let lastPrinted = 0;
+/**
+ * Progress lines for long runs: on a terminal, one line updated in place; elsewhere (a CI log, a
+ * pipe) only when asked (`--progress`), a line every 5 s. Whether a run passes two seconds depends on
+ * the machine, so what a non-terminal stderr holds must not: errors only, unless asked.
+ */
+export function progressReporter(io: CliIo, asked: boolean, clock: () => number = Date.now): { onProgress: (n: number) => void; done: () => void } {
+    const started = clock();
+    let lastPrinted = Number.NEGATIVE_INFINITY;
     let printed = false;
-    const tty = io.progress === process.stderr && process.stderr.isTTY;
+    const tty = io.progress === process.stderr && process.stderr.isTTY === true;
+    if (!tty && !asked) return { onProgress: () => undefined, done: () => undefined };
     return {
         onProgress(count) {
-            const now = Date.now();
-            // Only long runs get a progress line: once a second after the first two seconds.
+            const now = clock();
+            // Only long runs get a progress line: after the first two seconds, on a terminal four times a second, elsewhere every 5 s.
             if (now - started < 2000 || now - lastPrinted < (tty ? 250 : 5000)) return;
             lastPrinted = now;
             printed = true;
@@ -142,7 +153,7 @@ export async function main(argv: string[], io: CliIo = PROCESS_IO): Promise<numb
     if (!args.configFile && !fs.existsSync(project.main)) {
         throw new PlanInputError(`${path.relative(io.cwd, project.main)} does not exist: run npm run build first`);
     }
-    const progress = progressReporter(io);
+    const progress = progressReporter(io, args.progress);
     const someRole = region.layer === "shard" ? region.tenants.flatMap((t) => t.members)[0] : region.cluster.deployerRoleArn;
     const accountId = /^arn:[^:]+:iam::(\d{12}):/.exec(someRole ?? "")?.[1] ?? "000000000000";
     let plan: OfflinePlanResult;

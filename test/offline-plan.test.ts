@@ -8,6 +8,7 @@ import { renderKubeconfig } from "../components/cluster";
 import { runOfflinePlan } from "../offline/harness";
 import { regionProgram } from "../stacks/program";
 import { planCli, planProcess } from "./cli";
+import { progressReporter } from "../scripts/plan";
 import { devStackConfig, plan, ROOT, writeStackFile } from "./helpers";
 
 describe("reading the project and stack files as the engine does", () => {
@@ -58,6 +59,26 @@ describe("kubeconfig", () => {
 });
 
 describe("npm run plan", () => {
+    it("prints progress lines on a stderr that is no terminal only when asked (--progress): what stderr holds must not depend on how fast the machine is", () => {
+        let now = 0;
+        let written = "";
+        const io = { stdout: { write: () => true }, stderr: { write: () => true }, progress: { write: (t: string) => (written += t) }, cwd: ROOT };
+        const run = (asked: boolean) => {
+            now = 0;
+            written = "";
+            const progress = progressReporter(io, asked, () => now);
+            for (const [at, count] of [[1000, 10], [2500, 40], [4000, 60], [8000, 90], [12000, 120]] as const) {
+                now = at;
+                progress.onProgress(count);
+            }
+            progress.done();
+            return written;
+        };
+        expect(run(false)).toBe("");
+        // Asked: none in the first two seconds, then one every 5 s, each a line of its own.
+        expect(run(true)).toBe("planning... 40 resources registered (3s)\nplanning... 90 resources registered (8s)\n");
+    });
+
     it("plans the dev stack, exits 0 and writes the plan document", async () => {
         const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cr-")), "plan.json");
         const r = await planCli(["--stack", "dev", "--json", out]);
