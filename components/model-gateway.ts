@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType } from "./component-type";
 import * as random from "@pulumi/random";
 import {
     apiKeySecretName,
@@ -19,13 +20,17 @@ import { dependsOnOf } from "./options";
 import { platformNamespace } from "./platform-namespace";
 
 /** Per-tenant budgets, per minute, across models and gateway replicas. */
+/** A tenant's limits at the gateway. */
 export interface RateLimits {
+    /** Requests per minute. */
     requestsPerMinute: number;
+    /** Tokens per minute. */
     tokensPerMinute: number;
 }
 
 /** A tenant of the hosted-model API. */
 export interface GatewayTenant {
+    /** The tenant's name. */
     name: string;
     /** Only active tenants' keys are accepted. */
     state: TenantState;
@@ -131,7 +136,7 @@ export class ModelGateway extends pulumi.ComponentResource {
     public readonly hostname: string;
 
     constructor(name: string, args: ModelGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:gateway:ModelGateway", name, {}, opts);
+        super(componentType("ModelGateway"), name, {}, componentOptions("ModelGateway", opts));
         for (const t of args.tenants) {
             for (const m of t.models) {
                 if (!args.models.some((model) => model.name === m)) throw new pulumi.ResourceError(`ModelGateway ${name}: tenant ${t.name} is granted model ${m}, which the gateway does not serve`, this);

@@ -1,5 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
+import { componentOptions, componentType, partsOf } from "./component-type";
 import {
     gpuInstanceType,
     GUARDDUTY_AGENT,
@@ -10,7 +12,7 @@ import {
     poolTaints,
     poolTopology,
     TAGS,
-    PriceConfig,
+    BILLING_TRACKS,
     PROMETHEUS_URL,
     regionCapacity,
     RegistryContract,
@@ -21,33 +23,33 @@ import {
     tenantNamespace,
     tenantPoolQuotas,
 } from "compute-region-policies/model";
-import type { Migration } from "../billing/migrate";
+import { loadMigrations, Migration } from "../billing/migrate";
 import { billingAlertRules, gatewayAlertRules, pipelineAlertRules, securityAlertRules, servingAlertRules, tenantAlertRules } from "./alert-rules";
 import type { AlertingArgs } from "./alertmanager-config";
-import { BillingDatabase, BillingDatabaseArgs } from "./billing-database";
+import { BillingDatabase, BillingDatabaseSettings } from "./billing-database";
 import { CapacityQueues, ShardBudget } from "./capacity-queues";
 import { Cluster, SystemNodeGroupArgs } from "./cluster";
 import { ClusterAutoscaler } from "./cluster-autoscaler";
 import { billingDashboard, servingDashboard, sloDashboard } from "./dashboards";
 import { GpuDevicePlugins } from "./gpu-device-plugins";
-import { GpuNodeGroup, GpuNodeGroupArgs } from "./gpu-node-group";
+import { GpuNodeGroup, GpuPoolNodes } from "./gpu-node-group";
 import { InferenceService, ModelSpec } from "./inference-service";
 import { awsContext, keyPolicy } from "./kms";
 import { LoadBalancerController } from "./load-balancer-controller";
 import { GatewayTenant, ModelGateway, RateLimits } from "./model-gateway";
-import { Network, NetworkArgs } from "./network";
+import { Network, NetworkSettings } from "./network";
 import { nodeRole } from "./nodes";
-import { Observability, ObservabilityArgs } from "./observability";
+import { Observability, ObservabilitySettings } from "./observability";
 import { ServingPlatform } from "./serving-platform";
 import { sloRuleSets } from "./slo-rules";
-import { ThreatDetection, ThreatDetectionArgs } from "./threat-detection";
-import { Tenant, TenantArgs, tenantLimits } from "./tenant";
+import { ThreatDetection, ThreatDetectionSettings } from "./threat-detection";
+import { Tenant, TenantLimits, tenantLimits } from "./tenant";
 import { TenantGuardrails } from "./tenant-guardrails";
-import { lustreClientRules, lustreCsiDriver, TenantFileSystem, TenantFileSystemArgs } from "./tenant-file-system";
-import { TenantWorkloadIdentity, TenantWorkloadIdentityArgs } from "./tenant-workload-identity";
+import { lustreClientRules, lustreCsiDriver, TenantFileSystem, TenantFileSystemSettings } from "./tenant-file-system";
+import { TenantWorkloadIdentity, WorkloadIdentitySettings } from "./tenant-workload-identity";
 
 /** A GPU pool of the region. */
-export interface RegionPool extends Pick<GpuNodeGroupArgs, "instanceType" | "minNodes" | "maxNodes" | "rootVolumeGiB" | "placementGroup" | "capacityReservation"> {
+export interface RegionPool extends GpuPoolNodes {
     /** Pool name: node label, taint, Kueue flavor and cohort. */
     name: string;
     /** What the pool is for. */
@@ -60,28 +62,119 @@ export interface RegionPool extends Pick<GpuNodeGroupArgs, "instanceType" | "min
     headroom?: number;
 }
 
+/** A tenant's network egress. */
+export interface TenantEgress {
+    /** Internet egress on or off. */
+    internet: boolean;
+    /** Extra public CIDRs the tenant's pods may reach. */
+    allowCidrs: string[];
+}
+
+/** A tenant's shared FSx for Lustre file system. */
+export interface RegionTenantFileSystem extends TenantFileSystemSettings {
+    /** Its zone (default: that of the tenant's first pool). */
+    availabilityZone?: string;
+}
+
 /** A customer of the region: raw GPU capacity, hosted models, or both. */
-export interface RegionTenant extends TenantPurchase, Omit<GatewayTenant, "state"> {
+export interface RegionTenant extends TenantPurchase, GatewayTenant {
     /** Internet egress, and extra public CIDRs the tenant's pods may reach. */
-    egress: { internet: boolean; allowCidrs: string[] };
+    egress: TenantEgress;
     /** ResourceQuota limits that override the defaults scaled with the tenant's GPUs. */
-    limits: Partial<TenantArgs["limits"]>;
+    limits: Partial<TenantLimits>;
     /** A shared FSx for Lustre file system (opt-in); its zone defaults to that of the tenant's first pool. */
-    fileSystem?: Pick<TenantFileSystemArgs, "storageGiB" | "throughput" | "s3"> & { availabilityZone?: string };
+    fileSystem?: RegionTenantFileSystem;
     /** The tenant's workloads' AWS identity (opt-in): a role in its own account to chain to, or a policy. */
-    workloadIdentity?: Pick<TenantWorkloadIdentityArgs, "targetRoleArn" | "policy">;
+    workloadIdentity?: WorkloadIdentitySettings;
     /** The tenant's contract: when billing starts, a discount, a reference printed on its invoices. */
     contract?: Partial<RegistryContract>;
 }
 
-/** The region's commercial terms: the currency and the price list (see BILLING_TRACKS). */
-export interface RegionPricing {
+/** A price of the region's price list: a track, what it prices, a figure per price field of the track, the day it takes effect. */
+export interface RegionPrice {
+    /** The billing track (BILLING_TRACKS): reserved, dedicated, spot or hosted. */
+    track: string;
+    /** GPU tracks: the GPU model priced. */
+    gpuModel?: string;
+    /** The hosted track: the model priced. */
+    model?: string;
+    /** The day it takes effect (YYYY-MM-DD). */
+    effectiveFrom: string;
+    /** GPU tracks: per GPU-hour. */
+    perGpuHour?: number;
+    /** The hosted track: per million input tokens (uncached). */
+    perMillionInputTokens?: number;
+    /** The hosted track: per million cached input tokens (default: the input price). */
+    perMillionCachedInputTokens?: number;
+    /** The hosted track: per million output tokens. */
+    perMillionOutputTokens?: number;
+}
+/** Every price field of every track is a field of RegionPrice: a track's new field fails to compile here until it is added. */
+type TrackPriceField = { [T in keyof typeof BILLING_TRACKS]: keyof (typeof BILLING_TRACKS)[T]["prices"] }[keyof typeof BILLING_TRACKS];
+const _everyPriceField: [Exclude<TrackPriceField, keyof RegionPrice>] extends [never] ? true : Exclude<TrackPriceField, keyof RegionPrice> = true;
+void _everyPriceField;
+
+/** The region's billing: its database and metering, and its commercial terms. */
+export interface RegionBilling extends BillingDatabaseSettings {
     /** ISO 4217 code of every price and invoice. */
     currency: string;
     /** Price entries: a track, the GPU model or model priced, a figure per price field, the day it takes effect. */
-    prices: PriceConfig[];
+    prices: RegionPrice[];
 }
 
+/** Who may reach the cluster's API endpoint. */
+export interface ClusterEndpointAccess {
+    /** Expose the API endpoint publicly too, to `publicAccessCidrs` only. */
+    publicAccess: boolean;
+    /** CIDRs allowed to reach the public endpoint. */
+    publicAccessCidrs: string[];
+}
+
+/** The region's EKS cluster. */
+export interface RegionClusterArgs {
+    /** The EKS cluster name. */
+    name: string;
+    /** Kubernetes minor version, such as "1.34". */
+    kubernetesVersion: string;
+    /** Service CIDR (must not overlap the VPC). */
+    serviceCidr: string;
+    /** Who may reach the API endpoint. */
+    endpoint: ClusterEndpointAccess;
+    /** IAM roles that get cluster admin through access entries. */
+    adminRoleArns: string[];
+    /** IAM role that runs Pulumi: an access entry with cluster admin, and the Kubernetes provider uses it. */
+    deployerRoleArn: string;
+    /** Control-plane log retention, days. */
+    logRetentionDays: number;
+    /** The system node group for add-ons and platform controllers. */
+    systemNodeGroup: SystemNodeGroupArgs;
+}
+
+/** The hosted-model gateway. */
+export interface RegionGateway {
+    /** What clients call. */
+    hostname: string;
+    /** The ACM certificate the NLB terminates TLS with. */
+    certificateArn: string;
+    /** Client networks the NLB admits. */
+    clientCidrs: string[];
+    /** Each tenant's limits unless it has its own. */
+    tenantRateLimits: RateLimits;
+    /** Envoy replicas. */
+    replicas: number;
+}
+
+/** What a region stack is. */
+export const RegionLayer = {
+    /** A whole region in one stack. */
+    Region: "region",
+    /** The shared half of a sharded region (no tenants; its shards hold them). */
+    Platform: "platform",
+} as const;
+/** What a region stack is. */
+export type RegionLayer = (typeof RegionLayer)[keyof typeof RegionLayer];
+
+/** One region of the GPU cloud, from its config. */
 export interface RegionArgs {
     /** The stack's name, in every AWS resource's tags. */
     stack: string;
@@ -90,47 +183,58 @@ export interface RegionArgs {
     /** The region's AZs: one subnet of each tier in each. */
     availabilityZones: string[];
     /** The VPC. */
-    network: Pick<NetworkArgs, "vpcCidr" | "natGateways" | "flowLogRetentionDays" | "subnetPrefixLengths">;
+    network: NetworkSettings;
     /** The EKS cluster. */
-    cluster: {
-        name: string;
-        kubernetesVersion: string;
-        serviceCidr: string;
-        endpoint: { publicAccess: boolean; publicAccessCidrs: string[] };
-        adminRoleArns: string[];
-        deployerRoleArn: string;
-        logRetentionDays: number;
-        systemNodeGroup: SystemNodeGroupArgs;
-    };
+    cluster: RegionClusterArgs;
     /** The GPU pools. */
     gpuPools: RegionPool[];
     /** Monitoring settings. */
-    observability: Pick<ObservabilityArgs, "prometheusRetentionDays" | "prometheusStorageGiB" | "logRetentionDays" | "runbookBaseUrl" | "capacityBlockWarningDays">;
-    /** The region's tenants (none on a sharded region's platform). */
-    tenants: RegionTenant[];
+    observability: ObservabilitySettings;
+    /** The region's tenants (none on a sharded region's platform; default none). */
+    tenants?: RegionTenant[];
     /** The billing database and metering; absent: the region has none. */
-    billing?: Pick<BillingDatabaseArgs, "instanceClass" | "engineVersion" | "allocatedStorageGiB" | "maxAllocatedStorageGiB" | "backupRetentionDays" | "meteringImage" | "meteringSchedule"> & RegionPricing;
-    /** The billing schema's migrations, which the migration Job applies. */
-    migrations: readonly Migration[];
-    /** Hosted models, each on a serving pool. */
-    models: ModelSpec[];
+    billing?: RegionBilling;
+    /** The billing schema's migrations, which the migration Job applies (default: the package's billing/migrations). */
+    migrations?: Migration[];
+    /** Hosted models, each on a serving pool (default none). */
+    models?: ModelSpec[];
     /** The hosted-model gateway; absent: no model is reachable from outside the cluster. */
-    gateway?: { hostname: string; certificateArn: string; clientCidrs: string[]; tenantRateLimits: RateLimits; replicas: number };
-    /** region: one stack; platform: the shared half of a sharded region (no tenants). */
-    layer: "region" | "platform";
-    /** Platform layer: each tenant shard's GPU budget per pool. */
-    shards: ShardBudget[];
+    gateway?: RegionGateway;
+    /** region: one stack; platform: the shared half of a sharded region (no tenants; default region). */
+    layer?: RegionLayer;
+    /** Platform layer: each tenant shard's GPU budget per pool (default none). */
+    shards?: ShardBudget[];
     /** Service level objectives: recording rules, burn-rate alerts and a dashboard each (none: the fixed-threshold serving alerts stay). */
-    slos: SloSpec[];
+    slos?: SloSpec[];
     /** Alertmanager's receivers and routes; absent, alerts reach nobody (and a policy fails the region). */
     alerting?: AlertingArgs;
     /** GuardDuty for the region and its agent on every node. */
-    threatDetection: Pick<ThreatDetectionArgs, "mode" | "detectorId" | "findingsTopicArn" | "minimumSeverity" | "agentPriorityClass">;
+    threatDetection: ThreatDetectionSettings;
+}
+
+/** RegionArgs with its defaults applied. */
+type ResolvedRegionArgs = RegionArgs & Required<Pick<RegionArgs, "tenants" | "migrations" | "models" | "layer" | "shards" | "slos">>;
+
+/** The billing schema's migrations shipped with the package. */
+function packagedMigrations(): Migration[] {
+    return loadMigrations(path.resolve(__dirname, "..", "..", "billing", "migrations"));
 }
 
 /** ResourceQuota limits with room for a file system's claim (it counts against requests.storage). */
-function withStorage(limits: TenantArgs["limits"], extraGiB: number): TenantArgs["limits"] {
+function withStorage(limits: TenantLimits, extraGiB: number): TenantLimits {
     return { ...limits, storageGiB: limits.storageGiB + extraGiB };
+}
+
+/** The child components a Region hands to TypeScript callers. */
+interface RegionParts {
+    network: Network;
+    cluster: Cluster;
+    queues: CapacityQueues;
+    observability: Observability;
+    tenants: Tenant[];
+    billing?: BillingDatabase;
+    gateway?: ModelGateway;
+    threatDetection: ThreatDetection;
 }
 
 /**
@@ -138,24 +242,68 @@ function withStorage(limits: TenantArgs["limits"], extraGiB: number): TenantArgs
  * tenants, serving, billing and observability.
  */
 export class Region extends pulumi.ComponentResource {
-    public readonly network: Network;
-    public readonly cluster: Cluster;
+    /** The VPC's id. */
+    public readonly vpcId: pulumi.Output<string>;
+    /** The EKS cluster's name. */
+    public readonly clusterName: pulumi.Output<string>;
+    /** The cluster's API endpoint. */
+    public readonly clusterEndpoint: pulumi.Output<string>;
+    /** Kubeconfig that authenticates as the deployer role (secret). */
+    public readonly kubeconfig: pulumi.Output<string>;
     /** Capacity per GPU pool as configured (the plan also derives it from the resources). */
     public readonly capacity: PoolCapacity[];
-    public readonly queues: CapacityQueues;
-    public readonly observability: Observability;
-    public readonly tenants: Tenant[];
-    public readonly billing?: BillingDatabase;
-    /** The hosted-model gateway, when the region has one. */
-    public readonly gateway?: ModelGateway;
-    public readonly threatDetection: ThreatDetection;
+    /** Namespaces of the region's raw-capacity tenants. */
+    public readonly tenantNamespaces: string[];
 
-    constructor(name: string, args: RegionArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:index:Region", name, {}, opts);
+    /** The VPC. */
+    public get network(): Network {
+        return partsOf<RegionParts>(this).network;
+    }
+    /** The EKS cluster. */
+    public get cluster(): Cluster {
+        return partsOf<RegionParts>(this).cluster;
+    }
+    /** Kueue and the pools' queues. */
+    public get queues(): CapacityQueues {
+        return partsOf<RegionParts>(this).queues;
+    }
+    /** Prometheus, Grafana, Alertmanager and the log groups. */
+    public get observability(): Observability {
+        return partsOf<RegionParts>(this).observability;
+    }
+    /** The raw-capacity tenants. */
+    public get tenants(): Tenant[] {
+        return partsOf<RegionParts>(this).tenants;
+    }
+    /** The billing database, when the region has billing. */
+    public get billing(): BillingDatabase | undefined {
+        return partsOf<RegionParts>(this).billing;
+    }
+    /** The hosted-model gateway, when the region has one. */
+    public get gateway(): ModelGateway | undefined {
+        return partsOf<RegionParts>(this).gateway;
+    }
+    /** GuardDuty and its agent. */
+    public get threatDetection(): ThreatDetection {
+        return partsOf<RegionParts>(this).threatDetection;
+    }
+
+    constructor(name: string, regionArgs: RegionArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(componentType("Region"), name, {}, componentOptions("Region", opts));
+        const args: ResolvedRegionArgs = {
+            ...regionArgs,
+            tenants: regionArgs.tenants ?? [],
+            models: regionArgs.models ?? [],
+            layer: regionArgs.layer ?? RegionLayer.Region,
+            shards: regionArgs.shards ?? [],
+            slos: regionArgs.slos ?? [],
+            migrations: regionArgs.migrations ?? (regionArgs.billing ? packagedMigrations() : []),
+        };
+        const parts = partsOf<RegionParts>(this);
         const tags = standardTags(args.stack, args.region);
         const context = awsContext({ parent: this });
 
-        this.network = new Network(
+        parts.network = new Network(
             `${name}-network`,
             { ...args.network, availabilityZones: args.availabilityZones, clusterName: args.cluster.name, aws: context, tags },
             { parent: this },
@@ -168,7 +316,7 @@ export class Region extends pulumi.ComponentResource {
             clusterSubnetCidrs: this.network.subnetCidrs.private,
             privateSubnetCidrs: this.network.subnetCidrs.private,
         };
-        this.cluster = new Cluster(
+        parts.cluster = new Cluster(
             `${name}-cluster`,
             {
                 addressing,
@@ -255,7 +403,7 @@ export class Region extends pulumi.ComponentResource {
             args.tenants,
             args.shards.map((s) => s.budget),
         );
-        this.queues = new CapacityQueues(
+        parts.queues = new CapacityQueues(
             `${name}-queues`,
             {
                 pools: args.gpuPools.map((pool, i) => ({
@@ -289,7 +437,7 @@ export class Region extends pulumi.ComponentResource {
         // Objectives supersede the fixed thresholds they measure better: a model's p95 latency, the gateway's 5% errors.
         const latencyObjectives = new Set(args.slos.filter((s) => s.service === "model" && s.indicator === "latency").map((s) => s.target!));
         const availabilityObjectives = args.slos.some((s) => s.indicator === "availability");
-        this.observability = new Observability(
+        parts.observability = new Observability(
             `${name}-observability`,
             {
                 clusterName: this.cluster.clusterName,
@@ -321,7 +469,7 @@ export class Region extends pulumi.ComponentResource {
         );
 
         // GuardDuty, and its agent on every node (GPU pools included).
-        this.threatDetection = new ThreatDetection(
+        parts.threatDetection = new ThreatDetection(
             `${name}-threat-detection`,
             {
                 ...args.threatDetection,
@@ -380,7 +528,7 @@ export class Region extends pulumi.ComponentResource {
                 },
                 onSystemNodes,
             );
-            this.gateway = new ModelGateway(
+            parts.gateway = new ModelGateway(
                 `${name}-gateway`,
                 {
                     clusterName: args.cluster.name,
@@ -400,13 +548,13 @@ export class Region extends pulumi.ComponentResource {
 
         if (args.billing) {
             const { currency: _currency, prices: _prices, ...database } = args.billing;
-            this.billing = new BillingDatabase(
+            parts.billing = new BillingDatabase(
                 `${name}-billing`,
                 {
                     ...database,
                     // What the region sells and at what price: the one rendering of the config, which the
                     // registry Job applies and the plan shows.
-                    registry: regionRegistry(args)!,
+                    registry: regionRegistry({ ...args, billing: { currency: args.billing.currency, prices: args.billing.prices.map((price) => ({ ...price })) } })!,
                     clusterName: args.cluster.name,
                     vpcId: this.network.vpcId,
                     isolatedSubnetIds: this.network.isolatedSubnetIds,
@@ -424,7 +572,7 @@ export class Region extends pulumi.ComponentResource {
 
         // The guardrails are cluster-wide: a platform installs them for its shards' tenants too.
         if (rawTenants.length > 0 || args.layer === "platform") new TenantGuardrails(`${name}-guardrails`, {}, inCluster);
-        this.tenants = rawTenants.map(
+        parts.tenants = rawTenants.map(
             ({ tenant, quotas }) =>
                 new Tenant(
                     `${name}-tenant-${tenant.name}`,
@@ -497,10 +645,15 @@ export class Region extends pulumi.ComponentResource {
             );
         }
 
+        this.vpcId = this.network.vpcId;
+        this.clusterName = this.cluster.clusterName;
+        this.clusterEndpoint = this.cluster.endpoint;
+        this.kubeconfig = pulumi.secret(this.cluster.kubeconfig);
+        this.tenantNamespaces = this.tenants.map((t) => t.namespace);
         this.registerOutputs({
-            vpcId: this.network.vpcId,
-            clusterName: this.cluster.clusterName,
-            clusterEndpoint: this.cluster.endpoint,
+            vpcId: this.vpcId,
+            clusterName: this.clusterName,
+            clusterEndpoint: this.clusterEndpoint,
         });
     }
 }

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType } from "./component-type";
 import { awsApiPeers, MODEL_SERVER_PORT, NAMESPACES, PlatformAddressing } from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
 import { pinnedRelease, SERVING_CHART_PINS } from "./helm";
@@ -28,7 +29,7 @@ export class ServingPlatform extends pulumi.ComponentResource {
     public readonly keda?: k8s.helm.v3.Release;
 
     constructor(name: string, args: ServingPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:serving:ServingPlatform", name, {}, opts);
+        super(componentType("ServingPlatform"), name, {}, componentOptions("ServingPlatform", opts));
         const after = { parent: this, dependsOn: dependsOnOf(opts) };
         if (args.autoscaler) {
             // The namespace is made here, not by Helm, so KEDA's NetworkPolicies are in place first.

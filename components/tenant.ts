@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType, partsOf } from "./component-type";
 import {
     GPU_RESOURCE,
     LABELS,
@@ -24,6 +25,19 @@ import {
 import { DNS_EGRESS, namespaceByName } from "./network-policies";
 import { dependsOnOf } from "./options";
 
+/** ResourceQuota limits of a tenant's namespace. */
+export interface TenantLimits {
+    /** CPU cores. */
+    cpu: number;
+    /** Memory, GiB. */
+    memoryGiB: number;
+    /** Volume claims' storage, GiB. */
+    storageGiB: number;
+    /** Pods. */
+    pods: number;
+}
+
+/** A raw-capacity tenant: its namespace, queues, quota, egress and access. */
 export interface TenantArgs {
     /** Tenant name (DNS label). */
     name: string;
@@ -44,7 +58,7 @@ export interface TenantArgs {
     /** In a sharded region, the tenant's shard: its queues join the shard's cohort of each pool. */
     shard?: string;
     /** ResourceQuota backstop for CPU, memory, storage and pods. */
-    limits: { cpu: number; memoryGiB: number; storageGiB: number; pods: number };
+    limits: TenantLimits;
     /** The tenant has a workload identity: its pods may reach the Pod Identity agent (the declared egress). */
     workloadIdentity?: boolean;
     /** The EKS cluster, for access entries. */
@@ -72,12 +86,12 @@ export const TENANT_MEMBER_RULES = [
 ];
 
 /** Default ResourceQuota limits, scaled with the tenant's GPUs. */
-export function defaultTenantLimits(gpus: number): TenantArgs["limits"] {
+export function defaultTenantLimits(gpus: number): TenantLimits {
     return { cpu: Math.max(8, gpus * 12), memoryGiB: Math.max(32, gpus * 120), storageGiB: Math.max(100, gpus * 1000), pods: Math.max(50, gpus * 20) };
 }
 
 /** The namespace's ResourceQuota limits: defaults scaled with its GPUs, overridden where config sets a value. */
-export function tenantLimits(quotas: readonly TenantPoolQuota[], configured: Partial<Record<keyof TenantArgs["limits"], number | undefined>>): TenantArgs["limits"] {
+export function tenantLimits(quotas: readonly TenantPoolQuota[], configured: Partial<Record<keyof TenantLimits, number | undefined>>): TenantLimits {
     const set = Object.fromEntries(Object.entries(configured).filter(([, v]) => v !== undefined));
     return { ...defaultTenantLimits(quotas.reduce((sum, q) => sum + q.reserved + q.spot, 0)), ...set };
 }
@@ -99,14 +113,25 @@ export function tenantLimits(quotas: readonly TenantPoolQuota[], configured: Par
  * Options: the cluster's Kubernetes provider (`providers`), and in `dependsOn` what the tenant's
  * ClusterQueues wait for (the Kueue release that serves their CRD).
  */
+/** The child resources a Tenant hands to TypeScript callers. */
+interface TenantParts {
+    namespaceResource: k8s.core.v1.Namespace;
+}
+
+/** A raw-capacity tenant of the region: its namespace, Kueue queues on each pool, quota, default-deny egress and members' access. */
 export class Tenant extends pulumi.ComponentResource {
+    /** The tenant's namespace. */
     public readonly namespace: string;
+    /** The Kubernetes group its members are mapped to. */
     public readonly group: string;
+
     /** The Namespace resource: what the tenant's own objects (its volume claim, its service account) wait for. */
-    public readonly namespaceResource: k8s.core.v1.Namespace;
+    public get namespaceResource(): k8s.core.v1.Namespace {
+        return partsOf<TenantParts>(this).namespaceResource;
+    }
 
     constructor(name: string, args: TenantArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:tenants:Tenant", name, {}, opts);
+        super(componentType("Tenant"), name, {}, componentOptions("Tenant", opts));
         this.namespace = tenantNamespace(args.name);
         this.group = tenantGroup(args.name);
         const ns = this.namespace;
@@ -134,7 +159,7 @@ export class Tenant extends pulumi.ComponentResource {
             },
             { parent: this, protect: live },
         );
-        this.namespaceResource = namespace;
+        partsOf<TenantParts>(this).namespaceResource = namespace;
         const inNs = { parent: this, dependsOn: [namespace] };
 
         if (live) {

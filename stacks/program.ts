@@ -23,7 +23,7 @@ export async function regionProgram(): Promise<Record<string, unknown>> {
     // No image given: the program builds the billing image and pushes it before the Jobs use it.
     const billing = config.billing && {
         ...config.billing,
-        meteringImage: config.billing.meteringImage ?? { context: projectRoot(), dockerfile: "billing/Dockerfile", tag: sourceTag(projectRoot()) },
+        ...(config.billing.meteringImage ? {} : { meteringImageBuild: { context: projectRoot(), dockerfile: "billing/Dockerfile", tag: sourceTag(projectRoot()) } }),
     };
     const gpuPools = config.gpuPools.map(({ capacityReservation: r, ...pool }) => ({
         ...pool,

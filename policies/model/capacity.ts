@@ -10,10 +10,21 @@ import { gpuInstanceType } from "./gpu-catalog";
  * not appear here.
  */
 
+/** What a GPU pool is for (an `as const` set, so Pulumi's schema inference serves it as an enum). */
+export const PoolRole = {
+    /** The company's own work. */
+    Internal: "internal",
+    /** Hosted models (sold as tokens, not GPUs). */
+    Serving: "serving",
+    /** Tenants' reserved quota beside the internal headroom. */
+    Shared: "shared",
+    /** One tenant's whole pool. */
+    Dedicated: "dedicated",
+} as const;
 /** `internal`: the company's own work; `serving`: hosted models (sold as tokens, not GPUs);
  * `shared`: tenant reserved quota beside internal headroom; `dedicated`: one tenant's whole pool. */
-export type PoolRole = "internal" | "serving" | "shared" | "dedicated";
-export const POOL_ROLES: readonly PoolRole[] = ["internal", "serving", "shared", "dedicated"];
+export type PoolRole = (typeof PoolRole)[keyof typeof PoolRole];
+export const POOL_ROLES: readonly PoolRole[] = Object.values(PoolRole);
 
 /** Headroom a shared pool keeps when its config says nothing. */
 export const DEFAULT_HEADROOM = 0.2;
@@ -211,6 +222,7 @@ export function gpuCount(quantity: unknown): number | undefined {
 
 /** A tenant's GPUs on one pool. */
 export interface TenantPoolQuota {
+    /** The pool's name. */
     pool: string;
     /** Reserved GPUs: the queue's nominal quota (sold capacity). */
     reserved: number;
