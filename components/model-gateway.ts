@@ -44,11 +44,21 @@ export interface GatewayTenant {
     members: string[];
 }
 
+/** A hosted model behind the gateway. */
+export interface GatewayModel {
+    /** The name clients ask for. */
+    name: string;
+    /** The Kubernetes Service in the serving namespace that serves it. */
+    serviceName: string;
+}
+
+/** The hosted-model API: Envoy behind an NLB, tenants' API keys and limits. */
 export interface ModelGatewayArgs {
     /** The literal cluster name (names the keys in Secrets Manager). */
     clusterName: string;
-    /** What clients call, and the ACM certificate the NLB terminates TLS with. */
+    /** What clients call. */
     hostname: string;
+    /** The ACM certificate the NLB terminates TLS with. */
     certificateArn: string;
     /** Client networks the NLB admits. */
     clientCidrs: string[];
@@ -57,7 +67,7 @@ export interface ModelGatewayArgs {
     /** The region's addresses: the VPC CIDR holds the NLB's addresses, the only source of client traffic to the Envoy pods. */
     addressing: PlatformAddressing;
     /** The hosted models: name and the Kubernetes Service in the serving namespace that serves it. */
-    models: { name: string; serviceName: string }[];
+    models: GatewayModel[];
     /** Tenants granted at least one model. */
     tenants: GatewayTenant[];
     /** Each tenant's limits unless it has its own. */
@@ -133,6 +143,7 @@ export function tenantRateLimitRules(tenants: readonly GatewayTenant[], defaults
 export class ModelGateway extends pulumi.ComponentResource {
     /** Tenant name to the Secrets Manager secret holding its API key. */
     public readonly apiKeySecretArns: Record<string, pulumi.Output<string>>;
+    /** What clients call. */
     public readonly hostname: string;
 
     constructor(name: string, args: ModelGatewayArgs, opts?: pulumi.ComponentResourceOptions) {

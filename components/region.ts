@@ -288,31 +288,31 @@ export class Region extends pulumi.ComponentResource {
         return partsOf<RegionParts>(this).threatDetection;
     }
 
-    constructor(name: string, regionArgs: RegionArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: RegionArgs, opts?: pulumi.ComponentResourceOptions) {
         super(componentType("Region"), name, {}, componentOptions("Region", opts));
-        const args: ResolvedRegionArgs = {
-            ...regionArgs,
-            tenants: regionArgs.tenants ?? [],
-            models: regionArgs.models ?? [],
-            layer: regionArgs.layer ?? RegionLayer.Region,
-            shards: regionArgs.shards ?? [],
-            slos: regionArgs.slos ?? [],
-            migrations: regionArgs.migrations ?? (regionArgs.billing ? packagedMigrations() : []),
+        const config: ResolvedRegionArgs = {
+            ...args,
+            tenants: args.tenants ?? [],
+            models: args.models ?? [],
+            layer: args.layer ?? RegionLayer.Region,
+            shards: args.shards ?? [],
+            slos: args.slos ?? [],
+            migrations: args.migrations ?? (args.billing ? packagedMigrations() : []),
         };
         const parts = partsOf<RegionParts>(this);
-        const tags = standardTags(args.stack, args.region);
+        const tags = standardTags(config.stack, config.region);
         const context = awsContext({ parent: this });
 
         parts.network = new Network(
             `${name}-network`,
-            { ...args.network, availabilityZones: args.availabilityZones, clusterName: args.cluster.name, aws: context, tags },
+            { ...config.network, availabilityZones: config.availabilityZones, clusterName: config.cluster.name, aws: context, tags },
             { parent: this },
         );
 
         // Where the region's peers live, for every NetworkPolicy made from the upstream facts.
         const addressing: PlatformAddressing = {
-            vpcCidr: args.network.vpcCidr,
-            serviceCidr: args.cluster.serviceCidr,
+            vpcCidr: config.network.vpcCidr,
+            serviceCidr: config.cluster.serviceCidr,
             clusterSubnetCidrs: this.network.subnetCidrs.private,
             privateSubnetCidrs: this.network.subnetCidrs.private,
         };
@@ -320,21 +320,21 @@ export class Region extends pulumi.ComponentResource {
             `${name}-cluster`,
             {
                 addressing,
-                clusterName: args.cluster.name,
-                kubernetesVersion: args.cluster.kubernetesVersion,
+                clusterName: config.cluster.name,
+                kubernetesVersion: config.cluster.kubernetesVersion,
                 vpcId: this.network.vpcId,
                 subnetIds: this.network.privateSubnetIds,
-                serviceCidr: args.cluster.serviceCidr,
-                publicAccess: args.cluster.endpoint.publicAccess,
-                publicAccessCidrs: args.cluster.endpoint.publicAccessCidrs,
-                adminRoleArns: args.cluster.adminRoleArns,
-                deployerRoleArn: args.cluster.deployerRoleArn,
-                logRetentionDays: args.cluster.logRetentionDays,
-                systemNodeGroup: args.cluster.systemNodeGroup,
+                serviceCidr: config.cluster.serviceCidr,
+                publicAccess: config.cluster.endpoint.publicAccess,
+                publicAccessCidrs: config.cluster.endpoint.publicAccessCidrs,
+                adminRoleArns: config.cluster.adminRoleArns,
+                deployerRoleArn: config.cluster.deployerRoleArn,
+                logRetentionDays: config.cluster.logRetentionDays,
+                systemNodeGroup: config.cluster.systemNodeGroup,
                 aws: context,
                 tags,
                 // A central GuardDuty's automated agent configuration stays off this cluster: the region manages its agent.
-                ...(args.threatDetection.mode === "central" ? { clusterTags: { [GUARDDUTY_AGENT.exclusionTag.key]: GUARDDUTY_AGENT.exclusionTag.value } } : {}),
+                ...(config.threatDetection.mode === "central" ? { clusterTags: { [GUARDDUTY_AGENT.exclusionTag.key]: GUARDDUTY_AGENT.exclusionTag.value } } : {}),
             },
             { parent: this },
         );
@@ -343,13 +343,13 @@ export class Region extends pulumi.ComponentResource {
         const onSystemNodes = { ...inCluster, dependsOn: [this.cluster.systemNodeGroup] };
 
         // Raw-capacity tenants (a namespace and queues) are those with GPUs or people; the rest only call models.
-        const rawTenants = args.tenants.map((t) => ({ tenant: t, quotas: tenantPoolQuotas(t, args.gpuPools) })).filter((t) => t.quotas.length > 0 || t.tenant.members.length > 0);
-        const poolOf = (pool: string) => args.gpuPools.find((p) => p.name === pool);
+        const rawTenants = config.tenants.map((t) => ({ tenant: t, quotas: tenantPoolQuotas(t, config.gpuPools) })).filter((t) => t.quotas.length > 0 || t.tenant.members.length > 0);
+        const poolOf = (pool: string) => config.gpuPools.find((p) => p.name === pool);
         // Tenant file systems (opt-in) admit only their tenant's nodes, by a clients group those nodes
         // carry: one for the shared pools, and one of its own for each such tenant's dedicated pools.
         const fsTenants = rawTenants.filter((t) => t.tenant.fileSystem);
-        const zoneCidr = new Map(args.availabilityZones.map((zone, i) => [zone, this.network.subnetCidrs.private[i]]));
-        const fileSystemZone = ({ tenant, quotas }: (typeof rawTenants)[number]) => tenant.fileSystem?.availabilityZone ?? poolOf(quotas[0].pool)?.availabilityZones?.[0] ?? args.availabilityZones[0];
+        const zoneCidr = new Map(config.availabilityZones.map((zone, i) => [zone, this.network.subnetCidrs.private[i]]));
+        const fileSystemZone = ({ tenant, quotas }: (typeof rawTenants)[number]) => tenant.fileSystem?.availabilityZone ?? poolOf(quotas[0].pool)?.availabilityZones?.[0] ?? config.availabilityZones[0];
         const serverCidrs = [...new Set(fsTenants.map((t) => zoneCidr.get(fileSystemZone(t))!))];
         const clientsGroup = (suffix: string, description: string, tenant?: string) =>
             new aws.ec2.SecurityGroup(
@@ -358,7 +358,7 @@ export class Region extends pulumi.ComponentResource {
                     vpcId: this.network.vpcId,
                     description,
                     ...lustreClientRules(serverCidrs),
-                    tags: { ...tags, ...(tenant ? { [TAGS.tenant]: tenant } : {}), [TAGS.purpose]: "lustre-clients", Name: `${args.cluster.name}-fsx-clients${suffix}` },
+                    tags: { ...tags, ...(tenant ? { [TAGS.tenant]: tenant } : {}), [TAGS.purpose]: "lustre-clients", Name: `${config.cluster.name}-fsx-clients${suffix}` },
                 },
                 { parent: this },
             );
@@ -368,23 +368,23 @@ export class Region extends pulumi.ComponentResource {
         );
 
         // GPU pools: one node group each, on the private subnets of the pool's AZs.
-        const gpuRole = args.gpuPools.length > 0 ? nodeRole(`${name}-gpu`, { partition: context.partition, tags }, this) : undefined;
-        const subnetsByZone = new Map(args.availabilityZones.map((zone, i) => [zone, this.network.privateSubnetIds[i]]));
-        const nodeGroups = args.gpuPools.map(
+        const gpuRole = config.gpuPools.length > 0 ? nodeRole(`${name}-gpu`, { partition: context.partition, tags }, this) : undefined;
+        const subnetsByZone = new Map(config.availabilityZones.map((zone, i) => [zone, this.network.privateSubnetIds[i]]));
+        const nodeGroups = config.gpuPools.map(
             (pool) =>
                 new GpuNodeGroup(
                     `${name}-${pool.name}`,
                     {
                         clusterName: this.cluster.clusterName,
                         kubernetesVersion: this.cluster.kubernetesVersion,
-                        region: args.region,
+                        region: config.region,
                         poolName: pool.name,
                         role: pool.role,
                         tenant: pool.tenant,
                         instanceType: pool.instanceType,
                         minNodes: pool.minNodes,
                         maxNodes: pool.maxNodes,
-                        subnetIds: (pool.availabilityZones ?? args.availabilityZones).map((z) => subnetsByZone.get(z)!),
+                        subnetIds: (pool.availabilityZones ?? config.availabilityZones).map((z) => subnetsByZone.get(z)!),
                         nodeRoleArn: gpuRole!.arn,
                         clusterSecurityGroupId: this.cluster.clusterSecurityGroupId,
                         rootVolumeGiB: pool.rootVolumeGiB,
@@ -399,20 +399,20 @@ export class Region extends pulumi.ComponentResource {
                 ),
         );
         this.capacity = regionCapacity(
-            args.gpuPools.map((p) => ({ ...p, window: p.capacityReservation?.window })),
-            args.tenants,
-            args.shards.map((s) => s.budget),
+            config.gpuPools.map((p) => ({ ...p, window: p.capacityReservation?.window })),
+            config.tenants,
+            config.shards.map((s) => s.budget),
         );
         parts.queues = new CapacityQueues(
             `${name}-queues`,
             {
-                pools: args.gpuPools.map((pool, i) => ({
+                pools: config.gpuPools.map((pool, i) => ({
                     capacity: this.capacity[i],
                     taints: poolTaints(pool.role, pool.tenant),
                     declaredHeadroom: pool.role === "shared" ? this.capacity[i].headroom : undefined,
                     topology: poolTopology(pool.role, pool.instanceType),
                 })),
-                shards: args.shards,
+                shards: config.shards,
                 formerShardCohorts: { parent: this, namePrefix: name },
                 addressing,
             },
@@ -421,46 +421,46 @@ export class Region extends pulumi.ComponentResource {
         // Every managed node group scales between its min and max: the GPU pools and the system group.
         new ClusterAutoscaler(
             `${name}-autoscaler`,
-            { clusterName: this.cluster.clusterName, clusterNameLiteral: args.cluster.name, kubernetesVersion: args.cluster.kubernetesVersion, region: args.region, addressing, tags },
+            { clusterName: this.cluster.clusterName, clusterNameLiteral: config.cluster.name, kubernetesVersion: config.cluster.kubernetesVersion, region: config.region, addressing, tags },
             onSystemNodes,
         );
         const devicePlugins =
-            args.gpuPools.length > 0
+            config.gpuPools.length > 0
                 ? new GpuDevicePlugins(
                       `${name}-device-plugins`,
-                      { efa: args.gpuPools.some((p) => (gpuInstanceType(p.instanceType)?.efaInterfaces ?? 0) > 0), addressing },
+                      { efa: config.gpuPools.some((p) => (gpuInstanceType(p.instanceType)?.efaInterfaces ?? 0) > 0), addressing },
                       { ...inCluster, dependsOn: [this.cluster.systemNodeGroup] },
                   )
                 : undefined;
 
-        const runbooks = args.observability.runbookBaseUrl;
+        const runbooks = config.observability.runbookBaseUrl;
         // Objectives supersede the fixed thresholds they measure better: a model's p95 latency, the gateway's 5% errors.
-        const latencyObjectives = new Set(args.slos.filter((s) => s.service === "model" && s.indicator === "latency").map((s) => s.target!));
-        const availabilityObjectives = args.slos.some((s) => s.indicator === "availability");
+        const latencyObjectives = new Set(config.slos.filter((s) => s.service === "model" && s.indicator === "latency").map((s) => s.target!));
+        const availabilityObjectives = config.slos.some((s) => s.indicator === "availability");
         parts.observability = new Observability(
             `${name}-observability`,
             {
                 clusterName: this.cluster.clusterName,
-                clusterNameLiteral: args.cluster.name,
+                clusterNameLiteral: config.cluster.name,
                 kmsKeyArn: this.cluster.kmsKeyArn,
                 partition: context.partition,
-                kubernetesVersion: args.cluster.kubernetesVersion,
+                kubernetesVersion: config.cluster.kubernetesVersion,
                 pools: this.capacity,
-                ...args.observability,
+                ...config.observability,
                 extraRuleGroups: [
                     ...(rawTenants.length > 0 ? tenantAlertRules(runbooks) : []),
-                    ...(args.billing ? billingAlertRules(runbooks) : []),
-                    ...(args.models.length > 0 ? servingAlertRules(args.models, runbooks, latencyObjectives) : []),
-                    ...(args.gateway ? gatewayAlertRules(runbooks, availabilityObjectives) : []),
+                    ...(config.billing ? billingAlertRules(runbooks) : []),
+                    ...(config.models.length > 0 ? servingAlertRules(config.models, runbooks, latencyObjectives) : []),
+                    ...(config.gateway ? gatewayAlertRules(runbooks, availabilityObjectives) : []),
                     ...securityAlertRules(runbooks),
                     ...pipelineAlertRules(runbooks),
                 ],
-                sloRules: sloRuleSets(args.slos, this.capacity, runbooks),
-                extraDashboards: [...(args.billing ? [billingDashboard()] : []), ...(args.models.length > 0 ? [servingDashboard(args.models)] : []), ...(args.slos.length > 0 ? [sloDashboard(args.slos)] : [])],
-                alerting: args.alerting,
+                sloRules: sloRuleSets(config.slos, this.capacity, runbooks),
+                extraDashboards: [...(config.billing ? [billingDashboard()] : []), ...(config.models.length > 0 ? [servingDashboard(config.models)] : []), ...(config.slos.length > 0 ? [sloDashboard(config.slos)] : [])],
+                alerting: config.alerting,
                 eksClusterName: this.cluster.clusterName,
                 // The metering job and KEDA (queue-depth scaling of the models) read Prometheus.
-                prometheusClients: [...(args.billing ? [NAMESPACES.billing] : []), ...(args.models.length > 0 ? [NAMESPACES.keda] : [])],
+                prometheusClients: [...(config.billing ? [NAMESPACES.billing] : []), ...(config.models.length > 0 ? [NAMESPACES.keda] : [])],
                 storageClassName: this.cluster.storageClassName,
                 addressing,
                 tags,
@@ -472,10 +472,10 @@ export class Region extends pulumi.ComponentResource {
         parts.threatDetection = new ThreatDetection(
             `${name}-threat-detection`,
             {
-                ...args.threatDetection,
+                ...config.threatDetection,
                 clusterName: this.cluster.clusterName,
-                kubernetesVersion: args.cluster.kubernetesVersion,
-                region: args.region,
+                kubernetesVersion: config.cluster.kubernetesVersion,
+                region: config.region,
                 accountId: context.accountId,
                 vpcId: this.network.vpcId,
                 privateSubnetIds: this.network.privateSubnetIds,
@@ -490,12 +490,12 @@ export class Region extends pulumi.ComponentResource {
             `${name}-serving`,
             {
                 addressing,
-                autoscaler: args.models.length > 0,
+                autoscaler: config.models.length > 0,
             },
             { ...inCluster, dependsOn: [this.queues.namespaces.serving, this.cluster.systemNodeGroup] },
         );
-        const modelServices = args.models.map((model) => {
-            const pool = args.gpuPools.find((p) => p.name === model.pool)!;
+        const modelServices = config.models.map((model) => {
+            const pool = config.gpuPools.find((p) => p.name === model.pool)!;
             return new InferenceService(
                 `${name}-model-${model.name}`,
                 {
@@ -505,7 +505,7 @@ export class Region extends pulumi.ComponentResource {
                     prometheusUrl: PROMETHEUS_URL,
                     partition: context.partition,
                     // The whole queues component: Kueue's release (webhooks) and the pool's LocalQueue.
-                    podsWaitFor: [nodeGroups[args.gpuPools.indexOf(pool)], ...(devicePlugins ? [devicePlugins.nvidia] : []), this.queues, serving],
+                    podsWaitFor: [nodeGroups[config.gpuPools.indexOf(pool)], ...(devicePlugins ? [devicePlugins.nvidia] : []), this.queues, serving],
                     monitorWaitsFor: [this.observability.prometheusStack],
                     tags,
                 },
@@ -514,13 +514,13 @@ export class Region extends pulumi.ComponentResource {
         });
 
         // The hosted-model API: the load balancer controller (its only user) and the gateway.
-        if (args.gateway) {
+        if (config.gateway) {
             const loadBalancers = new LoadBalancerController(
                 `${name}-load-balancers`,
                 {
                     clusterName: this.cluster.clusterName,
-                    clusterNameLiteral: args.cluster.name,
-                    region: args.region,
+                    clusterNameLiteral: config.cluster.name,
+                    region: config.region,
                     vpcId: this.network.vpcId,
                     partition: context.partition,
                     addressing,
@@ -531,37 +531,37 @@ export class Region extends pulumi.ComponentResource {
             parts.gateway = new ModelGateway(
                 `${name}-gateway`,
                 {
-                    clusterName: args.cluster.name,
-                    hostname: args.gateway.hostname,
-                    certificateArn: args.gateway.certificateArn,
-                    clientCidrs: args.gateway.clientCidrs,
-                    replicas: args.gateway.replicas,
+                    clusterName: config.cluster.name,
+                    hostname: config.gateway.hostname,
+                    certificateArn: config.gateway.certificateArn,
+                    clientCidrs: config.gateway.clientCidrs,
+                    replicas: config.gateway.replicas,
                     addressing,
-                    models: args.models.map((m, i) => ({ name: m.name, serviceName: modelServices[i].serviceName })),
-                    tenants: args.tenants.filter((t) => t.models.length > 0),
-                    defaultRateLimits: args.gateway.tenantRateLimits,
+                    models: config.models.map((m, i) => ({ name: m.name, serviceName: modelServices[i].serviceName })),
+                    tenants: config.tenants.filter((t) => t.models.length > 0),
+                    defaultRateLimits: config.gateway.tenantRateLimits,
                     tags,
                 },
                 { ...inCluster, dependsOn: [loadBalancers.release, this.observability, this.cluster.systemNodeGroup] },
             );
         }
 
-        if (args.billing) {
-            const { currency: _currency, prices: _prices, ...database } = args.billing;
+        if (config.billing) {
+            const { currency: _currency, prices: _prices, ...database } = config.billing;
             parts.billing = new BillingDatabase(
                 `${name}-billing`,
                 {
                     ...database,
                     // What the region sells and at what price: the one rendering of the config, which the
                     // registry Job applies and the plan shows.
-                    registry: regionRegistry({ ...args, billing: { currency: args.billing.currency, prices: args.billing.prices.map((price) => ({ ...price })) } })!,
-                    clusterName: args.cluster.name,
+                    registry: regionRegistry({ ...config, billing: { currency: config.billing.currency, prices: config.billing.prices.map((price) => ({ ...price })) } })!,
+                    clusterName: config.cluster.name,
                     vpcId: this.network.vpcId,
                     isolatedSubnetIds: this.network.isolatedSubnetIds,
                     isolatedSubnetCidrs: this.network.subnetCidrs.isolated,
                     privateSubnetCidrs: this.network.subnetCidrs.private,
                     clusterSecurityGroupId: this.cluster.clusterSecurityGroupId,
-                    migrations: args.migrations,
+                    migrations: config.migrations,
                     eksClusterName: this.cluster.clusterName,
                     aws: context,
                     tags,
@@ -571,7 +571,7 @@ export class Region extends pulumi.ComponentResource {
         }
 
         // The guardrails are cluster-wide: a platform installs them for its shards' tenants too.
-        if (rawTenants.length > 0 || args.layer === "platform") new TenantGuardrails(`${name}-guardrails`, {}, inCluster);
+        if (rawTenants.length > 0 || config.layer === "platform") new TenantGuardrails(`${name}-guardrails`, {}, inCluster);
         parts.tenants = rawTenants.map(
             ({ tenant, quotas }) =>
                 new Tenant(
@@ -583,8 +583,8 @@ export class Region extends pulumi.ComponentResource {
                         members: tenant.members,
                         internetEgress: tenant.egress.internet,
                         allowCidrs: tenant.egress.allowCidrs,
-                        vpcCidr: args.network.vpcCidr,
-                        serviceCidr: args.cluster.serviceCidr,
+                        vpcCidr: config.network.vpcCidr,
+                        serviceCidr: config.cluster.serviceCidr,
                         // The file system's claim counts against the namespace's storage quota.
                         limits: withStorage(tenantLimits(quotas, tenant.limits), tenant.fileSystem?.storageGiB ?? 0),
                         workloadIdentity: !!tenant.workloadIdentity,
@@ -601,15 +601,15 @@ export class Region extends pulumi.ComponentResource {
             const key = new aws.kms.Key(
                 `${name}-tenant-fsx`,
                 {
-                    description: `Encryption of the tenant file systems (and their backups) of ${args.cluster.name}`,
+                    description: `Encryption of the tenant file systems (and their backups) of ${config.cluster.name}`,
                     enableKeyRotation: true,
                     deletionWindowInDays: 30,
                     policy: keyPolicy({ ...context, allowCloudWatchLogs: false }),
-                    tags: { ...tags, Name: `${args.cluster.name}-tenant-fsx` },
+                    tags: { ...tags, Name: `${config.cluster.name}-tenant-fsx` },
                 },
                 { parent: this, protect: true },
             );
-            new aws.kms.Alias(`${name}-tenant-fsx`, { name: `alias/${args.cluster.name}-tenant-fsx`, targetKeyId: key.keyId }, { parent: this });
+            new aws.kms.Alias(`${name}-tenant-fsx`, { name: `alias/${config.cluster.name}-tenant-fsx`, targetKeyId: key.keyId }, { parent: this });
             lustreCsiDriver(`${name}-fsx-csi`, addressing, { parent: this, provider: this.cluster.provider, dependsOn: [this.cluster.systemNodeGroup] });
             for (const fsTenant of fsTenants) {
                 const { tenant, quotas } = fsTenant;

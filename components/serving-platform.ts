@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { componentOptions, componentType } from "./component-type";
+import { componentOptions, componentType, partsOf } from "./component-type";
 import { awsApiPeers, MODEL_SERVER_PORT, NAMESPACES, PlatformAddressing } from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
 import { pinnedRelease, SERVING_CHART_PINS } from "./helm";
@@ -26,7 +26,10 @@ export interface ServingPlatformArgs {
  * waits for (the serving namespace, the system nodes KEDA runs on).
  */
 export class ServingPlatform extends pulumi.ComponentResource {
-    public readonly keda?: k8s.helm.v3.Release;
+    /** KEDA's release, when the platform has the autoscaler. */
+    public get keda(): k8s.helm.v3.Release | undefined {
+        return partsOf<{ keda?: k8s.helm.v3.Release }>(this).keda;
+    }
 
     constructor(name: string, args: ServingPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super(componentType("ServingPlatform"), name, {}, componentOptions("ServingPlatform", opts));
@@ -34,7 +37,7 @@ export class ServingPlatform extends pulumi.ComponentResource {
         if (args.autoscaler) {
             // The namespace is made here, not by Helm, so KEDA's NetworkPolicies are in place first.
             const kedaNamespace = platformNamespace(`${name}-keda-ns`, { name: NAMESPACES.keda, kind: "platform", podSecurity: { enforce: "restricted", warn: "restricted" } }, { parent: this });
-            this.keda = pinnedRelease(
+            partsOf<{ keda?: k8s.helm.v3.Release }>(this).keda = pinnedRelease(
                 `${name}-keda`,
                 SERVING_CHART_PINS.keda,
                 { releaseName: "keda", namespace: NAMESPACES.keda, values: ON_SYSTEM_NODES, network: { addressing: args.addressing } },

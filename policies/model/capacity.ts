@@ -1,3 +1,4 @@
+import type { TenantState } from "./conventions";
 import { gpuInstanceType } from "./gpu-catalog";
 
 /**
@@ -93,7 +94,9 @@ export interface PoolShape {
 
 /** A Capacity Block's window: when its instances can run (ISO 8601 instants). */
 export interface CapacityWindow {
+    /** When the window starts (ISO 8601). */
     startsAt: string;
+    /** When it ends (ISO 8601). */
     endsAt: string;
 }
 
@@ -161,12 +164,19 @@ export function guaranteedAt(pool: Pick<PoolCapacity, "guaranteed" | "window">, 
 }
 
 export interface PoolCapacity {
+    /** The pool's name. */
     pool: string;
+    /** What the pool is for. */
     role: PoolRole;
+    /** Its GPU instance type. */
     instanceType: string;
+    /** The GPU model of its instances. */
     gpuModel: string;
+    /** Guaranteed nodes. */
     minNodes: number;
+    /** Most nodes the autoscaler may reach. */
     maxNodes: number;
+    /** GPUs per node. */
     gpusPerNode: number;
     /** min nodes x GPUs per node. */
     guaranteed: number;
@@ -174,6 +184,7 @@ export interface PoolCapacity {
     headroom: number;
     /** GPUs kept for internal work: guaranteed - sellable. */
     headroomGpus: number;
+    /** GPUs that may be sold as reserved quota: guaranteed - headroomGpus. */
     sellable: number;
     /** Reserved GPU quota sold to tenants. */
     sold: number;
@@ -232,13 +243,14 @@ export interface TenantPoolQuota {
 
 /** What a tenant buys, as the capacity model reads it. */
 export interface TenantPurchase {
+    /** The tenant's name. */
     name: string;
     /** Only an active tenant holds quota: a suspended or decommissioned one gives its capacity back. */
-    state: "active" | "suspended" | "decommissioned";
+    state: TenantState;
     /** Reserved GPUs per pool. */
-    quota: Readonly<Record<string, number>>;
+    quota: Record<string, number>;
     /** Spot GPUs per pool. */
-    spot: Readonly<Record<string, number>>;
+    spot: Record<string, number>;
 }
 
 /**
