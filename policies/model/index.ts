@@ -23,3 +23,5 @@ export * from "./kubernetes-versions";
 export * from "./topology";
 export * from "./iam-deny";
 export * from "./tenant-identity";
+export * from "./hosted-tiers";
+export * from "./access-log";

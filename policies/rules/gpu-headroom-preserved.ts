@@ -1,5 +1,5 @@
 import { configWithDefaults, stackPolicy } from "../engine/policy";
-import { capacityFromResources, holdsSoldQuota, recomputeCapacity } from "../model/capacity-evidence";
+import { capacityFromResources, holdsSoldQuota, recomputeCapacity, sharedModelGpus } from "../model/capacity-evidence";
 import { DEFAULT_HEADROOM, headroomFloorProblem, MIN_HEADROOM, percent } from "../model/capacity";
 import { poolSamples as s } from "../samples/pools";
 
@@ -45,14 +45,18 @@ export const gpuHeadroomPreserved = stackPolicy({
             const declared = evidence.declaredHeadroom ?? DEFAULT_HEADROOM;
             const belowFloor = evidence.role === "shared" ? headroomFloorProblem(declared, floor) : undefined;
             if (belowFloor) report(`pool ${evidence.pool}: ${belowFloor}`);
-            const headroom = evidence.role === "shared" ? Math.max(floor, declared) : undefined;
+            const headroom = evidence.role === "shared" ? Math.max(floor, declared) : evidence.role === "serving" ? evidence.declaredHeadroom : undefined;
             const pool = recomputeCapacity(evidence, headroom, evidence.sold);
             const tenantQueues = evidence.queues.filter(holdsSoldQuota);
             const figures = `${pool.guaranteed} guaranteed, headroom ${percent(pool.headroom)} keeps ${pool.headroomGpus}`;
-            if (pool.role === "internal" || pool.role === "serving") {
-                if (pool.sold > 0) {
-                    report(`pool ${pool.pool} is ${pool.role}: queues ${tenantQueues.map((q) => q.queue).join(", ")} hold ${pool.sold} reserved GPUs, but ${pool.role === "internal" ? "an" : "a"} ${pool.role} pool sells none (${pool.guaranteed} guaranteed)`);
-                }
+            if (pool.role === "internal") {
+                if (pool.sold > 0) report(`pool ${pool.pool} is internal: queues ${tenantQueues.map((q) => q.queue).join(", ")} hold ${pool.sold} reserved GPUs, but an internal pool sells none (${pool.guaranteed} guaranteed)`);
+            } else if (pool.role === "serving") {
+                // A serving pool sells only what its shared models do not keep, as dedicated endpoints.
+                const kept = `${pool.guaranteed} guaranteed, the shared models keep ${pool.headroomGpus} (headroom ${percent(pool.headroom)})`;
+                if (pool.sold > pool.sellable) report(`pool ${pool.pool} is oversold: queues ${tenantQueues.map((q) => q.queue).join(", ")} hold ${pool.sold} GPUs, but only ${pool.sellable} are sellable as dedicated endpoints (${kept})`);
+                const shared = sharedModelGpus(args.resources, pool.pool);
+                if (shared.gpus > pool.headroomGpus) report(`pool ${pool.pool}: the shared models ${shared.models.join(", ")} hold ${shared.gpus} GPUs at their minimum replicas, more than the ${pool.headroomGpus} the pool keeps for them (${kept})`);
             } else if (pool.role === "dedicated") {
                 const foreign = tenantQueues.filter((q) => q.tenant !== evidence.tenant);
                 if (foreign.length > 0) report(`pool ${pool.pool} is dedicated to ${evidence.tenant}, but queues ${foreign.map((q) => `${q.queue} (tenant ${q.tenant ?? "none"})`).join(", ")} hold quota on it`);
@@ -64,6 +68,8 @@ export const gpuHeadroomPreserved = stackPolicy({
             const promised = evidence.queues.filter((q) => q.kind !== "burst").reduce((sum, q) => sum + q.nominal, 0);
             if (promised > pool.guaranteed) report(`pool ${pool.pool}: its queues promise ${promised} GPUs of nominal quota, more than the ${pool.guaranteed} guaranteed`);
             for (const q of evidence.queues.filter((x) => x.kind === "internal")) {
+                // A serving pool lends its idle GPUs (to batch inference) only if it takes them back from any borrower.
+                if (pool.role === "serving" && q.reclaimWithinCohort === "Any" && q.lendingLimit !== undefined && q.lendingLimit <= q.nominal) continue;
                 const lendable = Math.max(0, q.nominal - pool.headroomGpus);
                 if (q.lendingLimit === undefined) report(`pool ${pool.pool}: internal queue ${q.queue} sets no lendingLimit, so all ${q.nominal} GPUs could be lent, including the headroom of ${pool.headroomGpus}`);
                 else if (q.lendingLimit > lendable) report(`pool ${pool.pool}: internal queue ${q.queue} may lend ${q.lendingLimit} GPUs, but only ${lendable} are above the headroom of ${pool.headroomGpus}`);
