@@ -1,5 +1,7 @@
 import type { ChangePolicy } from "../engine/change";
 import { billingStorageNotShrunk } from "./billing-storage-not-shrunk";
+import { dedicatedEndpointKeptWhileActive } from "./dedicated-endpoint-kept-while-active";
+import { privatelinkPrincipalKeptUntilOffboarded } from "./privatelink-principal-kept-until-offboarded";
 import { foundationNotReplaced } from "./foundation-not-replaced";
 import { kubernetesUpgradeOneMinor } from "./kubernetes-upgrade-one-minor";
 import { kubernetesVersionSkew } from "./kubernetes-version-skew";
@@ -17,6 +19,9 @@ export const changePolicies: ChangePolicy[] = [
     tenantOffboardedInOrder,
     tenantQuotaKept,
     tenantApiKeyRotation,
+    // Hosted models
+    dedicatedEndpointKeptWhileActive,
+    privatelinkPrincipalKeptUntilOffboarded,
     // Capacity
     sharedPoolKeepsSoldCapacity,
     // Cluster

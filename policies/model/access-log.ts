@@ -156,7 +156,13 @@ export const ENVOY_GATEWAY_DEFAULT_FORMAT: AccessLogFormat = {
 };
 
 /** A value no real credential is: the probe's key, so finding it in a line proves a leak. */
-export const PROBE_KEY = "crk-PROBEKEYpr0be0NLYf0rTHEacce55l0gtest0000000000";
+export const PROBE_KEY = "crk-PROBEKEYpr0be0NLYf0rTHEacce55l0gQx7Zk2Wv9Jm4Ty8Lp3Rc";
+
+/** Whether a rendered line holds the probe key or any 10 characters of it (a truncated key is still a leak). */
+export function containsProbeKey(line: string): boolean {
+    for (let i = 0; i + 10 <= PROBE_KEY.length; i++) if (line.includes(PROBE_KEY.slice(i, i + 10))) return true;
+    return false;
+}
 
 /**
  * A hosted-model request carrying a key everywhere a client may put one: `Authorization: Bearer`,

@@ -25,3 +25,4 @@ export * from "./iam-deny";
 export * from "./tenant-identity";
 export * from "./hosted-tiers";
 export * from "./access-log";
+export * from "./hosted-tiers-evidence";

@@ -29,6 +29,8 @@ export const TYPES = {
     iamRole: "aws:iam/role:Role",
     iamPolicy: "aws:iam/policy:Policy",
     iamRolePolicy: "aws:iam/rolePolicy:RolePolicy",
+    vpcEndpointService: "aws:ec2/vpcEndpointService:VpcEndpointService",
+    vpcEndpointServiceAllowedPrinciple: "aws:ec2/vpcEndpointServiceAllowedPrinciple:VpcEndpointServiceAllowedPrinciple",
 } as const;
 
 /** Kubernetes types the capacity, isolation, serving and RBAC policies read. */
@@ -80,6 +82,7 @@ export const DATA_TYPES = {
 /** The hosted-model gateway's objects (Envoy Gateway, the AI Gateway, Gateway API). */
 export const GATEWAY_TYPES = {
     aiRoute: "kubernetes:aigateway.envoyproxy.io/v1alpha1:AIGatewayRoute",
+    aiServiceBackend: "kubernetes:aigateway.envoyproxy.io/v1alpha1:AIServiceBackend",
     backend: "kubernetes:gateway.envoyproxy.io/v1alpha1:Backend",
     securityPolicy: "kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy",
     backendTrafficPolicy: "kubernetes:gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy",
