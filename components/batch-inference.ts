@@ -414,7 +414,7 @@ export class BatchInference extends pulumi.ComponentResource {
                                                 { name: "HF_HUB_OFFLINE", value: "1" },
                                                 { name: "VLLM_NO_USAGE_STATS", value: "1" },
                                             ],
-                                            ports: [{ name: "metrics", containerPort: MODEL_SERVER_PORT }],
+                                            ports: [{ name: "metrics", containerPort: MODEL_SERVER_PORT, protocol: "TCP" }],
                                             resources: { requests: resources, limits: resources },
                                             securityContext: restricted,
                                             volumeMounts: [

@@ -24,6 +24,30 @@ describe("Kubernetes objects of the dev plan", () => {
         expect(check.errors[0]).toMatch(/^bad \(kubernetes:storage.k8s.io\/v1:StorageClass\): .*reclaimPolicy/);
     });
 
+    it("would catch a Kueue queue or a TargetGroupBinding that breaks its vendored CRD: a misspelled field, a bad enum, a missing required field", async () => {
+        const object = (name: string, type: string, props: Record<string, unknown>) => ({ urn: `urn:pulumi:dev::compute-region::${type}::${name}`, type, name, props });
+        const queue = (resource: Record<string, unknown>, preemption: Record<string, unknown> = {}) => ({
+            apiVersion: "kueue.x-k8s.io/v1beta1",
+            kind: "ClusterQueue",
+            metadata: { name: "batch-serving-l40s" },
+            spec: { cohort: "pool-serving-l40s", preemption, resourceGroups: [{ coveredResources: ["nvidia.com/gpu"], flavors: [{ name: "serving-l40s", resources: [{ name: "nvidia.com/gpu", ...resource }] }] }] },
+        });
+        const check = await validateKubernetesObjects([
+            object("good-queue", "kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue", queue({ nominalQuota: 0 }, { reclaimWithinCohort: "Never" })),
+            object("misspelled", "kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue", queue({ nominalQuta: 0 })),
+            object("bad-enum", "kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue", queue({ nominalQuota: 0 }, { reclaimWithinCohort: "Sometimes" })),
+            object("misspelled-local", "kubernetes:kueue.x-k8s.io/v1beta1:LocalQueue", { apiVersion: "kueue.x-k8s.io/v1beta1", kind: "LocalQueue", metadata: { name: "x", namespace: "batch-inference" }, spec: { clusterqueue: "batch-serving-l40s" } }),
+            object("no-service", "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding", { apiVersion: "elbv2.k8s.aws/v1beta1", kind: "TargetGroupBinding", metadata: { name: "x", namespace: "gateway" }, spec: { targetGroupARN: "arn", targetType: "pod" } }),
+        ]);
+        expect(check.validated).toEqual(["good-queue"]);
+        expect(check.errors).toEqual([
+            expect.stringMatching(/^misspelled .*against its vendored CRD: .*nominalQuota.*nominalQuta|^misspelled .*nominalQuta/),
+            expect.stringMatching(/^bad-enum .*\/spec\/preemption\/reclaimWithinCohort must be equal to one of the allowed values/),
+            expect.stringMatching(/^misspelled-local .*\/spec must NOT have additional properties \(clusterqueue\)/),
+            expect.stringMatching(/^no-service .*\/spec must have required property 'serviceRef'.*\/spec\/targetType must be equal to one of the allowed values/),
+        ]);
+    });
+
     it("would catch an Envoy Gateway object that breaks its schema (the ESM models load and validate under this Node)", async () => {
         const check = await validateKubernetesObjects([
             {

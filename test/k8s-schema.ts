@@ -1,3 +1,7 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import Ajv from "ajv";
+import { parse as parseYaml } from "yaml";
 import type { ResourceSnapshot } from "compute-region-policies/engine";
 import { UNKNOWN, unwrapSecrets } from "compute-region-policies/engine";
 
@@ -58,6 +62,58 @@ export const CRDS_WITHOUT_PUBLISHED_SCHEMA: Record<string, string> = {
     "aigateway.envoyproxy.io": "no @kubernetes-models package for Envoy AI Gateway's AIGatewayRoute and AIServiceBackend exists",
 };
 
+/**
+ * CRDs vendored from the pinned charts (test/crds/README.md): objects of these kinds are validated
+ * against the CRD's own OpenAPI v3 schema, for the version the object uses.
+ */
+export const VENDORED_CRDS = [
+    "kueue-v0.14.2/kueue.x-k8s.io_clusterqueues.yaml",
+    "kueue-v0.14.2/kueue.x-k8s.io_localqueues.yaml",
+    "aws-load-balancer-controller-1.17.1/targetgroupbindings.elbv2.k8s.aws.yaml",
+];
+
+/**
+ * An OpenAPI v3 schema of a CRD as JSON Schema for Ajv: `x-kubernetes-int-or-string` as an integer or
+ * a string, and objects that list their properties closed to others (the API server prunes unknown
+ * fields, so a misspelled one would silently do nothing: here it is an error).
+ */
+function crdToJsonSchema(node: any): any {
+    if (Array.isArray(node)) return node.map(crdToJsonSchema);
+    if (typeof node !== "object" || node === null) return node;
+    const out: Record<string, any> = {};
+    for (const [k, v] of Object.entries(node)) if (!k.startsWith("x-kubernetes-") && k !== "nullable") out[k] = crdToJsonSchema(v);
+    if (node["x-kubernetes-int-or-string"]) {
+        delete out.type;
+        out.anyOf = [{ type: "integer" }, { type: "string" }];
+    }
+    if (node.nullable && typeof out.type === "string") out.type = [out.type, "null"];
+    if (out.type === "object" && out.properties && out.additionalProperties === undefined && !node["x-kubernetes-preserve-unknown-fields"]) out.additionalProperties = false;
+    return out;
+}
+
+type CrdValidator = (data: unknown, raw: unknown) => string | undefined;
+let crdValidators: Map<string, CrdValidator> | undefined;
+/** group/version/kind to a validator of the vendored CRD's schema. */
+function vendoredCrdValidators(): Map<string, CrdValidator> {
+    if (crdValidators) return crdValidators;
+    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+    crdValidators = new Map();
+    for (const file of VENDORED_CRDS) {
+        const crd = parseYaml(fs.readFileSync(path.join(__dirname, "crds", file), "utf8"));
+        for (const version of crd.spec.versions) {
+            const validate = ajv.compile(crdToJsonSchema(version.schema.openAPIV3Schema));
+            // `raw` is the object with its unknowns: a required property unknown during the preview is set at deploy.
+            crdValidators.set(`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`, (data, raw) => {
+                if (validate(data)) return undefined;
+                const at = (pointer: string) => pointer.split("/").filter(Boolean).reduce<any>((v, k) => v?.[k], raw);
+                const left = (validate.errors ?? []).filter((e) => !(e.keyword === "required" && at(e.instancePath)?.[(e.params as { missingProperty: string }).missingProperty] === UNKNOWN));
+                return left.length === 0 ? undefined : left.map((e) => `${e.instancePath || "(object)"} ${e.message}${e.params && "additionalProperty" in e.params ? ` (${e.params.additionalProperty})` : ""}`).join(", ");
+            });
+        }
+    }
+    return crdValidators;
+}
+
 /** Pulumi types that are not Kubernetes objects (Helm releases, providers) and so have no object schema. */
 export const NOT_KUBERNETES_OBJECTS = new Set(["kubernetes:helm.sh/v3:Release", "pulumi:providers:kubernetes"]);
 
@@ -106,6 +162,13 @@ export async function validateKubernetesObjects(resources: readonly ResourceSnap
     for (const r of resources) {
         if (!r.type.startsWith("kubernetes:") || NOT_KUBERNETES_OBJECTS.has(r.type)) continue;
         const parsed = parseKubernetesType(r.type);
+        const vendored = parsed && vendoredCrdValidators().get(`${parsed.group}/${parsed.version}/${parsed.kind}`);
+        if (vendored) {
+            const problem = vendored(withoutUnknowns(unwrapSecrets(r.props)), unwrapSecrets(r.props));
+            if (problem) result.errors.push(`${r.name} (${r.type}), against its vendored CRD: ${problem}`);
+            else result.validated.push(r.name);
+            continue;
+        }
         const path = parsed && modulePath(parsed.group, parsed.version);
         if (parsed && !path && CRDS_WITHOUT_PUBLISHED_SCHEMA[parsed.group]) {
             const p = r.props as { apiVersion?: string; kind?: string; metadata?: { name?: string }; spec?: unknown };
