@@ -81,6 +81,32 @@ export function batchBucketName(clusterName: string, accountId: string): string 
 }
 
 /**
+ * The batch bucket's policy: TLS only; objects encrypted with the batch key only; each tenant's
+ * principals may put inputs under their own models' input prefixes, read their inputs and results,
+ * and list their own prefix, nothing else.
+ */
+export function batchBucketPolicy(arn: string, keyArn: string, models: readonly Pick<BatchModel, "model" | "tenants">[]): Record<string, unknown> {
+    const tenants = [...new Map(models.flatMap((m) => m.tenants).map((t) => [t.name, t])).values()].filter((t) => t.principals.length > 0);
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "TlsOnly", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [arn, `${arn}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } },
+            { Sid: "OnlyKmsEncryption", Effect: "Deny", Principal: "*", Action: "s3:PutObject", Resource: `${arn}/*`, Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" } } },
+            { Sid: "OnlyTheBatchKey", Effect: "Deny", Principal: "*", Action: "s3:PutObject", Resource: `${arn}/*`, Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption-aws-kms-key-id": keyArn } } },
+            ...tenants.flatMap((t) => {
+                const granted = models.filter((m) => m.tenants.some((x) => x.name === t.name)).map((m) => m.model.name);
+                const sid = t.name.replace(/[^A-Za-z0-9]/g, "");
+                return [
+                    { Sid: `Tenant${sid}Uploads`, Effect: "Allow", Principal: { AWS: t.principals }, Action: "s3:PutObject", Resource: granted.map((m) => `${arn}/${batchInputPrefix(t.name, m)}*`) },
+                    { Sid: `Tenant${sid}Reads`, Effect: "Allow", Principal: { AWS: t.principals }, Action: "s3:GetObject", Resource: granted.flatMap((m) => [`${arn}/${batchInputPrefix(t.name, m)}*`, `${arn}/${batchOutputPrefix(t.name, m)}*`]) },
+                    { Sid: `Tenant${sid}Lists`, Effect: "Allow", Principal: { AWS: t.principals }, Action: "s3:ListBucket", Resource: arn, Condition: { StringLike: { "s3:prefix": [`${t.name}/*`] } } },
+                ];
+            }),
+        ],
+    };
+}
+
+/**
  * Batch inference through an S3 drop (why not the OpenAI /v1/files and /v1/batches API: see the
  * README): a tenant's principals put a JSONL file of OpenAI batch requests under
  * `<tenant>/<model>/input/` in the region's batch bucket; S3 notifies the model's SQS queue; a KEDA
@@ -171,41 +197,7 @@ export class BatchInference extends pulumi.ComponentResource {
             `${name}-bucket`,
             {
                 bucket: bucket.id,
-                policy: pulumi.all([bucketArn, key.arn]).apply(([arn, keyArn]) =>
-                    JSON.stringify({
-                        Version: "2012-10-17",
-                        Statement: [
-                            { Sid: "TlsOnly", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [arn, `${arn}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } },
-                            {
-                                Sid: "OnlyKmsEncryption",
-                                Effect: "Deny",
-                                Principal: "*",
-                                Action: "s3:PutObject",
-                                Resource: `${arn}/*`,
-                                Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" } },
-                            },
-                            {
-                                Sid: "OnlyTheBatchKey",
-                                Effect: "Deny",
-                                Principal: "*",
-                                Action: "s3:PutObject",
-                                Resource: `${arn}/*`,
-                                Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption-aws-kms-key-id": keyArn } },
-                            },
-                            ...tenants
-                                .filter((t) => t.principals.length > 0)
-                                .flatMap((t) => {
-                                    const models = args.models.filter((m) => m.tenants.some((x) => x.name === t.name)).map((m) => m.model.name);
-                                    const sid = t.name.replace(/[^A-Za-z0-9]/g, "");
-                                    return [
-                                        { Sid: `Tenant${sid}Uploads`, Effect: "Allow", Principal: { AWS: t.principals }, Action: "s3:PutObject", Resource: models.map((m) => `${arn}/${batchInputPrefix(t.name, m)}*`) },
-                                        { Sid: `Tenant${sid}Reads`, Effect: "Allow", Principal: { AWS: t.principals }, Action: "s3:GetObject", Resource: models.flatMap((m) => [`${arn}/${batchInputPrefix(t.name, m)}*`, `${arn}/${batchOutputPrefix(t.name, m)}*`]) },
-                                        { Sid: `Tenant${sid}Lists`, Effect: "Allow", Principal: { AWS: t.principals }, Action: "s3:ListBucket", Resource: arn, Condition: { StringLike: { "s3:prefix": [`${t.name}/*`] } } },
-                                    ];
-                                }),
-                        ],
-                    }),
-                ),
+                policy: pulumi.all([bucketArn, key.arn]).apply(([arn, keyArn]) => JSON.stringify(batchBucketPolicy(arn, keyArn, args.models))),
             },
             { parent: this },
         );

@@ -176,6 +176,7 @@ export function probeRequest(keyHeaders: readonly string[] = []): LoggedRequest 
     const keyed = Object.fromEntries(keyHeaders.map((h) => [h, PROBE_KEY]));
     return {
         requestHeaders: {
+            ...keyed,
             ":method": "POST",
             ":path": `/v1/chat/completions?api-key=${PROBE_KEY}`,
             ":authority": "models.example.com",
@@ -183,7 +184,6 @@ export function probeRequest(keyHeaders: readonly string[] = []): LoggedRequest 
             "x-api-key": PROBE_KEY,
             "api-key": PROBE_KEY,
             cookie: `session=${PROBE_KEY}`,
-            ...keyed,
             "x-tenant": "initech",
             "x-ai-eg-model": "llama-3-8b",
             "x-request-id": "6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b",
