@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
+    dedicatedModelName,
     gpuInstanceType,
     NAMESPACES,
     PlatformAddressing,
@@ -304,6 +305,11 @@ export class Region extends pulumi.ComponentResource {
                   )
                 : undefined;
 
+        // Every model the servers label their metrics with: the shared ones and active tenants' dedicated endpoints (their targets are the model's).
+        const servedModels = [
+            ...args.models,
+            ...args.tenants.filter((t) => t.state === "active").flatMap((t) => t.dedicated.map((d) => ({ name: dedicatedModelName(t.name, d.model), targets: modelOf(d.model).targets }))),
+        ];
         // Invocation logs: their log group and key first, then the add-on's Fluent Bit that ships to it.
         if (args.gateway?.invocationLogs.enabled) {
             this.invocationLogs = new InvocationLogs(`${name}-invocation-logs`, { clusterName: args.cluster.name, retentionDays: args.gateway.invocationLogs.retentionDays, aws: context, tags }, { parent: this });
@@ -321,10 +327,10 @@ export class Region extends pulumi.ComponentResource {
                 extraRuleGroups: [
                     ...(rawTenants.length > 0 ? tenantAlertRules(runbooks) : []),
                     ...(args.billing ? billingAlertRules(runbooks) : []),
-                    ...(args.models.length > 0 ? servingAlertRules(args.models, runbooks) : []),
+                    ...(args.models.length > 0 ? servingAlertRules(servedModels, runbooks) : []),
                     ...(args.gateway ? gatewayAlertRules(runbooks) : []),
                 ],
-                extraDashboards: [...(args.billing ? [billingDashboard()] : []), ...(args.models.length > 0 ? [servingDashboard(args.models)] : [])],
+                extraDashboards: [...(args.billing ? [billingDashboard()] : []), ...(args.models.length > 0 ? [servingDashboard(servedModels)] : [])],
                 // The metering job and KEDA (queue-depth scaling of the models) read Prometheus.
                 prometheusClients: [...(args.billing ? [NAMESPACES.billing] : []), ...(args.models.length > 0 ? [NAMESPACES.keda] : [])],
                 storageClassName: this.cluster.storageClassName,

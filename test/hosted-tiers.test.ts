@@ -159,6 +159,8 @@ describe("batch inference", () => {
         expect(queue.spec.resourceGroups[0].flavors[0].resources).toEqual([{ name: "nvidia.com/gpu", nominalQuota: 0 }]);
         expect(queue.spec.preemption).toEqual({ withinClusterQueue: "Never", reclaimWithinCohort: "Never", borrowWithinCohort: { policy: "Never" } });
         expect(k8s("core/v1:ConfigMap", "batch-worker", "batch-inference").props.data["worker.py"]).toContain("vllm.entrypoints.openai.run_batch");
+        // Batch runs label their metrics batch/<model>: the shared server's KEDA trigger, alerts and metering never count them.
+        expect(pod.spec.containers[0].env).toEqual(expect.arrayContaining([{ name: "METRICS_MODEL_NAME", value: "batch/llama-3-8b" }, { name: "MODEL_NAME", value: "llama-3-8b" }]));
     });
 
     it("gives KEDA's operator its SQS role before the operator starts", () => {

@@ -73,8 +73,9 @@ describe("hosted models", () => {
 
     it("alert on queue depth and latency per model, with a serving dashboard", () => {
         const { rules, dashboards } = monitoringFromResources(dev.resources);
-        expect(rules.filter((r) => r.alert === "ModelQueueDepthHigh")).toHaveLength(2);
-        expect(rules.filter((r) => r.alert === "ModelLatencyHigh")).toHaveLength(2);
+        // The two shared models and initech's dedicated endpoint, by the name vLLM labels its metrics with.
+        expect(rules.filter((r) => r.alert === "ModelQueueDepthHigh").map((r) => r.labels.model)).toEqual(["llama-3-8b", "qwen-2-5-32b", "initech/llama-3-8b"]);
+        expect(rules.filter((r) => r.alert === "ModelLatencyHigh")).toHaveLength(3);
         expect(dashboards).toContain("Model serving");
     });
 });

@@ -104,7 +104,9 @@ def main():
         runner = [
             "python3", "-m", "vllm.entrypoints.openai.run_batch",
             "--input-file", "/work/input.jsonl", "--output-file", "/work/output.jsonl",
-            "--model", env["WEIGHTS"], "--served-model-name", model,
+            # The first name labels vLLM's metrics (batch/<model>: never counted as the shared server's
+            # load, latency or tokens); requests may name either.
+            "--model", env["WEIGHTS"], "--served-model-name", env["METRICS_MODEL_NAME"], model,
             "--tensor-parallel-size", env["TENSOR_PARALLEL_SIZE"], "--max-model-len", env["MAX_MODEL_LEN"],
             "--enable-metrics", "--port", env.get("METRICS_PORT", "8000"),
         ]

@@ -58,6 +58,16 @@ export const BATCH = {
     tenantLabel: LABELS.tenant,
 } as const;
 
+/**
+ * The name batch runs of a model serve under first, so vLLM labels their metrics with it
+ * (`model_name`: vllm-project/vllm v0.10.1 vllm/config/__init__.py get_served_model_name takes the
+ * first served name): the shared server's autoscaling, alerts and metering never count batch load.
+ * Batch requests may name the model itself too. Tenant names never start with `batch`.
+ */
+export function batchModelName(model: string): string {
+    return `batch/${model}`;
+}
+
 /** The prefix under which `tenant` drops batches for `model`. */
 export function batchInputPrefix(tenant: string, model: string): string {
     return `${tenant}/${model}/${BATCH.inputSegment}/`;
