@@ -74,7 +74,9 @@ describe("hosted models", () => {
     it("alert on queue depth and latency per model, with a serving dashboard", () => {
         const { rules, dashboards } = monitoringFromResources(dev.resources);
         // The two shared models and initech's dedicated endpoint, by the name vLLM labels its metrics with.
-        expect(rules.filter((r) => r.alert === "ModelQueueDepthHigh").map((r) => r.labels.model)).toEqual(["llama-3-8b", "qwen-2-5-32b", "initech/llama-3-8b"]);
+        expect(rules.filter((r) => r.alert === "ModelQueueDepthHigh")).toHaveLength(3);
+        const ruleObject = ofType(dev.resources, "kubernetes:monitoring.coreos.com/v1:PrometheusRule")[0].props.spec.groups.find((g: { name: string }) => g.name === "compute-region.serving");
+        expect(ruleObject.rules.filter((r: { alert: string }) => r.alert === "ModelQueueDepthHigh").map((r: { labels: { model: string } }) => r.labels.model)).toEqual(["llama-3-8b", "qwen-2-5-32b", "initech/llama-3-8b"]);
         expect(rules.filter((r) => r.alert === "ModelLatencyHigh")).toHaveLength(3);
         expect(dashboards).toContain("Model serving");
     });
