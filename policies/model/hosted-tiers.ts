@@ -62,7 +62,8 @@ export const BATCH = {
  * The name batch runs of a model serve under first, so vLLM labels their metrics with it
  * (`model_name`: vllm-project/vllm v0.10.1 vllm/config/__init__.py get_served_model_name takes the
  * first served name): the shared server's autoscaling, alerts and metering never count batch load.
- * Batch requests may name the model itself too. Tenant names never start with `batch`.
+ * Batch requests name the model itself (responses echo the name a request used: serving_engine.py
+ * _get_model_name). Tenant names never start with `batch`.
  */
 export function batchModelName(model: string): string {
     return `batch/${model}`;
