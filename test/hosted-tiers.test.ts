@@ -1,4 +1,6 @@
 import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -170,7 +172,7 @@ describe("batch inference", () => {
         expect(keda.opts?.dependsOn).toContain(association.urn);
     });
 
-    it("never writes outside the tenant's own prefix: the worker and the model agree on every input key", () => {
+    it("never writes outside the tenant's own prefix, takes the tenant from the object's key, and counts a batch's usage from vLLM's output", () => {
         const keys = [
             "initech/llama-3-8b/input/jobs.jsonl",
             "initech/llama-3-8b/input/2026/12/a.jsonl",
@@ -182,11 +184,31 @@ describe("batch inference", () => {
             "Initech/llama-3-8b/input/x.jsonl",
             "initech/llama-3-8b/input/x y.jsonl",
         ];
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "batch-worker-"));
+        // Two lines of run_batch's output (BatchRequestOutput, vllm-project/vllm v0.10.1 protocol.py): one answered, one refused.
+        const outputFile = path.join(dir, "output.jsonl");
+        fs.writeFileSync(
+            outputFile,
+            [
+                { id: "vllm-1", custom_id: "q-1", response: { status_code: 200, request_id: "vllm-batch-1", body: { id: "chatcmpl-1", object: "chat.completion", model: "llama-3-8b", choices: [], usage: { prompt_tokens: 17, completion_tokens: 22, total_tokens: 39 } } }, error: null },
+                { id: "vllm-2", custom_id: "q-2", response: { status_code: 400, request_id: "vllm-batch-2" }, error: { object: "error", message: "too long", type: "BadRequestError", code: 400 } },
+            ].map((l) => JSON.stringify(l)).join("\n") + "\n",
+        );
+        // An S3 event (the notification format of the S3 User Guide, as SQS delivers it): a key URL-encoded, another tenant's object, a foreign model's.
+        const record = (key: string, sequencer: string) => ({ eventName: "ObjectCreated:Put", s3: { bucket: { name: "gpu-dev-use2-batch-111122223333" }, object: { key, sequencer } } });
+        const event = { Records: [record("initech/llama-3-8b/input/run%3D2026-12-06.jsonl", "0062E4F1"), record("globex/llama-3-8b/input/x.jsonl", "0062E4F2"), record("initech/qwen-2-5-32b/input/x.jsonl", "0062E4F3")] };
+        const caseFile = path.join(dir, "case.json");
+        fs.writeFileSync(caseFile, JSON.stringify({ keys, outputFile, event, model: "llama-3-8b", tenants: ["initech"] }));
         const worker = path.join(ROOT, "components", "batch", "worker.py");
-        const fromWorker = keys.map((k) => JSON.parse(execFileSync("python3", [worker, "--output-key", k], { encoding: "utf8" })));
+        const lines = execFileSync("python3", [worker, "--check", caseFile], { encoding: "utf8" }).trim().split("\n").map((l) => JSON.parse(l));
+        const checked = lines.pop();
+        // The objects it will not run are logged, not touched.
+        expect(lines.map((l) => [l.event, l.key])).toEqual([["batch-skipped", "globex/llama-3-8b/input/x.jsonl"], ["batch-skipped", "initech/qwen-2-5-32b/input/x.jsonl"]]);
         const fromModel = keys.map((k) => batchOutputKey(k) ?? null);
-        expect(fromWorker).toEqual(fromModel);
+        expect(checked.outputKeys).toEqual(fromModel);
         expect(fromModel).toEqual(["initech/llama-3-8b/output/jobs.jsonl", "initech/llama-3-8b/output/2026/12/a.jsonl", null, null, null, null, null, null, null]);
+        expect(checked.usage).toEqual({ requests: 2, failed: 1, input_tokens: 17, output_tokens: 22 });
+        expect(checked.inputs).toEqual([["initech", "initech/llama-3-8b/input/run=2026-12-06.jsonl", "initech/llama-3-8b/output/run=2026-12-06.jsonl", "0062E4F1"]]);
     });
 
     it("are config errors without a tenant to submit, or for a tenant with no batch model", () => {

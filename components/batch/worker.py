@@ -14,6 +14,7 @@ S3 events; the logic is a receive, a subprocess and two object copies. boto3 shi
 vllm/vllm-openai image (docker/Dockerfile at v0.10.1 installs it for the Run:ai model streamer).
 """
 
+import hashlib
 import json
 import os
 import re
@@ -21,6 +22,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.parse
 
 # The same rule as batchOutputKey in policies/model/hosted-tiers.ts (a test checks they agree).
@@ -36,14 +38,17 @@ def output_key(input_key):
 
 
 def batch_inputs(body, model, tenants):
-    """The (tenant, input key, output key) of each object an S3 event names for this model and its tenants."""
+    """The (tenant, input key, output key, batch id) of each object an S3 event names for this model and its tenants.
+
+    The batch id is the object's event sequencer: one per upload, so a file uploaded again is a new batch."""
     found = []
     for record in json.loads(body).get("Records", []):
-        key = urllib.parse.unquote_plus(record.get("s3", {}).get("object", {}).get("key", ""))
+        obj = record.get("s3", {}).get("object", {})
+        key = urllib.parse.unquote_plus(obj.get("key", ""))
         out = output_key(key)
         tenant, key_model = key.split("/")[:2] if out else (None, None)
         if out and key_model == model and tenant in tenants:
-            found.append((tenant, key, out))
+            found.append((tenant, key, out, obj.get("sequencer") or hashlib.sha256(key.encode()).hexdigest()[:16]))
         else:
             print(json.dumps({"event": "batch-skipped", "key": key, "reason": "not an input object of a granted tenant of this model"}), flush=True)
     return found
@@ -65,6 +70,24 @@ def usage(path):
             totals["input_tokens"] += int(tokens.get("prompt_tokens") or 0)
             totals["output_tokens"] += int(tokens.get("completion_tokens") or 0)
     return totals
+
+
+def publish_usage(port, hold_seconds, tenant, model, batch, totals):
+    """Serves the batch's exact usage (from its output file) as gauges for a few scrapes, then returns.
+
+    Metering bills a batch once, from the window its series first appears in; a preempted run that
+    did not complete publishes nothing, so only the run that completes is billed."""
+    from prometheus_client import CollectorRegistry, Gauge, start_http_server
+
+    registry = CollectorRegistry()
+    tokens = Gauge("compute_region_batch_tokens", "Tokens of a completed batch", ["tenant", "model", "batch", "type"], registry=registry)
+    requests = Gauge("compute_region_batch_requests", "Requests of a completed batch", ["tenant", "model", "batch", "outcome"], registry=registry)
+    tokens.labels(tenant, model, batch, "input").set(totals["input_tokens"])
+    tokens.labels(tenant, model, batch, "output").set(totals["output_tokens"])
+    requests.labels(tenant, model, batch, "succeeded").set(totals["requests"] - totals["failed"])
+    requests.labels(tenant, model, batch, "failed").set(totals["failed"])
+    start_http_server(port, registry=registry)
+    time.sleep(hold_seconds)
 
 
 def main():
@@ -99,7 +122,8 @@ def main():
     threading.Thread(target=keep_invisible, daemon=True).start()
     encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": key_id}
     failed = False
-    for tenant, key, out in batch_inputs(message["Body"], model, tenants):
+    completed = []
+    for tenant, key, out, batch in batch_inputs(message["Body"], model, tenants):
         s3.download_file(bucket, key, "/work/input.jsonl")
         runner = [
             "python3", "-m", "vllm.entrypoints.openai.run_batch",
@@ -113,7 +137,9 @@ def main():
         result = subprocess.run(runner)
         if result.returncode == 0:
             s3.upload_file("/work/output.jsonl", bucket, out, ExtraArgs=encryption)
-            print(json.dumps({"event": "batch-done", "tenant": tenant, "model": model, "input": key, "output": out, **usage("/work/output.jsonl")}), flush=True)
+            totals = usage("/work/output.jsonl")
+            completed.append((tenant, batch, totals))
+            print(json.dumps({"event": "batch-done", "tenant": tenant, "model": model, "batch": batch, "input": key, "output": out, **totals}), flush=True)
         elif attempt >= max_receives:
             error = json.dumps({"input": key, "error": f"the batch runner exited with {result.returncode} on {attempt} attempts"})
             s3.put_object(Bucket=bucket, Key=out + ".error.json", Body=error.encode(), **encryption)
@@ -126,11 +152,20 @@ def main():
         sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=handle, VisibilityTimeout=60)
         return 1
     sqs.delete_message(QueueUrl=queue, ReceiptHandle=handle)
+    for tenant, batch, totals in completed:
+        publish_usage(int(env.get("METRICS_PORT", "8000")), int(env.get("USAGE_HOLD_SECONDS", "60")), tenant, model, batch, totals)
     return 0
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--output-key":
-        print(json.dumps(output_key(sys.argv[2])))
+    # The rules above, for tests (one call answers them all): result keys of input keys, the usage of
+    # an output file, and the batches an S3 event names for a model and its tenants.
+    if len(sys.argv) == 3 and sys.argv[1] == "--check":
+        case = json.load(open(sys.argv[2], encoding="utf-8"))
+        print(json.dumps({
+            "outputKeys": [output_key(k) for k in case["keys"]],
+            "usage": usage(case["outputFile"]),
+            "inputs": batch_inputs(json.dumps(case["event"]), case["model"], set(case["tenants"])),
+        }))
         sys.exit(0)
     sys.exit(main())
