@@ -10,8 +10,11 @@ import {
     poolTaints,
     poolTopology,
     TAGS,
+    PriceConfig,
     PROMETHEUS_URL,
     regionCapacity,
+    RegistryContract,
+    regionRegistry,
     standardTags,
     TenantPurchase,
     tenantNamespace,
@@ -73,12 +76,22 @@ export interface RegionTenant extends TenantPurchase, Omit<GatewayTenant, "state
     privateLink?: { principals: string[] };
     /** Batch inference: the principals that upload inputs and read results under the tenant's prefix. */
     batch?: { principals: string[] };
+    /** The tenant's contract: when billing starts, a discount, a reference printed on its invoices. */
+    contract?: Partial<RegistryContract>;
 }
 
 /** A hosted model as the region serves it: the server, and batch inference if enabled. */
 export interface RegionModel extends ModelSpec {
     /** Batch inference on the model's idle serving GPUs. */
     batch?: { maxConcurrentJobs: number };
+}
+
+/** The region's commercial terms: the currency and the price list (see BILLING_TRACKS). */
+export interface RegionPricing {
+    /** ISO 4217 code of every price and invoice. */
+    currency: string;
+    /** Price entries: a track, the GPU model or model priced, a figure per price field, the day it takes effect. */
+    prices: PriceConfig[];
 }
 
 export interface RegionArgs {
@@ -108,7 +121,7 @@ export interface RegionArgs {
     /** The region's tenants (none on a sharded region's platform). */
     tenants: RegionTenant[];
     /** The billing database and metering; absent: the region has none. */
-    billing?: Pick<BillingDatabaseArgs, "instanceClass" | "engineVersion" | "allocatedStorageGiB" | "maxAllocatedStorageGiB" | "backupRetentionDays" | "meteringImage" | "meteringSchedule">;
+    billing?: Pick<BillingDatabaseArgs, "instanceClass" | "engineVersion" | "allocatedStorageGiB" | "maxAllocatedStorageGiB" | "backupRetentionDays" | "meteringImage" | "meteringSchedule"> & RegionPricing;
     /** The billing schema's migrations, which the migration Job applies. */
     migrations: readonly Migration[];
     /** Hosted models, each on a serving pool. */
@@ -484,10 +497,14 @@ export class Region extends pulumi.ComponentResource {
         }
 
         if (args.billing) {
+            const { currency: _currency, prices: _prices, ...database } = args.billing;
             this.billing = new BillingDatabase(
                 `${name}-billing`,
                 {
-                    ...args.billing,
+                    ...database,
+                    // What the region sells and at what price: the one rendering of the config, which the
+                    // registry Job applies and the plan shows.
+                    registry: regionRegistry(args)!,
                     clusterName: args.cluster.name,
                     vpcId: this.network.vpcId,
                     isolatedSubnetIds: this.network.isolatedSubnetIds,

@@ -1,4 +1,6 @@
 import type { ChangePolicy } from "../engine/change";
+import { billingHistoryKept } from "./billing-history-kept";
+import { billingPriceNotRetroactive } from "./billing-price-not-retroactive";
 import { billingStorageNotShrunk } from "./billing-storage-not-shrunk";
 import { dedicatedEndpointKeptWhileActive } from "./dedicated-endpoint-kept-while-active";
 import { privatelinkPrincipalKeptUntilOffboarded } from "./privatelink-principal-kept-until-offboarded";
@@ -30,4 +32,9 @@ export const changePolicies: ChangePolicy[] = [
     // Foundations and data
     foundationNotReplaced,
     billingStorageNotShrunk,
+    // Billing
+    billingPriceNotRetroactive,
+    billingHistoryKept,
 ];
+
+export { billingPriceNotRetroactive, billingHistoryKept };

@@ -26,3 +26,4 @@ export * from "./tenant-identity";
 export * from "./hosted-tiers";
 export * from "./access-log";
 export * from "./hosted-tiers-evidence";
+export * from "./billing";

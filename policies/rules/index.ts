@@ -54,6 +54,7 @@ import { dedicatedEndpointsOneTenant } from "./dedicated-endpoints-one-tenant";
 import { batchQueuesBorrowOnly } from "./batch-queues-borrow-only";
 import { privatelinkPrincipalsNamed } from "./privatelink-principals-named";
 import { accessLogsExcludeCredentials } from "./access-logs-exclude-credentials";
+import { billingCoversSales } from "./billing-covers-sales";
 
 /** Every policy of the pack, in catalog order. The pack (`index.ts`), the evaluator and the catalog all read this list. */
 /**
@@ -124,6 +125,8 @@ export const policies: RegionPolicy[] = [
     databaseResilient,
     databaseManagedPassword,
     databaseMinorVersionFloats,
+    // Billing
+    billingCoversSales,
     // Keys, state and supply chain
     kmsKeyRotation,
     statefulResourcesProtected,
@@ -132,8 +135,8 @@ export const policies: RegionPolicy[] = [
     ...REHEARSAL_POLICIES,
 ];
 
-/** The policy that judges dates (Capacity Block windows): `npm run plan -- --at` sets its config. */
-export { capacityBlockQuotaWithinWindow };
+/** The policies that judge dates (Capacity Block windows, prices in force): `npm run plan -- --at` sets their config. */
+export { capacityBlockQuotaWithinWindow, billingCoversSales };
 
 export const PACK_NAME = "compute-region";
 /** Kept equal to policies/package.json's version (a test checks). */
