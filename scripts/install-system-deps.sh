@@ -2,9 +2,10 @@
 # Debian packages the test suite needs, installed when missing (CI and local runs alike):
 #   prometheus  - for promtool, which tests the alert rules
 #   postgresql  - the billing schema tests run against a real server
+#   python3-prometheus-client - the batch worker's usage gauges, served by the real client (it is in the vLLM image)
 # On a machine without apt-get it only says what is missing; the tests that need it will say so too.
 set -euo pipefail
-packages=(prometheus postgresql)
+packages=(prometheus postgresql python3-prometheus-client)
 needed=()
 for pkg in "${packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || needed+=("$pkg")

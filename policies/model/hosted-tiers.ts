@@ -90,6 +90,17 @@ export function batchOutputKey(inputKey: string): string | undefined {
     return `${batchOutputPrefix(m[1], m[2])}${m[3]}`;
 }
 
+/**
+ * The usage a batch Job serves once its batch completes (components/batch/worker.py publish_usage),
+ * summed from vLLM's output file: gauges labelled tenant, model, batch (one per upload) and type
+ * (input, output) or outcome (succeeded, failed). Metering bills each batch once, at the first step
+ * its series appears.
+ */
+export const BATCH_USAGE_METRICS = {
+    tokens: "compute_region_batch_tokens",
+    requests: "compute_region_batch_requests",
+} as const;
+
 /** The service account of a model's batch Jobs (its Pod Identity role reaches only the granted tenants' prefixes of that model). */
 export function batchServiceAccount(model: string): string {
     return `batch-${model}`;
