@@ -59,7 +59,10 @@ describe("billing schema on a real PostgreSQL", () => {
     it("keeps tracks and units as data: every track the model sells has its units, and the rest are recorded unpriced", async () => {
         const tracks = (await db.query("SELECT track, priced, basis FROM billing_tracks ORDER BY track")).rows;
         expect(tracks).toEqual([
+            { track: "batch", priced: true, basis: "use" },
             { track: "dedicated", priced: true, basis: "commitment" },
+            { track: "dedicated_endpoint", priced: true, basis: "commitment" },
+            { track: "dedicated_endpoint_use", priced: false, basis: "none" },
             { track: "hosted", priced: true, basis: "use" },
             { track: "raw", priced: false, basis: "none" },
             { track: "reserved", priced: true, basis: "commitment" },

@@ -88,7 +88,17 @@ describe("dedicated endpoints", () => {
                 delete c["compute-region:tenants"][2].batch;
                 delete c["compute-region:models"][0].batch;
             }),
-        ).toEqual([expect.stringContaining(`makes the endpoint name dedicated-initech-${"a".repeat(50)}, longer than 63 characters`)]);
+        ).toContainEqual(expect.stringContaining(`makes the endpoint name dedicated-initech-${"a".repeat(50)}, longer than 63 characters`));
+    });
+
+    it("need prices in force on their own tracks: the endpoint per replica-hour, batch per million tokens", () => {
+        const without = (track: string) => (c: Record<string, any>) => (c["compute-region:billing"].prices = c["compute-region:billing"].prices.filter((p: { track: string }) => p.track !== track));
+        expect(configProblems(without("dedicated_endpoint"))).toEqual([
+            `Pulumi.dev.yaml: compute-region:tenants[2] (initech).dedicated[0].model: tenant initech's dedicated endpoint of llama-3-8b has no dedicated_endpoint price of llama-3-8b per replica-hour in force on ${new Date().toISOString().slice(0, 10)}: add one to compute-region:billing.prices`,
+        ]);
+        expect(configProblems(without("batch"))).toEqual([
+            `Pulumi.dev.yaml: compute-region:tenants[2] (initech).models[0]: batch inference of llama-3-8b for tenant initech has no batch price of llama-3-8b per 1M input tokens in force on ${new Date().toISOString().slice(0, 10)}: add one to compute-region:billing.prices`,
+        ]);
     });
 
     it("are counted as sold only while their tenant is active", () => {

@@ -187,6 +187,7 @@ function checkBilling(config: NamespacedRegionConfig, ctx: z.RefinementCtx, now 
     const shards = config["compute-region:shards"];
     const buyers = tenants.filter(({ t }) => t.models.length > 0 || t.dedicated.length > 0 || tenantPoolQuotas(t, pools).some((q) => q.reserved > 0 || q.spot > 0)).map(({ t }) => t.name);
     const batchModels = new Set(config["compute-region:models"].filter((m) => m.batch).map((m) => m.name));
+    const modelNames = new Set(config["compute-region:models"].map((m) => m.name));
     const budgets = shards.filter((s) => Object.values(s.budget).some((g) => g > 0)).map((s) => s.name);
     if (!billing) {
         if (buyers.length > 0 || budgets.length > 0) {
@@ -232,7 +233,8 @@ function checkBilling(config: NamespacedRegionConfig, ctx: z.RefinementCtx, now 
             if (q.spot > 0 && pool.role === "shared") require(at("spot", q.pool), `tenant ${t.name}'s spot allowance on ${q.pool}`, "spot", gpuModelOf(q.pool), from);
         }
         t.models.forEach((m, j) => require(at("models", j), `model ${m} granted to tenant ${t.name}`, "hosted", m, from));
-        t.dedicated.forEach((d, j) => require(at("dedicated", j, "model"), `tenant ${t.name}'s dedicated endpoint of ${d.model}`, "dedicated_endpoint", d.model, from));
+        // Endpoints of a model the region serves (checkDedicatedEndpoints reports the others); batch of its batch models.
+        t.dedicated.forEach((d, j) => modelNames.has(d.model) && require(at("dedicated", j, "model"), `tenant ${t.name}'s dedicated endpoint of ${d.model}`, "dedicated_endpoint", d.model, from));
         if (t.batch) t.models.forEach((m, j) => batchModels.has(m) && require(at("models", j), `batch inference of ${m} for tenant ${t.name}`, "batch", m, from));
     }
     shards.forEach((s, i) => {
