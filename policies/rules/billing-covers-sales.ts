@@ -266,8 +266,8 @@ export const billingCoversSales = stackPolicy({
             {
                 description: "A price row repeated for the same track, item, unit and day.",
                 config: { at: "2026-06-01T00:00:00Z" },
-                expect: "the billing registry: prices[6]: repeats prices[4]: one reserved price of h100 per gpu_hour and effective date.",
-                resources: [...b.sales(), b.registry(editedRegistry((d) => d.prices.push({ ...d.prices[4], unitPrice: "2.9" })))],
+                expect: "the billing registry: prices[9]: repeats prices[7]: one reserved price of h100 per gpu_hour and effective date.",
+                resources: [...b.sales(), b.registry(editedRegistry((d) => d.prices.push({ ...d.prices.find((p) => p.track === "reserved")!, unitPrice: "2.9" })))],
             },
             {
                 description: "A dedicated pool of a tenant the registry does not list.",
