@@ -1,6 +1,6 @@
 import { resourcesOfType, stackPolicy } from "../engine/policy";
 import { AccessLogFormat, containsProbeKey, ENVOY_GATEWAY_DEFAULT_FORMAT, probeRequest, renderAccessLog } from "../model/access-log";
-import { known } from "../model/capacity-evidence";
+import { cannotDecide, plain, unknownIn } from "../model/deploy-input";
 import { GATEWAY_TYPES } from "../model/types";
 import { accessLogSample } from "../samples/hosted-tiers";
 
@@ -28,10 +28,19 @@ export const accessLogsExcludeCredentials = stackPolicy({
         { framework: "SOC 2 (2017 TSC)", control: "CC6.1", title: "Logical access security: credentials are protected" },
     ],
     validateStack: (args, report) => {
+        // A value unknown during the preview that could decide the verdict: the policy says "not run" (what it reported stands).
+        let undecided: string | undefined;
+        const note = (path: string | undefined) => {
+            undecided ??= path;
+            return path !== undefined;
+        };
         // Where the gateway's API-key policies read keys from: also credential headers.
         const keyHeaders = [
             ...new Set(
-                resourcesOfType(args, GATEWAY_TYPES.securityPolicy).flatMap((p) => list<any>(known(() => p.props.spec?.apiKeyAuth?.extractFrom)).flatMap((e) => list<string>(e?.headers).map((h) => String(h).toLowerCase()))),
+                resourcesOfType(args, GATEWAY_TYPES.securityPolicy)
+                    .map((p) => ({ name: p.name, props: plain(p.props) as Record<string, any> }))
+                    .filter((p) => !note(unknownIn(p, "spec.apiKeyAuth.extractFrom")))
+                    .flatMap((p) => list<any>(p.props.spec?.apiKeyAuth?.extractFrom).flatMap((e) => list<string>(e?.headers).map((h) => String(h).toLowerCase()))),
             ),
         ];
         const credentialHeaders = [...new Set([...CREDENTIAL_HEADERS, ...keyHeaders])];
@@ -41,9 +50,12 @@ export const accessLogsExcludeCredentials = stackPolicy({
             return containsProbeKey(renderAccessLog(format, probe).line) ? ["its text format"] : [];
         };
         for (const proxy of resourcesOfType(args, GATEWAY_TYPES.envoyProxy)) {
-            const name = `${proxy.props.metadata?.namespace ?? "default"}/${proxy.props.metadata?.name ?? proxy.name}`;
-            const accessLog = known(() => proxy.props.spec?.telemetry?.accessLog) as Record<string, any> | undefined;
+            const props = plain(proxy.props) as Record<string, any>;
+            const name = `${props.metadata?.namespace ?? "default"}/${props.metadata?.name ?? proxy.name}`;
+            const accessLog = props.spec?.telemetry?.accessLog as Record<string, any> | undefined;
             if (accessLog?.disable === true) continue;
+            // Its format, sinks or the settings themselves unknown: what it logs is known only at deploy.
+            if (note(unknownIn({ name: proxy.name, props }, "spec.telemetry.accessLog"))) continue;
             const settings = list<any>(accessLog?.settings);
             if (settings.length === 0) {
                 const fields = leaks(ENVOY_GATEWAY_DEFAULT_FORMAT);
@@ -62,6 +74,7 @@ export const accessLogsExcludeCredentials = stackPolicy({
                 }
             });
         }
+        if (undecided) cannotDecide(undecided);
     },
     samples: {
         allowed: [
