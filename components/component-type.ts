@@ -9,6 +9,10 @@ import * as pulumi from "@pulumi/pulumi";
  * pulumi/pulumi v3.248.0 pkg/resource/deploy/step_generator.go `generateAliases`).
  */
 export const FORMER_COMPONENT_TYPES = {
+    BatchInference: "compute-region:serving:BatchInference",
+    DedicatedEndpoints: "compute-region:serving:DedicatedEndpoints",
+    GatewayPrivateLink: "compute-region:gateway:GatewayPrivateLink",
+    InvocationLogs: "compute-region:gateway:InvocationLogs",
     BillingDatabase: "compute-region:billing:BillingDatabase",
     CapacityQueues: "compute-region:queues:CapacityQueues",
     ClusterAutoscaler: "compute-region:capacity:ClusterAutoscaler",

@@ -1,8 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { componentOptions, componentType, partsOf } from "./component-type";
 import {
+    dedicatedModelName,
     gpuInstanceType,
     GUARDDUTY_AGENT,
     NAMESPACES,
@@ -33,10 +35,14 @@ import { ClusterAutoscaler } from "./cluster-autoscaler";
 import { billingDashboard, servingDashboard, sloDashboard } from "./dashboards";
 import { GpuDevicePlugins } from "./gpu-device-plugins";
 import { GpuNodeGroup, GpuPoolNodes } from "./gpu-node-group";
+import { BatchInference } from "./batch-inference";
+import { DedicatedEndpoints } from "./dedicated-endpoints";
+import { GatewayPrivateLink } from "./gateway-private-link";
 import { InferenceService, ModelSpec } from "./inference-service";
+import { InvocationLogs } from "./invocation-logs";
 import { awsContext, keyPolicy } from "./kms";
 import { LoadBalancerController } from "./load-balancer-controller";
-import { GatewayTenant, ModelGateway, RateLimits } from "./model-gateway";
+import { GatewayTenantSettings, ModelGateway, RateLimits } from "./model-gateway";
 import { Network, NetworkSettings } from "./network";
 import { nodeRole } from "./nodes";
 import { Observability, ObservabilitySettings } from "./observability";
@@ -77,7 +83,7 @@ export interface RegionTenantFileSystem extends TenantFileSystemSettings {
 }
 
 /** A customer of the region: raw GPU capacity, hosted models, or both. */
-export interface RegionTenant extends TenantPurchase, GatewayTenant {
+export interface RegionTenant extends TenantPurchase, GatewayTenantSettings {
     /** Internet egress, and extra public CIDRs the tenant's pods may reach. */
     egress: TenantEgress;
     /** ResourceQuota limits that override the defaults scaled with the tenant's GPUs. */
@@ -86,28 +92,82 @@ export interface RegionTenant extends TenantPurchase, GatewayTenant {
     fileSystem?: RegionTenantFileSystem;
     /** The tenant's workloads' AWS identity (opt-in): a role in its own account to chain to, or a policy. */
     workloadIdentity?: WorkloadIdentitySettings;
+    /** Dedicated endpoints: the tenant's own replicas of hosted models (default none). */
+    dedicated?: DedicatedEndpointRequest[];
+    /** PrivateLink: the principals the tenant's interface endpoints connect as. */
+    privateLink?: TenantPrincipals;
+    /** Batch inference: the principals that upload inputs and read results under the tenant's prefix. */
+    batch?: TenantPrincipals;
     /** The tenant's contract: when billing starts, a discount, a reference printed on its invoices. */
     contract?: Partial<RegistryContract>;
 }
 
+/** A tenant's dedicated endpoint: its own replicas of a hosted model. */
+export interface DedicatedEndpointRequest {
+    /** The hosted model (a name of the region's models). */
+    model: string;
+    /** Replicas held for the tenant. */
+    replicas: number;
+}
+
+/** AWS principals of a tenant (IAM ARNs or account ids). */
+export interface TenantPrincipals {
+    /** The principals. */
+    principals: string[];
+}
+
+/** Batch inference of a model. */
+export interface ModelBatch {
+    /** Batch jobs run at once on the model's idle serving GPUs. */
+    maxConcurrentJobs: number;
+}
+
+/** A hosted model as the region serves it: the server, and batch inference if enabled. */
+export interface RegionModel extends ModelSpec {
+    /** Batch inference on the model's idle serving GPUs. */
+    batch?: ModelBatch;
+}
+
+/** Batch inference's storage. */
+export interface BatchStorage {
+    /** Days before inputs and results expire. */
+    objectExpirationDays: number;
+}
+
+/** Private access to the gateway over PrivateLink. */
+export interface GatewayPrivateLinkSettings {
+    /** Connections wait for acceptance. */
+    acceptanceRequired: boolean;
+}
+
+/** The gateway's invocation logs. */
+export interface InvocationLogSettings {
+    /** Logs on or off. */
+    enabled: boolean;
+    /** Retention of the log group, days. */
+    retentionDays: number;
+}
+
 /** A price of the region's price list: a track, what it prices, a figure per price field of the track, the day it takes effect. */
 export interface RegionPrice {
-    /** The billing track (BILLING_TRACKS): reserved, dedicated, spot or hosted. */
+    /** The billing track (BILLING_TRACKS): reserved, dedicated, spot, hosted, dedicated_endpoint or batch. */
     track: string;
     /** GPU tracks: the GPU model priced. */
     gpuModel?: string;
-    /** The hosted track: the model priced. */
+    /** Model tracks: the model priced. */
     model?: string;
     /** The day it takes effect (YYYY-MM-DD). */
     effectiveFrom: string;
     /** GPU tracks: per GPU-hour. */
     perGpuHour?: number;
-    /** The hosted track: per million input tokens (uncached). */
+    /** The hosted and batch tracks: per million input tokens (uncached). */
     perMillionInputTokens?: number;
     /** The hosted track: per million cached input tokens (default: the input price). */
     perMillionCachedInputTokens?: number;
-    /** The hosted track: per million output tokens. */
+    /** The hosted and batch tracks: per million output tokens. */
     perMillionOutputTokens?: number;
+    /** The dedicated_endpoint track: per replica-hour. */
+    perReplicaHour?: number;
 }
 /** Every price field of every track is a field of RegionPrice: a track's new field fails to compile here until it is added. */
 type TrackPriceField = { [T in keyof typeof BILLING_TRACKS]: keyof (typeof BILLING_TRACKS)[T]["prices"] }[keyof typeof BILLING_TRACKS];
@@ -162,6 +222,10 @@ export interface RegionGateway {
     tenantRateLimits: RateLimits;
     /** Envoy replicas. */
     replicas: number;
+    /** Private access over PrivateLink (tenants[].privateLink names the principals). */
+    privateLink?: GatewayPrivateLinkSettings;
+    /** Invocation logs in a log group of their own. */
+    invocationLogs: InvocationLogSettings;
 }
 
 /** What a region stack is. */
@@ -197,9 +261,13 @@ export interface RegionArgs {
     /** The billing schema's migrations, which the migration Job applies (default: the package's billing/migrations). */
     migrations?: Migration[];
     /** Hosted models, each on a serving pool (default none). */
-    models?: ModelSpec[];
+    models?: RegionModel[];
     /** The hosted-model gateway; absent: no model is reachable from outside the cluster. */
     gateway?: RegionGateway;
+    /** Batch inference's storage, for the models with batch (default: objects expire after BATCH_OBJECT_EXPIRATION_DAYS days). */
+    batch?: BatchStorage;
+    /** The batch worker script (components/batch/worker.py; default: read from the package when a model has batch). */
+    batchWorker?: string;
     /** region: one stack; platform: the shared half of a sharded region (no tenants; default region). */
     layer?: RegionLayer;
     /** Platform layer: each tenant shard's GPU budget per pool (default none). */
@@ -213,11 +281,24 @@ export interface RegionArgs {
 }
 
 /** RegionArgs with its defaults applied. */
-type ResolvedRegionArgs = RegionArgs & Required<Pick<RegionArgs, "tenants" | "migrations" | "models" | "layer" | "shards" | "slos">>;
+type ResolvedRegionArgs = Omit<RegionArgs, "tenants"> & Required<Pick<RegionArgs, "migrations" | "models" | "layer" | "shards" | "slos" | "batch">> & { tenants: ResolvedTenant[] };
+/** A tenant with its defaults applied. */
+type ResolvedTenant = RegionTenant & Required<Pick<RegionTenant, "dedicated">>;
+
+/** Days a batch job's inputs and results are kept when the region's config says nothing. */
+export const BATCH_OBJECT_EXPIRATION_DAYS = 30;
+
+/** The package's root (components/ in the sources, bin/components/ compiled). */
+const PACKAGE_ROOT = path.resolve(__dirname, "..", ...(path.basename(path.resolve(__dirname, "..")) === "bin" ? [".."] : []));
 
 /** The billing schema's migrations shipped with the package. */
 function packagedMigrations(): Migration[] {
-    return loadMigrations(path.resolve(__dirname, "..", "..", "billing", "migrations"));
+    return loadMigrations(path.join(PACKAGE_ROOT, "billing", "migrations"));
+}
+
+/** The batch worker shipped with the package. */
+function packagedBatchWorker(): string {
+    return fs.readFileSync(path.join(PACKAGE_ROOT, "components", "batch", "worker.py"), "utf8");
 }
 
 /** ResourceQuota limits with room for a file system's claim (it counts against requests.storage). */
@@ -235,6 +316,9 @@ interface RegionParts {
     billing?: BillingDatabase;
     gateway?: ModelGateway;
     threatDetection: ThreatDetection;
+    privateLink?: GatewayPrivateLink;
+    invocationLogs?: InvocationLogs;
+    batch?: BatchInference;
 }
 
 /**
@@ -287,16 +371,30 @@ export class Region extends pulumi.ComponentResource {
     public get threatDetection(): ThreatDetection {
         return partsOf<RegionParts>(this).threatDetection;
     }
+    /** The gateway's PrivateLink endpoint service, when configured. */
+    public get privateLink(): GatewayPrivateLink | undefined {
+        return partsOf<RegionParts>(this).privateLink;
+    }
+    /** The invocation log group, when invocation logs are on. */
+    public get invocationLogs(): InvocationLogs | undefined {
+        return partsOf<RegionParts>(this).invocationLogs;
+    }
+    /** Batch inference, when a model has it. */
+    public get batch(): BatchInference | undefined {
+        return partsOf<RegionParts>(this).batch;
+    }
 
     constructor(name: string, args: RegionArgs, opts?: pulumi.ComponentResourceOptions) {
         super(componentType("Region"), name, {}, componentOptions("Region", opts));
         const config: ResolvedRegionArgs = {
             ...args,
-            tenants: args.tenants ?? [],
+            tenants: (args.tenants ?? []).map((t) => ({ ...t, dedicated: t.dedicated ?? [] })),
             models: args.models ?? [],
             layer: args.layer ?? RegionLayer.Region,
             shards: args.shards ?? [],
             slos: args.slos ?? [],
+            batch: args.batch ?? { objectExpirationDays: BATCH_OBJECT_EXPIRATION_DAYS },
+            batchWorker: args.batchWorker ?? ((args.models ?? []).some((m) => m.batch) ? packagedBatchWorker() : undefined),
             migrations: args.migrations ?? (args.billing ? packagedMigrations() : []),
         };
         const parts = partsOf<RegionParts>(this);
@@ -398,19 +496,29 @@ export class Region extends pulumi.ComponentResource {
                     { parent: this, dependsOn: [this.cluster.systemNodeGroup] },
                 ),
         );
+        // Dedicated endpoints are sold on their model's serving pool: replicas x GPUs per replica.
+        const modelOf = (model: string) => config.models.find((m) => m.name === model)!;
+        const dedicatedGpus = (t: ResolvedTenant) => {
+            const gpus: Record<string, number> = {};
+            for (const d of t.dedicated) gpus[modelOf(d.model).pool] = (gpus[modelOf(d.model).pool] ?? 0) + d.replicas * modelOf(d.model).gpusPerReplica;
+            return gpus;
+        };
         this.capacity = regionCapacity(
             config.gpuPools.map((p) => ({ ...p, window: p.capacityReservation?.window })),
-            config.tenants,
+            config.tenants.map((t) => ({ ...t, dedicatedGpus: dedicatedGpus(t) })),
             config.shards.map((s) => s.budget),
         );
+        const batchModels = config.models.filter((m) => m.batch);
         parts.queues = new CapacityQueues(
             `${name}-queues`,
             {
                 pools: config.gpuPools.map((pool, i) => ({
                     capacity: this.capacity[i],
                     taints: poolTaints(pool.role, pool.tenant),
-                    declaredHeadroom: pool.role === "shared" ? this.capacity[i].headroom : undefined,
+                    // A serving pool declares its headroom only when it sells dedicated endpoints from it.
+                    declaredHeadroom: pool.role === "shared" || (pool.role === "serving" && pool.headroom !== undefined) ? this.capacity[i].headroom : undefined,
                     topology: poolTopology(pool.role, pool.instanceType),
+                    lendIdleToBatch: batchModels.some((m) => m.pool === pool.name),
                 })),
                 shards: config.shards,
                 formerShardCohorts: { parent: this, namePrefix: name },
@@ -433,6 +541,15 @@ export class Region extends pulumi.ComponentResource {
                   )
                 : undefined;
 
+        // Every model the servers label their metrics with: the shared ones and active tenants' dedicated endpoints (their targets are the model's).
+        const servedModels = [
+            ...config.models,
+            ...config.tenants.filter((t) => t.state === "active").flatMap((t) => t.dedicated.map((d) => ({ name: dedicatedModelName(t.name, d.model), targets: modelOf(d.model).targets }))),
+        ];
+        // Invocation logs: their log group and key first, then the add-on's Fluent Bit that ships to it.
+        if (config.gateway?.invocationLogs.enabled) {
+            parts.invocationLogs = new InvocationLogs(`${name}-invocation-logs`, { clusterName: config.cluster.name, retentionDays: config.gateway.invocationLogs.retentionDays, aws: context, tags }, { parent: this });
+        }
         const runbooks = config.observability.runbookBaseUrl;
         // Objectives supersede the fixed thresholds they measure better: a model's p95 latency, the gateway's 5% errors.
         const latencyObjectives = new Set(config.slos.filter((s) => s.service === "model" && s.indicator === "latency").map((s) => s.target!));
@@ -450,13 +567,13 @@ export class Region extends pulumi.ComponentResource {
                 extraRuleGroups: [
                     ...(rawTenants.length > 0 ? tenantAlertRules(runbooks) : []),
                     ...(config.billing ? billingAlertRules(runbooks) : []),
-                    ...(config.models.length > 0 ? servingAlertRules(config.models, runbooks, latencyObjectives) : []),
+                    ...(config.models.length > 0 ? servingAlertRules(servedModels, runbooks, latencyObjectives) : []),
                     ...(config.gateway ? gatewayAlertRules(runbooks, availabilityObjectives) : []),
                     ...securityAlertRules(runbooks),
                     ...pipelineAlertRules(runbooks),
                 ],
                 sloRules: sloRuleSets(config.slos, this.capacity, runbooks),
-                extraDashboards: [...(config.billing ? [billingDashboard()] : []), ...(config.models.length > 0 ? [servingDashboard(config.models)] : []), ...(config.slos.length > 0 ? [sloDashboard(config.slos)] : [])],
+                extraDashboards: [...(config.billing ? [billingDashboard()] : []), ...(config.models.length > 0 ? [servingDashboard(servedModels)] : []), ...(config.slos.length > 0 ? [sloDashboard(config.slos)] : [])],
                 alerting: config.alerting,
                 eksClusterName: this.cluster.clusterName,
                 // The metering job and KEDA (queue-depth scaling of the models) read Prometheus.
@@ -464,6 +581,7 @@ export class Region extends pulumi.ComponentResource {
                 storageClassName: this.cluster.storageClassName,
                 addressing,
                 tags,
+                ...(this.invocationLogs ? { fluentBit: { extraFiles: this.invocationLogs.fluentBitFiles, writesTo: [this.invocationLogs.logGroup] } } : {}),
             },
             onSystemNodes,
         );
@@ -491,6 +609,9 @@ export class Region extends pulumi.ComponentResource {
             {
                 addressing,
                 autoscaler: config.models.length > 0,
+                ...(batchModels.length > 0
+                    ? { kedaReadsQueues: { clusterName: this.cluster.clusterName, queueArns: pulumi.interpolate`arn:${context.partition}:sqs:${context.region}:${context.accountId}:${config.cluster.name}-batch-*`, tags } }
+                    : {}),
             },
             { ...inCluster, dependsOn: [this.queues.namespaces.serving, this.cluster.systemNodeGroup] },
         );
@@ -512,6 +633,30 @@ export class Region extends pulumi.ComponentResource {
                 { ...inCluster, dependsOn: [this.queues.namespaces.serving, ...(serving.keda ? [serving.keda] : []), this.observability.namespace] },
             );
         });
+
+        // Tenants' dedicated endpoints: their own queues and model servers on the serving pools.
+        const servingInstances = Object.fromEntries(config.gpuPools.filter((p) => p.role === "serving").map((p) => [p.name, gpuInstanceType(p.instanceType)!]));
+        const endpointSpecs = config.tenants.filter((t) => t.state !== "decommissioned").flatMap((t) => t.dedicated.map((d) => ({ tenant: t.name, active: t.state === "active", model: modelOf(d.model), replicas: d.replicas })));
+        const dedicated =
+            endpointSpecs.length > 0
+                ? new DedicatedEndpoints(
+                      `${name}-dedicated`,
+                      {
+                          endpoints: endpointSpecs,
+                          instances: servingInstances,
+                          clusterName: this.cluster.clusterName,
+                          prometheusUrl: PROMETHEUS_URL,
+                          partition: context.partition,
+                          podsWaitFor: Object.fromEntries(
+                              config.gpuPools.map((pool, i) => [pool.name, [nodeGroups[i], ...(devicePlugins ? [devicePlugins.nvidia] : []), this.queues, serving]]),
+                          ),
+                          monitorWaitsFor: [this.observability.prometheusStack],
+                          queuesWaitFor: [this.queues.kueue],
+                          tags,
+                      },
+                      { ...inCluster, dependsOn: [this.queues.namespaces.serving, this.observability.namespace] },
+                  )
+                : undefined;
 
         // The hosted-model API: the load balancer controller (its only user) and the gateway.
         if (config.gateway) {
@@ -538,11 +683,65 @@ export class Region extends pulumi.ComponentResource {
                     replicas: config.gateway.replicas,
                     addressing,
                     models: config.models.map((m, i) => ({ name: m.name, serviceName: modelServices[i].serviceName })),
-                    tenants: config.tenants.filter((t) => t.models.length > 0),
+                    tenants: config.tenants
+                        .filter((t) => t.models.length > 0 || t.dedicated.length > 0)
+                        .map((t) => ({
+                            ...t,
+                            dedicatedModels: t.state === "decommissioned" ? [] : t.dedicated.map((d) => d.model),
+                            privateLinkPrincipals: t.state === "decommissioned" ? [] : (t.privateLink?.principals ?? []),
+                        })),
                     defaultRateLimits: config.gateway.tenantRateLimits,
+                    dedicatedEndpoints: endpointSpecs.map((e) => ({ tenant: e.tenant, model: e.model.name, serviceName: dedicated!.services[`${e.tenant}/${e.model.name}`].serviceName })),
+                    invocationLogs: config.gateway.invocationLogs.enabled,
                     tags,
                 },
                 { ...inCluster, dependsOn: [loadBalancers.release, this.observability, this.cluster.systemNodeGroup] },
+            );
+            // PrivateLink: the endpoint service on an internal NLB in front of the gateway's proxies.
+            if (config.gateway.privateLink) {
+                parts.privateLink = new GatewayPrivateLink(
+                    `${name}-privatelink`,
+                    {
+                        clusterName: config.cluster.name,
+                        vpcId: this.network.vpcId,
+                        vpcCidr: config.network.vpcCidr,
+                        subnetIds: this.network.privateSubnetIds,
+                        hostname: config.gateway.hostname,
+                        certificateArn: config.gateway.certificateArn,
+                        acceptanceRequired: config.gateway.privateLink.acceptanceRequired,
+                        // A decommissioned tenant's principals are removed: it can connect no new endpoint.
+                        tenants: config.tenants.filter((t) => t.privateLink && t.state !== "decommissioned").map((t) => ({ name: t.name, principals: t.privateLink!.principals })),
+                        bindingWaitsFor: [loadBalancers.release, parts.gateway!.namespace],
+                        tags,
+                    },
+                    inCluster,
+                );
+            }
+        }
+
+        // Batch inference: the S3 drop, the queues and one ScaledJob a model.
+        if (batchModels.length > 0) {
+            parts.batch = new BatchInference(
+                `${name}-batch`,
+                {
+                    clusterName: config.cluster.name,
+                    eksClusterName: this.cluster.clusterName,
+                    aws: context,
+                    models: batchModels.map((m) => ({
+                        model: m,
+                        instance: gpuInstanceType(config.gpuPools.find((p) => p.name === m.pool)!.instanceType)!,
+                        maxConcurrentJobs: m.batch!.maxConcurrentJobs,
+                        tenants: config.tenants.filter((t) => t.state === "active" && t.batch && t.models.includes(m.name)).map((t) => ({ name: t.name, principals: t.batch!.principals })),
+                    })),
+                    objectExpirationDays: config.batch.objectExpirationDays,
+                    addressing,
+                    workerSource: config.batchWorker ?? "",
+                    queuesWaitFor: [this.queues.kueue],
+                    kedaWaitsFor: serving.keda ? [serving.keda] : [],
+                    monitorWaitsFor: [this.observability.prometheusStack],
+                    tags,
+                },
+                inCluster,
             );
         }
 

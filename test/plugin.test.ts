@@ -317,6 +317,7 @@ const COMPONENT_INPUTS: Record<string, { inputs: Record<string, unknown>; regist
             models: [{ name: "llama", serviceName: "llama" }],
             tenants: [{ name: "initech", state: "active", models: ["llama"], apiKeyVersion: 1, members: [] }],
             defaultRateLimits: { requestsPerMinute: 600, tokensPerMinute: 100000 },
+            invocationLogs: false,
             tags: {},
         },
         registers: [["aws:secretsmanager/secret:Secret", "gw-key-initech"]],

@@ -15,15 +15,16 @@ import { gpuInstanceType } from "./gpu-catalog";
 export const PoolRole = {
     /** The company's own work. */
     Internal: "internal",
-    /** Hosted models (sold as tokens, not GPUs). */
+    /** Hosted models (sold as tokens, and as the GPUs of tenants' dedicated endpoints). */
     Serving: "serving",
     /** Tenants' reserved quota beside the internal headroom. */
     Shared: "shared",
     /** One tenant's whole pool. */
     Dedicated: "dedicated",
 } as const;
-/** `internal`: the company's own work; `serving`: hosted models (sold as tokens, not GPUs);
- * `shared`: tenant reserved quota beside internal headroom; `dedicated`: one tenant's whole pool. */
+/** `internal`: the company's own work; `serving`: hosted models (sold as tokens, and as the GPUs of
+ * tenants' dedicated endpoints beyond what the shared models keep); `shared`: tenant reserved quota
+ * beside internal headroom; `dedicated`: one tenant's whole pool. */
 export type PoolRole = (typeof PoolRole)[keyof typeof PoolRole];
 export const POOL_ROLES: readonly PoolRole[] = Object.values(PoolRole);
 
@@ -60,12 +61,17 @@ export function guaranteedGpus(minNodes: number, gpusPerNode: number): number {
     return minNodes * gpusPerNode;
 }
 
-/** The headroom fraction that applies to a pool of this role: only shared pools choose theirs. */
+/**
+ * The headroom fraction that applies to a pool of this role. Shared pools choose theirs; a serving
+ * pool's is what its shared models keep (all of it unless configured): the rest is sold as tenants'
+ * dedicated endpoints.
+ */
 export function effectiveHeadroom(role: PoolRole, configured: number | undefined): number {
     switch (role) {
         case "internal":
-        case "serving":
             return 1;
+        case "serving":
+            return configured ?? 1;
         case "dedicated":
             return 0;
         case "shared":
@@ -84,7 +90,7 @@ export interface PoolShape {
     instanceType: string;
     minNodes: number;
     maxNodes: number;
-    /** Shared pools only: the fraction of guaranteed GPUs never sold. */
+    /** Shared pools: the fraction of guaranteed GPUs never sold; serving pools: the fraction kept for the shared models. */
     headroom?: number;
     /** Dedicated pools only: the tenant the whole pool belongs to. */
     tenant?: string;
@@ -251,6 +257,8 @@ export interface TenantPurchase {
     quota: Record<string, number>;
     /** Spot GPUs per pool. */
     spot: Record<string, number>;
+    /** Dedicated endpoints: GPUs held on serving pools (replicas x GPUs per replica), sold like reserved quota. */
+    dedicatedGpus?: Record<string, number>;
 }
 
 /**
@@ -265,7 +273,8 @@ export function tenantPoolQuotas(tenant: Pick<TenantPurchase, "name" | "quota" |
 
 /**
  * Reserved GPUs sold per pool: every active tenant's reserved quota (a dedicated pool's owner holds
- * it whole) and, on a sharded region's platform, every shard's budget (what it may sell is sold here).
+ * it whole) and dedicated endpoints' GPUs and, on a sharded region's platform, every shard's budget
+ * (what it may sell is sold here).
  */
 export function soldGpus(pools: readonly PoolShape[], tenants: readonly TenantPurchase[], shardBudgets: readonly Readonly<Record<string, number>>[] = []): Map<string, number> {
     const sold = new Map<string, number>();
@@ -273,6 +282,7 @@ export function soldGpus(pools: readonly PoolShape[], tenants: readonly TenantPu
     for (const t of tenants) {
         if (t.state !== "active") continue;
         for (const q of tenantPoolQuotas(t, pools)) add(q.pool, q.reserved);
+        for (const [pool, gpus] of Object.entries(t.dedicatedGpus ?? {})) add(pool, gpus);
     }
     for (const budget of shardBudgets) for (const [pool, gpus] of Object.entries(budget)) add(pool, gpus);
     return sold;
