@@ -2,11 +2,12 @@ import * as aws from "@pulumi/aws";
 import * as dockerBuild from "@pulumi/docker-build";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { componentOptions, componentType } from "./component-type";
+import { componentOptions, componentType, partsOf } from "./component-type";
 import { createHash } from "node:crypto";
-import { BACKUP_RETENTION_DAYS, BILLING_REGISTRY, LABELS, meteringRepositoryName, NAMESPACES, PROMETHEUS, PROMETHEUS_URL, RegistryDocument, registryText, TAGS } from "compute-region-policies/model";
+import { BACKUP_RETENTION_DAYS, BILLING_REGISTRY, LABELS, meteringRepositoryName, NAMESPACES, PROMETHEUS, PROMETHEUS_URL, parseRegistry, RegistryDocument, registryText, TAGS } from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
 import type { Migration } from "../billing/migrate";
+import { packagedMigrations } from "./package-root";
 import { AwsContext, keyPolicy, podIdentityRole } from "./kms";
 import { DNS_EGRESS, namespaceByName, POD_IDENTITY_AGENT_EGRESS } from "./network-policies";
 import { dependsOnOf } from "./options";
@@ -43,6 +44,7 @@ export interface BillingDatabaseSettings {
 export interface BillingDatabaseArgs extends BillingDatabaseSettings {
     /** Fixed cluster name, for resource names. */
     clusterName: string;
+    /** The region's VPC (the security groups). */
     vpcId: pulumi.Input<string>;
     /** Isolated subnets (no route out) for the database. */
     isolatedSubnetIds: pulumi.Input<string>[];
@@ -52,18 +54,24 @@ export interface BillingDatabaseArgs extends BillingDatabaseSettings {
     privateSubnetCidrs: string[];
     /** The cluster security group (pods with their own security groups keep it for in-cluster traffic). */
     clusterSecurityGroupId: pulumi.Input<string>;
-    /** The SQL migrations the Job applies. */
-    migrations: Migration[];
+    /** The SQL migrations the Job applies (default: the package's billing/migrations). */
+    migrations?: Migration[];
     /**
-     * The billing registry (what is sold and at what price), rendered from the stack config by
-     * `renderRegistry`: the registry Job applies exactly this document after the migrations and
-     * before metering first runs.
+     * The billing registry (what is sold and at what price) as its JSON document (`registryText` of
+     * what `renderRegistry` renders from the stack config; checked by `parseRegistry`): the registry
+     * Job applies it after the migrations and before metering first runs.
      */
-    registry: RegistryDocument;
+    registry: string;
     /** The EKS cluster (Pod Identity associations). */
     eksClusterName: pulumi.Input<string>;
+    /** The account, partition, region and DNS suffix (key policies, Pod Identity roles, endpoints). */
     aws: AwsContext;
+    /** Tags for AWS resources. */
     tags: Record<string, string>;
+}
+
+interface BillingDatabaseParts {
+    registry: RegistryDocument;
 }
 
 /** How to build the billing image: `docker buildx` on the machine that runs `pulumi up`. */
@@ -104,16 +112,28 @@ export const DB_CLIENT_LABEL = LABELS.dbClient;
  * waits for (the system nodes it runs on).
  */
 export class BillingDatabase extends pulumi.ComponentResource {
+    /** The database's address (host name). */
     public readonly endpoint: pulumi.Output<string>;
+    /** The Secrets Manager secret RDS keeps the master password in. */
     public readonly masterSecretArn: pulumi.Output<string>;
+    /** The ECR repository of the billing image. */
     public readonly repositoryUrl: pulumi.Output<string>;
     /** The billing image its Jobs run, by digest (a shard's registry Job runs it too). */
     public readonly image: pulumi.Output<string>;
     /** The registry document its registry Job applies. */
-    public readonly registry: RegistryDocument;
+    public get registry(): RegistryDocument {
+        return partsOf<BillingDatabaseParts>(this).registry;
+    }
 
     constructor(name: string, args: BillingDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super(componentType("BillingDatabase"), name, {}, componentOptions("BillingDatabase", opts));
+        const parts = partsOf<BillingDatabaseParts>(this);
+        try {
+            parts.registry = parseRegistry(args.registry, `BillingDatabase ${name} registry`);
+        } catch (e) {
+            throw new pulumi.ResourceError((e as Error).message, this);
+        }
+        const migrations = args.migrations ?? packagedMigrations();
         if (!/^\d+$/.test(args.engineVersion) || Number(args.engineVersion) < 16) {
             throw new pulumi.ResourceError(`BillingDatabase ${name}: engineVersion must be a PostgreSQL major version, 16 or later ("16"), got ${JSON.stringify(args.engineVersion)}: minor versions follow RDS's automatic minor upgrades`, this);
         }
@@ -291,10 +311,10 @@ export class BillingDatabase extends pulumi.ComponentResource {
 
         const migrationsMap = new k8s.core.v1.ConfigMap(
             `${name}-migrations`,
-            { metadata: { name: "billing-migrations", namespace: NAMESPACES.billing }, data: Object.fromEntries(args.migrations.map((m) => [`${String(m.version).padStart(4, "0")}_${m.name}.sql`, m.sql])) },
+            { metadata: { name: "billing-migrations", namespace: NAMESPACES.billing }, data: Object.fromEntries(migrations.map((m) => [`${String(m.version).padStart(4, "0")}_${m.name}.sql`, m.sql])) },
             inNs,
         );
-        const digest = createHash("sha256").update(args.migrations.map((m) => m.checksum).join()).digest("hex").slice(0, 10);
+        const digest = createHash("sha256").update(migrations.map((m) => m.checksum).join()).digest("hex").slice(0, 10);
         const target: BillingPodTarget = { image, databaseHost: db.address };
         const podSpec = (serviceAccountName: string, command: string[], extraEnv: { name: string; value: pulumi.Input<string> }[], volumes: k8s.types.input.core.v1.Volume[] = [], mounts: k8s.types.input.core.v1.VolumeMount[] = []) =>
             billingPodSpec(target, { serviceAccountName, command, env: extraEnv, volumes, mounts });
@@ -323,10 +343,9 @@ export class BillingDatabase extends pulumi.ComponentResource {
 
         // The registry: the document the program rendered from the config, applied by a Job named by
         // its hash, so a changed document (a price, a tenant's commitments) is a new Job that runs once.
-        this.registry = args.registry;
         const { job: registryJob } = registrySync(
             `${name}-registry`,
-            { target, text: registryText(args.registry), scope: args.registry.scope, dependsOn: [migrateJob, registryIdentity, dbClients, denyAll, clientEgress] },
+            { target, text: registryText(parts.registry), scope: parts.registry.scope, dependsOn: [migrateJob, registryIdentity, dbClients, denyAll, clientEgress] },
             { parent: this, dependsOn: [ns] },
         );
         new k8s.batch.v1.CronJob(

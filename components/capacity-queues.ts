@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { componentOptions, componentType } from "./component-type";
+import { componentOptions, componentType, partsOf } from "./component-type";
 import { stringify as toYaml } from "yaml";
 import {
     awsApiPeers,
@@ -12,11 +12,11 @@ import {
     LABELS,
     NAMESPACES,
     NETWORK_TOPOLOGY,
-    NodeTaint,
     PlatformAddressing,
     PoolCapacity,
     poolCohort,
     PLATFORM_NAMESPACES,
+    poolTaints,
     PRIORITY_CLASSES,
     PRIORITY_TIER_LABEL,
     QUEUE_KIND_LABEL,
@@ -31,10 +31,12 @@ import { dependsOnOf } from "./options";
 import { DNS_EGRESS, namespaceByName, POD_IDENTITY_AGENT_EGRESS } from "./network-policies";
 import { platformNamespace } from "./platform-namespace";
 
-/** A pool as the queues see it: its capacity figures and its node taints. */
+/** A pool as the queues see it: its capacity figures, and a dedicated pool's tenant (its node taint). */
 export interface PoolQueueSpec {
+    /** The pool's capacity figures (the Region's `capacity` output has one a pool). */
     capacity: PoolCapacity;
-    taints: NodeTaint[];
+    /** A dedicated pool's tenant: its nodes carry the tenant's taint, which the pool's flavor tolerates. */
+    tenant?: string;
     /** The headroom fraction the stack configured, declared on the flavor for the policy to read. */
     declaredHeadroom?: number;
     /** The Kueue Topology the pool's flavor places by (Topology-Aware Scheduling), if any. */
@@ -59,13 +61,30 @@ export interface CapacityQueuesArgs {
     pools: PoolQueueSpec[];
     /** On a sharded region's platform: each tenant shard's budget, a Kueue Cohort per shard and pool. */
     shards?: ShardBudget[];
-    /**
-     * Where the shard Cohorts were declared before this component made them (children of `parent`,
-     * named `<namePrefix>-shard-<shard>-<pool>`): aliases keep the Cohorts of a platform deployed then.
-     */
-    formerShardCohorts?: { parent: pulumi.Resource; namePrefix: string };
     /** The region's addresses, for the NetworkPolicies Kueue's controller needs (webhooks, API server, scrapes). */
     addressing: PlatformAddressing;
+}
+
+/** Where the shard Cohorts were declared before this component made them. */
+export interface FormerShardCohorts {
+    /** The resource they were children of (the Region). */
+    parent: pulumi.Resource;
+    /** Their names' prefix: `<namePrefix>-shard-<shard>-<pool>`. */
+    namePrefix: string;
+}
+
+/**
+ * What the Region gives its queues beyond their Args: a resource, which only a TypeScript program
+ * has, so a separate constructor parameter that schema inference does not read (it reads `args` only).
+ */
+export interface CapacityQueuesWiring {
+    /** Aliases that keep the shard Cohorts of a platform deployed before this component made them. */
+    formerShardCohorts?: FormerShardCohorts;
+}
+
+interface CapacityQueuesParts {
+    kueue: k8s.helm.v3.Release;
+    namespaces: Record<"internal" | "serving", k8s.core.v1.Namespace>;
 }
 
 /** Which platform namespace an internal queue of a pool serves. */
@@ -109,16 +128,23 @@ export function kueueManagerConfig(platformNamespaces: string[]): Record<string,
  * system node group it runs on).
  */
 export class CapacityQueues extends pulumi.ComponentResource {
-    public readonly kueue: k8s.helm.v3.Release;
-    public readonly namespaces: Record<"internal" | "serving", k8s.core.v1.Namespace>;
+    /** Kueue's release: its CRDs and webhooks, which every queue and queued workload waits for. */
+    public get kueue(): k8s.helm.v3.Release {
+        return partsOf<CapacityQueuesParts>(this).kueue;
+    }
+    /** The internal and serving namespaces, whose LocalQueues this component makes. */
+    public get namespaces(): Record<"internal" | "serving", k8s.core.v1.Namespace> {
+        return partsOf<CapacityQueuesParts>(this).namespaces;
+    }
 
-    constructor(name: string, args: CapacityQueuesArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: CapacityQueuesArgs, opts?: pulumi.ComponentResourceOptions, wiring: CapacityQueuesWiring = {}) {
         super(componentType("CapacityQueues"), name, {}, componentOptions("CapacityQueues", opts));
+        const parts = partsOf<CapacityQueuesParts>(this);
         const platformNamespaces = [...PLATFORM_NAMESPACES];
 
         // The namespace is made here, not by Helm, so the controller's NetworkPolicies are in place first.
         const kueueNamespace = platformNamespace(`${name}-kueue-ns`, { name: NAMESPACES.kueue, kind: "platform", podSecurity: { enforce: "restricted", warn: "restricted" } }, { parent: this });
-        this.kueue = pinnedRelease(
+        parts.kueue = pinnedRelease(
             `${name}-kueue`,
             CHARTS.kueue,
             {
@@ -155,7 +181,7 @@ export class CapacityQueues extends pulumi.ComponentResource {
                 { name: NAMESPACES[kind], kind, podSecurity: { enforce: kind === "serving" ? "restricted" : "baseline", audit: "restricted", warn: "restricted" } },
                 { parent: this },
             );
-        this.namespaces = { internal: namespace("internal"), serving: namespace("serving") };
+        parts.namespaces = { internal: namespace("internal"), serving: namespace("serving") };
         internalNetworkPolicies(name, args.addressing, { parent: this, dependsOn: [this.namespaces.internal] });
 
         // EC2's network topology as a Kueue Topology, for the pools whose flavors place by it.
@@ -167,7 +193,9 @@ export class CapacityQueues extends pulumi.ComponentResource {
               )
             : undefined;
 
-        for (const { capacity, taints, declaredHeadroom, topology: topologyName, lendIdleToBatch } of args.pools) {
+        for (const { capacity, tenant, declaredHeadroom, topology: topologyName, lendIdleToBatch } of args.pools) {
+            if (capacity.role === "dedicated" && !tenant) throw new pulumi.ResourceError(`CapacityQueues ${name}: pool ${capacity.pool} is dedicated and needs its tenant`, this);
+            const taints = poolTaints(capacity.role, tenant);
             const pool = capacity.pool;
             // Kueue freezes a flavor's whole spec once it names a topology: a change must replace it.
             const flavorOptions = topologyName && topology ? { parent: this, dependsOn: [this.kueue, topology], replaceOnChanges: ["spec"], deleteBeforeReplace: true } : afterKueue;
@@ -282,7 +310,7 @@ export class CapacityQueues extends pulumi.ComponentResource {
                     },
                     {
                         ...afterKueue,
-                        aliases: args.formerShardCohorts ? [{ name: `${args.formerShardCohorts.namePrefix}-shard-${shard.name}-${pool}`, parent: args.formerShardCohorts.parent }] : [],
+                        aliases: wiring.formerShardCohorts ? [{ name: `${wiring.formerShardCohorts.namePrefix}-shard-${shard.name}-${pool}`, parent: wiring.formerShardCohorts.parent }] : [],
                     },
                 );
             }

@@ -108,16 +108,15 @@ export class DedicatedEndpoints extends pulumi.ComponentResource {
                 `${name}-${e.tenant}-${e.model.name}`,
                 {
                     model: e.model,
-                    instance,
+                    instanceType: instance.instanceType,
                     clusterName: args.clusterName,
                     prometheusUrl: args.prometheusUrl,
                     partition: args.partition,
-                    podsWaitFor: [...(args.podsWaitFor[e.model.pool] ?? []), queues.get(`${e.tenant}/${e.model.pool}`)!],
-                    monitorWaitsFor: args.monitorWaitsFor,
                     tags: args.tags,
                     dedicated: { tenant: e.tenant, replicas: e.replicas, active: e.active },
                 },
                 { parent: this, dependsOn: dependsOnOf(opts) },
+                { podsWaitFor: [...(args.podsWaitFor[e.model.pool] ?? []), queues.get(`${e.tenant}/${e.model.pool}`)!], monitorWaitsFor: args.monitorWaitsFor },
             );
         }
         this.registerOutputs({ endpoints: Object.keys(this.services) });

@@ -8,7 +8,7 @@ import {
     dedicatedModelName,
     ENDPOINT_LABEL,
     GPU_RESOURCE,
-    GpuInstanceType,
+    gpuInstanceType,
     KUEUE_QUEUE_LABEL,
     LABELS,
     MODEL_SERVER_PORT,
@@ -21,7 +21,6 @@ import { AWS_CLI_IMAGE } from "./helm";
 import { podIdentityRole } from "./kms";
 import { dependsOnOf } from "./options";
 
-/** A hosted model as the server needs it. */
 /** How many replicas KEDA scales a model between. */
 export interface ModelReplicas {
     /** Fewest replicas. */
@@ -58,24 +57,19 @@ export interface ModelSpec {
     targets: ModelTargets;
 }
 
+/** What a program gives a model server: plain values, so every Pulumi language can (plugin/). */
 export interface InferenceServiceArgs {
     /** The model to serve. */
     model: ModelSpec;
-    /** The serving pool's instance type (per-GPU CPU, memory and NVMe shares). */
-    instance: GpuInstanceType;
+    /** The serving pool's EC2 instance type (gpu catalog): its per-GPU CPU, memory and NVMe shares size the server. */
+    instanceType: string;
     /** The cluster (Pod Identity association). */
     clusterName: pulumi.Input<string>;
     /** Prometheus, for KEDA's queue-depth trigger. */
     prometheusUrl: string;
+    /** The AWS partition (aws, aws-cn, aws-us-gov), for the weights role's S3 ARNs. */
     partition: pulumi.Input<string>;
-    /**
-     * What the model server's pods need before the Deployment is created: its pool's node group, the
-     * device plugin that advertises the GPUs, Kueue (its webhooks intercept the Deployment and its
-     * pods, failing closed) and the pool's queue, and the serving namespace's NetworkPolicies.
-     */
-    podsWaitFor: pulumi.Resource[];
-    /** What the ServiceMonitor needs: the release that installs the Prometheus operator's CRDs. */
-    monitorWaitsFor: pulumi.Resource[];
+    /** Tags for AWS resources. */
     tags: Record<string, string>;
     /**
      * A tenant's dedicated endpoint of the model instead of the shared server: fixed replicas (no
@@ -84,8 +78,25 @@ export interface InferenceServiceArgs {
     dedicated?: DedicatedTo;
 }
 
+/**
+ * What a model server waits for inside a region, beyond the component's `dependsOn` (which every
+ * child waits for): resources, which only a TypeScript program has, so a separate constructor
+ * parameter that schema inference does not read (it reads `args` only).
+ */
+export interface InferenceServiceWiring {
+    /**
+     * What the model server's pods need before the Deployment is created: its pool's node group, the
+     * device plugin that advertises the GPUs, Kueue (its webhooks intercept the Deployment and its
+     * pods, failing closed) and the pool's queue, and the serving namespace's NetworkPolicies.
+     */
+    podsWaitFor?: pulumi.Resource[];
+    /** What the ServiceMonitor needs: the release that installs the Prometheus operator's CRDs. */
+    monitorWaitsFor?: pulumi.Resource[];
+}
+
 /** The tenant a dedicated model server belongs to. */
 export interface DedicatedTo {
+    /** The tenant's name. */
     tenant: string;
     /** Replicas the tenant bought. */
     replicas: number;
@@ -141,11 +152,14 @@ export function vllmArgs(model: Pick<ModelSpec, "name" | "gpusPerReplica" | "max
  * objects wait for (the serving namespace, KEDA's and the Prometheus operator's CRDs).
  */
 export class InferenceService extends pulumi.ComponentResource {
+    /** The model server's Service (in the serving namespace): the gateway routes the model to it. */
     public readonly serviceName: string;
 
-    constructor(name: string, args: InferenceServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: InferenceServiceArgs, opts?: pulumi.ComponentResourceOptions, wiring: InferenceServiceWiring = {}) {
         super(componentType("InferenceService"), name, {}, componentOptions("InferenceService", opts));
-        const { model, instance, dedicated } = args;
+        const { model, dedicated } = args;
+        const instance = gpuInstanceType(args.instanceType);
+        if (!instance) throw new pulumi.ResourceError(`InferenceService ${name}: instanceType ${JSON.stringify(args.instanceType)} is not a GPU instance type of the catalog`, this);
         const ns = NAMESPACES.serving;
         const app = dedicated ? dedicatedEndpointName(dedicated.tenant, model.name) : `model-${model.name}`;
         const servedName = dedicated ? dedicatedModelName(dedicated.tenant, model.name) : model.name;
@@ -252,7 +266,7 @@ export class InferenceService extends pulumi.ComponentResource {
             },
             {
                 ...opts0,
-                dependsOn: [...opts0.dependsOn, ...args.podsWaitFor],
+                dependsOn: [...opts0.dependsOn, ...(wiring.podsWaitFor ?? [])],
                 // Pulumi's default await (10 min) cannot cover a GPU server's start: see MODEL_SERVER_START.
                 customTimeouts: { create: `${modelServerReadySeconds()}s`, update: `${modelServerReadySeconds() * Math.max(1, replicas)}s` },
             },
@@ -264,7 +278,7 @@ export class InferenceService extends pulumi.ComponentResource {
         new k8s.apiextensions.CustomResource(
             `${name}-monitor`,
             { apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor", metadata: { name: app, namespace: ns }, spec: { selector: { matchLabels: labels }, endpoints: [{ port: "http", path: "/metrics", interval: "15s" }] } },
-            { ...opts0, dependsOn: [...opts0.dependsOn, ...args.monitorWaitsFor] },
+            { ...opts0, dependsOn: [...opts0.dependsOn, ...(wiring.monitorWaitsFor ?? [])] },
         );
         // A dedicated endpoint keeps the replicas its tenant bought: no autoscaling.
         if (!dedicated) new k8s.apiextensions.CustomResource(

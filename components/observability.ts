@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { componentOptions, componentType } from "./component-type";
+import { componentOptions, componentType, partsOf } from "./component-type";
 import * as random from "@pulumi/random";
 import { addonFacts, ALERTMANAGER, ALERTMANAGER_SECRET, DASHBOARD_LABEL, EKS_ADDONS, KUEUE_METRICS_SERVICE_LABELS, LABELS, MONITORING_CHARTS, NAMESPACES, PlatformAddressing, PoolCapacity, PROMETHEUS, SYSTEM_TAINT } from "compute-region-policies/model";
 import { alertmanagerConfig, AlertingArgs } from "./alertmanager-config";
@@ -46,12 +46,6 @@ export interface ObservabilityArgs extends ObservabilitySettings {
     kubernetesVersion: string;
     /** The region's GPU pools: alert thresholds and dashboard panels come from their capacity. */
     pools: PoolCapacity[];
-    /** Alert rule groups other layers add (tenants, serving, billing). */
-    extraRuleGroups?: RuleGroup[];
-    /** Each service level objective's rule groups: one PrometheusRule each (components/slo-rules.ts). */
-    sloRules?: { slo: string; groups: RuleGroup[] }[];
-    /** Dashboards other layers add. */
-    extraDashboards?: Dashboard[];
     /** Platform namespaces that may reach Prometheus (port 9090), such as billing's metering. */
     prometheusClients?: string[];
     /** Storage class for Prometheus and Alertmanager volumes. */
@@ -67,11 +61,44 @@ export interface ObservabilityArgs extends ObservabilitySettings {
     alerting?: AlertingArgs;
     /** The EKS cluster's name, literal: Alertmanager's Pod Identity association (SNS receivers). */
     eksClusterName?: pulumi.Input<string>;
-    /**
-     * Extra files of the CloudWatch add-on's Fluent Bit (containerLogs.fluentBit.config.extraFiles:
-     * each is @INCLUDEd beside the add-on's own), and what they write to (made before the add-on).
-     */
-    fluentBit?: { extraFiles: Record<string, string>; writesTo: pulumi.Resource[] };
+}
+
+/** A service level objective's rule groups: one PrometheusRule (components/slo-rules.ts). */
+export interface SloRuleSet {
+    /** The objective's name. */
+    slo: string;
+    /** Its recording and alerting rule groups. */
+    groups: RuleGroup[];
+}
+
+/** Extra files of the CloudWatch add-on's Fluent Bit, and what they write to. */
+export interface FluentBitExtras {
+    /** containerLogs.fluentBit.config.extraFiles: each is @INCLUDEd beside the add-on's own. */
+    extraFiles: Record<string, string>;
+    /** What they write to (made before the add-on). */
+    writesTo: pulumi.Resource[];
+}
+
+/**
+ * What the Region's other layers add to its monitoring: rule groups and dashboards (whose types are
+ * unions) and resources, which only a TypeScript program builds, so a separate constructor parameter
+ * that schema inference does not read (it reads `args` only).
+ */
+export interface ObservabilityWiring {
+    /** Alert rule groups other layers add (tenants, serving, billing). */
+    extraRuleGroups?: RuleGroup[];
+    /** Each service level objective's rule groups: one PrometheusRule each. */
+    sloRules?: SloRuleSet[];
+    /** Dashboards other layers add. */
+    extraDashboards?: Dashboard[];
+    /** Extra Fluent Bit files of the CloudWatch add-on (invocation logs). */
+    fluentBit?: FluentBitExtras;
+}
+
+interface ObservabilityParts {
+    namespace: k8s.core.v1.Namespace;
+    ruleGroups: RuleGroup[];
+    prometheusStack: k8s.helm.v3.Release;
 }
 
 
@@ -89,20 +116,31 @@ export const CONTAINER_INSIGHTS_LOG_GROUPS = ["application", "dataplane", "host"
  * stack and the CloudWatch add-on must wait for (the system node group they run on).
  */
 export class Observability extends pulumi.ComponentResource {
-    public readonly namespace: k8s.core.v1.Namespace;
-    public readonly ruleGroups: RuleGroup[];
+    /** The titles of the dashboards Grafana loads. */
     public readonly dashboards: string[];
+    /** Grafana's generated admin password (a secret). */
     public readonly grafanaAdminPassword: pulumi.Output<string>;
+    /** The monitoring namespace. */
+    public get namespace(): k8s.core.v1.Namespace {
+        return partsOf<ObservabilityParts>(this).namespace;
+    }
+    /** Every alert and recording rule group the region's Prometheus loads. */
+    public get ruleGroups(): RuleGroup[] {
+        return partsOf<ObservabilityParts>(this).ruleGroups;
+    }
     /** The release that installs the Prometheus operator and its CRDs: ServiceMonitors and PodMonitors wait for it. */
-    public readonly prometheusStack: k8s.helm.v3.Release;
+    public get prometheusStack(): k8s.helm.v3.Release {
+        return partsOf<ObservabilityParts>(this).prometheusStack;
+    }
 
-    constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions, wiring: ObservabilityWiring = {}) {
         super(componentType("Observability"), name, {}, componentOptions("Observability", opts));
+        const parts = partsOf<ObservabilityParts>(this);
         const ns = NAMESPACES.monitoring;
         const nodesReady = dependsOnOf(opts);
 
         // node-exporter and the DCGM exporter need host access; nothing else runs here.
-        this.namespace = platformNamespace(`${name}-ns`, { name: ns, kind: "platform", podSecurity: { enforce: "privileged", warn: "baseline" } }, { parent: this });
+        parts.namespace = platformNamespace(`${name}-ns`, { name: ns, kind: "platform", podSecurity: { enforce: "privileged", warn: "baseline" } }, { parent: this });
         const inNs = { parent: this, dependsOn: [this.namespace] };
 
         // Tenants never reach the monitoring stack: only the namespace itself may connect. This one
@@ -175,7 +213,7 @@ export class Observability extends pulumi.ComponentResource {
         const storage = (gib: number) => ({
             volumeClaimTemplate: { spec: { storageClassName: args.storageClassName, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${gib}Gi` } } } },
         });
-        const stack = (this.prometheusStack = pinnedRelease(
+        const stack = (parts.prometheusStack = pinnedRelease(
             `${name}-prometheus-stack`,
             MONITORING_CHART_PINS.prometheusStack,
             {
@@ -267,7 +305,7 @@ export class Observability extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const regionGroups = [...gpuAlertRules(args.pools, args.runbookBaseUrl, args.capacityBlockWarningDays), ...(args.extraRuleGroups ?? [])];
+        const regionGroups = [...gpuAlertRules(args.pools, args.runbookBaseUrl, args.capacityBlockWarningDays), ...(wiring.extraRuleGroups ?? [])];
         const prometheusRule = (resourceName: string, ruleName: string, groups: RuleGroup[]) =>
             new k8s.apiextensions.CustomResource(
                 resourceName,
@@ -275,10 +313,10 @@ export class Observability extends pulumi.ComponentResource {
                 afterCrds,
             );
         prometheusRule(`${name}-rules`, "compute-region", regionGroups);
-        for (const set of args.sloRules ?? []) prometheusRule(`${name}-slo-${set.slo}`, `slo-${set.slo}`, set.groups);
-        this.ruleGroups = [...regionGroups, ...(args.sloRules ?? []).flatMap((set) => set.groups)];
+        for (const set of wiring.sloRules ?? []) prometheusRule(`${name}-slo-${set.slo}`, `slo-${set.slo}`, set.groups);
+        parts.ruleGroups = [...regionGroups, ...(wiring.sloRules ?? []).flatMap((set) => set.groups)];
 
-        const dashboards = [capacityDashboard(args.pools), gpuHealthDashboard(), ...(args.extraDashboards ?? [])];
+        const dashboards = [capacityDashboard(args.pools), gpuHealthDashboard(), ...(wiring.extraDashboards ?? [])];
         this.dashboards = dashboards.map((d) => d.title ?? d.uid ?? "");
         for (const d of dashboards) {
             new k8s.core.v1.ConfigMap(
@@ -325,14 +363,14 @@ export class Observability extends pulumi.ComponentResource {
                 resolveConflictsOnUpdate: "PRESERVE",
                 podIdentityAssociations: [{ roleArn: agentRole.arn, serviceAccount: "cloudwatch-agent" }],
                 configurationValues: JSON.stringify({
-                    containerLogs: { enabled: true, ...(args.fluentBit ? { fluentBit: { config: { extraFiles: args.fluentBit.extraFiles } } } : {}) },
+                    containerLogs: { enabled: true, ...(wiring.fluentBit ? { fluentBit: { config: { extraFiles: wiring.fluentBit.extraFiles } } } : {}) },
                     // The chart's manager.tolerations ([]) overrides its root tolerations: without this the
                     // operator fits no node here (the system nodes are tainted CriticalAddonsOnly).
                     manager: { tolerations: [{ key: SYSTEM_TAINT.key, operator: "Exists" }] },
                 }),
                 tags: args.tags,
             },
-            { parent: this, dependsOn: [...logGroups, ...(args.fluentBit?.writesTo ?? []), ...nodesReady, ...cloudWatchPolicies] },
+            { parent: this, dependsOn: [...logGroups, ...(wiring.fluentBit?.writesTo ?? []), ...nodesReady, ...cloudWatchPolicies] },
         );
 
         this.registerOutputs({ ruleGroups: this.ruleGroups.map((g) => g.name), dashboards: this.dashboards });

@@ -11,7 +11,6 @@ import {
     PlatformAddressing,
     PoolCapacity,
     PoolRole,
-    poolTaints,
     poolTopology,
     TAGS,
     BILLING_TRACKS,
@@ -19,13 +18,15 @@ import {
     regionCapacity,
     RegistryContract,
     regionRegistry,
+    registryText,
     SloSpec,
     standardTags,
     TenantPurchase,
     tenantNamespace,
     tenantPoolQuotas,
 } from "compute-region-policies/model";
-import { loadMigrations, Migration } from "../billing/migrate";
+import type { Migration } from "../billing/migrate";
+import { PACKAGE_ROOT, packagedMigrations } from "./package-root";
 import { billingAlertRules, gatewayAlertRules, pipelineAlertRules, securityAlertRules, servingAlertRules, tenantAlertRules } from "./alert-rules";
 import type { AlertingArgs } from "./alertmanager-config";
 import { BillingDatabase, BillingDatabaseSettings } from "./billing-database";
@@ -288,13 +289,6 @@ type ResolvedTenant = RegionTenant & Required<Pick<RegionTenant, "dedicated">>;
 /** Days a batch job's inputs and results are kept when the region's config says nothing. */
 export const BATCH_OBJECT_EXPIRATION_DAYS = 30;
 
-/** The package's root (components/ in the sources, bin/components/ compiled). */
-const PACKAGE_ROOT = path.resolve(__dirname, "..", ...(path.basename(path.resolve(__dirname, "..")) === "bin" ? [".."] : []));
-
-/** The billing schema's migrations shipped with the package. */
-function packagedMigrations(): Migration[] {
-    return loadMigrations(path.join(PACKAGE_ROOT, "billing", "migrations"));
-}
 
 /** The batch worker shipped with the package. */
 function packagedBatchWorker(): string {
@@ -514,17 +508,17 @@ export class Region extends pulumi.ComponentResource {
             {
                 pools: config.gpuPools.map((pool, i) => ({
                     capacity: this.capacity[i],
-                    taints: poolTaints(pool.role, pool.tenant),
+                    tenant: pool.tenant,
                     // A serving pool declares its headroom only when it sells dedicated endpoints from it.
                     declaredHeadroom: pool.role === "shared" || (pool.role === "serving" && pool.headroom !== undefined) ? this.capacity[i].headroom : undefined,
                     topology: poolTopology(pool.role, pool.instanceType),
                     lendIdleToBatch: batchModels.some((m) => m.pool === pool.name),
                 })),
                 shards: config.shards,
-                formerShardCohorts: { parent: this, namePrefix: name },
                 addressing,
             },
             onSystemNodes,
+            { formerShardCohorts: { parent: this, namePrefix: name } },
         );
         // Every managed node group scales between its min and max: the GPU pools and the system group.
         new ClusterAutoscaler(
@@ -564,6 +558,16 @@ export class Region extends pulumi.ComponentResource {
                 kubernetesVersion: config.cluster.kubernetesVersion,
                 pools: this.capacity,
                 ...config.observability,
+                alerting: config.alerting,
+                eksClusterName: this.cluster.clusterName,
+                // The metering job and KEDA (queue-depth scaling of the models) read Prometheus.
+                prometheusClients: [...(config.billing ? [NAMESPACES.billing] : []), ...(config.models.length > 0 ? [NAMESPACES.keda] : [])],
+                storageClassName: this.cluster.storageClassName,
+                addressing,
+                tags,
+            },
+            onSystemNodes,
+            {
                 extraRuleGroups: [
                     ...(rawTenants.length > 0 ? tenantAlertRules(runbooks) : []),
                     ...(config.billing ? billingAlertRules(runbooks) : []),
@@ -574,16 +578,8 @@ export class Region extends pulumi.ComponentResource {
                 ],
                 sloRules: sloRuleSets(config.slos, this.capacity, runbooks),
                 extraDashboards: [...(config.billing ? [billingDashboard()] : []), ...(config.models.length > 0 ? [servingDashboard(servedModels)] : []), ...(config.slos.length > 0 ? [sloDashboard(config.slos)] : [])],
-                alerting: config.alerting,
-                eksClusterName: this.cluster.clusterName,
-                // The metering job and KEDA (queue-depth scaling of the models) read Prometheus.
-                prometheusClients: [...(config.billing ? [NAMESPACES.billing] : []), ...(config.models.length > 0 ? [NAMESPACES.keda] : [])],
-                storageClassName: this.cluster.storageClassName,
-                addressing,
-                tags,
                 ...(this.invocationLogs ? { fluentBit: { extraFiles: this.invocationLogs.fluentBitFiles, writesTo: [this.invocationLogs.logGroup] } } : {}),
             },
-            onSystemNodes,
         );
 
         // GuardDuty, and its agent on every node (GPU pools included).
@@ -621,16 +617,18 @@ export class Region extends pulumi.ComponentResource {
                 `${name}-model-${model.name}`,
                 {
                     model,
-                    instance: gpuInstanceType(pool.instanceType)!,
+                    instanceType: pool.instanceType,
                     clusterName: this.cluster.clusterName,
                     prometheusUrl: PROMETHEUS_URL,
                     partition: context.partition,
-                    // The whole queues component: Kueue's release (webhooks) and the pool's LocalQueue.
-                    podsWaitFor: [nodeGroups[config.gpuPools.indexOf(pool)], ...(devicePlugins ? [devicePlugins.nvidia] : []), this.queues, serving],
-                    monitorWaitsFor: [this.observability.prometheusStack],
                     tags,
                 },
                 { ...inCluster, dependsOn: [this.queues.namespaces.serving, ...(serving.keda ? [serving.keda] : []), this.observability.namespace] },
+                {
+                    // The whole queues component: Kueue's release (webhooks) and the pool's LocalQueue.
+                    podsWaitFor: [nodeGroups[config.gpuPools.indexOf(pool)], ...(devicePlugins ? [devicePlugins.nvidia] : []), this.queues, serving],
+                    monitorWaitsFor: [this.observability.prometheusStack],
+                },
             );
         });
 
@@ -753,7 +751,7 @@ export class Region extends pulumi.ComponentResource {
                     ...database,
                     // What the region sells and at what price: the one rendering of the config, which the
                     // registry Job applies and the plan shows.
-                    registry: regionRegistry({ ...config, billing: { currency: config.billing.currency, prices: config.billing.prices.map((price) => ({ ...price })) } })!,
+                    registry: registryText(regionRegistry({ ...config, billing: { currency: config.billing.currency, prices: config.billing.prices.map((price) => ({ ...price })) } })!),
                     clusterName: config.cluster.name,
                     vpcId: this.network.vpcId,
                     isolatedSubnetIds: this.network.isolatedSubnetIds,

@@ -1,9 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { componentOptions, componentType } from "./component-type";
+import { componentOptions, componentType, partsOf } from "./component-type";
 import { PlatformBilling, RegistryContract, registryText, shardRegistry, TAGS, TenantPurchase, tenantPoolQuotas } from "compute-region-policies/model";
 import { registrySync } from "./billing-database";
 import { KUBERNETES_PROVIDER_SETTINGS } from "./cluster";
+import type { TenantEgress } from "./region";
 import { Tenant, TenantLimits, tenantLimits } from "./tenant";
 
 /** A tenant of a shard: raw GPU capacity only (hosted models are granted by the platform's gateway). */
@@ -11,20 +12,35 @@ export interface ShardTenant extends TenantPurchase {
     /** IAM roles mapped to the tenant's Kubernetes group. */
     members: string[];
     /** Internet egress, and extra public CIDRs the tenant's pods may reach. */
-    egress: { internet: boolean; allowCidrs: string[] };
+    egress: TenantEgress;
     /** ResourceQuota limits that override the defaults scaled with the tenant's GPUs. */
     limits: Partial<TenantLimits>;
     /** The tenant's contract: when billing starts, a discount, a reference printed on its invoices. */
     contract?: Partial<RegistryContract>;
 }
 
+/** A tenant shard: its name, its tenants, and the platform stack whose cluster and billing it uses. */
 export interface TenantShardArgs {
     /** The shard's name, as the platform stack's shards list it: its tenants' queues join its cohorts. */
     shardName: string;
     /** The shard's tenants. */
     tenants: ShardTenant[];
-    /** Outputs of the platform stack (a StackReference). */
-    platform: pulumi.StackReference;
+    /** The platform stack (`<organization>/<project>/<stack>`) whose outputs (PlatformOutputs) the shard reads through a StackReference. */
+    platformStack: string;
+}
+
+/**
+ * What a TypeScript program may give a shard beyond its Args: the StackReference it already holds
+ * (a resource, so a separate constructor parameter that schema inference does not read).
+ */
+export interface TenantShardWiring {
+    /** The platform stack's reference (default: one the shard makes, `<name>-platform`, of `platformStack`). */
+    platform?: pulumi.StackReference;
+}
+
+interface TenantShardParts {
+    tenants: Tenant[];
+    registry: pulumi.Output<ReturnType<typeof shardRegistry>>;
 }
 
 /** What a platform stack exports for its shards (stacks/program.ts). */
@@ -44,15 +60,24 @@ export interface PlatformOutputs {
  * allots the shard a budget there); guardrails, pools and queues' cohorts belong to the platform.
  */
 export class TenantShard extends pulumi.ComponentResource {
-    public readonly tenants: Tenant[];
+    /** The shard's tenants. */
+    public get tenants(): Tenant[] {
+        return partsOf<TenantShardParts>(this).tenants;
+    }
     /** The shard's registry document (its tenants, billed at the platform's prices). */
-    public readonly registry: pulumi.Output<ReturnType<typeof shardRegistry>>;
+    public get registry(): pulumi.Output<ReturnType<typeof shardRegistry>> {
+        return partsOf<TenantShardParts>(this).registry;
+    }
+    /** The Kubernetes namespaces of the shard's tenants. */
+    public readonly tenantNamespaces: string[];
 
-    constructor(name: string, args: TenantShardArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: TenantShardArgs, opts?: pulumi.ComponentResourceOptions, wiring: TenantShardWiring = {}) {
         super(componentType("TenantShard"), name, {}, componentOptions("TenantShard", opts));
-        const platform = args.platform;
+        const parts = partsOf<TenantShardParts>(this);
+        if (!/^[^/\s]+(\/[^/\s]+){0,2}$/.test(args.platformStack)) throw new pulumi.ResourceError(`TenantShard ${name}: platformStack must name a stack (<organization>/<project>/<stack>), got ${JSON.stringify(args.platformStack)}`, this);
+        const platform = wiring.platform ?? new pulumi.StackReference(`${name}-platform`, { name: args.platformStack }, { parent: this });
         const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: platform.requireOutput("kubeconfig") as pulumi.Output<string>, ...KUBERNETES_PROVIDER_SETTINGS }, { parent: this });
-        this.tenants = args.tenants
+        parts.tenants = args.tenants
             .map((t) => ({ t, quotas: tenantPoolQuotas(t) }))
             .filter(({ t, quotas }) => quotas.length > 0 || t.members.length > 0)
             .map(
@@ -81,12 +106,13 @@ export class TenantShard extends pulumi.ComponentResource {
         // platform's image, database, service account and network (the platform deploys first).
         const billing = platform.requireOutput("billing") as pulumi.Output<PlatformOutputs["billing"]>;
         const scope = `shard:${args.shardName}`;
-        this.registry = billing.apply((b) => shardRegistry(args.shardName, b, args.tenants.map((t) => ({ ...t, models: [] }))));
+        parts.registry = billing.apply((b) => shardRegistry(args.shardName, b, args.tenants.map((t) => ({ ...t, models: [] }))));
         registrySync(
             `${name}-registry`,
-            { target: { image: billing.apply((b) => b.image), databaseHost: billing.apply((b) => b.databaseHost) }, text: this.registry.apply(registryText), scope, dependsOn: [] },
+            { target: { image: billing.apply((b) => b.image), databaseHost: billing.apply((b) => b.databaseHost) }, text: parts.registry.apply(registryText), scope, dependsOn: [] },
             { parent: this, provider },
         );
-        this.registerOutputs({ tenants: this.tenants.map((t) => t.namespace) });
+        this.tenantNamespaces = parts.tenants.map((t) => t.namespace);
+        this.registerOutputs({ tenants: parts.tenants.map((t) => t.namespace) });
     }
 }

@@ -13,3 +13,8 @@ export { Tenant } from "../components/tenant";
 export { ServingPlatform } from "../components/serving-platform";
 export { ModelGateway } from "../components/model-gateway";
 export { ThreatDetection } from "../components/threat-detection";
+export { InferenceService } from "../components/inference-service";
+export { BillingDatabase } from "../components/billing-database";
+export { Observability } from "../components/observability";
+export { CapacityQueues } from "../components/capacity-queues";
+export { TenantShard } from "../components/tenant-shard";

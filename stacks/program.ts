@@ -92,6 +92,6 @@ export async function regionProgram(): Promise<Record<string, unknown>> {
 
 function shardProgram(config: ShardConfig): Record<string, unknown> {
     const platform = new pulumi.StackReference(config.shard.platformStack);
-    const shard = new TenantShard(`${config.stack}`, { shardName: config.shard.name, tenants: config.tenants, platform });
+    const shard = new TenantShard(`${config.stack}`, { shardName: config.shard.name, tenants: config.tenants, platformStack: config.shard.platformStack }, undefined, { platform });
     return { region: config.region, layer: "shard", shard: config.shard.name, tenants: shard.tenants.map((t) => t.namespace) };
 }
