@@ -8,6 +8,7 @@ import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
 import { runOfflinePlan } from "../offline/harness";
 import * as components from "../plugin/index";
 import { PLUGIN_DIR, PLUGIN_OPTIONS } from "../plugin/provider";
+import { GPU_RESOURCE, LABELS, poolTaints, REGISTRY_VERSION, shardCohort } from "compute-region-policies/model";
 import { ROOT } from "./helpers";
 
 /*
@@ -91,13 +92,13 @@ interface Constructed {
 }
 
 /** Constructs a component through the provider, as the engine asks a plugin to, under the offline plan's mocks. */
-async function construct(token: string, name: string, inputs: Record<string, unknown>): Promise<Constructed> {
+async function construct(token: string, name: string, inputs: Record<string, unknown>, stackOutputs?: Record<string, Record<string, unknown>>): Promise<Constructed> {
     let result: { urn: unknown; state: Record<string, unknown> } | undefined;
     const plan = await runOfflinePlan({
         project: { name: "plugin-test", main: ROOT, directory: ROOT, config: {} },
         stack: "plugin",
         config: { values: { "aws:region": FACTS.region }, secretKeys: [], placeholderSecrets: [], source: "test" },
-        facts: FACTS,
+        facts: { ...FACTS, stackOutputs },
         program: async () => {
             result = await provider.construct(name, token, structuredClone(inputs), {});
         },
@@ -230,7 +231,44 @@ describe("examples/yaml-region: a Pulumi YAML program of the Region", () => {
 
 /** Inputs of each other component, as a program in another language would give them (plain values, schema names). */
 const ADDRESSING = { vpcCidr: "10.60.0.0/16", serviceCidr: "172.20.0.0/16", clusterSubnetCidrs: ["10.60.0.0/19", "10.60.32.0/19"], privateSubnetCidrs: ["10.60.0.0/19", "10.60.32.0/19"] };
-const COMPONENT_INPUTS: Record<string, { inputs: Record<string, unknown>; registers: [type: string, name: string][] }> = {
+/** A pool's capacity figures, as the Region's `capacity` output gives them. */
+const SHARED_POOL = { pool: "shared-l40s", role: "shared", instanceType: "g6e.12xlarge", gpuModel: "l40s", minNodes: 2, maxNodes: 4, gpusPerNode: 4, guaranteed: 8, headroom: 0.25, headroomGpus: 2, sellable: 6, sold: 4, free: 2, maxGpus: 16, burst: 8 };
+const DEDICATED_POOL = { ...SHARED_POOL, pool: "initech-l40s", role: "dedicated", minNodes: 1, maxNodes: 1, guaranteed: 4, headroom: 0, headroomGpus: 0, sellable: 4, sold: 4, free: 0, maxGpus: 4, burst: 0 };
+/** A platform stack's outputs as its shards read them (stacks/program.ts PlatformOutputs). */
+const PLATFORM_OUTPUTS = {
+    clusterName: "c1",
+    kubeconfig: "apiVersion: v1\nkind: Config\n",
+    vpcCidr: "10.60.0.0/16",
+    serviceCidr: "172.20.0.0/16",
+    shards: { a: { "shared-l40s": 4 } },
+    billing: {
+        currency: "USD",
+        prices: [{ track: "reserved", item: "l40s", unit: "gpu_hour", unitPrice: "1.95", effectiveFrom: "2026-01-01" }],
+        pools: [{ name: "shared-l40s", gpuModel: "l40s", role: "shared", gpus: 8 }],
+        image: "111122223333.dkr.ecr.us-east-2.amazonaws.com/billing@sha256:0123",
+        databaseHost: "c1-billing.example.us-east-2.rds.amazonaws.com",
+    },
+};
+const REGISTRY = { version: REGISTRY_VERSION, scope: "region", currency: "USD", prices: PLATFORM_OUTPUTS.billing.prices, pools: PLATFORM_OUTPUTS.billing.pools, models: [], tenants: [] };
+const MODEL = { name: "llama", image: "vllm/vllm-openai:v0.10.0", pool: "serving-l40s", gpusPerReplica: 2, replicas: { min: 1, max: 3 }, maxModelLength: 8192, weights: "s3://weights/llama/", targets: { queueDepth: 4, p95LatencySeconds: 8 } };
+
+/** A registered resource's inputs, by type and name. */
+function propsOf(built: Constructed, type: string, name: string): Record<string, any> {
+    const found = built.resources.find((r) => r.type === type && r.name === name);
+    if (!found) throw new Error(`${type} ${name} is not registered`);
+    return found.props as Record<string, any>;
+}
+
+interface ComponentCase {
+    inputs: Record<string, unknown>;
+    registers: [type: string, name: string][];
+    /** Outputs of other stacks the component reads (a StackReference), by stack name. */
+    stackOutputs?: Record<string, Record<string, unknown>>;
+    /** What its plain inputs must have become: values a wrong reading of them would change. */
+    check?: (built: Constructed) => void;
+}
+
+const COMPONENT_INPUTS: Record<string, ComponentCase> = {
     Network: {
         inputs: { availabilityZones: ["us-east-2a", "us-east-2b"], vpcCidr: "10.60.0.0/16", subnetPrefixLengths: { public: 24, private: 19, isolated: 24 }, natGateways: "perAz", flowLogRetentionDays: 30, clusterName: "c1", tags: { team: "ml" } },
         registers: [
@@ -341,23 +379,149 @@ const COMPONENT_INPUTS: Record<string, { inputs: Record<string, unknown>; regist
             ["aws:eks/addon:Addon", "td-agent"],
         ],
     },
+    InferenceService: {
+        inputs: { model: MODEL, instanceType: "g6e.12xlarge", clusterName: "c1", prometheusUrl: "http://prometheus.observability:9090", partition: "aws", tags: {} },
+        registers: [
+            ["kubernetes:apps/v1:Deployment", "svc-deployment"],
+            ["kubernetes:keda.sh/v1alpha1:ScaledObject", "svc-autoscale"],
+            ["kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "svc-monitor"],
+        ],
+        check: (built) => {
+            // The instance type named by the input sizes the server: a g6e.12xlarge's 4 GPUs, 48 vCPUs and 384 GiB shared per GPU.
+            const spec = propsOf(built, "kubernetes:apps/v1:Deployment", "svc-deployment").spec;
+            expect(spec.template.spec.nodeSelector).toEqual({ [LABELS.pool]: "serving-l40s" });
+            expect(spec.template.spec.containers[0].resources.limits).toEqual({ [GPU_RESOURCE]: "2", cpu: "18", memory: "152Gi" });
+            expect(propsOf(built, "kubernetes:keda.sh/v1alpha1:ScaledObject", "svc-autoscale").spec).toMatchObject({ minReplicaCount: 1, maxReplicaCount: 3 });
+        },
+    },
+    BillingDatabase: {
+        inputs: {
+            clusterName: "c1",
+            vpcId: "vpc-0123",
+            isolatedSubnetIds: ["subnet-i1", "subnet-i2"],
+            isolatedSubnetCidrs: ["10.60.64.0/24", "10.60.65.0/24"],
+            privateSubnetCidrs: ["10.60.0.0/19", "10.60.32.0/19"],
+            clusterSecurityGroupId: "sg-1",
+            registry: JSON.stringify(REGISTRY),
+            eksClusterName: "c1",
+            aws: { accountId: "111122223333", partition: "aws", region: "us-east-2", dnsSuffix: "amazonaws.com" },
+            tags: {},
+            instanceClass: "db.r6g.large",
+            engineVersion: "16",
+            allocatedStorageGiB: 50,
+            maxAllocatedStorageGiB: 200,
+            backupRetentionDays: 14,
+            meteringImage: "111122223333.dkr.ecr.us-east-2.amazonaws.com/billing@sha256:0123",
+            meteringSchedule: "*/15 * * * *",
+        },
+        registers: [
+            ["aws:rds/instance:Instance", "billing-postgres"],
+            ["kubernetes:core/v1:ConfigMap", "billing-migrations"],
+            ["kubernetes:batch/v1:CronJob", "billing-metering"],
+        ],
+        check: (built) => {
+            // The registry Job applies the document given as JSON; the migrations default to the package's own.
+            expect(JSON.parse(propsOf(built, "kubernetes:core/v1:ConfigMap", "billing-registry").data["registry.json"])).toEqual(REGISTRY);
+            const packaged = fs.readdirSync(path.join(ROOT, "billing/migrations")).filter((f) => f.endsWith(".sql")).sort();
+            expect(Object.keys(propsOf(built, "kubernetes:core/v1:ConfigMap", "billing-migrations").data).sort()).toEqual(packaged);
+        },
+    },
+    Observability: {
+        inputs: {
+            clusterName: "c1",
+            clusterNameLiteral: "c1",
+            kmsKeyArn: "arn:aws:kms:us-east-2:111122223333:key/abc",
+            partition: "aws",
+            kubernetesVersion: "1.34",
+            pools: [SHARED_POOL],
+            storageClassName: "gp3",
+            addressing: ADDRESSING,
+            tags: {},
+            prometheusRetentionDays: 15,
+            prometheusStorageGiB: 100,
+            logRetentionDays: 30,
+            runbookBaseUrl: "https://runbooks.example.com",
+        },
+        registers: [
+            ["kubernetes:core/v1:Namespace", "obs-ns"],
+            ["aws:eks/addon:Addon", "obs-cloudwatch"],
+        ],
+        check: (built) => expect(built.state.dashboards).toEqual(["Region GPU capacity", "GPU health"]),
+    },
+    CapacityQueues: {
+        inputs: { pools: [{ capacity: SHARED_POOL }, { capacity: DEDICATED_POOL, tenant: "initech" }], shards: [{ name: "a", budget: { "shared-l40s": 4 } }], addressing: ADDRESSING },
+        registers: [
+            ["kubernetes:helm.sh/v3:Release", "queues-kueue"],
+            ["kubernetes:kueue.x-k8s.io/v1beta1:ResourceFlavor", "queues-initech-l40s-flavor"],
+            ["kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue", "queues-shared-l40s-internal"],
+            ["kubernetes:kueue.x-k8s.io/v1beta1:Cohort", "queues-shard-a-shared-l40s"],
+        ],
+        check: (built) => {
+            // A dedicated pool's tenant becomes its flavor's node taint; a shared pool's is its role's.
+            const taints = (pool: string) => propsOf(built, "kubernetes:kueue.x-k8s.io/v1beta1:ResourceFlavor", `queues-${pool}-flavor`).spec.nodeTaints;
+            expect(taints("initech-l40s")).toEqual(poolTaints("dedicated", "initech").map((t) => ({ key: t.key, value: t.value, effect: "NoSchedule" })));
+            expect(taints("shared-l40s")).toEqual(poolTaints("shared").map((t) => ({ key: t.key, value: t.value, effect: "NoSchedule" })));
+        },
+    },
+    TenantShard: {
+        inputs: {
+            shardName: "a",
+            platformStack: "acme/compute-region/dev-platform",
+            tenants: [{ name: "initech", state: "active", quota: { "shared-l40s": 4 }, spot: {}, members: [], egress: { internet: false, allowCidrs: [] }, limits: {} }],
+        },
+        stackOutputs: { "acme/compute-region/dev-platform": PLATFORM_OUTPUTS },
+        registers: [
+            ["pulumi:pulumi:StackReference", "shard-platform"],
+            ["kubernetes:core/v1:Namespace", "shard-tenant-initech-ns"],
+        ],
+        check: (built) => {
+            // The StackReference reads the stack the input names; the tenant joins the shard's cohort; the registry is the shard's.
+            expect(propsOf(built, "pulumi:pulumi:StackReference", "shard-platform")).toMatchObject({ name: "acme/compute-region/dev-platform" });
+            expect(built.state.tenantNamespaces).toEqual(["tenant-initech"]);
+            expect(propsOf(built, "kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue", "shard-tenant-initech-shared-l40s-queue").spec.cohort).toBe(shardCohort("a", "shared-l40s"));
+            expect(JSON.parse(propsOf(built, "kubernetes:core/v1:ConfigMap", "shard-registry").data["registry.json"])).toMatchObject({ scope: "shard:a", tenants: [{ name: "initech" }] });
+        },
+    },
 };
-const NAMES: Record<string, string> = { Network: "net", Cluster: "cl", GpuNodeGroup: "pool", Tenant: "t", ServingPlatform: "serving", ModelGateway: "gw", ThreatDetection: "td" };
+const NAMES: Record<string, string> = {
+    Network: "net",
+    Cluster: "cl",
+    GpuNodeGroup: "pool",
+    Tenant: "t",
+    ServingPlatform: "serving",
+    ModelGateway: "gw",
+    ThreatDetection: "td",
+    InferenceService: "svc",
+    BillingDatabase: "billing",
+    Observability: "obs",
+    CapacityQueues: "queues",
+    TenantShard: "shard",
+};
 
 describe("every exported component constructs through the provider with schema-named plain inputs", () => {
     it("covers every exported component (the Region above, the rest here)", () => {
         expect(["Region", ...Object.keys(COMPONENT_INPUTS)].sort()).toEqual(EXPORTED);
     });
 
-    for (const [component, { inputs, registers }] of Object.entries(COMPONENT_INPUTS)) {
+    for (const [component, { inputs, registers, stackOutputs, check }] of Object.entries(COMPONENT_INPUTS)) {
         it(`${component}: its inputs are the schema's, and it registers its resources`, async () => {
             const token = `compute-region:index:${component}`;
             expect(inputProblems(token, inputs)).toEqual([]);
-            const built = await construct(token, NAMES[component], inputs);
+            const built = await construct(token, NAMES[component], inputs, stackOutputs);
             expect(built.urn).toBe(`urn:pulumi:plugin::plugin-test::${token}::${NAMES[component]}`);
             const registered = built.resources.map((r) => [r.type, r.name]);
             for (const expected of registers) expect(registered, `${component} registers ${expected.join(" ")}`).toContainEqual(expected);
             expect(Object.keys(built.state).sort()).toEqual(Object.keys(schema.resources[token].properties).sort());
+            check?.(built);
         });
     }
+
+    it("a plain input that cannot be used is an error naming the component and the input", async () => {
+        const service = { ...COMPONENT_INPUTS.InferenceService.inputs, instanceType: "m7i.xlarge" };
+        await expect(construct("compute-region:index:InferenceService", "svc", service)).rejects.toThrow(/InferenceService svc: instanceType "m7i.xlarge" is not a GPU instance type/);
+        const billing = { ...COMPONENT_INPUTS.BillingDatabase.inputs, registry: "{ not json" };
+        await expect(construct("compute-region:index:BillingDatabase", "billing", billing)).rejects.toThrow(/BillingDatabase billing registry: 1 problem:\s+\(document\): is not JSON/);
+        const queues = { ...COMPONENT_INPUTS.CapacityQueues.inputs, pools: [{ capacity: DEDICATED_POOL }] };
+        await expect(construct("compute-region:index:CapacityQueues", "queues", queues)).rejects.toThrow(/CapacityQueues queues: pool initech-l40s is dedicated and needs its tenant/);
+    });
 });
