@@ -159,8 +159,12 @@ describe("reading an earlier state strictly", () => {
 });
 
 describe("the dev stack against its own state", () => {
+    // The unchanged config against its own state, planned once for both tests (read only).
+    let own: ReturnType<typeof planAgainst> | undefined;
+    const againstOwnState = () => (own ??= planAgainst(devStackConfig(), state));
+
     it("changes nothing: every resource, provider and component is matched and the same", async () => {
-        const { changes } = await planAgainst(devStackConfig(), state);
+        const { changes } = await againstOwnState();
         expect(changes.counts).toEqual({ create: 0, update: 0, replace: 0, delete: 0, same: checkpoint.deployment.resources.length });
         expect(changes.protectErrors).toEqual([]);
         expect(changes.unruled).toEqual([]);
@@ -170,7 +174,7 @@ describe("the dev stack against its own state", () => {
 
     it("knows what a fresh preview cannot: the state's ids and outputs reach the program, so policies that could not run now do", async () => {
         const fresh = await plan();
-        const { resources } = await planAgainst(devStackConfig(), state);
+        const { resources } = await againstOwnState();
         expect(fresh.resources.filter((r) => containsUnknown(r.props)).length).toBeGreaterThan(20);
         expect(resources.filter((r) => containsUnknown(r.props))).toEqual([]);
         // The launch templates are unchanged, so the node groups keep their launch template's version.
