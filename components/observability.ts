@@ -71,6 +71,8 @@ export class Observability extends pulumi.ComponentResource {
     public readonly grafanaAdminPassword: pulumi.Output<string>;
     /** The release that installs the Prometheus operator and its CRDs: ServiceMonitors and PodMonitors wait for it. */
     public readonly prometheusStack: k8s.helm.v3.Release;
+    /** The NetworkPolicy that selects every pod of the namespace: another release here is governed by it. */
+    public readonly namespacePolicy: k8s.networking.v1.NetworkPolicy;
 
     constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:observability:Observability", name, {}, opts);
@@ -102,6 +104,7 @@ export class Observability extends pulumi.ComponentResource {
             },
             inNs,
         );
+        this.namespacePolicy = isolate;
 
         const password = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, { parent: this });
         this.grafanaAdminPassword = pulumi.secret(password.result);
@@ -165,7 +168,9 @@ export class Observability extends pulumi.ComponentResource {
                     values: {
                         tolerations: GPU_POOL_TOLERATIONS,
                         affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: LABELS.gpuModel, operator: "Exists" }] }] } } },
-                        serviceMonitor: { enabled: true, interval: "15s" },
+                        // honorLabels keeps the namespace and pod of the workload a GPU is allocated to (the
+                        // exporter's Kubernetes mapping): the tenant metrics API scopes by that namespace.
+                        serviceMonitor: { enabled: true, interval: "15s", honorLabels: true },
                     },
                     network: { governedBy: [isolate] },
                 },
@@ -184,7 +189,8 @@ export class Observability extends pulumi.ComponentResource {
                     namespaceSelector: { matchNames: [NAMESPACES.kueue] },
                     // The metrics Service only: the visibility server's Service carries the same selector labels and port name.
                     selector: { matchLabels: { ...KUEUE_METRICS_SERVICE_LABELS } },
-                    endpoints: [{ port: "https", scheme: "https", path: "/metrics", bearerTokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token", tlsConfig: { insecureSkipVerify: true } }],
+                    // honorLabels keeps each LocalQueue series' own namespace (the tenant metrics API scopes by it).
+                    endpoints: [{ port: "https", scheme: "https", path: "/metrics", honorLabels: true, bearerTokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token", tlsConfig: { insecureSkipVerify: true } }],
                 },
             },
             afterCrds,

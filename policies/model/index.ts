@@ -23,3 +23,4 @@ export * from "./kubernetes-versions";
 export * from "./topology";
 export * from "./iam-deny";
 export * from "./tenant-identity";
+export * from "./tenant-observability";

@@ -667,7 +667,45 @@ export const FSX_CSI_DRIVER_CHART: ChartFacts = {
 };
 
 /** Every chart the region can install, keyed by chart and version. */
+// ---------------------------------------------------------------------------------------------
+// prom-label-proxy 0.22.0 (prometheus-community/helm-charts; prom-label-proxy v0.13.0, kube-rbac-proxy
+// as its sidecar): the tenant metrics API. Hand-written like the facts above, from the chart at its
+// tag rendered with the values components/tenant-observability.ts passes (fullnameOverride tenant-metrics).
+const plpChartSrc = (file: string): Source => ({ repo: "prometheus-community/helm-charts", ref: "prom-label-proxy-0.22.0", file });
+
+export const PROM_LABEL_PROXY_CHART: ChartFacts = {
+    chart: "prom-label-proxy",
+    version: "0.22.0",
+    source: plpChartSrc("charts/prom-label-proxy"),
+    crds: [],
+    webhooks: [],
+    apiServices: [],
+    pods: [
+        {
+            id: "proxy",
+            workload: "Deployment/tenant-metrics",
+            // The chart's selector labels: its name, and the release's (tenant-metrics).
+            labels: { "app.kubernetes.io/name": "prom-label-proxy", "app.kubernetes.io/instance": "tenant-metrics" },
+            hostNetwork: false,
+            placement: { nodeSelector: ["nodeSelector"], tolerations: ["tolerations"], affinity: ["affinity"] },
+            // prom-label-proxy's requests; kube-rbac-proxy's resources are empty by default.
+            requests: { cpu: "100m", memory: "64Mi" },
+            replicas: { values: "replicaCount", default: 1 },
+            // Tenants call kube-rbac-proxy's port: a declared route the reachability proof checks
+            // (TENANT_DECLARED_ROUTES), not a platform path.
+            serves: [],
+            calls: [
+                { ...apiServer, why: "kube-rbac-proxy authenticates callers (TokenReview) and authorizes them (SubjectAccessReview)" },
+                dns,
+                dnsTcp,
+                { peer: { kind: "pod", pod: "prometheus", chart: "kube-prometheus-stack" }, port: 9090, why: "prom-label-proxy forwards the scoped queries to Prometheus" },
+            ],
+            source: plpChartSrc("charts/prom-label-proxy/templates/deployment.yaml"),
+        },
+    ],
+};
+
 export const CHART_FACTS: readonly ChartFacts[] = [
-    KUEUE, KEDA, KUBE_PROMETHEUS_STACK, DCGM_EXPORTER, NVIDIA_DEVICE_PLUGIN, EFA_DEVICE_PLUGIN, ENVOY_GATEWAY, AI_GATEWAY_CRDS, AI_GATEWAY, AWS_LOAD_BALANCER_CONTROLLER, FSX_CSI_DRIVER_CHART,
+    KUEUE, KEDA, KUBE_PROMETHEUS_STACK, DCGM_EXPORTER, NVIDIA_DEVICE_PLUGIN, EFA_DEVICE_PLUGIN, ENVOY_GATEWAY, AI_GATEWAY_CRDS, AI_GATEWAY, AWS_LOAD_BALANCER_CONTROLLER, FSX_CSI_DRIVER_CHART, PROM_LABEL_PROXY_CHART,
     ...CLUSTER_AUTOSCALER_CHART_FACTS,
 ];

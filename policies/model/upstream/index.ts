@@ -9,6 +9,7 @@ export * from "./eks";
 export * from "./iam";
 export * from "./cluster-autoscaler";
 export * from "./addon-versions";
+export * from "./tenant-metrics";
 
 /** The facts of a pinned chart, or undefined when the region has none for that chart and version. */
 export function chartFacts(chart: string, version: string): ChartFacts | undefined {
