@@ -1,9 +1,8 @@
 import type * as PromQL from "@prometheus-io/lezer-promql" with { "resolution-mode": "import" };
-import { NAMESPACES, PROMETHEUS_URL, tenantNamespace } from "./conventions";
-import { KUEUE_VISIBILITY } from "./upstream/tenant-metrics";
+import { NAMESPACES, PROMETHEUS_URL } from "./conventions";
+import { KUBE_RBAC_PROXY_FACTS, KUEUE_VISIBILITY, PROM_LABEL_PROXY_FACTS } from "./upstream/tenant-metrics";
 
 // lezer-promql ships CommonJS beside its ES module; the pack compiles to CommonJS, so it is required.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { parser } = require("@prometheus-io/lezer-promql") as typeof PromQL;
 
 /**
@@ -157,7 +156,63 @@ export function unscopedSelectors(expr: string, namespace: string): UnscopedSele
     return out;
 }
 
-/** The namespace a tenant dashboard must be held to. */
-export function tenantDashboardNamespace(tenant: string): string {
-    return tenantNamespace(tenant);
+/** `--name=value` or `--name value` style arguments as name to values (a bare flag is "true"). */
+function parseArgs(args: unknown): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    const list = Array.isArray(args) ? args.filter((a): a is string => typeof a === "string") : [];
+    for (let i = 0; i < list.length; i++) {
+        const m = /^--?([A-Za-z0-9-]+)(?:=(.*))?$/.exec(list[i]);
+        if (!m) continue;
+        let value = m[2];
+        if (value === undefined) value = i + 1 < list.length && !list[i + 1].startsWith("-") ? list[++i] : "true";
+        out.set(m[1], [...(out.get(m[1]) ?? []), value]);
+    }
+    return out;
+}
+
+const canonicalHeader = (name: string) => name.toLowerCase().replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => `${dash}${c.toUpperCase()}`);
+
+/** Flags of prom-label-proxy that widen or move what it enforces: any of them on the tenant route is a finding. */
+const PROM_LABEL_PROXY_WIDENING = ["query-param", "label-value", "regex-match", "header-uses-list-syntax", "unsafe-passthrough-paths"] as const;
+
+/**
+ * What is wrong with a tenant metrics route, read from the values of a prometheus-community
+ * prom-label-proxy release (the chart's keys at 0.22.0): each problem a sentence. The route holds a
+ * tenant to its namespace only when kube-rbac-proxy runs in front, authorizes every value of the
+ * header prom-label-proxy enforces, against the namespace that value names, and prom-label-proxy
+ * enforces the namespace label from that header and nothing else.
+ */
+export function tenantMetricsRouteProblems(values: any): string[] {
+    const problems: string[] = [];
+    const config = values?.config ?? {};
+    const krp = values?.kubeRBACProxy ?? {};
+    if (config.label !== TENANT_METRICS_LABEL) problems.push(`prom-label-proxy enforces the label ${JSON.stringify(config.label ?? null)}, not ${TENANT_METRICS_LABEL} (a tenant's series are those of its namespace)`);
+    const plp = parseArgs(config.extraArgs);
+    for (const flag of plp.keys()) if (!(PROM_LABEL_PROXY_FACTS.flags as readonly string[]).includes(flag)) problems.push(`prom-label-proxy has no flag --${flag} at ${PROM_LABEL_PROXY_FACTS.version}: it would exit at start`);
+    for (const flag of PROM_LABEL_PROXY_WIDENING) if (plp.has(flag)) problems.push(`prom-label-proxy sets --${flag}, which ${flag === "query-param" ? "reads the value from the URL query and a POST body, where kube-rbac-proxy checks the URL query only" : flag === "unsafe-passthrough-paths" ? "lets paths through unscoped" : flag === "label-value" ? "fixes the value whoever asks" : "widens a value past the one namespace kube-rbac-proxy authorized"}`);
+    const header = plp.get("header-name")?.[0];
+    if (!header) problems.push("prom-label-proxy takes the namespace from no header (--header-name): it is not the value kube-rbac-proxy authorizes");
+    if (krp.enabled !== true) {
+        problems.push("kube-rbac-proxy is not enabled (kubeRBACProxy.enabled): whoever reaches the pod reads any namespace's metrics");
+        return problems;
+    }
+    const authz = krp.config?.authorization ?? {};
+    const rewrites = authz.rewrites ?? {};
+    if (rewrites.byQueryParameter) problems.push("kube-rbac-proxy authorizes a query parameter (rewrites.byQueryParameter): prom-label-proxy enforces the header");
+    const authorized = rewrites.byHttpHeader?.name;
+    if (typeof authorized !== "string" || (header && canonicalHeader(authorized) !== canonicalHeader(header))) {
+        problems.push(`kube-rbac-proxy authorizes the header ${JSON.stringify(authorized ?? null)}, prom-label-proxy enforces ${JSON.stringify(header ?? null)}: the namespace checked must be the namespace enforced`);
+    }
+    const attrs = authz.resourceAttributes ?? {};
+    if (attrs.namespace !== "{{ .Value }}") problems.push(`kube-rbac-proxy's SubjectAccessReview is in the namespace ${JSON.stringify(attrs.namespace ?? null)}, not the one the header names ("{{ .Value }}")`);
+    if (attrs.apiGroup !== TENANT_METRICS_API.access.apiGroup || attrs.resource !== TENANT_METRICS_API.access.resource) {
+        problems.push(`kube-rbac-proxy checks ${attrs.resource ?? "(no resource)"}.${attrs.apiGroup ?? ""}, not the ${TENANT_METRICS_API.access.resource}.${TENANT_METRICS_API.access.apiGroup} tenants' Roles grant`);
+    }
+    if (Array.isArray(authz.static) && authz.static.length > 0) problems.push("kube-rbac-proxy has static authorizations, which allow without a SubjectAccessReview");
+    const krpArgs = parseArgs(krp.extraArgs);
+    for (const flag of krpArgs.keys()) if (!(KUBE_RBAC_PROXY_FACTS.flags as readonly string[]).includes(flag)) problems.push(`kube-rbac-proxy has no flag --${flag} at ${KUBE_RBAC_PROXY_FACTS.version}`);
+    if (krpArgs.has("ignore-paths")) problems.push("kube-rbac-proxy sets --ignore-paths: those paths pass with no authentication");
+    if (krpArgs.has("auth-header-fields-enabled")) problems.push("kube-rbac-proxy sets --auth-header-fields-enabled: the caller's identity would go upstream in plain HTTP");
+    if (!krpArgs.has("allow-paths")) problems.push("kube-rbac-proxy sets no --allow-paths: every path of prom-label-proxy, Alertmanager's included, passes the door");
+    return problems;
 }
