@@ -160,8 +160,9 @@ describe("each kind of change against the dev stack's state", () => {
         const config = devStackConfig();
         tenants(config).push({ name: "hooli", quota: { "shared-l40s": 1 }, members: ["arn:aws:iam::111122223333:role/Hooli"] });
         const { changes } = await planAgainst(config, state);
-        // The component and its 13 resources (four NetworkPolicies: no internet egress).
-        expect(ops(changes)).toEqual({ create: 14, update: 1, same: checkpoint.deployment.resources.length - 1 });
+        // The component and its 18 resources (five NetworkPolicies in its namespace, no internet egress;
+        // its route's ingress policy in observability; two Roles and bindings; its dashboards).
+        expect(ops(changes)).toEqual({ create: 19, update: 1, same: checkpoint.deployment.resources.length - 1 });
         expect(named(changes, "compute-region:tenants:Tenant", "dev-tenant-hooli").op).toBe("create");
         expect(named(changes, "kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue", "dev-queues-shared-l40s-internal").diffs).toEqual([
             "spec.resourceGroups[0].flavors[0].resources[0].lendingLimit",
@@ -457,17 +458,17 @@ describe("npm run plan against a state or an earlier plan", () => {
         expect(r.stdout).toContain("behind it: compute-region:tenants[globex] removed");
         const doc = JSON.parse(fs.readFileSync(`${out}.json`, "utf8"));
         // Everything of the base plan (its resources and the default providers the engine adds) but
-        // globex's 22 resources (15 of a tenant, 7 of its workload identity) and the one update they cause stays.
+        // globex's 27 resources (20 of a tenant, 7 of its workload identity) and the one update they cause stays.
         const baseDoc = JSON.parse(fs.readFileSync(base, "utf8")) as { resources: ResourceSnapshot[] };
         const urns = new Set(baseDoc.resources.map((x) => x.urn));
         const defaultProviders = new Set(baseDoc.resources.map((x) => x.opts?.provider).filter((p): p is string => !!p && !urns.has(p)));
-        expect(doc.changes.summary).toEqual({ create: 0, update: 1, replace: 0, delete: 22, same: baseDoc.resources.length + defaultProviders.size - 23 });
+        expect(doc.changes.summary).toEqual({ create: 0, update: 1, replace: 0, delete: 27, same: baseDoc.resources.length + defaultProviders.size - 28 });
         expect(doc.changes.protectErrors[0]).toMatchObject({ op: "delete", behind: "compute-region:tenants[globex] removed" });
         expect(doc.changes.resources.find((c: { name: string }) => c.name === "dev-tenant-globex-ns")).toMatchObject({ op: "delete", protect: true, component: expect.stringMatching(/Tenant::dev-tenant-globex$/) });
         expect(doc.policy.policies.map((p: { policy: string }) => p.policy)).toEqual(expect.arrayContaining(changePolicies.map((p) => p.name)));
         const md = fs.readFileSync(`${out}.md`, "utf8");
-        expect(md.split("\n")[0]).toBe(`### :x: Changes: 0 to create, 1 to update, 0 to replace, 22 to delete, ${doc.changes.summary.same} unchanged`);
-        expect(md).toContain("<details><summary>Changes by component (23; replacements and deletes first)</summary>");
+        expect(md.split("\n")[0]).toBe(`### :x: Changes: 0 to create, 1 to update, 0 to replace, 27 to delete, ${doc.changes.summary.same} unchanged`);
+        expect(md).toContain("<details><summary>Changes by component (28; replacements and deletes first)</summary>");
         const sarif = JSON.parse(fs.readFileSync(`${out}.sarif`, "utf8"));
         expect(sarif.runs[0].tool.driver.rules.map((x: { id: string }) => x.id)).toEqual(expect.arrayContaining(changePolicies.map((p) => p.name)));
         expect(sarif.runs[0].results).toEqual([expect.objectContaining({ ruleId: "tenant-offboarded-in-order", level: "error" })]);

@@ -547,7 +547,7 @@ export function tenantSideFindings(tenant: NamespaceInfo, policies: readonly Net
                             continue;
                         }
                         const routes = (input.routesAllowed ?? []).map((r) => `${r.namespace} pods ${Object.entries(r.pods).map(([k, v]) => `${k}=${v}`).join(",")} on ${r.ports.map(portText).join(", ")}`);
-                        add(p.name, at, `reaches ${names ? `namespace ${other}` : `namespaces selected by ${other}`}: a tenant's egress may reach only itself, cluster DNS, the internet${routes.length > 0 ? ` and the declared routes (${routes.join("; ")})` : ""}`);
+                        add(p.name, at, `reaches ${names ? `namespace ${other}` : `namespaces selected by ${other}`}: a tenant's egress may reach only itself, cluster DNS and the internet${routes.length > 0 ? ` (and the declared routes: ${routes.join("; ")})` : ""}`);
                     }
                 }
             });
