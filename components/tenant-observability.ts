@@ -85,7 +85,8 @@ export class TenantMetricsApi extends pulumi.ComponentResource {
                         image: { repository: KUBE_RBAC_PROXY_FACTS.image, tag: KUBE_RBAC_PROXY_FACTS.version },
                         config: kubeRbacProxyConfig(),
                         extraArgs: kubeRbacProxyArgs(),
-                        resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { memory: "128Mi" } },
+                        // No resources: the chart renders kubeRBACProxy.resources beside the container's
+                        // `resources` key, not under it (PROM_LABEL_PROXY_CHART_QUIRKS), which the API server rejects.
                     },
                 },
                 network: { governedBy: [args.namespacePolicy] },

@@ -1,6 +1,6 @@
 import type * as PromQL from "@prometheus-io/lezer-promql" with { "resolution-mode": "import" };
 import { NAMESPACES, PROMETHEUS_URL } from "./conventions";
-import { KUBE_RBAC_PROXY_FACTS, KUEUE_VISIBILITY, PROM_LABEL_PROXY_FACTS } from "./upstream/tenant-metrics";
+import { KUBE_RBAC_PROXY_FACTS, KUEUE_VISIBILITY, PROM_LABEL_PROXY_CHART_QUIRKS, PROM_LABEL_PROXY_FACTS } from "./upstream/tenant-metrics";
 
 // lezer-promql ships CommonJS beside its ES module; the pack compiles to CommonJS, so it is required.
 const { parser } = require("@prometheus-io/lezer-promql") as typeof PromQL;
@@ -192,6 +192,7 @@ export function tenantMetricsRouteProblems(values: any): string[] {
     for (const flag of PROM_LABEL_PROXY_WIDENING) if (plp.has(flag)) problems.push(`prom-label-proxy sets --${flag}, which ${flag === "query-param" ? "reads the value from the URL query and a POST body, where kube-rbac-proxy checks the URL query only" : flag === "unsafe-passthrough-paths" ? "lets paths through unscoped" : flag === "label-value" ? "fixes the value whoever asks" : "widens a value past the one namespace kube-rbac-proxy authorized"}`);
     const header = plp.get("header-name")?.[0];
     if (!header) problems.push("prom-label-proxy takes the namespace from no header (--header-name): it is not the value kube-rbac-proxy authorizes");
+    if (krp.resources !== undefined && krp.resources !== null && Object.keys(krp.resources).length > 0) problems.push(`kubeRBACProxy.resources ${PROM_LABEL_PROXY_CHART_QUIRKS[0].why} (prom-label-proxy chart 0.22.0)`);
     if (krp.enabled !== true) {
         problems.push("kube-rbac-proxy is not enabled (kubeRBACProxy.enabled): whoever reaches the pod reads any namespace's metrics");
         return problems;

@@ -152,6 +152,11 @@ export const tenantMetricsRouteEnforced = stackPolicy({
                 resources: [routeRelease(routeValues((v) => (v.kubeRBACProxy.extraArgs = [])))],
             },
             {
+                description: "Requests for kube-rbac-proxy: the chart renders them outside the container's resources (found with Helm), so the Deployment is refused.",
+                expect: "kubeRBACProxy.resources renders beside the container's resources key, not under it",
+                resources: [routeRelease(routeValues((v) => (v.kubeRBACProxy.resources = { requests: { cpu: "50m" } })))],
+            },
+            {
                 description: "The caller's identity sent upstream over plain HTTP.",
                 expect: "kube-rbac-proxy sets --auth-header-fields-enabled",
                 resources: [routeRelease(routeValues((v) => v.kubeRBACProxy.extraArgs.push("--auth-header-fields-enabled")))],

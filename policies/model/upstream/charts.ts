@@ -688,7 +688,7 @@ export const PROM_LABEL_PROXY_CHART: ChartFacts = {
             labels: { "app.kubernetes.io/name": "prom-label-proxy", "app.kubernetes.io/instance": "tenant-metrics" },
             hostNetwork: false,
             placement: { nodeSelector: ["nodeSelector"], tolerations: ["tolerations"], affinity: ["affinity"] },
-            // prom-label-proxy's requests; kube-rbac-proxy's resources are empty by default.
+            // prom-label-proxy's requests; kube-rbac-proxy's are unset (its value renders wrongly: PROM_LABEL_PROXY_CHART_QUIRKS).
             requests: { cpu: "100m", memory: "64Mi" },
             replicas: { values: "replicaCount", default: 1 },
             // Tenants call kube-rbac-proxy's port: a declared route the reachability proof checks

@@ -66,6 +66,14 @@ export const KUBE_RBAC_PROXY_FACTS = {
 export const PROM_LABEL_PROXY_CHART_SOURCE: Source = { repo: "prometheus-community/helm-charts", ref: "prom-label-proxy-0.22.0", file: "charts/prom-label-proxy/templates/deployment.yaml" };
 
 /**
+ * Values the chart renders wrongly at 0.22.0 (found rendering it with Helm 3.17): the template writes
+ * `resources: {{ toYaml .Values.kubeRBACProxy.resources | nindent 10 }}` at the container's own
+ * indentation, so `requests` and `limits` land beside `resources` as unknown container fields and
+ * the Deployment is refused. Leave these values unset.
+ */
+export const PROM_LABEL_PROXY_CHART_QUIRKS = [{ value: "kubeRBACProxy.resources", why: "renders beside the container's resources key, not under it: the API server refuses the Deployment", source: PROM_LABEL_PROXY_CHART_SOURCE }] as const;
+
+/**
  * Kueue's visibility API at the pinned Kueue (0.14.2): served as `v1beta1` only (v1beta2 is later),
  * by the controller behind an APIService, on by default (VisibilityOnDemand, beta since 0.9). A
  * LocalQueue's pending workloads are the namespaced subresource `localqueues/pendingworkloads`; the
