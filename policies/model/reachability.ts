@@ -302,6 +302,12 @@ export function proveIsolation(input: ReachabilityInput): IsolationEvidence {
     const byName = new Map(targets.map((t) => [t.name, t]));
     const paths: IsolationPath[] = [];
     const declaredRoutes: DeclaredPath[] = [];
+    const indexes = new Map<string, IngressIndex>();
+    const indexOf = (ns: string) => {
+        let index = indexes.get(ns);
+        if (!index) indexes.set(ns, (index = ingressIndex(byNamespace.get(ns) ?? [])));
+        return index;
+    };
     for (const from of tenants) {
         const out = summaryOf(egress, from.name, "Egress");
         // Only namespaces the sender's egress can reach at all need their ingress checked.
@@ -313,7 +319,7 @@ export function proveIsolation(input: ReachabilityInput): IsolationEvidence {
             const inSummary = summaryOf(ingress, to.name, "Ingress");
             const ingressBy = inSummary.open ? openMessage(to.name, "ingress") : reaching(inSummary, to, from);
             if (!ingressBy) continue;
-            const route = out.open || inSummary.open ? undefined : (input.routesAllowed ?? []).find((r) => r.namespace === to.name && onlyRoute(from, to, r, byNamespace, input.podCidrs, reaches));
+            const route = out.open || inSummary.open ? undefined : (input.routesAllowed ?? []).find((r) => r.namespace === to.name && onlyRoute(from, to, r, byNamespace, input.podCidrs, reaches, indexOf(to.name)));
             if (route) {
                 declaredRoutes.push({ from: from.name, to: `${to.name} (${Object.entries(route.pods).map(([k, v]) => `${k}=${v}`).join(",")})`, ports: route.ports.map(portText).join(", "), why: route.why });
                 continue;
@@ -400,7 +406,31 @@ function peerReaches(peer: NetworkPolicyPeer, own: NamespaceInfo, other: Namespa
  * egress rules that reach `to` name its pods by the route's labels, the ingress rules of `to` that
  * admit `from` belong to policies selecting only the route's pods, and all stay on its ports.
  */
-function onlyRoute(from: NamespaceInfo, to: NamespaceInfo, route: RouteAllowance, byNamespace: Map<string, NetworkPolicyInfo[]>, podCidrs: readonly string[], reaches: (target: string, block: { cidr: string; except?: string[] }) => boolean): boolean {
+/** A namespace's ingress rules by the namespace names their peers name, and those whose peers select otherwise (to judge per source). */
+interface IngressIndex {
+    byName: Map<string, { policy: NetworkPolicyInfo; rule: NetworkPolicyRule }[]>;
+    other: { policy: NetworkPolicyInfo; rule: NetworkPolicyRule }[];
+}
+
+function ingressIndex(policies: readonly NetworkPolicyInfo[]): IngressIndex {
+    const index: IngressIndex = { byName: new Map(), other: [] };
+    for (const policy of policies.filter((x) => x.types.includes("Ingress"))) {
+        for (const rule of policy.ingress) {
+            const peers = Array.isArray(rule.peers) ? rule.peers : [];
+            const named = peers.map((peer) => (peer && typeof peer === "object" && peer.namespaceSelector && !peer.ipBlock ? NAME_ONLY(peer.namespaceSelector) : undefined));
+            if (peers.length > 0 && named.every((n) => n !== undefined)) {
+                for (const name of new Set(named.flat() as string[])) {
+                    const list = index.byName.get(name) ?? [];
+                    list.push({ policy, rule });
+                    index.byName.set(name, list);
+                }
+            } else index.other.push({ policy, rule });
+        }
+    }
+    return index;
+}
+
+function onlyRoute(from: NamespaceInfo, to: NamespaceInfo, route: RouteAllowance, byNamespace: Map<string, NetworkPolicyInfo[]>, podCidrs: readonly string[], reaches: (target: string, block: { cidr: string; except?: string[] }) => boolean, index: IngressIndex): boolean {
     const within = (rule: NetworkPolicyRule) => portsBeyond(rule, route.ports).length === 0;
     for (const p of (byNamespace.get(from.name) ?? []).filter((x) => x.types.includes("Egress"))) {
         for (const rule of p.egress) {
@@ -409,12 +439,11 @@ function onlyRoute(from: NamespaceInfo, to: NamespaceInfo, route: RouteAllowance
             for (const peer of peers) if (peerReaches(peer, from, to, podCidrs, reaches) && !(peer.namespaceSelector && selectsOnlyRoute(peer.podSelector, route) && within(rule))) return false;
         }
     }
-    for (const p of (byNamespace.get(to.name) ?? []).filter((x) => x.types.includes("Ingress"))) {
-        for (const rule of p.ingress) {
-            const peers = Array.isArray(rule.peers) ? rule.peers : [];
-            const admits = peers.length === 0 || peers.some((peer) => peerReaches(peer, to, from, podCidrs, reaches));
-            if (admits && !(selectsOnlyRoute(p.podSelector, route) && within(rule))) return false;
-        }
+    // Only the rules that name this tenant, and those that select by other means, can admit it.
+    for (const { policy, rule } of [...(index.byName.get(from.name) ?? []), ...index.other]) {
+        const peers = Array.isArray(rule.peers) ? rule.peers : [];
+        const admits = peers.length === 0 || peers.some((peer) => peerReaches(peer, to, from, podCidrs, reaches));
+        if (admits && !(selectsOnlyRoute(policy.podSelector, route) && within(rule))) return false;
     }
     return true;
 }
