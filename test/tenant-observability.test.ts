@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evaluatePolicies, type ResourceSnapshot } from "compute-region-policies/engine";
 import {
@@ -9,6 +11,7 @@ import {
     PROM_LABEL_PROXY_FACTS,
     TENANT_DASHBOARDS,
     TENANT_METRICS_API,
+    TENANT_METRICS_URL,
     tenantMetricsRouteProblems,
     TYPES,
     unscopedSelectors,
@@ -18,7 +21,7 @@ import type { Dashboard } from "@grafana/schema";
 import type { OfflinePlanResult } from "../offline/harness";
 import { TENANT_GATEWAY_RECORDS, tenantDashboards, tenantGatewayRecordingRules } from "../components/tenant-dashboards";
 import { expectValidDashboard } from "./dashboards";
-import { ofType, one, plan } from "./helpers";
+import { ofType, one, plan, ROOT } from "./helpers";
 import { promtoolTestRules } from "./promtool";
 import { Series, startPrometheus, TestPrometheus } from "./prometheus";
 
@@ -174,6 +177,18 @@ describe("what each tenant may read", () => {
         const kueueMonitor = ofType(dev.resources, MONITORING_TYPES.serviceMonitor).find((m) => m.props.metadata.name === "kueue")!;
         expect(kueueMonitor.props.spec.endpoints[0].honorLabels).toBe(true);
         expect(violationsOf(dev.resources, "tenant-metrics-route-enforced")).toEqual([]);
+    });
+});
+
+describe("the tenant guide", () => {
+    it("gives the commands against the route, header and visibility API version the plan installs", () => {
+        const guide = fs.readFileSync(path.join(ROOT, "docs/tenant-guide.md"), "utf8");
+        expect(guide).toContain(TENANT_METRICS_URL);
+        expect(guide).toContain(`${TENANT_METRICS_API.header}: tenant-acme`);
+        expect(guide).toContain(`kubectl get --raw /apis/${KUEUE_VISIBILITY.group}/${KUEUE_VISIBILITY.version}/namespaces/tenant-acme/localqueues/shared-l40s/pendingworkloads`);
+        for (const record of Object.values(TENANT_GATEWAY_RECORDS)) expect(guide).toContain(record);
+        const release = route().props;
+        expect(`https://${release.values.fullnameOverride}.${release.namespace}.svc:${release.values.service.port}`).toBe(TENANT_METRICS_URL);
     });
 });
 
