@@ -1,4 +1,4 @@
-import { ALERTS, burstClusterQueue, CAPACITY_BLOCK_SCALE_DOWN_MINUTES, GEN_AI_METRICS, GPU_RESOURCE, internalClusterQueue, ksmLabel, LABELS, NAMESPACES, parseInstant, PoolCapacity, usableWindow } from "compute-region-policies/model";
+import { ALERTS, burstClusterQueue, CAPACITY_BLOCK_SCALE_DOWN_MINUTES, GEN_AI_METRICS, GPU_RESOURCE, internalClusterQueue, ksmLabel, LABELS, NAMESPACES, parseInstant, PoolCapacity, PRIORITY_CLASS, tenantGpuInUseQuery, usableWindow } from "compute-region-policies/model";
 
 /** A Prometheus alerting rule, as PrometheusRule and promtool both read it. */
 export interface AlertRule {
@@ -180,9 +180,33 @@ export function billingAlertRules(runbookBase = DEFAULT_RUNBOOK_BASE): RuleGroup
                         runbook_url: `${runbookBase}#${ALERTS.meteringWindowMissed.toLowerCase()}`,
                     },
                 },
+                {
+                    alert: ALERTS.tenantGpuUseBeyondPurchase,
+                    expr: tenantUseBeyondPurchaseExpr(),
+                    for: "10m",
+                    labels: { severity: "warning" },
+                    annotations: {
+                        summary: "A tenant uses more GPUs than it bought, not at the spot priority",
+                        description:
+                            "{{ $labels.cluster_queue }} runs {{ $value }} GPUs at a priority other than spot, more than its reserved quota: Kueue should have admitted them only as spot. Metering records the excess as unsold (never billed).",
+                        runbook_url: `${runbookBase}#${ALERTS.tenantGpuUseBeyondPurchase.toLowerCase()}`,
+                    },
+                },
             ],
         },
     ];
+}
+
+/**
+ * GPUs a tenant runs on a pool at any priority but spot, above what its ClusterQueue holds as
+ * reserved quota (`<tenant>-<pool>`, what it bought): the same use metering reads, joined to Kueue's
+ * nominal quota by the queue's name; use on a pool where the tenant has no queue at all counts too.
+ */
+export function tenantUseBeyondPurchaseExpr(): string {
+    const pool = ksmLabel(LABELS.pool);
+    const used = `sum by (cluster_queue) (label_join(label_replace(${tenantGpuInUseQuery(`priority_class!="${PRIORITY_CLASS.tenantSpot}"`)}, "tenant", "$1", "namespace", "tenant-(.+)"), "cluster_queue", "-", "tenant", "${pool}"))`;
+    const bought = `sum by (cluster_queue) (kueue_cluster_queue_nominal_quota{resource="${GPU_RESOURCE}"})`;
+    return `(${used} > on (cluster_queue) ${bought}) or (${used} unless on (cluster_queue) ${bought})`;
 }
 
 /** Serving alerts per model: waiting requests and p95 latency over the model's targets. */

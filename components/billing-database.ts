@@ -3,7 +3,7 @@ import * as dockerBuild from "@pulumi/docker-build";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { BACKUP_RETENTION_DAYS, LABELS, meteringRepositoryName, NAMESPACES, PROMETHEUS, PROMETHEUS_URL, TAGS } from "compute-region-policies/model";
+import { BACKUP_RETENTION_DAYS, BILLING_REGISTRY, LABELS, meteringRepositoryName, NAMESPACES, PROMETHEUS, PROMETHEUS_URL, RegistryDocument, registryText, TAGS } from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
 import type { Migration } from "../billing/migrate";
 import { AwsContext, keyPolicy, podIdentityRole } from "./kms";
@@ -44,6 +44,12 @@ export interface BillingDatabaseArgs {
     meteringSchedule: string;
     /** The SQL migrations the Job applies. */
     migrations: readonly Migration[];
+    /**
+     * The billing registry (what is sold and at what price), rendered from the stack config by
+     * `renderRegistry`: the registry Job applies exactly this document after the migrations and
+     * before metering first runs.
+     */
+    registry: RegistryDocument;
     /** The EKS cluster (Pod Identity associations). */
     eksClusterName: pulumi.Input<string>;
     aws: AwsContext;
@@ -67,6 +73,9 @@ export interface MeteringImageBuild {
  */
 export const MIGRATION_JOB = { activeDeadlineSeconds: 600, awaitSeconds: 900 } as const;
 
+/** The registry Job runs in the same conditions as the migration Job: the same deadline and await. */
+export const REGISTRY_JOB = MIGRATION_JOB;
+
 /** Pods that may reach the database carry this label; a SecurityGroupPolicy gives them the client security group. */
 export const DB_CLIENT_LABEL = LABELS.dbClient;
 
@@ -76,8 +85,10 @@ export const DB_CLIENT_LABEL = LABELS.dbClient;
  * recovery, deletion protection, a final snapshot, Pulumi protect on the instance and its key, never
  * public, TLS forced by its parameter group, IAM database authentication, and a master password RDS
  * keeps in Secrets Manager (no password is ever a resource input). Only pods labelled as database
- * clients (the migration Job, the metering CronJob) reach port 5432, through security groups for pods.
- * Also: the ECR repository of the metering image, the migration Job and the metering CronJob.
+ * clients (the migration Job, the registry Job, the metering CronJob) reach port 5432, through
+ * security groups for pods. Also: the ECR repository of the billing image, the migration Job, the
+ * registry Job (it applies the registry document, in a ConfigMap, once the migrations are in; a
+ * change of the document is a new Job) and the metering CronJob, created once the registry is applied.
  *
  * Options: the cluster's Kubernetes provider (`providers`), and in `dependsOn` what the migration Job
  * waits for (the system nodes it runs on).
@@ -86,6 +97,10 @@ export class BillingDatabase extends pulumi.ComponentResource {
     public readonly endpoint: pulumi.Output<string>;
     public readonly masterSecretArn: pulumi.Output<string>;
     public readonly repositoryUrl: pulumi.Output<string>;
+    /** The billing image its Jobs run, by digest (a shard's registry Job runs it too). */
+    public readonly image: pulumi.Output<string>;
+    /** The registry document its registry Job applies. */
+    public readonly registry: RegistryDocument;
 
     constructor(name: string, args: BillingDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:billing:BillingDatabase", name, {}, opts);
@@ -201,11 +216,17 @@ export class BillingDatabase extends pulumi.ComponentResource {
         this.repositoryUrl = repository.repositoryUrl;
         const built = typeof args.meteringImage === "string" ? undefined : buildImage(`${name}-metering-build`, args.meteringImage, repository, this);
         const image: pulumi.Input<string> = built ? pulumi.interpolate`${repository.repositoryUrl}@${built.digest}` : (args.meteringImage as string);
+        this.image = pulumi.output(image);
 
-        // Pod Identity: the migrator reads the master secret; metering logs in with IAM as the metering role.
+        // Pod Identity: the migrator reads the master secret; the registry Job and metering log in with
+        // IAM as their own database roles (billing/migrations/0003, 0005).
         const podRole = (suffix: string, policy: pulumi.Input<string>) =>
-            podIdentityRole(`${name}-${suffix}`, { clusterName: args.eksClusterName, namespace: NAMESPACES.billing, serviceAccount: suffix, policy, tags, sameName: true }, this).role;
-        podRole(
+            podIdentityRole(`${name}-${suffix}`, { clusterName: args.eksClusterName, namespace: NAMESPACES.billing, serviceAccount: suffix, policy, tags, sameName: true }, this).association;
+        const dbUser = (user: string) =>
+            pulumi.all([db.resourceId, args.aws.region, args.aws.accountId, args.aws.partition]).apply(([resourceId, region, account, partition]) =>
+                JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "rds-db:connect", Resource: `arn:${partition}:rds-db:${region}:${account}:dbuser:${resourceId}/${user}` }] }),
+            );
+        const migratorIdentity = podRole(
             "billing-migrator",
             pulumi.all([this.masterSecretArn, key.arn]).apply(([secret, keyArn]) =>
                 JSON.stringify({
@@ -217,12 +238,8 @@ export class BillingDatabase extends pulumi.ComponentResource {
                 }),
             ),
         );
-        podRole(
-            "metering",
-            pulumi.all([db.resourceId, args.aws.region, args.aws.accountId, args.aws.partition]).apply(([resourceId, region, account, partition]) =>
-                JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "rds-db:connect", Resource: `arn:${partition}:rds-db:${region}:${account}:dbuser:${resourceId}/metering` }] }),
-            ),
-        );
+        const meteringIdentity = podRole("metering", dbUser("metering"));
+        const registryIdentity = podRole("billing-registry", dbUser("registry"));
 
         const ns = platformNamespace(`${name}-ns`, { name: NAMESPACES.billing, kind: "platform", podSecurity: { enforce: "restricted", warn: "restricted" } }, { parent: this });
         const inNs = { parent: this, dependsOn: [ns] };
@@ -255,7 +272,7 @@ export class BillingDatabase extends pulumi.ComponentResource {
                 { to: [namespaceByName(NAMESPACES.monitoring)], ports: [{ protocol: "TCP", port: PROMETHEUS.port }] },
             ],
         });
-        for (const sa of ["billing-migrator", "metering"]) {
+        for (const sa of ["billing-migrator", "billing-registry", "metering"]) {
             new k8s.core.v1.ServiceAccount(`${name}-${sa}-sa`, { metadata: { name: sa, namespace: NAMESPACES.billing } }, inNs);
         }
 
@@ -265,31 +282,10 @@ export class BillingDatabase extends pulumi.ComponentResource {
             inNs,
         );
         const digest = createHash("sha256").update(args.migrations.map((m) => m.checksum).join()).digest("hex").slice(0, 10);
-        const env = [
-            { name: "PGHOST", value: db.address },
-            { name: "PGPORT", value: "5432" },
-            { name: "PGDATABASE", value: "billing" },
-            { name: "PGSSLROOTCERT", value: "/etc/ssl/rds/global-bundle.pem" },
-        ];
-        const podSpec = (serviceAccountName: string, command: string[], extraEnv: { name: string; value: pulumi.Input<string> }[], volumes: k8s.types.input.core.v1.Volume[] = [], mounts: k8s.types.input.core.v1.VolumeMount[] = []) => ({
-            serviceAccountName,
-            restartPolicy: "Never",
-            ...ON_SYSTEM_NODES,
-            securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
-            volumes: [{ name: "tmp", emptyDir: {} }, ...volumes],
-            containers: [
-                {
-                    name: "billing",
-                    image,
-                    command: ["node", "bin/billing/cli.js", ...command],
-                    env: [...env, ...extraEnv],
-                    resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
-                    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
-                    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, ...mounts],
-                },
-            ],
-        });
-        new k8s.batch.v1.Job(
+        const target: BillingPodTarget = { image, databaseHost: db.address };
+        const podSpec = (serviceAccountName: string, command: string[], extraEnv: { name: string; value: pulumi.Input<string> }[], volumes: k8s.types.input.core.v1.Volume[] = [], mounts: k8s.types.input.core.v1.VolumeMount[] = []) =>
+            billingPodSpec(target, { serviceAccountName, command, env: extraEnv, volumes, mounts });
+        const migrateJob = new k8s.batch.v1.Job(
             `${name}-migrate`,
             {
                 metadata: { name: `billing-migrate-${digest}`, namespace: NAMESPACES.billing },
@@ -307,9 +303,18 @@ export class BillingDatabase extends pulumi.ComponentResource {
                 ...inNs,
                 // Its pods need their security group (given only at pod creation), their NetworkPolicies
                 // (the strict CNI), their image and a system node.
-                dependsOn: [ns, migrationsMap, db, dbClients, denyAll, clientEgress, ...(built ? [built] : []), ...dependsOnOf(opts)],
+                dependsOn: [ns, migrationsMap, db, dbClients, denyAll, clientEgress, migratorIdentity, ...(built ? [built] : []), ...dependsOnOf(opts)],
                 customTimeouts: { create: `${MIGRATION_JOB.awaitSeconds}s`, update: `${MIGRATION_JOB.awaitSeconds}s` },
             },
+        );
+
+        // The registry: the document the program rendered from the config, applied by a Job named by
+        // its hash, so a changed document (a price, a tenant's commitments) is a new Job that runs once.
+        this.registry = args.registry;
+        const { job: registryJob } = registrySync(
+            `${name}-registry`,
+            { target, text: registryText(args.registry), scope: args.registry.scope, dependsOn: [migrateJob, registryIdentity, dbClients, denyAll, clientEgress] },
+            { parent: this, dependsOn: [ns] },
         );
         new k8s.batch.v1.CronJob(
             `${name}-metering`,
@@ -329,10 +334,108 @@ export class BillingDatabase extends pulumi.ComponentResource {
                     },
                 },
             },
-            { ...inNs, dependsOn: [ns, dbClients, denyAll, clientEgress, ...(built ? [built] : [])] },
+            // Created once the registry is applied: its first run meters tenants the database knows.
+            { ...inNs, dependsOn: [ns, dbClients, denyAll, clientEgress, meteringIdentity, registryJob, ...(built ? [built] : [])] },
         );
-        this.registerOutputs({ endpoint: this.endpoint, repositoryUrl: this.repositoryUrl });
+        this.registerOutputs({ endpoint: this.endpoint, repositoryUrl: this.repositoryUrl, image: this.image });
     }
+}
+
+/** Where a billing pod runs: the billing image (by digest) and the database's address. */
+export interface BillingPodTarget {
+    image: pulumi.Input<string>;
+    databaseHost: pulumi.Input<string>;
+}
+
+/**
+ * The pod of a billing Job or CronJob: the billing image on a system node, as user 1000 with a
+ * read-only root file system and no capabilities, connecting to the database over TLS (the RDS CA
+ * bundle in the image); `env` adds the role to log in as and its credentials.
+ */
+export function billingPodSpec(
+    target: BillingPodTarget,
+    pod: { serviceAccountName: string; command: string[]; env: { name: string; value: pulumi.Input<string> }[]; volumes?: k8s.types.input.core.v1.Volume[]; mounts?: k8s.types.input.core.v1.VolumeMount[] },
+) {
+    return {
+        serviceAccountName: pod.serviceAccountName,
+        restartPolicy: "Never",
+        ...ON_SYSTEM_NODES,
+        securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+        volumes: [{ name: "tmp", emptyDir: {} }, ...(pod.volumes ?? [])],
+        containers: [
+            {
+                name: "billing",
+                image: target.image,
+                command: ["node", "bin/billing/cli.js", ...pod.command],
+                env: [
+                    { name: "PGHOST", value: target.databaseHost },
+                    { name: "PGPORT", value: "5432" },
+                    { name: "PGDATABASE", value: "billing" },
+                    { name: "PGSSLROOTCERT", value: "/etc/ssl/rds/global-bundle.pem" },
+                    ...pod.env,
+                ],
+                resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, ...(pod.mounts ?? [])],
+            },
+        ],
+    };
+}
+
+/** The ConfigMap of a registry scope: `billing-registry`, or `billing-registry-shard-<name>` for a shard's. */
+export function registryConfigMapName(scope: string): string {
+    return scope.startsWith("shard:") ? `${BILLING_REGISTRY.configMap}-shard-${scope.slice("shard:".length)}` : BILLING_REGISTRY.configMap;
+}
+
+/**
+ * A registry document in its ConfigMap and the Job that applies it (`cli.js sync`, as the database's
+ * `registry` role through the `billing-registry` service account's Pod Identity association), named
+ * by the document's hash so that a changed document is a new Job that runs once. Bounded and awaited
+ * like the migration Job; `dependsOn` names what its pods need first (the migrations, their
+ * security group policy and NetworkPolicies, the association).
+ */
+export function registrySync(
+    name: string,
+    args: { target: BillingPodTarget; text: pulumi.Input<string>; scope: string; dependsOn: pulumi.Input<pulumi.Resource>[] },
+    opts: pulumi.CustomResourceOptions,
+): { configMap: k8s.core.v1.ConfigMap; job: k8s.batch.v1.Job } {
+    const mapName = registryConfigMapName(args.scope);
+    const configMap = new k8s.core.v1.ConfigMap(
+        name,
+        { metadata: { name: mapName, namespace: NAMESPACES.billing, labels: { [BILLING_REGISTRY.label]: args.scope.replace(":", ".") } }, data: { [BILLING_REGISTRY.key]: args.text } },
+        opts,
+    );
+    const jobName = pulumi.output(args.text).apply((text) => `${mapName}-${createHash("sha256").update(text).digest("hex").slice(0, 10)}`);
+    const job = new k8s.batch.v1.Job(
+        `${name}-sync`,
+        {
+            metadata: { name: jobName, namespace: NAMESPACES.billing },
+            spec: {
+                backoffLimit: 3,
+                activeDeadlineSeconds: REGISTRY_JOB.activeDeadlineSeconds,
+                ttlSecondsAfterFinished: 7 * 24 * 3600,
+                template: {
+                    metadata: { labels: { [DB_CLIENT_LABEL]: "true", app: "billing-registry" } },
+                    spec: billingPodSpec(args.target, {
+                        serviceAccountName: "billing-registry",
+                        command: ["sync", "--registry", `/registry/${BILLING_REGISTRY.key}`],
+                        env: [
+                            { name: "PGUSER", value: "registry" },
+                            { name: "PGIAMAUTH", value: "true" },
+                        ],
+                        volumes: [{ name: "registry", configMap: { name: mapName } }],
+                        mounts: [{ name: "registry", mountPath: "/registry", readOnly: true }],
+                    }),
+                },
+            },
+        },
+        {
+            ...opts,
+            dependsOn: [...((opts.dependsOn as pulumi.Input<pulumi.Resource>[] | undefined) ?? []), configMap, ...args.dependsOn],
+            customTimeouts: { create: `${REGISTRY_JOB.awaitSeconds}s`, update: `${REGISTRY_JOB.awaitSeconds}s` },
+        },
+    );
+    return { configMap, job };
 }
 
 /** Builds the billing image for the system nodes (x86_64) and pushes it to the repository. */

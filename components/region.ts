@@ -9,8 +9,11 @@ import {
     poolTaints,
     poolTopology,
     TAGS,
+    PriceConfig,
     PROMETHEUS_URL,
     regionCapacity,
+    RegistryContract,
+    regionRegistry,
     standardTags,
     TenantPurchase,
     tenantNamespace,
@@ -63,6 +66,16 @@ export interface RegionTenant extends TenantPurchase, Omit<GatewayTenant, "state
     fileSystem?: Pick<TenantFileSystemArgs, "storageGiB" | "throughput" | "s3"> & { availabilityZone?: string };
     /** The tenant's workloads' AWS identity (opt-in): a role in its own account to chain to, or a policy. */
     workloadIdentity?: Pick<TenantWorkloadIdentityArgs, "targetRoleArn" | "policy">;
+    /** The tenant's contract: when billing starts, a discount, a reference printed on its invoices. */
+    contract?: Partial<RegistryContract>;
+}
+
+/** The region's commercial terms: the currency and the price list (see BILLING_TRACKS). */
+export interface RegionPricing {
+    /** ISO 4217 code of every price and invoice. */
+    currency: string;
+    /** Price entries: a track, the GPU model or model priced, a figure per price field, the day it takes effect. */
+    prices: PriceConfig[];
 }
 
 export interface RegionArgs {
@@ -92,7 +105,7 @@ export interface RegionArgs {
     /** The region's tenants (none on a sharded region's platform). */
     tenants: RegionTenant[];
     /** The billing database and metering; absent: the region has none. */
-    billing?: Pick<BillingDatabaseArgs, "instanceClass" | "engineVersion" | "allocatedStorageGiB" | "maxAllocatedStorageGiB" | "backupRetentionDays" | "meteringImage" | "meteringSchedule">;
+    billing?: Pick<BillingDatabaseArgs, "instanceClass" | "engineVersion" | "allocatedStorageGiB" | "maxAllocatedStorageGiB" | "backupRetentionDays" | "meteringImage" | "meteringSchedule"> & RegionPricing;
     /** The billing schema's migrations, which the migration Job applies. */
     migrations: readonly Migration[];
     /** Hosted models, each on a serving pool. */
@@ -347,10 +360,14 @@ export class Region extends pulumi.ComponentResource {
         }
 
         if (args.billing) {
+            const { currency: _currency, prices: _prices, ...database } = args.billing;
             this.billing = new BillingDatabase(
                 `${name}-billing`,
                 {
-                    ...args.billing,
+                    ...database,
+                    // What the region sells and at what price: the one rendering of the config, which the
+                    // registry Job applies and the plan shows.
+                    registry: regionRegistry(args)!,
                     clusterName: args.cluster.name,
                     vpcId: this.network.vpcId,
                     isolatedSubnetIds: this.network.isolatedSubnetIds,

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { TAGS, TenantPurchase, tenantPoolQuotas } from "compute-region-policies/model";
+import { PlatformBilling, RegistryContract, registryText, shardRegistry, TAGS, TenantPurchase, tenantPoolQuotas } from "compute-region-policies/model";
+import { registrySync } from "./billing-database";
 import { KUBERNETES_PROVIDER_SETTINGS } from "./cluster";
 import { Tenant, TenantArgs, tenantLimits } from "./tenant";
 
@@ -12,6 +13,8 @@ export interface ShardTenant extends TenantPurchase {
     egress: { internet: boolean; allowCidrs: string[] };
     /** ResourceQuota limits that override the defaults scaled with the tenant's GPUs. */
     limits: Partial<TenantArgs["limits"]>;
+    /** The tenant's contract: when billing starts, a discount, a reference printed on its invoices. */
+    contract?: Partial<RegistryContract>;
 }
 
 export interface TenantShardArgs {
@@ -30,6 +33,8 @@ export interface PlatformOutputs {
     vpcCidr: string;
     serviceCidr: string;
     shards: Record<string, Record<string, number>>;
+    /** The platform's billing: the prices and pools its registry applied, the billing image and database. */
+    billing: PlatformBilling & { image: string; databaseHost: string };
 }
 
 /**
@@ -39,6 +44,8 @@ export interface PlatformOutputs {
  */
 export class TenantShard extends pulumi.ComponentResource {
     public readonly tenants: Tenant[];
+    /** The shard's registry document (its tenants, billed at the platform's prices). */
+    public readonly registry: pulumi.Output<ReturnType<typeof shardRegistry>>;
 
     constructor(name: string, args: TenantShardArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:tenants:TenantShard", name, {}, opts);
@@ -71,6 +78,16 @@ export class TenantShard extends pulumi.ComponentResource {
                         { parent: this, providers: { kubernetes: provider } },
                     ),
             );
+        // The shard's tenants in the billing registry: a registry Job on the platform's cluster, with the
+        // platform's image, database, service account and network (the platform deploys first).
+        const billing = platform.requireOutput("billing") as pulumi.Output<PlatformOutputs["billing"]>;
+        const scope = `shard:${args.shardName}`;
+        this.registry = billing.apply((b) => shardRegistry(args.shardName, b, args.tenants.map((t) => ({ ...t, models: [] }))));
+        registrySync(
+            `${name}-registry`,
+            { target: { image: billing.apply((b) => b.image), databaseHost: billing.apply((b) => b.databaseHost) }, text: this.registry.apply(registryText), scope, dependsOn: [] },
+            { parent: this, provider },
+        );
         this.registerOutputs({ tenants: this.tenants.map((t) => t.namespace) });
     }
 }

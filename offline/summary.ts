@@ -61,7 +61,8 @@ export function resourcesByType(resources: readonly ResourceSnapshot[]): [string
 export function displayValue(value: unknown): string {
     if (isSecretValue(value)) return "[secret]";
     if (value === UNKNOWN) return "(known after deploy)";
-    if (typeof value === "string") return value;
+    // A long or multi-line string (a document in a ConfigMap) reads as its start, on one line.
+    if (typeof value === "string") return value.length > 100 || value.includes("\n") ? `${value.replace(/\s*\n\s*/g, " ").slice(0, 97)}...` : value;
     const text = JSON.stringify(value, (_k, v) => (isSecretValue(v) ? "[secret]" : v === UNKNOWN ? "(known after deploy)" : v));
     return text.length > 100 ? `${text.slice(0, 97)}...` : text;
 }

@@ -10,7 +10,10 @@
  * node_modules (self time by file from the CPU profile) and the garbage collector's share. At the
  * largest size it also plans once without those flags (the GC share they save), and compares the
  * region with its own state (--state): the median of `--repeat` runs each way, what it adds in time
- * and memory. Ends with the targets and writes JSON so two commits can be compared.
+ * and memory. Then billing at the largest size on the real PostgreSQL and Prometheus the tests use
+ * (scripts/bench-billing.ts): one hour's window metered and a month's invoices issued for every tenant.
+ * Ends with the targets and writes JSON so two commits can be compared. `--only plan` or
+ * `--only billing` runs one half.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -21,6 +24,7 @@ import { projectRoot } from "../stacks/paths";
 import { writeBenchStack } from "./bench-config";
 import { writeOutput } from "./io";
 import { textTable } from "../offline/summary";
+import { BILLING_TARGETS, BillingBench, benchBilling } from "./bench-billing";
 
 interface Run {
     tenants: number;
@@ -167,11 +171,42 @@ function compareWithState(root: string, tenants: number, work: string, flags: st
 
 const pct = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(1)}%` : "-");
 
-function main(): void {
-    const { values } = parseArgs({ options: { sizes: { type: "string", default: "10,100,1000" }, repeat: { type: "string", default: "3" }, out: { type: "string", default: "out/bench.json" } } });
+/** Billing's figures and targets at `tenants`. */
+async function billingSection(root: string, tenants: number): Promise<{ run: BillingBench; targets: [string, boolean, string][] }> {
+    const run = await benchBilling(root, tenants, (l) => process.stderr.write(`${l}\n`));
+    const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    process.stdout.write(
+        [
+            `== billing at ${tenants} tenants (real PostgreSQL and Prometheus)`,
+            `  registry applied            ${run.syncMs.toFixed(0)} ms`,
+            `  one hour's window metered   ${run.meterMs.toFixed(0)} ms (${run.meterRecords} usage records)`,
+            `  a month of usage written    ${run.monthRowsMs.toFixed(0)} ms (${run.monthRows} rows, setup)`,
+            `  a month's invoices issued   ${run.invoiceMs.toFixed(0)} ms (${run.invoices} invoices, ${(run.invoiceMs / run.invoices).toFixed(1)} ms each; ${run.invoicedTotal} invoiced)`,
+            "",
+        ].join("\n"),
+    );
+    return {
+        run,
+        targets: [
+            [`an hour's window metered at ${tenants} tenants in under ${BILLING_TARGETS.meterMs / 1000} s`, run.meterMs < BILLING_TARGETS.meterMs, s(run.meterMs)],
+            [`a month's invoices for ${tenants} tenants in under ${BILLING_TARGETS.invoiceMs / 1000} s`, run.invoiceMs < BILLING_TARGETS.invoiceMs, s(run.invoiceMs)],
+        ],
+    };
+}
+
+async function main(): Promise<void> {
+    const { values } = parseArgs({ options: { sizes: { type: "string", default: "10,100,1000" }, repeat: { type: "string", default: "3" }, out: { type: "string", default: "out/bench.json" }, only: { type: "string" } } });
     const sizes = values.sizes!.split(",").map(Number);
     const repeat = Math.max(1, Number(values.repeat));
     const root = projectRoot();
+    if (values.only !== undefined && !["plan", "billing"].includes(values.only)) throw new Error(`--only must be plan or billing, got ${JSON.stringify(values.only)}`);
+    if (values.only === "billing") {
+        const billing = await billingSection(root, Math.max(...sizes));
+        process.stdout.write(`\nTargets\n${billing.targets.map(([t, ok, v]) => `  [${ok ? "met" : "MISSED"}] ${t}: ${v}`).join("\n")}\n`);
+        writeOutput(values.out!, `${JSON.stringify({ node: process.version, cpus: os.cpus().length, date: new Date().toISOString(), billing: billing.run, targets: billing.targets.map(([t, ok, v]) => ({ target: t, met: ok, value: v })) }, null, 2)}\n`);
+        process.stdout.write(`\nWrote ${values.out}\n`);
+        return;
+    }
     const flags = planNodeFlags(root);
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "compute-region-bench-"));
     const runs: Run[] = [];
@@ -241,12 +276,19 @@ function main(): void {
         targets.push(["time grows at most 11x from 100 to 1,000 tenants", growth(mid.programMs + mid.policyMs, big.programMs + big.policyMs) <= 11, `${growth(mid.programMs + mid.policyMs, big.programMs + big.policyMs).toFixed(1)}x`]);
         targets.push(["memory grows at most 11x from 100 to 1,000 tenants", growth(mid.peakRssKb, big.peakRssKb) <= 11, `${growth(mid.peakRssKb, big.peakRssKb).toFixed(1)}x`]);
     }
+    const billing = values.only === "plan" ? undefined : await billingSection(root, big.tenants);
+    if (billing) targets.push(...billing.targets);
     process.stdout.write(`\nTargets\n${targets.map(([t, ok, v]) => `  [${ok ? "met" : "MISSED"}] ${t}: ${v}`).join("\n")}\n`);
     writeOutput(
         values.out!,
-        `${JSON.stringify({ node: process.version, cpus: os.cpus().length, date: new Date().toISOString(), flags, runs, untuned: { programMs: untuned.programMs, peakRssKb: untuned.peakRssKb, cpu: untuned.cpu }, againstState: compared, targets: targets.map(([t, ok, v]) => ({ target: t, met: ok, value: v })) }, null, 2)}\n`,
+        `${JSON.stringify({ node: process.version, cpus: os.cpus().length, date: new Date().toISOString(), flags, runs, untuned: { programMs: untuned.programMs, peakRssKb: untuned.peakRssKb, cpu: untuned.cpu }, againstState: compared, ...(billing ? { billing: billing.run } : {}), targets: targets.map(([t, ok, v]) => ({ target: t, met: ok, value: v })) }, null, 2)}\n`,
     );
     process.stdout.write(`\nWrote ${values.out}\n`);
 }
 
-if (require.main === module) main();
+if (require.main === module) {
+    main().catch((e) => {
+        process.stderr.write(`error: ${(e as Error).stack ?? e}\n`);
+        process.exit(1);
+    });
+}

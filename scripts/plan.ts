@@ -21,11 +21,12 @@ import { timelineSvg } from "../offline/timeline";
 import { planEvidence } from "../offline/evidence";
 import { judgePlan, readPrior, startComparison } from "../offline/compare";
 import { changeSections } from "../offline/change-report";
-import { changePolicies } from "compute-region-policies/changes";
+import { billingChangeJson, billingChangeLines, billingChangeMarkdown, billingChanges, billingEvidence, billingJson, billingLines } from "../offline/billing-report";
+import { billingPriceNotRetroactive, changePolicies } from "compute-region-policies/changes";
 import { parseInstant } from "compute-region-policies/model";
 import { readStackOutputs } from "../offline/stack-outputs";
 import { POLICY_EXIT, PolicyInputError, policyExitCode, policyJson, readPolicyConfig, renderMarkdown, renderSarif, renderText } from "compute-region-policies/engine";
-import { capacityBlockQuotaWithinWindow, PACK_VERSION, policies } from "compute-region-policies/rules";
+import { billingCoversSales, capacityBlockQuotaWithinWindow, PACK_VERSION, policies } from "compute-region-policies/rules";
 import { writeOutput } from "./io";
 
 export const EXIT = { planned: POLICY_EXIT.ok, mandatoryViolation: POLICY_EXIT.mandatoryViolation, badInput: POLICY_EXIT.badInput, policyError: POLICY_EXIT.policyError, programFailed: 4, refused: 5 } as const;
@@ -150,16 +151,23 @@ export async function main(argv: string[]): Promise<number> {
     const changes = comparison?.finish(plan.resources);
     const { evaluation, policies: allPolicies } = judgePlan(plan.resources, changes, policyConfig);
     const changed = changeSections(changes, { config: config.values, configBefore: prior?.config }, args.quiet);
+    // The money: what is sold and what a month of it is worth, and what each tenant's charge becomes.
+    const billing = billingEvidence(plan.resources, at);
+    const money = billingChanges(changes, at);
+    const moneyLines = billingChangeLines(money);
+    const changedText = moneyLines.length > 0 ? `${changed.text}${moneyLines.join("\n")}\n\n` : changed.text;
     const policyText = renderText(evaluation, allPolicies);
-    process.stdout.write(args.quiet ? `${changed.text}${summary.split("\n").slice(0, 3).join("\n")}\n${policyText.split("\n")[1]}\n` : `${changed.text}${summary}\n\n${policyText}\n`);
+    process.stdout.write(args.quiet ? `${changedText}${summary.split("\n").slice(0, 3).join("\n")}\n${policyText.split("\n")[1]}\n` : `${changedText}${summary}\n\n${billingLines(billing).join("\n")}\n\n${policyText}\n`);
     const { placeholderSecrets: _omit, ...document } = plan;
     if (args.json) {
         const capacity = evidence.capacity.map(({ problems: _p, ...row }) => row);
-        writeOutput(args.json, `${JSON.stringify({ ...document, config: config.values, policy: policyJson(evaluation), capacity, autoscaling: evidence.autoscaling, monitoring: evidence.monitoring, isolation: evidence.isolation, rehearsal: evidence.rehearsal, ...changed.json }, null, 2)}\n`);
+        const changesJson = changed.json.changes && money ? { changes: { ...changed.json.changes, billing: billingChangeJson(money) } } : changed.json;
+        writeOutput(args.json, `${JSON.stringify({ ...document, config: config.values, policy: policyJson(evaluation), capacity, autoscaling: evidence.autoscaling, monitoring: evidence.monitoring, isolation: evidence.isolation, rehearsal: evidence.rehearsal, ...billingJson(billing), ...changesJson }, null, 2)}\n`);
         process.stdout.write(`Wrote the plan document to ${args.json}\n`);
     }
     if (args.report) {
-        writeOutput(args.report, `${changed.markdown}${renderMarkdown(evaluation, allPolicies, `Policy results: offline plan of ${plan.project}/${plan.stack}`)}\n${isolationMarkdown(evidence.isolation)}\n\n${rehearsalMarkdown(evidence.rehearsal)}\n`);
+        const moneyMarkdown = billingChangeMarkdown(money);
+        writeOutput(args.report, `${changed.markdown}${moneyMarkdown.length > 0 ? `${moneyMarkdown.join("\n")}\n` : ""}${renderMarkdown(evaluation, allPolicies, `Policy results: offline plan of ${plan.project}/${plan.stack}`)}\n${isolationMarkdown(evidence.isolation)}\n\n${rehearsalMarkdown(evidence.rehearsal)}\n`);
         process.stdout.write(`Wrote the pull-request report to ${args.report}\n`);
     }
     if (args.timeline) {
@@ -175,12 +183,13 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /**
- * `--at` reaches the policies as the config of the one that judges dates, as a real preview's
- * `--policy-pack-config` would (unset there, the policy judges at the time the preview runs).
+ * `--at` reaches the policies as the config of those that judge dates, as a real preview's
+ * `--policy-pack-config` would (unset there, a policy judges at the time the preview runs).
  */
 export function withJudgementDate<T extends Record<string, Record<string, unknown>>>(config: T, at: string | undefined): T {
     if (at === undefined) return config;
-    return { ...config, [capacityBlockQuotaWithinWindow.name]: { ...(config[capacityBlockQuotaWithinWindow.name] ?? {}), at } };
+    const dated = [capacityBlockQuotaWithinWindow, billingCoversSales, billingPriceNotRetroactive].map((p) => p.name);
+    return { ...config, ...Object.fromEntries(dated.map((name) => [name, { ...(config[name] ?? {}), at }])) };
 }
 
 /** Maps an error to the exit code and message the CLI reports. */

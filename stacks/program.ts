@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { loadMigrations } from "../billing/migrate";
 import { Region } from "../components/region";
 import { TenantShard } from "../components/tenant-shard";
+import { platformBilling } from "compute-region-policies/model";
 import { loadStackConfig, ShardConfig } from "./config";
 import { sourceTag } from "./image-source";
 import { projectRoot } from "./paths";
@@ -41,6 +42,8 @@ export async function regionProgram(): Promise<Record<string, unknown>> {
         capacity: region.capacity,
         // What each tenant shard may sell, per pool (read by the shards through a StackReference).
         shards: Object.fromEntries(config.shards.map((s) => [s.name, s.budget])),
+        // What the shards' registry Jobs need: the prices and pools their tenants are billed at, the billing image and database.
+        ...(config.layer === "platform" && region.billing ? { billing: { ...platformBilling(region.billing.registry), image: region.billing.image, databaseHost: region.billing.endpoint } } : {}),
         alertRules: region.observability.ruleGroups.flatMap((g) => g.rules.map((r) => `${g.name}/${r.alert}${r.labels.pool ? `{pool=${r.labels.pool}}` : ""}`)),
         dashboards: region.observability.dashboards,
         grafanaAdminPassword: region.observability.grafanaAdminPassword,

@@ -2,13 +2,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DATA_TYPES, TYPES } from "compute-region-policies/model";
+import { DATA_TYPES, fromSnapshots, parseRegistry, regionRegistry, registryText, rehearse, TYPES } from "compute-region-policies/model";
 import { UNKNOWN } from "compute-region-policies/engine";
 import type { OfflinePlanResult } from "../offline/harness";
 import { monitoringFromResources } from "../offline/evidence";
+import { billingChangeLines, billingChanges, billingEvidence, billingJson, billingLines } from "../offline/billing-report";
+import type { PlanChanges } from "../offline/diff";
 import { ConfigError, parseRegionConfig } from "../stacks/config";
 import { sourceTag } from "../stacks/image-source";
-import { devStackConfig, ofType, one, plan } from "./helpers";
+import { devStackConfig, engineValues, ofType, one, plan } from "./helpers";
 
 let dev: OfflinePlanResult;
 beforeAll(async () => {
@@ -68,16 +70,16 @@ describe("billing database", () => {
         // Both ids are known only after deploy: unknown in the preview, never null.
         expect(sgp.props.spec.securityGroups.groupIds).toEqual([UNKNOWN, UNKNOWN]);
         expect(sgp.dependencies).toEqual(expect.arrayContaining([clients.urn, cluster.urn]));
-        // Pods get their branch ENI at admission: the migration Job and the metering CronJob come after the policy.
-        for (const type of ["kubernetes:batch/v1:Job", "kubernetes:batch/v1:CronJob"]) expect(one(dev.resources, type).opts?.dependsOn).toContain(sgp.urn);
+        // Pods get their branch ENI at admission: the Jobs and the metering CronJob come after the policy.
+        for (const r of [...ofType(dev.resources, "kubernetes:batch/v1:Job"), one(dev.resources, "kubernetes:batch/v1:CronJob")]) expect(r.opts?.dependsOn).toContain(sgp.urn);
         // Nothing connects to the client pods, and the preview knows it.
         expect(clients.props.ingress).toEqual([]);
     });
 
     it("applies the migrations with a Job from a ConfigMap, and meters hourly with a CronJob, both by image digest", () => {
         const cm = ofType(dev.resources, "kubernetes:core/v1:ConfigMap").find((c) => c.props.metadata.name === "billing-migrations")!;
-        expect(Object.keys(cm.props.data)).toEqual(["0001_core_schema.sql", "0002_invoices.sql", "0003_roles.sql"]);
-        const job = one(dev.resources, "kubernetes:batch/v1:Job");
+        expect(Object.keys(cm.props.data)).toEqual(["0001_core_schema.sql", "0002_invoices.sql", "0003_roles.sql", "0004_registry_metering_invoices.sql", "0005_billing_roles.sql"]);
+        const job = one(dev.resources, "kubernetes:batch/v1:Job", "dev-billing-migrate");
         expect(job.props.metadata.name).toMatch(/^billing-migrate-[0-9a-f]{10}$/);
         const container = job.props.spec.template.spec.containers[0];
         // No image in the config: the program builds billing/Dockerfile and pushes it to the stack's
@@ -94,6 +96,70 @@ describe("billing database", () => {
         expect(cron.props.spec.jobTemplate.spec.template.spec.containers[0].env).toContainEqual({ name: "PGIAMAUTH", value: "true" });
         const repo = one(dev.resources, DATA_TYPES.ecrRepository);
         expect(repo.props).toMatchObject({ imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true } });
+    });
+
+    it("applies the registry the program renders from the config with a Job after the migrations, before metering's first run", () => {
+        const map = ofType(dev.resources, "kubernetes:core/v1:ConfigMap").find((c) => c.name === "dev-billing-registry")!;
+        const text = map.props.data["registry.json"];
+        // Exactly the one rendering of the stack's config.
+        expect(text).toBe(registryText(regionRegistry(parseRegionConfig(engineValues(devStackConfig()), "dev"))!));
+        const doc = parseRegistry(text);
+        expect(doc.tenants.map((t) => [t.name, t.commitments.map((c) => `${c.track} ${c.quantity} ${c.subject}`)])).toEqual([
+            ["acme", ["dedicated 4 acme-l40s", "reserved 6 shared-l40s"]],
+            ["globex", ["reserved 4 shared-l40s", "spot 4 shared-l40s"]],
+            ["initech", ["hosted 1 llama-3-8b", "hosted 1 qwen-2-5-32b"]],
+        ]);
+        const migrate = one(dev.resources, "kubernetes:batch/v1:Job", "dev-billing-migrate");
+        const job = one(dev.resources, "kubernetes:batch/v1:Job", "dev-billing-registry-sync");
+        const cron = one(dev.resources, "kubernetes:batch/v1:CronJob");
+        // Named by the document's hash: a changed document is a new Job, run once.
+        expect(job.props.metadata.name).toMatch(/^billing-registry-[0-9a-f]{10}$/);
+        expect(job.props.spec.template.spec.containers[0].command).toEqual(["node", "bin/billing/cli.js", "sync", "--registry", "/registry/registry.json"]);
+        expect(job.props.spec.template.spec.containers[0].env).toEqual(expect.arrayContaining([{ name: "PGUSER", value: "registry" }, { name: "PGIAMAUTH", value: "true" }]));
+        expect(job.props.spec.template.spec.volumes).toContainEqual({ name: "registry", configMap: { name: "billing-registry" } });
+        expect(job.props.spec.activeDeadlineSeconds).toBe(migrate.props.spec.activeDeadlineSeconds);
+        expect(job.opts?.customTimeouts).toEqual(migrate.opts?.customTimeouts);
+        expect(job.opts?.dependsOn).toEqual(expect.arrayContaining([migrate.urn, map.urn]));
+        expect(cron.opts?.dependsOn).toContain(job.urn);
+        // The rehearsal of a first up: the migrations, then the registry, then the CronJob, with no finding.
+        const rehearsal = rehearse(fromSnapshots(dev.resources));
+        const at = (name: string, type: string) => rehearsal.schedule.find((s) => s.name === name && s.type === type)!;
+        const [migrated, synced, metering] = [at("dev-billing-migrate", migrate.type), at("dev-billing-registry-sync", job.type), at("dev-billing-metering", cron.type)];
+        expect(synced.startSeconds).toBeGreaterThanOrEqual(migrated.startSeconds + migrated.seconds);
+        expect(metering.startSeconds).toBeGreaterThanOrEqual(synced.startSeconds + synced.seconds);
+        expect(synced.seconds).toBeGreaterThan(0);
+        expect(rehearsal.findings).toEqual([]);
+        // Its own database role, through its own Pod Identity association, which its pods wait for.
+        const association = ofType(dev.resources, TYPES.eksPodIdentityAssociation).find((a) => a.props.serviceAccount === "billing-registry")!;
+        expect(job.opts?.dependsOn).toContain(association.urn);
+        expect(association.props.namespace).toBe("billing");
+    });
+
+    it("shows reviewers what is sold and a month of it, and what a change does to each tenant's charge", () => {
+        const at = new Date("2026-12-06T00:00:00Z");
+        const evidence = billingEvidence(dev.resources, at)!;
+        // The plan document carries the registry exactly as the ConfigMap holds it.
+        const map = ofType(dev.resources, "kubernetes:core/v1:ConfigMap").find((c) => c.name === "dev-billing-registry")!;
+        expect(billingJson(evidence).billing!.registry).toEqual(JSON.parse(map.props.data["registry.json"]));
+        // acme: 6 reserved at 1.95 and 4 dedicated at 2.10, 10% off, for 730 hours; globex: 4 reserved.
+        expect(evidence.monthly.tenants.map((t) => [t.tenant, t.monthly])).toEqual([
+            ["acme", "13205.70"],
+            ["globex", "5694.00"],
+            ["initech", "0.00"],
+        ]);
+        expect(evidence.monthly.pools).toEqual([
+            { pool: "acme-l40s", gpuModel: "l40s", role: "dedicated", soldGpus: 4, unitPrice: "2.1", monthly: "5518.80" },
+            { pool: "shared-l40s", gpuModel: "l40s", role: "shared", soldGpus: 10, unitPrice: "1.95", monthly: "13380.90" },
+        ]);
+        const lines = billingLines(evidence).join("\n");
+        expect(lines).toContain("Committed a month: USD 18,899.70");
+        expect(lines).toContain("spot up to 4 on shared-l40s at 0.85/GPU-hour");
+        // globex's quota raised from 4 to 6: its charge becomes 8,541.00.
+        const raised = JSON.parse(map.props.data["registry.json"]);
+        raised.tenants[1].commitments[0].quantity = 6;
+        const change = { op: "update", type: map.type, name: map.name, old: { props: map.props }, new: { props: { ...map.props, data: { "registry.json": JSON.stringify(raised) } } } };
+        const money = billingChanges({ changes: [change] } as unknown as PlanChanges, at);
+        expect(billingChangeLines(money)).toEqual(["Monthly charges (commitments, a month of 730 hours at the prices in force on the plan's date, USD)", "  globex: 5,694.00 -> 8,541.00 (+2,847.00)"]);
     });
 
     it("alerts when a metering window has not been written, and shows billing panels", () => {

@@ -51,6 +51,13 @@ describe("a sharded dev region", () => {
         const queues = doc.resources.filter((x: { type: string }) => x.type.endsWith(":ClusterQueue"));
         for (const q of queues) expect(q.props.spec.cohort).toMatch(new RegExp(`^shard-${stack.slice(-1)}-`));
         expect(doc.resources.filter((x: { type: string }) => x.type.endsWith(":Namespace")).every((n: any) => n.props.metadata.labels["compute-region.io/shard"] === stack.slice(-1))).toBe(true);
+        // Its tenants are billed by a registry Job of its own on the platform's cluster, at the platform's prices.
+        const registry = doc.billing.registry;
+        expect(registry.scope).toBe(`shard:${stack.slice(-1)}`);
+        expect(registry.prices).toEqual(JSON.parse(fs.readFileSync(platformJson, "utf8")).outputs.billing.prices);
+        expect(registry.tenants.map((t: { name: string }) => t.name)).toEqual(stackConfig(stack)["compute-region:tenants"].map((t: { name: string }) => t.name).sort());
+        const job = doc.resources.find((x: any) => x.type === K8S_TYPES.job);
+        expect(job.props.metadata.name).toMatch(new RegExp(`^billing-registry-shard-${stack.slice(-1)}-[0-9a-f]{10}$`));
     });
 
     it("fails a shard that exceeds its budget, naming the pool and the shard", () => {

@@ -1,4 +1,6 @@
 import type { ChangePolicy } from "../engine/change";
+import { billingHistoryKept } from "./billing-history-kept";
+import { billingPriceNotRetroactive } from "./billing-price-not-retroactive";
 import { billingStorageNotShrunk } from "./billing-storage-not-shrunk";
 import { foundationNotReplaced } from "./foundation-not-replaced";
 import { kubernetesUpgradeOneMinor } from "./kubernetes-upgrade-one-minor";
@@ -25,4 +27,9 @@ export const changePolicies: ChangePolicy[] = [
     // Foundations and data
     foundationNotReplaced,
     billingStorageNotShrunk,
+    // Billing
+    billingPriceNotRetroactive,
+    billingHistoryKept,
 ];
+
+export { billingPriceNotRetroactive, billingHistoryKept };

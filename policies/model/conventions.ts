@@ -201,6 +201,7 @@ export const ALERTS = {
     dcgmExporterDown: "DcgmExporterDown",
     tenantQuotaNearLimit: "TenantGpuQuotaNearLimit",
     meteringWindowMissed: "MeteringWindowMissed",
+    tenantGpuUseBeyondPurchase: "TenantGpuUseBeyondPurchase",
     modelQueueDepth: "ModelQueueDepthHigh",
     modelLatency: "ModelLatencyHigh",
     gatewayDown: "ModelGatewayDown",
@@ -397,7 +398,14 @@ export function apiKeySecretName(tenant: string): string {
  */
 export const GEN_AI_METRICS = {
     requests: 'gen_ai_server_request_duration_seconds_count{error_type=""}',
+    /** Input tokens, cached ones included (envoyproxy/ai-gateway v0.5.0 internal/translator/openai_openai.go: prompt_tokens). */
     inputTokens: 'gen_ai_client_token_usage_sum{gen_ai_token_type="input"}',
+    /**
+     * Cached input tokens, where the model server reports them (prompt_tokens_details.cached_tokens:
+     * vLLM with --enable-prompt-tokens-details): a part of the input tokens, recorded apart
+     * (envoyproxy/ai-gateway v0.5.0 internal/metrics/genai.go genaiTokenTypeCachedInput).
+     */
+    cachedInputTokens: 'gen_ai_client_token_usage_sum{gen_ai_token_type="cached_input"}',
     outputTokens: 'gen_ai_client_token_usage_sum{gen_ai_token_type="output"}',
     /** The label holding the model the client asked for. */
     modelLabel: "gen_ai_request_model",

@@ -24,3 +24,4 @@ export * from "./topology";
 export * from "./iam-deny";
 export * from "./tenant-identity";
 export * from "./tenant-observability";
+export * from "./billing";

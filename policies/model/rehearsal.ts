@@ -261,6 +261,10 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
         if (typeof r.props.namespace === "string" && !isUnknown(r.props.namespace)) checkNamespace(picture, graph, i, r.props.namespace, report);
     });
 
+    // A stack on a platform (a shard) may run pods in a namespace the platform creates (a shard's
+    // registry Job in billing): the platform's node groups place them and its NetworkPolicies admit
+    // them, which this stack cannot see; the platform's own plan judges those.
+    const platformOwned = (namespace: string) => picture.onPlatform && picture.namespaces.get(namespace)?.createdBy === undefined && !picture.namespaces.get(namespace)?.builtin;
     // Awaited pods: webhooks on their creation, placement, device plugins, network, images and awaits.
     const functional = proveFunctionalPaths(picture);
     for (const pod of picture.pods) {
@@ -272,7 +276,7 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
             if (!webhookMatches(w, "core", "v1", "pods", nsLabels, pod.labels)) continue;
             report("webhook", owner, `the ${w.fact.name} webhook`, `its pods (${pod.name}) are created through the ${w.fact.name} webhook of ${resources[w.provider].name} (failurePolicy Fail), and nothing orders it after that release`, w.provider);
         }
-        if (pod.replicas !== "perNode") checkPlacement(picture, graph, pod, report);
+        if (pod.replicas !== "perNode" && !platformOwned(pod.namespace)) checkPlacement(picture, graph, pod, report);
         checkImages(picture, graph, pod, report);
         checkAwait(picture, pod, report);
     }
@@ -288,7 +292,7 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
     }
 
     // Strict CNI: pods no policy selects, policies that come after the pods, and cut paths.
-    for (const u of functional.unselected) report("network", u.owner, `a NetworkPolicy that selects ${u.pod}`, `no NetworkPolicy in ${u.namespace} selects ${u.pod}: the ${picture.cni} CNI denies it everything`);
+    for (const u of functional.unselected.filter((u) => !platformOwned(u.namespace))) report("network", u.owner, `a NetworkPolicy that selects ${u.pod}`, `no NetworkPolicy in ${u.namespace} selects ${u.pod}: the ${picture.cni} CNI denies it everything`);
     for (const pod of picture.pods) {
         if (!pod.awaited || pod.replicas === 0 || pod.hostNetwork || picture.cni !== "strict") continue;
         const selecting = picture.policies.filter((p) => p.namespace === pod.namespace && selectorMatches(p.podSelector, pod.labels));
@@ -342,7 +346,7 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
         criticalPath: critical.filter((s) => s.seconds > 0),
         schedule: custom,
         findings,
-        functional: { pathsChecked: functional.pathsChecked, pathsCut: functional.cut.length, podsUnselected: functional.unselected.length },
+        functional: { pathsChecked: functional.pathsChecked, pathsCut: functional.cut.length, podsUnselected: functional.unselected.filter((u) => !platformOwned(u.namespace)).length },
     };
 }
 

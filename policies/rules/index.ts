@@ -53,6 +53,7 @@ import { deployPodsNetworkReady } from "./deploy-pods-network-ready";
 import { platformPathsOpen } from "./platform-paths-open";
 import { deployImagesBuiltFirst } from "./deploy-images-built-first";
 import { deployAwaitsCoverStartup } from "./deploy-awaits-cover-startup";
+import { billingCoversSales } from "./billing-covers-sales";
 
 /** Every policy of the pack, in catalog order. The pack (`index.ts`), the evaluator and the catalog all read this list. */
 /**
@@ -123,6 +124,8 @@ export const policies: RegionPolicy[] = [
     databaseResilient,
     databaseManagedPassword,
     databaseMinorVersionFloats,
+    // Billing
+    billingCoversSales,
     // Keys, state and supply chain
     kmsKeyRotation,
     statefulResourcesProtected,
@@ -131,8 +134,8 @@ export const policies: RegionPolicy[] = [
     ...REHEARSAL_POLICIES,
 ];
 
-/** The policy that judges dates (Capacity Block windows): `npm run plan -- --at` sets its config. */
-export { capacityBlockQuotaWithinWindow };
+/** The policies that judge dates (Capacity Block windows, prices in force): `npm run plan -- --at` sets their config. */
+export { capacityBlockQuotaWithinWindow, billingCoversSales };
 
 export const PACK_NAME = "compute-region";
 /** Kept equal to policies/package.json's version (a test checks). */

@@ -1,5 +1,22 @@
 import { z } from "zod";
-import { cidrProblem, cidrsOverlap, GPU_INSTANCE_TYPES, gpuInstanceType, iamArnAccount, meteringRepositoryName, NEVER_EGRESS_CIDRS, tenantPoolQuotas, windowProblem } from "compute-region-policies/model";
+import {
+    BILLING_TRACKS,
+    BILLING_UNITS,
+    cidrProblem,
+    cidrsOverlap,
+    GPU_INSTANCE_TYPES,
+    gpuInstanceType,
+    iamArnAccount,
+    meteringRepositoryName,
+    NEVER_EGRESS_CIDRS,
+    parseDay,
+    priceInForce,
+    PriceConfig,
+    priceRows,
+    RegistryPrice,
+    tenantPoolQuotas,
+    windowProblem,
+} from "compute-region-policies/model";
 import { ACM_CERTIFICATE_ARN, MAX_CUSTOM_LIMIT_TENANTS, NamespacedRegionConfig } from "./schema";
 
 /**
@@ -69,6 +86,7 @@ export function crossFieldChecks(config: NamespacedRegionConfig, ctx: z.Refineme
     checkTenants(config, ctx);
     checkShards(config, ctx);
     checkModels(config, ctx);
+    checkBilling(config, ctx);
     const billing = config["compute-region:billing"];
     if (billing && billing.maxAllocatedStorageGiB < billing.allocatedStorageGiB) {
         ctx.addIssue({ code: "custom", path: ["compute-region:billing", "maxAllocatedStorageGiB"], message: `must be at least allocatedStorageGiB (${billing.allocatedStorageGiB})`, input: billing.maxAllocatedStorageGiB });
@@ -151,6 +169,69 @@ function checkGpuPools(config: NamespacedRegionConfig, ctx: z.RefinementCtx): vo
             ctx.addIssue({ code: "custom", path: [key, last, "maxNodes"], message: `must keep the pool within the ${instances} instances reservation ${id} holds${share}: the autoscaler never scales past the reservation`, input: pools[last].maxNodes });
         }
     }
+}
+
+/**
+ * Commercial terms: one price per track, item and effective day; and everything sold (an active
+ * tenant's reserved GPUs, its dedicated pools, its spot allowance, the models it may call, a shard's
+ * budget) has a price in force from when it is billed (today, or the tenant's contract start). A
+ * region that sells anything needs the billing database that bills it.
+ */
+function checkBilling(config: NamespacedRegionConfig, ctx: z.RefinementCtx, now = new Date()): void {
+    const billing = config["compute-region:billing"];
+    const pools = config["compute-region:gpuPools"];
+    const tenants = config["compute-region:tenants"].map((t, i) => ({ t, i })).filter(({ t }) => t.state === "active");
+    const shards = config["compute-region:shards"];
+    const buyers = tenants.filter(({ t }) => t.models.length > 0 || tenantPoolQuotas(t, pools).some((q) => q.reserved > 0 || q.spot > 0)).map(({ t }) => t.name);
+    const budgets = shards.filter((s) => Object.values(s.budget).some((g) => g > 0)).map((s) => s.name);
+    if (!billing) {
+        if (buyers.length > 0 || budgets.length > 0) {
+            const who = [...(buyers.length > 0 ? [`tenants ${buyers.join(", ")} buy capacity or models`] : []), ...(budgets.length > 0 ? [`shards ${budgets.join(", ")} sell reserved GPUs`] : [])].join(" and ");
+            ctx.addIssue({ code: "custom", path: ["compute-region:billing"], message: `is required: ${who}, and nothing would bill them (set the billing database and its prices)` });
+        }
+        return;
+    }
+    const rows: RegistryPrice[] = [];
+    const seen = new Map<string, number>();
+    billing.prices.forEach((entry, i) => {
+        let entryRows: RegistryPrice[];
+        try {
+            entryRows = priceRows(entry as PriceConfig);
+        } catch (e) {
+            return ctx.addIssue({ code: "custom", path: ["compute-region:billing", "prices", i], message: (e as Error).message });
+        }
+        const key = `${entry.track}/${entryRows[0]?.item}/${entry.effectiveFrom}`;
+        const first = seen.get(key);
+        if (first !== undefined) ctx.addIssue({ code: "custom", path: ["compute-region:billing", "prices", i], message: `repeats prices[${first}]: one ${entry.track} price of ${entryRows[0]?.item} per effective date (a new price is a new entry from a later day)` });
+        else seen.set(key, i);
+        rows.push(...entryRows);
+    });
+    const poolByName = new Map(pools.map((p) => [p.name, p]));
+    const gpuModelOf = (pool: string) => gpuInstanceType(poolByName.get(pool)?.instanceType ?? "")?.gpuModel;
+    /** The first unit of `track` with no price for `item` in force at `from`. */
+    const missing = (track: keyof typeof BILLING_TRACKS, item: string, from: Date) => Object.values(BILLING_TRACKS[track].prices).find((unit) => !priceInForce(rows, { track, item, unit }, from));
+    const require = (path: (string | number)[], what: string, track: keyof typeof BILLING_TRACKS, item: string | undefined, from: Date) => {
+        if (!item) return;
+        const unit = missing(track, item, from);
+        if (unit) ctx.addIssue({ code: "custom", path, message: `${what} has no ${track} price of ${item} per ${BILLING_UNITS[unit].label} in force on ${from.toISOString().slice(0, 10)}: add one to compute-region:billing.prices` });
+    };
+    for (const { t, i } of tenants) {
+        const starts = parseDay(t.contract?.startsOn);
+        const from = starts && starts.getTime() > now.getTime() ? starts : now;
+        const at = (...path: (string | number)[]) => ["compute-region:tenants", i, ...path];
+        for (const q of tenantPoolQuotas(t, pools)) {
+            const pool = poolByName.get(q.pool);
+            if (!pool) continue;
+            const dedicated = pool.role === "dedicated";
+            const path = t.quota[q.pool] !== undefined || !dedicated ? at("quota", q.pool) : ["compute-region:gpuPools", pools.indexOf(pool), "tenant"];
+            if (q.reserved > 0) require(path, dedicated ? `dedicated pool ${q.pool} of tenant ${t.name}` : `tenant ${t.name}'s reserved quota on ${q.pool}`, dedicated ? "dedicated" : "reserved", gpuModelOf(q.pool), from);
+            if (q.spot > 0 && pool.role === "shared") require(at("spot", q.pool), `tenant ${t.name}'s spot allowance on ${q.pool}`, "spot", gpuModelOf(q.pool), from);
+        }
+        t.models.forEach((m, j) => require(at("models", j), `model ${m} granted to tenant ${t.name}`, "hosted", m, from));
+    }
+    shards.forEach((s, i) => {
+        for (const [pool, gpus] of Object.entries(s.budget)) if (gpus > 0) require(["compute-region:shards", i, "budget", pool], `shard ${s.name}'s budget on ${pool}`, "reserved", gpuModelOf(pool), now);
+    });
 }
 
 /** Tenant queues are `<tenant>-<pool>`: a tenant name must never make a pool's internal or burst queue name. */

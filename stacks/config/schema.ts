@@ -1,6 +1,12 @@
 import { z } from "zod";
 import {
     BACKUP_RETENTION_DAYS,
+    BILLING_TRACKS,
+    BillingTrack,
+    decimalText,
+    GPU_MODELS,
+    parseDay,
+    PriceConfig,
     cidrProblem,
     DNS_LABEL,
     DNS_LABEL_MAX,
@@ -209,6 +215,49 @@ export const workloadIdentitySchema = z.strictObject({
         .optional(),
 });
 
+/** A day, YYYY-MM-DD (00:00 UTC). */
+export const day = z.string().refine((d) => parseDay(d) !== undefined, { message: "must be a date, YYYY-MM-DD (quote it in YAML)" });
+
+/** What a tenant signed beyond what it bought: when billing starts, a discount, the contract's reference. */
+export const contractSchema = z.strictObject({
+    /** Billing of the tenant's commitments starts on this day (00:00 UTC); capacity granted before it is not billed until then. */
+    startsOn: day.optional(),
+    /** Percent off every charge of the tenant (a negotiated discount), 0 to 100. */
+    discountPercent: z.number().min(0, "must be at least 0 (percent)").max(100, "must be at most 100 (percent)").default(0),
+    /** The contract or purchase-order reference, printed on the tenant's invoices. */
+    reference: z.string().min(1).max(100, "must be at most 100 characters").optional(),
+});
+
+/** A money figure per unit: at least 0, at most 6 decimals (the schema's numeric(14, 6)). */
+export const unitPrice = z
+    .number()
+    .min(0, "must be a price of at least 0")
+    .max(99_999_999, "must be below 100,000,000")
+    .refine((n) => {
+        try {
+            decimalText(n);
+            return true;
+        } catch {
+            return false;
+        }
+    }, "must have at most 6 decimals");
+
+/**
+ * One entry of the price list, shaped by its track (policies/model/billing.ts BILLING_TRACKS): what
+ * it prices (a GPU model or a hosted model), a figure per price field of the track, and the day it
+ * takes effect. Generated from the tracks, so a new track is data there, not a new schema here.
+ */
+function priceEntrySchema(name: string, track: BillingTrack) {
+    const item = track.item === "gpuModel" ? { gpuModel: z.enum(GPU_MODELS as [string, ...string[]], { message: `must be a GPU model of the catalog (${GPU_MODELS.join(", ")})` }) } : { model: dnsLabel };
+    const fields = Object.fromEntries(Object.keys(track.prices).map((f) => [f, track.defaults?.[f] ? unitPrice.optional() : unitPrice]));
+    return z.strictObject({ track: z.literal(name), ...item, ...fields, effectiveFrom: day });
+}
+export const priceSchema: z.ZodType<PriceConfig> = z.discriminatedUnion(
+    "track",
+    Object.entries(BILLING_TRACKS).map(([name, track]) => priceEntrySchema(name, track)) as unknown as [ReturnType<typeof priceEntrySchema>, ...ReturnType<typeof priceEntrySchema>[]],
+    { error: (issue) => (issue.code === "invalid_union" ? `must name its track: one of ${Object.keys(BILLING_TRACKS).join(", ")}` : undefined) },
+) as unknown as z.ZodType<PriceConfig>;
+
 export const tenantSchema = z.strictObject({
     /** Tenant name: a DNS label; its namespace is tenant-<name>. */
     name: dnsLabel.max(DNS_LABEL_MAX - TENANT_NAMESPACE_PREFIX.length, `must be at most ${DNS_LABEL_MAX - TENANT_NAMESPACE_PREFIX.length} characters (the namespace is ${TENANT_NAMESPACE_PREFIX}<name>)`),
@@ -238,6 +287,8 @@ export const tenantSchema = z.strictObject({
     fileSystem: fileSystemSchema.optional(),
     /** The tenant's workloads' AWS identity, on the service account `workload` of its namespace (opt-in). */
     workloadIdentity: workloadIdentitySchema.optional(),
+    /** The tenant's contract: when billing starts, a discount, a reference (what it buys is quota, spot, a dedicated pool and models). */
+    contract: contractSchema.optional(),
     /** ResourceQuota backstop for the namespace (defaults scale with the tenant's GPUs). */
     limits: z
         .strictObject({
@@ -271,6 +322,13 @@ export const billingSchema = z.strictObject({
         .optional(),
     /** Cron schedule of the metering job (hourly windows). */
     meteringSchedule: z.string().default("5 * * * *"),
+    /** The currency of every price and invoice (ISO 4217). */
+    currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 currency code such as USD").default("USD"),
+    /**
+     * The price list: per track, GPU model or hosted model, from a day. A change is a new entry from
+     * the day it takes effect; entries that took effect stay (they are the price history).
+     */
+    prices: z.array(priceSchema).default([]),
 });
 
 /** A fully qualified DNS name (what clients call and the certificate covers). */
