@@ -78,7 +78,7 @@ describe("billing database", () => {
 
     it("applies the migrations with a Job from a ConfigMap, and meters hourly with a CronJob, both by image digest", () => {
         const cm = ofType(dev.resources, "kubernetes:core/v1:ConfigMap").find((c) => c.props.metadata.name === "billing-migrations")!;
-        expect(Object.keys(cm.props.data)).toEqual(["0001_core_schema.sql", "0002_invoices.sql", "0003_roles.sql", "0004_registry_metering_invoices.sql", "0005_billing_roles.sql"]);
+        expect(Object.keys(cm.props.data)).toEqual(["0001_core_schema.sql", "0002_invoices.sql", "0003_roles.sql", "0004_registry_metering_invoices.sql", "0005_billing_roles.sql", "0006_tenant_views.sql"]);
         const job = one(dev.resources, "kubernetes:batch/v1:Job", "dev-billing-migrate");
         expect(job.props.metadata.name).toMatch(/^billing-migrate-[0-9a-f]{10}$/);
         const container = job.props.spec.template.spec.containers[0];

@@ -25,3 +25,4 @@ export * from "./iam-deny";
 export * from "./tenant-identity";
 export * from "./tenant-observability";
 export * from "./billing";
+export * from "./tenant-billing";
