@@ -212,7 +212,7 @@ async function readOwnStatement(client: ClientBase, month: string, from: Date, t
     }
     // Not invoiced yet: the invoice's own pricing of what is metered so far, and the adjustments recorded.
     const lines = await q<{ track: string; subject: string; item: string; unit: string; label: string; description: string; quantity: string; unit_price: string | null; discount_percent: string; amount: string | null; gpu_track: boolean }>(
-        `SELECT l.track, l.subject, l.item, l.unit, l.label, l.description, trim_scale(l.quantity)::text AS quantity, trim_scale(l.unit_price)::text AS unit_price,
+        `SELECT l.track, l.subject, l.item, l.unit, l.label, l.description, trim_scale(l.quantity::numeric(20, 6))::text AS quantity, trim_scale(l.unit_price)::text AS unit_price,
                 trim_scale(l.discount_percent)::text AS discount_percent, l.amount::numeric(16, 2)::text AS amount, l.unit = 'gpu_hour' AS gpu_track
          FROM charge_lines(billing_current_tenant(), $1, $2) l`,
         [from, to],
