@@ -21,6 +21,8 @@ import {
     tenantGroup,
     tenantNamespace,
     TENANT_OBSERVABILITY_RULES,
+    TENANT_STATEMENT_RULES,
+    USAGE_STATEMENTS,
 } from "compute-region-policies/model";
 import { DNS_EGRESS, namespaceByName } from "./network-policies";
 import { dependsOnOf } from "./options";
@@ -55,6 +57,12 @@ export interface TenantArgs {
      * for. Absent: the region has no tenant metrics API and the tenant gets no way to it.
      */
     views?: { models: boolean; observabilityWaitsFor: pulumi.Input<pulumi.Resource>[] };
+    /**
+     * The region publishes usage statements (it has billing): the statement Job's service account may
+     * write UsageStatements in this namespace, and what that binding waits for (the ClusterRole, where
+     * this stack makes it). Absent: no statements reach the tenant.
+     */
+    statements?: { waitsFor: pulumi.Input<pulumi.Resource>[] };
     /** The EKS cluster, for access entries. */
     clusterName: pulumi.Input<string>;
     /** Tags for AWS resources. */
@@ -79,6 +87,8 @@ export const TENANT_MEMBER_RULES = [
     { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: READ },
     // Its own metrics (through the tenant metrics API) and its LocalQueues' pending workloads (Kueue's visibility API).
     ...TENANT_OBSERVABILITY_RULES,
+    // Its usage statements, which only the billing statement Job writes.
+    ...TENANT_STATEMENT_RULES,
 ];
 
 /** Default ResourceQuota limits, scaled with the tenant's GPUs. */
@@ -254,6 +264,18 @@ export class Tenant extends pulumi.ComponentResource {
             );
             if (args.views) {
                 tenantObservabilityAccess(name, { tenant: args.name, namespace: ns, queues: quotas.length > 0, models: args.views.models, observabilityWaitsFor: args.views.observabilityWaitsFor }, { parent: this, dependsOn: [namespace] });
+            }
+            // The statement Job writes the tenant's UsageStatements here, and nowhere else it is not bound.
+            if (args.statements) {
+                new k8s.rbac.v1.RoleBinding(
+                    `${name}-statement-writer`,
+                    {
+                        metadata: { name: USAGE_STATEMENTS.writerRole, namespace: ns },
+                        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: USAGE_STATEMENTS.writerRole },
+                        subjects: [{ kind: "ServiceAccount", name: USAGE_STATEMENTS.serviceAccount, namespace: USAGE_STATEMENTS.namespace }],
+                    },
+                    { ...inNs, dependsOn: [namespace, ...args.statements.waitsFor] },
+                );
             }
             // Access entries only: an access policy association would add rights beyond the Role.
             args.members.forEach(

@@ -58,18 +58,30 @@ export const TENANT_STATEMENT_RULES = [{ apiGroups: [USAGE_STATEMENTS.group], re
 /** What the statement Job may do in a tenant's namespace: read and write statements, nothing else (never delete: they are the tenant's history). */
 export const STATEMENT_WRITER_RULES = [{ apiGroups: [USAGE_STATEMENTS.group], resources: [USAGE_STATEMENTS.plural], verbs: ["get", "list", "create", "patch", "update"] }];
 
-const str = { type: "string" } as const;
-const strings = (...names: string[]) => Object.fromEntries(names.map((n) => [n, str]));
-const objects = (required: string[], properties: Record<string, unknown>) => ({ type: "array", items: { type: "object", required, properties } });
+/** The part of an OpenAPI v3 schema the statement's uses (a CRD's JSONSchemaProps). */
+export interface SchemaProps {
+    type?: string;
+    description?: string;
+    required?: string[];
+    properties?: Record<string, SchemaProps>;
+    items?: SchemaProps;
+    enum?: string[];
+    pattern?: string;
+    minimum?: number;
+}
+
+const str: SchemaProps = { type: "string" };
+const strings = (...names: string[]): Record<string, SchemaProps> => Object.fromEntries(names.map((n) => [n, str]));
+const objects = (required: string[], properties: Record<string, SchemaProps>): SchemaProps => ({ type: "array", items: { type: "object", required, properties } });
 
 /** The invoice line as the statement carries it (billing/invoice.ts InvoiceLine). */
-const LINE = objects(["kind", "description", "quantity", "unit", "unitPrice", "discountPercent", "amount"], {
+const LINE: SchemaProps = objects(["kind", "description", "quantity", "unit", "unitPrice", "discountPercent", "amount"], {
     kind: { type: "string", enum: ["charge", "adjustment"] },
     ...strings("description", "track", "pool", "model", "item", "quantity", "unit", "unitPrice", "discountPercent", "amount"),
 });
 
 /** The statement's schema (billing/statement.ts Statement): the API server rejects an object that does not fit it. */
-export const STATEMENT_SCHEMA = {
+export const STATEMENT_SCHEMA: SchemaProps = {
     type: "object",
     required: ["tenant", "month", "currency", "status", "state", "generatedAt", "period", "contracts", "bought", "gpu", "tokens", "charges"],
     properties: {
@@ -93,17 +105,17 @@ export const STATEMENT_SCHEMA = {
             },
         },
     },
-} as const;
+};
 
 /** The UsageStatement CustomResourceDefinition: namespaced, one object per tenant and month (named YYYY-MM). */
 export function usageStatementCrd() {
     return {
-        apiVersion: "apiextensions.k8s.io/v1",
-        kind: "CustomResourceDefinition",
+        apiVersion: "apiextensions.k8s.io/v1" as const,
+        kind: "CustomResourceDefinition" as const,
         metadata: { name: `${USAGE_STATEMENTS.plural}.${USAGE_STATEMENTS.group}` },
         spec: {
             group: USAGE_STATEMENTS.group,
-            scope: "Namespaced",
+            scope: "Namespaced" as const,
             names: { kind: USAGE_STATEMENTS.kind, plural: USAGE_STATEMENTS.plural, singular: USAGE_STATEMENTS.singular, shortNames: [...USAGE_STATEMENTS.shortNames], listKind: `${USAGE_STATEMENTS.kind}List` },
             versions: [
                 {

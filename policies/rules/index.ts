@@ -37,6 +37,7 @@ import { tenantRolesBounded } from "./tenant-roles-bounded";
 import { tenantMetricsRouteEnforced } from "./tenant-metrics-route-enforced";
 import { tenantDashboardsScoped } from "./tenant-dashboards-scoped";
 import { tenantViewsRbacScoped } from "./tenant-views-rbac-scoped";
+import { tenantBillingRowsScoped } from "./tenant-billing-rows-scoped";
 import { deployFactsKnown } from "./deploy-facts-known";
 import { disruptionBudgetsAllowDrain } from "./disruption-budgets-allow-drain";
 import { databaseMinorVersionFloats } from "./database-minor-version-floats";
@@ -108,6 +109,7 @@ export const policies: RegionPolicy[] = [
     tenantMetricsRouteEnforced,
     tenantDashboardsScoped,
     tenantViewsRbacScoped,
+    tenantBillingRowsScoped,
     // Serving
     servingWorkloadsConform,
     gpuRequestsEqualLimits,
