@@ -6,6 +6,7 @@ import {
     NAMESPACES,
     PRIORITY_CLASSES,
     QUEUE_ALLOWED_LABEL_PREFIX,
+    QUEUED_WORKLOADS,
     SYSTEM_TAINT,
     TAINT_KEYS,
 } from "compute-region-policies/model";
@@ -90,6 +91,28 @@ const toleration = (t: string) =>
  */
 const POD_RULE = { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods", "pods/ephemeralcontainers"] };
 
+/** The queued workload kinds, one rule per API group (the core and built-in groups at v1, CRDs at every version). */
+const QUEUED_WORKLOAD_RULES = [...new Set(QUEUED_WORKLOADS.map((w) => w.apiGroup))].map((apiGroup) => ({
+    apiGroups: [apiGroup],
+    apiVersions: apiGroup === "" || apiGroup === "batch" || apiGroup === "apps" ? ["v1"] : ["*"],
+    operations: ["CREATE", "UPDATE"],
+    resources: QUEUED_WORKLOADS.filter((w) => w.apiGroup === apiGroup).map((w) => w.resource),
+}));
+
+/** The object's labels at `path` name one of the tenant's queues (every field on the way checked with has()). */
+function namesOwnQueue(path: readonly string[]): string {
+    const at = (n: number) => `object.${path.slice(0, n).join(".")}`;
+    const present = path.map((_, i) => `has(${at(i + 1)})`).join(" && ");
+    const labels = at(path.length);
+    return `${present} && ${str(KUEUE_QUEUE_LABEL)} in ${labels} && (${str(QUEUE_ALLOWED_LABEL_PREFIX)} + ${labels}[${str(KUEUE_QUEUE_LABEL)}]) in namespaceObject.metadata.labels`;
+}
+
+/** The queue check of every queued kind (by the request's kind, which the API server sets): its own labels, or where its kind keeps them (a CronJob's job template). */
+const QUEUE_CHECK = QUEUED_WORKLOADS.filter((w) => w.queueLabelsAt.join(".") !== "metadata.labels").reduceRight(
+    (otherwise, w) => `(request.kind.kind == ${str(w.kind)} ? (${namesOwnQueue(w.queueLabelsAt)}) : ${otherwise})`,
+    `(${namesOwnQueue(["metadata", "labels"])})`,
+);
+
 export const ADMISSION_POLICIES: AdmissionPolicySpec[] = [
     {
         name: GUARDRAILS.podSecurity,
@@ -140,21 +163,14 @@ export const ADMISSION_POLICIES: AdmissionPolicySpec[] = [
     },
     {
         name: GUARDRAILS.workloadQueues,
-        description: "Every tenant workload names one of the tenant's own Kueue LocalQueues; only what the workload controllers make from a checked workload is exempt.",
-        resourceRules: [
-            { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods"] },
-            { apiGroups: ["batch"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["jobs"] },
-            { apiGroups: ["apps"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["deployments", "statefulsets", "replicasets"] },
-            { apiGroups: ["jobset.x-k8s.io"], apiVersions: ["*"], operations: ["CREATE", "UPDATE"], resources: ["jobsets"] },
-            { apiGroups: ["kubeflow.org"], apiVersions: ["*"], operations: ["CREATE", "UPDATE"], resources: ["pytorchjobs"] },
-            { apiGroups: ["leaderworkerset.x-k8s.io"], apiVersions: ["*"], operations: ["CREATE", "UPDATE"], resources: ["leaderworkersets"] },
-        ],
+        description: "Every tenant workload (a CronJob through its job template) names one of the tenant's own Kueue LocalQueues; only what the workload controllers make from a checked workload is exempt.",
+        resourceRules: QUEUED_WORKLOAD_RULES,
         // What a workload controller makes is admitted through its workload; the ResourceQuota caps GPUs either way.
         matchConditions: [NOT_DEPLOYER, { name: "not-made-by-a-workload-controller", expression: `!(request.userInfo.username in [${WORKLOAD_CONTROLLERS.map(str).join(", ")}])` }],
         validations: [
             {
-                expression: `has(object.metadata.labels) && ${str(KUEUE_QUEUE_LABEL)} in object.metadata.labels && (${str(QUEUE_ALLOWED_LABEL_PREFIX)} + object.metadata.labels[${str(KUEUE_QUEUE_LABEL)}]) in namespaceObject.metadata.labels`,
-                message: `workloads must carry the label ${KUEUE_QUEUE_LABEL} naming one of this tenant's LocalQueues`,
+                expression: QUEUE_CHECK,
+                message: `workloads must carry the label ${KUEUE_QUEUE_LABEL} naming one of this tenant's LocalQueues (a CronJob on its jobTemplate, which its Jobs inherit)`,
                 reason: "Forbidden",
             },
         ],

@@ -1,8 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { addonFacts, CONTROL_PLANE_LOG_TYPES, DEPLOYER_USERNAME, EKS_ADDONS, LABELS, PLATFORM_ADMIN_GROUP, PlatformAddressing, SYSTEM_TAINT, VERSION_PINNED_ADDONS, VPC_CNI_CONFIGURATION } from "compute-region-policies/model";
+import { addonFacts, CONTROL_PLANE_LOG_TYPES, DEPLOYER_USERNAME, EKS_ADDONS, LABELS, PLATFORM_ADMIN_GROUP, PlatformAddressing, SYSTEM_TAINT, VPC_CNI_CONFIGURATION } from "compute-region-policies/model";
 import { GPU_POOL_TOLERATIONS } from "./gpu-device-plugins";
+import { pinnedAddonVersion } from "./eks-addon";
 import { AwsContext, keyPolicy, POD_IDENTITY_TRUST_POLICY } from "./kms";
 import { NodeGroupScaling } from "./node-group-scaling";
 import { NODE_REPAIR, nodeRole, secureLaunchTemplate } from "./nodes";
@@ -64,6 +65,8 @@ export interface ClusterArgs {
     aws: AwsContext;
     /** Tags for every AWS resource. */
     tags: Record<string, string>;
+    /** Tags for the EKS cluster alone, besides `tags` (GuardDuty's exclusion tag when the region manages its agent). */
+    clusterTags?: Record<string, string>;
 }
 
 /**
@@ -168,7 +171,7 @@ export class Cluster extends pulumi.ComponentResource {
                 bootstrapSelfManagedAddons: false,
                 deletionProtection: true,
                 upgradePolicy: { supportType: "STANDARD" },
-                tags,
+                tags: { ...tags, ...args.clusterTags },
             },
             { parent: this, protect: true, dependsOn: [logGroup, ...clusterPolicies] },
         );
@@ -234,16 +237,20 @@ export class Cluster extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        // Add-ons whose builds follow the Kubernetes minor (kube-proxy, CoreDNS) are pinned to the newest
-        // build for the cluster's version, so an upgrade of the cluster moves them in the same deploy.
-        const pinnedVersion = (addonName: string) =>
-            VERSION_PINNED_ADDONS.includes(addonName)
-                ? { addonVersion: aws.eks.getAddonVersionOutput({ addonName, kubernetesVersion: args.kubernetesVersion, mostRecent: true }, { parent: this }).version }
-                : {};
+        // Every add-on at the version published for the cluster's minor: an upgrade of the cluster moves
+        // them all in the same deploy, and none floats to a new build between previews.
         const addon = (addonName: string, extra: Partial<aws.eks.AddonArgs>, dependsOn: pulumi.Resource[] = []) =>
             new aws.eks.Addon(
                 `${name}-${addonName}`,
-                { clusterName: cluster.name, addonName, ...pinnedVersion(addonName), resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "PRESERVE", tags, ...extra },
+                {
+                    clusterName: cluster.name,
+                    addonName,
+                    addonVersion: pinnedAddonVersion(addonName, args.kubernetesVersion, this),
+                    resolveConflictsOnCreate: "OVERWRITE",
+                    resolveConflictsOnUpdate: "PRESERVE",
+                    tags,
+                    ...extra,
+                },
                 { parent: this, dependsOn },
             );
         // Networking add-ons come before the nodes, so that nodes become Ready.

@@ -1,5 +1,5 @@
 import type { Dashboard, Panel } from "@grafana/schema";
-import { GATEWAY, GEN_AI_METRICS, ksmLabel, LABELS, PoolCapacity } from "compute-region-policies/model";
+import { BURN_RATE_WINDOWS, burnRate, GATEWAY, GEN_AI_METRICS, ksmLabel, LABELS, PoolCapacity, SLO_LABEL, SLO_RECORDS, SloErrorWindow, SloSpec } from "compute-region-policies/model";
 import { poolAllocatableExpr, poolTenantUsageExpr, soldQueuesMatcher } from "./alert-rules";
 
 /**
@@ -149,4 +149,31 @@ export function servingDashboard(models: readonly { name: string }[]): Dashboard
     });
     specs.push({ title: "Failed requests per tenant", type: "timeseries", queries: [{ expr: `sum by (${t}, error_type) (rate(gen_ai_server_request_duration_seconds_count{error_type!=""}[5m]))`, legend: `{{${t}}} {{error_type}}` }] });
     return dashboard("compute-region-serving", "Model serving", layout(specs, 3), ["serving"]);
+}
+
+/**
+ * Service level objectives: per objective, its attainment over its window, the share of its error
+ * budget left, and how fast it burns now (the error ratio over the alerts' long windows, in multiples
+ * of the sustainable rate, beside the page and ticket thresholds). Read from the SLO recording rules.
+ */
+export function sloDashboard(slos: readonly SloSpec[]): Dashboard {
+    const specs: PanelSpec[] = slos.flatMap((slo): PanelSpec[] => {
+        const sel = `{${SLO_LABEL}="${slo.name}"}`;
+        const budget = Number((1 - slo.objective).toPrecision(6));
+        return [
+            { title: `${slo.name}: attainment (${slo.windowDays}d)`, type: "stat", unit: "percentunit", description: `${slo.description}. Objective ${slo.objective}.`, queries: [{ expr: `${SLO_RECORDS.attainment}${sel}`, legend: "attained" }, { expr: `${SLO_RECORDS.objective}${sel}`, legend: "objective" }] },
+            { title: `${slo.name}: error budget left`, type: "stat", unit: "percentunit", description: "1 is untouched, 0 is spent; below 0 the objective is missed for the window.", queries: [{ expr: `${SLO_RECORDS.budgetRemaining}${sel}`, legend: "left" }] },
+            {
+                title: `${slo.name}: burn rate`,
+                type: "timeseries",
+                description: "Error ratio over the alerts' long windows, as multiples of the rate that spends the budget exactly over the window.",
+                queries: [
+                    ...BURN_RATE_WINDOWS.map((w) => ({ expr: `${SLO_RECORDS.errorRatio(w.long as SloErrorWindow)}${sel} / ${budget}`, legend: w.long })),
+                    { expr: `vector(${burnRate(BURN_RATE_WINDOWS[0], slo.windowDays)})`, legend: "pages above (1h)" },
+                    { expr: "vector(1)", legend: "sustainable" },
+                ],
+            },
+        ];
+    });
+    return dashboard("compute-region-slos", "Service level objectives", layout(specs, 3), ["slo"]);
 }

@@ -66,9 +66,12 @@ export class GpuDevicePlugins extends pulumi.ComponentResource {
                     releaseName: "aws-efa-k8s-device-plugin",
                     namespace: NAMESPACES.system,
                     values: {
-                        // The GPU pools label their EFA nodes; this replaces the chart's default affinity, a
-                        // fixed list of instance types that lags the catalog.
-                        affinity: onNodesLabelled(LABELS.efa, ["true"]),
+                        // The chart reads no `affinity`: it builds the pods' required node affinity from
+                        // supportedInstanceLabels, one term `<key> In <values>` per key (aws/eks-charts
+                        // stable/aws-efa-k8s-device-plugin v0.5.7, templates/daemonset.yaml). The GPU pools
+                        // label their EFA nodes, so the plugin follows that label instead of the chart's
+                        // default list of instance types, which lags the catalog.
+                        supportedInstanceLabels: { keys: [LABELS.efa], values: ["true"] },
                         tolerations: GPU_POOL_TOLERATIONS,
                     },
                     network: { addressing: args.addressing },

@@ -115,7 +115,7 @@ export const CHART_NAMESPACES: Readonly<Record<string, string>> = {
  */
 export function pinnedRelease(name: string, pin: ChartPin, args: PinnedReleaseArgs, opts: pulumi.CustomResourceOptions): k8s.helm.v3.Release {
     const facts = chartFacts(pin.chart, pin.version);
-    if (!facts) throw new Error(`${name}: no upstream facts for chart ${pin.chart} ${pin.version} (policies/model/upstream/charts.ts): read them from the chart at that version first`);
+    if (!facts) throw new Error(`${name}: no upstream facts for chart ${pin.chart} ${pin.version} (policies/model/upstream/rendered-charts.ts): vendor the chart at that version and run npm run charts:render first`);
     if (CHART_NAMESPACES[pin.chart] !== args.namespace) {
         throw new Error(`${name}: chart ${pin.chart} is released into ${CHART_NAMESPACES[pin.chart]} (CHART_NAMESPACES), not ${args.namespace}`);
     }

@@ -2,7 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { addonFacts, DASHBOARD_LABEL, EKS_ADDONS, KUEUE_METRICS_SERVICE_LABELS, LABELS, MONITORING_CHARTS, NAMESPACES, PlatformAddressing, PoolCapacity, PROMETHEUS, SYSTEM_TAINT } from "compute-region-policies/model";
+import { addonFacts, ALERTMANAGER, ALERTMANAGER_SECRET, DASHBOARD_LABEL, EKS_ADDONS, KUEUE_METRICS_SERVICE_LABELS, LABELS, MONITORING_CHARTS, NAMESPACES, PlatformAddressing, PoolCapacity, PROMETHEUS, SYSTEM_TAINT } from "compute-region-policies/model";
+import { alertmanagerConfig, AlertingArgs } from "./alertmanager-config";
 import { ON_SYSTEM_NODES } from "./nodes";
 import { gpuAlertRules, RuleGroup } from "./alert-rules";
 import type { Dashboard } from "@grafana/schema";
@@ -11,7 +12,8 @@ import { GPU_POOL_TOLERATIONS } from "./gpu-device-plugins";
 import { MONITORING_CHART_PINS, pinnedRelease } from "./helm";
 import { dependsOnOf } from "./options";
 import { platformNamespace } from "./platform-namespace";
-import { POD_IDENTITY_TRUST_POLICY } from "./kms";
+import { pinnedAddonVersion } from "./eks-addon";
+import { POD_IDENTITY_TRUST_POLICY, podIdentityRole } from "./kms";
 import { namespaceByName } from "./network-policies";
 import { podNetworkPolicies } from "./platform-network-policies";
 
@@ -24,6 +26,8 @@ export interface ObservabilityArgs {
     kmsKeyArn: pulumi.Input<string>;
     /** AWS partition, for managed policy ARNs. */
     partition: pulumi.Input<string>;
+    /** The cluster's Kubernetes version: the CloudWatch add-on is pinned to the build published for it. */
+    kubernetesVersion: string;
     /** The region's GPU pools: alert thresholds and dashboard panels come from their capacity. */
     pools: PoolCapacity[];
     /** Prometheus retention, days. */
@@ -38,6 +42,8 @@ export interface ObservabilityArgs {
     capacityBlockWarningDays?: number;
     /** Alert rule groups other layers add (tenants, serving, billing). */
     extraRuleGroups?: RuleGroup[];
+    /** Each service level objective's rule groups: one PrometheusRule each (components/slo-rules.ts). */
+    sloRules?: { slo: string; groups: RuleGroup[] }[];
     /** Dashboards other layers add. */
     extraDashboards?: Dashboard[];
     /** Platform namespaces that may reach Prometheus (port 9090), such as billing's metering. */
@@ -48,6 +54,13 @@ export interface ObservabilityArgs {
     addressing: PlatformAddressing;
     /** Tags for AWS resources. */
     tags: Record<string, string>;
+    /**
+     * Who is told of which alert: Alertmanager's receivers and routes. Absent, Alertmanager keeps the
+     * chart's configuration, whose only receiver drops everything (the policy alerts-reach-a-person fails it).
+     */
+    alerting?: AlertingArgs;
+    /** The EKS cluster's name, literal: Alertmanager's Pod Identity association (SNS receivers). */
+    eksClusterName?: pulumi.Input<string>;
 }
 
 
@@ -114,6 +127,43 @@ export class Observability extends pulumi.ComponentResource {
             inNs,
         );
 
+        // Alertmanager: the configuration from the stack's receivers and routes, and the receivers'
+        // credentials from Secrets Manager in a Secret the operator mounts (the files the configuration
+        // names). They are read at deploy and held as Pulumi secrets: encrypted in the state, never in
+        // the plan, the Helm values or the configuration file.
+        const alerting = args.alerting ? alertmanagerConfig(args.alerting) : undefined;
+        const receiverSecret = alerting
+            ? new k8s.core.v1.Secret(
+                  `${name}-alertmanager-receivers`,
+                  {
+                      metadata: { name: ALERTMANAGER_SECRET.name, namespace: ns },
+                      type: "Opaque",
+                      stringData: pulumi.secret(
+                          pulumi.all(Object.fromEntries(alerting.credentials.map((c) => [c.key, aws.secretsmanager.getSecretVersionOutput({ secretId: c.secretId }, { parent: this }).secretString]))),
+                      ),
+                  },
+                  inNs,
+              )
+            : undefined;
+        const snsTopics = [...new Set((args.alerting?.receivers ?? []).flatMap((r) => (r.sns ? [r.sns.topicArn] : [])))];
+        // The association exists before Alertmanager's pods start (Pod Identity sets their credentials at creation).
+        const alertmanagerIdentity: pulumi.Resource[] = [];
+        if (snsTopics.length > 0) {
+            if (!args.eksClusterName) throw new pulumi.ResourceError(`Observability ${name}: an sns receiver needs eksClusterName for Alertmanager's Pod Identity`, this);
+            const { association } = podIdentityRole(
+                `${name}-alertmanager-sns`,
+                {
+                    clusterName: args.eksClusterName,
+                    namespace: ns,
+                    serviceAccount: ALERTMANAGER.serviceAccount,
+                    policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "PublishAlerts", Effect: "Allow", Action: "sns:Publish", Resource: snsTopics }] }),
+                    tags: args.tags,
+                },
+                this,
+            );
+            alertmanagerIdentity.push(association);
+        }
+
         const storage = (gib: number) => ({
             volumeClaimTemplate: { spec: { storageClassName: args.storageClassName, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${gib}Gi` } } } },
         });
@@ -135,7 +185,13 @@ export class Observability extends pulumi.ComponentResource {
                             ...ON_SYSTEM_NODES,
                         },
                     },
-                    alertmanager: { alertmanagerSpec: { storage: storage(10), ...ON_SYSTEM_NODES } },
+                    alertmanager: {
+                        ...(alerting ? { config: alerting.config } : {}),
+                        alertmanagerSpec: { storage: storage(10), ...ON_SYSTEM_NODES, ...(receiverSecret ? { secrets: [ALERTMANAGER_SECRET.name] } : {}) },
+                    },
+                    // The chart's own rules route like the region's (the cluster's health is the capacity team's); its
+                    // Watchdog gives way to the region's (components/alert-rules.ts pipelineAlertRules).
+                    defaultRules: { additionalRuleLabels: { team: "capacity" }, disabled: { Watchdog: true } },
                     grafana: {
                         admin: { existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" },
                         sidecar: { dashboards: { enabled: true, label: DASHBOARD_LABEL.key, labelValue: DASHBOARD_LABEL.value, searchNamespace: ns } },
@@ -154,7 +210,7 @@ export class Observability extends pulumi.ComponentResource {
                 },
                 network: { governedBy: [isolate] },
             },
-            { ...inNs, dependsOn: [this.namespace, adminSecret, ...nodesReady] },
+            { ...inNs, dependsOn: [this.namespace, adminSecret, ...(receiverSecret ? [receiverSecret] : []), ...alertmanagerIdentity, ...nodesReady] },
         ));
         const afterCrds = { parent: this, dependsOn: [stack] };
 
@@ -169,8 +225,9 @@ export class Observability extends pulumi.ComponentResource {
                         tolerations: GPU_POOL_TOLERATIONS,
                         affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: LABELS.gpuModel, operator: "Exists" }] }] } } },
                         // honorLabels keeps the namespace and pod of the workload a GPU is allocated to (the
-                        // exporter's Kubernetes mapping): the tenant metrics API scopes by that namespace.
-                        serviceMonitor: { enabled: true, interval: "15s", honorLabels: true },
+                        // exporter's Kubernetes mapping): the tenant metrics API scopes by that namespace. The
+                        // node each exporter runs on, as `node` on its series: a node that is down inhibits their alerts.
+                        serviceMonitor: { enabled: true, interval: "15s", honorLabels: true, relabelings: [{ sourceLabels: ["__meta_kubernetes_pod_node_name"], targetLabel: "node", action: "replace" }] },
                     },
                     network: { governedBy: [isolate] },
                 },
@@ -205,17 +262,16 @@ export class Observability extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        this.ruleGroups = [...gpuAlertRules(args.pools, args.runbookBaseUrl, args.capacityBlockWarningDays), ...(args.extraRuleGroups ?? [])];
-        new k8s.apiextensions.CustomResource(
-            `${name}-rules`,
-            {
-                apiVersion: "monitoring.coreos.com/v1",
-                kind: "PrometheusRule",
-                metadata: { name: "compute-region", namespace: ns, labels: { ...PROMETHEUS.ruleSelector } },
-                spec: { groups: this.ruleGroups },
-            },
-            afterCrds,
-        );
+        const regionGroups = [...gpuAlertRules(args.pools, args.runbookBaseUrl, args.capacityBlockWarningDays), ...(args.extraRuleGroups ?? [])];
+        const prometheusRule = (resourceName: string, ruleName: string, groups: RuleGroup[]) =>
+            new k8s.apiextensions.CustomResource(
+                resourceName,
+                { apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule", metadata: { name: ruleName, namespace: ns, labels: { ...PROMETHEUS.ruleSelector } }, spec: { groups } },
+                afterCrds,
+            );
+        prometheusRule(`${name}-rules`, "compute-region", regionGroups);
+        for (const set of args.sloRules ?? []) prometheusRule(`${name}-slo-${set.slo}`, `slo-${set.slo}`, set.groups);
+        this.ruleGroups = [...regionGroups, ...(args.sloRules ?? []).flatMap((set) => set.groups)];
 
         const dashboards = [capacityDashboard(args.pools), gpuHealthDashboard(), ...(args.extraDashboards ?? [])];
         this.dashboards = dashboards.map((d) => d.title ?? d.uid ?? "");
@@ -259,6 +315,7 @@ export class Observability extends pulumi.ComponentResource {
             {
                 clusterName: args.clusterName,
                 addonName: EKS_ADDONS.cloudWatch,
+                addonVersion: pinnedAddonVersion(EKS_ADDONS.cloudWatch, args.kubernetesVersion, this),
                 resolveConflictsOnCreate: "OVERWRITE",
                 resolveConflictsOnUpdate: "PRESERVE",
                 podIdentityAssociations: [{ roleArn: agentRole.arn, serviceAccount: "cloudwatch-agent" }],

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
     gpuInstanceType,
+    GUARDDUTY_AGENT,
     NAMESPACES,
     PlatformAddressing,
     PoolCapacity,
@@ -14,18 +15,20 @@ import {
     regionCapacity,
     RegistryContract,
     regionRegistry,
+    SloSpec,
     standardTags,
     TenantPurchase,
     tenantNamespace,
     tenantPoolQuotas,
 } from "compute-region-policies/model";
 import type { Migration } from "../billing/migrate";
-import { billingAlertRules, gatewayAlertRules, servingAlertRules, tenantAlertRules } from "./alert-rules";
+import { billingAlertRules, gatewayAlertRules, pipelineAlertRules, securityAlertRules, servingAlertRules, tenantAlertRules } from "./alert-rules";
+import type { AlertingArgs } from "./alertmanager-config";
 import { BillingDatabase, BillingDatabaseArgs } from "./billing-database";
 import { CapacityQueues, ShardBudget } from "./capacity-queues";
 import { Cluster, SystemNodeGroupArgs } from "./cluster";
 import { ClusterAutoscaler } from "./cluster-autoscaler";
-import { billingDashboard, servingDashboard } from "./dashboards";
+import { billingDashboard, servingDashboard, sloDashboard } from "./dashboards";
 import { GpuDevicePlugins } from "./gpu-device-plugins";
 import { GpuNodeGroup, GpuNodeGroupArgs } from "./gpu-node-group";
 import { InferenceService, ModelSpec } from "./inference-service";
@@ -36,6 +39,8 @@ import { Network, NetworkArgs } from "./network";
 import { nodeRole } from "./nodes";
 import { Observability, ObservabilityArgs } from "./observability";
 import { ServingPlatform } from "./serving-platform";
+import { sloRuleSets } from "./slo-rules";
+import { ThreatDetection, ThreatDetectionArgs } from "./threat-detection";
 import { Tenant, TenantArgs, tenantLimits } from "./tenant";
 import { TenantGuardrails } from "./tenant-guardrails";
 import { TenantMetricsApi } from "./tenant-observability";
@@ -116,6 +121,12 @@ export interface RegionArgs {
     layer: "region" | "platform";
     /** Platform layer: each tenant shard's GPU budget per pool. */
     shards: ShardBudget[];
+    /** Service level objectives: recording rules, burn-rate alerts and a dashboard each (none: the fixed-threshold serving alerts stay). */
+    slos: SloSpec[];
+    /** Alertmanager's receivers and routes; absent, alerts reach nobody (and a policy fails the region). */
+    alerting?: AlertingArgs;
+    /** GuardDuty for the region and its agent on every node. */
+    threatDetection: Pick<ThreatDetectionArgs, "mode" | "detectorId" | "findingsTopicArn" | "minimumSeverity" | "agentPriorityClass">;
 }
 
 /** ResourceQuota limits with room for a file system's claim (it counts against requests.storage). */
@@ -138,6 +149,7 @@ export class Region extends pulumi.ComponentResource {
     public readonly billing?: BillingDatabase;
     /** The hosted-model gateway, when the region has one. */
     public readonly gateway?: ModelGateway;
+    public readonly threatDetection: ThreatDetection;
 
     constructor(name: string, args: RegionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:index:Region", name, {}, opts);
@@ -174,6 +186,8 @@ export class Region extends pulumi.ComponentResource {
                 systemNodeGroup: args.cluster.systemNodeGroup,
                 aws: context,
                 tags,
+                // A central GuardDuty's automated agent configuration stays off this cluster: the region manages its agent.
+                ...(args.threatDetection.mode === "central" ? { clusterTags: { [GUARDDUTY_AGENT.exclusionTag.key]: GUARDDUTY_AGENT.exclusionTag.value } } : {}),
             },
             { parent: this },
         );
@@ -273,6 +287,9 @@ export class Region extends pulumi.ComponentResource {
                 : undefined;
 
         const runbooks = args.observability.runbookBaseUrl;
+        // Objectives supersede the fixed thresholds they measure better: a model's p95 latency, the gateway's 5% errors.
+        const latencyObjectives = new Set(args.slos.filter((s) => s.service === "model" && s.indicator === "latency").map((s) => s.target!));
+        const availabilityObjectives = args.slos.some((s) => s.indicator === "availability");
         this.observability = new Observability(
             `${name}-observability`,
             {
@@ -280,18 +297,41 @@ export class Region extends pulumi.ComponentResource {
                 clusterNameLiteral: args.cluster.name,
                 kmsKeyArn: this.cluster.kmsKeyArn,
                 partition: context.partition,
+                kubernetesVersion: args.cluster.kubernetesVersion,
                 pools: this.capacity,
                 ...args.observability,
                 extraRuleGroups: [
                     ...(rawTenants.length > 0 ? tenantAlertRules(runbooks) : []),
                     ...(args.billing ? billingAlertRules(runbooks) : []),
-                    ...(args.models.length > 0 ? servingAlertRules(args.models, runbooks) : []),
-                    ...(args.gateway ? gatewayAlertRules(runbooks) : []),
+                    ...(args.models.length > 0 ? servingAlertRules(args.models, runbooks, latencyObjectives) : []),
+                    ...(args.gateway ? gatewayAlertRules(runbooks, availabilityObjectives) : []),
+                    ...securityAlertRules(runbooks),
+                    ...pipelineAlertRules(runbooks),
                 ],
-                extraDashboards: [...(args.billing ? [billingDashboard()] : []), ...(args.models.length > 0 ? [servingDashboard(args.models)] : [])],
+                sloRules: sloRuleSets(args.slos, this.capacity, runbooks),
+                extraDashboards: [...(args.billing ? [billingDashboard()] : []), ...(args.models.length > 0 ? [servingDashboard(args.models)] : []), ...(args.slos.length > 0 ? [sloDashboard(args.slos)] : [])],
+                alerting: args.alerting,
+                eksClusterName: this.cluster.clusterName,
                 // The metering job and KEDA (queue-depth scaling of the models) read Prometheus.
                 prometheusClients: [...(args.billing ? [NAMESPACES.billing] : []), ...(args.models.length > 0 ? [NAMESPACES.keda] : [])],
                 storageClassName: this.cluster.storageClassName,
+                addressing,
+                tags,
+            },
+            onSystemNodes,
+        );
+
+        // GuardDuty, and its agent on every node (GPU pools included).
+        this.threatDetection = new ThreatDetection(
+            `${name}-threat-detection`,
+            {
+                ...args.threatDetection,
+                clusterName: this.cluster.clusterName,
+                kubernetesVersion: args.cluster.kubernetesVersion,
+                region: args.region,
+                accountId: context.accountId,
+                vpcId: this.network.vpcId,
+                privateSubnetIds: this.network.privateSubnetIds,
                 addressing,
                 tags,
             },

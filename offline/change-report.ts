@@ -1,6 +1,7 @@
 import type { ChangeOp } from "compute-region-policies/engine";
 import { configBehind, rootCause } from "./config-changes";
-import type { PlanChanges, PlannedChange } from "./diff";
+import { ENGINE_MESSAGES, PlanChanges, PlannedChange } from "./diff";
+import type { PendingOperation } from "./state";
 import { displayValue } from "./summary";
 import { parsePath, valueAt } from "./values";
 
@@ -63,6 +64,36 @@ function replaceText(c: PlannedChange): string {
     return c.reasons.map((r) => `${r.path === "(provider)" || r.path === "(taint)" ? "" : `${r.path}: `}${r.why}`).join("; ");
 }
 
+/** `'urn'`, quoted for a shell as the engine quotes URNs. */
+function quoted(urn: string): string {
+    return `'${urn.replace(/'/g, `'"'"'`)}'`;
+}
+
+/**
+ * The commands that resolve an interrupted operation (pulumi/pulumi v3.248.0
+ * pkg/cmd/pulumi/operations/refresh.go): a pending create is cleared when it failed
+ * (`--clear-pending-creates`) or imported with the id the cloud gave it when it succeeded
+ * (`--import-pending-creates URN ID`); `pulumi refresh` clears the others from what the provider reads.
+ */
+export function pendingResolution(op: Pick<PendingOperation, "type" | "urn">): { ifFailed: string; ifSucceeded: string } {
+    if (op.type === "creating") {
+        return { ifFailed: "pulumi refresh --clear-pending-creates", ifSucceeded: `pulumi refresh --import-pending-creates ${quoted(op.urn)} <id of the resource it created>` };
+    }
+    return { ifFailed: "pulumi refresh", ifSucceeded: "pulumi refresh" };
+}
+
+/** The pending operations section, first in the terminal's output: the engine's own warning and what resolves each. */
+function pendingText(plan: PlanChanges): string[] {
+    if (plan.pendingOperations.length === 0) return [];
+    const lines = [`error: the state has ${plan.pendingOperations.length} pending operation${plan.pendingOperations.length === 1 ? "" : "s"} of an interrupted update: resolve ${plan.pendingOperations.length === 1 ? "it" : "them"} before the next (exit code 6)`];
+    for (const op of plan.pendingOperations) {
+        const r = pendingResolution(op);
+        lines.push(`  ${op.type} ${op.urn}`, r.ifFailed === r.ifSucceeded ? `    resolve: ${r.ifFailed}` : `    if it failed:    ${r.ifFailed}`, ...(r.ifFailed === r.ifSucceeded ? [] : [`    if it succeeded: ${r.ifSucceeded}`]));
+    }
+    lines.push("", `The engine warns on the next update: ${ENGINE_MESSAGES.pendingOperations(plan.pendingOperations).replace(/\n/g, "\n  ")}`, "");
+    return lines;
+}
+
 /** The engine's refusals, each with the config change behind it. */
 export function refusals(plan: PlanChanges, context: ChangeContext): { urn: string; op: string; message: string; behind: string }[] {
     const byUrn = new Map(plan.changes.map((c) => [c.urn, c]));
@@ -102,6 +133,7 @@ function detail(c: PlannedChange): string[] {
     if (c.formerUrn) lines.push(`found in the state under its alias ${c.formerUrn}`);
     if (c.retained) lines.push("retainOnDelete: the cloud resource stays");
     if (c.pendingDelete) lines.push("left over from an interrupted replacement");
+    if (c.pendingCreate) lines.push("an interrupted update left this create pending: the resource may exist already (see the pending operations)");
     return lines;
 }
 
@@ -110,7 +142,7 @@ const protectedMark = (c: PlannedChange) => ((c.op === "delete" || c.op === "rep
 /** The terminal's change section. */
 export function renderChanges(plan: PlanChanges, context: ChangeContext): string {
     const { label } = components(plan);
-    const lines = [`${changeCounts(plan.counts)} (against ${againstText(plan)})`];
+    const lines = [...pendingText(plan), `${changeCounts(plan.counts)} (against ${againstText(plan)})`];
     for (const r of refusals(plan, context)) lines.push("", `error: ${r.message}`, `  behind it: ${r.behind}`);
     if (plan.unruled.length > 0) lines.push("", `note: no replacement rules for ${plan.unruled.join(", ")}: their changes are planned as updates`);
     const groups = sorted(plan);
@@ -134,7 +166,13 @@ function md(text: string): string {
 export function changesMarkdown(plan: PlanChanges, context: ChangeContext): string {
     const { label } = components(plan);
     const refused = refusals(plan, context);
-    const out = [`### ${refused.length > 0 ? ":x:" : plan.counts.replace + plan.counts.delete > 0 ? ":warning:" : ":white_check_mark:"} Changes: ${changeCounts(plan.counts)}`, "", `Against ${againstText(plan)}.`, ""];
+    const pending = plan.pendingOperations;
+    const out = [`### ${refused.length > 0 || pending.length > 0 ? ":x:" : plan.counts.replace + plan.counts.delete > 0 ? ":warning:" : ":white_check_mark:"} Changes: ${changeCounts(plan.counts)}`, "", `Against ${againstText(plan)}.`, ""];
+    for (const op of pending) {
+        const r = pendingResolution(op);
+        out.push(`- :x: **pending operation** of an interrupted update: \`${op.urn}\` was interrupted while ${op.type}. ${r.ifFailed === r.ifSucceeded ? `Resolve it: \`${r.ifFailed}\`` : `If it failed: \`${r.ifFailed}\`; if it succeeded: \`${md(r.ifSucceeded)}\``}`);
+    }
+    if (pending.length > 0) out.push("");
     for (const r of refused) out.push(`- :x: **the engine refuses**: ${md(r.message)} **Behind it**: ${md(r.behind)}`);
     if (refused.length > 0) out.push("");
     const groups = sorted(plan);
@@ -154,6 +192,7 @@ export function changesMarkdown(plan: PlanChanges, context: ChangeContext): stri
 export function changesJson(plan: PlanChanges, context: ChangeContext) {
     const { groupOf } = components(plan);
     return {
+        pendingOperations: plan.pendingOperations.map((op) => ({ ...op, resolve: pendingResolution(op) })),
         against: plan.against,
         summary: plan.counts,
         protectErrors: refusals(plan, context),
@@ -172,6 +211,7 @@ export function changesJson(plan: PlanChanges, context: ChangeContext) {
                 ...(c.formerUrn ? { formerUrn: c.formerUrn } : {}),
                 ...(c.old?.protect ? { protect: true } : {}),
                 ...(c.retained ? { retainOnDelete: true } : {}),
+                ...(c.pendingCreate ? { pendingCreate: true } : {}),
             })),
     };
 }
@@ -179,5 +219,5 @@ export function changesJson(plan: PlanChanges, context: ChangeContext) {
 /** The change sections of the plan's outputs, empty when the plan was not compared with anything. */
 export function changeSections(plan: PlanChanges | undefined, context: ChangeContext, quiet: boolean): { text: string; json: { changes?: ReturnType<typeof changesJson> }; markdown: string } {
     if (!plan) return { text: "", json: {}, markdown: "" };
-    return { text: `${quiet ? changeCounts(plan.counts) : renderChanges(plan, context)}\n\n`, json: { changes: changesJson(plan, context) }, markdown: `${changesMarkdown(plan, context)}\n` };
+    return { text: `${quiet ? [...pendingText(plan), changeCounts(plan.counts)].join("\n") : renderChanges(plan, context)}\n\n`, json: { changes: changesJson(plan, context) }, markdown: `${changesMarkdown(plan, context)}\n` };
 }

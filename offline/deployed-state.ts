@@ -1,7 +1,10 @@
 import { createHash } from "node:crypto";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { containsUnknown, isSecretValue, parseUrn, ResourceSnapshot, UNKNOWN } from "compute-region-policies/engine";
+import { durationSeconds } from "compute-region-policies/model";
 import { defaultProviderSnapshot } from "./diff";
+import { checkedProviderInputs, checkedResourceInputs, PROVIDER_INTERNAL_KEY, providerPackage, writesDefaultsList } from "./provider-check";
+import { manifestMagic } from "./state";
 import { OfflinePlanOptions, OfflinePlanResult, runOfflinePlan } from "./harness";
 import { replacementRule } from "./rules";
 
@@ -179,13 +182,24 @@ function clusterVersionOf(resources: readonly Pick<ResourceSnapshot, "type" | "p
 /** Runs the program as if it had been deployed: every resource's cloud-side outputs known. */
 export async function planDeployed(plan: Omit<OfflinePlanOptions, "onRegister">, options: DeployedStateOptions): Promise<OfflinePlanResult> {
     let clusterVersion: string | undefined;
+    const providers = new Map<string, Record<string, unknown>>();
+    const providerInputs = (urn: string | undefined) => {
+        if (!urn) return undefined;
+        if (!providers.has(urn)) {
+            const synthesized = defaultProviderSnapshot(urn, plan.config.values);
+            if (synthesized) providers.set(urn, checkedProviderInputs(synthesized.type, synthesized.props));
+        }
+        return providers.get(urn);
+    };
     const result = await runOfflinePlan({
         ...plan,
         onRegister: (snapshot) => {
             if (snapshot.custom === false) return undefined;
+            if (providerPackage(snapshot.type)) providers.set(snapshot.urn, checkedProviderInputs(snapshot.type, snapshot.props, snapshot.opts?.version));
             if (snapshot.type === "aws:eks/cluster:Cluster") clusterVersion = String(snapshot.props.version);
             const { id, computed, defaults } = deployedValues(snapshot, options, clusterVersion);
-            return { id, outputs: { ...snapshot.props, ...defaults, ...computed } };
+            // What the provider returns: the checked inputs (with what its Check added) and what it computed.
+            return { id, outputs: { ...checkedResourceInputs(snapshot.type, { ...snapshot.props, ...defaults }, providerInputs(snapshot.opts?.provider)), ...computed } };
         },
     });
     const unknown = result.resources.filter((r) => containsUnknown(r.props)).map((r) => `${r.urn} ${unknownPaths(r.props).join(", ")}`);
@@ -221,41 +235,77 @@ export interface CheckpointOptions extends DeployedStateOptions {
     config: Record<string, string>;
     /** Write format version 4 with these features (version 3 without). */
     features?: string[];
+    /** When the stack was last updated (the manifest's time, each resource's created and modified); a fixed instant by default, so exports compare. */
+    time?: string;
+    /** Operations an interrupted update left pending (`pending_operations`, each an OperationV2). */
+    pendingOperations?: { resource: Record<string, unknown>; type: "creating" | "updating" | "deleting" | "reading" | "importing" }[];
 }
 
+/** The engine version whose export this writes (the CLI that pairs with @pulumi/pulumi 3.248.0). */
+export const EXPORT_ENGINE_VERSION = "v3.248.0";
+
+/** Go marshals a whole-second UTC time.Time as RFC 3339 without fractions. */
+const DEFAULT_TIME = "2026-01-01T00:00:00Z";
+
 /**
- * A `pulumi stack export` document (format version 3, or 4 with features) of a deployed plan: the
- * root stack, the default providers before their first user, every resource with its id, inputs,
- * outputs, parent, protect flag, dependencies and provider reference.
+ * A `pulumi stack export` document of a deployed plan, as the engine at EXPORT_ENGINE_VERSION writes
+ * it (pulumi/pulumi v3.248.0 sdk/go/common/apitype/core.go DeploymentV3, ResourceV3 and ManifestV1,
+ * in their field order; pkg/backend/snapshot.go): `{ version, features?, deployment: { manifest:
+ * { time, magic, version }, secrets_providers, resources, pending_operations?, metadata } }`, the
+ * magic being what `pulumi stack import` checks (ManifestV1.NewMagic), `metadata` always present
+ * (a struct, which `omitempty` never drops). Each resource as the engine stores it: the inputs its
+ * provider's Check returned (offline/provider-check.ts: providers' `version`, `__internal` and config
+ * defaults; the AWS provider's `region` and `tagsAll`; the bridge's `__defaults` on Terraform SDKv2
+ * resources), the outputs (a provider's are its inputs without `__internal`), secrets encrypted, the
+ * provider reference, lifecycle options, `created` and `modified`. Source positions and
+ * `propertyDependencies` are left out: no reader of this file uses them.
  */
 export function checkpointFromPlan(plan: Pick<OfflinePlanResult, "resources" | "outputs" | "project" | "stack">, options: CheckpointOptions) {
     const clusterVersion = clusterVersionOf(plan.resources);
+    const time = options.time ?? DEFAULT_TIME;
     const ids = new Map<string, string>();
+    const providerInputs = new Map<string, Record<string, unknown>>();
     const out: Record<string, unknown>[] = [];
-    const bridged = (type: string) => type.startsWith("aws:") || type.startsWith("random:");
     const add = (r: ResourceSnapshot, read = false) => {
         const custom = r.custom !== false;
+        const isProvider = providerPackage(r.type) !== undefined;
         const { id, computed, defaults } = custom ? deployedValues(r, options, clusterVersion) : { id: undefined, computed: {}, defaults: {} };
-        const inputs: Record<string, unknown> = { ...r.props, ...defaults };
-        if (bridged(r.type)) inputs.__defaults = Object.keys(defaults);
-        let outputs: Record<string, unknown> = custom ? { ...r.props, ...defaults, ...computed, ...(bridged(r.type) ? { id } : {}) } : {};
+        let inputs: Record<string, unknown>;
+        let outputs: Record<string, unknown>;
+        if (isProvider) {
+            inputs = checkedProviderInputs(r.type, r.props, r.opts?.version);
+            providerInputs.set(r.urn, inputs);
+            outputs = Object.fromEntries(Object.entries(inputs).filter(([k]) => k !== PROVIDER_INTERNAL_KEY));
+        } else {
+            const checked = custom && !read ? checkedResourceInputs(r.type, { ...r.props, ...defaults }, r.opts?.provider ? providerInputs.get(r.opts.provider) : undefined) : { ...r.props };
+            inputs = writesDefaultsList(r.type) ? { ...checked, __defaults: Object.keys(defaults).sort() } : checked;
+            outputs = custom ? { ...checked, ...computed, ...(r.type.startsWith("aws:") || r.type.startsWith("random:") ? { id } : {}) } : {};
+        }
         if (r.type === "pulumi:pulumi:Stack") outputs = plan.outputs;
         for (const key of SECRET_OUTPUTS[r.type] ?? []) if (outputs[key] !== undefined && !isSecretValue(outputs[key])) outputs[key] = secret(outputs[key]);
         if (id !== undefined) ids.set(r.urn, id);
         const provider = r.opts?.provider;
+        const timeouts = r.opts?.customTimeouts;
         out.push({
             urn: r.urn,
             custom,
             ...(id !== undefined ? { id } : {}),
             type: r.type,
-            inputs: toState(inputs, `${r.urn}/inputs`),
-            outputs: toState(outputs, `${r.urn}/outputs`),
+            ...(Object.keys(inputs).length > 0 ? { inputs: toState(inputs, `${r.urn}/inputs`) } : {}),
+            ...(Object.keys(outputs).length > 0 ? { outputs: toState(outputs, `${r.urn}/outputs`) } : {}),
             ...(r.parent ? { parent: r.parent } : {}),
             ...(r.opts?.protect ? { protect: true } : {}),
             ...(read ? { external: true } : {}),
             ...(r.dependencies && r.dependencies.length > 0 ? { dependencies: r.dependencies } : {}),
             ...(provider ? { provider: `${provider}::${ids.get(provider) ?? UNKNOWN}` } : {}),
             ...(SECRET_OUTPUTS[r.type] ? { additionalSecretOutputs: SECRET_OUTPUTS[r.type] } : {}),
+            // resource.CustomTimeouts: seconds.
+            ...(timeouts ? { customTimeouts: Object.fromEntries(Object.entries(timeouts).map(([k, v]) => [k, durationSeconds(v)])) } : {}),
+            ...(r.opts?.retainOnDelete ? { retainOnDelete: true } : {}),
+            created: time,
+            modified: time,
+            ...(r.opts?.ignoreChanges ? { ignoreChanges: r.opts.ignoreChanges } : {}),
+            ...(r.opts?.replaceOnChanges ? { replaceOnChanges: r.opts.replaceOnChanges } : {}),
         });
     };
     for (const r of plan.resources) {
@@ -267,13 +317,16 @@ export function checkpointFromPlan(plan: Pick<OfflinePlanResult, "resources" | "
         add(r, r.type === "pulumi:pulumi:StackReference");
     }
     const owner = parseUrn(out[0]?.urn as string) ?? { stack: plan.stack, project: plan.project };
+    const features = options.features ?? [];
     return {
-        version: options.features && options.features.length > 0 ? 4 : 3,
-        ...(options.features && options.features.length > 0 ? { features: options.features } : {}),
+        version: features.length > 0 ? 4 : 3,
+        ...(features.length > 0 ? { features } : {}),
         deployment: {
-            manifest: { time: "2026-01-01T00:00:00Z", magic: hex(`${owner.project}/${owner.stack}`, 64), version: "v3.248.0" },
+            manifest: { time, magic: manifestMagic(EXPORT_ENGINE_VERSION), version: EXPORT_ENGINE_VERSION },
             secrets_providers: { type: "service", state: { url: "https://api.pulumi.com", owner: "offline", project: owner.project, stack: owner.stack } },
             resources: out,
+            ...(options.pendingOperations && options.pendingOperations.length > 0 ? { pending_operations: options.pendingOperations } : {}),
+            metadata: {},
         },
     };
 }

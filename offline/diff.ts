@@ -1,8 +1,9 @@
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { aliasUrn, ChangeOp, containsUnknown, inheritedChildAlias, isSecretValue, parseUrn, ResourceChange, ResourceSnapshot } from "compute-region-policies/engine";
 import type { RegistrationAnswer } from "./harness";
+import { checkedProviderInputs, checkedResourceInputs, PROVIDER_INTERNAL_KEY, providerPackage } from "./provider-check";
 import { ConditionalReplacement, replacementRule, ReplacementRule, RuleSource } from "./rules";
-import type { PriorResource, PriorState } from "./state";
+import type { PendingOperation, PriorResource, PriorState } from "./state";
 import { diffValues, formatPath, parsePath, pathsOverlap, valueAt, ValueDiff, withValueAt } from "./values";
 
 /**
@@ -43,6 +44,8 @@ export interface PlannedChange extends ResourceChange {
     retained?: boolean;
     /** A delete left over from an interrupted replacement. */
     pendingDelete?: boolean;
+    /** A create an interrupted update left pending: the resource may exist already. */
+    pendingCreate?: boolean;
 }
 
 export interface ProtectError {
@@ -60,6 +63,8 @@ export interface PlanChanges {
     protectErrors: ProtectError[];
     /** Custom types the plan met without a replacement rule (planned as updates). */
     unruled: string[];
+    /** Operations an interrupted update left pending in the state: resolve them before the next update. */
+    pendingOperations: PendingOperation[];
 }
 
 /**
@@ -67,6 +72,16 @@ export interface PlanChanges {
  * v3.259.0): a replacement of a resource protected before and after, and the delete of one.
  */
 export const ENGINE_MESSAGES = {
+    /** The warning the engine prints before an update of a state with pending operations (pkg/resource/deploy/deployment_executor.go at v3.248.0). */
+    pendingOperations: (ops: readonly Pick<PendingOperation, "urn" | "type">[]) =>
+        `Attempting to deploy or update resources with ${ops.length} pending operations from previous deployment.\n` +
+        ops.map((op) => `  * ${op.urn}, interrupted while ${op.type}\n`).join("") +
+        "These resources are in an unknown state because the Pulumi CLI was interrupted while waiting for changes to these resources to complete. " +
+        "You should confirm whether or not the operations listed completed successfully by checking the state of the appropriate provider. " +
+        "For example, if you are using AWS, you can confirm using the AWS Console.\n\n" +
+        "Once you have confirmed the status of the interrupted operations, you can repair your stack using `pulumi refresh` which will refresh the state " +
+        "from the provider you are using and clear the pending operations if there are any.\n\n" +
+        "Note that `pulumi refresh` will need to be run interactively to clear pending CREATE operations.",
     replaceProtected: (urn: string) =>
         `unable to replace resource ${JSON.stringify(urn)}\nas it is currently marked for protection. To unprotect the resource, remove the \`protect\` flag from the resource in your Pulumi program and run \`pulumi up\``,
     deleteProtected: (urn: string) =>
@@ -80,6 +95,8 @@ function shellQuote(urn: string): string {
 
 /** Reserved input keys of bridged and Kubernetes providers, not properties (pulumi-terraform-bridge reservedkeys, pulumi-kubernetes). */
 const RESERVED_INPUTS = new Set(["__defaults", "__meta", "__pulumi_raw_state_delta", "__inputs"]);
+/** The bridge writes `__defaults` into nested objects too (its Check converts every object level): never a property. */
+const NESTED_RESERVED = "__defaults";
 /** Packages the Terraform bridge serves: their inputs carry `__defaults`. */
 const BRIDGED_PACKAGES = new Set(["aws", "random"]);
 /** What stands in for a secret the state keeps encrypted: its value is never read or printed. */
@@ -120,7 +137,10 @@ export class Differ {
     private readonly formerUrns = new Map<string, string>();
     private readonly planned = new Map<string, PlannedChange>();
     private readonly order: PlannedChange[] = [];
+    /** Each registration's inputs after its provider's Check: what the engine diffs and stores. */
     private readonly newProps = new Map<string, Record<string, unknown>>();
+    /** An earlier plan's provider inputs after CheckConfig, by URN (a checkpoint stores them checked). */
+    private readonly oldProviderInputs = new Map<string, Record<string, unknown>>();
     private readonly protectErrors: ProtectError[] = [];
     private readonly unruled = new Set<string>();
 
@@ -160,18 +180,19 @@ export class Differ {
             const provider = defaultProviderSnapshot(n.opts.provider, this.options.config);
             if (provider) this.register(provider);
         }
-        this.newProps.set(n.urn, n.props);
+        const checked = this.checked(n);
+        this.newProps.set(n.urn, checked);
         const { old, formerUrn } = this.findOld(n);
         const custom = n.custom !== false;
         const base = { urn: n.urn, type: n.type, name: n.name, custom, ...(n.parent ? { parent: n.parent } : {}), dependencies: n.dependencies ?? [], ...(n.opts?.provider ? { provider: n.opts.provider } : {}), diffs: [] as string[], replacedBy: [] as string[], reasons: [] as ReplaceReason[] };
-        const newSide = { props: n.props, protect: n.opts?.protect === true };
+        const newSide = { props: checked, protect: n.opts?.protect === true };
         let change: PlannedChange;
         if (!old) {
             change = { ...base, op: "create", new: newSide };
         } else {
             const rule = custom ? replacementRule(n.type) : undefined;
             if (custom && !rule && !n.type.startsWith("pulumi:providers:")) this.unruled.add(n.type);
-            const { prior, next } = checkedInputs(old, n, rule);
+            const { prior, next } = diffedInputs(this.priorInputs(old, n), checked, n, rule);
             const unknownsEqual = (property: string | number | undefined) => this.prior.kind === "plan" && !this.readsNewValues(n, property);
             const diffs = suppress(diffValues(prior, next, { unknownsEqual }), rule, prior, next);
             const reasons = this.replaceReasons(n, old, rule, diffs, prior, next);
@@ -225,8 +246,37 @@ export class Differ {
         const changes = [...this.order, ...deletes];
         const counts: Record<ChangeOp, number> = { create: 0, update: 0, replace: 0, delete: 0, same: 0 };
         for (const c of changes) counts[c.op]++;
+        const pendingOperations = this.prior.pendingOperations ?? [];
+        const pendingCreates = new Set(pendingOperations.filter((op) => op.type === "creating").map((op) => op.urn));
+        for (const c of changes) if (c.op === "create" && pendingCreates.has(c.urn)) c.pendingCreate = true;
         const { kind, source, project, stack } = this.prior;
-        return { against: { kind, source, project, stack, resources: this.prior.resources.length }, changes, counts, protectErrors: this.protectErrors, unruled: [...this.unruled].sort() };
+        return { against: { kind, source, project, stack, resources: this.prior.resources.length }, changes, counts, protectErrors: this.protectErrors, unruled: [...this.unruled].sort(), pendingOperations };
+    }
+
+    /** A registration's inputs as its provider's Check returns them (offline/provider-check.ts). */
+    private checked(n: ResourceSnapshot): Record<string, unknown> {
+        if (providerPackage(n.type)) return checkedProviderInputs(n.type, n.props, n.opts?.version);
+        if (n.custom === false) return n.props;
+        return checkedResourceInputs(n.type, n.props, n.opts?.provider ? this.newProps.get(n.opts.provider) : undefined);
+    }
+
+    /**
+     * The old inputs as the engine stored them. A checkpoint holds them checked; an earlier plan holds
+     * what its program registered, checked here the same way (a plan written before plans recorded a
+     * provider's version takes the new one, so the version is no change).
+     */
+    private priorInputs(old: PriorResource, n: ResourceSnapshot): Record<string, unknown> {
+        if (this.prior.kind === "state") return old.inputs;
+        if (providerPackage(old.type)) return this.oldProviderChecked(old, n.opts?.version);
+        if (!old.custom) return old.inputs;
+        const provider = old.provider ? this.olds.get(old.provider) : undefined;
+        return checkedResourceInputs(old.type, old.inputs, provider ? this.oldProviderChecked(provider) : undefined);
+    }
+
+    private oldProviderChecked(old: PriorResource, fallbackVersion?: string): Record<string, unknown> {
+        let inputs = this.oldProviderInputs.get(old.urn);
+        if (!inputs) this.oldProviderInputs.set(old.urn, (inputs = checkedProviderInputs(old.type, old.inputs, old.version ?? fallbackVersion)));
+        return inputs;
     }
 
     /** The state's resource for a registration: by URN first, then by each alias (`getOldResource`). */
@@ -302,13 +352,37 @@ export class Differ {
     }
 }
 
-/** What the provider diffs: the old inputs and the new ones after its Check (defaults and names kept, ignoreChanges applied). */
-function checkedInputs(old: PriorResource, n: ResourceSnapshot, rule: ReplacementRule | undefined): { prior: Record<string, unknown>; next: Record<string, unknown> } {
+/** Nested `__defaults` lists dropped (copying only the objects that hold one). */
+function withoutNestedDefaults(value: unknown): unknown {
+    if (Array.isArray(value)) {
+        const mapped = value.map(withoutNestedDefaults);
+        return mapped.some((v, i) => v !== value[i]) ? mapped : value;
+    }
+    if (typeof value !== "object" || value === null || isSecretValue(value)) return value;
+    let out: Record<string, unknown> | undefined;
+    for (const [k, v] of Object.entries(value)) {
+        const next = k === NESTED_RESERVED ? undefined : withoutNestedDefaults(v);
+        if (next !== v) {
+            out ??= { ...(value as Record<string, unknown>) };
+            if (next === undefined) delete out[k];
+            else out[k] = next;
+        }
+    }
+    return out ?? value;
+}
+
+/**
+ * What the provider diffs: the old inputs and the new ones after its Check (defaults and names kept,
+ * ignoreChanges applied). A provider's `__internal` is the engine's, stripped before DiffConfig
+ * (registry.go FilterProviderConfig).
+ */
+function diffedInputs(oldInputs: Record<string, unknown>, checked: Record<string, unknown>, n: ResourceSnapshot, rule: ReplacementRule | undefined): { prior: Record<string, unknown>; next: Record<string, unknown> } {
+    const isProvider = providerPackage(n.type) !== undefined;
     const prior: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(old.inputs)) if (!RESERVED_INPUTS.has(k)) prior[k] = v;
-    let next = n.props;
+    for (const [k, v] of Object.entries(oldInputs)) if (!RESERVED_INPUTS.has(k) && !(isProvider && k === PROVIDER_INTERNAL_KEY)) prior[k] = withoutNestedDefaults(v);
+    let next = isProvider ? Object.fromEntries(Object.entries(checked).filter(([k]) => k !== PROVIDER_INTERNAL_KEY)) : checked;
     // The bridge's Check fills what it defaulted before (an auto-name, say) when the program leaves it unset.
-    const kept = [...(BRIDGED_PACKAGES.has(n.type.split(":")[0]) && Array.isArray(old.inputs.__defaults) ? (old.inputs.__defaults as string[]) : []), ...(rule?.keptWhenUnset ?? [])];
+    const kept = [...(BRIDGED_PACKAGES.has(n.type.split(":")[0]) && Array.isArray(oldInputs.__defaults) ? (oldInputs.__defaults as string[]) : []), ...(rule?.keptWhenUnset ?? [])];
     for (const key of kept) if (next[key] === undefined && prior[key] !== undefined) next = { ...next, [key]: prior[key] };
     for (const path of n.opts?.ignoreChanges ?? []) {
         const segments = parsePath(path);

@@ -1,4 +1,4 @@
-import { AutoscalingEvidence, autoscalingFromResources, capacityFromResources, DASHBOARD_LABEL, fromSnapshots, guaranteedAt, isolationFromResources, MONITORING_TYPES, Rehearsal, RegionIsolationEvidence, rehearse, TENANT_DASHBOARDS, windowPhase, WindowPhase } from "compute-region-policies/model";
+import { AmConfig, AutoscalingEvidence, autoscalingFromResources, capacityFromResources, DASHBOARD_LABEL, fromSnapshots, guaranteedAt, isolationFromResources, MONITORING_CHARTS, MONITORING_TYPES, Rehearsal, RegionIsolationEvidence, rehearse, routeAlert, TENANT_DASHBOARDS, TYPES, windowPhase, WindowPhase } from "compute-region-policies/model";
 import type { ResourceSnapshot } from "compute-region-policies/engine";
 
 /** What the plan derives from its resources for the summary, the JSON document and the report: computed once. */
@@ -26,13 +26,21 @@ export function planEvidence(resources: readonly ResourceSnapshot[], at: Date = 
     return { capacity, autoscaling: autoscalingFromResources(resources), monitoring: monitoringFromResources(resources), isolation: isolationFromResources(resources), rehearsal: rehearse(fromSnapshots(resources)) };
 }
 
-/** The alert rules (PrometheusRule objects) and dashboards (sidecar ConfigMaps) the plan would deploy. */
+/**
+ * The alert rules (PrometheusRule objects) the plan would deploy, each with the receivers
+ * Alertmanager's configuration (the Prometheus stack's values) routes it to, and the dashboards
+ * (sidecar ConfigMaps).
+ */
 export function monitoringFromResources(resources: readonly ResourceSnapshot[]) {
-    const rules: { group: string; alert: string; severity: string; for: string; pool: string }[] = [];
+    const release = resources.find((r) => r.type === TYPES.helmRelease && String(r.props.chart ?? "").split("/").pop() === MONITORING_CHARTS.prometheusStack);
+    const alertmanager = (release?.props.values as { alertmanager?: { config?: AmConfig } } | undefined)?.alertmanager?.config;
+    const rules: { group: string; alert: string; severity: string; team: string; for: string; pool: string; model: string; slo: string; receivers: string[] }[] = [];
     for (const r of resources.filter((x) => x.type === MONITORING_TYPES.prometheusRule)) {
         for (const group of ((r.props.spec as { groups?: { name: string; rules: Record<string, any>[] }[] })?.groups ?? [])) {
             for (const rule of group.rules ?? []) {
-                if (rule.alert) rules.push({ group: group.name, alert: rule.alert, severity: rule.labels?.severity ?? "", for: rule.for ?? "", pool: rule.labels?.pool ?? "" });
+                if (!rule.alert) continue;
+                const receivers = alertmanager?.route ? [...new Set(routeAlert(alertmanager.route, { ...rule.labels, alertname: rule.alert }).map((d) => d.receiver))] : [];
+                rules.push({ group: group.name, alert: rule.alert, severity: rule.labels?.severity ?? "", team: rule.labels?.team ?? "", for: rule.for ?? "", pool: rule.labels?.pool ?? "", model: rule.labels?.model ?? "", slo: rule.labels?.slo ?? "", receivers });
             }
         }
     }

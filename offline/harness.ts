@@ -6,6 +6,7 @@ import type { OfflineFacts } from "./mocks";
 import { offlineMocks } from "./mocks";
 import { EngineConfig, PlanInputError, PulumiProject } from "./project";
 import { providerConfigProblems } from "./provider-config";
+import { stackTracesRequested, withoutStackCapture } from "./stack-capture";
 
 /** Protobuf `Struct` as the SDK sends it. */
 interface StructLike {
@@ -200,6 +201,7 @@ export class RecordingMonitor extends BaseMonitor {
         if (Object.keys(unknownFrom).length > 0) snapshot.propertyDependencies = unknownFrom;
         const provider = this.providerUrn(type, req);
         if (provider) snapshot.opts!.provider = provider;
+        if (type.startsWith("pulumi:providers:") && req.getVersion()) snapshot.opts!.version = req.getVersion();
         const timeouts = req.getCustomtimeouts();
         const customTimeouts = Object.fromEntries(
             (["create", "update", "delete"] as const).map((op) => [op, timeouts?.[`get${op[0].toUpperCase()}${op.slice(1)}` as "getCreate"]() ?? ""]).filter(([, v]) => v !== ""),
@@ -266,6 +268,11 @@ export interface OfflinePlanOptions {
      * old id and outputs of a resource it keeps, so they are known during the preview.
      */
     onRegister?: (snapshot: ResourceSnapshot) => RegistrationAnswer | undefined;
+    /**
+     * Keep the SDK's per-promise and per-resource stack traces (off by default: the plan reads none
+     * of them and they cost half its time; see stack-capture.ts). COMPUTE_REGION_STACK_TRACES=1 sets it.
+     */
+    stackTraces?: boolean;
 }
 
 export interface OfflinePlanResult extends PlanDocument {
@@ -275,6 +282,10 @@ export interface OfflinePlanResult extends PlanDocument {
 
 /** Runs the program as a preview under Pulumi's mock runtime and returns what it registered. */
 export async function runOfflinePlan(options: OfflinePlanOptions): Promise<OfflinePlanResult> {
+    return (options.stackTraces ?? stackTracesRequested()) ? planProgram(options) : withoutStackCapture(() => planProgram(options));
+}
+
+async function planProgram(options: OfflinePlanOptions): Promise<OfflinePlanResult> {
     const { project, stack, config } = options;
     const monitor = new RecordingMonitor(offlineMocks(options.facts), project.name, stack, options.onProgress, options.onRegister);
     sdk.settings.setMockOptions(monitor, project.name, stack, true);

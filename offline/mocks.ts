@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { PUBLISHED_ADDON_VERSIONS, publishedAddonVersion } from "compute-region-policies/model";
 import { previewOutputs } from "./preview-outputs";
+import { SECRET_PLACEHOLDER } from "./project";
 
 /**
  * Answers for the mock runtime: what a preview of a new stack would see. A resource's outputs are
@@ -104,18 +104,29 @@ export function offlineMocks(facts: OfflineFacts): pulumi.runtime.Mocks {
                         id: facts.region,
                     };
                 }
-                case "aws:eks/getAddonVersion:getAddonVersion": {
-                    // Only the newest version is published per Kubernetes version (the EKS User Guide's
-                    // tables): the default one EKS would pick without mostRecent is not, so it is not made up.
-                    const addonName = String(inputs.addonName);
-                    const kubernetesVersion = String(inputs.kubernetesVersion);
-                    const published = PUBLISHED_ADDON_VERSIONS.find((a) => a.addon === addonName);
-                    if (inputs.mostRecent !== true) throw new Error(`the offline plan answers aws.eks.getAddonVersion only with mostRecent: true (the EKS User Guide publishes the newest version per Kubernetes version, not the default): ${addonName} ${kubernetesVersion}`);
-                    const version = publishedAddonVersion(addonName, kubernetesVersion);
-                    if (!version) {
-                        throw new Error(`the offline plan has no published version of add-on ${addonName} for Kubernetes ${kubernetesVersion} (PUBLISHED_ADDON_VERSIONS in policies/model/upstream/addon-versions.ts${published ? ` has ${Object.keys(published.latest).join(", ")}` : " has none for it"})`);
-                    }
-                    return { addonName, kubernetesVersion, mostRecent: true, region: facts.region, version, id: `${addonName}-${kubernetesVersion}` };
+                case "aws:secretsmanager/getSecretVersion:getSecretVersion": {
+                    // A secret's value cannot be read offline (as a `secure:` config value cannot be
+                    // decrypted): the placeholder stands for it, and the program holds it as a secret.
+                    const secretId = String(inputs.secretId);
+                    const arn = secretId.startsWith("arn:") ? secretId : `arn:${partition}:secretsmanager:${facts.region}:${facts.accountId}:secret:${secretId}-${stableId("x", secretId).slice(2, 8)}`;
+                    return { arn, id: `${arn}|AWSCURRENT`, secretId, secretString: SECRET_PLACEHOLDER, secretBinary: "", versionId: stableId("v", secretId), versionStage: "AWSCURRENT", versionStages: ["AWSCURRENT"], createdDate: "2026-01-01T00:00:00Z" };
+                }
+                case "aws:guardduty/getDetector:getDetector": {
+                    // Central threat detection: the stack names the security team's detector and a real
+                    // preview reads it; offline it is answered as the stack asserts it (running, with EKS
+                    // audit logs and runtime monitoring on), as the AZs are answered from the stack's list.
+                    const id = String(inputs.id ?? "");
+                    if (!/^[0-9a-f]{32}$/.test(id)) throw new Error(`the offline plan answers aws.guardduty.getDetector only for the detector the stack names (compute-region:threatDetection.detectorId), got ${JSON.stringify(inputs.id)}`);
+                    return {
+                        id,
+                        arn: `arn:${partition}:guardduty:${facts.region}:${facts.accountId}:detector/${id}`,
+                        status: "ENABLED",
+                        findingPublishingFrequency: "FIFTEEN_MINUTES",
+                        serviceRoleArn: `arn:${partition}:iam::${facts.accountId}:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty`,
+                        features: ["EKS_AUDIT_LOGS", "RUNTIME_MONITORING"].map((name) => ({ name, status: "ENABLED", additionalConfigurations: [] })),
+                        region: facts.region,
+                        tags: {},
+                    };
                 }
                 case "aws:iam/getPolicyDocument:getPolicyDocument":
                     return { json: renderPolicyDocument(inputs), minifiedJson: renderPolicyDocument(inputs), id: "offline" };

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import { parseUrn, ResourceSnapshot } from "compute-region-policies/engine";
 import { PlanInputError } from "./project";
@@ -34,7 +35,25 @@ export interface PriorResource {
     retainOnDelete?: boolean;
     /** Read, not managed (`get` functions, StackReferences). */
     external?: boolean;
+    /** An earlier plan's provider: the version it was registered with (a checkpoint keeps it in the inputs). */
+    version?: string;
 }
+
+/**
+ * An operation an interrupted update left in the state (`deployment.pending_operations`, OperationV2):
+ * the engine cannot know whether it completed. The next update writes back only pending creates
+ * (pkg/backend/snapshot.go), so those are the ones a state keeps.
+ */
+export interface PendingOperation {
+    type: (typeof PENDING_OPERATION_TYPES)[number];
+    urn: string;
+    resourceType: string;
+    /** The cloud id, when the operation had one (an update, a delete, an import). */
+    id?: string;
+}
+
+/** OperationType values (sdk/go/common/apitype/core.go; `importing` from pulumi refresh --import-pending-creates, sdk/go/common/resource). */
+export const PENDING_OPERATION_TYPES = ["creating", "updating", "deleting", "reading", "importing"] as const;
 
 export interface PriorState {
     kind: "state" | "plan";
@@ -45,6 +64,17 @@ export interface PriorState {
     resources: PriorResource[];
     /** The stack config of an earlier plan (absent in a checkpoint, which keeps none). */
     config?: Record<string, string>;
+    /** A checkpoint's pending operations, when an update was interrupted. */
+    pendingOperations?: PendingOperation[];
+}
+
+/**
+ * The checkpoint's integrity cookie: the SHA-256 of the engine version that wrote it, in hex
+ * (pulumi/pulumi v3.248.0 sdk/go/common/apitype/core.go ManifestV1.NewMagic). `pulumi stack import`
+ * refuses a checkpoint whose magic does not match (pkg/resource/deploy/snapshot.go VerifyIntegrity).
+ */
+export function manifestMagic(engineVersion: string): string {
+    return engineVersion === "" ? "" : createHash("sha256").update(engineVersion).digest("hex");
 }
 
 /** Deployment format versions this reader knows. */
@@ -136,6 +166,15 @@ export function readCheckpoint(file: string, expected: { project: string; stack:
     }
     const deployment = doc.deployment;
     if (!isRecord(deployment)) throw new PlanInputError(`--state ${file}: has no "deployment" object`);
+    // The engine's integrity check (VerifyIntegrity): the magic is the SHA-256 of the engine version in the manifest.
+    const manifest = isRecord(deployment.manifest) ? deployment.manifest : {};
+    const engineVersion = typeof manifest.version === "string" ? manifest.version : "";
+    const magic = typeof manifest.magic === "string" ? manifest.magic : "";
+    if (magic !== manifestMagic(engineVersion)) {
+        throw new PlanInputError(
+            `--state ${file}: its manifest's magic ${JSON.stringify(magic)} is not the one engine ${JSON.stringify(engineVersion)} writes (the checkpoint was edited or damaged): pulumi stack import refuses it ("magic cookie mismatch"). Export it again with pulumi stack export`,
+        );
+    }
     const list = deployment.resources ?? [];
     if (!Array.isArray(list)) throw new PlanInputError(`--state ${file}: deployment.resources must be a list`);
     const resources = list.map((item, i): PriorResource => {
@@ -162,7 +201,23 @@ export function readCheckpoint(file: string, expected: { project: string; stack:
         };
     });
     checkOwner(resources, expected, `--state ${file}`);
-    return { kind: "state", source: file, project: expected.project, stack: expected.stack, resources };
+    const pendingOperations = readPendingOperations(deployment.pending_operations, `--state ${file}`);
+    checkOwner(pendingOperations, expected, `--state ${file}`);
+    return { kind: "state", source: file, project: expected.project, stack: expected.stack, resources, ...(pendingOperations.length > 0 ? { pendingOperations } : {}) };
+}
+
+/** `deployment.pending_operations`: OperationV2 entries, `{ resource: ResourceV3, type }`. */
+function readPendingOperations(list: unknown, source: string): PendingOperation[] {
+    if (list === undefined || list === null) return [];
+    if (!Array.isArray(list)) throw new PlanInputError(`${source}: deployment.pending_operations must be a list`);
+    return list.map((item, i): PendingOperation => {
+        const where = `${source}: deployment.pending_operations[${i}]`;
+        const resource = isRecord(item) && isRecord(item.resource) ? item.resource : undefined;
+        if (!resource || typeof resource.urn !== "string" || typeof resource.type !== "string") throw new PlanInputError(`${where}: must have "resource" with "urn" and "type" (OperationV2)`);
+        const type = (item as Record<string, unknown>).type;
+        if (!PENDING_OPERATION_TYPES.includes(type as PendingOperation["type"])) throw new PlanInputError(`${where}: "type" must be one of ${PENDING_OPERATION_TYPES.join(", ")}, got ${JSON.stringify(type)}`);
+        return { type: type as PendingOperation["type"], urn: resource.urn, resourceType: resource.type, ...(typeof resource.id === "string" && resource.id ? { id: resource.id } : {}) };
+    });
 }
 
 /** An earlier plan's `--json` document of `expected`'s stack. */
@@ -198,5 +253,6 @@ export function priorResources(snapshots: readonly ResourceSnapshot[]): PriorRes
         protect: r.opts?.protect === true,
         dependencies: r.dependencies ?? [],
         ...(r.opts?.provider ? { provider: r.opts.provider } : {}),
+        ...(r.opts?.version ? { version: r.opts.version } : {}),
     }));
 }

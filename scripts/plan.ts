@@ -8,8 +8,10 @@
  *
  * Exit codes: 0 planned, no mandatory violation; 1 a mandatory policy violation; 2 bad config or bad
  * arguments; 3 a policy error (a policy threw: a real preview would fail); 4 the program failed;
- * 5 the engine would refuse the update (a protected resource replaced or deleted).
+ * 5 the engine would refuse the update (a protected resource replaced or deleted); 6 the state has
+ * pending operations of an interrupted update (resolve them with pulumi refresh first).
  */
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
@@ -27,9 +29,10 @@ import { parseInstant } from "compute-region-policies/model";
 import { readStackOutputs } from "../offline/stack-outputs";
 import { POLICY_EXIT, PolicyInputError, policyExitCode, policyJson, readPolicyConfig, renderMarkdown, renderSarif, renderText } from "compute-region-policies/engine";
 import { billingCoversSales, capacityBlockQuotaWithinWindow, PACK_VERSION, policies } from "compute-region-policies/rules";
-import { writeOutput } from "./io";
+import { CliIo, PROCESS_IO, writeOutput } from "./io";
+import { stackTracesRequested } from "../offline/stack-capture";
 
-export const EXIT = { planned: POLICY_EXIT.ok, mandatoryViolation: POLICY_EXIT.mandatoryViolation, badInput: POLICY_EXIT.badInput, policyError: POLICY_EXIT.policyError, programFailed: 4, refused: 5 } as const;
+export const EXIT = { planned: POLICY_EXIT.ok, mandatoryViolation: POLICY_EXIT.mandatoryViolation, badInput: POLICY_EXIT.badInput, policyError: POLICY_EXIT.policyError, programFailed: 4, refused: 5, pendingOperations: 6 } as const;
 
 const USAGE = `usage: npm run plan -- --stack NAME [options]
 
@@ -45,7 +48,10 @@ const USAGE = `usage: npm run plan -- --stack NAME [options]
   --sarif FILE           write the policy results as SARIF 2.1.0
   --timeline FILE.svg    draw the first-up rehearsal (deploy waves, critical path) as a timeline
   --at DATE              judge dates (Capacity Block windows) as of DATE (ISO 8601 with a zone) instead of now
-  --quiet                print only the headline and the policy verdict`;
+  --quiet                print only the headline and the policy verdict
+  --progress             print "planning... N resources registered" to stderr every 5 s of a long
+                         run even when stderr is not a terminal (on a terminal it is updated in place
+                         anyway); without it, stderr holds only errors`;
 
 interface PlanArgs {
     stack: string;
@@ -60,9 +66,10 @@ interface PlanArgs {
     at?: string;
     stackOutputs: string[];
     quiet: boolean;
+    progress: boolean;
 }
 
-function parseCommandLine(argv: string[]): PlanArgs {
+function parseCommandLine(argv: string[]): PlanArgs | "help" {
     let parsed;
     try {
         parsed = parseArgs({
@@ -80,6 +87,7 @@ function parseCommandLine(argv: string[]): PlanArgs {
                 at: { type: "string" },
                 "stack-outputs": { type: "string", multiple: true },
                 quiet: { type: "boolean", default: false },
+                progress: { type: "boolean", default: false },
                 help: { type: "boolean", short: "h" },
             },
             strict: true,
@@ -89,39 +97,47 @@ function parseCommandLine(argv: string[]): PlanArgs {
         throw new PlanInputError(`${(e as Error).message}\n${USAGE}`);
     }
     const v = parsed.values;
-    if (v.help) {
-        process.stdout.write(`${USAGE}\n`);
-        process.exit(EXIT.planned);
-    }
+    if (v.help) return "help";
     if (!v.stack) throw new PlanInputError(`--stack is required\n${USAGE}`);
     if (!/^[A-Za-z0-9_.-]+$/.test(v.stack)) throw new PlanInputError(`--stack: ${JSON.stringify(v.stack)} is not a stack name (letters, digits, _ . -)`);
-    return { stack: v.stack, configFile: v["config-file"], state: v.state, against: v.against, json: v.json, policyConfig: v["policy-config"], report: v.report, sarif: v.sarif, timeline: v.timeline, at: v.at, stackOutputs: v["stack-outputs"] ?? [], quiet: v.quiet ?? false };
+    return { stack: v.stack, configFile: v["config-file"], state: v.state, against: v.against, json: v.json, policyConfig: v["policy-config"], report: v.report, sarif: v.sarif, timeline: v.timeline, at: v.at, stackOutputs: v["stack-outputs"] ?? [], quiet: v.quiet ?? false, progress: v.progress ?? false };
 }
 
-function progressReporter(): { onProgress: (n: number) => void; done: () => void } {
-    const started = Date.now();
-    let lastPrinted = 0;
+/**
+ * Progress lines for long runs: on a terminal, one line updated in place; elsewhere (a CI log, a
+ * pipe) only when asked (`--progress`), a line every 5 s. Whether a run passes two seconds depends on
+ * the machine, so what a non-terminal stderr holds must not: errors only, unless asked.
+ */
+export function progressReporter(io: CliIo, asked: boolean, clock: () => number = Date.now): { onProgress: (n: number) => void; done: () => void } {
+    const started = clock();
+    let lastPrinted = Number.NEGATIVE_INFINITY;
     let printed = false;
-    const tty = process.stderr.isTTY;
+    const tty = io.progress === process.stderr && process.stderr.isTTY === true;
+    if (!tty && !asked) return { onProgress: () => undefined, done: () => undefined };
     return {
         onProgress(count) {
-            const now = Date.now();
-            // Only long runs get a progress line: once a second after the first two seconds.
+            const now = clock();
+            // Only long runs get a progress line: after the first two seconds, on a terminal four times a second, elsewhere every 5 s.
             if (now - started < 2000 || now - lastPrinted < (tty ? 250 : 5000)) return;
             lastPrinted = now;
             printed = true;
             const line = `planning... ${count} resources registered (${((now - started) / 1000).toFixed(0)}s)`;
-            process.stderr.write(tty ? `\r${line}` : `${line}\n`);
+            io.progress?.write(tty ? `\r${line}` : `${line}\n`);
         },
         done() {
-            if (printed && tty) process.stderr.write("\n");
+            if (printed && tty) io.progress?.write("\n");
         },
     };
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** The plan, its reports and its exit code; errors are thrown (see `runPlan` for the CLI's handling of them). */
+export async function main(argv: string[], io: CliIo = PROCESS_IO): Promise<number> {
     const args = parseCommandLine(argv);
-    const project = readProject(process.cwd());
+    if (args === "help") {
+        io.stdout.write(`${USAGE}\n`);
+        return EXIT.planned;
+    }
+    const project = readProject(io.cwd);
     const config = readStackConfig(project, args.stack, args.configFile);
     // Validate before running anything, naming the file actually read (the program names Pulumi.<stack>.yaml).
     const region = parseStackConfig(config.values, args.stack, config.source);
@@ -135,9 +151,9 @@ export async function main(argv: string[]): Promise<number> {
         throw new PlanInputError(`${config.source}: compute-region:shard.platformStack ${region.shard.platformStack} is read through a StackReference: pass --stack-outputs ${region.shard.platformStack}=FILE (the platform's plan --json)`);
     }
     if (!args.configFile && !fs.existsSync(project.main)) {
-        throw new PlanInputError(`${path.relative(process.cwd(), project.main)} does not exist: run npm run build first`);
+        throw new PlanInputError(`${path.relative(io.cwd, project.main)} does not exist: run npm run build first`);
     }
-    const progress = progressReporter();
+    const progress = progressReporter(io, args.progress);
     const someRole = region.layer === "shard" ? region.tenants.flatMap((t) => t.members)[0] : region.cluster.deployerRoleArn;
     const accountId = /^arn:[^:]+:iam::(\d{12}):/.exec(someRole ?? "")?.[1] ?? "000000000000";
     let plan: OfflinePlanResult;
@@ -157,27 +173,29 @@ export async function main(argv: string[]): Promise<number> {
     const moneyLines = billingChangeLines(money);
     const changedText = moneyLines.length > 0 ? `${changed.text}${moneyLines.join("\n")}\n\n` : changed.text;
     const policyText = renderText(evaluation, allPolicies);
-    process.stdout.write(args.quiet ? `${changedText}${summary.split("\n").slice(0, 3).join("\n")}\n${policyText.split("\n")[1]}\n` : `${changedText}${summary}\n\n${billingLines(billing).join("\n")}\n\n${policyText}\n`);
+    io.stdout.write(args.quiet ? `${changedText}${summary.split("\n").slice(0, 3).join("\n")}\n${policyText.split("\n")[1]}\n` : `${changedText}${summary}\n\n${billingLines(billing).join("\n")}\n\n${policyText}\n`);
     const { placeholderSecrets: _omit, ...document } = plan;
     if (args.json) {
         const capacity = evidence.capacity.map(({ problems: _p, ...row }) => row);
         const changesJson = changed.json.changes && money ? { changes: { ...changed.json.changes, billing: billingChangeJson(money) } } : changed.json;
         writeOutput(args.json, `${JSON.stringify({ ...document, config: config.values, policy: policyJson(evaluation), capacity, autoscaling: evidence.autoscaling, monitoring: evidence.monitoring, isolation: evidence.isolation, rehearsal: evidence.rehearsal, ...billingJson(billing), ...changesJson }, null, 2)}\n`);
-        process.stdout.write(`Wrote the plan document to ${args.json}\n`);
+        io.stdout.write(`Wrote the plan document to ${args.json}\n`);
     }
     if (args.report) {
         const moneyMarkdown = billingChangeMarkdown(money);
         writeOutput(args.report, `${changed.markdown}${moneyMarkdown.length > 0 ? `${moneyMarkdown.join("\n")}\n` : ""}${renderMarkdown(evaluation, allPolicies, `Policy results: offline plan of ${plan.project}/${plan.stack}`)}\n${isolationMarkdown(evidence.isolation)}\n\n${rehearsalMarkdown(evidence.rehearsal)}\n`);
-        process.stdout.write(`Wrote the pull-request report to ${args.report}\n`);
+        io.stdout.write(`Wrote the pull-request report to ${args.report}\n`);
     }
     if (args.timeline) {
         writeOutput(args.timeline, `${timelineSvg(evidence.rehearsal, `First pulumi up of ${plan.project}/${plan.stack}: the rehearsal`)}\n`);
-        process.stdout.write(`Wrote the rehearsal timeline to ${args.timeline}\n`);
+        io.stdout.write(`Wrote the rehearsal timeline to ${args.timeline}\n`);
     }
     if (args.sarif) {
         writeOutput(args.sarif, `${JSON.stringify(renderSarif(evaluation, allPolicies, { version: PACK_VERSION, artifactUri: config.source }), null, 2)}\n`);
-        process.stdout.write(`Wrote SARIF to ${args.sarif}\n`);
+        io.stdout.write(`Wrote SARIF to ${args.sarif}\n`);
     }
+    // An interrupted update's pending operations come first: the state must be repaired before anything else applies.
+    if (changes?.pendingOperations.length) return EXIT.pendingOperations;
     const verdict = policyExitCode(evaluation);
     return verdict === EXIT.policyError || !changes?.protectErrors.length ? verdict : EXIT.refused;
 }
@@ -200,10 +218,31 @@ export function failure(e: unknown): { code: number; message: string } {
     return { code: EXIT.programFailed, message: `the program failed: ${(e as Error)?.stack ?? String(e)}` };
 }
 
+/**
+ * `main` as the command line runs it: an error is printed and mapped to its exit code. The tests
+ * call it in-process (the CLI's own paths, its exit codes and argument errors, are also run as a
+ * process by a few of them).
+ */
+export async function runPlan(argv: string[], io: CliIo = PROCESS_IO): Promise<number> {
+    try {
+        return await main(argv, io);
+    } catch (e) {
+        const { code, message } = failure(e);
+        io.stderr.write(`error: ${message}\n`);
+        return code;
+    }
+}
+
 if (require.main === module) {
     // An error inside an apply surfaces as an unhandled rejection; report it like any other failure.
     const fail = (e: unknown) => {
         const { code, message } = failure(e);
+        if (code === EXIT.programFailed && !stackTracesRequested()) {
+            // The plan ran with the SDK's stack capture off (offline/stack-capture.ts): run the
+            // program once more with it on, so the error says where it was thrown.
+            const again = spawnSync(process.execPath, [...process.execArgv, __filename, ...process.argv.slice(2)], { stdio: "inherit", env: { ...process.env, COMPUTE_REGION_STACK_TRACES: "1" } });
+            process.exit(again.status ?? code);
+        }
         process.stderr.write(`error: ${message}\n`);
         process.exit(code);
     };

@@ -24,14 +24,14 @@ import {
 } from "compute-region-policies/engine";
 import { changePolicies } from "compute-region-policies/changes";
 import { PACK_NAME, PACK_VERSION, policies } from "compute-region-policies/rules";
-import { writeOutput } from "./io";
+import { CliIo, PROCESS_IO, writeOutput } from "./io";
 
 const FORMATS = ["text", "json", "markdown", "sarif"] as const;
 type Format = (typeof FORMATS)[number];
 
 const USAGE = `usage: npm run policy:check -- --resources FILE [--policy-config FILE] [--format ${FORMATS.join("|")}] [--output FILE]`;
 
-export function main(argv: string[]): number {
+export function main(argv: string[], io: Pick<CliIo, "stdout"> = PROCESS_IO): number {
     let values;
     try {
         values = parseArgs({
@@ -43,7 +43,7 @@ export function main(argv: string[]): number {
         throw new PolicyInputError(`${(e as Error).message}\n${USAGE}`);
     }
     if (values.help) {
-        process.stdout.write(`${USAGE}\n`);
+        io.stdout.write(`${USAGE}\n`);
         return POLICY_EXIT.ok;
     }
     if (!values.resources) throw new PolicyInputError(`--resources is required\n${USAGE}`);
@@ -64,15 +64,18 @@ export function main(argv: string[]): number {
                 ? JSON.stringify(renderSarif(result, policies, { version: PACK_VERSION }), null, 2)
                 : renderText(result, policies);
     if (values.output) writeOutput(values.output, `${rendered}\n`);
-    else process.stdout.write(`${rendered}\n`);
+    else io.stdout.write(`${rendered}\n`);
     return policyExitCode(result);
 }
 
-if (require.main === module) {
+/** `main` as the command line runs it: an error is printed and mapped to its exit code (the tests call it in-process). */
+export function runPolicyCheck(argv: string[], io: Pick<CliIo, "stdout" | "stderr"> = PROCESS_IO): number {
     try {
-        process.exitCode = main(process.argv.slice(2));
+        return main(argv, io);
     } catch (e) {
-        process.stderr.write(`error: ${(e as Error).message}\n`);
-        process.exitCode = e instanceof PolicyInputError ? POLICY_EXIT.badInput : POLICY_EXIT.policyError;
+        io.stderr.write(`error: ${(e as Error).message}\n`);
+        return e instanceof PolicyInputError ? POLICY_EXIT.badInput : POLICY_EXIT.policyError;
     }
 }
+
+if (require.main === module) process.exitCode = runPolicyCheck(process.argv.slice(2));

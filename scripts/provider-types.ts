@@ -24,6 +24,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import ts from "typescript";
+import { FRAMEWORK_RESOURCES } from "../offline/provider-check";
 
 /** A config value's or property's type, as far as the checks need it. */
 export type TypeShape =
@@ -37,6 +38,12 @@ export interface ResourceTypeFacts {
     declaration: string;
     /** Property paths unknown after a create preview unless the program sets them (`a.b`, `list[].c`). */
     previewUnknown: string[];
+    /**
+     * Inputs the bridged AWS provider's Check adds before the engine diffs (offline/provider-check.ts):
+     * `region` where the Args declare a region that is not deprecated, `tagsAll` where they declare
+     * `tags` and the resource outputs `tagsAll` (Terraform SDKv2 resources only: FRAMEWORK_RESOURCES).
+     */
+    checkAdds?: ("region" | "tagsAll")[];
 }
 
 export interface ProviderTypes {
@@ -204,7 +211,17 @@ export function resourceFacts(pkg: Pkg, modulePath: string[], className: string)
         }
     }
     if (found.token === "kubernetes:helm.sh/v3:Release") for (const p of HELM_RELEASE_PREVIEW_COMPUTED) if (!unknown.includes(p)) unknown.push(p);
-    return { token: found.token, facts: { declaration: found.declaration, previewUnknown: unknown } };
+    const checkAdds = pkg === "aws" ? awsCheckAdds(found, sf).filter((k) => k !== "tagsAll" || !FRAMEWORK_RESOURCES[found.token!]) : [];
+    return { token: found.token, facts: { declaration: found.declaration, previewUnknown: unknown, ...(checkAdds.length > 0 ? { checkAdds } : {}) } };
+}
+
+/** What pulumi-aws's PreCheckCallbacks add to a resource's inputs, by what its declarations have (offline/provider-check.ts). */
+function awsCheckAdds(found: NonNullable<ReturnType<typeof resourceDeclaration>>, sf: ts.SourceFile): ("region" | "tagsAll")[] {
+    const arg = (name: string) => found.args?.members.find((m): m is ts.PropertySignature => ts.isPropertySignature(m) && m.name.getText(sf) === name);
+    const region = arg("region");
+    const usableRegion = region !== undefined && !/@deprecated/.test(region.getFullText(sf));
+    const outputsTagsAll = found.cls.members.some((m) => ts.isPropertyDeclaration(m) && m.name.getText(sf) === "tagsAll");
+    return [...(usableRegion ? (["region"] as const) : []), ...(arg("tags") && outputsTagsAll ? (["tagsAll"] as const) : [])];
 }
 
 /** A provider's config keys and their types, from its ProviderArgs. */

@@ -1,10 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { loadMigrations } from "../billing/migrate";
+import { alertRulesOf } from "../components/alert-rules";
 import { Region } from "../components/region";
 import { TenantShard } from "../components/tenant-shard";
 import { platformBilling } from "compute-region-policies/model";
 import { loadStackConfig, ShardConfig } from "./config";
+import { findingsTopicArn, resolveCredits, resolveSlos } from "./config/reliability";
 import { sourceTag } from "./image-source";
 import { projectRoot } from "./paths";
 
@@ -27,7 +29,16 @@ export async function regionProgram(): Promise<Record<string, unknown>> {
         ...pool,
         ...(r ? { capacityReservation: { id: r.id, type: r.type, instances: r.instances, ...(r.startsAt && r.endsAt ? { window: { startsAt: r.startsAt, endsAt: r.endsAt } } : {}) } } : {}),
     }));
-    const region = new Region(config.stack, { ...config, gpuPools, billing, migrations });
+    const slos = resolveSlos(config);
+    const { findingsReceiver: _findings, ...threatDetection } = config.threatDetection;
+    const region = new Region(config.stack, {
+        ...config,
+        gpuPools,
+        billing,
+        migrations,
+        slos,
+        threatDetection: { ...threatDetection, findingsTopicArn: findingsTopicArn(config.threatDetection, config.alerting) },
+    });
     return {
         region: config.region,
         layer: config.layer,
@@ -44,9 +55,16 @@ export async function regionProgram(): Promise<Record<string, unknown>> {
         shards: Object.fromEntries(config.shards.map((s) => [s.name, s.budget])),
         // What the shards' registry Jobs need: the prices and pools their tenants are billed at, the billing image and database.
         ...(config.layer === "platform" && region.billing ? { billing: { ...platformBilling(region.billing.registry), image: region.billing.image, databaseHost: region.billing.endpoint } } : {}),
-        alertRules: region.observability.ruleGroups.flatMap((g) => g.rules.map((r) => `${g.name}/${r.alert}${r.labels.pool ? `{pool=${r.labels.pool}}` : ""}`)),
+        alertRules: region.observability.ruleGroups.flatMap((g) => alertRulesOf([g]).map((r) => `${g.name}/${r.alert}${r.labels.pool ? `{pool=${r.labels.pool}}` : ""}${r.labels.slo ? `{slo=${r.labels.slo},severity=${r.labels.severity}}` : ""}`)),
         dashboards: region.observability.dashboards,
         grafanaAdminPassword: region.observability.grafanaAdminPassword,
+        // What the region promises, and the GuardDuty detector watching it.
+        // (and the credits a hosted model's month below its availability objective owes: billing issues them).
+        serviceLevels: {
+            objectives: slos.map((s) => ({ slo: s.name, objective: s.objective, window: `${s.windowDays}d`, team: s.team, ...(s.tenant ? { tenant: s.tenant } : {}) })),
+            credits: resolveCredits(config.slos),
+        },
+        threatDetection: { mode: config.threatDetection.mode, detectorId: region.threatDetection.detectorId },
         // The hosted-model API and where each tenant's key is kept (the ARN, never the key).
         ...(region.gateway ? { modelApi: { url: `https://${region.gateway.hostname}/v1`, apiKeySecrets: region.gateway.apiKeySecretArns } } : {}),
     };

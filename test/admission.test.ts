@@ -28,7 +28,14 @@ const tenantNamespace = {
 /** What the API server would answer: admitted, or denied with the failing validations' messages. */
 function admit(policyName: string, object: unknown, request: Request = {}): { admitted: boolean; messages: string[] } {
     const policy = ADMISSION_POLICIES.find((p) => p.name === policyName) as AdmissionPolicySpec;
-    const req = toCel({ operation: request.operation ?? "CREATE", userInfo: { username: request.username ?? "arn:aws:sts::111122223333:assumed-role/AcmeEngineers/alice", groups: ["tenant:acme:members"] } });
+    // The API server sets the request's kind (group, version, kind) from the resource it serves.
+    const { apiVersion, kind } = object as { apiVersion?: string; kind?: string };
+    const [group, version] = apiVersion?.includes("/") ? apiVersion.split("/") : ["", apiVersion ?? "v1"];
+    const req = toCel({
+        operation: request.operation ?? "CREATE",
+        kind: { group, version, kind: kind ?? "" },
+        userInfo: { username: request.username ?? "arn:aws:sts::111122223333:assumed-role/AcmeEngineers/alice", groups: ["tenant:acme:members"] },
+    });
     const bindings: Record<string, unknown> = { object: toCel(object), oldObject: null, namespaceObject: toCel(tenantNamespace), request: req };
     const variables = new Map<string, unknown>();
     for (const v of policy.variables ?? []) variables.set(v.name, run(v.expression, { ...bindings, variables } as never));
@@ -174,6 +181,49 @@ describe("tenant-workload-queues", () => {
             expect(admit("tenant-workload-queues", childJob).admitted).toBe(false);
         });
     });
+    describe("CronJobs: the CronJob names the queue on its job template, which its Jobs inherit", () => {
+        const cronJob = (templateLabels: Record<string, string> | undefined, ownLabels: Record<string, string> = {}) => ({
+            apiVersion: "batch/v1",
+            kind: "CronJob",
+            metadata: { name: "nightly", labels: ownLabels },
+            spec: {
+                schedule: "0 2 * * *",
+                jobTemplate: { ...(templateLabels ? { metadata: { labels: templateLabels } } : {}), spec: { suspend: true, template: { spec: { restartPolicy: "Never", containers: [{ name: "main", image: "x:1" }] } } } },
+            },
+        });
+        // The Job the CronJob controller makes: its labels copied from the job template (getJobFromTemplate2).
+        const jobFrom = (c: ReturnType<typeof cronJob>) => ({
+            apiVersion: "batch/v1",
+            kind: "Job",
+            metadata: { name: "nightly-29000000", labels: { ...(c.spec.jobTemplate.metadata?.labels ?? {}) }, ownerReferences: [{ apiVersion: "batch/v1", kind: "CronJob", name: "nightly", uid: "u", controller: true }] },
+            spec: c.spec.jobTemplate.spec,
+        });
+        it("is matched by the queue guardrail", () => {
+            expect(matches("tenant-workload-queues", { group: "batch", resource: "cronjobs", operation: "CREATE" })).toBe(true);
+            expect(matches("tenant-workload-queues", { group: "batch", resource: "cronjobs", operation: "UPDATE" })).toBe(true);
+        });
+        it("is admitted when its job template names one of the tenant's queues", () => {
+            expect(admit("tenant-workload-queues", cronJob({ "kueue.x-k8s.io/queue-name": "shared-l40s" }))).toEqual({ admitted: true, messages: [] });
+        });
+        it.each([
+            ["no labels on its job template", cronJob(undefined)],
+            ["no queue label on its job template", cronJob({ team: "ml" })],
+            ["the queue only on the CronJob itself (its Jobs do not inherit it)", cronJob({}, { "kueue.x-k8s.io/queue-name": "shared-l40s" })],
+            ["another tenant's queue on its job template", cronJob({ "kueue.x-k8s.io/queue-name": "globex-h100" })],
+        ])("is denied with %s", (_what, object) => {
+            const result = admit("tenant-workload-queues", object);
+            expect(result.admitted).toBe(false);
+            expect(result.messages[0]).toContain("a CronJob on its jobTemplate");
+        });
+        it("its Jobs come from the CronJob controller and carry the template's queue label", () => {
+            const job = jobFrom(cronJob({ "kueue.x-k8s.io/queue-name": "shared-l40s" }));
+            expect(admit("tenant-workload-queues", job, { username: "system:serviceaccount:kube-system:cronjob-controller" }).admitted).toBe(true);
+            // Made by the tenant instead, an unlabelled copy of such a Job is still checked.
+            expect(admit("tenant-workload-queues", jobFrom(cronJob(undefined))).admitted).toBe(false);
+            expect(admit("tenant-workload-queues", job).admitted).toBe(true);
+        });
+    });
+
     it.each([
         ["no queue label", { labels: {} }],
         ["no labels at all", { labels: undefined }],

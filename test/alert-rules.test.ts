@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { stringify as toYaml } from "yaml";
 import { describe, expect, it } from "vitest";
 import { ALERTS, poolCapacity } from "compute-region-policies/model";
-import { AlertRule, billingAlertRules, gatewayAlertRules, gpuAlertRules, servingAlertRules, tenantAlertRules } from "../components/alert-rules";
+import { AlertRule, alertRulesOf, billingAlertRules, gatewayAlertRules, gpuAlertRules, servingAlertRules, tenantAlertRules } from "../components/alert-rules";
 import { capacityDashboard, gpuHealthDashboard } from "../components/dashboards";
 import { expectValidDashboard } from "./dashboards";
 import { promtoolTestRules } from "./promtool";
@@ -21,7 +21,7 @@ const block = poolCapacity({ name: "train-h100", role: "internal", instanceType:
 const groups = [...gpuAlertRules([shared, internal, block], "https://runbooks.example/rb.md"), ...tenantAlertRules("https://runbooks.example/rb.md"), ...billingAlertRules("https://runbooks.example/rb.md"), ...servingAlertRules([{ name: "llama", targets: { queueDepth: 8, p95LatencySeconds: 6 } }], "https://runbooks.example/rb.md"), ...gatewayAlertRules("https://runbooks.example/rb.md")];
 
 function rule(alert: string, pool?: string): AlertRule {
-    const found = groups.flatMap((g) => g.rules).find((r) => r.alert === alert && (pool === undefined || r.labels.pool === pool));
+    const found = alertRulesOf(groups).find((r) => r.alert === alert && (pool === undefined || r.labels.pool === pool));
     if (!found) throw new Error(`no rule ${alert} ${pool ?? ""}`);
     return found;
 }
@@ -225,7 +225,7 @@ describe("alert rules under promtool", () => {
     it("take their thresholds from the capacity model", () => {
         expect(rule(ALERTS.headroomBelowFloor, "shared-l40s").expr).toMatch(/< 4$/);
         expect(rule(ALERTS.poolSoldOut, "shared-l40s").expr).toMatch(/^\(12 - /);
-        for (const r of groups.flatMap((g) => g.rules)) expect(r.annotations.runbook_url).toMatch(/^https:\/\/runbooks\.example\/rb\.md#/);
+        for (const r of alertRulesOf(groups)) expect(r.annotations.runbook_url).toMatch(/^https:\/\/runbooks\.example\/rb\.md#/);
     });
 });
 

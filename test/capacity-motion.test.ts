@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -12,9 +11,8 @@ import {
     EKS_ADDONS,
     K8S_TYPES,
     LABELS,
+    addonVersionPin,
     poolTaints,
-    PUBLISHED_ADDON_VERSIONS,
-    publishedAddonVersion,
     TAGS,
     tolerates,
     TYPES,
@@ -27,7 +25,8 @@ import { offlineMocks } from "../offline/mocks";
 import { planEvidence } from "../offline/evidence";
 import { SUPPORTED_KUBERNETES_VERSIONS } from "../stacks/config";
 import type { OfflinePlanResult } from "../offline/harness";
-import { configProblems, devStackConfig, ofType, one, plan, ROOT } from "./helpers";
+import { planCli } from "./cli";
+import { configProblems, devStackConfig, ofType, one, plan } from "./helpers";
 
 /**
  * GPU capacity that moves: the autoscaler and its bounds from the capacity model, node health and
@@ -150,37 +149,33 @@ describe("node health and repair", () => {
 });
 
 describe("upgrades: node groups and add-ons follow the cluster's version", () => {
-    it("gives every node group the cluster's version and pins kube-proxy and CoreDNS to the newest published build for it", () => {
+    it("gives every node group the cluster's version and every add-on the build published for it", () => {
         const cluster = one(dev.resources, TYPES.eksCluster);
         for (const g of ofType(dev.resources, TYPES.eksNodeGroup)) expect(g.props.version, g.name).toBe("1.34");
-        expect(g(dev, "kube-proxy")).toBe(publishedAddonVersion("kube-proxy", "1.34"));
-        expect(g(dev, "coredns")).toBe(publishedAddonVersion("coredns", "1.34"));
+        const addons = ofType(dev.resources, TYPES.eksAddon);
+        expect(addons.map((a) => a.props.addonName).sort()).toEqual(Object.values(EKS_ADDONS).sort());
+        for (const a of addons) expect(a.props.addonVersion, a.props.addonName).toBe(addonVersionPin(a.props.addonName, "1.34"));
         expect(cluster.props.version).toBe("1.34");
     });
 
-    it("has a published add-on version and an autoscaler pin for every Kubernetes version config accepts (an unknown version is a config error)", () => {
-        for (const version of SUPPORTED_KUBERNETES_VERSIONS) {
-            expect(CLUSTER_AUTOSCALER_PINS[version], version).toBeDefined();
-            for (const a of PUBLISHED_ADDON_VERSIONS) expect(a.latest[version], `${a.addon} ${version}`).toMatch(/^v\d+\.\d+\.\d+-eksbuild\.\d+$/);
-        }
+    it("has an autoscaler pin for every Kubernetes version config accepts (an unknown version is a config error)", () => {
+        for (const version of SUPPORTED_KUBERNETES_VERSIONS) expect(CLUSTER_AUTOSCALER_PINS[version], version).toBeDefined();
         expect(configProblems((c) => (c["compute-region:cluster"].kubernetesVersion = "1.36")).join("\n")).toContain('compute-region:cluster.kubernetesVersion: must be one of 1.31, 1.32, 1.33, 1.34, 1.35 (a quoted string such as "1.34"), got "1.36"');
     });
 
-    it("answers the add-on version look-up offline only from the published table, failing loudly otherwise", () => {
+    it("asks EKS for no add-on version at deploy time: the offline plan has no answer for the look-up", () => {
         const mocks = offlineMocks({ region: "us-east-2", accountId: "111122223333" });
-        const call = (inputs: Record<string, unknown>) => mocks.call({ token: "aws:eks/getAddonVersion:getAddonVersion", inputs, provider: "" } as never) as Record<string, unknown>;
-        expect(call({ addonName: "kube-proxy", kubernetesVersion: "1.35", mostRecent: true }).version).toBe("v1.35.3-eksbuild.2");
-        expect(() => call({ addonName: "kube-proxy", kubernetesVersion: "1.36", mostRecent: true })).toThrow(/no published version of add-on kube-proxy for Kubernetes 1.36 .*has 1.31, 1.32, 1.33, 1.34, 1.35/);
-        expect(() => call({ addonName: "vpc-cni", kubernetesVersion: "1.34", mostRecent: true })).toThrow(/has none for it/);
-        expect(() => call({ addonName: "coredns", kubernetesVersion: "1.34" })).toThrow(/only with mostRecent: true/);
+        const call = (inputs: Record<string, unknown>) => mocks.call({ token: "aws:eks/getAddonVersion:getAddonVersion", inputs, provider: "" } as never);
+        expect(() => call({ addonName: "kube-proxy", kubernetesVersion: "1.35", mostRecent: true })).toThrow(/no answer for the invoke aws:eks\/getAddonVersion/);
     });
 
-    it("plans 1.35 with every node group, kube-proxy and the autoscaler at 1.35", async () => {
+    it("plans 1.35 with every node group, every add-on and the autoscaler at 1.35", async () => {
         const config = devStackConfig();
         config["compute-region:cluster"].kubernetesVersion = "1.35";
         const p = await plan(config);
         for (const grp of ofType(p.resources, TYPES.eksNodeGroup)) expect(grp.props.version).toBe("1.35");
         expect(g(p, "kube-proxy")).toBe("v1.35.3-eksbuild.2");
+        for (const addon of Object.values(EKS_ADDONS)) expect(g(p, addon), addon).toBe(addonVersionPin(addon, "1.35"));
         const release = ofType(p.resources, TYPES.helmRelease).find((r) => r.props.chart === "cluster-autoscaler")!;
         expect([release.props.version, release.props.values.image.tag]).toEqual([CLUSTER_AUTOSCALER_PINS["1.35"].chart, CLUSTER_AUTOSCALER_PINS["1.35"].imageTag]);
     });
@@ -255,7 +250,7 @@ describe("Capacity Block windows", () => {
         const config = devStackConfig();
         config["compute-region:gpuPools"].push({ name: "block-h100", role: "shared", instanceType: "p5.48xlarge", minNodes: 2, maxNodes: 2, availabilityZones: ["us-east-2a"], capacityReservation: { id: "cr-0123456789abcdef0", type: "capacity-block", instances: 2, ...WINDOW } });
         config["compute-region:tenants"][1].quota["block-h100"] = 8;
-        config["compute-region:observability"] = { capacityBlockWarningDays: 5 };
+        config["compute-region:observability"] = { ...config["compute-region:observability"], capacityBlockWarningDays: 5 };
         return config;
     }
     let block: OfflinePlanResult;
@@ -286,19 +281,19 @@ describe("Capacity Block windows", () => {
         expect(block.resources.find((r) => r.type === TYPES.eksNodeGroup && r.name === "dev-block-h100-nodes")!.props.tags).toMatchObject({ [TAGS.capacityBlockEndsAt]: WINDOW.endsAt });
     });
 
-    it("shows each window in the plan's capacity table, and `--at` moves the date the CLI judges at", () => {
+    it("shows each window in the plan's capacity table, and `--at` moves the date the CLI judges at", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "block-"));
         const file = path.join(dir, "Pulumi.block.yaml");
         fs.writeFileSync(file, toYaml({ config: blockConfig() }));
-        const run = (at: string) => spawnSync(process.execPath, [path.join(ROOT, "bin/scripts/plan.js"), "--stack", "block", "--config-file", file, "--at", at], { cwd: ROOT, encoding: "utf8" });
-        const inside = run("2026-10-05T00:00:00Z");
+        const run = (at: string) => planCli(["--stack", "block", "--config-file", file, "--at", at]);
+        const inside = await run("2026-10-05T00:00:00Z");
         expect(inside.status, inside.stderr).toBe(0);
         expect(inside.stdout).toMatch(/block-h100 .* 2026-10-01T11:30:00Z to 2026-10-15T11:30:00Z \(inside: 16 GPUs\)/);
-        const after = run("2026-10-16T00:00:00Z");
+        const after = await run("2026-10-16T00:00:00Z");
         expect(after.status).toBe(1);
         expect(after.stdout).toContain("(after: 0 GPUs)");
         expect(after.stdout).toContain("[FAIL] capacity-block-quota-within-window");
-        const bad = run("next tuesday");
+        const bad = await run("next tuesday");
         expect(bad.status).toBe(2);
         expect(bad.stderr).toContain('--at: "next tuesday" is not an ISO 8601 date-time with a zone');
     });

@@ -1,17 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { changePolicies } from "compute-region-policies/changes";
-import { ChangeSample, evaluateChanges, ResourceChange, sampleSnapshots, UNKNOWN } from "compute-region-policies/engine";
+import { ChangeSample, evaluateChanges, ResourceChange, UNKNOWN } from "compute-region-policies/engine";
 import { PACK_NAME, PACK_VERSION } from "compute-region-policies/rules";
-import { diffResources } from "../offline/diff";
-import { priorResources } from "../offline/state";
-
-/** A sample's transition, as the offline plan's diff makes it from the before and after resources. */
-function sampleChanges(sample: ChangeSample): ResourceChange[] {
-    const before = sampleSnapshots({ description: sample.description, resources: sample.old });
-    const after = sampleSnapshots({ description: sample.description, resources: sample.new });
-    const prior = { kind: "plan" as const, source: "sample", project: "samples", stack: "sample", resources: priorResources(before) };
-    return diffResources(prior, after, { stack: "sample", project: "samples", config: {} }).changes;
-}
+import { sampleChanges } from "./change-samples";
 
 function judge(changes: ResourceChange[], name: string, config?: Record<string, unknown>) {
     const policy = changePolicies.find((p) => p.name === name)!;
@@ -45,16 +36,23 @@ describe("change samples through the diff and the evaluator", () => {
 });
 
 describe("robustness: no change policy throws on partial or unknown input", () => {
-    it.each([...allowed, ...disallowed])("%s on '%s' with each top-level property of the new side removed or unknown", (name, _d, sample) => {
-        sample.new.forEach((resource, i) => {
+    // The side that holds resources: the new one, or, for a change that deletes everything (offboarding), the old one.
+    it.each([...allowed, ...disallowed])("%s on '%s' with each top-level property of a side removed or unknown", (name, _d, sample) => {
+        const side: "new" | "old" = sample.new.length > 0 ? "new" : "old";
+        // A state holds no unknowns: an old side's properties are only removed.
+        const shapes = side === "new" ? [undefined, UNKNOWN] : [undefined];
+        let runs = 0;
+        sample[side].forEach((resource, i) => {
             for (const key of Object.keys(resource.props)) {
-                for (const value of [undefined, UNKNOWN]) {
+                for (const value of shapes) {
                     const props = { ...resource.props, [key]: value };
                     if (value === undefined) delete props[key];
-                    const changed = { ...sample, new: sample.new.map((r, j) => (j === i ? { ...r, props } : r)) };
-                    expect(judge(sampleChanges(changed), name, sample.config).errors, `${resource.name}.${key}`).toEqual([]);
+                    const changed: ChangeSample = { ...sample, [side]: sample[side].map((r, j) => (j === i ? { ...r, props } : r)) };
+                    expect(judge(sampleChanges(changed), name, sample.config).errors, `${side} ${resource.name}.${key}`).toEqual([]);
+                    runs++;
                 }
             }
         });
+        expect(runs, "a sample with no property to damage asserts nothing").toBeGreaterThan(0);
     });
 });

@@ -24,7 +24,7 @@ export function writeStackFile(config: Record<string, unknown>, name = "Pulumi.t
 }
 
 /** Runs the offline plan of the program's TypeScript source on a stack config (the dev stack unless given). */
-export async function plan(config: Record<string, unknown> = devStackConfig(), stack = "dev", options: Pick<OfflinePlanOptions, "onRegister"> = {}): Promise<OfflinePlanResult> {
+export async function plan(config: Record<string, unknown> = devStackConfig(), stack = "dev", options: Pick<OfflinePlanOptions, "onRegister" | "stackTraces"> = {}): Promise<OfflinePlanResult> {
     const project = readProject(ROOT);
     const engineConfig = readStackConfig(project, stack, writeStackFile(config));
     const region = parseRegionConfig(engineConfig.values, stack, engineConfig.source);

@@ -15,7 +15,8 @@ describe("observability", () => {
     it("installs kube-prometheus-stack with retention, persistent storage and a Grafana password that never enters Helm values", () => {
         const stack = release("kube-prometheus-stack");
         const spec = stack.props.values.prometheus.prometheusSpec;
-        expect(spec.retention).toBe("15d");
+        // The dev stack keeps more than its objectives' 30-day window (compute-region:observability).
+        expect(spec.retention).toBe("35d");
         expect(spec.storageSpec.volumeClaimTemplate.spec).toMatchObject({ storageClassName: "gp3-encrypted", resources: { requests: { storage: "100Gi" } } });
         expect(stack.props.values.grafana.admin).toEqual({ existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" });
         expect(JSON.stringify(stack.props.values)).not.toMatch(/adminPassword/);
@@ -67,8 +68,9 @@ describe("observability", () => {
         const { rules, dashboards } = monitoringFromResources(dev.resources);
         expect(rules.filter((r) => r.alert === "GpuHeadroomBelowFloor").map((r) => r.pool).sort()).toEqual(["internal-l40s", "serving-l40s", "shared-l40s"]);
         expect(rules.map((r) => r.alert)).toEqual(expect.arrayContaining(["GpuXidError", "GpuEccDoubleBitError", "GpuNodeNotReady", "DcgmExporterDown", "GpuPoolSoldOut"]));
-        expect(dashboards).toEqual(["Region GPU capacity", "GPU health", "Billing and metering", "Model serving"]);
+        expect(dashboards).toEqual(["Region GPU capacity", "GPU health", "Billing and metering", "Model serving", "Service level objectives"]);
+        // The operators' dashboards (tenants' own are in their namespaces).
         const maps = ofType(dev.resources, MONITORING_TYPES.configMap).filter((c) => c.props.metadata.labels?.grafana_dashboard === "1" && c.props.metadata.namespace === "observability");
-        expect(maps).toHaveLength(4);
+        expect(maps).toHaveLength(5);
     });
 });

@@ -7,7 +7,9 @@ import { PlanInputError, readProject, readStackConfig, SECRET_PLACEHOLDER } from
 import { renderKubeconfig } from "../components/cluster";
 import { runOfflinePlan } from "../offline/harness";
 import { regionProgram } from "../stacks/program";
-import { devStackConfig, ROOT, writeStackFile } from "./helpers";
+import { planCli, planProcess } from "./cli";
+import { progressReporter } from "../scripts/plan";
+import { devStackConfig, plan, ROOT, writeStackFile } from "./helpers";
 
 describe("reading the project and stack files as the engine does", () => {
     const project = readProject(ROOT);
@@ -56,16 +58,30 @@ describe("kubeconfig", () => {
     });
 });
 
-/** The compiled CLI, as a user runs it (the test command builds first). */
-function runPlanCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync(process.execPath, [path.join(ROOT, "bin/scripts/plan.js"), ...args], { cwd: ROOT, encoding: "utf8" });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
 describe("npm run plan", () => {
-    it("plans the dev stack, exits 0 and writes the plan document", () => {
+    it("prints progress lines on a stderr that is no terminal only when asked (--progress): what stderr holds must not depend on how fast the machine is", () => {
+        let now = 0;
+        let written = "";
+        const io = { stdout: { write: () => true }, stderr: { write: () => true }, progress: { write: (t: string) => (written += t) }, cwd: ROOT };
+        const run = (asked: boolean) => {
+            now = 0;
+            written = "";
+            const progress = progressReporter(io, asked, () => now);
+            for (const [at, count] of [[1000, 10], [2500, 40], [4000, 60], [8000, 90], [12000, 120]] as const) {
+                now = at;
+                progress.onProgress(count);
+            }
+            progress.done();
+            return written;
+        };
+        expect(run(false)).toBe("");
+        // Asked: none in the first two seconds, then one every 5 s, each a line of its own.
+        expect(run(true)).toBe("planning... 40 resources registered (3s)\nplanning... 90 resources registered (8s)\n");
+    });
+
+    it("plans the dev stack, exits 0 and writes the plan document", async () => {
         const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cr-")), "plan.json");
-        const r = runPlanCli(["--stack", "dev", "--json", out]);
+        const r = await planCli(["--stack", "dev", "--json", out]);
         expect(r.stderr).toBe("");
         expect(r.status).toBe(0);
         expect(r.stdout).toMatch(/Offline plan of compute-region\/dev from Pulumi\.dev\.yaml/);
@@ -75,27 +91,59 @@ describe("npm run plan", () => {
         expect(doc.resources[0]).toEqual(expect.objectContaining({ urn: expect.any(String), type: expect.any(String), name: expect.any(String), props: expect.any(Object), opts: expect.any(Object), dependencies: expect.any(Array) }));
     });
 
-    it("exits 2 with the file, key and expectation on a bad config, registering nothing", () => {
+    it("exits 2 with the file, key and expectation on a bad config, registering nothing", async () => {
         const config = devStackConfig();
         config["compute-region:cluster"].name = "9 lives";
         const file = writeStackFile(config, "Pulumi.broken.yaml");
-        const r = runPlanCli(["--stack", "broken", "--config-file", file]);
+        const r = await planCli(["--stack", "broken", "--config-file", file]);
         expect(r.status).toBe(2);
         expect(r.stderr).toMatch(/Pulumi\.broken\.yaml: compute-region:cluster\.name: must be an EKS cluster name .*got "9 lives"/);
         expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
         expect(r.stdout).toBe("");
     });
 
-    it("exits 2 on bad arguments", () => {
-        expect(runPlanCli([]).status).toBe(2);
-        expect(runPlanCli(["--stack", "dev", "--frobnicate"]).status).toBe(2);
-        const missing = runPlanCli(["--stack", "nosuch"]);
+    it("exits 2 on bad arguments", async () => {
+        // As a process once: an unknown flag is the command's exit status 2, with its usage.
+        const flag = planProcess(["--stack", "dev", "--frobnicate"]);
+        expect([flag.status, flag.stdout]).toEqual([2, ""]);
+        expect(flag.stderr).toMatch(/^error: Unknown option '--frobnicate'.*\nusage: npm run plan/s);
+        expect((await planCli([])).status).toBe(2);
+        const missing = await planCli(["--stack", "nosuch"]);
         expect(missing.status).toBe(2);
         expect(missing.stderr).toMatch(/no stack file Pulumi\.nosuch\.yaml/);
+    });
+
+    it("exits 4 when the program fails, saying where: the SDK's stack capture, off while planning, is on for a second run", () => {
+        // A project whose program throws; its stack file is the dev region's, so the config checks pass.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cr-failing-"));
+        fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: compute-region\nruntime: nodejs\nmain: main.js\n");
+        fs.copyFileSync(path.join(ROOT, "Pulumi.dev.yaml"), path.join(dir, "Pulumi.dev.yaml"));
+        fs.writeFileSync(path.join(dir, "main.js"), "module.exports = function failingProgram() {\n    throw new Error('the region cannot be built');\n};\n");
+        const r = spawnSync(process.execPath, [path.join(ROOT, "bin/scripts/plan.js"), "--stack", "dev"], { cwd: dir, encoding: "utf8" });
+        expect(r.status).toBe(4);
+        expect(r.stdout).toBe("");
+        expect(r.stderr.match(/^error: the program failed: Error: the region cannot be built$/gm)).toHaveLength(1);
+        expect(r.stderr).toMatch(/\n\s+at failingProgram \(.*main\.js:2:11\)/);
     });
 });
 
 describe("the program itself", () => {
+    it("plans the same with the SDK's stack capture on as off (offline/stack-capture.ts turns it off)", async () => {
+        // A first plan in a process serializes the dynamic providers' code (asynchronously), which
+        // later plans reuse: their registrations interleave alike, so the order compares too.
+        await plan();
+        const on = await plan(devStackConfig(), "dev", { stackTraces: true });
+        const off = await plan(devStackConfig(), "dev", { stackTraces: false });
+        expect(on.resources.length).toBeGreaterThan(100);
+        const [a, b] = [JSON.stringify(off), JSON.stringify(on)];
+        let at = 0;
+        while (at < a.length && a[at] === b[at]) at++;
+        expect(a.slice(Math.max(0, at - 300), at + 200), "the first difference").toBe(b.slice(Math.max(0, at - 300), at + 200));
+        // And the capture is back once the plan is done.
+        expect(Error.stackTraceLimit).toBeGreaterThan(0);
+        expect(new Error("x").stack).toMatch(/\n\s+at /);
+    });
+
     it("registers nothing but the stack when its config is bad", async () => {
         const config = devStackConfig();
         config["compute-region:network"].vpcCidr = "10.40.0.0";
@@ -114,7 +162,7 @@ describe("provider config, checked as the providers whose default provider the p
 
     it("rejects an unknown aws: or random: key and a known key of the wrong type, naming the file and the key", async () => {
         const file = writeStackFile(withConfig({ "aws:regoin": "us-east-2", "aws:maxRetries": "many", "aws:defaultTags": { tag: { team: "gpu" } }, "random:length": 3 }));
-        const r = spawnSync(process.execPath, [path.join(ROOT, "bin/scripts/plan.js"), "--stack", "dev", "--config-file", file], { cwd: ROOT, encoding: "utf8" });
+        const r = await planCli(["--stack", "dev", "--config-file", file]);
         expect(r.status).toBe(2);
         expect(r.stdout).toBe("");
         const source = path.relative(ROOT, file);

@@ -1,19 +1,21 @@
-import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { containsUnknown, evaluatePolicies, forType, ResourceSnapshot, resourcePolicy, UNKNOWN } from "compute-region-policies/engine";
-import { durationSeconds, K8S_TYPES, publishedAddonVersion, TYPES } from "compute-region-policies/model";
+import { addonVersionPin, durationSeconds, K8S_TYPES, TYPES } from "compute-region-policies/model";
 import { changePolicies } from "compute-region-policies/changes";
 import { startComparison } from "../offline/compare";
 import { checkpointFromPlan, planDeployed } from "../offline/deployed-state";
 import { diffResources, ENGINE_MESSAGES, PlanChanges } from "../offline/diff";
+import { checkedResourceInputs } from "../offline/provider-check";
 import { REPLACEMENT_RULES } from "../offline/rules";
 import { readProject, readStackConfig } from "../offline/project";
 import { PriorState, priorResources, readCheckpoint, readPlanDocument } from "../offline/state";
 import { regionProgram } from "../stacks/program";
+import { planCli, planProcess } from "./cli";
 import { devStackConfig, plan, ROOT, writeStackFile } from "./helpers";
 
 const FACTS = { region: "us-east-2", accountId: "111122223333" };
@@ -46,10 +48,8 @@ const named = (changes: PlanChanges, type: string, name: string) => changes.chan
 const ops = (changes: PlanChanges) => Object.fromEntries(Object.entries(changes.counts).filter(([, n]) => n > 0));
 const tenants = (config: Record<string, any>) => config["compute-region:tenants"] as Record<string, any>[];
 
-function runPlanCli(args: string[]) {
-    const r = spawnSync(process.execPath, [path.join(ROOT, "bin/scripts/plan.js"), ...args], { cwd: ROOT, encoding: "utf8" });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+/** `npm run plan` in-process (test/cli.ts); the exit-5 test runs it as a process. */
+const runPlanCli = planCli;
 
 let checkpoint: Awaited<ReturnType<typeof exportedState>>;
 let stateFile: string;
@@ -73,11 +73,38 @@ describe("a checkpoint in pulumi stack export's format, built from the dev stack
         const vpc = resources.find((r) => r.type === TYPES.vpc)!;
         expect(aws).toBeLessThan(resources.indexOf(vpc));
         expect(vpc.provider).toBe(`${resources[aws].urn}::${resources[aws].id}`);
-        expect(resources[aws].inputs).toEqual({ region: "us-east-2", version: "7.48.0" });
+        // The engine's version and __internal, and the AWS provider's CheckConfig defaults; outputs without __internal.
+        expect(resources[aws].inputs).toEqual({ region: "us-east-2", version: "7.48.0", __internal: {}, skipCredentialsValidation: "false", skipRegionValidation: "true" });
+        expect(resources[aws].outputs).toEqual({ region: "us-east-2", version: "7.48.0", skipCredentialsValidation: "false", skipRegionValidation: "true" });
         // Secrets are ciphertext, never the value.
         const text = JSON.stringify(checkpoint);
         expect(text).toContain('"4dabf18193072939515e22adb298388d":"1b47061264138c4ac30d75fd1eb44270","ciphertext"');
         expect(text).not.toMatch(/"4dabf18193072939515e22adb298388d":"1b47061264138c4ac30d75fd1eb44270","(value|plaintext)"/);
+    });
+
+    it("has what pulumi stack export writes at v3.248.0: the manifest's magic, metadata, created and modified, and the inputs as the providers' Check stored them", () => {
+        const { manifest, metadata } = checkpoint.deployment;
+        // ManifestV1.NewMagic: sha256 of the engine version; pulumi stack import refuses any other.
+        expect(manifest).toEqual({ time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/), magic: createHash("sha256").update("v3.248.0").digest("hex"), version: "v3.248.0" });
+        expect(metadata).toEqual({});
+        const resources = checkpoint.deployment.resources as Record<string, any>[];
+        expect(resources.length).toBeGreaterThan(300);
+        for (const r of resources) expect([r.created, r.modified], r.urn).toEqual([manifest.time, manifest.time]);
+        const named = (type: string, name: string) => resources.find((r) => r.type === type && r.urn.endsWith(`::${name}`))!;
+        // The explicit Kubernetes provider: the version its SDK registers it with, and the engine's __internal.
+        expect(named("pulumi:providers:kubernetes", "dev-cluster-k8s").inputs).toMatchObject({ version: "4.34.2", __internal: {} });
+        // AWS SDKv2 resources: the region and tagsAll the provider's Check adds, and the bridge's __defaults.
+        const vpc = named(TYPES.vpc, "dev-network-vpc");
+        expect(vpc.inputs).toMatchObject({ region: "us-east-2", tagsAll: vpc.inputs.tags, __defaults: [] });
+        expect(vpc.outputs).toMatchObject({ region: "us-east-2", tagsAll: vpc.inputs.tags, id: vpc.id });
+        // IAM is global: no region. A Plugin Framework resource: the region, but neither tagsAll nor __defaults.
+        const role = resources.find((r) => r.type === TYPES.iamRole)!;
+        expect(Object.keys(role.inputs)).not.toContain("region");
+        expect(role.inputs.tagsAll).toEqual(role.inputs.tags);
+        const association = resources.find((r) => r.type === TYPES.eksPodIdentityAssociation)!;
+        expect(association.inputs.region).toBe("us-east-2");
+        expect(Object.keys(association.inputs)).not.toEqual(expect.arrayContaining(["tagsAll"]));
+        expect(Object.keys(association.inputs)).not.toContain("__defaults");
     });
 
     it("writes version 4 and its features when asked", async () => {
@@ -104,6 +131,19 @@ describe("reading an earlier state strictly", () => {
         expect(bad({ ...checkpoint, version: 4, features: ["teleport"] })).toThrow(/uses the deployment feature teleport, which this reader does not know/);
         expect(bad({ ...checkpoint, version: 4, features: ["views"] })).toThrow(/uses the deployment feature views \(view resources a provider owns .*\), which this reader does not plan/);
         expect(() => readCheckpoint(writeJson("v4-taint.json", { ...checkpoint, version: 4, features: ["taint"] }), DEV)).not.toThrow();
+    });
+
+    it("refuses a checkpoint whose magic is not its engine version's, as pulumi stack import does", () => {
+        const manifest = checkpoint.deployment.manifest;
+        expect(bad({ ...checkpoint, deployment: { ...checkpoint.deployment, manifest: { ...manifest, magic: "0".repeat(64) } } })).toThrow(/magic "0{64}" is not the one engine "v3\.248\.0" writes .*magic cookie mismatch/);
+        expect(bad({ ...checkpoint, deployment: { ...checkpoint.deployment, manifest: { ...manifest, version: "v3.249.0" } } })).toThrow(/is not the one engine "v3\.249\.0" writes/);
+    });
+
+    it("refuses pending operations it cannot read, naming the entry", () => {
+        const withPending = (ops: unknown) => ({ ...checkpoint, deployment: { ...checkpoint.deployment, pending_operations: ops } });
+        expect(bad(withPending({}))).toThrow(/deployment\.pending_operations must be a list/);
+        expect(bad(withPending([{ type: "creating" }]))).toThrow(/pending_operations\[0\]: must have "resource" with "urn" and "type"/);
+        expect(bad(withPending([{ type: "teleporting", resource: { urn: checkpoint.deployment.resources[0].urn, type: "x" } }]))).toThrow(/"type" must be one of creating, updating, deleting, reading, importing, got "teleporting"/);
     });
 
     it("refuses the state of another stack or project, naming both", () => {
@@ -133,6 +173,10 @@ describe("the dev stack against its own state", () => {
         const { resources } = await planAgainst(devStackConfig(), state);
         expect(fresh.resources.filter((r) => containsUnknown(r.props)).length).toBeGreaterThan(20);
         expect(resources.filter((r) => containsUnknown(r.props))).toEqual([]);
+        // The launch templates are unchanged, so the node groups keep their launch template's version.
+        const nodeGroups = resources.filter((r) => r.type === TYPES.eksNodeGroup);
+        expect(nodeGroups).toHaveLength(5);
+        for (const g of nodeGroups) expect((g.props.launchTemplate as { version?: unknown }).version, g.name).toBe("1");
         // The role a pod identity association names is an ARN only the cloud knows: a policy reading it cannot run at preview.
         const roleArnKnown = resourcePolicy({
             name: "pod-identity-role-in-account",
@@ -152,6 +196,57 @@ describe("the dev stack against its own state", () => {
         expect(before.notRun.length).toBeGreaterThan(0);
         expect(after.notRun).toEqual([]);
         expect(after.summary.passed).toBe(1);
+    });
+});
+
+describe("a state an interrupted update left with pending operations", () => {
+    const hooliNs = "urn:pulumi:dev::compute-region::compute-region:index:Region$compute-region:tenants:Tenant$kubernetes:core/v1:Namespace::dev-tenant-hooli-ns";
+    const withHooli = () => {
+        const config = devStackConfig();
+        tenants(config).push({ name: "hooli", quota: { "shared-l40s": 1 }, members: ["arn:aws:iam::111122223333:role/Hooli"] });
+        return config;
+    };
+    // An up adding hooli, killed while the namespace was being created: the operation stays pending, the namespace is in no resource list.
+    const pendingCreate = () => ({
+        ...checkpoint,
+        deployment: { ...checkpoint.deployment, pending_operations: [{ resource: { urn: hooliNs, custom: true, type: "kubernetes:core/v1:Namespace", inputs: { metadata: { name: "tenant-hooli" } } }, type: "creating" }] },
+    });
+
+    it("reads them, and marks the create the next update would attempt again", async () => {
+        const prior = readCheckpoint(writeJson("pending.json", pendingCreate()), DEV);
+        expect(prior.pendingOperations).toEqual([{ type: "creating", urn: hooliNs, resourceType: "kubernetes:core/v1:Namespace" }]);
+        const { changes } = await planAgainst(withHooli(), prior);
+        expect(changes.pendingOperations).toEqual(prior.pendingOperations);
+        expect(changes.changes.find((c) => c.urn === hooliNs)).toMatchObject({ op: "create", pendingCreate: true });
+        expect(changes.changes.filter((c) => c.pendingCreate)).toHaveLength(1);
+    });
+
+    it("npm run plan reports them first, with the engine's warning and the commands that resolve them, in text and JSON, and exits 6", () => {
+        const file = writeJson("pending-cli.json", pendingCreate());
+        const out = path.join(dir, "pending-plan.json");
+        // As a process: the exit status is what a pipeline gating the update reads.
+        const r = planProcess(["--stack", "dev", "--config-file", writeStackFile(withHooli(), "Pulumi.dev.yaml"), "--state", file, "--json", out]);
+        expect(r.stderr).toBe("");
+        expect(r.status).toBe(6);
+        const lines = r.stdout.split("\n");
+        expect(lines[0]).toBe("error: the state has 1 pending operation of an interrupted update: resolve it before the next (exit code 6)");
+        expect(lines.slice(1, 4)).toEqual([`  creating ${hooliNs}`, "    if it failed:    pulumi refresh --clear-pending-creates", `    if it succeeded: pulumi refresh --import-pending-creates '${hooliNs}' <id of the resource it created>`]);
+        expect(r.stdout).toContain(`Attempting to deploy or update resources with 1 pending operations from previous deployment.\n    * ${hooliNs}, interrupted while creating`);
+        expect(r.stdout).toContain("an interrupted update left this create pending: the resource may exist already");
+        const doc = JSON.parse(fs.readFileSync(out, "utf8"));
+        expect(Object.keys(doc.changes)[0]).toBe("pendingOperations");
+        expect(doc.changes.pendingOperations).toEqual([
+            { type: "creating", urn: hooliNs, resourceType: "kubernetes:core/v1:Namespace", resolve: { ifFailed: "pulumi refresh --clear-pending-creates", ifSucceeded: `pulumi refresh --import-pending-creates '${hooliNs}' <id of the resource it created>` } },
+        ]);
+        expect(doc.changes.resources.find((c: { urn: string }) => c.urn === hooliNs)).toMatchObject({ op: "create", pendingCreate: true });
+    });
+
+    it("an interrupted update or delete is resolved by a refresh", async () => {
+        const vpc = (checkpoint.deployment.resources as Record<string, any>[]).find((x) => x.type === TYPES.vpc)!;
+        const file = writeJson("pending-update.json", { ...checkpoint, deployment: { ...checkpoint.deployment, pending_operations: [{ resource: vpc, type: "updating" }] } });
+        const r = await runPlanCli(["--stack", "dev", "--state", file, "--quiet"]);
+        expect(r.status).toBe(6);
+        expect(r.stdout.split("\n").slice(0, 3)).toEqual(["error: the state has 1 pending operation of an interrupted update: resolve it before the next (exit code 6)", `  updating ${vpc.urn}`, "    resolve: pulumi refresh"]);
     });
 });
 
@@ -247,13 +342,15 @@ describe("each kind of change against the dev stack's state", () => {
         const groups = updated.filter((c) => c.type === TYPES.eksNodeGroup);
         expect(groups.map((c) => c.name).sort()).toEqual(["dev-acme-l40s-nodes", "dev-cluster-system", "dev-internal-l40s-nodes", "dev-serving-l40s-nodes", "dev-shared-l40s-nodes"]);
         for (const g of groups) expect(g.diffs).toEqual(["version"]);
-        // kube-proxy moves to the 1.35 build; CoreDNS's newest build is the same for 1.34 and 1.35 (the table's rows).
-        expect(updated.filter((c) => c.type === TYPES.eksAddon).map((c) => `${c.name} ${c.diffs.join(",")}`)).toEqual(["dev-cluster-kube-proxy addonVersion"]);
-        expect(resources.find((r) => r.name === "dev-cluster-kube-proxy")!.props.addonVersion).toBe(publishedAddonVersion("kube-proxy", "1.35"));
-        expect(resources.find((r) => r.name === "dev-cluster-coredns")!.props.addonVersion).toBe(publishedAddonVersion("coredns", "1.35"));
+        // The add-ons whose published build differs between 1.34 and 1.35 move to it (ADDON_VERSION_PINS); the rest stay.
+        const addons = resources.filter((r) => r.type === TYPES.eksAddon);
+        const moving = addons.filter((a) => addonVersionPin(String(a.props.addonName), "1.34") !== addonVersionPin(String(a.props.addonName), "1.35"));
+        expect(moving.map((a) => a.props.addonName).sort()).toEqual(["amazon-cloudwatch-observability", "aws-ebs-csi-driver", "kube-proxy"]);
+        expect(updated.filter((c) => c.type === TYPES.eksAddon).map((c) => `${c.name} ${c.diffs.join(",")}`).sort()).toEqual(moving.map((a) => `${a.name} addonVersion`).sort());
+        for (const a of addons) expect(a.props.addonVersion, a.name).toBe(addonVersionPin(String(a.props.addonName), "1.35"));
         const autoscaler = updated.find((c) => c.type === TYPES.helmRelease && c.name.includes("autoscaler"))!;
         expect(autoscaler.diffs.sort()).toEqual(["values.image.tag", "version"]);
-        expect(updated.length).toBe(groups.length + 3);
+        expect(updated.length).toBe(groups.length + moving.length + 2);
         // The order the engine walks: control plane, add-ons, system nodes, GPU pools.
         const byName = new Map(resources.map((r) => [r.name, r]));
         const dependsOn = (name: string, on: string) => (byName.get(name)!.dependencies ?? []).includes(byName.get(on)!.urn);
@@ -368,7 +465,9 @@ describe("aliases", () => {
 describe("replacement rules", () => {
     const diffOne = (type: string, before: Record<string, unknown>, after: Record<string, unknown>, opts: ResourceSnapshot["opts"] = {}) => {
         const urn = `urn:pulumi:dev::compute-region::${type}::r`;
-        const prior: PriorState = { kind: "state", source: "test", project: "compute-region", stack: "dev", resources: [{ urn, type, custom: true, id: "x", inputs: before, outputs: before, protect: false, dependencies: [] }] };
+        // A state holds the inputs its provider's Check returned.
+        const stored = checkedResourceInputs(type, before, undefined);
+        const prior: PriorState = { kind: "state", source: "test", project: "compute-region", stack: "dev", resources: [{ urn, type, custom: true, id: "x", inputs: stored, outputs: stored, protect: false, dependencies: [] }] };
         return diffResources(prior, [{ urn, type, name: "r", props: after, custom: true, opts }], { stack: "dev", project: "compute-region", config: {} }).changes[0];
     };
 
@@ -420,8 +519,8 @@ describe("replacement rules", () => {
 });
 
 describe("npm run plan against a state or an earlier plan", () => {
-    it("--state of its own deployment: leads with the counts, changes nothing, exits 0, prints no secret", () => {
-        const r = runPlanCli(["--stack", "dev", "--state", stateFile]);
+    it("--state of its own deployment: leads with the counts, changes nothing, exits 0, prints no secret", async () => {
+        const r = await runPlanCli(["--stack", "dev", "--state", stateFile]);
         expect(r.stderr).toBe("");
         expect(r.status).toBe(0);
         expect(r.stdout.split("\n")[0]).toBe(`0 to create, 0 to update, 0 to replace, 0 to delete, ${checkpoint.deployment.resources.length} unchanged (against the state in ${stateFile} (${checkpoint.deployment.resources.length} resources))`);
@@ -430,35 +529,36 @@ describe("npm run plan against a state or an earlier plan", () => {
         for (const c of ciphertexts) expect(r.stdout).not.toContain(c);
     });
 
-    it("a protected delete exits 5 with the engine's message and the config change behind it", () => {
+    it("a protected delete exits 5 with the engine's message and the config change behind it", async () => {
         const config = devStackConfig();
         config["compute-region:tenants"] = tenants(config).filter((t) => t.name !== "globex");
-        const r = runPlanCli(["--stack", "dev", "--config-file", writeStackFile(config, "Pulumi.dev.yaml"), "--state", stateFile]);
+        // As a process: the engine's refusal is the command's exit status 5.
+        const r = planProcess(["--stack", "dev", "--config-file", writeStackFile(config, "Pulumi.dev.yaml"), "--state", stateFile]);
         expect(r.status).toBe(5);
         expect(r.stdout).toContain(`error: resource "urn:pulumi:dev::compute-region::compute-region:index:Region$compute-region:tenants:Tenant$kubernetes:core/v1:Namespace::dev-tenant-globex-ns" cannot be deleted\nbecause it is protected.`);
         expect(r.stdout).toContain("behind it: nothing in the plan carries its label compute-region.io/tenant=globex any more");
         expect(r.stdout).toMatch(/\[FAIL\] tenant-offboarded-in-order .*\n.*namespace tenant-globex of active tenant globex is deleted/);
     });
 
-    it("a protected replace exits 5 naming the resource and the config key", () => {
+    it("a protected replace exits 5 naming the resource and the config key", async () => {
         const config = devStackConfig();
         config["compute-region:cluster"].name = "gpu-dev2-use2";
-        const r = runPlanCli(["--stack", "dev", "--config-file", writeStackFile(config, "Pulumi.dev.yaml"), "--state", stateFile, "--quiet"]);
+        const r = await runPlanCli(["--stack", "dev", "--config-file", writeStackFile(config, "Pulumi.dev.yaml"), "--state", stateFile, "--quiet"]);
         expect(r.status).toBe(5);
         expect(r.stdout.split("\n")[0]).toMatch(/^0 to create, \d+ to update, \d+ to replace, 0 to delete, \d+ unchanged$/);
-        const full = runPlanCli(["--stack", "dev", "--config-file", writeStackFile(config, "Pulumi.dev.yaml"), "--state", stateFile]);
+        const full = await runPlanCli(["--stack", "dev", "--config-file", writeStackFile(config, "Pulumi.dev.yaml"), "--state", stateFile]);
         expect(full.stdout).toContain('error: unable to replace resource "urn:pulumi:dev::compute-region::compute-region:index:Region$compute-region:cluster:Cluster$aws:eks/cluster:Cluster::dev-cluster-eks"\nas it is currently marked for protection.');
         expect(full.stdout).toContain('behind it: compute-region:cluster.name is now "gpu-dev2-use2"');
         expect(full.stdout).toMatch(/foundation-not-replaced.*\n.*dev-cluster-eks would be replaced: the EKS cluster/);
     });
 
-    it("--against an earlier plan: the config diff is behind it; --json, the report and SARIF carry the changes", () => {
+    it("--against an earlier plan: the config diff is behind it; --json, the report and SARIF carry the changes", async () => {
         const base = path.join(dir, "base.json");
-        expect(runPlanCli(["--stack", "dev", "--json", base]).status).toBe(0);
+        expect((await runPlanCli(["--stack", "dev", "--json", base])).status).toBe(0);
         const config = devStackConfig();
         config["compute-region:tenants"] = tenants(config).filter((t) => t.name !== "globex");
         const out = path.join(dir, "head");
-        const r = runPlanCli(["--stack", "dev", "--config-file", writeStackFile(config, "Pulumi.dev.yaml"), "--against", base, "--json", `${out}.json`, "--report", `${out}.md`, "--sarif", `${out}.sarif`]);
+        const r = await runPlanCli(["--stack", "dev", "--config-file", writeStackFile(config, "Pulumi.dev.yaml"), "--against", base, "--json", `${out}.json`, "--report", `${out}.md`, "--sarif", `${out}.sarif`]);
         expect(r.status).toBe(5);
         expect(r.stdout).toContain("behind it: compute-region:tenants[globex] removed");
         const doc = JSON.parse(fs.readFileSync(`${out}.json`, "utf8"));
@@ -481,19 +581,19 @@ describe("npm run plan against a state or an earlier plan", () => {
         expect(sarif.runs[0].results).toEqual([expect.objectContaining({ ruleId: "tenant-offboarded-in-order", level: "error" }), expect.objectContaining({ ruleId: "billing-history-kept", level: "error" })]);
     });
 
-    it("a Kubernetes version that skips a minor exits 1 on the change policy", () => {
+    it("a Kubernetes version that skips a minor exits 1 on the change policy", async () => {
         const at133 = devStackConfig();
         at133["compute-region:cluster"].kubernetesVersion = "1.33";
         const base = path.join(dir, "base-133.json");
-        expect(runPlanCli(["--stack", "dev", "--config-file", writeStackFile(at133, "Pulumi.dev.yaml"), "--json", base]).status).toBe(0);
+        expect((await runPlanCli(["--stack", "dev", "--config-file", writeStackFile(at133, "Pulumi.dev.yaml"), "--json", base])).status).toBe(0);
         const at135 = devStackConfig();
         at135["compute-region:cluster"].kubernetesVersion = "1.35";
-        const r = runPlanCli(["--stack", "dev", "--config-file", writeStackFile(at135, "Pulumi.dev.yaml"), "--against", base]);
+        const r = await runPlanCli(["--stack", "dev", "--config-file", writeStackFile(at135, "Pulumi.dev.yaml"), "--against", base]);
         expect(r.status).toBe(1);
         expect(r.stdout).toContain("cluster gpu-dev-use2 would go from 1.33 to 1.35, skipping 1 minor version: EKS updates one minor version at a time.");
     });
 
-    it("exits 2 on a bad state file or both inputs, before planning", () => {
+    it("exits 2 on a bad state file or both inputs, before planning", async () => {
         const truncated = writeJson("truncated.json", JSON.stringify(checkpoint).slice(0, 5000));
         const cases: [string[], RegExp][] = [
             [["--state", truncated], /--state .*truncated\.json: the JSON ends early/],
@@ -503,7 +603,7 @@ describe("npm run plan against a state or an earlier plan", () => {
             [["--state", stateFile, "--against", stateFile], /--state and --against are alternatives/],
         ];
         for (const [args, message] of cases) {
-            const r = runPlanCli(args[0] === "--stack" ? args : ["--stack", "dev", ...args]);
+            const r = await runPlanCli(args[0] === "--stack" ? args : ["--stack", "dev", ...args]);
             expect(r.status, args.join(" ")).toBe(2);
             expect(r.stderr).toMatch(message);
             expect(r.stdout).toBe("");

@@ -1,11 +1,11 @@
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { evaluatePolicies } from "compute-region-policies/engine";
 import { PACK_NAME, PACK_VERSION, policies } from "compute-region-policies/rules";
-import { plan, ROOT } from "./helpers";
+import { planCli, planProcess } from "./cli";
+import { plan } from "./helpers";
 
 describe("the dev plan under the policy pack", () => {
     it("passes every policy, and every policy could run at preview", async () => {
@@ -19,7 +19,9 @@ describe("the dev plan under the policy pack", () => {
 
     it("writes the policy section, a Markdown report and SARIF from the CLI", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cr-plan-"));
-        const r = spawnSync(process.execPath, [path.join(ROOT, "bin/scripts/plan.js"), "--stack", "dev", "--json", `${dir}/p.json`, "--report", `${dir}/r.md`, "--sarif", `${dir}/r.sarif`], { cwd: ROOT, encoding: "utf8" });
+        // As a process: the formats a user's command writes, and its exit status.
+        const r = planProcess(["--stack", "dev", "--json", `${dir}/p.json`, "--report", `${dir}/r.md`, "--sarif", `${dir}/r.sarif`]);
+        expect(r.stderr).toBe("");
         expect(r.status).toBe(0);
         expect(r.stdout).toMatch(/PASSED: \d+ policies on \d+ resources/);
         const doc = JSON.parse(fs.readFileSync(`${dir}/p.json`, "utf8"));
@@ -31,10 +33,10 @@ describe("the dev plan under the policy pack", () => {
         expect(sarif.runs[0].tool.driver.rules).toHaveLength(policies.length);
     });
 
-    it("exits 2 on a policy config naming an unknown policy, before planning", () => {
+    it("exits 2 on a policy config naming an unknown policy, before planning", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cr-plan-"));
         fs.writeFileSync(`${dir}/c.json`, JSON.stringify({ "no-such-policy": "mandatory" }));
-        const r = spawnSync(process.execPath, [path.join(ROOT, "bin/scripts/plan.js"), "--stack", "dev", "--policy-config", `${dir}/c.json`], { cwd: ROOT, encoding: "utf8" });
+        const r = await planCli(["--stack", "dev", "--policy-config", `${dir}/c.json`]);
         expect(r.status).toBe(2);
         expect(r.stderr).toContain("no-such-policy: unknown policy");
         expect(r.stdout).toBe("");

@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -8,6 +7,7 @@ import { policies } from "compute-region-policies/rules";
 import type { ResourceSnapshot } from "compute-region-policies/engine";
 import { PROVIDER_TYPES, previewOutputs } from "../offline/preview-outputs";
 import { PROVIDER_TYPES_FILE, readProviderTypes } from "../scripts/provider-types";
+import { planCli } from "./cli";
 import { ofType, plan, ROOT } from "./helpers";
 
 /** Every resource the checked-in stacks plan: dev, the platform and both shards. */
@@ -16,14 +16,14 @@ let dev: ResourceSnapshot[];
 beforeAll(async () => {
     dev = (await plan()).resources;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "provider-types-"));
-    const cli = (args: string[]) => {
-        const r = spawnSync(process.execPath, [path.join(ROOT, "bin/scripts/plan.js"), ...args, "--quiet"], { cwd: ROOT, encoding: "utf8" });
+    const cli = async (args: string[]) => {
+        const r = await planCli([...args, "--quiet"]);
         expect(r.status, r.stderr).toBe(0);
     };
-    cli(["--stack", "dev-platform", "--json", `${dir}/platform.json`]);
+    await cli(["--stack", "dev-platform", "--json", `${dir}/platform.json`]);
     const docs = [`${dir}/platform.json`];
     for (const shard of ["dev-shard-a", "dev-shard-b"]) {
-        cli(["--stack", shard, "--stack-outputs", `compute-region/dev-platform=${dir}/platform.json`, "--json", `${dir}/${shard}.json`]);
+        await cli(["--stack", shard, "--stack-outputs", `compute-region/dev-platform=${dir}/platform.json`, "--json", `${dir}/${shard}.json`]);
         docs.push(`${dir}/${shard}.json`);
     }
     planned = [...dev, ...docs.flatMap((f) => (JSON.parse(fs.readFileSync(f, "utf8")) as { resources: ResourceSnapshot[] }).resources)];

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { ADDON_FACTS, addonFacts, chartFacts, CLUSTER_AUTOSCALER_CHART, CLUSTER_AUTOSCALER_PINS, EKS_ADDONS, fromSnapshots, GraphResource, K8S_TYPES, platformNetworkPolicies, rehearse, TYPES } from "compute-region-policies/model";
-import type { ResourceSnapshot } from "compute-region-policies/engine";
+import { evaluatePolicies, ResourceSnapshot, UNKNOWN } from "compute-region-policies/engine";
+import { REHEARSAL_POLICIES } from "compute-region-policies/rules";
 import { AUTOSCALING_CHART_REPO, CHART_NAMESPACES, CHARTS, GATEWAY_CHART_PINS, MONITORING_CHART_PINS, SERVING_CHART_PINS } from "../components/helm";
 import type { OfflinePlanResult } from "../offline/harness";
 import { plan } from "./helpers";
@@ -170,6 +171,35 @@ describe("the deploy rehearsal", () => {
         expect(match, `findings were:\n${findings.map((f) => `${f.check} ${f.resource}: ${f.missing}`).join("\n")}`).toBeDefined();
         if (expected.providedBy) expect(match!.providedBy).toBe(expected.providedBy);
         expect(match!.message).toContain(expected.resource);
+    });
+
+    it("does not find on a value unknown during the preview: the policy that needs it says not run, never a violation", () => {
+        const judge = (mutate: (rs: ResourceSnapshot[]) => ResourceSnapshot[]) => {
+            const copy = mutate(JSON.parse(JSON.stringify(dev.resources)) as ResourceSnapshot[]);
+            return evaluatePolicies(copy, { policies: [...REHEARSAL_POLICIES] });
+        };
+        // The serving Namespace's name unknown: whether something creates the namespace serving is not known yet.
+        const namespaceUnknown = judge((rs) => {
+            props(named(rs, "dev-queues-serving")).metadata.name = UNKNOWN;
+            return rs;
+        });
+        expect(namespaceUnknown.violations).toEqual([]);
+        expect(namespaceUnknown.notRun.map((n) => n.policy)).toContain("deploy-namespaces-first");
+        expect(namespaceUnknown.notRun.find((n) => n.policy === "deploy-namespaces-first")!.message).toMatch(/dev-queues-serving\.metadata\.name can't be known during preview/);
+        // A model server's tolerations unknown: whether it fits a node group is not known yet.
+        const tolerationsUnknown = judge((rs) => {
+            props(named(rs, "dev-model-llama-3-8b-deployment")).spec.template.spec.tolerations = UNKNOWN;
+            return rs;
+        });
+        expect(tolerationsUnknown.violations).toEqual([]);
+        expect(tolerationsUnknown.notRun.map((n) => n.policy)).toContain("deploy-workloads-schedulable");
+        // A finding that holds whatever the unknown turns out to be stays a violation.
+        const both = judge((rs) => {
+            props(named(rs, "dev-model-llama-3-8b-deployment")).spec.template.spec.tolerations = UNKNOWN;
+            return without(rs, "dev-billing-ns");
+        });
+        expect([...new Set(both.violations.map((v) => v.policy))]).toEqual(["deploy-namespaces-first"]);
+        expect(both.notRun.map((n) => n.policy)).toContain("deploy-workloads-schedulable");
     });
 
     it("reads the plan the way the engine walks it: a dependency on a component is one on its resources", () => {

@@ -1,3 +1,4 @@
+import { servingAlertRules } from "../components/alert-rules";
 import { beforeAll, describe, expect, it } from "vitest";
 import { TYPES } from "compute-region-policies/model";
 import type { OfflinePlanResult } from "../offline/harness";
@@ -71,10 +72,18 @@ describe("hosted models", () => {
         expect(admit.props.spec.ingress[0].from).toEqual([{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "gateway" } } }, { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "observability" } } }]);
     });
 
-    it("alert on queue depth and latency per model, with a serving dashboard", () => {
+    it("alert on queue depth per model, and on latency through each model's objective, with a serving dashboard", () => {
         const { rules, dashboards } = monitoringFromResources(dev.resources);
         expect(rules.filter((r) => r.alert === "ModelQueueDepthHigh")).toHaveLength(2);
-        expect(rules.filter((r) => r.alert === "ModelLatencyHigh")).toHaveLength(2);
+        // The latency objectives' burn alerts supersede the fixed p95 threshold (servingAlertRules keeps it for a model without one).
+        expect(rules.filter((r) => r.alert === "ModelLatencyHigh")).toHaveLength(0);
+        expect(rules.filter((r) => r.alert === "SloErrorBudgetBurn" && /^model-.*-latency$/.test(r.slo)).map((r) => `${r.slo} ${r.severity}`)).toEqual([
+            "model-llama-3-8b-latency critical",
+            "model-llama-3-8b-latency warning",
+            "model-qwen-2-5-32b-latency critical",
+            "model-qwen-2-5-32b-latency warning",
+        ]);
+        expect(servingAlertRules([{ name: "m", targets: { queueDepth: 8, p95LatencySeconds: 6 } }]).flatMap((g) => g.rules).map((r) => ("alert" in r ? r.alert : ""))).toEqual(["ModelQueueDepthHigh", "ModelLatencyHigh"]);
         expect(dashboards).toContain("Model serving");
     });
 });

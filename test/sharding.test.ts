@@ -1,32 +1,29 @@
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { K8S_TYPES } from "compute-region-policies/model";
+import { planCli } from "./cli";
 import { ROOT, writeStackFile } from "./helpers";
 
 const PLATFORM = "compute-region/dev-platform";
 let dir: string;
 let platformJson: string;
 
-function plan(args: string[]) {
-    const r = spawnSync(process.execPath, [path.join(ROOT, "bin/scripts/plan.js"), ...args], { cwd: ROOT, encoding: "utf8" });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const plan = planCli;
 const stackConfig = (stack: string) => (parseYaml(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, any> }).config;
 
-beforeAll(() => {
+beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "shards-"));
     platformJson = path.join(dir, "platform.json");
-    const r = plan(["--stack", "dev-platform", "--json", platformJson]);
+    const r = await plan(["--stack", "dev-platform", "--json", platformJson]);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
 });
 
 describe("a sharded dev region", () => {
-    it("plans the platform with every policy passing, the shards' budgets counted as sold", () => {
+    it("plans the platform with every policy passing, the shards' budgets counted as sold", async () => {
         const doc = JSON.parse(fs.readFileSync(platformJson, "utf8"));
         expect(doc.policy.summary.mandatoryViolations).toBe(0);
         expect(doc.capacity.find((c: { pool: string }) => c.pool === "shared-l40s")).toMatchObject({ sellable: 12, sold: 12, free: 0 });
@@ -40,9 +37,9 @@ describe("a sharded dev region", () => {
         expect(doc.resources.filter((r: { type: string }) => r.type.endsWith("ValidatingAdmissionPolicyBinding"))).toHaveLength(5);
     });
 
-    it.each(["dev-shard-a", "dev-shard-b"])("plans %s from the platform's outputs with every policy passing and no path to other shards", (stack) => {
+    it.each(["dev-shard-a", "dev-shard-b"])("plans %s from the platform's outputs with every policy passing and no path to other shards", async (stack) => {
         const out = path.join(dir, `${stack}.json`);
-        const r = plan(["--stack", stack, "--stack-outputs", `${PLATFORM}=${platformJson}`, "--json", out]);
+        const r = await plan(["--stack", stack, "--stack-outputs", `${PLATFORM}=${platformJson}`, "--json", out]);
         expect(r.stderr).toBe("");
         expect(r.status).toBe(0);
         const doc = JSON.parse(fs.readFileSync(out, "utf8"));
@@ -60,24 +57,24 @@ describe("a sharded dev region", () => {
         expect(job.props.metadata.name).toMatch(new RegExp(`^billing-registry-shard-${stack.slice(-1)}-[0-9a-f]{10}$`));
     });
 
-    it("fails a shard that exceeds its budget, naming the pool and the shard", () => {
+    it("fails a shard that exceeds its budget, naming the pool and the shard", async () => {
         const config = stackConfig("dev-shard-a");
         config["compute-region:tenants"][0].quota["shared-l40s"] = 5; // 5 + 2 = 7 > 6
-        const r = plan(["--stack", "dev-shard-a", "--config-file", writeStackFile(config, "Pulumi.dev-shard-a.yaml"), "--stack-outputs", `${PLATFORM}=${platformJson}`]);
+        const r = await plan(["--stack", "dev-shard-a", "--config-file", writeStackFile(config, "Pulumi.dev-shard-a.yaml"), "--stack-outputs", `${PLATFORM}=${platformJson}`]);
         expect(r.status).toBe(1);
         expect(r.stdout).toContain("shard a oversells pool shared-l40s: its tenants hold 7 reserved GPUs (acme-shared-l40s, umbrella-shared-l40s), but its budget is 6");
     });
 
-    it("fails a platform whose shard budgets exceed a pool's sellable GPUs", () => {
+    it("fails a platform whose shard budgets exceed a pool's sellable GPUs", async () => {
         const config = stackConfig("dev-platform");
         config["compute-region:shards"][0].budget["shared-l40s"] = 7;
-        const r = plan(["--stack", "dev-platform", "--config-file", writeStackFile(config, "Pulumi.dev-platform.yaml")]);
+        const r = await plan(["--stack", "dev-platform", "--config-file", writeStackFile(config, "Pulumi.dev-platform.yaml")]);
         expect(r.status).toBe(1);
         expect(r.stdout).toContain("pool shared-l40s is oversold: tenants hold 13 reserved GPUs, but only 12 are sellable (16 guaranteed, headroom 25% keeps 4)");
     });
 
-    it("needs the platform's outputs to plan a shard", () => {
-        const r = plan(["--stack", "dev-shard-a"]);
+    it("needs the platform's outputs to plan a shard", async () => {
+        const r = await plan(["--stack", "dev-shard-a"]);
         expect(r.status).toBe(2);
         expect(r.stderr).toContain("pass --stack-outputs compute-region/dev-platform=FILE");
     });
@@ -87,7 +84,7 @@ describe("isolation across shards, by label convention", () => {
     it("flags a shard's policy that names another shard's tenant namespace", async () => {
         const { isolationFromResources } = await import("compute-region-policies/model");
         const out = path.join(dir, "a.json");
-        expect(plan(["--stack", "dev-shard-a", "--stack-outputs", `${PLATFORM}=${platformJson}`, "--json", out]).status).toBe(0);
+        expect((await plan(["--stack", "dev-shard-a", "--stack-outputs", `${PLATFORM}=${platformJson}`, "--json", out])).status).toBe(0);
         const resources = JSON.parse(fs.readFileSync(out, "utf8")).resources;
         const np = (name: string, spec: Record<string, unknown>) => ({ urn: `urn:x::${name}`, type: "kubernetes:networking.k8s.io/v1:NetworkPolicy", name, props: { metadata: { name, namespace: "tenant-acme" }, spec } });
         const toGlobex = np("to-globex", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "tenant-globex" } } }] }] });

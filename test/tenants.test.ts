@@ -1,11 +1,10 @@
-import { spawnSync } from "node:child_process";
-import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluatePolicies } from "compute-region-policies/engine";
 import { ipBlockReaches, isolationFromResources, K8S_TYPES, TYPES } from "compute-region-policies/model";
 import { policies } from "compute-region-policies/rules";
 import type { OfflinePlanResult } from "../offline/harness";
-import { configProblems, devStackConfig, ofType, plan, ROOT, writeStackFile } from "./helpers";
+import { planProcess } from "./cli";
+import { configProblems, devStackConfig, ofType, plan, writeStackFile } from "./helpers";
 
 let dev: OfflinePlanResult;
 beforeAll(async () => {
@@ -166,7 +165,8 @@ describe("headroom end to end", () => {
         const config = devStackConfig();
         config["compute-region:tenants"].find((t: { name: string }) => t.name === "acme").quota["shared-l40s"] = 9; // 9 + 4 = 13 > 12
         const file = writeStackFile(config, "Pulumi.oversold.yaml");
-        const r = spawnSync(process.execPath, [path.join(ROOT, "bin/scripts/plan.js"), "--stack", "oversold", "--config-file", file], { cwd: ROOT, encoding: "utf8" });
+        // As a process: a mandatory violation is the command's exit status 1.
+        const r = planProcess(["--stack", "oversold", "--config-file", file]);
         expect(r.status).toBe(1);
         expect(r.stdout).toContain("pool shared-l40s is oversold: tenants hold 13 reserved GPUs, but only 12 are sellable (16 guaranteed, headroom 25% keeps 4)");
     });

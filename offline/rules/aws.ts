@@ -27,6 +27,11 @@ function terraformAws(symbol: string, indexFile: string): RuleSource[] {
     ];
 }
 
+/** A resource function read through the same index at the commit it is stored at there (not the v6.58.0 tag's). */
+function terraformAwsAt(symbol: string, indexFile: string, commit = "0c75c3cdc5175a7c36797122e2b6db4e13c132f3"): RuleSource[] {
+    return [{ repo: "hashicorp/terraform-provider-aws", ref: "v6.58.0 or later (the index's commit)", file: symbol, readVia: { repo: "lonegunmanb/terraform-provider-aws-index", ref: "stored", commit, file: indexFile } }];
+}
+
 /**
  * Every regional resource has an injected `region` argument; changing it replaces the resource,
  * except between unset and the provider's own region (forceNewIfRegionChanges, an interceptor the
@@ -274,6 +279,33 @@ const rules: Omit<ReplacementRule, "caveat">[] = [
         forceNew: ["secretArn"],
         conditional: [REGION],
         source: terraformAws("internal/service/secretsmanager.resourceSecretPolicy", "index/internal/service/secretsmanager/func.resourceSecretPolicy.goindex"),
+    },
+    // Read at the index's stored commit 0c75c3cd (not its v6.58.0 tag commit, where these files were not stored).
+    {
+        type: "aws:guardduty/detector:Detector",
+        forceNew: [],
+        conditional: [REGION],
+        source: terraformAwsAt("internal/service/guardduty.resourceDetector", "index/internal/service/guardduty/func.resourceDetector.goindex"),
+        note: "no attribute forces a new detector (datasources is deprecated in favour of detector features)",
+    },
+    {
+        type: "aws:guardduty/detectorFeature:DetectorFeature",
+        forceNew: ["detectorId", "name"],
+        conditional: [REGION],
+        source: terraformAwsAt("internal/service/guardduty.resourceDetectorFeature", "index/internal/service/guardduty/func.resourceDetectorFeature.goindex"),
+        note: "status and additional_configuration are updated in place (Put on create and update; delete is a no-op)",
+    },
+    {
+        type: "aws:cloudwatch/eventRule:EventRule",
+        forceNew: ["eventBusName", "name", "namePrefix"],
+        conditional: [REGION],
+        source: terraformAwsAt("internal/service/events.resourceRule", "index/internal/service/events/func.resourceRule.goindex"),
+    },
+    {
+        type: "aws:cloudwatch/eventTarget:EventTarget",
+        forceNew: ["eventBusName", "rule", "targetId"],
+        conditional: [REGION],
+        source: terraformAwsAt("internal/service/events.resourceTarget", "index/internal/service/events/func.resourceTarget.goindex"),
     },
 ];
 

@@ -46,6 +46,7 @@ export const KUBERNETES_RULES: ReplacementRule[] = [
         conditional: [{ kind: "unlessProviderOption", paths: ["data", "binaryData"], option: "enableConfigMapMutable", why: "a ConfigMap's data is replaced, not patched, unless the provider sets enableConfigMapMutable (and the ConfigMap is not immutable)" }],
     }),
     kind("kubernetes:apps/v1:Deployment", SELECTOR, { note: "the pod template is patched in place (a rolling update)" }),
+    kind("kubernetes:apps/v1:DaemonSetPatch", SELECTOR, { note: "a server-side apply patch of an object another manager owns: DaemonSet's table entry (.spec.selector); a new name or namespace patches another object" }),
     kind("kubernetes:batch/v1:Job", ["spec.completions", "spec.parallelism", ...SELECTOR, "spec.template"]),
     kind("kubernetes:batch/v1:CronJob", [], { note: UNLISTED }),
     kind("kubernetes:policy/v1:PodDisruptionBudget", [], { note: "only policy/v1beta1 is in the table (.spec): policy/v1 is patched" }),

@@ -70,14 +70,21 @@ export function seededRandom(seed: number): () => number {
 }
 
 /**
- * A copy of `value` with about `rate` of its paths (at every depth) put in a random applicable shape;
- * CIDRs are changed five times as often, half of the time to IPv6. Each change is logged as `path: shape`.
+ * A copy of `value` with about `rate` of its paths (at every depth) put in a random applicable shape
+ * of `shapes` (all by default); CIDRs are changed five times as often, half of the time to IPv6 when
+ * it is among the shapes. Each change is logged as `path: shape`.
  */
-export function damaged(value: unknown, next: () => number, rate: number, log: string[], at = ""): unknown {
+export function damaged(value: unknown, next: () => number, rate: number, log: string[], at = "", shapes: readonly PreviewShape[] = PREVIEW_SHAPES): unknown {
+    // A secret is a wrapper on the wire: what a preview can make unknown or absent is the value inside,
+    // never its signature (an engine would not send one, and the policy SDK refuses it).
+    if (isSecretWrapper(value)) {
+        const inner = damagedProperty(value.value, next, rate, log, at, shapes);
+        return inner === REMOVED ? REMOVED : { ...value, value: inner };
+    }
     if (Array.isArray(value)) {
         const out: unknown[] = [];
         value.forEach((v, i) => {
-            const changed = damagedProperty(v, next, rate, log, `${at}[${i}]`);
+            const changed = damagedProperty(v, next, rate, log, `${at}[${i}]`, shapes);
             if (changed !== REMOVED) out.push(changed);
         });
         return out;
@@ -85,7 +92,7 @@ export function damaged(value: unknown, next: () => number, rate: number, log: s
     if (typeof value === "object" && value !== null) {
         const out: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(value)) {
-            const changed = damagedProperty(v, next, rate, log, at ? `${at}.${k}` : k);
+            const changed = damagedProperty(v, next, rate, log, at ? `${at}.${k}` : k, shapes);
             if (changed !== REMOVED) out[k] = changed;
         }
         return out;
@@ -93,15 +100,29 @@ export function damaged(value: unknown, next: () => number, rate: number, log: s
     return value;
 }
 
-function damagedProperty(value: unknown, next: () => number, rate: number, log: string[], at: string): unknown {
+function isSecretWrapper(value: unknown): value is { value: unknown } {
+    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[specialSigKey] === specialSecretSig;
+}
+
+function damagedProperty(value: unknown, next: () => number, rate: number, log: string[], at: string, shapes: readonly PreviewShape[]): unknown {
     const cidr = looksLikeIpv4Cidr(value);
     if (next() < (cidr ? rate * 5 : rate)) {
-        const shape = cidr && next() < 0.5 ? "ipv6" : PREVIEW_SHAPES[Math.floor(next() * PREVIEW_SHAPES.length)];
+        const shape = cidr && shapes.includes("ipv6") && next() < 0.5 ? "ipv6" : shapes[Math.floor(next() * shapes.length)];
         const changed = inShape(value, shape, Math.floor(next() * 3));
         if (changed !== undefined) {
             log.push(`${at}: ${shape}`);
             return changed;
         }
     }
-    return damaged(value, next, rate, log, at);
+    return damaged(value, next, rate, log, at, shapes);
+}
+
+/** A seed derived from a value (FNV-1a over its JSON): rounds that follow the plan they damage, the same for the same plan. */
+export function seedOf(text: string): number {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < text.length; i++) {
+        h ^= text.charCodeAt(i);
+        h = Math.imul(h, 0x01000193) >>> 0;
+    }
+    return h & 0x7fffffff;
 }

@@ -50,6 +50,8 @@ export interface ResourceSnapshotOptions {
     retainOnDelete?: boolean;
     /** Operation timeouts as given (Go durations such as `30m`). Absent when none. */
     customTimeouts?: { create?: string; update?: string; delete?: string };
+    /** A provider resource's plugin version, as its SDK registers it: the engine keeps it among the provider's inputs. */
+    version?: string;
 }
 
 /**

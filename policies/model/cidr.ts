@@ -19,8 +19,28 @@ export interface Ipv4Range {
 /** What an IPv4 CIDR looks like before it is parsed. */
 const IPV4_CIDR = /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/;
 
+/**
+ * Parsed CIDRs by their text: a region's thousands of NetworkPolicies repeat a handful of them, and
+ * parsing (big-integer arithmetic in `ip-address`) is most of the reachability proof's cost.
+ */
+const problems = new Map<string, string | undefined>();
+const networks = new Map<string, Ipv4Range>();
+const CACHE_LIMIT = 4096;
+
+function remember<V>(cache: Map<string, V>, key: string, value: V): V {
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(key, value);
+    return value;
+}
+
 /** Why `cidr` is not a usable IPv4 network CIDR, or undefined when it is. */
 export function cidrProblem(cidr: string): string | undefined {
+    if (typeof cidr === "string" && problems.has(cidr)) return problems.get(cidr);
+    const problem = findCidrProblem(cidr);
+    return typeof cidr === "string" ? remember(problems, cidr, problem) : problem;
+}
+
+function findCidrProblem(cidr: string): string | undefined {
     if (typeof cidr !== "string" || !IPV4_CIDR.test(cidr)) {
         return `must be an IPv4 CIDR such as 10.0.0.0/16, got ${JSON.stringify(cidr)}`;
     }
@@ -36,9 +56,11 @@ export function cidrProblem(cidr: string): string | undefined {
 
 /** Parses a network CIDR; throws on anything `cidrProblem` rejects. */
 export function parseCidr(cidr: string): Ipv4Range {
+    const known = networks.get(cidr);
+    if (known) return known;
     const problem = cidrProblem(cidr);
     if (problem) throw new Error(`CIDR ${problem}`);
-    return ipv4Network(cidr)!;
+    return remember(networks, cidr, ipv4Network(cidr)!);
 }
 
 export function cidrsOverlap(a: string, b: string): boolean {

@@ -2,13 +2,13 @@ import { nodeGroupInstanceType } from "./capacity-evidence";
 import { cidrProblem } from "./cidr";
 import { CniMode, cniMode } from "./cni";
 import { EKS_ADDONS, LABELS, TAGS } from "./conventions";
-import { GraphResource, isUnknown } from "./deploy-input";
+import { GraphResource, isUnknown, unknownIn, unknownWithin } from "./deploy-input";
 import { networkPoliciesFromResources } from "./isolation-evidence";
 import type { LabelSelector, NetworkPolicyInfo } from "./reachability";
 import { cpuMilli, instanceAllocatable, kubernetesEffect, memoryBytes, NodeShape, PodShape } from "./scheduling";
 import { K8S_TYPES, TYPES } from "./types";
 import { addonFacts, chartFacts, EKS_BUILTIN_CRDS, KUBERNETES_BUILTIN_NAMESPACES } from "./upstream";
-import type { AddonFacts, ChartFacts, CrdFact, PathFact, PlacementFact, PodFact, RequiredNodeAffinityFact, TolerationFact, WebhookFact } from "./upstream/types";
+import type { AddonFacts, ChartFacts, CrdFact, PathFact, NodeSelectorRequirementFact, PlacementFact, PodFact, RequiredNodeAffinityFact, TolerationFact, WebhookFact } from "./upstream/types";
 import { firstValue, valueAt } from "./values";
 import { podSpecOf } from "./workloads";
 
@@ -47,6 +47,32 @@ export interface PlannedPod {
     extendedResources: string[];
     /** Kind of the workload that runs it (Deployment, Job, ...), for workloads of the plan. */
     kind?: string;
+    /**
+     * What of its definition is unknown during the preview, by what the checks read: its placement
+     * (node selector, affinity, tolerations, requests, replicas), its labels, its namespace, its
+     * start-up (probes, a Job's deadline). Each is the first unknown path, for the message.
+     */
+    unknown?: PodUnknowns;
+}
+
+export interface PodUnknowns {
+    placement?: string;
+    labels?: string;
+    namespace?: string;
+    startup?: string;
+    /** Whether its owner's create waits for it (skipAwait). */
+    awaited?: string;
+}
+
+/** What of a node group's nodes is unknown during the preview (the first unknown path of each). */
+export interface NodeUnknowns {
+    /** Label keys whose value is unknown (all of them when `allLabels`). */
+    labels: Record<string, string>;
+    allLabels?: string;
+    taints?: string;
+    /** The instance type, so the allocatable resources. */
+    size?: string;
+    nodes?: string;
 }
 
 export interface PlannedWebhook {
@@ -58,6 +84,8 @@ export interface PlannedWebhook {
     namespaceSelector?: LabelSelector;
     /** The pod set that serves it. */
     servedBy?: PlannedPod;
+    /** Its failure policy or namespace selector comes from values unknown during the preview. */
+    unknown?: string;
 }
 
 export interface CrdProvider {
@@ -73,6 +101,8 @@ export interface PlannedNamespace {
     /** The Namespace resource (or the release or add-on that creates it); undefined for Kubernetes' own. */
     createdBy?: number;
     builtin: boolean;
+    /** Its labels are unknown during the preview. */
+    unknownLabels?: string;
 }
 
 
@@ -85,11 +115,30 @@ export interface NetworkContext {
     clusterSubnets: string[];
 }
 
+/**
+ * What the picture could not resolve because a value is unknown during the preview: a check whose
+ * verdict rests on one of these cannot decide (CrossGuard's "not run"), it does not find.
+ */
+export interface PictureUnknowns {
+    /** Releases and add-ons whose chart, version or add-on name is unknown: what they install is. */
+    installs: string[];
+    /** Namespaces that may exist under a name unknown during the preview. */
+    namespaceMakers: string[];
+    /** The CNI's mode. */
+    cni?: string;
+    /** The VPC's, subnets' or service addresses. */
+    network?: string;
+    /** NetworkPolicies (by index in `policies`) with an unknown value. */
+    policies: Map<number, string>;
+    /** NetworkPolicies whose namespace is unknown: they may select pods of any namespace. */
+    policyNamespaces: string[];
+}
+
 export interface ClusterPicture {
     resources: readonly GraphResource[];
     index: ReadonlyMap<string, number>;
     namespaces: Map<string, PlannedNamespace>;
-    nodeGroups: (NodeShape & { resource: number })[];
+    nodeGroups: (NodeShape & { resource: number; unknown?: NodeUnknowns })[];
     pods: PlannedPod[];
     webhooks: PlannedWebhook[];
     crdProviders: Map<string, CrdProvider[]>;
@@ -102,6 +151,31 @@ export interface ClusterPicture {
     network: NetworkContext;
     /** The stack reads another stack (a tenant shard on its platform): what that stack installs is already there. */
     onPlatform: boolean;
+    unknown: PictureUnknowns;
+}
+
+/** The first unknown value a chart's values hold at any of `refs` (or at a parent of one), as `resource.values.ref`. */
+function valuesUnknown(r: GraphResource, valuesKey: string, values: unknown, refs: readonly (string | undefined)[]): string | undefined {
+    if (isUnknown(values)) return `${r.name}.${valuesKey}`;
+    for (const ref of refs) {
+        if (!ref) continue;
+        let v: unknown = values;
+        let at = valuesKey;
+        for (const key of ref.split("#")[0].split(".")) {
+            if (isUnknown(v) || typeof v !== "object" || v === null) break;
+            v = (v as Record<string, unknown>)[key];
+            at = `${at}.${key}`;
+        }
+        const found = unknownWithin(v, at);
+        if (found) return `${r.name}.${found}`;
+    }
+    return undefined;
+}
+
+/** Drops the absent entries of an unknowns record; undefined when nothing is unknown. */
+function someUnknown<T extends object>(u: T): T | undefined {
+    const kept = Object.fromEntries(Object.entries(u).filter(([, v]) => v !== undefined)) as T;
+    return Object.keys(kept).length > 0 ? kept : undefined;
 }
 
 /** An IPv4 CIDR, or undefined for anything else a preview can hold (unknown, secret, IPv6, absent). */
@@ -150,14 +224,30 @@ function requiredAffinity(affinity: unknown): RequiredNodeAffinityFact | undefin
     return terms.map((t: any) => list<any>(t?.matchExpressions).filter((e) => typeof e?.key === "string").map((e) => ({ key: e.key, operator: e.operator, values: list<string>(e.values) })));
 }
 
-function placementOf(values: unknown, placement: PlacementFact): Pick<PodShape, "nodeSelector" | "tolerations" | "requiredNodeAffinity"> {
+/** Where a chart's pods go, given the values a release passes it and the chart's placement facts. */
+export function placementOf(values: unknown, placement: PlacementFact): Pick<PodShape, "nodeSelector" | "tolerations" | "requiredNodeAffinity"> {
     const fromValues = firstValue(values, placement.nodeSelector);
     const nodeSelector = { ...(fromValues !== undefined ? record(fromValues) : (placement.defaults?.nodeSelector ?? {})), ...(placement.fixed?.nodeSelector ?? {}) };
     const tolerationsValue = firstValue(values, placement.tolerations);
     const tolerations: TolerationFact[] = [...(placement.fixed?.tolerations ?? []), ...(tolerationsValue !== undefined ? list<TolerationFact>(tolerationsValue) : [...(placement.defaults?.tolerations ?? [])])];
     const affinityValue = firstValue(values, placement.affinity);
-    const requiredNodeAffinity = affinityValue !== undefined ? requiredAffinity(affinityValue) : placement.defaults?.requiredNodeAffinity;
+    const requiredNodeAffinity = placement.labelTerms
+        ? labelTermsOf(values, placement.labelTerms)
+        : affinityValue !== undefined
+          ? requiredAffinity(affinityValue)
+          : placement.defaults?.requiredNodeAffinity;
     return { nodeSelector, tolerations, ...(requiredNodeAffinity ? { requiredNodeAffinity } : {}) };
+}
+
+function labelTermsOf(values: unknown, facts: NonNullable<PlacementFact["labelTerms"]>): RequiredNodeAffinityFact {
+    const keysValue = valueAt(values, facts.keys);
+    const valuesValue = valueAt(values, facts.values);
+    const keys = keysValue !== undefined && keysValue !== null ? list<string>(keysValue).map(String) : facts.defaultKeys;
+    const allowed = valuesValue !== undefined && valuesValue !== null ? list<string>(valuesValue).map(String) : facts.defaultValues;
+    const terms: NodeSelectorRequirementFact[][] = keys.map((key) => [{ key, operator: "In", values: allowed }]);
+    if (terms.length === 0) return [[...facts.also]];
+    terms[terms.length - 1].push(...facts.also);
+    return terms;
 }
 
 function replicasOf(values: unknown, replicas: PodFact["replicas"]): number | "perNode" {
@@ -216,6 +306,10 @@ export function clusterPicture(resources: readonly GraphResource[]): ClusterPict
         cni: "strict",
         network: { subnets: {}, clusterSubnets: [] },
         onPlatform: resources.some((r) => r.type === TYPES.stackReference),
+        unknown: { installs: [], namespaceMakers: [], policies: new Map(), policyNamespaces: [] },
+    };
+    const noteNetwork = (found: string | undefined) => {
+        if (found && !picture.unknown.network) picture.unknown.network = found;
     };
     for (const name of KUBERNETES_BUILTIN_NAMESPACES) picture.namespaces.set(name, { name, labels: { [LABELS.namespaceName]: name }, builtin: true });
     const addCrds = (provider: number, crds: readonly CrdFact[], label: string) => {
@@ -227,12 +321,15 @@ export function clusterPicture(resources: readonly GraphResource[]): ClusterPict
     const ensureNamespace = (name: string, createdBy: number) => {
         if (!picture.namespaces.has(name)) picture.namespaces.set(name, { name, labels: { [LABELS.namespaceName]: name }, createdBy, builtin: false });
     };
-    const podsOf = (facts: ChartFacts | AddonFacts, owner: number, namespace: string, values: unknown, awaited: boolean, what: string) => {
+    /** `context`: what of the release or add-on itself is unknown (its values' key, its namespace, its name). */
+    const podsOf = (facts: ChartFacts | AddonFacts, owner: number, namespace: string, values: unknown, awaited: boolean, what: string, context: { valuesKey: string; namespace?: string; labels?: string; awaited?: string }) => {
+        const r = resources[owner];
         const made: PlannedPod[] = [];
         for (const pod of facts.pods) {
             const objects = pod.createdAtRuntime?.perObject ? resources.filter((r) => r.type === pod.createdAtRuntime!.perObject) : [undefined];
             for (const object of objects) {
                 const objectNs = str(object?.props.metadata?.namespace) ?? namespace;
+                const placementRefs = [...(pod.placement.nodeSelector ?? []), ...(pod.placement.tolerations ?? []), ...(pod.placement.affinity ?? []), ...(pod.placement.labelTerms ? [pod.placement.labelTerms.keys, pod.placement.labelTerms.values] : []), ...(typeof pod.replicas === "object" ? [pod.replicas.values] : [])];
                 const labels: Record<string, string> = { ...pod.labels };
                 for (const [k, t] of Object.entries(pod.createdAtRuntime?.labelsFromObject ?? {})) labels[k] = t === "{name}" ? (str(object?.props.metadata?.name) ?? "") : objectNs;
                 const planned: PlannedPod = {
@@ -251,19 +348,27 @@ export function clusterPicture(resources: readonly GraphResource[]): ClusterPict
                     images: [],
                     extendedResources: [],
                 };
+                const unknown = someUnknown<PodUnknowns>({
+                    placement: valuesUnknown(r, context.valuesKey, values, placementRefs),
+                    labels: context.labels ?? (object ? unknownIn(object, "metadata.name", "metadata.namespace") : undefined),
+                    namespace: pod.namespace ? undefined : (object ? unknownIn(object, "metadata.namespace") : undefined) ?? context.namespace,
+                    awaited: context.awaited,
+                });
+                if (unknown) planned.unknown = unknown;
                 made.push(planned);
                 picture.pods.push(planned);
             }
         }
         for (const w of facts.webhooks) {
-            const enabled = !w.onlyWhen || list<string>(valueAt(values, w.onlyWhen.values)).includes(w.onlyWhen.includes);
-            const fromValues = w.namespaceSelectorFromValues ? valueAt(values, w.namespaceSelectorFromValues) : undefined;
+            // The facts were rendered with the program's values (rendered-charts.ts): only values unknown as a whole leave them undecided.
+            const unknown = valuesUnknown(r, context.valuesKey, values, []);
             picture.webhooks.push({
                 fact: w,
                 provider: owner,
-                failurePolicy: enabled ? w.failurePolicy : "Ignore",
-                ...(w.namespaceSelector ? { namespaceSelector: w.namespaceSelector } : fromValues && typeof fromValues === "object" ? { namespaceSelector: fromValues as LabelSelector } : {}),
+                failurePolicy: w.failurePolicy,
+                ...(w.namespaceSelector ? { namespaceSelector: w.namespaceSelector } : {}),
                 servedBy: made.find((p) => p.from?.podId === w.servedBy),
+                ...(unknown ? { unknown } : {}),
             });
         }
         if ("advertises" in facts) for (const a of facts.advertises ?? []) for (const p of made.filter((m) => m.from?.podId === a.pod)) picture.devicePlugins.push({ resource: a.resource, pod: p });
@@ -273,14 +378,21 @@ export function clusterPicture(resources: readonly GraphResource[]): ClusterPict
         const props = r.props;
         switch (r.type) {
             case K8S_TYPES.namespace: {
+                const unknownName = unknownIn(r, "metadata.name");
+                if (unknownName) {
+                    picture.unknown.namespaceMakers.push(unknownName);
+                    break;
+                }
                 const name = str(props.metadata?.name) ?? r.name;
-                picture.namespaces.set(name, { name, labels: { ...record(props.metadata?.labels), [LABELS.namespaceName]: name }, createdBy: i, builtin: KUBERNETES_BUILTIN_NAMESPACES.includes(name) });
+                const unknownLabels = unknownIn(r, "metadata.labels");
+                picture.namespaces.set(name, { name, labels: { ...record(props.metadata?.labels), [LABELS.namespaceName]: name }, createdBy: i, builtin: KUBERNETES_BUILTIN_NAMESPACES.includes(name), ...(unknownLabels ? { unknownLabels } : {}) });
                 break;
             }
             case TYPES.eksCluster: {
                 for (const crd of EKS_BUILTIN_CRDS) addCrds(i, [crd], "EKS");
                 const cidr = ipv4Cidr(props.kubernetesNetworkConfig?.serviceIpv4Cidr);
                 if (cidr) picture.network.serviceCidr = cidr;
+                noteNetwork(unknownIn(r, "kubernetesNetworkConfig.serviceIpv4Cidr"));
                 picture.network.clusterSubnets = r.dependencies
                     .map((d) => resources[index.get(d) ?? -1])
                     .filter((d) => d?.type === TYPES.subnet)
@@ -291,15 +403,18 @@ export function clusterPicture(resources: readonly GraphResource[]): ClusterPict
             case TYPES.vpc: {
                 const cidr = ipv4Cidr(props.cidrBlock);
                 if (cidr) picture.network.vpcCidr = cidr;
+                noteNetwork(unknownIn(r, "cidrBlock"));
                 break;
             }
             case TYPES.subnet: {
+                noteNetwork(unknownIn(r, "cidrBlock", `tags.${TAGS.subnetTier}`, "tags"));
                 const tier = str(props.tags?.[TAGS.subnetTier]) ?? "private";
                 const cidr = ipv4Cidr(props.cidrBlock);
                 if (cidr) picture.network.subnets[tier] = [...(picture.network.subnets[tier] ?? []), cidr];
                 break;
             }
             case TYPES.stackReference: {
+                noteNetwork(unknownIn(r, "outputs.vpcCidr", "outputs.serviceCidr"));
                 const out = props.outputs ?? {};
                 if (ipv4Cidr(out.vpcCidr) && !picture.network.vpcCidr) picture.network.vpcCidr = out.vpcCidr;
                 if (ipv4Cidr(out.serviceCidr) && !picture.network.serviceCidr) picture.network.serviceCidr = out.serviceCidr;
@@ -316,6 +431,19 @@ export function clusterPicture(resources: readonly GraphResource[]): ClusterPict
                     ...(instanceType ? { "node.kubernetes.io/instance-type": instanceType } : {}),
                 };
                 const scaling = props.scalingConfig ?? {};
+                const template = resources.find((t) => t.type === TYPES.launchTemplate && r.dependencies.includes(t.urn));
+                const unknownLabels: Record<string, string> = {};
+                for (const [k, v] of Object.entries(typeof props.labels === "object" && props.labels !== null ? props.labels : {})) if (isUnknown(v)) unknownLabels[k] = `${r.name}.labels.${k}`;
+                const ownLabel = (key: string, path: string) => {
+                    const found = unknownIn(r, path);
+                    if (found) unknownLabels[key] = found;
+                };
+                ownLabel("eks.amazonaws.com/capacityType", "capacityType");
+                ownLabel("eks.amazonaws.com/nodegroup", "nodeGroupName");
+                ownLabel("kubernetes.io/arch", "amiType");
+                const size = unknownIn(r, "instanceTypes") ?? (template && !instanceType ? unknownIn(template, "instanceType") : undefined);
+                if (size) unknownLabels["node.kubernetes.io/instance-type"] = size;
+                const unknown = someUnknown<Omit<NodeUnknowns, "labels">>({ allLabels: isUnknown(props.labels) ? `${r.name}.labels` : undefined, taints: unknownIn(r, "taints"), size, nodes: unknownIn(r, "scalingConfig") });
                 picture.nodeGroups.push({
                     resource: i,
                     group: r.name,
@@ -324,6 +452,7 @@ export function clusterPicture(resources: readonly GraphResource[]): ClusterPict
                     ...(instanceType ? { instanceType } : {}),
                     nodes: Number(scaling.desiredSize ?? scaling.minSize ?? 0) || 0,
                     allocatable: instanceAllocatable(instanceType),
+                    ...(unknown || Object.keys(unknownLabels).length > 0 ? { unknown: { labels: unknownLabels, ...unknown } } : {}),
                 });
                 break;
             }
@@ -331,22 +460,37 @@ export function clusterPicture(resources: readonly GraphResource[]): ClusterPict
                 const chart = str(props.chart) ?? "";
                 const version = str(props.version) ?? "";
                 const namespace = str(props.namespace) ?? "default";
+                const unknownNamespace = unknownIn(r, "namespace");
                 if (props.createNamespace === true) ensureNamespace(namespace, i);
+                const unknownMaker = unknownIn(r, "createNamespace") ?? (props.createNamespace === true ? unknownNamespace : undefined);
+                if (unknownMaker) picture.unknown.namespaceMakers.push(unknownMaker);
                 const facts = chartFacts(chart, version);
                 if (!facts) {
-                    picture.unknownInstalls.push({ resource: i, what: `chart ${chart} ${version}` });
+                    const unresolved = unknownIn(r, "chart", "version");
+                    if (unresolved) picture.unknown.installs.push(unresolved);
+                    else picture.unknownInstalls.push({ resource: i, what: `chart ${chart} ${version}` });
                     break;
                 }
                 addCrds(i, facts.crds, `release ${str(props.name) ?? r.name}`);
-                podsOf(facts, i, namespace, props.values ?? {}, props.skipAwait !== true, `release ${str(props.name) ?? r.name}`);
+                podsOf(facts, i, namespace, props.values ?? {}, props.skipAwait !== true, `release ${str(props.name) ?? r.name}`, { valuesKey: "values", namespace: unknownNamespace, labels: unknownIn(r, "name"), awaited: unknownIn(r, "skipAwait") });
                 break;
             }
             case TYPES.eksAddon: {
                 const addon = str(props.addonName) ?? "";
                 const facts = addonFacts(addon);
-                if (addon === EKS_ADDONS.vpcCni) picture.cni = cniMode(props.configurationValues);
+                if (addon === EKS_ADDONS.vpcCni) {
+                    picture.cni = cniMode(props.configurationValues);
+                    const unknownMode = unknownIn(r, "configurationValues");
+                    if (unknownMode) picture.unknown.cni = unknownMode;
+                }
                 if (!facts) {
-                    picture.unknownInstalls.push({ resource: i, what: `add-on ${addon}` });
+                    const unresolved = unknownIn(r, "addonName");
+                    if (unresolved) {
+                        picture.unknown.installs.push(unresolved);
+                        picture.unknown.namespaceMakers.push(unresolved);
+                        // It may be the vpc-cni add-on, whose configuration sets the CNI's mode.
+                        picture.unknown.cni ??= unresolved;
+                    } else picture.unknownInstalls.push({ resource: i, what: `add-on ${addon}` });
                     break;
                 }
                 if (facts.createsNamespace) ensureNamespace(facts.namespace, i);
@@ -357,7 +501,7 @@ export function clusterPicture(resources: readonly GraphResource[]): ClusterPict
                 } catch {
                     values = {};
                 }
-                podsOf(facts, i, facts.namespace, values, true, `add-on ${addon}`);
+                podsOf(facts, i, facts.namespace, isUnknown(props.configurationValues) ? props.configurationValues : values, true, `add-on ${addon}`, { valuesKey: "configurationValues" });
                 break;
             }
             default: {
@@ -368,6 +512,15 @@ export function clusterPicture(resources: readonly GraphResource[]): ClusterPict
                 const affinity = requiredAffinity(spec.affinity);
                 if (affinity) shape.requiredNodeAffinity = affinity;
                 const kind = r.type.split(":").pop()!;
+                const templatePath = r.type === K8S_TYPES.pod ? "" : r.type === K8S_TYPES.cronJob ? "spec.jobTemplate.spec.template." : "spec.template.";
+                const specPath = r.type === K8S_TYPES.pod ? "spec" : `${templatePath}spec`;
+                const unknown = someUnknown<PodUnknowns>({
+                    placement: unknownIn(r, `${specPath}.nodeSelector`, `${specPath}.tolerations`, `${specPath}.affinity`, `${specPath}.containers[].resources`, `${specPath}.initContainers[].resources`, `${specPath}.hostNetwork`, "spec.replicas"),
+                    labels: unknownIn(r, `${templatePath}metadata.labels`),
+                    namespace: unknownIn(r, "metadata.namespace"),
+                    startup: unknownIn(r, `${specPath}.containers[].startupProbe`, `${specPath}.containers[].readinessProbe`, "spec.activeDeadlineSeconds"),
+                    awaited: unknownIn(r, "metadata.annotations"),
+                });
                 picture.pods.push({
                     name: `${kind} ${str(props.metadata?.namespace) ?? "default"}/${str(props.metadata?.name) ?? r.name}`,
                     owner: i,
@@ -384,11 +537,18 @@ export function clusterPicture(resources: readonly GraphResource[]): ClusterPict
                     images: [...list<any>(spec.initContainers), ...list<any>(spec.containers)].map((c) => c?.image).filter((x): x is string => typeof x === "string"),
                     extendedResources: Object.keys(shape.requests.extended),
                     kind,
+                    ...(unknown ? { unknown } : {}),
                 });
             }
         }
     });
     const policyResources = resources.filter((r) => r.type === K8S_TYPES.networkPolicy);
     picture.policies = networkPoliciesFromResources(policyResources).map((p, i) => ({ ...p, resource: index.get(policyResources[i].urn)! }));
+    policyResources.forEach((r, i) => {
+        const unknown = unknownIn(r, "metadata.name", "metadata.namespace", "spec");
+        if (unknown) picture.unknown.policies.set(i, unknown);
+        const unknownNamespace = unknownIn(r, "metadata.namespace");
+        if (unknownNamespace) picture.unknown.policyNamespaces.push(unknownNamespace);
+    });
     return picture;
 }

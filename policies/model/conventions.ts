@@ -92,6 +92,7 @@ export const NAMESPACES = {
 export const PLATFORM_NAMESPACES = [
     NAMESPACES.system, NAMESPACES.kueue, NAMESPACES.monitoring, NAMESPACES.billing, NAMESPACES.gateway,
     NAMESPACES.keda, NAMESPACES.envoyGateway, NAMESPACES.aiGateway, "kube-public", "kube-node-lease", "amazon-cloudwatch",
+    "amazon-guardduty",
 ] as const;
 
 export const TENANT_NAMESPACE_PREFIX = "tenant-";
@@ -207,6 +208,10 @@ export const ALERTS = {
     gatewayDown: "ModelGatewayDown",
     gatewayErrors: "ModelGatewayErrorsHigh",
     capacityBlockEnding: "CapacityBlockEnding",
+    /** Always firing: proves the alert pipeline end to end to the heartbeat receiver. */
+    watchdog: "Watchdog",
+    /** Fewer GuardDuty agents ready than nodes: runtime threat detection misses some node. */
+    guardDutyAgentMissing: "GuardDutyAgentMissing",
 } as const;
 
 /** Label the Grafana sidecar provisions dashboards from. */
@@ -227,6 +232,9 @@ export const PROMETHEUS = {
     ruleSelector: { release: MONITORING_CHARTS.prometheusStack },
 } as const;
 
+/** Alertmanager as kube-prometheus-stack installs it: the service account its pods run as (an SNS receiver's Pod Identity). */
+export const ALERTMANAGER = { serviceAccount: `${MONITORING_CHARTS.prometheusStack}-alertmanager` } as const;
+
 /** The in-cluster URL of the region's Prometheus. */
 export const PROMETHEUS_URL = `http://${PROMETHEUS.service}.${NAMESPACES.monitoring}:${PROMETHEUS.port}`;
 
@@ -245,6 +253,7 @@ export const EKS_ADDONS = {
     ebsCsiDriver: "aws-ebs-csi-driver",
     cloudWatch: "amazon-cloudwatch-observability",
     nodeMonitoringAgent: "eks-node-monitoring-agent",
+    guardDutyAgent: "aws-guardduty-agent",
 } as const;
 
 /** VPC CNI settings: enforce NetworkPolicy, in strict mode (a new pod is denied until its policies are in place). */
@@ -338,6 +347,34 @@ export const GUARDRAILS = {
     isolationObjects: "tenant-isolation-objects",
 } as const;
 export const GUARDRAIL_POLICIES = Object.values(GUARDRAILS);
+
+/**
+ * The kinds a tenant may create that run pods, each of which must name one of the tenant's queues (the
+ * `tenant-workload-queues` guardrail): by API group and resource, and where the queue label Kueue reads
+ * is. A CronJob runs nothing itself: the CronJob controller makes Jobs carrying its job template's labels
+ * (kubernetes/kubernetes pkg/controller/cronjob/utils.go getJobFromTemplate2), and Kueue queues those
+ * Jobs by that label (kubernetes-sigs/kueue site/content/en/docs/tasks/run/run_cronjobs.md), so its
+ * label is read from `spec.jobTemplate.metadata.labels`.
+ */
+export interface QueuedWorkload {
+    apiGroup: string;
+    resource: string;
+    kind: string;
+    /** Where the queue label is, from the object's root. */
+    queueLabelsAt: readonly string[];
+}
+const OWN_LABELS = ["metadata", "labels"] as const;
+export const QUEUED_WORKLOADS: readonly QueuedWorkload[] = [
+    { apiGroup: "", resource: "pods", kind: "Pod", queueLabelsAt: OWN_LABELS },
+    { apiGroup: "batch", resource: "jobs", kind: "Job", queueLabelsAt: OWN_LABELS },
+    { apiGroup: "batch", resource: "cronjobs", kind: "CronJob", queueLabelsAt: ["spec", "jobTemplate", "metadata", "labels"] },
+    { apiGroup: "apps", resource: "deployments", kind: "Deployment", queueLabelsAt: OWN_LABELS },
+    { apiGroup: "apps", resource: "statefulsets", kind: "StatefulSet", queueLabelsAt: OWN_LABELS },
+    { apiGroup: "apps", resource: "replicasets", kind: "ReplicaSet", queueLabelsAt: OWN_LABELS },
+    { apiGroup: "jobset.x-k8s.io", resource: "jobsets", kind: "JobSet", queueLabelsAt: OWN_LABELS },
+    { apiGroup: "kubeflow.org", resource: "pytorchjobs", kind: "PyTorchJob", queueLabelsAt: OWN_LABELS },
+    { apiGroup: "leaderworkerset.x-k8s.io", resource: "leaderworkersets", kind: "LeaderWorkerSet", queueLabelsAt: OWN_LABELS },
+];
 
 /** Objects that carry a tenant's isolation and quota: tenants may read them, never write them. */
 export const ISOLATION_RESOURCES = [

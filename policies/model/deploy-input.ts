@@ -28,6 +28,71 @@ export function isUnknown(value: unknown): boolean {
     return value === UNKNOWN_VALUE;
 }
 
+/**
+ * Ends a policy that cannot decide because a value it needs (`resource.path`) is unknown during the
+ * preview: it throws CrossGuard's own UnknownValueError, which the analyzer (and the evaluator)
+ * report as "can't run policy during preview", never a violation; what the policy reported before
+ * stands. The class is loaded from @pulumi/policy's dependency-free proxy module: the program imports
+ * this model and must not load the policy SDK's gRPC server with it (its typings declare nothing).
+ */
+export function cannotDecide(path: string): never {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { UnknownValueError } = require("@pulumi/policy/proxy") as { UnknownValueError: new (sentinel: string, path: string[]) => Error };
+    throw new UnknownValueError(UNKNOWN_VALUE, path.split("."));
+}
+
+/** The first path at or below `value` that is unknown during the preview (`a.b[2].c`), or undefined. */
+export function unknownWithin(value: unknown, at = ""): string | undefined {
+    if (value === UNKNOWN_VALUE) return at || "(value)";
+    if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+            const found = unknownWithin(value[i], `${at}[${i}]`);
+            if (found) return found;
+        }
+        return undefined;
+    }
+    if (typeof value === "object" && value !== null) {
+        for (const [k, v] of Object.entries(value)) {
+            const found = unknownWithin(v, at ? `${at}.${k}` : k);
+            if (found) return found;
+        }
+    }
+    return undefined;
+}
+
+/**
+ * The first unknown among `paths` of a resource's props (dotted paths, `list[]` for every element
+ * of a list; a path whose parent is unknown is unknown too), as `name.path`: what a check that reads
+ * those paths cannot decide on.
+ */
+export function unknownIn(r: Pick<GraphResource, "name" | "props">, ...paths: string[]): string | undefined {
+    for (const path of paths) {
+        const found = unknownAlong(r.props, path.split("."), "");
+        if (found) return `${r.name}.${found}`;
+    }
+    return undefined;
+}
+
+function unknownAlong(value: unknown, keys: readonly string[], at: string): string | undefined {
+    if (value === UNKNOWN_VALUE) return at || "(value)";
+    if (keys.length === 0) return unknownWithin(value, at);
+    if (typeof value !== "object" || value === null) return undefined;
+    const [key, ...rest] = keys;
+    const list = key.endsWith("[]");
+    const name = list ? key.slice(0, -2) : key;
+    const child = (value as Record<string, unknown>)[name];
+    const here = at ? `${at}.${name}` : name;
+    if (!list) return unknownAlong(child, rest, here);
+    if (child === UNKNOWN_VALUE) return here;
+    if (!Array.isArray(child)) return undefined;
+    for (let i = 0; i < child.length; i++) {
+        const found = unknownAlong(child[i], rest, `${here}[${i}]`);
+        if (found) return found;
+    }
+    return undefined;
+}
+
+
 /** A snapshot as the offline plan records it (see policies/engine/snapshot.ts). */
 interface SnapshotLike {
     urn: string;
@@ -121,12 +186,20 @@ function isComponentType(type: string): boolean {
     return type === "pulumi:pulumi:Stack" || type.startsWith(`${PROJECT}:`);
 }
 
+/** @pulumi/policy's key for the object behind its unknown-checking proxy (proxy.js `getSpecialProxyTarget`). */
+const PROXY_TARGET_KEY = "__getSpecialProxyTarget";
+
 /**
  * Plain values out of CrossGuard's unknown-checking proxy: a value it refuses to read (unknown
  * during the preview) becomes the unknown sentinel, as in the offline plan's snapshots.
  */
 export function plain(value: unknown): unknown {
     if (typeof value !== "object" || value === null) return value;
+    // CrossGuard's proxy hands out the object it wraps under this key (@pulumi/policy proxy.js,
+    // getSpecialProxyTarget): the same values, unknowns as the sentinel, read without a trap per
+    // property and an UnknownValueError (with its stack) per unknown. Callers only read it.
+    const target = (value as Record<string, unknown>)[PROXY_TARGET_KEY];
+    if (typeof target === "object" && target !== null && target !== value) return target;
     const read = (key: string | number) => {
         try {
             return plain((value as Record<string | number, unknown>)[key]);

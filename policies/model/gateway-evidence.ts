@@ -96,9 +96,22 @@ export function credentialSecrets(policy: Resource, secrets: readonly KeySecret[
     });
 }
 
+/** Why a rule is not a tenant's own budget. */
+export type UncoveredReason =
+    /** No client selector: every tenant shares one bucket. */
+    | { reason: "shared" }
+    /** It also selects on something other than the tenant header (another header, a method, a path, a source): it counts part of the traffic. */
+    | { reason: "conditions"; conditions: string[] }
+    /** Its tenant-header matches only exclude tenants: the rest share one bucket. */
+    | { reason: "no-own-bucket" }
+    /** Its matches leave this tenant out. */
+    | { reason: "excluded" };
+
 export interface TenantLimitRule {
     /** Whether every request of this tenant is counted by the rule, in a bucket of the tenant's own. */
     covers(tenant: string): boolean;
+    /** Why it does not (undefined when it does). */
+    uncovered(tenant: string): UncoveredReason | undefined;
     /** Charged the response's token usage (a token budget), not one per request. */
     costed: boolean;
     requests: number;
@@ -116,19 +129,33 @@ export function tenantLimitRules(policy: Resource): TenantLimitRule[] {
     const rules = [...list<any>(rateLimit.global?.rules), ...list<any>(rateLimit.local?.rules)];
     return rules.map((rule) => {
         const selectors = list<any>(rule?.clientSelectors);
-        const onlyTenantHeader = selectors.every((sel) => !sel?.methods && !sel?.path && !sel?.sourceCIDR && list<any>(sel?.headers).every((h) => typeof h?.name === "string" && h.name.toLowerCase() === GATEWAY.tenantHeader));
+        // Everything a selector conditions on besides the tenant header.
+        const conditions = [
+            ...new Set(
+                selectors.flatMap((sel) => [
+                    ...(sel?.methods ? ["methods"] : []),
+                    ...(sel?.path ? ["path"] : []),
+                    ...(sel?.sourceCIDR ? ["sourceCIDR"] : []),
+                    ...list<any>(sel?.headers)
+                        .filter((h) => !(typeof h?.name === "string" && h.name.toLowerCase() === GATEWAY.tenantHeader))
+                        .map((h) => `header ${typeof h?.name === "string" ? h.name : "(unnamed)"}`),
+                ]),
+            ),
+        ];
         const matches = selectors.flatMap((sel) => list<any>(sel?.headers));
         const perTenant = matches.some((h) => (h.type ?? "Exact") === "Distinct" || ((h.type ?? "Exact") === "Exact" && !h.invert));
-        const covers = (tenant: string) =>
-            selectors.length > 0 &&
-            onlyTenantHeader &&
-            perTenant &&
-            matches.every((h) => {
+        const uncovered = (tenant: string): UncoveredReason | undefined => {
+            if (selectors.length === 0) return { reason: "shared" };
+            if (conditions.length > 0) return { reason: "conditions", conditions };
+            if (!perTenant) return { reason: "no-own-bucket" };
+            const counted = matches.every((h) => {
                 const type = h.type ?? "Exact";
                 if (type === "Distinct") return true;
                 if (type === "Exact") return (h.value === tenant) !== (h.invert === true);
                 return false;
             });
-        return { covers, costed: rule?.cost?.response?.from === "Metadata", requests: typeof rule?.limit?.requests === "number" ? rule.limit.requests : 0 };
+            return counted ? undefined : { reason: "excluded" };
+        };
+        return { covers: (tenant: string) => uncovered(tenant) === undefined, uncovered, costed: rule?.cost?.response?.from === "Metadata", requests: typeof rule?.limit?.requests === "number" ? rule.limit.requests : 0 };
     });
 }

@@ -26,3 +26,5 @@ export * from "./tenant-identity";
 export * from "./tenant-observability";
 export * from "./billing";
 export * from "./tenant-billing";
+export * from "./slo";
+export * from "./alert-routing";

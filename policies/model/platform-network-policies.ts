@@ -77,6 +77,11 @@ export interface PlatformInstall {
 const byName = (namespace: string): LabelSelector => ({ matchLabels: { [LABELS.namespaceName]: namespace } });
 
 /** Whether a pod set gets a policy: it is on the pod network and is made in the install's namespace. */
+/** The labels the region's NetworkPolicies select a pod set by: its workload's selector, stable across chart versions. */
+function podSelectorOf(pod: PodFact): Readonly<Record<string, string>> {
+    return pod.selector ?? pod.labels;
+}
+
 function governed(pod: PodFact): boolean {
     return !pod.hostNetwork && !pod.createdAtRuntime?.perObject;
 }
@@ -119,7 +124,7 @@ export function platformNetworkPolicies(install: PlatformInstall, addressing: Pl
                 const target = chart?.pods.find((p) => p.id === peer.pod);
                 const namespaces = target?.createdAtRuntime?.perObject ? (install.runtimeNamespaces?.[target.id] ?? []) : [peer.chart ? install.chartNamespaces[peer.chart] : namespace];
                 if (!target || namespaces.length === 0 || namespaces.some((n) => !n)) throw new Error(`${owner}: ${self.id} reaches ${peer.chart ?? owner} pod ${peer.pod}, which the facts do not place`);
-                return namespaces.map((ns) => ({ namespaceSelector: byName(ns!), podSelector: { matchLabels: { ...target.labels } } }));
+                return namespaces.map((ns) => ({ namespaceSelector: byName(ns!), podSelector: { matchLabels: { ...podSelectorOf(target) } } }));
             }
             case "serviceFromValues": {
                 const service = install.servicePods?.[peer.url];
@@ -128,11 +133,11 @@ export function platformNetworkPolicies(install: PlatformInstall, addressing: Pl
             }
         }
     };
-    /** A calling pod, by its fixed labels (labels a controller copies from an object are left out), in a namespace. */
+    /** A calling pod, by its fixed selector labels (labels a controller copies from an object are left out), in a namespace. */
     const callerPeer = (peer: Extract<PeerFact, { kind: "pod" }>, ns: string): NetworkPolicyPeer[] => {
         const chart = peer.chart ? CHART_FACTS.find((f) => f.chart === peer.chart) : facts;
         const caller = chart?.pods.find((p) => p.id === peer.pod);
-        const fixed = Object.fromEntries(Object.entries(caller?.labels ?? {}).filter(([k]) => !(k in (caller?.createdAtRuntime?.labelsFromObject ?? {}))));
+        const fixed = Object.fromEntries(Object.entries(caller ? podSelectorOf(caller) : {}).filter(([k]) => !(k in (caller?.createdAtRuntime?.labelsFromObject ?? {}))));
         return [{ namespaceSelector: byName(ns), podSelector: { matchLabels: fixed } }];
     };
     // Paths to the same peers are one rule with every port.
@@ -175,7 +180,7 @@ export function platformNetworkPolicies(install: PlatformInstall, addressing: Pl
         namespace: pod.namespace ?? namespace,
         forPods: `${owner}: ${pod.id}`,
         spec: {
-            podSelector: { matchLabels: { ...pod.labels } },
+            podSelector: { matchLabels: { ...podSelectorOf(pod) } },
             policyTypes: ["Ingress", "Egress"],
             ingress: rules([...pod.serves, ...callers(pod)], pod).map((r) => ({ ...(r.peers ? { from: r.peers } : {}), ports: r.ports })),
             egress: rules(pod.calls, pod).map((r) => ({ ...(r.peers ? { to: r.peers } : {}), ports: r.ports })),

@@ -1,5 +1,5 @@
-import { ClusterPicture, clusterPicture, crdKey, kubernetesType, PlannedPod, pluralOf } from "./cluster-picture";
-import { fromPolicyResources, GraphResource, isUnknown } from "./deploy-input";
+import { ClusterPicture, clusterPicture, crdKey, kubernetesType, PlannedPod, PodUnknowns, pluralOf } from "./cluster-picture";
+import { cannotDecide, fromPolicyResources, GraphResource, isUnknown, unknownIn } from "./deploy-input";
 import { FunctionalEvidence, proveFunctionalPaths } from "./functional-paths";
 import { selectorMatches } from "./reachability";
 import { whyNotSchedulable } from "./scheduling";
@@ -37,6 +37,13 @@ export interface RehearsalFinding {
     /** What provides it, where the plan has it. */
     providedBy?: string;
     message: string;
+    /**
+     * The value unknown during the preview that the finding rests on (`resource.path`): with it
+     * known the precondition may well hold, so a policy reports "not run", as CrossGuard does for a
+     * policy that reads an unknown, never a violation. Absent when the finding holds whatever the
+     * unknowns turn out to be.
+     */
+    undecided?: string;
 }
 
 export interface ScheduledResource {
@@ -64,7 +71,10 @@ export interface Rehearsal {
     /** The resources on the expected critical path, in order. */
     criticalPath: ScheduledResource[];
     schedule: ScheduledResource[];
+    /** Unmet preconditions that hold whatever the values unknown during the preview turn out to be. */
     findings: RehearsalFinding[];
+    /** Those that rest on a value unknown during the preview (their `undecided` says which): judged at deploy. */
+    undecided: RehearsalFinding[];
     functional: Pick<FunctionalEvidence, "pathsChecked"> & { pathsCut: number; podsUnselected: number };
 }
 
@@ -199,14 +209,23 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
     const picture = clusterPicture(resources);
     const graph = new Graph(resources, picture.index, (r) => PROVIDER_TYPES.has(r.type));
     const findings: RehearsalFinding[] = [];
-    const report = (check: RehearsalCheck, i: number, missing: string, message: string, providedBy?: number) => {
+    const report: Report = (check, i, missing, message, providedBy, undecided) => {
         const r = resources[i];
-        findings.push({ check, resource: r.name, urn: r.urn, missing, ...(providedBy !== undefined ? { providedBy: resources[providedBy].name } : {}), message: `${label(r)}: ${message}` });
+        findings.push({ check, resource: r.name, urn: r.urn, missing, ...(providedBy !== undefined ? { providedBy: resources[providedBy].name } : {}), message: `${label(r)}: ${message}`, ...(undecided ? { undecided } : {}) });
     };
+    // A precondition that can only be judged once `unknown` is known: never a finding, always "not run".
+    const judgedAtDeploy = (check: RehearsalCheck, i: number, missing: string, message: string, unknown: string) => report(check, i, missing, message, undefined, unknown);
+    const u = picture.unknown;
+    const namespaceLabelsUnknown = (namespace: string) => picture.namespaces.get(namespace)?.unknownLabels ?? (picture.namespaces.has(namespace) ? undefined : u.namespaceMakers[0]);
 
     for (const u of picture.unknownInstalls) {
         report("facts", u.resource, `upstream facts for ${u.what}`, `the rehearsal has no upstream facts for ${u.what} (policies/model/upstream): its CRDs, webhooks and pods cannot be judged`);
     }
+    // A release or add-on whose chart, version or name is unknown during the preview: whether facts exist is not known yet.
+    resources.forEach((r, i) => {
+        const unknown = r.type === TYPES.helmRelease ? unknownIn(r, "chart", "version") : r.type === TYPES.eksAddon ? unknownIn(r, "addonName") : undefined;
+        if (unknown) judgedAtDeploy("facts", i, `upstream facts for ${r.name}`, `what it installs is known only after the deploy`, unknown);
+    });
 
     // Webhooks that fail closed, by the API group and resource their rules name (or a wildcard).
     const failClosed = picture.webhooks.filter((w) => w.failurePolicy === "Fail");
@@ -233,12 +252,13 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
             const providers = picture.crdProviders.get(crdKey(k8s.group, k8s.kind)) ?? [];
             const crd = providers[0]?.crd ?? knownCrd(k8s.group, k8s.kind);
             if (crd && !crd.served.includes(version)) {
-                report("crd", i, `a served apiVersion of ${k8s.kind}`, `${k8s.group}/${version} is not served: ${providers[0]?.label ?? "its CRD"} serves ${k8s.kind} only as ${crd.served.map((v) => `${k8s.group}/${v}`).join(", ")}`, providers[0]?.provider);
+                report("crd", i, `a served apiVersion of ${k8s.kind}`, `${k8s.group}/${version} is not served: ${providers[0]?.label ?? "its CRD"} serves ${k8s.kind} only as ${crd.served.map((v) => `${k8s.group}/${v}`).join(", ")}`, providers[0]?.provider, unknownIn(r, "apiVersion"));
             }
+            // A release or add-on whose chart or name is unknown may be the one that installs it, before it.
             if (providers.length === 0 && !picture.onPlatform) {
-                report("crd", i, `the CRD ${k8s.group}/${k8s.kind}`, `no release or add-on of this stack installs the CRD ${crdKey(k8s.group, k8s.kind)}`);
+                report("crd", i, `the CRD ${k8s.group}/${k8s.kind}`, `no release or add-on of this stack installs the CRD ${crdKey(k8s.group, k8s.kind)}`, undefined, u.installs[0]);
             } else if (providers.length > 0 && !providers.some((p) => graph.before(p.provider, i))) {
-                report("crd", i, `the CRD ${crdKey(k8s.group, k8s.kind)}`, `it is created before ${providers[0].label} installs its CRD: nothing orders it after ${resources[providers[0].provider].name}`, providers[0].provider);
+                report("crd", i, `the CRD ${crdKey(k8s.group, k8s.kind)}`, `it is created before ${providers[0].label} installs its CRD: nothing orders it after ${resources[providers[0].provider].name}`, providers[0].provider, u.installs[0]);
             }
         }
 
@@ -248,7 +268,8 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
         for (const w of webhooksFor(k8s.group, pluralOf(k8s.kind))) {
             if (w.failurePolicy !== "Fail" || w.provider === i || graph.before(w.provider, i)) continue;
             if (!webhookMatches(w, k8s.group, version, pluralOf(k8s.kind), nsLabels, objectLabels)) continue;
-            report("webhook", i, `the ${w.fact.name} webhook`, `the ${w.fact.name} webhook of ${resources[w.provider].name} (failurePolicy Fail) intercepts it, and nothing orders it after that release`, w.provider);
+            const undecided = w.unknown ?? unknownIn(r, "apiVersion", "metadata.namespace", "metadata.labels") ?? (namespace ? namespaceLabelsUnknown(namespace) : undefined);
+            report("webhook", i, `the ${w.fact.name} webhook`, `the ${w.fact.name} webhook of ${resources[w.provider].name} (failurePolicy Fail) intercepts it, and nothing orders it after that release`, w.provider, undecided);
         }
 
         // Namespaces.
@@ -274,7 +295,8 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
         for (const w of picture.webhooks) {
             if (w.failurePolicy !== "Fail" || w.provider === owner || graph.before(w.provider, owner)) continue;
             if (!webhookMatches(w, "core", "v1", "pods", nsLabels, pod.labels)) continue;
-            report("webhook", owner, `the ${w.fact.name} webhook`, `its pods (${pod.name}) are created through the ${w.fact.name} webhook of ${resources[w.provider].name} (failurePolicy Fail), and nothing orders it after that release`, w.provider);
+            const undecided = w.unknown ?? podUnknown(pod, "labels", "namespace", "awaited", "placement") ?? namespaceLabelsUnknown(pod.namespace);
+            report("webhook", owner, `the ${w.fact.name} webhook`, `its pods (${pod.name}) are created through the ${w.fact.name} webhook of ${resources[w.provider].name} (failurePolicy Fail), and nothing orders it after that release`, w.provider, undecided);
         }
         if (pod.replicas !== "perNode" && !platformOwned(pod.namespace)) checkPlacement(picture, graph, pod, report);
         checkImages(picture, graph, pod, report);
@@ -286,20 +308,39 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
             const plugins = picture.devicePlugins.filter((d) => d.resource === resource);
             const reasons = plugins.map((p) => whyNotSchedulable({ ...p.pod.shape, requests: { cpuMilli: 0, memoryBytes: 0, extended: {} } }, group)).filter((w): w is string => w !== undefined);
             if (plugins.length > 0 && reasons.length === plugins.length) {
-                report("device-plugin", group.resource, `a device plugin advertising ${resource}`, `its nodes (${group.instanceType}) would advertise no ${resource}: the device plugin's pods cannot run on them (${reasons.join("; ")})`, plugins[0].pod.owner);
+                const undecided = plugins.map((p) => podUnknown(p.pod, "placement") ?? nodeGroupUnknown(group, p.pod)).find((x) => x !== undefined);
+                report("device-plugin", group.resource, `a device plugin advertising ${resource}`, `its nodes (${group.instanceType}) would advertise no ${resource}: the device plugin's pods cannot run on them (${reasons.join("; ")})`, plugins[0].pod.owner, undecided);
             }
         }
     }
 
-    // Strict CNI: pods no policy selects, policies that come after the pods, and cut paths.
-    for (const u of functional.unselected.filter((u) => !platformOwned(u.namespace))) report("network", u.owner, `a NetworkPolicy that selects ${u.pod}`, `no NetworkPolicy in ${u.namespace} selects ${u.pod}: the ${picture.cni} CNI denies it everything`);
+    // Strict CNI: pods no policy selects, policies that come after the pods, and cut paths. Which
+    // policies select a pod rests on the policies of its namespace (and those whose namespace is unknown).
+    const policyUnknown = (namespace: string) => picture.policies.map((p, i) => (p.namespace === namespace ? u.policies.get(i) : undefined)).find((x) => x !== undefined) ?? u.policyNamespaces[0];
+    const selectionUnknown = (pod: PlannedPod | undefined, namespace: string) => u.cni ?? (pod ? podUnknown(pod, "labels", "namespace") : undefined) ?? policyUnknown(namespace);
+    for (const un of functional.unselected.filter((un) => !platformOwned(un.namespace))) {
+        const pod = picture.pods.find((p) => p.name === un.pod && p.owner === un.owner);
+        report("network", un.owner, `a NetworkPolicy that selects ${un.pod}`, `no NetworkPolicy in ${un.namespace} selects ${un.pod}: the ${picture.cni} CNI denies it everything`, undefined, selectionUnknown(pod, un.namespace));
+    }
     for (const pod of picture.pods) {
         if (!pod.awaited || pod.replicas === 0 || pod.hostNetwork || picture.cni !== "strict") continue;
         const selecting = picture.policies.filter((p) => p.namespace === pod.namespace && selectorMatches(p.podSelector, pod.labels));
         if (selecting.length > 0 && !selecting.some((p) => graph.before(p.resource, pod.owner))) {
-            report("network", pod.owner, `its NetworkPolicies first`, `its pods (${pod.name}) start before ${selecting.map((p) => `${p.namespace}/${p.name}`).join(", ")} exist: under the strict CNI they are denied everything, probes included, until then`, selecting[0].resource);
+            const undecided = selectionUnknown(pod, pod.namespace) ?? podUnknown(pod, "awaited", "placement");
+            report("network", pod.owner, `its NetworkPolicies first`, `its pods (${pod.name}) start before ${selecting.map((p) => `${p.namespace}/${p.name}`).join(", ")} exist: under the strict CNI they are denied everything, probes included, until then`, selecting[0].resource, undecided);
         }
     }
+    // Whether a required path is cut rests on every policy it crosses, the addresses it is judged on,
+    // and the pods and namespaces at its ends: with any of those unknown, none is decided.
+    const pathsUnknown =
+        u.cni ??
+        u.network ??
+        [...u.policies.values()][0] ??
+        u.policyNamespaces[0] ??
+        picture.pods.map((p) => podUnknown(p, "labels", "namespace")).find((x) => x !== undefined) ??
+        [...picture.namespaces.values()].map((n) => n.unknownLabels).find((x) => x !== undefined) ??
+        u.namespaceMakers[0] ??
+        u.installs[0];
     for (const c of functional.cut) {
         const owner = c.owner !== undefined ? resources[c.owner] : undefined;
         findings.push({
@@ -308,6 +349,7 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
             ...(owner ? { urn: owner.urn } : {}),
             missing: `the path ${c.path}`,
             message: `${owner ? `${label(owner)}: ` : ""}${c.needs} needs ${c.path}: ${c.why}`,
+            ...(pathsUnknown ? { undecided: pathsUnknown } : {}),
         });
     }
 
@@ -345,8 +387,9 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
         boundSeconds: finishBound.reduce((m, f) => Math.max(m, f), 0),
         criticalPath: critical.filter((s) => s.seconds > 0),
         schedule: custom,
-        findings,
-        functional: { pathsChecked: functional.pathsChecked, pathsCut: functional.cut.length, podsUnselected: functional.unselected.filter((u) => !platformOwned(u.namespace)).length },
+        findings: findings.filter((f) => !f.undecided),
+        undecided: findings.filter((f) => f.undecided),
+        functional: { pathsChecked: functional.pathsChecked, pathsCut: functional.cut.length, podsUnselected: functional.unselected.filter((un) => !platformOwned(un.namespace)).length },
     };
 }
 
@@ -365,17 +408,41 @@ function webhookMatches(w: ClusterPicture["webhooks"][number], group: string, ve
     return !w.fact.objectSelector || selectorMatches(w.fact.objectSelector, objectLabels);
 }
 
-type Report = (check: RehearsalCheck, i: number, missing: string, message: string, providedBy?: number) => void;
+type Report = (check: RehearsalCheck, i: number, missing: string, message: string, providedBy?: number, undecided?: string) => void;
+
+/** The first of a pod's aspects that is unknown during the preview. */
+function podUnknown(pod: PlannedPod, ...aspects: (keyof PodUnknowns)[]): string | undefined {
+    for (const a of aspects) if (pod.unknown?.[a]) return pod.unknown[a];
+    return undefined;
+}
+
+/**
+ * What of a node group, unknown during the preview, could decide whether `pod` fits it: its taints,
+ * its size, how many nodes it has, and the labels the pod selects on.
+ */
+function nodeGroupUnknown(group: ClusterPicture["nodeGroups"][number], pod: PlannedPod): string | undefined {
+    const g = group.unknown;
+    if (!g) return undefined;
+    const selected = [...Object.keys(pod.shape.nodeSelector), ...(pod.shape.requiredNodeAffinity ?? []).flatMap((term) => term.map((r) => r.key))];
+    return g.allLabels ?? g.taints ?? g.size ?? g.nodes ?? selected.map((k) => g.labels[k]).find((x) => x !== undefined);
+}
+
+/** Whether a pod fits the node groups rests on its own placement and on what of the groups is unknown. */
+function placementUnknown(picture: ClusterPicture, pod: PlannedPod): string | undefined {
+    return podUnknown(pod, "placement", "awaited") ?? picture.nodeGroups.map((g) => nodeGroupUnknown(g, pod)).find((x) => x !== undefined);
+}
 
 function checkNamespace(picture: ClusterPicture, graph: Graph, i: number, namespace: string, report: Report): void {
     const ns = picture.namespaces.get(namespace);
     if (ns?.builtin) return;
     if (!ns || ns.createdBy === undefined) {
-        if (!picture.onPlatform) report("namespace", i, `the namespace ${namespace}`, `no resource of this stack creates the namespace ${namespace}`);
+        // A namespace made under a name unknown during the preview may be this one.
+        if (!picture.onPlatform) report("namespace", i, `the namespace ${namespace}`, `no resource of this stack creates the namespace ${namespace}`, undefined, picture.unknown.namespaceMakers[0]);
         return;
     }
     if (ns.createdBy === i || graph.before(ns.createdBy, i)) return;
-    report("namespace", i, `the namespace ${namespace}`, `it is created before the namespace ${namespace}: nothing orders it after ${picture.resources[ns.createdBy].name}`, ns.createdBy);
+    // Another namespace made under a name unknown during the preview may be this one, ordered before it.
+    report("namespace", i, `the namespace ${namespace}`, `it is created before the namespace ${namespace}: nothing orders it after ${picture.resources[ns.createdBy].name}`, ns.createdBy, picture.unknown.namespaceMakers[0]);
 }
 
 function checkPlacement(picture: ClusterPicture, graph: Graph, pod: PlannedPod, report: Report): void {
@@ -383,22 +450,24 @@ function checkPlacement(picture: ClusterPicture, graph: Graph, pod: PlannedPod, 
     const candidates = picture.nodeGroups.filter((g) => g.nodes > 0);
     const fits = candidates.filter((g) => !whyNotSchedulable(pod.shape, g));
     const ready = fits.filter((g) => graph.before(g.resource, owner));
+    const undecided = placementUnknown(picture, pod);
     if (ready.length === 0) {
         if (fits.length > 0) {
-            report("placement", owner, `a node group for ${pod.name}`, `its pods (${pod.name}) fit only ${fits.map((g) => g.group).join(", ")}, which nothing orders before it`, fits[0].resource);
+            report("placement", owner, `a node group for ${pod.name}`, `its pods (${pod.name}) fit only ${fits.map((g) => g.group).join(", ")}, which nothing orders before it`, fits[0].resource, undecided);
         } else {
             const reasons = picture.nodeGroups.map((g) => `${g.group}: ${g.nodes === 0 ? "no nodes at creation (minimum 0)" : whyNotSchedulable(pod.shape, g)}`);
-            report("placement", owner, `a node group for ${pod.name}`, `its pods (${pod.name}) fit no node group of the stack (${reasons.join("; ") || "there is none"})`);
+            report("placement", owner, `a node group for ${pod.name}`, `its pods (${pod.name}) fit no node group of the stack (${reasons.join("; ") || "there is none"})`, undefined, undecided);
         }
         return;
     }
     for (const resource of pod.extendedResources) {
         const plugins = picture.devicePlugins.filter((d) => d.resource === resource);
         const usable = plugins.filter((p) => ready.some((g) => !whyNotSchedulable({ ...p.pod.shape, requests: { cpuMilli: 0, memoryBytes: 0, extended: {} } }, g)));
+        const pluginsUnknown = undecided ?? plugins.map((p) => placementUnknown(picture, p.pod)).find((x) => x !== undefined);
         if (usable.length === 0) {
-            report("device-plugin", owner, `a device plugin advertising ${resource}`, `its pods (${pod.name}) request ${resource}, and no device plugin that advertises it runs on ${ready.map((g) => g.group).join(", ")}`, plugins[0]?.pod.owner);
+            report("device-plugin", owner, `a device plugin advertising ${resource}`, `its pods (${pod.name}) request ${resource}, and no device plugin that advertises it runs on ${ready.map((g) => g.group).join(", ")}`, plugins[0]?.pod.owner, pluginsUnknown);
         } else if (!usable.some((p) => graph.before(p.pod.owner, owner))) {
-            report("device-plugin", owner, `a device plugin advertising ${resource}`, `its pods (${pod.name}) request ${resource} before ${picture.resources[usable[0].pod.owner].name} is installed to advertise it`, usable[0].pod.owner);
+            report("device-plugin", owner, `a device plugin advertising ${resource}`, `its pods (${pod.name}) request ${resource} before ${picture.resources[usable[0].pod.owner].name} is installed to advertise it`, usable[0].pod.owner, pluginsUnknown);
         }
     }
 }
@@ -417,7 +486,7 @@ function checkImages(picture: ClusterPicture, graph: Graph, pod: PlannedPod, rep
         if (!created) continue;
         const builds = picture.resources.map((r, i) => ({ r, i })).filter(({ r }) => IMAGE_BUILD_TYPES.includes(r.type));
         if (!builds.some(({ i }) => graph.before(i, pod.owner))) {
-            report("image", pod.owner, `a build of ${repository}`, `its pods pull ${image} from the repository ${repository}, which this stack creates (${created.r.name}) and which is empty on a first up: nothing builds and pushes the image before it`, created.i);
+            report("image", pod.owner, `a build of ${repository}`, `its pods pull ${image} from the repository ${repository}, which this stack creates (${created.r.name}) and which is empty on a first up: nothing builds and pushes the image before it`, created.i, podUnknown(pod, "awaited", "placement"));
         }
     }
 }
@@ -426,17 +495,18 @@ function checkAwait(picture: ClusterPicture, pod: PlannedPod, report: Report): v
     const owner = picture.resources[pod.owner];
     if (!pod.kind) return;
     const timeout = owner.createTimeoutSeconds ?? KUBERNETES_AWAIT.defaultSeconds;
+    const undecided = podUnknown(pod, "startup", "awaited", "placement");
     if (pod.kind === "Job") {
         const deadline = owner.props.spec?.activeDeadlineSeconds;
-        if (typeof deadline !== "number") {
-            report("await", pod.owner, "a bounded run", `an awaited Job sets no spec.activeDeadlineSeconds, so its await cannot be sized to it (the await gives up after ${timeout}s)`);
+        if (typeof deadline !== "number" || isUnknown(deadline)) {
+            report("await", pod.owner, "a bounded run", `an awaited Job sets no spec.activeDeadlineSeconds, so its await cannot be sized to it (the await gives up after ${timeout}s)`, undefined, undecided);
         } else if (timeout < deadline) {
-            report("await", pod.owner, `an await of ${deadline}s`, `its await of ${timeout}s is shorter than the ${deadline}s the Job may run (activeDeadlineSeconds)`);
+            report("await", pod.owner, `an await of ${deadline}s`, `its await of ${timeout}s is shorter than the ${deadline}s the Job may run (activeDeadlineSeconds)`, undefined, undecided);
         }
         return;
     }
     if (pod.startupSeconds !== undefined && timeout < pod.startupSeconds) {
-        report("await", pod.owner, `an await of ${pod.startupSeconds}s`, `its await of ${timeout}s (${owner.createTimeoutSeconds ? "customTimeouts" : "pulumi-kubernetes' default"}) is shorter than the ${pod.startupSeconds}s its own probes allow its pods to start`);
+        report("await", pod.owner, `an await of ${pod.startupSeconds}s`, `its await of ${timeout}s (${owner.createTimeoutSeconds ? "customTimeouts" : "pulumi-kubernetes' default"}) is shorter than the ${pod.startupSeconds}s its own probes allow its pods to start`, undefined, undecided);
     }
 }
 
@@ -445,11 +515,17 @@ function checkAwait(picture: ClusterPicture, pod: PlannedPod, report: Report): v
  * misses and, where the plan has it, what provides it.
  */
 export function reportRehearsal(resources: Parameters<typeof rehearsalOf>[0], checks: readonly RehearsalCheck[], report: (message: string, urn?: string) => void): void {
-    for (const f of rehearsalOf(resources).findings) {
+    const rehearsal = rehearsalOf(resources);
+    for (const f of rehearsal.findings) {
         if (!checks.includes(f.check)) continue;
         report(`${f.message}. Missing: ${f.missing}${f.providedBy ? `; provided by ${f.providedBy}` : ""}.`, f.urn);
     }
+    // A precondition that rests on a value unknown during the preview cannot be judged: the policy
+    // could not run, as CrossGuard reports a policy that reads an unknown (the findings above stand).
+    const undecided = rehearsal.undecided.find((f) => checks.includes(f.check));
+    if (undecided) cannotDecide(undecided.undecided!);
 }
+
 
 /** The rehearsal of a stack policy's resources, computed once for all the rehearsal's policies. */
 const cache = new WeakMap<object, Rehearsal>();

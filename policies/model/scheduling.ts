@@ -74,7 +74,7 @@ export function tolerates(t: TolerationFact, taint: { key: string; value?: strin
     return t.key === taint.key && (t.value ?? "") === (taint.value ?? "");
 }
 
-function requirementMet(r: NodeSelectorRequirementFact, labels: Record<string, string>): boolean {
+export function requirementMet(r: NodeSelectorRequirementFact, labels: Record<string, string>): boolean {
     const has = Object.prototype.hasOwnProperty.call(labels, r.key);
     switch (r.operator) {
         case "In":

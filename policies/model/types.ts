@@ -29,6 +29,17 @@ export const TYPES = {
     iamRole: "aws:iam/role:Role",
     iamPolicy: "aws:iam/policy:Policy",
     iamRolePolicy: "aws:iam/rolePolicy:RolePolicy",
+    vpcEndpoint: "aws:ec2/vpcEndpoint:VpcEndpoint",
+} as const;
+
+/** Threat detection: GuardDuty, and where its findings go. */
+export const SECURITY_TYPES = {
+    guardDutyDetector: "aws:guardduty/detector:Detector",
+    guardDutyFeature: "aws:guardduty/detectorFeature:DetectorFeature",
+    eventRule: "aws:cloudwatch/eventRule:EventRule",
+    eventTarget: "aws:cloudwatch/eventTarget:EventTarget",
+    /** A server-side apply patch of a DaemonSet another manager (an EKS add-on) owns. */
+    daemonSetPatch: "kubernetes:apps/v1:DaemonSetPatch",
 } as const;
 
 /** Kubernetes types the capacity, isolation, serving and RBAC policies read. */

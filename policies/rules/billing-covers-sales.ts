@@ -7,7 +7,7 @@ import { GATEWAY, LABELS, NAMESPACES, QUEUE_KIND_LABEL, SHARD_BUDGET_ANNOTATION,
 import { credentialSecrets, keySecrets, modelRoutes } from "../model/gateway-evidence";
 import { gpuCount } from "../model/capacity";
 import { GATEWAY_TYPES, K8S_TYPES, MONITORING_TYPES } from "../model/types";
-import { billingSamples as b, platformRegistry, PRICES, sampleRegistry } from "../samples/billing";
+import { billingSamples as b, editedRegistry, platformRegistry, PRICES, sampleRegistry } from "../samples/billing";
 import { poolSamples as p } from "../samples/pools";
 
 /** One thing the stack's resources sell: a tenant's GPUs on a pool, its spot allowance, a model it may call, a shard's budget. */
@@ -224,6 +224,55 @@ export const billingCoversSales = stackPolicy({
                 config: { at: "2026-06-01T00:00:00Z" },
                 expect: "shard a may sell 6 GPUs of train-h100 (Cohort shard-a-train-h100), but the billing registry does not list pool train-h100",
                 resources: [b.registry(platformRegistry()), b.shardCohort("a", "train-h100", 6)],
+            },
+            // A registry edited outside the config: the document's own consistency, as the registry Job would refuse it.
+            {
+                description: "A price row repeated for the same track, item, unit and day.",
+                config: { at: "2026-06-01T00:00:00Z" },
+                expect: "the billing registry: prices[6]: repeats prices[4]: one reserved price of h100 per gpu_hour and effective date.",
+                resources: [...b.sales(), b.registry(editedRegistry((d) => d.prices.push({ ...d.prices[4], unitPrice: "2.9" })))],
+            },
+            {
+                description: "A dedicated pool of a tenant the registry does not list.",
+                config: { at: "2026-06-01T00:00:00Z" },
+                expect: "the billing registry: pools[0] (initech-h100): is dedicated to tenant hooli, which the registry does not list (an unknown tenant).",
+                resources: [...b.sales(), b.registry(editedRegistry((d) => (d.pools[0].tenant = "hooli")))],
+            },
+            {
+                description: "A tenant listed twice.",
+                config: { at: "2026-06-01T00:00:00Z" },
+                expect: "the billing registry: tenants[2].name: repeats tenants[0] (acme).",
+                resources: [...b.sales(), b.registry(editedRegistry((d) => d.tenants.push(structuredClone(d.tenants[0]))))],
+            },
+            {
+                description: "A suspended tenant that still holds commitments.",
+                config: { at: "2026-06-01T00:00:00Z" },
+                expect: "the billing registry: tenants[0].commitments: tenant acme is suspended: only an active tenant holds commitments.",
+                resources: [...b.sales(), b.registry(editedRegistry((d) => (d.tenants[0].state = "suspended")))],
+            },
+            {
+                description: "Reserved GPUs on a pool the registry does not list.",
+                config: { at: "2026-06-01T00:00:00Z" },
+                expect: "the billing registry: tenants[0] (acme).commitments[0]: tenant acme's reserved GPUs are on pool train-h100, which the registry does not list.",
+                resources: [...b.sales(), b.registry(editedRegistry((d) => (d.tenants[0].commitments[0].subject = "train-h100")))],
+            },
+            {
+                description: "Reserved GPUs on a dedicated pool.",
+                config: { at: "2026-06-01T00:00:00Z" },
+                expect: "the billing registry: tenants[0] (acme).commitments[0]: tenant acme has reserved GPUs on pool initech-h100, a dedicated pool: the reserved track sells shared pools.",
+                resources: [...b.sales(), b.registry(editedRegistry((d) => (d.tenants[0].commitments[0].subject = "initech-h100")))],
+            },
+            {
+                description: "Dedicated GPUs on another tenant's dedicated pool.",
+                config: { at: "2026-06-01T00:00:00Z" },
+                expect: "the billing registry: tenants[0] (acme).commitments[0]: tenant acme has dedicated GPUs on pool initech-h100, which is dedicated to tenant initech.",
+                resources: [...b.sales(), b.registry(editedRegistry((d) => (d.tenants[0].commitments[0] = { track: "dedicated", subject: "initech-h100", quantity: 8 })))],
+            },
+            {
+                description: "A hosted model the registry does not list.",
+                config: { at: "2026-06-01T00:00:00Z" },
+                expect: "the billing registry: tenants[1] (initech).commitments[1]: tenant initech is granted model mistral, which the registry does not list.",
+                resources: [...b.sales(), b.registry(editedRegistry((d) => (d.tenants[1].commitments[1].subject = "mistral")))],
             },
             { description: "A registry that is not a registry document.", expect: "the billing registry does not read as a registry document: ConfigMap billing-registry:", resources: [...b.sales(), b.registry('{"version": 2}')] },
             { description: "A date that is not one.", config: { at: "June" }, expect: 'policy config at "June" is not an ISO 8601 date-time', resources: [...b.sales(), b.registry(sampleRegistry())] },

@@ -96,6 +96,12 @@ export const capacityBlockQuotaWithinWindow = stackPolicy({
                 expect: "but reserved quota still relies on it at 2026-10-15T11:00:00.000Z",
                 resources: [block(), ...sold],
             },
+            {
+                description: "A policy config date without a zone: no window can be judged.",
+                config: { at: "2026-10-20 00:00" },
+                expect: 'policy config at "2026-10-20 00:00" is not an ISO 8601 date-time with a zone (such as 2026-10-20T00:00:00Z): no window can be judged',
+                resources: [block(), ...sold],
+            },
             { description: "A Capacity Block group without its window.", config: { at: "2026-10-10T00:00:00Z" }, expect: "is a Capacity Block group but declares no window", resources: [block(null), ...sold] },
             { description: "A window that ends before it starts.", config: { at: "2026-10-10T00:00:00Z" }, expect: "endsAt 2026-09-15T11:30:00Z is not after startsAt 2026-10-01T11:30:00Z", resources: [block({ ...WINDOW, endsAt: "2026-09-15T11:30:00Z" }), ...sold] },
         ],

@@ -10,8 +10,8 @@ const template = (extra: Record<string, unknown>) =>
         capacityReservationSpecification: { capacityReservationTarget: { capacityReservationId: "cr-0123456789abcdef0" } },
         ...extra,
     });
-const group = (extra: Record<string, unknown>) =>
-    sample(TYPES.eksNodeGroup, "block-nodes", { capacityType: "CAPACITY_BLOCK", scalingConfig: { minSize: 2, maxSize: 2 }, launchTemplate: { id: "lt", version: "1" }, ...extra }, { dependsOn: ["block-lt"] });
+const group = (extra: Record<string, unknown>, dependsOn = ["block-lt"]) =>
+    sample(TYPES.eksNodeGroup, "block-nodes", { capacityType: "CAPACITY_BLOCK", scalingConfig: { minSize: 2, maxSize: 2 }, launchTemplate: { id: "lt", version: "1" }, ...extra }, { dependsOn });
 
 export const capacityBlocksLaunchCorrectly = stackPolicy({
     name: "capacity-blocks-launch-correctly",
@@ -56,6 +56,11 @@ export const capacityBlocksLaunchCorrectly = stackPolicy({
                 resources: [template({}), group({ instanceTypes: ["p5.48xlarge"] })],
             },
             { description: "No instance type anywhere.", expect: "launch template block-lt lacks instanceType", resources: [template({}), group({})] },
+            {
+                description: "A launch template made outside the stack (the group's id names one nothing here creates).",
+                expect: "node group block-nodes is a Capacity Block group without a launch template of this stack",
+                resources: [group({ launchTemplate: { id: "lt-0123456789abcdef0", version: "3" } }, [])],
+            },
         ],
     },
 });

@@ -32,6 +32,11 @@ export const deployAwaitsCoverStartup = stackPolicy({
                 resources: [...base, deployment("model", "serving", slowServer, { after: ["system", "ns-serving"] })],
             },
             {
+                description: "A Job allowed to run longer than its await waits.",
+                expect: "migrate (Job): its await of 600s is shorter than the 1200s the Job may run (activeDeadlineSeconds)",
+                resources: [...base, job("migrate", "serving", { ...ON_SYSTEM, activeDeadlineSeconds: 1200 }, { after: ["system", "ns-serving"] })],
+            },
+            {
                 description: "An awaited Job with no deadline.",
                 expect: "migrate (Job): an awaited Job sets no spec.activeDeadlineSeconds",
                 resources: [...base, job("migrate", "serving", ON_SYSTEM, { after: ["system", "ns-serving"] })],

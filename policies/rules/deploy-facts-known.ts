@@ -12,8 +12,9 @@ export const deployFactsKnown = stackPolicy({
     severity: "high",
     enforcementLevel: "mandatory",
     remediationSteps:
-        "Read the chart at the new version (its CRDs, webhook configurations, workloads, ports) and add or update its entry in " +
-        "policies/model/upstream/charts.ts (add-ons: addons.ts), with the repository, tag and file each fact came from.",
+        "Vendor the chart at the new version (scripts/vendor-chart.sh, scripts/chart-sources.ts), run npm run charts:render to " +
+        "derive its CRDs, webhooks and pod sets from a real Helm render, and write the network paths of any new pod set in " +
+        "policies/model/upstream/charts.ts (add-ons: addons.ts, with the repository, tag and file each fact came from).",
     controls: [
         { framework: "NIST SP 800-53 Rev. 5", control: "CM-4", title: "Impact Analyses" },
         { framework: "SOC 2 (2017 TSC)", control: "CC8.1", title: "Changes are authorized, tested and approved" },

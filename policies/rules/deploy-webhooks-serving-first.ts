@@ -32,6 +32,11 @@ export const deployWebhooksServingFirst = stackPolicy({
                 expect: "model (Deployment): the mdeployment.kb.io webhook of kueue (failurePolicy Fail) intercepts it, and nothing orders it after that release",
                 resources: [...kueue, deployment("model", "serving", {}, { after: ["ns-serving"] })],
             },
+            {
+                description: "The same Deployment's pods: created through Kueue's pod webhook, which fails closed too.",
+                expect: "model (Deployment): its pods (Deployment serving/model) are created through the mpod.kb.io webhook of kueue (failurePolicy Fail), and nothing orders it after that release",
+                resources: [...kueue, deployment("model", "serving", {}, { after: ["ns-serving"] })],
+            },
         ],
     },
 });

@@ -46,6 +46,11 @@ export const eksEndpointRestricted = resourcePolicy({
                 expect: "open to 0.0.0.0/0",
                 resources: [sample(TYPES.eksCluster, "cluster", { ...base, vpcConfig: { endpointPrivateAccess: true, endpointPublicAccess: true, publicAccessCidrs: ["0.0.0.0/0"] } })],
             },
+            {
+                description: "A restricted public endpoint, but no private one: nodes and pods reach the API over the internet.",
+                expect: "Cluster prod does not enable the private endpoint (vpcConfig.endpointPrivateAccess)",
+                resources: [sample(TYPES.eksCluster, "cluster", { ...base, vpcConfig: { endpointPublicAccess: true, publicAccessCidrs: ["203.0.113.0/24"] } })],
+            },
             { description: "EKS defaults: public to everyone, no private endpoint.", expect: "which EKS opens to 0.0.0.0/0", resources: [sample(TYPES.eksCluster, "cluster", { ...base, vpcConfig: {} })] },
         ],
     },

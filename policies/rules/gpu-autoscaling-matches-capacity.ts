@@ -2,7 +2,7 @@ import type { PolicyResource } from "@pulumi/policy";
 import { stackPolicy } from "../engine/policy";
 import { capacityFromResources } from "../model/capacity-evidence";
 import { QUEUE_KIND_LABEL } from "../model/conventions";
-import { plain } from "../model/deploy-input";
+import { cannotDecide, plain, unknownIn } from "../model/deploy-input";
 import { CLUSTER_AUTOSCALER_CHART, CLUSTER_AUTOSCALER_SETTINGS } from "../model/upstream/cluster-autoscaler";
 import { formatMinor, minorsBetween, minorVersion } from "../model/kubernetes-versions";
 import { K8S_TYPES, TYPES } from "../model/types";
@@ -24,6 +24,8 @@ const autoscaler = (extra: { clusterName?: string; tag?: string; threshold?: num
     });
 /** Two p5.48xlarge guaranteed, four at most: 16 burst GPUs. */
 const pool = [s.nodeGroup("shared-h100", "shared", "p5.48xlarge", 2, { maxSize: 4 }), s.flavor("shared-h100", 0.2), s.queue("internal-shared-h100", "shared-h100", "internal", { nominal: 4, lendingLimit: 0 })];
+/** A sample queue with more in its spec. */
+const withSpec = (queue: ReturnType<typeof s.queue>, spec: Record<string, unknown>) => ({ ...queue, props: { ...queue.props, spec: { ...(queue.props.spec as Record<string, unknown>), ...spec } } });
 const burst = (nominal: number, extra: { lendingLimit?: number } = {}) => s.queue("burst-shared-h100", "shared-h100", "burst", { nominal, lendingLimit: extra.lendingLimit ?? nominal });
 
 export const gpuAutoscalingMatchesCapacity = stackPolicy({
@@ -51,8 +53,13 @@ export const gpuAutoscalingMatchesCapacity = stackPolicy({
     validateStack: (args, report) => {
         const resources = args.resources;
         const releases = resources.filter((r: PolicyResource) => r.type === TYPES.helmRelease && r.props.chart === CLUSTER_AUTOSCALER_CHART).map((r: PolicyResource) => ({ r, props: plain(r.props) as Record<string, any> }));
-        const clusters = resources.filter((r: PolicyResource) => r.type === TYPES.eksCluster).map((r: PolicyResource) => plain(r.props) as Record<string, any>);
+        const clusterResources = resources.filter((r: PolicyResource) => r.type === TYPES.eksCluster);
+        const clusters = clusterResources.map((r: PolicyResource) => plain(r.props) as Record<string, any>);
+        const clusterNames = clusterResources.map((r: PolicyResource) => r.name);
         for (const { r, props } of releases) {
+            // The values were read whole (plain): the ones judged here must be known.
+            const undecided = unknownIn({ name: r.name, props }, "values.autoDiscovery.clusterName", "values.image.tag") ?? clusters.map((c, i) => unknownIn({ name: clusterNames[i], props: c }, "name", "version")).find((x) => x !== undefined);
+            if (undecided) cannotDecide(undecided);
             const values = props.values ?? {};
             const discovers = values.autoDiscovery?.clusterName;
             const names = clusters.map((c) => c.name).filter((n): n is string => typeof n === "string");
@@ -112,6 +119,24 @@ export const gpuAutoscalingMatchesCapacity = stackPolicy({
             { description: "A burst queue that keeps half its quota for itself.", expect: "burst queue burst-shared-h100 lends only 8 of its 16 GPUs", resources: [cluster(), autoscaler(), ...pool, burst(16, { lendingLimit: 8 })] },
             { description: "The autoscaler's default GPU threshold (0.5) would evict GPU pods from half-used nodes.", expect: "GPU scale-down threshold is 0.5 (its default), at or above one GPU's share of a p5.48xlarge node (0.125)", resources: [cluster(), autoscaler({ threshold: null }), ...pool, burst(16)] },
             { description: "An autoscaler built for another Kubernetes minor.", expect: "runs v1.33.0, built for Kubernetes 1.33, on a 1.34 control plane", resources: [cluster(), autoscaler({ tag: "v1.33.0" }), ...pool, burst(16)] },
+            { description: "An autoscaler without a cluster to discover: the chart renders no Deployment.", expect: "Cluster Autoscaler cluster-autoscaler sets no autoDiscovery.clusterName: the chart then deploys no autoscaler at all", resources: [cluster(), autoscaler({ clusterName: "" }), ...pool, burst(16)] },
+            {
+                description: "Burst quota on a dedicated pool: its tenant owns the guaranteed GPUs and nothing is added for others.",
+                expect: "pool acme-h100 is dedicated: its tenant holds the guaranteed GPUs and borrows nothing, so no burst queue may hold quota on it (burst-acme-h100 hold 8)",
+                resources: [
+                    cluster(),
+                    autoscaler(),
+                    s.nodeGroup("acme-h100", "dedicated", "p5.48xlarge", 1, { tenant: "acme", maxSize: 1 }),
+                    s.flavor("acme-h100"),
+                    s.queue("acme-acme-h100", "acme-h100", "tenant", { nominal: 8 }, "acme"),
+                    s.queue("burst-acme-h100", "acme-h100", "burst", { nominal: 8, lendingLimit: 8 }),
+                ],
+            },
+            {
+                description: "A burst queue that admits a namespace's work directly instead of only lending.",
+                expect: "pool shared-h100: burst queue burst-shared-h100 selects namespaces: its quota must only be lent, never used directly",
+                resources: [cluster(), autoscaler(), ...pool, withSpec(burst(16), { namespaceSelector: {} })],
+            },
             { description: "An autoscaler that discovers another cluster's node groups.", expect: "discovers the node groups of cluster gpu-staging, not this stack's gpu-prod-use1", resources: [cluster(), autoscaler({ clusterName: "gpu-staging" }), ...pool, burst(16)] },
         ],
     },

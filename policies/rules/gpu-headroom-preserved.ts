@@ -123,6 +123,21 @@ export const gpuHeadroomPreserved = stackPolicy({
                 resources: [s.nodeGroup("internal-h100", "internal", "p5.48xlarge", 1), s.flavor("internal-h100"), s.queue("acme-internal", "internal-h100", "tenant", { nominal: 8 }, "acme")],
             },
             {
+                description: "A dedicated pool sold beyond its nodes.",
+                expect: "pool acme-h100 is oversold: 9 reserved GPUs, but only 8 are guaranteed",
+                resources: [s.nodeGroup("acme-h100", "dedicated", "p5.48xlarge", 1, { tenant: "acme" }), s.flavor("acme-h100"), s.queue("acme-acme-h100", "acme-h100", "tenant", { nominal: 9 }, "acme")],
+            },
+            {
+                description: "An internal pool's queue promising more than its nodes have.",
+                expect: "pool internal-h100: its queues promise 12 GPUs of nominal quota, more than the 8 guaranteed",
+                resources: [s.nodeGroup("internal-h100", "internal", "p5.48xlarge", 1), s.flavor("internal-h100"), s.queue("internal-internal-h100", "internal-h100", "internal", { nominal: 12, lendingLimit: 0 })],
+            },
+            {
+                description: "An internal queue with no lendingLimit: Kueue may lend all of it, headroom included.",
+                expect: "pool shared-h100: internal queue internal-shared-h100 sets no lendingLimit, so all 4 GPUs could be lent, including the headroom of 4",
+                resources: [...sharedPool, s.queue("internal-shared-h100", "shared-h100", "internal", { nominal: 4 })],
+            },
+            {
                 description: "Another tenant's quota on a dedicated pool.",
                 expect: "pool acme-h100 is dedicated to acme, but queues globex-acme-h100 (tenant globex) hold quota on it",
                 resources: [s.nodeGroup("acme-h100", "dedicated", "p5.48xlarge", 1, { tenant: "acme" }), s.flavor("acme-h100"), s.queue("globex-acme-h100", "acme-h100", "tenant", { nominal: 1 }, "globex")],

@@ -1,7 +1,7 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { stackPolicy } from "../engine/policy";
 import { EKS_ADDONS, LABELS } from "../model/conventions";
-import { plain } from "../model/deploy-input";
+import { cannotDecide, isUnknown, plain, unknownIn } from "../model/deploy-input";
 import { kubernetesEffect, tolerates } from "../model/scheduling";
 import { TYPES } from "../model/types";
 import type { TolerationFact } from "../model/upstream/types";
@@ -43,30 +43,52 @@ export const gpuNodeRepairEnabled = stackPolicy({
         { framework: "SOC 2 (2017 TSC)", control: "A1.2", title: "Recovery infrastructure is maintained and monitored" },
     ],
     validateStack: (args, report) => {
+        // Node groups and add-ons are read whole (plain): what is unknown during the preview is
+        // noted, and once what can be judged is reported the policy ends as not run.
+        let undecided: string | undefined;
+        const note = (found: string | undefined): string | undefined => {
+            undecided ??= found;
+            return found;
+        };
         const groups = args.resources
             .filter((r: PolicyResource) => r.type === TYPES.eksNodeGroup)
             .map((r: PolicyResource) => ({ r, props: plain(r.props) as Record<string, any> }))
-            .filter(({ props }) => typeof props.labels?.[LABELS.pool] === "string");
-        if (groups.length === 0) return;
+            .filter(({ r, props }) => {
+                // Whether it is a GPU pool is its pool label's to say.
+                if (isUnknown(props.labels) || isUnknown(props.labels?.[LABELS.pool])) return !note(`${r.name}.labels`);
+                return typeof props.labels?.[LABELS.pool] === "string";
+            });
+        if (groups.length === 0) {
+            if (undecided) cannotDecide(undecided);
+            return;
+        }
         for (const { r, props } of groups) {
+            if (note(unknownIn({ name: r.name, props }, "nodeRepairConfig.enabled"))) continue;
             if (props.nodeRepairConfig?.enabled !== true) report(`GPU node group ${r.name} (pool ${props.labels[LABELS.pool]}) does not enable node auto-repair (nodeRepairConfig.enabled): a faulty GPU node stays in the pool.`, r.urn);
         }
-        const agents = args.resources.filter((r: PolicyResource) => r.type === TYPES.eksAddon && r.props.addonName === EKS_ADDONS.nodeMonitoringAgent);
+        const addons = args.resources.filter((r: PolicyResource) => r.type === TYPES.eksAddon).map((a: PolicyResource) => ({ a, props: plain(a.props) as Record<string, any> }));
+        for (const { a, props } of addons) note(unknownIn({ name: a.name, props }, "addonName"));
+        const agents = addons.filter(({ props }) => props.addonName === EKS_ADDONS.nodeMonitoringAgent);
         if (agents.length === 0) {
+            if (undecided) cannotDecide(undecided);
             report(`the cluster has GPU node groups but no ${EKS_ADDONS.nodeMonitoringAgent} add-on: nothing marks a node with a failing GPU unhealthy, so auto-repair never acts on GPU faults.`);
             return;
         }
-        const tolerations: TolerationFact[] = agents.flatMap((a: PolicyResource) => {
-            const list = configurationOf(plain(a.props) as Record<string, any>)?.dcgmAgent?.tolerations;
+        const tolerationsUnknown = agents.map(({ a, props }) => unknownIn({ name: a.name, props }, "configurationValues")).find((x) => x !== undefined);
+        note(tolerationsUnknown);
+        const tolerations: TolerationFact[] = agents.flatMap(({ props }) => {
+            const list = configurationOf(props)?.dcgmAgent?.tolerations;
             return Array.isArray(list) ? list.filter((t): t is TolerationFact => typeof t === "object" && t !== null) : [];
         });
         for (const { r, props } of groups) {
+            if (note(unknownIn({ name: r.name, props }, "taints"))) continue;
             const taints = Array.isArray(props.taints) ? props.taints.filter((t: any) => typeof t?.key === "string") : [];
             const untolerated = taints.filter((t: { key: string; value?: string; effect: string }) => !tolerations.some((tol) => tolerates(tol, { ...t, effect: kubernetesEffect(t.effect) })));
-            if (untolerated.length > 0) {
+            if (untolerated.length > 0 && !tolerationsUnknown) {
                 report(`the node monitoring agent's DCGM host engine does not tolerate ${untolerated.map((t: { key: string; value?: string }) => `${t.key}=${t.value ?? ""}`).join(", ")} of GPU node group ${r.name}: GPU XID and double-bit ECC errors there never reach auto-repair.`, r.urn);
             }
         }
+        if (undecided) cannotDecide(undecided);
     },
     samples: {
         allowed: [{ description: "Repair on, and the agent's DCGM host engine tolerates the pool-role taint.", resources: [s.nodeGroup("train", "internal", "p5.48xlarge", 2, { more: REPAIR }), agent()] }],

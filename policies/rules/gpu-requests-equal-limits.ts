@@ -32,6 +32,11 @@ export const gpuRequestsEqualLimits = stackPolicy({
         allowed: [{ description: "Two GPUs requested and limited.", resources: [modelDeployment()] }],
         disallowed: [
             { description: "Requests below limits.", expect: "serving/model-llama, container server requests 1 GPUs but is limited to 2", resources: [modelDeployment((p) => (p.containers[0].resources.requests["nvidia.com/gpu"] = "1"))] },
+            {
+                description: "A fractional GPU count: the device plugin advertises whole GPUs only.",
+                expect: "serving/model-llama, container server asks for 0.5 GPUs, not a whole number",
+                resources: [modelDeployment((p) => (p.containers[0].resources.requests["nvidia.com/gpu"] = p.containers[0].resources.limits["nvidia.com/gpu"] = "0.5"))],
+            },
             { description: "A limit only (no request).", expect: "requests no GPUs but is limited to 2", resources: [modelDeployment((p) => delete p.containers[0].resources.requests["nvidia.com/gpu"])] },
         ],
     },

@@ -55,6 +55,9 @@ import { platformPathsOpen } from "./platform-paths-open";
 import { deployImagesBuiltFirst } from "./deploy-images-built-first";
 import { deployAwaitsCoverStartup } from "./deploy-awaits-cover-startup";
 import { billingCoversSales } from "./billing-covers-sales";
+import { alertsReachAPerson } from "./alerts-reach-a-person";
+import { sloBurnAlertsMultiwindow } from "./slo-burn-alerts-multiwindow";
+import { threatDetectionCoversNodes } from "./threat-detection-covers-nodes";
 
 /** Every policy of the pack, in catalog order. The pack (`index.ts`), the evaluator and the catalog all read this list. */
 /**
@@ -121,6 +124,10 @@ export const policies: RegionPolicy[] = [
     // Observability
     regionMonitoringInPlace,
     logGroupsRetainedEncrypted,
+    // Reliability and threat detection
+    alertsReachAPerson,
+    sloBurnAlertsMultiwindow,
+    threatDetectionCoversNodes,
     // Data
     databaseEncryptedPrivate,
     databaseResilient,

@@ -59,6 +59,16 @@ export const modelGatewayTls = stackPolicy({
             { description: "A second, plaintext listener.", expect: "listener plain on port 80 is served in plaintext", resources: gatewaySample((p) => p.gateway.spec.listeners.push({ name: "plain", protocol: "HTTP", port: 80 })) },
             { description: "No certificate.", expect: "its NLB has no ACM certificate", resources: gatewaySample((p) => delete p.proxy.spec.provider.kubernetes.envoyService.annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"]) },
             { description: "A TLS 1.0 policy.", expect: 'its TLS policy "ELBSecurityPolicy-2016-08" is not a TLS 1.2+', resources: gatewaySample((p) => (p.proxy.spec.provider.kubernetes.envoyService.annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy"] = "ELBSecurityPolicy-2016-08")) },
+            {
+                description: "A Classic Load Balancer (no loadBalancerClass): the AWS Load Balancer Controller's NLB settings do not apply.",
+                expect: "gateway gateway/models: its Service is not an NLB of the AWS Load Balancer Controller (loadBalancerClass null)",
+                resources: gatewaySample((p) => delete p.proxy.spec.provider.kubernetes.envoyService.loadBalancerClass),
+            },
+            {
+                description: "An NLB open to every network.",
+                expect: "gateway gateway/models: its NLB lists no client networks (loadBalancerSourceRanges)",
+                resources: gatewaySample((p) => delete p.proxy.spec.provider.kubernetes.envoyService.loadBalancerSourceRanges),
+            },
             { description: "No EnvoyProxy: the default, a plaintext load balancer.", expect: "has no EnvoyProxy of this stack", resources: gatewaySample((p) => delete p.gatewayClass.spec.parametersRef) },
         ],
     },

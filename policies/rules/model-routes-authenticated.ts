@@ -64,6 +64,17 @@ export const modelRoutesAuthenticated = stackPolicy({
             { description: "Keys passed on to the model server.", expect: "passes tenants' API keys on to the model server", resources: gatewaySample((p) => delete p.security.spec.apiKeyAuth.sanitize) },
             { description: "A key Secret whose client id is not its tenant.", expect: "holds client ids shared-key", resources: gatewaySample((p) => (p.secret.stringData = { "shared-key": "[secret]" })) },
             { description: "Clients may send the tenant header.", expect: "does not remove x-tenant from client requests", resources: gatewaySample((p) => (p.clientTraffic.spec.headers = {})) },
+            {
+                description: "A route that matches the model by prefix: no key's grant can be checked against it.",
+                expect: "model route gateway/model-llama matches no model exactly: every rule must match one model on x-ai-eg-model",
+                resources: gatewaySample((p) => (p.route.spec.rules[0].matches[0].headers[0].type = "RegularExpression")),
+            },
+            { description: "An API-key policy with no credentials.", expect: "model route gateway/model-llama: its API-key policy lists no credentials", resources: gatewaySample((p) => (p.security.spec.apiKeyAuth.credentialRefs = [])) },
+            {
+                description: "A key Secret that names no tenant: its callers cannot be limited or metered.",
+                expect: "model route gateway/model-llama accepts keys from gateway/api-key-initech, which names no tenant (label compute-region.io/tenant)",
+                resources: gatewaySample((p) => (p.secret.metadata.labels = {})),
+            },
             { description: "A key from a Secret the stack does not make.", expect: "which is not a Secret of this stack", resources: gatewaySample((p) => (p.security.spec.apiKeyAuth.credentialRefs = [{ name: "hand-made-keys" }])) },
         ],
     },

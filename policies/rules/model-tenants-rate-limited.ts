@@ -1,6 +1,6 @@
 import { stackPolicy } from "../engine/policy";
 import { GATEWAY } from "../model/conventions";
-import { credentialSecrets, keySecrets, modelRoutes, policiesTargeting, tenantLimitRules } from "../model/gateway-evidence";
+import { credentialSecrets, keySecrets, modelRoutes, policiesTargeting, tenantLimitRules, UncoveredReason } from "../model/gateway-evidence";
 import { GATEWAY_TYPES } from "../model/types";
 import { gatewaySample } from "../samples/gateway";
 
@@ -32,9 +32,36 @@ export const modelTenantsRateLimited = stackPolicy({
                     ...policiesTargeting(args.resources, GATEWAY_TYPES.backendTrafficPolicy, route.namespace, "HTTPRoute", route.name),
                 ].flatMap(tenantLimitRules);
                 for (const tenant of [...tenants].sort()) {
-                    const own = rules.filter((r) => r.requests > 0 && r.covers(tenant));
-                    if (!own.some((r) => !r.costed)) report(`tenant ${tenant} has no request limit on gateway ${gateway} (route ${route.namespace}/${route.name}).`);
-                    if (!own.some((r) => r.costed)) report(`tenant ${tenant} has no token limit on gateway ${gateway} (route ${route.namespace}/${route.name}).`);
+                    for (const [what, costed] of [["request", false], ["token", true]] as const) {
+                        const ofKind = rules.filter((r) => r.requests > 0 && r.costed === costed);
+                        if (ofKind.some((r) => r.covers(tenant))) continue;
+                        const missing = `tenant ${tenant} has no ${what} limit on gateway ${gateway} (route ${route.namespace}/${route.name})`;
+                        if (ofKind.length === 0) {
+                            report(`${missing}: no rate-limit rule there limits ${what}s.`);
+                            continue;
+                        }
+                        // Why each of the rules that could have been its budget is not, once per reason.
+                        const seen = new Set<string>();
+                        for (const why of ofKind.map((r) => r.uncovered(tenant)).filter((w): w is UncoveredReason => w !== undefined)) {
+                            const key = JSON.stringify(why);
+                            if (seen.has(key)) continue;
+                            seen.add(key);
+                            switch (why.reason) {
+                                case "shared":
+                                    report(`${missing}: a rule there counts every tenant in one bucket (it selects no client).`);
+                                    break;
+                                case "conditions":
+                                    report(`${missing}: a rule there also selects on ${why.conditions.join(", ")}, not only on the verified ${GATEWAY.tenantHeader} header, so it counts part of the traffic or buckets clients set.`);
+                                    break;
+                                case "no-own-bucket":
+                                    report(`${missing}: a rule there only excludes tenants (inverted matches), so it counts every other tenant in one bucket.`);
+                                    break;
+                                case "excluded":
+                                    report(`${missing}: the rules there leave it out (an exact match of another tenant, or an inverted match of it).`);
+                                    break;
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -48,16 +75,16 @@ export const modelTenantsRateLimited = stackPolicy({
             },
         ],
         disallowed: [
-            { description: "No token budget.", expect: "tenant initech has no token limit on gateway gateway/models", resources: gatewaySample((p) => p.limits.spec.rateLimit.global.rules.pop()) },
-            { description: "No limits at all.", expect: "tenant initech has no request limit", resources: gatewaySample((p) => (p.limits.spec.rateLimit.global.rules = [])) },
+            { description: "No token budget.", expect: "tenant initech has no token limit on gateway gateway/models (route gateway/model-llama): no rate-limit rule there limits tokens", resources: gatewaySample((p) => p.limits.spec.rateLimit.global.rules.pop()) },
+            { description: "No limits at all.", expect: "tenant initech has no request limit on gateway gateway/models (route gateway/model-llama): no rate-limit rule there limits requests", resources: gatewaySample((p) => (p.limits.spec.rateLimit.global.rules = [])) },
             {
                 description: "One bucket for all tenants together (no selector), not one per tenant.",
-                expect: "tenant initech has no request limit",
+                expect: "tenant initech has no request limit on gateway gateway/models (route gateway/model-llama): a rule there counts every tenant in one bucket (it selects no client)",
                 resources: gatewaySample((p) => p.limits.spec.rateLimit.global.rules.forEach((r: any) => delete r.clientSelectors)),
             },
             {
                 description: "The tenant excluded from the default limits and given none of its own.",
-                expect: "tenant initech has no token limit",
+                expect: "tenant initech has no token limit on gateway gateway/models (route gateway/model-llama): the rules there leave it out",
                 resources: gatewaySample((p) => {
                     const [requests, tokens] = p.limits.spec.rateLimit.global.rules;
                     requests.clientSelectors = [{ headers: [{ name: "x-tenant", type: "Exact", value: "initech" }] }];
@@ -66,8 +93,13 @@ export const modelTenantsRateLimited = stackPolicy({
             },
             {
                 description: "Limits keyed on a header a client sets, not the verified tenant.",
-                expect: "tenant initech has no request limit",
+                expect: "tenant initech has no request limit on gateway gateway/models (route gateway/model-llama): a rule there also selects on header x-user, not only on the verified x-tenant header",
                 resources: gatewaySample((p) => p.limits.spec.rateLimit.global.rules.forEach((r: any) => (r.clientSelectors[0].headers[0].name = "x-user"))),
+            },
+            {
+                description: "Limits that only exclude one tenant: everyone else shares one bucket.",
+                expect: "tenant initech has no request limit on gateway gateway/models (route gateway/model-llama): a rule there only excludes tenants (inverted matches)",
+                resources: gatewaySample((p) => p.limits.spec.rateLimit.global.rules.forEach((r: any) => (r.clientSelectors = [{ headers: [{ name: "x-tenant", type: "Exact", value: "globex", invert: true }] }]))),
             },
         ],
     },

@@ -55,6 +55,11 @@ export const nodeLaunchHardened = stackPolicy({
     samples: {
         allowed: [{ description: "A GPU node group on a hardened launch template.", resources: [sample(TYPES.launchTemplate, "gpu-lt", secure), group()] }],
         disallowed: [
+            {
+                description: "SSH into the nodes (remoteAccess), around the hardened launch template.",
+                expect: "node group gpu-nodes enables SSH remote access",
+                resources: [sample(TYPES.launchTemplate, "gpu-lt", secure), group({ launchTemplate: { id: "lt", version: "1" }, remoteAccess: { ec2SshKey: "ops" } })],
+            },
             { description: "A node group with no launch template.", expect: "node group gpu-nodes uses no launch template of this stack", resources: [group({})] },
             {
                 description: "Hop limit 2 lets pods take the node role.",

@@ -56,6 +56,11 @@ export const nodePoolTaints = resourcePolicy({
                 expect: "(dedicated for acme) lacks the taint compute-region.io/tenant=acme:NO_SCHEDULE",
                 resources: [s.nodeGroup("acme-h100", "dedicated", "p5.48xlarge", 1, { tenant: "acme", taints: [{ key: "compute-region.io/tenant", value: "globex", effect: "NO_SCHEDULE" }] })],
             },
+            {
+                description: "A dedicated pool for no one.",
+                expect: "node group orphan-h100-nodes is dedicated but names no tenant (compute-region.io/tenant label)",
+                resources: [s.nodeGroup("orphan-h100", "dedicated", "p5.48xlarge", 1, { taints: [{ key: "compute-region.io/tenant", value: "acme", effect: "NO_SCHEDULE" }] })],
+            },
             { description: "A node group with no role.", expect: "has no valid compute-region.io/role label", resources: [sample(TYPES.eksNodeGroup, "mystery", { labels: {} })] },
             { description: "An untainted system group.", expect: "is a system group without the CriticalAddonsOnly=true:NO_SCHEDULE taint", resources: [sample(TYPES.eksNodeGroup, "system", { labels: { [LABELS.role]: "system" } })] },
         ],

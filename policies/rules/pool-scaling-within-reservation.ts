@@ -67,6 +67,11 @@ export const poolScalingWithinReservation = stackPolicy({
             { description: "A pool allowed past its reservation.", expect: "node group train-nodes may scale to 6 nodes, past the 4 instances reservation cr-0123456789abcdef0 holds", resources: [template("train-lt"), reserved("train", 6)] },
             { description: "Two pools that together exceed the reservation.", expect: "node groups train-nodes, eval-nodes may scale to 5 nodes, past the 4 instances", resources: [template("train-lt"), template("eval-lt"), reserved("train", 3), reserved("eval", 2)] },
             { description: "A launch template targets a reservation the node group does not declare.", expect: "launches into reservation cr-0123456789abcdef0 (launch template train-lt) but its tags declare none", resources: [template("train-lt"), reserved("train", 2, {})] },
+            {
+                description: "Two pools that disagree on the reservation's size.",
+                expect: "reservation cr-0123456789abcdef0 is declared with different sizes (4, 8 instances) by node groups train-nodes, eval-nodes",
+                resources: [template("train-lt"), template("eval-lt"), reserved("train", 2), reserved("eval", 2, { [TAGS.capacityReservation]: RESERVATION, [TAGS.reservedInstances]: "8" })],
+            },
             { description: "A reservation without its size.", expect: "declares reservation cr-0123456789abcdef0 but not how many instances it holds", resources: [template("train-lt"), reserved("train", 2, { [TAGS.capacityReservation]: RESERVATION })] },
         ],
     },

@@ -54,6 +54,11 @@ export const servingWorkloadsConform = stackPolicy({
         disallowed: [
             { description: "An image on latest.", expect: 'model server model-llama: image "vllm/vllm-openai:latest" is not pinned', resources: [modelDeployment((p) => (p.containers[0].image = "vllm/vllm-openai:latest")), modelPdb] },
             { description: "An image with no tag.", expect: "is not pinned", resources: [modelDeployment((p) => (p.containers[0].image = "vllm/vllm-openai")), modelPdb] },
+            {
+                description: "A model server outside every queue: it takes serving GPUs Kueue does not count.",
+                expect: "model server model-llama names no Kueue queue (kueue.x-k8s.io/queue-name)",
+                resources: [{ ...modelDeployment(), props: { ...modelDeployment().props, metadata: { name: "model-llama", namespace: "serving" } } }, modelPdb],
+            },
             { description: "Tenant priority.", expect: "uses PriorityClass tenant-reserved, not serving", resources: [modelDeployment((p) => (p.priorityClassName = "tenant-reserved")), modelPdb] },
             { description: "No probes.", expect: "container server: no startupProbe, readinessProbe, livenessProbe", resources: [modelDeployment((p) => (p.containers[0] = { name: "server", image: "x:1" })), modelPdb] },
             { description: "No PodDisruptionBudget.", expect: "model server model-llama has no PodDisruptionBudget", resources: [modelDeployment()] },

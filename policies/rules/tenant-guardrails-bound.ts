@@ -1,5 +1,5 @@
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { GUARDRAIL_POLICIES, LABELS } from "../model/conventions";
+import { GUARDRAIL_POLICIES, GUARDRAILS, LABELS, QUEUED_WORKLOADS } from "../model/conventions";
 import { namespacesFromResources } from "../model/isolation-evidence";
 import { selectorMatches } from "../model/reachability";
 import { K8S_TYPES, TYPES } from "../model/types";
@@ -9,9 +9,18 @@ import { tenantNs } from "../samples/tenants";
 const VAP = K8S_TYPES.validatingAdmissionPolicy;
 const VAPB = K8S_TYPES.validatingAdmissionPolicyBinding;
 
-const guardrails = (opts: { failurePolicy?: string; actions?: string[]; selector?: Record<string, unknown>; skip?: string } = {}) =>
+const guardrails = (opts: { failurePolicy?: string; actions?: string[]; selector?: Record<string, unknown>; skip?: string; queues?: { resourceRules: unknown[]; expression: string } } = {}) =>
     GUARDRAIL_POLICIES.filter((n) => n !== opts.skip).flatMap((name) => [
-        sample(VAP, `${name}-policy`, { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicy", metadata: { name }, spec: { failurePolicy: opts.failurePolicy ?? "Fail", validations: [{ expression: "true" }] } }),
+        sample(VAP, `${name}-policy`, {
+            apiVersion: "admissionregistration.k8s.io/v1",
+            kind: "ValidatingAdmissionPolicy",
+            metadata: { name },
+            spec: {
+                failurePolicy: opts.failurePolicy ?? "Fail",
+                ...(name === GUARDRAILS.workloadQueues && opts.queues ? { matchConstraints: { resourceRules: opts.queues.resourceRules } } : {}),
+                validations: [{ expression: name === GUARDRAILS.workloadQueues && opts.queues ? opts.queues.expression : "true" }],
+            },
+        }),
         sample(VAPB, `${name}-binding`, {
             apiVersion: "admissionregistration.k8s.io/v1",
             kind: "ValidatingAdmissionPolicyBinding",
@@ -20,12 +29,30 @@ const guardrails = (opts: { failurePolicy?: string; actions?: string[]; selector
         }),
     ]);
 
+/** The queue guardrail as the region installs it: matching every queued kind, reading each kind's queue label where it is. */
+const QUEUE_RULES = [
+    { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods"] },
+    { apiGroups: ["batch"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["jobs", "cronjobs"] },
+];
+const QUEUE_CHECK = "request.kind.kind == 'CronJob' ? 'kueue.x-k8s.io/queue-name' in object.spec.jobTemplate.metadata.labels : 'kueue.x-k8s.io/queue-name' in object.metadata.labels";
+const tenantRole = (tenant: string, resources: string[]) =>
+    sample(K8S_TYPES.role, `${tenant}-member`, {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "Role",
+        metadata: { name: "tenant-member", namespace: `tenant-${tenant}` },
+        rules: [{ apiGroups: ["batch"], resources, verbs: ["get", "list", "create", "delete"] }],
+    });
+
+const listed = (values: unknown, wanted: string) => [values ?? []].flat().some((v) => v === wanted || v === "*");
+
 export const tenantGuardrailsBound = stackPolicy({
     name: "tenant-guardrails-bound",
-    description: "Where the region has tenant namespaces, every runtime guardrail (ValidatingAdmissionPolicy) exists, fails closed, and is bound with Deny to a selector that matches every tenant namespace.",
+    description:
+        "Where the region has tenant namespaces, every runtime guardrail (ValidatingAdmissionPolicy) exists, fails closed, and is bound with Deny to a selector that matches every tenant namespace; the queue guardrail matches every workload kind a tenant's Role lets it create and reads a CronJob's queue from its job template.",
     rationale:
         "Tenants create pods the policy pack never sees; the admission guardrails are what holds the isolation invariants for " +
-        "them. A guardrail that only warns, fails open, or misses a namespace leaves that tenant unguarded.",
+        "them. A guardrail that only warns, fails open, or misses a namespace leaves that tenant unguarded; a workload kind the " +
+        "queue guardrail does not match (a CronJob, whose Jobs its controller makes) runs on GPUs outside every queue and its quota.",
     severity: "critical",
     enforcementLevel: "mandatory",
     remediationSteps: `Keep the TenantGuardrails component: policies ${GUARDRAIL_POLICIES.join(", ")} with failurePolicy Fail, bindings with validationActions [Deny] selecting ${LABELS.namespaceKind}=tenant, and that label on every tenant namespace.`,
@@ -61,14 +88,70 @@ export const tenantGuardrailsBound = stackPolicy({
             const unguarded = tenants.filter((ns) => !bound.some((b) => selectorMatches(b.props.spec?.matchResources?.namespaceSelector ?? {}, ns.labels)));
             if (unguarded.length > 0) report(`guardrail ${name} is not bound to tenant namespace${unguarded.length > 1 ? "s" : ""} ${unguarded.map((n) => n.name).join(", ")}.`, policy.urn);
         }
+        // Every kind that runs pods and that a tenant's Role lets it create must name a queue: the queue guardrail matches it.
+        const queues = policies.find((p) => p.props.metadata?.name === GUARDRAILS.workloadQueues);
+        if (!queues) return;
+        const rules: any[] = [queues.props.spec?.matchConstraints?.resourceRules ?? []].flat();
+        const matched = (apiGroup: string, resource: string) => rules.some((r) => listed(r?.apiGroups, apiGroup) && listed(r?.operations, "CREATE") && listed(r?.resources, resource));
+        const tenantNamespaces = new Set(tenants.map((t) => t.name));
+        const grantedBy = new Map<string, string[]>();
+        for (const role of resourcesOfType(args, K8S_TYPES.role).filter((r) => tenantNamespaces.has(r.props.metadata?.namespace))) {
+            for (const rule of [role.props.rules ?? []].flat()) {
+                if (!listed(rule?.verbs, "create")) continue;
+                for (const w of QUEUED_WORKLOADS.filter((k) => listed(rule?.apiGroups, k.apiGroup) && listed(rule?.resources, k.resource))) {
+                    grantedBy.set(w.resource, [...(grantedBy.get(w.resource) ?? []), `${role.props.metadata?.namespace}/${role.props.metadata?.name}`]);
+                }
+            }
+        }
+        for (const w of QUEUED_WORKLOADS) {
+            const roles = grantedBy.get(w.resource);
+            if (roles && !matched(w.apiGroup, w.resource)) {
+                report(`guardrail ${GUARDRAILS.workloadQueues} does not match ${w.resource}, which tenants may create (Role ${[...new Set(roles)].join(", ")}): they would run without a queue.`, queues.urn);
+            }
+        }
+        // A kind whose queue label is not its own (a CronJob's, on its job template) must be checked there.
+        const expressions = [queues.props.spec?.validations ?? []].flat().map((v: any) => String(v?.expression ?? ""));
+        for (const w of QUEUED_WORKLOADS.filter((k) => k.queueLabelsAt.join(".") !== "metadata.labels" && matched(k.apiGroup, k.resource))) {
+            if (!expressions.some((e) => e.includes(w.queueLabelsAt.join(".")))) {
+                report(`guardrail ${GUARDRAILS.workloadQueues} matches ${w.resource} but no validation reads ${w.queueLabelsAt.join(".")}, where a ${w.kind}'s workloads take their queue label from.`, queues.urn);
+            }
+        }
     },
     samples: {
-        allowed: [{ description: "Every guardrail bound with Deny to the tenant namespace label.", resources: [tenantNs("acme"), ...guardrails()] }],
+        allowed: [
+            { description: "Every guardrail bound with Deny to the tenant namespace label.", resources: [tenantNs("acme"), ...guardrails()] },
+            {
+                description: "Tenants may create Jobs and CronJobs; the queue guardrail matches both and reads a CronJob's queue from its job template.",
+                resources: [tenantNs("acme"), tenantRole("acme", ["jobs", "cronjobs"]), ...guardrails({ queues: { resourceRules: QUEUE_RULES, expression: QUEUE_CHECK } })],
+            },
+        ],
         disallowed: [
+            {
+                description: "A shard's tenant namespace without the label the platform's guardrail bindings select.",
+                expect: "tenant namespace tenant-acme lacks compute-region.io/namespace-kind=tenant, so the platform's guardrails do not select it",
+                resources: [
+                    { ...tenantNs("acme"), props: { apiVersion: "v1", kind: "Namespace", metadata: { name: "tenant-acme", labels: { [LABELS.tenant]: "acme" } } } },
+                    sample(TYPES.stackReference, "platform", { name: "org/compute-region/prod-platform", outputs: { layer: "platform" } }),
+                ],
+            },
             { description: "A missing guardrail.", expect: "guardrail tenant-pod-security does not exist", resources: [tenantNs("acme"), ...guardrails({ skip: "tenant-pod-security" })] },
             { description: "Guardrails that only warn.", expect: "has no binding that denies", resources: [tenantNs("acme"), ...guardrails({ actions: ["Warn"] })] },
             { description: "A guardrail that fails open.", expect: "fails open (failurePolicy Ignore)", resources: [tenantNs("acme"), ...guardrails({ failurePolicy: "Ignore" })] },
             { description: "Bindings that miss a tenant namespace.", expect: "is not bound to tenant namespace tenant-acme", resources: [tenantNs("acme"), ...guardrails({ selector: { matchLabels: { "kubernetes.io/metadata.name": "tenant-globex" } } })] },
+            {
+                description: "Tenants may create CronJobs, and the queue guardrail matches only Pods and Jobs: the CronJob's Jobs come from its controller, which the guardrail exempts.",
+                expect: "guardrail tenant-workload-queues does not match cronjobs, which tenants may create (Role tenant-acme/tenant-member): they would run without a queue",
+                resources: [
+                    tenantNs("acme"),
+                    tenantRole("acme", ["jobs", "cronjobs"]),
+                    ...guardrails({ queues: { resourceRules: [{ apiGroups: ["batch"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["jobs"] }], expression: QUEUE_CHECK } }),
+                ],
+            },
+            {
+                description: "The queue guardrail matches CronJobs but reads their own labels, which their Jobs never get.",
+                expect: "guardrail tenant-workload-queues matches cronjobs but no validation reads spec.jobTemplate.metadata.labels",
+                resources: [tenantNs("acme"), tenantRole("acme", ["cronjobs"]), ...guardrails({ queues: { resourceRules: QUEUE_RULES, expression: "'kueue.x-k8s.io/queue-name' in object.metadata.labels" } })],
+            },
         ],
     },
 });

@@ -18,12 +18,13 @@ export const tenantNamespaceDefaultDeny = stackPolicy({
         { framework: "CIS Amazon EKS Benchmark v1.7.0", control: "4.3.2", title: "Ensure that all Namespaces have Network Policies defined" },
     ],
     validateStack: (args, report) => {
-        const policies = networkPoliciesFromResources(args.resources);
+        // By namespace: a region's thousands of tenants each look only at their own policies.
+        const policies = new Map<string, ReturnType<typeof networkPoliciesFromResources>>();
+        for (const p of networkPoliciesFromResources(args.resources)) policies.set(p.namespace, [...(policies.get(p.namespace) ?? []), p]);
         const namespaces = resourcesOfType(args, K8S_TYPES.namespace);
         for (const ns of namespacesFromResources(args.resources).filter((n) => n.kind === "tenant")) {
-            const denies = policies.filter(
+            const denies = (policies.get(ns.name) ?? []).filter(
                 (p) =>
-                    p.namespace === ns.name &&
                     Object.keys(p.podSelector.matchLabels ?? {}).length === 0 &&
                     (p.podSelector.matchExpressions ?? []).length === 0 &&
                     p.types.includes("Ingress") &&

@@ -1,9 +1,14 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { stackPolicy } from "../engine/policy";
 import { isolationFromResources } from "../model/isolation-evidence";
-import { K8S_TYPES } from "../model/types";
+import { K8S_TYPES, TYPES } from "../model/types";
 import { IMMUTABLE_NAMESPACE_LABEL, selectorKeys } from "../model/reachability";
-import { isolatedTenant, netpol, platformNs, vpcSample } from "../samples/tenants";
+import { LABELS, POD_IDENTITY_AGENT_ADDRESS, SHARD_LABEL } from "../model/conventions";
+import { sample } from "../samples/sample";
+import { isolatedTenant, netpol, platformNs, tenantNs, vpcSample } from "../samples/tenants";
+
+/** A tenant of a shard stack (its namespace carries the shard label), with the Tenant component's policies. */
+const shardTenant = (tenant: string) => [tenantNs(tenant, { [SHARD_LABEL]: "a" }), ...isolatedTenant(tenant).slice(1)];
 
 const ROUTE_PODS = { matchLabels: { "app.kubernetes.io/name": "prom-label-proxy", "app.kubernetes.io/instance": "tenant-metrics" } };
 
@@ -163,6 +168,76 @@ export const tenantNetworkIsolation = stackPolicy({
                 description: "acme's egress into observability selects every pod there, not the route's.",
                 expect: "tenant side: tenant-acme/to-metrics egress[0] reaches namespace observability: a tenant's egress may reach only itself, cluster DNS and the internet (and the declared routes",
                 resources: [vpcSample, ...isolatedTenant("acme"), ...observabilityWithRoute("acme", [8100], undefined, {})],
+            },
+            {
+                description: "A tenant's egress to an internal namespace that admits every namespace: a path from a customer into the company's own work.",
+                expect: "tenant-to-internal: tenant-acme can reach internal, opened by egress tenant-acme/to-internal; ingress internal/open",
+                resources: [
+                    vpcSample,
+                    ...isolatedTenant("acme"),
+                    platformNs("internal", "internal"),
+                    netpol("internal", "open", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: {} }] }] }),
+                    netpol("tenant-acme", "to-internal", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "internal" } } }] }] }),
+                ],
+            },
+            {
+                description: "A shard's tenant reaching every tenant namespace by its kind label: the other shards' tenants too.",
+                expect: "tenant-to-other-shard: tenant-acme can reach (other shards' tenants), opened by egress tenant-acme/to-tenants; ingress unknown (another stack)",
+                resources: [vpcSample, ...shardTenant("acme"), netpol("tenant-acme", "to-tenants", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: { matchLabels: { [LABELS.namespaceKind]: "tenant" } } }] }] })],
+            },
+            {
+                description: "A shard's tenant admitting every tenant namespace by its kind label: the other shards' tenants too.",
+                expect: "other-shard-to-tenant: (other shards' tenants) can reach tenant-acme, opened by egress unknown (another stack); ingress tenant-acme/from-tenants",
+                resources: [vpcSample, ...shardTenant("acme"), netpol("tenant-acme", "from-tenants", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: { matchLabels: { [LABELS.namespaceKind]: "tenant" } } }] }] })],
+            },
+            {
+                description: "A cluster whose CNI enforces no NetworkPolicy: every policy is decoration.",
+                expect: "tenant side: tenant-acme is not isolated: the CNI enforces no NetworkPolicy",
+                resources: [vpcSample, ...isolatedTenant("acme"), sample(TYPES.eksAddon, "vpc-cni", { addonName: "vpc-cni", configurationValues: JSON.stringify({ enableNetworkPolicy: "false" }) })],
+            },
+            {
+                description: "A tenant whose only isolating policy is for ingress: its egress is open.",
+                expect: "tenant side: tenant-acme has no policy that isolates every pod's egress (a podSelector {} policy of type Egress)",
+                resources: [vpcSample, netpol("tenant-acme", "deny-in", { podSelector: {}, policyTypes: ["Ingress"] }), ...isolatedTenant("acme").filter((r) => r.type !== K8S_TYPES.networkPolicy)],
+            },
+            {
+                description: "An ingress rule with no sources admits everything.",
+                expect: "tenant side: tenant-acme/open-ingress ingress[0] admits every source, beyond itself and the declared peers (observability on TCP/metrics)",
+                resources: [vpcSample, ...isolatedTenant("acme"), netpol("tenant-acme", "open-ingress", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{}] })],
+            },
+            {
+                description: "An ingress ipBlock: addresses, not namespaces, and the VPC's are every pod's.",
+                expect: "tenant side: tenant-acme/from-vpc ingress[0] admits addresses 10.40.0.0/16, beyond itself and the declared peers",
+                resources: [vpcSample, ...isolatedTenant("acme"), netpol("tenant-acme", "from-vpc", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ ipBlock: { cidr: "10.40.0.0/16" } }] }] })],
+            },
+            {
+                description: "Ingress from a namespace that is not a declared peer, before any path exists.",
+                expect: "tenant side: tenant-acme/from-tools ingress[0] admits namespace tools, which is neither itself nor a declared peer",
+                resources: [vpcSample, ...isolatedTenant("acme"), netpol("tenant-acme", "from-tools", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "tools" } } }] }] })],
+            },
+            {
+                description: "An egress rule with no destinations reaches everything.",
+                expect: "tenant side: tenant-acme/open-egress egress[0] reaches every destination, pods and private ranges included",
+                resources: [vpcSample, ...isolatedTenant("acme"), netpol("tenant-acme", "open-egress", { podSelector: {}, policyTypes: ["Egress"], egress: [{}] })],
+            },
+            {
+                description: "The Pod Identity agent opened on more than its declared port.",
+                expect: `tenant side: tenant-acme/agent-any-port egress[0] reaches ${POD_IDENTITY_AGENT_ADDRESS} on TCP/443, beyond its declared TCP/80`,
+                resources: [vpcSample, ...isolatedTenant("acme"), netpol("tenant-acme", "agent-any-port", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT_ADDRESS } }], ports: [{ protocol: "TCP", port: 443 }] }] })],
+            },
+            {
+                description: "An egress ipBlock over private ranges, before any other namespace admits it.",
+                expect: "through ipBlock 10.0.0.0/8: a tenant's egress may reach only the internet",
+                resources: [vpcSample, ...isolatedTenant("acme"), netpol("tenant-acme", "to-private", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "10.0.0.0/8" } }] }] })],
+            },
+            {
+                description: "CoreDNS reached on more than DNS.",
+                expect: "tenant side: tenant-acme/dns-all-ports egress[0] reaches CoreDNS on TCP/9153, beyond port 53",
+                resources: [
+                    vpcSample,
+                    ...isolatedTenant("acme"),
+                    netpol("tenant-acme", "dns-all-ports", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], ports: [{ protocol: "TCP", port: 9153 }] }] }),
+                ],
             },
             {
                 description: "A policy that selects namespaces by a label other than the immutable name.",

@@ -2,6 +2,7 @@ import type { PolicyResource } from "@pulumi/policy";
 import { resourcesOfType, stackPolicy } from "../engine/policy";
 import { PLATFORM_ADMIN_GROUP, TAGS, TENANT_NAMESPACE_PREFIX } from "../model/conventions";
 import { iamArnAccount } from "../model/tenant-identity";
+import { sample } from "../samples/sample";
 import { TYPES } from "../model/types";
 import { association, deployerEntry, platformRole, tenantRole, PLATFORM_ACCOUNT } from "../samples/tenant-resources";
 
@@ -51,6 +52,11 @@ export const tenantPodIdentityConfined = stackPolicy({
         allowed: [{ description: "acme's role, associated with acme's namespace, chained to a role in acme's own account.", resources: [deployerEntry, tenantRole("acme", false), association("acme-workload", "tenant-acme", "acme-role", "arn:aws:iam::444455556666:role/workloads")] }],
         disallowed: [
             { description: "acme's role associated with globex's namespace.", expect: "association globex-workload gives namespace tenant-globex tenant acme's role acme-role", resources: [tenantRole("acme", false), association("globex-workload", "tenant-globex", "acme-role")] },
+            {
+                description: "A tenant association whose role this stack does not make (a hand-made role): nothing here says whose it is.",
+                expect: "association acme-workload gives namespace tenant-acme a role this stack does not create for tenant acme",
+                resources: [sample(TYPES.eksPodIdentityAssociation, "acme-workload", { clusterName: "prod", namespace: "tenant-acme", serviceAccount: "workload", roleArn: "arn:aws:iam::111122223333:role/hand-made" })],
+            },
             { description: "A platform role (the EBS CSI driver's) associated with a tenant namespace.", expect: "association acme-workload gives namespace tenant-acme the platform role ebs-csi", resources: [platformRole, association("acme-workload", "tenant-acme", "ebs-csi")] },
             {
                 description: "A tenant association chained to a role in the platform's account.",

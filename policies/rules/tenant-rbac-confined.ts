@@ -79,6 +79,11 @@ export const tenantRbacConfined = stackPolicy({
         disallowed: [
             { description: "A member Role that can create NetworkPolicies.", expect: "Role tenant-acme/tenant-member bound to tenant:acme:members can write networkpolicies", resources: [role([...goodRules, { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: ["create"] }]), binding({ kind: "Role", name: "tenant-member", apiGroup: "rbac.authorization.k8s.io" })] },
             { description: "A wildcard Role.", expect: "can write networkpolicies, resourcequotas, limitranges, localqueues, clusterqueues, roles, rolebindings", resources: [role([{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }]), binding({ kind: "Role", name: "tenant-member", apiGroup: "rbac.authorization.k8s.io" })] },
+            {
+                description: "A binding to a Role nothing in the stack defines (made by hand in the cluster).",
+                expect: "RoleBinding tenant-acme/tenant-member gives tenant:acme:members the Role hand-made, which this stack does not define, so its rights cannot be checked",
+                resources: [{ ...binding({ kind: "Role", name: "hand-made", apiGroup: "rbac.authorization.k8s.io" }), dependsOn: [] }],
+            },
             { description: "A tenant bound to the built-in edit ClusterRole.", expect: "gives tenant:acme:members the ClusterRole edit", resources: [binding({ kind: "ClusterRole", name: "edit", apiGroup: "rbac.authorization.k8s.io" })] },
             {
                 description: "A cluster-wide grant.",

@@ -69,6 +69,11 @@ export const tenantRolesBounded = stackPolicy({
         disallowed: [
             { description: "A tenant role without a boundary.", expect: "role acme-role of tenant acme has no permissions boundary", resources: [clusterKey, tenantRole("acme", false)] },
             {
+                description: "A boundary the stack does not make: what it denies cannot be read.",
+                expect: "role acme-role of tenant acme has the boundary arn:aws:iam::111122223333:policy/hand-made, which this stack does not create, so what it denies cannot be judged",
+                resources: [clusterKey, { ...tenantRole("acme", false), props: { ...tenantRole("acme", false).props, permissionsBoundary: "arn:aws:iam::111122223333:policy/hand-made" } }],
+            },
+            {
                 description: "A boundary that denies only by tag: the cluster's key, the billing database and untagged requests stay open.",
                 expect: "its boundary acme-boundary does not deny the cluster's key (kms:Decrypt)",
                 resources: [

@@ -36,8 +36,10 @@ export const vpcCniNetworkPolicy = stackPolicy({
                 continue;
             }
             let settings: any = {};
+            // Read outside the try: a value unknown during the preview must end the policy as not run, not read as bad JSON.
+            const configurationValues = addon.props.configurationValues;
             try {
-                settings = addon.props.configurationValues ? JSON.parse(addon.props.configurationValues) : {};
+                settings = configurationValues ? JSON.parse(configurationValues) : {};
             } catch {
                 report(`The vpc-cni add-on of cluster ${name} has configurationValues that are not JSON.`, addon.urn);
                 continue;
@@ -56,6 +58,11 @@ export const vpcCniNetworkPolicy = stackPolicy({
         ],
         disallowed: [
             { description: "No vpc-cni add-on.", expect: "has no vpc-cni add-on", resources: [cluster] },
+            {
+                description: "configurationValues that are not JSON: EKS refuses them, and nothing here can read them.",
+                expect: "The vpc-cni add-on of cluster prod has configurationValues that are not JSON",
+                resources: [cluster, sample(TYPES.eksAddon, "vpc-cni", { clusterName: "prod", addonName: "vpc-cni", configurationValues: "enableNetworkPolicy: true" }, { dependsOn: ["cluster"] })],
+            },
             { description: "vpc-cni with default settings.", expect: 'does not set enableNetworkPolicy to "true"', resources: [cluster, cni()] },
             { description: "Enforcement in standard mode.", expect: "standard mode", resources: [cluster, cni({ enableNetworkPolicy: "true" })] },
         ],

@@ -44,6 +44,13 @@ export function sampleRegistry(sales: SampleSales = {}): RegistryDocument {
     });
 }
 
+/** The sample region's registry edited by hand (its ConfigMap changed outside the config): what the registry's own checks catch. */
+export function editedRegistry(edit: (doc: RegistryDocument) => void): RegistryDocument {
+    const doc = structuredClone(sampleRegistry());
+    edit(doc);
+    return doc;
+}
+
 /** A sharded region's platform registry: its pools and prices, no tenants. */
 export function platformRegistry(prices: PriceConfig[] = PRICES): RegistryDocument {
     return { ...sampleRegistry({ prices }), scope: "platform", tenants: [] };

@@ -14,6 +14,7 @@ const opts = (extra: Extra = {}) => ({ ...(extra.after ? { dependsOn: extra.afte
 export const KUEUE_CHART = { chart: "oci://registry.k8s.io/kueue/charts/kueue", version: "0.14.2" } as const;
 export const PROMETHEUS_CHART = { chart: "kube-prometheus-stack", version: "75.15.0" } as const;
 export const NVIDIA_PLUGIN_CHART = { chart: "nvidia-device-plugin", version: "0.17.1" } as const;
+export const EFA_PLUGIN_CHART = { chart: "aws-efa-k8s-device-plugin", version: "v0.5.7" } as const;
 
 export function namespace(name: string, extra?: Extra): SampleResource {
     return sample(K8S_TYPES.namespace, `ns-${name}`, { apiVersion: "v1", kind: "Namespace", metadata: { name } }, opts(extra));

@@ -18,6 +18,7 @@ import {
     windowProblem,
 } from "compute-region-policies/model";
 import { ACM_CERTIFICATE_ARN, MAX_CUSTOM_LIMIT_TENANTS, NamespacedRegionConfig } from "./schema";
+import { checkReliability } from "./reliability";
 
 /**
  * The checks no single key's schema can make: names unique across lists, references between keys
@@ -87,6 +88,7 @@ export function crossFieldChecks(config: NamespacedRegionConfig, ctx: z.Refineme
     checkShards(config, ctx);
     checkModels(config, ctx);
     checkBilling(config, ctx);
+    checkReliability(config, ctx);
     const billing = config["compute-region:billing"];
     if (billing && billing.maxAllocatedStorageGiB < billing.allocatedStorageGiB) {
         ctx.addIssue({ code: "custom", path: ["compute-region:billing", "maxAllocatedStorageGiB"], message: `must be at least allocatedStorageGiB (${billing.allocatedStorageGiB})`, input: billing.maxAllocatedStorageGiB });

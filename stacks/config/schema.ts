@@ -331,6 +331,132 @@ export const billingSchema = z.strictObject({
     prices: z.array(priceSchema).default([]),
 });
 
+/*
+ * Reliability (issue 23): the objectives the region promises, who is told of which alert, and threat
+ * detection. Defaults for what a stack leaves out are applied by the program (stacks/reliability.ts),
+ * so the cross-key checks see only what the stack file says.
+ */
+
+/** The fraction of good events an objective promises, strictly between 0 and 1. */
+export const objectiveSchema = z
+    .number()
+    .gt(0, "must be strictly between 0 and 1 (0.999 is 99.9%)")
+    .lt(1, "must be strictly between 0 and 1 (0.999 is 99.9%): an objective of 1 leaves no error budget");
+
+export const sloWindowSchema = z.enum(["28d", "30d"], { message: 'must be "28d" or "30d" (the window an objective is measured over)' });
+
+export const availabilityObjectiveSchema = z.strictObject({
+    objective: objectiveSchema,
+    /** The window it is measured over (default: compute-region:slos.window). */
+    window: sloWindowSchema.optional(),
+});
+
+export const latencyObjectiveSchema = z.strictObject({
+    objective: objectiveSchema,
+    /** A good request stays under this many seconds: one of the histogram's bucket boundaries. */
+    thresholdSeconds: z.number().positive(),
+    /** Time to the first streamed token (the default) or the whole request, from the gateway's histograms. */
+    indicator: z.enum(["timeToFirstToken", "requestDuration"]).default("timeToFirstToken"),
+    window: sloWindowSchema.optional(),
+});
+
+export const slosSchema = z.strictObject({
+    /** The window every objective is measured over unless it names its own. */
+    window: sloWindowSchema.default("30d"),
+    /** The gateway as a whole (default 99.9% available, 99% of first tokens within 5 s). */
+    gateway: z.strictObject({ availability: availabilityObjectiveSchema.optional(), latency: latencyObjectiveSchema.optional() }).optional(),
+    /** Per hosted model, by name; a model not listed gets `defaults.model`. */
+    models: z.array(z.strictObject({ name: dnsLabel, availability: availabilityObjectiveSchema.optional(), latency: latencyObjectiveSchema.optional() })).default([]),
+    /** Per GPU pool that sells GPUs, by name; such a pool not listed gets `defaults.pool`. */
+    pools: z.array(z.strictObject({ name: dnsLabel, availability: availabilityObjectiveSchema })).default([]),
+    /** What models and pools not listed get (default: 99.9% available and 95% of first tokens within 2.5 s; pools 99%). */
+    defaults: z
+        .strictObject({
+            model: z.strictObject({ availability: availabilityObjectiveSchema.optional(), latency: latencyObjectiveSchema.optional() }).optional(),
+            pool: z.strictObject({ availability: availabilityObjectiveSchema }).optional(),
+        })
+        .optional(),
+    /** What a tenant is credited when a hosted model's availability for a month ends below a threshold. */
+    credits: z
+        .array(z.strictObject({ below: objectiveSchema, percent: z.number().gt(0, "must be more than 0").max(100, "must be at most 100 (percent of the month's charges)") }))
+        .default([]),
+});
+
+/** A Secrets Manager secret, by name or ARN: read at deploy, never written in the stack file. */
+export const secretRefSchema = z
+    .string()
+    .regex(/^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$/, "must be a Secrets Manager secret name or ARN (the value itself never goes in the stack file)");
+
+export const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:([a-z0-9-]+):(\d{12}):[A-Za-z0-9_-]{1,256}$/;
+
+export const receiverSchema = z.strictObject({
+    /** The receiver's name in Alertmanager and in `teams`. */
+    name: dnsLabel,
+    /** PagerDuty Events API v2: the routing key from Secrets Manager. Pages. */
+    pagerduty: z.strictObject({ routingKeySecret: secretRefSchema }).optional(),
+    /** An SNS topic (Alertmanager publishes with its own Pod Identity role). Pages, through whatever the topic fans out to. */
+    sns: z.strictObject({ topicArn: z.string().regex(SNS_TOPIC_ARN, "must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)") }).optional(),
+    /** A Slack incoming webhook: the URL from Secrets Manager. A ticket, not a page. */
+    slack: z.strictObject({ webhookUrlSecret: secretRefSchema, channel: z.string().regex(/^[#@]?[a-z0-9._-]{1,80}$/, "must be a Slack channel such as #gpu-alerts") }).optional(),
+    /** Email through an SMTP relay (TLS required); the password from Secrets Manager. A ticket. */
+    email: z
+        .strictObject({
+            to: z.email(),
+            from: z.email(),
+            smarthost: z.string().regex(/^[a-z0-9.-]+:\d{1,5}$/, "must be host:port of an SMTP relay"),
+            username: z.string().min(1).optional(),
+            passwordSecret: secretRefSchema.optional(),
+        })
+        .optional(),
+    /**
+     * A webhook (a heartbeat service, a ticketing bridge): the URL is plain config and must carry no
+     * credential; the Authorization credentials come from Secrets Manager.
+     */
+    webhook: z
+        .strictObject({
+            url: z.url({ protocol: /^https$/, message: "must be an https URL (with no credential in it: put that in credentialsSecret)" }),
+            credentialsSecret: secretRefSchema.optional(),
+            /** The Authorization scheme the credentials are sent with (Opsgenie's heartbeats take GenieKey). */
+            credentialsType: z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/).default("Bearer"),
+        })
+        .optional(),
+});
+
+export const teamRoutingSchema = z.strictObject({
+    /** The receiver critical alerts page. */
+    page: dnsLabel.optional(),
+    /** The receiver warning and info alerts open a ticket in. */
+    ticket: dnsLabel.optional(),
+});
+
+const alertDuration = z.string().regex(/^\d+[smh]$/, "must be a duration such as 30s, 5m or 4h");
+
+export const alertingSchema = z.strictObject({
+    receivers: z.array(receiverSchema).default([]),
+    /** Who is told for each team's alerts. */
+    teams: z.strictObject({ capacity: teamRoutingSchema.optional(), serving: teamRoutingSchema.optional(), billing: teamRoutingSchema.optional(), security: teamRoutingSchema.optional() }).default({}),
+    /** The receiver the Watchdog alert beats to (a dead man's switch that alarms when the beat stops). */
+    heartbeat: dnsLabel.optional(),
+    /** Where an alert without a known team goes (default: the capacity team's ticket receiver). */
+    defaultReceiver: dnsLabel.optional(),
+    timing: z
+        .strictObject({ groupWait: alertDuration.default("30s"), groupInterval: alertDuration.default("5m"), pageRepeat: alertDuration.default("4h"), ticketRepeat: alertDuration.default("24h") })
+        .default({ groupWait: "30s", groupInterval: "5m", pageRepeat: "4h", ticketRepeat: "24h" }),
+});
+
+export const threatDetectionSchema = z.strictObject({
+    /** managed: this stack runs GuardDuty for the account's region; central: the security team does, and the stack checks it. */
+    mode: z.enum(["managed", "central"]).default("managed"),
+    /** central: the detector GuardDuty's administrator runs in this account and region (32 hex digits). */
+    detectorId: z.string().regex(/^[0-9a-f]{32}$/, "must be a GuardDuty detector id (32 hex digits)").optional(),
+    /** managed: the receiver findings go to (an sns receiver); default the security team's page receiver. */
+    findingsReceiver: dnsLabel.optional(),
+    /** managed: the least GuardDuty severity routed (1 to 8.9; 4 is Medium). */
+    minimumSeverity: z.number().min(1).max(8.9).default(4),
+    /** The agent's PriorityClass (the add-on's schema): system-node-critical lets it displace work to run on every node. */
+    agentPriorityClass: z.enum(["aws-guardduty-agent.priorityclass", "aws-guardduty-agent.priorityclass-high", "system-cluster-critical", "system-node-critical"]).default("system-node-critical"),
+});
+
 /** A fully qualified DNS name (what clients call and the certificate covers). */
 export const FQDN = /^(?=.{4,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 export const ACM_CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate\/[0-9a-f-]{36}$/;
@@ -402,6 +528,12 @@ export const regionConfigObject = z.strictObject({
     "compute-region:layer": z.enum(["region", "platform"]).default("region"),
     /** Platform layer: the tenant shards and the GPUs each may sell per pool. */
     "compute-region:shards": z.array(shardBudgetSchema).default([]),
+    /** Service level objectives: what the region promises and is alerted on (issue 23). */
+    "compute-region:slos": slosSchema.optional(),
+    /** Who is told of which alert: Alertmanager's receivers and routes. */
+    "compute-region:alerting": alertingSchema.optional(),
+    /** GuardDuty with EKS audit logs and runtime monitoring (default: managed by this stack). */
+    "compute-region:threatDetection": threatDetectionSchema.default({ mode: "managed", minimumSeverity: 4, agentPriorityClass: "system-node-critical" }),
 });
 
 /** The config key of a region stack's key path: `aws:region` is the region, `compute-region:<key>` is `<key>`. */
@@ -421,6 +553,10 @@ export type BillingConfig = z.output<typeof billingSchema>;
 export type GatewayConfig = z.output<typeof gatewaySchema>;
 export type ModelConfig = z.output<typeof modelSchema>;
 export type GpuPoolConfig = z.output<typeof gpuPoolSchema>;
+export type SlosConfig = z.output<typeof slosSchema>;
+export type AlertingConfig = z.output<typeof alertingSchema>;
+export type ReceiverConfig = z.output<typeof receiverSchema>;
+export type ThreatDetectionConfig = z.output<typeof threatDetectionSchema>;
 
 /** Drops each key's namespace: the inverse of the schema's Pulumi config keys. */
 export function withoutNamespaces(config: Record<string, unknown>): Record<string, unknown> {

@@ -1,5 +1,6 @@
 import { API_SERVER_PATH, awsApiPaths } from "./paths";
 import type { AddonFacts, Source } from "./types";
+import { GUARDDUTY_AGENT_FACTS } from "./guardduty";
 
 /**
  * The EKS managed add-ons the region installs, as read from what they are built from: the
@@ -286,4 +287,4 @@ export const NODE_MONITORING_AGENT: AddonFacts = {
     ],
 };
 
-export const ADDON_FACTS: readonly AddonFacts[] = [VPC_CNI, KUBE_PROXY, POD_IDENTITY_AGENT, COREDNS, EBS_CSI_DRIVER, CLOUDWATCH_OBSERVABILITY, NODE_MONITORING_AGENT];
+export const ADDON_FACTS: readonly AddonFacts[] = [VPC_CNI, KUBE_PROXY, POD_IDENTITY_AGENT, COREDNS, EBS_CSI_DRIVER, CLOUDWATCH_OBSERVABILITY, NODE_MONITORING_AGENT, GUARDDUTY_AGENT_FACTS];

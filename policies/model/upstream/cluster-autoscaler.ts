@@ -1,5 +1,4 @@
-import { API_SERVER_PATH, awsApiPaths } from "./paths";
-import type { ChartFacts, Source } from "./types";
+import type { Source } from "./types";
 
 /**
  * The Kubernetes Cluster Autoscaler, one chart per Kubernetes minor version: its README (Releases)
@@ -84,43 +83,3 @@ export const CLUSTER_AUTOSCALER_SETTINGS = {
     /** The autoscaler's own default for it (config/flags/flags.go). */
     defaultGpuThreshold: 0.5,
 } as const;
-
-const caSrc = (version: string, file: string): Source => ({ repo: "kubernetes/autoscaler", ref: `cluster-autoscaler-chart-${version}`, file: `${chartDir(version)}/${file}` });
-
-/**
- * The chart's facts at each pinned version (helm template with the region's values, release
- * `cluster-autoscaler` in kube-system): no CRDs, webhooks or aggregated APIs; one Deployment whose
- * pods are labelled by the release and `aws-cluster-autoscaler`, serve metrics on 8085 and call only
- * the API server, AWS APIs (autoscaling, ec2, eks) and the Pod Identity agent. The chart renders no
- * Deployment at all when `autoDiscovery.clusterName` is empty (templates/deployment.yaml), which the
- * component refuses. The five pinned versions render the same kinds, ports and labels.
- */
-export function clusterAutoscalerFacts(version: string): ChartFacts {
-    return {
-        chart: CLUSTER_AUTOSCALER_CHART,
-        version,
-        source: caSrc(version, ""),
-        crds: [],
-        webhooks: [],
-        apiServices: [],
-        pods: [
-            {
-                id: "autoscaler",
-                workload: "Deployment/cluster-autoscaler-aws-cluster-autoscaler",
-                labels: { "app.kubernetes.io/instance": "cluster-autoscaler", "app.kubernetes.io/name": "aws-cluster-autoscaler" },
-                hostNetwork: false,
-                placement: { nodeSelector: ["nodeSelector"], tolerations: ["tolerations"], affinity: ["affinity"] },
-                replicas: { values: "replicaCount", default: 1 },
-                serves: [{ peer: { kind: "prometheus" }, port: 8085, why: "Prometheus scrapes its metrics" }],
-                calls: [
-                    API_SERVER_PATH,
-                    ...awsApiPaths("reads and resizes the node groups' Auto Scaling groups (autoscaling, ec2, eks:DescribeNodegroup)"),
-                    { peer: { kind: "podIdentityAgent" }, port: 80, why: "takes its IAM role's credentials" },
-                ],
-                source: caSrc(version, "templates/deployment.yaml"),
-            },
-        ],
-    };
-}
-
-export const CLUSTER_AUTOSCALER_CHART_FACTS: readonly ChartFacts[] = Object.values(CLUSTER_AUTOSCALER_PINS).map((p) => clusterAutoscalerFacts(p.chart));

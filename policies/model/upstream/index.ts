@@ -10,6 +10,9 @@ export * from "./iam";
 export * from "./cluster-autoscaler";
 export * from "./addon-versions";
 export * from "./tenant-metrics";
+export * from "./rendered-charts";
+export * from "./guardduty";
+export * from "./service-metrics";
 
 /** The facts of a pinned chart, or undefined when the region has none for that chart and version. */
 export function chartFacts(chart: string, version: string): ChartFacts | undefined {
