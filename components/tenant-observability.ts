@@ -5,7 +5,6 @@ import {
     KUBE_RBAC_PROXY_FACTS,
     kubeRbacProxyArgs,
     kubeRbacProxyConfig,
-    PROM_LABEL_PROXY_FACTS,
     PROMETHEUS,
     promLabelProxyArgs,
     serviceAccountsGroup,
@@ -68,7 +67,8 @@ export class TenantMetricsApi extends pulumi.ComponentResource {
                 values: {
                     fullnameOverride: TENANT_METRICS_API.releaseName,
                     replicaCount: args.replicas,
-                    image: { repository: PROM_LABEL_PROXY_FACTS.image, tag: PROM_LABEL_PROXY_FACTS.version },
+                    // No image: the chart's own (its appVersion, PROM_LABEL_PROXY_FACTS.version) is the pinned
+                    // binary; a tag equal to it would change nothing the chart renders.
                     ...ON_SYSTEM_NODES,
                     podDisruptionBudget: { maxUnavailable: 1 },
                     service: { port: TENANT_METRICS_API.servicePort },

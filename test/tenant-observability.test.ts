@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import YAML from "yaml";
 import { evaluatePolicies, type ResourceSnapshot } from "compute-region-policies/engine";
 import {
     isolationFromResources,
@@ -65,7 +66,12 @@ describe("the tenant metrics API in the dev plan", () => {
         expect(release.props).toMatchObject({ name: "tenant-metrics", chart: "prom-label-proxy", version: "0.22.0", namespace: "observability" });
         expect(tenantMetricsRouteProblems(release.props.values)).toEqual([]);
         const v = release.props.values;
-        expect(v.image).toEqual({ repository: PROM_LABEL_PROXY_FACTS.image, tag: "v0.13.0" });
+        // prom-label-proxy is the chart's own image: its appVersion, from its repository, at the vendored tag.
+        expect(v.image).toBeUndefined();
+        const chartDir = path.join(ROOT, "vendor/charts/prom-label-proxy-0.22.0/chart");
+        expect(YAML.parse(fs.readFileSync(path.join(chartDir, "Chart.yaml"), "utf8")).appVersion).toBe(PROM_LABEL_PROXY_FACTS.version);
+        expect(YAML.parse(fs.readFileSync(path.join(chartDir, "values.yaml"), "utf8")).image).toMatchObject({ repository: PROM_LABEL_PROXY_FACTS.image, tag: "" });
+        expect(PROM_LABEL_PROXY_FACTS.version).toBe("v0.13.0");
         expect(v.kubeRBACProxy.image).toEqual({ repository: KUBE_RBAC_PROXY_FACTS.image, tag: "v0.21.0" });
         expect(v.config).toMatchObject({ label: "namespace", upstream: "http://kube-prometheus-stack-prometheus.observability:9090" });
         expect(v.kubeRBACProxy.config).toEqual({
