@@ -171,7 +171,7 @@ describe("what each tenant may read", () => {
             (p) => p.subjects.push({ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "tenant:globex:members" }),
         );
         expect(violationsOf(shared, "tenant-views-rbac-scoped")).toEqual([
-            "RoleBinding tenant-acme/tenant-member gives Group tenant:globex:members (of tenant-globex) the metrics and queue positions of tenant-acme: only tenant-acme's own members and service accounts may have them.",
+            "RoleBinding tenant-acme/tenant-member gives Group tenant:globex:members (of tenant-globex) the metrics, queue positions and statements of tenant-acme: only tenant-acme's own members and service accounts may have them.",
         ]);
         expect(violationsOf(dev.resources, "tenant-views-rbac-scoped")).toEqual([]);
     });
