@@ -4,7 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { evaluatePolicies, type ResourceSnapshot } from "compute-region-policies/engine";
 import {
+    clusterPicture,
+    fromSnapshots,
     isolationFromResources,
+    proveFunctionalPaths,
+    requiredPaths,
+    TENANT_BILLING_DB,
+    USAGE_STATEMENTS,
     K8S_TYPES,
     KUBE_RBAC_PROXY_FACTS,
     KUEUE_VISIBILITY,
@@ -183,6 +189,94 @@ describe("what each tenant may read", () => {
         const kueueMonitor = ofType(dev.resources, MONITORING_TYPES.serviceMonitor).find((m) => m.props.metadata.name === "kueue")!;
         expect(kueueMonitor.props.spec.endpoints[0].honorLabels).toBe(true);
         expect(violationsOf(dev.resources, "tenant-metrics-route-enforced")).toEqual([]);
+    });
+});
+
+describe("acme's statements in the dev plan", () => {
+    type Subject = { kind: "Group" | "ServiceAccount"; name: string; namespace?: string };
+    const members = (tenant: string): Subject => ({ kind: "Group", name: `tenant:${tenant}:members` });
+    const serviceAccount = (namespace: string, name: string): Subject => ({ kind: "ServiceAccount", name, namespace });
+    const statementJob = serviceAccount(USAGE_STATEMENTS.namespace, USAGE_STATEMENTS.serviceAccount);
+    /** The groups the API server puts a subject in (a service account's namespace group and the cluster-wide ones). */
+    const groupsOf = (s: Subject) => (s.kind === "Group" ? [s.name, "system:authenticated"] : [`system:serviceaccounts:${s.namespace}`, "system:serviceaccounts", "system:authenticated"]);
+    const bound = (subject: Subject, b: Record<string, any>) =>
+        [b.subjects ?? []].flat().some((x: any) => (x.kind === "Group" && groupsOf(subject).includes(x.name)) || (x.kind === "ServiceAccount" && subject.kind === "ServiceAccount" && x.name === subject.name && (x.namespace ?? b.metadata?.namespace) === subject.namespace));
+    const grants = (rules: unknown, verb: string) =>
+        [rules ?? []].flat().some((r: any) => [r.apiGroups].flat().some((g: string) => g === USAGE_STATEMENTS.group || g === "*") && [r.resources].flat().some((x: string) => x === USAGE_STATEMENTS.plural || x === "*") && [r.verbs].flat().some((v: string) => v === verb || v === "*"));
+    /** What RBAC in the plan lets `subject` do to UsageStatements in `namespace`, as the API server's RBAC authorizer decides it. */
+    function may(subject: Subject, verb: string, namespace: string): boolean {
+        const roles = ofType(dev.resources, K8S_TYPES.role);
+        const clusterRoles = ofType(dev.resources, K8S_TYPES.clusterRole);
+        const rulesOf = (ref: any, ns?: string) => (ref.kind === "Role" ? roles.find((r) => r.props.metadata.namespace === ns && r.props.metadata.name === ref.name) : clusterRoles.find((r) => r.props.metadata.name === ref.name))?.props.rules;
+        const inNamespace = ofType(dev.resources, K8S_TYPES.roleBinding).filter((b) => b.props.metadata.namespace === namespace);
+        return [...inNamespace, ...ofType(dev.resources, K8S_TYPES.clusterRoleBinding)].some((b) => bound(subject, b.props) && grants(rulesOf(b.props.roleRef, b.props.metadata.namespace), verb));
+    }
+    const READ = ["get", "list", "watch"];
+    const WRITE = ["create", "update", "patch", "delete", "deletecollection"];
+
+    it("acme's members read acme's statements, write none, and read nothing of globex's (nor globex of acme's)", () => {
+        for (const verb of READ) {
+            expect(may(members("acme"), verb, "tenant-acme"), verb).toBe(true);
+            expect(may(members("acme"), verb, "tenant-globex"), verb).toBe(false);
+            expect(may(members("globex"), verb, "tenant-acme"), verb).toBe(false);
+            expect(may(members("globex"), verb, "tenant-globex"), verb).toBe(true);
+        }
+        for (const verb of WRITE) for (const ns of ["tenant-acme", "tenant-globex"]) expect(may(members("acme"), verb, ns), `${verb} in ${ns}`).toBe(false);
+        // Their pods neither: acme's service accounts read metrics only.
+        for (const verb of [...READ, ...WRITE]) expect(may(serviceAccount("tenant-acme", "default"), verb, "tenant-acme"), verb).toBe(false);
+        // The members reach the API server as that group only: an access entry per member role, no access policy.
+        const entries = ofType(dev.resources, TYPES.eksAccessEntry).filter((e) => e.props.kubernetesGroups?.includes("tenant:acme:members"));
+        expect(entries.length).toBeGreaterThan(0);
+        for (const e of entries) expect(e.props.kubernetesGroups).toEqual(["tenant:acme:members"]);
+        expect(dev.resources.filter((r) => r.type === "aws:eks/accessPolicyAssociation:AccessPolicyAssociation" && String(r.props.principalArn).includes("acme"))).toEqual([]);
+    });
+
+    it("only the statement Job writes them, in tenants' namespaces only, and deletes none", () => {
+        for (const ns of ["tenant-acme", "tenant-globex"]) {
+            for (const verb of ["get", "list", "create", "patch", "update"]) expect(may(statementJob, verb, ns), `${verb} in ${ns}`).toBe(true);
+            for (const verb of ["delete", "deletecollection"]) expect(may(statementJob, verb, ns), `${verb} in ${ns}`).toBe(false);
+        }
+        for (const ns of ["billing", "observability", "kube-system", "default"]) expect(may(statementJob, "create", ns), ns).toBe(false);
+        const crd = ofType(dev.resources, "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition").find((c) => c.props.metadata.name === `${USAGE_STATEMENTS.plural}.${USAGE_STATEMENTS.group}`)!;
+        expect(crd.props.spec).toMatchObject({ group: USAGE_STATEMENTS.group, scope: "Namespaced", names: { kind: "UsageStatement" } });
+        const job = ofType(dev.resources, K8S_TYPES.cronJob).find((j) => j.props.metadata.namespace === "billing" && j.props.metadata.name === USAGE_STATEMENTS.cronJob)!;
+        const pod = job.props.spec.jobTemplate.spec.template;
+        expect(pod.spec.serviceAccountName).toBe(USAGE_STATEMENTS.serviceAccount);
+        expect(pod.spec.containers[0].command).toContain("publish-statements");
+        expect(pod.spec.containers[0].env).toEqual(expect.arrayContaining([{ name: "PGUSER", value: TENANT_BILLING_DB.statementsRole }, { name: "PGIAMAUTH", value: "true" }]));
+        expect(ofType(dev.resources, TYPES.eksPodIdentityAssociation).filter((a) => a.props.serviceAccount === USAGE_STATEMENTS.serviceAccount).map((a) => a.props.namespace)).toEqual(["billing"]);
+        expect(violationsOf(dev.resources, "tenant-billing-rows-scoped")).toEqual([]);
+        expect(violationsOf(dev.resources, "tenant-views-rbac-scoped")).toEqual([]);
+    });
+
+    it("the Job's way to the API server is a path the functional proof requires: without its egress policy it is cut", () => {
+        const picture = clusterPicture(fromSnapshots(dev.resources));
+        const publish = requiredPaths(picture).filter((p) => p.why === "applies tenants' UsageStatements");
+        expect(publish.map((p) => `${p.from.name} -> ${p.to.name} ${p.port}`)).toHaveLength(1);
+        expect(proveFunctionalPaths(picture).cut).toEqual([]);
+        const withoutEgress = dev.resources.filter((r) => !(r.type === K8S_TYPES.networkPolicy && (r.props as any).metadata.name === "statements-egress"));
+        const cut = proveFunctionalPaths(clusterPicture(fromSnapshots(withoutEgress))).cut.map((c) => c.path);
+        expect(cut.some((c) => c.includes("the Kubernetes API") && c.includes("TCP/443"))).toBe(true);
+    });
+
+    it("written by acme's members (the writer's binding widened to them) fails tenant-views-rbac-scoped", () => {
+        const shared = changed(
+            (r) => r.type === K8S_TYPES.roleBinding && (r.props as any).metadata.namespace === "tenant-acme" && (r.props as any).metadata.name === USAGE_STATEMENTS.writerRole,
+            (p) => p.subjects.push({ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "tenant:acme:members" }),
+        );
+        expect(violationsOf(shared, "tenant-views-rbac-scoped")).toEqual([
+            "RoleBinding tenant-acme/billing-statement-writer lets Group tenant:acme:members create, patch, update UsageStatements in tenant-acme: only the billing statement Job (ServiceAccount billing/billing-statements) writes them, from the billing database as the tenant's own role.",
+        ]);
+    });
+
+    it("no tenant has any network path into the billing namespace: statements reach tenants through the API server", () => {
+        const evidence = isolationFromResources(dev.resources);
+        expect(evidence.paths).toEqual([]);
+        expect(evidence.declaredRoutes.filter((d) => d.to.startsWith("billing"))).toEqual([]);
+        // The billing namespace is one the proof judges every tenant against (every namespace of the plan).
+        expect(ofType(dev.resources, K8S_TYPES.namespace).map((n) => n.props.metadata.name)).toEqual(expect.arrayContaining(["billing", "tenant-acme", "tenant-globex"]));
+        expect(evidence.namespacesAnalysed).toBeGreaterThanOrEqual(ofType(dev.resources, K8S_TYPES.namespace).length);
+        expect(evidence.tenantsAnalysed).toBe(2);
     });
 });
 
