@@ -3,7 +3,7 @@ import * as path from "node:path";
 import Ajv from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "pg";
-import { regionRegistry, RegistryDocument, usageStatementCrd, USAGE_STATEMENTS } from "compute-region-policies/model";
+import { readSqlFacts, regionRegistry, RegistryDocument, tenantGrantFindings, usageStatementCrd, USAGE_STATEMENTS } from "compute-region-policies/model";
 import { main } from "../billing/cli";
 import { issueInvoice, addAdjustment, Invoice } from "../billing/invoice";
 import { GpuUsageRecord, ModelUsageRecord, Window, writeUsage } from "../billing/metering";
@@ -239,6 +239,48 @@ describe("row-level security holds each tenant's role to its own rows", () => {
         for (const v of ["tenant_billing.gpu_usage", "tenant_billing.invoices", "gpu_usage", "invoices", "tenants"]) expect((await c.query(`SELECT count(*)::int AS n FROM ${v}`)).rows[0].n, v).toBe(0);
         for (const other of ["registry", "metering", "invoicing", "postgres"]) await expect(c.query(`SET ROLE ${other}`)).rejects.toThrow(/permission denied to set role/);
         await expect(c.query("SELECT * FROM registry_syncs")).rejects.toThrow(/permission denied/);
+    });
+});
+
+describe("what tenant-billing-rows-scoped reads of the migrations is what PostgreSQL made of them", () => {
+    // The policy reads the migrations' text (policies/model/sql-grants.ts); the catalog is the truth.
+    const facts = () => readSqlFacts(loadMigrations(path.resolve(__dirname, "../billing/migrations")).map((m) => ({ file: m.name, sql: m.sql })));
+    const rows = async (sql: string) => (await as("admin").query<{ name: string }>(sql)).rows.map((r) => r.name).sort();
+    const RELATION = "CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END";
+
+    it("the same tables under row-level security, invoker views, owner's-rights functions, tenants' policies and grants; and no finding", async () => {
+        const f = facts();
+        // Not empty on either side: nine tables of tenants' rows, the tenant_billing views, the registry's role-making function.
+        expect([...f.tables].filter(([, t]) => t.rowLevelSecurity)).toHaveLength(9);
+        expect([...f.views].filter(([n, v]) => v.securityInvoker && n.startsWith("tenant_billing.")).length).toBeGreaterThanOrEqual(12);
+        expect(f.functions.get("sync_tenant_roles")).toEqual({ securityDefiner: true, publicExecute: false });
+        expect([...f.tables].filter(([, t]) => t.rowLevelSecurity).map(([n]) => n).sort()).toEqual(
+            await rows(`SELECT ${RELATION} AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND c.relrowsecurity AND n.nspname IN ('public', 'tenant_billing')`),
+        );
+        expect([...f.views].filter(([, v]) => v.securityInvoker).map(([n]) => n).sort()).toEqual(
+            await rows(`SELECT ${RELATION} AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'v' AND 'security_invoker=true' = ANY (coalesce(c.reloptions, '{}')) AND n.nspname IN ('public', 'tenant_billing')`),
+        );
+        expect([...f.views].filter(([, v]) => !v.securityInvoker).map(([n]) => n).sort()).toEqual(
+            await rows(`SELECT ${RELATION} AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'v' AND NOT 'security_invoker=true' = ANY (coalesce(c.reloptions, '{}')) AND n.nspname IN ('public', 'tenant_billing')`),
+        );
+        expect([...f.functions].filter(([, fn]) => fn.securityDefiner).map(([n]) => n).sort()).toEqual(await rows("SELECT DISTINCT p.proname AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' AND p.prosecdef"));
+        expect([...f.functions].filter(([, fn]) => fn.publicExecute).map(([n]) => n).sort()).toEqual(
+            await rows("SELECT DISTINCT p.proname AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' AND (p.proacl IS NULL OR EXISTS (SELECT FROM aclexplode(p.proacl) a WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'))"),
+        );
+        const tenantGrants = f.grants.filter((g) => g.grantee === "billing_tenant");
+        expect(tenantGrants.filter((g) => g.kind === "relation" && g.privilege === "SELECT").map((g) => g.object).sort()).toEqual(
+            await rows(`SELECT ${RELATION} AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'v') AND n.nspname IN ('public', 'tenant_billing') AND EXISTS (SELECT FROM aclexplode(c.relacl) a WHERE a.grantee = 'billing_tenant'::regrole AND a.privilege_type = 'SELECT')`),
+        );
+        expect(tenantGrants.filter((g) => g.kind === "function").map((g) => g.object).sort()).toEqual(
+            await rows("SELECT DISTINCT p.proname AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' AND EXISTS (SELECT FROM aclexplode(p.proacl) a WHERE a.grantee = 'billing_tenant'::regrole AND a.privilege_type = 'EXECUTE')"),
+        );
+        // No write of any kind is granted to tenants in the catalog, as the reading says.
+        expect(tenantGrants.filter((g) => !["SELECT", "USAGE", "EXECUTE"].includes(g.privilege))).toEqual([]);
+        expect(await rows("SELECT c.relname AS name FROM pg_class c, aclexplode(c.relacl) a WHERE a.grantee = 'billing_tenant'::regrole AND a.privilege_type <> 'SELECT'")).toEqual([]);
+        expect(f.policies.filter((p) => p.roles.includes("billing_tenant")).map((p) => `${p.table}/${p.name}/${p.command}`).sort()).toEqual(
+            await rows("SELECT tablename || '/' || policyname || '/' || cmd AS name FROM pg_policies WHERE 'billing_tenant' = ANY (roles)"),
+        );
+        expect(tenantGrantFindings(f)).toEqual([]);
     });
 });
 

@@ -26,5 +26,6 @@ export * from "./tenant-identity";
 export * from "./tenant-observability";
 export * from "./billing";
 export * from "./tenant-billing";
+export * from "./sql-grants";
 export * from "./slo";
 export * from "./alert-routing";

@@ -11,7 +11,7 @@ import { TENANT_BILLING_DB } from "./tenant-billing";
  * WebAssembly loaded asynchronously, and policies here are evaluated synchronously. It reads the
  * top-level statements and the plain statements of DO blocks; SQL built at run time (EXECUTE in a
  * function) is not read, so the migrations' tests compare what this reads with the catalog of a real
- * PostgreSQL after migrating (test/tenant-billing-policy.test.ts). Functions are known by name
+ * PostgreSQL after migrating (test/tenant-billing.test.ts). Functions are known by name
  * (overloads are one function).
  */
 
