@@ -292,6 +292,43 @@ describe("the tenant guide", () => {
     });
 });
 
+describe("the tenant guide on usage statements", () => {
+    it("names the objects, columns, schedule and fields the plan's CRD and Job have", () => {
+        const guide = fs.readFileSync(path.join(ROOT, "docs/tenant-guide.md"), "utf8");
+        const section = guide.slice(guide.indexOf("## 9. What you used"), guide.indexOf("## Closing an account"));
+        expect(section.length).toBeGreaterThan(1000);
+        const crd = ofType(dev.resources, "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition").find((c) => c.props.spec.group === USAGE_STATEMENTS.group)!;
+        const version = crd.props.spec.versions[0];
+        expect(section).toContain(`kubectl get ${crd.props.spec.names.plural}`);
+        expect(section).toContain(`kubectl get ${crd.props.spec.names.shortNames[0]}`);
+        // kubectl's table header: NAME, then the printer columns upper-cased.
+        expect(section).toMatch(new RegExp(["NAME", ...version.additionalPrinterColumns.map((c: { name: string }) => c.name.toUpperCase())].join("\\s+")));
+        const minute = ofType(dev.resources, K8S_TYPES.cronJob).find((j) => j.props.metadata.name === USAGE_STATEMENTS.cronJob)!.props.spec.schedule.split(" ")[0];
+        expect(section).toContain(`at minute ${minute}`);
+        // Every field path the guide reads is in the CRD's schema.
+        const schema = version.schema.openAPIV3Schema;
+        const paths = [...section.matchAll(/\.statement((?:\.[a-zA-Z]+(?:\[\*\])?)+)/g)].map((m) => m[1]);
+        expect(paths).toHaveLength(5);
+        const at = (p: string) => {
+            let node: any = schema.properties.statement;
+            for (const key of p.split(".").filter(Boolean)) {
+                node = (node.type === "array" ? node.items : node).properties?.[key.replace("[*]", "")];
+                expect(node, `.statement${p} in the guide is not in the UsageStatement schema`).toBeDefined();
+            }
+            return node;
+        };
+        for (const p of paths) at(p);
+        // And each field a range prints is a property of the list's items.
+        const ranges = [...section.matchAll(/\{range \.statement([^}]+)\[\*\]\}(.*?)\{end\}/g)];
+        expect(ranges).toHaveLength(3);
+        for (const [, list, body] of ranges) {
+            const items = at(list).items;
+            for (const [, field] of body.matchAll(/\{\.([a-zA-Z]+)\}/g)) expect(items.properties[field], `${field} of .statement${list}`).toBeDefined();
+        }
+        for (const field of ["status", "bought", "contracts", "gpu", "tokens", "charges"]) expect(section).toContain(`| \`${field}\` |`);
+    });
+});
+
 describe("tenant dashboards", () => {
     const maps = () => ofType(dev.resources, MONITORING_TYPES.configMap).filter((c) => c.props.metadata.labels?.[TENANT_DASHBOARDS.label] === "true");
 
