@@ -6,7 +6,7 @@ import type { Client } from "pg";
 import { readSqlFacts, regionRegistry, RegistryDocument, tenantGrantFindings, usageStatementCrd, USAGE_STATEMENTS } from "compute-region-policies/model";
 import { main } from "../billing/cli";
 import { issueInvoice, addAdjustment, Invoice } from "../billing/invoice";
-import { GpuUsageRecord, ModelUsageRecord, Window, writeUsage } from "../billing/metering";
+import { EndpointUsageRecord, GpuUsageRecord, ModelUsageRecord, Window, writeUsage } from "../billing/metering";
 import { loadMigrations, migrate } from "../billing/migrate";
 import { kubernetesStatementStore, publishStatements, readableTenants } from "../billing/publish";
 import { syncRegistry } from "../billing/registry";
@@ -40,6 +40,8 @@ function registryOf(edit: (config: Record<string, any>) => void = () => {}): Reg
 }
 
 const gpu = (tenant: string, pool: string, track: GpuUsageRecord["track"], gpus: number, w: Window, seconds = 3600): GpuUsageRecord => ({ tenant, pool, gpuModel: "l40s", track, window: w, gpuSeconds: gpus * seconds });
+/** initech's dedicated endpoint of llama-3-8b: one replica held all hour. */
+const replicas = (w: Window): EndpointUsageRecord => ({ tenant: "initech", model: "llama-3-8b", track: "dedicated_endpoint", window: w, replicaSeconds: 3600 });
 const tokens = (w: Window): ModelUsageRecord => ({ tenant: "initech", model: "llama-3-8b", window: w, requests: 100, inputTokens: 5_000_000, cachedInputTokens: 1_000_000, outputTokens: 2_000_000 });
 
 /** Runs `sql` as `tenant`'s role through the statements login, in a transaction rolled back after. */
@@ -97,11 +99,12 @@ describe("tenants' database roles", () => {
                 {
                     gpu: [gpu("acme", "shared-l40s", "reserved", 6, w), gpu("acme", "shared-l40s", "reserved_use", 2, w), gpu("acme", "acme-l40s", "dedicated", 4, w), gpu("globex", "shared-l40s", "reserved", 4, w), gpu("globex", "shared-l40s", "spot", 2, w, 1800)],
                     hosted: [tokens(w)],
+                    endpoint: [replicas(w)],
                 },
                 "test",
                 w,
             );
-            expect(r).toMatchObject({ inserted: 6, rejected: [], complete: true });
+            expect(r).toMatchObject({ inserted: 7, rejected: [], complete: true });
         }
         await addAdjustment(as("invoicing"), { tenant: "globex", month: "2026-11", amount: "-5.00", reason: "SLO credit", source: "slo", reference: "slo-2026-11-globex" });
         expect((await as("admin").query("SELECT count(*)::int AS n FROM gpu_usage")).rows[0].n).toBe(15);
@@ -150,6 +153,8 @@ describe("a tenant's statement", () => {
         const initech = await readStatement(as("statements"), "initech", "2026-11", utc("2026-12-01T02:00"));
         expect(initech.tokens).toEqual([{ model: "llama-3-8b", track: "hosted", requests: "300", inputTokens: "15000000", cachedInputTokens: "3000000", outputTokens: "6000000" }]);
         expect(initech.gpu).toEqual([]);
+        // Its dedicated endpoint's replica-hours (0007's endpoint_usage, its own rows since 0009) are charged: 3 x 2.40.
+        expect(initech.charges.lines).toContainEqual(expect.objectContaining({ track: "dedicated_endpoint", quantity: "3", unitPrice: "2.4", amount: "7.20" }));
         const globex = await readStatement(as("statements"), "globex", "2026-11", utc("2026-12-01T02:00"));
         expect(globex.gpu.find((g) => g.track === "spot")).toEqual({ pool: "shared-l40s", gpuModel: "l40s", track: "spot", billed: true, gpuHours: "3" });
     });
@@ -174,7 +179,7 @@ describe("a tenant's statement", () => {
 });
 
 describe("row-level security holds each tenant's role to its own rows", () => {
-    const TENANT_TABLES = ["tenants", "tenant_states", "contracts", "commitments", "gpu_usage", "model_usage", "invoices", "invoice_adjustments", "billable_usage"];
+    const TENANT_TABLES = ["tenants", "tenant_states", "contracts", "commitments", "gpu_usage", "model_usage", "endpoint_usage", "invoices", "invoice_adjustments", "billable_usage"];
 
     it("in every view and base table it may read: all of its own rows, none of the other's", async () => {
         const views = (await as("admin").query<{ name: string; tenant: boolean }>(
@@ -251,7 +256,7 @@ describe("what tenant-billing-rows-scoped reads of the migrations is what Postgr
     it("the same tables under row-level security, invoker views, owner's-rights functions, tenants' policies and grants; and no finding", async () => {
         const f = facts();
         // Not empty on either side: nine tables of tenants' rows, the tenant_billing views, the registry's role-making function.
-        expect([...f.tables].filter(([, t]) => t.rowLevelSecurity)).toHaveLength(9);
+        expect([...f.tables].filter(([, t]) => t.rowLevelSecurity)).toHaveLength(10);
         expect([...f.views].filter(([n, v]) => v.securityInvoker && n.startsWith("tenant_billing.")).length).toBeGreaterThanOrEqual(12);
         expect(f.functions.get("sync_tenant_roles")).toEqual({ securityDefiner: true, publicExecute: false });
         expect([...f.tables].filter(([, t]) => t.rowLevelSecurity).map(([n]) => n).sort()).toEqual(
@@ -281,6 +286,35 @@ describe("what tenant-billing-rows-scoped reads of the migrations is what Postgr
             await rows("SELECT tablename || '/' || policyname || '/' || cmd AS name FROM pg_policies WHERE 'billing_tenant' = ANY (roles)"),
         );
         expect(tenantGrantFindings(f)).toEqual([]);
+    });
+});
+
+describe("0006 and 0009 on a database that had 0007 first", () => {
+    it("end in the same grants, row-level security, policies and views as on a new one", async () => {
+        // What a database deployed before 0006 landed has (0001-0005 and 0007), then this branch's migrations.
+        const all = loadMigrations(path.resolve(__dirname, "../billing/migrations"));
+        await pg.createDatabase("late_tenant_views");
+        const late = await pg.connect("late_tenant_views");
+        try {
+            await migrate(late, all.filter((m) => m.version !== 6 && m.version !== 9));
+            expect((await migrate(late, all)).applied).toEqual(["0006_tenant_views", "0009_tenant_endpoint_usage"]);
+            const catalog = async (c: Client) => {
+                const q = async (sql: string) => (await c.query<{ x: string }>(sql)).rows.map((r) => r.x).sort();
+                return {
+                    rls: await q("SELECT n.nspname || '.' || c.relname AS x FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relrowsecurity"),
+                    views: await q("SELECT n.nspname || '.' || c.relname || ' ' || coalesce(array_to_string(c.reloptions, ','), '') AS x FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'v' AND n.nspname IN ('public', 'tenant_billing')"),
+                    policies: await q("SELECT tablename || ' ' || policyname || ' ' || cmd || ' ' || array_to_string(roles, ',') || ' ' || coalesce(qual, '') AS x FROM pg_policies"),
+                    grants: await q("SELECT n.nspname || '.' || c.relname || ' ' || a.grantee::regrole || ' ' || a.privilege_type AS x FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a WHERE n.nspname IN ('public', 'tenant_billing') AND a.grantee <> c.relowner"),
+                    functions: await q("SELECT p.proname || ' ' || p.prosecdef || ' ' || coalesce(p.proacl::text, 'default') AS x FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'"),
+                };
+            };
+            const fresh = await catalog(as("admin"));
+            expect(fresh.views.find((v) => v.startsWith("public.billable_usage "))).toBe("public.billable_usage security_invoker=true");
+            expect(fresh.rls).toContain("public.endpoint_usage");
+            expect(await catalog(late)).toEqual(fresh);
+        } finally {
+            await late.end();
+        }
     });
 });
 
@@ -322,7 +356,7 @@ describe("statements published to the tenants' namespaces", () => {
         try {
             const store = kubernetesStatementStore({ server: api.url, token: () => "token-1" });
             const first = await publishStatements(as("statements"), store, utc("2026-12-01T02:00"));
-            expect(first.published.map((p) => `${p.tenant} ${p.month} ${p.status} ${p.total}`)).toEqual(["acme 2026-11 invoiced 54.27", "acme 2026-12 open 0.00", "initech 2026-11 open 2.55", "initech 2026-12 open 0.00"]);
+            expect(first.published.map((p) => `${p.tenant} ${p.month} ${p.status} ${p.total}`)).toEqual(["acme 2026-11 invoiced 54.27", "acme 2026-12 open 0.00", "initech 2026-11 open 9.75", "initech 2026-12 open 0.00"]);
             expect(first.failed).toEqual([{ tenant: "globex", reason: expect.stringContaining("403 usagestatements is forbidden") }]);
             const patch = api.requests.find((r) => r.method === "PATCH")!;
             expect(patch.url).toBe("/apis/billing.compute-region.io/v1alpha1/namespaces/tenant-acme/usagestatements/2026-11?fieldManager=billing-statements&force=true");
@@ -349,6 +383,8 @@ describe("decommissioned and removed tenants", () => {
         const doc = registryOf((config) => {
             config["compute-region:tenants"].find((t: { name: string }) => t.name === "globex").state = "decommissioned";
             config["compute-region:tenants"] = config["compute-region:tenants"].filter((t: { name: string }) => t.name !== "initech");
+            // initech was the only one to submit batches: nobody could now.
+            for (const m of config["compute-region:models"]) delete m.batch;
         });
         const r = await syncRegistry(as("registry"), doc, utc("2026-12-02T00:00"));
         expect(r.changes.roles).toEqual(["tenant_globex no longer readable (decommissioned): its rows stay", "tenant_initech no longer readable (removed): its rows stay"]);

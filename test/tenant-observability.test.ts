@@ -295,7 +295,7 @@ describe("the tenant guide", () => {
 describe("the tenant guide on usage statements", () => {
     it("names the objects, columns, schedule and fields the plan's CRD and Job have", () => {
         const guide = fs.readFileSync(path.join(ROOT, "docs/tenant-guide.md"), "utf8");
-        const section = guide.slice(guide.indexOf("## 9. What you used"), guide.indexOf("## Closing an account"));
+        const section = guide.slice(guide.indexOf("## 10. What you used"), guide.indexOf("## Closing an account"));
         expect(section.length).toBeGreaterThan(1000);
         const crd = ofType(dev.resources, "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition").find((c) => c.props.spec.group === USAGE_STATEMENTS.group)!;
         const version = crd.props.spec.versions[0];
