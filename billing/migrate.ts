@@ -28,7 +28,7 @@ const FILE = /^(\d{4})_([a-z0-9_]+)\.sql$/;
  * migration applied after the later ones it already has, so that migration must apply on either side of them.
  */
 export const RESERVED_MIGRATIONS: Readonly<Record<number, string>> = {
-    6: "tenants' own billing rows (roles, row-level security, tenant_billing views): issue 24",
+    8: "SLO attainment and credits: issue 23 part 4",
 };
 
 export function loadMigrations(dir: string, reserved: Readonly<Record<number, string>> = RESERVED_MIGRATIONS): Migration[] {

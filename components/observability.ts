@@ -89,6 +89,8 @@ export class Observability extends pulumi.ComponentResource {
     public readonly grafanaAdminPassword: pulumi.Output<string>;
     /** The release that installs the Prometheus operator and its CRDs: ServiceMonitors and PodMonitors wait for it. */
     public readonly prometheusStack: k8s.helm.v3.Release;
+    /** The NetworkPolicy that selects every pod of the namespace: another release here is governed by it. */
+    public readonly namespacePolicy: k8s.networking.v1.NetworkPolicy;
 
     constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:observability:Observability", name, {}, opts);
@@ -120,6 +122,7 @@ export class Observability extends pulumi.ComponentResource {
             },
             inNs,
         );
+        this.namespacePolicy = isolate;
 
         const password = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, { parent: this });
         this.grafanaAdminPassword = pulumi.secret(password.result);
@@ -226,8 +229,10 @@ export class Observability extends pulumi.ComponentResource {
                     values: {
                         tolerations: GPU_POOL_TOLERATIONS,
                         affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: LABELS.gpuModel, operator: "Exists" }] }] } } },
-                        // The node each exporter runs on, as `node` on its series: a node that is down inhibits their alerts.
-                        serviceMonitor: { enabled: true, interval: "15s", relabelings: [{ sourceLabels: ["__meta_kubernetes_pod_node_name"], targetLabel: "node", action: "replace" }] },
+                        // honorLabels keeps the namespace and pod of the workload a GPU is allocated to (the
+                        // exporter's Kubernetes mapping): the tenant metrics API scopes by that namespace. The
+                        // node each exporter runs on, as `node` on its series: a node that is down inhibits their alerts.
+                        serviceMonitor: { enabled: true, interval: "15s", honorLabels: true, relabelings: [{ sourceLabels: ["__meta_kubernetes_pod_node_name"], targetLabel: "node", action: "replace" }] },
                     },
                     network: { governedBy: [isolate] },
                 },
@@ -246,7 +251,8 @@ export class Observability extends pulumi.ComponentResource {
                     namespaceSelector: { matchNames: [NAMESPACES.kueue] },
                     // The metrics Service only: the visibility server's Service carries the same selector labels and port name.
                     selector: { matchLabels: { ...KUEUE_METRICS_SERVICE_LABELS } },
-                    endpoints: [{ port: "https", scheme: "https", path: "/metrics", bearerTokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token", tlsConfig: { insecureSkipVerify: true } }],
+                    // honorLabels keeps each LocalQueue series' own namespace (the tenant metrics API scopes by it).
+                    endpoints: [{ port: "https", scheme: "https", path: "/metrics", honorLabels: true, bearerTokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token", tlsConfig: { insecureSkipVerify: true } }],
                 },
             },
             afterCrds,

@@ -48,6 +48,7 @@ import { sloRuleSets } from "./slo-rules";
 import { ThreatDetection, ThreatDetectionArgs } from "./threat-detection";
 import { Tenant, TenantArgs, tenantLimits } from "./tenant";
 import { TenantGuardrails } from "./tenant-guardrails";
+import { TenantMetricsApi } from "./tenant-observability";
 import { lustreClientRules, lustreCsiDriver, TenantFileSystem, TenantFileSystemArgs } from "./tenant-file-system";
 import { TenantWorkloadIdentity, TenantWorkloadIdentityArgs } from "./tenant-workload-identity";
 
@@ -550,6 +551,7 @@ export class Region extends pulumi.ComponentResource {
                     isolatedSubnetIds: this.network.isolatedSubnetIds,
                     isolatedSubnetCidrs: this.network.subnetCidrs.isolated,
                     privateSubnetCidrs: this.network.subnetCidrs.private,
+                    serviceCidr: args.cluster.serviceCidr,
                     clusterSecurityGroupId: this.cluster.clusterSecurityGroupId,
                     migrations: args.migrations,
                     eksClusterName: this.cluster.clusterName,
@@ -562,6 +564,15 @@ export class Region extends pulumi.ComponentResource {
 
         // The guardrails are cluster-wide: a platform installs them for its shards' tenants too.
         if (rawTenants.length > 0 || args.layer === "platform") new TenantGuardrails(`${name}-guardrails`, {}, inCluster);
+        // Tenants read their own metrics through one route; a platform serves its shards' tenants.
+        const metricsApi =
+            rawTenants.length > 0 || args.layer === "platform"
+                ? new TenantMetricsApi(
+                      `${name}-tenant-metrics`,
+                      { replicas: 2, gatewayRecords: args.models.length > 0, namespacePolicy: this.observability.namespacePolicy },
+                      { ...inCluster, dependsOn: [this.observability.prometheusStack, this.observability.namespacePolicy, this.cluster.systemNodeGroup] },
+                  )
+                : undefined;
         this.tenants = rawTenants.map(
             ({ tenant, quotas }) =>
                 new Tenant(
@@ -578,6 +589,8 @@ export class Region extends pulumi.ComponentResource {
                         // The file system's claim counts against the namespace's storage quota.
                         limits: withStorage(tenantLimits(quotas, tenant.limits), tenant.fileSystem?.storageGiB ?? 0),
                         workloadIdentity: !!tenant.workloadIdentity,
+                        ...(metricsApi ? { views: { models: tenant.models.length > 0, observabilityWaitsFor: [this.observability.namespace] } } : {}),
+                        ...(this.billing ? { statements: { waitsFor: [this.billing.statementWriterRole] } } : {}),
                         clusterName: this.cluster.clusterName,
                         tags,
                     },

@@ -69,6 +69,10 @@ export class TenantShard extends pulumi.ComponentResource {
                             serviceCidr: platform.requireOutput("serviceCidr") as pulumi.Output<string>,
                             shard: args.shardName,
                             limits: tenantLimits(quotas, t.limits),
+                            // The platform runs the tenant metrics API and makes the observability namespace.
+                            views: { models: false, observabilityWaitsFor: [] },
+                            // The platform's billing publishes its tenants' statements (its ClusterRole and Job).
+                            statements: { waitsFor: [] },
                             clusterName: platform.requireOutput("clusterName") as pulumi.Output<string>,
                             tags: { [TAGS.shard]: args.shardName },
                         },

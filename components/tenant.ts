@@ -20,9 +20,13 @@ import {
     TenantState,
     tenantGroup,
     tenantNamespace,
+    TENANT_OBSERVABILITY_RULES,
+    TENANT_STATEMENT_RULES,
+    USAGE_STATEMENTS,
 } from "compute-region-policies/model";
 import { DNS_EGRESS, namespaceByName } from "./network-policies";
 import { dependsOnOf } from "./options";
+import { tenantObservabilityAccess } from "./tenant-observability";
 
 export interface TenantArgs {
     /** Tenant name (DNS label). */
@@ -47,6 +51,18 @@ export interface TenantArgs {
     limits: { cpu: number; memoryGiB: number; storageGiB: number; pods: number };
     /** The tenant has a workload identity: its pods may reach the Pod Identity agent (the declared egress). */
     workloadIdentity?: boolean;
+    /**
+     * The tenant's own views (its metrics through the tenant metrics API, its dashboards): whether it
+     * calls hosted models, and what the route's NetworkPolicy in the observability namespace waits
+     * for. Absent: the region has no tenant metrics API and the tenant gets no way to it.
+     */
+    views?: { models: boolean; observabilityWaitsFor: pulumi.Input<pulumi.Resource>[] };
+    /**
+     * The region publishes usage statements (it has billing): the statement Job's service account may
+     * write UsageStatements in this namespace, and what that binding waits for (the ClusterRole, where
+     * this stack makes it). Absent: no statements reach the tenant.
+     */
+    statements?: { waitsFor: pulumi.Input<pulumi.Resource>[] };
     /** The EKS cluster, for access entries. */
     clusterName: pulumi.Input<string>;
     /** Tags for AWS resources. */
@@ -69,6 +85,10 @@ export const TENANT_MEMBER_RULES = [
     { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: MEMBER_VERBS },
     { apiGroups: ["kueue.x-k8s.io"], resources: ["localqueues", "workloads"], verbs: READ },
     { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: READ },
+    // Its own metrics (through the tenant metrics API) and its LocalQueues' pending workloads (Kueue's visibility API).
+    ...TENANT_OBSERVABILITY_RULES,
+    // Its usage statements, which only the billing statement Job writes.
+    ...TENANT_STATEMENT_RULES,
 ];
 
 /** Default ResourceQuota limits, scaled with the tenant's GPUs. */
@@ -242,6 +262,21 @@ export class Tenant extends pulumi.ComponentResource {
                 },
                 { ...inNs, dependsOn: [namespace, role] },
             );
+            if (args.views) {
+                tenantObservabilityAccess(name, { tenant: args.name, namespace: ns, queues: quotas.length > 0, models: args.views.models, observabilityWaitsFor: args.views.observabilityWaitsFor }, { parent: this, dependsOn: [namespace] });
+            }
+            // The statement Job writes the tenant's UsageStatements here, and nowhere else it is not bound.
+            if (args.statements) {
+                new k8s.rbac.v1.RoleBinding(
+                    `${name}-statement-writer`,
+                    {
+                        metadata: { name: USAGE_STATEMENTS.writerRole, namespace: ns },
+                        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: USAGE_STATEMENTS.writerRole },
+                        subjects: [{ kind: "ServiceAccount", name: USAGE_STATEMENTS.serviceAccount, namespace: USAGE_STATEMENTS.namespace }],
+                    },
+                    { ...inNs, dependsOn: [namespace, ...args.statements.waitsFor] },
+                );
+            }
             // Access entries only: an access policy association would add rights beyond the Role.
             args.members.forEach(
                 (principalArn, i) =>

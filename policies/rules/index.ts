@@ -34,6 +34,10 @@ import { tenantWorkloadsConfined } from "./tenant-workloads-confined";
 import { tenantVolumesBound } from "./tenant-volumes-bound";
 import { tenantPodIdentityConfined } from "./tenant-pod-identity-confined";
 import { tenantRolesBounded } from "./tenant-roles-bounded";
+import { tenantMetricsRouteEnforced } from "./tenant-metrics-route-enforced";
+import { tenantDashboardsScoped } from "./tenant-dashboards-scoped";
+import { tenantViewsRbacScoped } from "./tenant-views-rbac-scoped";
+import { tenantBillingRowsScoped } from "./tenant-billing-rows-scoped";
 import { deployFactsKnown } from "./deploy-facts-known";
 import { disruptionBudgetsAllowDrain } from "./disruption-budgets-allow-drain";
 import { databaseMinorVersionFloats } from "./database-minor-version-floats";
@@ -108,6 +112,11 @@ export const policies: RegionPolicy[] = [
     tenantVolumesBound,
     tenantPodIdentityConfined,
     tenantRolesBounded,
+    // Tenant views: what a tenant reads of its own usage, held to itself
+    tenantMetricsRouteEnforced,
+    tenantDashboardsScoped,
+    tenantViewsRbacScoped,
+    tenantBillingRowsScoped,
     // Serving
     servingWorkloadsConform,
     gpuRequestsEqualLimits,
