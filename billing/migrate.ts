@@ -6,7 +6,9 @@ import type { ClientBase } from "pg";
 /**
  * Versioned SQL migrations, applied in order under an advisory lock so two runs (two Jobs, a retry)
  * never interleave. Applied migrations are recorded with a checksum; a changed applied migration is
- * an error, not a silent re-run.
+ * an error, not a silent re-run. Numbers are reserved per change before it lands (billing/migrations
+ * of parallel branches), so they may have gaps; a migration numbered below one already applied is
+ * refused rather than run out of order.
  */
 export interface Migration {
     version: number;
@@ -32,7 +34,7 @@ export function loadMigrations(dir: string): Migration[] {
         })
         .sort((a, b) => a.version - b.version);
     migrations.forEach((m, i) => {
-        if (m.version !== i + 1) throw new Error(`migrations must be numbered 0001, 0002, ... without gaps: found ${String(m.version).padStart(4, "0")} at position ${i + 1}`);
+        if (m.version < 1 || (i > 0 && m.version === migrations[i - 1].version)) throw new Error(`migrations must be numbered from 0001, each number once: found ${String(m.version).padStart(4, "0")} at position ${i + 1}`);
     });
     return migrations;
 }
@@ -53,6 +55,7 @@ export async function migrate(client: ClientBase, migrations: readonly Migration
         )`);
         const { rows } = await client.query<{ version: number; name: string; checksum: string }>("SELECT version, name, checksum FROM schema_migrations ORDER BY version");
         const done = new Map(rows.map((r) => [r.version, r]));
+        const latest = rows.length > 0 ? rows[rows.length - 1] : undefined;
         const result: MigrationResult = { applied: [], alreadyApplied: [] };
         for (const m of migrations) {
             const label = `${String(m.version).padStart(4, "0")}_${m.name}`;
@@ -61,6 +64,9 @@ export async function migrate(client: ClientBase, migrations: readonly Migration
                 if (previous.checksum !== m.checksum) throw new Error(`migration ${label} was changed after it was applied (checksum ${previous.checksum.slice(0, 12)} became ${m.checksum.slice(0, 12)}): add a new migration instead`);
                 result.alreadyApplied.push(label);
                 continue;
+            }
+            if (latest && m.version < latest.version) {
+                throw new Error(`migration ${label} is numbered below ${String(latest.version).padStart(4, "0")}_${latest.name}, already applied: migrations apply in order (number it above the latest)`);
             }
             await client.query("BEGIN");
             try {

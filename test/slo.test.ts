@@ -149,11 +149,19 @@ const burnCases = [
     },
     {
         slos: ["model-llama-availability"],
-        name: "per tenant for billing: each tenant's good and valid rates, and the metering window's integral",
+        name: "per tenant for billing: each tenant's good and valid rates, as metering reads them at a step",
         input_series: [...requests("llama", "0+60x120", "0x120", "initech"), ...requests("llama", "0+30x120", "0+30x120", "hooli")],
         promql_expr_test: [
             { expr: `${SLO_RECORDS.good}{slo="model-llama-availability"}`, eval_time: "90m", exp_samples: [{ labels: `${SLO_RECORDS.good}{slo="model-llama-availability",tenant="hooli"}`, value: 0.5 }, { labels: `${SLO_RECORDS.good}{slo="model-llama-availability",tenant="initech"}`, value: 1 }] },
-            { expr: SLO_METERING.query(`${SLO_RECORDS.valid}{slo="model-llama-availability"}`, "1h"), eval_time: "2h", exp_samples: [{ labels: '{slo="model-llama-availability",tenant="hooli"}', value: 3600 }, { labels: '{slo="model-llama-availability",tenant="initech"}', value: 3600 }] },
+            // What metering reads at each of its steps: both rates by objective and tenant.
+            {
+                expr: SLO_METERING.stepQuery(),
+                eval_time: "90m",
+                exp_samples: ["hooli", "initech"].flatMap((tenant) => [
+                    { labels: `{events="good",slo="model-llama-availability",tenant="${tenant}"}`, value: tenant === "hooli" ? 0.5 : 1 },
+                    { labels: `{events="valid",slo="model-llama-availability",tenant="${tenant}"}`, value: 1 },
+                ]),
+            },
         ],
     },
 ];

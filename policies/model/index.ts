@@ -25,4 +25,5 @@ export * from "./iam-deny";
 export * from "./tenant-identity";
 export * from "./billing";
 export * from "./slo";
+export * from "./service-levels";
 export * from "./alert-routing";
