@@ -1,5 +1,6 @@
 import type { ClientBase } from "pg";
-import { GATEWAY, GEN_AI_METRICS, ksmLabel, LABELS, PRIORITY_CLASS, TENANT_NAMESPACE_PREFIX, tenantGpuInUseQuery } from "compute-region-policies/model";
+import { GATEWAY, GEN_AI_METRICS, ksmLabel, LABELS, PRIORITY_CLASS, SLO_METERING, TENANT_NAMESPACE_PREFIX, tenantGpuInUseQuery } from "compute-region-policies/model";
+import { SloEventRecord, sloEventsOf, writeSloEvents } from "./slo";
 
 /**
  * Metering: for each closed window, what each tenant bought and used, written as usage records that
@@ -12,7 +13,9 @@ import { GATEWAY, GEN_AI_METRICS, ksmLabel, LABELS, PRIORITY_CLASS, TENANT_NAMES
  * - reserved_use: GPU time within its commitments (shown to the tenant, billed through them);
  * - unsold: GPU time beyond its commitments at a priority other than spot, which Kueue should make
  *   impossible: recorded (never billed, never dropped) and alerted by TenantGpuUseBeyondPurchase;
- * - hosted: requests, input, cached input and output tokens per tenant and model from the gateway.
+ * - hosted: requests, input, cached input and output tokens per tenant and model from the gateway;
+ * - service levels: each tenant's good and valid events per objective, from the SLO recording rules
+ *   (SLO_METERING, billing/slo.ts), which invoicing turns into monthly attainment and credits.
  *
  * GPU time and hosted usage come from Prometheus as range queries evaluated at the window's step
  * instants: start + 60 s, start + 120 s, ..., end. The value at instant t stands for the step
@@ -219,7 +222,7 @@ interface PoolSteps {
  * Meters one window: commitments from `sold`, GPU time and hosted usage from Prometheus. The window's
  * length must be a whole number of steps (hour windows are 60 steps).
  */
-export async function meterWindow(prom: Prometheus, window: Window, sold: Sold): Promise<{ gpu: GpuUsageRecord[]; hosted: ModelUsageRecord[] }> {
+export async function meterWindow(prom: Prometheus, window: Window, sold: Sold): Promise<WindowUsage> {
     const step = METERING_STEP_SECONDS;
     const seconds = (window.end.getTime() - window.start.getTime()) / 1000;
     if (!Number.isInteger(seconds / step) || seconds <= 0) throw new RangeError(`a metering window is a whole number of ${step}-second steps, got ${seconds} seconds`);
@@ -228,7 +231,11 @@ export async function meterWindow(prom: Prometheus, window: Window, sold: Sold):
     const instant = (k: number) => window.start.getTime() + (k + 1) * step * 1000;
     const index = (unixSeconds: number) => Math.round((unixSeconds * 1000 - window.start.getTime()) / (step * 1000)) - 1;
 
-    const [gpuSeries, hostedSeries] = await Promise.all([prom.queryRange(tenantGpuQuery(), first, window.end, step), prom.queryRange(hostedUsageQuery(), first, window.end, step)]);
+    const [gpuSeries, hostedSeries, sloSeries] = await Promise.all([
+        prom.queryRange(tenantGpuQuery(), first, window.end, step),
+        prom.queryRange(hostedUsageQuery(), first, window.end, step),
+        prom.queryRange(SLO_METERING.stepQuery(), first, window.end, step),
+    ]);
 
     // GPUs in use per tenant and pool at each step, at the spot priority and at any other.
     const pools = new Map<string, PoolSteps>();
@@ -304,7 +311,14 @@ export async function meterWindow(prom: Prometheus, window: Window, sold: Sold):
         .map((r) => ({ ...r, requests: Math.round(r.requests), inputTokens: Math.round(r.inputTokens), cachedInputTokens: Math.round(r.cachedInputTokens), outputTokens: Math.round(r.outputTokens) }))
         .filter((r) => r.requests > 0 || r.inputTokens > 0 || r.outputTokens > 0 || r.cachedInputTokens > 0);
     const order = (a: { tenant: string }, b: { tenant: string }) => (a.tenant < b.tenant ? -1 : a.tenant > b.tenant ? 1 : 0);
-    return { gpu: gpu.sort(order), hosted: rounded.sort(order) };
+    return { gpu: gpu.sort(order), hosted: rounded.sort(order), slo: sloEventsOf(sloSeries, window, steps, index, step) };
+}
+
+/** What a window metered: GPU and hosted usage, and each tenant's events per objective (absent: none read). */
+export interface WindowUsage {
+    gpu: GpuUsageRecord[];
+    hosted: ModelUsageRecord[];
+    slo?: SloEventRecord[];
 }
 
 export interface WriteResult {
@@ -320,9 +334,9 @@ export interface WriteResult {
  * a second charge); a record of a tenant the registry does not know is rejected and reported, and
  * then the window is not recorded as metered, so its month cannot be invoiced until it is resolved.
  */
-export async function writeUsage(client: ClientBase, usage: { gpu: GpuUsageRecord[]; hosted: ModelUsageRecord[] }, source: string, window?: Window): Promise<WriteResult> {
+export async function writeUsage(client: ClientBase, usage: WindowUsage, source: string, window?: Window): Promise<WriteResult> {
     const result: WriteResult = { inserted: 0, duplicates: 0, rejected: [], complete: false };
-    const names = [...new Set([...usage.gpu.map((g) => g.tenant), ...usage.hosted.map((h) => h.tenant)])];
+    const names = [...new Set([...usage.gpu.map((g) => g.tenant), ...usage.hosted.map((h) => h.tenant), ...(usage.slo ?? []).map((e) => e.tenant)])];
     const models = [...new Set(usage.hosted.map((h) => h.model))];
     await client.query("BEGIN");
     try {
@@ -369,6 +383,14 @@ export async function writeUsage(client: ClientBase, usage: { gpu: GpuUsageRecor
             result.inserted += r.rowCount ?? 0;
             result.duplicates += hosted.length - (r.rowCount ?? 0);
         }
+        const events = (usage.slo ?? []).filter((e) => {
+            if (known.has(e.tenant)) return true;
+            result.rejected.push({ record: `slo ${e.tenant}/${e.slo} ${e.window.start.toISOString()}`, reason: `unknown tenant ${e.tenant}: the registry does not list it` });
+            return false;
+        });
+        const added = await writeSloEvents(client, events, source);
+        result.inserted += added;
+        result.duplicates += events.length - added;
         if (window && result.rejected.length === 0) {
             await client.query("INSERT INTO metered_windows (window_start, window_end, gpu_records, model_records) VALUES ($1, $2, $3, $4) ON CONFLICT (window_start, window_end) DO NOTHING", [window.start, window.end, gpu.length, hosted.length]);
             result.complete = true;
@@ -390,13 +412,13 @@ export async function meterWindows(
     client: ClientBase,
     prom: Prometheus,
     windows: readonly Window[],
-    onWindow: (window: Window, result: WriteResult, usage: { gpu: GpuUsageRecord[]; hosted: ModelUsageRecord[] }) => void,
+    onWindow: (window: Window, result: WriteResult, usage: WindowUsage) => void,
     options: { source?: string; concurrency?: number } = {},
 ): Promise<void> {
     if (windows.length === 0) return;
     const sold = await loadSold(client, { start: windows[0].start, end: windows[windows.length - 1].end });
     const concurrency = options.concurrency ?? 4;
-    const pending: Promise<{ gpu: GpuUsageRecord[]; hosted: ModelUsageRecord[] }>[] = [];
+    const pending: Promise<WindowUsage>[] = [];
     const start = (i: number) => {
         if (i < windows.length) pending[i] = meterWindow(prom, windows[i], sold);
     };

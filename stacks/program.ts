@@ -37,6 +37,7 @@ export async function regionProgram(): Promise<Record<string, unknown>> {
         billing,
         migrations,
         slos,
+        sloCredits: resolveCredits(config.slos),
         threatDetection: { ...threatDetection, findingsTopicArn: findingsTopicArn(config.threatDetection, config.alerting) },
     });
     return {

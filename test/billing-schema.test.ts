@@ -6,7 +6,7 @@ import { GpuUsageRecord, writeUsage } from "../billing/metering";
 import { startPostgres, TestPostgres } from "./postgres";
 
 const MIGRATIONS = loadMigrations(path.resolve(__dirname, "../billing/migrations"));
-const ALL = ["0001_core_schema", "0002_invoices", "0003_roles", "0004_registry_metering_invoices", "0005_billing_roles"];
+const ALL = ["0001_core_schema", "0002_invoices", "0003_roles", "0004_registry_metering_invoices", "0005_billing_roles", "0008_slo_attainment_credits"];
 let pg: TestPostgres;
 let db: Client;
 

@@ -14,7 +14,7 @@ CREATE TABLE slo_terms (
     target         text,
     indicator      text NOT NULL CHECK (indicator IN ('availability', 'latency', 'gpu-availability')),
     tenant_id      text,
-    objective      numeric(8, 6) CHECK (objective > 0 AND objective < 1),
+    objective      numeric CHECK (objective > 0 AND objective < 1),
     window_days    integer CHECK (window_days IN (28, 30)),
     credits        jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(credits) = 'array'),
     recorded_at    timestamptz NOT NULL DEFAULT now(),
