@@ -132,5 +132,6 @@ export function creditCents(chargesCents: bigint, percent: number): bigint {
 
 /** A month's attainment as a percent for people: 99.52% (two decimals, never rounded up to the objective). */
 export function attainmentText(attainment: number): string {
-    return `${(Math.floor(attainment * 10_000) / 100).toFixed(2)}%`;
+    // The nudge keeps an exact 99.8% (0.998 x 10,000 = 9979.999... in binary) from reading 99.79%.
+    return `${(Math.floor(attainment * 10_000 + 1e-9) / 100).toFixed(2)}%`;
 }
