@@ -56,6 +56,13 @@ describe("billing schema on a real PostgreSQL", () => {
         await expect(migrate(db, tampered)).rejects.toThrow(/migration 0001_core_schema was changed after it was applied/);
     });
 
+    it("takes numbers reserved by other changes (gaps), but never applies one below a migration already applied", async () => {
+        // 0008 is applied on top of 0005: a 0006 arriving later would run out of order, so it is refused, changing nothing.
+        const late = { version: 6, name: "late_change", sql: "CREATE TABLE late_change (id int)", checksum: "1".repeat(64) };
+        await expect(migrate(db, [...MIGRATIONS, late].sort((a, b) => a.version - b.version))).rejects.toThrow(/migration 0006_late_change is numbered below 0008_slo_attainment_credits, already applied: migrations apply in order/);
+        expect((await db.query("SELECT to_regclass('late_change') AS t")).rows[0].t).toBeNull();
+    });
+
     it("keeps tracks and units as data: every track the model sells has its units, and the rest are recorded unpriced", async () => {
         const tracks = (await db.query("SELECT track, priced, basis FROM billing_tracks ORDER BY track")).rows;
         expect(tracks).toEqual([
