@@ -237,6 +237,8 @@ describe("SLO attainment and credits on real PostgreSQL and Prometheus", () => {
             }),
         ]);
         expect(LLAMA_CREDIT).toBe(creditCents(LLAMA_CHARGES, 10));
+        // 1,164,000 requests of 900 input (200 cached) and 300 output tokens: 81.48 + 11.64 + 69.84.
+        expect([money(LLAMA_CHARGES), money(LLAMA_CREDIT)]).toEqual(["162.96", "16.30"]);
         const charges = initech.lines.filter((l) => l.kind === "charge").reduce((sum, l) => sum + BigInt(l.amount.replace(".", "")), 0n);
         expect(initech.total).toBe(money(charges - LLAMA_CREDIT));
         // What initech is told of its month: llama missed (credited), qwen met.
