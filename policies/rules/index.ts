@@ -53,6 +53,7 @@ import { deployAwaitsCoverStartup } from "./deploy-awaits-cover-startup";
 import { billingCoversSales } from "./billing-covers-sales";
 import { alertsReachAPerson } from "./alerts-reach-a-person";
 import { sloBurnAlertsMultiwindow } from "./slo-burn-alerts-multiwindow";
+import { sloCreditsMetered } from "./slo-credits-metered";
 import { threatDetectionCoversNodes } from "./threat-detection-covers-nodes";
 
 /** Every policy of the pack, in catalog order. The pack (`index.ts`), the evaluator and the catalog all read this list. */
@@ -126,6 +127,7 @@ export const policies: RegionPolicy[] = [
     databaseMinorVersionFloats,
     // Billing
     billingCoversSales,
+    sloCreditsMetered,
     // Keys, state and supply chain
     kmsKeyRotation,
     statefulResourcesProtected,
