@@ -6,9 +6,7 @@ import type { ClientBase } from "pg";
 /**
  * Versioned SQL migrations, applied in order under an advisory lock so two runs (two Jobs, a retry)
  * never interleave. Applied migrations are recorded with a checksum; a changed applied migration is
- * an error, not a silent re-run. Numbers are reserved per change before it lands (billing/migrations
- * of parallel branches), so they may have gaps; a migration numbered below one already applied is
- * refused rather than run out of order.
+ * an error, not a silent re-run.
  */
 export interface Migration {
     version: number;
@@ -22,7 +20,18 @@ export const MIGRATION_LOCK_KEY = 7_261_903_554;
 
 const FILE = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 
-export function loadMigrations(dir: string): Migration[] {
+/**
+ * Migration numbers agreed for work that has not landed yet, and whose: the only gaps the numbering
+ * may have. Branches take numbers in advance so that none is used twice, and may land out of order;
+ * the branch whose migration fills a number removes it from here (a number reserved and present is
+ * an error, so a stale reservation cannot outlive it). A deployed database gets the reserved
+ * migration applied after the later ones it already has, so that migration must apply on either side of them.
+ */
+export const RESERVED_MIGRATIONS: Readonly<Record<number, string>> = {
+    6: "tenants' own billing rows (roles, row-level security, tenant_billing views): issue 24",
+};
+
+export function loadMigrations(dir: string, reserved: Readonly<Record<number, string>> = RESERVED_MIGRATIONS): Migration[] {
     const migrations = fs
         .readdirSync(dir)
         .filter((f) => f.endsWith(".sql"))
@@ -33,9 +42,14 @@ export function loadMigrations(dir: string): Migration[] {
             return { version: Number(m[1]), name: m[2], sql, checksum: createHash("sha256").update(sql).digest("hex") };
         })
         .sort((a, b) => a.version - b.version);
-    migrations.forEach((m, i) => {
-        if (m.version < 1 || (i > 0 && m.version === migrations[i - 1].version)) throw new Error(`migrations must be numbered from 0001, each number once: found ${String(m.version).padStart(4, "0")} at position ${i + 1}`);
-    });
+    const label = (version: number) => String(version).padStart(4, "0");
+    let expected = 1;
+    for (const m of migrations) {
+        if (reserved[m.version] !== undefined) throw new Error(`migration ${label(m.version)}_${m.name} fills number ${label(m.version)}, reserved for ${reserved[m.version]}: remove the reservation from RESERVED_MIGRATIONS (billing/migrate.ts)`);
+        while (reserved[expected] !== undefined && expected < m.version) expected++;
+        if (m.version !== expected) throw new Error(`migrations must be numbered 0001, 0002, ... without gaps (but for RESERVED_MIGRATIONS): found ${label(m.version)} where ${label(expected)} was due`);
+        expected++;
+    }
     return migrations;
 }
 
@@ -55,7 +69,6 @@ export async function migrate(client: ClientBase, migrations: readonly Migration
         )`);
         const { rows } = await client.query<{ version: number; name: string; checksum: string }>("SELECT version, name, checksum FROM schema_migrations ORDER BY version");
         const done = new Map(rows.map((r) => [r.version, r]));
-        const latest = rows.length > 0 ? rows[rows.length - 1] : undefined;
         const result: MigrationResult = { applied: [], alreadyApplied: [] };
         for (const m of migrations) {
             const label = `${String(m.version).padStart(4, "0")}_${m.name}`;
@@ -64,9 +77,6 @@ export async function migrate(client: ClientBase, migrations: readonly Migration
                 if (previous.checksum !== m.checksum) throw new Error(`migration ${label} was changed after it was applied (checksum ${previous.checksum.slice(0, 12)} became ${m.checksum.slice(0, 12)}): add a new migration instead`);
                 result.alreadyApplied.push(label);
                 continue;
-            }
-            if (latest && m.version < latest.version) {
-                throw new Error(`migration ${label} is numbered below ${String(latest.version).padStart(4, "0")}_${latest.name}, already applied: migrations apply in order (number it above the latest)`);
             }
             await client.query("BEGIN");
             try {

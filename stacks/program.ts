@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
 import * as path from "node:path";
+import { dedicatedModelName } from "compute-region-policies/model";
 import { loadMigrations } from "../billing/migrate";
 import { alertRulesOf } from "../components/alert-rules";
 import { Region } from "../components/region";
@@ -31,6 +33,8 @@ export async function regionProgram(): Promise<Record<string, unknown>> {
     }));
     const slos = resolveSlos(config);
     const { findingsReceiver: _findings, ...threatDetection } = config.threatDetection;
+    // The batch worker ships with the program, as the migrations do: each batch Job mounts it.
+    const batchWorker = config.models.some((m) => m.batch) ? fs.readFileSync(path.join(projectRoot(), "components", "batch", "worker.py"), "utf8") : undefined;
     const region = new Region(config.stack, {
         ...config,
         gpuPools,
@@ -38,6 +42,7 @@ export async function regionProgram(): Promise<Record<string, unknown>> {
         migrations,
         slos,
         sloCredits: resolveCredits(config.slos),
+        batchWorker,
         threatDetection: { ...threatDetection, findingsTopicArn: findingsTopicArn(config.threatDetection, config.alerting) },
     });
     return {
@@ -67,7 +72,22 @@ export async function regionProgram(): Promise<Record<string, unknown>> {
         },
         threatDetection: { mode: config.threatDetection.mode, detectorId: region.threatDetection.detectorId },
         // The hosted-model API and where each tenant's key is kept (the ARN, never the key).
-        ...(region.gateway ? { modelApi: { url: `https://${region.gateway.hostname}/v1`, apiKeySecrets: region.gateway.apiKeySecretArns } } : {}),
+        ...(region.gateway
+            ? {
+                  modelApi: {
+                      url: `https://${region.gateway.hostname}/v1`,
+                      apiKeySecrets: region.gateway.apiKeySecretArns,
+                      // What each tenant with dedicated endpoints sends as `model`.
+                      dedicatedModels: Object.fromEntries(config.tenants.filter((t) => t.dedicated.length > 0 && t.state === "active").map((t) => [t.name, t.dedicated.map((d) => dedicatedModelName(t.name, d.model))])),
+                      ...(region.invocationLogs ? { invocationLogGroup: region.invocationLogs.logGroupName } : {}),
+                      // Tenants create interface endpoints for serviceName; prove the private DNS name with the TXT record.
+                      ...(region.privateLink
+                          ? { privateLink: { serviceName: region.privateLink.serviceName, privateDnsName: region.privateLink.privateDnsName, domainVerification: region.privateLink.domainVerification } }
+                          : {}),
+                  },
+              }
+            : {}),
+        ...(region.batch ? { batch: { bucket: region.batch.bucketName, kmsKeyArn: region.batch.kmsKeyArn, inputPrefixes: region.batch.inputPrefixes } } : {}),
     };
 }
 
