@@ -52,7 +52,8 @@ CREATE VIEW slo_attainment_monthly AS
 
 -- The charge lines of a tenant's usage between two instants, priced and discounted as issue_invoice
 -- prices them: a credit is a percent of exactly what the invoice charges. 0006 (issue 24) makes this
--- function and makes issue_invoice read it; a schema without 0006 gets the same function here.
+-- function and makes issue_invoice read it; a schema without 0006 gets the same function here (so a
+-- 0006 applied after this one must create it with CREATE OR REPLACE, which keeps this signature).
 DO $migration$
 BEGIN
     IF to_regprocedure('charge_lines(text, timestamptz, timestamptz)') IS NULL THEN
@@ -89,6 +90,8 @@ $fn$;
     END IF;
 END;
 $migration$;
+-- Invoicing reads it; nobody else needs to (0006 grants tenants' statements their own use of it).
+REVOKE EXECUTE ON FUNCTION charge_lines(text, timestamptz, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION charge_lines(text, timestamptz, timestamptz) TO invoicing;
 
 -- The registry writes the terms, metering the events, invoicing reads both (and adds the credits
