@@ -22,7 +22,7 @@ import { gatewaySeries, utc } from "./usage-series";
  * recording rules' per-tenant series as the rules record them (once a minute, at 15 s past: a phase at
  * which a window-long sum_over_time cut half an interval short drops a sample an hour) beside the
  * gateway's counters, metered hour by hour by `cli.js meter`, and `cli.js invoice` issuing the credit a
- * breached month owes, to the cent, once. Billing begins on 22 November at 22:00, so November's
+ * breached month owes, to the cent, once, each command as its Job's own database role. Billing begins on 22 November at 22:00, so November's
  * invoice covers eight days (a whole month of per-minute series would cost the suite half a minute;
  * the month's bounds, the terms' history and the credit are the same).
  *
@@ -45,10 +45,13 @@ let prom: TestPrometheus;
 let db: Client;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "billing-slo-"));
 
+/** Each command as the database role its Job logs in as: the grants of 0005 and 0008 are what it may do. */
+const ROLE_OF: Record<string, string> = { sync: "registry", meter: "metering", invoice: "invoicing" };
+
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
     let out = "";
     let err = "";
-    const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s) }, () => pg.connect("billing"));
+    const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s) }, () => pg.connect("billing", ROLE_OF[argv[0]]));
     return { code, out, err };
 }
 

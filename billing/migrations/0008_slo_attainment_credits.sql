@@ -1,7 +1,7 @@
 -- What customers are told (issue 23, part 4): each tenant's service levels as metering recorded them
 -- from the region's SLO recording rules, the objectives and credit terms the registry applied (history:
 -- a change is a new row from when it was applied), and what invoicing reads to issue a credit. Applies
--- on top of 0005 alone and of 0006/0007 (other changes' numbers).
+-- after 0007, with or without 0006 (another change's number).
 
 -- The objectives the stack promises, from the registry document's serviceLevels, as history: a change
 -- (or a withdrawal: objective NULL) is a new row from the sync that applied it, never an update.
@@ -98,4 +98,11 @@ GRANT EXECUTE ON FUNCTION charge_lines(text, timestamptz, timestamptz) TO invoic
 -- through add_invoice_adjustment, which it already may).
 GRANT SELECT, INSERT ON slo_terms TO registry;
 GRANT SELECT, INSERT ON slo_events TO metering;
+-- Metering's inserts name their conflict target (ON CONFLICT (...) DO NOTHING: a replayed window adds
+-- nothing), which PostgreSQL allows only with SELECT on those columns: without it every run as the
+-- metering role fails at its first usage row. 0006 grants the same on gpu_usage and model_usage
+-- (granting twice is harmless); nothing granted it on endpoint_usage.
+GRANT SELECT (tenant_id, pool, track, window_start, window_end) ON gpu_usage TO metering;
+GRANT SELECT (tenant_id, model, track, window_start, window_end) ON model_usage TO metering;
+GRANT SELECT (tenant_id, model, track, window_start, window_end) ON endpoint_usage TO metering;
 GRANT SELECT ON slo_terms, slo_events, slo_attainment_monthly TO invoicing;
