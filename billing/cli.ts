@@ -6,7 +6,8 @@
  *   node bin/billing/cli.js meter [--at ISO] [--windows N] [--window-seconds S]
  *                                                                       the metering CronJob: the N closed windows before --at
  *   node bin/billing/cli.js invoice --tenant T --month YYYY-MM [--format json|text] [--at ISO]
- *                                                                       issue (or show) a month's invoice
+ *                                                                       issue (or show) a month's invoice, with the SLO
+ *                                                                       credits its month owes (billing/slo.ts)
  *   node bin/billing/cli.js adjust --tenant T --month YYYY-MM --amount A --reason TEXT --source S --reference R
  *                                                                       record an adjustment (A < 0: a credit) on a month not invoiced yet
  *   node bin/billing/cli.js statement --tenant T --month YYYY-MM [--format json|text] [--at ISO]
@@ -37,7 +38,8 @@ export const USAGE = `usage: cli.js <command> [options]
   sync --registry FILE [--at ISO]                             apply a registry document as of --at (default now)
   meter [--at ISO] [--windows N] [--window-seconds S]         meter the N closed windows of S seconds before --at (default now, 3, 3600)
   invoice --tenant T --month YYYY-MM [--format json|text] [--at ISO]
-                                                              issue (or show) the tenant's invoice for the month
+                                                              issue (or show) the tenant's invoice for the month,
+                                                              with the SLO credits it owes and its service levels
   adjust --tenant T --month YYYY-MM --amount A --reason TEXT --source S --reference R
                                                               record an adjustment (A < 0: a credit) on a month not invoiced yet
   statement --tenant T --month YYYY-MM [--format json|text] [--at ISO]

@@ -27,9 +27,7 @@ const FILE = /^(\d{4})_([a-z0-9_]+)\.sql$/;
  * an error, so a stale reservation cannot outlive it). A deployed database gets the reserved
  * migration applied after the later ones it already has, so that migration must apply on either side of them.
  */
-export const RESERVED_MIGRATIONS: Readonly<Record<number, string>> = {
-    8: "SLO attainment and credits: issue 23 part 4",
-};
+export const RESERVED_MIGRATIONS: Readonly<Record<number, string>> = {};
 
 export function loadMigrations(dir: string, reserved: Readonly<Record<number, string>> = RESERVED_MIGRATIONS): Migration[] {
     const migrations = fs

@@ -14,6 +14,7 @@ import {
     RegistryPrice,
     registryText,
 } from "compute-region-policies/model";
+import { syncServiceLevels } from "./slo";
 
 /**
  * The registry Job: applies a registry document (rendered from the stack config by the program, in
@@ -44,6 +45,8 @@ export interface SyncChanges {
     commitments: string[];
     /** Tenants' database roles made, and which of them the statement Job may act as (billing/migrations/0006). */
     roles: string[];
+    /** Objectives and credit terms recorded from this sync (billing/slo.ts). */
+    serviceLevels?: string[];
 }
 
 export interface SyncResult {
@@ -128,6 +131,9 @@ export async function syncRegistry(client: ClientBase, doc: RegistryDocument, at
                 await q("INSERT INTO hosted_models (model, gpu_model, pool) VALUES ($1, $2, $3) ON CONFLICT (model) DO UPDATE SET gpu_model = EXCLUDED.gpu_model, pool = EXCLUDED.pool", [m.name, m.gpuModel, m.pool]);
                 changes.models.push(`${m.name} (on ${m.pool}, ${m.gpuModel})`);
             }
+            // What the region promises and the credits a breach owes: history, like prices.
+            const levels = await syncServiceLevels(q, doc, at, problems);
+            if (levels.length > 0) changes.serviceLevels = levels;
         }
 
         // Tenants: their owner, their state's history and their contract.
@@ -237,7 +243,7 @@ export async function syncRegistry(client: ClientBase, doc: RegistryDocument, at
         const changed =
             changes.currency !== undefined ||
             Object.values(changes.prices).some((l) => l.length > 0) ||
-            changes.pools.length + changes.models.length + changes.contracts.length + changes.commitments.length + changes.roles.length > 0 ||
+            changes.pools.length + changes.models.length + changes.contracts.length + changes.commitments.length + changes.roles.length + (changes.serviceLevels?.length ?? 0) > 0 ||
             Object.values(changes.tenants).some((l) => l.length > 0);
         if (changed) await q("INSERT INTO registry_syncs (scope, at, document_sha256, changes) VALUES ($1, $2, $3, $4)", [doc.scope, at, sha, JSON.stringify(changes)]);
         await q("COMMIT");
@@ -266,6 +272,7 @@ export function describeSync(result: SyncResult): string[] {
     list("contracts", c.contracts);
     list("commitments", c.commitments);
     list("tenant database roles", c.roles);
+    list("service levels", c.serviceLevels ?? []);
     return lines;
 }
 

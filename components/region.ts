@@ -16,6 +16,8 @@ import {
     regionCapacity,
     RegistryContract,
     regionRegistry,
+    registryServiceLevels,
+    CreditTerm,
     SloSpec,
     standardTags,
     TenantPurchase,
@@ -154,6 +156,8 @@ export interface RegionArgs {
     shards: ShardBudget[];
     /** Service level objectives: recording rules, burn-rate alerts and a dashboard each (none: the fixed-threshold serving alerts stay). */
     slos: SloSpec[];
+    /** The credits a hosted model's month below its availability objective owes its tenants (highest threshold first): billing records them with the objectives and issues them on invoices. */
+    sloCredits?: CreditTerm[];
     /** Alertmanager's receivers and routes; absent, alerts reach nobody (and a policy fails the region). */
     alerting?: AlertingArgs;
     /** GuardDuty for the region and its agent on every node. */
@@ -545,7 +549,7 @@ export class Region extends pulumi.ComponentResource {
                     ...database,
                     // What the region sells and at what price: the one rendering of the config, which the
                     // registry Job applies and the plan shows.
-                    registry: regionRegistry(args)!,
+                    registry: regionRegistry({ ...args, serviceLevels: registryServiceLevels(args.slos, args.sloCredits ?? []) })!,
                     clusterName: args.cluster.name,
                     vpcId: this.network.vpcId,
                     isolatedSubnetIds: this.network.isolatedSubnetIds,

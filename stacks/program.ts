@@ -41,6 +41,7 @@ export async function regionProgram(): Promise<Record<string, unknown>> {
         billing,
         migrations,
         slos,
+        sloCredits: resolveCredits(config.slos),
         batchWorker,
         threatDetection: { ...threatDetection, findingsTopicArn: findingsTopicArn(config.threatDetection, config.alerting) },
     });

@@ -10,6 +10,7 @@ import { billingChangeLines, billingChanges, billingEvidence, billingJson, billi
 import type { PlanChanges } from "../offline/diff";
 import { ConfigError, parseRegionConfig } from "../stacks/config";
 import { sourceTag } from "../stacks/image-source";
+import { registryServiceLevelsOf } from "../stacks/config/reliability";
 import { devStackConfig, engineValues, ofType, one, plan } from "./helpers";
 
 let dev: OfflinePlanResult;
@@ -80,7 +81,7 @@ describe("billing database", () => {
 
     it("applies the migrations with a Job from a ConfigMap, and meters hourly with a CronJob, both by image digest", () => {
         const cm = ofType(dev.resources, "kubernetes:core/v1:ConfigMap").find((c) => c.props.metadata.name === "billing-migrations")!;
-        expect(Object.keys(cm.props.data)).toEqual(["0001_core_schema.sql", "0002_invoices.sql", "0003_roles.sql", "0004_registry_metering_invoices.sql", "0005_billing_roles.sql", "0006_tenant_views.sql", "0007_hosted_tiers.sql", "0009_tenant_endpoint_usage.sql"]);
+        expect(Object.keys(cm.props.data)).toEqual(["0001_core_schema.sql", "0002_invoices.sql", "0003_roles.sql", "0004_registry_metering_invoices.sql", "0005_billing_roles.sql", "0006_tenant_views.sql", "0007_hosted_tiers.sql", "0008_slo_attainment_credits.sql", "0009_tenant_endpoint_usage.sql"]);
         const job = one(dev.resources, "kubernetes:batch/v1:Job", "dev-billing-migrate");
         expect(job.props.metadata.name).toMatch(/^billing-migrate-[0-9a-f]{10}$/);
         const container = job.props.spec.template.spec.containers[0];
@@ -104,7 +105,8 @@ describe("billing database", () => {
         const map = ofType(dev.resources, "kubernetes:core/v1:ConfigMap").find((c) => c.name === "dev-billing-registry")!;
         const text = map.props.data["registry.json"];
         // Exactly the one rendering of the stack's config.
-        expect(text).toBe(registryText(regionRegistry(parseRegionConfig(engineValues(devStackConfig()), "dev"))!));
+        const config = parseRegionConfig(engineValues(devStackConfig()), "dev");
+        expect(text).toBe(registryText(regionRegistry({ ...config, serviceLevels: registryServiceLevelsOf(config) })!));
         const doc = parseRegistry(text);
         expect(doc.tenants.map((t) => [t.name, t.commitments.map((c) => `${c.track} ${c.quantity} ${c.subject}`)])).toEqual([
             ["acme", ["dedicated 4 acme-l40s", "reserved 6 shared-l40s"]],

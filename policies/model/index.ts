@@ -31,4 +31,5 @@ export * from "./billing";
 export * from "./tenant-billing";
 export * from "./sql-grants";
 export * from "./slo";
+export * from "./service-levels";
 export * from "./alert-routing";

@@ -61,6 +61,7 @@ import { accessLogsExcludeCredentials } from "./access-logs-exclude-credentials"
 import { billingCoversSales } from "./billing-covers-sales";
 import { alertsReachAPerson } from "./alerts-reach-a-person";
 import { sloBurnAlertsMultiwindow } from "./slo-burn-alerts-multiwindow";
+import { sloCreditsMetered } from "./slo-credits-metered";
 import { threatDetectionCoversNodes } from "./threat-detection-covers-nodes";
 
 /** Every policy of the pack, in catalog order. The pack (`index.ts`), the evaluator and the catalog all read this list. */
@@ -143,6 +144,7 @@ export const policies: RegionPolicy[] = [
     databaseMinorVersionFloats,
     // Billing
     billingCoversSales,
+    sloCreditsMetered,
     // Keys, state and supply chain
     kmsKeyRotation,
     statefulResourcesProtected,
