@@ -55,7 +55,7 @@ import { alertsReachAPerson } from "./alerts-reach-a-person";
 import { sloBurnAlertsMultiwindow } from "./slo-burn-alerts-multiwindow";
 import { threatDetectionCoversNodes } from "./threat-detection-covers-nodes";
 
-/** Every policy of the pack, in catalog order. The pack (`index.ts`), the evaluator and the catalog all read this list. */
+/** Every policy of the pack, in catalog order. The pack (`pack.ts`), the library entry (`index.ts`), the evaluator and the catalog all read this list. */
 /**
  * The stack policies that report the deploy rehearsal's findings: one rehearsal serves them all in
  * an evaluation, so their cost is the rehearsal's, once.
