@@ -50,12 +50,14 @@ export function regionFromConfig(config: RegionConfig, options: BuildRegionOptio
     return { region, config, outputs: regionOutputs(region, config, args) };
 }
 
-/** The Region component's arguments from a validated config: the billing schema and image, capacity reservations, resolved objectives. */
-export function regionArgs(config: RegionConfig): RegionArgs {
-    const root = packageRoot();
+/**
+ * The Region component's arguments from a validated config: the billing schema and image, capacity
+ * reservations, resolved objectives. `root` is the package's (its billing migrations and sources).
+ */
+export function regionArgs(config: RegionConfig, root: string = packageRoot()): RegionArgs {
+    const billing = config.billing && { ...config.billing, meteringImage: config.billing.meteringImage ?? billingImageBuild(root) };
     // The billing schema ships with the package; the migration Job applies it.
     const migrations = config.billing ? loadMigrations(path.join(root, "billing", "migrations")) : [];
-    const billing = config.billing && { ...config.billing, meteringImage: config.billing.meteringImage ?? billingImageBuild(root) };
     const gpuPools = config.gpuPools.map(({ capacityReservation: r, ...pool }) => ({
         ...pool,
         ...(r ? { capacityReservation: { id: r.id, type: r.type, instances: r.instances, ...(r.startsAt && r.endsAt ? { window: { startsAt: r.startsAt, endsAt: r.endsAt } } : {}) } } : {}),
