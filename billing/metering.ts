@@ -1,5 +1,5 @@
 import type { ClientBase } from "pg";
-import { GATEWAY, GEN_AI_METRICS, ksmLabel, LABELS, PRIORITY_CLASS, TENANT_NAMESPACE_PREFIX, tenantGpuInUseQuery } from "compute-region-policies/model";
+import { BATCH_USAGE_METRICS, GATEWAY, GEN_AI_METRICS, ksmLabel, LABELS, parseDedicatedModelName, PRIORITY_CLASS, TENANT_NAMESPACE_PREFIX, tenantGpuInUseQuery } from "compute-region-policies/model";
 
 /**
  * Metering: for each closed window, what each tenant bought and used, written as usage records that
@@ -12,7 +12,11 @@ import { GATEWAY, GEN_AI_METRICS, ksmLabel, LABELS, PRIORITY_CLASS, TENANT_NAMES
  * - reserved_use: GPU time within its commitments (shown to the tenant, billed through them);
  * - unsold: GPU time beyond its commitments at a priority other than spot, which Kueue should make
  *   impossible: recorded (never billed, never dropped) and alerted by TenantGpuUseBeyondPurchase;
- * - hosted: requests, input, cached input and output tokens per tenant and model from the gateway.
+ * - hosted: requests, input, cached input and output tokens per tenant and model from the gateway;
+ *   a tenant's calls of its own dedicated endpoint (model `<tenant>/<model>`) are recorded on
+ *   dedicated_endpoint_use, never invoiced: its replica-hours pay for them;
+ * - dedicated_endpoint: the replicas of each dedicated endpoint, every second they were held;
+ * - batch: input and output tokens of each batch that completed, once, from the usage its Job serves.
  *
  * GPU time and hosted usage come from Prometheus as range queries evaluated at the window's step
  * instants: start + 60 s, start + 120 s, ..., end. The value at instant t stands for the step
@@ -127,6 +131,23 @@ export function hostedUsageQuery(): string {
     return HOSTED_MEASURES.map((m) => `label_replace(${hostedStepQuery(GATEWAY_METRICS[m])}, "measure", "${m}", "", "")`).join(" or ");
 }
 
+/**
+ * Batch usage at each step instant: the completed batches whose usage series appears at that instant
+ * and did not one step earlier (each upload has a series of its own, served for about a minute), so a
+ * batch counts once, in the step it first shows, per tenant and model. Instant selectors only, as for
+ * the other queries: the same on Prometheus 2.x and 3.x.
+ */
+export function batchUsageQuery(): string {
+    const step = `${METERING_STEP_SECONDS}s`;
+    const first = (selector: string) => `sum by (tenant, model) (${selector} unless ${selector} offset ${step})`;
+    const { tokens, requests } = BATCH_USAGE_METRICS;
+    return [
+        `label_replace(${first(`${requests}{outcome="succeeded"}`)}, "measure", "requests", "", "")`,
+        `label_replace(${first(`${tokens}{type="input"}`)}, "measure", "inputTokens", "", "")`,
+        `label_replace(${first(`${tokens}{type="output"}`)}, "measure", "outputTokens", "", "")`,
+    ].join(" or ");
+}
+
 /** A GPU usage record: GPU-seconds of a tenant on a pool and track in a window. */
 export interface GpuUsageRecord {
     tenant: string;
@@ -140,6 +161,8 @@ export interface GpuUsageRecord {
 export interface ModelUsageRecord {
     tenant: string;
     model: string;
+    /** hosted (the gateway; the default), batch (completed batches), or dedicated_endpoint_use (recorded, billed through replica-hours). */
+    track?: "hosted" | "batch" | "dedicated_endpoint_use";
     window: Window;
     requests: number;
     inputTokens: number;
@@ -147,10 +170,26 @@ export interface ModelUsageRecord {
     outputTokens: number;
 }
 
-/** A commitment row of the registry, in force over [from, to). */
+/** Replica-seconds of a tenant's dedicated endpoints of a model in a window. */
+export interface EndpointUsageRecord {
+    tenant: string;
+    model: string;
+    track: "dedicated_endpoint";
+    window: Window;
+    replicaSeconds: number;
+}
+
+/** A window's usage records, of every kind. */
+export interface WindowUsage {
+    gpu: GpuUsageRecord[];
+    hosted: ModelUsageRecord[];
+    endpoint: EndpointUsageRecord[];
+}
+
+/** A commitment row of the registry, in force over [from, to). `pool` is its subject: the pool, or a dedicated endpoint's model. */
 export interface HeldCommitment {
     tenant: string;
-    track: "reserved" | "dedicated";
+    track: "reserved" | "dedicated" | "dedicated_endpoint";
     pool: string;
     gpuModel: string;
     quantity: number;
@@ -180,7 +219,7 @@ function startsOnAt(sold: Sold, tenant: string, at: Date): Date | undefined {
 
 /** The commitments (reserved, dedicated) in force at some point of the span, and the contracts. */
 export async function loadSold(client: ClientBase, window: Window): Promise<Sold> {
-    const { rows } = await client.query<{ tenant_id: string; track: "reserved" | "dedicated"; subject: string; gpu_model: string | null; quantity: number; c_from: Date; c_to: Date | null }>(
+    const { rows } = await client.query<{ tenant_id: string; track: HeldCommitment["track"]; subject: string; gpu_model: string | null; quantity: number; c_from: Date; c_to: Date | null }>(
         `SELECT tenant_id, track, subject, gpu_model, quantity, c_from, c_to FROM (
              SELECT c.tenant_id, c.track, c.subject, c.gpu_model, c.quantity, c.effective_from AS c_from,
                     lead(c.effective_from) OVER (PARTITION BY c.tenant_id, c.track, c.subject ORDER BY c.effective_from) AS c_to
@@ -219,7 +258,7 @@ interface PoolSteps {
  * Meters one window: commitments from `sold`, GPU time and hosted usage from Prometheus. The window's
  * length must be a whole number of steps (hour windows are 60 steps).
  */
-export async function meterWindow(prom: Prometheus, window: Window, sold: Sold): Promise<{ gpu: GpuUsageRecord[]; hosted: ModelUsageRecord[] }> {
+export async function meterWindow(prom: Prometheus, window: Window, sold: Sold): Promise<WindowUsage> {
     const step = METERING_STEP_SECONDS;
     const seconds = (window.end.getTime() - window.start.getTime()) / 1000;
     if (!Number.isInteger(seconds / step) || seconds <= 0) throw new RangeError(`a metering window is a whole number of ${step}-second steps, got ${seconds} seconds`);
@@ -228,7 +267,11 @@ export async function meterWindow(prom: Prometheus, window: Window, sold: Sold):
     const instant = (k: number) => window.start.getTime() + (k + 1) * step * 1000;
     const index = (unixSeconds: number) => Math.round((unixSeconds * 1000 - window.start.getTime()) / (step * 1000)) - 1;
 
-    const [gpuSeries, hostedSeries] = await Promise.all([prom.queryRange(tenantGpuQuery(), first, window.end, step), prom.queryRange(hostedUsageQuery(), first, window.end, step)]);
+    const [gpuSeries, hostedSeries, batchSeries] = await Promise.all([
+        prom.queryRange(tenantGpuQuery(), first, window.end, step),
+        prom.queryRange(hostedUsageQuery(), first, window.end, step),
+        prom.queryRange(batchUsageQuery(), first, window.end, step),
+    ]);
 
     // GPUs in use per tenant and pool at each step, at the spot priority and at any other.
     const pools = new Map<string, PoolSteps>();
@@ -248,10 +291,20 @@ export async function meterWindow(prom: Prometheus, window: Window, sold: Sold):
     }
 
     const gpu: GpuUsageRecord[] = [];
+    const endpoint: EndpointUsageRecord[] = [];
     const byTenantPool = new Map<string, HeldCommitment[]>();
+    const byTenantEndpoint = new Map<string, HeldCommitment[]>();
     for (const c of sold.commitments) {
         if (c.from.getTime() >= window.end.getTime() || c.to.getTime() <= window.start.getTime()) continue;
-        byTenantPool.set(`${c.tenant}/${c.pool}`, [...(byTenantPool.get(`${c.tenant}/${c.pool}`) ?? []), c]);
+        const into = c.track === "dedicated_endpoint" ? byTenantEndpoint : byTenantPool;
+        into.set(`${c.tenant}/${c.pool}`, [...(into.get(`${c.tenant}/${c.pool}`) ?? []), c]);
+    }
+    // A dedicated endpoint's replicas: every second of the window they were held, from the contract's start.
+    for (const [key, held] of byTenantEndpoint) {
+        const [tenant, model] = key.split("/");
+        const from = Math.max(window.start.getTime(), startsOnAt(sold, tenant, window.end)?.getTime() ?? -Infinity);
+        const replicaMs = held.reduce((sum, c) => sum + c.quantity * Math.max(0, Math.min(c.to.getTime(), window.end.getTime()) - Math.max(c.from.getTime(), from)), 0);
+        if (replicaMs > 0) endpoint.push({ tenant, model, track: "dedicated_endpoint", window, replicaSeconds: replicaMs / 1000 });
     }
 
     // What was committed: every second of the window it was held, from the contract's start.
@@ -285,26 +338,37 @@ export async function meterWindow(prom: Prometheus, window: Window, sold: Sold):
         record("unsold", unsold);
     }
 
-    // Hosted usage: the steps' increases summed over the window.
+    // Hosted and batch usage: the steps' values summed over the window. A tenant's calls of its own
+    // dedicated endpoint (<tenant>/<model>) go on dedicated_endpoint_use, under the model's name.
     const hosted = new Map<string, ModelUsageRecord>();
+    const add = (tenant: string, model: string, track: NonNullable<ModelUsageRecord["track"]>, measure: (typeof HOSTED_MEASURES)[number], values: [number, number][]) => {
+        const key = `${tenant}\u0000${model}\u0000${track}`;
+        let r = hosted.get(key);
+        if (!r) hosted.set(key, (r = { tenant, model, track, window, requests: 0, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 }));
+        for (const [t, v] of values) {
+            const k = index(t);
+            if (k >= 0 && k < steps && Number.isFinite(v)) r[measure] += v;
+        }
+    };
     for (const s of hostedSeries) {
         const tenant = s.metric[GATEWAY.tenantLabel];
         const model = s.metric[GEN_AI_METRICS.modelLabel];
         const measure = HOSTED_MEASURES.find((m) => m === s.metric.measure);
         if (!tenant || !model || !measure) continue;
-        const key = `${tenant}\u0000${model}`;
-        let r = hosted.get(key);
-        if (!r) hosted.set(key, (r = { tenant, model, window, requests: 0, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 }));
-        for (const [t, v] of s.values) {
-            const k = index(t);
-            if (k >= 0 && k < steps && Number.isFinite(v)) r[measure] += v;
-        }
+        const dedicated = parseDedicatedModelName(model);
+        if (dedicated && dedicated.tenant === tenant) add(tenant, dedicated.model, "dedicated_endpoint_use", measure, s.values);
+        else add(tenant, model, "hosted", measure, s.values);
+    }
+    for (const s of batchSeries) {
+        const measure = HOSTED_MEASURES.find((m) => m === s.metric.measure);
+        if (!s.metric.tenant || !s.metric.model || !measure) continue;
+        add(s.metric.tenant, s.metric.model, "batch", measure, s.values);
     }
     const rounded = [...hosted.values()]
         .map((r) => ({ ...r, requests: Math.round(r.requests), inputTokens: Math.round(r.inputTokens), cachedInputTokens: Math.round(r.cachedInputTokens), outputTokens: Math.round(r.outputTokens) }))
         .filter((r) => r.requests > 0 || r.inputTokens > 0 || r.outputTokens > 0 || r.cachedInputTokens > 0);
     const order = (a: { tenant: string }, b: { tenant: string }) => (a.tenant < b.tenant ? -1 : a.tenant > b.tenant ? 1 : 0);
-    return { gpu: gpu.sort(order), hosted: rounded.sort(order) };
+    return { gpu: gpu.sort(order), hosted: rounded.sort(order), endpoint: endpoint.sort(order) };
 }
 
 export interface WriteResult {
@@ -320,10 +384,11 @@ export interface WriteResult {
  * a second charge); a record of a tenant the registry does not know is rejected and reported, and
  * then the window is not recorded as metered, so its month cannot be invoiced until it is resolved.
  */
-export async function writeUsage(client: ClientBase, usage: { gpu: GpuUsageRecord[]; hosted: ModelUsageRecord[] }, source: string, window?: Window): Promise<WriteResult> {
+export async function writeUsage(client: ClientBase, usage: { gpu: GpuUsageRecord[]; hosted: ModelUsageRecord[]; endpoint?: EndpointUsageRecord[] }, source: string, window?: Window): Promise<WriteResult> {
     const result: WriteResult = { inserted: 0, duplicates: 0, rejected: [], complete: false };
-    const names = [...new Set([...usage.gpu.map((g) => g.tenant), ...usage.hosted.map((h) => h.tenant)])];
-    const models = [...new Set(usage.hosted.map((h) => h.model))];
+    const endpoints = usage.endpoint ?? [];
+    const names = [...new Set([...usage.gpu.map((g) => g.tenant), ...usage.hosted.map((h) => h.tenant), ...endpoints.map((e) => e.tenant)])];
+    const models = [...new Set([...usage.hosted.map((h) => h.model), ...endpoints.map((e) => e.model)])];
     await client.query("BEGIN");
     try {
         const known = new Set((await client.query<{ tenant_id: string }>("SELECT tenant_id FROM tenants WHERE tenant_id = ANY($1)", [names])).rows.map((r) => r.tenant_id));
@@ -335,9 +400,24 @@ export async function writeUsage(client: ClientBase, usage: { gpu: GpuUsageRecor
         });
         const hosted = usage.hosted.filter((m) => {
             const why = !known.has(m.tenant) ? `unknown tenant ${m.tenant}: the registry does not list it` : !knownModels.has(m.model) ? `unknown model ${m.model}: the registry does not list it` : undefined;
-            if (why) result.rejected.push({ record: `hosted ${m.tenant}/${m.model} ${m.window.start.toISOString()}`, reason: why });
+            if (why) result.rejected.push({ record: `${m.track ?? "hosted"} ${m.tenant}/${m.model} ${m.window.start.toISOString()}`, reason: why });
             return !why;
         });
+        const endpoint = endpoints.filter((e) => {
+            const why = !known.has(e.tenant) ? `unknown tenant ${e.tenant}: the registry does not list it` : !knownModels.has(e.model) ? `unknown model ${e.model}: the registry does not list it` : undefined;
+            if (why) result.rejected.push({ record: `${e.track} ${e.tenant}/${e.model} ${e.window.start.toISOString()}`, reason: why });
+            return !why;
+        });
+        if (endpoint.length > 0) {
+            const r = await client.query(
+                `INSERT INTO endpoint_usage (tenant_id, model, track, window_start, window_end, replica_seconds, source)
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::numeric[], $7::text[])
+                 ON CONFLICT (tenant_id, model, track, window_start, window_end) DO NOTHING`,
+                [endpoint.map((e) => e.tenant), endpoint.map((e) => e.model), endpoint.map((e) => e.track), endpoint.map((e) => e.window.start), endpoint.map((e) => e.window.end), endpoint.map((e) => e.replicaSeconds.toFixed(3)), endpoint.map(() => source)],
+            );
+            result.inserted += r.rowCount ?? 0;
+            result.duplicates += endpoint.length - (r.rowCount ?? 0);
+        }
         if (gpu.length > 0) {
             const r = await client.query(
                 `INSERT INTO gpu_usage (tenant_id, pool, gpu_model, track, window_start, window_end, gpu_seconds, source)
@@ -356,7 +436,7 @@ export async function writeUsage(client: ClientBase, usage: { gpu: GpuUsageRecor
                 [
                     hosted.map((m) => m.tenant),
                     hosted.map((m) => m.model),
-                    hosted.map(() => "hosted"),
+                    hosted.map((m) => m.track ?? "hosted"),
                     hosted.map((m) => m.window.start),
                     hosted.map((m) => m.window.end),
                     hosted.map((m) => m.requests),
@@ -370,7 +450,7 @@ export async function writeUsage(client: ClientBase, usage: { gpu: GpuUsageRecor
             result.duplicates += hosted.length - (r.rowCount ?? 0);
         }
         if (window && result.rejected.length === 0) {
-            await client.query("INSERT INTO metered_windows (window_start, window_end, gpu_records, model_records) VALUES ($1, $2, $3, $4) ON CONFLICT (window_start, window_end) DO NOTHING", [window.start, window.end, gpu.length, hosted.length]);
+            await client.query("INSERT INTO metered_windows (window_start, window_end, gpu_records, model_records) VALUES ($1, $2, $3, $4) ON CONFLICT (window_start, window_end) DO NOTHING", [window.start, window.end, gpu.length, hosted.length + endpoint.length]);
             result.complete = true;
         }
         await client.query("COMMIT");
@@ -390,13 +470,13 @@ export async function meterWindows(
     client: ClientBase,
     prom: Prometheus,
     windows: readonly Window[],
-    onWindow: (window: Window, result: WriteResult, usage: { gpu: GpuUsageRecord[]; hosted: ModelUsageRecord[] }) => void,
+    onWindow: (window: Window, result: WriteResult, usage: WindowUsage) => void,
     options: { source?: string; concurrency?: number } = {},
 ): Promise<void> {
     if (windows.length === 0) return;
     const sold = await loadSold(client, { start: windows[0].start, end: windows[windows.length - 1].end });
     const concurrency = options.concurrency ?? 4;
-    const pending: Promise<{ gpu: GpuUsageRecord[]; hosted: ModelUsageRecord[] }>[] = [];
+    const pending: Promise<WindowUsage>[] = [];
     const start = (i: number) => {
         if (i < windows.length) pending[i] = meterWindow(prom, windows[i], sold);
     };

@@ -20,7 +20,18 @@ export const MIGRATION_LOCK_KEY = 7_261_903_554;
 
 const FILE = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 
-export function loadMigrations(dir: string): Migration[] {
+/**
+ * Migration numbers agreed for work that has not landed yet, and whose: the only gaps the numbering
+ * may have. Branches take numbers in advance so that none is used twice, and may land out of order;
+ * the branch whose migration fills a number removes it from here (a number reserved and present is
+ * an error, so a stale reservation cannot outlive it). A deployed database gets the reserved
+ * migration applied after the later ones it already has, so that migration must apply on either side of them.
+ */
+export const RESERVED_MIGRATIONS: Readonly<Record<number, string>> = {
+    6: "tenants' own billing rows (roles, row-level security, tenant_billing views): issue 24",
+};
+
+export function loadMigrations(dir: string, reserved: Readonly<Record<number, string>> = RESERVED_MIGRATIONS): Migration[] {
     const migrations = fs
         .readdirSync(dir)
         .filter((f) => f.endsWith(".sql"))
@@ -31,9 +42,14 @@ export function loadMigrations(dir: string): Migration[] {
             return { version: Number(m[1]), name: m[2], sql, checksum: createHash("sha256").update(sql).digest("hex") };
         })
         .sort((a, b) => a.version - b.version);
-    migrations.forEach((m, i) => {
-        if (m.version !== i + 1) throw new Error(`migrations must be numbered 0001, 0002, ... without gaps: found ${String(m.version).padStart(4, "0")} at position ${i + 1}`);
-    });
+    const label = (version: number) => String(version).padStart(4, "0");
+    let expected = 1;
+    for (const m of migrations) {
+        if (reserved[m.version] !== undefined) throw new Error(`migration ${label(m.version)}_${m.name} fills number ${label(m.version)}, reserved for ${reserved[m.version]}: remove the reservation from RESERVED_MIGRATIONS (billing/migrate.ts)`);
+        while (reserved[expected] !== undefined && expected < m.version) expected++;
+        if (m.version !== expected) throw new Error(`migrations must be numbered 0001, 0002, ... without gaps (but for RESERVED_MIGRATIONS): found ${label(m.version)} where ${label(expected)} was due`);
+        expected++;
+    }
     return migrations;
 }
 

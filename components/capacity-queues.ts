@@ -38,6 +38,11 @@ export interface PoolQueueSpec {
     declaredHeadroom?: number;
     /** The Kueue Topology the pool's flavor places by (Topology-Aware Scheduling), if any. */
     topology?: string;
+    /**
+     * A serving pool with batch inference: its internal queue lends all its idle GPUs (batch borrows
+     * them at the lowest priority), and takes them back from any borrower when a model needs them.
+     */
+    lendIdleToBatch?: boolean;
 }
 
 /** What a tenant shard of a sharded region may sell of each pool. */
@@ -161,7 +166,7 @@ export class CapacityQueues extends pulumi.ComponentResource {
               )
             : undefined;
 
-        for (const { capacity, taints, declaredHeadroom, topology: topologyName } of args.pools) {
+        for (const { capacity, taints, declaredHeadroom, topology: topologyName, lendIdleToBatch } of args.pools) {
             const pool = capacity.pool;
             // Kueue freezes a flavor's whole spec once it names a topology: a change must replace it.
             const flavorOptions = topologyName && topology ? { parent: this, dependsOn: [this.kueue, topology], replaceOnChanges: ["spec"], deleteBeforeReplace: true } : afterKueue;
@@ -229,8 +234,9 @@ export class CapacityQueues extends pulumi.ComponentResource {
                                             {
                                                 name: GPU_RESOURCE,
                                                 nominalQuota: nominal,
-                                                // Unsold capacity may be lent as reclaimable spot; the headroom never is.
-                                                lendingLimit: Math.max(0, nominal - capacity.headroomGpus),
+                                                // Unsold capacity may be lent as reclaimable spot; the headroom never is, except a
+                                                // serving pool's idle GPUs to batch inference (reclaimed from any borrower below).
+                                                lendingLimit: lendIdleToBatch && capacity.role === "serving" ? nominal : Math.max(0, nominal - capacity.headroomGpus),
                                             },
                                         ],
                                     },

@@ -1,6 +1,21 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { GPU_RESOURCE, GpuInstanceType, KUEUE_QUEUE_LABEL, LABELS, MODEL_SERVER_PORT, NAMESPACES, PRIORITY_CLASS, poolTaints, tolerationsFor } from "compute-region-policies/model";
+import {
+    DEDICATED_ENDPOINT,
+    dedicatedEndpointName,
+    dedicatedLocalQueue,
+    dedicatedModelName,
+    ENDPOINT_LABEL,
+    GPU_RESOURCE,
+    GpuInstanceType,
+    KUEUE_QUEUE_LABEL,
+    LABELS,
+    MODEL_SERVER_PORT,
+    NAMESPACES,
+    PRIORITY_CLASS,
+    poolTaints,
+    tolerationsFor,
+} from "compute-region-policies/model";
 import { AWS_CLI_IMAGE } from "./helm";
 import { podIdentityRole } from "./kms";
 import { dependsOnOf } from "./options";
@@ -44,6 +59,20 @@ export interface InferenceServiceArgs {
     /** What the ServiceMonitor needs: the release that installs the Prometheus operator's CRDs. */
     monitorWaitsFor: pulumi.Resource[];
     tags: Record<string, string>;
+    /**
+     * A tenant's dedicated endpoint of the model instead of the shared server: fixed replicas (no
+     * autoscaling), served as `<tenant>/<model>` and admitted through the tenant's dedicated queue.
+     */
+    dedicated?: DedicatedTo;
+}
+
+/** The tenant a dedicated model server belongs to. */
+export interface DedicatedTo {
+    tenant: string;
+    /** Replicas the tenant bought. */
+    replicas: number;
+    /** Only an active tenant's replicas run; a suspended tenant's endpoint is kept at zero. */
+    active: boolean;
 }
 
 const PORT = MODEL_SERVER_PORT;
@@ -98,9 +127,12 @@ export class InferenceService extends pulumi.ComponentResource {
 
     constructor(name: string, args: InferenceServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:serving:InferenceService", name, {}, opts);
-        const { model, instance } = args;
+        const { model, instance, dedicated } = args;
         const ns = NAMESPACES.serving;
-        const app = `model-${model.name}`;
+        const app = dedicated ? dedicatedEndpointName(dedicated.tenant, model.name) : `model-${model.name}`;
+        const servedName = dedicated ? dedicatedModelName(dedicated.tenant, model.name) : model.name;
+        const queue = dedicated ? dedicatedLocalQueue(dedicated.tenant, model.pool) : model.pool;
+        const replicas = dedicated ? (dedicated.active ? dedicated.replicas : 0) : model.replicas.min;
         this.serviceName = app;
         const tp = model.gpusPerReplica;
         if (instance.gpusPerNode % tp !== 0) throw new pulumi.ResourceError(`InferenceService ${name}: gpusPerReplica ${tp} does not divide the ${instance.gpusPerNode} GPUs of a node`, this);
@@ -129,7 +161,7 @@ export class InferenceService extends pulumi.ComponentResource {
         const opts0 = { parent: this, dependsOn: dependsOnOf(opts) };
         new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: { name: app, namespace: ns } }, opts0);
 
-        const labels = { app, [LABELS.model]: model.name };
+        const labels = { app, [LABELS.model]: model.name, ...(dedicated ? { [LABELS.tenant]: dedicated.tenant, [ENDPOINT_LABEL]: DEDICATED_ENDPOINT } : {}) };
         const perGpuCpu = Math.floor((instance.vcpus / instance.gpusPerNode) * 0.8);
         const perGpuMemGiB = Math.floor((instance.memoryGiB / instance.gpusPerNode) * 0.8);
         const resources = { [GPU_RESOURCE]: String(tp), cpu: String(perGpuCpu * tp), memory: `${perGpuMemGiB * tp}Gi` };
@@ -140,13 +172,13 @@ export class InferenceService extends pulumi.ComponentResource {
         new k8s.apps.v1.Deployment(
             `${name}-deployment`,
             {
-                metadata: { name: app, namespace: ns, labels: { ...labels, [KUEUE_QUEUE_LABEL]: model.pool } },
+                metadata: { name: app, namespace: ns, labels: { ...labels, [KUEUE_QUEUE_LABEL]: queue } },
                 spec: {
-                    replicas: model.replicas.min,
+                    replicas,
                     selector: { matchLabels: labels },
                     strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
                     template: {
-                        metadata: { labels: { ...labels, [KUEUE_QUEUE_LABEL]: model.pool } },
+                        metadata: { labels: { ...labels, [KUEUE_QUEUE_LABEL]: queue } },
                         spec: {
                             serviceAccountName: app,
                             priorityClassName: PRIORITY_CLASS.serving,
@@ -174,7 +206,7 @@ export class InferenceService extends pulumi.ComponentResource {
                                 {
                                     name: "server",
                                     image: model.image,
-                                    args: vllmArgs(model, WEIGHTS),
+                                    args: vllmArgs({ ...model, name: servedName }, WEIGHTS),
                                     ports: [{ name: "http", containerPort: PORT }],
                                     env: [{ name: "HOME", value: "/tmp" }, { name: "HF_HUB_OFFLINE", value: "1" }, { name: "VLLM_NO_USAGE_STATS", value: "1" }],
                                     resources: { requests: resources, limits: resources },
@@ -204,7 +236,7 @@ export class InferenceService extends pulumi.ComponentResource {
                 ...opts0,
                 dependsOn: [...opts0.dependsOn, ...args.podsWaitFor],
                 // Pulumi's default await (10 min) cannot cover a GPU server's start: see MODEL_SERVER_START.
-                customTimeouts: { create: `${modelServerReadySeconds()}s`, update: `${modelServerReadySeconds() * model.replicas.min}s` },
+                customTimeouts: { create: `${modelServerReadySeconds()}s`, update: `${modelServerReadySeconds() * Math.max(1, replicas)}s` },
             },
         );
         // One replica at a time may be evicted: minAvailable equal to the replicas would block every
@@ -216,7 +248,8 @@ export class InferenceService extends pulumi.ComponentResource {
             { apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor", metadata: { name: app, namespace: ns }, spec: { selector: { matchLabels: labels }, endpoints: [{ port: "http", path: "/metrics", interval: "15s" }] } },
             { ...opts0, dependsOn: [...opts0.dependsOn, ...args.monitorWaitsFor] },
         );
-        new k8s.apiextensions.CustomResource(
+        // A dedicated endpoint keeps the replicas its tenant bought: no autoscaling.
+        if (!dedicated) new k8s.apiextensions.CustomResource(
             `${name}-autoscale`,
             {
                 apiVersion: "keda.sh/v1alpha1",
@@ -228,7 +261,7 @@ export class InferenceService extends pulumi.ComponentResource {
                     maxReplicaCount: model.replicas.max,
                     pollingInterval: 15,
                     cooldownPeriod: 600,
-                    triggers: [{ type: "prometheus", metadata: { serverAddress: args.prometheusUrl, query: `sum(vllm:num_requests_waiting{model_name="${model.name}"})`, threshold: String(model.targets.queueDepth) } }],
+                    triggers: [{ type: "prometheus", metadata: { serverAddress: args.prometheusUrl, query: `sum(vllm:num_requests_waiting{model_name="${servedName}"})`, threshold: String(model.targets.queueDepth) } }],
                 },
             },
             opts0,

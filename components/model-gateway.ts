@@ -4,12 +4,19 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import {
     apiKeySecretName,
+    DEDICATED_ENDPOINT,
+    dedicatedEndpointName,
+    dedicatedModelName,
+    ENDPOINT_LABEL,
     GATEWAY,
+    INVOCATION_LOG_FORMAT,
     LABELS,
     MODEL_SERVER_PORT,
     modelRouteName,
     NAMESPACES,
     PlatformAddressing,
+    PRIVATE_LINK_PRINCIPALS_ANNOTATION,
+    TENANT_STATE_ANNOTATION,
     TenantState,
 } from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
@@ -37,6 +44,10 @@ export interface GatewayTenant {
     apiKeyVersion: number;
     /** IAM roles allowed to read the tenant's key from Secrets Manager. */
     members: string[];
+    /** Models of which the tenant has a dedicated endpoint (reached as `<tenant>/<model>`). */
+    dedicatedModels?: string[];
+    /** Principals its PrivateLink endpoints connect as (recorded on its key Secret for the change policies). */
+    privateLinkPrincipals?: string[];
 }
 
 export interface ModelGatewayArgs {
@@ -59,6 +70,10 @@ export interface ModelGatewayArgs {
     defaultRateLimits: RateLimits;
     /** Tags for AWS resources (the keys' secrets, the NLB). */
     tags: Record<string, string>;
+    /** The dedicated endpoints: tenant, model and the Kubernetes Service in the serving namespace that serves it. */
+    dedicatedEndpoints?: { tenant: string; model: string; serviceName: string }[];
+    /** One JSON line per request to stdout (INVOCATION_LOG_FORMAT), shipped by the CloudWatch add-on; off, the proxies log nothing. */
+    invocationLogs: boolean;
 }
 
 /** Envoy Gateway serves a listener port below 1024 on the container port plus 10000. */
@@ -78,6 +93,11 @@ const XDS_PORT = 18000;
 const RATELIMIT_PORT = 8081;
 /** The TLS policy of the NLB listener: TLS 1.3 and 1.2 only. */
 export const NLB_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+/** Every model name a tenant's key is good for: its shared models and its dedicated endpoints (`<tenant>/<model>`), sorted. */
+export function tenantModelNames(tenant: Pick<GatewayTenant, "name" | "models" | "dedicatedModels">): string[] {
+    return [...tenant.models, ...(tenant.dedicatedModels ?? []).map((m) => dedicatedModelName(tenant.name, m))].sort();
+}
 
 /** Which tenants may call a model: the active tenants granted it, by name. */
 export function grantedTenants(model: string, tenants: readonly GatewayTenant[]): string[] {
@@ -129,6 +149,8 @@ export class ModelGateway extends pulumi.ComponentResource {
     /** Tenant name to the Secrets Manager secret holding its API key. */
     public readonly apiKeySecretArns: Record<string, pulumi.Output<string>>;
     public readonly hostname: string;
+    /** The gateway namespace: the proxies, routes and keys. */
+    public readonly namespace: k8s.core.v1.Namespace;
 
     constructor(name: string, args: ModelGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:gateway:ModelGateway", name, {}, opts);
@@ -146,6 +168,8 @@ export class ModelGateway extends pulumi.ComponentResource {
         const keys = tenantKeys(name, args, this, namespaces.gateway);
         this.apiKeySecretArns = keys.secretArns;
         modelRoutes(name, args, this, { crdsReady, gateway, keySecrets: keys.secrets });
+        dedicatedRoutes(name, args, this, { crdsReady, gateway, keySecrets: keys.secrets });
+        this.namespace = namespaces.gateway;
         gatewayMetrics(name, this, [...waitFor, namespaces.gateway]);
         gatewayNetworkPolicies(name, args, this, namespaces.gateway);
 
@@ -155,7 +179,7 @@ export class ModelGateway extends pulumi.ComponentResource {
 }
 
 /** The labels Envoy Gateway puts on the proxy pods of the region's Gateway. */
-const PROXY_LABELS = { "gateway.envoyproxy.io/owning-gateway-name": GATEWAY.name, "gateway.envoyproxy.io/owning-gateway-namespace": NAMESPACES.gateway };
+export const PROXY_LABELS = { "gateway.envoyproxy.io/owning-gateway-name": GATEWAY.name, "gateway.envoyproxy.io/owning-gateway-namespace": NAMESPACES.gateway };
 const GATEWAY_REF = { group: "gateway.networking.k8s.io", kind: "Gateway", name: GATEWAY.name };
 
 interface GatewayNamespaces {
@@ -311,6 +335,8 @@ function frontDoor(name: string, args: ModelGatewayArgs, parent: pulumi.Resource
             kind: "EnvoyProxy",
             metadata: { name: GATEWAY.name, namespace: ns },
             spec: {
+                // Invocation logs: one JSON line per request, nothing that can carry a key or the prompt.
+                telemetry: { accessLog: args.invocationLogs ? { settings: [{ format: { type: "JSON", json: { ...INVOCATION_LOG_FORMAT } }, sinks: [{ type: "File", file: { path: "/dev/stdout" } }] }] } : { disable: true } },
                 provider: {
                     type: "Kubernetes",
                     kubernetes: {
@@ -449,7 +475,11 @@ function tenantKeys(name: string, args: ModelGatewayArgs, parent: pulumi.Resourc
                         name: apiKeySecretName(t.name),
                         namespace: NAMESPACES.gateway,
                         labels: { [LABELS.tenant]: t.name },
-                        annotations: { [GATEWAY.grantedModelsAnnotation]: [...t.models].sort().join(",") },
+                        annotations: {
+                            [GATEWAY.grantedModelsAnnotation]: tenantModelNames(t).join(","),
+                            [TENANT_STATE_ANNOTATION]: t.state,
+                            ...(t.privateLinkPrincipals?.length ? { [PRIVATE_LINK_PRINCIPALS_ANNOTATION]: [...t.privateLinkPrincipals].sort().join(",") } : {}),
+                        },
                     },
                     type: "Opaque",
                     // Envoy Gateway's API-key format: the data key is the client id, its value the key.
@@ -540,6 +570,105 @@ function modelRoutes(
                 },
             },
             { parent, dependsOn: [...ready.crdsReady, ...tenants.map((tenant) => ready.keySecrets.get(tenant)!)] },
+        );
+    }
+}
+
+/**
+ * A dedicated endpoint's route: the model name `<tenant>/<model>` to the tenant's own model server,
+ * accepting that tenant's key and no other. Its own BackendTrafficPolicy spreads requests over the
+ * replicas by least requests, and, being the route's most specific one, takes the place of the
+ * Gateway's tenant limits there (Envoy Gateway merges nothing without mergeType: envoyproxy/gateway
+ * v1.7.3 api/v1alpha1/backendtrafficpolicy_types.go): a tenant's dedicated throughput is bounded by
+ * the replicas it bought, and does not spend the budget of its shared-model traffic.
+ */
+function dedicatedRoutes(
+    name: string,
+    args: ModelGatewayArgs,
+    parent: pulumi.Resource,
+    ready: { crdsReady: pulumi.Resource[]; gateway: pulumi.Resource; keySecrets: Map<string, k8s.core.v1.Secret> },
+): void {
+    const ns = NAMESPACES.gateway;
+    const afterCrds = { parent, dependsOn: ready.crdsReady };
+    for (const endpoint of args.dedicatedEndpoints ?? []) {
+        const tenant = args.tenants.find((t) => t.name === endpoint.tenant);
+        if (!tenant) throw new pulumi.ResourceError(`ModelGateway ${name}: the dedicated endpoint of ${endpoint.model} belongs to ${endpoint.tenant}, which is not a tenant of the gateway`, parent);
+        // A suspended tenant's endpoint keeps its server (at zero) but no route: its key is accepted nowhere.
+        if (tenant.state !== "active") continue;
+        const route = dedicatedEndpointName(endpoint.tenant, endpoint.model);
+        const labels = { [LABELS.model]: endpoint.model, [LABELS.tenant]: endpoint.tenant, [ENDPOINT_LABEL]: DEDICATED_ENDPOINT };
+        new k8s.apiextensions.CustomResource(
+            `${name}-backend-${route}`,
+            {
+                apiVersion: "gateway.envoyproxy.io/v1alpha1",
+                kind: "Backend",
+                metadata: { name: route, namespace: ns, labels },
+                spec: { endpoints: [{ fqdn: { hostname: `${endpoint.serviceName}.${NAMESPACES.serving}.svc.cluster.local`, port: MODEL_SERVER_PORT } }] },
+            },
+            afterCrds,
+        );
+        new k8s.apiextensions.CustomResource(
+            `${name}-ai-backend-${route}`,
+            {
+                apiVersion: "aigateway.envoyproxy.io/v1alpha1",
+                kind: "AIServiceBackend",
+                metadata: { name: route, namespace: ns, labels },
+                spec: { schema: { name: "OpenAI" }, backendRef: { group: "gateway.envoyproxy.io", kind: "Backend", name: route } },
+            },
+            afterCrds,
+        );
+        new k8s.apiextensions.CustomResource(
+            `${name}-route-${route}`,
+            {
+                apiVersion: "aigateway.envoyproxy.io/v1alpha1",
+                kind: "AIGatewayRoute",
+                metadata: { name: route, namespace: ns, labels },
+                spec: {
+                    parentRefs: [GATEWAY_REF],
+                    rules: [
+                        {
+                            matches: [{ headers: [{ type: "Exact", name: GATEWAY.modelHeader, value: dedicatedModelName(endpoint.tenant, endpoint.model) }] }],
+                            backendRefs: [{ name: route }],
+                            timeouts: { request: "600s" },
+                        },
+                    ],
+                    llmRequestCosts: [
+                        { metadataKey: "llm_input_token", type: "InputToken" },
+                        { metadataKey: "llm_output_token", type: "OutputToken" },
+                        { metadataKey: GATEWAY.totalTokensKey, type: "TotalToken" },
+                    ],
+                },
+            },
+            { parent, dependsOn: [...ready.crdsReady, ready.gateway] },
+        );
+        const httpRoute = { group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: route };
+        new k8s.apiextensions.CustomResource(
+            `${name}-auth-${route}`,
+            {
+                apiVersion: "gateway.envoyproxy.io/v1alpha1",
+                kind: "SecurityPolicy",
+                metadata: { name: route, namespace: ns, labels },
+                spec: {
+                    targetRefs: [httpRoute],
+                    apiKeyAuth: {
+                        credentialRefs: [{ group: "", kind: "Secret", name: apiKeySecretName(endpoint.tenant) }],
+                        extractFrom: [{ headers: ["authorization"] }],
+                        forwardClientIDHeader: GATEWAY.tenantHeader,
+                        sanitize: true,
+                    },
+                },
+            },
+            { parent, dependsOn: [...ready.crdsReady, ready.keySecrets.get(endpoint.tenant)!] },
+        );
+        new k8s.apiextensions.CustomResource(
+            `${name}-traffic-${route}`,
+            {
+                apiVersion: "gateway.envoyproxy.io/v1alpha1",
+                kind: "BackendTrafficPolicy",
+                metadata: { name: route, namespace: ns, labels },
+                spec: { targetRefs: [httpRoute], loadBalancer: { type: "LeastRequest" } },
+            },
+            { parent, dependsOn: [...ready.crdsReady, ready.gateway] },
         );
     }
 }

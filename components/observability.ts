@@ -61,6 +61,11 @@ export interface ObservabilityArgs {
     alerting?: AlertingArgs;
     /** The EKS cluster's name, literal: Alertmanager's Pod Identity association (SNS receivers). */
     eksClusterName?: pulumi.Input<string>;
+    /**
+     * Extra files of the CloudWatch add-on's Fluent Bit (containerLogs.fluentBit.config.extraFiles:
+     * each is @INCLUDEd beside the add-on's own), and what they write to (made before the add-on).
+     */
+    fluentBit?: { extraFiles: Record<string, string>; writesTo: pulumi.Resource[] };
 }
 
 
@@ -314,14 +319,14 @@ export class Observability extends pulumi.ComponentResource {
                 resolveConflictsOnUpdate: "PRESERVE",
                 podIdentityAssociations: [{ roleArn: agentRole.arn, serviceAccount: "cloudwatch-agent" }],
                 configurationValues: JSON.stringify({
-                    containerLogs: { enabled: true },
+                    containerLogs: { enabled: true, ...(args.fluentBit ? { fluentBit: { config: { extraFiles: args.fluentBit.extraFiles } } } : {}) },
                     // The chart's manager.tolerations ([]) overrides its root tolerations: without this the
                     // operator fits no node here (the system nodes are tainted CriticalAddonsOnly).
                     manager: { tolerations: [{ key: SYSTEM_TAINT.key, operator: "Exists" }] },
                 }),
                 tags: args.tags,
             },
-            { parent: this, dependsOn: [...logGroups, ...nodesReady, ...cloudWatchPolicies] },
+            { parent: this, dependsOn: [...logGroups, ...(args.fluentBit?.writesTo ?? []), ...nodesReady, ...cloudWatchPolicies] },
         );
 
         this.registerOutputs({ ruleGroups: this.ruleGroups.map((g) => g.name), dashboards: this.dashboards });

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
+    dedicatedModelName,
     gpuInstanceType,
     GUARDDUTY_AGENT,
     NAMESPACES,
@@ -31,7 +32,11 @@ import { ClusterAutoscaler } from "./cluster-autoscaler";
 import { billingDashboard, servingDashboard, sloDashboard } from "./dashboards";
 import { GpuDevicePlugins } from "./gpu-device-plugins";
 import { GpuNodeGroup, GpuNodeGroupArgs } from "./gpu-node-group";
+import { BatchInference } from "./batch-inference";
+import { DedicatedEndpoints } from "./dedicated-endpoints";
+import { GatewayPrivateLink } from "./gateway-private-link";
 import { InferenceService, ModelSpec } from "./inference-service";
+import { InvocationLogs } from "./invocation-logs";
 import { awsContext, keyPolicy } from "./kms";
 import { LoadBalancerController } from "./load-balancer-controller";
 import { GatewayTenant, ModelGateway, RateLimits } from "./model-gateway";
@@ -70,8 +75,20 @@ export interface RegionTenant extends TenantPurchase, Omit<GatewayTenant, "state
     fileSystem?: Pick<TenantFileSystemArgs, "storageGiB" | "throughput" | "s3"> & { availabilityZone?: string };
     /** The tenant's workloads' AWS identity (opt-in): a role in its own account to chain to, or a policy. */
     workloadIdentity?: Pick<TenantWorkloadIdentityArgs, "targetRoleArn" | "policy">;
+    /** Dedicated endpoints: the tenant's own replicas of hosted models. */
+    dedicated: { model: string; replicas: number }[];
+    /** PrivateLink: the principals the tenant's interface endpoints connect as. */
+    privateLink?: { principals: string[] };
+    /** Batch inference: the principals that upload inputs and read results under the tenant's prefix. */
+    batch?: { principals: string[] };
     /** The tenant's contract: when billing starts, a discount, a reference printed on its invoices. */
     contract?: Partial<RegistryContract>;
+}
+
+/** A hosted model as the region serves it: the server, and batch inference if enabled. */
+export interface RegionModel extends ModelSpec {
+    /** Batch inference on the model's idle serving GPUs. */
+    batch?: { maxConcurrentJobs: number };
 }
 
 /** The region's commercial terms: the currency and the price list (see BILLING_TRACKS). */
@@ -113,9 +130,23 @@ export interface RegionArgs {
     /** The billing schema's migrations, which the migration Job applies. */
     migrations: readonly Migration[];
     /** Hosted models, each on a serving pool. */
-    models: ModelSpec[];
+    models: RegionModel[];
     /** The hosted-model gateway; absent: no model is reachable from outside the cluster. */
-    gateway?: { hostname: string; certificateArn: string; clientCidrs: string[]; tenantRateLimits: RateLimits; replicas: number };
+    gateway?: {
+        hostname: string;
+        certificateArn: string;
+        clientCidrs: string[];
+        tenantRateLimits: RateLimits;
+        replicas: number;
+        /** Private access over PrivateLink (tenants[].privateLink names the principals). */
+        privateLink?: { acceptanceRequired: boolean };
+        /** Invocation logs in a log group of their own. */
+        invocationLogs: { enabled: boolean; retentionDays: number };
+    };
+    /** Batch inference's storage (for the models with batch). */
+    batch: { objectExpirationDays: number };
+    /** The batch worker script (components/batch/worker.py), which the program reads. */
+    batchWorker?: string;
     /** region: one stack; platform: the shared half of a sharded region (no tenants). */
     layer: "region" | "platform";
     /** Platform layer: each tenant shard's GPU budget per pool. */
@@ -149,6 +180,12 @@ export class Region extends pulumi.ComponentResource {
     /** The hosted-model gateway, when the region has one. */
     public readonly gateway?: ModelGateway;
     public readonly threatDetection: ThreatDetection;
+    /** The gateway's PrivateLink endpoint service, when configured. */
+    public readonly privateLink?: GatewayPrivateLink;
+    /** The invocation log group, when invocation logs are on. */
+    public readonly invocationLogs?: InvocationLogs;
+    /** Batch inference, when a model has it. */
+    public readonly batch?: BatchInference;
 
     constructor(name: string, args: RegionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("compute-region:index:Region", name, {}, opts);
@@ -250,19 +287,29 @@ export class Region extends pulumi.ComponentResource {
                     { parent: this, dependsOn: [this.cluster.systemNodeGroup] },
                 ),
         );
+        // Dedicated endpoints are sold on their model's serving pool: replicas x GPUs per replica.
+        const modelOf = (model: string) => args.models.find((m) => m.name === model)!;
+        const dedicatedGpus = (t: RegionTenant) => {
+            const gpus: Record<string, number> = {};
+            for (const d of t.dedicated) gpus[modelOf(d.model).pool] = (gpus[modelOf(d.model).pool] ?? 0) + d.replicas * modelOf(d.model).gpusPerReplica;
+            return gpus;
+        };
         this.capacity = regionCapacity(
             args.gpuPools.map((p) => ({ ...p, window: p.capacityReservation?.window })),
-            args.tenants,
+            args.tenants.map((t) => ({ ...t, dedicatedGpus: dedicatedGpus(t) })),
             args.shards.map((s) => s.budget),
         );
+        const batchModels = args.models.filter((m) => m.batch);
         this.queues = new CapacityQueues(
             `${name}-queues`,
             {
                 pools: args.gpuPools.map((pool, i) => ({
                     capacity: this.capacity[i],
                     taints: poolTaints(pool.role, pool.tenant),
-                    declaredHeadroom: pool.role === "shared" ? this.capacity[i].headroom : undefined,
+                    // A serving pool declares its headroom only when it sells dedicated endpoints from it.
+                    declaredHeadroom: pool.role === "shared" || (pool.role === "serving" && pool.headroom !== undefined) ? this.capacity[i].headroom : undefined,
                     topology: poolTopology(pool.role, pool.instanceType),
+                    lendIdleToBatch: batchModels.some((m) => m.pool === pool.name),
                 })),
                 shards: args.shards,
                 formerShardCohorts: { parent: this, namePrefix: name },
@@ -285,6 +332,15 @@ export class Region extends pulumi.ComponentResource {
                   )
                 : undefined;
 
+        // Every model the servers label their metrics with: the shared ones and active tenants' dedicated endpoints (their targets are the model's).
+        const servedModels = [
+            ...args.models,
+            ...args.tenants.filter((t) => t.state === "active").flatMap((t) => t.dedicated.map((d) => ({ name: dedicatedModelName(t.name, d.model), targets: modelOf(d.model).targets }))),
+        ];
+        // Invocation logs: their log group and key first, then the add-on's Fluent Bit that ships to it.
+        if (args.gateway?.invocationLogs.enabled) {
+            this.invocationLogs = new InvocationLogs(`${name}-invocation-logs`, { clusterName: args.cluster.name, retentionDays: args.gateway.invocationLogs.retentionDays, aws: context, tags }, { parent: this });
+        }
         const runbooks = args.observability.runbookBaseUrl;
         // Objectives supersede the fixed thresholds they measure better: a model's p95 latency, the gateway's 5% errors.
         const latencyObjectives = new Set(args.slos.filter((s) => s.service === "model" && s.indicator === "latency").map((s) => s.target!));
@@ -302,13 +358,13 @@ export class Region extends pulumi.ComponentResource {
                 extraRuleGroups: [
                     ...(rawTenants.length > 0 ? tenantAlertRules(runbooks) : []),
                     ...(args.billing ? billingAlertRules(runbooks) : []),
-                    ...(args.models.length > 0 ? servingAlertRules(args.models, runbooks, latencyObjectives) : []),
+                    ...(args.models.length > 0 ? servingAlertRules(servedModels, runbooks, latencyObjectives) : []),
                     ...(args.gateway ? gatewayAlertRules(runbooks, availabilityObjectives) : []),
                     ...securityAlertRules(runbooks),
                     ...pipelineAlertRules(runbooks),
                 ],
                 sloRules: sloRuleSets(args.slos, this.capacity, runbooks),
-                extraDashboards: [...(args.billing ? [billingDashboard()] : []), ...(args.models.length > 0 ? [servingDashboard(args.models)] : []), ...(args.slos.length > 0 ? [sloDashboard(args.slos)] : [])],
+                extraDashboards: [...(args.billing ? [billingDashboard()] : []), ...(args.models.length > 0 ? [servingDashboard(servedModels)] : []), ...(args.slos.length > 0 ? [sloDashboard(args.slos)] : [])],
                 alerting: args.alerting,
                 eksClusterName: this.cluster.clusterName,
                 // The metering job and KEDA (queue-depth scaling of the models) read Prometheus.
@@ -316,6 +372,7 @@ export class Region extends pulumi.ComponentResource {
                 storageClassName: this.cluster.storageClassName,
                 addressing,
                 tags,
+                ...(this.invocationLogs ? { fluentBit: { extraFiles: this.invocationLogs.fluentBitFiles, writesTo: [this.invocationLogs.logGroup] } } : {}),
             },
             onSystemNodes,
         );
@@ -343,6 +400,9 @@ export class Region extends pulumi.ComponentResource {
             {
                 addressing,
                 autoscaler: args.models.length > 0,
+                ...(batchModels.length > 0
+                    ? { kedaReadsQueues: { clusterName: this.cluster.clusterName, queueArns: pulumi.interpolate`arn:${context.partition}:sqs:${context.region}:${context.accountId}:${args.cluster.name}-batch-*`, tags } }
+                    : {}),
             },
             { ...inCluster, dependsOn: [this.queues.namespaces.serving, this.cluster.systemNodeGroup] },
         );
@@ -364,6 +424,30 @@ export class Region extends pulumi.ComponentResource {
                 { ...inCluster, dependsOn: [this.queues.namespaces.serving, ...(serving.keda ? [serving.keda] : []), this.observability.namespace] },
             );
         });
+
+        // Tenants' dedicated endpoints: their own queues and model servers on the serving pools.
+        const servingInstances = Object.fromEntries(args.gpuPools.filter((p) => p.role === "serving").map((p) => [p.name, gpuInstanceType(p.instanceType)!]));
+        const endpointSpecs = args.tenants.filter((t) => t.state !== "decommissioned").flatMap((t) => t.dedicated.map((d) => ({ tenant: t.name, active: t.state === "active", model: modelOf(d.model), replicas: d.replicas })));
+        const dedicated =
+            endpointSpecs.length > 0
+                ? new DedicatedEndpoints(
+                      `${name}-dedicated`,
+                      {
+                          endpoints: endpointSpecs,
+                          instances: servingInstances,
+                          clusterName: this.cluster.clusterName,
+                          prometheusUrl: PROMETHEUS_URL,
+                          partition: context.partition,
+                          podsWaitFor: Object.fromEntries(
+                              args.gpuPools.map((pool, i) => [pool.name, [nodeGroups[i], ...(devicePlugins ? [devicePlugins.nvidia] : []), this.queues, serving]]),
+                          ),
+                          monitorWaitsFor: [this.observability.prometheusStack],
+                          queuesWaitFor: [this.queues.kueue],
+                          tags,
+                      },
+                      { ...inCluster, dependsOn: [this.queues.namespaces.serving, this.observability.namespace] },
+                  )
+                : undefined;
 
         // The hosted-model API: the load balancer controller (its only user) and the gateway.
         if (args.gateway) {
@@ -390,11 +474,65 @@ export class Region extends pulumi.ComponentResource {
                     replicas: args.gateway.replicas,
                     addressing,
                     models: args.models.map((m, i) => ({ name: m.name, serviceName: modelServices[i].serviceName })),
-                    tenants: args.tenants.filter((t) => t.models.length > 0),
+                    tenants: args.tenants
+                        .filter((t) => t.models.length > 0 || t.dedicated.length > 0)
+                        .map((t) => ({
+                            ...t,
+                            dedicatedModels: t.state === "decommissioned" ? [] : t.dedicated.map((d) => d.model),
+                            privateLinkPrincipals: t.state === "decommissioned" ? [] : (t.privateLink?.principals ?? []),
+                        })),
                     defaultRateLimits: args.gateway.tenantRateLimits,
+                    dedicatedEndpoints: endpointSpecs.map((e) => ({ tenant: e.tenant, model: e.model.name, serviceName: dedicated!.services[`${e.tenant}/${e.model.name}`].serviceName })),
+                    invocationLogs: args.gateway.invocationLogs.enabled,
                     tags,
                 },
                 { ...inCluster, dependsOn: [loadBalancers.release, this.observability, this.cluster.systemNodeGroup] },
+            );
+            // PrivateLink: the endpoint service on an internal NLB in front of the gateway's proxies.
+            if (args.gateway.privateLink) {
+                this.privateLink = new GatewayPrivateLink(
+                    `${name}-privatelink`,
+                    {
+                        clusterName: args.cluster.name,
+                        vpcId: this.network.vpcId,
+                        vpcCidr: args.network.vpcCidr,
+                        subnetIds: this.network.privateSubnetIds,
+                        hostname: args.gateway.hostname,
+                        certificateArn: args.gateway.certificateArn,
+                        acceptanceRequired: args.gateway.privateLink.acceptanceRequired,
+                        // A decommissioned tenant's principals are removed: it can connect no new endpoint.
+                        tenants: args.tenants.filter((t) => t.privateLink && t.state !== "decommissioned").map((t) => ({ name: t.name, principals: t.privateLink!.principals })),
+                        bindingWaitsFor: [loadBalancers.release, this.gateway.namespace],
+                        tags,
+                    },
+                    inCluster,
+                );
+            }
+        }
+
+        // Batch inference: the S3 drop, the queues and one ScaledJob a model.
+        if (batchModels.length > 0) {
+            this.batch = new BatchInference(
+                `${name}-batch`,
+                {
+                    clusterName: args.cluster.name,
+                    eksClusterName: this.cluster.clusterName,
+                    aws: context,
+                    models: batchModels.map((m) => ({
+                        model: m,
+                        instance: gpuInstanceType(args.gpuPools.find((p) => p.name === m.pool)!.instanceType)!,
+                        maxConcurrentJobs: m.batch!.maxConcurrentJobs,
+                        tenants: args.tenants.filter((t) => t.state === "active" && t.batch && t.models.includes(m.name)).map((t) => ({ name: t.name, principals: t.batch!.principals })),
+                    })),
+                    objectExpirationDays: args.batch.objectExpirationDays,
+                    addressing,
+                    workerSource: args.batchWorker ?? "",
+                    queuesWaitFor: [this.queues.kueue],
+                    kedaWaitsFor: serving.keda ? [serving.keda] : [],
+                    monitorWaitsFor: [this.observability.prometheusStack],
+                    tags,
+                },
+                inCluster,
             );
         }
 

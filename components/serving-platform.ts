@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { awsApiPeers, MODEL_SERVER_PORT, NAMESPACES, PlatformAddressing } from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
 import { pinnedRelease, SERVING_CHART_PINS } from "./helm";
+import { podIdentityRole } from "./kms";
 import { dependsOnOf } from "./options";
 import { platformNamespace } from "./platform-namespace";
 import { DNS_EGRESS, namespaceByName, POD_IDENTITY_AGENT_EGRESS } from "./network-policies";
@@ -12,7 +13,16 @@ export interface ServingPlatformArgs {
     addressing: PlatformAddressing;
     /** Install KEDA (there are models to scale). */
     autoscaler: boolean;
+    /**
+     * Batch inference: KEDA's operator reads the depth of these SQS queues (ARN pattern) with its own
+     * EKS Pod Identity role, made before the operator starts (the agent's credentials are injected
+     * into a pod only if its service account has an association when the pod is created).
+     */
+    kedaReadsQueues?: { clusterName: pulumi.Input<string>; queueArns: pulumi.Input<string>; tags: Record<string, string> };
 }
+
+/** KEDA's operator service account (kedacore/charts v2.17.2 keda/values.yaml serviceAccount.operator.name). */
+export const KEDA_OPERATOR_SERVICE_ACCOUNT = "keda-operator";
 
 /**
  * What every hosted model shares: KEDA (pinned Helm chart) for queue-depth autoscaling, and the
@@ -33,11 +43,25 @@ export class ServingPlatform extends pulumi.ComponentResource {
         if (args.autoscaler) {
             // The namespace is made here, not by Helm, so KEDA's NetworkPolicies are in place first.
             const kedaNamespace = platformNamespace(`${name}-keda-ns`, { name: NAMESPACES.keda, kind: "platform", podSecurity: { enforce: "restricted", warn: "restricted" } }, { parent: this });
+            const queues = args.kedaReadsQueues;
+            const identity = queues
+                ? podIdentityRole(
+                      `${name}-keda-sqs`,
+                      {
+                          clusterName: queues.clusterName,
+                          namespace: NAMESPACES.keda,
+                          serviceAccount: KEDA_OPERATOR_SERVICE_ACCOUNT,
+                          policy: pulumi.output(queues.queueArns).apply((arns) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "BatchQueueDepth", Effect: "Allow", Action: "sqs:GetQueueAttributes", Resource: arns }] })),
+                          tags: queues.tags,
+                      },
+                      this,
+                  )
+                : undefined;
             this.keda = pinnedRelease(
                 `${name}-keda`,
                 SERVING_CHART_PINS.keda,
                 { releaseName: "keda", namespace: NAMESPACES.keda, values: ON_SYSTEM_NODES, network: { addressing: args.addressing } },
-                { ...after, dependsOn: [...after.dependsOn, kedaNamespace] },
+                { ...after, dependsOn: [...after.dependsOn, kedaNamespace, ...(identity ? [identity.association] : [])] },
             );
         }
         const ns = NAMESPACES.serving;

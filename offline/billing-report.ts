@@ -50,11 +50,14 @@ function describeTenant(t: TenantMonthly): { commitments: string; byUse: string 
     const commitments = t.charges.map((c) => `${c.track} ${c.quantity} on ${c.subject}${c.unitPrice ? ` at ${c.unitPrice}/${unitLabel(c.unit)}` : " (no price)"}`);
     const byModel = new Map<string, string[]>();
     const byUse: string[] = [];
+    const batchByModel = new Map<string, string[]>();
     for (const c of t.byUse) {
         if (c.track === "hosted") byModel.set(c.subject, [...(byModel.get(c.subject) ?? []), `${c.unitPrice ?? "?"}`]);
+        else if (c.track === "batch") batchByModel.set(c.subject, [...(batchByModel.get(c.subject) ?? []), `${c.unitPrice ?? "?"}`]);
         else byUse.push(`${c.track} up to ${c.quantity} on ${c.subject} at ${c.unitPrice ?? "?"}/${unitLabel(c.unit)}`);
     }
     for (const [model, prices] of byModel) byUse.push(`${model} at ${prices.join("/")} per 1M input/cached/output tokens`);
+    for (const [model, prices] of batchByModel) byUse.push(`batch ${model} at ${prices.join("/")} per 1M input/output tokens`);
     return { commitments: commitments.join("; ") || "-", byUse: byUse.join("; ") || "-" };
 }
 

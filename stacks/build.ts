@@ -5,7 +5,7 @@ import { loadMigrations } from "../billing/migrate";
 import { alertRulesOf } from "../components/alert-rules";
 import type { MeteringImageBuild } from "../components/billing-database";
 import { Region, RegionArgs } from "../components/region";
-import { platformBilling } from "compute-region-policies/model";
+import { dedicatedModelName, platformBilling } from "compute-region-policies/model";
 import { ConfigError, RegionConfig } from "./config";
 import { findingsTopicArn, resolveCredits, resolveSlos } from "./config/reliability";
 import { parseRegionSettings, RegionSettings } from "./config/settings";
@@ -63,12 +63,15 @@ export function regionArgs(config: RegionConfig, root: string = packageRoot()): 
         ...(r ? { capacityReservation: { id: r.id, type: r.type, instances: r.instances, ...(r.startsAt && r.endsAt ? { window: { startsAt: r.startsAt, endsAt: r.endsAt } } : {}) } } : {}),
     }));
     const { findingsReceiver: _findings, ...threatDetection } = config.threatDetection;
+    // The batch worker ships with the package, as the migrations do: each batch Job mounts it.
+    const batchWorker = config.models.some((m) => m.batch) ? fs.readFileSync(path.join(root, "components", "batch", "worker.py"), "utf8") : undefined;
     return {
         ...config,
         gpuPools,
         billing,
         migrations,
         slos: resolveSlos(config),
+        batchWorker,
         threatDetection: { ...threatDetection, findingsTopicArn: findingsTopicArn(config.threatDetection, config.alerting) },
     };
 }
@@ -117,6 +120,21 @@ export function regionOutputs(region: Region, config: RegionConfig, args: Pick<R
         },
         threatDetection: { mode: config.threatDetection.mode, detectorId: region.threatDetection.detectorId },
         // The hosted-model API and where each tenant's key is kept (the ARN, never the key).
-        ...(region.gateway ? { modelApi: { url: `https://${region.gateway.hostname}/v1`, apiKeySecrets: region.gateway.apiKeySecretArns } } : {}),
+        ...(region.gateway
+            ? {
+                  modelApi: {
+                      url: `https://${region.gateway.hostname}/v1`,
+                      apiKeySecrets: region.gateway.apiKeySecretArns,
+                      // What each tenant with dedicated endpoints sends as `model`.
+                      dedicatedModels: Object.fromEntries(config.tenants.filter((t) => t.dedicated.length > 0 && t.state === "active").map((t) => [t.name, t.dedicated.map((d) => dedicatedModelName(t.name, d.model))])),
+                      ...(region.invocationLogs ? { invocationLogGroup: region.invocationLogs.logGroupName } : {}),
+                      // Tenants create interface endpoints for serviceName; prove the private DNS name with the TXT record.
+                      ...(region.privateLink
+                          ? { privateLink: { serviceName: region.privateLink.serviceName, privateDnsName: region.privateLink.privateDnsName, domainVerification: region.privateLink.domainVerification } }
+                          : {}),
+                  },
+              }
+            : {}),
+        ...(region.batch ? { batch: { bucket: region.batch.bucketName, kmsKeyArn: region.batch.kmsKeyArn, inputPrefixes: region.batch.inputPrefixes } } : {}),
     };
 }

@@ -38,7 +38,7 @@ describe("commercial terms in the stack config", () => {
         ["a day that is not one", (c) => (prices(c)[0].effectiveFrom = "2026-02-30"), 'compute-region:billing.prices[0].effectiveFrom: must be a date, YYYY-MM-DD (quote it in YAML), got "2026-02-30"'],
         ["a hosted price without its output price", (c) => delete prices(c)[entry(c, "hosted", "llama-3-8b")].perMillionOutputTokens, "compute-region:billing.prices[6].perMillionOutputTokens: is required"],
         ["a GPU price field on a hosted price", (c) => (prices(c)[entry(c, "hosted", "llama-3-8b")].perGpuHour = 1), 'compute-region:billing.prices[6]: unknown key "perGpuHour"'],
-        ["two prices of a track and item on one day", (c) => prices(c).push({ ...prices(c)[0], perGpuHour: 2 }), "compute-region:billing.prices[8]: repeats prices[0]: one reserved price of l40s per effective date"],
+        ["two prices of a track and item on one day", (c) => prices(c).push({ ...prices(c)[0], perGpuHour: 2 }), "compute-region:billing.prices[10]: repeats prices[0]: one reserved price of l40s per effective date"],
         ["a currency that is not a code", (c) => (c["compute-region:billing"].currency = "dollars"), 'compute-region:billing.currency: must be an ISO 4217 currency code such as USD, got "dollars"'],
         ["a discount over 100%", (c) => (tenant(c, "acme").contract.discountPercent = 120), "compute-region:tenants[0] (acme).contract.discountPercent: must be at most 100 (percent), got 120"],
         ["a contract start that is not a day", (c) => (tenant(c, "acme").contract.startsOn = "next year"), 'compute-region:tenants[0] (acme).contract.startsOn: must be a date, YYYY-MM-DD'],

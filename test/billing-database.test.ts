@@ -78,7 +78,7 @@ describe("billing database", () => {
 
     it("applies the migrations with a Job from a ConfigMap, and meters hourly with a CronJob, both by image digest", () => {
         const cm = ofType(dev.resources, "kubernetes:core/v1:ConfigMap").find((c) => c.props.metadata.name === "billing-migrations")!;
-        expect(Object.keys(cm.props.data)).toEqual(["0001_core_schema.sql", "0002_invoices.sql", "0003_roles.sql", "0004_registry_metering_invoices.sql", "0005_billing_roles.sql"]);
+        expect(Object.keys(cm.props.data)).toEqual(["0001_core_schema.sql", "0002_invoices.sql", "0003_roles.sql", "0004_registry_metering_invoices.sql", "0005_billing_roles.sql", "0007_hosted_tiers.sql"]);
         const job = one(dev.resources, "kubernetes:batch/v1:Job", "dev-billing-migrate");
         expect(job.props.metadata.name).toMatch(/^billing-migrate-[0-9a-f]{10}$/);
         const container = job.props.spec.template.spec.containers[0];
@@ -107,7 +107,8 @@ describe("billing database", () => {
         expect(doc.tenants.map((t) => [t.name, t.commitments.map((c) => `${c.track} ${c.quantity} ${c.subject}`)])).toEqual([
             ["acme", ["dedicated 4 acme-l40s", "reserved 6 shared-l40s"]],
             ["globex", ["reserved 4 shared-l40s", "spot 4 shared-l40s"]],
-            ["initech", ["hosted 1 llama-3-8b", "hosted 1 qwen-2-5-32b"]],
+            // Its batch access and its dedicated endpoint's one replica (the hosted-model tiers).
+            ["initech", ["batch 1 llama-3-8b", "dedicated_endpoint 1 llama-3-8b", "hosted 1 llama-3-8b", "hosted 1 qwen-2-5-32b"]],
         ]);
         const migrate = one(dev.resources, "kubernetes:batch/v1:Job", "dev-billing-migrate");
         const job = one(dev.resources, "kubernetes:batch/v1:Job", "dev-billing-registry-sync");
@@ -141,18 +142,19 @@ describe("billing database", () => {
         // The plan document carries the registry exactly as the ConfigMap holds it.
         const map = ofType(dev.resources, "kubernetes:core/v1:ConfigMap").find((c) => c.name === "dev-billing-registry")!;
         expect(billingJson(evidence).billing!.registry).toEqual(JSON.parse(map.props.data["registry.json"]));
-        // acme: 6 reserved at 1.95 and 4 dedicated at 2.10, 10% off, for 730 hours; globex: 4 reserved.
+        // acme: 6 reserved at 1.95 and 4 dedicated at 2.10, 10% off, for 730 hours; globex: 4 reserved;
+        // initech: its dedicated endpoint's replica at 2.40 a replica-hour (not a pool's GPUs: in no pool row).
         expect(evidence.monthly.tenants.map((t) => [t.tenant, t.monthly])).toEqual([
             ["acme", "13205.70"],
             ["globex", "5694.00"],
-            ["initech", "0.00"],
+            ["initech", "1752.00"],
         ]);
         expect(evidence.monthly.pools).toEqual([
             { pool: "acme-l40s", gpuModel: "l40s", role: "dedicated", soldGpus: 4, unitPrice: "2.1", monthly: "5518.80" },
             { pool: "shared-l40s", gpuModel: "l40s", role: "shared", soldGpus: 10, unitPrice: "1.95", monthly: "13380.90" },
         ]);
         const lines = billingLines(evidence).join("\n");
-        expect(lines).toContain("Committed a month: USD 18,899.70");
+        expect(lines).toContain("Committed a month: USD 20,651.70");
         expect(lines).toContain("spot up to 4 on shared-l40s at 0.85/GPU-hour");
         // globex's quota raised from 4 to 6: its charge becomes 8,541.00.
         const raised = JSON.parse(map.props.data["registry.json"]);

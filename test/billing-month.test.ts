@@ -170,6 +170,8 @@ const INITECH = {
     llamaOutput: cents(BigInt(llamaMonth.outputTokens), M, "0.2"),
     qwenInput: cents(BigInt(qwenMonth.inputTokens), M, "0.4"),
     qwenOutput: cents(BigInt(qwenMonth.outputTokens), M, "1.2"),
+    // Its dedicated endpoint of llama-3-8b: one replica all month at 2.40 a replica-hour, busy or idle.
+    dedicatedEndpoint: cents(gpuHours(1, "2026-11-01T00:00", "2026-12-01T00:00"), HOUR, "2.4"),
     credit: -2500n,
 };
 const total = (o: Record<string, bigint>) => money(Object.values(o).reduce((a, b) => a + b, 0n));
@@ -245,6 +247,7 @@ describe("a first month of billing on real PostgreSQL and Prometheus", () => {
         expect(line(initech, "hosted", "llama-3-8b", "0.2", "1M output tokens")).toMatchObject({ amount: money(INITECH.llamaOutput) });
         expect(line(initech, "hosted", "qwen-2-5-32b", "0.4", "1M input tokens")).toMatchObject({ amount: money(INITECH.qwenInput) });
         expect(line(initech, "hosted", "qwen-2-5-32b", "1.2", "1M output tokens")).toMatchObject({ amount: money(INITECH.qwenOutput) });
+        expect(line(initech, "dedicated_endpoint", "llama-3-8b", "2.4", "replica-hour")).toMatchObject({ quantity: "720", amount: money(INITECH.dedicatedEndpoint) });
         expect(initech.lines.find((l) => l.kind === "adjustment")).toMatchObject({ amount: "-25.00", description: "SLO credit: llama-3-8b availability 99.52% < 99.9% (slo slo-2026-11-initech-llama-3-8b)" });
         expect(initech.total).toBe(total(INITECH));
     });

@@ -1,12 +1,14 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "pg";
-import { loadMigrations, migrate } from "../billing/migrate";
+import { loadMigrations, migrate, RESERVED_MIGRATIONS } from "../billing/migrate";
 import { GpuUsageRecord, writeUsage } from "../billing/metering";
 import { startPostgres, TestPostgres } from "./postgres";
 
 const MIGRATIONS = loadMigrations(path.resolve(__dirname, "../billing/migrations"));
-const ALL = ["0001_core_schema", "0002_invoices", "0003_roles", "0004_registry_metering_invoices", "0005_billing_roles"];
+const ALL = ["0001_core_schema", "0002_invoices", "0003_roles", "0004_registry_metering_invoices", "0005_billing_roles", "0007_hosted_tiers"];
 let pg: TestPostgres;
 let db: Client;
 
@@ -59,7 +61,10 @@ describe("billing schema on a real PostgreSQL", () => {
     it("keeps tracks and units as data: every track the model sells has its units, and the rest are recorded unpriced", async () => {
         const tracks = (await db.query("SELECT track, priced, basis FROM billing_tracks ORDER BY track")).rows;
         expect(tracks).toEqual([
+            { track: "batch", priced: true, basis: "use" },
             { track: "dedicated", priced: true, basis: "commitment" },
+            { track: "dedicated_endpoint", priced: true, basis: "commitment" },
+            { track: "dedicated_endpoint_use", priced: false, basis: "none" },
             { track: "hosted", priced: true, basis: "use" },
             { track: "raw", priced: false, basis: "none" },
             { track: "reserved", priced: true, basis: "commitment" },
@@ -149,5 +154,38 @@ describe("billing schema on a real PostgreSQL", () => {
             await expect(c.query("INSERT INTO commitments (tenant_id, track, subject, quantity, effective_from) VALUES ('acme', 'spot', 'x', 1, '2026-10-02')")).rejects.toThrow(/permission denied/);
             await expect(c.query("DELETE FROM invoices")).rejects.toThrow(/permission denied/);
         });
+    });
+});
+
+describe("migration numbering", () => {
+    const dirOf = (...files: string[]) => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "migrations-"));
+        for (const f of files) fs.writeFileSync(path.join(dir, f), "SELECT 1;\n");
+        return dir;
+    };
+
+    it("allows only the gaps RESERVED_MIGRATIONS names, and refuses a reserved number once a migration fills it", () => {
+        expect(RESERVED_MIGRATIONS[6]).toMatch(/issue 24/);
+        expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 7]);
+        expect(() => loadMigrations(dirOf("0001_a.sql", "0003_c.sql"))).toThrow("found 0003 where 0002 was due");
+        expect(loadMigrations(dirOf("0001_a.sql", "0003_c.sql"), { 2: "a branch in flight" }).map((m) => m.version)).toEqual([1, 3]);
+        expect(() => loadMigrations(dirOf("0001_a.sql", "0002_b.sql", "0003_c.sql"), { 2: "a branch in flight" })).toThrow(
+            "migration 0002_b fills number 0002, reserved for a branch in flight: remove the reservation from RESERVED_MIGRATIONS (billing/migrate.ts)",
+        );
+        expect(() => loadMigrations(dirOf("0001_a.sql", "0004_d.sql"), { 2: "a branch in flight" })).toThrow("found 0004 where 0003 was due");
+    });
+
+    it("a database that has the later migrations gets a reserved number's migration when it lands, and keeps the rest", async () => {
+        await pg.createDatabase("late");
+        const late = await pg.connect("late");
+        try {
+            const landed = [...MIGRATIONS.slice(0, 5), { version: 6, name: "landed_later", sql: "CREATE TABLE landed_later (id int);", checksum: "x" }, MIGRATIONS[5]];
+            await migrate(late, MIGRATIONS);
+            const second = await migrate(late, landed);
+            expect(second.applied).toEqual(["0006_landed_later"]);
+            expect(second.alreadyApplied).toEqual(ALL);
+        } finally {
+            await late.end();
+        }
     });
 });

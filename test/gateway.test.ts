@@ -102,7 +102,8 @@ describe("the hosted-model gateway", () => {
         const k8sSecret = named(dev, "core/v1:Secret", "api-key-initech");
         // Unknown until deploy, and a secret then: the plan holds no key material.
         expect(k8sSecret.props.stringData).toBe(UNKNOWN);
-        expect(k8sSecret.props.metadata.annotations["compute-region.io/granted-models"]).toBe("llama-3-8b,qwen-2-5-32b");
+        // Its shared models and its dedicated endpoint's name.
+        expect(k8sSecret.props.metadata.annotations["compute-region.io/granted-models"]).toBe("initech/llama-3-8b,llama-3-8b,qwen-2-5-32b");
         for (const file of fs.readdirSync(ROOT).filter((f) => /^Pulumi\..*\.yaml$/.test(f))) expect(fs.readFileSync(path.join(ROOT, file), "utf8")).not.toMatch(/crk-|apiKey:|api_key/i);
         expect(ofType(dev.resources, "aws:secretsmanager/secretPolicy:SecretPolicy")).toEqual([]);
 
@@ -172,8 +173,8 @@ describe("the hosted-model gateway", () => {
 
 describe("gateway config", () => {
     it("is required once a tenant is granted a model", () => {
-        // (The stack's gateway objectives would be refused too: test/slo.test.ts.)
-        expect(configProblems((c) => delete c["compute-region:gateway"] && delete c["compute-region:slos"])).toEqual([
+        // (The stack's gateway objectives would be refused too: test/slo.test.ts; and initech's PrivateLink, which needs the gateway.)
+        expect(configProblems((c) => delete c["compute-region:gateway"] && delete c["compute-region:slos"] && delete c["compute-region:tenants"][2].privateLink)).toEqual([
             "Pulumi.dev.yaml: compute-region:gateway: is required: tenants initech are granted models (set hostname and certificateArn)",
         ]);
     });
@@ -204,7 +205,10 @@ describe("gateway config", () => {
         expect(
             configProblems((c) => {
                 c["compute-region:models"] = [];
-                c["compute-region:tenants"].find((t: { name: string }) => t.name === "initech").models = [];
+                const initech = c["compute-region:tenants"].find((t: { name: string }) => t.name === "initech");
+                Object.assign(initech, { models: [], dedicated: [] });
+                delete initech.batch;
+                delete initech.privateLink;
                 delete c["compute-region:slos"];
             }),
         ).toEqual(["Pulumi.dev.yaml: compute-region:gateway: has no models to serve: set compute-region:models, or remove the gateway"]);

@@ -90,8 +90,13 @@ describe("quota machinery", () => {
     it("orders PriorityClasses: every tenant value below every internal one, tenants never preempt", () => {
         const classes = ofType(dev.resources, K8S_TYPES.priorityClass).map((c) => c.props);
         const tenant = classes.filter((c) => c.metadata.labels["compute-region.io/priority-tier"] === "tenant");
-        const internal = classes.filter((c) => c.metadata.labels["compute-region.io/priority-tier"] !== "tenant");
+        const internal = classes.filter((c) => ["internal", "serving"].includes(c.metadata.labels["compute-region.io/priority-tier"]));
         expect(Math.max(...tenant.map((c) => c.value))).toBeLessThan(Math.min(...internal.map((c) => c.value)));
+        // Batch inference sits below every tenant class, and never preempts either.
+        const batch = classes.filter((c) => c.metadata.labels["compute-region.io/priority-tier"] === "batch");
+        expect(batch.map((c) => [c.metadata.name, c.value, c.preemptionPolicy])).toEqual([["batch-inference", -100, "Never"]]);
+        expect(Math.max(...batch.map((c) => c.value))).toBeLessThan(Math.min(...tenant.map((c) => c.value)));
+        expect(tenant.length + internal.length + batch.length).toBe(classes.length);
         for (const c of tenant) expect(c.preemptionPolicy).toBe("Never");
         for (const c of classes) {
             expect(c.value).toBeLessThanOrEqual(1_000_000_000);
@@ -123,7 +128,7 @@ describe("the headroom floor", () => {
         // Raised in policy config, the floor is reported in the words config uses.
         const raised = evaluatePolicies(atFloor.resources, { policies: policies.filter((p) => p.name === "gpu-headroom-preserved"), config: { "gpu-headroom-preserved": { headroom: 0.2 } } });
         expect(raised.violations.map((v) => v.message)).toContain(
-            "No GPU pool sells more reserved quota than its sellable GPUs; the internal headroom is never sold or lent.\npool shared-l40s: headroom 5% is below the floor of 20%: at least that share of a shared pool's guaranteed GPUs is never sold",
+            "No GPU pool sells more reserved quota than its sellable GPUs; the internal headroom is never sold or lent; a serving pool sells as dedicated endpoints only what its shared models do not keep.\npool shared-l40s: headroom 5% is below the floor of 20%: at least that share of a shared pool's guaranteed GPUs is never sold",
         );
     });
 });

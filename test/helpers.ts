@@ -23,8 +23,47 @@ export function writeStackFile(config: Record<string, unknown>, name = "Pulumi.t
     return file;
 }
 
-/** Runs the offline plan of the program's TypeScript source on a stack config (the dev stack unless given). */
+/**
+ * Plans of a stack's own file, unchanged, kept for the worker's life: vitest runs file after file in
+ * one process (`isolate: false`), and some twenty files plan the dev stack as it is, each the same
+ * plan. Frozen, so a test that changed the shared plan fails there instead of changing what the next
+ * file reads; a test that needs to change one copies it (structuredClone).
+ */
+const pristinePlans = new Map<string, Promise<OfflinePlanResult>>();
+
+function deepFreeze<T>(value: T): T {
+    if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+        Object.freeze(value);
+        for (const v of Object.values(value)) deepFreeze(v);
+    }
+    return value;
+}
+
+/** The key of `config` when it is the stack file's own config (unchanged), else undefined. */
+function pristineKey(config: Record<string, unknown>, stack: string): string | undefined {
+    const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) return undefined;
+    const own = JSON.stringify((parseYaml(fs.readFileSync(file, "utf8")) as { config?: unknown }).config ?? {});
+    return JSON.stringify(config) === own ? `${stack}\n${own}` : undefined;
+}
+
+/**
+ * Runs the offline plan of the program's TypeScript source on a stack config (the dev stack unless
+ * given). A stack's own config, planned without options, is planned once a worker and shared, frozen.
+ */
 export async function plan(config: Record<string, unknown> = devStackConfig(), stack = "dev", options: Pick<OfflinePlanOptions, "onRegister" | "stackTraces"> = {}): Promise<OfflinePlanResult> {
+    const key = Object.keys(options).length === 0 ? pristineKey(config, stack) : undefined;
+    if (key === undefined) return planOnce(config, stack, options);
+    let shared = pristinePlans.get(key);
+    if (!shared) {
+        shared = planOnce(config, stack, options).then(deepFreeze);
+        pristinePlans.set(key, shared);
+        shared.catch(() => pristinePlans.delete(key));
+    }
+    return shared;
+}
+
+async function planOnce(config: Record<string, unknown>, stack: string, options: Pick<OfflinePlanOptions, "onRegister" | "stackTraces">): Promise<OfflinePlanResult> {
     const project = readProject(ROOT);
     const engineConfig = readStackConfig(project, stack, writeStackFile(config));
     const region = parseRegionConfig(engineConfig.values, stack, engineConfig.source);

@@ -35,6 +35,8 @@ describe("Kubernetes objects of the dev plan", () => {
     it("reads every custom resource's schema from a vendored source: the chart that installs it or the CRD EKS serves", () => {
         const sources = Object.fromEntries([...crds.values()].map((c) => [`${c.group}/${c.version}:${c.kind}`, c.source.split(" ")[0]]));
         expect(sources["kueue.x-k8s.io/v1beta1:ClusterQueue"]).toBe("vendor/charts/kueue-0.14.2");
+        expect(sources["kueue.x-k8s.io/v1beta1:LocalQueue"]).toBe("vendor/charts/kueue-0.14.2");
+        expect(sources["elbv2.k8s.aws/v1beta1:TargetGroupBinding"]).toBe("vendor/charts/aws-load-balancer-controller-1.17.1");
         expect(sources["aigateway.envoyproxy.io/v1alpha1:AIGatewayRoute"]).toBe("vendor/charts/ai-gateway-crds-helm-v0.5.0");
         expect(sources["gateway.envoyproxy.io/v1alpha1:SecurityPolicy"]).toBe("vendor/charts/gateway-helm-v1.7.3");
         expect(sources["monitoring.coreos.com/v1:ServiceMonitor"]).toBe("vendor/charts/kube-prometheus-stack-75.15.0");
@@ -74,6 +76,32 @@ describe("schemas that catch what a shape check would not", () => {
         const bad = changed(queue, (p) => p.spec.resourceGroups[0].coveredResources.push("example.com/extra"));
         const check = await validateKubernetesObjects([bad], crds);
         expect(check.errors.join("\n")).toContain("flavors must have the same number of resources as the coveredResources");
+    });
+
+    it("the batch tier's queues and PrivateLink's TargetGroupBinding against their CRDs: a misspelled field, a bad enum, a missing required field", async () => {
+        const queue = (resource: Record<string, unknown>, preemption: Record<string, unknown> = {}) => ({
+            apiVersion: "kueue.x-k8s.io/v1beta1",
+            kind: "ClusterQueue",
+            metadata: { name: "batch-serving-l40s" },
+            spec: { cohort: "pool-serving-l40s", preemption, resourceGroups: [{ coveredResources: ["nvidia.com/gpu"], flavors: [{ name: "serving-l40s", resources: [{ name: "nvidia.com/gpu", ...resource }] }] }] },
+        });
+        const check = await validateKubernetesObjects(
+            [
+                object("kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue", "good-queue", queue({ nominalQuota: 0 }, { reclaimWithinCohort: "Never" })),
+                object("kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue", "misspelled", queue({ nominalQuta: 0 })),
+                object("kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue", "bad-enum", queue({ nominalQuota: 0 }, { reclaimWithinCohort: "Sometimes" })),
+                object("kubernetes:kueue.x-k8s.io/v1beta1:LocalQueue", "misspelled-local", { apiVersion: "kueue.x-k8s.io/v1beta1", kind: "LocalQueue", metadata: { name: "x", namespace: "batch-inference" }, spec: { clusterqueue: "batch-serving-l40s" } }),
+                object("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding", "no-service", { apiVersion: "elbv2.k8s.aws/v1beta1", kind: "TargetGroupBinding", metadata: { name: "x", namespace: "gateway" }, spec: { targetGroupARN: "arn", targetType: "pod" } }),
+            ],
+            crds,
+        );
+        expect(check.validated).toEqual(["good-queue"]);
+        expect(check.errors).toEqual([
+            expect.stringMatching(/^misspelled \(kubernetes:kueue.x-k8s.io\/v1beta1:ClusterQueue\): .*must NOT have additional properties 'nominalQuta'.*must have required property 'nominalQuota'|^misspelled \(kubernetes:kueue.x-k8s.io\/v1beta1:ClusterQueue\): .*must have required property 'nominalQuota'.*must NOT have additional properties 'nominalQuta'/),
+            expect.stringMatching(/^bad-enum .*\/spec\/preemption\/reclaimWithinCohort: must be equal to one of the allowed values/),
+            expect.stringMatching(/^misspelled-local .*\/spec: must NOT have additional properties 'clusterqueue'/),
+            expect.stringMatching(/^no-service .*\/spec: must have required property 'serviceRef'.*\/spec\/targetType: must be equal to one of the allowed values|^no-service .*\/spec\/targetType: must be equal to one of the allowed values.*\/spec: must have required property 'serviceRef'/),
+        ]);
     });
 
     it("validates a server-side apply patch as its kind, waiving only the required properties a patch leaves out", async () => {

@@ -85,7 +85,7 @@ describe("create preview outputs", () => {
     });
 
     it("refuse a provider type the facts do not know, rather than guess", () => {
-        expect(() => previewOutputs("aws:s3/bucket:Bucket", {})).toThrow("offline/provider-types.json has no facts for aws:s3/bucket:Bucket: run npm run provider-types");
+        expect(() => previewOutputs("aws:sns/topic:Topic", {})).toThrow("offline/provider-types.json has no facts for aws:sns/topic:Topic: run npm run provider-types");
         expect(previewOutputs("kubernetes:example.com/v1:Widget", { spec: { a: 1 } })).toEqual({ spec: { a: 1 } });
     });
 

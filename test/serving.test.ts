@@ -74,9 +74,15 @@ describe("hosted models", () => {
 
     it("alert on queue depth per model, and on latency through each model's objective, with a serving dashboard", () => {
         const { rules, dashboards } = monitoringFromResources(dev.resources);
-        expect(rules.filter((r) => r.alert === "ModelQueueDepthHigh")).toHaveLength(2);
-        // The latency objectives' burn alerts supersede the fixed p95 threshold (servingAlertRules keeps it for a model without one).
-        expect(rules.filter((r) => r.alert === "ModelLatencyHigh")).toHaveLength(0);
+        // The two shared models and initech's dedicated endpoint, by the name vLLM labels its metrics with.
+        expect(rules.filter((r) => r.alert === "ModelQueueDepthHigh")).toHaveLength(3);
+        const ruleObject = ofType(dev.resources, "kubernetes:monitoring.coreos.com/v1:PrometheusRule")
+            .flatMap((r) => r.props.spec.groups)
+            .find((g: { name: string }) => g.name === "compute-region.serving");
+        expect(ruleObject.rules.filter((r: { alert: string }) => r.alert === "ModelQueueDepthHigh").map((r: { labels: { model: string } }) => r.labels.model)).toEqual(["llama-3-8b", "qwen-2-5-32b", "initech/llama-3-8b"]);
+        // The latency objectives' burn alerts supersede the fixed p95 threshold (servingAlertRules keeps it for a model without one:
+        // the dedicated endpoint, which has no objective of its own).
+        expect(rules.filter((r) => r.alert === "ModelLatencyHigh").map((r) => r.model)).toEqual(["initech/llama-3-8b"]);
         expect(rules.filter((r) => r.alert === "SloErrorBudgetBurn" && /^model-.*-latency$/.test(r.slo)).map((r) => `${r.slo} ${r.severity}`)).toEqual([
             "model-llama-3-8b-latency critical",
             "model-llama-3-8b-latency warning",
@@ -94,7 +100,17 @@ describe("model config errors", () => {
         ["a tensor parallel size that does not divide the node's GPUs", (m: any[]) => (m[1].gpusPerReplica = 3), "Pulumi.dev.yaml: compute-region:models[1] (qwen-2-5-32b).gpusPerReplica: must divide the 4 GPUs of a g6e.12xlarge node in pool serving-l40s (tensor parallelism stays on one node), got 3"],
         ["an image on latest", (m: any[]) => (m[0].image = "vllm/vllm-openai:latest"), 'compute-region:models[0] (llama-3-8b).image: must be pinned by a tag other than latest or by digest, got "vllm/vllm-openai:latest"'],
         ["a model on a shared pool", (m: any[]) => (m[0].pool = "shared-l40s"), "compute-region:models[0] (llama-3-8b).pool: pool shared-l40s is shared: models run on serving pools"],
-        ["more GPUs than the pool guarantees", (m: any[]) => (m[0].replicas.min = 2) && (m[0].replicas.max = 3) && (m[1].replicas = { min: 2, max: 2 }), "models on pool serving-l40s need 6 GPUs at their minimum replicas, but the pool guarantees 4"],
+        ["more GPUs than the pool keeps for its shared models", (m: any[]) => (m[0].replicas.min = 2) && (m[0].replicas.max = 3) && (m[1].replicas = { min: 2, max: 2 }), "models on pool serving-l40s need 6 GPUs at their minimum replicas, but the pool keeps 4 of its 8 for them (headroom 0.5; raise it or minNodes)"],
+        [
+            "more GPUs than the pool guarantees",
+            (m: any[], c: Record<string, any>) => {
+                delete c["compute-region:gpuPools"][2].headroom;
+                c["compute-region:tenants"][2].dedicated = [];
+                m[0].replicas = { min: 4, max: 4 };
+                m[1].replicas = { min: 3, max: 3 };
+            },
+            "models on pool serving-l40s need 10 GPUs at their minimum replicas, but the pool guarantees 8 (raise its minNodes)",
+        ],
         ["a tenant granted an unknown model", (_m: any[], c: Record<string, any>) => (c["compute-region:tenants"][2].models = ["gpt-9"]), "compute-region:tenants[2] (initech).models[0]: names no model in compute-region:models"],
         ["weights that are not an S3 prefix", (m: any[]) => (m[0].weights = "https://example.com/llama"), "compute-region:models[0] (llama-3-8b).weights: must be an S3 prefix"],
     ])("rejects %s", (_w, mutate, expected) => {

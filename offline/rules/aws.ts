@@ -307,6 +307,96 @@ const rules: Omit<ReplacementRule, "caveat">[] = [
         conditional: [REGION],
         source: terraformAwsAt("internal/service/events.resourceTarget", "index/internal/service/events/func.resourceTarget.goindex"),
     },
+    // The hosted-model tiers: batch inference's bucket and queues, PrivateLink's load balancer and endpoint service.
+    {
+        type: "aws:s3/bucket:Bucket",
+        forceNew: ["bucket", "bucketNamespace", "bucketPrefix", "objectLockEnabled", "objectLockConfiguration.objectLockEnabled"],
+        conditional: [REGION],
+        source: terraformAws("internal/service/s3.resourceBucket", "index/internal/service/s3/func.resourceBucket.goindex"),
+    },
+    {
+        type: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        forceNew: ["bucket", "expectedBucketOwner"],
+        conditional: [REGION],
+        source: terraformAws("internal/service/s3.bucketLifecycleConfigurationResource.Schema", "index/internal/service/s3/method.bucketLifecycleConfigurationResource.Schema.goindex"),
+        note: "A framework resource: stringplanmodifier.RequiresReplace on bucket and expected_bucket_owner.",
+    },
+    {
+        type: "aws:s3/bucketNotification:BucketNotification",
+        forceNew: ["bucket"],
+        conditional: [REGION],
+        source: terraformAws("internal/service/s3.resourceBucketNotification", "index/internal/service/s3/func.resourceBucketNotification.goindex"),
+    },
+    {
+        type: "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+        forceNew: ["bucket"],
+        conditional: [REGION],
+        source: terraformAws("internal/service/s3.resourceBucketOwnershipControls", "index/internal/service/s3/func.resourceBucketOwnershipControls.goindex"),
+    },
+    {
+        type: "aws:s3/bucketPolicy:BucketPolicy",
+        forceNew: ["bucket"],
+        conditional: [REGION],
+        source: terraformAws("internal/service/s3.resourceBucketPolicy", "index/internal/service/s3/func.resourceBucketPolicy.goindex"),
+    },
+    {
+        type: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        forceNew: ["bucket"],
+        conditional: [REGION],
+        source: terraformAws("internal/service/s3.resourceBucketPublicAccessBlock", "index/internal/service/s3/func.resourceBucketPublicAccessBlock.goindex"),
+    },
+    {
+        type: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        forceNew: ["bucket", "expectedBucketOwner"],
+        conditional: [REGION],
+        source: terraformAws("internal/service/s3.resourceBucketServerSideEncryptionConfiguration", "index/internal/service/s3/func.resourceBucketServerSideEncryptionConfiguration.goindex"),
+        note: "expected_bucket_owner by d.ForceNew in its CustomizeDiff.",
+    },
+    {
+        type: "aws:sqs/queue:Queue",
+        forceNew: ["fifoQueue", "name", "namePrefix"],
+        conditional: [REGION],
+        source: terraformAws("internal/service/sqs.queueSchema", "index/internal/service/sqs/var.queueSchema.goindex"),
+    },
+    {
+        type: "aws:sqs/queuePolicy:QueuePolicy",
+        forceNew: ["queueUrl"],
+        conditional: [REGION],
+        source: terraformAws("internal/service/sqs.resourceQueuePolicy", "index/internal/service/sqs/func.resourceQueuePolicy.goindex"),
+    },
+    {
+        type: "aws:lb/loadBalancer:LoadBalancer",
+        forceNew: ["customerOwnedIpv4Pool", "internal", "loadBalancerType", "name", "namePrefix"],
+        conditional: [REGION],
+        source: terraformAws("internal/service/elbv2.resourceLoadBalancer", "index/internal/service/elbv2/func.resourceLoadBalancer.goindex"),
+        note: "customizeDiffLoadBalancerNLB also replaces a network load balancer whose subnets shrink or whose security groups go from none to some or from some to none; the program keeps both fixed.",
+    },
+    {
+        type: "aws:lb/targetGroup:TargetGroup",
+        forceNew: ["ipAddressType", "name", "namePrefix", "port", "protocol", "protocolVersion", "targetControlPort", "targetType", "vpcId"],
+        conditional: [REGION],
+        source: terraformAws("internal/service/elbv2.resourceTargetGroup", "index/internal/service/elbv2/func.resourceTargetGroup.goindex"),
+        unverified: ["targetControlPort"],
+    },
+    {
+        type: "aws:lb/listener:Listener",
+        forceNew: ["loadBalancerArn"],
+        conditional: [REGION],
+        source: terraformAws("internal/service/elbv2.resourceListener", "index/internal/service/elbv2/func.resourceListener.goindex"),
+    },
+    {
+        type: "aws:ec2/vpcEndpointService:VpcEndpointService",
+        forceNew: [],
+        conditional: [REGION],
+        source: terraformAws("internal/service/ec2.resourceVPCEndpointService", "index/internal/service/ec2/func.resourceVPCEndpointService.goindex"),
+        note: "No ForceNew attribute: load balancers, principals, acceptance and the private DNS name change in place.",
+    },
+    {
+        type: "aws:ec2/vpcEndpointServiceAllowedPrinciple:VpcEndpointServiceAllowedPrinciple",
+        forceNew: ["principalArn", "vpcEndpointServiceId"],
+        conditional: [REGION],
+        source: terraformAws("internal/service/ec2.resourceVPCEndpointServiceAllowedPrincipal", "index/internal/service/ec2/func.resourceVPCEndpointServiceAllowedPrincipal.goindex"),
+    },
 ];
 
 export const AWS_RULES: ReplacementRule[] = rules.map((r) => ({ ...r, caveat: AWS_CAVEAT }));

@@ -2,6 +2,8 @@ import type { ChangePolicy } from "../engine/change";
 import { billingHistoryKept } from "./billing-history-kept";
 import { billingPriceNotRetroactive } from "./billing-price-not-retroactive";
 import { billingStorageNotShrunk } from "./billing-storage-not-shrunk";
+import { dedicatedEndpointKeptWhileActive } from "./dedicated-endpoint-kept-while-active";
+import { privatelinkPrincipalKeptUntilOffboarded } from "./privatelink-principal-kept-until-offboarded";
 import { foundationNotReplaced } from "./foundation-not-replaced";
 import { kubernetesUpgradeOneMinor } from "./kubernetes-upgrade-one-minor";
 import { kubernetesVersionSkew } from "./kubernetes-version-skew";
@@ -19,6 +21,9 @@ export const changePolicies: ChangePolicy[] = [
     tenantOffboardedInOrder,
     tenantQuotaKept,
     tenantApiKeyRotation,
+    // Hosted models
+    dedicatedEndpointKeptWhileActive,
+    privatelinkPrincipalKeptUntilOffboarded,
     // Capacity
     sharedPoolKeepsSoldCapacity,
     // Cluster

@@ -21,6 +21,7 @@ export const BILLING_UNITS = {
     input_mtok: { label: "1M input tokens", tokens: true },
     cached_input_mtok: { label: "1M cached input tokens", tokens: true },
     output_mtok: { label: "1M output tokens", tokens: true },
+    replica_hour: { label: "replica-hour", tokens: false },
 } as const;
 export type BillingUnit = keyof typeof BILLING_UNITS;
 
@@ -54,6 +55,18 @@ export const BILLING_TRACKS = {
         prices: { perMillionInputTokens: "input_mtok", perMillionCachedInputTokens: "cached_input_mtok", perMillionOutputTokens: "output_mtok" },
         defaults: { perMillionCachedInputTokens: "perMillionInputTokens" },
         description: "Hosted-model tokens through the gateway: input (uncached), cached input and output",
+    },
+    dedicated_endpoint: {
+        item: "model",
+        basis: "commitment",
+        prices: { perReplicaHour: "replica_hour" },
+        description: "A tenant's dedicated endpoint of a model: each replica it bought, every hour it is held, used or not",
+    },
+    batch: {
+        item: "model",
+        basis: "use",
+        prices: { perMillionInputTokens: "input_mtok", perMillionOutputTokens: "output_mtok" },
+        description: "Batch inference: the input and output tokens of the batches that complete, on idle serving GPUs",
     },
 } as const satisfies Record<string, BillingTrack>;
 export type BillingTrackName = keyof typeof BILLING_TRACKS;
@@ -134,13 +147,30 @@ export interface PriceConfig {
     [field: string]: string | number | undefined;
 }
 
+/** What a tenant bought, as the registry reads it: its pools' GPUs, its models, its dedicated endpoints and batch access. */
+export type RegistryTenantInput = TenantPurchase & {
+    models: readonly string[];
+    contract?: Partial<RegistryContract>;
+    /** Dedicated endpoints: replicas of a model, billed per replica-hour. */
+    dedicated?: readonly { model: string; replicas: number }[];
+    /** Batch inference (principals that upload): its granted models that have batch are billed by batch tokens. */
+    batch?: unknown;
+};
+
+/** A hosted model as the registry reads it: its pool, and whether it runs batches. */
+export interface RegistryModelInput {
+    name: string;
+    pool: string;
+    batch?: unknown;
+}
+
 export interface RegistryInput {
     scope: string;
     currency: string;
     prices: readonly PriceConfig[];
     pools: readonly PoolShape[];
-    models: readonly { name: string; pool: string }[];
-    tenants: readonly (TenantPurchase & { models: readonly string[]; contract?: Partial<RegistryContract> })[];
+    models: readonly RegistryModelInput[];
+    tenants: readonly RegistryTenantInput[];
 }
 
 /** A money figure as an exact decimal string: at most 6 decimals, no trailing zeros. */
@@ -207,11 +237,12 @@ function registryDocument(input: {
     currency: string;
     prices: readonly RegistryPrice[];
     pools: RegistryDocument["pools"];
-    models: readonly { name: string; pool: string }[];
+    models: readonly RegistryModelInput[];
     tenants: RegistryInput["tenants"];
     poolShapes?: readonly PoolShape[];
 }): RegistryDocument {
     const poolRole = new Map(input.pools.map((p) => [p.name, p.role]));
+    const batchModels = new Set(input.models.filter((m) => m.batch).map((m) => m.name));
     const gpuModelOfPool = new Map(input.pools.map((p) => [p.name, p.gpuModel]));
     return {
         version: REGISTRY_VERSION,
@@ -230,6 +261,8 @@ function registryDocument(input: {
                         if (q.spot > 0) commitments.push({ track: "spot", subject: q.pool, quantity: q.spot });
                     }
                     for (const m of t.models) commitments.push({ track: "hosted", subject: m, quantity: 1 });
+                    for (const d of t.dedicated ?? []) commitments.push({ track: "dedicated_endpoint", subject: d.model, quantity: d.replicas });
+                    if (t.batch) for (const m of t.models.filter((m) => batchModels.has(m))) commitments.push({ track: "batch", subject: m, quantity: 1 });
                 }
                 const contract: RegistryContract = { discountPercent: t.contract?.discountPercent ?? 0, ...(t.contract?.startsOn ? { startsOn: t.contract.startsOn } : {}), ...(t.contract?.reference ? { reference: t.contract.reference } : {}) };
                 return { name: t.name, state: t.state, contract, commitments: commitments.sort(byKey((c) => `${c.track}/${c.subject}`)) };
@@ -262,7 +295,7 @@ export function shardRegistry(shard: string, platform: PlatformBilling, tenants:
 export interface RegionSales {
     layer?: "region" | "platform";
     gpuPools: readonly PoolShape[];
-    models: readonly { name: string; pool: string }[];
+    models: readonly RegistryModelInput[];
     tenants: RegistryInput["tenants"];
     billing?: { currency: string; prices: readonly PriceConfig[] };
 }
@@ -279,7 +312,7 @@ export function regionRegistry(region: RegionSales): RegistryDocument | undefine
         currency: region.billing.currency,
         prices: region.billing.prices,
         pools: region.gpuPools,
-        models: region.models.map((m) => ({ name: m.name, pool: m.pool })),
+        models: region.models.map((m) => ({ name: m.name, pool: m.pool, ...(m.batch ? { batch: true } : {}) })),
         tenants: region.tenants,
     });
 }
@@ -573,6 +606,11 @@ export function monthlyValue(doc: RegistryDocument, at: Date): { tenants: Tenant
                     const net = (gross * BigInt(Math.round((100 - t.contract.discountPercent) * 100))) / 10_000n;
                     charge.monthlyCents = centsOf(net);
                     committed += charge.monthlyCents;
+                    // A dedicated endpoint is a model's replicas, not GPUs of a pool: it is in the tenant's figures only.
+                    if (track.item !== "gpuModel") {
+                        charges.push(charge);
+                        continue;
+                    }
                     const pool = pools.get(c.subject);
                     const row = poolTotals.get(c.subject) ?? { pool: c.subject, gpuModel: pool?.gpuModel ?? "?", role: pool?.role ?? "?", soldGpus: 0, unitPrice: price.unitPrice, monthlyCents: 0n };
                     row.soldGpus += c.quantity;

@@ -1,5 +1,5 @@
 import { CapacityWindow, gpuCount, PoolCapacity, poolCapacity, PoolRole, POOL_ROLES } from "./capacity";
-import { GPU_RESOURCE, HEADROOM_ANNOTATION, LABELS, QUEUE_KIND_LABEL, SHARD_BUDGET_ANNOTATION, SHARD_LABEL, TAGS } from "./conventions";
+import { GPU_RESOURCE, HEADROOM_ANNOTATION, KUEUE_QUEUE_LABEL, LABELS, NAMESPACES, QUEUE_KIND_LABEL, SHARD_BUDGET_ANNOTATION, SHARD_LABEL, TAGS } from "./conventions";
 import { gpuInstanceType } from "./gpu-catalog";
 import { isUnknown } from "./deploy-input";
 import { K8S_TYPES, TYPES } from "./types";
@@ -65,11 +65,13 @@ export function nodeGroupBounds(resources: readonly ResourceLike[]): (group: Res
 
 export interface QueueQuota {
     queue: string;
-    kind: "internal" | "tenant" | "shard" | "burst" | "other";
+    kind: "internal" | "tenant" | "shard" | "burst" | "dedicated" | "batch" | "other";
     tenant?: string;
     nominal: number;
     lendingLimit?: number;
     borrowingLimit?: number;
+    /** The queue's spec.preemption.reclaimWithinCohort: whether it takes back what it lent from any borrower. */
+    reclaimWithinCohort?: string;
 }
 
 /** What a node group's tags say about the reserved capacity it launches into. */
@@ -185,7 +187,7 @@ export function capacityFromResources(resources: readonly ResourceLike[], onlyQu
     for (const queue of resources.filter((r) => r.type === K8S_TYPES.clusterQueue && (!onlyQueues || onlyQueues(r)))) {
         const labels = queue.props.metadata?.labels ?? {};
         const declared = labels[QUEUE_KIND_LABEL];
-        const kind = declared === "internal" || declared === "tenant" || declared === "burst" ? declared : "other";
+        const kind = (["internal", "tenant", "burst", "dedicated", "batch"] as const).find((k) => k === declared) ?? "other";
         for (const pool of pools.values()) {
             const quota = queueQuotaOn(queue, pool.pool);
             if (!quota) continue;
@@ -197,6 +199,7 @@ export function capacityFromResources(resources: readonly ResourceLike[], onlyQu
                 nominal: quota.nominal,
                 ...(quota.lendingLimit !== undefined ? { lendingLimit: quota.lendingLimit } : {}),
                 ...(quota.borrowingLimit !== undefined ? { borrowingLimit: quota.borrowingLimit } : {}),
+                ...(typeof queue.props.spec?.preemption?.reclaimWithinCohort === "string" ? { reclaimWithinCohort: queue.props.spec.preemption.reclaimWithinCohort } : {}),
             });
         }
     }
@@ -219,4 +222,36 @@ export function capacityFromResources(resources: readonly ResourceLike[], onlyQu
 /** The pool's capacity figures again, at another headroom (for shared pools) or another sold count. */
 export function recomputeCapacity(pool: PoolCapacity, headroom: number | undefined, sold = pool.sold): PoolCapacity {
     return poolCapacity({ name: pool.pool, role: pool.role, instanceType: pool.instanceType, minNodes: pool.minNodes, maxNodes: pool.maxNodes, headroom, ...(pool.window ? { window: pool.window } : {}) }, sold);
+}
+
+/** GPUs one pod of a workload requests: its containers' GPU limits, or an init container's if more. */
+export function podGpus(podSpec: Record<string, any> | undefined): number {
+    const gpus = (c: any) => gpuCount(known(() => c?.resources?.limits?.[GPU_RESOURCE]) ?? 0) ?? 0;
+    const main = [known(() => podSpec?.containers) ?? []].flat().reduce((sum: number, c: any) => sum + gpus(c), 0);
+    const init = Math.max(0, ...[known(() => podSpec?.initContainers) ?? []].flat().map(gpus));
+    return Math.max(main, init);
+}
+
+/**
+ * What a serving pool's shared models hold at their planned replicas: the model servers in the serving
+ * namespace admitted through the pool's own LocalQueue (named as the pool), their GPUs times their
+ * replicas. Dedicated endpoints go through their tenant's queue and are not counted here; a Deployment
+ * whose replicas or GPUs are unknown during a preview is left out (`unknown` names it).
+ */
+export function sharedModelGpus(resources: readonly ResourceLike[], pool: string): { gpus: number; models: string[]; unknown: string[] } {
+    let gpus = 0;
+    const models: string[] = [];
+    const unknown: string[] = [];
+    for (const d of resources.filter((r) => r.type === K8S_TYPES.deployment && known(() => r.props.metadata?.namespace) === NAMESPACES.serving)) {
+        if (known(() => d.props.spec?.template?.metadata?.labels?.[KUEUE_QUEUE_LABEL] ?? d.props.metadata?.labels?.[KUEUE_QUEUE_LABEL]) !== pool) continue;
+        const replicas = known(() => d.props.spec?.replicas);
+        const name = metadataName(d);
+        if (typeof replicas !== "number") {
+            unknown.push(name);
+            continue;
+        }
+        gpus += replicas * podGpus(known(() => d.props.spec?.template?.spec) as Record<string, any> | undefined);
+        models.push(name);
+    }
+    return { gpus, models: models.sort(), unknown };
 }

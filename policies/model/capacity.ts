@@ -10,8 +10,9 @@ import { gpuInstanceType } from "./gpu-catalog";
  * not appear here.
  */
 
-/** `internal`: the company's own work; `serving`: hosted models (sold as tokens, not GPUs);
- * `shared`: tenant reserved quota beside internal headroom; `dedicated`: one tenant's whole pool. */
+/** `internal`: the company's own work; `serving`: hosted models (sold as tokens, and as the GPUs of
+ * tenants' dedicated endpoints beyond what the shared models keep); `shared`: tenant reserved quota
+ * beside internal headroom; `dedicated`: one tenant's whole pool. */
 export type PoolRole = "internal" | "serving" | "shared" | "dedicated";
 export const POOL_ROLES: readonly PoolRole[] = ["internal", "serving", "shared", "dedicated"];
 
@@ -48,12 +49,17 @@ export function guaranteedGpus(minNodes: number, gpusPerNode: number): number {
     return minNodes * gpusPerNode;
 }
 
-/** The headroom fraction that applies to a pool of this role: only shared pools choose theirs. */
+/**
+ * The headroom fraction that applies to a pool of this role. Shared pools choose theirs; a serving
+ * pool's is what its shared models keep (all of it unless configured): the rest is sold as tenants'
+ * dedicated endpoints.
+ */
 export function effectiveHeadroom(role: PoolRole, configured: number | undefined): number {
     switch (role) {
         case "internal":
-        case "serving":
             return 1;
+        case "serving":
+            return configured ?? 1;
         case "dedicated":
             return 0;
         case "shared":
@@ -72,7 +78,7 @@ export interface PoolShape {
     instanceType: string;
     minNodes: number;
     maxNodes: number;
-    /** Shared pools only: the fraction of guaranteed GPUs never sold. */
+    /** Shared pools: the fraction of guaranteed GPUs never sold; serving pools: the fraction kept for the shared models. */
     headroom?: number;
     /** Dedicated pools only: the tenant the whole pool belongs to. */
     tenant?: string;
@@ -227,6 +233,8 @@ export interface TenantPurchase {
     quota: Readonly<Record<string, number>>;
     /** Spot GPUs per pool. */
     spot: Readonly<Record<string, number>>;
+    /** Dedicated endpoints: GPUs held on serving pools (replicas x GPUs per replica), sold like reserved quota. */
+    dedicatedGpus?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -241,7 +249,8 @@ export function tenantPoolQuotas(tenant: Pick<TenantPurchase, "name" | "quota" |
 
 /**
  * Reserved GPUs sold per pool: every active tenant's reserved quota (a dedicated pool's owner holds
- * it whole) and, on a sharded region's platform, every shard's budget (what it may sell is sold here).
+ * it whole) and dedicated endpoints' GPUs and, on a sharded region's platform, every shard's budget
+ * (what it may sell is sold here).
  */
 export function soldGpus(pools: readonly PoolShape[], tenants: readonly TenantPurchase[], shardBudgets: readonly Readonly<Record<string, number>>[] = []): Map<string, number> {
     const sold = new Map<string, number>();
@@ -249,6 +258,7 @@ export function soldGpus(pools: readonly PoolShape[], tenants: readonly TenantPu
     for (const t of tenants) {
         if (t.state !== "active") continue;
         for (const q of tenantPoolQuotas(t, pools)) add(q.pool, q.reserved);
+        for (const [pool, gpus] of Object.entries(t.dedicatedGpus ?? {})) add(pool, gpus);
     }
     for (const budget of shardBudgets) for (const [pool, gpus] of Object.entries(budget)) add(pool, gpus);
     return sold;

@@ -83,6 +83,8 @@ export const NAMESPACES = {
     keda: "keda",
     envoyGateway: "envoy-gateway-system",
     aiGateway: "envoy-ai-gateway-system",
+    /** Batch inference: each batch a Job of the model server's batch runner, on idle serving GPUs. */
+    batch: "batch-inference",
 } as const;
 
 /**
@@ -162,6 +164,15 @@ export const PRIORITY_CLASS = {
 } as const;
 
 /**
+ * The Cluster Autoscaler's expendable-pods cutoff (its flag's default): pods below it never cause a
+ * scale-up and never hold a node back from scaling down. Batch inference runs below it, so a batch
+ * only ever uses GPUs that are already up and idle. kubernetes/autoscaler cluster-autoscaler-1.34.2
+ * cluster-autoscaler/FAQ.md ("How does Cluster Autoscaler work with Pod Priority and Preemption?"),
+ * flag --expendable-pods-priority-cutoff, default -10.
+ */
+export const EXPENDABLE_PODS_PRIORITY_CUTOFF = -10;
+
+/**
  * The region's PriorityClasses. Every tenant value is below every internal one, all are at most
  * 1,000,000,000 (the cap for user-defined classes), and tenant classes never preempt.
  */
@@ -172,6 +183,19 @@ export const PRIORITY_CLASSES = [
     { name: PRIORITY_CLASS.tenantReserved, value: 10_000, tier: "tenant", preemptionPolicy: "Never", description: "Tenant workloads within their reserved quota." },
     { name: PRIORITY_CLASS.tenantSpot, value: 1_000, tier: "tenant", preemptionPolicy: "Never", description: "Tenant workloads on borrowed idle capacity; reclaimed first." },
 ] as const;
+
+/**
+ * Batch inference's PriorityClass, made with the batch tier (regions without batch have none): below
+ * every tenant class, never preempting, and below the autoscaler's expendable cutoff. Tenants cannot
+ * use it (the admission guardrail admits only the tenant tier).
+ */
+export const BATCH_PRIORITY_CLASS = {
+    name: "batch-inference",
+    value: EXPENDABLE_PODS_PRIORITY_CUTOFF * 10,
+    tier: "batch",
+    preemptionPolicy: "Never",
+    description: "Batch inference on idle serving GPUs: below every tenant class, preempted first, never the reason for a new node.",
+} as const;
 
 /** Kueue names: one ResourceFlavor per pool (named as the pool), one cohort per pool. */
 export function poolCohort(pool: string): string {
@@ -187,7 +211,11 @@ export function internalClusterQueue(pool: string): string {
 export function burstClusterQueue(pool: string): string {
     return `burst-${pool}`;
 }
-/** Label on ClusterQueues saying whose quota they hold: `internal`, `tenant` or `burst`. */
+/** The ClusterQueue batch inference borrows a serving pool's idle GPUs through (it holds no quota of its own). */
+export function batchClusterQueue(pool: string): string {
+    return `batch-${pool}`;
+}
+/** Label on ClusterQueues saying whose quota they hold: `internal`, `tenant`, `burst`, `dedicated` or `batch`. */
 export const QUEUE_KIND_LABEL = "compute-region.io/queue-kind";
 /** Annotation on a pool's ResourceFlavor with the headroom fraction the stack configured. */
 export const HEADROOM_ANNOTATION = "compute-region.io/headroom";

@@ -465,7 +465,8 @@ function checkPlacement(picture: ClusterPicture, graph: Graph, pod: PlannedPod, 
         const usable = plugins.filter((p) => ready.some((g) => !whyNotSchedulable({ ...p.pod.shape, requests: { cpuMilli: 0, memoryBytes: 0, extended: {} } }, g)));
         const pluginsUnknown = undecided ?? plugins.map((p) => placementUnknown(picture, p.pod)).find((x) => x !== undefined);
         if (usable.length === 0) {
-            report("device-plugin", owner, `a device plugin advertising ${resource}`, `its pods (${pod.name}) request ${resource}, and no device plugin that advertises it runs on ${ready.map((g) => g.group).join(", ")}`, plugins[0]?.pod.owner, pluginsUnknown);
+            // A release or add-on whose chart, version or name is unknown during the preview may be the plugin.
+            report("device-plugin", owner, `a device plugin advertising ${resource}`, `its pods (${pod.name}) request ${resource}, and no device plugin that advertises it runs on ${ready.map((g) => g.group).join(", ")}`, plugins[0]?.pod.owner, pluginsUnknown ?? picture.unknown.installs[0]);
         } else if (!usable.some((p) => graph.before(p.pod.owner, owner))) {
             report("device-plugin", owner, `a device plugin advertising ${resource}`, `its pods (${pod.name}) request ${resource} before ${picture.resources[usable[0].pod.owner].name} is installed to advertise it`, usable[0].pod.owner, pluginsUnknown);
         }

@@ -30,6 +30,8 @@ export const TYPES = {
     iamPolicy: "aws:iam/policy:Policy",
     iamRolePolicy: "aws:iam/rolePolicy:RolePolicy",
     vpcEndpoint: "aws:ec2/vpcEndpoint:VpcEndpoint",
+    vpcEndpointService: "aws:ec2/vpcEndpointService:VpcEndpointService",
+    vpcEndpointServiceAllowedPrinciple: "aws:ec2/vpcEndpointServiceAllowedPrinciple:VpcEndpointServiceAllowedPrinciple",
 } as const;
 
 /** Threat detection: GuardDuty, and where its findings go. */
@@ -91,6 +93,7 @@ export const DATA_TYPES = {
 /** The hosted-model gateway's objects (Envoy Gateway, the AI Gateway, Gateway API). */
 export const GATEWAY_TYPES = {
     aiRoute: "kubernetes:aigateway.envoyproxy.io/v1alpha1:AIGatewayRoute",
+    aiServiceBackend: "kubernetes:aigateway.envoyproxy.io/v1alpha1:AIServiceBackend",
     backend: "kubernetes:gateway.envoyproxy.io/v1alpha1:Backend",
     securityPolicy: "kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy",
     backendTrafficPolicy: "kubernetes:gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy",

@@ -4,6 +4,7 @@ import { billingTrack, priceInForce, registriesOf, RegistryDocument, registryPro
 import { parseInstant } from "../model/capacity";
 import { queueQuotaOn } from "../model/capacity-evidence";
 import { GATEWAY, LABELS, NAMESPACES, QUEUE_KIND_LABEL, SHARD_BUDGET_ANNOTATION, SHARD_LABEL } from "../model/conventions";
+import { DEDICATED_ENDPOINT, ENDPOINT_LABEL, parseDedicatedModelName } from "../model/hosted-tiers";
 import { credentialSecrets, keySecrets, modelRoutes } from "../model/gateway-evidence";
 import { gpuCount } from "../model/capacity";
 import { GATEWAY_TYPES, K8S_TYPES, MONITORING_TYPES } from "../model/types";
@@ -14,14 +15,17 @@ import { poolSamples as p } from "../samples/pools";
 interface Sale {
     tenant?: string;
     shard?: string;
-    /** reserved-or-dedicated (the registry's pool role decides), spot, hosted, or a shard's budget. */
-    kind: "capacity" | "spot" | "hosted" | "budget";
+    /** reserved-or-dedicated (the registry's pool role decides), spot, hosted, a shard's budget, a dedicated endpoint's replicas or batch access. */
+    kind: "capacity" | "spot" | "hosted" | "budget" | "endpoint" | "batch";
     subject: string;
     quantity: number;
     /** What sells it, for the message. */
     by: string;
     urn?: string;
 }
+
+/** The S3 notifications of the batch bucket (each queue entry a tenant's and model's input prefix). */
+const BUCKET_NOTIFICATION = "aws:s3/bucketNotification:BucketNotification";
 
 const metadataName = (r: PolicyResource) => (r.props as Record<string, any>).metadata?.name ?? r.name;
 
@@ -50,7 +54,25 @@ function salesOf(resources: readonly PolicyResource[]): Sale[] {
         const models = routes.filter((r) => targets.includes(r.name)).flatMap((r) => r.models);
         for (const { secret } of credentialSecrets(policy as any, secrets)) {
             if (!secret?.tenant) continue;
-            for (const model of models) sales.push({ tenant: secret.tenant, kind: "hosted", subject: model, quantity: 1, by: `SecurityPolicy ${metadataName(policy)} (${GATEWAY.tenantHeader} ${secret.tenant})`, urn: policy.urn });
+            for (const model of models) {
+                // A tenant's own dedicated endpoint (<tenant>/<model>) is sold by its replicas, below.
+                if (parseDedicatedModelName(model)?.tenant === secret.tenant) continue;
+                sales.push({ tenant: secret.tenant, kind: "hosted", subject: model, quantity: 1, by: `SecurityPolicy ${metadataName(policy)} (${GATEWAY.tenantHeader} ${secret.tenant})`, urn: policy.urn });
+            }
+        }
+    }
+    // Dedicated endpoints: each tenant's model servers of its own, by their replicas.
+    for (const d of resources.filter((r) => r.type === K8S_TYPES.deployment)) {
+        const labels = (d.props as Record<string, any>).metadata?.labels ?? {};
+        const replicas = (d.props as Record<string, any>).spec?.replicas;
+        if (labels[ENDPOINT_LABEL] !== DEDICATED_ENDPOINT || typeof labels[LABELS.tenant] !== "string" || typeof labels[LABELS.model] !== "string" || typeof replicas !== "number" || replicas === 0) continue;
+        sales.push({ tenant: labels[LABELS.tenant], kind: "endpoint", subject: labels[LABELS.model], quantity: replicas, by: `Deployment ${metadataName(d)}`, urn: d.urn });
+    }
+    // Batch inference: the bucket notifications that start a tenant's batches of a model.
+    for (const n of resources.filter((r) => r.type === BUCKET_NOTIFICATION)) {
+        for (const q of [(n.props as Record<string, any>).queues ?? []].flat()) {
+            const m = typeof q?.filterPrefix === "string" ? /^([a-z0-9-]+)\/([a-z0-9-]+)\/input\/$/.exec(q.filterPrefix) : null;
+            if (m) sales.push({ tenant: m[1], kind: "batch", subject: m[2], quantity: 1, by: `BucketNotification ${n.name} (${q.filterPrefix})`, urn: n.urn });
         }
     }
     for (const cohort of resources.filter((r) => r.type === K8S_TYPES.cohort && (r.props as Record<string, any>).metadata?.labels?.[QUEUE_KIND_LABEL] === "shard")) {
@@ -61,10 +83,19 @@ function salesOf(resources: readonly PolicyResource[]): Sale[] {
     return sales;
 }
 
+/** A sale's billing track, when its kind names one outright. */
+const TRACK_OF: Partial<Record<Sale["kind"], string>> = { spot: "spot", hosted: "hosted", endpoint: "dedicated_endpoint", batch: "batch" };
+/** What sells a commitment of a track in the stack, for the reverse check's message. */
+const SOLD_BY: Record<string, string> = { hosted: "gateway grant", dedicated_endpoint: "dedicated model server", batch: "batch bucket notification" };
+
 const what = (s: Sale) =>
     s.kind === "hosted"
         ? `tenant ${s.tenant} may call model ${s.subject} (${s.by})`
-        : s.kind === "budget"
+        : s.kind === "endpoint"
+          ? `tenant ${s.tenant} has a dedicated endpoint of ${s.subject} with ${s.quantity} replicas (${s.by})`
+          : s.kind === "batch"
+            ? `tenant ${s.tenant} may run batches of ${s.subject} (${s.by})`
+            : s.kind === "budget"
           ? `shard ${s.shard} may sell ${s.quantity} GPUs of ${s.subject} (${s.by})`
           : `tenant ${s.tenant} ${s.kind === "spot" ? `may borrow ${s.quantity} spot GPUs` : `holds ${s.quantity} GPUs`} on ${s.subject} (${s.by})`;
 
@@ -82,7 +113,8 @@ function judge(doc: RegistryDocument, sales: readonly Sale[], at: Date, report: 
             else if (!priceInForce(doc.prices, { track: "reserved", item: gpuModel, unit: "gpu_hour" }, at)) report(`${what(s)}, but the billing registry has no reserved price of ${gpuModel} per GPU-hour in force on ${day}.`, s.urn);
             continue;
         }
-        const track = s.kind === "capacity" ? (pools.get(s.subject)?.role === "dedicated" ? "dedicated" : "reserved") : s.kind;
+        const track = s.kind === "capacity" ? (pools.get(s.subject)?.role === "dedicated" ? "dedicated" : "reserved") : TRACK_OF[s.kind]!;
+        const onModel = s.kind === "hosted" || s.kind === "endpoint" || s.kind === "batch";
         const tenant = tenants.get(s.tenant!);
         if (!tenant) {
             report(`${what(s)}, but the billing registry does not list tenant ${s.tenant}: nothing bills it.`, s.urn);
@@ -92,13 +124,13 @@ function judge(doc: RegistryDocument, sales: readonly Sale[], at: Date, report: 
             report(`${what(s)}, but the billing registry has tenant ${s.tenant} ${tenant.state}: its commitments are not billed.`, s.urn);
             continue;
         }
-        if (s.kind !== "hosted" && !pools.has(s.subject)) {
+        if (!onModel && !pools.has(s.subject)) {
             report(`${what(s)}, but the billing registry does not list pool ${s.subject}: nothing prices it.`, s.urn);
             continue;
         }
         billed.add(`${s.tenant}/${track}/${s.subject}`);
         const c = tenant.commitments.find((c) => c.track === track && c.subject === s.subject);
-        const noun = s.kind === "hosted" ? `model ${s.subject}` : `${track} GPUs on ${s.subject}`;
+        const noun = s.kind === "hosted" ? `model ${s.subject}` : s.kind === "endpoint" ? `replicas of its dedicated endpoint of ${s.subject}` : s.kind === "batch" ? `batches of ${s.subject}` : `${track} GPUs on ${s.subject}`;
         if (!c || c.quantity === 0) report(`${what(s)}, but the billing registry does not bill tenant ${s.tenant} for ${noun}.`, s.urn);
         else if (c.quantity !== s.quantity) report(`${what(s)}, but the billing registry bills tenant ${s.tenant} for ${c.quantity} ${noun}.`, s.urn);
     }
@@ -107,7 +139,7 @@ function judge(doc: RegistryDocument, sales: readonly Sale[], at: Date, report: 
         for (const c of t.commitments.filter((c) => c.quantity > 0 && !billed.has(`${t.name}/${c.track}/${c.subject}`))) {
             const track = billingTrack(c.track);
             // A shard's platform, or a region without a gateway yet, sells what its resources show; the registry lists no more.
-            report(`the billing registry bills tenant ${t.name} for ${c.quantity} ${track?.item === "model" ? `of model ${c.subject}` : `${c.track} GPUs on ${c.subject}`}, but nothing in the stack sells it (no ${track?.item === "model" ? "gateway grant" : "ClusterQueue quota"}).`);
+            report(`the billing registry bills tenant ${t.name} for ${c.quantity} ${track?.item === "model" ? `${c.track} of model ${c.subject}` : `${c.track} GPUs on ${c.subject}`}, but nothing in the stack sells it (no ${SOLD_BY[c.track] ?? "ClusterQueue quota"}).`);
         }
     }
 }
@@ -115,7 +147,7 @@ function judge(doc: RegistryDocument, sales: readonly Sale[], at: Date, report: 
 export const billingCoversSales = stackPolicy({
     name: "billing-covers-sales",
     description:
-        "Everything the stack sells is billed, and nothing else: every tenant's reserved and dedicated GPUs, spot allowance and model grant (and a platform's shard budgets) is in the billing registry the registry Job applies, with a price in force at the plan's date (policy config `at`, the time of the preview when unset).",
+        "Everything the stack sells is billed, and nothing else: every tenant's reserved and dedicated GPUs, spot allowance, model grant, dedicated endpoint replicas and batch access (and a platform's shard budgets) is in the billing registry the registry Job applies, with a price in force at the plan's date (policy config `at`, the time of the preview when unset).",
     rationale:
         "A region exists to sell capacity. Quota granted in Kueue or a key granted on the gateway without a registry entry and a price bills nothing: " +
         "metering's records are rejected (the database does not know the tenant) or the invoice cannot price them. A registry that bills more than the " +
@@ -162,6 +194,11 @@ export const billingCoversSales = stackPolicy({
             { description: "What the queues and the gateway sell is billed, at prices in force.", config: { at: "2026-06-01T00:00:00Z" }, resources: [...b.sales(), b.registry(sampleRegistry())] },
             { description: "A stack that sells nothing (an internal queue) needs no registry.", resources: [p.queue("internal-shared-h100", "shared-h100", "internal", { nominal: 16 })] },
             { description: "A platform's shard budget on a priced pool.", config: { at: "2026-06-01T00:00:00Z" }, resources: [b.registry(platformRegistry()), b.shardCohort("a", "shared-h100", 6)] },
+            {
+                description: "initech's dedicated endpoint (2 replicas) and its batch access are billed on their own tracks.",
+                config: { at: "2026-06-01T00:00:00Z" },
+                resources: [...b.sales(), ...b.tierSales({ replicas: 2, batch: true }), b.registry(sampleRegistry({ initechEndpoint: 2, initechBatch: true }))],
+            },
             {
                 description: "A suspended tenant's queue holds no quota: nothing to bill.",
                 config: { at: "2026-06-01T00:00:00Z" },
@@ -229,8 +266,8 @@ export const billingCoversSales = stackPolicy({
             {
                 description: "A price row repeated for the same track, item, unit and day.",
                 config: { at: "2026-06-01T00:00:00Z" },
-                expect: "the billing registry: prices[6]: repeats prices[4]: one reserved price of h100 per gpu_hour and effective date.",
-                resources: [...b.sales(), b.registry(editedRegistry((d) => d.prices.push({ ...d.prices[4], unitPrice: "2.9" })))],
+                expect: "the billing registry: prices[9]: repeats prices[7]: one reserved price of h100 per gpu_hour and effective date.",
+                resources: [...b.sales(), b.registry(editedRegistry((d) => d.prices.push({ ...d.prices.find((p) => p.track === "reserved")!, unitPrice: "2.9" })))],
             },
             {
                 description: "A dedicated pool of a tenant the registry does not list.",
@@ -273,6 +310,30 @@ export const billingCoversSales = stackPolicy({
                 config: { at: "2026-06-01T00:00:00Z" },
                 expect: "the billing registry: tenants[1] (initech).commitments[1]: tenant initech is granted model mistral, which the registry does not list.",
                 resources: [...b.sales(), b.registry(editedRegistry((d) => (d.tenants[1].commitments[1].subject = "mistral")))],
+            },
+            {
+                description: "The dedicated endpoint runs 3 replicas, the registry bills 2.",
+                config: { at: "2026-06-01T00:00:00Z" },
+                expect: "tenant initech has a dedicated endpoint of llama with 3 replicas (Deployment dedicated-initech-llama), but the billing registry bills tenant initech for 2 replicas of its dedicated endpoint of llama",
+                resources: [...b.sales(), ...b.tierSales({ replicas: 3, batch: true }), b.registry(sampleRegistry({ initechEndpoint: 2, initechBatch: true }))],
+            },
+            {
+                description: "Batches of a tenant the registry does not bill for batch.",
+                config: { at: "2026-06-01T00:00:00Z" },
+                expect: "tenant initech may run batches of llama (BucketNotification batch-bucket (initech/llama/input/)), but the billing registry does not bill tenant initech for batches of llama",
+                resources: [...b.sales(), ...b.tierSales({ replicas: 2, batch: true }), b.registry(sampleRegistry({ initechEndpoint: 2 }))],
+            },
+            {
+                description: "The registry bills a dedicated endpoint no model server is.",
+                config: { at: "2026-06-01T00:00:00Z" },
+                expect: "the billing registry bills tenant initech for 2 dedicated_endpoint of model llama, but nothing in the stack sells it (no dedicated model server)",
+                resources: [...b.sales(), b.registry(sampleRegistry({ initechEndpoint: 2 }))],
+            },
+            {
+                description: "A dedicated endpoint with no price in force.",
+                config: { at: "2026-06-01T00:00:00Z" },
+                expect: "tenant initech's dedicated_endpoint llama has no dedicated_endpoint price of llama per replica-hour in force on 2026-06-01",
+                resources: [...b.sales(), ...b.tierSales({ replicas: 2 }), b.registry(sampleRegistry({ initechEndpoint: 2, prices: PRICES.filter((p) => p.track !== "dedicated_endpoint") }))],
             },
             { description: "A registry that is not a registry document.", expect: "the billing registry does not read as a registry document: ConfigMap billing-registry:", resources: [...b.sales(), b.registry('{"version": 2}')] },
             { description: "A date that is not one.", config: { at: "June" }, expect: 'policy config at "June" is not an ISO 8601 date-time', resources: [...b.sales(), b.registry(sampleRegistry())] },

@@ -1,14 +1,16 @@
 import { configWithDefaults, stackPolicy } from "../engine/policy";
-import { capacityFromResources, holdsSoldQuota, recomputeCapacity } from "../model/capacity-evidence";
+import { capacityFromResources, holdsSoldQuota, recomputeCapacity, sharedModelGpus } from "../model/capacity-evidence";
 import { DEFAULT_HEADROOM, headroomFloorProblem, MIN_HEADROOM, percent } from "../model/capacity";
+import { batchSample } from "../samples/hosted-tiers";
 import { poolSamples as s } from "../samples/pools";
+import { modelDeployment } from "../samples/serving";
 
 /** A shared pool of two p5.48xlarge: 16 GPUs, 20% headroom keeps 4, 12 sellable. */
 const sharedPool = [s.nodeGroup("shared-h100", "shared", "p5.48xlarge", 2), s.flavor("shared-h100", 0.2)];
 
 export const gpuHeadroomPreserved = stackPolicy({
     name: "gpu-headroom-preserved",
-    description: "No GPU pool sells more reserved quota than its sellable GPUs; the internal headroom is never sold or lent.",
+    description: "No GPU pool sells more reserved quota than its sellable GPUs; the internal headroom is never sold or lent; a serving pool sells as dedicated endpoints only what its shared models do not keep.",
     rationale:
         "The company's own workloads must always find their reserved headroom. Reserved tenant quota (ClusterQueue nominal " +
         "quota on a pool's flavor) beyond floor(guaranteed x (1 - headroom)) would eat it, and an internal queue that lends " +
@@ -18,8 +20,10 @@ export const gpuHeadroomPreserved = stackPolicy({
     enforcementLevel: "mandatory",
     remediationSteps:
         "Lower the tenants' reserved quota on the pool (compute-region:tenants[].quota), raise the pool's minNodes, or lower its " +
-        "headroom (not below the policy's). Internal and serving pools sell nothing; a dedicated pool sells only to its tenant. " +
-        "Internal ClusterQueues must set lendingLimit to at most nominalQuota minus the headroom.",
+        "headroom (not below the policy's). Internal pools sell nothing; a serving pool sells dedicated endpoints only beyond its headroom (what the shared " +
+        "models keep at their minimum replicas, compute-region:gpuPools[].headroom); a dedicated pool sells only to its tenant. Internal ClusterQueues must " +
+        "set lendingLimit to at most nominalQuota minus the headroom, except a serving pool's, which may lend its idle GPUs to batch inference if it " +
+        "reclaims them from any borrower (reclaimWithinCohort Any).",
     controls: [
         { framework: "SOC 2 (2017 TSC)", control: "A1.1", title: "Capacity is managed to meet availability commitments" },
         { framework: "NIST SP 800-53 Rev. 5", control: "SC-6", title: "Resource Availability" },
@@ -45,14 +49,18 @@ export const gpuHeadroomPreserved = stackPolicy({
             const declared = evidence.declaredHeadroom ?? DEFAULT_HEADROOM;
             const belowFloor = evidence.role === "shared" ? headroomFloorProblem(declared, floor) : undefined;
             if (belowFloor) report(`pool ${evidence.pool}: ${belowFloor}`);
-            const headroom = evidence.role === "shared" ? Math.max(floor, declared) : undefined;
+            const headroom = evidence.role === "shared" ? Math.max(floor, declared) : evidence.role === "serving" ? evidence.declaredHeadroom : undefined;
             const pool = recomputeCapacity(evidence, headroom, evidence.sold);
             const tenantQueues = evidence.queues.filter(holdsSoldQuota);
             const figures = `${pool.guaranteed} guaranteed, headroom ${percent(pool.headroom)} keeps ${pool.headroomGpus}`;
-            if (pool.role === "internal" || pool.role === "serving") {
-                if (pool.sold > 0) {
-                    report(`pool ${pool.pool} is ${pool.role}: queues ${tenantQueues.map((q) => q.queue).join(", ")} hold ${pool.sold} reserved GPUs, but ${pool.role === "internal" ? "an" : "a"} ${pool.role} pool sells none (${pool.guaranteed} guaranteed)`);
-                }
+            if (pool.role === "internal") {
+                if (pool.sold > 0) report(`pool ${pool.pool} is internal: queues ${tenantQueues.map((q) => q.queue).join(", ")} hold ${pool.sold} reserved GPUs, but an internal pool sells none (${pool.guaranteed} guaranteed)`);
+            } else if (pool.role === "serving") {
+                // A serving pool sells only what its shared models do not keep, as dedicated endpoints.
+                const kept = `${pool.guaranteed} guaranteed, the shared models keep ${pool.headroomGpus} (headroom ${percent(pool.headroom)})`;
+                if (pool.sold > pool.sellable) report(`pool ${pool.pool} is oversold: queues ${tenantQueues.filter((q) => q.nominal > 0).map((q) => q.queue).join(", ")} hold ${pool.sold} GPUs, but only ${pool.sellable} are sellable as dedicated endpoints (${kept})`);
+                const shared = sharedModelGpus(args.resources, pool.pool);
+                if (shared.gpus > pool.headroomGpus) report(`pool ${pool.pool}: the shared models ${shared.models.join(", ")} hold ${shared.gpus} GPUs at their minimum replicas, more than the ${pool.headroomGpus} the pool keeps for them (${kept})`);
             } else if (pool.role === "dedicated") {
                 const foreign = tenantQueues.filter((q) => q.tenant !== evidence.tenant);
                 if (foreign.length > 0) report(`pool ${pool.pool} is dedicated to ${evidence.tenant}, but queues ${foreign.map((q) => `${q.queue} (tenant ${q.tenant ?? "none"})`).join(", ")} hold quota on it`);
@@ -64,6 +72,8 @@ export const gpuHeadroomPreserved = stackPolicy({
             const promised = evidence.queues.filter((q) => q.kind !== "burst").reduce((sum, q) => sum + q.nominal, 0);
             if (promised > pool.guaranteed) report(`pool ${pool.pool}: its queues promise ${promised} GPUs of nominal quota, more than the ${pool.guaranteed} guaranteed`);
             for (const q of evidence.queues.filter((x) => x.kind === "internal")) {
+                // A serving pool lends its idle GPUs (to batch inference) only if it takes them back from any borrower.
+                if (pool.role === "serving" && q.reclaimWithinCohort === "Any" && q.lendingLimit !== undefined && q.lendingLimit <= q.nominal) continue;
                 const lendable = Math.max(0, q.nominal - pool.headroomGpus);
                 if (q.lendingLimit === undefined) report(`pool ${pool.pool}: internal queue ${q.queue} sets no lendingLimit, so all ${q.nominal} GPUs could be lent, including the headroom of ${pool.headroomGpus}`);
                 else if (q.lendingLimit > lendable) report(`pool ${pool.pool}: internal queue ${q.queue} may lend ${q.lendingLimit} GPUs, but only ${lendable} are above the headroom of ${pool.headroomGpus}`);
@@ -83,6 +93,10 @@ export const gpuHeadroomPreserved = stackPolicy({
             {
                 description: "Spot quota (borrowing only) is not sold capacity.",
                 resources: [...sharedPool, s.queue("internal-shared-h100", "shared-h100", "internal", { nominal: 16, lendingLimit: 12 }), s.queue("acme-spot", "shared-h100", "tenant", { nominal: 0, borrowingLimit: 12 }, "acme")],
+            },
+            {
+                description: "A serving pool of 8 GPUs whose shared models keep half: a dedicated endpoint holds 1 of the 4 sellable; the internal queue lends its idle GPUs to batch and reclaims them from anyone.",
+                resources: [...batchSample(), modelDeployment((pod) => (pod.containers[0].resources.limits["nvidia.com/gpu"] = "2"))],
             },
             {
                 description: "A dedicated pool sold whole to its tenant.",
@@ -116,6 +130,24 @@ export const gpuHeadroomPreserved = stackPolicy({
                 description: "An internal queue that may lend its headroom.",
                 expect: "internal queue internal-shared-h100 may lend 16 GPUs, but only 12 are above the headroom of 4",
                 resources: [...sharedPool, s.queue("internal-shared-h100", "shared-h100", "internal", { nominal: 16, lendingLimit: 16 })],
+            },
+            {
+                description: "Dedicated endpoints beyond what the serving pool's shared models leave.",
+                expect: "pool serving-l40s is oversold: queues initech-serving-l40s hold 5 GPUs, but only 4 are sellable as dedicated endpoints (8 guaranteed, the shared models keep 4 (headroom 50%))",
+                resources: batchSample((p) => (p.dedicated.spec.resourceGroups[0].flavors[0].resources[0].nominalQuota = 5)),
+            },
+            {
+                description: "Shared models that need more than the serving pool keeps for them.",
+                expect: "pool serving-l40s: the shared models model-llama hold 6 GPUs at their minimum replicas, more than the 4 the pool keeps for them",
+                resources: [
+                    ...batchSample(),
+                    { ...modelDeployment((pod) => (pod.containers[0].resources.limits["nvidia.com/gpu"] = "2")), props: { ...modelDeployment().props, spec: { ...(modelDeployment().props.spec as object), replicas: 3, template: { metadata: { labels: { app: "model-llama" } }, spec: { containers: [{ name: "server", resources: { limits: { "nvidia.com/gpu": "2" } } }] } } } } },
+                ],
+            },
+            {
+                description: "A serving pool's internal queue lending its headroom without taking it back from borrowers.",
+                expect: "internal queue internal-serving-l40s may lend 7 GPUs, but only 3 are above the headroom of 4",
+                resources: batchSample((p) => (p.internal.spec.preemption.reclaimWithinCohort = "LowerPriority")),
             },
             {
                 description: "Tenant quota on an internal pool.",

@@ -50,6 +50,10 @@ import { deployPodsNetworkReady } from "./deploy-pods-network-ready";
 import { platformPathsOpen } from "./platform-paths-open";
 import { deployImagesBuiltFirst } from "./deploy-images-built-first";
 import { deployAwaitsCoverStartup } from "./deploy-awaits-cover-startup";
+import { dedicatedEndpointsOneTenant } from "./dedicated-endpoints-one-tenant";
+import { batchQueuesBorrowOnly } from "./batch-queues-borrow-only";
+import { privatelinkPrincipalsNamed } from "./privatelink-principals-named";
+import { accessLogsExcludeCredentials } from "./access-logs-exclude-credentials";
 import { billingCoversSales } from "./billing-covers-sales";
 import { alertsReachAPerson } from "./alerts-reach-a-person";
 import { sloBurnAlertsMultiwindow } from "./slo-burn-alerts-multiwindow";
@@ -112,6 +116,10 @@ export const policies: RegionPolicy[] = [
     modelRoutesAuthenticated,
     modelTenantsRateLimited,
     modelGatewayTls,
+    dedicatedEndpointsOneTenant,
+    batchQueuesBorrowOnly,
+    privatelinkPrincipalsNamed,
+    accessLogsExcludeCredentials,
     // Observability
     regionMonitoringInPlace,
     logGroupsRetainedEncrypted,

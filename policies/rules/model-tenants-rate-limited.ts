@@ -1,12 +1,24 @@
 import { stackPolicy } from "../engine/policy";
-import { GATEWAY } from "../model/conventions";
+import { GATEWAY, LABELS } from "../model/conventions";
+import { DEDICATED_ENDPOINT, ENDPOINT_LABEL } from "../model/hosted-tiers";
 import { credentialSecrets, keySecrets, modelRoutes, policiesTargeting, tenantLimitRules, UncoveredReason } from "../model/gateway-evidence";
 import { GATEWAY_TYPES } from "../model/types";
 import { gatewaySample } from "../samples/gateway";
+import { dedicatedSample } from "../samples/hosted-tiers";
+import { sample } from "../samples/sample";
+
+/** A route's own BackendTrafficPolicy (least-request balancing, no limits). */
+const routeTraffic = (route: string, extra: Record<string, unknown> = {}) =>
+    sample("kubernetes:gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy", `traffic-${route}`, {
+        apiVersion: "gateway.envoyproxy.io/v1alpha1",
+        kind: "BackendTrafficPolicy",
+        metadata: { name: route, namespace: "gateway" },
+        spec: { targetRefs: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: route }], loadBalancer: { type: "LeastRequest" }, ...extra },
+    });
 
 export const modelTenantsRateLimited = stackPolicy({
     name: "model-tenants-rate-limited",
-    description: "Every tenant a model route accepts has a request limit and a token limit on that route's Gateway, keyed on the verified tenant header.",
+    description: "Every tenant a shared model route accepts has a request limit and a token limit on that route, keyed on the verified tenant header (a tenant's own dedicated endpoint is bounded by its replicas instead).",
     rationale:
         "The serving pool is shared by every hosted tenant and by the company's own use: a tenant without limits can queue enough work to push every other tenant's latency past its target, and spend capacity faster than the pool scales.",
     severity: "high",
@@ -25,12 +37,17 @@ export const modelTenantsRateLimited = stackPolicy({
                     .map((c) => c.secret?.tenant)
                     .filter((t): t is string => typeof t === "string"),
             );
+            // A tenant's dedicated endpoint is its own capacity: its replicas bound it (dedicated-endpoints-one-tenant proves whose it is).
+            const resource = args.resources.find((r) => r.type === GATEWAY_TYPES.aiRoute && r.props.metadata?.name === route.name && (r.props.metadata?.namespace ?? "default") === route.namespace);
+            const labels = resource?.props.metadata?.labels ?? {};
+            if (labels[ENDPOINT_LABEL] === DEDICATED_ENDPOINT && tenants.size === 1 && tenants.has(labels[LABELS.tenant])) continue;
+            // Envoy Gateway applies only the most specific BackendTrafficPolicy, unless it sets mergeType
+            // (envoyproxy/gateway v1.7.3 api/v1alpha1/backendtrafficpolicy_types.go): a route's own replaces the Gateway's limits.
+            const routeLevel = policiesTargeting(args.resources, GATEWAY_TYPES.backendTrafficPolicy, route.namespace, "HTTPRoute", route.name);
+            const replaces = routeLevel.length > 0 && !routeLevel.some((p) => p.props.spec?.mergeType);
             for (const gateway of route.gateways) {
                 const [gatewayNs, gatewayName] = gateway.split("/");
-                const rules = [
-                    ...policiesTargeting(args.resources, GATEWAY_TYPES.backendTrafficPolicy, gatewayNs, "Gateway", gatewayName),
-                    ...policiesTargeting(args.resources, GATEWAY_TYPES.backendTrafficPolicy, route.namespace, "HTTPRoute", route.name),
-                ].flatMap(tenantLimitRules);
+                const rules = [...(replaces ? [] : policiesTargeting(args.resources, GATEWAY_TYPES.backendTrafficPolicy, gatewayNs, "Gateway", gatewayName)), ...routeLevel].flatMap(tenantLimitRules);
                 for (const tenant of [...tenants].sort()) {
                     for (const [what, costed] of [["request", false], ["token", true]] as const) {
                         const ofKind = rules.filter((r) => r.requests > 0 && r.costed === costed);
@@ -69,6 +86,8 @@ export const modelTenantsRateLimited = stackPolicy({
     samples: {
         allowed: [
             { description: "The granted tenant has its own request and token budget on the gateway.", resources: gatewaySample() },
+            { description: "A tenant's dedicated endpoint: its own load-balancing policy replaces the Gateway's limits; its replicas bound it.", resources: [...dedicatedSample(), routeTraffic("dedicated-initech-llama")] },
+            { description: "A route's own policy that merges into the Gateway's keeps the tenant limits.", resources: [...gatewaySample(), routeTraffic("model-llama", { mergeType: "StrategicMerge" })] },
             {
                 description: "Every tenant on the default budgets, one bucket per tenant (Distinct).",
                 resources: gatewaySample((p) => p.limits.spec.rateLimit.global.rules.forEach((r: any) => (r.clientSelectors = [{ headers: [{ name: "x-tenant", type: "Distinct" }, { name: "x-tenant", type: "Exact", value: "globex", invert: true }] }]))),
@@ -100,6 +119,11 @@ export const modelTenantsRateLimited = stackPolicy({
                 description: "Limits that only exclude one tenant: everyone else shares one bucket.",
                 expect: "tenant initech has no request limit on gateway gateway/models (route gateway/model-llama): a rule there only excludes tenants (inverted matches)",
                 resources: gatewaySample((p) => p.limits.spec.rateLimit.global.rules.forEach((r: any) => (r.clientSelectors = [{ headers: [{ name: "x-tenant", type: "Exact", value: "globex", invert: true }] }]))),
+            },
+            {
+                description: "A shared route's own BackendTrafficPolicy (no mergeType) replaces the Gateway's limits there.",
+                expect: "tenant initech has no request limit on gateway gateway/models (route gateway/model-llama): no rate-limit rule there limits requests.",
+                resources: [...gatewaySample(), routeTraffic("model-llama")],
             },
         ],
     },

@@ -14,6 +14,8 @@ export const PRICES: PriceConfig[] = [
     { track: "dedicated", gpuModel: "h100", perGpuHour: 3.4, effectiveFrom: "2026-01-01" },
     { track: "spot", gpuModel: "h100", perGpuHour: 1.3, effectiveFrom: "2026-01-01" },
     { track: "hosted", model: "llama", perMillionInputTokens: 0.1, perMillionOutputTokens: 0.2, effectiveFrom: "2026-01-01" },
+    { track: "dedicated_endpoint", model: "llama", perReplicaHour: 2.4, effectiveFrom: "2026-01-01" },
+    { track: "batch", model: "llama", perMillionInputTokens: 0.05, perMillionOutputTokens: 0.1, effectiveFrom: "2026-01-01" },
 ];
 
 export interface SampleSales {
@@ -23,6 +25,9 @@ export interface SampleSales {
     /** initech's states and grants. */
     initechState?: "active" | "suspended" | "decommissioned";
     initechModels?: string[];
+    /** initech's dedicated endpoint of llama (replicas) and its batch access to llama: none unless given. */
+    initechEndpoint?: number;
+    initechBatch?: boolean;
     prices?: PriceConfig[];
 }
 
@@ -36,10 +41,19 @@ export function sampleRegistry(sales: SampleSales = {}): RegistryDocument {
             { name: "shared-h100", role: "shared", instanceType: "p5.48xlarge", minNodes: 2, maxNodes: 4, headroom: 0.25 },
             { name: "initech-h100", role: "dedicated", tenant: "initech", instanceType: "p5.48xlarge", minNodes: 1, maxNodes: 1 },
         ],
-        models: [{ name: "llama", pool: "serving-h100" }],
+        models: [{ name: "llama", pool: "serving-h100", batch: true }],
         tenants: [
             { name: "acme", state: "active", quota: { "shared-h100": sales.reserved ?? 8 }, spot: { "shared-h100": sales.spot ?? 4 }, models: [] },
-            { name: "initech", state: sales.initechState ?? "active", quota: {}, spot: {}, models: sales.initechModels ?? ["llama"], contract: { discountPercent: 5 } },
+            {
+                name: "initech",
+                state: sales.initechState ?? "active",
+                quota: {},
+                spot: {},
+                models: sales.initechModels ?? ["llama"],
+                contract: { discountPercent: 5 },
+                ...(sales.initechEndpoint ? { dedicated: [{ model: "llama", replicas: sales.initechEndpoint }] } : {}),
+                ...(sales.initechBatch ? { batch: true } : {}),
+            },
         ],
     });
 }
@@ -78,6 +92,18 @@ export const billingSamples = {
             metadata: { name: BILLING_REGISTRY.configMap, namespace: "billing", labels: { [BILLING_REGISTRY.label]: "region" } },
             data: { [BILLING_REGISTRY.key]: typeof doc === "string" ? doc : registryText(doc) },
         });
+    },
+    /** What the hosted-model tiers sell initech: its dedicated model server of llama (replicas) and the batch bucket's notification of its llama inputs. */
+    tierSales(tiers: { replicas?: number; batch?: boolean } = {}): SampleResource[] {
+        const labels = { "compute-region.io/endpoint": "dedicated", "compute-region.io/tenant": "initech", "compute-region.io/model": "llama" };
+        return [
+            ...(tiers.replicas !== undefined
+                ? [sample("kubernetes:apps/v1:Deployment", "dedicated-initech-llama", { metadata: { name: "dedicated-initech-llama", namespace: "serving", labels }, spec: { replicas: tiers.replicas, template: { metadata: { labels } } } })]
+                : []),
+            ...(tiers.batch
+                ? [sample("aws:s3/bucketNotification:BucketNotification", "batch-bucket", { bucket: "gpu-dev-use2-batch-111122223333", queues: [{ id: "initech-llama", queueArn: "arn:aws:sqs:us-east-2:111122223333:gpu-dev-use2-batch-llama", events: ["s3:ObjectCreated:*"], filterPrefix: "initech/llama/input/", filterSuffix: ".jsonl" }] })]
+                : []),
+        ];
     },
     /** What the cluster sells: acme's queue on shared-h100, initech's on its dedicated pool, initech's grant of llama. */
     sales(sales: { reserved?: number; spot?: number; dedicated?: number; models?: string[] } = {}): SampleResource[] {

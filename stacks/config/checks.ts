@@ -4,12 +4,15 @@ import {
     BILLING_UNITS,
     cidrProblem,
     cidrsOverlap,
+    dedicatedEndpointName,
+    DNS_LABEL_MAX,
     GPU_INSTANCE_TYPES,
     gpuInstanceType,
     iamArnAccount,
     meteringRepositoryName,
     NEVER_EGRESS_CIDRS,
     parseDay,
+    poolCapacity,
     priceInForce,
     PriceConfig,
     priceRows,
@@ -126,8 +129,8 @@ function checkGpuPools(config: NamespacedRegionConfig, ctx: z.RefinementCtx): vo
         if (pool.maxNodes < pool.minNodes) ctx.addIssue({ code: "custom", path: at("maxNodes"), message: `must be at least minNodes (${pool.minNodes})`, input: pool.maxNodes });
         if (pool.role === "dedicated" && !pool.tenant) ctx.addIssue({ code: "custom", path: at("tenant"), message: "is required for a dedicated pool: name the one tenant it belongs to" });
         if (pool.role !== "dedicated" && pool.tenant) ctx.addIssue({ code: "custom", path: at("tenant"), message: `must be unset: only dedicated pools belong to a tenant (role is ${pool.role})`, input: pool.tenant });
-        if (pool.headroom !== undefined && pool.role !== "shared") {
-            ctx.addIssue({ code: "custom", path: at("headroom"), message: `must be unset for ${pool.role === "internal" ? "an" : "a"} ${pool.role} pool (internal and serving pools keep everything, dedicated pools sell everything)`, input: pool.headroom });
+        if (pool.headroom !== undefined && pool.role !== "shared" && pool.role !== "serving") {
+            ctx.addIssue({ code: "custom", path: at("headroom"), message: `must be unset for ${pool.role === "internal" ? "an" : "a"} ${pool.role} pool (internal pools keep everything, dedicated pools sell everything)`, input: pool.headroom });
         }
         const poolZones = pool.availabilityZones ?? zones;
         (pool.availabilityZones ?? []).forEach((z, j) => {
@@ -184,7 +187,9 @@ function checkBilling(config: NamespacedRegionConfig, ctx: z.RefinementCtx, now 
     const pools = config["compute-region:gpuPools"];
     const tenants = config["compute-region:tenants"].map((t, i) => ({ t, i })).filter(({ t }) => t.state === "active");
     const shards = config["compute-region:shards"];
-    const buyers = tenants.filter(({ t }) => t.models.length > 0 || tenantPoolQuotas(t, pools).some((q) => q.reserved > 0 || q.spot > 0)).map(({ t }) => t.name);
+    const buyers = tenants.filter(({ t }) => t.models.length > 0 || t.dedicated.length > 0 || tenantPoolQuotas(t, pools).some((q) => q.reserved > 0 || q.spot > 0)).map(({ t }) => t.name);
+    const batchModels = new Set(config["compute-region:models"].filter((m) => m.batch).map((m) => m.name));
+    const modelNames = new Set(config["compute-region:models"].map((m) => m.name));
     const budgets = shards.filter((s) => Object.values(s.budget).some((g) => g > 0)).map((s) => s.name);
     if (!billing) {
         if (buyers.length > 0 || budgets.length > 0) {
@@ -230,14 +235,17 @@ function checkBilling(config: NamespacedRegionConfig, ctx: z.RefinementCtx, now 
             if (q.spot > 0 && pool.role === "shared") require(at("spot", q.pool), `tenant ${t.name}'s spot allowance on ${q.pool}`, "spot", gpuModelOf(q.pool), from);
         }
         t.models.forEach((m, j) => require(at("models", j), `model ${m} granted to tenant ${t.name}`, "hosted", m, from));
+        // Endpoints of a model the region serves (checkDedicatedEndpoints reports the others); batch of its batch models.
+        t.dedicated.forEach((d, j) => modelNames.has(d.model) && require(at("dedicated", j, "model"), `tenant ${t.name}'s dedicated endpoint of ${d.model}`, "dedicated_endpoint", d.model, from));
+        if (t.batch) t.models.forEach((m, j) => batchModels.has(m) && require(at("models", j), `batch inference of ${m} for tenant ${t.name}`, "batch", m, from));
     }
     shards.forEach((s, i) => {
         for (const [pool, gpus] of Object.entries(s.budget)) if (gpus > 0) require(["compute-region:shards", i, "budget", pool], `shard ${s.name}'s budget on ${pool}`, "reserved", gpuModelOf(pool), now);
     });
 }
 
-/** Tenant queues are `<tenant>-<pool>`: a tenant name must never make a pool's internal or burst queue name. */
-export const RESERVED_TENANT_PREFIXES = ["internal", "burst"] as const;
+/** Tenant queues are `<tenant>-<pool>`: a tenant name must never make a pool's internal, burst or batch queue name. */
+export const RESERVED_TENANT_PREFIXES = ["internal", "burst", "batch"] as const;
 
 export function checkTenantName(name: string, path: (string | number)[], ctx: z.RefinementCtx): void {
     for (const reserved of RESERVED_TENANT_PREFIXES) {
@@ -346,9 +354,11 @@ function checkModels(config: NamespacedRegionConfig, ctx: z.RefinementCtx): void
     });
     for (const [poolName, gpus] of needed) {
         const pool = pools.get(poolName)!;
-        const guaranteed = pool.minNodes * (gpuInstanceType(pool.instanceType)?.gpusPerNode ?? 0);
-        if (gpus > guaranteed) {
-            ctx.addIssue({ code: "custom", path: [key], message: `models on pool ${poolName} need ${gpus} GPUs at their minimum replicas, but the pool guarantees ${guaranteed} (raise its minNodes)` });
+        const capacity = gpuInstanceType(pool.instanceType) && poolCapacity({ ...pool, headroom: pool.headroom }, 0);
+        if (!capacity) continue;
+        if (gpus > capacity.headroomGpus) {
+            const kept = capacity.headroomGpus === capacity.guaranteed ? `the pool guarantees ${capacity.guaranteed} (raise its minNodes)` : `the pool keeps ${capacity.headroomGpus} of its ${capacity.guaranteed} for them (headroom ${pool.headroom}; raise it or minNodes)`;
+            ctx.addIssue({ code: "custom", path: [key], message: `models on pool ${poolName} need ${gpus} GPUs at their minimum replicas, but ${kept}` });
         }
     }
     const names = new Set(models.map((m) => m.name));
@@ -359,13 +369,75 @@ function checkModels(config: NamespacedRegionConfig, ctx: z.RefinementCtx): void
         });
         reportDuplicates(t.models, (j) => ["compute-region:tenants", i, "models", j], ctx);
     });
+    checkDedicatedEndpoints(config, ctx);
+    checkBatch(config, ctx);
     checkGateway(config, ctx);
+}
+
+/**
+ * Dedicated endpoints run a configured model on its serving pool, one per model a tenant, and are
+ * sold from what the pool's shared models do not keep: together they never exceed the pool's
+ * sellable GPUs (the headroom policy's rule), so shared traffic keeps its capacity.
+ */
+function checkDedicatedEndpoints(config: NamespacedRegionConfig, ctx: z.RefinementCtx): void {
+    const models = new Map(config["compute-region:models"].map((m) => [m.name, m]));
+    const pools = new Map(config["compute-region:gpuPools"].map((p) => [p.name, p]));
+    const sold = new Map<string, { gpus: number; by: string[] }>();
+    config["compute-region:tenants"].forEach((tenant, i) => {
+        const at = (...path: (string | number)[]) => ["compute-region:tenants", i, "dedicated", ...path];
+        reportDuplicates(tenant.dedicated.map((d) => d.model), (j) => at(j, "model"), ctx);
+        tenant.dedicated.forEach((endpoint, j) => {
+            const model = models.get(endpoint.model);
+            if (!model) return ctx.addIssue({ code: "custom", path: at(j, "model"), message: `names no model in compute-region:models (${[...models.keys()].join(", ") || "none"})`, input: endpoint.model });
+            const name = dedicatedEndpointName(tenant.name, endpoint.model);
+            if (name.length > DNS_LABEL_MAX) ctx.addIssue({ code: "custom", path: at(j, "model"), message: `makes the endpoint name ${name}, longer than ${DNS_LABEL_MAX} characters (a Kubernetes Service name): shorten the tenant or model name`, input: endpoint.model });
+            if (tenant.state !== "active") return;
+            const entry = sold.get(model.pool) ?? { gpus: 0, by: [] };
+            entry.gpus += endpoint.replicas * model.gpusPerReplica;
+            entry.by.push(`${tenant.name}/${endpoint.model} (${endpoint.replicas} x ${model.gpusPerReplica})`);
+            sold.set(model.pool, entry);
+        });
+    });
+    for (const [poolName, { gpus, by }] of sold) {
+        const pool = pools.get(poolName);
+        if (!pool || pool.role !== "serving" || !gpuInstanceType(pool.instanceType)) continue; // checkModels reports the pool
+        const capacity = poolCapacity(pool, gpus);
+        if (capacity.free < 0) {
+            const index = config["compute-region:gpuPools"].indexOf(pool);
+            ctx.addIssue({
+                code: "custom",
+                path: ["compute-region:gpuPools", index, "headroom"],
+                message: `leaves ${capacity.sellable} GPUs of pool ${poolName} to sell as dedicated endpoints (${capacity.guaranteed} guaranteed, the shared models keep ${capacity.headroomGpus}), but ${by.join(", ")} hold ${gpus}: lower the headroom, raise minNodes or sell fewer replicas`,
+                input: pool.headroom,
+            });
+        }
+    }
+}
+
+/** Batch inference runs on its model's serving pool, for the tenants granted the model that name principals to upload with. */
+function checkBatch(config: NamespacedRegionConfig, ctx: z.RefinementCtx): void {
+    const tenants = config["compute-region:tenants"];
+    const batchModels = new Set(config["compute-region:models"].filter((m) => m.batch).map((m) => m.name));
+    config["compute-region:models"].forEach((model, i) => {
+        if (!model.batch) return;
+        const submitters = tenants.some((t) => t.batch && t.models.includes(model.name));
+        if (!submitters) ctx.addIssue({ code: "custom", path: ["compute-region:models", i, "batch"], message: `is set, but no tenant granted model ${model.name} names batch principals (tenants[].batch): nobody could submit a batch` });
+    });
+    tenants.forEach((tenant, i) => {
+        if (tenant.batch && !tenant.models.some((m) => batchModels.has(m))) {
+            ctx.addIssue({ code: "custom", path: ["compute-region:tenants", i, "batch"], message: `needs a granted model with batch set (models[].batch); ${tenant.name} is granted ${tenant.models.join(", ") || "none"}` });
+        }
+    });
+    const bucket = `${config["compute-region:cluster"].name}-batch-123456789012`;
+    if (batchModels.size > 0 && bucket.length > 63) {
+        ctx.addIssue({ code: "custom", path: ["compute-region:cluster", "name"], message: `is too long for batch inference: its bucket <cluster>-batch-<account> would be ${bucket.length} characters (S3 allows 63)` });
+    }
 }
 
 function checkGateway(config: NamespacedRegionConfig, ctx: z.RefinementCtx): void {
     const key = "compute-region:gateway";
     const gateway = config["compute-region:gateway"];
-    const hosted = config["compute-region:tenants"].filter((t) => t.models.length > 0);
+    const hosted = config["compute-region:tenants"].filter((t) => t.models.length > 0 || t.dedicated.length > 0);
     if (hosted.length > 0 && !gateway) {
         ctx.addIssue({ code: "custom", path: [key], message: `is required: tenants ${hosted.map((t) => t.name).join(", ")} are granted models (set hostname and certificateArn)` });
     }
@@ -373,6 +445,19 @@ function checkGateway(config: NamespacedRegionConfig, ctx: z.RefinementCtx): voi
     if (custom.length > MAX_CUSTOM_LIMIT_TENANTS) {
         ctx.addIssue({ code: "custom", path: ["compute-region:tenants"], message: `at most ${MAX_CUSTOM_LIMIT_TENANTS} hosted tenants may set their own rateLimits (the gateway's rate-limit policy holds two rules for each, 128 in all); ${custom.length} do: move the common figures to compute-region:gateway.tenantRateLimits` });
     }
+    // PrivateLink: principals of hosted tenants only, each with one tenant, and the gateway's endpoint service on.
+    const owner = new Map<string, string>();
+    config["compute-region:tenants"].forEach((tenant, i) => {
+        if (!tenant.privateLink) return;
+        const at = ["compute-region:tenants", i, "privateLink"];
+        if (tenant.models.length === 0 && tenant.dedicated.length === 0) ctx.addIssue({ code: "custom", path: at, message: "needs hosted-model access (models or dedicated): PrivateLink reaches the model gateway only" });
+        if (!gateway?.privateLink) ctx.addIssue({ code: "custom", path: at, message: "needs compute-region:gateway.privateLink (the endpoint service the principals are allowed on)" });
+        tenant.privateLink.principals.forEach((principal, j) => {
+            const other = owner.get(principal);
+            if (other) ctx.addIssue({ code: "custom", path: [...at, "principals", j], message: `is already a principal of tenant ${other}: a principal belongs to one tenant, so removing a tenant removes exactly its own`, input: principal });
+            else owner.set(principal, tenant.name);
+        });
+    });
     if (!gateway) return;
     const certRegion = ACM_CERTIFICATE_ARN.exec(gateway.certificateArn)?.[1];
     if (certRegion && certRegion !== config["aws:region"]) {

@@ -119,7 +119,7 @@ export const gpuPoolSchema = z.strictObject({
     maxNodes: z.number().int().min(1),
     /** AZs to place nodes in (default: all of the region's). */
     availabilityZones: z.array(z.string()).min(1).optional(),
-    /** Shared pools: the fraction of guaranteed GPUs never sold (default 0.2). */
+    /** Shared pools: the fraction of guaranteed GPUs never sold (default 0.2). Serving pools: the fraction kept for the shared models (default 1: no dedicated endpoints). */
     headroom: z
         .number()
         .max(1)
@@ -215,6 +215,22 @@ export const workloadIdentitySchema = z.strictObject({
         .optional(),
 });
 
+/** A tenant's dedicated endpoint: its own replicas of a hosted model, which only its key reaches. */
+export const dedicatedEndpointSchema = z.strictObject({
+    /** The hosted model (compute-region:models): the endpoint runs it on the model's serving pool, sized like it. */
+    model: dnsLabel,
+    /** Replicas the tenant buys (each the model's gpusPerReplica GPUs), billed per replica-hour. */
+    replicas: z.number().int().min(1).max(64),
+});
+
+/**
+ * An AWS account or IAM principal a PrivateLink endpoint service may admit: an account root, a role
+ * or a user ARN. Never `*` (anyone in any account) or a wildcard.
+ */
+export const endpointPrincipal = z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@\/-]+|user\/[\w+=,.@\/-]+)$/, "must be an account root, role or user ARN (arn:aws:iam::<account>:root), never * or a wildcard");
+
 /** A day, YYYY-MM-DD (00:00 UTC). */
 export const day = z.string().refine((d) => parseDay(d) !== undefined, { message: "must be a date, YYYY-MM-DD (quote it in YAML)" });
 
@@ -269,6 +285,12 @@ export const tenantSchema = z.strictObject({
     spot: gpuMap.default({}),
     /** Hosted models the tenant may call through the gateway (names from compute-region:models). */
     models: z.array(dnsLabel).default([]),
+    /** Dedicated endpoints (one per model): reachable as model <tenant>/<model> through the gateway, with this tenant's key only. */
+    dedicated: z.array(dedicatedEndpointSchema).default([]),
+    /** Batch inference: the principals (in the tenant's own account) that upload inputs and download results under its prefix of the batch bucket. */
+    batch: z.strictObject({ principals: z.array(endpointPrincipal).min(1, "must list at least one principal (a role in the tenant's account)") }).optional(),
+    /** Private access to the gateway over AWS PrivateLink: the principals allowed to connect interface endpoints (needs compute-region:gateway.privateLink). */
+    privateLink: z.strictObject({ principals: z.array(endpointPrincipal).min(1, "must list at least one principal (the tenant's account root or a role)") }).optional(),
     /** The tenant's own gateway limits, instead of compute-region:gateway.tenantRateLimits (a bigger or smaller plan). */
     rateLimits: rateLimitsSchema.optional(),
     /** Bump to rotate the tenant's gateway API key (the old key stops working when the update applies). */
@@ -472,6 +494,30 @@ export const gatewaySchema = z.strictObject({
     tenantRateLimits: rateLimitsSchema.default(DEFAULT_TENANT_RATE_LIMITS),
     /** Gateway (Envoy) replicas, spread across zones; at least 2, as it is the only way in. */
     replicas: z.number().int().min(2, "must be at least 2: the gateway is the only way in").max(50).default(2),
+    /**
+     * Private access over AWS PrivateLink: a VPC endpoint service on an internal NLB in front of the
+     * gateway, admitting the principals of tenants[].privateLink; its private DNS name is the hostname.
+     */
+    privateLink: z
+        .strictObject({
+            /** Each endpoint connection waits for an operator to accept it (aws ec2 accept-vpc-endpoint-connections). */
+            acceptanceRequired: z.boolean().default(true),
+        })
+        .optional(),
+    /** Invocation logs: one JSON line per request (no key, no header that can carry one, no body) in a KMS-encrypted log group. */
+    invocationLogs: z
+        .strictObject({
+            enabled: z.boolean().default(true),
+            /** How long the log group keeps them, days. */
+            retentionDays: retentionDays.default(365),
+        })
+        .default({ enabled: true, retentionDays: 365 }),
+});
+
+/** Batch inference (models[].batch): where the tenants' JSONL files go and how long they are kept. */
+export const batchSchema = z.strictObject({
+    /** Days after which input and output objects expire (S3 lifecycle); Bedrock's batch window is a day, results stay for download. */
+    objectExpirationDays: z.number().int().min(1).max(365).default(30),
 });
 
 /**
@@ -506,6 +552,13 @@ export const modelSchema = z.strictObject({
     weights: s3Prefix("s3://bucket/models/llama/"),
     /** Scaling and alerting targets: waiting requests per replica, and p95 end-to-end latency. */
     targets: z.strictObject({ queueDepth: z.number().int().min(1).default(8), p95LatencySeconds: z.number().positive().default(10) }).default({ queueDepth: 8, p95LatencySeconds: 10 }),
+    /** Batch inference on the model's idle serving GPUs, for the tenants granted it (an S3 drop; see compute-region:batch). */
+    batch: z
+        .strictObject({
+            /** Batches of this model that may run at once (each a Job of one replica's GPUs). */
+            maxConcurrentJobs: z.number().int().min(1).max(64).default(2),
+        })
+        .optional(),
 });
 
 /**
@@ -524,6 +577,8 @@ export const regionConfigObject = z.strictObject({
     "compute-region:models": z.array(modelSchema).default([]),
     /** The hosted-model gateway: required once a tenant is granted a model. */
     "compute-region:gateway": gatewaySchema.optional(),
+    /** Batch inference's storage, for the models with batch set. */
+    "compute-region:batch": batchSchema.default({ objectExpirationDays: 30 }),
     /** region (everything in one stack), or platform (everything but tenants) for a sharded region. */
     "compute-region:layer": z.enum(["region", "platform"]).default("region"),
     /** Platform layer: the tenant shards and the GPUs each may sell per pool. */

@@ -31,6 +31,12 @@ export const shardConfigSchema = shardConfigObject.superRefine((config, ctx) => 
         if (t.models.length > 0) {
             ctx.addIssue({ code: "custom", path: ["compute-region:tenants", i, "models"], message: "must be empty in a shard stack: models are served and granted by the platform stack's gateway", input: t.models });
         }
+        if (t.dedicated.length > 0) {
+            ctx.addIssue({ code: "custom", path: ["compute-region:tenants", i, "dedicated"], message: "must be empty in a shard stack: dedicated endpoints are served by the platform stack's gateway", input: t.dedicated });
+        }
+        for (const key of ["privateLink", "batch"] as const) {
+            if (t[key]) ctx.addIssue({ code: "custom", path: ["compute-region:tenants", i, key], message: "is not available in a shard stack: it belongs to the hosted-model tiers of the stack with the gateway" });
+        }
     });
 });
 

@@ -84,7 +84,15 @@ const KEDA: ChartNotes = {
         "Deployment/keda-operator": {
             id: "operator",
             serves: [],
-            calls: [apiServer, dns, dnsTcp, { peer: { kind: "pod", pod: "prometheus", chart: "kube-prometheus-stack" }, port: 9090, why: "queries Prometheus for the models' queue-depth triggers" }],
+            calls: [
+                apiServer,
+                dns,
+                dnsTcp,
+                { peer: { kind: "pod", pod: "prometheus", chart: "kube-prometheus-stack" }, port: 9090, why: "queries Prometheus for the models' queue-depth triggers" },
+                // kedacore/keda v2.17.2 pkg/scalers/aws_sqs_queue_scaler.go, pkg/scalers/aws/aws_common.go (podIdentity provider aws: the operator's own credentials).
+                ...awsApiPaths("reads the batch queues' depth from SQS (aws-sqs-queue scaler)"),
+                { peer: { kind: "podIdentityAgent" }, port: 80, why: "takes its IAM role's credentials for the SQS scaler" },
+            ],
         },
         "Deployment/keda-operator-metrics-apiserver": {
             id: "metrics",
