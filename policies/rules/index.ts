@@ -64,7 +64,7 @@ import { sloBurnAlertsMultiwindow } from "./slo-burn-alerts-multiwindow";
 import { sloCreditsMetered } from "./slo-credits-metered";
 import { threatDetectionCoversNodes } from "./threat-detection-covers-nodes";
 
-/** Every policy of the pack, in catalog order. The pack (`index.ts`), the evaluator and the catalog all read this list. */
+/** Every policy of the pack, in catalog order. The pack (`pack.ts`), the library entry (`index.ts`), the evaluator and the catalog all read this list. */
 /**
  * The stack policies that report the deploy rehearsal's findings: one rehearsal serves them all in
  * an evaluation, so their cost is the rehearsal's, once.
