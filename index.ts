@@ -31,8 +31,26 @@ export type {
 export { regionProgram } from "./stacks/program";
 
 // The components, each with its Args.
-export { Region } from "./components/region";
-export type { RegionArgs, RegionPool, RegionPricing, RegionTenant } from "./components/region";
+export { BATCH_OBJECT_EXPIRATION_DAYS, Region, RegionLayer } from "./components/region";
+export type {
+    BatchStorage,
+    ClusterEndpointAccess,
+    DedicatedEndpointRequest,
+    GatewayPrivateLinkSettings,
+    InvocationLogSettings,
+    ModelBatch,
+    RegionArgs,
+    RegionBilling,
+    RegionClusterArgs,
+    RegionGateway,
+    RegionModel,
+    RegionPool,
+    RegionPrice,
+    RegionTenant,
+    RegionTenantFileSystem,
+    TenantEgress,
+    TenantPrincipals,
+} from "./components/region";
 export { Network } from "./components/network";
 export type { NetworkArgs, SubnetTier } from "./components/network";
 export { Cluster } from "./components/cluster";
@@ -48,7 +66,7 @@ export type { LoadBalancerControllerArgs } from "./components/load-balancer-cont
 export { CapacityQueues } from "./components/capacity-queues";
 export type { CapacityQueuesArgs, PoolQueueSpec, ShardBudget } from "./components/capacity-queues";
 export { Tenant } from "./components/tenant";
-export type { TenantArgs } from "./components/tenant";
+export type { TenantArgs, TenantLimits, TenantViews } from "./components/tenant";
 export { TenantGuardrails } from "./components/tenant-guardrails";
 export type { TenantGuardrailsArgs } from "./components/tenant-guardrails";
 export { TenantFileSystem } from "./components/tenant-file-system";

@@ -8,10 +8,15 @@ import type { ClientBase } from "pg";
  * never interleave. Applied migrations are recorded with a checksum; a changed applied migration is
  * an error, not a silent re-run.
  */
+/** A migration of the billing schema. */
 export interface Migration {
+    /** Its number, from the file name (0001_...). */
     version: number;
+    /** Its name, from the file name. */
     name: string;
+    /** The SQL it runs. */
     sql: string;
+    /** SHA-256 of the SQL: an applied migration may never change. */
     checksum: string;
 }
 

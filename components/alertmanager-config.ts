@@ -14,31 +14,113 @@ import { ALERTMANAGER_SECRET, ALERTS, AmConfig, AmReceiver, AmRoute, Team, TEAMS
  * needs no credential, as Alertmanager signs with its own Pod Identity role.
  */
 
+/** PagerDuty Events API v2. */
+export interface PagerDutyReceiver {
+    /** The Secrets Manager secret holding the routing key. */
+    routingKeySecret: string;
+}
+
+/** An SNS topic Alertmanager publishes to. */
+export interface SnsReceiver {
+    /** The topic's ARN. */
+    topicArn: string;
+}
+
+/** A Slack incoming webhook. */
+export interface SlackReceiver {
+    /** The Secrets Manager secret holding the webhook's URL. */
+    webhookUrlSecret: string;
+    /** The channel. */
+    channel: string;
+}
+
+/** Email through an SMTP relay, with TLS. */
+export interface EmailReceiver {
+    /** The recipient. */
+    to: string;
+    /** The sender. */
+    from: string;
+    /** The relay, host:port. */
+    smarthost: string;
+    /** The relay's user name. */
+    username?: string;
+    /** The Secrets Manager secret holding the relay's password. */
+    passwordSecret?: string;
+}
+
+/** A webhook. */
+export interface WebhookReceiver {
+    /** Its URL (no credential in it). */
+    url: string;
+    /** The Secrets Manager secret holding the Authorization credentials. */
+    credentialsSecret?: string;
+    /** The Authorization scheme (Bearer). */
+    credentialsType: string;
+}
+
 /** A receiver, with exactly one integration. */
 export interface AlertReceiver {
     /** Its name in Alertmanager. */
     name: string;
     /** PagerDuty Events API v2: the Secrets Manager secret holding the routing key. */
-    pagerduty?: { routingKeySecret: string };
+    pagerduty?: PagerDutyReceiver;
     /** An SNS topic Alertmanager publishes to. */
-    sns?: { topicArn: string };
+    sns?: SnsReceiver;
     /** A Slack incoming webhook: the secret holding its URL, and the channel. */
-    slack?: { webhookUrlSecret: string; channel: string };
+    slack?: SlackReceiver;
     /** Email through an SMTP relay, with TLS. */
-    email?: { to: string; from: string; smarthost: string; username?: string; passwordSecret?: string };
+    email?: EmailReceiver;
     /** A webhook: its URL (no credential in it), and the secret holding the Authorization credentials. */
-    webhook?: { url: string; credentialsSecret?: string; credentialsType: string };
+    webhook?: WebhookReceiver;
 }
 
+/** A team's receivers. */
+export interface TeamReceivers {
+    /** The receiver critical alerts page. */
+    page?: string;
+    /** The receiver warnings open a ticket in. */
+    ticket?: string;
+}
+
+/** Each team's receivers (the teams of TEAMS). */
+export interface AlertTeams {
+    /** The capacity team (GPU pools, tenants' quota). */
+    capacity?: TeamReceivers;
+    /** The serving team (hosted models, the gateway). */
+    serving?: TeamReceivers;
+    /** The billing team. */
+    billing?: TeamReceivers;
+    /** The security team. */
+    security?: TeamReceivers;
+}
+/** Every team of TEAMS has its field in AlertTeams: a new team fails to compile here until it is added. */
+const _everyTeam: [Exclude<Team, keyof AlertTeams>] extends [never] ? true : Exclude<Team, keyof AlertTeams> = true;
+void _everyTeam;
+
+/** How Alertmanager groups and repeats notifications (durations such as 30s, 5m, 4h). */
+export interface AlertTiming {
+    /** How long a new group waits for more alerts. */
+    groupWait: string;
+    /** How long before a group's new alerts are sent. */
+    groupInterval: string;
+    /** How often a page repeats while firing. */
+    pageRepeat: string;
+    /** How often a ticket repeats while firing. */
+    ticketRepeat: string;
+}
+
+/** Alertmanager's receivers and routes. */
 export interface AlertingArgs {
+    /** The receivers. */
     receivers: AlertReceiver[];
     /** Per team: the receiver critical alerts page, and the one warnings open a ticket in. */
-    teams: Partial<Record<Team, { page?: string; ticket?: string }>>;
+    teams: AlertTeams;
     /** The receiver the Watchdog beats to. */
     heartbeat?: string;
     /** Where an alert without a known team goes (default: the capacity team's ticket receiver). */
     defaultReceiver?: string;
-    timing: { groupWait: string; groupInterval: string; pageRepeat: string; ticketRepeat: string };
+    /** Grouping and repeat intervals. */
+    timing: AlertTiming;
 }
 
 /** A credential the configuration reads from a file: the Secret's key, and the Secrets Manager secret that fills it. */

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType } from "./component-type";
 import {
     awsApiPeers,
     BATCH,
@@ -130,7 +131,7 @@ export class BatchInference extends pulumi.ComponentResource {
     public readonly inputPrefixes: Record<string, pulumi.Output<string>>;
 
     constructor(name: string, args: BatchInferenceArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:serving:BatchInference", name, {}, opts);
+        super(componentType("BatchInference"), name, {}, componentOptions("BatchInference", opts));
         const { accountId, partition, region } = args.aws;
         const bucketName = accountId.apply((account) => batchBucketName(args.clusterName, account));
         const bucketArn = pulumi.interpolate`arn:${partition}:s3:::${bucketName}`;

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as dockerBuild from "@pulumi/docker-build";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType } from "./component-type";
 import { createHash } from "node:crypto";
 import {
     apiServerCidr,
@@ -27,7 +28,35 @@ import { DNS_EGRESS, namespaceByName, POD_IDENTITY_AGENT_EGRESS } from "./networ
 import { dependsOnOf } from "./options";
 import { platformNamespace } from "./platform-namespace";
 
-export interface BillingDatabaseArgs {
+/** What a region's config says of its billing database and metering. */
+export interface BillingDatabaseSettings {
+    /** RDS instance class, e.g. db.r6g.large. */
+    instanceClass: string;
+    /**
+     * PostgreSQL major version, 16 or later ("16"). Minor versions follow RDS's automatic minor
+     * upgrades: a pinned minor would make the next `up` try to go back once AWS upgrades it.
+     */
+    engineVersion: string;
+    /** Storage allocated at creation, GiB. */
+    allocatedStorageGiB: number;
+    /** The most storage autoscaling may grow it to, GiB. */
+    maxAllocatedStorageGiB: number;
+    /** Automated backups kept, days (`BACKUP_RETENTION_DAYS`: 14 to 35). */
+    backupRetentionDays: number;
+    /**
+     * The billing image (migrations and metering): an image built elsewhere, by digest
+     * (`repository@sha256:...`, never in the repository this component creates, which is empty on a
+     * first `up`), or a build of it that this component pushes to that repository first.
+     */
+    meteringImage?: string;
+    /** Or: how to build the billing image, which this component pushes to its repository first. */
+    meteringImageBuild?: MeteringImageBuild;
+    /** Cron schedule of the metering job. */
+    meteringSchedule: string;
+}
+
+/** The billing database, its metering and registry Jobs and the billing image. */
+export interface BillingDatabaseArgs extends BillingDatabaseSettings {
     /** Fixed cluster name, for resource names. */
     clusterName: string;
     vpcId: pulumi.Input<string>;
@@ -41,27 +70,8 @@ export interface BillingDatabaseArgs {
     serviceCidr: string;
     /** The cluster security group (pods with their own security groups keep it for in-cluster traffic). */
     clusterSecurityGroupId: pulumi.Input<string>;
-    /** RDS instance class, e.g. db.r6g.large. */
-    instanceClass: string;
-    /**
-     * PostgreSQL major version, 16 or later ("16"). Minor versions follow RDS's automatic minor
-     * upgrades: a pinned minor would make the next `up` try to go back once AWS upgrades it.
-     */
-    engineVersion: string;
-    allocatedStorageGiB: number;
-    maxAllocatedStorageGiB: number;
-    /** Automated backups kept, days (`BACKUP_RETENTION_DAYS`: 14 to 35). */
-    backupRetentionDays: number;
-    /**
-     * The billing image (migrations and metering): an image built elsewhere, by digest
-     * (`repository@sha256:...`, never in the repository this component creates, which is empty on a
-     * first `up`), or a build of it that this component pushes to that repository first.
-     */
-    meteringImage: string | MeteringImageBuild;
-    /** Cron schedule of the metering job. */
-    meteringSchedule: string;
     /** The SQL migrations the Job applies. */
-    migrations: readonly Migration[];
+    migrations: Migration[];
     /**
      * The billing registry (what is sold and at what price), rendered from the stack config by
      * `renderRegistry`: the registry Job applies exactly this document after the migrations and
@@ -127,9 +137,12 @@ export class BillingDatabase extends pulumi.ComponentResource {
     public readonly statementWriterRole: k8s.rbac.v1.ClusterRole;
 
     constructor(name: string, args: BillingDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:billing:BillingDatabase", name, {}, opts);
+        super(componentType("BillingDatabase"), name, {}, componentOptions("BillingDatabase", opts));
         if (!/^\d+$/.test(args.engineVersion) || Number(args.engineVersion) < 16) {
             throw new pulumi.ResourceError(`BillingDatabase ${name}: engineVersion must be a PostgreSQL major version, 16 or later ("16"), got ${JSON.stringify(args.engineVersion)}: minor versions follow RDS's automatic minor upgrades`, this);
+        }
+        if ((args.meteringImage === undefined) === (args.meteringImageBuild === undefined)) {
+            throw new pulumi.ResourceError(`BillingDatabase ${name}: give exactly one of meteringImage (an image by digest) and meteringImageBuild (a build this component pushes)`, this);
         }
         const major = Number(args.engineVersion);
         if (args.backupRetentionDays < BACKUP_RETENTION_DAYS.min || args.backupRetentionDays > BACKUP_RETENTION_DAYS.max) {
@@ -238,8 +251,8 @@ export class BillingDatabase extends pulumi.ComponentResource {
             { parent: this },
         );
         this.repositoryUrl = repository.repositoryUrl;
-        const built = typeof args.meteringImage === "string" ? undefined : buildImage(`${name}-metering-build`, args.meteringImage, repository, this);
-        const image: pulumi.Input<string> = built ? pulumi.interpolate`${repository.repositoryUrl}@${built.digest}` : (args.meteringImage as string);
+        const built = args.meteringImage === undefined && args.meteringImageBuild ? buildImage(`${name}-metering-build`, args.meteringImageBuild, repository, this) : undefined;
+        const image: pulumi.Input<string> = built ? pulumi.interpolate`${repository.repositoryUrl}@${built.digest}` : args.meteringImage!;
         this.image = pulumi.output(image);
 
         // Pod Identity: the migrator reads the master secret; the registry Job and metering log in with

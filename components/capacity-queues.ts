@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType } from "./component-type";
 import { stringify as toYaml } from "yaml";
 import {
     awsApiPeers,
@@ -115,7 +116,7 @@ export class CapacityQueues extends pulumi.ComponentResource {
     public readonly namespaces: Record<"internal" | "serving", k8s.core.v1.Namespace>;
 
     constructor(name: string, args: CapacityQueuesArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:queues:CapacityQueues", name, {}, opts);
+        super(componentType("CapacityQueues"), name, {}, componentOptions("CapacityQueues", opts));
         const platformNamespaces = [...PLATFORM_NAMESPACES];
 
         // The namespace is made here, not by Helm, so the controller's NetworkPolicies are in place first.

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType } from "./component-type";
 import { CLUSTER_AUTOSCALER_AWS, CLUSTER_AUTOSCALER_CHART, CLUSTER_AUTOSCALER_SETTINGS, clusterAutoscalerPin, NAMESPACES, PlatformAddressing } from "compute-region-policies/model";
 import { AUTOSCALING_CHART_REPO, pinnedRelease } from "./helm";
 import { podIdentityRole } from "./kms";
@@ -61,7 +62,7 @@ export class ClusterAutoscaler extends pulumi.ComponentResource {
     public readonly roleArn: pulumi.Output<string>;
 
     constructor(name: string, args: ClusterAutoscalerArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:capacity:ClusterAutoscaler", name, {}, opts);
+        super(componentType("ClusterAutoscaler"), name, {}, componentOptions("ClusterAutoscaler", opts));
         const pin = clusterAutoscalerPin(args.kubernetesVersion);
         if (!pin) throw new pulumi.ResourceError(`ClusterAutoscaler ${name}: no Cluster Autoscaler is pinned for Kubernetes ${args.kubernetesVersion} (CLUSTER_AUTOSCALER_PINS)`, this);
         // The chart renders no Deployment at all without a cluster name, and says nothing.

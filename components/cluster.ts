@@ -1,10 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType, partsOf } from "./component-type";
 import { addonFacts, CONTROL_PLANE_LOG_TYPES, DEPLOYER_USERNAME, EKS_ADDONS, LABELS, PLATFORM_ADMIN_GROUP, PlatformAddressing, SYSTEM_TAINT, VPC_CNI_CONFIGURATION } from "compute-region-policies/model";
 import { GPU_POOL_TOLERATIONS } from "./gpu-device-plugins";
 import { pinnedAddonVersion } from "./eks-addon";
-import { AwsContext, keyPolicy, POD_IDENTITY_TRUST_POLICY } from "./kms";
+import { AwsContext, awsContext, keyPolicy, POD_IDENTITY_TRUST_POLICY } from "./kms";
 import { NodeGroupScaling } from "./node-group-scaling";
 import { NODE_REPAIR, nodeRole, secureLaunchTemplate } from "./nodes";
 import { podNetworkPolicies } from "./platform-network-policies";
@@ -17,6 +18,7 @@ import { podNetworkPolicies } from "./platform-network-policies";
  */
 export const KUBERNETES_PROVIDER_SETTINGS = { enableServerSideApply: true, enableConfigMapMutable: true, deleteUnreachable: false } as const;
 
+/** The system node group: the nodes add-ons and platform controllers run on. */
 export interface SystemNodeGroupArgs {
     /** EC2 instance type of the system nodes. */
     instanceType: string;
@@ -36,6 +38,7 @@ export interface SystemNodeGroupArgs {
  */
 export const NODE_MONITORING_AGENT_CONFIGURATION = { dcgmAgent: { tolerations: GPU_POOL_TOLERATIONS } };
 
+/** An EKS cluster in a VPC's private subnets. */
 export interface ClusterArgs {
     /** The EKS cluster name, fixed so log groups and tags can name it before it exists. */
     clusterName: string;
@@ -61,8 +64,8 @@ export interface ClusterArgs {
     logRetentionDays: number;
     /** The system node group for add-ons and platform controllers. */
     systemNodeGroup: SystemNodeGroupArgs;
-    /** Account, partition and region lookups shared across the region. */
-    aws: AwsContext;
+    /** Account, partition and region lookups shared across the region (default: looked up here). */
+    aws?: AwsContext;
     /** Tags for every AWS resource. */
     tags: Record<string, string>;
     /** Tags for the EKS cluster alone, besides `tags` (GuardDuty's exclusion tag when the region manages its agent). */
@@ -79,29 +82,51 @@ export interface ClusterArgs {
  * A private-only cluster (publicAccess false) must be deployed from inside the VPC (a CI runner in
  * the VPC, or through a VPN / Direct Connect), because the Kubernetes resources talk to its API.
  */
+/** The child resources a Cluster hands to TypeScript callers. */
+interface ClusterParts {
+    provider: k8s.Provider;
+    systemNodeGroup: aws.eks.NodeGroup;
+    nodeMonitoringAgent: aws.eks.Addon;
+}
+
+/** An EKS cluster with its system node group, add-ons, access entries and the one Kubernetes provider of the region. */
 export class Cluster extends pulumi.ComponentResource {
+    /** The EKS cluster's name. */
     public readonly clusterName: pulumi.Output<string>;
+    /** The API server endpoint. */
     public readonly endpoint: pulumi.Output<string>;
+    /** The cluster's certificate authority data (base64). */
     public readonly certificateAuthority: pulumi.Output<string>;
+    /** The IAM OIDC provider's ARN. */
     public readonly oidcProviderArn: pulumi.Output<string>;
+    /** The cluster's OIDC issuer URL. */
     public readonly oidcIssuer: pulumi.Output<string>;
+    /** The security group EKS creates for the cluster. */
     public readonly clusterSecurityGroupId: pulumi.Output<string>;
+    /** The KMS key that encrypts Kubernetes secrets and control-plane logs. */
     public readonly kmsKeyArn: pulumi.Output<string>;
     /** Kubeconfig that authenticates with `aws eks get-token` as the deployer role. Secret. */
     public readonly kubeconfig: pulumi.Output<string>;
-    /** The one Kubernetes provider every Kubernetes resource of the region uses. */
-    public readonly provider: k8s.Provider;
     /** The default StorageClass (encrypted gp3). */
-    public readonly storageClassName = "gp3-encrypted";
-    /** The system node group: depend on it for workloads that must wait for nodes. */
-    public readonly systemNodeGroup: aws.eks.NodeGroup;
+    public readonly storageClassName: string = "gp3-encrypted";
     /** The control plane's Kubernetes version: node groups run it, so they follow its upgrades. */
     public readonly kubernetesVersion: pulumi.Output<string>;
+
+    /** The one Kubernetes provider every Kubernetes resource of the region uses. */
+    public get provider(): k8s.Provider {
+        return partsOf<ClusterParts>(this).provider;
+    }
+    /** The system node group: depend on it for workloads that must wait for nodes. */
+    public get systemNodeGroup(): aws.eks.NodeGroup {
+        return partsOf<ClusterParts>(this).systemNodeGroup;
+    }
     /** The EKS node monitoring agent, whose node conditions node auto-repair acts on. */
-    public readonly nodeMonitoringAgent: aws.eks.Addon;
+    public get nodeMonitoringAgent(): aws.eks.Addon {
+        return partsOf<ClusterParts>(this).nodeMonitoringAgent;
+    }
 
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:cluster:Cluster", name, {}, opts);
+        super(componentType("Cluster"), name, {}, componentOptions("Cluster", opts));
         if (args.publicAccess && args.publicAccessCidrs.length === 0) {
             throw new pulumi.ResourceError(`Cluster ${name}: publicAccess needs publicAccessCidrs (an empty list opens the endpoint to 0.0.0.0/0)`, this);
         }
@@ -109,6 +134,7 @@ export class Cluster extends pulumi.ComponentResource {
             throw new pulumi.ResourceError(`Cluster ${name}: publicAccessCidrs must not include 0.0.0.0/0`, this);
         }
         const tags = args.tags;
+        const context = args.aws ?? awsContext({ parent: this });
 
         const key = new aws.kms.Key(
             `${name}-secrets`,
@@ -116,7 +142,7 @@ export class Cluster extends pulumi.ComponentResource {
                 description: `Envelope encryption of Kubernetes secrets and control-plane logs of ${args.clusterName}`,
                 enableKeyRotation: true,
                 deletionWindowInDays: 30,
-                policy: keyPolicy({ ...args.aws, allowCloudWatchLogs: true }),
+                policy: keyPolicy({ ...context, allowCloudWatchLogs: true }),
                 tags: { ...tags, Name: `${args.clusterName}-eks` },
             },
             { parent: this, protect: true },
@@ -146,7 +172,7 @@ export class Cluster extends pulumi.ComponentResource {
             (policy) =>
                 new aws.iam.RolePolicyAttachment(
                     `${name}-cluster-${policy}`,
-                    { role: clusterRole.name, policyArn: pulumi.interpolate`arn:${args.aws.partition}:iam::aws:policy/${policy}` },
+                    { role: clusterRole.name, policyArn: pulumi.interpolate`arn:${context.partition}:iam::aws:policy/${policy}` },
                     { parent: this },
                 ),
         );
@@ -195,7 +221,7 @@ export class Cluster extends pulumi.ComponentResource {
                 {
                     clusterName: cluster.name,
                     principalArn: entry.principalArn,
-                    policyArn: pulumi.interpolate`arn:${args.aws.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
+                    policyArn: pulumi.interpolate`arn:${context.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
                     accessScope: { type: "cluster" },
                 },
                 { parent: this },
@@ -233,7 +259,7 @@ export class Cluster extends pulumi.ComponentResource {
         );
         new aws.iam.RolePolicyAttachment(
             `${name}-vpc-cni`,
-            { role: cniRole.name, policyArn: pulumi.interpolate`arn:${args.aws.partition}:iam::aws:policy/AmazonEKS_CNI_Policy` },
+            { role: cniRole.name, policyArn: pulumi.interpolate`arn:${context.partition}:iam::aws:policy/AmazonEKS_CNI_Policy` },
             { parent: this },
         );
 
@@ -258,13 +284,13 @@ export class Cluster extends pulumi.ComponentResource {
         const kubeProxy = addon(EKS_ADDONS.kubeProxy, {});
         const podIdentity = addon(EKS_ADDONS.podIdentityAgent, {});
 
-        const systemRole = nodeRole(`${name}-system`, { partition: args.aws.partition, tags }, this);
+        const systemRole = nodeRole(`${name}-system`, { partition: context.partition, tags }, this);
         const systemTemplate = secureLaunchTemplate(
             `${name}-system`,
             { rootVolumeGiB: args.systemNodeGroup.diskSizeGiB, tags: { ...tags, Name: `${args.clusterName}-system` } },
             this,
         );
-        this.systemNodeGroup = new aws.eks.NodeGroup(
+        partsOf<ClusterParts>(this).systemNodeGroup = new aws.eks.NodeGroup(
             `${name}-system`,
             {
                 clusterName: cluster.name,
@@ -291,16 +317,16 @@ export class Cluster extends pulumi.ComponentResource {
         // The autoscaler manages the system group too (EKS tags every managed group for it): it owns the desired size.
         new NodeGroupScaling(
             `${name}-system-scaling`,
-            { region: args.aws.region, clusterName: cluster.name, nodeGroupName: this.systemNodeGroup.nodeGroupName, minSize: args.systemNodeGroup.minSize, maxSize: args.systemNodeGroup.maxSize },
+            { region: context.region, clusterName: cluster.name, nodeGroupName: this.systemNodeGroup.nodeGroupName, minSize: args.systemNodeGroup.minSize, maxSize: args.systemNodeGroup.maxSize },
             { parent: this },
         );
 
         this.kubeconfig = pulumi.secret(
             pulumi
-                .all([cluster.name, cluster.endpoint, cluster.certificateAuthority.data, args.aws.region])
+                .all([cluster.name, cluster.endpoint, cluster.certificateAuthority.data, context.region])
                 .apply(([clusterName, endpoint, ca, region]) => renderKubeconfig({ clusterName, endpoint, certificateAuthority: ca, region, roleArn: args.deployerRoleArn })),
         );
-        this.provider = new k8s.Provider(
+        partsOf<ClusterParts>(this).provider = new k8s.Provider(
             `${name}-k8s`,
             { kubeconfig: this.kubeconfig, ...KUBERNETES_PROVIDER_SETTINGS },
             { parent: this, dependsOn: adminEntries },
@@ -323,7 +349,7 @@ export class Cluster extends pulumi.ComponentResource {
         );
         new aws.iam.RolePolicyAttachment(
             `${name}-ebs-csi`,
-            { role: ebsRole.name, policyArn: pulumi.interpolate`arn:${args.aws.partition}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy` },
+            { role: ebsRole.name, policyArn: pulumi.interpolate`arn:${context.partition}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy` },
             { parent: this },
         );
         const ebsCsi = addon(
@@ -333,7 +359,7 @@ export class Cluster extends pulumi.ComponentResource {
         );
         // Node health for auto-repair: its DCGM host engine must run on the tainted GPU pools, or GPU
         // XID and double-bit ECC errors never reach the agent (the chart tolerates no taint by default).
-        this.nodeMonitoringAgent = addon(
+        partsOf<ClusterParts>(this).nodeMonitoringAgent = addon(
             EKS_ADDONS.nodeMonitoringAgent,
             { configurationValues: JSON.stringify(NODE_MONITORING_AGENT_CONFIGURATION) },
             [this.systemNodeGroup, ...policiesFor(EKS_ADDONS.nodeMonitoringAgent)],

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType } from "./component-type";
 import {
     dedicatedClusterQueue,
     dedicatedLocalQueue,
@@ -56,7 +57,7 @@ export class DedicatedEndpoints extends pulumi.ComponentResource {
     public readonly services: Record<string, InferenceService> = {};
 
     constructor(name: string, args: DedicatedEndpointsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:serving:DedicatedEndpoints", name, {}, opts);
+        super(componentType("DedicatedEndpoints"), name, {}, componentOptions("DedicatedEndpoints", opts));
         const byQueue = new Map<string, DedicatedEndpointSpec[]>();
         for (const e of args.endpoints) {
             const key = `${e.tenant}/${e.model.pool}`;

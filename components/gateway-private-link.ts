@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType } from "./component-type";
 import { LOAD_BALANCER_PURPOSE, NAMESPACES, TAGS } from "compute-region-policies/model";
 import { ENVOY_CONTAINER_PORT, ENVOY_LISTENER_PORT, NLB_TLS_POLICY, PROXY_LABELS } from "./model-gateway";
 
@@ -60,7 +61,7 @@ export class GatewayPrivateLink extends pulumi.ComponentResource {
     public readonly domainVerification: pulumi.Output<{ name: string; type: string; value: string; state: string } | undefined>;
 
     constructor(name: string, args: GatewayPrivateLinkArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:gateway:GatewayPrivateLink", name, {}, opts);
+        super(componentType("GatewayPrivateLink"), name, {}, componentOptions("GatewayPrivateLink", opts));
         const tags = { ...args.tags, [TAGS.purpose]: LOAD_BALANCER_PURPOSE };
         // Endpoint traffic is not subject to the NLB's inbound rules (off below): there are none, so nothing in the VPC reaches it directly.
         const securityGroup = new aws.ec2.SecurityGroup(

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType } from "./component-type";
 import { LABELS, NAMESPACES, PlatformAddressing, TAINT_KEYS } from "compute-region-policies/model";
 import { CHARTS, pinnedRelease } from "./helm";
 import { dependsOnOf } from "./options";
@@ -39,7 +40,7 @@ export class GpuDevicePlugins extends pulumi.ComponentResource {
     public readonly efa?: k8s.helm.v3.Release;
 
     constructor(name: string, args: GpuDevicePluginsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:gpu:GpuDevicePlugins", name, {}, opts);
+        super(componentType("GpuDevicePlugins"), name, {}, componentOptions("GpuDevicePlugins", opts));
         const after = { parent: this, dependsOn: dependsOnOf(opts) };
         this.nvidia = pinnedRelease(
             `${name}-nvidia`,

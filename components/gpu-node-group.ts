@@ -1,22 +1,70 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType } from "./component-type";
 import { CLUSTER_AUTOSCALER_AWS, gpuInstanceType, LABELS, PoolRole, poolTaints, TAGS } from "compute-region-policies/model";
 import { NodeGroupScaling } from "./node-group-scaling";
 import { dependsOnOf } from "./options";
 import { NODE_REPAIR, secureLaunchTemplate } from "./nodes";
 
 /** An On-Demand Capacity Reservation or a Capacity Block a pool launches into. */
+/** The kind of reserved capacity a pool launches into. */
+export const CapacityReservationType = {
+    /** An On-Demand Capacity Reservation. */
+    OnDemand: "on-demand",
+    /** An EC2 Capacity Block for ML: reserved for a window, nodes only inside it. */
+    CapacityBlock: "capacity-block",
+} as const;
+/** The kind of reserved capacity a pool launches into. */
+export type CapacityReservationType = (typeof CapacityReservationType)[keyof typeof CapacityReservationType];
+
+/** A Capacity Block's window (ISO 8601 instants). */
+export interface CapacityBlockWindow {
+    /** When the block starts. */
+    startsAt: string;
+    /** When it ends. */
+    endsAt: string;
+}
+
+/** Reserved capacity a GPU pool launches into. */
 export interface CapacityReservationArgs {
     /** The reservation's id (cr-...). */
     id: string;
-    type: "on-demand" | "capacity-block";
+    /** An On-Demand Capacity Reservation or a Capacity Block. */
+    type: CapacityReservationType;
     /** Instances the reservation holds: the pool's maxNodes never exceeds them. */
     instances: number;
     /** A Capacity Block's window (ISO 8601); its nodes exist only inside it. */
-    window?: { startsAt: string; endsAt: string };
+    window?: CapacityBlockWindow;
 }
 
-export interface GpuNodeGroupArgs {
+/** A taint of a pool's nodes, as EKS managed node groups spell it. */
+export interface PoolTaint {
+    /** The taint's key. */
+    key: string;
+    /** Its value. */
+    value: string;
+    /** Its effect (NO_SCHEDULE). */
+    effect: string;
+}
+
+/** A GPU pool's nodes: what a region's config says of each pool's node group. */
+export interface GpuPoolNodes {
+    /** A GPU instance type from the catalog. */
+    instanceType: string;
+    /** Guaranteed nodes: the autoscaler never goes below. */
+    minNodes: number;
+    /** Most nodes the autoscaler may reach (burst capacity above minNodes, never sold). */
+    maxNodes: number;
+    /** Root volume size, GiB (sized for model weights and images). */
+    rootVolumeGiB: number;
+    /** Launch into a cluster placement group (single AZ; never with reserved capacity). */
+    placementGroup: boolean;
+    /** An On-Demand Capacity Reservation or a Capacity Block to launch into. */
+    capacityReservation?: CapacityReservationArgs;
+}
+
+/** A GPU pool's node group joined to an EKS cluster. */
+export interface GpuNodeGroupArgs extends GpuPoolNodes {
     /** The EKS cluster to join. */
     clusterName: pulumi.Input<string>;
     /** The Kubernetes version the nodes run: the cluster's, so that they follow its upgrades. */
@@ -29,24 +77,12 @@ export interface GpuNodeGroupArgs {
     role: PoolRole;
     /** The tenant of a dedicated pool. */
     tenant?: string;
-    /** A GPU instance type from the catalog. */
-    instanceType: string;
-    /** Guaranteed nodes: the autoscaler never goes below. */
-    minNodes: number;
-    /** Most nodes the autoscaler may reach (burst capacity above minNodes, never sold). */
-    maxNodes: number;
     /** Private subnets of the pool's AZs. */
     subnetIds: pulumi.Input<string>[];
     /** The GPU nodes' IAM role (only the managed policies a node needs). */
     nodeRoleArn: pulumi.Input<string>;
     /** The cluster security group: EFA interfaces declared in the launch template need it explicitly. */
     clusterSecurityGroupId: pulumi.Input<string>;
-    /** Root volume size, GiB (sized for model weights and images). */
-    rootVolumeGiB: number;
-    /** Launch into a cluster placement group (single AZ; never with reserved capacity). */
-    placementGroup: boolean;
-    /** An On-Demand Capacity Reservation or a Capacity Block to launch into. */
-    capacityReservation?: CapacityReservationArgs;
     /** The VPC, for a dedicated pool's own security group. */
     vpcId: pulumi.Input<string>;
     /** Security groups the nodes also carry (the clients group of tenant file systems). */
@@ -123,13 +159,17 @@ export function reservationTags(reservation: CapacityReservationArgs | undefined
     };
 }
 
+/** A GPU pool: a managed node group of one GPU instance type, labelled and tainted for its role, scaled by the autoscaler. */
 export class GpuNodeGroup extends pulumi.ComponentResource {
+    /** The managed node group's name. */
     public readonly nodeGroupName: pulumi.Output<string>;
+    /** The labels of the pool's nodes. */
     public readonly labels: Record<string, string>;
-    public readonly taints: ReturnType<typeof poolTaints>;
+    /** The taints of the pool's nodes. */
+    public readonly taints: PoolTaint[];
 
     constructor(name: string, args: GpuNodeGroupArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:gpu:GpuNodeGroup", name, {}, opts);
+        super(componentType("GpuNodeGroup"), name, {}, componentOptions("GpuNodeGroup", opts));
         const type = gpuInstanceType(args.instanceType);
         if (!type) throw new pulumi.ResourceError(`GpuNodeGroup ${name}: ${args.instanceType} is not in the GPU catalog`, this);
         if (args.role === "dedicated" && !args.tenant) throw new pulumi.ResourceError(`GpuNodeGroup ${name}: a dedicated pool needs its tenant`, this);

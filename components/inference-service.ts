@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType } from "./component-type";
 import {
     DEDICATED_ENDPOINT,
     dedicatedEndpointName,
@@ -21,6 +22,23 @@ import { podIdentityRole } from "./kms";
 import { dependsOnOf } from "./options";
 
 /** A hosted model as the server needs it. */
+/** How many replicas KEDA scales a model between. */
+export interface ModelReplicas {
+    /** Fewest replicas. */
+    min: number;
+    /** Most replicas. */
+    max: number;
+}
+
+/** A model's scaling and alerting targets. */
+export interface ModelTargets {
+    /** Waiting requests per replica that make KEDA add one. */
+    queueDepth: number;
+    /** The p95 end-to-end latency the alerts hold it to, seconds. */
+    p95LatencySeconds: number;
+}
+
+/** A hosted model: what it serves and on which pool. */
 export interface ModelSpec {
     /** The name clients ask for (vLLM's served model name). */
     name: string;
@@ -31,13 +49,13 @@ export interface ModelSpec {
     /** GPUs per replica: the tensor-parallel size. */
     gpusPerReplica: number;
     /** Replicas KEDA scales between. */
-    replicas: { min: number; max: number };
+    replicas: ModelReplicas;
     /** vLLM --max-model-len. */
     maxModelLength: number;
     /** The weights' S3 prefix (s3://bucket/prefix/). */
     weights: string;
     /** Waiting requests per replica that make KEDA add one, and the p95 latency the alerts hold it to. */
-    targets: { queueDepth: number; p95LatencySeconds: number };
+    targets: ModelTargets;
 }
 
 export interface InferenceServiceArgs {
@@ -126,7 +144,7 @@ export class InferenceService extends pulumi.ComponentResource {
     public readonly serviceName: string;
 
     constructor(name: string, args: InferenceServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:serving:InferenceService", name, {}, opts);
+        super(componentType("InferenceService"), name, {}, componentOptions("InferenceService", opts));
         const { model, instance, dedicated } = args;
         const ns = NAMESPACES.serving;
         const app = dedicated ? dedicatedEndpointName(dedicated.tenant, model.name) : `model-${model.name}`;

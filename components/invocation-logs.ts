@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType } from "./component-type";
 import { INVOCATION_LOG_TAG, invocationLogGroupName, NAMESPACES } from "compute-region-policies/model";
 import { AwsContext, keyPolicy } from "./kms";
 
@@ -60,7 +61,7 @@ export class InvocationLogs extends pulumi.ComponentResource {
     public readonly fluentBitFiles: Record<string, string>;
 
     constructor(name: string, args: InvocationLogsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:gateway:InvocationLogs", name, {}, opts);
+        super(componentType("InvocationLogs"), name, {}, componentOptions("InvocationLogs", opts));
         const key = new aws.kms.Key(
             `${name}-key`,
             {

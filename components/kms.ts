@@ -43,9 +43,13 @@ export function keyPolicy(args: KeyPolicyArgs): pulumi.Output<string> {
 }
 
 /** Account, partition and region of the default provider: one lookup each, shared by the components. */
+/** The account, partition and region a stack deploys to, looked up once per region. */
 export interface AwsContext {
+    /** The AWS account id. */
     accountId: pulumi.Output<string>;
+    /** The partition (aws, aws-cn, aws-us-gov). */
     partition: pulumi.Output<string>;
+    /** The AWS region. */
     region: pulumi.Output<string>;
     /** DNS suffix of the partition (amazonaws.com), for service principals and endpoint names. */
     dnsSuffix: pulumi.Output<string>;

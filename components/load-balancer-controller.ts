@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType } from "./component-type";
 import { iamResources, LOAD_BALANCER_CONTROLLER_LISTENER_TAGGING, NAMESPACES, PlatformAddressing } from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
 import { GATEWAY_CHART_PINS, pinnedRelease } from "./helm";
@@ -146,7 +147,7 @@ export class LoadBalancerController extends pulumi.ComponentResource {
     public readonly roleArn: pulumi.Output<string>;
 
     constructor(name: string, args: LoadBalancerControllerArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:gateway:LoadBalancerController", name, {}, opts);
+        super(componentType("LoadBalancerController"), name, {}, componentOptions("LoadBalancerController", opts));
         const { role, association } = podIdentityRole(
             name,
             {

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType, partsOf } from "./component-type";
 import * as random from "@pulumi/random";
 import {
     apiKeySecretName,
@@ -26,13 +27,17 @@ import { dependsOnOf } from "./options";
 import { platformNamespace } from "./platform-namespace";
 
 /** Per-tenant budgets, per minute, across models and gateway replicas. */
+/** A tenant's limits at the gateway. */
 export interface RateLimits {
+    /** Requests per minute. */
     requestsPerMinute: number;
+    /** Tokens per minute. */
     tokensPerMinute: number;
 }
 
-/** A tenant of the hosted-model API. */
-export interface GatewayTenant {
+/** What a tenant's config says of its hosted-model access. */
+export interface GatewayTenantSettings {
+    /** The tenant's name. */
     name: string;
     /** Only active tenants' keys are accepted. */
     state: TenantState;
@@ -44,17 +49,41 @@ export interface GatewayTenant {
     apiKeyVersion: number;
     /** IAM roles allowed to read the tenant's key from Secrets Manager. */
     members: string[];
+}
+
+/** A tenant of the hosted-model API. */
+export interface GatewayTenant extends GatewayTenantSettings {
     /** Models of which the tenant has a dedicated endpoint (reached as `<tenant>/<model>`). */
     dedicatedModels?: string[];
     /** Principals its PrivateLink endpoints connect as (recorded on its key Secret for the change policies). */
     privateLinkPrincipals?: string[];
 }
 
+/** A hosted model behind the gateway. */
+export interface GatewayModel {
+    /** The name clients ask for. */
+    name: string;
+    /** The Kubernetes Service in the serving namespace that serves it. */
+    serviceName: string;
+}
+
+/** A tenant's dedicated endpoint behind the gateway. */
+export interface GatewayDedicatedEndpoint {
+    /** The tenant. */
+    tenant: string;
+    /** The model. */
+    model: string;
+    /** The Kubernetes Service in the serving namespace that serves the tenant's replicas. */
+    serviceName: string;
+}
+
+/** The hosted-model API: Envoy behind an NLB, tenants' API keys and limits. */
 export interface ModelGatewayArgs {
     /** The literal cluster name (names the keys in Secrets Manager). */
     clusterName: string;
-    /** What clients call, and the ACM certificate the NLB terminates TLS with. */
+    /** What clients call. */
     hostname: string;
+    /** The ACM certificate the NLB terminates TLS with. */
     certificateArn: string;
     /** Client networks the NLB admits. */
     clientCidrs: string[];
@@ -63,7 +92,7 @@ export interface ModelGatewayArgs {
     /** The region's addresses: the VPC CIDR holds the NLB's addresses, the only source of client traffic to the Envoy pods. */
     addressing: PlatformAddressing;
     /** The hosted models: name and the Kubernetes Service in the serving namespace that serves it. */
-    models: { name: string; serviceName: string }[];
+    models: GatewayModel[];
     /** Tenants granted at least one model. */
     tenants: GatewayTenant[];
     /** Each tenant's limits unless it has its own. */
@@ -71,7 +100,7 @@ export interface ModelGatewayArgs {
     /** Tags for AWS resources (the keys' secrets, the NLB). */
     tags: Record<string, string>;
     /** The dedicated endpoints: tenant, model and the Kubernetes Service in the serving namespace that serves it. */
-    dedicatedEndpoints?: { tenant: string; model: string; serviceName: string }[];
+    dedicatedEndpoints?: GatewayDedicatedEndpoint[];
     /** One JSON line per request to stdout (INVOCATION_LOG_FORMAT), shipped by the CloudWatch add-on; off, the proxies log nothing. */
     invocationLogs: boolean;
 }
@@ -148,12 +177,16 @@ export function tenantRateLimitRules(tenants: readonly GatewayTenant[], defaults
 export class ModelGateway extends pulumi.ComponentResource {
     /** Tenant name to the Secrets Manager secret holding its API key. */
     public readonly apiKeySecretArns: Record<string, pulumi.Output<string>>;
+    /** What clients call. */
     public readonly hostname: string;
+
     /** The gateway namespace: the proxies, routes and keys. */
-    public readonly namespace: k8s.core.v1.Namespace;
+    public get namespace(): k8s.core.v1.Namespace {
+        return partsOf<{ namespace: k8s.core.v1.Namespace }>(this).namespace;
+    }
 
     constructor(name: string, args: ModelGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:gateway:ModelGateway", name, {}, opts);
+        super(componentType("ModelGateway"), name, {}, componentOptions("ModelGateway", opts));
         for (const t of args.tenants) {
             for (const m of t.models) {
                 if (!args.models.some((model) => model.name === m)) throw new pulumi.ResourceError(`ModelGateway ${name}: tenant ${t.name} is granted model ${m}, which the gateway does not serve`, this);
@@ -169,7 +202,7 @@ export class ModelGateway extends pulumi.ComponentResource {
         this.apiKeySecretArns = keys.secretArns;
         modelRoutes(name, args, this, { crdsReady, gateway, keySecrets: keys.secrets });
         dedicatedRoutes(name, args, this, { crdsReady, gateway, keySecrets: keys.secrets });
-        this.namespace = namespaces.gateway;
+        partsOf<{ namespace: k8s.core.v1.Namespace }>(this).namespace = namespaces.gateway;
         gatewayMetrics(name, this, [...waitFor, namespaces.gateway]);
         gatewayNetworkPolicies(name, args, this, namespaces.gateway);
 

@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType } from "./component-type";
 import { allocateSubnets, TAGS } from "compute-region-policies/model";
-import { AwsContext, keyPolicy } from "./kms";
+import { AwsContext, awsContext, keyPolicy } from "./kms";
 
 /** The three subnet tiers of every AZ. */
 export type SubnetTier = "public" | "private" | "isolated";
@@ -9,44 +10,81 @@ export type SubnetTier = "public" | "private" | "isolated";
 /** Interface endpoints that keep node traffic to AWS APIs inside the VPC. */
 export const INTERFACE_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "sts", "logs", "secretsmanager", "ec2", "eks-auth"] as const;
 
-export interface NetworkArgs {
-    /** Availability zones to span; one subnet of each tier is created in each. */
-    availabilityZones: string[];
+/** How many NAT gateways the VPC has. */
+export const NatGatewayMode = {
+    /** One per AZ: survives the loss of an AZ. */
+    PerAz: "perAz",
+    /** One shared by every AZ (cheaper, for dev). */
+    Single: "single",
+} as const;
+/** How many NAT gateways the VPC has. */
+export type NatGatewayMode = (typeof NatGatewayMode)[keyof typeof NatGatewayMode];
+
+/** Prefix length of each tier's subnet in every AZ. */
+export interface SubnetPrefixLengths {
+    /** Public subnets (load balancers, NAT gateways). */
+    public: number;
+    /** Private subnets (nodes and pods). */
+    private: number;
+    /** Isolated subnets (databases; no route out). */
+    isolated: number;
+}
+
+/** Subnet CIDRs of each tier, in AZ order. */
+export interface SubnetCidrs {
+    /** Public subnets. */
+    public: string[];
+    /** Private subnets. */
+    private: string[];
+    /** Isolated subnets. */
+    isolated: string[];
+}
+
+/** The VPC's own settings: what a region's config says of its network. */
+export interface NetworkSettings {
     /** The VPC's IPv4 CIDR. */
     vpcCidr: string;
     /** Prefix length of each tier's subnet in every AZ. */
-    subnetPrefixLengths: Record<SubnetTier, number>;
+    subnetPrefixLengths: SubnetPrefixLengths;
     /** `perAz` NAT gateways survive the loss of an AZ; `single` shares one (cheaper, for dev). */
-    natGateways: "perAz" | "single";
+    natGateways: NatGatewayMode;
     /** Retention of the flow-log group, in days. */
     flowLogRetentionDays: number;
+}
+
+/** A VPC of three subnet tiers across the region's AZs, with NAT, flow logs and interface endpoints. */
+export interface NetworkArgs extends NetworkSettings {
+    /** Availability zones to span; one subnet of each tier is created in each. */
+    availabilityZones: string[];
     /** EKS cluster name, for the subnet discovery tags of the load balancer controller. */
     clusterName: string;
-    /** Account, partition and region lookups shared across the region. */
-    aws: AwsContext;
+    /** Account, partition and region lookups shared across the region (default: looked up here). */
+    aws?: AwsContext;
     /** Tags for every resource. */
     tags: Record<string, string>;
 }
 
-/**
- * A VPC across the region's AZs: public subnets (load balancers, NAT), private subnets (nodes and
- * pods, which take VPC addresses under the VPC CNI) and isolated subnets (databases, no route out);
- * NAT gateways, a gateway endpoint for S3 and interface endpoints for the AWS APIs nodes call, and
- * VPC flow logs to an encrypted CloudWatch log group.
- */
+/** The region's VPC: public, private and isolated subnets in each AZ, NAT, flow logs and the endpoints nodes use. */
 export class Network extends pulumi.ComponentResource {
+    /** The VPC's id. */
     public readonly vpcId: pulumi.Output<string>;
+    /** The VPC's CIDR. */
     public readonly vpcCidr: string;
+    /** Public subnets, in AZ order. */
     public readonly publicSubnetIds: pulumi.Output<string>[];
+    /** Private subnets (nodes, pods), in AZ order. */
     public readonly privateSubnetIds: pulumi.Output<string>[];
+    /** Isolated subnets (no route out), in AZ order. */
     public readonly isolatedSubnetIds: pulumi.Output<string>[];
     /** Subnet CIDRs by tier, in AZ order: known at preview, so policies can reason about them. */
-    public readonly subnetCidrs: Record<SubnetTier, string[]>;
+    public readonly subnetCidrs: SubnetCidrs;
+    /** The flow-log group's name. */
     public readonly flowLogGroupName: pulumi.Output<string>;
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:network:Network", name, {}, opts);
+        super(componentType("Network"), name, {}, componentOptions("Network", opts));
         const zones = args.availabilityZones;
+        const context = args.aws ?? awsContext({ parent: this });
         if (zones.length < 2) {
             throw new pulumi.ResourceError(`Network ${name}: availabilityZones must list at least 2 zones, got ${zones.length}`, this);
         }
@@ -140,7 +178,7 @@ export class Network extends pulumi.ComponentResource {
             `${name}-s3`,
             {
                 vpcId: vpc.id,
-                serviceName: pulumi.interpolate`com.amazonaws.${args.aws.region}.s3`,
+                serviceName: pulumi.interpolate`com.amazonaws.${context.region}.s3`,
                 vpcEndpointType: "Gateway",
                 routeTableIds: [...privateRouteTables.map((t) => t.id), isolatedRoutes.id],
                 tags: tags({ Name: `${name}-s3` }),
@@ -162,7 +200,7 @@ export class Network extends pulumi.ComponentResource {
                 `${name}-${service.replace(".", "-")}`,
                 {
                     vpcId: vpc.id,
-                    serviceName: pulumi.interpolate`com.amazonaws.${args.aws.region}.${service}`,
+                    serviceName: pulumi.interpolate`com.amazonaws.${context.region}.${service}`,
                     vpcEndpointType: "Interface",
                     privateDnsEnabled: true,
                     subnetIds: this.privateSubnetIds,
@@ -180,7 +218,7 @@ export class Network extends pulumi.ComponentResource {
                 description: `Encrypts the VPC flow logs of ${name}`,
                 enableKeyRotation: true,
                 deletionWindowInDays: 30,
-                policy: keyPolicy({ ...args.aws, allowCloudWatchLogs: true }),
+                policy: keyPolicy({ ...context, allowCloudWatchLogs: true }),
                 tags: tags({ Name: `${name}-flow-logs` }),
             },
             { parent: this, protect: true },

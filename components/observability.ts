@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType } from "./component-type";
 import * as random from "@pulumi/random";
 import { addonFacts, ALERTMANAGER, ALERTMANAGER_SECRET, DASHBOARD_LABEL, EKS_ADDONS, KUEUE_METRICS_SERVICE_LABELS, LABELS, MONITORING_CHARTS, NAMESPACES, PlatformAddressing, PoolCapacity, PROMETHEUS, SYSTEM_TAINT } from "compute-region-policies/model";
 import { alertmanagerConfig, AlertingArgs } from "./alertmanager-config";
@@ -17,7 +18,22 @@ import { POD_IDENTITY_TRUST_POLICY, podIdentityRole } from "./kms";
 import { namespaceByName } from "./network-policies";
 import { podNetworkPolicies } from "./platform-network-policies";
 
-export interface ObservabilityArgs {
+/** What a region's config says of its monitoring. */
+export interface ObservabilitySettings {
+    /** Prometheus retention, days. */
+    prometheusRetentionDays: number;
+    /** Prometheus volume size, GiB. */
+    prometheusStorageGiB: number;
+    /** Retention of the cluster's CloudWatch log groups, days. */
+    logRetentionDays: number;
+    /** Base URL of the runbooks the alerts link to. */
+    runbookBaseUrl: string;
+    /** Days before a Capacity Block pool's block ends that its alert fires. */
+    capacityBlockWarningDays?: number;
+}
+
+/** The region's monitoring: what the Observability component installs and wires. */
+export interface ObservabilityArgs extends ObservabilitySettings {
     /** EKS cluster name (log group names, the CloudWatch add-on). */
     clusterName: pulumi.Input<string>;
     /** Fixed cluster name for log group names known at preview. */
@@ -30,16 +46,6 @@ export interface ObservabilityArgs {
     kubernetesVersion: string;
     /** The region's GPU pools: alert thresholds and dashboard panels come from their capacity. */
     pools: PoolCapacity[];
-    /** Prometheus retention, days. */
-    prometheusRetentionDays: number;
-    /** Prometheus volume size, GiB. */
-    prometheusStorageGiB: number;
-    /** Retention of the cluster's CloudWatch log groups, days. */
-    logRetentionDays: number;
-    /** Base URL of the runbooks the alerts link to. */
-    runbookBaseUrl: string;
-    /** Days before a Capacity Block pool's block ends that its alert fires. */
-    capacityBlockWarningDays?: number;
     /** Alert rule groups other layers add (tenants, serving, billing). */
     extraRuleGroups?: RuleGroup[];
     /** Each service level objective's rule groups: one PrometheusRule each (components/slo-rules.ts). */
@@ -93,7 +99,7 @@ export class Observability extends pulumi.ComponentResource {
     public readonly namespacePolicy: k8s.networking.v1.NetworkPolicy;
 
     constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:observability:Observability", name, {}, opts);
+        super(componentType("Observability"), name, {}, componentOptions("Observability", opts));
         const ns = NAMESPACES.monitoring;
         const nodesReady = dependsOnOf(opts);
 

@@ -1,5 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { componentOptions, componentType, partsOf } from "./component-type";
 import {
     dedicatedModelName,
     gpuInstanceType,
@@ -11,7 +14,7 @@ import {
     poolTaints,
     poolTopology,
     TAGS,
-    PriceConfig,
+    BILLING_TRACKS,
     PROMETHEUS_URL,
     regionCapacity,
     RegistryContract,
@@ -24,16 +27,16 @@ import {
     tenantNamespace,
     tenantPoolQuotas,
 } from "compute-region-policies/model";
-import type { Migration } from "../billing/migrate";
+import { loadMigrations, Migration } from "../billing/migrate";
 import { billingAlertRules, gatewayAlertRules, pipelineAlertRules, securityAlertRules, servingAlertRules, tenantAlertRules } from "./alert-rules";
 import type { AlertingArgs } from "./alertmanager-config";
-import { BillingDatabase, BillingDatabaseArgs } from "./billing-database";
+import { BillingDatabase, BillingDatabaseSettings } from "./billing-database";
 import { CapacityQueues, ShardBudget } from "./capacity-queues";
 import { Cluster, SystemNodeGroupArgs } from "./cluster";
 import { ClusterAutoscaler } from "./cluster-autoscaler";
 import { billingDashboard, servingDashboard, sloDashboard } from "./dashboards";
 import { GpuDevicePlugins } from "./gpu-device-plugins";
-import { GpuNodeGroup, GpuNodeGroupArgs } from "./gpu-node-group";
+import { GpuNodeGroup, GpuPoolNodes } from "./gpu-node-group";
 import { BatchInference } from "./batch-inference";
 import { DedicatedEndpoints } from "./dedicated-endpoints";
 import { GatewayPrivateLink } from "./gateway-private-link";
@@ -41,21 +44,21 @@ import { InferenceService, ModelSpec } from "./inference-service";
 import { InvocationLogs } from "./invocation-logs";
 import { awsContext, keyPolicy } from "./kms";
 import { LoadBalancerController } from "./load-balancer-controller";
-import { GatewayTenant, ModelGateway, RateLimits } from "./model-gateway";
-import { Network, NetworkArgs } from "./network";
+import { GatewayTenantSettings, ModelGateway, RateLimits } from "./model-gateway";
+import { Network, NetworkSettings } from "./network";
 import { nodeRole } from "./nodes";
-import { Observability, ObservabilityArgs } from "./observability";
+import { Observability, ObservabilitySettings } from "./observability";
 import { ServingPlatform } from "./serving-platform";
 import { sloRuleSets } from "./slo-rules";
-import { ThreatDetection, ThreatDetectionArgs } from "./threat-detection";
-import { Tenant, TenantArgs, tenantLimits } from "./tenant";
+import { ThreatDetection, ThreatDetectionSettings } from "./threat-detection";
+import { Tenant, TenantLimits, tenantLimits } from "./tenant";
 import { TenantGuardrails } from "./tenant-guardrails";
 import { TenantMetricsApi } from "./tenant-observability";
-import { lustreClientRules, lustreCsiDriver, TenantFileSystem, TenantFileSystemArgs } from "./tenant-file-system";
-import { TenantWorkloadIdentity, TenantWorkloadIdentityArgs } from "./tenant-workload-identity";
+import { lustreClientRules, lustreCsiDriver, TenantFileSystem, TenantFileSystemSettings } from "./tenant-file-system";
+import { TenantWorkloadIdentity, WorkloadIdentitySettings } from "./tenant-workload-identity";
 
 /** A GPU pool of the region. */
-export interface RegionPool extends Pick<GpuNodeGroupArgs, "instanceType" | "minNodes" | "maxNodes" | "rootVolumeGiB" | "placementGroup" | "capacityReservation"> {
+export interface RegionPool extends GpuPoolNodes {
     /** Pool name: node label, taint, Kueue flavor and cohort. */
     name: string;
     /** What the pool is for. */
@@ -68,40 +71,177 @@ export interface RegionPool extends Pick<GpuNodeGroupArgs, "instanceType" | "min
     headroom?: number;
 }
 
+/** A tenant's network egress. */
+export interface TenantEgress {
+    /** Internet egress on or off. */
+    internet: boolean;
+    /** Extra public CIDRs the tenant's pods may reach. */
+    allowCidrs: string[];
+}
+
+/** A tenant's shared FSx for Lustre file system. */
+export interface RegionTenantFileSystem extends TenantFileSystemSettings {
+    /** Its zone (default: that of the tenant's first pool). */
+    availabilityZone?: string;
+}
+
 /** A customer of the region: raw GPU capacity, hosted models, or both. */
-export interface RegionTenant extends TenantPurchase, Omit<GatewayTenant, "state"> {
+export interface RegionTenant extends TenantPurchase, GatewayTenantSettings {
     /** Internet egress, and extra public CIDRs the tenant's pods may reach. */
-    egress: { internet: boolean; allowCidrs: string[] };
+    egress: TenantEgress;
     /** ResourceQuota limits that override the defaults scaled with the tenant's GPUs. */
-    limits: Partial<TenantArgs["limits"]>;
+    limits: Partial<TenantLimits>;
     /** A shared FSx for Lustre file system (opt-in); its zone defaults to that of the tenant's first pool. */
-    fileSystem?: Pick<TenantFileSystemArgs, "storageGiB" | "throughput" | "s3"> & { availabilityZone?: string };
+    fileSystem?: RegionTenantFileSystem;
     /** The tenant's workloads' AWS identity (opt-in): a role in its own account to chain to, or a policy. */
-    workloadIdentity?: Pick<TenantWorkloadIdentityArgs, "targetRoleArn" | "policy">;
-    /** Dedicated endpoints: the tenant's own replicas of hosted models. */
-    dedicated: { model: string; replicas: number }[];
+    workloadIdentity?: WorkloadIdentitySettings;
+    /** Dedicated endpoints: the tenant's own replicas of hosted models (default none). */
+    dedicated?: DedicatedEndpointRequest[];
     /** PrivateLink: the principals the tenant's interface endpoints connect as. */
-    privateLink?: { principals: string[] };
+    privateLink?: TenantPrincipals;
     /** Batch inference: the principals that upload inputs and read results under the tenant's prefix. */
-    batch?: { principals: string[] };
+    batch?: TenantPrincipals;
     /** The tenant's contract: when billing starts, a discount, a reference printed on its invoices. */
     contract?: Partial<RegistryContract>;
+}
+
+/** A tenant's dedicated endpoint: its own replicas of a hosted model. */
+export interface DedicatedEndpointRequest {
+    /** The hosted model (a name of the region's models). */
+    model: string;
+    /** Replicas held for the tenant. */
+    replicas: number;
+}
+
+/** AWS principals of a tenant (IAM ARNs or account ids). */
+export interface TenantPrincipals {
+    /** The principals. */
+    principals: string[];
+}
+
+/** Batch inference of a model. */
+export interface ModelBatch {
+    /** Batch jobs run at once on the model's idle serving GPUs. */
+    maxConcurrentJobs: number;
 }
 
 /** A hosted model as the region serves it: the server, and batch inference if enabled. */
 export interface RegionModel extends ModelSpec {
     /** Batch inference on the model's idle serving GPUs. */
-    batch?: { maxConcurrentJobs: number };
+    batch?: ModelBatch;
 }
 
-/** The region's commercial terms: the currency and the price list (see BILLING_TRACKS). */
-export interface RegionPricing {
+/** Batch inference's storage. */
+export interface BatchStorage {
+    /** Days before inputs and results expire. */
+    objectExpirationDays: number;
+}
+
+/** Private access to the gateway over PrivateLink. */
+export interface GatewayPrivateLinkSettings {
+    /** Connections wait for acceptance. */
+    acceptanceRequired: boolean;
+}
+
+/** The gateway's invocation logs. */
+export interface InvocationLogSettings {
+    /** Logs on or off. */
+    enabled: boolean;
+    /** Retention of the log group, days. */
+    retentionDays: number;
+}
+
+/** A price of the region's price list: a track, what it prices, a figure per price field of the track, the day it takes effect. */
+export interface RegionPrice {
+    /** The billing track (BILLING_TRACKS): reserved, dedicated, spot, hosted, dedicated_endpoint or batch. */
+    track: string;
+    /** GPU tracks: the GPU model priced. */
+    gpuModel?: string;
+    /** Model tracks: the model priced. */
+    model?: string;
+    /** The day it takes effect (YYYY-MM-DD). */
+    effectiveFrom: string;
+    /** GPU tracks: per GPU-hour. */
+    perGpuHour?: number;
+    /** The hosted and batch tracks: per million input tokens (uncached). */
+    perMillionInputTokens?: number;
+    /** The hosted track: per million cached input tokens (default: the input price). */
+    perMillionCachedInputTokens?: number;
+    /** The hosted and batch tracks: per million output tokens. */
+    perMillionOutputTokens?: number;
+    /** The dedicated_endpoint track: per replica-hour. */
+    perReplicaHour?: number;
+}
+/** Every price field of every track is a field of RegionPrice: a track's new field fails to compile here until it is added. */
+type TrackPriceField = { [T in keyof typeof BILLING_TRACKS]: keyof (typeof BILLING_TRACKS)[T]["prices"] }[keyof typeof BILLING_TRACKS];
+const _everyPriceField: [Exclude<TrackPriceField, keyof RegionPrice>] extends [never] ? true : Exclude<TrackPriceField, keyof RegionPrice> = true;
+void _everyPriceField;
+
+/** The region's billing: its database and metering, and its commercial terms. */
+export interface RegionBilling extends BillingDatabaseSettings {
     /** ISO 4217 code of every price and invoice. */
     currency: string;
     /** Price entries: a track, the GPU model or model priced, a figure per price field, the day it takes effect. */
-    prices: PriceConfig[];
+    prices: RegionPrice[];
 }
 
+/** Who may reach the cluster's API endpoint. */
+export interface ClusterEndpointAccess {
+    /** Expose the API endpoint publicly too, to `publicAccessCidrs` only. */
+    publicAccess: boolean;
+    /** CIDRs allowed to reach the public endpoint. */
+    publicAccessCidrs: string[];
+}
+
+/** The region's EKS cluster. */
+export interface RegionClusterArgs {
+    /** The EKS cluster name. */
+    name: string;
+    /** Kubernetes minor version, such as "1.34". */
+    kubernetesVersion: string;
+    /** Service CIDR (must not overlap the VPC). */
+    serviceCidr: string;
+    /** Who may reach the API endpoint. */
+    endpoint: ClusterEndpointAccess;
+    /** IAM roles that get cluster admin through access entries. */
+    adminRoleArns: string[];
+    /** IAM role that runs Pulumi: an access entry with cluster admin, and the Kubernetes provider uses it. */
+    deployerRoleArn: string;
+    /** Control-plane log retention, days. */
+    logRetentionDays: number;
+    /** The system node group for add-ons and platform controllers. */
+    systemNodeGroup: SystemNodeGroupArgs;
+}
+
+/** The hosted-model gateway. */
+export interface RegionGateway {
+    /** What clients call. */
+    hostname: string;
+    /** The ACM certificate the NLB terminates TLS with. */
+    certificateArn: string;
+    /** Client networks the NLB admits. */
+    clientCidrs: string[];
+    /** Each tenant's limits unless it has its own. */
+    tenantRateLimits: RateLimits;
+    /** Envoy replicas. */
+    replicas: number;
+    /** Private access over PrivateLink (tenants[].privateLink names the principals). */
+    privateLink?: GatewayPrivateLinkSettings;
+    /** Invocation logs in a log group of their own. */
+    invocationLogs: InvocationLogSettings;
+}
+
+/** What a region stack is. */
+export const RegionLayer = {
+    /** A whole region in one stack. */
+    Region: "region",
+    /** The shared half of a sharded region (no tenants; its shards hold them). */
+    Platform: "platform",
+} as const;
+/** What a region stack is. */
+export type RegionLayer = (typeof RegionLayer)[keyof typeof RegionLayer];
+
+/** One region of the GPU cloud, from its config. */
 export interface RegionArgs {
     /** The stack's name, in every AWS resource's tags. */
     stack: string;
@@ -110,63 +250,80 @@ export interface RegionArgs {
     /** The region's AZs: one subnet of each tier in each. */
     availabilityZones: string[];
     /** The VPC. */
-    network: Pick<NetworkArgs, "vpcCidr" | "natGateways" | "flowLogRetentionDays" | "subnetPrefixLengths">;
+    network: NetworkSettings;
     /** The EKS cluster. */
-    cluster: {
-        name: string;
-        kubernetesVersion: string;
-        serviceCidr: string;
-        endpoint: { publicAccess: boolean; publicAccessCidrs: string[] };
-        adminRoleArns: string[];
-        deployerRoleArn: string;
-        logRetentionDays: number;
-        systemNodeGroup: SystemNodeGroupArgs;
-    };
+    cluster: RegionClusterArgs;
     /** The GPU pools. */
     gpuPools: RegionPool[];
     /** Monitoring settings. */
-    observability: Pick<ObservabilityArgs, "prometheusRetentionDays" | "prometheusStorageGiB" | "logRetentionDays" | "runbookBaseUrl" | "capacityBlockWarningDays">;
-    /** The region's tenants (none on a sharded region's platform). */
-    tenants: RegionTenant[];
+    observability: ObservabilitySettings;
+    /** The region's tenants (none on a sharded region's platform; default none). */
+    tenants?: RegionTenant[];
     /** The billing database and metering; absent: the region has none. */
-    billing?: Pick<BillingDatabaseArgs, "instanceClass" | "engineVersion" | "allocatedStorageGiB" | "maxAllocatedStorageGiB" | "backupRetentionDays" | "meteringImage" | "meteringSchedule"> & RegionPricing;
-    /** The billing schema's migrations, which the migration Job applies. */
-    migrations: readonly Migration[];
-    /** Hosted models, each on a serving pool. */
-    models: RegionModel[];
+    billing?: RegionBilling;
+    /** The billing schema's migrations, which the migration Job applies (default: the package's billing/migrations). */
+    migrations?: Migration[];
+    /** Hosted models, each on a serving pool (default none). */
+    models?: RegionModel[];
     /** The hosted-model gateway; absent: no model is reachable from outside the cluster. */
-    gateway?: {
-        hostname: string;
-        certificateArn: string;
-        clientCidrs: string[];
-        tenantRateLimits: RateLimits;
-        replicas: number;
-        /** Private access over PrivateLink (tenants[].privateLink names the principals). */
-        privateLink?: { acceptanceRequired: boolean };
-        /** Invocation logs in a log group of their own. */
-        invocationLogs: { enabled: boolean; retentionDays: number };
-    };
-    /** Batch inference's storage (for the models with batch). */
-    batch: { objectExpirationDays: number };
-    /** The batch worker script (components/batch/worker.py), which the program reads. */
+    gateway?: RegionGateway;
+    /** Batch inference's storage, for the models with batch (default: objects expire after BATCH_OBJECT_EXPIRATION_DAYS days). */
+    batch?: BatchStorage;
+    /** The batch worker script (components/batch/worker.py; default: read from the package when a model has batch). */
     batchWorker?: string;
-    /** region: one stack; platform: the shared half of a sharded region (no tenants). */
-    layer: "region" | "platform";
-    /** Platform layer: each tenant shard's GPU budget per pool. */
-    shards: ShardBudget[];
+    /** region: one stack; platform: the shared half of a sharded region (no tenants; default region). */
+    layer?: RegionLayer;
+    /** Platform layer: each tenant shard's GPU budget per pool (default none). */
+    shards?: ShardBudget[];
     /** Service level objectives: recording rules, burn-rate alerts and a dashboard each (none: the fixed-threshold serving alerts stay). */
-    slos: SloSpec[];
+    slos?: SloSpec[];
     /** The credits a hosted model's month below its availability objective owes its tenants (highest threshold first): billing records them with the objectives and issues them on invoices. */
     sloCredits?: CreditTerm[];
     /** Alertmanager's receivers and routes; absent, alerts reach nobody (and a policy fails the region). */
     alerting?: AlertingArgs;
     /** GuardDuty for the region and its agent on every node. */
-    threatDetection: Pick<ThreatDetectionArgs, "mode" | "detectorId" | "findingsTopicArn" | "minimumSeverity" | "agentPriorityClass">;
+    threatDetection: ThreatDetectionSettings;
+}
+
+/** RegionArgs with its defaults applied. */
+type ResolvedRegionArgs = Omit<RegionArgs, "tenants"> & Required<Pick<RegionArgs, "migrations" | "models" | "layer" | "shards" | "slos" | "batch">> & { tenants: ResolvedTenant[] };
+/** A tenant with its defaults applied. */
+type ResolvedTenant = RegionTenant & Required<Pick<RegionTenant, "dedicated">>;
+
+/** Days a batch job's inputs and results are kept when the region's config says nothing. */
+export const BATCH_OBJECT_EXPIRATION_DAYS = 30;
+
+/** The package's root (components/ in the sources, bin/components/ compiled). */
+const PACKAGE_ROOT = path.resolve(__dirname, "..", ...(path.basename(path.resolve(__dirname, "..")) === "bin" ? [".."] : []));
+
+/** The billing schema's migrations shipped with the package. */
+function packagedMigrations(): Migration[] {
+    return loadMigrations(path.join(PACKAGE_ROOT, "billing", "migrations"));
+}
+
+/** The batch worker shipped with the package. */
+function packagedBatchWorker(): string {
+    return fs.readFileSync(path.join(PACKAGE_ROOT, "components", "batch", "worker.py"), "utf8");
 }
 
 /** ResourceQuota limits with room for a file system's claim (it counts against requests.storage). */
-function withStorage(limits: TenantArgs["limits"], extraGiB: number): TenantArgs["limits"] {
+function withStorage(limits: TenantLimits, extraGiB: number): TenantLimits {
     return { ...limits, storageGiB: limits.storageGiB + extraGiB };
+}
+
+/** The child components a Region hands to TypeScript callers. */
+interface RegionParts {
+    network: Network;
+    cluster: Cluster;
+    queues: CapacityQueues;
+    observability: Observability;
+    tenants: Tenant[];
+    billing?: BillingDatabase;
+    gateway?: ModelGateway;
+    threatDetection: ThreatDetection;
+    privateLink?: GatewayPrivateLink;
+    invocationLogs?: InvocationLogs;
+    batch?: BatchInference;
 }
 
 /**
@@ -174,61 +331,113 @@ function withStorage(limits: TenantArgs["limits"], extraGiB: number): TenantArgs
  * tenants, serving, billing and observability.
  */
 export class Region extends pulumi.ComponentResource {
-    public readonly network: Network;
-    public readonly cluster: Cluster;
+    /** The VPC's id. */
+    public readonly vpcId: pulumi.Output<string>;
+    /** The EKS cluster's name. */
+    public readonly clusterName: pulumi.Output<string>;
+    /** The cluster's API endpoint. */
+    public readonly clusterEndpoint: pulumi.Output<string>;
+    /** Kubeconfig that authenticates as the deployer role (secret). */
+    public readonly kubeconfig: pulumi.Output<string>;
     /** Capacity per GPU pool as configured (the plan also derives it from the resources). */
     public readonly capacity: PoolCapacity[];
-    public readonly queues: CapacityQueues;
-    public readonly observability: Observability;
-    public readonly tenants: Tenant[];
-    public readonly billing?: BillingDatabase;
+    /** Namespaces of the region's raw-capacity tenants. */
+    public readonly tenantNamespaces: string[];
+
+    /** The VPC. */
+    public get network(): Network {
+        return partsOf<RegionParts>(this).network;
+    }
+    /** The EKS cluster. */
+    public get cluster(): Cluster {
+        return partsOf<RegionParts>(this).cluster;
+    }
+    /** Kueue and the pools' queues. */
+    public get queues(): CapacityQueues {
+        return partsOf<RegionParts>(this).queues;
+    }
+    /** Prometheus, Grafana, Alertmanager and the log groups. */
+    public get observability(): Observability {
+        return partsOf<RegionParts>(this).observability;
+    }
+    /** The raw-capacity tenants. */
+    public get tenants(): Tenant[] {
+        return partsOf<RegionParts>(this).tenants;
+    }
+    /** The billing database, when the region has billing. */
+    public get billing(): BillingDatabase | undefined {
+        return partsOf<RegionParts>(this).billing;
+    }
     /** The hosted-model gateway, when the region has one. */
-    public readonly gateway?: ModelGateway;
-    public readonly threatDetection: ThreatDetection;
+    public get gateway(): ModelGateway | undefined {
+        return partsOf<RegionParts>(this).gateway;
+    }
+    /** GuardDuty and its agent. */
+    public get threatDetection(): ThreatDetection {
+        return partsOf<RegionParts>(this).threatDetection;
+    }
     /** The gateway's PrivateLink endpoint service, when configured. */
-    public readonly privateLink?: GatewayPrivateLink;
+    public get privateLink(): GatewayPrivateLink | undefined {
+        return partsOf<RegionParts>(this).privateLink;
+    }
     /** The invocation log group, when invocation logs are on. */
-    public readonly invocationLogs?: InvocationLogs;
+    public get invocationLogs(): InvocationLogs | undefined {
+        return partsOf<RegionParts>(this).invocationLogs;
+    }
     /** Batch inference, when a model has it. */
-    public readonly batch?: BatchInference;
+    public get batch(): BatchInference | undefined {
+        return partsOf<RegionParts>(this).batch;
+    }
 
     constructor(name: string, args: RegionArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:index:Region", name, {}, opts);
-        const tags = standardTags(args.stack, args.region);
+        super(componentType("Region"), name, {}, componentOptions("Region", opts));
+        const config: ResolvedRegionArgs = {
+            ...args,
+            tenants: (args.tenants ?? []).map((t) => ({ ...t, dedicated: t.dedicated ?? [] })),
+            models: args.models ?? [],
+            layer: args.layer ?? RegionLayer.Region,
+            shards: args.shards ?? [],
+            slos: args.slos ?? [],
+            batch: args.batch ?? { objectExpirationDays: BATCH_OBJECT_EXPIRATION_DAYS },
+            batchWorker: args.batchWorker ?? ((args.models ?? []).some((m) => m.batch) ? packagedBatchWorker() : undefined),
+            migrations: args.migrations ?? (args.billing ? packagedMigrations() : []),
+        };
+        const parts = partsOf<RegionParts>(this);
+        const tags = standardTags(config.stack, config.region);
         const context = awsContext({ parent: this });
 
-        this.network = new Network(
+        parts.network = new Network(
             `${name}-network`,
-            { ...args.network, availabilityZones: args.availabilityZones, clusterName: args.cluster.name, aws: context, tags },
+            { ...config.network, availabilityZones: config.availabilityZones, clusterName: config.cluster.name, aws: context, tags },
             { parent: this },
         );
 
         // Where the region's peers live, for every NetworkPolicy made from the upstream facts.
         const addressing: PlatformAddressing = {
-            vpcCidr: args.network.vpcCidr,
-            serviceCidr: args.cluster.serviceCidr,
+            vpcCidr: config.network.vpcCidr,
+            serviceCidr: config.cluster.serviceCidr,
             clusterSubnetCidrs: this.network.subnetCidrs.private,
             privateSubnetCidrs: this.network.subnetCidrs.private,
         };
-        this.cluster = new Cluster(
+        parts.cluster = new Cluster(
             `${name}-cluster`,
             {
                 addressing,
-                clusterName: args.cluster.name,
-                kubernetesVersion: args.cluster.kubernetesVersion,
+                clusterName: config.cluster.name,
+                kubernetesVersion: config.cluster.kubernetesVersion,
                 vpcId: this.network.vpcId,
                 subnetIds: this.network.privateSubnetIds,
-                serviceCidr: args.cluster.serviceCidr,
-                publicAccess: args.cluster.endpoint.publicAccess,
-                publicAccessCidrs: args.cluster.endpoint.publicAccessCidrs,
-                adminRoleArns: args.cluster.adminRoleArns,
-                deployerRoleArn: args.cluster.deployerRoleArn,
-                logRetentionDays: args.cluster.logRetentionDays,
-                systemNodeGroup: args.cluster.systemNodeGroup,
+                serviceCidr: config.cluster.serviceCidr,
+                publicAccess: config.cluster.endpoint.publicAccess,
+                publicAccessCidrs: config.cluster.endpoint.publicAccessCidrs,
+                adminRoleArns: config.cluster.adminRoleArns,
+                deployerRoleArn: config.cluster.deployerRoleArn,
+                logRetentionDays: config.cluster.logRetentionDays,
+                systemNodeGroup: config.cluster.systemNodeGroup,
                 aws: context,
                 tags,
                 // A central GuardDuty's automated agent configuration stays off this cluster: the region manages its agent.
-                ...(args.threatDetection.mode === "central" ? { clusterTags: { [GUARDDUTY_AGENT.exclusionTag.key]: GUARDDUTY_AGENT.exclusionTag.value } } : {}),
+                ...(config.threatDetection.mode === "central" ? { clusterTags: { [GUARDDUTY_AGENT.exclusionTag.key]: GUARDDUTY_AGENT.exclusionTag.value } } : {}),
             },
             { parent: this },
         );
@@ -237,13 +446,13 @@ export class Region extends pulumi.ComponentResource {
         const onSystemNodes = { ...inCluster, dependsOn: [this.cluster.systemNodeGroup] };
 
         // Raw-capacity tenants (a namespace and queues) are those with GPUs or people; the rest only call models.
-        const rawTenants = args.tenants.map((t) => ({ tenant: t, quotas: tenantPoolQuotas(t, args.gpuPools) })).filter((t) => t.quotas.length > 0 || t.tenant.members.length > 0);
-        const poolOf = (pool: string) => args.gpuPools.find((p) => p.name === pool);
+        const rawTenants = config.tenants.map((t) => ({ tenant: t, quotas: tenantPoolQuotas(t, config.gpuPools) })).filter((t) => t.quotas.length > 0 || t.tenant.members.length > 0);
+        const poolOf = (pool: string) => config.gpuPools.find((p) => p.name === pool);
         // Tenant file systems (opt-in) admit only their tenant's nodes, by a clients group those nodes
         // carry: one for the shared pools, and one of its own for each such tenant's dedicated pools.
         const fsTenants = rawTenants.filter((t) => t.tenant.fileSystem);
-        const zoneCidr = new Map(args.availabilityZones.map((zone, i) => [zone, this.network.subnetCidrs.private[i]]));
-        const fileSystemZone = ({ tenant, quotas }: (typeof rawTenants)[number]) => tenant.fileSystem?.availabilityZone ?? poolOf(quotas[0].pool)?.availabilityZones?.[0] ?? args.availabilityZones[0];
+        const zoneCidr = new Map(config.availabilityZones.map((zone, i) => [zone, this.network.subnetCidrs.private[i]]));
+        const fileSystemZone = ({ tenant, quotas }: (typeof rawTenants)[number]) => tenant.fileSystem?.availabilityZone ?? poolOf(quotas[0].pool)?.availabilityZones?.[0] ?? config.availabilityZones[0];
         const serverCidrs = [...new Set(fsTenants.map((t) => zoneCidr.get(fileSystemZone(t))!))];
         const clientsGroup = (suffix: string, description: string, tenant?: string) =>
             new aws.ec2.SecurityGroup(
@@ -252,7 +461,7 @@ export class Region extends pulumi.ComponentResource {
                     vpcId: this.network.vpcId,
                     description,
                     ...lustreClientRules(serverCidrs),
-                    tags: { ...tags, ...(tenant ? { [TAGS.tenant]: tenant } : {}), [TAGS.purpose]: "lustre-clients", Name: `${args.cluster.name}-fsx-clients${suffix}` },
+                    tags: { ...tags, ...(tenant ? { [TAGS.tenant]: tenant } : {}), [TAGS.purpose]: "lustre-clients", Name: `${config.cluster.name}-fsx-clients${suffix}` },
                 },
                 { parent: this },
             );
@@ -262,23 +471,23 @@ export class Region extends pulumi.ComponentResource {
         );
 
         // GPU pools: one node group each, on the private subnets of the pool's AZs.
-        const gpuRole = args.gpuPools.length > 0 ? nodeRole(`${name}-gpu`, { partition: context.partition, tags }, this) : undefined;
-        const subnetsByZone = new Map(args.availabilityZones.map((zone, i) => [zone, this.network.privateSubnetIds[i]]));
-        const nodeGroups = args.gpuPools.map(
+        const gpuRole = config.gpuPools.length > 0 ? nodeRole(`${name}-gpu`, { partition: context.partition, tags }, this) : undefined;
+        const subnetsByZone = new Map(config.availabilityZones.map((zone, i) => [zone, this.network.privateSubnetIds[i]]));
+        const nodeGroups = config.gpuPools.map(
             (pool) =>
                 new GpuNodeGroup(
                     `${name}-${pool.name}`,
                     {
                         clusterName: this.cluster.clusterName,
                         kubernetesVersion: this.cluster.kubernetesVersion,
-                        region: args.region,
+                        region: config.region,
                         poolName: pool.name,
                         role: pool.role,
                         tenant: pool.tenant,
                         instanceType: pool.instanceType,
                         minNodes: pool.minNodes,
                         maxNodes: pool.maxNodes,
-                        subnetIds: (pool.availabilityZones ?? args.availabilityZones).map((z) => subnetsByZone.get(z)!),
+                        subnetIds: (pool.availabilityZones ?? config.availabilityZones).map((z) => subnetsByZone.get(z)!),
                         nodeRoleArn: gpuRole!.arn,
                         clusterSecurityGroupId: this.cluster.clusterSecurityGroupId,
                         rootVolumeGiB: pool.rootVolumeGiB,
@@ -293,22 +502,22 @@ export class Region extends pulumi.ComponentResource {
                 ),
         );
         // Dedicated endpoints are sold on their model's serving pool: replicas x GPUs per replica.
-        const modelOf = (model: string) => args.models.find((m) => m.name === model)!;
-        const dedicatedGpus = (t: RegionTenant) => {
+        const modelOf = (model: string) => config.models.find((m) => m.name === model)!;
+        const dedicatedGpus = (t: ResolvedTenant) => {
             const gpus: Record<string, number> = {};
             for (const d of t.dedicated) gpus[modelOf(d.model).pool] = (gpus[modelOf(d.model).pool] ?? 0) + d.replicas * modelOf(d.model).gpusPerReplica;
             return gpus;
         };
         this.capacity = regionCapacity(
-            args.gpuPools.map((p) => ({ ...p, window: p.capacityReservation?.window })),
-            args.tenants.map((t) => ({ ...t, dedicatedGpus: dedicatedGpus(t) })),
-            args.shards.map((s) => s.budget),
+            config.gpuPools.map((p) => ({ ...p, window: p.capacityReservation?.window })),
+            config.tenants.map((t) => ({ ...t, dedicatedGpus: dedicatedGpus(t) })),
+            config.shards.map((s) => s.budget),
         );
-        const batchModels = args.models.filter((m) => m.batch);
-        this.queues = new CapacityQueues(
+        const batchModels = config.models.filter((m) => m.batch);
+        parts.queues = new CapacityQueues(
             `${name}-queues`,
             {
-                pools: args.gpuPools.map((pool, i) => ({
+                pools: config.gpuPools.map((pool, i) => ({
                     capacity: this.capacity[i],
                     taints: poolTaints(pool.role, pool.tenant),
                     // A serving pool declares its headroom only when it sells dedicated endpoints from it.
@@ -316,7 +525,7 @@ export class Region extends pulumi.ComponentResource {
                     topology: poolTopology(pool.role, pool.instanceType),
                     lendIdleToBatch: batchModels.some((m) => m.pool === pool.name),
                 })),
-                shards: args.shards,
+                shards: config.shards,
                 formerShardCohorts: { parent: this, namePrefix: name },
                 addressing,
             },
@@ -325,55 +534,55 @@ export class Region extends pulumi.ComponentResource {
         // Every managed node group scales between its min and max: the GPU pools and the system group.
         new ClusterAutoscaler(
             `${name}-autoscaler`,
-            { clusterName: this.cluster.clusterName, clusterNameLiteral: args.cluster.name, kubernetesVersion: args.cluster.kubernetesVersion, region: args.region, addressing, tags },
+            { clusterName: this.cluster.clusterName, clusterNameLiteral: config.cluster.name, kubernetesVersion: config.cluster.kubernetesVersion, region: config.region, addressing, tags },
             onSystemNodes,
         );
         const devicePlugins =
-            args.gpuPools.length > 0
+            config.gpuPools.length > 0
                 ? new GpuDevicePlugins(
                       `${name}-device-plugins`,
-                      { efa: args.gpuPools.some((p) => (gpuInstanceType(p.instanceType)?.efaInterfaces ?? 0) > 0), addressing },
+                      { efa: config.gpuPools.some((p) => (gpuInstanceType(p.instanceType)?.efaInterfaces ?? 0) > 0), addressing },
                       { ...inCluster, dependsOn: [this.cluster.systemNodeGroup] },
                   )
                 : undefined;
 
         // Every model the servers label their metrics with: the shared ones and active tenants' dedicated endpoints (their targets are the model's).
         const servedModels = [
-            ...args.models,
-            ...args.tenants.filter((t) => t.state === "active").flatMap((t) => t.dedicated.map((d) => ({ name: dedicatedModelName(t.name, d.model), targets: modelOf(d.model).targets }))),
+            ...config.models,
+            ...config.tenants.filter((t) => t.state === "active").flatMap((t) => t.dedicated.map((d) => ({ name: dedicatedModelName(t.name, d.model), targets: modelOf(d.model).targets }))),
         ];
         // Invocation logs: their log group and key first, then the add-on's Fluent Bit that ships to it.
-        if (args.gateway?.invocationLogs.enabled) {
-            this.invocationLogs = new InvocationLogs(`${name}-invocation-logs`, { clusterName: args.cluster.name, retentionDays: args.gateway.invocationLogs.retentionDays, aws: context, tags }, { parent: this });
+        if (config.gateway?.invocationLogs.enabled) {
+            parts.invocationLogs = new InvocationLogs(`${name}-invocation-logs`, { clusterName: config.cluster.name, retentionDays: config.gateway.invocationLogs.retentionDays, aws: context, tags }, { parent: this });
         }
-        const runbooks = args.observability.runbookBaseUrl;
+        const runbooks = config.observability.runbookBaseUrl;
         // Objectives supersede the fixed thresholds they measure better: a model's p95 latency, the gateway's 5% errors.
-        const latencyObjectives = new Set(args.slos.filter((s) => s.service === "model" && s.indicator === "latency").map((s) => s.target!));
-        const availabilityObjectives = args.slos.some((s) => s.indicator === "availability");
-        this.observability = new Observability(
+        const latencyObjectives = new Set(config.slos.filter((s) => s.service === "model" && s.indicator === "latency").map((s) => s.target!));
+        const availabilityObjectives = config.slos.some((s) => s.indicator === "availability");
+        parts.observability = new Observability(
             `${name}-observability`,
             {
                 clusterName: this.cluster.clusterName,
-                clusterNameLiteral: args.cluster.name,
+                clusterNameLiteral: config.cluster.name,
                 kmsKeyArn: this.cluster.kmsKeyArn,
                 partition: context.partition,
-                kubernetesVersion: args.cluster.kubernetesVersion,
+                kubernetesVersion: config.cluster.kubernetesVersion,
                 pools: this.capacity,
-                ...args.observability,
+                ...config.observability,
                 extraRuleGroups: [
                     ...(rawTenants.length > 0 ? tenantAlertRules(runbooks) : []),
-                    ...(args.billing ? billingAlertRules(runbooks) : []),
-                    ...(args.models.length > 0 ? servingAlertRules(servedModels, runbooks, latencyObjectives) : []),
-                    ...(args.gateway ? gatewayAlertRules(runbooks, availabilityObjectives) : []),
+                    ...(config.billing ? billingAlertRules(runbooks) : []),
+                    ...(config.models.length > 0 ? servingAlertRules(servedModels, runbooks, latencyObjectives) : []),
+                    ...(config.gateway ? gatewayAlertRules(runbooks, availabilityObjectives) : []),
                     ...securityAlertRules(runbooks),
                     ...pipelineAlertRules(runbooks),
                 ],
-                sloRules: sloRuleSets(args.slos, this.capacity, runbooks),
-                extraDashboards: [...(args.billing ? [billingDashboard()] : []), ...(args.models.length > 0 ? [servingDashboard(servedModels)] : []), ...(args.slos.length > 0 ? [sloDashboard(args.slos)] : [])],
-                alerting: args.alerting,
+                sloRules: sloRuleSets(config.slos, this.capacity, runbooks),
+                extraDashboards: [...(config.billing ? [billingDashboard()] : []), ...(config.models.length > 0 ? [servingDashboard(servedModels)] : []), ...(config.slos.length > 0 ? [sloDashboard(config.slos)] : [])],
+                alerting: config.alerting,
                 eksClusterName: this.cluster.clusterName,
                 // The metering job and KEDA (queue-depth scaling of the models) read Prometheus.
-                prometheusClients: [...(args.billing ? [NAMESPACES.billing] : []), ...(args.models.length > 0 ? [NAMESPACES.keda] : [])],
+                prometheusClients: [...(config.billing ? [NAMESPACES.billing] : []), ...(config.models.length > 0 ? [NAMESPACES.keda] : [])],
                 storageClassName: this.cluster.storageClassName,
                 addressing,
                 tags,
@@ -383,13 +592,13 @@ export class Region extends pulumi.ComponentResource {
         );
 
         // GuardDuty, and its agent on every node (GPU pools included).
-        this.threatDetection = new ThreatDetection(
+        parts.threatDetection = new ThreatDetection(
             `${name}-threat-detection`,
             {
-                ...args.threatDetection,
+                ...config.threatDetection,
                 clusterName: this.cluster.clusterName,
-                kubernetesVersion: args.cluster.kubernetesVersion,
-                region: args.region,
+                kubernetesVersion: config.cluster.kubernetesVersion,
+                region: config.region,
                 accountId: context.accountId,
                 vpcId: this.network.vpcId,
                 privateSubnetIds: this.network.privateSubnetIds,
@@ -404,15 +613,15 @@ export class Region extends pulumi.ComponentResource {
             `${name}-serving`,
             {
                 addressing,
-                autoscaler: args.models.length > 0,
+                autoscaler: config.models.length > 0,
                 ...(batchModels.length > 0
-                    ? { kedaReadsQueues: { clusterName: this.cluster.clusterName, queueArns: pulumi.interpolate`arn:${context.partition}:sqs:${context.region}:${context.accountId}:${args.cluster.name}-batch-*`, tags } }
+                    ? { kedaReadsQueues: { clusterName: this.cluster.clusterName, queueArns: pulumi.interpolate`arn:${context.partition}:sqs:${context.region}:${context.accountId}:${config.cluster.name}-batch-*`, tags } }
                     : {}),
             },
             { ...inCluster, dependsOn: [this.queues.namespaces.serving, this.cluster.systemNodeGroup] },
         );
-        const modelServices = args.models.map((model) => {
-            const pool = args.gpuPools.find((p) => p.name === model.pool)!;
+        const modelServices = config.models.map((model) => {
+            const pool = config.gpuPools.find((p) => p.name === model.pool)!;
             return new InferenceService(
                 `${name}-model-${model.name}`,
                 {
@@ -422,7 +631,7 @@ export class Region extends pulumi.ComponentResource {
                     prometheusUrl: PROMETHEUS_URL,
                     partition: context.partition,
                     // The whole queues component: Kueue's release (webhooks) and the pool's LocalQueue.
-                    podsWaitFor: [nodeGroups[args.gpuPools.indexOf(pool)], ...(devicePlugins ? [devicePlugins.nvidia] : []), this.queues, serving],
+                    podsWaitFor: [nodeGroups[config.gpuPools.indexOf(pool)], ...(devicePlugins ? [devicePlugins.nvidia] : []), this.queues, serving],
                     monitorWaitsFor: [this.observability.prometheusStack],
                     tags,
                 },
@@ -431,8 +640,8 @@ export class Region extends pulumi.ComponentResource {
         });
 
         // Tenants' dedicated endpoints: their own queues and model servers on the serving pools.
-        const servingInstances = Object.fromEntries(args.gpuPools.filter((p) => p.role === "serving").map((p) => [p.name, gpuInstanceType(p.instanceType)!]));
-        const endpointSpecs = args.tenants.filter((t) => t.state !== "decommissioned").flatMap((t) => t.dedicated.map((d) => ({ tenant: t.name, active: t.state === "active", model: modelOf(d.model), replicas: d.replicas })));
+        const servingInstances = Object.fromEntries(config.gpuPools.filter((p) => p.role === "serving").map((p) => [p.name, gpuInstanceType(p.instanceType)!]));
+        const endpointSpecs = config.tenants.filter((t) => t.state !== "decommissioned").flatMap((t) => t.dedicated.map((d) => ({ tenant: t.name, active: t.state === "active", model: modelOf(d.model), replicas: d.replicas })));
         const dedicated =
             endpointSpecs.length > 0
                 ? new DedicatedEndpoints(
@@ -444,7 +653,7 @@ export class Region extends pulumi.ComponentResource {
                           prometheusUrl: PROMETHEUS_URL,
                           partition: context.partition,
                           podsWaitFor: Object.fromEntries(
-                              args.gpuPools.map((pool, i) => [pool.name, [nodeGroups[i], ...(devicePlugins ? [devicePlugins.nvidia] : []), this.queues, serving]]),
+                              config.gpuPools.map((pool, i) => [pool.name, [nodeGroups[i], ...(devicePlugins ? [devicePlugins.nvidia] : []), this.queues, serving]]),
                           ),
                           monitorWaitsFor: [this.observability.prometheusStack],
                           queuesWaitFor: [this.queues.kueue],
@@ -455,13 +664,13 @@ export class Region extends pulumi.ComponentResource {
                 : undefined;
 
         // The hosted-model API: the load balancer controller (its only user) and the gateway.
-        if (args.gateway) {
+        if (config.gateway) {
             const loadBalancers = new LoadBalancerController(
                 `${name}-load-balancers`,
                 {
                     clusterName: this.cluster.clusterName,
-                    clusterNameLiteral: args.cluster.name,
-                    region: args.region,
+                    clusterNameLiteral: config.cluster.name,
+                    region: config.region,
                     vpcId: this.network.vpcId,
                     partition: context.partition,
                     addressing,
@@ -469,45 +678,45 @@ export class Region extends pulumi.ComponentResource {
                 },
                 onSystemNodes,
             );
-            this.gateway = new ModelGateway(
+            parts.gateway = new ModelGateway(
                 `${name}-gateway`,
                 {
-                    clusterName: args.cluster.name,
-                    hostname: args.gateway.hostname,
-                    certificateArn: args.gateway.certificateArn,
-                    clientCidrs: args.gateway.clientCidrs,
-                    replicas: args.gateway.replicas,
+                    clusterName: config.cluster.name,
+                    hostname: config.gateway.hostname,
+                    certificateArn: config.gateway.certificateArn,
+                    clientCidrs: config.gateway.clientCidrs,
+                    replicas: config.gateway.replicas,
                     addressing,
-                    models: args.models.map((m, i) => ({ name: m.name, serviceName: modelServices[i].serviceName })),
-                    tenants: args.tenants
+                    models: config.models.map((m, i) => ({ name: m.name, serviceName: modelServices[i].serviceName })),
+                    tenants: config.tenants
                         .filter((t) => t.models.length > 0 || t.dedicated.length > 0)
                         .map((t) => ({
                             ...t,
                             dedicatedModels: t.state === "decommissioned" ? [] : t.dedicated.map((d) => d.model),
                             privateLinkPrincipals: t.state === "decommissioned" ? [] : (t.privateLink?.principals ?? []),
                         })),
-                    defaultRateLimits: args.gateway.tenantRateLimits,
+                    defaultRateLimits: config.gateway.tenantRateLimits,
                     dedicatedEndpoints: endpointSpecs.map((e) => ({ tenant: e.tenant, model: e.model.name, serviceName: dedicated!.services[`${e.tenant}/${e.model.name}`].serviceName })),
-                    invocationLogs: args.gateway.invocationLogs.enabled,
+                    invocationLogs: config.gateway.invocationLogs.enabled,
                     tags,
                 },
                 { ...inCluster, dependsOn: [loadBalancers.release, this.observability, this.cluster.systemNodeGroup] },
             );
             // PrivateLink: the endpoint service on an internal NLB in front of the gateway's proxies.
-            if (args.gateway.privateLink) {
-                this.privateLink = new GatewayPrivateLink(
+            if (config.gateway.privateLink) {
+                parts.privateLink = new GatewayPrivateLink(
                     `${name}-privatelink`,
                     {
-                        clusterName: args.cluster.name,
+                        clusterName: config.cluster.name,
                         vpcId: this.network.vpcId,
-                        vpcCidr: args.network.vpcCidr,
+                        vpcCidr: config.network.vpcCidr,
                         subnetIds: this.network.privateSubnetIds,
-                        hostname: args.gateway.hostname,
-                        certificateArn: args.gateway.certificateArn,
-                        acceptanceRequired: args.gateway.privateLink.acceptanceRequired,
+                        hostname: config.gateway.hostname,
+                        certificateArn: config.gateway.certificateArn,
+                        acceptanceRequired: config.gateway.privateLink.acceptanceRequired,
                         // A decommissioned tenant's principals are removed: it can connect no new endpoint.
-                        tenants: args.tenants.filter((t) => t.privateLink && t.state !== "decommissioned").map((t) => ({ name: t.name, principals: t.privateLink!.principals })),
-                        bindingWaitsFor: [loadBalancers.release, this.gateway.namespace],
+                        tenants: config.tenants.filter((t) => t.privateLink && t.state !== "decommissioned").map((t) => ({ name: t.name, principals: t.privateLink!.principals })),
+                        bindingWaitsFor: [loadBalancers.release, parts.gateway!.namespace],
                         tags,
                     },
                     inCluster,
@@ -517,21 +726,21 @@ export class Region extends pulumi.ComponentResource {
 
         // Batch inference: the S3 drop, the queues and one ScaledJob a model.
         if (batchModels.length > 0) {
-            this.batch = new BatchInference(
+            parts.batch = new BatchInference(
                 `${name}-batch`,
                 {
-                    clusterName: args.cluster.name,
+                    clusterName: config.cluster.name,
                     eksClusterName: this.cluster.clusterName,
                     aws: context,
                     models: batchModels.map((m) => ({
                         model: m,
-                        instance: gpuInstanceType(args.gpuPools.find((p) => p.name === m.pool)!.instanceType)!,
+                        instance: gpuInstanceType(config.gpuPools.find((p) => p.name === m.pool)!.instanceType)!,
                         maxConcurrentJobs: m.batch!.maxConcurrentJobs,
-                        tenants: args.tenants.filter((t) => t.state === "active" && t.batch && t.models.includes(m.name)).map((t) => ({ name: t.name, principals: t.batch!.principals })),
+                        tenants: config.tenants.filter((t) => t.state === "active" && t.batch && t.models.includes(m.name)).map((t) => ({ name: t.name, principals: t.batch!.principals })),
                     })),
-                    objectExpirationDays: args.batch.objectExpirationDays,
+                    objectExpirationDays: config.batch.objectExpirationDays,
                     addressing,
-                    workerSource: args.batchWorker ?? "",
+                    workerSource: config.batchWorker ?? "",
                     queuesWaitFor: [this.queues.kueue],
                     kedaWaitsFor: serving.keda ? [serving.keda] : [],
                     monitorWaitsFor: [this.observability.prometheusStack],
@@ -541,23 +750,27 @@ export class Region extends pulumi.ComponentResource {
             );
         }
 
-        if (args.billing) {
-            const { currency: _currency, prices: _prices, ...database } = args.billing;
-            this.billing = new BillingDatabase(
+        if (config.billing) {
+            const { currency: _currency, prices: _prices, ...database } = config.billing;
+            parts.billing = new BillingDatabase(
                 `${name}-billing`,
                 {
                     ...database,
                     // What the region sells and at what price: the one rendering of the config, which the
                     // registry Job applies and the plan shows.
-                    registry: regionRegistry({ ...args, serviceLevels: registryServiceLevels(args.slos, args.sloCredits ?? []) })!,
-                    clusterName: args.cluster.name,
+                    registry: regionRegistry({
+                        ...config,
+                        billing: { currency: config.billing.currency, prices: config.billing.prices.map((price) => ({ ...price })) },
+                        serviceLevels: registryServiceLevels(config.slos, config.sloCredits ?? []),
+                    })!,
+                    clusterName: config.cluster.name,
                     vpcId: this.network.vpcId,
                     isolatedSubnetIds: this.network.isolatedSubnetIds,
                     isolatedSubnetCidrs: this.network.subnetCidrs.isolated,
                     privateSubnetCidrs: this.network.subnetCidrs.private,
-                    serviceCidr: args.cluster.serviceCidr,
+                    serviceCidr: config.cluster.serviceCidr,
                     clusterSecurityGroupId: this.cluster.clusterSecurityGroupId,
-                    migrations: args.migrations,
+                    migrations: config.migrations,
                     eksClusterName: this.cluster.clusterName,
                     aws: context,
                     tags,
@@ -567,17 +780,17 @@ export class Region extends pulumi.ComponentResource {
         }
 
         // The guardrails are cluster-wide: a platform installs them for its shards' tenants too.
-        if (rawTenants.length > 0 || args.layer === "platform") new TenantGuardrails(`${name}-guardrails`, {}, inCluster);
+        if (rawTenants.length > 0 || config.layer === "platform") new TenantGuardrails(`${name}-guardrails`, {}, inCluster);
         // Tenants read their own metrics through one route; a platform serves its shards' tenants.
         const metricsApi =
-            rawTenants.length > 0 || args.layer === "platform"
+            rawTenants.length > 0 || config.layer === "platform"
                 ? new TenantMetricsApi(
                       `${name}-tenant-metrics`,
-                      { replicas: 2, gatewayRecords: args.models.length > 0, namespacePolicy: this.observability.namespacePolicy },
+                      { replicas: 2, gatewayRecords: config.models.length > 0, namespacePolicy: this.observability.namespacePolicy },
                       { ...inCluster, dependsOn: [this.observability.prometheusStack, this.observability.namespacePolicy, this.cluster.systemNodeGroup] },
                   )
                 : undefined;
-        this.tenants = rawTenants.map(
+        parts.tenants = rawTenants.map(
             ({ tenant, quotas }) =>
                 new Tenant(
                     `${name}-tenant-${tenant.name}`,
@@ -588,18 +801,19 @@ export class Region extends pulumi.ComponentResource {
                         members: tenant.members,
                         internetEgress: tenant.egress.internet,
                         allowCidrs: tenant.egress.allowCidrs,
-                        vpcCidr: args.network.vpcCidr,
-                        serviceCidr: args.cluster.serviceCidr,
+                        vpcCidr: config.network.vpcCidr,
+                        serviceCidr: config.cluster.serviceCidr,
                         // The file system's claim counts against the namespace's storage quota.
                         limits: withStorage(tenantLimits(quotas, tenant.limits), tenant.fileSystem?.storageGiB ?? 0),
                         workloadIdentity: !!tenant.workloadIdentity,
-                        ...(metricsApi ? { views: { models: tenant.models.length > 0, observabilityWaitsFor: [this.observability.namespace] } } : {}),
-                        ...(this.billing ? { statements: { waitsFor: [this.billing.statementWriterRole] } } : {}),
+                        ...(metricsApi ? { views: { models: tenant.models.length > 0 } } : {}),
+                        ...(this.billing ? { statements: true } : {}),
                         clusterName: this.cluster.clusterName,
                         tags,
                     },
-                    // Its queues need Kueue's CRDs.
-                    { ...inCluster, dependsOn: [this.queues.kueue] },
+                    // Its queues need Kueue's CRDs; its route to the tenant metrics API the observability
+                    // namespace; its statement binding the writer ClusterRole.
+                    { ...inCluster, dependsOn: [this.queues.kueue, ...(metricsApi ? [this.observability.namespace] : []), ...(this.billing ? [this.billing.statementWriterRole] : [])] },
                 ),
         );
 
@@ -608,15 +822,15 @@ export class Region extends pulumi.ComponentResource {
             const key = new aws.kms.Key(
                 `${name}-tenant-fsx`,
                 {
-                    description: `Encryption of the tenant file systems (and their backups) of ${args.cluster.name}`,
+                    description: `Encryption of the tenant file systems (and their backups) of ${config.cluster.name}`,
                     enableKeyRotation: true,
                     deletionWindowInDays: 30,
                     policy: keyPolicy({ ...context, allowCloudWatchLogs: false }),
-                    tags: { ...tags, Name: `${args.cluster.name}-tenant-fsx` },
+                    tags: { ...tags, Name: `${config.cluster.name}-tenant-fsx` },
                 },
                 { parent: this, protect: true },
             );
-            new aws.kms.Alias(`${name}-tenant-fsx`, { name: `alias/${args.cluster.name}-tenant-fsx`, targetKeyId: key.keyId }, { parent: this });
+            new aws.kms.Alias(`${name}-tenant-fsx`, { name: `alias/${config.cluster.name}-tenant-fsx`, targetKeyId: key.keyId }, { parent: this });
             lustreCsiDriver(`${name}-fsx-csi`, addressing, { parent: this, provider: this.cluster.provider, dependsOn: [this.cluster.systemNodeGroup] });
             for (const fsTenant of fsTenants) {
                 const { tenant, quotas } = fsTenant;
@@ -652,10 +866,15 @@ export class Region extends pulumi.ComponentResource {
             );
         }
 
+        this.vpcId = this.network.vpcId;
+        this.clusterName = this.cluster.clusterName;
+        this.clusterEndpoint = this.cluster.endpoint;
+        this.kubeconfig = pulumi.secret(this.cluster.kubeconfig);
+        this.tenantNamespaces = this.tenants.map((t) => t.namespace);
         this.registerOutputs({
-            vpcId: this.network.vpcId,
-            clusterName: this.cluster.clusterName,
-            clusterEndpoint: this.cluster.endpoint,
+            vpcId: this.vpcId,
+            clusterName: this.clusterName,
+            clusterEndpoint: this.clusterEndpoint,
         });
     }
 }

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType, partsOf } from "./component-type";
 import { awsApiPeers, MODEL_SERVER_PORT, NAMESPACES, PlatformAddressing } from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
 import { pinnedRelease, SERVING_CHART_PINS } from "./helm";
@@ -8,6 +9,17 @@ import { dependsOnOf } from "./options";
 import { platformNamespace } from "./platform-namespace";
 import { DNS_EGRESS, namespaceByName, POD_IDENTITY_AGENT_EGRESS } from "./network-policies";
 
+/** The SQS queues KEDA's operator reads the depth of, and where its role is made. */
+export interface KedaQueueAccess {
+    /** The EKS cluster (the Pod Identity association). */
+    clusterName: pulumi.Input<string>;
+    /** The queues' ARN pattern. */
+    queueArns: pulumi.Input<string>;
+    /** Tags for the role. */
+    tags: Record<string, string>;
+}
+
+/** The serving namespace's platform: KEDA and its NetworkPolicies. */
 export interface ServingPlatformArgs {
     /** The region's addresses: AWS API endpoints, and the ranges the model servers' internet egress never reaches. */
     addressing: PlatformAddressing;
@@ -18,7 +30,7 @@ export interface ServingPlatformArgs {
      * EKS Pod Identity role, made before the operator starts (the agent's credentials are injected
      * into a pod only if its service account has an association when the pod is created).
      */
-    kedaReadsQueues?: { clusterName: pulumi.Input<string>; queueArns: pulumi.Input<string>; tags: Record<string, string> };
+    kedaReadsQueues?: KedaQueueAccess;
 }
 
 /** KEDA's operator service account (kedacore/charts v2.17.2 keda/values.yaml serviceAccount.operator.name). */
@@ -35,10 +47,13 @@ export const KEDA_OPERATOR_SERVICE_ACCOUNT = "keda-operator";
  * waits for (the serving namespace, the system nodes KEDA runs on).
  */
 export class ServingPlatform extends pulumi.ComponentResource {
-    public readonly keda?: k8s.helm.v3.Release;
+    /** KEDA's release, when the platform has the autoscaler. */
+    public get keda(): k8s.helm.v3.Release | undefined {
+        return partsOf<{ keda?: k8s.helm.v3.Release }>(this).keda;
+    }
 
     constructor(name: string, args: ServingPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:serving:ServingPlatform", name, {}, opts);
+        super(componentType("ServingPlatform"), name, {}, componentOptions("ServingPlatform", opts));
         const after = { parent: this, dependsOn: dependsOnOf(opts) };
         if (args.autoscaler) {
             // The namespace is made here, not by Helm, so KEDA's NetworkPolicies are in place first.
@@ -57,7 +72,7 @@ export class ServingPlatform extends pulumi.ComponentResource {
                       this,
                   )
                 : undefined;
-            this.keda = pinnedRelease(
+            partsOf<{ keda?: k8s.helm.v3.Release }>(this).keda = pinnedRelease(
                 `${name}-keda`,
                 SERVING_CHART_PINS.keda,
                 { releaseName: "keda", namespace: NAMESPACES.keda, values: ON_SYSTEM_NODES, network: { addressing: args.addressing } },

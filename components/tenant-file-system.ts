@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType } from "./component-type";
 import { FSX_CSI_DRIVER, LABELS, LUSTRE_PORTS, NAMESPACES, PlatformAddressing, TAGS, TENANT_FILE_SYSTEM, tenantVolumeName } from "compute-region-policies/model";
 import { CHARTS, pinnedRelease } from "./helm";
 import { ON_SYSTEM_NODES } from "./nodes";
@@ -54,19 +55,34 @@ export function lustreCsiDriver(name: string, addressing: PlatformAddressing, op
     );
 }
 
-export interface TenantFileSystemArgs {
+/** An S3 prefix linked into a file system at /s3. */
+export interface FileSystemS3Link {
+    /** The tenant's S3 prefix (s3://bucket/prefix/). */
+    path: string;
+    /** New and changed objects appear in the file system. */
+    autoImport: boolean;
+    /** Files written are exported to the prefix. */
+    autoExport: boolean;
+}
+
+/** What a tenant's config says of its file system. */
+export interface TenantFileSystemSettings {
+    /** Capacity, GiB (1200, 2400 or a multiple of 2400). */
+    storageGiB: number;
+    /** Throughput tier, MB/s per TiB. */
+    throughput: number;
+    /** The tenant's S3 prefix to link at /s3, with the directions that sync. */
+    s3?: FileSystemS3Link;
+}
+
+/** A tenant's FSx for Lustre file system in its namespace. */
+export interface TenantFileSystemArgs extends TenantFileSystemSettings {
     /** The tenant (DNS label). */
     tenant: string;
     /** The tenant's namespace: the claim goes there, and the volume is bound to it alone. */
     namespace: string;
     /** Pulumi-protect the file system (the tenant is active or suspended). */
     protect: boolean;
-    /** Capacity, GiB (1200, 2400 or a multiple of 2400). */
-    storageGiB: number;
-    /** Throughput tier, MB/s per TiB. */
-    throughput: number;
-    /** The tenant's S3 prefix to link at /s3, with the directions that sync. */
-    s3?: { path: string; autoImport: boolean; autoExport: boolean };
     /** The one private subnet the file servers go in. */
     subnetId: pulumi.Input<string>;
     vpcId: pulumi.Input<string>;
@@ -116,7 +132,7 @@ export class TenantFileSystem extends pulumi.ComponentResource {
     public readonly volumeName: string;
 
     constructor(name: string, args: TenantFileSystemArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:tenants:TenantFileSystem", name, {}, opts);
+        super(componentType("TenantFileSystem"), name, {}, componentOptions("TenantFileSystem", opts));
         if (args.clientSecurityGroupIds.length === 0) throw new pulumi.ResourceError(`TenantFileSystem ${name}: no client security group (the tenant has no nodes to mount it)`, this);
         const tags = { ...args.tags, [TAGS.tenant]: args.tenant };
 

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType } from "./component-type";
 import { LABELS } from "compute-region-policies/model";
 import { ADMISSION_POLICIES } from "./admission-policies";
 
@@ -18,7 +19,7 @@ export const TENANT_NAMESPACE_SELECTOR = { matchLabels: { [LABELS.namespaceKind]
  */
 export class TenantGuardrails extends pulumi.ComponentResource {
     constructor(name: string, _args: TenantGuardrailsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:tenants:TenantGuardrails", name, {}, opts);
+        super(componentType("TenantGuardrails"), name, {}, componentOptions("TenantGuardrails", opts));
         for (const spec of ADMISSION_POLICIES) {
             const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
                 `${name}-${spec.name}`,

@@ -16,6 +16,7 @@ import {
     TENANT_METRICS_READER,
     TENANT_OBSERVABILITY_RULES,
 } from "compute-region-policies/model";
+import { componentOptions, componentType } from "./component-type";
 import { pinnedRelease, TENANT_METRICS_CHART_PIN } from "./helm";
 import { namespaceByName } from "./network-policies";
 import { ON_SYSTEM_NODES } from "./nodes";
@@ -56,7 +57,7 @@ export class TenantMetricsApi extends pulumi.ComponentResource {
     public readonly release: k8s.helm.v3.Release;
 
     constructor(name: string, args: TenantMetricsApiArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:observability:TenantMetricsApi", name, {}, opts);
+        super(componentType("TenantMetricsApi"), name, {}, componentOptions("TenantMetricsApi", opts));
         if (!Number.isInteger(args.replicas) || args.replicas < 1) throw new pulumi.ResourceError(`${name}: replicas must be a whole number of at least 1, got ${args.replicas}`, this);
         this.release = pinnedRelease(
             `${name}-release`,

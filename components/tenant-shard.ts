@@ -1,9 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType } from "./component-type";
 import { PlatformBilling, RegistryContract, registryText, shardRegistry, TAGS, TenantPurchase, tenantPoolQuotas } from "compute-region-policies/model";
 import { registrySync } from "./billing-database";
 import { KUBERNETES_PROVIDER_SETTINGS } from "./cluster";
-import { Tenant, TenantArgs, tenantLimits } from "./tenant";
+import { Tenant, TenantLimits, tenantLimits } from "./tenant";
 
 /** A tenant of a shard: raw GPU capacity only (hosted models are granted by the platform's gateway). */
 export interface ShardTenant extends TenantPurchase {
@@ -12,7 +13,7 @@ export interface ShardTenant extends TenantPurchase {
     /** Internet egress, and extra public CIDRs the tenant's pods may reach. */
     egress: { internet: boolean; allowCidrs: string[] };
     /** ResourceQuota limits that override the defaults scaled with the tenant's GPUs. */
-    limits: Partial<TenantArgs["limits"]>;
+    limits: Partial<TenantLimits>;
     /** The tenant's contract: when billing starts, a discount, a reference printed on its invoices. */
     contract?: Partial<RegistryContract>;
 }
@@ -48,7 +49,7 @@ export class TenantShard extends pulumi.ComponentResource {
     public readonly registry: pulumi.Output<ReturnType<typeof shardRegistry>>;
 
     constructor(name: string, args: TenantShardArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:tenants:TenantShard", name, {}, opts);
+        super(componentType("TenantShard"), name, {}, componentOptions("TenantShard", opts));
         const platform = args.platform;
         const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: platform.requireOutput("kubeconfig") as pulumi.Output<string>, ...KUBERNETES_PROVIDER_SETTINGS }, { parent: this });
         this.tenants = args.tenants
@@ -70,9 +71,9 @@ export class TenantShard extends pulumi.ComponentResource {
                             shard: args.shardName,
                             limits: tenantLimits(quotas, t.limits),
                             // The platform runs the tenant metrics API and makes the observability namespace.
-                            views: { models: false, observabilityWaitsFor: [] },
+                            views: { models: false },
                             // The platform's billing publishes its tenants' statements (its ClusterRole and Job).
-                            statements: { waitsFor: [] },
+                            statements: true,
                             clusterName: platform.requireOutput("clusterName") as pulumi.Output<string>,
                             tags: { [TAGS.shard]: args.shardName },
                         },

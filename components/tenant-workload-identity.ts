@@ -1,20 +1,26 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType } from "./component-type";
 import { LABELS, TAGS, TENANT_WORKLOAD_SERVICE_ACCOUNT, tenantBoundaryDocument } from "compute-region-policies/model";
 import { dependsOnOf } from "./options";
 
-export interface TenantWorkloadIdentityArgs {
+/** What a tenant's config says of its workloads' AWS identity: a role in its own account to chain to, or a policy. */
+export interface WorkloadIdentitySettings {
+    /** A role in the tenant's own account that the role created here chains to (Pod Identity `targetRoleArn`). */
+    targetRoleArn?: string;
+    /** Or: the permission policy (an IAM policy document) of the role created here. */
+    policy?: Record<string, any>;
+}
+
+/** A tenant's workloads' AWS identity. */
+export interface TenantWorkloadIdentityArgs extends WorkloadIdentitySettings {
     /** The tenant (DNS label). */
     tenant: string;
     /** The tenant's namespace: the one namespace the role is associated with. */
     namespace: string;
     /** The EKS cluster (name), for the association and the trust policy's session tags. */
     clusterName: pulumi.Input<string>;
-    /** A role in the tenant's own account that the role created here chains to (Pod Identity `targetRoleArn`). */
-    targetRoleArn?: string;
-    /** Or: the permission policy (an IAM policy document) of the role created here. */
-    policy?: Record<string, unknown>;
     /** This account and its partition: the boundary denies this account's platform resources. */
     accountId: pulumi.Input<string>;
     partition: pulumi.Input<string>;
@@ -38,7 +44,7 @@ export class TenantWorkloadIdentity extends pulumi.ComponentResource {
     public readonly serviceAccount = TENANT_WORKLOAD_SERVICE_ACCOUNT;
 
     constructor(name: string, args: TenantWorkloadIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:tenants:TenantWorkloadIdentity", name, {}, opts);
+        super(componentType("TenantWorkloadIdentity"), name, {}, componentOptions("TenantWorkloadIdentity", opts));
         if ((args.targetRoleArn === undefined) === (args.policy === undefined)) {
             throw new pulumi.ResourceError(`TenantWorkloadIdentity ${name}: give exactly one of targetRoleArn and policy`, this);
         }

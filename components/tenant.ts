@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType, partsOf } from "./component-type";
 import {
     GPU_RESOURCE,
     LABELS,
@@ -28,6 +29,30 @@ import { DNS_EGRESS, namespaceByName } from "./network-policies";
 import { dependsOnOf } from "./options";
 import { tenantObservabilityAccess } from "./tenant-observability";
 
+/** ResourceQuota limits of a tenant's namespace. */
+export interface TenantLimits {
+    /** CPU cores. */
+    cpu: number;
+    /** Memory, GiB. */
+    memoryGiB: number;
+    /** Volume claims' storage, GiB. */
+    storageGiB: number;
+    /** Pods. */
+    pods: number;
+}
+
+/** A tenant's own views: its metrics through the tenant metrics API and its dashboards. */
+export interface TenantViews {
+    /** The tenant calls hosted models: its dashboards and metrics include the gateway's per-tenant series. */
+    models: boolean;
+}
+
+/**
+ * A raw-capacity tenant: its namespace, queues, quota, egress and access. Its `dependsOn` resource
+ * option is what its queues, its route to the tenant metrics API and its statement binding wait for
+ * (Kueue's CRDs, the observability namespace, the statement writer ClusterRole): Args carry no
+ * resources, so that every Pulumi language can construct a Tenant (plugin/).
+ */
 export interface TenantArgs {
     /** Tenant name (DNS label). */
     name: string;
@@ -48,21 +73,21 @@ export interface TenantArgs {
     /** In a sharded region, the tenant's shard: its queues join the shard's cohort of each pool. */
     shard?: string;
     /** ResourceQuota backstop for CPU, memory, storage and pods. */
-    limits: { cpu: number; memoryGiB: number; storageGiB: number; pods: number };
+    limits: TenantLimits;
     /** The tenant has a workload identity: its pods may reach the Pod Identity agent (the declared egress). */
     workloadIdentity?: boolean;
     /**
-     * The tenant's own views (its metrics through the tenant metrics API, its dashboards): whether it
-     * calls hosted models, and what the route's NetworkPolicy in the observability namespace waits
-     * for. Absent: the region has no tenant metrics API and the tenant gets no way to it.
+     * The tenant's own views (its metrics through the tenant metrics API, its dashboards). Absent: the
+     * region has no tenant metrics API and the tenant gets no way to it. The route's NetworkPolicy in
+     * the observability namespace waits for what the Tenant's `dependsOn` option names (that namespace).
      */
-    views?: { models: boolean; observabilityWaitsFor: pulumi.Input<pulumi.Resource>[] };
+    views?: TenantViews;
     /**
      * The region publishes usage statements (it has billing): the statement Job's service account may
-     * write UsageStatements in this namespace, and what that binding waits for (the ClusterRole, where
-     * this stack makes it). Absent: no statements reach the tenant.
+     * write UsageStatements in this namespace. The binding waits for what the Tenant's `dependsOn`
+     * option names (the ClusterRole, where this stack makes it). Absent or false: no statements reach the tenant.
      */
-    statements?: { waitsFor: pulumi.Input<pulumi.Resource>[] };
+    statements?: boolean;
     /** The EKS cluster, for access entries. */
     clusterName: pulumi.Input<string>;
     /** Tags for AWS resources. */
@@ -92,12 +117,12 @@ export const TENANT_MEMBER_RULES = [
 ];
 
 /** Default ResourceQuota limits, scaled with the tenant's GPUs. */
-export function defaultTenantLimits(gpus: number): TenantArgs["limits"] {
+export function defaultTenantLimits(gpus: number): TenantLimits {
     return { cpu: Math.max(8, gpus * 12), memoryGiB: Math.max(32, gpus * 120), storageGiB: Math.max(100, gpus * 1000), pods: Math.max(50, gpus * 20) };
 }
 
 /** The namespace's ResourceQuota limits: defaults scaled with its GPUs, overridden where config sets a value. */
-export function tenantLimits(quotas: readonly TenantPoolQuota[], configured: Partial<Record<keyof TenantArgs["limits"], number | undefined>>): TenantArgs["limits"] {
+export function tenantLimits(quotas: readonly TenantPoolQuota[], configured: Partial<Record<keyof TenantLimits, number | undefined>>): TenantLimits {
     const set = Object.fromEntries(Object.entries(configured).filter(([, v]) => v !== undefined));
     return { ...defaultTenantLimits(quotas.reduce((sum, q) => sum + q.reserved + q.spot, 0)), ...set };
 }
@@ -119,14 +144,25 @@ export function tenantLimits(quotas: readonly TenantPoolQuota[], configured: Par
  * Options: the cluster's Kubernetes provider (`providers`), and in `dependsOn` what the tenant's
  * ClusterQueues wait for (the Kueue release that serves their CRD).
  */
+/** The child resources a Tenant hands to TypeScript callers. */
+interface TenantParts {
+    namespaceResource: k8s.core.v1.Namespace;
+}
+
+/** A raw-capacity tenant of the region: its namespace, Kueue queues on each pool, quota, default-deny egress and members' access. */
 export class Tenant extends pulumi.ComponentResource {
+    /** The tenant's namespace. */
     public readonly namespace: string;
+    /** The Kubernetes group its members are mapped to. */
     public readonly group: string;
+
     /** The Namespace resource: what the tenant's own objects (its volume claim, its service account) wait for. */
-    public readonly namespaceResource: k8s.core.v1.Namespace;
+    public get namespaceResource(): k8s.core.v1.Namespace {
+        return partsOf<TenantParts>(this).namespaceResource;
+    }
 
     constructor(name: string, args: TenantArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:tenants:Tenant", name, {}, opts);
+        super(componentType("Tenant"), name, {}, componentOptions("Tenant", opts));
         this.namespace = tenantNamespace(args.name);
         this.group = tenantGroup(args.name);
         const ns = this.namespace;
@@ -154,7 +190,7 @@ export class Tenant extends pulumi.ComponentResource {
             },
             { parent: this, protect: live },
         );
-        this.namespaceResource = namespace;
+        partsOf<TenantParts>(this).namespaceResource = namespace;
         const inNs = { parent: this, dependsOn: [namespace] };
 
         if (live) {
@@ -263,7 +299,7 @@ export class Tenant extends pulumi.ComponentResource {
                 { ...inNs, dependsOn: [namespace, role] },
             );
             if (args.views) {
-                tenantObservabilityAccess(name, { tenant: args.name, namespace: ns, queues: quotas.length > 0, models: args.views.models, observabilityWaitsFor: args.views.observabilityWaitsFor }, { parent: this, dependsOn: [namespace] });
+                tenantObservabilityAccess(name, { tenant: args.name, namespace: ns, queues: quotas.length > 0, models: args.views.models, observabilityWaitsFor: dependsOnOf(opts) }, { parent: this, dependsOn: [namespace] });
             }
             // The statement Job writes the tenant's UsageStatements here, and nowhere else it is not bound.
             if (args.statements) {
@@ -274,7 +310,7 @@ export class Tenant extends pulumi.ComponentResource {
                         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: USAGE_STATEMENTS.writerRole },
                         subjects: [{ kind: "ServiceAccount", name: USAGE_STATEMENTS.serviceAccount, namespace: USAGE_STATEMENTS.namespace }],
                     },
-                    { ...inNs, dependsOn: [namespace, ...args.statements.waitsFor] },
+                    { ...inNs, dependsOn: [namespace, ...dependsOnOf(opts)] },
                 );
             }
             // Access entries only: an access policy association would add rights beyond the Role.

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { componentOptions, componentType, partsOf } from "./component-type";
 import { EKS_ADDONS, GUARDDUTY_AGENT, GUARDDUTY_AGENT_FACTS, PlatformAddressing } from "compute-region-policies/model";
 import { pinnedAddonVersion } from "./eks-addon";
 import { dependsOnOf } from "./options";
@@ -16,9 +17,20 @@ export const REQUIRED_GUARDDUTY_FEATURES = ["EKS_AUDIT_LOGS", "RUNTIME_MONITORIN
  */
 export const GUARDDUTY_AGENT_TOLERATIONS = [{ operator: "Exists" }];
 
-export interface ThreatDetectionArgs {
+/** Who runs GuardDuty in the account and region. */
+export const ThreatDetectionMode = {
+    /** This stack runs GuardDuty for its account and region. */
+    Managed: "managed",
+    /** The security team does (an organization's delegated administrator). */
+    Central: "central",
+} as const;
+/** Who runs GuardDuty in the account and region. */
+export type ThreatDetectionMode = (typeof ThreatDetectionMode)[keyof typeof ThreatDetectionMode];
+
+/** What a region's config says of GuardDuty. */
+export interface ThreatDetectionSettings {
     /** managed: this stack runs GuardDuty for its account and region; central: the security team does. */
-    mode: "managed" | "central";
+    mode: ThreatDetectionMode;
     /** central: the detector the security team's administrator runs here, checked at deploy. */
     detectorId?: string;
     /** managed: the SNS topic findings are published to (the security team's receiver). */
@@ -27,6 +39,10 @@ export interface ThreatDetectionArgs {
     minimumSeverity: number;
     /** The agent's PriorityClass (the add-on's configuration schema). */
     agentPriorityClass: string;
+}
+
+/** GuardDuty for a cluster's account and region, and its runtime agent on every node. */
+export interface ThreatDetectionArgs extends ThreatDetectionSettings {
     /** The EKS cluster the agent runs in. */
     clusterName: pulumi.Input<string>;
     /** The cluster's Kubernetes version: the agent is installed at the build pinned for its minor (ADDON_VERSION_PINS). */
@@ -35,11 +51,13 @@ export interface ThreatDetectionArgs {
     region: string;
     /** The account: the endpoint's policy admits only its principals. */
     accountId: pulumi.Input<string>;
+    /** The VPC (the guardduty-data endpoint). */
     vpcId: pulumi.Input<string>;
     /** The private subnets (nodes): the endpoint's interfaces go there. */
     privateSubnetIds: pulumi.Input<string>[];
     /** The region's addresses, for the agent's NetworkPolicy and the endpoint's security group. */
     addressing: PlatformAddressing;
+    /** Tags for AWS resources. */
     tags: Record<string, string>;
 }
 
@@ -66,13 +84,23 @@ export interface ThreatDetectionArgs {
  * Options: the Kubernetes provider (`providers`), and in `dependsOn` what the agent waits for (the
  * system node group).
  */
+/** The child resources a ThreatDetection hands to TypeScript callers. */
+interface ThreatDetectionParts {
+    agent: aws.eks.Addon;
+}
+
+/** GuardDuty for the region's account (or a check of the security team's detector), its findings routed, and its runtime agent on every node. */
 export class ThreatDetection extends pulumi.ComponentResource {
     /** The detector's id: this stack's, or the security team's once checked. */
     public readonly detectorId: pulumi.Output<string>;
-    public readonly agent: aws.eks.Addon;
+
+    /** The GuardDuty agent add-on. */
+    public get agent(): aws.eks.Addon {
+        return partsOf<ThreatDetectionParts>(this).agent;
+    }
 
     constructor(name: string, args: ThreatDetectionArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("compute-region:security:ThreatDetection", name, {}, opts);
+        super(componentType("ThreatDetection"), name, {}, componentOptions("ThreatDetection", opts));
         const awsOnly = { parent: this };
         const features: pulumi.Resource[] = [];
         if (args.mode === "managed") {
@@ -160,7 +188,7 @@ export class ThreatDetection extends pulumi.ComponentResource {
         // The agent's namespace, made first so its NetworkPolicy is in place before its pods (strict CNI).
         const namespace = platformNamespace(`${name}-ns`, { name: GUARDDUTY_AGENT.namespace, kind: "platform", podSecurity: { enforce: "privileged", warn: "baseline" } }, { parent: this });
         const policies = podNetworkPolicies(`${name}-agent`, { facts: GUARDDUTY_AGENT_FACTS, chartNamespaces: {} }, args.addressing, { parent: this, dependsOn: [namespace] });
-        this.agent = new aws.eks.Addon(
+        partsOf<ThreatDetectionParts>(this).agent = new aws.eks.Addon(
             `${name}-agent`,
             {
                 clusterName: args.clusterName,

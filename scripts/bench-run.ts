@@ -18,6 +18,7 @@ import { readProject, readStackConfig } from "../offline/project";
 import { readCheckpoint } from "../offline/state";
 import { parseRegionConfig } from "../stacks/config";
 import { projectRoot } from "../stacks/paths";
+import { componentType } from "../components/component-type";
 
 async function main(): Promise<void> {
     const { values } = parseArgs({ options: { "config-file": { type: "string" }, stack: { type: "string" }, state: { type: "string" }, "write-state": { type: "string" } } });
@@ -74,14 +75,14 @@ async function main(): Promise<void> {
     const byType = new Map<string, number>();
     for (const r of plan.resources) byType.set(r.type, (byType.get(r.type) ?? 0) + 1);
     // What one raw-capacity tenant costs: the resources under its Tenant component.
-    const tenantComponent = plan.resources.find((r) => r.type === "compute-region:tenants:Tenant");
+    const tenantComponent = plan.resources.find((r) => r.type === componentType("Tenant"));
     const perTenant = new Map<string, number>();
     if (tenantComponent) for (const r of plan.resources.filter((x) => x.parent === tenantComponent.urn)) perTenant.set(r.type, (perTenant.get(r.type) ?? 0) + 1);
 
     process.stdout.write(
         `${JSON.stringify({
             tenants: region.tenants.length,
-            rawTenants: plan.resources.filter((r) => r.type === "compute-region:tenants:Tenant").length,
+            rawTenants: plan.resources.filter((r) => r.type === componentType("Tenant")).length,
             pools: region.gpuPools.length,
             resources: plan.resources.length,
             programMs,

@@ -55,7 +55,7 @@ export function regionFromConfig(config: RegionConfig, options: BuildRegionOptio
  * reservations, resolved objectives. `root` is the package's (its billing migrations and sources).
  */
 export function regionArgs(config: RegionConfig, root: string = packageRoot()): RegionArgs {
-    const billing = config.billing && { ...config.billing, meteringImage: config.billing.meteringImage ?? billingImageBuild(root) };
+    const billing = config.billing && { ...config.billing, ...(config.billing.meteringImage ? {} : { meteringImageBuild: billingImageBuild(root) }) };
     // The billing schema ships with the package; the migration Job applies it.
     const migrations = config.billing ? loadMigrations(path.join(root, "billing", "migrations")) : [];
     const gpuPools = config.gpuPools.map(({ capacityReservation: r, ...pool }) => ({
@@ -93,7 +93,7 @@ function billingImageBuild(root: string): MeteringImageBuild {
 
 /** The stack outputs of a region: what a platform engineer and the tenant shards read. */
 export function regionOutputs(region: Region, config: RegionConfig, args: Pick<RegionArgs, "slos">): Record<string, unknown> {
-    const slos = args.slos;
+    const slos = args.slos ?? [];
     return {
         region: config.region,
         layer: config.layer,

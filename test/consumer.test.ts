@@ -152,7 +152,7 @@ describe("the packages as a user installs them", () => {
     it("pack without tests, source maps or the repository's tools, and install with one copy of each Pulumi SDK", () => {
         expect(tarballs.map((t) => t.name).sort()).toEqual(["compute-region", "compute-region-policies"]);
         const files = tarballs.flatMap((t) => t.files.map((f) => `${t.name}/${f}`));
-        expect(files).toEqual(expect.arrayContaining(["compute-region/bin/index.d.ts", "compute-region/bin/offline/index.js", "compute-region/billing/migrations/0001_core_schema.sql", "compute-region/CHANGELOG.md", "compute-region-policies/bin/index.js", "compute-region-policies/bin/pack.js", "compute-region-policies/PulumiPolicy.yaml"]));
+        expect(files).toEqual(expect.arrayContaining(["compute-region/bin/index.d.ts", "compute-region/bin/offline/index.js", "compute-region/billing/migrations/0001_core_schema.sql", "compute-region/CHANGELOG.md", "compute-region/components/batch/worker.py", "compute-region/plugin/PulumiPlugin.yaml", "compute-region/plugin/index.ts", "compute-region/bin/plugin/host.js", "compute-region-policies/bin/index.js", "compute-region-policies/bin/pack.js", "compute-region-policies/PulumiPolicy.yaml"]));
         expect(files.filter((f) => /\.map$|\/test\/|\.test\.|tsbuildinfo|\/bin\/scripts\/(?!provider-types\.d\.ts)|Dockerfile/.test(f))).toEqual([]);
         for (const name of ["@pulumi/pulumi", "@pulumi/policy", "compute-region-policies"]) {
             expect(installedCopies(project, name).map((d) => path.relative(project, d))).toEqual([`node_modules/${name}`]);

@@ -11,8 +11,8 @@ beforeAll(async () => {
 describe("offline plan records like the engine", () => {
     it("gives URNs the full parent type chain, and children their parent's URN", () => {
         const cluster = one(dev.resources, TYPES.eksCluster);
-        expect(cluster.urn).toBe("urn:pulumi:dev::compute-region::compute-region:index:Region$compute-region:cluster:Cluster$aws:eks/cluster:Cluster::dev-cluster-eks");
-        expect(cluster.parent).toBe("urn:pulumi:dev::compute-region::compute-region:index:Region$compute-region:cluster:Cluster::dev-cluster");
+        expect(cluster.urn).toBe("urn:pulumi:dev::compute-region::compute-region:index:Region$compute-region:index:Cluster$aws:eks/cluster:Cluster::dev-cluster-eks");
+        expect(cluster.parent).toBe("urn:pulumi:dev::compute-region::compute-region:index:Region$compute-region:index:Cluster::dev-cluster");
         const region = one(dev.resources, "compute-region:index:Region");
         expect(region.urn).toBe("urn:pulumi:dev::compute-region::compute-region:index:Region::dev");
         expect(region.parent).toBe("urn:pulumi:dev::compute-region::pulumi:pulumi:Stack::compute-region-dev");

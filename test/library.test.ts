@@ -196,8 +196,8 @@ describe("settings in code are held to the stack file's rules", () => {
         const installed = fs.mkdtempSync(path.join(os.tmpdir(), "compute-region-installed-"));
         expect(() => regionArgs(config, installed)).toThrow(/billing\.meteringImage: is required when compute-region is used as an installed package/);
         // From the repository (its billing/Dockerfile), the program builds and pushes it.
-        expect(regionArgs(config, ROOT).billing?.meteringImage).toMatchObject({ context: ROOT, dockerfile: "billing/Dockerfile" });
-        expect(regionArgs(config, ROOT).migrations.length).toBeGreaterThan(0);
+        expect(regionArgs(config, ROOT).billing?.meteringImageBuild).toMatchObject({ context: ROOT, dockerfile: "billing/Dockerfile" });
+        expect(regionArgs(config, ROOT).migrations?.length).toBeGreaterThan(0);
     });
 
     it("the policy library's entry serves the pack's policies", () => {

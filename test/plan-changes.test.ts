@@ -169,7 +169,7 @@ describe("the dev stack against its own state", () => {
         expect(changes.protectErrors).toEqual([]);
         expect(changes.unruled).toEqual([]);
         expect(changes.changes.filter((c) => c.type.startsWith("pulumi:providers:")).map((c) => c.name).sort()).toEqual(["default", "default_0_0_22", "default_4_21_2", "default_7_48_0", "dev-cluster-k8s"]);
-        expect(changes.changes.some((c) => !c.custom && c.type === "compute-region:tenants:Tenant")).toBe(true);
+        expect(changes.changes.some((c) => !c.custom && c.type === "compute-region:index:Tenant")).toBe(true);
     });
 
     it("knows what a fresh preview cannot: the state's ids and outputs reach the program, so policies that could not run now do", async () => {
@@ -204,7 +204,7 @@ describe("the dev stack against its own state", () => {
 });
 
 describe("a state an interrupted update left with pending operations", () => {
-    const hooliNs = "urn:pulumi:dev::compute-region::compute-region:index:Region$compute-region:tenants:Tenant$kubernetes:core/v1:Namespace::dev-tenant-hooli-ns";
+    const hooliNs = "urn:pulumi:dev::compute-region::compute-region:index:Region$compute-region:index:Tenant$kubernetes:core/v1:Namespace::dev-tenant-hooli-ns";
     const withHooli = () => {
         const config = devStackConfig();
         tenants(config).push({ name: "hooli", quota: { "shared-l40s": 1 }, members: ["arn:aws:iam::111122223333:role/Hooli"] });
@@ -266,7 +266,7 @@ describe("each kind of change against the dev stack's state", () => {
         expect(ops(changes)).toEqual({ create: 20, update: 2, replace: 1, same: checkpoint.deployment.resources.length - 3 });
         expect(named(changes, "kubernetes:core/v1:ConfigMap", "dev-billing-registry").op).toBe("update");
         expect(named(changes, "kubernetes:batch/v1:Job", "dev-billing-registry-sync").op).toBe("replace");
-        expect(named(changes, "compute-region:tenants:Tenant", "dev-tenant-hooli").op).toBe("create");
+        expect(named(changes, "compute-region:index:Tenant", "dev-tenant-hooli").op).toBe("create");
         expect(named(changes, "kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue", "dev-queues-shared-l40s-internal").diffs).toEqual([
             "spec.resourceGroups[0].flavors[0].resources[0].lendingLimit",
             "spec.resourceGroups[0].flavors[0].resources[0].nominalQuota",
@@ -408,6 +408,55 @@ describe("against an earlier plan (a branch against main): both sides are previe
     });
 });
 
+describe("a state exported before the components' tokens moved to compute-region:index:<Name>", () => {
+    /** The tokens the components had before the first release (0.1.0) (what a deployed stack's state holds), written out as the facts they are. */
+    const FORMER_TOKENS: Record<string, string> = {
+        BatchInference: "compute-region:serving:BatchInference",
+        DedicatedEndpoints: "compute-region:serving:DedicatedEndpoints",
+        GatewayPrivateLink: "compute-region:gateway:GatewayPrivateLink",
+        InvocationLogs: "compute-region:gateway:InvocationLogs",
+        BillingDatabase: "compute-region:billing:BillingDatabase",
+        CapacityQueues: "compute-region:queues:CapacityQueues",
+        ClusterAutoscaler: "compute-region:capacity:ClusterAutoscaler",
+        Cluster: "compute-region:cluster:Cluster",
+        GpuDevicePlugins: "compute-region:gpu:GpuDevicePlugins",
+        GpuNodeGroup: "compute-region:gpu:GpuNodeGroup",
+        InferenceService: "compute-region:serving:InferenceService",
+        LoadBalancerController: "compute-region:gateway:LoadBalancerController",
+        ModelGateway: "compute-region:gateway:ModelGateway",
+        Network: "compute-region:network:Network",
+        Observability: "compute-region:observability:Observability",
+        ServingPlatform: "compute-region:serving:ServingPlatform",
+        TenantFileSystem: "compute-region:tenants:TenantFileSystem",
+        TenantGuardrails: "compute-region:tenants:TenantGuardrails",
+        TenantShard: "compute-region:tenants:TenantShard",
+        TenantWorkloadIdentity: "compute-region:tenants:TenantWorkloadIdentity",
+        Tenant: "compute-region:tenants:Tenant",
+        ThreatDetection: "compute-region:security:ThreatDetection",
+    };
+    /** The checkpoint as the former tokens wrote it: every URN, parent, dependency and provider reference. */
+    const formerCheckpoint = (doc: unknown) => JSON.parse(JSON.stringify(doc).replace(/compute-region:index:(\w+)/g, (token, name: string) => FORMER_TOKENS[name] ?? token));
+
+    it("matches every resource through the components' aliases and their children's inherited ones: nothing is created, deleted or replaced", async () => {
+        const former = formerCheckpoint(checkpoint);
+        const moved = (former.deployment.resources as { urn: string }[]).filter((r) => /compute-region:(?!index:)[a-z]+:/.test(r.urn)).length;
+        expect(moved).toBeGreaterThan(300);
+        const formerState = readCheckpoint(writeJson("dev-state-former-tokens.json", former), DEV);
+        const { changes, resources } = await planAgainst(devStackConfig(), formerState);
+        expect(changes.counts).toEqual({ create: 0, update: 0, replace: 0, delete: 0, same: checkpoint.deployment.resources.length });
+        // Without the components' aliases, the engine would delete every moved resource and create it anew.
+        const unaliased = resources.map((r) => (r.opts?.aliases ? { ...r, opts: { ...r.opts, aliases: r.opts.aliases.filter((a) => !("type" in a)) } } : r));
+        expect(diffResources(formerState, unaliased, { stack: "dev", project: "compute-region", config: {} }).counts).toMatchObject({ create: moved, delete: moved });
+        // Every moved resource is found under its former URN: a component by its own alias, its children by the alias they inherit.
+        expect(changes.changes.filter((c) => c.formerUrn).length).toBe(moved);
+        const tenantNs = changes.changes.find((c) => c.name === "dev-tenant-acme-ns")!;
+        expect(tenantNs.formerUrn).toBe("urn:pulumi:dev::compute-region::compute-region:index:Region$compute-region:tenants:Tenant$kubernetes:core/v1:Namespace::dev-tenant-acme-ns");
+        // A file system under its tenant: found through the tenant's alias and its own (two levels moved).
+        const fileSystem = changes.changes.find((c) => c.name === "dev-tenant-acme-fsx")!;
+        expect(fileSystem.formerUrn).toBe("urn:pulumi:dev::compute-region::compute-region:index:Region$compute-region:tenants:Tenant$compute-region:tenants:TenantFileSystem::dev-tenant-acme-fsx");
+    });
+});
+
 describe("aliases", () => {
     it("finds a shard's Cohort where the platform declared it before (its alias), instead of a create and a delete", async () => {
         const platform = await plan(stackConfig("dev-platform"), "dev-platform");
@@ -542,7 +591,7 @@ describe("npm run plan against a state or an earlier plan", () => {
         // As a process: the engine's refusal is the command's exit status 5.
         const r = planProcess(["--stack", "dev", "--config-file", writeStackFile(config, "Pulumi.dev.yaml"), "--state", stateFile]);
         expect(r.status).toBe(5);
-        expect(r.stdout).toContain(`error: resource "urn:pulumi:dev::compute-region::compute-region:index:Region$compute-region:tenants:Tenant$kubernetes:core/v1:Namespace::dev-tenant-globex-ns" cannot be deleted\nbecause it is protected.`);
+        expect(r.stdout).toContain(`error: resource "urn:pulumi:dev::compute-region::compute-region:index:Region$compute-region:index:Tenant$kubernetes:core/v1:Namespace::dev-tenant-globex-ns" cannot be deleted\nbecause it is protected.`);
         expect(r.stdout).toContain("behind it: nothing in the plan carries its label compute-region.io/tenant=globex any more");
         expect(r.stdout).toMatch(/\[FAIL\] tenant-offboarded-in-order .*\n.*namespace tenant-globex of active tenant globex is deleted/);
     });
@@ -554,7 +603,7 @@ describe("npm run plan against a state or an earlier plan", () => {
         expect(r.status).toBe(5);
         expect(r.stdout.split("\n")[0]).toMatch(/^0 to create, \d+ to update, \d+ to replace, 0 to delete, \d+ unchanged$/);
         const full = await runPlanCli(["--stack", "dev", "--config-file", writeStackFile(config, "Pulumi.dev.yaml"), "--state", stateFile]);
-        expect(full.stdout).toContain('error: unable to replace resource "urn:pulumi:dev::compute-region::compute-region:index:Region$compute-region:cluster:Cluster$aws:eks/cluster:Cluster::dev-cluster-eks"\nas it is currently marked for protection.');
+        expect(full.stdout).toContain('error: unable to replace resource "urn:pulumi:dev::compute-region::compute-region:index:Region$compute-region:index:Cluster$aws:eks/cluster:Cluster::dev-cluster-eks"\nas it is currently marked for protection.');
         expect(full.stdout).toContain('behind it: compute-region:cluster.name is now "gpu-dev2-use2"');
         expect(full.stdout).toMatch(/foundation-not-replaced.*\n.*dev-cluster-eks would be replaced: the EKS cluster/);
     });

@@ -106,6 +106,7 @@ export interface RegistryCommitment {
     quantity: number;
 }
 
+/** A tenant's contract terms. */
 export interface RegistryContract {
     /** Billing of commitments starts on this day (00:00 UTC) even if the capacity is granted earlier. */
     startsOn?: string;

@@ -1,3 +1,4 @@
+import type { TenantState } from "./conventions";
 import { gpuInstanceType } from "./gpu-catalog";
 
 /**
@@ -10,11 +11,22 @@ import { gpuInstanceType } from "./gpu-catalog";
  * not appear here.
  */
 
+/** What a GPU pool is for (an `as const` set, so Pulumi's schema inference serves it as an enum). */
+export const PoolRole = {
+    /** The company's own work. */
+    Internal: "internal",
+    /** Hosted models (sold as tokens, and as the GPUs of tenants' dedicated endpoints). */
+    Serving: "serving",
+    /** Tenants' reserved quota beside the internal headroom. */
+    Shared: "shared",
+    /** One tenant's whole pool. */
+    Dedicated: "dedicated",
+} as const;
 /** `internal`: the company's own work; `serving`: hosted models (sold as tokens, and as the GPUs of
  * tenants' dedicated endpoints beyond what the shared models keep); `shared`: tenant reserved quota
  * beside internal headroom; `dedicated`: one tenant's whole pool. */
-export type PoolRole = "internal" | "serving" | "shared" | "dedicated";
-export const POOL_ROLES: readonly PoolRole[] = ["internal", "serving", "shared", "dedicated"];
+export type PoolRole = (typeof PoolRole)[keyof typeof PoolRole];
+export const POOL_ROLES: readonly PoolRole[] = Object.values(PoolRole);
 
 /** Headroom a shared pool keeps when its config says nothing. */
 export const DEFAULT_HEADROOM = 0.2;
@@ -88,7 +100,9 @@ export interface PoolShape {
 
 /** A Capacity Block's window: when its instances can run (ISO 8601 instants). */
 export interface CapacityWindow {
+    /** When the window starts (ISO 8601). */
     startsAt: string;
+    /** When it ends (ISO 8601). */
     endsAt: string;
 }
 
@@ -156,12 +170,19 @@ export function guaranteedAt(pool: Pick<PoolCapacity, "guaranteed" | "window">, 
 }
 
 export interface PoolCapacity {
+    /** The pool's name. */
     pool: string;
+    /** What the pool is for. */
     role: PoolRole;
+    /** Its GPU instance type. */
     instanceType: string;
+    /** The GPU model of its instances. */
     gpuModel: string;
+    /** Guaranteed nodes. */
     minNodes: number;
+    /** Most nodes the autoscaler may reach. */
     maxNodes: number;
+    /** GPUs per node. */
     gpusPerNode: number;
     /** min nodes x GPUs per node. */
     guaranteed: number;
@@ -169,6 +190,7 @@ export interface PoolCapacity {
     headroom: number;
     /** GPUs kept for internal work: guaranteed - sellable. */
     headroomGpus: number;
+    /** GPUs that may be sold as reserved quota: guaranteed - headroomGpus. */
     sellable: number;
     /** Reserved GPU quota sold to tenants. */
     sold: number;
@@ -217,6 +239,7 @@ export function gpuCount(quantity: unknown): number | undefined {
 
 /** A tenant's GPUs on one pool. */
 export interface TenantPoolQuota {
+    /** The pool's name. */
     pool: string;
     /** Reserved GPUs: the queue's nominal quota (sold capacity). */
     reserved: number;
@@ -226,15 +249,16 @@ export interface TenantPoolQuota {
 
 /** What a tenant buys, as the capacity model reads it. */
 export interface TenantPurchase {
+    /** The tenant's name. */
     name: string;
     /** Only an active tenant holds quota: a suspended or decommissioned one gives its capacity back. */
-    state: "active" | "suspended" | "decommissioned";
+    state: TenantState;
     /** Reserved GPUs per pool. */
-    quota: Readonly<Record<string, number>>;
+    quota: Record<string, number>;
     /** Spot GPUs per pool. */
-    spot: Readonly<Record<string, number>>;
+    spot: Record<string, number>;
     /** Dedicated endpoints: GPUs held on serving pools (replicas x GPUs per replica), sold like reserved quota. */
-    dedicatedGpus?: Readonly<Record<string, number>>;
+    dedicatedGpus?: Record<string, number>;
 }
 
 /**

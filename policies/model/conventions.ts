@@ -362,9 +362,18 @@ export const NEVER_EGRESS_CIDRS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/1
 /** The instance metadata service address. */
 export const METADATA_ADDRESS = "169.254.169.254/32";
 
+/** Tenant lifecycle (an `as const` set, so Pulumi's schema inference serves it as an enum). */
+export const TenantState = {
+    /** Holds its quota; its pods run. */
+    Active: "active",
+    /** No quota, no new pods; everything kept. */
+    Suspended: "suspended",
+    /** Removable on a later change; its history kept. */
+    Decommissioned: "decommissioned",
+} as const;
 /** Tenant lifecycle: active; suspended (no quota, no new pods); decommissioned (removable on a later change). */
-export const TENANT_STATES = ["active", "suspended", "decommissioned"] as const;
-export type TenantState = (typeof TENANT_STATES)[number];
+export type TenantState = (typeof TenantState)[keyof typeof TenantState];
+export const TENANT_STATES = [TenantState.Active, TenantState.Suspended, TenantState.Decommissioned] as const;
 
 /** The ValidatingAdmissionPolicies that guard tenant namespaces at runtime, by name. */
 export const GUARDRAILS = {

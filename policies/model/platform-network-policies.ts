@@ -14,13 +14,14 @@ import type { AddonFacts, ChartFacts, PathFact, PeerFact, PodFact } from "./upst
 
 /** The addresses the region's peers live at. */
 export interface PlatformAddressing {
+    /** The VPC's CIDR. */
     vpcCidr: string;
     /** The Kubernetes Service CIDR: the API server is its first host (the `kubernetes` Service). */
     serviceCidr: string;
     /** Subnets the EKS control plane's ENIs sit in: webhooks and aggregated APIs are called from there. */
-    clusterSubnetCidrs: readonly string[];
+    clusterSubnetCidrs: string[];
     /** Subnets of the nodes and pods (interface VPC endpoints sit here too). */
-    privateSubnetCidrs: readonly string[];
+    privateSubnetCidrs: string[];
 }
 
 /** The API server as pods address it: the `kubernetes` Service's ClusterIP (egress is enforced before DNAT). */

@@ -7,40 +7,87 @@
  */
 import { GATEWAY } from "./conventions";
 
-/** The windows an objective may be measured over. */
-export const SLO_WINDOW_DAYS = [28, 30] as const;
-export type SloWindowDays = (typeof SLO_WINDOW_DAYS)[number];
+/** The windows an objective may be measured over, in days (`as const` sets here, so Pulumi's schema inference serves them as enums). */
+export const SloWindowDays = {
+    /** Four weeks. */
+    TwentyEight: 28,
+    /** A month of 30 days. */
+    Thirty: 30,
+} as const;
+/** The windows an objective may be measured over, in days. */
+export type SloWindowDays = (typeof SloWindowDays)[keyof typeof SloWindowDays];
+export const SLO_WINDOW_DAYS = [SloWindowDays.TwentyEight, SloWindowDays.Thirty] as const;
 
 /** Who owns an objective's alerts (Alertmanager routes by this label). */
-export type SloTeam = "capacity" | "serving";
+export const SloTeam = {
+    /** The capacity team (GPU pools). */
+    Capacity: "capacity",
+    /** The serving team (hosted models and the gateway). */
+    Serving: "serving",
+} as const;
+/** Who owns an objective's alerts (Alertmanager routes by this label). */
+export type SloTeam = (typeof SloTeam)[keyof typeof SloTeam];
 
 /** What an objective measures. */
-export type SloIndicator =
+export const SloIndicator = {
     /** Requests answered without failure, of all valid requests. */
-    | "availability"
+    Availability: "availability",
     /** Requests answered under a latency threshold, of all requests. */
-    | "latency"
+    Latency: "latency",
     /** GPU-time a pool's tenants could use, of the GPU-time they bought. */
-    | "gpu-availability";
+    GpuAvailability: "gpu-availability",
+} as const;
+/** What an objective measures. */
+export type SloIndicator = (typeof SloIndicator)[keyof typeof SloIndicator];
+
+/** What an objective is about. */
+export const SloService = {
+    /** A hosted model. */
+    Model: "model",
+    /** The hosted-model gateway as a whole. */
+    Gateway: "gateway",
+    /** A GPU pool. */
+    Pool: "pool",
+} as const;
+/** What an objective is about. */
+export type SloService = (typeof SloService)[keyof typeof SloService];
 
 /** The latency histograms an objective may read (policies/model/upstream/service-metrics.ts). */
-export type LatencyMetric = "timeToFirstToken" | "requestDuration";
+export const LatencyMetric = {
+    /** Time to the first token of a response. */
+    TimeToFirstToken: "timeToFirstToken",
+    /** The whole request. */
+    RequestDuration: "requestDuration",
+} as const;
+/** The latency histograms an objective may read (policies/model/upstream/service-metrics.ts). */
+export type LatencyMetric = (typeof LatencyMetric)[keyof typeof LatencyMetric];
+
+/** A latency objective's measure: which histogram and the bound a good request stays under. */
+export interface SloLatency {
+    /** The histogram. */
+    metric: LatencyMetric;
+    /** The bound a good request stays under, seconds (a bucket boundary of the histogram). */
+    thresholdSeconds: number;
+}
 
 export interface SloSpec {
     /** The objective's id: the `slo` label of every series and alert made for it. */
     name: string;
     /** The model, the gateway as a whole, or a GPU pool. */
-    service: "model" | "gateway" | "pool";
+    service: SloService;
     /** The model or pool the objective is about (none for the gateway). */
     target?: string;
+    /** What it measures. */
     indicator: SloIndicator;
     /** The fraction of good events promised, strictly between 0 and 1 (0.999 is 99.9%). */
     objective: number;
+    /** The window it is measured over, days. */
     windowDays: SloWindowDays;
     /** For latency: which histogram and the bound a good request stays under (a bucket boundary of it). */
-    latency?: { metric: LatencyMetric; thresholdSeconds: number };
+    latency?: SloLatency;
     /** The tenant a dedicated pool's objective is owed to. */
     tenant?: string;
+    /** Who owns its alerts. */
     team: SloTeam;
     /** One line for people: what is promised. */
     description: string;
