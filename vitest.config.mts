@@ -5,7 +5,10 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
     resolve: {
         // Tests run the TypeScript sources of the policy pack, not its compiled `bin/`.
-        alias: [{ find: /^compute-region-policies\/(.*)$/, replacement: fileURLToPath(new URL("policies/$1", import.meta.url)) }],
+        alias: [
+            { find: /^compute-region-policies$/, replacement: fileURLToPath(new URL("policies/index.ts", import.meta.url)) },
+            { find: /^compute-region-policies\/(.*)$/, replacement: fileURLToPath(new URL("policies/$1", import.meta.url)) },
+        ],
     },
     test: {
         include: ["test/**/*.test.ts", "policies/test/**/*.test.ts"],

@@ -6,9 +6,14 @@
  *   node bin/billing/cli.js meter [--at ISO] [--windows N] [--window-seconds S]
  *                                                                       the metering CronJob: the N closed windows before --at
  *   node bin/billing/cli.js invoice --tenant T --month YYYY-MM [--format json|text] [--at ISO]
- *                                                                       issue (or show) a month's invoice
+ *                                                                       issue (or show) a month's invoice, with the SLO
+ *                                                                       credits its month owes (billing/slo.ts)
  *   node bin/billing/cli.js adjust --tenant T --month YYYY-MM --amount A --reason TEXT --source S --reference R
  *                                                                       record an adjustment (A < 0: a credit) on a month not invoiced yet
+ *   node bin/billing/cli.js statement --tenant T --month YYYY-MM [--format json|text] [--at ISO]
+ *                                                                       the tenant's usage statement, read as its own database role
+ *   node bin/billing/cli.js publish-statements [--at ISO]               the statement CronJob: each readable tenant's statements
+ *                                                                       as UsageStatements in its namespace (in a pod)
  *
  * Connection: PGHOST, PGPORT, PGDATABASE, PGUSER, PGSSLROOTCERT (the RDS CA bundle), and either
  * PGPASSWORD_SECRET_ARN (the RDS-managed master secret, for migrations), PGIAMAUTH=true (IAM
@@ -21,19 +26,25 @@ import * as fs from "node:fs";
 import { parseArgs } from "node:util";
 import { parseInstant, parseRegistry, PROMETHEUS_URL, RegistryError } from "compute-region-policies/model";
 import { Client } from "pg";
-import { addAdjustment, invoiceText, issueInvoice } from "./invoice";
+import { addAdjustment, invoiceText, issueInvoice, monthStart } from "./invoice";
 import { loadMigrations, migrate } from "./migrate";
 import { closedWindows, httpPrometheus, meterWindows } from "./metering";
+import { inClusterConnection, kubernetesStatementStore, publishStatements } from "./publish";
 import { describeSync, SyncError, syncRegistry } from "./registry";
+import { readStatement, statementText } from "./statement";
 
 export const USAGE = `usage: cli.js <command> [options]
   migrate [--dir DIR]                                         apply the SQL migrations in DIR (default /migrations)
   sync --registry FILE [--at ISO]                             apply a registry document as of --at (default now)
   meter [--at ISO] [--windows N] [--window-seconds S]         meter the N closed windows of S seconds before --at (default now, 3, 3600)
   invoice --tenant T --month YYYY-MM [--format json|text] [--at ISO]
-                                                              issue (or show) the tenant's invoice for the month
+                                                              issue (or show) the tenant's invoice for the month,
+                                                              with the SLO credits it owes and its service levels
   adjust --tenant T --month YYYY-MM --amount A --reason TEXT --source S --reference R
-                                                              record an adjustment (A < 0: a credit) on a month not invoiced yet`;
+                                                              record an adjustment (A < 0: a credit) on a month not invoiced yet
+  statement --tenant T --month YYYY-MM [--format json|text] [--at ISO]
+                                                              the tenant's usage statement for the month, read as its own database role
+  publish-statements [--at ISO]                               publish the statements the session's role may read as UsageStatements (in a pod)`;
 
 /** Bad arguments: exit 2 with the usage. */
 export class UsageError extends Error {}
@@ -116,12 +127,13 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
             document = parseRegistry(text, values.registry);
         } else if (command === "meter") {
             closedWindows(at, wholeNumber(values["window-seconds"], "--window-seconds"), wholeNumber(values.windows, "--windows"));
-        } else if (command === "invoice") {
+        } else if (command === "invoice" || command === "statement") {
             required(values, "tenant", "month");
+            monthStart(values.month!);
             if (!["json", "text"].includes(values.format!)) throw new UsageError(`--format must be json or text, got ${JSON.stringify(values.format)}`);
         } else if (command === "adjust") {
             required(values, "tenant", "month", "amount", "reason", "source", "reference");
-        } else if (command !== "migrate") {
+        } else if (command !== "migrate" && command !== "publish-statements") {
             throw new UsageError(command ? `unknown command ${JSON.stringify(command)}` : "a command is required");
         }
         const client = await clientFactory();
@@ -153,6 +165,17 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
                 const invoice = await issueInvoice(client as Client, values.tenant!, values.month!, at);
                 io.out(values.format === "json" ? `${JSON.stringify(invoice, null, 2)}\n` : invoiceText(invoice));
                 return 0;
+            }
+            if (command === "statement") {
+                const statement = await readStatement(client as Client, values.tenant!, values.month!, at);
+                io.out(values.format === "json" ? `${JSON.stringify(statement, null, 2)}\n` : statementText(statement));
+                return 0;
+            }
+            if (command === "publish-statements") {
+                const result = await publishStatements(client as Client, kubernetesStatementStore(inClusterConnection()), at, (line) => io.out(`${line}\n`));
+                io.out(`statements: ${result.published.length} published, ${result.failed.length} failed\n`);
+                for (const f of result.failed) io.err(`failed ${f.tenant}${f.month ? ` ${f.month}` : ""}: ${f.reason}\n`);
+                return result.failed.length > 0 ? 1 : 0;
             }
             const id = await addAdjustment(client as Client, { tenant: values.tenant!, month: values.month!, amount: values.amount!, reason: values.reason!, source: values.source!, reference: values.reference! });
             io.out(`adjustment ${id}: ${values.amount} on ${values.tenant}'s ${values.month} invoice (${values.source} ${values.reference})\n`);

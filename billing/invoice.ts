@@ -1,9 +1,13 @@
 import type { ClientBase } from "pg";
+import { attainmentText } from "compute-region-policies/model";
+import { addSloCredits, MonthlyServiceLevel, monthlyServiceLevels } from "./slo";
 
 /**
  * Invoices and adjustments, over the schema's `issue_invoice` and `add_invoice_adjustment` (billing/
  * migrations/0004): an invoice is issued once per tenant and month, after the month has ended and
- * every window of it is metered, and never changes; issuing it again returns it as it was.
+ * every window of it is metered, and never changes; issuing it again returns it as it was. The SLO
+ * credits a month owes (billing/slo.ts) are added as its adjustments in the same transaction, just
+ * before it is issued, so an invoice is never issued without them and they are added once.
  * Amounts are exact decimals, kept as strings end to end.
  */
 
@@ -35,6 +39,8 @@ export interface Invoice {
     total: string;
     /** Recorded usage that no price applies to (GPU time beyond what was bought): shown, never billed. */
     notBilled: { track: string; pool: string; gpuHours: string }[];
+    /** The month's attainment of each objective the tenant made requests (or held GPUs) under. */
+    serviceLevels: MonthlyServiceLevel[];
 }
 
 /** YYYY-MM, checked, as the first day of the month. */
@@ -46,8 +52,22 @@ export function monthStart(month: string): string {
 
 /** Issues (or returns the existing) invoice of `tenant` for `month`, judged at `at` (has the month ended?). */
 export async function issueInvoice(client: ClientBase, tenant: string, month: string, at: Date = new Date()): Promise<Invoice> {
-    const { rows } = await client.query<{ id: string }>("SELECT issue_invoice($1, $2::date, $3) AS id", [tenant, monthStart(month), at]);
-    return readInvoice(client, Number(rows[0].id));
+    const period = monthStart(month);
+    let id: number;
+    await client.query("BEGIN");
+    try {
+        // The month's lock first: an invoice issued meanwhile is found, never credited again.
+        await client.query("SELECT lock_tenant_month($1, $2::date)", [tenant, period]);
+        const issued = (await client.query<{ invoice_id: string }>("SELECT invoice_id FROM invoices WHERE tenant_id = $1 AND period_start = $2::date", [tenant, period])).rows[0];
+        if (!issued) await addSloCredits(client, tenant, period);
+        // issue_invoice checks the month has ended and is metered in full: if not, the credits go with it.
+        id = Number((await client.query<{ id: string }>("SELECT issue_invoice($1, $2::date, $3) AS id", [tenant, period, at])).rows[0].id);
+        await client.query("COMMIT");
+    } catch (e) {
+        await client.query("ROLLBACK");
+        throw e;
+    }
+    return readInvoice(client, id);
 }
 
 export async function readInvoice(client: ClientBase, invoiceId: number): Promise<Invoice> {
@@ -97,6 +117,7 @@ export async function readInvoice(client: ClientBase, invoiceId: number): Promis
         })),
         total: head.total,
         notBilled: notBilled.map((n) => ({ track: n.track, pool: n.pool, gpuHours: n.hours })),
+        serviceLevels: await monthlyServiceLevels(client, head.tenant_id, `${head.month}-01`),
     };
 }
 
@@ -119,8 +140,18 @@ export function invoiceText(invoice: Invoice): string {
         "",
         `Total: ${invoice.currency} ${invoice.total}`,
     ];
+    if (invoice.serviceLevels.length > 0) out.push("", `Service levels in ${invoice.month}:`, ...invoice.serviceLevels.map(serviceLevelText));
     for (const n of invoice.notBilled) out.push(`Not billed: ${n.gpuHours} GPU-hours on ${n.pool} beyond what ${invoice.tenant} bought (${n.track}; see the TenantGpuUseBeyondPurchase alert)`);
     return `${out.join("\n")}\n`;
+}
+
+/** One objective's month for people: what was promised, what was delivered, and what it owed. */
+function serviceLevelText(l: MonthlyServiceLevel): string {
+    const what = `${l.target ? `${l.target} ` : ""}${l.indicator}`;
+    const promised = `objective ${Number((l.objective * 100).toPrecision(6))}%`;
+    if (l.attainment === undefined) return `  ${what}: no requests (${promised})`;
+    const verdict = l.met ? "met" : l.creditPercent ? `missed: credited ${l.creditPercent}% of its charges` : "missed";
+    return `  ${what}: ${attainmentText(l.attainment)} (${promised}), ${verdict}`;
 }
 
 export interface Adjustment {

@@ -1,5 +1,6 @@
 import type { ClientBase } from "pg";
-import { BATCH_USAGE_METRICS, GATEWAY, GEN_AI_METRICS, ksmLabel, LABELS, parseDedicatedModelName, PRIORITY_CLASS, TENANT_NAMESPACE_PREFIX, tenantGpuInUseQuery } from "compute-region-policies/model";
+import { BATCH_USAGE_METRICS, GATEWAY, GEN_AI_METRICS, ksmLabel, LABELS, parseDedicatedModelName, PRIORITY_CLASS, SLO_METERING, TENANT_NAMESPACE_PREFIX, tenantGpuInUseQuery } from "compute-region-policies/model";
+import { SloEventRecord, sloEventsOf, writeSloEvents } from "./slo";
 
 /**
  * Metering: for each closed window, what each tenant bought and used, written as usage records that
@@ -16,7 +17,9 @@ import { BATCH_USAGE_METRICS, GATEWAY, GEN_AI_METRICS, ksmLabel, LABELS, parseDe
  *   a tenant's calls of its own dedicated endpoint (model `<tenant>/<model>`) are recorded on
  *   dedicated_endpoint_use, never invoiced: its replica-hours pay for them;
  * - dedicated_endpoint: the replicas of each dedicated endpoint, every second they were held;
- * - batch: input and output tokens of each batch that completed, once, from the usage its Job serves.
+ * - batch: input and output tokens of each batch that completed, once, from the usage its Job serves;
+ * - service levels: each tenant's good and valid events per objective, from the SLO recording rules
+ *   (SLO_METERING, billing/slo.ts), which invoicing turns into monthly attainment and credits.
  *
  * GPU time and hosted usage come from Prometheus as range queries evaluated at the window's step
  * instants: start + 60 s, start + 120 s, ..., end. The value at instant t stands for the step
@@ -184,6 +187,8 @@ export interface WindowUsage {
     gpu: GpuUsageRecord[];
     hosted: ModelUsageRecord[];
     endpoint: EndpointUsageRecord[];
+    /** Each tenant's good and valid events per objective (billing/slo.ts). */
+    slo?: SloEventRecord[];
 }
 
 /** A commitment row of the registry, in force over [from, to). `pool` is its subject: the pool, or a dedicated endpoint's model. */
@@ -267,10 +272,11 @@ export async function meterWindow(prom: Prometheus, window: Window, sold: Sold):
     const instant = (k: number) => window.start.getTime() + (k + 1) * step * 1000;
     const index = (unixSeconds: number) => Math.round((unixSeconds * 1000 - window.start.getTime()) / (step * 1000)) - 1;
 
-    const [gpuSeries, hostedSeries, batchSeries] = await Promise.all([
+    const [gpuSeries, hostedSeries, batchSeries, sloSeries] = await Promise.all([
         prom.queryRange(tenantGpuQuery(), first, window.end, step),
         prom.queryRange(hostedUsageQuery(), first, window.end, step),
         prom.queryRange(batchUsageQuery(), first, window.end, step),
+        prom.queryRange(SLO_METERING.stepQuery(), first, window.end, step),
     ]);
 
     // GPUs in use per tenant and pool at each step, at the spot priority and at any other.
@@ -368,7 +374,7 @@ export async function meterWindow(prom: Prometheus, window: Window, sold: Sold):
         .map((r) => ({ ...r, requests: Math.round(r.requests), inputTokens: Math.round(r.inputTokens), cachedInputTokens: Math.round(r.cachedInputTokens), outputTokens: Math.round(r.outputTokens) }))
         .filter((r) => r.requests > 0 || r.inputTokens > 0 || r.outputTokens > 0 || r.cachedInputTokens > 0);
     const order = (a: { tenant: string }, b: { tenant: string }) => (a.tenant < b.tenant ? -1 : a.tenant > b.tenant ? 1 : 0);
-    return { gpu: gpu.sort(order), hosted: rounded.sort(order), endpoint: endpoint.sort(order) };
+    return { gpu: gpu.sort(order), hosted: rounded.sort(order), endpoint: endpoint.sort(order), slo: sloEventsOf(sloSeries, window, steps, index, step) };
 }
 
 export interface WriteResult {
@@ -384,10 +390,10 @@ export interface WriteResult {
  * a second charge); a record of a tenant the registry does not know is rejected and reported, and
  * then the window is not recorded as metered, so its month cannot be invoiced until it is resolved.
  */
-export async function writeUsage(client: ClientBase, usage: { gpu: GpuUsageRecord[]; hosted: ModelUsageRecord[]; endpoint?: EndpointUsageRecord[] }, source: string, window?: Window): Promise<WriteResult> {
+export async function writeUsage(client: ClientBase, usage: Omit<WindowUsage, "endpoint"> & { endpoint?: EndpointUsageRecord[] }, source: string, window?: Window): Promise<WriteResult> {
     const result: WriteResult = { inserted: 0, duplicates: 0, rejected: [], complete: false };
     const endpoints = usage.endpoint ?? [];
-    const names = [...new Set([...usage.gpu.map((g) => g.tenant), ...usage.hosted.map((h) => h.tenant), ...endpoints.map((e) => e.tenant)])];
+    const names = [...new Set([...usage.gpu.map((g) => g.tenant), ...usage.hosted.map((h) => h.tenant), ...endpoints.map((e) => e.tenant), ...(usage.slo ?? []).map((e) => e.tenant)])];
     const models = [...new Set([...usage.hosted.map((h) => h.model), ...endpoints.map((e) => e.model)])];
     await client.query("BEGIN");
     try {
@@ -449,6 +455,14 @@ export async function writeUsage(client: ClientBase, usage: { gpu: GpuUsageRecor
             result.inserted += r.rowCount ?? 0;
             result.duplicates += hosted.length - (r.rowCount ?? 0);
         }
+        const events = (usage.slo ?? []).filter((e) => {
+            if (known.has(e.tenant)) return true;
+            result.rejected.push({ record: `slo ${e.tenant}/${e.slo} ${e.window.start.toISOString()}`, reason: `unknown tenant ${e.tenant}: the registry does not list it` });
+            return false;
+        });
+        const added = await writeSloEvents(client, events, source);
+        result.inserted += added;
+        result.duplicates += events.length - added;
         if (window && result.rejected.length === 0) {
             await client.query("INSERT INTO metered_windows (window_start, window_end, gpu_records, model_records) VALUES ($1, $2, $3, $4) ON CONFLICT (window_start, window_end) DO NOTHING", [window.start, window.end, gpu.length, hosted.length + endpoint.length]);
             result.complete = true;

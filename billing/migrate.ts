@@ -32,9 +32,7 @@ const FILE = /^(\d{4})_([a-z0-9_]+)\.sql$/;
  * an error, so a stale reservation cannot outlive it). A deployed database gets the reserved
  * migration applied after the later ones it already has, so that migration must apply on either side of them.
  */
-export const RESERVED_MIGRATIONS: Readonly<Record<number, string>> = {
-    6: "tenants' own billing rows (roles, row-level security, tenant_billing views): issue 24",
-};
+export const RESERVED_MIGRATIONS: Readonly<Record<number, string>> = {};
 
 export function loadMigrations(dir: string, reserved: Readonly<Record<number, string>> = RESERVED_MIGRATIONS): Migration[] {
     const migrations = fs

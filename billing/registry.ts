@@ -14,6 +14,7 @@ import {
     RegistryPrice,
     registryText,
 } from "compute-region-policies/model";
+import { syncServiceLevels } from "./slo";
 
 /**
  * The registry Job: applies a registry document (rendered from the stack config by the program, in
@@ -42,6 +43,10 @@ export interface SyncChanges {
     tenants: { added: string[]; states: string[]; removed: string[] };
     contracts: string[];
     commitments: string[];
+    /** Tenants' database roles made, and which of them the statement Job may act as (billing/migrations/0006). */
+    roles: string[];
+    /** Objectives and credit terms recorded from this sync (billing/slo.ts). */
+    serviceLevels?: string[];
 }
 
 export interface SyncResult {
@@ -65,7 +70,7 @@ export async function syncRegistry(client: ClientBase, doc: RegistryDocument, at
     const sha = createHash("sha256").update(registryText(doc)).digest("hex");
     const problems = registryProblems(doc, at).map((p) => `${p.path}: ${p.message}`);
     if (problems.length > 0) throw new SyncError(problems);
-    const changes: SyncChanges = { prices: { added: [], changed: [], removed: [] }, pools: [], models: [], tenants: { added: [], states: [], removed: [] }, contracts: [], commitments: [] };
+    const changes: SyncChanges = { prices: { added: [], changed: [], removed: [] }, pools: [], models: [], tenants: { added: [], states: [], removed: [] }, contracts: [], commitments: [], roles: [] };
     const q = <R extends Record<string, any> = Record<string, any>>(sql: string, params: unknown[] = []) => client.query<R>(sql, params);
     const ownsCatalog = doc.scope === "region" || doc.scope === "platform";
     await q("BEGIN");
@@ -126,6 +131,9 @@ export async function syncRegistry(client: ClientBase, doc: RegistryDocument, at
                 await q("INSERT INTO hosted_models (model, gpu_model, pool) VALUES ($1, $2, $3) ON CONFLICT (model) DO UPDATE SET gpu_model = EXCLUDED.gpu_model, pool = EXCLUDED.pool", [m.name, m.gpuModel, m.pool]);
                 changes.models.push(`${m.name} (on ${m.pool}, ${m.gpuModel})`);
             }
+            // What the region promises and the credits a breach owes: history, like prices.
+            const levels = await syncServiceLevels(q, doc, at, problems);
+            if (levels.length > 0) changes.serviceLevels = levels;
         }
 
         // Tenants: their owner, their state's history and their contract.
@@ -230,10 +238,12 @@ export async function syncRegistry(client: ClientBase, doc: RegistryDocument, at
             }
         }
         if (problems.length > 0) throw new SyncError(problems);
+        // Each tenant's database role follows its state: readable (its statements) while active or suspended.
+        changes.roles = (await q<{ change: string }>("SELECT sync_tenant_roles() AS change")).rows.map((r) => r.change);
         const changed =
             changes.currency !== undefined ||
             Object.values(changes.prices).some((l) => l.length > 0) ||
-            changes.pools.length + changes.models.length + changes.contracts.length + changes.commitments.length > 0 ||
+            changes.pools.length + changes.models.length + changes.contracts.length + changes.commitments.length + changes.roles.length + (changes.serviceLevels?.length ?? 0) > 0 ||
             Object.values(changes.tenants).some((l) => l.length > 0);
         if (changed) await q("INSERT INTO registry_syncs (scope, at, document_sha256, changes) VALUES ($1, $2, $3, $4)", [doc.scope, at, sha, JSON.stringify(changes)]);
         await q("COMMIT");
@@ -261,6 +271,8 @@ export function describeSync(result: SyncResult): string[] {
     list("tenants removed (their rows stay)", c.tenants.removed);
     list("contracts", c.contracts);
     list("commitments", c.commitments);
+    list("tenant database roles", c.roles);
+    list("service levels", c.serviceLevels ?? []);
     return lines;
 }
 

@@ -4,7 +4,24 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { componentOptions, componentType, partsOf } from "./component-type";
 import { createHash } from "node:crypto";
-import { BACKUP_RETENTION_DAYS, BILLING_REGISTRY, LABELS, meteringRepositoryName, NAMESPACES, PROMETHEUS, PROMETHEUS_URL, parseRegistry, RegistryDocument, registryText, TAGS } from "compute-region-policies/model";
+import {
+    apiServerCidr,
+    BACKUP_RETENTION_DAYS,
+    BILLING_REGISTRY,
+    LABELS,
+    meteringRepositoryName,
+    NAMESPACES,
+    PROMETHEUS,
+    PROMETHEUS_URL,
+    parseRegistry,
+    RegistryDocument,
+    registryText,
+    STATEMENT_WRITER_RULES,
+    TAGS,
+    TENANT_BILLING_DB,
+    USAGE_STATEMENTS,
+    usageStatementCrd,
+} from "compute-region-policies/model";
 import { ON_SYSTEM_NODES } from "./nodes";
 import type { Migration } from "../billing/migrate";
 import { packagedMigrations } from "./package-root";
@@ -52,6 +69,8 @@ export interface BillingDatabaseArgs extends BillingDatabaseSettings {
     isolatedSubnetCidrs: string[];
     /** CIDRs of the private subnets (the AWS API interface endpoints live there). */
     privateSubnetCidrs: string[];
+    /** The cluster's Service CIDR: the statement Job reaches the API server at its first address. */
+    serviceCidr: string;
     /** The cluster security group (pods with their own security groups keep it for in-cluster traffic). */
     clusterSecurityGroupId: pulumi.Input<string>;
     /** The SQL migrations the Job applies (default: the package's billing/migrations). */
@@ -72,6 +91,7 @@ export interface BillingDatabaseArgs extends BillingDatabaseSettings {
 
 interface BillingDatabaseParts {
     registry: RegistryDocument;
+    statementWriterRole: k8s.rbac.v1.ClusterRole;
 }
 
 /** How to build the billing image: `docker buildx` on the machine that runs `pulumi up`. */
@@ -103,10 +123,14 @@ export const DB_CLIENT_LABEL = LABELS.dbClient;
  * recovery, deletion protection, a final snapshot, Pulumi protect on the instance and its key, never
  * public, TLS forced by its parameter group, IAM database authentication, and a master password RDS
  * keeps in Secrets Manager (no password is ever a resource input). Only pods labelled as database
- * clients (the migration Job, the registry Job, the metering CronJob) reach port 5432, through
- * security groups for pods. Also: the ECR repository of the billing image, the migration Job, the
- * registry Job (it applies the registry document, in a ConfigMap, once the migrations are in; a
- * change of the document is a new Job) and the metering CronJob, created once the registry is applied.
+ * clients (the migration Job, the registry Job, the metering and statement CronJobs) reach port 5432,
+ * through security groups for pods. Also: the ECR repository of the billing image, the migration Job,
+ * the registry Job (it applies the registry document, in a ConfigMap, once the migrations are in; a
+ * change of the document is a new Job), the metering CronJob, created once the registry is applied,
+ * and the tenants' statements: the UsageStatement CRD, the ClusterRole that writes them (bound in each
+ * tenant's namespace by the Tenant component, to the statement Job's service account only) and the
+ * statement CronJob, which reads each tenant's statement as the tenant's database role and applies it
+ * in the tenant's namespace (USAGE_STATEMENTS).
  *
  * Options: the cluster's Kubernetes provider (`providers`), and in `dependsOn` what the migration Job
  * waits for (the system nodes it runs on).
@@ -123,6 +147,10 @@ export class BillingDatabase extends pulumi.ComponentResource {
     /** The registry document its registry Job applies. */
     public get registry(): RegistryDocument {
         return partsOf<BillingDatabaseParts>(this).registry;
+    }
+    /** The ClusterRole that writes UsageStatements: tenants' namespaces bind it to the statement Job's service account. */
+    public get statementWriterRole(): k8s.rbac.v1.ClusterRole {
+        return partsOf<BillingDatabaseParts>(this).statementWriterRole;
     }
 
     constructor(name: string, args: BillingDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -273,6 +301,7 @@ export class BillingDatabase extends pulumi.ComponentResource {
         );
         const meteringIdentity = podRole("metering", dbUser("metering"));
         const registryIdentity = podRole("billing-registry", dbUser("registry"));
+        const statementsIdentity = podRole(USAGE_STATEMENTS.serviceAccount, dbUser(TENANT_BILLING_DB.statementsRole));
 
         const ns = platformNamespace(`${name}-ns`, { name: NAMESPACES.billing, kind: "platform", podSecurity: { enforce: "restricted", warn: "restricted" } }, { parent: this });
         const inNs = { parent: this, dependsOn: [ns] };
@@ -305,7 +334,7 @@ export class BillingDatabase extends pulumi.ComponentResource {
                 { to: [namespaceByName(NAMESPACES.monitoring)], ports: [{ protocol: "TCP", port: PROMETHEUS.port }] },
             ],
         });
-        for (const sa of ["billing-migrator", "billing-registry", "metering"]) {
+        for (const sa of ["billing-migrator", "billing-registry", "metering", USAGE_STATEMENTS.serviceAccount]) {
             new k8s.core.v1.ServiceAccount(`${name}-${sa}-sa`, { metadata: { name: sa, namespace: NAMESPACES.billing } }, inNs);
         }
 
@@ -368,6 +397,48 @@ export class BillingDatabase extends pulumi.ComponentResource {
             },
             // Created once the registry is applied: its first run meters tenants the database knows.
             { ...inNs, dependsOn: [ns, dbClients, denyAll, clientEgress, meteringIdentity, registryJob, ...(built ? [built] : [])] },
+        );
+
+        // Tenants' statements: the objects they read, who writes them, and the Job that does.
+        const crd = new k8s.apiextensions.v1.CustomResourceDefinition(`${name}-usage-statements`, usageStatementCrd(), { parent: this });
+        parts.statementWriterRole = new k8s.rbac.v1.ClusterRole(
+            `${name}-statement-writer`,
+            { metadata: { name: USAGE_STATEMENTS.writerRole }, rules: STATEMENT_WRITER_RULES },
+            { parent: this, dependsOn: [crd] },
+        );
+        // Its only way out besides the database's: the API server, where it applies the statements.
+        const apiEgress = netpol("statements-egress", {
+            podSelector: { matchLabels: { app: USAGE_STATEMENTS.app } },
+            policyTypes: ["Egress"],
+            egress: [{ to: [{ ipBlock: { cidr: apiServerCidr(args.serviceCidr) } }], ports: [{ protocol: "TCP", port: 443 }] }],
+        });
+        new k8s.batch.v1.CronJob(
+            `${name}-statements`,
+            {
+                metadata: { name: USAGE_STATEMENTS.cronJob, namespace: NAMESPACES.billing },
+                spec: {
+                    schedule: USAGE_STATEMENTS.schedule,
+                    concurrencyPolicy: "Forbid",
+                    startingDeadlineSeconds: 600,
+                    successfulJobsHistoryLimit: 3,
+                    failedJobsHistoryLimit: 5,
+                    jobTemplate: {
+                        spec: {
+                            backoffLimit: 2,
+                            activeDeadlineSeconds: 1800,
+                            template: {
+                                metadata: { labels: { [DB_CLIENT_LABEL]: "true", app: USAGE_STATEMENTS.app } },
+                                spec: podSpec(USAGE_STATEMENTS.serviceAccount, ["publish-statements"], [
+                                    { name: "PGUSER", value: TENANT_BILLING_DB.statementsRole },
+                                    { name: "PGIAMAUTH", value: "true" },
+                                ]),
+                            },
+                        },
+                    },
+                },
+            },
+            // Its tenants' roles exist once the registry is applied (the migration makes them for tenants already listed).
+            { ...inNs, dependsOn: [ns, dbClients, denyAll, clientEgress, apiEgress, statementsIdentity, registryJob, crd, this.statementWriterRole, ...(built ? [built] : [])] },
         );
         this.registerOutputs({ endpoint: this.endpoint, repositoryUrl: this.repositoryUrl, image: this.image });
     }

@@ -92,6 +92,9 @@ function internalNamespaceFor(role: PoolCapacity["role"]): string {
     return role === "serving" ? NAMESPACES.serving : NAMESPACES.internal;
 }
 
+/** Kueue feature gates the region turns on, beyond the release's defaults. */
+export const KUEUE_FEATURE_GATES = [{ name: "LocalQueueMetrics", enabled: true }] as const;
+
 /** The Kueue controller configuration: every pod in a managed namespace goes through a queue. */
 export function kueueManagerConfig(platformNamespaces: string[]): Record<string, unknown> {
     return {
@@ -151,7 +154,9 @@ export class CapacityQueues extends pulumi.ComponentResource {
                 releaseName: "kueue",
                 namespace: NAMESPACES.kueue,
                 values: {
-                    controllerManager: ON_SYSTEM_NODES,
+                    // LocalQueueMetrics (alpha in 0.14, off by default): per-LocalQueue series labelled with
+                    // the queue's namespace, which is what a tenant may read of Kueue through the metrics API.
+                    controllerManager: { ...ON_SYSTEM_NODES, featureGates: [...KUEUE_FEATURE_GATES] },
                     managerConfig: { controllerManagerConfigYaml: toYaml(kueueManagerConfig(platformNamespaces)) },
                 },
                 network: { addressing: args.addressing },

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 /**
  * Type tokens of the components. Every component is `compute-region:index:<Name>`: the token Pulumi's
  * schema inference gives a component served to other languages (plugin/), which a YAML, Python or Go
- * program constructs. Until 0.2 they were `compute-region:<module>:<Name>`; each component keeps its
+ * program constructs. Before the first release (0.1.0) they were `compute-region:<module>:<Name>`; each component keeps its
  * former token as an alias, so a stack deployed before finds every resource under it (the engine
  * matches a component by its alias and its children through the alias they inherit from it:
  * pulumi/pulumi v3.248.0 pkg/resource/deploy/step_generator.go `generateAliases`).
@@ -33,8 +33,11 @@ export const FORMER_COMPONENT_TYPES = {
     ThreatDetection: "compute-region:security:ThreatDetection",
 } as const;
 
-/** A component's name (its class's), `Region` included (its token never moved). */
-export type ComponentName = keyof typeof FORMER_COMPONENT_TYPES | "Region";
+/** Components that never had another token: `Region` (its token never moved) and those added since the move. */
+export const UNMOVED_COMPONENTS = ["Region", "TenantMetricsApi"] as const;
+
+/** A component's name (its class's). */
+export type ComponentName = keyof typeof FORMER_COMPONENT_TYPES | (typeof UNMOVED_COMPONENTS)[number];
 
 /** The package every token is in: the plugin's name, so inference builds the same tokens. */
 export const PACKAGE_NAME = "compute-region";
@@ -46,7 +49,7 @@ export function componentType(name: ComponentName): string {
 
 /** The options a component registers with: the caller's, plus its former token as an alias when it had one. */
 export function componentOptions(name: ComponentName, opts: pulumi.ComponentResourceOptions | undefined): pulumi.ComponentResourceOptions {
-    const former = name === "Region" ? undefined : FORMER_COMPONENT_TYPES[name];
+    const former = (FORMER_COMPONENT_TYPES as Partial<Record<ComponentName, string>>)[name];
     if (!former) return opts ?? {};
     return { ...opts, aliases: [...(opts?.aliases ?? []), { type: former }] };
 }

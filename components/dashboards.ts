@@ -9,7 +9,8 @@ import { poolAllocatableExpr, poolTenantUsageExpr, soldQueuesMatcher } from "./a
  */
 const PROMETHEUS = { type: "prometheus", uid: "prometheus" };
 
-interface PanelSpec {
+/** A panel before layout: its queries and how it shows them. */
+export interface PanelSpec {
     title: string;
     type: "timeseries" | "stat" | "table";
     queries: { expr: string; legend?: string }[];
@@ -17,23 +18,24 @@ interface PanelSpec {
     description?: string;
 }
 
-/** Lays panels out on Grafana's 24-column grid, `perRow` to a row. */
-function layout(specs: PanelSpec[], perRow: number, height = 8): Panel[] {
+/** Lays panels out on Grafana's 24-column grid, `perRow` to a row, each querying `datasource` (the region's Prometheus unless given). */
+export function layout(specs: PanelSpec[], perRow: number, height = 8, datasource: { type: string; uid: string } = PROMETHEUS): Panel[] {
     const width = Math.floor(24 / perRow);
     return specs.map((spec, i) => ({
         id: i + 1,
         type: spec.type,
         title: spec.title,
         description: spec.description,
-        datasource: PROMETHEUS,
+        datasource,
         gridPos: { x: (i % perRow) * width, y: Math.floor(i / perRow) * height, w: width, h: height },
-        targets: spec.queries.map((q, j) => ({ refId: String.fromCharCode(65 + j), datasource: PROMETHEUS, expr: q.expr, legendFormat: q.legend ?? "" })),
+        targets: spec.queries.map((q, j) => ({ refId: String.fromCharCode(65 + j), datasource, expr: q.expr, legendFormat: q.legend ?? "" })),
         fieldConfig: { defaults: { unit: spec.unit ?? "none" }, overrides: [] },
         options: {},
     }));
 }
 
-function dashboard(uid: string, title: string, panels: Panel[], tags: string[]): Dashboard {
+/** A dashboard of the region's style: read-only, UTC, the last 24 hours, refreshed every minute. */
+export function dashboard(uid: string, title: string, panels: Panel[], tags: string[], variables: NonNullable<Dashboard["templating"]>["list"] = []): Dashboard {
     return {
         uid,
         title,
@@ -44,7 +46,7 @@ function dashboard(uid: string, title: string, panels: Panel[], tags: string[]):
         refresh: "1m",
         timezone: "utc",
         panels,
-        templating: { list: [] },
+        templating: { list: variables },
         annotations: { list: [] },
     } as Dashboard;
 }

@@ -22,6 +22,9 @@ export const MONITORING_CHART_PINS = {
     dcgmExporter: { chart: MONITORING_CHARTS.dcgmExporter, repo: "https://nvidia.github.io/dcgm-exporter/helm-charts", version: "4.1.1" },
 } as const;
 
+/** The tenant metrics API: prom-label-proxy with its kube-rbac-proxy sidecar (components/tenant-observability.ts). */
+export const TENANT_METRICS_CHART_PIN = { chart: "prom-label-proxy", repo: "https://prometheus-community.github.io/helm-charts", version: "0.22.0" } as const;
+
 /** Serving charts. */
 export const SERVING_CHART_PINS = {
     keda: { chart: "keda", repo: "https://kedacore.github.io/charts", version: "2.17.2" },
@@ -96,6 +99,7 @@ export const CHART_NAMESPACES: Readonly<Record<string, string>> = {
     [CHARTS.fsxCsiDriver.chart]: NAMESPACES.system,
     [MONITORING_CHART_PINS.prometheusStack.chart]: NAMESPACES.monitoring,
     [MONITORING_CHART_PINS.dcgmExporter.chart]: NAMESPACES.monitoring,
+    [TENANT_METRICS_CHART_PIN.chart]: NAMESPACES.monitoring,
     [SERVING_CHART_PINS.keda.chart]: NAMESPACES.keda,
     [GATEWAY_CHART_PINS.envoyGateway.chart]: NAMESPACES.envoyGateway,
     [GATEWAY_CHART_PINS.aiGatewayCrds.chart]: NAMESPACES.aiGateway,

@@ -99,6 +99,7 @@ interface ObservabilityParts {
     namespace: k8s.core.v1.Namespace;
     ruleGroups: RuleGroup[];
     prometheusStack: k8s.helm.v3.Release;
+    namespacePolicy: k8s.networking.v1.NetworkPolicy;
 }
 
 
@@ -132,6 +133,10 @@ export class Observability extends pulumi.ComponentResource {
     public get prometheusStack(): k8s.helm.v3.Release {
         return partsOf<ObservabilityParts>(this).prometheusStack;
     }
+    /** The NetworkPolicy that selects every pod of the namespace: another release here is governed by it. */
+    public get namespacePolicy(): k8s.networking.v1.NetworkPolicy {
+        return partsOf<ObservabilityParts>(this).namespacePolicy;
+    }
 
     constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions, wiring: ObservabilityWiring = {}) {
         super(componentType("Observability"), name, {}, componentOptions("Observability", opts));
@@ -164,6 +169,7 @@ export class Observability extends pulumi.ComponentResource {
             },
             inNs,
         );
+        parts.namespacePolicy = isolate;
 
         const password = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, { parent: this });
         this.grafanaAdminPassword = pulumi.secret(password.result);
@@ -270,8 +276,10 @@ export class Observability extends pulumi.ComponentResource {
                     values: {
                         tolerations: GPU_POOL_TOLERATIONS,
                         affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: LABELS.gpuModel, operator: "Exists" }] }] } } },
-                        // The node each exporter runs on, as `node` on its series: a node that is down inhibits their alerts.
-                        serviceMonitor: { enabled: true, interval: "15s", relabelings: [{ sourceLabels: ["__meta_kubernetes_pod_node_name"], targetLabel: "node", action: "replace" }] },
+                        // honorLabels keeps the namespace and pod of the workload a GPU is allocated to (the
+                        // exporter's Kubernetes mapping): the tenant metrics API scopes by that namespace. The
+                        // node each exporter runs on, as `node` on its series: a node that is down inhibits their alerts.
+                        serviceMonitor: { enabled: true, interval: "15s", honorLabels: true, relabelings: [{ sourceLabels: ["__meta_kubernetes_pod_node_name"], targetLabel: "node", action: "replace" }] },
                     },
                     network: { governedBy: [isolate] },
                 },
@@ -290,7 +298,8 @@ export class Observability extends pulumi.ComponentResource {
                     namespaceSelector: { matchNames: [NAMESPACES.kueue] },
                     // The metrics Service only: the visibility server's Service carries the same selector labels and port name.
                     selector: { matchLabels: { ...KUEUE_METRICS_SERVICE_LABELS } },
-                    endpoints: [{ port: "https", scheme: "https", path: "/metrics", bearerTokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token", tlsConfig: { insecureSkipVerify: true } }],
+                    // honorLabels keeps each LocalQueue series' own namespace (the tenant metrics API scopes by it).
+                    endpoints: [{ port: "https", scheme: "https", path: "/metrics", honorLabels: true, bearerTokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token", tlsConfig: { insecureSkipVerify: true } }],
                 },
             },
             afterCrds,

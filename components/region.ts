@@ -19,6 +19,8 @@ import {
     RegistryContract,
     regionRegistry,
     registryText,
+    registryServiceLevels,
+    CreditTerm,
     SloSpec,
     standardTags,
     TenantPurchase,
@@ -52,6 +54,7 @@ import { sloRuleSets } from "./slo-rules";
 import { ThreatDetection, ThreatDetectionSettings } from "./threat-detection";
 import { Tenant, TenantLimits, tenantLimits } from "./tenant";
 import { TenantGuardrails } from "./tenant-guardrails";
+import { TenantMetricsApi } from "./tenant-observability";
 import { lustreClientRules, lustreCsiDriver, TenantFileSystem, TenantFileSystemSettings } from "./tenant-file-system";
 import { TenantWorkloadIdentity, WorkloadIdentitySettings } from "./tenant-workload-identity";
 
@@ -275,6 +278,8 @@ export interface RegionArgs {
     shards?: ShardBudget[];
     /** Service level objectives: recording rules, burn-rate alerts and a dashboard each (none: the fixed-threshold serving alerts stay). */
     slos?: SloSpec[];
+    /** The credits a hosted model's month below its availability objective owes its tenants (highest threshold first): billing records them with the objectives and issues them on invoices. */
+    sloCredits?: CreditTerm[];
     /** Alertmanager's receivers and routes; absent, alerts reach nobody (and a policy fails the region). */
     alerting?: AlertingArgs;
     /** GuardDuty for the region and its agent on every node. */
@@ -751,12 +756,19 @@ export class Region extends pulumi.ComponentResource {
                     ...database,
                     // What the region sells and at what price: the one rendering of the config, which the
                     // registry Job applies and the plan shows.
-                    registry: registryText(regionRegistry({ ...config, billing: { currency: config.billing.currency, prices: config.billing.prices.map((price) => ({ ...price })) } })!),
+                    registry: registryText(
+                        regionRegistry({
+                            ...config,
+                            billing: { currency: config.billing.currency, prices: config.billing.prices.map((price) => ({ ...price })) },
+                            serviceLevels: registryServiceLevels(config.slos, config.sloCredits ?? []),
+                        })!,
+                    ),
                     clusterName: config.cluster.name,
                     vpcId: this.network.vpcId,
                     isolatedSubnetIds: this.network.isolatedSubnetIds,
                     isolatedSubnetCidrs: this.network.subnetCidrs.isolated,
                     privateSubnetCidrs: this.network.subnetCidrs.private,
+                    serviceCidr: config.cluster.serviceCidr,
                     clusterSecurityGroupId: this.cluster.clusterSecurityGroupId,
                     migrations: config.migrations,
                     eksClusterName: this.cluster.clusterName,
@@ -769,6 +781,15 @@ export class Region extends pulumi.ComponentResource {
 
         // The guardrails are cluster-wide: a platform installs them for its shards' tenants too.
         if (rawTenants.length > 0 || config.layer === "platform") new TenantGuardrails(`${name}-guardrails`, {}, inCluster);
+        // Tenants read their own metrics through one route; a platform serves its shards' tenants.
+        const metricsApi =
+            rawTenants.length > 0 || config.layer === "platform"
+                ? new TenantMetricsApi(
+                      `${name}-tenant-metrics`,
+                      { replicas: 2, gatewayRecords: config.models.length > 0, namespacePolicy: this.observability.namespacePolicy },
+                      { ...inCluster, dependsOn: [this.observability.prometheusStack, this.observability.namespacePolicy, this.cluster.systemNodeGroup] },
+                  )
+                : undefined;
         parts.tenants = rawTenants.map(
             ({ tenant, quotas }) =>
                 new Tenant(
@@ -785,11 +806,14 @@ export class Region extends pulumi.ComponentResource {
                         // The file system's claim counts against the namespace's storage quota.
                         limits: withStorage(tenantLimits(quotas, tenant.limits), tenant.fileSystem?.storageGiB ?? 0),
                         workloadIdentity: !!tenant.workloadIdentity,
+                        ...(metricsApi ? { views: { models: tenant.models.length > 0 } } : {}),
+                        ...(this.billing ? { statements: true } : {}),
                         clusterName: this.cluster.clusterName,
                         tags,
                     },
-                    // Its queues need Kueue's CRDs.
-                    { ...inCluster, dependsOn: [this.queues.kueue] },
+                    // Its queues need Kueue's CRDs; its route to the tenant metrics API the observability
+                    // namespace; its statement binding the writer ClusterRole.
+                    { ...inCluster, dependsOn: [this.queues.kueue, ...(metricsApi ? [this.observability.namespace] : []), ...(this.billing ? [this.billing.statementWriterRole] : [])] },
                 ),
         );
 

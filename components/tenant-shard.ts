@@ -95,6 +95,10 @@ export class TenantShard extends pulumi.ComponentResource {
                             serviceCidr: platform.requireOutput("serviceCidr") as pulumi.Output<string>,
                             shard: args.shardName,
                             limits: tenantLimits(quotas, t.limits),
+                            // The platform runs the tenant metrics API and makes the observability namespace.
+                            views: { models: false },
+                            // The platform's billing publishes its tenants' statements (its ClusterRole and Job).
+                            statements: true,
                             clusterName: platform.requireOutput("clusterName") as pulumi.Output<string>,
                             tags: { [TAGS.shard]: args.shardName },
                         },

@@ -21,9 +21,13 @@ import {
     TenantState,
     tenantGroup,
     tenantNamespace,
+    TENANT_OBSERVABILITY_RULES,
+    TENANT_STATEMENT_RULES,
+    USAGE_STATEMENTS,
 } from "compute-region-policies/model";
 import { DNS_EGRESS, namespaceByName } from "./network-policies";
 import { dependsOnOf } from "./options";
+import { tenantObservabilityAccess } from "./tenant-observability";
 
 /** ResourceQuota limits of a tenant's namespace. */
 export interface TenantLimits {
@@ -37,7 +41,18 @@ export interface TenantLimits {
     pods: number;
 }
 
-/** A raw-capacity tenant: its namespace, queues, quota, egress and access. */
+/** A tenant's own views: its metrics through the tenant metrics API and its dashboards. */
+export interface TenantViews {
+    /** The tenant calls hosted models: its dashboards and metrics include the gateway's per-tenant series. */
+    models: boolean;
+}
+
+/**
+ * A raw-capacity tenant: its namespace, queues, quota, egress and access. Its `dependsOn` resource
+ * option is what its queues, its route to the tenant metrics API and its statement binding wait for
+ * (Kueue's CRDs, the observability namespace, the statement writer ClusterRole): Args carry no
+ * resources, so that every Pulumi language can construct a Tenant (plugin/).
+ */
 export interface TenantArgs {
     /** Tenant name (DNS label). */
     name: string;
@@ -61,6 +76,18 @@ export interface TenantArgs {
     limits: TenantLimits;
     /** The tenant has a workload identity: its pods may reach the Pod Identity agent (the declared egress). */
     workloadIdentity?: boolean;
+    /**
+     * The tenant's own views (its metrics through the tenant metrics API, its dashboards). Absent: the
+     * region has no tenant metrics API and the tenant gets no way to it. The route's NetworkPolicy in
+     * the observability namespace waits for what the Tenant's `dependsOn` option names (that namespace).
+     */
+    views?: TenantViews;
+    /**
+     * The region publishes usage statements (it has billing): the statement Job's service account may
+     * write UsageStatements in this namespace. The binding waits for what the Tenant's `dependsOn`
+     * option names (the ClusterRole, where this stack makes it). Absent or false: no statements reach the tenant.
+     */
+    statements?: boolean;
     /** The EKS cluster, for access entries. */
     clusterName: pulumi.Input<string>;
     /** Tags for AWS resources. */
@@ -83,6 +110,10 @@ export const TENANT_MEMBER_RULES = [
     { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: MEMBER_VERBS },
     { apiGroups: ["kueue.x-k8s.io"], resources: ["localqueues", "workloads"], verbs: READ },
     { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: READ },
+    // Its own metrics (through the tenant metrics API) and its LocalQueues' pending workloads (Kueue's visibility API).
+    ...TENANT_OBSERVABILITY_RULES,
+    // Its usage statements, which only the billing statement Job writes.
+    ...TENANT_STATEMENT_RULES,
 ];
 
 /** Default ResourceQuota limits, scaled with the tenant's GPUs. */
@@ -267,6 +298,21 @@ export class Tenant extends pulumi.ComponentResource {
                 },
                 { ...inNs, dependsOn: [namespace, role] },
             );
+            if (args.views) {
+                tenantObservabilityAccess(name, { tenant: args.name, namespace: ns, queues: quotas.length > 0, models: args.views.models, observabilityWaitsFor: dependsOnOf(opts) }, { parent: this, dependsOn: [namespace] });
+            }
+            // The statement Job writes the tenant's UsageStatements here, and nowhere else it is not bound.
+            if (args.statements) {
+                new k8s.rbac.v1.RoleBinding(
+                    `${name}-statement-writer`,
+                    {
+                        metadata: { name: USAGE_STATEMENTS.writerRole, namespace: ns },
+                        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: USAGE_STATEMENTS.writerRole },
+                        subjects: [{ kind: "ServiceAccount", name: USAGE_STATEMENTS.serviceAccount, namespace: USAGE_STATEMENTS.namespace }],
+                    },
+                    { ...inNs, dependsOn: [namespace, ...dependsOnOf(opts)] },
+                );
+            }
             // Access entries only: an access policy association would add rights beyond the Role.
             args.members.forEach(
                 (principalArn, i) =>

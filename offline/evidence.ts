@@ -1,4 +1,4 @@
-import { AmConfig, AutoscalingEvidence, autoscalingFromResources, capacityFromResources, DASHBOARD_LABEL, fromSnapshots, guaranteedAt, isolationFromResources, MONITORING_CHARTS, MONITORING_TYPES, Rehearsal, RegionIsolationEvidence, rehearse, routeAlert, TYPES, windowPhase, WindowPhase } from "compute-region-policies/model";
+import { AmConfig, AutoscalingEvidence, autoscalingFromResources, capacityFromResources, DASHBOARD_LABEL, fromSnapshots, guaranteedAt, isolationFromResources, MONITORING_CHARTS, MONITORING_TYPES, Rehearsal, RegionIsolationEvidence, rehearse, routeAlert, TENANT_DASHBOARDS, TYPES, windowPhase, WindowPhase } from "compute-region-policies/model";
 import type { ResourceSnapshot } from "compute-region-policies/engine";
 
 /** What the plan derives from its resources for the summary, the JSON document and the report: computed once. */
@@ -48,6 +48,8 @@ export function monitoringFromResources(resources: readonly ResourceSnapshot[]) 
     for (const r of resources.filter((x) => x.type === MONITORING_TYPES.configMap)) {
         const meta = r.props.metadata as { labels?: Record<string, string> } | undefined;
         if (meta?.labels?.[DASHBOARD_LABEL.key] !== DASHBOARD_LABEL.value) continue;
+        // A tenant's own dashboards, in its namespace, are not the region's.
+        if (meta.labels[TENANT_DASHBOARDS.label] === "true") continue;
         for (const json of Object.values((r.props.data as Record<string, string>) ?? {})) {
             try {
                 dashboards.push(JSON.parse(json).title);

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { createRequire } from "node:module";
 import type { AliasSpec, PlanDocument, ResourceSnapshot, ResourceSnapshotOptions } from "compute-region-policies/engine";
 import { childUrn, containsUnknown, ROOT_STACK_TYPE } from "compute-region-policies/engine";
 import type { OfflineFacts } from "./mocks";
@@ -65,7 +66,8 @@ interface SdkInternals {
 const sdk: SdkInternals = { settings: require("@pulumi/pulumi/runtime/settings"), state: require("@pulumi/pulumi/runtime/state") };
 /* eslint-disable @typescript-eslint/no-require-imports */
 const resproto = require("@pulumi/pulumi/proto/resource_pb");
-const structproto = require("google-protobuf/google/protobuf/struct_pb");
+// google-protobuf is the SDK's dependency, not ours: load the copy the SDK uses, wherever npm put it.
+const structproto = createRequire(require.resolve("@pulumi/pulumi"))("google-protobuf/google/protobuf/struct_pb");
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** MockMonitor with its (private in the typings) URN hook visible to a subclass. */

@@ -153,12 +153,14 @@ export function isolationLines(evidence: RegionIsolationEvidence): string[] {
     const lines = [
         `Tenant isolation (reachability proof over ${evidence.policiesAnalysed} NetworkPolicies in ${evidence.namespacesAnalysed} namespaces, CNI policy mode ${evidence.cni}): ` +
             `${evidence.tenantsAnalysed} tenants analysed, ${evidence.pairsChecked} pairs checked in both directions, ${evidence.pathsFound} paths found, ` +
-            `${evidence.sides.length} tenant-side findings, ${evidence.declared.length} declared paths in`,
+            `${evidence.sides.length} tenant-side findings, ${evidence.declared.length} declared paths in, ${evidence.declaredRoutes.length} declared routes out`,
     ];
     for (const p of evidence.paths) lines.push(`  PATH ${p.kind}: ${p.from} -> ${p.to} (egress: ${p.egress.join(", ")}; ingress: ${p.ingress.join(", ") || "n/a"})`);
     for (const f of evidence.sides) lines.push(`  SIDE ${f.message}`);
     const declaredFrom = [...new Set(evidence.declared.map((d) => `${d.from} on ${d.ports} (${d.why})`))];
     for (const d of declaredFrom) lines.push(`  declared: ${d}, into ${evidence.declared.filter((x) => `${x.from} on ${x.ports} (${x.why})` === d).length} tenants`);
+    const routes = [...new Set(evidence.declaredRoutes.map((d) => `${d.to} on ${d.ports} (${d.why})`))];
+    for (const d of routes) lines.push(`  declared route: to ${d}, from ${evidence.declaredRoutes.filter((x) => `${x.to} on ${x.ports} (${x.why})` === d).length} tenants`);
     const declaredTo = [...new Set(evidence.declaredOut.map((d) => `${d.to} on ${d.ports} (${d.why})`))];
     for (const d of declaredTo) lines.push(`  declared out: to ${d}, from ${evidence.declaredOut.filter((x) => `${x.to} on ${x.ports} (${x.why})` === d).length} tenants`);
     for (const v6 of evidence.ipv6Egress) lines.push(`  IPv6 egress ${v6}: reaches no pod (pods are IPv4), but opens the IPv6 internet where the VPC routes IPv6`);
@@ -171,7 +173,7 @@ export function isolationMarkdown(evidence: RegionIsolationEvidence): string {
         "#### Tenant isolation evidence",
         "",
         `${evidence.tenantsAnalysed} tenants analysed, ${evidence.pairsChecked} pairs checked (tenant to tenant, to internal namespaces, to the instance metadata address, and into every tenant from every other namespace) ` +
-            `over ${evidence.policiesAnalysed} NetworkPolicies, CNI policy mode ${evidence.cni}: **${evidence.pathsFound} paths found**, **${evidence.sides.length} tenant-side findings**; ${evidence.declared.length} declared paths in.`,
+            `over ${evidence.policiesAnalysed} NetworkPolicies, CNI policy mode ${evidence.cni}: **${evidence.pathsFound} paths found**, **${evidence.sides.length} tenant-side findings**; ${evidence.declared.length} declared paths in, ${evidence.declaredRoutes.length} declared routes out.`,
         "",
     ];
     for (const f of evidence.sides) out.push(`- tenant side: ${f.message}`);

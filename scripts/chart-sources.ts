@@ -81,6 +81,7 @@ export const VENDORED_CHARTS: readonly VendoredChart[] = [
     { chart: "oci://docker.io/envoyproxy/ai-gateway-crds-helm", version: "v0.5.0", dir: "ai-gateway-crds-helm-v0.5.0", packaging: aigPackaging },
     { chart: "oci://docker.io/envoyproxy/ai-gateway-helm", version: "v0.5.0", dir: "ai-gateway-helm-v0.5.0", packaging: aigPackaging },
     { chart: "aws-load-balancer-controller", version: "1.17.1", dir: "aws-load-balancer-controller-1.17.1" },
+    { chart: "prom-label-proxy", version: "0.22.0", dir: "prom-label-proxy-0.22.0" },
     ...["9.44.0", "9.46.6", "9.51.0", "9.53.0", "9.59.0"].map((version) => ({ chart: "cluster-autoscaler", version, dir: `cluster-autoscaler-${version}` })),
 ];
 

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { ALERTS, poolCapacity } from "compute-region-policies/model";
 import { AlertRule, alertRulesOf, billingAlertRules, gatewayAlertRules, gpuAlertRules, servingAlertRules, tenantAlertRules } from "../components/alert-rules";
 import { capacityDashboard, gpuHealthDashboard } from "../components/dashboards";
+import { expectValidDashboard } from "./dashboards";
 import { promtoolTestRules } from "./promtool";
 
 /**
@@ -231,29 +232,7 @@ describe("alert rules under promtool", () => {
 describe("dashboards", () => {
     const dashboards = [capacityDashboard([shared, internal]), gpuHealthDashboard()];
     it.each(dashboards.map((d) => [d.title, d] as const))("%s is valid Grafana dashboard JSON", (_t, d) => {
-        const json = JSON.parse(JSON.stringify(d));
-        expect(json.uid).toMatch(/^[a-zA-Z0-9_-]{1,40}$/);
-        expect(json.schemaVersion).toBeGreaterThanOrEqual(36);
-        expect(json.title).toBeTruthy();
-        const ids = json.panels.map((p: { id: number }) => p.id);
-        expect(new Set(ids).size).toBe(ids.length);
-        const cells = new Set<string>();
-        for (const p of json.panels) {
-            expect(["timeseries", "stat", "table"]).toContain(p.type);
-            expect(p.gridPos.x + p.gridPos.w).toBeLessThanOrEqual(24);
-            for (let x = p.gridPos.x; x < p.gridPos.x + p.gridPos.w; x++) {
-                for (let y = p.gridPos.y; y < p.gridPos.y + p.gridPos.h; y++) {
-                    expect(cells.has(`${x},${y}`), `panels overlap at ${x},${y}`).toBe(false);
-                    cells.add(`${x},${y}`);
-                }
-            }
-            expect(p.targets.length).toBeGreaterThan(0);
-            for (const t of p.targets) {
-                expect(t.refId).toMatch(/^[A-Z]$/);
-                expect(t.expr.length).toBeGreaterThan(0);
-                expect(t.datasource.type).toBe("prometheus");
-            }
-        }
+        expectValidDashboard(d);
     });
 
     it("shows every pool on the capacity dashboard", () => {

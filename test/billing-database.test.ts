@@ -10,6 +10,7 @@ import { billingChangeLines, billingChanges, billingEvidence, billingJson, billi
 import type { PlanChanges } from "../offline/diff";
 import { ConfigError, parseRegionConfig } from "../stacks/config";
 import { sourceTag } from "../stacks/image-source";
+import { registryServiceLevelsOf } from "../stacks/config/reliability";
 import { devStackConfig, engineValues, ofType, one, plan } from "./helpers";
 
 let dev: OfflinePlanResult;
@@ -70,15 +71,17 @@ describe("billing database", () => {
         // Both ids are known only after deploy: unknown in the preview, never null.
         expect(sgp.props.spec.securityGroups.groupIds).toEqual([UNKNOWN, UNKNOWN]);
         expect(sgp.dependencies).toEqual(expect.arrayContaining([clients.urn, cluster.urn]));
-        // Pods get their branch ENI at admission: the Jobs and the metering CronJob come after the policy.
-        for (const r of [...ofType(dev.resources, "kubernetes:batch/v1:Job"), one(dev.resources, "kubernetes:batch/v1:CronJob")]) expect(r.opts?.dependsOn).toContain(sgp.urn);
+        // Pods get their branch ENI at admission: the Jobs and the metering and statement CronJobs come after the policy.
+        const workloads = [...ofType(dev.resources, "kubernetes:batch/v1:Job"), ...ofType(dev.resources, "kubernetes:batch/v1:CronJob")];
+        expect(workloads.map((w) => w.name).sort()).toEqual(["dev-billing-metering", "dev-billing-migrate", "dev-billing-registry-sync", "dev-billing-statements"]);
+        for (const r of workloads) expect(r.opts?.dependsOn).toContain(sgp.urn);
         // Nothing connects to the client pods, and the preview knows it.
         expect(clients.props.ingress).toEqual([]);
     });
 
     it("applies the migrations with a Job from a ConfigMap, and meters hourly with a CronJob, both by image digest", () => {
         const cm = ofType(dev.resources, "kubernetes:core/v1:ConfigMap").find((c) => c.props.metadata.name === "billing-migrations")!;
-        expect(Object.keys(cm.props.data)).toEqual(["0001_core_schema.sql", "0002_invoices.sql", "0003_roles.sql", "0004_registry_metering_invoices.sql", "0005_billing_roles.sql", "0007_hosted_tiers.sql"]);
+        expect(Object.keys(cm.props.data)).toEqual(["0001_core_schema.sql", "0002_invoices.sql", "0003_roles.sql", "0004_registry_metering_invoices.sql", "0005_billing_roles.sql", "0006_tenant_views.sql", "0007_hosted_tiers.sql", "0008_slo_attainment_credits.sql", "0009_tenant_endpoint_usage.sql"]);
         const job = one(dev.resources, "kubernetes:batch/v1:Job", "dev-billing-migrate");
         expect(job.props.metadata.name).toMatch(/^billing-migrate-[0-9a-f]{10}$/);
         const container = job.props.spec.template.spec.containers[0];
@@ -91,7 +94,7 @@ describe("billing database", () => {
         expect(job.opts?.customTimeouts?.create).toBeDefined();
         expect(container.command).toEqual(["node", "bin/billing/cli.js", "migrate", "--dir", "/migrations"]);
         expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
-        const cron = one(dev.resources, "kubernetes:batch/v1:CronJob");
+        const cron = one(dev.resources, "kubernetes:batch/v1:CronJob", "dev-billing-metering");
         expect(cron.props.spec).toMatchObject({ schedule: "5 * * * *", concurrencyPolicy: "Forbid" });
         expect(cron.props.spec.jobTemplate.spec.template.spec.containers[0].env).toContainEqual({ name: "PGIAMAUTH", value: "true" });
         const repo = one(dev.resources, DATA_TYPES.ecrRepository);
@@ -102,7 +105,8 @@ describe("billing database", () => {
         const map = ofType(dev.resources, "kubernetes:core/v1:ConfigMap").find((c) => c.name === "dev-billing-registry")!;
         const text = map.props.data["registry.json"];
         // Exactly the one rendering of the stack's config.
-        expect(text).toBe(registryText(regionRegistry(parseRegionConfig(engineValues(devStackConfig()), "dev"))!));
+        const config = parseRegionConfig(engineValues(devStackConfig()), "dev");
+        expect(text).toBe(registryText(regionRegistry({ ...config, serviceLevels: registryServiceLevelsOf(config) })!));
         const doc = parseRegistry(text);
         expect(doc.tenants.map((t) => [t.name, t.commitments.map((c) => `${c.track} ${c.quantity} ${c.subject}`)])).toEqual([
             ["acme", ["dedicated 4 acme-l40s", "reserved 6 shared-l40s"]],
@@ -112,7 +116,7 @@ describe("billing database", () => {
         ]);
         const migrate = one(dev.resources, "kubernetes:batch/v1:Job", "dev-billing-migrate");
         const job = one(dev.resources, "kubernetes:batch/v1:Job", "dev-billing-registry-sync");
-        const cron = one(dev.resources, "kubernetes:batch/v1:CronJob");
+        const cron = one(dev.resources, "kubernetes:batch/v1:CronJob", "dev-billing-metering");
         // Named by the document's hash: a changed document is a new Job, run once.
         expect(job.props.metadata.name).toMatch(/^billing-registry-[0-9a-f]{10}$/);
         expect(job.props.spec.template.spec.containers[0].command).toEqual(["node", "bin/billing/cli.js", "sync", "--registry", "/registry/registry.json"]);

@@ -7,6 +7,7 @@ import { regionRegistry, RegistryDocument, registryText } from "compute-region-p
 import { main } from "../billing/cli";
 import type { Invoice } from "../billing/invoice";
 import { loadMigrations, migrate } from "../billing/migrate";
+import { readStatement, Statement } from "../billing/statement";
 import { parseRegionConfig } from "../stacks/config";
 import { devStackConfig, engineValues } from "./helpers";
 import { startPostgres, TestPostgres } from "./postgres";
@@ -182,10 +183,20 @@ async function invoice(name: string): Promise<Invoice> {
     expect(r.code).toBe(0);
     return JSON.parse(r.out) as Invoice;
 }
+/** A tenant's statement as the statement Job reads it (its `statements` login acting as the tenant's role), or as an operator (the migrator) when `operator`. */
+async function statement(name: string, at: string, operator = false): Promise<Statement> {
+    const c = await pg.connect("billing", operator ? "postgres" : "statements");
+    try {
+        return await readStatement(c, name, "2026-11", utc(at));
+    } finally {
+        await c.end();
+    }
+}
 const line = (inv: Invoice, track: string, subject: string, unitPrice: string, unit?: string) => inv.lines.find((l) => l.track === track && (l.pool ?? l.model) === subject && l.unitPrice === unitPrice && (!unit || l.unit === unit));
 
 describe("a first month of billing on real PostgreSQL and Prometheus", () => {
     let invoices: Record<string, Invoice>;
+    const open: Record<string, Statement> = {};
 
     it("applies the registry the program renders from the dev stack's config, change by change", async () => {
         for (const [at, edit] of SYNCS) {
@@ -221,6 +232,17 @@ describe("a first month of billing on real PostgreSQL and Prometheus", () => {
         expect((await db.query("SELECT count(*)::int AS n FROM invoice_adjustments")).rows[0].n).toBe(1);
     });
 
+    it("shows each tenant the month before it is invoiced, as its own role (globex, decommissioned, to operators only)", async () => {
+        open.acme = await statement("acme", "2026-12-01T05:00");
+        open.initech = await statement("initech", "2026-12-01T05:00");
+        await expect(statement("globex", "2026-12-01T05:00")).rejects.toThrow(/the statements of globex are no longer readable as tenant_globex: the tenant is decommissioned or removed/);
+        open.globex = await statement("globex", "2026-12-01T05:00", true);
+        for (const s of Object.values(open)) expect(s).toMatchObject({ status: "open", meteredThrough: MONTH_END.toISOString(), charges: { unpriced: [] } });
+        expect(open.acme.charges.total).toBe(total(ACME));
+        expect(open.initech.charges.adjustments).toEqual([{ amount: "-25.00", reason: "SLO credit: llama-3-8b availability 99.52% < 99.9%", source: "slo", reference: "slo-2026-11-initech-llama-3-8b" }]);
+        expect(open.globex.state).toBe("decommissioned");
+    });
+
     it("issues each tenant's invoice with a line per track, pool or model and unit price, to the cent of the hand figures", async () => {
         invoices = { acme: await invoice("acme"), globex: await invoice("globex"), initech: await invoice("initech") };
         const acme = invoices.acme;
@@ -250,6 +272,44 @@ describe("a first month of billing on real PostgreSQL and Prometheus", () => {
         expect(line(initech, "dedicated_endpoint", "llama-3-8b", "2.4", "replica-hour")).toMatchObject({ quantity: "720", amount: money(INITECH.dedicatedEndpoint) });
         expect(initech.lines.find((l) => l.kind === "adjustment")).toMatchObject({ amount: "-25.00", description: "SLO credit: llama-3-8b availability 99.52% < 99.9% (slo slo-2026-11-initech-llama-3-8b)" });
         expect(initech.total).toBe(total(INITECH));
+    });
+
+    it("states the invoice's lines and total and the month's usage: the open statement had the same figures", async () => {
+        for (const name of ["acme", "globex", "initech"]) {
+            const s = await statement(name, "2026-12-02T00:00", name === "globex");
+            expect(s.status).toBe("invoiced");
+            expect(s.charges.lines).toEqual(invoices[name].lines.filter((l) => l.kind === "charge"));
+            expect(s.charges.total).toBe(invoices[name].total);
+            expect(open[name].charges.lines).toEqual(s.charges.lines);
+            expect(open[name].charges.total).toBe(s.charges.total);
+            // The GPU-hours held and borrowed are the invoice's quantities; what was not billed is the invoice's note.
+            for (const track of ["reserved", "dedicated", "spot"]) {
+                const billed = invoices[name].lines.filter((l) => l.track === track).reduce((a, l) => a + Number(l.quantity), 0);
+                expect(s.gpu.filter((g) => g.track === track).reduce((a, g) => a + Number(g.gpuHours), 0), `${name} ${track}`).toBeCloseTo(billed, 9);
+            }
+            expect(s.gpu.filter((g) => g.track === "unsold").map((g) => ({ track: g.track, pool: g.pool, gpuHours: g.gpuHours }))).toEqual(invoices[name].notBilled);
+        }
+        const acme = await statement("acme", "2026-12-02T00:00");
+        expect(acme.bought.map((b) => [b.track, b.subject, b.quantity, b.from, b.to])).toEqual([
+            ["dedicated", "acme-l40s", 4, MONTH_START.toISOString(), MONTH_END.toISOString()],
+            ["reserved", "shared-l40s", 6, MONTH_START.toISOString(), MONTH_END.toISOString()],
+        ]);
+        // acme's own GPU time within what it bought: on shared-l40s 6 GPUs from 09:37 on the 11th to 16:13 on the
+        // 14th and 6 of the 8 for half an hour on the 18th; its dedicated pool's 4 GPUs from the 5th to the 25th.
+        const used = (pool: string) => acme.gpu.find((g) => g.track === "reserved_use" && g.pool === pool)?.gpuHours;
+        expect(used("shared-l40s")).toBe("474.6");
+        expect(used("acme-l40s")).toBe("1920");
+        const globex = await statement("globex", "2026-12-02T00:00", true);
+        expect(globex.bought.filter((b) => b.track === "reserved").map((b) => [b.quantity, b.from, b.to])).toEqual([
+            [4, MONTH_START.toISOString(), "2026-11-20T09:30:00.000Z"],
+            [6, "2026-11-20T09:30:00.000Z", "2026-11-26T00:00:00.000Z"],
+        ]);
+        // Tokens per model are the gateway's counts for November.
+        const initech = await statement("initech", "2026-12-02T00:00");
+        expect(initech.tokens).toEqual([
+            { model: "llama-3-8b", track: "hosted", requests: String(llamaMonth.requests), inputTokens: String(llamaMonth.inputTokens), cachedInputTokens: String(llamaMonth.cachedInputTokens), outputTokens: String(llamaMonth.outputTokens) },
+            { model: "qwen-2-5-32b", track: "hosted", requests: String(qwenMonth.requests), inputTokens: String(qwenMonth.inputTokens), cachedInputTokens: "0", outputTokens: String(qwenMonth.outputTokens) },
+        ]);
     });
 
     it("prints the invoice for people too", async () => {

@@ -8,7 +8,7 @@ import { GpuUsageRecord, writeUsage } from "../billing/metering";
 import { startPostgres, TestPostgres } from "./postgres";
 
 const MIGRATIONS = loadMigrations(path.resolve(__dirname, "../billing/migrations"));
-const ALL = ["0001_core_schema", "0002_invoices", "0003_roles", "0004_registry_metering_invoices", "0005_billing_roles", "0007_hosted_tiers"];
+const ALL = ["0001_core_schema", "0002_invoices", "0003_roles", "0004_registry_metering_invoices", "0005_billing_roles", "0006_tenant_views", "0007_hosted_tiers", "0008_slo_attainment_credits", "0009_tenant_endpoint_usage"];
 let pg: TestPostgres;
 let db: Client;
 
@@ -165,8 +165,9 @@ describe("migration numbering", () => {
     };
 
     it("allows only the gaps RESERVED_MIGRATIONS names, and refuses a reserved number once a migration fills it", () => {
-        expect(RESERVED_MIGRATIONS[6]).toMatch(/issue 24/);
-        expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 7]);
+        // Every number agreed across branches has landed: nothing is reserved any more.
+        expect(RESERVED_MIGRATIONS).toEqual({});
+        expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
         expect(() => loadMigrations(dirOf("0001_a.sql", "0003_c.sql"))).toThrow("found 0003 where 0002 was due");
         expect(loadMigrations(dirOf("0001_a.sql", "0003_c.sql"), { 2: "a branch in flight" }).map((m) => m.version)).toEqual([1, 3]);
         expect(() => loadMigrations(dirOf("0001_a.sql", "0002_b.sql", "0003_c.sql"), { 2: "a branch in flight" })).toThrow(
@@ -179,11 +180,11 @@ describe("migration numbering", () => {
         await pg.createDatabase("late");
         const late = await pg.connect("late");
         try {
-            const landed = [...MIGRATIONS.slice(0, 5), { version: 6, name: "landed_later", sql: "CREATE TABLE landed_later (id int);", checksum: "x" }, MIGRATIONS[5]];
-            await migrate(late, MIGRATIONS);
-            const second = await migrate(late, landed);
-            expect(second.applied).toEqual(["0006_landed_later"]);
-            expect(second.alreadyApplied).toEqual(ALL);
+            // As a database migrated while 0008 was reserved: 0009 applied before it; 0008 applies on top.
+            await migrate(late, MIGRATIONS.filter((m) => m.version !== 8));
+            const second = await migrate(late, MIGRATIONS);
+            expect(second.applied).toEqual(["0008_slo_attainment_credits"]);
+            expect(second.alreadyApplied).toEqual(ALL.filter((m) => m !== "0008_slo_attainment_credits"));
         } finally {
             await late.end();
         }

@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CHART_FACTS, CHART_NOTES, clusterPicture, placementOf, CLUSTER_AUTOSCALER_CHART, CLUSTER_AUTOSCALER_PINS, fromSnapshots, LABELS, RENDERED_CHARTS, requirementMet } from "compute-region-policies/model";
-import { AUTOSCALING_CHART_REPO, CHARTS, GATEWAY_CHART_PINS, MONITORING_CHART_PINS, SERVING_CHART_PINS } from "../components/helm";
+import { AUTOSCALING_CHART_REPO, CHARTS, GATEWAY_CHART_PINS, MONITORING_CHART_PINS, SERVING_CHART_PINS, TENANT_METRICS_CHART_PIN } from "../components/helm";
 import { assembleChart, chartSource, gitTreeId, VENDOR_DIR, VENDORED_CHARTS, vendoredChart } from "../scripts/chart-sources";
 import { chartDefaults, parseManifests } from "../scripts/chart-facts";
 import { cachedRender, plannedReleases, RENDERED_CHARTS_FILE, renderCharts, renderedChartsModule, releasesToRender } from "../scripts/render-charts";
@@ -19,7 +19,7 @@ import { plan } from "./helpers";
  */
 
 const AUTOSCALER_PINS = Object.values(CLUSTER_AUTOSCALER_PINS).map((p) => ({ chart: CLUSTER_AUTOSCALER_CHART, repo: AUTOSCALING_CHART_REPO, version: p.chart }));
-const PINS = [...Object.values(CHARTS), ...Object.values(MONITORING_CHART_PINS), ...Object.values(SERVING_CHART_PINS), ...Object.values(GATEWAY_CHART_PINS), ...AUTOSCALER_PINS];
+const PINS = [...Object.values(CHARTS), ...Object.values(MONITORING_CHART_PINS), ...Object.values(SERVING_CHART_PINS), ...Object.values(GATEWAY_CHART_PINS), TENANT_METRICS_CHART_PIN, ...AUTOSCALER_PINS];
 
 let dev: OfflinePlanResult;
 let releases: ReleaseInput[];

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseRegionConfig } from "../stacks/config";
-import { configProblems, devStackConfig, engineValues } from "./helpers";
+import * as path from "node:path";
+import { benchConfig } from "../scripts/bench-config";
+import { configProblems, devStackConfig, engineValues, ROOT } from "./helpers";
 
 const problemsOf = configProblems;
 
@@ -58,5 +60,15 @@ describe("stack config", () => {
         const config = devStackConfig();
         config["kubernetes:enableServerSideApply"] = "true";
         expect(() => parseRegionConfig(engineValues(config), "dev")).not.toThrow();
+    });
+});
+
+describe("the benchmark's generated regions (npm run bench)", () => {
+    it("are valid stack configs at every size the bench plans, whatever the dev stack they scale has grown", () => {
+        for (const tenants of [10, 100, 1000]) {
+            const config = parseRegionConfig(engineValues(benchConfig(path.join(ROOT, "Pulumi.dev.yaml"), tenants)), `bench-${tenants}`);
+            expect(config.tenants).toHaveLength(tenants);
+            expect(config.models.filter((m) => m.batch)).toEqual([]);
+        }
     });
 });

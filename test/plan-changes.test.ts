@@ -159,8 +159,12 @@ describe("reading an earlier state strictly", () => {
 });
 
 describe("the dev stack against its own state", () => {
+    // The unchanged config against its own state, planned once for both tests (read only).
+    let own: ReturnType<typeof planAgainst> | undefined;
+    const againstOwnState = () => (own ??= planAgainst(devStackConfig(), state));
+
     it("changes nothing: every resource, provider and component is matched and the same", async () => {
-        const { changes } = await planAgainst(devStackConfig(), state);
+        const { changes } = await againstOwnState();
         expect(changes.counts).toEqual({ create: 0, update: 0, replace: 0, delete: 0, same: checkpoint.deployment.resources.length });
         expect(changes.protectErrors).toEqual([]);
         expect(changes.unruled).toEqual([]);
@@ -170,7 +174,7 @@ describe("the dev stack against its own state", () => {
 
     it("knows what a fresh preview cannot: the state's ids and outputs reach the program, so policies that could not run now do", async () => {
         const fresh = await plan();
-        const { resources } = await planAgainst(devStackConfig(), state);
+        const { resources } = await againstOwnState();
         expect(fresh.resources.filter((r) => containsUnknown(r.props)).length).toBeGreaterThan(20);
         expect(resources.filter((r) => containsUnknown(r.props))).toEqual([]);
         // The launch templates are unchanged, so the node groups keep their launch template's version.
@@ -255,9 +259,11 @@ describe("each kind of change against the dev stack's state", () => {
         const config = devStackConfig();
         tenants(config).push({ name: "hooli", quota: { "shared-l40s": 1 }, members: ["arn:aws:iam::111122223333:role/Hooli"] });
         const { changes } = await planAgainst(config, state);
-        // The component and its 13 resources (four NetworkPolicies: no internet egress); the billing
-        // registry's document lists hooli, so its ConfigMap changes and its Job (named by it) is a new one.
-        expect(ops(changes)).toEqual({ create: 14, update: 2, replace: 1, same: checkpoint.deployment.resources.length - 3 });
+        // The component and its 19 resources (five NetworkPolicies in its namespace, no internet egress;
+        // its route's ingress policy in observability; two Roles and bindings; the statement Job's binding;
+        // its dashboards); the billing registry's document lists hooli, so its ConfigMap changes and its
+        // Job (named by it) is a new one.
+        expect(ops(changes)).toEqual({ create: 20, update: 2, replace: 1, same: checkpoint.deployment.resources.length - 3 });
         expect(named(changes, "kubernetes:core/v1:ConfigMap", "dev-billing-registry").op).toBe("update");
         expect(named(changes, "kubernetes:batch/v1:Job", "dev-billing-registry-sync").op).toBe("replace");
         expect(named(changes, "compute-region:index:Tenant", "dev-tenant-hooli").op).toBe("create");
@@ -403,7 +409,7 @@ describe("against an earlier plan (a branch against main): both sides are previe
 });
 
 describe("a state exported before the components' tokens moved to compute-region:index:<Name>", () => {
-    /** The tokens the components had until 0.2 (what a deployed stack's state holds), written out as the facts they are. */
+    /** The tokens the components had before the first release (0.1.0) (what a deployed stack's state holds), written out as the facts they are. */
     const FORMER_TOKENS: Record<string, string> = {
         BatchInference: "compute-region:serving:BatchInference",
         DedicatedEndpoints: "compute-region:serving:DedicatedEndpoints",
@@ -613,18 +619,18 @@ describe("npm run plan against a state or an earlier plan", () => {
         expect(r.stdout).toContain("behind it: compute-region:tenants[globex] removed");
         const doc = JSON.parse(fs.readFileSync(`${out}.json`, "utf8"));
         // Everything of the base plan (its resources and the default providers the engine adds) but
-        // globex's 22 resources (15 of a tenant, 7 of its workload identity), the one update they cause and
+        // globex's 28 resources (21 of a tenant, 7 of its workload identity), the one update they cause and
         // the billing registry's (its ConfigMap updated, its Job a new one) stays.
         const baseDoc = JSON.parse(fs.readFileSync(base, "utf8")) as { resources: ResourceSnapshot[] };
         const urns = new Set(baseDoc.resources.map((x) => x.urn));
         const defaultProviders = new Set(baseDoc.resources.map((x) => x.opts?.provider).filter((p): p is string => !!p && !urns.has(p)));
-        expect(doc.changes.summary).toEqual({ create: 0, update: 2, replace: 1, delete: 22, same: baseDoc.resources.length + defaultProviders.size - 25 });
+        expect(doc.changes.summary).toEqual({ create: 0, update: 2, replace: 1, delete: 28, same: baseDoc.resources.length + defaultProviders.size - 31 });
         expect(doc.changes.protectErrors[0]).toMatchObject({ op: "delete", behind: "compute-region:tenants[globex] removed" });
         expect(doc.changes.resources.find((c: { name: string }) => c.name === "dev-tenant-globex-ns")).toMatchObject({ op: "delete", protect: true, component: expect.stringMatching(/Tenant::dev-tenant-globex$/) });
         expect(doc.policy.policies.map((p: { policy: string }) => p.policy)).toEqual(expect.arrayContaining(changePolicies.map((p) => p.name)));
         const md = fs.readFileSync(`${out}.md`, "utf8");
-        expect(md.split("\n")[0]).toBe(`### :x: Changes: 0 to create, 2 to update, 1 to replace, 22 to delete, ${doc.changes.summary.same} unchanged`);
-        expect(md).toContain("<details><summary>Changes by component (25; replacements and deletes first)</summary>");
+        expect(md.split("\n")[0]).toBe(`### :x: Changes: 0 to create, 2 to update, 1 to replace, 28 to delete, ${doc.changes.summary.same} unchanged`);
+        expect(md).toContain("<details><summary>Changes by component (31; replacements and deletes first)</summary>");
         const sarif = JSON.parse(fs.readFileSync(`${out}.sarif`, "utf8"));
         expect(sarif.runs[0].tool.driver.rules.map((x: { id: string }) => x.id)).toEqual(expect.arrayContaining(changePolicies.map((p) => p.name)));
         // An active tenant dropped: its namespace, and its billing history.

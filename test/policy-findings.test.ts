@@ -27,6 +27,7 @@ const POLICY_DIRS = ["policies/rules", "policies/changes"];
 const REHEARSAL = "policies/model/rehearsal.ts";
 const REACHABILITY = "policies/model/reachability.ts";
 const BILLING = "policies/model/billing.ts";
+const SQL_GRANTS = "policies/model/sql-grants.ts";
 
 interface Kind {
     policy: string;
@@ -116,9 +117,25 @@ function pushedProblems(file: string, fn: string, prefix: string, suffix: string
     return found;
 }
 
+/** Every `findings.push(message)` in a model function, as `report` wraps it: `${prefix}<message>`. */
+function pushedFindings(file: string, fn: string, prefix: string): { where: string; parts: (string | null)[]; anchored: boolean }[] {
+    const sf = parse(file);
+    const found: { where: string; parts: (string | null)[]; anchored: boolean }[] = [];
+    const visit = (node: ts.Node, inside: boolean) => {
+        const here = inside || (ts.isFunctionDeclaration(node) && node.name?.text === fn);
+        if (here && ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.getText(sf) === "findings.push" && node.arguments[0]) {
+            for (const parts of patterns(node.arguments[0])) found.push({ where: lineOf(sf, node), parts: [prefix, ...parts], anchored: true });
+        }
+        ts.forEachChild(node, (child) => visit(child, here));
+    };
+    visit(sf, false);
+    return found;
+}
+
 /**
  * What policies interpolate from a model: tenant-network-isolation the reachability proof's side
- * findings and path kinds, billing-covers-sales the billing registry's own problems.
+ * findings and path kinds, billing-covers-sales the billing registry's own problems,
+ * tenant-billing-rows-scoped what the billing migrations let tenants' roles do.
  */
 const FORWARDED: Record<string, { hole: string; kinds: () => { where: string; parts: (string | null)[]; anchored: boolean }[] }[]> = {
     "tenant-network-isolation": [
@@ -149,6 +166,7 @@ const FORWARDED: Record<string, { hole: string; kinds: () => { where: string; pa
         },
     ],
     "billing-covers-sales": [{ hole: "p.message", kinds: () => pushedProblems(BILLING, "registryProblems", "the billing registry: ", ".") }],
+    "tenant-billing-rows-scoped": [{ hole: "finding", kinds: () => pushedFindings(SQL_GRANTS, "tenantGrantFindings", "the billing migrations: ") }],
 };
 
 /** A report site that interpolates a message made elsewhere (a `.message`, or a hole FORWARDED names): its own text says nothing of what is reported. */

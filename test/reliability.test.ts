@@ -266,6 +266,25 @@ describe("SLO alerts on the dev plan", () => {
         expect(levels.credits).toEqual([{ below: 0.995, percent: 10 }, { below: 0.99, percent: 25 }]);
     });
 
+    it("pass slo-credits-metered: billing reads every credited objective's events per tenant, and an objective whose rules lost its tenant fails", () => {
+        const registry = ofType(dev.resources, MONITORING_TYPES.configMap).find((c) => c.props.metadata?.name === "billing-registry")!;
+        const levels = JSON.parse(registry.props.data["registry.json"]).serviceLevels;
+        expect(levels.credits).toEqual([{ below: 0.995, percent: 10 }, { below: 0.99, percent: 25 }]);
+        expect(levels.objectives.filter((o: { service: string; indicator: string }) => o.service === "model" && o.indicator === "availability").map((o: { slo: string }) => o.slo)).toEqual(["model-llama-3-8b-availability", "model-qwen-2-5-32b-availability"]);
+        expect(judge(dev.resources, "slo-credits-metered").violations).toEqual([]);
+        const damaged = dev.resources.map((r) => {
+            if (r.type !== MONITORING_TYPES.prometheusRule) return r;
+            const groups = (r.props.spec as { groups: { rules: { record?: string; expr: string; labels?: Record<string, string> }[] }[] }).groups.map((g) => ({
+                ...g,
+                rules: g.rules.map((rule) => (rule.record === "slo:valid_events:rate5m" && rule.labels?.slo === "model-qwen-2-5-32b-availability" ? { ...rule, expr: rule.expr.replace("sum by (tenant) (", "sum(") } : rule)),
+            }));
+            return withProps(r, { ...r.props, spec: { groups } });
+        });
+        expect(findings(damaged, "slo-credits-metered")).toEqual([
+            "objective model-qwen-2-5-32b-availability's slo:valid_events:rate5m is not recorded by tenant (sum by (tenant)): billing cannot tell whose requests failed, so no tenant is credited.",
+        ]);
+    });
+
     it("pass slo-burn-alerts-multiwindow, which fails an alert that lost its long window", () => {
         expect(judge(dev.resources, "slo-burn-alerts-multiwindow").violations).toEqual([]);
         const damaged = dev.resources.map((r) => {

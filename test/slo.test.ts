@@ -4,12 +4,27 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { stringify as toYaml } from "yaml";
 import { describe, expect, it } from "vitest";
-import { BURN_RATE_WINDOWS, burnAlertProblems, burnRate, creditPercent, poolCapacity, SLO_ALERT, SLO_METERING, SLO_RECORDS, SloSpec } from "compute-region-policies/model";
+import {
+    attainmentText,
+    BURN_RATE_WINDOWS,
+    burnAlertProblems,
+    burnRate,
+    creditCents,
+    creditPercent,
+    parseRegistry,
+    poolCapacity,
+    RecordedTerms,
+    SLO_ALERT,
+    SLO_METERING,
+    SLO_RECORDS,
+    SloSpec,
+    termsForMonth,
+} from "compute-region-policies/model";
 import { AlertRule, alertRulesOf } from "../components/alert-rules";
 import { sloDashboard } from "../components/dashboards";
 import { sloRuleGroups } from "../components/slo-rules";
 import { parseRegionConfig } from "../stacks/config";
-import { resolveCredits, resolveSlos } from "../stacks/config/reliability";
+import { registryServiceLevelsOf, resolveCredits, resolveSlos } from "../stacks/config/reliability";
 import { configProblems, devStackConfig, engineValues } from "./helpers";
 
 /**
@@ -149,11 +164,19 @@ const burnCases = [
     },
     {
         slos: ["model-llama-availability"],
-        name: "per tenant for billing: each tenant's good and valid rates, and the metering window's integral",
+        name: "per tenant for billing: each tenant's good and valid rates, as metering reads them at a step",
         input_series: [...requests("llama", "0+60x120", "0x120", "initech"), ...requests("llama", "0+30x120", "0+30x120", "hooli")],
         promql_expr_test: [
             { expr: `${SLO_RECORDS.good}{slo="model-llama-availability"}`, eval_time: "90m", exp_samples: [{ labels: `${SLO_RECORDS.good}{slo="model-llama-availability",tenant="hooli"}`, value: 0.5 }, { labels: `${SLO_RECORDS.good}{slo="model-llama-availability",tenant="initech"}`, value: 1 }] },
-            { expr: SLO_METERING.query(`${SLO_RECORDS.valid}{slo="model-llama-availability"}`, "1h"), eval_time: "2h", exp_samples: [{ labels: '{slo="model-llama-availability",tenant="hooli"}', value: 3600 }, { labels: '{slo="model-llama-availability",tenant="initech"}', value: 3600 }] },
+            // What metering reads at each of its steps: both rates by objective and tenant.
+            {
+                expr: SLO_METERING.stepQuery(),
+                eval_time: "90m",
+                exp_samples: ["hooli", "initech"].flatMap((tenant) => [
+                    { labels: `{events="good",slo="model-llama-availability",tenant="${tenant}"}`, value: tenant === "hooli" ? 0.5 : 1 },
+                    { labels: `{events="valid",slo="model-llama-availability",tenant="${tenant}"}`, value: 1 },
+                ]),
+            },
         ],
     },
 ];
@@ -275,6 +298,53 @@ describe("SLOs as config", () => {
         expect(configProblems((c) => (c["compute-region:observability"].prometheusRetentionDays = 30))).toEqual([
             "Pulumi.dev.yaml: compute-region:observability.prometheusRetentionDays: must be more than 30 days: the objectives' 30-day window (compute-region:slos) is measured from Prometheus' own samples, got 30",
         ]);
+    });
+});
+
+describe("what billing reads of the objectives", () => {
+    const dev = parseRegionConfig(engineValues(devStackConfig()), "dev");
+
+    it("carries every objective and the credit terms in the registry document, and refuses a malformed one at its path", () => {
+        const levels = registryServiceLevelsOf(dev)!;
+        expect(levels.objectives).toHaveLength(8);
+        expect(levels.objectives).toContainEqual({ slo: "model-qwen-2-5-32b-availability", service: "model", target: "qwen-2-5-32b", indicator: "availability", objective: 0.995, window: "30d" });
+        expect(levels.objectives).toContainEqual({ slo: "pool-acme-l40s-gpu-availability", service: "pool", target: "acme-l40s", indicator: "gpu-availability", tenant: "acme", objective: 0.995, window: "30d" });
+        expect(levels.credits).toEqual([{ below: 0.995, percent: 10 }, { below: 0.99, percent: 25 }]);
+        const doc = { version: 1, scope: "region", currency: "USD", prices: [], pools: [], models: [], tenants: [] };
+        expect(() => parseRegistry(JSON.stringify({ ...doc, serviceLevels: levels }))).not.toThrow();
+        const bad = { objectives: [{ ...levels.objectives[0], objective: 1 }, { ...levels.objectives[0], window: "7d" }], credits: [{ below: 0.99, percent: 120 }] };
+        expect(() => parseRegistry(JSON.stringify({ ...doc, serviceLevels: bad }))).toThrow(
+            [
+                "serviceLevels.objectives[0].objective: must be strictly between 0 and 1, got 1",
+                "serviceLevels.objectives[1].slo: repeats objective gateway-availability",
+                'serviceLevels.objectives[1].window: must be 28d or 30d, got "7d"',
+                "serviceLevels.credits[0].percent: must be more than 0 and at most 100, got 120",
+            ].join("\n  "),
+        );
+    });
+
+    it("judges a month by the terms in force when it began, or an objective's first terms during it; a later change judges later months", () => {
+        const row = (effectiveFrom: string, objective: number | null, percent = 10): RecordedTerms => ({ slo: "model-a-availability", effectiveFrom: new Date(effectiveFrom), service: "model", target: "a", indicator: "availability", objective, credits: [{ below: 0.99, percent }] });
+        const rows = [row("2026-09-10T00:00:00Z", 0.999, 10), row("2026-10-01T00:00:00Z", 0.999, 20), row("2026-10-15T00:00:00Z", 0.99, 30), row("2026-11-20T00:00:00Z", null)];
+        const month = (m: string) => termsForMonth(rows, new Date(`${m}-01T00:00:00Z`), new Date(Date.UTC(Number(m.slice(0, 4)), Number(m.slice(5)), 1)));
+        expect(month("2026-08")).toEqual([]);
+        expect(month("2026-09")[0].credits[0].percent).toBe(10);
+        // A change at the very instant a month begins is in force when it begins.
+        expect(month("2026-10")[0].credits[0].percent).toBe(20);
+        expect(month("2026-11")[0]).toMatchObject({ objective: 0.99, credits: [{ percent: 30 }] });
+        expect(month("2026-12")).toEqual([]);
+        // Withdrawn, then promised again during a month: its new terms judge that month.
+        expect(termsForMonth([...rows, row("2027-01-10T00:00:00Z", 0.995, 40)], new Date("2027-01-01T00:00:00Z"), new Date("2027-02-01T00:00:00Z"))[0].credits[0].percent).toBe(40);
+    });
+
+    it("credits a percent of the charges rounded once to the cent, and states attainment without rounding it up to the objective", () => {
+        expect(creditCents(1_234_567n, 10)).toBe(123_457n);
+        expect(creditCents(1_234_565n, 10)).toBe(123_457n);
+        expect(creditCents(1_234_564n, 10)).toBe(123_456n);
+        expect(creditCents(999n, 12.5)).toBe(125n);
+        expect(creditCents(0n, 25)).toBe(0n);
+        expect(attainmentText(0.99899)).toBe("99.89%");
+        expect(attainmentText(0.998)).toBe("99.80%");
     });
 });
 

@@ -54,8 +54,9 @@ describe("tenant namespaces", () => {
 
     it("deny by default, allow the namespace, DNS, monitoring, and the internet only where config allows (never private ranges)", () => {
         const names = (ns: string) => inNs(ns, NP).map((p) => p.props.metadata.name).sort();
-        // acme has a workload identity: its declared egress to the Pod Identity agent too.
-        expect(names("tenant-acme")).toEqual(["allow-dns", "allow-internet-egress", "allow-monitoring-scrape", "allow-pod-identity-agent", "allow-same-namespace", "default-deny-all"]);
+        // acme has a workload identity: its declared egress to the Pod Identity agent too; and every
+        // tenant its declared route to the tenant metrics API (test/tenant-observability.test.ts).
+        expect(names("tenant-acme")).toEqual(["allow-dns", "allow-internet-egress", "allow-monitoring-scrape", "allow-pod-identity-agent", "allow-same-namespace", "allow-tenant-metrics-api", "default-deny-all"]);
         const internet = inNs("tenant-acme", NP).find((p) => p.props.metadata.name === "allow-internet-egress")!;
         const { cidr, except } = internet.props.spec.egress[0].to[0].ipBlock;
         const reaches = (address: string) => ipBlockReaches(`${address}/32`, cidr, except);
@@ -74,7 +75,7 @@ describe("tenant namespaces", () => {
         ]);
         const associations = ofType(dev.resources, TYPES.eksAccessPolicyAssociation);
         for (const a of associations) expect(entries.map((e) => e.urn)).not.toContain(a.dependencies?.find((d) => entries.some((e) => e.urn === d)));
-        const binding = inNs("tenant-acme", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")[0];
+        const binding = inNs("tenant-acme", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding").find((b) => b.props.metadata.name === "tenant-member")!;
         expect(binding.props.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "tenant-member" });
         expect(ofType(dev.resources, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").filter((b) => JSON.stringify(b.props.subjects).includes("tenant:"))).toEqual([]);
     });

@@ -51,6 +51,8 @@ export const KUBERNETES_RULES: ReplacementRule[] = [
     kind("kubernetes:batch/v1:CronJob", [], { note: UNLISTED }),
     kind("kubernetes:policy/v1:PodDisruptionBudget", [], { note: "only policy/v1beta1 is in the table (.spec): policy/v1 is patched" }),
     kind("kubernetes:rbac.authorization.k8s.io/v1:Role"),
+    kind("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", [], { note: UNLISTED }),
+    kind("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", [], { note: UNLISTED }),
     kind("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", ["roleRef"]),
     kind("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", ["roleRef"]),
     kind("kubernetes:scheduling.k8s.io/v1:PriorityClass", [], { note: `${UNLISTED}; the API server rejects a new value (immutable), which the provider does not plan as a replacement` }),

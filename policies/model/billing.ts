@@ -2,6 +2,7 @@ import { PoolShape, tenantPoolQuotas, TenantPurchase, poolCapacity } from "./cap
 import { isUnknown } from "./deploy-input";
 import { ksmLabel, LABELS, TENANT_NAMESPACE_PREFIX } from "./conventions";
 import { GPU_CATALOG } from "./gpu-catalog";
+import { RegistryServiceLevels, serviceLevelProblems } from "./service-levels";
 
 /**
  * The commercial side of a region, as data shared by the program (which renders the billing
@@ -137,6 +138,8 @@ export interface RegistryDocument {
     pools: { name: string; gpuModel: string; role: string; gpus: number; tenant?: string }[];
     models: { name: string; pool: string; gpuModel: string }[];
     tenants: RegistryTenant[];
+    /** What the stack promises and the credits a breach owes (policies/model/service-levels.ts); absent: nothing. */
+    serviceLevels?: RegistryServiceLevels;
 }
 
 /** A price as the stack config gives it: the track, what it prices and a figure per price field of the track. */
@@ -299,6 +302,8 @@ export interface RegionSales {
     models: readonly RegistryModelInput[];
     tenants: RegistryInput["tenants"];
     billing?: { currency: string; prices: readonly PriceConfig[] };
+    /** The objectives and credit terms the registry records (registryServiceLevels). */
+    serviceLevels?: RegistryServiceLevels;
 }
 
 /**
@@ -308,7 +313,7 @@ export interface RegionSales {
  */
 export function regionRegistry(region: RegionSales): RegistryDocument | undefined {
     if (!region.billing) return undefined;
-    return renderRegistry({
+    const doc = renderRegistry({
         scope: region.layer === "platform" ? "platform" : "region",
         currency: region.billing.currency,
         prices: region.billing.prices,
@@ -316,6 +321,7 @@ export function regionRegistry(region: RegionSales): RegistryDocument | undefine
         models: region.models.map((m) => ({ name: m.name, pool: m.pool, ...(m.batch ? { batch: true } : {}) })),
         tenants: region.tenants,
     });
+    return region.serviceLevels ? { ...doc, serviceLevels: region.serviceLevels } : doc;
 }
 
 /** The registry document as the ConfigMap carries it (and as its hash is taken). */
@@ -375,6 +381,7 @@ function shapeProblems(raw: unknown): RegistryProblem[] {
     };
     const obj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
     if (!obj(raw)) return [{ path: "(document)", message: "must be a JSON object" }];
+    problems.push(...serviceLevelProblems(raw.serviceLevels));
     if (raw.version !== REGISTRY_VERSION) add("version", `must be ${REGISTRY_VERSION}, got ${JSON.stringify(raw.version)}`);
     if (typeof raw.scope !== "string" || !/^(region|platform|shard:[a-z0-9]([-a-z0-9]*[a-z0-9])?)$/.test(raw.scope)) add("scope", `must be region, platform or shard:<name>, got ${JSON.stringify(raw.scope)}`);
     if (typeof raw.currency !== "string" || !/^[A-Z]{3}$/.test(raw.currency)) add("currency", `must be an ISO 4217 code such as USD, got ${JSON.stringify(raw.currency)}`);

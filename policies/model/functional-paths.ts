@@ -5,6 +5,7 @@ import { isUnknown } from "./deploy-input";
 import { Endpoint, namespaceLabels, PolicyIndex } from "./netpol-eval";
 import { apiServerCidr, vpcResolverCidr } from "./platform-network-policies";
 import type { NamespaceKind } from "./reachability";
+import { USAGE_STATEMENTS } from "./tenant-billing";
 import { selectorMatches } from "./reachability";
 import { DATA_TYPES, GATEWAY_TYPES, K8S_TYPES, MONITORING_TYPES, TYPES } from "./types";
 import type { PathFact, PeerFact } from "./upstream/types";
@@ -15,7 +16,7 @@ import type { PathFact, PeerFact } from "./upstream/types";
  * add-on (the control plane to each webhook and aggregated API, the API server from every
  * controller, CoreDNS from everyone, Prometheus to every metrics port) and from the plan itself
  * (DNS from every namespace that has pods, Prometheus to every ServiceMonitor and PodMonitor target,
- * the gateway to every model server, the billing jobs to the database).
+ * the gateway to every model server, the billing jobs to the database, the statement Job to the API server).
  */
 
 export interface RequiredPath {
@@ -194,6 +195,12 @@ export function requiredPaths(picture: ClusterPicture): RequiredPath[] {
             const port = typeof db.props.port === "number" ? db.props.port : POSTGRES_PORT;
             if (to) add(endpoint(client), to, { port, why: "reads and writes billing data" }, client.owner);
         }
+    }
+
+    // The statement Job applies each tenant's UsageStatements through the API server.
+    const apiServer = net.serviceCidr ? addresses("the Kubernetes API (kubernetes Service)", [apiServerCidr(net.serviceCidr)]) : undefined;
+    for (const publisher of picture.pods.filter((p) => p.namespace === USAGE_STATEMENTS.namespace && p.labels.app === USAGE_STATEMENTS.app)) {
+        if (apiServer) add(endpoint(publisher), apiServer, { port: 443, why: "applies tenants' UsageStatements" }, publisher.owner);
     }
     return paths;
 }

@@ -48,22 +48,31 @@ export function modelServers(resources: readonly Resource[]): ModelServer[] {
  * (`<service>.<namespace>.svc...`), and the Deployments those Services select. Unresolved links are
  * listed as such, so a policy can say what it could not follow.
  */
-export function routeTargets(resources: readonly Resource[], route: Resource): { servers: ModelServer[]; unresolved: string[] } {
+export function routeTargets(resources: readonly Resource[], route: Resource): { servers: ModelServer[]; unresolved: string[]; undecided: string[] } {
     const servers: ModelServer[] = [];
     const unresolved: string[] = [];
+    // A link not found while some object of its kind has a name or namespace unknown during the
+    // preview may be that object: undecided, not unresolved.
+    const undecided: string[] = [];
+    const missing = (type: string, link: string, path: string) => {
+        const blind = resources.find((r) => r.type === type && (known(() => r.props.metadata?.name) === undefined || known(() => r.props.metadata) === undefined || (r.props.metadata?.namespace !== undefined && known(() => r.props.metadata?.namespace) === undefined)));
+        if (blind) undecided.push(`${blind.name}.${path}`);
+        else unresolved.push(link);
+    };
     const routeNs = ns(route);
     const deployments = modelServers(resources);
     for (const rule of list<any>(known(() => route.props.spec?.rules))) {
         for (const ref of list<any>(rule?.backendRefs)) {
             const aiBackend = resources.find((r) => r.type === GATEWAY_TYPES.aiServiceBackend && ns(r) === routeNs && nameOf(r) === ref?.name);
             if (!aiBackend) {
-                unresolved.push(`AIServiceBackend ${routeNs}/${ref?.name}`);
+                missing(GATEWAY_TYPES.aiServiceBackend, `AIServiceBackend ${routeNs}/${ref?.name}`, "metadata");
                 continue;
             }
             const backendName = known(() => aiBackend.props.spec?.backendRef?.name);
             const backend = resources.find((r) => r.type === GATEWAY_TYPES.backend && ns(r) === routeNs && nameOf(r) === backendName);
             if (!backend) {
-                unresolved.push(`Backend ${routeNs}/${backendName}`);
+                if (backendName === undefined) undecided.push(`${aiBackend.name}.spec.backendRef.name`);
+                else missing(GATEWAY_TYPES.backend, `Backend ${routeNs}/${backendName}`, "metadata");
                 continue;
             }
             for (const endpoint of list<any>(known(() => backend.props.spec?.endpoints))) {
@@ -83,7 +92,7 @@ export function routeTargets(resources: readonly Resource[], route: Resource): {
             }
         }
     }
-    return { servers, unresolved };
+    return { servers, unresolved, undecided };
 }
 
 /** A tenant's lifecycle state and PrivateLink principals, as its gateway key Secret records them. */

@@ -3,6 +3,7 @@ import { cidrProblem, isIpv6Cidr } from "./cidr";
 import { planCniMode } from "./cni";
 import { LABELS, NEVER_EGRESS_CIDRS, SHARD_LABEL, TENANT_DECLARED_EGRESS, TENANT_INBOUND_PEERS } from "./conventions";
 import { IsolationEvidence, NamespaceInfo, NamespaceKind, NetworkPolicyInfo, NetworkPolicyRule, proveIsolation } from "./reachability";
+import { TENANT_DECLARED_ROUTES } from "./tenant-observability";
 import { K8S_TYPES, TYPES } from "./types";
 
 const KINDS: NamespaceKind[] = ["tenant", "internal", "serving", "platform", "system", "other"];
@@ -104,6 +105,7 @@ export function isolationFromResources(resources: readonly ResourceLike[]): Regi
         inboundAllowed: TENANT_INBOUND_PEERS,
         neverEgress: [...NEVER_EGRESS_CIDRS, ...serviceCidrs],
         egressAllowed: TENANT_DECLARED_EGRESS,
+        routesAllowed: TENANT_DECLARED_ROUTES,
     });
     return { ...proof, ipv6Egress: ipv6EgressOf(policies, new Set(namespaces.filter((n) => n.kind === "tenant").map((n) => n.name))) };
 }

@@ -92,6 +92,8 @@ export interface IsolationEvidence {
     cni: CniMode;
     /** Paths into tenants the region declares, from its allow-list. */
     declared: DeclaredPath[];
+    /** Paths from tenants to platform pods the region declares (the tenant metrics API), each tenant's own, both sides that narrow. */
+    declaredRoutes: DeclaredPath[];
     /** Paths out of tenants into never-reached ranges the region declares (the Pod Identity agent), by tenant. */
     declaredOut: DeclaredPath[];
     /** Each tenant side judged on its own: rules that open more than the tenant's own policies may. */
@@ -240,6 +242,22 @@ export interface ReachabilityInput {
     neverEgress?: readonly string[];
     /** Addresses inside those ranges a tenant's egress may reach, declared, on these ports only (the Pod Identity agent). */
     egressAllowed?: readonly EgressAllowance[];
+    /** Platform pods a tenant's pods may reach, declared (the tenant metrics API); every other path into a platform namespace is a finding. */
+    routesAllowed?: readonly RouteAllowance[];
+}
+
+/**
+ * Platform pods a tenant's pods may reach, declared, on these ports only (the tenant metrics API).
+ * A path from a tenant into the namespace is declared only when every rule that opens it, on both
+ * sides, is this narrow: the tenant's egress names the namespace and a pod selector that requires the
+ * route's labels, the namespace's ingress admits the tenant only into policies selecting those pods,
+ * and both stay on the route's ports.
+ */
+export interface RouteAllowance {
+    namespace: string;
+    pods: Readonly<Record<string, string>>;
+    ports: readonly { protocol: "TCP" | "UDP"; port: number }[];
+    why: string;
 }
 
 /** An address a tenant's own egress may reach although it is in a never-reached range, on these ports only. */
@@ -283,6 +301,13 @@ export function proveIsolation(input: ReachabilityInput): IsolationEvidence {
     const targets = [...tenants, ...protectedTargets];
     const byName = new Map(targets.map((t) => [t.name, t]));
     const paths: IsolationPath[] = [];
+    const declaredRoutes: DeclaredPath[] = [];
+    const indexes = new Map<string, IngressIndex>();
+    const indexOf = (ns: string) => {
+        let index = indexes.get(ns);
+        if (!index) indexes.set(ns, (index = ingressIndex(byNamespace.get(ns) ?? [])));
+        return index;
+    };
     for (const from of tenants) {
         const out = summaryOf(egress, from.name, "Egress");
         // Only namespaces the sender's egress can reach at all need their ingress checked.
@@ -294,6 +319,11 @@ export function proveIsolation(input: ReachabilityInput): IsolationEvidence {
             const inSummary = summaryOf(ingress, to.name, "Ingress");
             const ingressBy = inSummary.open ? openMessage(to.name, "ingress") : reaching(inSummary, to, from);
             if (!ingressBy) continue;
+            const route = out.open || inSummary.open ? undefined : (input.routesAllowed ?? []).find((r) => r.namespace === to.name && onlyRoute(from, to, r, byNamespace, input.podCidrs, reaches, indexOf(to.name)));
+            if (route) {
+                declaredRoutes.push({ from: from.name, to: `${to.name} (${Object.entries(route.pods).map(([k, v]) => `${k}=${v}`).join(",")})`, ports: route.ports.map(portText).join(", "), why: route.why });
+                continue;
+            }
             paths.push({ from: from.name, to: to.name, kind: to.kind === "tenant" ? "tenant-to-tenant" : "tenant-to-internal", egress: egressBy, ingress: ingressBy });
         }
         for (const other of foreign) {
@@ -339,6 +369,7 @@ export function proveIsolation(input: ReachabilityInput): IsolationEvidence {
     return {
         cni,
         declared,
+        declaredRoutes,
         declaredOut,
         sides,
         tenantsAnalysed: tenants.length,
@@ -350,6 +381,71 @@ export function proveIsolation(input: ReachabilityInput): IsolationEvidence {
         pathsFound: paths.length,
         paths,
     };
+}
+
+/** Whether a pod selector can select only pods that carry every label of the route (it requires them all). */
+function selectsOnlyRoute(selector: LabelSelector | undefined, route: RouteAllowance): boolean {
+    if (!selector || typeof selector !== "object") return false;
+    return Object.entries(route.pods).every(([k, v]) => selector.matchLabels?.[k] === v);
+}
+
+/** Whether a policy peer reaches namespace `other` (from a policy of namespace `own`), at namespace granularity. */
+function peerReaches(peer: NetworkPolicyPeer, own: NamespaceInfo, other: NamespaceInfo, podCidrs: readonly string[], reaches: (target: string, block: { cidr: string; except?: string[] }) => boolean): boolean {
+    if (typeof peer !== "object" || peer === null) return false;
+    if (peer.ipBlock) return podCidrs.some((pods) => reaches(pods, peer.ipBlock!));
+    if (peer.namespaceSelector) {
+        if (isEmptySelector(peer.namespaceSelector)) return true;
+        const names = NAME_ONLY(peer.namespaceSelector);
+        return names ? names.includes(other.name) : selectorMatches(peer.namespaceSelector, other.labels);
+    }
+    return own.name === other.name;
+}
+
+/**
+ * Whether every rule that opens a path from tenant `from` into `to` keeps to the route: the tenant's
+ * egress rules that reach `to` name its pods by the route's labels, the ingress rules of `to` that
+ * admit `from` belong to policies selecting only the route's pods, and all stay on its ports.
+ */
+/** A namespace's ingress rules by the namespace names their peers name, and those whose peers select otherwise (to judge per source). */
+interface IngressIndex {
+    byName: Map<string, { policy: NetworkPolicyInfo; rule: NetworkPolicyRule }[]>;
+    other: { policy: NetworkPolicyInfo; rule: NetworkPolicyRule }[];
+}
+
+function ingressIndex(policies: readonly NetworkPolicyInfo[]): IngressIndex {
+    const index: IngressIndex = { byName: new Map(), other: [] };
+    for (const policy of policies.filter((x) => x.types.includes("Ingress"))) {
+        for (const rule of policy.ingress) {
+            const peers = Array.isArray(rule.peers) ? rule.peers : [];
+            const named = peers.map((peer) => (peer && typeof peer === "object" && peer.namespaceSelector && !peer.ipBlock ? NAME_ONLY(peer.namespaceSelector) : undefined));
+            if (peers.length > 0 && named.every((n) => n !== undefined)) {
+                for (const name of new Set(named.flat() as string[])) {
+                    const list = index.byName.get(name) ?? [];
+                    list.push({ policy, rule });
+                    index.byName.set(name, list);
+                }
+            } else index.other.push({ policy, rule });
+        }
+    }
+    return index;
+}
+
+function onlyRoute(from: NamespaceInfo, to: NamespaceInfo, route: RouteAllowance, byNamespace: Map<string, NetworkPolicyInfo[]>, podCidrs: readonly string[], reaches: (target: string, block: { cidr: string; except?: string[] }) => boolean, index: IngressIndex): boolean {
+    const within = (rule: NetworkPolicyRule) => portsBeyond(rule, route.ports).length === 0;
+    for (const p of (byNamespace.get(from.name) ?? []).filter((x) => x.types.includes("Egress"))) {
+        for (const rule of p.egress) {
+            const peers = Array.isArray(rule.peers) ? rule.peers : [];
+            if (peers.length === 0) return false;
+            for (const peer of peers) if (peerReaches(peer, from, to, podCidrs, reaches) && !(peer.namespaceSelector && selectsOnlyRoute(peer.podSelector, route) && within(rule))) return false;
+        }
+    }
+    // Only the rules that name this tenant, and those that select by other means, can admit it.
+    for (const { policy, rule } of [...(index.byName.get(from.name) ?? []), ...index.other]) {
+        const peers = Array.isArray(rule.peers) ? rule.peers : [];
+        const admits = peers.length === 0 || peers.some((peer) => peerReaches(peer, to, from, podCidrs, reaches));
+        if (admits && !(selectsOnlyRoute(policy.podSelector, route) && within(rule))) return false;
+    }
+    return true;
 }
 
 /** Keys a selector reads: the region's own policies may only select namespaces by their immutable name label. */
@@ -396,7 +492,7 @@ function withinAllowance(block: { cidr: string; except?: string[] } | undefined,
     return hit;
 }
 
-export function tenantSideFindings(tenant: NamespaceInfo, policies: readonly NetworkPolicyInfo[], input: Pick<ReachabilityInput, "podCidrs" | "inboundAllowed" | "neverEgress" | "egressAllowed">, cni: CniMode = "strict"): SideFinding[] {
+export function tenantSideFindings(tenant: NamespaceInfo, policies: readonly NetworkPolicyInfo[], input: Pick<ReachabilityInput, "podCidrs" | "inboundAllowed" | "neverEgress" | "egressAllowed" | "routesAllowed">, cni: CniMode = "strict"): SideFinding[] {
     const findings: SideFinding[] = [];
     const ns = tenant.name;
     const add = (policy: string, rule: string, message: string) => findings.push({ namespace: ns, policy: policy === "-" ? "-" : `${ns}/${policy}`, rule, message: `${policy === "-" ? ns : `${ns}/${policy}`} ${rule === "-" ? "" : `${rule} `}${message}` });
@@ -472,7 +568,16 @@ export function tenantSideFindings(tenant: NamespaceInfo, policies: readonly Net
                     }
                     const names = NAME_ONLY(peer.namespaceSelector);
                     const others = names ? names.filter((n) => n !== ns) : [JSON.stringify(peer.namespaceSelector)];
-                    for (const other of others) add(p.name, at, `reaches ${names ? `namespace ${other}` : `namespaces selected by ${other}`}: a tenant's egress may reach only itself, cluster DNS and the internet`);
+                    for (const other of others) {
+                        const route = names ? (input.routesAllowed ?? []).find((r) => r.namespace === other) : undefined;
+                        if (route && selectsOnlyRoute(peer.podSelector, route)) {
+                            const beyond = portsBeyond(rule, route.ports);
+                            if (beyond.length > 0) add(p.name, at, `reaches the declared route into ${other} on ${beyond.join(", ")}, beyond its ${route.ports.map(portText).join(", ")}`);
+                            continue;
+                        }
+                        const routes = (input.routesAllowed ?? []).map((r) => `${r.namespace} pods ${Object.entries(r.pods).map(([k, v]) => `${k}=${v}`).join(",")} on ${r.ports.map(portText).join(", ")}`);
+                        add(p.name, at, `reaches ${names ? `namespace ${other}` : `namespaces selected by ${other}`}: a tenant's egress may reach only itself, cluster DNS and the internet${routes.length > 0 ? ` (and the declared routes: ${routes.join("; ")})` : ""}`);
+                    }
                 }
             });
         }

@@ -5,6 +5,7 @@
  * alerts and dashboard from them, the policies check what was generated against them, and billing
  * reads the same series (SLO_METERING).
  */
+import { GATEWAY } from "./conventions";
 
 /** The windows an objective may be measured over, in days (`as const` sets here, so Pulumi's schema inference serves them as enums). */
 export const SloWindowDays = {
@@ -176,17 +177,34 @@ export function recordedRange(duration: string): string {
 }
 
 /**
- * The part of the contract billing reads (issue 23 part 4): the GPU-seconds or requests a tenant was
- * served well and in all, per objective, over one metering window ending at the query's time, from the
- * recording rules the alerts use. The rates are recorded every SLO_RULE_INTERVAL_SECONDS, so summing
- * them over the window times the interval integrates them.
+ * The part of the contract billing reads (issue 23 part 4): the requests (or GPU-seconds) each tenant
+ * was served well and in all, per objective, from the recording rules the alerts use. Metering
+ * evaluates `stepQuery` as a range query at its 60-second steps (start + 60 s, ..., end of each
+ * window), as it reads usage: the value at step instant t is the latest recorded rate (recorded every
+ * SLO_RULE_INTERVAL_SECONDS, the same 60 s), and times the step it stands for the events of
+ * (t - 60 s, t]. Each recorded sample is read by exactly one step, whatever the rule group's phase, so
+ * windows that tile a month add up to the month with no sample lost or counted twice.
+ *
+ * Prometheus 2.x and 3.x: no range selector is involved (an instant selector reads the latest sample
+ * within the lookback delta in both), so the result is the same in both. A `sum_over_time` over a
+ * window's range would not tile: cut half an interval short (`recordedRange`, as the rules' window-long
+ * figures are, where one sample in 43,200 does not matter) it drops the window's first sample whenever
+ * the rule group's phase puts that sample within half an interval of the window's start.
  */
 export const SLO_METERING = {
     goodSeries: SLO_RECORDS.good,
     validSeries: SLO_RECORDS.valid,
-    intervalSeconds: SLO_RULE_INTERVAL_SECONDS,
-    /** `sum by (slo, tenant) (...)` of good (or valid) events over `window` (such as `1h`) ending at the query's time. */
-    query: (series: string, window: string) => `sum by (${SLO_LABEL}, tenant) (sum_over_time(${series}[${recordedRange(window)}])) * ${SLO_RULE_INTERVAL_SECONDS}`,
+    /** Seconds each step's rate stands for: the rules' evaluation interval, which is metering's step. */
+    stepSeconds: SLO_RULE_INTERVAL_SECONDS,
+    /** The label telling a step's good rate from its valid rate in `stepQuery`'s result. */
+    eventsLabel: "events",
+    /** The tenant label of the per-tenant series (objectives without one are the region's, not a tenant's). */
+    tenantLabel: GATEWAY.tenantLabel,
+    /** Good and valid event rates by objective and tenant at one instant, labelled `events="good"` or `"valid"`. */
+    stepQuery: (): string => {
+        const by = (series: string, events: string) => `label_replace(sum by (${SLO_LABEL}, ${GATEWAY.tenantLabel}) (${series}{${GATEWAY.tenantLabel}!=""}), "events", "${events}", "", "")`;
+        return `${by(SLO_RECORDS.good, "good")} or ${by(SLO_RECORDS.valid, "valid")}`;
+    },
 } as const;
 
 /** The text an SLO alert's expression has for one burn window: both windows above the same threshold. */

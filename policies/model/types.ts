@@ -60,6 +60,7 @@ export const K8S_TYPES = {
     podDisruptionBudget: "kubernetes:policy/v1:PodDisruptionBudget",
     role: "kubernetes:rbac.authorization.k8s.io/v1:Role",
     roleBinding: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+    clusterRole: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
     clusterRoleBinding: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
     validatingAdmissionPolicy: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
     validatingAdmissionPolicyBinding: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",

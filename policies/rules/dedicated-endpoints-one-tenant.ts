@@ -2,6 +2,7 @@ import { stackPolicy } from "../engine/policy";
 import { GATEWAY, LABELS } from "../model/conventions";
 import { credentialSecrets, keySecrets, modelRoutes, policiesTargeting } from "../model/gateway-evidence";
 import { DEDICATED_ENDPOINT, dedicatedModelName, ENDPOINT_LABEL, parseDedicatedModelName } from "../model/hosted-tiers";
+import { cannotDecide } from "../model/deploy-input";
 import { routeTargets } from "../model/hosted-tiers-evidence";
 import { GATEWAY_TYPES } from "../model/types";
 import { dedicatedSample } from "../samples/hosted-tiers";
@@ -26,13 +27,16 @@ export const dedicatedEndpointsOneTenant = stackPolicy({
     validateStack: (args, report) => {
         const secrets = keySecrets(args.resources);
         const routes = args.resources.filter((r) => r.type === GATEWAY_TYPES.aiRoute);
+        // Links a route's backends could not be followed through for a value unknown during the preview.
+        const blind: string[] = [];
         for (const route of modelRoutes(args.resources)) {
             const resource = routes.find((r) => (r.props.metadata?.name ?? "?") === route.name && (r.props.metadata?.namespace ?? "default") === route.namespace)!;
             const labels = resource.props.metadata?.labels ?? {};
             const at = `${route.namespace}/${route.name}`;
             const dedicatedModels = route.models.map(parseDedicatedModelName).filter((m): m is { tenant: string; model: string } => !!m);
             const labelled = labels[ENDPOINT_LABEL] === DEDICATED_ENDPOINT;
-            const { servers, unresolved } = routeTargets(args.resources, resource);
+            const { servers, unresolved, undecided } = routeTargets(args.resources, resource);
+            blind.push(...undecided);
             if (!labelled && dedicatedModels.length === 0) {
                 // A shared route: it must reach no tenant's dedicated servers.
                 for (const s of servers.filter((x) => x.dedicatedTo !== undefined)) report(`route ${at} (shared models ${route.models.join(", ")}) sends traffic to ${s.namespace}/${s.name}, tenant ${s.dedicatedTo}'s dedicated endpoint.`);
@@ -52,11 +56,12 @@ export const dedicatedEndpointsOneTenant = stackPolicy({
             if (others.length > 0) report(`dedicated route ${at} of tenant ${tenant} admits the keys of ${others.join(", ")}: it must admit ${tenant}'s key only.`);
             if (policies.length === 0 || !refs.some((r) => r.secret?.tenant === tenant)) report(`dedicated route ${at} of tenant ${tenant} does not require ${tenant}'s API key (no SecurityPolicy with apiKeyAuth naming its key Secret).`);
             for (const link of unresolved) report(`dedicated route ${at}: ${link} is not a resource of this stack, so what it serves cannot be checked.`);
-            if (unresolved.length === 0 && servers.length === 0) report(`dedicated route ${at} of tenant ${tenant} reaches no model server.`);
+            if (unresolved.length === 0 && undecided.length === 0 && servers.length === 0) report(`dedicated route ${at} of tenant ${tenant} reaches no model server.`);
             for (const s of servers.filter((x) => x.dedicatedTo !== tenant)) {
                 report(`dedicated route ${at} of tenant ${tenant} sends traffic to ${s.namespace}/${s.name}, ${s.dedicatedTo === undefined ? "a shared model server" : `tenant ${s.dedicatedTo}'s dedicated endpoint`}.`);
             }
         }
+        if (blind.length > 0) cannotDecide(blind[0]);
     },
     samples: {
         allowed: [{ description: "A tenant's dedicated route: its model name, its key only, its own model server; the shared route reaches the shared server.", resources: dedicatedSample() }],

@@ -34,6 +34,10 @@ import { tenantWorkloadsConfined } from "./tenant-workloads-confined";
 import { tenantVolumesBound } from "./tenant-volumes-bound";
 import { tenantPodIdentityConfined } from "./tenant-pod-identity-confined";
 import { tenantRolesBounded } from "./tenant-roles-bounded";
+import { tenantMetricsRouteEnforced } from "./tenant-metrics-route-enforced";
+import { tenantDashboardsScoped } from "./tenant-dashboards-scoped";
+import { tenantViewsRbacScoped } from "./tenant-views-rbac-scoped";
+import { tenantBillingRowsScoped } from "./tenant-billing-rows-scoped";
 import { deployFactsKnown } from "./deploy-facts-known";
 import { disruptionBudgetsAllowDrain } from "./disruption-budgets-allow-drain";
 import { databaseMinorVersionFloats } from "./database-minor-version-floats";
@@ -57,9 +61,10 @@ import { accessLogsExcludeCredentials } from "./access-logs-exclude-credentials"
 import { billingCoversSales } from "./billing-covers-sales";
 import { alertsReachAPerson } from "./alerts-reach-a-person";
 import { sloBurnAlertsMultiwindow } from "./slo-burn-alerts-multiwindow";
+import { sloCreditsMetered } from "./slo-credits-metered";
 import { threatDetectionCoversNodes } from "./threat-detection-covers-nodes";
 
-/** Every policy of the pack, in catalog order. The pack (`index.ts`), the evaluator and the catalog all read this list. */
+/** Every policy of the pack, in catalog order. The pack (`pack.ts`), the library entry (`index.ts`), the evaluator and the catalog all read this list. */
 /**
  * The stack policies that report the deploy rehearsal's findings: one rehearsal serves them all in
  * an evaluation, so their cost is the rehearsal's, once.
@@ -108,6 +113,11 @@ export const policies: RegionPolicy[] = [
     tenantVolumesBound,
     tenantPodIdentityConfined,
     tenantRolesBounded,
+    // Tenant views: what a tenant reads of its own usage, held to itself
+    tenantMetricsRouteEnforced,
+    tenantDashboardsScoped,
+    tenantViewsRbacScoped,
+    tenantBillingRowsScoped,
     // Serving
     servingWorkloadsConform,
     gpuRequestsEqualLimits,
@@ -134,6 +144,7 @@ export const policies: RegionPolicy[] = [
     databaseMinorVersionFloats,
     // Billing
     billingCoversSales,
+    sloCreditsMetered,
     // Keys, state and supply chain
     kmsKeyRotation,
     statefulResourcesProtected,

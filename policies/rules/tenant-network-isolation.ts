@@ -10,10 +10,24 @@ import { isolatedTenant, netpol, platformNs, tenantNs, vpcSample } from "../samp
 /** A tenant of a shard stack (its namespace carries the shard label), with the Tenant component's policies. */
 const shardTenant = (tenant: string) => [tenantNs(tenant, { [SHARD_LABEL]: "a" }), ...isolatedTenant(tenant).slice(1)];
 
+const ROUTE_PODS = { matchLabels: { "app.kubernetes.io/name": "prom-label-proxy", "app.kubernetes.io/instance": "tenant-metrics" } };
+
+/** The observability namespace with the tenant metrics API's route from `tenant`, as the Tenant component opens it (or wider, for the disallowed samples). */
+function observabilityWithRoute(tenant: string, ports = [8100], ingressPods: Record<string, unknown> = ROUTE_PODS, egressPods: Record<string, unknown> = ROUTE_PODS) {
+    const tcp = ports.map((port) => ({ protocol: "TCP", port }));
+    const byName = (ns: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } });
+    return [
+        platformNs("observability", "platform"),
+        netpol("observability", "admit-only-observability", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [byName("observability")] }] }),
+        netpol("observability", `from-${tenant}`, { podSelector: ingressPods, policyTypes: ["Ingress"], ingress: [{ from: [byName(`tenant-${tenant}`)], ports: tcp }] }),
+        netpol(`tenant-${tenant}`, "to-metrics", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ ...byName("observability"), podSelector: egressPods }], ports: tcp }] }),
+    ];
+}
+
 export const tenantNetworkIsolation = stackPolicy({
     name: "tenant-network-isolation",
     description:
-        "The reachability proof: no path between two tenants, from a tenant to an internal, serving or platform namespace or the instance metadata address, or into a tenant from any other namespace but the declared peers; each tenant's own policies admit only itself and the declared peers and reach only itself, cluster DNS and the internet; namespaces are selected only by their immutable name label.",
+        "The reachability proof: no path between two tenants, from a tenant to an internal, serving or platform namespace (but a declared route, narrow on both sides) or the instance metadata address, or into a tenant from any other namespace but the declared peers; each tenant's own policies admit only itself and the declared peers and reach only itself, cluster DNS, the internet and the declared routes; namespaces are selected only by their immutable name label.",
     rationale:
         "Tenants are outside customers on shared GPUs. The proof computes, from every NetworkPolicy and namespace label the " +
         "region deploys, which namespaces can reach which with Kubernetes semantics and the CNI's configured mode (in strict " +
@@ -53,6 +67,10 @@ export const tenantNetworkIsolation = stackPolicy({
             {
                 description: "Two tenants and an internal namespace, each tenant with the Tenant component's policies.",
                 resources: [vpcSample, ...isolatedTenant("acme"), ...isolatedTenant("globex"), platformNs("internal", "internal"), netpol("internal", "deny", { podSelector: {}, policyTypes: ["Ingress"] })],
+            },
+            {
+                description: "The declared route: acme reaches the tenant metrics API's pods on kube-rbac-proxy's port, and observability admits acme there only.",
+                resources: [vpcSample, ...isolatedTenant("acme"), ...observabilityWithRoute("acme")],
             },
         ],
         disallowed: [
@@ -135,6 +153,21 @@ export const tenantNetworkIsolation = stackPolicy({
                     netpol("tools", "ingress-only", { podSelector: {}, policyTypes: ["Ingress"] }),
                     netpol("tenant-acme", "from-tools", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "tools" } } }] }] }),
                 ],
+            },
+            {
+                description: "The route opened on prom-label-proxy's own port too, which kube-rbac-proxy does not guard.",
+                expect: "tenant side: tenant-acme/to-metrics egress[0] reaches the declared route into observability on TCP/8080, beyond its TCP/8100",
+                resources: [vpcSample, ...isolatedTenant("acme"), ...observabilityWithRoute("acme", [8100, 8080])],
+            },
+            {
+                description: "The route's ingress policy selects every pod of observability (Prometheus included): a path beyond the declared route.",
+                expect: "tenant-to-internal: tenant-acme can reach observability, opened by egress tenant-acme/to-metrics; ingress observability/from-acme",
+                resources: [vpcSample, ...isolatedTenant("acme"), ...observabilityWithRoute("acme", [8100], {})],
+            },
+            {
+                description: "acme's egress into observability selects every pod there, not the route's.",
+                expect: "tenant side: tenant-acme/to-metrics egress[0] reaches namespace observability: a tenant's egress may reach only itself, cluster DNS and the internet (and the declared routes",
+                resources: [vpcSample, ...isolatedTenant("acme"), ...observabilityWithRoute("acme", [8100], undefined, {})],
             },
             {
                 description: "A tenant's egress to an internal namespace that admits every namespace: a path from a customer into the company's own work.",

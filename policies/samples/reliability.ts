@@ -14,7 +14,7 @@ export const reliabilitySamples = {
             values: { ...(config ? { alertmanager: { config } } : {}), defaultRules },
         });
     },
-    rules(name: string, groups: { name: string; rules: Rule[] }[]): SampleResource {
+    rules(name: string, groups: { name: string; rules: Rule[]; interval?: string }[]): SampleResource {
         return sample("kubernetes:monitoring.coreos.com/v1:PrometheusRule", name, {
             apiVersion: "monitoring.coreos.com/v1",
             kind: "PrometheusRule",

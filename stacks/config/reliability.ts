@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CreditTerm, GEN_AI_HISTOGRAMS, SLO_WINDOW_DAYS, SloSpec, SloWindowDays, TEAMS } from "compute-region-policies/model";
+import { CreditTerm, GEN_AI_HISTOGRAMS, registryServiceLevels, RegistryServiceLevels, SLO_WINDOW_DAYS, SloSpec, SloWindowDays, TEAMS } from "compute-region-policies/model";
 import { reportDuplicates } from "./checks";
 import type { NamespacedRegionConfig, ReceiverConfig } from "./schema";
 import { SNS_TOPIC_ARN } from "./schema";
@@ -70,6 +70,11 @@ export function resolveSlos(config: SloSources): SloSpec[] {
 /** The credit terms of the hosted models' availability objectives, highest threshold first. */
 export function resolveCredits(slos: SloSources["slos"]): CreditTerm[] {
     return [...(slos?.credits ?? [])].sort((a, b) => b.below - a.below);
+}
+
+/** The billing registry's service levels as the program renders them from a stack's config (the Region passes the same). */
+export function registryServiceLevelsOf(config: SloSources): RegistryServiceLevels | undefined {
+    return registryServiceLevels(resolveSlos(config), resolveCredits(config.slos));
 }
 
 /** The SNS topic GuardDuty findings go to: the findings receiver's, else the security team's pager's, when it is an sns receiver. */

@@ -592,7 +592,7 @@ export const regionConfigObject = z.strictObject({
 });
 
 /** The config key of a region stack's key path: `aws:region` is the region, `compute-region:<key>` is `<key>`. */
-type ConfigField<K> = K extends `${typeof PROJECT}:${infer Key}` ? Key : K extends "aws:region" ? "region" : never;
+export type ConfigField<K> = K extends `${typeof PROJECT}:${infer Key}` ? Key : K extends "aws:region" ? "region" : never;
 
 /** A region stack's validated config keyed by Pulumi config key, as the cross-field checks read it. */
 export type NamespacedRegionConfig = z.output<typeof regionConfigObject>;

@@ -304,9 +304,30 @@ const CLUSTER_AUTOSCALER: ChartNotes = {
     },
 };
 
+// ---------------------------------------------------------------------------------------------
+// prom-label-proxy 0.22.0 (prometheus-community/helm-charts; prom-label-proxy v0.13.0 with
+// kube-rbac-proxy as its sidecar): the tenant metrics API (components/tenant-observability.ts).
+const PROM_LABEL_PROXY: ChartNotes = {
+    chart: "prom-label-proxy",
+    pods: {
+        "Deployment/tenant-metrics": {
+            id: "proxy",
+            // Tenants call kube-rbac-proxy's port: a declared route the reachability proof checks
+            // (TENANT_DECLARED_ROUTES), not a platform path.
+            serves: [],
+            calls: [
+                { ...apiServer, why: "kube-rbac-proxy authenticates callers (TokenReview) and authorizes them (SubjectAccessReview)" },
+                dns,
+                dnsTcp,
+                { peer: { kind: "pod", pod: "prometheus", chart: "kube-prometheus-stack" }, port: 9090, why: "prom-label-proxy forwards the scoped queries to Prometheus" },
+            ],
+        },
+    },
+};
+
 /** What a render cannot show, for every chart the region pins. */
 export const CHART_NOTES: readonly ChartNotes[] = [
-    KUEUE, KEDA, KUBE_PROMETHEUS_STACK, DCGM_EXPORTER, NVIDIA_DEVICE_PLUGIN, EFA_DEVICE_PLUGIN, ENVOY_GATEWAY, AI_GATEWAY_CRDS, AI_GATEWAY, AWS_LOAD_BALANCER_CONTROLLER, FSX_CSI_DRIVER_CHART,
+    KUEUE, KEDA, KUBE_PROMETHEUS_STACK, DCGM_EXPORTER, NVIDIA_DEVICE_PLUGIN, EFA_DEVICE_PLUGIN, ENVOY_GATEWAY, AI_GATEWAY_CRDS, AI_GATEWAY, AWS_LOAD_BALANCER_CONTROLLER, FSX_CSI_DRIVER_CHART, PROM_LABEL_PROXY,
     CLUSTER_AUTOSCALER,
 ];
 

@@ -9,6 +9,7 @@ export * from "./eks";
 export * from "./iam";
 export * from "./cluster-autoscaler";
 export * from "./addon-versions";
+export * from "./tenant-metrics";
 export * from "./rendered-charts";
 export * from "./guardduty";
 export * from "./service-metrics";

@@ -4194,5 +4194,60 @@ export const RENDERED_CHARTS: readonly RenderedChart[] = [
                 }
             }
         ]
+    },
+    {
+        "chart": "prom-label-proxy",
+        "version": "0.22.0",
+        "rendered": {
+            "release": "tenant-metrics",
+            "namespace": "observability",
+            "kubeVersion": "1.34.0",
+            "source": {
+                "repo": "prometheus-community/helm-charts",
+                "ref": "prom-label-proxy-0.22.0",
+                "file": "charts/prom-label-proxy"
+            }
+        },
+        "crds": [],
+        "webhooks": [],
+        "apiServices": [],
+        "pods": [
+            {
+                "workload": "Deployment/tenant-metrics",
+                "labels": {
+                    "app.kubernetes.io/name": "prom-label-proxy",
+                    "app.kubernetes.io/instance": "tenant-metrics"
+                },
+                "selector": {
+                    "app.kubernetes.io/name": "prom-label-proxy",
+                    "app.kubernetes.io/instance": "tenant-metrics"
+                },
+                "hostNetwork": false,
+                "placement": {
+                    "nodeSelector": [
+                        "nodeSelector"
+                    ],
+                    "tolerations": [
+                        "tolerations"
+                    ],
+                    "affinity": [
+                        "affinity"
+                    ]
+                },
+                "requests": {
+                    "cpu": "100m",
+                    "memory": "64Mi"
+                },
+                "replicas": {
+                    "values": "replicaCount",
+                    "default": 1
+                },
+                "source": {
+                    "repo": "prometheus-community/helm-charts",
+                    "ref": "prom-label-proxy-0.22.0",
+                    "file": "charts/prom-label-proxy/templates/deployment.yaml"
+                }
+            }
+        ]
     }
 ];
