@@ -401,6 +401,7 @@ const COMPONENT_INPUTS: Record<string, ComponentCase> = {
             isolatedSubnetIds: ["subnet-i1", "subnet-i2"],
             isolatedSubnetCidrs: ["10.60.64.0/24", "10.60.65.0/24"],
             privateSubnetCidrs: ["10.60.0.0/19", "10.60.32.0/19"],
+            serviceCidr: "172.20.0.0/16",
             clusterSecurityGroupId: "sg-1",
             registry: JSON.stringify(REGISTRY),
             eksClusterName: "c1",
@@ -418,6 +419,10 @@ const COMPONENT_INPUTS: Record<string, ComponentCase> = {
             ["aws:rds/instance:Instance", "billing-postgres"],
             ["kubernetes:core/v1:ConfigMap", "billing-migrations"],
             ["kubernetes:batch/v1:CronJob", "billing-metering"],
+            // Tenants' usage statements: their CRD, the writer ClusterRole tenants bind, the Job.
+            ["kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", "billing-usage-statements"],
+            ["kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "billing-statement-writer"],
+            ["kubernetes:batch/v1:CronJob", "billing-statements"],
         ],
         check: (built) => {
             // The registry Job applies the document given as JSON; the migrations default to the package's own.
@@ -473,6 +478,8 @@ const COMPONENT_INPUTS: Record<string, ComponentCase> = {
         registers: [
             ["pulumi:pulumi:StackReference", "shard-platform"],
             ["kubernetes:core/v1:Namespace", "shard-tenant-initech-ns"],
+            // The platform's billing writes the shard's tenants' usage statements.
+            ["kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "shard-tenant-initech-statement-writer"],
         ],
         check: (built) => {
             // The StackReference reads the stack the input names; the tenant joins the shard's cohort; the registry is the shard's.
