@@ -1,8 +1,8 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { AmConfig, canNotify, canPage, receiverIntegrations, ROUTING_LABELS, routeAlert, SEVERITIES, TEAMS, WATCHDOG_ALERT } from "../model/alert-routing";
-import { MONITORING_CHARTS } from "../model/conventions";
-import { MONITORING_TYPES, TYPES } from "../model/types";
+import { AmConfig, canNotify, canPage, receiverIntegrations, ROUTING_LABELS, routeAlert, SEVERITIES, TEAMS, WATCHDOG_ALERT } from "../model/domain/alert-routing";
+import { MONITORING_CHARTS } from "../model/domain/conventions";
+import { MONITORING_TYPES, TYPES } from "../model/domain/types";
 import { reliabilitySamples as s, SAMPLE_ALERTS } from "../samples/reliability";
 
 /** The longest a heartbeat may go unsent for the dead man's switch to notice quickly. */

@@ -1,11 +1,12 @@
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { GUARDRAIL_POLICIES, GUARDRAILS, LABELS, QUEUED_WORKLOADS } from "../model/conventions";
-import { namespacesFromResources } from "../model/isolation-evidence";
-import { cannotDecide, plain, unknownWithin } from "../model/deploy-input";
-import { LabelSelector, selectorMatches } from "../model/reachability";
-import { K8S_TYPES, TYPES } from "../model/types";
+import { GUARDRAIL_POLICIES, GUARDRAILS, LABELS, QUEUED_WORKLOADS } from "../model/domain/conventions";
+import { namespacesFromResources } from "../model/evidence/isolation-evidence";
+import { cannotDecide, plain, unknownWithin } from "../model/evidence/deploy-input";
+import { K8S_TYPES, TYPES } from "../model/domain/types";
 import { sample } from "../samples/sample";
 import { tenantNs } from "../samples/tenants";
+import { LabelSelector } from "../model/upstream/types";
+import { selectorMatches } from "../model/domain/label-selectors";
 
 const VAP = K8S_TYPES.validatingAdmissionPolicy;
 const VAPB = K8S_TYPES.validatingAdmissionPolicyBinding;
