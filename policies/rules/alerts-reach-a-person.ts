@@ -30,7 +30,7 @@ export const alertsReachAPerson = stackPolicy({
     severity: "critical",
     enforcementLevel: "mandatory",
     remediationSteps:
-        "Set compute-region:alerting (README \"Service levels, alerts and threat detection\"): receivers with their credentials in Secrets Manager, a page and a ticket receiver for each team " +
+        "Set compute-region:alerting (docs/reliability.md \"Service levels, alerts and threat detection\"): receivers with their credentials in Secrets Manager, a page and a ticket receiver for each team " +
         "(capacity, serving, billing, security), and a heartbeat webhook. Give every alert rule a team and a severity label.",
     controls: [
         { framework: "NIST SP 800-53 Rev. 5", control: "IR-6", title: "Incident Reporting" },
