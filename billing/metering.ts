@@ -109,7 +109,7 @@ export function closedWindows(now: Date, windowSeconds: number, count: number): 
 const POOL = ksmLabel(LABELS.pool);
 const GPU_MODEL = ksmLabel(LABELS.gpuModel);
 
-/** GPUs in use by tenants at each step (policies/model/billing.ts tenantGpuInUseQuery). */
+/** GPUs in use by tenants at each step (policies/model/domain/billing.ts tenantGpuInUseQuery). */
 export function tenantGpuQuery(): string {
     return tenantGpuInUseQuery();
 }

@@ -147,7 +147,7 @@ export function efaNetworkInterfaces(efaInterfaces: number, securityGroups: pulu
  *
  * A Capacity Block node group only has capacity inside the block's window: EKS scales it to zero
  * forty minutes before the block ends (EC2 terminates the instances from thirty minutes before).
- * Upgrade its Kubernetes version while it is at zero (see README "Upgrade Kubernetes").
+ * Upgrade its Kubernetes version while it is at zero (see docs/changing-a-region.md "Upgrade Kubernetes").
  */
 /** The tags that declare a pool's reservation (and a Capacity Block's window) on its node group. */
 export function reservationTags(reservation: CapacityReservationArgs | undefined): Record<string, string> {

@@ -56,7 +56,7 @@ export interface TenantViews {
 export interface TenantArgs {
     /** Tenant name (DNS label). */
     name: string;
-    /** Lifecycle state; see README "Offboarding". */
+    /** Lifecycle state; see docs/tenants.md "Offboarding". */
     state: TenantState;
     /** GPUs per pool. */
     quotas: TenantPoolQuota[];

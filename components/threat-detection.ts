@@ -135,7 +135,7 @@ export class ThreatDetection extends pulumi.ComponentResource {
                     },
                     { ...awsOnly, dependsOn: [detector] },
                 );
-                // The topic's policy must let events.amazonaws.com publish (README: "Threat detection").
+                // The topic's policy must let events.amazonaws.com publish (docs/reliability.md: "Threat detection").
                 new aws.cloudwatch.EventTarget(`${name}-findings`, { rule: rule.name, arn: args.findingsTopicArn }, awsOnly);
             }
         } else {

@@ -14,7 +14,7 @@
  * what device plugins advertise) is in policies/model/upstream/charts.ts. `--check` exits 1 instead
  * of writing when the file differs from a fresh render (test/chart-facts.test.ts does the same).
  */
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ResourceSnapshot, UNKNOWN, unwrapSecrets } from "compute-region-policies/engine";
@@ -86,9 +86,18 @@ export function cachedRender(release: ReleaseInput): (values: unknown) => Promis
         const file = path.join(dir, `${key}.yaml`);
         if (fs.existsSync(file)) return fs.readFileSync(file, "utf8");
         const out = await helmTemplate(assembleChart(release.chart), { release: release.release, namespace: release.namespace, values, kubeVersion: release.kubeVersion });
+        // Test workers (threads of one process: one pid) render the same release at once: each writes a
+        // temporary file of its own and renames it into place (atomic), and an entry another wrote
+        // meanwhile is the same render, so it is done.
+        if (fs.existsSync(file)) return out;
         fs.mkdirSync(dir, { recursive: true });
-        fs.writeFileSync(`${file}.${process.pid}.tmp`, out);
-        fs.renameSync(`${file}.${process.pid}.tmp`, file);
+        const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`;
+        try {
+            fs.writeFileSync(temporary, out);
+            fs.renameSync(temporary, file);
+        } finally {
+            fs.rmSync(temporary, { force: true });
+        }
         return out;
     };
 }

@@ -217,7 +217,7 @@ describe("gateway config", () => {
         ]);
         // There is no key to put a key in: unknown keys are rejected.
         expect(configProblems((c) => (c["compute-region:tenants"].find((t: { name: string }) => t.name === "initech").apiKey = "sk-123"))).toEqual([
-            'Pulumi.dev.yaml: compute-region:tenants[2] (initech): unknown key "apiKey" (a typo? see the config reference in README.md)',
+            'Pulumi.dev.yaml: compute-region:tenants[2] (initech): unknown key "apiKey" (a typo? see the config reference in docs/configuration.md)',
         ]);
     });
 });

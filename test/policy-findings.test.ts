@@ -24,10 +24,10 @@ import { ROOT } from "./helpers";
  */
 
 const POLICY_DIRS = ["policies/rules", "policies/changes"];
-const REHEARSAL = "policies/model/rehearsal.ts";
-const REACHABILITY = "policies/model/reachability.ts";
-const BILLING = "policies/model/billing.ts";
-const SQL_GRANTS = "policies/model/sql-grants.ts";
+const REHEARSAL = "policies/model/analyses/rehearsal.ts";
+const REACHABILITY = "policies/model/analyses/reachability.ts";
+const BILLING = "policies/model/domain/billing.ts";
+const SQL_GRANTS = "policies/model/analyses/sql-grants.ts";
 
 interface Kind {
     policy: string;

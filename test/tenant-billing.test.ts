@@ -248,7 +248,7 @@ describe("row-level security holds each tenant's role to its own rows", () => {
 });
 
 describe("what tenant-billing-rows-scoped reads of the migrations is what PostgreSQL made of them", () => {
-    // The policy reads the migrations' text (policies/model/sql-grants.ts); the catalog is the truth.
+    // The policy reads the migrations' text (policies/model/analyses/sql-grants.ts); the catalog is the truth.
     const facts = () => readSqlFacts(loadMigrations(path.resolve(__dirname, "../billing/migrations")).map((m) => ({ file: m.name, sql: m.sql })));
     const rows = async (sql: string) => (await as("admin").query<{ name: string }>(sql)).rows.map((r) => r.name).sort();
     const RELATION = "CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END";

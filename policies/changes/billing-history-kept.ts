@@ -1,6 +1,7 @@
 import { changePolicy } from "../engine/change";
-import { droppedTenants, registryOf } from "../model/billing";
+import { droppedTenants } from "../model/domain/billing";
 import { billingSamples as b, sampleRegistry } from "../samples/billing";
+import { registryOf } from "../model/evidence/billing-evidence";
 
 const without = (tenant: string, state?: "active" | "suspended" | "decommissioned") => {
     const doc = sampleRegistry({ initechState: state });

@@ -1,8 +1,9 @@
 import { configWithDefaults } from "../engine/policy";
 import { changePolicy, isModified } from "../engine/change";
-import { priceChanges, registryOf } from "../model/billing";
-import { parseInstant } from "../model/capacity";
+import { priceChanges } from "../model/domain/billing";
+import { parseInstant } from "../model/domain/capacity";
 import { billingSamples as b, PRICES, sampleRegistry } from "../samples/billing";
+import { registryOf } from "../model/evidence/billing-evidence";
 
 const registry = (prices = PRICES, currency = "USD") => b.registry({ ...sampleRegistry({ prices }), currency });
 const reserved = PRICES[0];

@@ -1,5 +1,5 @@
 import { changePolicy } from "../engine/change";
-import { DATA_TYPES } from "../model/types";
+import { DATA_TYPES } from "../model/domain/types";
 import { changeSamples as s } from "../samples/changes";
 
 export const billingStorageNotShrunk = changePolicy({

@@ -1,8 +1,8 @@
 import { changePolicy, isGone } from "../engine/change";
-import { K8S_TYPES } from "../model/types";
-import { LABELS } from "../model/conventions";
-import { DEDICATED_ENDPOINT, ENDPOINT_LABEL } from "../model/hosted-tiers";
-import { hostedTenantRecords } from "../model/hosted-tiers-evidence";
+import { K8S_TYPES } from "../model/domain/types";
+import { LABELS } from "../model/domain/conventions";
+import { DEDICATED_ENDPOINT, ENDPOINT_LABEL } from "../model/domain/hosted-tiers";
+import { hostedTenantRecords } from "../model/evidence/hosted-tiers-evidence";
 import { dedicatedServer, hostedKeySecret } from "../samples/hosted-tiers";
 
 export const dedicatedEndpointKeptWhileActive = changePolicy({

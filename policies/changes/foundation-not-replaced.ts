@@ -1,5 +1,5 @@
 import { changePolicy } from "../engine/change";
-import { DATA_TYPES, TYPES } from "../model/types";
+import { DATA_TYPES, TYPES } from "../model/domain/types";
 import { changeSamples as s } from "../samples/changes";
 
 /** What the region stands on: replacing one takes down (or loses) everything on it. */

@@ -1,6 +1,6 @@
 import { changePolicy } from "../engine/change";
-import { formatMinor, KUBERNETES_SKEW, minorsBetween, minorVersion } from "../model/kubernetes-versions";
-import { TYPES } from "../model/types";
+import { formatMinor, KUBERNETES_SKEW, minorsBetween, minorVersion } from "../model/domain/kubernetes-versions";
+import { TYPES } from "../model/domain/types";
 import { changeSamples as s } from "../samples/changes";
 
 export const kubernetesUpgradeOneMinor = changePolicy({

@@ -1,7 +1,7 @@
 import { changePolicy } from "../engine/change";
-import { EKS_ADDONS } from "../model/conventions";
-import { allowedNodeLag, formatMinor, minorsBetween, MinorVersion, minorVersion } from "../model/kubernetes-versions";
-import { TYPES } from "../model/types";
+import { EKS_ADDONS } from "../model/domain/conventions";
+import { allowedNodeLag, formatMinor, minorsBetween, MinorVersion, minorVersion } from "../model/domain/kubernetes-versions";
+import { TYPES } from "../model/domain/types";
 import { addonVersionPin, addonVersionPins } from "../model/upstream/addon-versions";
 import { changeSamples as s } from "../samples/changes";
 

@@ -1,6 +1,6 @@
 import { changePolicy, isGone } from "../engine/change";
-import { TYPES } from "../model/types";
-import { hostedTenantRecords } from "../model/hosted-tiers-evidence";
+import { TYPES } from "../model/domain/types";
+import { hostedTenantRecords } from "../model/evidence/hosted-tiers-evidence";
 import { allowedPrincipal, hostedKeySecret } from "../samples/hosted-tiers";
 
 export const privatelinkPrincipalKeptUntilOffboarded = changePolicy({

@@ -1,5 +1,5 @@
 import { changePolicy, resourcesAfter, resourcesBefore } from "../engine/change";
-import { capacityFromResources, holdsSoldQuota } from "../model/capacity-evidence";
+import { capacityFromResources, holdsSoldQuota } from "../model/evidence/capacity-evidence";
 import { poolSamples as p } from "../samples/pools";
 
 /** A shared pool of p5.48xlarge (8 GPUs a node) at 20% headroom, selling `sold` GPUs to acme. */

@@ -1,6 +1,6 @@
 import { changePolicy, isModified } from "../engine/change";
-import { LABELS, NAMESPACES, apiKeySecretName } from "../model/conventions";
-import { K8S_TYPES } from "../model/types";
+import { LABELS, NAMESPACES, apiKeySecretName } from "../model/domain/conventions";
+import { K8S_TYPES } from "../model/domain/types";
 import { changeSamples as s } from "../samples/changes";
 
 const isKeyData = (path: string) => /^(stringData|data)\b/.test(path);

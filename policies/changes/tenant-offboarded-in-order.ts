@@ -1,6 +1,6 @@
 import { changePolicy, isGone } from "../engine/change";
-import { K8S_TYPES } from "../model/types";
-import { LABELS, TENANT_STATE_ANNOTATION } from "../model/conventions";
+import { K8S_TYPES } from "../model/domain/types";
+import { LABELS, TENANT_STATE_ANNOTATION } from "../model/domain/conventions";
 import { changeSamples as s } from "../samples/changes";
 
 const stateOf = (props: Record<string, any> | undefined) => props?.metadata?.annotations?.[TENANT_STATE_ANNOTATION] ?? "active";

@@ -1,7 +1,7 @@
 import { changePolicy, isModified } from "../engine/change";
-import { GPU_RESOURCE, LABELS, QUEUE_KIND_LABEL } from "../model/conventions";
-import { queueQuotaOn } from "../model/capacity-evidence";
-import { K8S_TYPES } from "../model/types";
+import { GPU_RESOURCE, LABELS, QUEUE_KIND_LABEL } from "../model/domain/conventions";
+import { queueQuotaOn } from "../model/evidence/capacity-evidence";
+import { K8S_TYPES } from "../model/domain/types";
 import { poolSamples as p } from "../samples/pools";
 
 /** Reserved GPUs per flavor a ClusterQueue sets. */

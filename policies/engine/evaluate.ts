@@ -5,7 +5,7 @@ import type { ResolvedPolicyConfig } from "./config";
 import type { ResourceSnapshot } from "./snapshot";
 import { aliasUrn, parseUrn } from "./urn";
 import { unwrapSecrets } from "./wire";
-import { durationSeconds } from "../model/deploy-input";
+import { durationSeconds } from "../model/evidence/deploy-input";
 
 /**
  * The in-process evaluator: CrossGuard's semantics over the offline plan's resource snapshots, so the

@@ -1,7 +1,7 @@
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { AccessLogFormat, containsProbeKey, ENVOY_GATEWAY_DEFAULT_FORMAT, probeRequest, renderAccessLog } from "../model/access-log";
-import { cannotDecide, plain, unknownIn } from "../model/deploy-input";
-import { GATEWAY_TYPES } from "../model/types";
+import { AccessLogFormat, containsProbeKey, ENVOY_GATEWAY_DEFAULT_FORMAT, probeRequest, renderAccessLog } from "../model/domain/access-log";
+import { cannotDecide, plain, unknownIn } from "../model/evidence/deploy-input";
+import { GATEWAY_TYPES } from "../model/domain/types";
 import { accessLogSample } from "../samples/hosted-tiers";
 
 const list = <T>(value: unknown): T[] => (Array.isArray(value) ? (value as T[]) : []);
@@ -19,7 +19,7 @@ export const accessLogsExcludeCredentials = stackPolicy({
     severity: "critical",
     enforcementLevel: "mandatory",
     remediationSteps:
-        "Set the EnvoyProxy's telemetry.accessLog settings to the invocation-log format (policies/model/hosted-tiers.ts INVOCATION_LOG_FORMAT): headers by name " +
+        "Set the EnvoyProxy's telemetry.accessLog settings to the invocation-log format (policies/model/domain/hosted-tiers.ts INVOCATION_LOG_FORMAT): headers by name " +
         "(never Authorization or the API-key header), %REQ_WITHOUT_QUERY(:PATH)% instead of %REQ(:PATH)%, token counts from dynamic metadata; no ALS request headers " +
         "that carry credentials. Or disable access logging.",
     controls: [

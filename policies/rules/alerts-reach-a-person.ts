@@ -1,8 +1,8 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { AmConfig, canNotify, canPage, receiverIntegrations, ROUTING_LABELS, routeAlert, SEVERITIES, TEAMS, WATCHDOG_ALERT } from "../model/alert-routing";
-import { MONITORING_CHARTS } from "../model/conventions";
-import { MONITORING_TYPES, TYPES } from "../model/types";
+import { AmConfig, canNotify, canPage, receiverIntegrations, ROUTING_LABELS, routeAlert, SEVERITIES, TEAMS, WATCHDOG_ALERT } from "../model/domain/alert-routing";
+import { MONITORING_CHARTS } from "../model/domain/conventions";
+import { MONITORING_TYPES, TYPES } from "../model/domain/types";
 import { reliabilitySamples as s, SAMPLE_ALERTS } from "../samples/reliability";
 
 /** The longest a heartbeat may go unsent for the dead man's switch to notice quickly. */
@@ -30,7 +30,7 @@ export const alertsReachAPerson = stackPolicy({
     severity: "critical",
     enforcementLevel: "mandatory",
     remediationSteps:
-        "Set compute-region:alerting (README \"Service levels, alerts and threat detection\"): receivers with their credentials in Secrets Manager, a page and a ticket receiver for each team " +
+        "Set compute-region:alerting (docs/reliability.md \"Service levels, alerts and threat detection\"): receivers with their credentials in Secrets Manager, a page and a ticket receiver for each team " +
         "(capacity, serving, billing, security), and a heartbeat webhook. Give every alert rule a team and a severity label.",
     controls: [
         { framework: "NIST SP 800-53 Rev. 5", control: "IR-6", title: "Incident Reporting" },

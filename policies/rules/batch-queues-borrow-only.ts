@@ -1,9 +1,9 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { capacityFromResources, holdsSoldQuota, known, queueQuotaOn } from "../model/capacity-evidence";
-import { EXPENDABLE_PODS_PRIORITY_CUTOFF, PRIORITY_TIER_LABEL, QUEUE_KIND_LABEL } from "../model/conventions";
-import { podTemplates, queueNameOf } from "../model/hosted-tiers-evidence";
-import { K8S_TYPES } from "../model/types";
+import { capacityFromResources, holdsSoldQuota, known, queueQuotaOn } from "../model/evidence/capacity-evidence";
+import { EXPENDABLE_PODS_PRIORITY_CUTOFF, PRIORITY_TIER_LABEL, QUEUE_KIND_LABEL } from "../model/domain/conventions";
+import { podTemplates, queueNameOf } from "../model/evidence/hosted-tiers-evidence";
+import { K8S_TYPES } from "../model/domain/types";
 import { batchSample } from "../samples/hosted-tiers";
 
 const list = <T>(value: unknown): T[] => (Array.isArray(value) ? (value as T[]) : []);

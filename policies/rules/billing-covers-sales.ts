@@ -1,15 +1,16 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { configWithDefaults, stackPolicy } from "../engine/policy";
-import { billingTrack, priceInForce, registriesOf, RegistryDocument, registryProblems } from "../model/billing";
-import { parseInstant } from "../model/capacity";
-import { queueQuotaOn } from "../model/capacity-evidence";
-import { GATEWAY, LABELS, NAMESPACES, QUEUE_KIND_LABEL, SHARD_BUDGET_ANNOTATION, SHARD_LABEL } from "../model/conventions";
-import { DEDICATED_ENDPOINT, ENDPOINT_LABEL, parseDedicatedModelName } from "../model/hosted-tiers";
-import { credentialSecrets, keySecrets, modelRoutes } from "../model/gateway-evidence";
-import { gpuCount } from "../model/capacity";
-import { GATEWAY_TYPES, K8S_TYPES, MONITORING_TYPES } from "../model/types";
+import { billingTrack, priceInForce, RegistryDocument, registryProblems } from "../model/domain/billing";
+import { parseInstant } from "../model/domain/capacity";
+import { queueQuotaOn } from "../model/evidence/capacity-evidence";
+import { GATEWAY, LABELS, NAMESPACES, QUEUE_KIND_LABEL, SHARD_BUDGET_ANNOTATION, SHARD_LABEL } from "../model/domain/conventions";
+import { DEDICATED_ENDPOINT, ENDPOINT_LABEL, parseDedicatedModelName } from "../model/domain/hosted-tiers";
+import { credentialSecrets, keySecrets, modelRoutes } from "../model/evidence/gateway-evidence";
+import { gpuCount } from "../model/domain/capacity";
+import { GATEWAY_TYPES, K8S_TYPES, MONITORING_TYPES } from "../model/domain/types";
 import { billingSamples as b, editedRegistry, platformRegistry, PRICES, sampleRegistry } from "../samples/billing";
 import { poolSamples as p } from "../samples/pools";
+import { registriesOf } from "../model/evidence/billing-evidence";
 
 /** One thing the stack's resources sell: a tenant's GPUs on a pool, its spot allowance, a model it may call, a shard's budget. */
 interface Sale {

@@ -1,10 +1,10 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { configWithDefaults, stackPolicy } from "../engine/policy";
-import { CAPACITY_BLOCK_SCALE_DOWN_MINUTES, parseInstant, windowPhase, windowProblem } from "../model/capacity";
-import { capacityFromResources, holdsSoldQuota, nodeGroupReservation, nodeGroupWindow } from "../model/capacity-evidence";
-import { LABELS, TAGS } from "../model/conventions";
-import { plain } from "../model/deploy-input";
-import { TYPES } from "../model/types";
+import { CAPACITY_BLOCK_SCALE_DOWN_MINUTES, parseInstant, windowPhase, windowProblem } from "../model/domain/capacity";
+import { capacityFromResources, holdsSoldQuota, nodeGroupReservation, nodeGroupWindow } from "../model/evidence/capacity-evidence";
+import { LABELS, TAGS } from "../model/domain/conventions";
+import { plain } from "../model/evidence/deploy-input";
+import { TYPES } from "../model/domain/types";
 import { poolSamples as s } from "../samples/pools";
 
 const BLOCK = "cr-0123456789abcdef0";

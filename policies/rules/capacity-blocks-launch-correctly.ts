@@ -1,7 +1,7 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { stackPolicy } from "../engine/policy";
-import { plain } from "../model/deploy-input";
-import { TYPES } from "../model/types";
+import { plain } from "../model/evidence/deploy-input";
+import { TYPES } from "../model/domain/types";
 import { sample } from "../samples/sample";
 
 const template = (extra: Record<string, unknown>) =>

@@ -1,5 +1,5 @@
 import { forType, resourcePolicy } from "../engine/policy";
-import { DATA_TYPES } from "../model/types";
+import { DATA_TYPES } from "../model/domain/types";
 import { database } from "../samples/database";
 
 export const databaseMinorVersionFloats = resourcePolicy({

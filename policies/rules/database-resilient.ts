@@ -1,6 +1,6 @@
 import { configWithDefaults, forType, resourcePolicy } from "../engine/policy";
-import { BACKUP_RETENTION_DAYS } from "../model/conventions";
-import { DATA_TYPES } from "../model/types";
+import { BACKUP_RETENTION_DAYS } from "../model/domain/conventions";
+import { DATA_TYPES } from "../model/domain/types";
 import { database } from "../samples/database";
 
 const MIN_BACKUP_DAYS = BACKUP_RETENTION_DAYS.min;

@@ -1,10 +1,10 @@
 import { stackPolicy } from "../engine/policy";
-import { GATEWAY, LABELS } from "../model/conventions";
-import { credentialSecrets, keySecrets, modelRoutes, policiesTargeting } from "../model/gateway-evidence";
-import { DEDICATED_ENDPOINT, dedicatedModelName, ENDPOINT_LABEL, parseDedicatedModelName } from "../model/hosted-tiers";
-import { cannotDecide } from "../model/deploy-input";
-import { routeTargets } from "../model/hosted-tiers-evidence";
-import { GATEWAY_TYPES } from "../model/types";
+import { GATEWAY, LABELS } from "../model/domain/conventions";
+import { credentialSecrets, keySecrets, modelRoutes, policiesTargeting } from "../model/evidence/gateway-evidence";
+import { DEDICATED_ENDPOINT, dedicatedModelName, ENDPOINT_LABEL, parseDedicatedModelName } from "../model/domain/hosted-tiers";
+import { cannotDecide } from "../model/evidence/deploy-input";
+import { routeTargets } from "../model/evidence/hosted-tiers-evidence";
+import { GATEWAY_TYPES } from "../model/domain/types";
 import { dedicatedSample } from "../samples/hosted-tiers";
 
 export const dedicatedEndpointsOneTenant = stackPolicy({

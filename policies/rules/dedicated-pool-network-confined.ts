@@ -1,8 +1,8 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { stackPolicy } from "../engine/policy";
-import { cidrContains, cidrProblem } from "../model/cidr";
-import { TAGS } from "../model/conventions";
-import { TYPES } from "../model/types";
+import { cidrContains, cidrProblem } from "../model/domain/cidr";
+import { TAGS } from "../model/domain/conventions";
+import { TYPES } from "../model/domain/types";
 import { sample } from "../samples/sample";
 
 function ingressOf(r: PolicyResource): { cidrs: string[]; groups: PolicyResource[]; self: boolean }[] {

@@ -1,5 +1,5 @@
 import { stackPolicy } from "../engine/policy";
-import { reportRehearsal } from "../model/rehearsal";
+import { reportRehearsal } from "../model/analyses/rehearsal";
 import { customResource, KUEUE_CHART, namespace, PROMETHEUS_CHART, release } from "../samples/deploy";
 
 const monitoring = [namespace("observability"), release("kube-prometheus-stack", PROMETHEUS_CHART, "observability", {}, { after: ["ns-observability"] })];

@@ -1,5 +1,5 @@
 import { stackPolicy } from "../engine/policy";
-import { reportRehearsal } from "../model/rehearsal";
+import { reportRehearsal } from "../model/analyses/rehearsal";
 import { KUEUE_CHART, namespace, release } from "../samples/deploy";
 
 export const deployFactsKnown = stackPolicy({

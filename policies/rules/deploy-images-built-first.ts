@@ -1,5 +1,5 @@
 import { stackPolicy } from "../engine/policy";
-import { reportRehearsal } from "../model/rehearsal";
+import { reportRehearsal } from "../model/analyses/rehearsal";
 import { ecrRepository, imageBuild, job, namespace, ON_SYSTEM, SYSTEM_NODES } from "../samples/deploy";
 
 const image = "111122223333.dkr.ecr.us-east-2.amazonaws.com/billing/metering@sha256:" + "a".repeat(64);

@@ -1,6 +1,6 @@
 import { stackPolicy } from "../engine/policy";
-import { MONITORING_TYPES } from "../model/types";
-import { reportRehearsal } from "../model/rehearsal";
+import { MONITORING_TYPES } from "../model/domain/types";
+import { reportRehearsal } from "../model/analyses/rehearsal";
 import { namespace } from "../samples/deploy";
 import { sample } from "../samples/sample";
 

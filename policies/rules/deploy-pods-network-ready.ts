@@ -1,5 +1,5 @@
 import { stackPolicy } from "../engine/policy";
-import { reportRehearsal } from "../model/rehearsal";
+import { reportRehearsal } from "../model/analyses/rehearsal";
 import { deployment, dnsOnlyPolicy, namespace, ON_SYSTEM, SYSTEM_NODES } from "../samples/deploy";
 
 const base = [SYSTEM_NODES, namespace("tools")];

@@ -1,5 +1,5 @@
 import { stackPolicy } from "../engine/policy";
-import { reportRehearsal } from "../model/rehearsal";
+import { reportRehearsal } from "../model/analyses/rehearsal";
 import { deployment, KUEUE_CHART, namespace, release } from "../samples/deploy";
 
 /** Kueue with its Deployment integration on: its deployment and pod webhooks fail closed. */

@@ -1,5 +1,5 @@
 import { stackPolicy } from "../engine/policy";
-import { reportRehearsal } from "../model/rehearsal";
+import { reportRehearsal } from "../model/analyses/rehearsal";
 import { deployment, EFA_PLUGIN_CHART, namespace, nodeGroup, NVIDIA_PLUGIN_CHART, ON_SYSTEM, release, SYSTEM_NODES } from "../samples/deploy";
 
 const gpuNodes = nodeGroup("gpu", "g6e.12xlarge", { "compute-region.io/pool": "serving-l40s", "compute-region.io/gpu-model": "l40s" }, [{ key: "compute-region.io/pool-role", value: "serving" }], 1);

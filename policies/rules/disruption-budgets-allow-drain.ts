@@ -1,8 +1,8 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { stackPolicy } from "../engine/policy";
-import { selectorMatches } from "../model/reachability";
-import { K8S_TYPES } from "../model/types";
+import { K8S_TYPES } from "../model/domain/types";
 import { sample } from "../samples/sample";
+import { selectorMatches } from "../model/domain/label-selectors";
 
 const WORKLOADS: readonly string[] = [K8S_TYPES.deployment, K8S_TYPES.statefulSet, K8S_TYPES.replicaSet];
 

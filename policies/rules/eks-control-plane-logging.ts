@@ -1,6 +1,6 @@
 import { configWithDefaults, forType, resourcePolicy } from "../engine/policy";
-import { CONTROL_PLANE_LOG_TYPES } from "../model/conventions";
-import { TYPES } from "../model/types";
+import { CONTROL_PLANE_LOG_TYPES } from "../model/domain/conventions";
+import { TYPES } from "../model/domain/types";
 import { sample } from "../samples/sample";
 
 const ALL_LOG_TYPES: string[] = [...CONTROL_PLANE_LOG_TYPES];

@@ -1,5 +1,5 @@
 import { forType, resourcePolicy } from "../engine/policy";
-import { TYPES } from "../model/types";
+import { TYPES } from "../model/domain/types";
 import { sample } from "../samples/sample";
 
 const base = { name: "prod", roleArn: "arn:aws:iam::111122223333:role/eks" };

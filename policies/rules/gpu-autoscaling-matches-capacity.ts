@@ -1,11 +1,11 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { stackPolicy } from "../engine/policy";
-import { capacityFromResources } from "../model/capacity-evidence";
-import { QUEUE_KIND_LABEL } from "../model/conventions";
-import { cannotDecide, plain, unknownIn } from "../model/deploy-input";
+import { capacityFromResources } from "../model/evidence/capacity-evidence";
+import { QUEUE_KIND_LABEL } from "../model/domain/conventions";
+import { cannotDecide, plain, unknownIn } from "../model/evidence/deploy-input";
 import { CLUSTER_AUTOSCALER_CHART, CLUSTER_AUTOSCALER_SETTINGS } from "../model/upstream/cluster-autoscaler";
-import { formatMinor, minorsBetween, minorVersion } from "../model/kubernetes-versions";
-import { K8S_TYPES, TYPES } from "../model/types";
+import { formatMinor, minorsBetween, minorVersion } from "../model/domain/kubernetes-versions";
+import { K8S_TYPES, TYPES } from "../model/domain/types";
 import { poolSamples as s } from "../samples/pools";
 import { sample } from "../samples/sample";
 

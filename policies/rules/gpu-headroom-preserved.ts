@@ -1,6 +1,6 @@
 import { configWithDefaults, stackPolicy } from "../engine/policy";
-import { capacityFromResources, holdsSoldQuota, recomputeCapacity, sharedModelGpus } from "../model/capacity-evidence";
-import { DEFAULT_HEADROOM, headroomFloorProblem, MIN_HEADROOM, percent } from "../model/capacity";
+import { capacityFromResources, holdsSoldQuota, recomputeCapacity, sharedModelGpus } from "../model/evidence/capacity-evidence";
+import { DEFAULT_HEADROOM, headroomFloorProblem, MIN_HEADROOM, percent } from "../model/domain/capacity";
 import { batchSample } from "../samples/hosted-tiers";
 import { poolSamples as s } from "../samples/pools";
 import { modelDeployment } from "../samples/serving";

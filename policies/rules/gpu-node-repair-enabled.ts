@@ -1,9 +1,9 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { stackPolicy } from "../engine/policy";
-import { EKS_ADDONS, LABELS } from "../model/conventions";
-import { cannotDecide, isUnknown, plain, unknownIn } from "../model/deploy-input";
-import { kubernetesEffect, tolerates } from "../model/scheduling";
-import { TYPES } from "../model/types";
+import { EKS_ADDONS, LABELS } from "../model/domain/conventions";
+import { cannotDecide, isUnknown, plain, unknownIn } from "../model/evidence/deploy-input";
+import { kubernetesEffect, tolerates } from "../model/domain/scheduling";
+import { TYPES } from "../model/domain/types";
 import type { TolerationFact } from "../model/upstream/types";
 import { poolSamples as s } from "../samples/pools";
 import { sample } from "../samples/sample";

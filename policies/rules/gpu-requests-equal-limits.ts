@@ -1,6 +1,6 @@
 import { stackPolicy } from "../engine/policy";
-import { GPU_RESOURCE } from "../model/conventions";
-import { podSpecOf } from "../model/workloads";
+import { GPU_RESOURCE } from "../model/domain/conventions";
+import { podSpecOf } from "../model/domain/workloads";
 import { modelDeployment } from "../samples/serving";
 
 export const gpuRequestsEqualLimits = stackPolicy({

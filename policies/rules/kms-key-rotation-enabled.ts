@@ -1,5 +1,5 @@
 import { forType, resourcePolicy } from "../engine/policy";
-import { TYPES } from "../model/types";
+import { TYPES } from "../model/domain/types";
 import { sample } from "../samples/sample";
 
 export const kmsKeyRotation = resourcePolicy({

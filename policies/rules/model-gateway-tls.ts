@@ -1,6 +1,6 @@
 import { stackPolicy } from "../engine/policy";
-import { modelRoutes } from "../model/gateway-evidence";
-import { GATEWAY_TYPES } from "../model/types";
+import { modelRoutes } from "../model/evidence/gateway-evidence";
+import { GATEWAY_TYPES } from "../model/domain/types";
 import { gatewaySample } from "../samples/gateway";
 
 const ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-";

@@ -1,7 +1,7 @@
 import { stackPolicy } from "../engine/policy";
-import { GATEWAY, LABELS } from "../model/conventions";
-import { credentialSecrets, keySecrets, modelRoutes, policiesTargeting } from "../model/gateway-evidence";
-import { GATEWAY_TYPES } from "../model/types";
+import { GATEWAY, LABELS } from "../model/domain/conventions";
+import { credentialSecrets, keySecrets, modelRoutes, policiesTargeting } from "../model/evidence/gateway-evidence";
+import { GATEWAY_TYPES } from "../model/domain/types";
 import { gatewaySample } from "../samples/gateway";
 
 export const modelRoutesAuthenticated = stackPolicy({

@@ -1,8 +1,8 @@
 import { stackPolicy } from "../engine/policy";
-import { GATEWAY, LABELS } from "../model/conventions";
-import { DEDICATED_ENDPOINT, ENDPOINT_LABEL } from "../model/hosted-tiers";
-import { credentialSecrets, keySecrets, modelRoutes, policiesTargeting, tenantLimitRules, UncoveredReason } from "../model/gateway-evidence";
-import { GATEWAY_TYPES } from "../model/types";
+import { GATEWAY, LABELS } from "../model/domain/conventions";
+import { DEDICATED_ENDPOINT, ENDPOINT_LABEL } from "../model/domain/hosted-tiers";
+import { credentialSecrets, keySecrets, modelRoutes, policiesTargeting, tenantLimitRules, UncoveredReason } from "../model/evidence/gateway-evidence";
+import { GATEWAY_TYPES } from "../model/domain/types";
 import { gatewaySample } from "../samples/gateway";
 import { dedicatedSample } from "../samples/hosted-tiers";
 import { sample } from "../samples/sample";

@@ -1,7 +1,7 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { stackPolicy } from "../engine/policy";
-import { LOAD_BALANCER_PURPOSE, TAGS } from "../model/conventions";
-import { TYPES } from "../model/types";
+import { LOAD_BALANCER_PURPOSE, TAGS } from "../model/domain/conventions";
+import { TYPES } from "../model/domain/types";
 import { sample } from "../samples/sample";
 
 const WORLD = ["0.0.0.0/0", "::/0"];

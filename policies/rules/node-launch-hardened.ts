@@ -1,6 +1,6 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { TYPES } from "../model/types";
+import { TYPES } from "../model/domain/types";
 import { sample } from "../samples/sample";
 
 const secure = {

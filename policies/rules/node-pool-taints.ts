@@ -1,7 +1,7 @@
 import { forType, resourcePolicy } from "../engine/policy";
-import { LABELS, poolTaints, SYSTEM_TAINT } from "../model/conventions";
-import { POOL_ROLES, PoolRole } from "../model/capacity";
-import { TYPES } from "../model/types";
+import { LABELS, poolTaints, SYSTEM_TAINT } from "../model/domain/conventions";
+import { POOL_ROLES, PoolRole } from "../model/domain/capacity";
+import { TYPES } from "../model/domain/types";
 import { poolSamples as s } from "../samples/pools";
 import { sample } from "../samples/sample";
 
@@ -15,7 +15,7 @@ export const nodePoolTaints = resourcePolicy({
     enforcementLevel: "mandatory",
     remediationSteps:
         `Label the node group ${LABELS.role}=<role> (and ${LABELS.tenant}=<tenant> for dedicated pools) and add the taint from ` +
-        "poolTaints() in policies/model/conventions.ts (the GpuNodeGroup component does both).",
+        "poolTaints() in policies/model/domain/conventions.ts (the GpuNodeGroup component does both).",
     controls: [
         { framework: "Multi-Tenancy Benchmarks", control: "MTB-PL1-CC-TI-1", title: "Tenant workload isolation: dedicated nodes per tenant where required" },
         { framework: "NIST SP 800-53 Rev. 5", control: "SC-2", title: "Separation of System and User Functionality" },

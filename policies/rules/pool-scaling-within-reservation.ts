@@ -1,9 +1,9 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { stackPolicy } from "../engine/policy";
-import { nodeGroupBounds, nodeGroupReservation } from "../model/capacity-evidence";
-import { TAGS } from "../model/conventions";
-import { plain } from "../model/deploy-input";
-import { TYPES } from "../model/types";
+import { nodeGroupBounds, nodeGroupReservation } from "../model/evidence/capacity-evidence";
+import { TAGS } from "../model/domain/conventions";
+import { plain } from "../model/evidence/deploy-input";
+import { TYPES } from "../model/domain/types";
 import { poolSamples as s } from "../samples/pools";
 import { sample } from "../samples/sample";
 

@@ -1,7 +1,7 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { PRIORITY_TIER_LABEL } from "../model/conventions";
-import { K8S_TYPES } from "../model/types";
+import { PRIORITY_TIER_LABEL } from "../model/domain/conventions";
+import { K8S_TYPES } from "../model/domain/types";
 import { sample } from "../samples/sample";
 
 /** The cap for user-defined PriorityClasses: higher values are reserved for system classes. */

@@ -1,6 +1,6 @@
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { known } from "../model/capacity-evidence";
-import { TYPES } from "../model/types";
+import { known } from "../model/evidence/capacity-evidence";
+import { TYPES } from "../model/domain/types";
 import { endpointServiceSample } from "../samples/hosted-tiers";
 
 /** An account root, role or user ARN with no wildcard: the principals an endpoint service may name. */

@@ -1,8 +1,8 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { capacityFromResources } from "../model/capacity-evidence";
-import { ALERTS, MONITORING_CHARTS, TAINT_KEYS } from "../model/conventions";
-import { MONITORING_TYPES, TYPES } from "../model/types";
+import { capacityFromResources } from "../model/evidence/capacity-evidence";
+import { ALERTS, MONITORING_CHARTS, TAINT_KEYS } from "../model/domain/conventions";
+import { MONITORING_TYPES, TYPES } from "../model/domain/types";
 import { poolSamples as pools } from "../samples/pools";
 import { sample } from "../samples/sample";
 

@@ -1,10 +1,10 @@
 import { stackPolicy } from "../engine/policy";
-import { LABELS, NAMESPACES } from "../model/conventions";
-import { networkPoliciesFromResources } from "../model/isolation-evidence";
-import { selectorKeys } from "../model/reachability";
+import { LABELS, NAMESPACES } from "../model/domain/conventions";
+import { networkPoliciesFromResources } from "../model/evidence/isolation-evidence";
+import { selectorKeys } from "../model/analyses/reachability";
 import { sample } from "../samples/sample";
 import { netpol } from "../samples/tenants";
-import { K8S_TYPES } from "../model/types";
+import { K8S_TYPES } from "../model/domain/types";
 
 const ALLOWED = [NAMESPACES.gateway, NAMESPACES.monitoring];
 const servingNs = sample(K8S_TYPES.namespace, "serving", { metadata: { name: "serving", labels: { "compute-region.io/namespace-kind": "serving" } } });

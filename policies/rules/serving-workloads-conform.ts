@@ -1,9 +1,9 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { KUEUE_QUEUE_LABEL, LABELS, NAMESPACES, PRIORITY_CLASS } from "../model/conventions";
-import { K8S_TYPES, TYPES } from "../model/types";
-import { selectorMatches } from "../model/reachability";
+import { KUEUE_QUEUE_LABEL, LABELS, NAMESPACES, PRIORITY_CLASS } from "../model/domain/conventions";
+import { K8S_TYPES, TYPES } from "../model/domain/types";
 import { modelDeployment, modelPdb } from "../samples/serving";
+import { selectorMatches } from "../model/domain/label-selectors";
 
 
 /** A pinned image: a digest, or a tag other than latest. */

@@ -1,8 +1,8 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { queueQuotaOn } from "../model/capacity-evidence";
-import { LABELS, QUEUE_KIND_LABEL, SHARD_LABEL } from "../model/conventions";
-import { K8S_TYPES, TYPES } from "../model/types";
+import { queueQuotaOn } from "../model/evidence/capacity-evidence";
+import { LABELS, QUEUE_KIND_LABEL, SHARD_LABEL } from "../model/domain/conventions";
+import { K8S_TYPES, TYPES } from "../model/domain/types";
 import { poolSamples } from "../samples/pools";
 import { sample } from "../samples/sample";
 

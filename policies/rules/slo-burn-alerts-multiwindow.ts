@@ -1,6 +1,6 @@
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { BURN_RATE_WINDOWS, burnAlertProblems, SLO_ALERT, SLO_LABEL, SLO_RECORDS, SloErrorWindow } from "../model/slo";
-import { MONITORING_TYPES } from "../model/types";
+import { BURN_RATE_WINDOWS, burnAlertProblems, SLO_ALERT, SLO_LABEL, SLO_RECORDS, SloErrorWindow } from "../model/domain/slo";
+import { MONITORING_TYPES } from "../model/domain/types";
 import { reliabilitySamples as s } from "../samples/reliability";
 
 interface Rule {

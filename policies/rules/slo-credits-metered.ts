@@ -1,11 +1,11 @@
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { registriesOf } from "../model/billing";
-import { NAMESPACES } from "../model/conventions";
-import { creditedObjective } from "../model/service-levels";
-import { SLO_LABEL, SLO_METERING, SLO_RULE_INTERVAL, SLO_RULE_INTERVAL_SECONDS, promDurationSeconds } from "../model/slo";
-import { MONITORING_TYPES } from "../model/types";
+import { NAMESPACES } from "../model/domain/conventions";
+import { creditedObjective } from "../model/domain/service-levels";
+import { SLO_LABEL, SLO_METERING, SLO_RULE_INTERVAL, SLO_RULE_INTERVAL_SECONDS, promDurationSeconds } from "../model/domain/slo";
+import { MONITORING_TYPES } from "../model/domain/types";
 import { billingSamples as b, sampleRegistry } from "../samples/billing";
 import { reliabilitySamples as s } from "../samples/reliability";
+import { registriesOf } from "../model/evidence/billing-evidence";
 
 interface Rule {
     record?: string;

@@ -1,5 +1,5 @@
 import { resourcePolicy } from "../engine/policy";
-import { DATA_TYPES, TYPES } from "../model/types";
+import { DATA_TYPES, TYPES } from "../model/domain/types";
 import { sample } from "../samples/sample";
 
 /** Types whose loss loses data or locks data away: Pulumi must refuse to delete them. */

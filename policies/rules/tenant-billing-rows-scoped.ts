@@ -1,8 +1,8 @@
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { NAMESPACES, TENANT_NAMESPACE_PREFIX } from "../model/conventions";
-import { readSqlFacts, tenantGrantFindings } from "../model/sql-grants";
-import { TENANT_BILLING_DB, USAGE_STATEMENTS } from "../model/tenant-billing";
-import { K8S_TYPES, MONITORING_TYPES } from "../model/types";
+import { NAMESPACES, TENANT_NAMESPACE_PREFIX } from "../model/domain/conventions";
+import { readSqlFacts, tenantGrantFindings } from "../model/analyses/sql-grants";
+import { TENANT_BILLING_DB, USAGE_STATEMENTS } from "../model/domain/tenant-billing";
+import { K8S_TYPES, MONITORING_TYPES } from "../model/domain/types";
 import { sample } from "../samples/sample";
 
 const SECURITY_GROUP_POLICY = "kubernetes:vpcresources.k8s.aws/v1beta1:SecurityGroupPolicy";

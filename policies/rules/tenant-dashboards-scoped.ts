@@ -1,7 +1,7 @@
 import { stackPolicy } from "../engine/policy";
-import { TENANT_NAMESPACE_PREFIX } from "../model/conventions";
-import { TENANT_DASHBOARDS, unscopedSelectors } from "../model/tenant-observability";
-import { MONITORING_TYPES } from "../model/types";
+import { TENANT_NAMESPACE_PREFIX } from "../model/domain/conventions";
+import { TENANT_DASHBOARDS, unscopedSelectors } from "../model/domain/tenant-observability";
+import { MONITORING_TYPES } from "../model/domain/types";
 import { dashboardJson, dashboardsMap } from "../samples/tenant-views";
 
 const OWN = 'sum by (pod) (rate(container_cpu_usage_seconds_total{namespace="tenant-acme",container!=""}[5m]))';

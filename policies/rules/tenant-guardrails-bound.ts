@@ -1,10 +1,12 @@
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { GUARDRAIL_POLICIES, GUARDRAILS, LABELS, QUEUED_WORKLOADS } from "../model/conventions";
-import { namespacesFromResources } from "../model/isolation-evidence";
-import { selectorMatches } from "../model/reachability";
-import { K8S_TYPES, TYPES } from "../model/types";
+import { GUARDRAIL_POLICIES, GUARDRAILS, LABELS, QUEUED_WORKLOADS } from "../model/domain/conventions";
+import { namespacesFromResources } from "../model/evidence/isolation-evidence";
+import { cannotDecide, plain, unknownWithin } from "../model/evidence/deploy-input";
+import { K8S_TYPES, TYPES } from "../model/domain/types";
 import { sample } from "../samples/sample";
 import { tenantNs } from "../samples/tenants";
+import { LabelSelector } from "../model/upstream/types";
+import { selectorMatches } from "../model/domain/label-selectors";
 
 const VAP = K8S_TYPES.validatingAdmissionPolicy;
 const VAPB = K8S_TYPES.validatingAdmissionPolicyBinding;
@@ -85,7 +87,12 @@ export const tenantGuardrailsBound = stackPolicy({
                 report(`guardrail ${name} has no binding that denies (validationActions Deny).`, policy.urn);
                 continue;
             }
-            const unguarded = tenants.filter((ns) => !bound.some((b) => selectorMatches(b.props.spec?.matchResources?.namespaceSelector ?? {}, ns.labels)));
+            // Each binding's selector read once, not once a tenant through CrossGuard's proxy (a region has a thousand tenants);
+            // a selector unknown during the preview cannot say which namespaces it binds, as reading it through the proxy would not.
+            const selectors = bound.map((b) => plain(b.props.spec?.matchResources?.namespaceSelector ?? {}) as LabelSelector);
+            const undecided = selectors.map((sel, i) => unknownWithin(sel, `${bound[i].name}.spec.matchResources.namespaceSelector`)).find((x) => x !== undefined);
+            if (undecided) cannotDecide(undecided);
+            const unguarded = tenants.filter((ns) => !selectors.some((sel) => selectorMatches(sel, ns.labels)));
             if (unguarded.length > 0) report(`guardrail ${name} is not bound to tenant namespace${unguarded.length > 1 ? "s" : ""} ${unguarded.map((n) => n.name).join(", ")}.`, policy.urn);
         }
         // Every kind that runs pods and that a tenant's Role lets it create must name a queue: the queue guardrail matches it.
@@ -95,11 +102,22 @@ export const tenantGuardrailsBound = stackPolicy({
         const matched = (apiGroup: string, resource: string) => rules.some((r) => listed(r?.apiGroups, apiGroup) && listed(r?.operations, "CREATE") && listed(r?.resources, resource));
         const tenantNamespaces = new Set(tenants.map((t) => t.name));
         const grantedBy = new Map<string, string[]>();
-        for (const role of resourcesOfType(args, K8S_TYPES.role).filter((r) => tenantNamespaces.has(r.props.metadata?.namespace))) {
-            for (const rule of [role.props.rules ?? []].flat()) {
+        // Each Role read once as a plain object (not rule by rule through CrossGuard's proxy: a thousand tenants have a
+        // thousand Roles); what the proxy would have thrown on, an unknown namespace or rule, ends the policy as "not run".
+        for (const role of resourcesOfType(args, K8S_TYPES.role)) {
+            const props = plain(role.props) as Record<string, any>;
+            const namespaceUnknown = unknownWithin(props.metadata?.namespace, `${role.name}.metadata.namespace`);
+            if (namespaceUnknown) cannotDecide(namespaceUnknown);
+            if (!tenantNamespaces.has(props.metadata?.namespace)) continue;
+            const rulesUnknown = unknownWithin(props.rules, `${role.name}.rules`);
+            if (rulesUnknown) cannotDecide(rulesUnknown);
+            for (const rule of [props.rules ?? []].flat()) {
                 if (!listed(rule?.verbs, "create")) continue;
                 for (const w of QUEUED_WORKLOADS.filter((k) => listed(rule?.apiGroups, k.apiGroup) && listed(rule?.resources, k.resource))) {
-                    grantedBy.set(w.resource, [...(grantedBy.get(w.resource) ?? []), `${role.props.metadata?.namespace}/${role.props.metadata?.name}`]);
+                    // Appended in place: copying the list for each of a thousand tenants' Roles was quadratic.
+                    const roles = grantedBy.get(w.resource) ?? [];
+                    roles.push(`${props.metadata?.namespace}/${props.metadata?.name}`);
+                    grantedBy.set(w.resource, roles);
                 }
             }
         }

@@ -1,7 +1,7 @@
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { TENANT_NAMESPACE_PREFIX } from "../model/conventions";
-import { tenantMetricsRouteProblems } from "../model/tenant-observability";
-import { MONITORING_TYPES, TYPES } from "../model/types";
+import { TENANT_NAMESPACE_PREFIX } from "../model/domain/conventions";
+import { tenantMetricsRouteProblems } from "../model/domain/tenant-observability";
+import { MONITORING_TYPES, TYPES } from "../model/domain/types";
 import { routeRelease, routeValues } from "../samples/tenant-views";
 import { sample } from "../samples/sample";
 

@@ -1,6 +1,6 @@
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { namespacesFromResources, networkPoliciesFromResources } from "../model/isolation-evidence";
-import { K8S_TYPES } from "../model/types";
+import { namespacesFromResources, networkPoliciesFromResources } from "../model/evidence/isolation-evidence";
+import { K8S_TYPES } from "../model/domain/types";
 import { isolatedTenant, netpol, tenantNs } from "../samples/tenants";
 
 export const tenantNamespaceDefaultDeny = stackPolicy({

@@ -1,6 +1,6 @@
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { LABELS, TAGS, TENANT_STATE_ANNOTATION } from "../model/conventions";
-import { DATA_TYPES, K8S_TYPES } from "../model/types";
+import { LABELS, TAGS, TENANT_STATE_ANNOTATION } from "../model/domain/conventions";
+import { DATA_TYPES, K8S_TYPES } from "../model/domain/types";
 import { fileSystem } from "../samples/tenant-resources";
 import { tenantNs } from "../samples/tenants";
 

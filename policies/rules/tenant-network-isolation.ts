@@ -1,9 +1,8 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { stackPolicy } from "../engine/policy";
-import { isolationFromResources } from "../model/isolation-evidence";
-import { K8S_TYPES, TYPES } from "../model/types";
-import { IMMUTABLE_NAMESPACE_LABEL, selectorKeys } from "../model/reachability";
-import { LABELS, POD_IDENTITY_AGENT_ADDRESS, SHARD_LABEL } from "../model/conventions";
+import { K8S_TYPES, TYPES } from "../model/domain/types";
+import { IMMUTABLE_NAMESPACE_LABEL, selectorKeys, isolationFromResources } from "../model/analyses/reachability";
+import { LABELS, POD_IDENTITY_AGENT_ADDRESS, SHARD_LABEL } from "../model/domain/conventions";
 import { sample } from "../samples/sample";
 import { isolatedTenant, netpol, platformNs, tenantNs, vpcSample } from "../samples/tenants";
 

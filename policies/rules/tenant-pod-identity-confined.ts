@@ -1,9 +1,9 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { PLATFORM_ADMIN_GROUP, TAGS, TENANT_NAMESPACE_PREFIX } from "../model/conventions";
-import { iamArnAccount } from "../model/tenant-identity";
+import { PLATFORM_ADMIN_GROUP, TAGS, TENANT_NAMESPACE_PREFIX } from "../model/domain/conventions";
+import { iamArnAccount } from "../model/domain/tenant-identity";
 import { sample } from "../samples/sample";
-import { TYPES } from "../model/types";
+import { TYPES } from "../model/domain/types";
 import { association, deployerEntry, platformRole, tenantRole, PLATFORM_ACCOUNT } from "../samples/tenant-resources";
 
 /** The accounts of the platform's own principals (the admin and deployer access entries). */

@@ -1,7 +1,7 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { ISOLATION_RESOURCES, tenantOfGroup } from "../model/conventions";
-import { K8S_TYPES, TYPES } from "../model/types";
+import { ISOLATION_RESOURCES, tenantOfGroup } from "../model/domain/conventions";
+import { K8S_TYPES, TYPES } from "../model/domain/types";
 import { sample } from "../samples/sample";
 
 const WRITE_VERBS = ["create", "update", "patch", "delete", "deletecollection", "*", "escalate", "bind"];

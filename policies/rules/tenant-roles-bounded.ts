@@ -1,9 +1,9 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { TAGS } from "../model/conventions";
-import { denyingStatement, policyStatements } from "../model/iam-deny";
-import { boundaryProbes, iamArnAccount, tenantBoundaryDocument } from "../model/tenant-identity";
-import { TYPES } from "../model/types";
+import { TAGS } from "../model/domain/conventions";
+import { denyingStatement, policyStatements } from "../model/domain/iam-deny";
+import { boundaryProbes, iamArnAccount, tenantBoundaryDocument } from "../model/domain/tenant-identity";
+import { TYPES } from "../model/domain/types";
 import { boundary, clusterKey, PLATFORM_ACCOUNT, tenantRole } from "../samples/tenant-resources";
 
 /**
@@ -34,7 +34,7 @@ export const tenantRolesBounded = stackPolicy({
         "cluster's keys; only an explicit Deny in a boundary, which also overrides resource policies, takes that away from every role at once.",
     severity: "critical",
     enforcementLevel: "mandatory",
-    remediationSteps: "Create tenant roles through the TenantWorkloadIdentity component, which attaches the tenant's boundary (policies/model/tenant-identity.ts); do not edit the boundary's Deny statements.",
+    remediationSteps: "Create tenant roles through the TenantWorkloadIdentity component, which attaches the tenant's boundary (policies/model/domain/tenant-identity.ts); do not edit the boundary's Deny statements.",
     controls: [
         { framework: "NIST SP 800-53 Rev. 5", control: "AC-6(10)", title: "Least Privilege: prohibit non-privileged users from executing privileged functions" },
         { framework: "CIS AWS Foundations Benchmark v3.0.0", control: "1.16", title: "IAM policies that allow full administrative privileges are not attached" },

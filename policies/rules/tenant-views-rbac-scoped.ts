@@ -1,9 +1,9 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { TENANT_NAMESPACE_PREFIX, tenantNamespace, tenantOfGroup } from "../model/conventions";
-import { STATEMENT_WRITER_RULES, TENANT_STATEMENT_RULES, USAGE_STATEMENTS } from "../model/tenant-billing";
-import { namespaceOfServiceAccountsGroup, TENANT_METRICS_API } from "../model/tenant-observability";
-import { K8S_TYPES } from "../model/types";
+import { TENANT_NAMESPACE_PREFIX, tenantNamespace, tenantOfGroup } from "../model/domain/conventions";
+import { STATEMENT_WRITER_RULES, TENANT_STATEMENT_RULES, USAGE_STATEMENTS } from "../model/domain/tenant-billing";
+import { namespaceOfServiceAccountsGroup, TENANT_METRICS_API } from "../model/domain/tenant-observability";
+import { K8S_TYPES } from "../model/domain/types";
 import { KUEUE_VISIBILITY } from "../model/upstream/tenant-metrics";
 import { sample } from "../samples/sample";
 import { group, VIEW_RULES, viewBinding, viewRole } from "../samples/tenant-views";

@@ -1,7 +1,7 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { LABELS, TAGS, tenantNamespace } from "../model/conventions";
-import { DATA_TYPES, K8S_TYPES } from "../model/types";
+import { LABELS, TAGS, tenantNamespace } from "../model/domain/conventions";
+import { DATA_TYPES, K8S_TYPES } from "../model/domain/types";
 import { fileSystem, tenantVolume, volume } from "../samples/tenant-resources";
 
 /** The tenant a file system belongs to (its tag), or undefined. */

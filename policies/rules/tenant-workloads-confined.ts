@@ -1,7 +1,7 @@
 import { stackPolicy } from "../engine/policy";
-import { namespacesFromResources } from "../model/isolation-evidence";
-import { podSpecOf } from "../model/workloads";
-import { K8S_TYPES } from "../model/types";
+import { namespacesFromResources } from "../model/evidence/isolation-evidence";
+import { podSpecOf } from "../model/domain/workloads";
+import { K8S_TYPES } from "../model/domain/types";
 import { sample } from "../samples/sample";
 import { tenantNs } from "../samples/tenants";
 

@@ -1,8 +1,8 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { EKS_ADDONS, LABELS } from "../model/conventions";
-import { kubernetesEffect, tolerates } from "../model/scheduling";
-import { SECURITY_TYPES, TYPES } from "../model/types";
+import { EKS_ADDONS, LABELS } from "../model/domain/conventions";
+import { kubernetesEffect, tolerates } from "../model/domain/scheduling";
+import { SECURITY_TYPES, TYPES } from "../model/domain/types";
 import { GUARDDUTY_AGENT, guardDutyConfigurationProblems } from "../model/upstream/guardduty";
 import type { TolerationFact } from "../model/upstream/types";
 import { poolSamples as pools } from "../samples/pools";

@@ -1,6 +1,6 @@
 import { configWithDefaults, resourcesOfType, stackPolicy } from "../engine/policy";
-import { EKS_ADDONS } from "../model/conventions";
-import { TYPES } from "../model/types";
+import { EKS_ADDONS } from "../model/domain/conventions";
+import { TYPES } from "../model/domain/types";
 import { sample } from "../samples/sample";
 
 const cluster = sample(TYPES.eksCluster, "cluster", { name: "prod" });

@@ -1,5 +1,5 @@
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { TYPES } from "../model/types";
+import { TYPES } from "../model/domain/types";
 import { sample } from "../samples/sample";
 
 const vpc = sample(TYPES.vpc, "vpc", { cidrBlock: "10.0.0.0/16" });

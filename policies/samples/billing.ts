@@ -1,5 +1,5 @@
 import type { SampleResource } from "../engine/policy";
-import { BILLING_REGISTRY, PriceConfig, RegistryDocument, registryText, renderRegistry } from "../model/billing";
+import { BILLING_REGISTRY, PriceConfig, RegistryDocument, registryText, renderRegistry } from "../model/domain/billing";
 import { poolSamples as p } from "./pools";
 import { sample } from "./sample";
 

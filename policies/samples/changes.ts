@@ -1,6 +1,6 @@
 import type { SampleResource } from "../engine/policy";
-import { GATEWAY, LABELS, NAMESPACES, TENANT_STATE_ANNOTATION, apiKeySecretName } from "../model/conventions";
-import { DATA_TYPES, K8S_TYPES, TYPES } from "../model/types";
+import { GATEWAY, LABELS, NAMESPACES, TENANT_STATE_ANNOTATION, apiKeySecretName } from "../model/domain/conventions";
+import { DATA_TYPES, K8S_TYPES, TYPES } from "../model/domain/types";
 import { sample } from "./sample";
 
 /** Sample resources for the change policies: each sample is a before and an after of these. */

@@ -1,4 +1,4 @@
-import { DATA_TYPES } from "../model/types";
+import { DATA_TYPES } from "../model/domain/types";
 import { sample } from "./sample";
 
 /** A database that passes every database policy; samples change one thing at a time. */

@@ -1,5 +1,5 @@
 import type { SampleResource } from "../engine/policy";
-import { DATA_TYPES, K8S_TYPES, TYPES } from "../model/types";
+import { DATA_TYPES, K8S_TYPES, TYPES } from "../model/domain/types";
 import { sample } from "./sample";
 
 /**

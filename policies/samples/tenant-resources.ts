@@ -1,6 +1,6 @@
-import { PLATFORM_ADMIN_GROUP, TAGS, TENANT_FILE_SYSTEM, tenantNamespace, tenantVolumeName } from "../model/conventions";
-import { tenantBoundaryDocument } from "../model/tenant-identity";
-import { DATA_TYPES, K8S_TYPES, TYPES } from "../model/types";
+import { PLATFORM_ADMIN_GROUP, TAGS, TENANT_FILE_SYSTEM, tenantNamespace, tenantVolumeName } from "../model/domain/conventions";
+import { tenantBoundaryDocument } from "../model/domain/tenant-identity";
+import { DATA_TYPES, K8S_TYPES, TYPES } from "../model/domain/types";
 import { sample } from "./sample";
 
 /** Sample tenant file systems, volumes, workload roles and their associations, as the components make them. */

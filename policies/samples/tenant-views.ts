@@ -1,6 +1,6 @@
 import type { SampleResource } from "../engine/policy";
-import { kubeRbacProxyArgs, kubeRbacProxyConfig, promLabelProxyArgs, TENANT_DASHBOARDS, TENANT_METRICS_API } from "../model/tenant-observability";
-import { K8S_TYPES, MONITORING_TYPES, TYPES } from "../model/types";
+import { kubeRbacProxyArgs, kubeRbacProxyConfig, promLabelProxyArgs, TENANT_DASHBOARDS, TENANT_METRICS_API } from "../model/domain/tenant-observability";
+import { K8S_TYPES, MONITORING_TYPES, TYPES } from "../model/domain/types";
 import { sample } from "./sample";
 
 /** Samples of the tenant views: the metrics route's release, tenant dashboards, and the RBAC that grants the views. */

@@ -1,4 +1,4 @@
-import { K8S_TYPES } from "../model/types";
+import { K8S_TYPES } from "../model/domain/types";
 import { sample } from "./sample";
 
 /** Sample tenant namespaces and NetworkPolicies for the isolation policies. */

@@ -35,7 +35,7 @@ function describe(value: unknown): string {
 
 export function issueMessage(issue: z.core.$ZodIssue): string {
     if (issue.code === "unrecognized_keys") {
-        return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")} (a typo? see the config reference in README.md)`;
+        return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")} (a typo? see the config reference in docs/configuration.md)`;
     }
     if (issue.code === "invalid_type") {
         if (issue.input === undefined) return "is required";

@@ -108,7 +108,7 @@ export const clusterSchema = z.strictObject({
 export const gpuPoolSchema = z.strictObject({
     /** Pool name: a DNS label, used in node labels, taints, the Kueue flavor and cohort. */
     name: dnsLabel,
-    /** A GPU instance type from the catalog (policies/model/gpu-catalog.ts). */
+    /** A GPU instance type from the catalog (policies/model/domain/gpu-catalog.ts). */
     instanceType: z.string(),
     /** internal | serving | shared | dedicated. */
     role: z.enum(POOL_ROLES as [PoolRole, ...PoolRole[]], { message: `must be one of ${POOL_ROLES.join(", ")}` }),
@@ -259,7 +259,7 @@ export const unitPrice = z
     }, "must have at most 6 decimals");
 
 /**
- * One entry of the price list, shaped by its track (policies/model/billing.ts BILLING_TRACKS): what
+ * One entry of the price list, shaped by its track (policies/model/domain/billing.ts BILLING_TRACKS): what
  * it prices (a GPU model or a hosted model), a figure per price field of the track, and the day it
  * takes effect. Generated from the tracks, so a new track is data there, not a new schema here.
  */

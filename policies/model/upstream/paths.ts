@@ -1,4 +1,3 @@
-import { LUSTRE_PORTS } from "../conventions";
 import type { PathFact } from "./types";
 
 /** Paths many charts and add-ons share, in the words the facts use. */
@@ -27,3 +26,9 @@ export function lustrePaths(why: string): { serves: PathFact[]; calls: PathFact[
     const paths = (direction: string) => LUSTRE_PORTS.map((port): PathFact => ({ peer: { kind: "fileSystems" }, port, why: `${why} (${direction})` }));
     return { calls: paths("to the file servers"), serves: paths("the file servers call back") };
 }
+
+/**
+ * Lustre's TCP ports: LNet's 988 and 1018-1023, which the file servers' security group must admit
+ * from itself and from its clients (the FSx for Lustre guide's security group tables).
+ */
+export const LUSTRE_PORTS = [988, 1018, 1019, 1020, 1021, 1022, 1023] as const;

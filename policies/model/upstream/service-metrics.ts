@@ -4,7 +4,7 @@ import type { Source } from "./types";
  * What the serving path's own metrics are called and how they are cut, read from the components at
  * the versions the region pins: the Envoy AI Gateway's GenAI histograms (per model and per tenant)
  * and Envoy's request counters on the gateway's listener. The SLOs' indicators are written from these
- * facts (policies/model/slo.ts), so a latency threshold can only be one of a histogram's boundaries.
+ * facts (policies/model/domain/slo.ts), so a latency threshold can only be one of a histogram's boundaries.
  */
 
 const AI_GATEWAY_GENAI: Source = { repo: "envoyproxy/ai-gateway", ref: "v0.5.0", file: "internal/metrics/genai.go" };

@@ -1,5 +1,3 @@
-import type { LabelSelector } from "../reachability";
-
 /**
  * The shape of what the region knows about the systems it installs (Helm charts, EKS add-ons, EKS
  * itself): facts read from the upstream sources at the pinned versions, kept as data with where each
@@ -237,4 +235,9 @@ export interface RenderedChart {
     webhooks: readonly RenderedWebhook[];
     apiServices: readonly RenderedApiService[];
     pods: readonly RenderedPodSet[];
+}
+
+export interface LabelSelector {
+    matchLabels?: Record<string, string>;
+    matchExpressions?: { key: string; operator: string; values?: string[] }[];
 }

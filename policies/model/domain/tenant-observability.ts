@@ -1,6 +1,6 @@
 import type * as PromQL from "@prometheus-io/lezer-promql" with { "resolution-mode": "import" };
 import { NAMESPACES, PROMETHEUS_URL } from "./conventions";
-import { KUBE_RBAC_PROXY_FACTS, KUEUE_VISIBILITY, PROM_LABEL_PROXY_CHART_QUIRKS, PROM_LABEL_PROXY_FACTS } from "./upstream/tenant-metrics";
+import { KUBE_RBAC_PROXY_FACTS, KUEUE_VISIBILITY, PROM_LABEL_PROXY_CHART_QUIRKS, PROM_LABEL_PROXY_FACTS } from "../upstream/tenant-metrics";
 
 // lezer-promql ships CommonJS beside its ES module; the pack compiles to CommonJS, so it is required.
 const { parser } = require("@prometheus-io/lezer-promql") as typeof PromQL;

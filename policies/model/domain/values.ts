@@ -1,5 +1,5 @@
 import { parse as parseYaml } from "yaml";
-import type { ValuesRef } from "./upstream/types";
+import type { ValuesRef } from "../upstream/types";
 
 /**
  * Reads a chart's (or an add-on's) value from what the region passes it: a dotted path into the

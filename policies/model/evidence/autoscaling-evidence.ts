@@ -1,7 +1,7 @@
 import { ResourceLike, nodeGroupBounds, nodeGroupWindow } from "./capacity-evidence";
-import { EKS_ADDONS, LABELS } from "./conventions";
-import { CLUSTER_AUTOSCALER_CHART, CLUSTER_AUTOSCALER_SETTINGS } from "./upstream/cluster-autoscaler";
-import { TYPES } from "./types";
+import { EKS_ADDONS, LABELS } from "../domain/conventions";
+import { CLUSTER_AUTOSCALER_CHART, CLUSTER_AUTOSCALER_SETTINGS } from "../upstream/cluster-autoscaler";
+import { TYPES } from "../domain/types";
 
 /**
  * How the region's capacity moves, as the resources show it: each node group's bounds (what the

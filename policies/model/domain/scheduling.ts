@@ -1,5 +1,5 @@
 import { gpuInstanceType } from "./gpu-catalog";
-import type { NodeSelectorRequirementFact, RequiredNodeAffinityFact, Source, TolerationFact } from "./upstream/types";
+import type { NodeSelectorRequirementFact, RequiredNodeAffinityFact, Source, TolerationFact } from "../upstream/types";
 
 /**
  * Where pods can run: the nodes an EKS managed node group brings (their labels, taints and

@@ -1,8 +1,8 @@
-import { CapacityWindow, gpuCount, PoolCapacity, poolCapacity, PoolRole, POOL_ROLES } from "./capacity";
-import { GPU_RESOURCE, HEADROOM_ANNOTATION, KUEUE_QUEUE_LABEL, LABELS, NAMESPACES, QUEUE_KIND_LABEL, SHARD_BUDGET_ANNOTATION, SHARD_LABEL, TAGS } from "./conventions";
-import { gpuInstanceType } from "./gpu-catalog";
+import { CapacityWindow, gpuCount, PoolCapacity, poolCapacity, PoolRole, POOL_ROLES } from "../domain/capacity";
+import { GPU_RESOURCE, HEADROOM_ANNOTATION, KUEUE_QUEUE_LABEL, LABELS, NAMESPACES, QUEUE_KIND_LABEL, SHARD_BUDGET_ANNOTATION, SHARD_LABEL, TAGS } from "../domain/conventions";
+import { gpuInstanceType } from "../domain/gpu-catalog";
 import { isUnknown } from "./deploy-input";
-import { K8S_TYPES, TYPES } from "./types";
+import { K8S_TYPES, TYPES } from "../domain/types";
 
 /**
  * Capacity as the resources show it, not as the config says: node groups give each pool's

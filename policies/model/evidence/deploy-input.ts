@@ -1,6 +1,6 @@
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
-import { PROJECT } from "./conventions";
-import { DATA_TYPES, GATEWAY_TYPES, K8S_TYPES, MONITORING_TYPES, TYPES } from "./types";
+import { PROJECT } from "../domain/conventions";
+import { DATA_TYPES, GATEWAY_TYPES, K8S_TYPES, MONITORING_TYPES, TYPES } from "../domain/types";
 
 /**
  * A planned resource as the deploy rehearsal reads it: what the engine knows of it before the

@@ -1,16 +1,15 @@
 import { nodeGroupInstanceType } from "./capacity-evidence";
-import { cidrProblem } from "./cidr";
+import { cidrProblem } from "../domain/cidr";
 import { CniMode, cniMode } from "./cni";
-import { EKS_ADDONS, LABELS, TAGS } from "./conventions";
+import { EKS_ADDONS, LABELS, TAGS } from "../domain/conventions";
 import { GraphResource, isUnknown, unknownIn, unknownWithin } from "./deploy-input";
-import { networkPoliciesFromResources } from "./isolation-evidence";
-import type { LabelSelector, NetworkPolicyInfo } from "./reachability";
-import { cpuMilli, instanceAllocatable, kubernetesEffect, memoryBytes, NodeShape, PodShape } from "./scheduling";
-import { K8S_TYPES, TYPES } from "./types";
-import { addonFacts, chartFacts, EKS_BUILTIN_CRDS, KUBERNETES_BUILTIN_NAMESPACES } from "./upstream";
-import type { AddonFacts, ChartFacts, CrdFact, PathFact, NodeSelectorRequirementFact, PlacementFact, PodFact, RequiredNodeAffinityFact, TolerationFact, WebhookFact } from "./upstream/types";
-import { firstValue, valueAt } from "./values";
-import { podSpecOf } from "./workloads";
+import { networkPoliciesFromResources, type NetworkPolicyInfo } from "./isolation-evidence";
+import { cpuMilli, instanceAllocatable, kubernetesEffect, memoryBytes, NodeShape, PodShape } from "../domain/scheduling";
+import { K8S_TYPES, TYPES } from "../domain/types";
+import { addonFacts, chartFacts, EKS_BUILTIN_CRDS, KUBERNETES_BUILTIN_NAMESPACES } from "../upstream";
+import type { AddonFacts, ChartFacts, CrdFact, PathFact, NodeSelectorRequirementFact, PlacementFact, PodFact, RequiredNodeAffinityFact, TolerationFact, WebhookFact, LabelSelector } from "../upstream/types";
+import { firstValue, valueAt } from "../domain/values";
+import { podSpecOf } from "../domain/workloads";
 
 /**
  * What the planned cluster will hold once deployed, read from the plan and the upstream facts:

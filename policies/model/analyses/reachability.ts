@@ -1,6 +1,12 @@
-import { cidrContains, cidrProblem, ipBlockReaches } from "./cidr";
-import type { CniMode } from "./cni";
-import { LABELS, METADATA_ADDRESS } from "./conventions";
+import { cidrContains, cidrProblem, ipBlockReaches, isIpv6Cidr } from "../domain/cidr";
+import { type CniMode, planCniMode } from "../evidence/cni";
+import { LABELS, METADATA_ADDRESS, SHARD_LABEL, TENANT_INBOUND_PEERS, NEVER_EGRESS_CIDRS, TENANT_DECLARED_EGRESS } from "../domain/conventions";
+import type { LabelSelector } from "../upstream/types";
+import { selectorMatches } from "../domain/label-selectors";
+import { type NetworkPolicyPeer, type NetworkPolicyRule, type NetworkPolicyInfo, type NamespaceInfo, namespacesFromResources, networkPoliciesFromResources } from "../evidence/isolation-evidence";
+import { TENANT_DECLARED_ROUTES } from "../domain/tenant-observability";
+import { TYPES } from "../domain/types";
+import type { ResourceLike } from "../evidence/capacity-evidence";
 
 /**
  * The reachability proof: from the NetworkPolicies and namespace labels a region would deploy,
@@ -16,48 +22,6 @@ import { LABELS, METADATA_ADDRESS } from "./conventions";
  *   addresses under the VPC CNI, any pod any address);
  * - host-network pods are outside NetworkPolicy altogether (tenants cannot run them: admission denies it).
  */
-
-export interface LabelSelector {
-    matchLabels?: Record<string, string>;
-    matchExpressions?: { key: string; operator: string; values?: string[] }[];
-}
-
-export interface NetworkPolicyPeer {
-    podSelector?: LabelSelector;
-    namespaceSelector?: LabelSelector;
-    ipBlock?: { cidr: string; except?: string[] };
-}
-
-export interface NetworkPolicyRule {
-    /** `from` for ingress, `to` for egress. */
-    peers?: NetworkPolicyPeer[];
-    ports?: { port?: number | string; endPort?: number; protocol?: string }[];
-}
-
-export interface NetworkPolicyInfo {
-    name: string;
-    namespace: string;
-    podSelector: LabelSelector;
-    ingress: NetworkPolicyRule[];
-    egress: NetworkPolicyRule[];
-    /** Effective policy types (Ingress is implied; Egress when there are egress rules). */
-    types: ("Ingress" | "Egress")[];
-}
-
-export type NamespaceKind = "tenant" | "internal" | "serving" | "platform" | "system" | "other";
-
-export interface NamespaceInfo {
-    name: string;
-    labels: Record<string, string>;
-    kind: NamespaceKind;
-    tenant?: string;
-    /**
-     * Stands for namespaces this stack cannot see (other shards' tenants): their own policies are
-     * unknown, so traffic is assumed to pass on their side, and any name selector naming a tenant
-     * namespace not in this stack, and any non-name selector, may match them.
-     */
-    foreign?: boolean;
-}
 
 export interface IsolationPath {
     from: string;
@@ -108,30 +72,6 @@ export interface IsolationEvidence {
 
 function isEmptySelector(s: LabelSelector | undefined): boolean {
     return !!s && Object.keys(s.matchLabels ?? {}).length === 0 && (s.matchExpressions ?? []).length === 0;
-}
-
-export function selectorMatches(selector: LabelSelector, labels: Record<string, string>): boolean {
-    for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
-    for (const e of selector.matchExpressions ?? []) {
-        const has = Object.prototype.hasOwnProperty.call(labels, e.key);
-        switch (e.operator) {
-            case "In":
-                if (!has || !(e.values ?? []).includes(labels[e.key])) return false;
-                break;
-            case "NotIn":
-                if (has && (e.values ?? []).includes(labels[e.key])) return false;
-                break;
-            case "Exists":
-                if (!has) return false;
-                break;
-            case "DoesNotExist":
-                if (has) return false;
-                break;
-            default:
-                return false; // an operator Kubernetes would reject selects nothing
-        }
-    }
-    return true;
 }
 
 /**
@@ -583,4 +523,56 @@ export function tenantSideFindings(tenant: NamespaceInfo, policies: readonly Net
         }
     }
     return findings;
+}
+
+/** The proof, and what it does not cover: tenant egress to IPv6 ranges. */
+export interface RegionIsolationEvidence extends IsolationEvidence {
+    /**
+     * Tenant egress rules with an IPv6 ipBlock, as `namespace/policy: cidr`. Pods here take IPv4
+     * addresses, so such a block reaches no pod and no metadata address, and the proof rightly finds no
+     * path through it; but `::/0` still opens the IPv6 internet wherever the VPC routes IPv6.
+     */
+    ipv6Egress: string[];
+}
+
+/** Tenant egress peers whose ipBlock is IPv6. */
+function ipv6EgressOf(policies: readonly NetworkPolicyInfo[], tenantNamespaces: ReadonlySet<string>): string[] {
+    return policies
+        .filter((p) => tenantNamespaces.has(p.namespace) && p.types.includes("Egress"))
+        .flatMap((p) => p.egress.flatMap((rule) => [rule.peers ?? []].flat().filter((peer) => isIpv6Cidr(peer?.ipBlock?.cidr)).map((peer) => `${p.namespace}/${p.name}: ${peer.ipBlock!.cidr}`)));
+}
+
+/** The proof over a plan's resources: pod CIDRs are the VPCs' CIDRs (pods take VPC addresses). */
+export function isolationFromResources(resources: readonly ResourceLike[]): RegionIsolationEvidence {
+    // A VPC whose CIDR is absent or unknown (an IPAM pool, a preview) adds none: any address may then be a pod's.
+    const podCidrs = resources.filter((r) => r.type === TYPES.vpc && typeof r.props.cidrBlock === "string" && !cidrProblem(r.props.cidrBlock)).map((r) => r.props.cidrBlock as string);
+    // A shard stack has no VPC of its own: its platform's (read through a StackReference) holds the pods.
+    for (const ref of resources.filter((r) => r.type === TYPES.stackReference)) {
+        const cidr = ref.props.outputs?.vpcCidr;
+        if (typeof cidr === "string" && !cidrProblem(cidr)) podCidrs.push(cidr);
+    }
+    const namespaces = namespacesFromResources(resources);
+    // A shard sees only its own tenants: the others stand behind one foreign namespace.
+    const shards = [...new Set(namespaces.map((n) => n.labels[SHARD_LABEL]).filter((s): s is string => !!s))];
+    if (shards.length > 0) {
+        namespaces.push({ name: "(other shards' tenants)", labels: { [LABELS.namespaceKind]: "tenant" }, kind: "tenant", foreign: true });
+    }
+    // With no VPC known at all, any address may be a pod's.
+    const policies = networkPoliciesFromResources(resources);
+    // The service CIDR: an ipBlock over it reaches every Service's ClusterIP (egress is judged before DNAT).
+    const serviceCidrs = [
+        ...resources.filter((r) => r.type === TYPES.eksCluster).map((r) => r.props.kubernetesNetworkConfig?.serviceIpv4Cidr),
+        ...resources.filter((r) => r.type === TYPES.stackReference).map((r) => r.props.outputs?.serviceCidr),
+    ].filter((c): c is string => typeof c === "string" && !cidrProblem(c));
+    const proof = proveIsolation({
+        namespaces,
+        policies,
+        podCidrs: podCidrs.length > 0 ? podCidrs : ["0.0.0.0/0"],
+        cni: planCniMode(resources),
+        inboundAllowed: TENANT_INBOUND_PEERS,
+        neverEgress: [...NEVER_EGRESS_CIDRS, ...serviceCidrs],
+        egressAllowed: TENANT_DECLARED_EGRESS,
+        routesAllowed: TENANT_DECLARED_ROUTES,
+    });
+    return { ...proof, ipv6Egress: ipv6EgressOf(policies, new Set(namespaces.filter((n) => n.kind === "tenant").map((n) => n.name))) };
 }

@@ -520,12 +520,6 @@ export function tenantVolumeName(tenant: string): string {
     return `tenant-${tenant}-fsx`;
 }
 
-/**
- * Lustre's TCP ports: LNet's 988 and 1018-1023, which the file servers' security group must admit
- * from itself and from its clients (the FSx for Lustre guide's security group tables).
- */
-export const LUSTRE_PORTS = [988, 1018, 1019, 1020, 1021, 1022, 1023] as const;
-
 /** PERSISTENT_2 SSD throughput tiers, MB/s per TiB (FSx API CreateFileSystemLustreConfiguration). */
 export const LUSTRE_THROUGHPUT_TIERS = [125, 250, 500, 1000] as const;
 

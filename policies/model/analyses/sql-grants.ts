@@ -1,4 +1,4 @@
-import { TENANT_BILLING_DB } from "./tenant-billing";
+import { TENANT_BILLING_DB } from "../domain/tenant-billing";
 
 /**
  * What a schema's SQL migrations grant and protect, read from their text in order, for the policy

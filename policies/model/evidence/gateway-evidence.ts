@@ -1,5 +1,5 @@
-import { GATEWAY, LABELS } from "./conventions";
-import { GATEWAY_TYPES } from "./types";
+import { GATEWAY, LABELS } from "../domain/conventions";
+import { GATEWAY_TYPES } from "../domain/types";
 
 /**
  * What the hosted-model gateway's objects say, read from the planned resources: the model routes,

@@ -1,14 +1,14 @@
-import { cidrProblem } from "./cidr";
-import { ClusterPicture, PlannedPod } from "./cluster-picture";
-import { LABELS, NAMESPACES, POD_IDENTITY_AGENT_ADDRESS } from "./conventions";
-import { isUnknown } from "./deploy-input";
+import { cidrProblem } from "../domain/cidr";
+import { ClusterPicture, PlannedPod } from "../evidence/cluster-picture";
+import { LABELS, NAMESPACES, POD_IDENTITY_AGENT_ADDRESS } from "../domain/conventions";
+import { isUnknown } from "../evidence/deploy-input";
 import { Endpoint, namespaceLabels, PolicyIndex } from "./netpol-eval";
 import { apiServerCidr, vpcResolverCidr } from "./platform-network-policies";
-import type { NamespaceKind } from "./reachability";
-import { USAGE_STATEMENTS } from "./tenant-billing";
-import { selectorMatches } from "./reachability";
-import { DATA_TYPES, GATEWAY_TYPES, K8S_TYPES, MONITORING_TYPES, TYPES } from "./types";
-import type { PathFact, PeerFact } from "./upstream/types";
+import { USAGE_STATEMENTS } from "../domain/tenant-billing";
+import { DATA_TYPES, GATEWAY_TYPES, K8S_TYPES, MONITORING_TYPES, TYPES } from "../domain/types";
+import type { PathFact, PeerFact } from "../upstream/types";
+import { selectorMatches } from "../domain/label-selectors";
+import type { NamespaceKind } from "../evidence/isolation-evidence";
 
 /**
  * The functional half of the reachability proof: the paths that must exist for the region to work,

@@ -1,11 +1,11 @@
-import { ClusterPicture, clusterPicture, crdKey, kubernetesType, PlannedPod, PodUnknowns, pluralOf } from "./cluster-picture";
-import { cannotDecide, fromPolicyResources, GraphResource, isUnknown, unknownIn } from "./deploy-input";
+import { ClusterPicture, clusterPicture, crdKey, kubernetesType, PlannedPod, PodUnknowns, pluralOf } from "../evidence/cluster-picture";
+import { cannotDecide, fromPolicyResources, GraphResource, isUnknown, unknownIn } from "../evidence/deploy-input";
 import { FunctionalEvidence, proveFunctionalPaths } from "./functional-paths";
-import { selectorMatches } from "./reachability";
-import { whyNotSchedulable } from "./scheduling";
-import { DATA_TYPES, K8S_TYPES, TYPES } from "./types";
-import { AWS_CREATE_TIMES, CHART_FACTS, ADDON_FACTS, HELM_WAIT_TYPICAL_SECONDS, KUBERNETES_AWAIT, KUBERNETES_BUILTIN_GROUPS } from "./upstream";
-import type { Source } from "./upstream/types";
+import { whyNotSchedulable } from "../domain/scheduling";
+import { DATA_TYPES, K8S_TYPES, TYPES } from "../domain/types";
+import { AWS_CREATE_TIMES, CHART_FACTS, ADDON_FACTS, HELM_WAIT_TYPICAL_SECONDS, KUBERNETES_AWAIT, KUBERNETES_BUILTIN_GROUPS } from "../upstream";
+import type { Source } from "../upstream/types";
+import { selectorMatches } from "../domain/label-selectors";
 
 /**
  * The deploy rehearsal: the planned resource graph replayed the way the engine walks it on a first

@@ -1,8 +1,8 @@
-import { hostAt } from "./cidr";
-import { LABELS, NAMESPACES, NEVER_EGRESS_CIDRS, POD_IDENTITY_AGENT_ADDRESS } from "./conventions";
-import type { LabelSelector, NetworkPolicyPeer } from "./reachability";
-import { CHART_FACTS } from "./upstream";
-import type { AddonFacts, ChartFacts, PathFact, PeerFact, PodFact } from "./upstream/types";
+import { hostAt } from "../domain/cidr";
+import { LABELS, NAMESPACES, NEVER_EGRESS_CIDRS, POD_IDENTITY_AGENT_ADDRESS } from "../domain/conventions";
+import { CHART_FACTS } from "../upstream";
+import type { AddonFacts, ChartFacts, PathFact, PeerFact, PodFact, LabelSelector } from "../upstream/types";
+import type { NetworkPolicyPeer } from "../evidence/isolation-evidence";
 
 /**
  * The NetworkPolicies a platform namespace needs under the VPC CNI's strict mode, where a pod that no

@@ -1,7 +1,8 @@
-import { cidrContains, cidrProblem, cidrsOverlap } from "./cidr";
-import type { CniMode } from "./cni";
-import { LABELS } from "./conventions";
-import { NetworkPolicyInfo, NetworkPolicyPeer, NetworkPolicyRule, selectorMatches } from "./reachability";
+import { cidrContains, cidrProblem, cidrsOverlap } from "../domain/cidr";
+import type { CniMode } from "../evidence/cni";
+import { LABELS } from "../domain/conventions";
+import { selectorMatches } from "../domain/label-selectors";
+import { NetworkPolicyInfo, NetworkPolicyPeer, NetworkPolicyRule } from "../evidence/isolation-evidence";
 
 /**
  * Whether one connection is allowed by the NetworkPolicies of both ends, with Kubernetes semantics

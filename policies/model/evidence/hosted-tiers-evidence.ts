@@ -1,8 +1,8 @@
 import { known } from "./capacity-evidence";
-import { KUEUE_QUEUE_LABEL, LABELS, TENANT_STATE_ANNOTATION } from "./conventions";
-import { GATEWAY_TYPES, K8S_TYPES } from "./types";
-import { DEDICATED_ENDPOINT, ENDPOINT_LABEL, PRIVATE_LINK_PRINCIPALS_ANNOTATION } from "./hosted-tiers";
-import { selectorMatches } from "./reachability";
+import { KUEUE_QUEUE_LABEL, LABELS, TENANT_STATE_ANNOTATION } from "../domain/conventions";
+import { GATEWAY_TYPES, K8S_TYPES } from "../domain/types";
+import { DEDICATED_ENDPOINT, ENDPOINT_LABEL, PRIVATE_LINK_PRINCIPALS_ANNOTATION } from "../domain/hosted-tiers";
+import { selectorMatches } from "../domain/label-selectors";
 
 /**
  * What the planned resources say of the hosted-model tiers: which model servers a route reaches,

@@ -1,7 +1,7 @@
 import { parse as parseYaml } from "yaml";
-import { EKS_ADDONS } from "./conventions";
+import { EKS_ADDONS } from "../domain/conventions";
 import { isUnknown } from "./deploy-input";
-import { TYPES } from "./types";
+import { TYPES } from "../domain/types";
 
 /**
  * The VPC CNI's NetworkPolicy enforcement: strict (a pod no policy selects is denied everything),
