@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { createRequire } from "node:module";
+import { deserializeProperty, serializeProperties } from "@pulumi/pulumi/runtime/rpc";
 import type { AliasSpec, PlanDocument, ResourceSnapshot, ResourceSnapshotOptions } from "compute-region-policies/engine";
 import { childUrn, containsUnknown, ROOT_STACK_TYPE } from "compute-region-policies/engine";
 import type { OfflineFacts } from "./mocks";
@@ -72,6 +73,8 @@ const structproto = createRequire(require.resolve("@pulumi/pulumi"))("google-pro
 
 /** MockMonitor with its (private in the typings) URN hook visible to a subclass. */
 const BaseMonitor = MockMonitor as unknown as new (mocks: pulumi.runtime.Mocks) => {
+    readonly mocks: pulumi.runtime.Mocks;
+    readonly resources: Map<string, { urn: string; id: string | null; state: unknown }>;
     newUrn(parent: string, type: string, name: string): string;
     registerResource(req: unknown, callback: Callback): Promise<void>;
     readResource(req: unknown, callback: Callback): Promise<void>;
@@ -109,7 +112,9 @@ export class RecordingMonitor extends BaseMonitor {
         const request = req as RegisterRequest;
         const urn = this.newUrn(request.getParent(), request.getType(), request.getName());
         if (request.getType() === ROOT_STACK_TYPE) this.stackUrn = urn;
-        const record = this.snapshot(urn, request);
+        // The inputs as the engine receives them, read off the wire once: for the record and for the mocks.
+        const props = request.getObject()?.toJavaScript() ?? {};
+        const record = this.snapshot(urn, request, props);
         this.records.push(record);
         this.onRecord?.(this.records.length);
         const answer = this.onRegister?.(record);
@@ -118,11 +123,28 @@ export class RecordingMonitor extends BaseMonitor {
             if (record.custom) record.outputs = answer.outputs;
             return this.answer(urn, answer, callback);
         }
-        // What the preview returns is what stack policies see (CrossGuard hands them outputs).
-        return super.registerResource(req, (err: unknown, response?: any) => {
-            if (!err && record.custom) record.outputs = response?.getObject()?.toJavaScript() ?? {};
-            callback(err, response);
-        });
+        return this.registerNew(urn, req, props, record, callback);
+    }
+
+    /**
+     * MockMonitor.registerResource, with the request's inputs deserialized from the values already
+     * read (the base class reads the wire again) and the answer's outputs handed over as a protobuf
+     * Struct would carry them without building one (wireResponse). What the SDK receives is the same.
+     */
+    private async registerNew(urn: string, req: any, props: Record<string, unknown>, record: ResourceSnapshot, callback: Callback): Promise<void> {
+        try {
+            const inputs: Record<string, unknown> = {};
+            // As rpc.deserializeProperties does: absent values are no property.
+            for (const k of Object.keys(props)) if (props[k] !== undefined) inputs[k] = deserializeProperty(props[k]);
+            const result = await this.mocks.newResource({ type: req.getType(), name: req.getName(), inputs, provider: req.getProvider(), custom: req.getCustom(), id: req.getImportid() });
+            const serializedState = await serializeProperties("", result.state);
+            this.resources.set(urn, { urn, id: result.id ?? null, state: serializedState });
+            // What the preview returns is what stack policies see (CrossGuard hands them outputs), as it comes off the wire.
+            if (record.custom) record.outputs = wireCopy(serializedState) as Record<string, unknown>;
+            callback(null, wireResponse(urn, result.id || "", serializedState));
+        } catch (err) {
+            callback(err, undefined);
+        }
     }
 
     /** Answers a registration as MockMonitor does, with the given id and outputs instead of the mocks'. */
@@ -175,12 +197,11 @@ export class RecordingMonitor extends BaseMonitor {
         super.registerResourceOutputs(req, callback);
     }
 
-    private snapshot(urn: string, req: RegisterRequest): ResourceSnapshot {
+    private snapshot(urn: string, req: RegisterRequest, props: Record<string, unknown>): ResourceSnapshot {
         const type = req.getType();
         const dependencies = [...new Set(req.getDependenciesList())];
         // The request carries all dependencies; those not owed to an input are the explicit dependsOn.
         const fromInputs = new Set<string>();
-        const props = req.getObject()?.toJavaScript() ?? {};
         const unknownFrom: Record<string, string[]> = {};
         req.getPropertydependenciesMap().forEach((deps, key) => {
             deps.getUrnsList().forEach((u) => fromInputs.add(u));
@@ -222,6 +243,33 @@ export class RecordingMonitor extends BaseMonitor {
         const version = req.getVersion();
         return `urn:pulumi:${this.stack}::${this.project}::pulumi:providers:${pkg}::default${version ? `_${version.replace(/[.-]/g, "_")}` : ""}`;
     }
+}
+
+/**
+ * A RegisterResourceResponse with what the SDK reads of one (the shape the SDK itself uses when a
+ * registration fails): the outputs come out of `getObject().toJavaScript()` as from a Struct, a
+ * fresh copy with sorted keys each call. Building the Struct only to read it back cost a protobuf
+ * message per value, twice per resource.
+ */
+function wireResponse(urn: string, id: string, outputs: Record<string, unknown>): unknown {
+    return {
+        getUrn: () => urn,
+        getId: () => id,
+        getObject: () => ({ toJavaScript: () => wireCopy(outputs) }),
+        getPropertydependenciesMap: () => undefined,
+        getResult: () => resproto.Result.SUCCESS,
+    };
+}
+
+/** A wire value as a protobuf Struct round trip returns it (a fresh copy, object keys sorted), without building the Struct. */
+function wireCopy(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(wireCopy);
+    if (value !== null && typeof value === "object") {
+        const out: Record<string, unknown> = {};
+        for (const k of Object.keys(value).sort()) out[k] = wireCopy((value as Record<string, unknown>)[k]);
+        return out;
+    }
+    return value;
 }
 
 /** The options that shape how the engine diffs, replaces and deletes the resource; only those set, to keep the document small. */

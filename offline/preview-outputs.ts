@@ -37,7 +37,15 @@ function markUnknown(target: Record<string, unknown>, segments: readonly string[
 
 function copy(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(copy);
-    if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copy(v)]));
+    if (isPlainObject(value)) {
+        // A loop, not fromEntries(entries().map()): this runs on every input of every resource.
+        const out: Record<string, unknown> = {};
+        for (const k of Object.keys(value)) {
+            if (k === "__proto__") Object.defineProperty(out, k, { value: copy(value[k]), enumerable: true, writable: true, configurable: true });
+            else out[k] = copy(value[k]);
+        }
+        return out;
+    }
     return value;
 }
 

@@ -25,6 +25,8 @@ const IPV4_CIDR = /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/;
  */
 const problems = new Map<string, string | undefined>();
 const networks = new Map<string, Ipv4Range>();
+/** ipv4Network's answers (host bits ignored), by text. */
+const hostNetworks = new Map<string, Ipv4Range | undefined>();
 const CACHE_LIMIT = 4096;
 
 function remember<V>(cache: Map<string, V>, key: string, value: V): V {
@@ -131,7 +133,14 @@ export function allocateSubnets(parent: string, requests: readonly SubnetRequest
 
 /** The IPv4 network a CIDR names, host bits ignored; undefined for anything else (IPv6, not a CIDR). */
 function ipv4Network(cidr: unknown): Ipv4Range | undefined {
-    if (typeof cidr !== "string" || !IPV4_CIDR.test(cidr) || !Address4.isValid(cidr)) return undefined;
+    if (typeof cidr !== "string") return undefined;
+    // ipBlockReaches asks for the same few blocks once per tenant pair: kept by their text, as parseCidr's are.
+    if (hostNetworks.has(cidr)) return hostNetworks.get(cidr);
+    return remember(hostNetworks, cidr, findIpv4Network(cidr));
+}
+
+function findIpv4Network(cidr: string): Ipv4Range | undefined {
+    if (!IPV4_CIDR.test(cidr) || !Address4.isValid(cidr)) return undefined;
     const address = new Address4(cidr);
     return { cidr: `${address.startAddress().address}/${address.subnetMask}`, first: address.startAddress().bigInt(), last: address.endAddress().bigInt(), prefixLength: address.subnetMask };
 }
