@@ -160,12 +160,13 @@ function compareWithState(root: string, tenants: number, work: string, flags: st
     return {
         stateBytes: written.bytes,
         freshMs: median(fresh.map(total)),
+        freshProgramMs: median(fresh.map((r) => r.programMs)),
         againstMs: median(against.map(total)),
         readMs: median(against.map((r) => r.compare!.readMs)),
         freshRssKb: median(fresh.map((r) => r.peakRssKb)),
         againstRssKb: median(against.map((r) => r.peakRssKb)),
         unchanged,
-        runs: { fresh: fresh.map((r) => ({ ms: total(r), rssKb: r.peakRssKb })), against: against.map((r) => ({ ms: total(r), rssKb: r.peakRssKb })) },
+        runs: { fresh: fresh.map((r) => ({ ms: total(r), programMs: r.programMs, rssKb: r.peakRssKb })), against: against.map((r) => ({ ms: total(r), rssKb: r.peakRssKb })) },
     };
 }
 
@@ -267,8 +268,15 @@ async function main(): Promise<void> {
         ["comparing the largest region with its own state adds <= 2 s", addedMs <= 2000 && compared.unchanged, `${(addedMs / 1000).toFixed(1)} s`],
         ["comparing the largest region with its own state adds <= 30% memory", addedMemory <= 0.3 && compared.unchanged, `${(addedMemory * 100).toFixed(0)}%`],
     ];
-    // The program run under the mock runtime, with the SDK's stack capture off (offline/stack-capture.ts); judged at 1,000 tenants only.
-    if (big.tenants === 1000) targets.unshift(["program time under 12 s at 1,000 tenants", big.programMs < 12_000, `${(big.programMs / 1000).toFixed(1)} s`]);
+    // The program run under the mock runtime, with the SDK's stack capture off (offline/stack-capture.ts); judged at 1,000 tenants
+    // only, on the median of the unprofiled runs: the 1 ms CPU profile of the sized runs above is instrumentation, and costs the
+    // program about a second of its own at this size.
+    if (big.tenants === 1000)
+        targets.unshift([
+            "program time under 12 s at 1,000 tenants (median of the unprofiled runs)",
+            compared.freshProgramMs < 12_000,
+            `${(compared.freshProgramMs / 1000).toFixed(1)} s (runs: ${compared.runs.fresh.map((r) => (r.programMs / 1000).toFixed(1)).join(", ")} s; ${(big.programMs / 1000).toFixed(1)} s profiled)`,
+        ]);
     if (runs.length > 1) {
         const small = runs[0];
         process.stdout.write(`Marginal memory: ${((big.peakRssKb - small.peakRssKb) / (big.resources - small.resources)).toFixed(0)} KB per additional resource (${small.tenants} -> ${big.tenants} tenants)\n`);
