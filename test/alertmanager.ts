@@ -5,6 +5,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { stringify as toYaml } from "yaml";
+import { freePort } from "./ports";
 
 /**
  * Debian's Alertmanager (prometheus-alertmanager, installed by scripts/install-system-deps.sh) and
@@ -61,14 +62,6 @@ export async function captureServer(): Promise<{ url: string; requests: Captured
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as net.AddressInfo).port;
     return { url: `http://127.0.0.1:${port}`, requests, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-async function freePort(): Promise<number> {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const port = (server.address() as net.AddressInfo).port;
-    await new Promise((resolve) => server.close(resolve));
-    return port;
 }
 
 /** Alertmanager on a loopback port with a configuration, no clustering, its state in a temporary directory. */

@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,6 +14,7 @@ import { devStackConfig, engineValues, ROOT } from "./helpers";
 import { startPostgres, TestPostgres } from "./postgres";
 import { Series, startPrometheus, TestPrometheus } from "./prometheus";
 import { gatewaySeries, utc } from "./usage-series";
+import { freePort } from "./ports";
 
 /**
  * The hosted-model tiers' billing on a real PostgreSQL and a real Prometheus, for November: the dev
@@ -42,17 +42,6 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
     let err = "";
     const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s) }, () => pg.connect("billing"));
     return { code, out, err };
-}
-
-async function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.listen(0, "127.0.0.1", () => {
-            const port = (server.address() as net.AddressInfo).port;
-            server.close(() => resolve(port));
-        });
-        server.on("error", reject);
-    });
 }
 
 /**

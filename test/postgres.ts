@@ -1,10 +1,10 @@
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Client } from "pg";
+import { freePort } from "./ports";
 
 /**
  * A throwaway PostgreSQL server for the billing tests: Debian's postgresql package (installed by
@@ -24,17 +24,6 @@ function binDir(): string {
     const versions = fs.readdirSync(base).filter((v) => fs.existsSync(path.join(base, v, "bin", "initdb"))).sort((a, b) => Number(b) - Number(a));
     if (versions.length === 0) throw new Error(`no initdb under ${base}`);
     return path.join(base, versions[0], "bin");
-}
-
-async function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.listen(0, "127.0.0.1", () => {
-            const port = (server.address() as net.AddressInfo).port;
-            server.close(() => resolve(port));
-        });
-        server.on("error", reject);
-    });
 }
 
 const INITDB_ARGS = ["-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-instructions", "--no-sync"];

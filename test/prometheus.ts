@@ -1,9 +1,9 @@
 import { ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { freePort } from "./ports";
 
 /**
  * A throwaway Prometheus for the billing tests (beside test/postgres.ts): Debian's `prometheus` and
@@ -46,17 +46,6 @@ export function openMetrics(series: readonly Series[]): string {
     }
     out.push("# EOF", "");
     return out.join("\n");
-}
-
-async function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.listen(0, "127.0.0.1", () => {
-            const port = (server.address() as net.AddressInfo).port;
-            server.close(() => resolve(port));
-        });
-        server.on("error", reject);
-    });
 }
 
 /** A day: what one promtool run backfills (twelve two-hour blocks). */
