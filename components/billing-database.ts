@@ -379,22 +379,12 @@ export class BillingDatabase extends pulumi.ComponentResource {
         );
         new k8s.batch.v1.CronJob(
             `${name}-metering`,
-            {
-                metadata: { name: "metering", namespace: NAMESPACES.billing },
-                spec: {
-                    schedule: args.meteringSchedule,
-                    concurrencyPolicy: "Forbid",
-                    startingDeadlineSeconds: 600,
-                    successfulJobsHistoryLimit: 3,
-                    failedJobsHistoryLimit: 5,
-                    jobTemplate: {
-                        spec: {
-                            backoffLimit: 2,
-                            template: { metadata: { labels: { [DB_CLIENT_LABEL]: "true", app: "metering" } }, spec: podSpec("metering", ["meter", "--windows", "3"], [{ name: "PGUSER", value: "metering" }, { name: "PGIAMAUTH", value: "true" }, { name: "PROMETHEUS_URL", value: PROMETHEUS_URL }]) },
-                        },
-                    },
-                },
-            },
+            billingCronJob({
+                name: "metering",
+                schedule: args.meteringSchedule,
+                app: "metering",
+                pod: podSpec("metering", ["meter", "--windows", "3"], [{ name: "PGUSER", value: "metering" }, { name: "PGIAMAUTH", value: "true" }, { name: "PROMETHEUS_URL", value: PROMETHEUS_URL }]),
+            }),
             // Created once the registry is applied: its first run meters tenants the database knows.
             { ...inNs, dependsOn: [ns, dbClients, denyAll, clientEgress, meteringIdentity, registryJob, ...(built ? [built] : [])] },
         );
@@ -414,34 +404,51 @@ export class BillingDatabase extends pulumi.ComponentResource {
         });
         new k8s.batch.v1.CronJob(
             `${name}-statements`,
-            {
-                metadata: { name: USAGE_STATEMENTS.cronJob, namespace: NAMESPACES.billing },
-                spec: {
-                    schedule: USAGE_STATEMENTS.schedule,
-                    concurrencyPolicy: "Forbid",
-                    startingDeadlineSeconds: 600,
-                    successfulJobsHistoryLimit: 3,
-                    failedJobsHistoryLimit: 5,
-                    jobTemplate: {
-                        spec: {
-                            backoffLimit: 2,
-                            activeDeadlineSeconds: 1800,
-                            template: {
-                                metadata: { labels: { [DB_CLIENT_LABEL]: "true", app: USAGE_STATEMENTS.app } },
-                                spec: podSpec(USAGE_STATEMENTS.serviceAccount, ["publish-statements"], [
-                                    { name: "PGUSER", value: TENANT_BILLING_DB.statementsRole },
-                                    { name: "PGIAMAUTH", value: "true" },
-                                ]),
-                            },
-                        },
-                    },
-                },
-            },
+            billingCronJob({
+                name: USAGE_STATEMENTS.cronJob,
+                schedule: USAGE_STATEMENTS.schedule,
+                app: USAGE_STATEMENTS.app,
+                activeDeadlineSeconds: 1800,
+                pod: podSpec(USAGE_STATEMENTS.serviceAccount, ["publish-statements"], [
+                    { name: "PGUSER", value: TENANT_BILLING_DB.statementsRole },
+                    { name: "PGIAMAUTH", value: "true" },
+                ]),
+            }),
             // Its tenants' roles exist once the registry is applied (the migration makes them for tenants already listed).
             { ...inNs, dependsOn: [ns, dbClients, denyAll, clientEgress, apiEgress, statementsIdentity, registryJob, crd, this.statementWriterRole, ...(built ? [built] : [])] },
         );
         this.registerOutputs({ endpoint: this.endpoint, repositoryUrl: this.repositoryUrl, image: this.image });
     }
+}
+
+/**
+ * A billing CronJob (metering, statements): never two runs at once, a missed start given up after ten
+ * minutes, a run retried twice, its pods database clients (the label the database's ingress admits).
+ */
+function billingCronJob(job: {
+    name: string;
+    schedule: pulumi.Input<string>;
+    app: string;
+    pod: k8s.types.input.core.v1.PodSpec;
+    activeDeadlineSeconds?: number;
+}): k8s.batch.v1.CronJobArgs {
+    return {
+        metadata: { name: job.name, namespace: NAMESPACES.billing },
+        spec: {
+            schedule: job.schedule,
+            concurrencyPolicy: "Forbid",
+            startingDeadlineSeconds: 600,
+            successfulJobsHistoryLimit: 3,
+            failedJobsHistoryLimit: 5,
+            jobTemplate: {
+                spec: {
+                    backoffLimit: 2,
+                    ...(job.activeDeadlineSeconds === undefined ? {} : { activeDeadlineSeconds: job.activeDeadlineSeconds }),
+                    template: { metadata: { labels: { [DB_CLIENT_LABEL]: "true", app: job.app } }, spec: job.pod },
+                },
+            },
+        },
+    };
 }
 
 /** Where a billing pod runs: the billing image (by digest) and the database's address. */
