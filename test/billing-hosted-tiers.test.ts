@@ -5,12 +5,12 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "pg";
 import { BATCH_USAGE_METRICS, regionRegistry, registryText } from "compute-region-policies/model";
-import { main } from "../billing/cli";
 import type { Invoice } from "../billing/invoice";
 import { batchUsageQuery, httpPrometheus } from "../billing/metering";
 import { loadMigrations, migrate } from "../billing/migrate";
 import { parseRegionConfig } from "../stacks/config";
 import { devStackConfig, engineValues, ROOT } from "./helpers";
+import { inProcessCli } from "./billing-cli";
 import { startPostgres, TestPostgres } from "./postgres";
 import { Series, startPrometheus, TestPrometheus } from "./prometheus";
 import { gatewaySeries, utc } from "./usage-series";
@@ -37,12 +37,7 @@ let pg: TestPostgres;
 let prom: TestPrometheus;
 let db: Client;
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = "";
-    let err = "";
-    const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s) }, () => pg.connect("billing"));
-    return { code, out, err };
-}
+const cli = inProcessCli(() => pg.connect("billing"));
 
 /**
  * What the batch worker serves for a completed batch: runs its publish_usage with the real

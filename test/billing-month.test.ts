@@ -4,12 +4,12 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "pg";
 import { regionRegistry, RegistryDocument, registryText } from "compute-region-policies/model";
-import { main } from "../billing/cli";
 import type { Invoice } from "../billing/invoice";
 import { loadMigrations, migrate } from "../billing/migrate";
 import { readStatement, Statement } from "../billing/statement";
 import { parseRegionConfig } from "../stacks/config";
 import { devStackConfig, engineValues } from "./helpers";
+import { inProcessCli } from "./billing-cli";
 import { startPostgres, TestPostgres } from "./postgres";
 import { startPrometheus, TestPrometheus } from "./prometheus";
 import { gatewaySeries, nodeSeries, podSeries, utc } from "./usage-series";
@@ -35,12 +35,7 @@ let db: Client;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "billing-month-"));
 
 /** Runs the CLI in-process against the test database; returns its exit code and output. */
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = "";
-    let err = "";
-    const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s) }, () => pg.connect("billing"));
-    return { code, out, err };
-}
+const cli = inProcessCli(() => pg.connect("billing"));
 
 /** The dev stack's config, changed by `edit`, as the program renders its registry. */
 function registryOf(edit: (config: Record<string, any>) => void = () => {}): RegistryDocument {

@@ -4,13 +4,13 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "pg";
 import { creditCents, regionRegistry, RegistryDocument, registryText, SLO_RECORDS } from "compute-region-policies/model";
-import { main } from "../billing/cli";
 import type { Invoice } from "../billing/invoice";
 import { loadMigrations, migrate } from "../billing/migrate";
 import { httpPrometheus } from "../billing/metering";
 import { parseRegionConfig } from "../stacks/config";
 import { registryServiceLevelsOf } from "../stacks/config/reliability";
 import { devStackConfig, engineValues } from "./helpers";
+import { inProcessCli } from "./billing-cli";
 import { startPostgres, TestPostgres } from "./postgres";
 import { Series, startPrometheus, TestPrometheus } from "./prometheus";
 import { gatewaySeries, utc } from "./usage-series";
@@ -48,12 +48,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "billing-slo-"));
 /** Each command as the database role its Job logs in as: the grants of 0005 and 0008 are what it may do. */
 const ROLE_OF: Record<string, string> = { sync: "registry", meter: "metering", invoice: "invoicing" };
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = "";
-    let err = "";
-    const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s) }, () => pg.connect("billing", ROLE_OF[argv[0]]));
-    return { code, out, err };
-}
+const cli = inProcessCli((argv) => pg.connect("billing", ROLE_OF[argv[0]]));
 
 /** The registry the program renders from the dev stack's config (with its service levels), changed by `edit`. */
 function registryOf(edit: (config: Record<string, any>) => void = () => {}): RegistryDocument {
