@@ -1,13 +1,13 @@
-import { ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EvaluationResult, ResourceSnapshot } from "compute-region-policies/engine";
 import { policies as packPolicies } from "compute-region-policies/rules";
 import { ofType, one, plan, ROOT } from "./helpers";
+import { PackAnalyzer, startPackAnalyzer } from "./policy-analyzer";
 
 /**
  * compute-region as another team uses it, from outside the repository: both packages packed (`npm
@@ -221,36 +221,18 @@ describe("examples/extend-policy-pack: compute-region's policies and one of the 
 describe("examples/extend-policy-pack served by CrossGuard's own analyzer", () => {
     /* eslint-disable @typescript-eslint/no-require-imports */
     const analyzerPb = require("@pulumi/pulumi/proto/analyzer_pb");
-    const analyzerGrpc = require("@pulumi/pulumi/proto/analyzer_grpc_pb");
     const structPb = require("google-protobuf/google/protobuf/struct_pb");
     const emptyPb = require("google-protobuf/google/protobuf/empty_pb");
     /* eslint-enable @typescript-eslint/no-require-imports */
-    let server: ChildProcess;
-    let client: any;
-    const call = <T>(method: string, request: unknown) => new Promise<T>((resolve, reject) => client[method](request, (err: Error | null, response: T) => (err ? reject(err) : resolve(response))));
+    let analyzer: PackAnalyzer | undefined;
+    const call = <T>(method: string, request: unknown) => analyzer!.call<T>(method, request);
 
     beforeAll(async () => {
         // As `pulumi preview --policy-pack extend-policy-pack` runs it: the consumer's own SDK runs the pack's main.
-        const packDir = path.join(project, "extend-policy-pack");
-        server = spawn(process.execPath, [path.join(project, "node_modules/@pulumi/pulumi/cmd/run-policy-pack"), "127.0.0.1:0", "."], { cwd: packDir, stdio: ["ignore", "pipe", "pipe"] });
-        let stderr = "";
-        server.stderr!.on("data", (d) => (stderr += d));
-        const port = await new Promise<number>((resolve, reject) => {
-            let out = "";
-            server.stdout!.on("data", (d) => {
-                out += d;
-                const m = /^(\d+)\s*$/m.exec(out);
-                if (m) resolve(Number(m[1]));
-            });
-            server.on("exit", (code) => reject(new Error(`the pack's analyzer exited with ${code} before serving:\n${stderr}`)));
-        });
-        client = new analyzerGrpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+        analyzer = await startPackAnalyzer(project, path.join(project, "extend-policy-pack"));
     });
 
-    afterAll(() => {
-        client?.close();
-        server?.kill();
-    });
+    afterAll(() => analyzer?.stop());
 
     it("announces the lab's pack with every compute-region policy and its own, and reports its own policy's finding", async () => {
         const info = await call<any>("getAnalyzerInfo", new emptyPb.Empty());

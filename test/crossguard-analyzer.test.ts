@@ -1,6 +1,4 @@
-import { ChildProcess, spawn } from "node:child_process";
 import * as path from "node:path";
-import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
     aliasUrn,
@@ -19,6 +17,7 @@ import { durationSeconds } from "compute-region-policies/model";
 import { PACK_NAME, PACK_VERSION, policies } from "compute-region-policies/rules";
 import type { OfflinePlanResult } from "../offline/harness";
 import { plan, ROOT } from "./helpers";
+import { PackAnalyzer, startPackAnalyzer } from "./policy-analyzer";
 
 /**
  * The evaluator against Pulumi's own CrossGuard analyzer. The policy pack is served as `pulumi
@@ -35,7 +34,6 @@ import { plan, ROOT } from "./helpers";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const analyzerPb = require("@pulumi/pulumi/proto/analyzer_pb");
-const analyzerGrpc = require("@pulumi/pulumi/proto/analyzer_grpc_pb");
 const structPb = require("google-protobuf/google/protobuf/struct_pb");
 const emptyPb = require("google-protobuf/google/protobuf/empty_pb");
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -43,37 +41,21 @@ const emptyPb = require("google-protobuf/google/protobuf/empty_pb");
 const LEVELS: Record<number, string> = Object.fromEntries(Object.entries(analyzerPb.EnforcementLevel as Record<string, number>).map(([k, v]) => [v, k.toLowerCase()]));
 const LEVEL_OF: Record<string, number> = analyzerPb.EnforcementLevel;
 
-let server: ChildProcess;
-let client: any;
+let analyzer: PackAnalyzer | undefined;
 
 /** A unary call to the analyzer, as a promise. */
 function call<T>(method: string, request: unknown): Promise<T> {
-    return new Promise((resolve, reject) => client[method](request, (err: Error | null, response: T) => (err ? reject(err) : resolve(response))));
+    return analyzer!.call<T>(method, request);
 }
 
 beforeAll(async () => {
-    server = spawn(process.execPath, [path.join(ROOT, "node_modules/@pulumi/pulumi/cmd/run-policy-pack"), "127.0.0.1:0", "."], { cwd: path.join(ROOT, "policies"), stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    server.stderr!.on("data", (d) => (stderr += d));
-    const port = await new Promise<number>((resolve, reject) => {
-        let out = "";
-        server.stdout!.on("data", (d) => {
-            out += d;
-            const m = /^(\d+)\s*$/m.exec(out);
-            if (m) resolve(Number(m[1]));
-        });
-        server.on("exit", (code) => reject(new Error(`the policy pack's analyzer exited with ${code} before serving:\n${stderr}`)));
-    });
-    client = new analyzerGrpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    analyzer = await startPackAnalyzer(ROOT, path.join(ROOT, "policies"));
     const info = await call<any>("getAnalyzerInfo", new emptyPb.Empty());
     expect(info.getName()).toBe(PACK_NAME);
     expect(info.getVersion()).toBe(PACK_VERSION);
 });
 
-afterAll(() => {
-    client?.close();
-    server?.kill();
-});
+afterAll(() => analyzer?.stop());
 
 const struct = (value: Record<string, unknown>) => structPb.Struct.fromJavaScript(JSON.parse(JSON.stringify(value)));
 
