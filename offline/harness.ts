@@ -8,6 +8,7 @@ import type { OfflineFacts } from "./mocks";
 import { offlineMocks } from "./mocks";
 import { EngineConfig, PlanInputError, PulumiProject } from "./project";
 import { providerConfigProblems } from "./provider-config";
+import { plainWireValues, wireCopy, withInProcessStructs } from "./in-process-wire";
 import { stackTracesRequested, withoutStackCapture } from "./stack-capture";
 
 /** Protobuf `Struct` as the SDK sends it. */
@@ -137,7 +138,7 @@ export class RecordingMonitor extends BaseMonitor {
             // As rpc.deserializeProperties does: absent values are no property.
             for (const k of Object.keys(props)) if (props[k] !== undefined) inputs[k] = deserializeProperty(props[k]);
             const result = await this.mocks.newResource({ type: req.getType(), name: req.getName(), inputs, provider: req.getProvider(), custom: req.getCustom(), id: req.getImportid() });
-            const serializedState = await serializeProperties("", result.state);
+            const serializedState = plainWireValues(result.state) ?? (await serializeProperties("", result.state));
             this.resources.set(urn, { urn, id: result.id ?? null, state: serializedState });
             // What the preview returns is what stack policies see (CrossGuard hands them outputs), as it comes off the wire.
             if (record.custom) record.outputs = wireCopy(serializedState) as Record<string, unknown>;
@@ -261,17 +262,6 @@ function wireResponse(urn: string, id: string, outputs: Record<string, unknown>)
     };
 }
 
-/** A wire value as a protobuf Struct round trip returns it (a fresh copy, object keys sorted), without building the Struct. */
-function wireCopy(value: unknown): unknown {
-    if (Array.isArray(value)) return value.map(wireCopy);
-    if (value !== null && typeof value === "object") {
-        const out: Record<string, unknown> = {};
-        for (const k of Object.keys(value).sort()) out[k] = wireCopy((value as Record<string, unknown>)[k]);
-        return out;
-    }
-    return value;
-}
-
 /** The options that shape how the engine diffs, replaces and deletes the resource; only those set, to keep the document small. */
 function lifecycleOptions(req: RegisterRequest): ResourceSnapshotOptions {
     const opts: ResourceSnapshotOptions = {};
@@ -323,6 +313,11 @@ export interface OfflinePlanOptions {
      * of them and they cost half its time; see stack-capture.ts). COMPUTE_REGION_STACK_TRACES=1 sets it.
      */
     stackTraces?: boolean;
+    /**
+     * Encode the Structs between the program and the monitor as protobuf messages, as over gRPC
+     * (off by default: the monitor is in process and reads them back at once; see in-process-wire.ts).
+     */
+    protobufStructs?: boolean;
 }
 
 export interface OfflinePlanResult extends PlanDocument {
@@ -332,7 +327,8 @@ export interface OfflinePlanResult extends PlanDocument {
 
 /** Runs the program as a preview under Pulumi's mock runtime and returns what it registered. */
 export async function runOfflinePlan(options: OfflinePlanOptions): Promise<OfflinePlanResult> {
-    return (options.stackTraces ?? stackTracesRequested()) ? planProgram(options) : withoutStackCapture(() => planProgram(options));
+    const run = options.protobufStructs ? () => planProgram(options) : () => withInProcessStructs(() => planProgram(options));
+    return (options.stackTraces ?? stackTracesRequested()) ? run() : withoutStackCapture(run);
 }
 
 async function planProgram(options: OfflinePlanOptions): Promise<OfflinePlanResult> {

@@ -128,20 +128,26 @@ describe("npm run plan", () => {
 });
 
 describe("the program itself", () => {
-    it("plans the same with the SDK's stack capture on as off (offline/stack-capture.ts turns it off)", async () => {
-        // A first plan in a process serializes the dynamic providers' code (asynchronously), which
-        // later plans reuse: their registrations interleave alike, so the order compares too.
+    // What the plan turns off in the SDK (offline/stack-capture.ts) and the protobuf round trip it
+    // skips (offline/in-process-wire.ts) change how many promise turns a registration takes, so the
+    // order in which registrations interleave may change (as it does over gRPC); what is registered may not.
+    it("plans the same resources with the SDK's stack capture and promise labels on as off", async () => {
+        // A first plan in a process serializes the dynamic providers' code (asynchronously), which later plans reuse.
         await plan();
         const on = await plan(devStackConfig(), "dev", { stackTraces: true });
         const off = await plan(devStackConfig(), "dev", { stackTraces: false });
         expect(on.resources.length).toBeGreaterThan(100);
-        const [a, b] = [JSON.stringify(off), JSON.stringify(on)];
-        let at = 0;
-        while (at < a.length && a[at] === b[at]) at++;
-        expect(a.slice(Math.max(0, at - 300), at + 200), "the first difference").toBe(b.slice(Math.max(0, at - 300), at + 200));
+        expectSamePlan(off, on);
         // And the capture is back once the plan is done.
         expect(Error.stackTraceLimit).toBeGreaterThan(0);
         expect(new Error("x").stack).toMatch(/\n\s+at /);
+    });
+
+    it("plans the same resources with the monitor's Structs encoded as protobuf as kept in process", async () => {
+        const encoded = await plan(devStackConfig(), "dev", { protobufStructs: true });
+        const inProcess = await plan(devStackConfig(), "dev", { protobufStructs: false });
+        expect(encoded.resources.length).toBeGreaterThan(100);
+        expectSamePlan(inProcess, encoded);
     });
 
     it("registers nothing but the stack when its config is bad", async () => {
@@ -182,3 +188,26 @@ describe("provider config, checked as the providers whose default provider the p
         await expect(runOfflinePlan({ project, stack: "dev", config: broken, facts: { region: "us-east-2", accountId: "111122223333" }, program: regionProgram })).rejects.toThrow(PlanInputError);
     });
 });
+
+/**
+ * Two plans register the same resources with the same inputs, options, dependencies and outputs, and
+ * the same stack outputs; and each lists a resource after its parent and its dependencies (the
+ * order the engine's snapshot keeps), whatever the order their registrations interleaved in.
+ */
+function expectSamePlan(actual: Awaited<ReturnType<typeof plan>>, expected: Awaited<ReturnType<typeof plan>>): void {
+    for (const doc of [actual, expected]) {
+        const seen = new Set<string>();
+        const registered = new Set(doc.resources.map((r) => r.urn));
+        const outOfOrder = doc.resources.filter((r) => {
+            const before = [r.parent, ...(r.dependencies ?? [])].filter((u): u is string => u !== undefined && registered.has(u));
+            seen.add(r.urn);
+            return before.some((u) => !seen.has(u));
+        });
+        expect(outOfOrder.map((r) => r.urn), "resources listed before their parent or a dependency").toEqual([]);
+    }
+    const byUrn = (doc: Awaited<ReturnType<typeof plan>>) => JSON.stringify({ ...doc, resources: [...doc.resources].sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0)) });
+    const [a, b] = [byUrn(actual), byUrn(expected)];
+    let at = 0;
+    while (at < a.length && a[at] === b[at]) at++;
+    expect(a.slice(Math.max(0, at - 300), at + 200), "the first difference").toBe(b.slice(Math.max(0, at - 300), at + 200));
+}
