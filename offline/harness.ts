@@ -8,7 +8,7 @@ import type { OfflineFacts } from "./mocks";
 import { offlineMocks } from "./mocks";
 import { EngineConfig, PlanInputError, PulumiProject } from "./project";
 import { providerConfigProblems } from "./provider-config";
-import { plainWireValues, wireCopy, withInProcessStructs } from "./in-process-wire";
+import { wireCopy, withInProcessWire } from "./in-process-wire";
 import { stackTracesRequested, withoutStackCapture } from "./stack-capture";
 
 /** Protobuf `Struct` as the SDK sends it. */
@@ -138,7 +138,7 @@ export class RecordingMonitor extends BaseMonitor {
             // As rpc.deserializeProperties does: absent values are no property.
             for (const k of Object.keys(props)) if (props[k] !== undefined) inputs[k] = deserializeProperty(props[k]);
             const result = await this.mocks.newResource({ type: req.getType(), name: req.getName(), inputs, provider: req.getProvider(), custom: req.getCustom(), id: req.getImportid() });
-            const serializedState = plainWireValues(result.state) ?? (await serializeProperties("", result.state));
+            const serializedState = await serializeProperties("", result.state);
             this.resources.set(urn, { urn, id: result.id ?? null, state: serializedState });
             // What the preview returns is what stack policies see (CrossGuard hands them outputs), as it comes off the wire.
             if (record.custom) record.outputs = wireCopy(serializedState) as Record<string, unknown>;
@@ -314,10 +314,11 @@ export interface OfflinePlanOptions {
      */
     stackTraces?: boolean;
     /**
-     * Encode the Structs between the program and the monitor as protobuf messages, as over gRPC
-     * (off by default: the monitor is in process and reads them back at once; see in-process-wire.ts).
+     * Serialize the program's values as the SDK does and encode them as protobuf messages, as for a
+     * monitor across gRPC (off by default: the monitor is in process and reads them back at once, so
+     * plain values are serialized in one pass and Structs kept as JavaScript; see in-process-wire.ts).
      */
-    protobufStructs?: boolean;
+    sdkWire?: boolean;
 }
 
 export interface OfflinePlanResult extends PlanDocument {
@@ -327,7 +328,7 @@ export interface OfflinePlanResult extends PlanDocument {
 
 /** Runs the program as a preview under Pulumi's mock runtime and returns what it registered. */
 export async function runOfflinePlan(options: OfflinePlanOptions): Promise<OfflinePlanResult> {
-    const run = options.protobufStructs ? () => planProgram(options) : () => withInProcessStructs(() => planProgram(options));
+    const run = options.sdkWire ? () => planProgram(options) : () => withInProcessWire(() => planProgram(options));
     return (options.stackTraces ?? stackTracesRequested()) ? run() : withoutStackCapture(run);
 }
 

@@ -12,8 +12,18 @@ import { createRequire } from "node:module";
  * that keeps the value as the round trip would return it (checked the way `Value.fromJavaScript`
  * checks, so a value protobuf refuses fails the same way), hands it back from `toJavaScript`, and
  * builds its protobuf fields only if something reads them (its field map, its binary encoding), so
- * nothing that encodes for a real engine can see an empty Struct. The plan's document is the same
- * either way: test/offline-plan.test.ts plans with both and compares them byte for byte.
+ * nothing that encodes for a real engine can see an empty Struct.
+ *
+ * Before that, the SDK serializes the values (rpc.serializeProperty): one awaited call per value,
+ * nested ones included, so a Kubernetes spec of a hundred plain values takes a hundred promise turns,
+ * and all 17,000 registrations of a large region hold their half-serialized state at once (most of
+ * what the garbage collector copies). While a plan runs, the SDK's exported serializers take plain
+ * subtrees (strings, numbers, booleans, null, arrays, objects) in one synchronous pass and hand
+ * everything else (an output, a promise, a resource, an asset, at any depth) to the SDK's own
+ * serializeProperty, so what reaches the monitor, and the dependencies gathered, are the same.
+ *
+ * The plan's resources are the same either way (test/offline-plan.test.ts plans with both and
+ * compares them; test/offline-runtime.test.ts compares each piece with the SDK's and protobuf's own).
  */
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -80,40 +90,121 @@ class InProcessStruct extends Struct {
 
 let depth = 0;
 
-/** Runs `work` with Structs kept in process (nested calls share one switch), and restores protobuf's own after. */
-export async function withInProcessStructs<T>(work: () => Promise<T>): Promise<T> {
-    if (depth === 0) Struct.fromJavaScript = (value: unknown) => new InProcessStruct(structCopy(value as Record<string, unknown>));
+/**
+ * Runs `work` with Structs kept in process and plain values serialized in one pass (nested calls
+ * share one switch), and restores protobuf's and the SDK's own after.
+ */
+export async function withInProcessWire<T>(work: () => Promise<T>): Promise<T> {
+    if (depth === 0) {
+        Struct.fromJavaScript = (value: unknown) => new InProcessStruct(structCopy(value as Record<string, unknown>));
+        Object.assign(rpc, ONE_PASS);
+    }
     depth++;
     try {
         return await work();
     } finally {
         depth--;
-        if (depth === 0) Struct.fromJavaScript = encodeStruct;
+        if (depth === 0) {
+            Struct.fromJavaScript = encodeStruct;
+            Object.assign(rpc, SDK_SERIALIZERS);
+        }
     }
 }
 
 /** Why a value needs the SDK's own serializer. */
 const NEEDS_SDK = Symbol("needs the SDK's serializer");
 
+type Serialize = (ctx: string, prop: unknown, dependentResources: Set<pulumi.Resource> | undefined, opts?: object) => Promise<unknown>;
+type SerializeAll = (label: string, props: Record<string, unknown>, opts?: object) => Promise<unknown>;
+/** The SDK's exported serializers (runtime/rpc.js): other SDK modules call them through the module's exports. */
+interface RpcSerializers {
+    serializeProperty: Serialize;
+    serializeProperties: SerializeAll;
+    serializePropertiesReturnDeps: SerializeAll;
+    serializeResourceProperties: SerializeAll;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const rpc: RpcSerializers = require("@pulumi/pulumi/runtime/rpc");
+const SDK_SERIALIZERS: RpcSerializers = {
+    serializeProperty: rpc.serializeProperty,
+    serializeProperties: rpc.serializeProperties,
+    serializePropertiesReturnDeps: rpc.serializePropertiesReturnDeps,
+    serializeResourceProperties: rpc.serializeResourceProperties,
+};
+
 /**
- * What `rpc.serializeProperties` makes of a mock's answer when it holds only plain data (strings,
- * numbers, booleans, null, arrays, objects, unknowns), computed in one pass instead of one awaited
- * call per value: functions and undefined members are left out, undefined array elements become
- * null, an unknown becomes the unknown sentinel. Anything the SDK resolves or references (a
- * promise, an output, a resource, an asset) returns undefined, and the caller uses the SDK's.
+ * rpc.serializeProperty with plain subtrees taken in one pass: an array or object that holds an
+ * output somewhere is walked as the SDK walks it (undefined elements as null, undefined members
+ * left out), and whatever the SDK resolves or references is the SDK's to serialize.
  */
-export function plainWireValues(state: Record<string, unknown>): Record<string, unknown> | undefined {
-    const out = plainWireValue(state);
-    return out === NEEDS_SDK ? undefined : (out as Record<string, unknown>);
+async function serializeProperty(ctx: string, prop: unknown, dependentResources: Set<pulumi.Resource> | undefined, opts?: object): Promise<unknown> {
+    const plain = plainWireValue(prop);
+    if (plain !== NEEDS_SDK) return plain;
+    if (typeof prop !== "object" || prop === null || pulumi.isUnknown(prop) || resolvedBySdk(prop)) return SDK_SERIALIZERS.serializeProperty(ctx, prop, dependentResources, opts);
+    if (prop instanceof Array) {
+        const result: unknown[] = [];
+        for (let i = 0; i < prop.length; i++) {
+            const element = await serializeProperty(`${ctx}[${i}]`, prop[i], dependentResources, opts);
+            result.push(element === undefined ? null : element);
+        }
+        return result;
+    }
+    const result: Record<string, unknown> = {};
+    for (const k of Object.keys(prop)) {
+        const v = await serializeProperty(`${ctx}.${k}`, (prop as Record<string, unknown>)[k], dependentResources, opts);
+        if (v !== undefined) result[k] = v;
+    }
+    return result;
 }
 
+/** rpc's serializeFilteredProperties (not exported; its three exported callers are replaced below), with the serializer above. */
+async function serializeFilteredProperties(label: string, props: Record<string, unknown>, acceptKey: (key: string) => boolean, opts?: object): Promise<[Record<string, unknown>, Map<string, Set<pulumi.Resource>>]> {
+    const propertyToDependentResources = new Map<string, Set<pulumi.Resource>>();
+    const result: Record<string, unknown> = {};
+    for (const k of Object.keys(props)) {
+        if (!acceptKey(k)) continue;
+        const dependentResources = new Set<pulumi.Resource>();
+        let v: unknown;
+        try {
+            const plain = plainWireValue(props[k]);
+            v = plain !== NEEDS_SDK ? plain : await serializeProperty(`${label}.${k}`, props[k], dependentResources, opts);
+        } catch (err) {
+            // As the SDK does: the property named, the same error rethrown (its identity matters to the SDK's error handler).
+            if (err instanceof Error) {
+                err.message = `error serializing property "${k}": ${err.message}`;
+                throw err;
+            }
+            throw new Error(`error serializing property "${k}": ${String(err)}`);
+        }
+        if (v !== undefined) {
+            result[k] = v;
+            propertyToDependentResources.set(k, dependentResources);
+        }
+    }
+    return [result, propertyToDependentResources];
+}
+
+/** The serializers installed while a plan runs, each as its SDK counterpart is defined over serializeFilteredProperties. */
+const ONE_PASS: RpcSerializers = {
+    serializeProperty,
+    serializeProperties: async (label, props, opts) => (await serializeFilteredProperties(label, props, () => true, opts))[0],
+    serializePropertiesReturnDeps: (label, props, opts) => serializeFilteredProperties(label, props, () => true, opts),
+    serializeResourceProperties: (label, props, opts) => serializeFilteredProperties(label, props, (key) => key !== "id" && key !== "urn", opts),
+};
+
+/**
+ * What `rpc.serializeProperty` makes of a plain value (strings, numbers, booleans, null, arrays,
+ * objects, unknowns), computed in one pass: functions and undefined members are left out, undefined
+ * array elements become null, an unknown becomes the unknown sentinel. NEEDS_SDK when the value holds
+ * anything the SDK resolves or references (a promise, an output, a resource, an asset).
+ */
 function plainWireValue(value: unknown): unknown {
     if (value === undefined || value === null || typeof value === "boolean" || typeof value === "number" || typeof value === "string") return value;
     if (typeof value === "function") return undefined;
     if (typeof value !== "object") return NEEDS_SDK;
     if (pulumi.isUnknown(value)) return unknownValue;
     if (resolvedBySdk(value)) return NEEDS_SDK;
-    if (Array.isArray(value)) {
+    if (value instanceof Array) {
         const out: unknown[] = [];
         for (const element of value) {
             const v = plainWireValue(element);

@@ -51,7 +51,7 @@ function pristineKey(config: Record<string, unknown>, stack: string): string | u
  * Runs the offline plan of the program's TypeScript source on a stack config (the dev stack unless
  * given). A stack's own config, planned without options, is planned once a worker and shared, frozen.
  */
-export async function plan(config: Record<string, unknown> = devStackConfig(), stack = "dev", options: Pick<OfflinePlanOptions, "onRegister" | "stackTraces" | "protobufStructs"> = {}): Promise<OfflinePlanResult> {
+export async function plan(config: Record<string, unknown> = devStackConfig(), stack = "dev", options: Pick<OfflinePlanOptions, "onRegister" | "stackTraces" | "sdkWire"> = {}): Promise<OfflinePlanResult> {
     const key = Object.keys(options).length === 0 ? pristineKey(config, stack) : undefined;
     if (key === undefined) return planOnce(config, stack, options);
     let shared = pristinePlans.get(key);
@@ -63,7 +63,7 @@ export async function plan(config: Record<string, unknown> = devStackConfig(), s
     return shared;
 }
 
-async function planOnce(config: Record<string, unknown>, stack: string, options: Pick<OfflinePlanOptions, "onRegister" | "stackTraces" | "protobufStructs">): Promise<OfflinePlanResult> {
+async function planOnce(config: Record<string, unknown>, stack: string, options: Pick<OfflinePlanOptions, "onRegister" | "stackTraces" | "sdkWire">): Promise<OfflinePlanResult> {
     const project = readProject(ROOT);
     const engineConfig = readStackConfig(project, stack, writeStackFile(config));
     const region = parseRegionConfig(engineConfig.values, stack, engineConfig.source);

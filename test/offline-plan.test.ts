@@ -143,9 +143,9 @@ describe("the program itself", () => {
         expect(new Error("x").stack).toMatch(/\n\s+at /);
     });
 
-    it("plans the same resources with the monitor's Structs encoded as protobuf as kept in process", async () => {
-        const encoded = await plan(devStackConfig(), "dev", { protobufStructs: true });
-        const inProcess = await plan(devStackConfig(), "dev", { protobufStructs: false });
+    it("plans the same resources with values serialized and encoded as the SDK does for gRPC as in one pass, in process", async () => {
+        const encoded = await plan(devStackConfig(), "dev", { sdkWire: true });
+        const inProcess = await plan(devStackConfig(), "dev", { sdkWire: false });
         expect(encoded.resources.length).toBeGreaterThan(100);
         expectSamePlan(inProcess, encoded);
     });

@@ -1,14 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
-import { serializeProperties } from "@pulumi/pulumi/runtime/rpc";
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
-import { plainWireValues, wireCopy, withInProcessStructs } from "../offline/in-process-wire";
+import { wireCopy, withInProcessWire } from "../offline/in-process-wire";
 import { withoutStackCapture } from "../offline/stack-capture";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { Struct } = createRequire(require.resolve("@pulumi/pulumi"))("google-protobuf/google/protobuf/struct_pb");
 const debuggable = require("@pulumi/pulumi/runtime/debuggable");
 const sdkState = require("@pulumi/pulumi/runtime/state");
+const rpc = require("@pulumi/pulumi/runtime/rpc");
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** What a protobuf Struct round trip returns, key order included (JSON.stringify keeps it). */
@@ -45,7 +45,7 @@ describe("Structs kept in process (offline/in-process-wire.ts)", () => {
         const encode = Struct.fromJavaScript;
         const value = WIRE_VALUES["nested objects and arrays, keys unsorted"];
         const expectedBytes = Buffer.from(encode(value).serializeBinary()).toString("hex");
-        await withInProcessStructs(async () => {
+        await withInProcessWire(async () => {
             expect(Struct.fromJavaScript).not.toBe(encode);
             const kept = Struct.fromJavaScript(value);
             expect(kept).toBeInstanceOf(Struct);
@@ -64,28 +64,54 @@ describe("Structs kept in process (offline/in-process-wire.ts)", () => {
     });
 });
 
-describe("mock answers serialized in one pass (plainWireValues)", () => {
+describe("values serialized in one pass where they are plain (offline/in-process-wire.ts)", () => {
     const fn = () => "dropped";
-    const PLAIN: Record<string, Record<string, unknown>> = {
-        "scalars, nesting and nulls": { s: "x", n: 0, b: false, nothing: null, nested: { list: [1, "two", { three: 3 }] } },
-        "undefined members left out, undefined elements as null": { gone: undefined, list: [undefined, 1], deep: { gone: undefined, kept: "k" } },
-        "functions left out": { f: fn, list: [fn], deep: { f: fn } },
-        "unknowns as the sentinel": { u: pulumi.unknown, list: [pulumi.unknown], deep: { u: pulumi.unknown } },
+    const resource = new pulumi.DependencyResource("urn:pulumi:dev::p::kubernetes:core/v1:Namespace::n");
+    // Fresh each call: an output is read once.
+    const VALUES: Record<string, () => Record<string, unknown>> = {
+        "scalars, nesting and nulls": () => ({ s: "x", n: 0, b: false, nothing: null, nested: { list: [1, "two", { three: 3 }] } }),
+        "undefined members left out, undefined elements as null": () => ({ gone: undefined, list: [undefined, 1], deep: { gone: undefined, kept: "k" } }),
+        "functions left out": () => ({ f: fn, list: [fn], deep: { f: fn } }),
+        "unknowns as the sentinel": () => ({ u: pulumi.unknown, list: [pulumi.unknown], deep: { u: pulumi.unknown } }),
+        "outputs, promises and secrets at every depth": () => ({
+            name: pulumi.output("n"),
+            spec: { list: [1, pulumi.output({ a: [1, undefined] }), undefined, Promise.resolve("p")], gone: undefined, f: fn, deep: { secret: pulumi.secret("s"), plain: { x: 1 } } },
+            later: Promise.resolve({ nested: pulumi.output("o") }),
+        }),
+        "resources and their outputs, which are dependencies": () => ({ ref: resource, urn: resource.urn, spec: { namespace: resource.urn.apply((u) => u.split("::")[3]), plain: "p" } }),
+        "assets and archives": () => ({ code: new pulumi.asset.StringAsset("a"), bundle: new pulumi.asset.AssetArchive({ f: new pulumi.asset.StringAsset("b") }) }),
     };
-    for (const [what, value] of Object.entries(PLAIN)) {
-        it(`gives what rpc.serializeProperties gives for ${what}`, async () => {
-            const expected = await serializeProperties("", value);
-            expect(plainWireValues(value)).toEqual(expected);
-            expect(JSON.stringify(plainWireValues(value))).toBe(JSON.stringify(expected));
+
+    /** A serializer's result and the dependencies it gathered per property, comparable (toStrictEqual tells undefined from null and from absent). */
+    async function serialized(run: () => Promise<unknown>): Promise<unknown> {
+        const [result, deps] = (await run()) as [unknown, Map<string, Set<unknown>>];
+        return { result, deps: [...deps].map(([k, set]) => [k, [...set].map((r) => r === resource)]) };
+    }
+
+    for (const [what, value] of Object.entries(VALUES)) {
+        it(`gives what the SDK's serializers give for ${what}, dependencies included`, async () => {
+            const expected = await serialized(() => rpc.serializeResourceProperties("label", value(), { keepOutputValues: false }));
+            const expectedProperties = await rpc.serializeProperties("label", value());
+            await withInProcessWire(async () => {
+                expect(await serialized(() => rpc.serializeResourceProperties("label", value(), { keepOutputValues: false }))).toStrictEqual(expected);
+                expect(await rpc.serializeProperties("label", value())).toStrictEqual(expectedProperties);
+            });
         });
     }
 
-    it("leaves to the SDK what it resolves or references, however deep", () => {
-        const resource = new pulumi.DependencyResource("urn:pulumi:dev::p::t::n");
-        for (const special of [Promise.resolve(1), pulumi.output("x"), resource, new pulumi.asset.StringAsset("a"), new pulumi.asset.FileArchive(".")]) {
-            expect(plainWireValues({ top: special })).toBeUndefined();
-            expect(plainWireValues({ deep: { list: [1, special] } })).toBeUndefined();
-        }
+    it("names the property whose value failed, as the SDK does", async () => {
+        const failing = () => ({ ok: "x", spec: { deep: [Promise.reject(new Error("no value"))] } });
+        const expected = await rpc.serializeProperties("label", failing()).catch((e: Error) => e.message);
+        expect(expected).toBe('error serializing property "spec": no value');
+        await withInProcessWire(async () => {
+            expect(await rpc.serializeProperties("label", failing()).catch((e: Error) => e.message)).toBe(expected);
+        });
+    });
+
+    it("puts the SDK's serializers back after the plan", async () => {
+        const before = [rpc.serializeProperty, rpc.serializeProperties, rpc.serializePropertiesReturnDeps, rpc.serializeResourceProperties];
+        await withInProcessWire(async () => expect(rpc.serializeProperties).not.toBe(before[1]));
+        expect([rpc.serializeProperty, rpc.serializeProperties, rpc.serializePropertiesReturnDeps, rpc.serializeResourceProperties]).toEqual(before);
     });
 });
 
