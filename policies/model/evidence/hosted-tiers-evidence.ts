@@ -1,4 +1,5 @@
 import { known } from "./capacity-evidence";
+import { isUnknown } from "./deploy-input";
 import { KUEUE_QUEUE_LABEL, LABELS, TENANT_STATE_ANNOTATION } from "../domain/conventions";
 import { GATEWAY_TYPES, K8S_TYPES } from "../domain/types";
 import { DEDICATED_ENDPOINT, ENDPOINT_LABEL, PRIVATE_LINK_PRINCIPALS_ANNOTATION } from "../domain/hosted-tiers";
@@ -18,6 +19,16 @@ interface Resource {
 }
 
 const list = <T>(value: unknown): T[] => (Array.isArray(value) ? (value as T[]) : []);
+
+/** Whether a read meets a value unknown during the preview (where `known` also answers undefined for a value absent). */
+function unknownAt(read: () => unknown): boolean {
+    try {
+        return isUnknown(read());
+    } catch (e) {
+        if ((e as Error)?.constructor?.name === "UnknownValueError") return true;
+        throw e;
+    }
+}
 const ns = (r: Resource): string => known(() => r.props.metadata?.namespace) as string | undefined ?? "default";
 const nameOf = (r: Resource): string => (known(() => r.props.metadata?.name) as string | undefined) ?? r.name;
 
@@ -61,6 +72,7 @@ export function routeTargets(resources: readonly Resource[], route: Resource): {
     };
     const routeNs = ns(route);
     const deployments = modelServers(resources);
+    if (unknownAt(() => route.props.spec?.rules)) undecided.push(`${route.name}.spec.rules`);
     for (const rule of list<any>(known(() => route.props.spec?.rules))) {
         for (const ref of list<any>(rule?.backendRefs)) {
             const aiBackend = resources.find((r) => r.type === GATEWAY_TYPES.aiServiceBackend && ns(r) === routeNs && nameOf(r) === ref?.name);
@@ -75,6 +87,7 @@ export function routeTargets(resources: readonly Resource[], route: Resource): {
                 else missing(GATEWAY_TYPES.backend, `Backend ${routeNs}/${backendName}`, "metadata");
                 continue;
             }
+            if (unknownAt(() => backend.props.spec?.endpoints)) undecided.push(`${backend.name}.spec.endpoints`);
             for (const endpoint of list<any>(known(() => backend.props.spec?.endpoints))) {
                 const host = endpoint?.fqdn?.hostname;
                 const m = typeof host === "string" ? /^([a-z0-9-]+)\.([a-z0-9-]+)\.svc(\.|$)/.exec(host) : null;
@@ -83,9 +96,14 @@ export function routeTargets(resources: readonly Resource[], route: Resource): {
                     continue;
                 }
                 const service = resources.find((r) => r.type === K8S_TYPES.service && ns(r) === m[2] && nameOf(r) === m[1]);
-                const selector = service && (known(() => service.props.spec?.selector) as Record<string, string> | undefined);
+                if (!service) {
+                    missing(K8S_TYPES.service, `Service ${m[2]}/${m[1]}`, "metadata");
+                    continue;
+                }
+                const selector = known(() => service.props.spec?.selector) as Record<string, string> | undefined;
                 if (!selector) {
-                    unresolved.push(`Service ${m[2]}/${m[1]}`);
+                    if (unknownAt(() => service.props.spec?.selector)) undecided.push(`${service.name}.spec.selector`);
+                    else unresolved.push(`Service ${m[2]}/${m[1]}`);
                     continue;
                 }
                 servers.push(...deployments.filter((d) => d.namespace === m[2] && selectorMatches({ matchLabels: selector }, d.podLabels)));
