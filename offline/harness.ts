@@ -138,11 +138,12 @@ export class RecordingMonitor extends BaseMonitor {
             // As rpc.deserializeProperties does: absent values are no property.
             for (const k of Object.keys(props)) if (props[k] !== undefined) inputs[k] = deserializeProperty(props[k]);
             const result = await this.mocks.newResource({ type: req.getType(), name: req.getName(), inputs, provider: req.getProvider(), custom: req.getCustom(), id: req.getImportid() });
-            const serializedState = await serializeProperties("", result.state);
-            this.resources.set(urn, { urn, id: result.id ?? null, state: serializedState });
-            // What the preview returns is what stack policies see (CrossGuard hands them outputs), as it comes off the wire.
-            if (record.custom) record.outputs = wireCopy(serializedState) as Record<string, unknown>;
-            callback(null, wireResponse(urn, result.id || "", serializedState));
+            // The answer as it comes off the wire, kept once: what the preview returns is what stack
+            // policies see (CrossGuard hands them outputs), and what the mock monitor answers reads of it with.
+            const outputs = wireCopy(await serializeProperties("", result.state)) as Record<string, unknown>;
+            this.resources.set(urn, { urn, id: result.id ?? null, state: outputs });
+            if (record.custom) record.outputs = outputs;
+            callback(null, wireResponse(urn, result.id || "", outputs));
         } catch (err) {
             callback(err, undefined);
         }
