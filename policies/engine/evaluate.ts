@@ -1,9 +1,10 @@
 import type { EnforcementLevel, PolicyResource, PolicyResourceOptions, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
-import { unknownCheckingProxy, UnknownValueError } from "@pulumi/policy";
+import { UnknownValueError } from "@pulumi/policy";
 import { isStackPolicy, RegionPolicy, RegionResourcePolicy } from "./policy";
 import type { ResolvedPolicyConfig } from "./config";
 import type { ResourceSnapshot } from "./snapshot";
 import { aliasUrn, parseUrn } from "./urn";
+import { unknownCheckingView } from "./unknown-view";
 import { unwrapSecrets } from "./wire";
 import { durationSeconds } from "../model/evidence/deploy-input";
 
@@ -16,8 +17,9 @@ import { durationSeconds } from "../model/evidence/deploy-input";
  * - enforcement level: the config's for that policy, else the policy's, else the pack's (advisory);
  *   `disabled` skips; `remediate` runs `remediateResource` first and reports what is still wrong as mandatory;
  * - a violation's message is the description, a newline, and the reported text;
- * - props are wrapped in `unknownCheckingProxy`: a policy that reads a value unknown during the preview
- *   could not run, reported as advisory; secrets reach policies unwrapped;
+ * - props are read through CrossGuard's unknown-checking proxy (put only where an unknown can be read,
+ *   see unknown-view.ts): a policy that reads a value unknown during the preview could not run,
+ *   reported as advisory; secrets reach policies unwrapped;
  * - a policy that throws anything else fails a real preview: here it is a policy error naming both ends.
  *   CrossGuard's analyzer answers one call per resource (`analyze`) and one for the stack
  *   (`analyzeStack`); a throw fails the whole call, so none of the other policies' results from that
@@ -190,6 +192,9 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
     for (const resource of resources) {
         let inputs = unwrapSecrets(resource.props) as Record<string, unknown>;
         unwrappedProps.set(resource, inputs);
+        // One view of the inputs for every policy judging this resource, made when the first one applies.
+        let inputsView: Record<string, unknown> | undefined;
+        const viewOfInputs = () => (inputsView ??= unknownCheckingView(inputs));
         const opts = policyOptions(resource);
         const argsFor = (p: RegionPolicy, props: Record<string, unknown>): ResourceValidationArgs => ({
             type: resource.type,
@@ -208,12 +213,13 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
         for (const { p, type } of remediating) {
             if (type && type !== resource.type) continue;
             try {
-                const changed = p.remediateResource!(argsFor(p, unknownCheckingProxy(inputs)));
+                const changed = p.remediateResource!(argsFor(p, viewOfInputs()));
                 if (changed && typeof (changed as Promise<unknown>).then === "function") {
                     throw new Error("asynchronous remediations are not supported by the in-process evaluator");
                 }
                 if (changed) {
                     inputs = unwrapSecrets(changed) as Record<string, unknown>;
+                    inputsView = undefined;
                     result.remediations.push({ policy: p.name, urn: resource.urn, name: resource.name });
                 }
             } catch (e) {
@@ -227,7 +233,7 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
             if (type && type !== resource.type) continue;
             for (const validation of validations) {
                 try {
-                    const outcome = validation(argsFor(p, unknownCheckingProxy(inputs)), report(p, level, resource));
+                    const outcome = validation(argsFor(p, viewOfInputs()), report(p, level, resource));
                     if (outcome && typeof (outcome as Promise<void>).then === "function") {
                         throw new Error("asynchronous validations are not supported by the in-process evaluator");
                     }
@@ -308,7 +314,7 @@ function toPolicyResources(resources: readonly ResourceSnapshot[], unwrappedProp
     const byUrn = new Map<string, PolicyResource>();
     const out = resources.map((r) => {
         const unwrapped = r.outputs ? unwrapSecrets(r.outputs) : (unwrappedProps.get(r) ?? unwrapSecrets(r.props));
-        const props = unknownCheckingProxy(unwrapped as Record<string, unknown>);
+        const props = unknownCheckingView(unwrapped as Record<string, unknown>);
         const resource: PolicyResource = {
             type: r.type,
             props,

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { unknownCheckingProxy } from "@pulumi/policy";
 import {
     evaluatePolicies,
     forType,
@@ -20,6 +21,9 @@ import { changePolicies } from "../changes";
 import { renderCatalog } from "../catalog";
 import { PACK_NAME, PACK_VERSION, policies } from "../rules";
 import { readResources } from "../engine/input";
+import { propertyPaths } from "../engine/preview-shapes";
+import { unknownCheckingView } from "../engine/unknown-view";
+import { plain } from "../model/evidence/deploy-input";
 
 const audit = {
     severity: "high" as const,
@@ -156,6 +160,48 @@ describe("evaluator: CrossGuard semantics", () => {
         expect(evaluatePolicies([bucket("a", {}, { outputs: { arn: UNKNOWN } })], { policies: [readsArn] }).notRun).toHaveLength(1);
         expect(evaluatePolicies([bucket("a", {})], { policies: [readsArn] }).notRun).toHaveLength(0);
         expect(r.errors).toEqual([]);
+    });
+
+    it("reads props through its unknown view as through CrossGuard's proxy: same values, same unknowns, same paths", () => {
+        const props = {
+            name: "a",
+            spec: { replicas: 2, template: { containers: [{ image: "x" }, { image: UNKNOWN, ports: [80, UNKNOWN] }] }, labels: { a: "b" } },
+            status: UNKNOWN,
+            tags: [["k", "v"]],
+        };
+        /** What reading `path` and then doing `then` to the value gives: its JSON, or the error's message. */
+        const outcome = (root: Record<string, unknown>, path: readonly (string | number)[], then: (v: any) => unknown = (v) => v) => {
+            try {
+                return JSON.stringify(then(path.reduce((v: any, k) => v[k], root)));
+            } catch (e) {
+                return `${(e as Error).constructor.name}: ${(e as Error).message}`;
+            }
+        };
+        const reads: [string, (v: any) => unknown][] = [
+            ["value", (v) => v],
+            ["entries", (v) => (typeof v === "object" ? Object.entries(v) : v)],
+            ["map", (v) => (Array.isArray(v) ? v.map((x) => x) : v)],
+            ["spread", (v) => (Array.isArray(v) ? [...v] : typeof v === "object" ? { ...v } : v)],
+            ["plain", (v) => plain(v)],
+        ];
+        const paths = [[], ...propertyPaths(props)];
+        let unknowns = 0;
+        for (const path of paths) {
+            for (const [what, then] of reads) {
+                const theirs = outcome(unknownCheckingProxy(props), path, then);
+                expect(outcome(unknownCheckingView(props), path, then), `${what} of .${path.join(".")}`).toBe(theirs);
+                if (theirs.startsWith("UnknownValueError")) unknowns++;
+            }
+        }
+        expect(unknowns).toBeGreaterThan(10);
+        // Where no unknown can be read, the values are handed out as they are.
+        const view = unknownCheckingView(props);
+        expect(view.spec.labels).toBe(props.spec.labels);
+        expect((view as Record<string, unknown>).__isSpecialProxy).toBe(true);
+        expect((view.spec.template.containers as unknown as Record<string, unknown>).__isSpecialProxy).toBe(true);
+        const known = { spec: { labels: { a: "b" } } };
+        expect(unknownCheckingView(known)).toBe(known);
+        expect(plain(known)).toBe(known);
     });
 
     it("gives stack policies parent and dependencies as resource objects", () => {

@@ -200,14 +200,26 @@ export function plain(value: unknown): unknown {
     // property and an UnknownValueError (with its stack) per unknown. Callers only read it.
     const target = (value as Record<string, unknown>)[PROXY_TARGET_KEY];
     if (typeof target === "object" && target !== null && target !== value) return target;
-    const read = (key: string | number) => {
+    // A value read without a proxy in the way (the evaluator hands out values free of unknowns as
+    // they are) comes back as it is, not copied, when nothing inside it reads differently.
+    let same = true;
+    const kept = (key: string | number) => {
+        let field: unknown;
         try {
-            return plain((value as Record<string | number, unknown>)[key]);
+            field = (value as Record<string | number, unknown>)[key];
         } catch (e) {
-            if ((e as Error)?.constructor?.name === "UnknownValueError") return UNKNOWN_VALUE;
-            throw e;
+            if ((e as Error)?.constructor?.name !== "UnknownValueError") throw e;
+            same = false;
+            return UNKNOWN_VALUE;
         }
+        const v = plain(field);
+        if (v !== field) same = false;
+        return v;
     };
-    if (Array.isArray(value)) return Array.from({ length: value.length }, (_, i) => read(i));
-    return Object.fromEntries(Object.keys(value).map((k) => [k, read(k)]));
+    if (Array.isArray(value)) {
+        const items = Array.from({ length: value.length }, (_, i) => kept(i));
+        return same ? value : items;
+    }
+    const entries = Object.keys(value).map((k) => [k, kept(k)] as const);
+    return same ? value : Object.fromEntries(entries);
 }

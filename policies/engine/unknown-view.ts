@@ -1,0 +1,79 @@
+import { UnknownValueError } from "@pulumi/policy";
+
+/**
+ * CrossGuard's unknown-checking proxy (`@pulumi/policy` proxy.js, `unknownCheckingProxy`), put only
+ * where an unknown can be read. CrossGuard wraps a resource's whole props and every object read out
+ * of them, so every property read of every policy goes through a trap; during a preview most
+ * resources hold no unknown at all, and a read that cannot reach an unknown gives the same value
+ * through the proxy as without it. So the evaluator hands out:
+ * - the props themselves when nothing inside them is unknown;
+ * - otherwise a proxy whose reads behave as CrossGuard's: reading an unknown throws its
+ *   `UnknownValueError` with the same path, `__isSpecialProxy` and `__getSpecialProxyTarget` answer
+ *   as there, an object that holds an unknown is handed out behind the same kind of proxy (its path
+ *   carried on), and an object that holds none is handed out as it is.
+ * What a policy can tell apart is only what no policy should depend on: that a value free of
+ * unknowns is the same object each time it is read, and is not marked as a proxy.
+ */
+
+/** @pulumi/policy's sentinels for values unknown during a preview (proxy.js, `isUnknown`), and its proxy's own keys. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const proxyModule = require("@pulumi/policy/proxy") as Record<string, string>;
+const UNKNOWN_SENTINELS: ReadonlySet<unknown> = new Set(
+    ["unknownBooleanValue", "unknownNumberValue", "unknownStringValue", "unknownArrayValue", "unknownAssetValue", "unknownArchiveValue", "unknownObjectValue"].map((k) => proxyModule[k]),
+);
+const IS_SPECIAL_PROXY = proxyModule.isSpecialProxy;
+const GET_SPECIAL_PROXY_TARGET = proxyModule.getSpecialProxyTarget;
+
+if (UNKNOWN_SENTINELS.size !== 7 || [...UNKNOWN_SENTINELS, IS_SPECIAL_PROXY, GET_SPECIAL_PROXY_TARGET].some((v) => typeof v !== "string")) {
+    throw new Error("@pulumi/policy/proxy no longer exports the unknown sentinels and proxy keys the evaluator mirrors");
+}
+
+/**
+ * Marks in `holders` every object and array at or below `value` that holds an unknown; true when
+ * `value` is or holds one. Anything but plain objects, arrays and primitives (a class instance, a
+ * function) counts as a holder, so it stays behind the proxy as in CrossGuard.
+ */
+function markHolders(value: unknown, holders: WeakSet<object>): boolean {
+    if (typeof value === "string") return UNKNOWN_SENTINELS.has(value);
+    if (typeof value === "function") {
+        holders.add(value);
+        return true;
+    }
+    if (typeof value !== "object" || value === null) return false;
+    let holds = false;
+    if (Array.isArray(value)) {
+        if (Object.getPrototypeOf(value) !== Array.prototype) holds = true;
+        for (let i = 0; i < value.length; i++) if (markHolders(value[i], holders)) holds = true;
+    } else {
+        const proto = Object.getPrototypeOf(value);
+        if (proto !== Object.prototype && proto !== null) holds = true;
+        for (const key in value) if (markHolders((value as Record<string, unknown>)[key], holders)) holds = true;
+    }
+    if (holds) holders.add(value);
+    return holds;
+}
+
+function view<T extends object>(target: T, path: readonly PropertyKey[], holders: WeakSet<object>): T {
+    return new Proxy(target, {
+        get: (obj, prop) => {
+            if (prop === IS_SPECIAL_PROXY) return true;
+            if (prop === GET_SPECIAL_PROXY_TARGET) return obj;
+            const field = (obj as Record<PropertyKey, unknown>)[prop];
+            if (UNKNOWN_SENTINELS.has(field)) throw new UnknownValueError(field, [...path, prop]);
+            if ((typeof field !== "object" && typeof field !== "function") || field === null || !holders.has(field)) return field;
+            // The Proxy invariant CrossGuard's proxy honours too: a non-configurable, non-writable own value is returned as it is.
+            const desc = Object.getOwnPropertyDescriptor(obj, prop);
+            if (desc && "value" in desc && desc.configurable === false && desc.writable === false) return field;
+            return view(field, [...path, prop], holders);
+        },
+    });
+}
+
+/**
+ * A resource's props as a policy reads them during a preview: the props themselves when they hold
+ * no unknown, else behind an unknown-checking proxy where (and only where) an unknown can be read.
+ */
+export function unknownCheckingView<T extends object>(props: T): T {
+    const holders = new WeakSet<object>();
+    return markHolders(props, holders) ? view(props, [], holders) : props;
+}
