@@ -33,7 +33,7 @@ if (UNKNOWN_SENTINELS.size !== 7 || [...UNKNOWN_SENTINELS, IS_SPECIAL_PROXY, GET
  * `value` is or holds one. Anything but plain objects, arrays and primitives (a class instance, a
  * function) counts as a holder, so it stays behind the proxy as in CrossGuard.
  */
-function markHolders(value: unknown, holders: WeakSet<object>): boolean {
+function markHolders(value: unknown, holders: Set<object>): boolean {
     if (typeof value === "string") return UNKNOWN_SENTINELS.has(value);
     if (typeof value === "function") {
         holders.add(value);
@@ -53,7 +53,7 @@ function markHolders(value: unknown, holders: WeakSet<object>): boolean {
     return holds;
 }
 
-function view<T extends object>(target: T, path: readonly PropertyKey[], holders: WeakSet<object>): T {
+function view<T extends object>(target: T, path: readonly PropertyKey[], holders: Set<object>): T {
     return new Proxy(target, {
         get: (obj, prop) => {
             if (prop === IS_SPECIAL_PROXY) return true;
@@ -74,6 +74,6 @@ function view<T extends object>(target: T, path: readonly PropertyKey[], holders
  * no unknown, else behind an unknown-checking proxy where (and only where) an unknown can be read.
  */
 export function unknownCheckingView<T extends object>(props: T): T {
-    const holders = new WeakSet<object>();
+    const holders = new Set<object>();
     return markHolders(props, holders) ? view(props, [], holders) : props;
 }

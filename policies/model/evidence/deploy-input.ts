@@ -1,3 +1,4 @@
+import { types } from "node:util";
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { PROJECT } from "../domain/conventions";
 import { DATA_TYPES, GATEWAY_TYPES, K8S_TYPES, MONITORING_TYPES, TYPES } from "../domain/types";
@@ -43,17 +44,33 @@ export function cannotDecide(path: string): never {
 
 /** The first path at or below `value` that is unknown during the preview (`a.b[2].c`), or undefined. */
 export function unknownWithin(value: unknown, at = ""): string | undefined {
+    // The path is spelled out only where there is an unknown to name: most values hold none.
+    return holdsUnknown(value) ? unknownPath(value, at) : undefined;
+}
+
+function holdsUnknown(value: unknown): boolean {
+    if (value === UNKNOWN_VALUE) return true;
+    if (typeof value !== "object" || value === null) return false;
+    if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (holdsUnknown(value[i])) return true;
+        return false;
+    }
+    for (const k of Object.keys(value)) if (holdsUnknown((value as Record<string, unknown>)[k])) return true;
+    return false;
+}
+
+function unknownPath(value: unknown, at: string): string | undefined {
     if (value === UNKNOWN_VALUE) return at || "(value)";
     if (Array.isArray(value)) {
         for (let i = 0; i < value.length; i++) {
-            const found = unknownWithin(value[i], `${at}[${i}]`);
+            const found = unknownPath(value[i], `${at}[${i}]`);
             if (found) return found;
         }
         return undefined;
     }
     if (typeof value === "object" && value !== null) {
         for (const [k, v] of Object.entries(value)) {
-            const found = unknownWithin(v, at ? `${at}.${k}` : k);
+            const found = unknownPath(v, at ? `${at}.${k}` : k);
             if (found) return found;
         }
     }
@@ -200,26 +217,37 @@ export function plain(value: unknown): unknown {
     // property and an UnknownValueError (with its stack) per unknown. Callers only read it.
     const target = (value as Record<string, unknown>)[PROXY_TARGET_KEY];
     if (typeof target === "object" && target !== null && target !== value) return target;
-    // A value read without a proxy in the way (the evaluator hands out values free of unknowns as
-    // they are) comes back as it is, not copied, when nothing inside it reads differently.
-    let same = true;
-    const kept = (key: string | number) => {
-        let field: unknown;
+    // Plain data with no proxy anywhere inside (the evaluator hands out values free of unknowns as
+    // they are) already is what reading it gives: returned as it is, not copied.
+    if (isPlainData(value)) return value;
+    const read = (key: string | number) => {
         try {
-            field = (value as Record<string | number, unknown>)[key];
+            return plain((value as Record<string | number, unknown>)[key]);
         } catch (e) {
-            if ((e as Error)?.constructor?.name !== "UnknownValueError") throw e;
-            same = false;
-            return UNKNOWN_VALUE;
+            if ((e as Error)?.constructor?.name === "UnknownValueError") return UNKNOWN_VALUE;
+            throw e;
         }
-        const v = plain(field);
-        if (v !== field) same = false;
-        return v;
     };
+    if (Array.isArray(value)) return Array.from({ length: value.length }, (_, i) => read(i));
+    return Object.fromEntries(Object.keys(value).map((k) => [k, read(k)]));
+}
+
+/** Arrays and plain objects all the way down, with no proxy (CrossGuard's or any other, whose reads may differ from its target's). */
+function isPlainData(value: object): boolean {
+    if (types.isProxy(value)) return false;
+    const proto = Object.getPrototypeOf(value);
     if (Array.isArray(value)) {
-        const items = Array.from({ length: value.length }, (_, i) => kept(i));
-        return same ? value : items;
+        if (proto !== Array.prototype) return false;
+        for (let i = 0; i < value.length; i++) {
+            const v: unknown = value[i];
+            if (typeof v === "object" && v !== null && !isPlainData(v)) return false;
+        }
+        return true;
     }
-    const entries = Object.keys(value).map((k) => [k, kept(k)] as const);
-    return same ? value : Object.fromEntries(entries);
+    if (proto !== Object.prototype && proto !== null) return false;
+    for (const key in value) {
+        const v = (value as Record<string, unknown>)[key];
+        if (typeof v === "object" && v !== null && !isPlainData(v)) return false;
+    }
+    return true;
 }
