@@ -123,22 +123,23 @@ export interface UnscopedSelector {
     why: string;
 }
 
-/**
- * Every vector selector of a PromQL expression that does not carry `namespace="<namespace>"` (an
- * exact-match matcher on that label), parsed with Prometheus' own grammar (lezer-promql); a query
- * that does not parse is reported whole. A dashboard query whose every selector is scoped returns
- * the tenant's series only, whatever the functions and operators around them do.
- */
-export function unscopedSelectors(expr: string, namespace: string): UnscopedSelector[] {
+/** A PromQL expression as the scope check reads it: its vector selectors with their label matchers, and whether it parses. */
+interface ParsedQuery {
+    error: boolean;
+    selectors: { text: string; matchers: { label: string; op: string; value: string }[] }[];
+    /** Where its string literals' contents are, [from, to) in its text. */
+    strings: [number, number][];
+}
+
+function parseQuery(expr: string): ParsedQuery {
     const tree = parser.parse(expr);
-    const out: UnscopedSelector[] = [];
-    let error = false;
+    const out: ParsedQuery = { error: false, selectors: [], strings: [] };
     tree.iterate({
         enter: (node) => {
-            if (node.type.isError) error = true;
+            if (node.type.isError) out.error = true;
+            if (node.name === "StringLiteral") out.strings.push([node.from + 1, node.to - 1]);
             if (node.name !== "VectorSelector") return;
-            const text = expr.slice(node.from, node.to);
-            const matchers: { label: string; op: string; value: string }[] = [];
+            const matchers: ParsedQuery["selectors"][number]["matchers"] = [];
             const cursor = node.node.cursor();
             cursor.iterate((n) => {
                 if (n.name !== "UnquotedLabelMatcher" && n.name !== "QuotedLabelMatcher") return;
@@ -148,11 +149,64 @@ export function unscopedSelectors(expr: string, namespace: string): UnscopedSele
                 if (label && op && value) matchers.push({ label: expr.slice(label.from, label.to).replace(/^"|"$/g, ""), op: expr.slice(op.from, op.to), value: expr.slice(value.from + 1, value.to - 1) });
                 return false;
             });
-            const own = matchers.filter((m) => m.label === TENANT_METRICS_LABEL);
-            if (!own.some((m) => m.op === "=" && m.value === namespace)) out.push({ selector: text, why: own.length === 0 ? `has no ${TENANT_METRICS_LABEL} matcher` : `matches ${own.map((m) => `${m.label}${m.op}"${m.value}"`).join(", ")}, not ${TENANT_METRICS_LABEL}="${namespace}"` });
+            out.selectors.push({ text: expr.slice(node.from, node.to), matchers });
         },
     });
-    if (error) return [{ selector: expr, why: "does not parse as PromQL" }];
+    return out;
+}
+
+/**
+ * A tenant's dashboards are the same queries with its namespace written in: each is parsed once as a
+ * template (the namespace replaced by this mark) and the namespace put back into what it found.
+ * That reads the same as parsing the query itself only where the namespace stands inside string
+ * literals (a string's contents never change how the rest is read), so a template is used only
+ * when every mark lies inside one, and only for a namespace that cannot end or escape a string.
+ */
+const NAMESPACE_MARK = "\u0001namespace\u0001";
+const SAFE_IN_STRINGS = /^[^\\\n"'`\u0001]+$/;
+const templates = new Map<string, ParsedQuery & { marksInStrings: boolean }>();
+
+function parsedFor(expr: string, namespace: string): ParsedQuery {
+    if (SAFE_IN_STRINGS.test(namespace) && expr.includes(namespace) && !expr.includes(NAMESPACE_MARK)) {
+        const template = expr.split(namespace).join(NAMESPACE_MARK);
+        if (template.split(NAMESPACE_MARK).join(namespace) === expr) {
+            let parsed = templates.get(template);
+            if (!parsed) {
+                const p = parseQuery(template);
+                const marks: number[] = [];
+                for (let at = template.indexOf(NAMESPACE_MARK); at >= 0; at = template.indexOf(NAMESPACE_MARK, at + NAMESPACE_MARK.length)) marks.push(at);
+                const marksInStrings = marks.every((m) => p.strings.some(([from, to]) => from <= m && m + NAMESPACE_MARK.length <= to));
+                // Parsed texts are all alike (a tenant's dashboards are few templates): the cache stays small, and is emptied if not.
+                if (templates.size >= 10_000) templates.clear();
+                templates.set(template, (parsed = { ...p, marksInStrings }));
+            }
+            if (parsed.marksInStrings) {
+                const put = (text: string) => (text.includes(NAMESPACE_MARK) ? text.split(NAMESPACE_MARK).join(namespace) : text);
+                return {
+                    error: parsed.error,
+                    selectors: parsed.selectors.map((sel) => ({ text: put(sel.text), matchers: sel.matchers.map((m) => ({ label: put(m.label), op: m.op, value: put(m.value) })) })),
+                    strings: [],
+                };
+            }
+        }
+    }
+    return parseQuery(expr);
+}
+
+/**
+ * Every vector selector of a PromQL expression that does not carry `namespace="<namespace>"` (an
+ * exact-match matcher on that label), parsed with Prometheus' own grammar (lezer-promql); a query
+ * that does not parse is reported whole. A dashboard query whose every selector is scoped returns
+ * the tenant's series only, whatever the functions and operators around them do.
+ */
+export function unscopedSelectors(expr: string, namespace: string): UnscopedSelector[] {
+    const parsed = parsedFor(expr, namespace);
+    if (parsed.error) return [{ selector: expr, why: "does not parse as PromQL" }];
+    const out: UnscopedSelector[] = [];
+    for (const { text, matchers } of parsed.selectors) {
+        const own = matchers.filter((m) => m.label === TENANT_METRICS_LABEL);
+        if (!own.some((m) => m.op === "=" && m.value === namespace)) out.push({ selector: text, why: own.length === 0 ? `has no ${TENANT_METRICS_LABEL} matcher` : `matches ${own.map((m) => `${m.label}${m.op}"${m.value}"`).join(", ")}, not ${TENANT_METRICS_LABEL}="${namespace}"` });
+    }
     return out;
 }
 
