@@ -4,8 +4,7 @@ import { isStackPolicy, RegionPolicy, RegionResourcePolicy } from "./policy";
 import type { ResolvedPolicyConfig } from "./config";
 import type { ResourceSnapshot } from "./snapshot";
 import { aliasUrn, parseUrn } from "./urn";
-import { unknownCheckingView } from "./unknown-view";
-import { unwrapSecrets } from "./wire";
+import { propsForPolicies } from "./unknown-view";
 import { durationSeconds } from "../model/evidence/deploy-input";
 
 /**
@@ -187,21 +186,20 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
         return [{ p, level: level === "remediate" ? ("mandatory" as const) : level, validations, type: validations.length === 1 ? pulumiTypeOf(validations[0]) : undefined }];
     });
     const remediating = resourcePolicies.filter((p) => levelOf(p) === "remediate" && p.remediateResource).map((p) => ({ p, type: pulumiTypeOf(p.remediateResource) }));
-    // The unwrapped props, shared with the stack policies' view (one walk a resource, not two).
-    const unwrappedProps = new Map<ResourceSnapshot, Record<string, unknown>>();
+    // Each resource's inputs as policies read them, shared with the stack policies' view of a resource without outputs.
+    const inputViews = new Map<ResourceSnapshot, Record<string, unknown>>();
     for (const resource of resources) {
-        let inputs = unwrapSecrets(resource.props) as Record<string, unknown>;
-        unwrappedProps.set(resource, inputs);
-        // One view of the inputs for every policy judging this resource, made when the first one applies.
-        let inputsView: Record<string, unknown> | undefined;
-        const viewOfInputs = () => (inputsView ??= unknownCheckingView(inputs));
-        const opts = policyOptions(resource);
+        // One walk of the inputs: secrets unwrapped, and the unknown view for every policy judging this resource.
+        let inputs = propsForPolicies(resource.props);
+        inputViews.set(resource, inputs);
+        // Most resources are judged by no resource policy: their options are made when one is.
+        let opts: PolicyResourceOptions | undefined;
         const argsFor = (p: RegionPolicy, props: Record<string, unknown>): ResourceValidationArgs => ({
             type: resource.type,
             props,
             urn: resource.urn,
             name: resource.name,
-            opts,
+            opts: (opts ??= policyOptions(resource)),
             stackTags: new Map(),
             isType: (cls: unknown) => isTypeOf(resource.type, cls),
             asType: ((cls: unknown) => (isTypeOf(resource.type, cls) ? props : undefined)) as ResourceValidationArgs["asType"],
@@ -213,13 +211,12 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
         for (const { p, type } of remediating) {
             if (type && type !== resource.type) continue;
             try {
-                const changed = p.remediateResource!(argsFor(p, viewOfInputs()));
+                const changed = p.remediateResource!(argsFor(p, inputs));
                 if (changed && typeof (changed as Promise<unknown>).then === "function") {
                     throw new Error("asynchronous remediations are not supported by the in-process evaluator");
                 }
                 if (changed) {
-                    inputs = unwrapSecrets(changed) as Record<string, unknown>;
-                    inputsView = undefined;
+                    inputs = propsForPolicies(changed as Record<string, unknown>);
                     result.remediations.push({ policy: p.name, urn: resource.urn, name: resource.name });
                 }
             } catch (e) {
@@ -233,7 +230,7 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
             if (type && type !== resource.type) continue;
             for (const validation of validations) {
                 try {
-                    const outcome = validation(argsFor(p, viewOfInputs()), report(p, level, resource));
+                    const outcome = validation(argsFor(p, inputs), report(p, level, resource));
                     if (outcome && typeof (outcome as Promise<void>).then === "function") {
                         throw new Error("asynchronous validations are not supported by the in-process evaluator");
                     }
@@ -251,7 +248,7 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
 
     const stackPolicies = options.policies.filter(isStackPolicy);
     if (stackPolicies.length > 0) {
-        const policyResources = toPolicyResources(resources, unwrappedProps);
+        const policyResources = toPolicyResources(resources, inputViews);
         const analysis = markOf();
         for (const p of stackPolicies) {
             let level = levelOf(p);
@@ -310,11 +307,10 @@ export function summarize(result: Omit<EvaluationResult, "summary">, policies: n
 }
 
 /** Stack policies' view: outputs proxied, `parent` and `dependencies` resolved to the resource objects. */
-function toPolicyResources(resources: readonly ResourceSnapshot[], unwrappedProps: ReadonlyMap<ResourceSnapshot, Record<string, unknown>>): PolicyResource[] {
+function toPolicyResources(resources: readonly ResourceSnapshot[], inputViews: ReadonlyMap<ResourceSnapshot, Record<string, unknown>>): PolicyResource[] {
     const byUrn = new Map<string, PolicyResource>();
     const out = resources.map((r) => {
-        const unwrapped = r.outputs ? unwrapSecrets(r.outputs) : (unwrappedProps.get(r) ?? unwrapSecrets(r.props));
-        const props = unknownCheckingView(unwrapped as Record<string, unknown>);
+        const props = r.outputs ? propsForPolicies(r.outputs) : (inputViews.get(r) ?? propsForPolicies(r.props));
         const resource: PolicyResource = {
             type: r.type,
             props,

@@ -1,4 +1,5 @@
 import { UnknownValueError } from "@pulumi/policy";
+import { isSecretValue, unwrapSecrets } from "./wire";
 
 /**
  * CrossGuard's unknown-checking proxy (`@pulumi/policy` proxy.js, `unknownCheckingProxy`), put only
@@ -76,4 +77,50 @@ function view<T extends object>(target: T, path: readonly PropertyKey[], holders
 export function unknownCheckingView<T extends object>(props: T): T {
     const holders = new Set<object>();
     return markHolders(props, holders) ? view(props, [], holders) : props;
+}
+
+/** What `scan` found at or below a value. */
+const HOLDS_UNKNOWN = 1;
+const NEEDS_UNWRAP = 2;
+
+/** `markHolders` and, in the same walk, whether a secret wrapper or an undefined property is inside (see wire.ts `unwrapSecrets`). */
+function scan(value: unknown, holders: Set<object>): number {
+    if (typeof value === "string") return UNKNOWN_SENTINELS.has(value) ? HOLDS_UNKNOWN : 0;
+    if (typeof value === "function") {
+        holders.add(value);
+        return HOLDS_UNKNOWN;
+    }
+    if (typeof value !== "object" || value === null) return 0;
+    if (isSecretValue(value)) return NEEDS_UNWRAP;
+    let found = 0;
+    if (Array.isArray(value)) {
+        if (Object.getPrototypeOf(value) !== Array.prototype) found |= HOLDS_UNKNOWN;
+        for (let i = 0; i < value.length; i++) found |= scan(value[i], holders);
+    } else {
+        const proto = Object.getPrototypeOf(value);
+        if (proto !== Object.prototype && proto !== null) found |= HOLDS_UNKNOWN;
+        for (const key in value) {
+            const v = (value as Record<string, unknown>)[key];
+            found |= v === undefined ? NEEDS_UNWRAP : scan(v, holders);
+        }
+    }
+    if (found & HOLDS_UNKNOWN) holders.add(value);
+    return found;
+}
+
+/**
+ * Props as the engine sends them (secrets wrapped) as a policy reads them: the secrets' values in
+ * place (as CrossGuard's deserializer puts them), behind the unknown view. Props with no secret
+ * inside (most) take one walk and no copy.
+ */
+export function propsForPolicies<T extends Record<string, unknown>>(props: T): T {
+    let holders = new Set<object>();
+    let found = scan(props, holders);
+    let unwrapped = props;
+    if (found & NEEDS_UNWRAP) {
+        unwrapped = unwrapSecrets(props) as T;
+        holders = new Set<object>();
+        found = markHolders(unwrapped, holders) ? HOLDS_UNKNOWN : 0;
+    }
+    return found & HOLDS_UNKNOWN ? view(unwrapped, [], holders) : unwrapped;
 }
