@@ -25,8 +25,14 @@ const UNKNOWN_SENTINELS: ReadonlySet<unknown> = new Set(
 const IS_SPECIAL_PROXY = proxyModule.isSpecialProxy;
 const GET_SPECIAL_PROXY_TARGET = proxyModule.getSpecialProxyTarget;
 
-if (UNKNOWN_SENTINELS.size !== 7 || [...UNKNOWN_SENTINELS, IS_SPECIAL_PROXY, GET_SPECIAL_PROXY_TARGET].some((v) => typeof v !== "string")) {
+/** Every sentinel is a UUID: a string of another length (most, and every long one) is not looked up. */
+const SENTINEL_LENGTH = 36;
+if (UNKNOWN_SENTINELS.size !== 7 || [...UNKNOWN_SENTINELS].some((v) => typeof v !== "string" || v.length !== SENTINEL_LENGTH) || typeof IS_SPECIAL_PROXY !== "string" || typeof GET_SPECIAL_PROXY_TARGET !== "string") {
     throw new Error("@pulumi/policy/proxy no longer exports the unknown sentinels and proxy keys the evaluator mirrors");
+}
+
+function isUnknownSentinel(value: unknown): boolean {
+    return typeof value === "string" && value.length === SENTINEL_LENGTH && UNKNOWN_SENTINELS.has(value);
 }
 
 /**
@@ -35,7 +41,7 @@ if (UNKNOWN_SENTINELS.size !== 7 || [...UNKNOWN_SENTINELS, IS_SPECIAL_PROXY, GET
  * function) counts as a holder, so it stays behind the proxy as in CrossGuard.
  */
 function markHolders(value: unknown, holders: Set<object>): boolean {
-    if (typeof value === "string") return UNKNOWN_SENTINELS.has(value);
+    if (typeof value === "string") return isUnknownSentinel(value);
     if (typeof value === "function") {
         holders.add(value);
         return true;
@@ -60,7 +66,7 @@ function view<T extends object>(target: T, path: readonly PropertyKey[], holders
             if (prop === IS_SPECIAL_PROXY) return true;
             if (prop === GET_SPECIAL_PROXY_TARGET) return obj;
             const field = (obj as Record<PropertyKey, unknown>)[prop];
-            if (UNKNOWN_SENTINELS.has(field)) throw new UnknownValueError(field, [...path, prop]);
+            if (isUnknownSentinel(field)) throw new UnknownValueError(field, [...path, prop]);
             if ((typeof field !== "object" && typeof field !== "function") || field === null || !holders.has(field)) return field;
             // The Proxy invariant CrossGuard's proxy honours too: a non-configurable, non-writable own value is returned as it is.
             const desc = Object.getOwnPropertyDescriptor(obj, prop);
@@ -85,7 +91,7 @@ const NEEDS_UNWRAP = 2;
 
 /** `markHolders` and, in the same walk, whether a secret wrapper or an undefined property is inside (see wire.ts `unwrapSecrets`). */
 function scan(value: unknown, holders: Set<object>): number {
-    if (typeof value === "string") return UNKNOWN_SENTINELS.has(value) ? HOLDS_UNKNOWN : 0;
+    if (typeof value === "string") return isUnknownSentinel(value) ? HOLDS_UNKNOWN : 0;
     if (typeof value === "function") {
         holders.add(value);
         return HOLDS_UNKNOWN;
