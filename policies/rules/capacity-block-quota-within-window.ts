@@ -1,7 +1,8 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { configWithDefaults, stackPolicy } from "../engine/policy";
 import { CAPACITY_BLOCK_SCALE_DOWN_MINUTES, parseInstant, windowPhase, windowProblem } from "../model/domain/capacity";
-import { capacityFromResources, holdsSoldQuota, nodeGroupReservation, nodeGroupWindow } from "../model/evidence/capacity-evidence";
+import { holdsSoldQuota, nodeGroupReservation, nodeGroupWindow } from "../model/evidence/capacity-evidence";
+import { stackCapacity } from "../model/evidence/per-stack";
 import { LABELS, TAGS } from "../model/domain/conventions";
 import { plain } from "../model/evidence/deploy-input";
 import { TYPES } from "../model/domain/types";
@@ -67,7 +68,7 @@ export const capacityBlockQuotaWithinWindow = stackPolicy({
         }
         // Without a block there is nothing to date (and a large region's queues need not be read).
         if (blocks.size === 0) return;
-        for (const pool of capacityFromResources(args.resources)) {
+        for (const pool of stackCapacity(args.resources)) {
             if (!pool.window || windowProblem(pool.window) || windowPhase(pool.window, at) !== "after") continue;
             const holders = pool.queues.filter((q) => holdsSoldQuota(q) && q.nominal > 0);
             if (holders.length === 0) continue;

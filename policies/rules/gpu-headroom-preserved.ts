@@ -1,5 +1,6 @@
 import { configWithDefaults, stackPolicy } from "../engine/policy";
-import { capacityFromResources, holdsSoldQuota, recomputeCapacity, sharedModelGpus } from "../model/evidence/capacity-evidence";
+import { holdsSoldQuota, recomputeCapacity, sharedModelGpus } from "../model/evidence/capacity-evidence";
+import { stackCapacity } from "../model/evidence/per-stack";
 import { DEFAULT_HEADROOM, headroomFloorProblem, MIN_HEADROOM, percent } from "../model/domain/capacity";
 import { batchSample } from "../samples/hosted-tiers";
 import { poolSamples as s } from "../samples/pools";
@@ -43,7 +44,7 @@ export const gpuHeadroomPreserved = stackPolicy({
     validateStack: (args, report) => {
         const { headroom: policyFloor } = configWithDefaults({ headroom: MIN_HEADROOM }, args);
         const floor = Math.max(MIN_HEADROOM, policyFloor);
-        for (const evidence of capacityFromResources(args.resources)) {
+        for (const evidence of stackCapacity(args.resources)) {
             for (const problem of evidence.problems) report(`pool ${evidence.pool}: ${problem}`);
             // A flavor that declares no headroom keeps what config gives a pool that says nothing.
             const declared = evidence.declaredHeadroom ?? DEFAULT_HEADROOM;
