@@ -40,7 +40,12 @@ export class PolicyIndex {
         policies: readonly NetworkPolicyInfo[],
         readonly cni: CniMode,
     ) {
-        for (const p of policies) this.byNamespace.set(p.namespace, [...(this.byNamespace.get(p.namespace) ?? []), p]);
+        // Appended in place: a namespace with a policy for each of a thousand tenants was copied a thousand times.
+        for (const p of policies) {
+            const list = this.byNamespace.get(p.namespace);
+            if (list) list.push(p);
+            else this.byNamespace.set(p.namespace, [p]);
+        }
     }
 
     /** Policies that select pods with these labels in this namespace. */

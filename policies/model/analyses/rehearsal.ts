@@ -101,7 +101,14 @@ class Graph {
 
     constructor(readonly resources: readonly GraphResource[], index: ReadonlyMap<string, number>, tracked: (r: GraphResource) => boolean) {
         const n = resources.length;
-        this.deps = resources.map((r) => [...new Set(r.dependencies.map((d) => index.get(d)).filter((d): d is number => d !== undefined))]);
+        this.deps = resources.map((r) => {
+            const deps: number[] = [];
+            for (const urn of r.dependencies) {
+                const d = index.get(urn);
+                if (d !== undefined && !deps.includes(d)) deps.push(d);
+            }
+            return deps;
+        });
         // Kahn's order; what is left (a cycle, which the engine would refuse) goes last as recorded.
         const indegree = this.deps.map((d) => d.length);
         const dependents: number[][] = resources.map(() => []);
@@ -288,6 +295,7 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
     const platformOwned = (namespace: string) => picture.onPlatform && picture.namespaces.get(namespace)?.createdBy === undefined && !picture.namespaces.get(namespace)?.builtin;
     // Awaited pods: webhooks on their creation, placement, device plugins, network, images and awaits.
     const functional = proveFunctionalPaths(picture);
+    const registries = registriesOf(picture);
     for (const pod of picture.pods) {
         if (!pod.awaited || pod.replicas === 0) continue;
         const owner = pod.owner;
@@ -299,7 +307,7 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
             report("webhook", owner, `the ${w.fact.name} webhook`, `its pods (${pod.name}) are created through the ${w.fact.name} webhook of ${resources[w.provider].name} (failurePolicy Fail), and nothing orders it after that release`, w.provider, undecided);
         }
         if (pod.replicas !== "perNode" && !platformOwned(pod.namespace)) checkPlacement(picture, graph, pod, report);
-        checkImages(picture, graph, pod, report);
+        checkImages(picture, graph, pod, registries, report);
         checkAwait(picture, pod, report);
     }
     for (const group of picture.nodeGroups) {
@@ -322,9 +330,16 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
         const pod = picture.pods.find((p) => p.name === un.pod && p.owner === un.owner);
         report("network", un.owner, `a NetworkPolicy that selects ${un.pod}`, `no NetworkPolicy in ${un.namespace} selects ${un.pod}: the ${picture.cni} CNI denies it everything`, undefined, selectionUnknown(pod, un.namespace));
     }
+    // Each pod is matched against its own namespace's policies, not every policy of the region.
+    const policiesIn = new Map<string, ClusterPicture["policies"]>();
+    for (const p of picture.policies) {
+        const list = policiesIn.get(p.namespace);
+        if (list) list.push(p);
+        else policiesIn.set(p.namespace, [p]);
+    }
     for (const pod of picture.pods) {
         if (!pod.awaited || pod.replicas === 0 || pod.hostNetwork || picture.cni !== "strict") continue;
-        const selecting = picture.policies.filter((p) => p.namespace === pod.namespace && selectorMatches(p.podSelector, pod.labels));
+        const selecting = (policiesIn.get(pod.namespace) ?? []).filter((p) => selectorMatches(p.podSelector, pod.labels));
         if (selecting.length > 0 && !selecting.some((p) => graph.before(p.resource, pod.owner))) {
             const undecided = selectionUnknown(pod, pod.namespace) ?? podUnknown(pod, "awaited", "placement");
             report("network", pod.owner, `its NetworkPolicies first`, `its pods (${pod.name}) start before ${selecting.map((p) => `${p.namespace}/${p.name}`).join(", ")} exist: under the strict CNI they are denied everything, probes included, until then`, selecting[0].resource, undecided);
@@ -479,13 +494,26 @@ function ecrRepository(image: string): string | undefined {
     return m?.[1];
 }
 
-function checkImages(picture: ClusterPicture, graph: Graph, pod: PlannedPod, report: Report): void {
-    const repositories = picture.resources.map((r, i) => ({ r, i })).filter(({ r }) => r.type === DATA_TYPES.ecrRepository && typeof r.props.name === "string");
+/** The ECR repositories the stack creates and the resources that build images, found once for every pod. */
+interface Registries {
+    repositories: { r: GraphResource; i: number }[];
+    builds: { r: GraphResource; i: number }[];
+}
+
+function registriesOf(picture: ClusterPicture): Registries {
+    const out: Registries = { repositories: [], builds: [] };
+    picture.resources.forEach((r, i) => {
+        if (r.type === DATA_TYPES.ecrRepository && typeof r.props.name === "string") out.repositories.push({ r, i });
+        if (IMAGE_BUILD_TYPES.includes(r.type)) out.builds.push({ r, i });
+    });
+    return out;
+}
+
+function checkImages(picture: ClusterPicture, graph: Graph, pod: PlannedPod, { repositories, builds }: Registries, report: Report): void {
     for (const image of pod.images) {
         const repository = ecrRepository(image);
         const created = repository && repositories.find(({ r }) => r.props.name === repository);
         if (!created) continue;
-        const builds = picture.resources.map((r, i) => ({ r, i })).filter(({ r }) => IMAGE_BUILD_TYPES.includes(r.type));
         if (!builds.some(({ i }) => graph.before(i, pod.owner))) {
             report("image", pod.owner, `a build of ${repository}`, `its pods pull ${image} from the repository ${repository}, which this stack creates (${created.r.name}) and which is empty on a first up: nothing builds and pushes the image before it`, created.i, podUnknown(pod, "awaited", "placement"));
         }

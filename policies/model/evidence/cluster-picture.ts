@@ -189,11 +189,14 @@ export function crdKey(group: string, kind: string): string {
 
 /** `kubernetes:apps/v1:Deployment` as group, version and kind (core for the legacy group). */
 export function kubernetesType(type: string): { group: string; version: string; kind: string } | undefined {
+    // Asked of every resource by several analyses: a plan has a few dozen types, each parsed once.
+    if (parsedTypes.has(type)) return parsedTypes.get(type);
     const m = /^kubernetes:(?:([a-z0-9.-]+)\/)?([a-z0-9]+):([A-Za-z0-9]+)$/.exec(type);
-    if (!m) return undefined;
-    const [, g, version, kind] = m;
-    return { group: g === undefined || g === "core" ? "core" : g, version, kind };
+    const parsed = m ? Object.freeze({ group: m[1] === undefined || m[1] === "core" ? "core" : m[1], version: m[2], kind: m[3] }) : undefined;
+    if (parsedTypes.size < 1_000) parsedTypes.set(type, parsed);
+    return parsed;
 }
+const parsedTypes = new Map<string, { group: string; version: string; kind: string } | undefined>();
 
 /** A kind's plural resource name, as admission rules name it. */
 export function pluralOf(kind: string): string {

@@ -84,10 +84,39 @@ function unknownPath(value: unknown, at: string): string | undefined {
  */
 export function unknownIn(r: Pick<GraphResource, "name" | "props">, ...paths: string[]): string | undefined {
     for (const path of paths) {
-        const found = unknownAlong(r.props, path.split("."), "");
+        const keys = keysOf(path);
+        // Looked for first, spelled out only when found: the rehearsal asks this of every resource.
+        if (!unknownOnPath(r.props, keys, 0)) continue;
+        const found = unknownAlong(r.props, keys, "");
         if (found) return `${r.name}.${found}`;
     }
     return undefined;
+}
+
+/** A dotted path's keys, split once (the rehearsal asks about the same few paths of every resource). */
+const splitPaths = new Map<string, readonly string[]>();
+function keysOf(path: string): readonly string[] {
+    let keys = splitPaths.get(path);
+    if (!keys) {
+        keys = path.split(".");
+        if (splitPaths.size < 1_000) splitPaths.set(path, keys);
+    }
+    return keys;
+}
+
+/** Whether `unknownAlong` finds anything, without spelling out where. */
+function unknownOnPath(value: unknown, keys: readonly string[], k: number): boolean {
+    if (value === UNKNOWN_VALUE) return true;
+    if (k === keys.length) return holdsUnknown(value);
+    if (typeof value !== "object" || value === null) return false;
+    const key = keys[k];
+    const list = key.endsWith("[]");
+    const child = (value as Record<string, unknown>)[list ? key.slice(0, -2) : key];
+    if (!list) return unknownOnPath(child, keys, k + 1);
+    if (child === UNKNOWN_VALUE) return true;
+    if (!Array.isArray(child)) return false;
+    for (let i = 0; i < child.length; i++) if (unknownOnPath(child[i], keys, k + 1)) return true;
+    return false;
 }
 
 function unknownAlong(value: unknown, keys: readonly string[], at: string): string | undefined {
