@@ -1,5 +1,4 @@
-import type { PolicyResource } from "@pulumi/policy";
-import { configWithDefaults, stackPolicy } from "../engine/policy";
+import { configWithDefaults, resourcesOfType, stackPolicy } from "../engine/policy";
 import { CAPACITY_BLOCK_SCALE_DOWN_MINUTES, parseInstant, windowPhase, windowProblem } from "../model/domain/capacity";
 import { holdsSoldQuota, nodeGroupReservation, nodeGroupWindow } from "../model/evidence/capacity-evidence";
 import { stackCapacity } from "../model/evidence/per-stack";
@@ -52,7 +51,7 @@ export const capacityBlockQuotaWithinWindow = stackPolicy({
             return;
         }
         const blocks = new Map<string, string>();
-        for (const g of args.resources.filter((r: PolicyResource) => r.type === TYPES.eksNodeGroup)) {
+        for (const g of resourcesOfType(args, TYPES.eksNodeGroup)) {
             const props = plain(g.props) as Record<string, any>;
             const pool = props.labels?.[LABELS.pool];
             const window = nodeGroupWindow({ ...g, props });

@@ -40,7 +40,7 @@ export const regionMonitoringInPlace = stackPolicy({
     ],
     validateStack: (args, report) => {
         // A tenant shard stack has no cluster of its own: its platform carries the monitoring.
-        if (!args.resources.some((r) => r.type === TYPES.eksCluster) && !releaseOf(args, MONITORING_CHARTS.prometheusStack)) args.notApplicable("no cluster in this stack");
+        if (resourcesOfType(args, TYPES.eksCluster).length === 0 && !releaseOf(args, MONITORING_CHARTS.prometheusStack)) args.notApplicable("no cluster in this stack");
         const gpuPools = stackCapacity(args.resources);
         if (!releaseOf(args, MONITORING_CHARTS.prometheusStack)) report(`no ${MONITORING_CHARTS.prometheusStack} Helm release: the region has no Prometheus, Alertmanager or Grafana.`);
         if (gpuPools.length === 0) return;

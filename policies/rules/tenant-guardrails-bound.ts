@@ -71,7 +71,7 @@ export const tenantGuardrailsBound = stackPolicy({
         const bindings = resourcesOfType(args, VAPB);
         // A tenant shard stack runs on a platform that owns the (cluster-wide) guardrails and proves
         // them with this same policy; the shard only has to carry the label the bindings select.
-        const onPlatform = policies.length === 0 && args.resources.some((r) => r.type === TYPES.stackReference && r.props.outputs?.layer === "platform");
+        const onPlatform = policies.length === 0 && resourcesOfType(args, TYPES.stackReference).some((r) => r.props.outputs?.layer === "platform");
         if (onPlatform) {
             for (const ns of tenants.filter((n) => n.labels[LABELS.namespaceKind] !== "tenant")) report(`tenant namespace ${ns.name} lacks ${LABELS.namespaceKind}=tenant, so the platform's guardrails do not select it.`);
             return;
