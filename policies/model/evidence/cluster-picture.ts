@@ -136,6 +136,8 @@ export interface PictureUnknowns {
 export interface ClusterPicture {
     resources: readonly GraphResource[];
     index: ReadonlyMap<string, number>;
+    /** Each type's resources, as indices in plan order (see `picturedOfType`). */
+    byType: ReadonlyMap<string, readonly number[]>;
     namespaces: Map<string, PlannedNamespace>;
     nodeGroups: (NodeShape & { resource: number; unknown?: NodeUnknowns })[];
     pods: PlannedPod[];
@@ -180,6 +182,13 @@ function someUnknown<T extends object>(u: T): T | undefined {
 /** An IPv4 CIDR, or undefined for anything else a preview can hold (unknown, secret, IPv6, absent). */
 function ipv4Cidr(value: unknown): string | undefined {
     return typeof value === "string" && !isUnknown(value) && !cidrProblem(value) ? value : undefined;
+}
+
+/** The picture's resources of these types, in plan order: looked up, not filtered out of every resource. */
+export function picturedOfType(picture: Pick<ClusterPicture, "resources" | "byType">, ...types: string[]): GraphResource[] {
+    const indices = types.flatMap((t) => picture.byType.get(t) ?? []);
+    if (types.length > 1) indices.sort((a, b) => a - b);
+    return indices.map((i) => picture.resources[i]);
 }
 
 /** `group/Kind` of a CRD or a custom resource. */
@@ -293,10 +302,18 @@ export function probeBudgetSeconds(spec: any): number | undefined {
 const AWAITED_WORKLOADS = new Set<string>([K8S_TYPES.deployment, K8S_TYPES.statefulSet, K8S_TYPES.daemonSet, K8S_TYPES.job, K8S_TYPES.replicaSet, K8S_TYPES.pod]);
 
 export function clusterPicture(resources: readonly GraphResource[]): ClusterPicture {
-    const index = new Map(resources.map((r, i) => [r.urn, i]));
+    const index = new Map<string, number>();
+    const byType = new Map<string, number[]>();
+    resources.forEach((r, i) => {
+        index.set(r.urn, i);
+        const list = byType.get(r.type);
+        if (list) list.push(i);
+        else byType.set(r.type, [i]);
+    });
     const picture: ClusterPicture = {
         resources,
         index,
+        byType,
         namespaces: new Map(),
         nodeGroups: [],
         pods: [],
@@ -328,7 +345,7 @@ export function clusterPicture(resources: readonly GraphResource[]): ClusterPict
         const r = resources[owner];
         const made: PlannedPod[] = [];
         for (const pod of facts.pods) {
-            const objects = pod.createdAtRuntime?.perObject ? resources.filter((r) => r.type === pod.createdAtRuntime!.perObject) : [undefined];
+            const objects = pod.createdAtRuntime?.perObject ? picturedOfType(picture, pod.createdAtRuntime.perObject) : [undefined];
             for (const object of objects) {
                 const objectNs = str(object?.props.metadata?.namespace) ?? namespace;
                 const placementRefs = [...(pod.placement.nodeSelector ?? []), ...(pod.placement.tolerations ?? []), ...(pod.placement.affinity ?? []), ...(pod.placement.labelTerms ? [pod.placement.labelTerms.keys, pod.placement.labelTerms.values] : []), ...(typeof pod.replicas === "object" ? [pod.replicas.values] : [])];
@@ -544,7 +561,7 @@ export function clusterPicture(resources: readonly GraphResource[]): ClusterPict
             }
         }
     });
-    const policyResources = resources.filter((r) => r.type === K8S_TYPES.networkPolicy);
+    const policyResources = picturedOfType(picture, K8S_TYPES.networkPolicy);
     picture.policies = networkPoliciesFromResources(policyResources).map((p, i) => ({ ...p, resource: index.get(policyResources[i].urn)! }));
     policyResources.forEach((r, i) => {
         const unknown = unknownIn(r, "metadata.name", "metadata.namespace", "spec");

@@ -204,16 +204,20 @@ function readProps(type: string, props: Record<string, any>): Record<string, any
 }
 
 export function fromPolicyResources(resources: readonly PolicyResourceLike[]): GraphResource[] {
-    return resources.map((r) => ({
-        urn: r.urn,
-        type: r.type,
-        name: r.name,
-        props: readProps(r.type, r.props),
-        dependencies: [...r.dependencies.map((d) => d.urn), ...(r.provider?.urn ? [r.provider.urn] : [])],
-        custom: !isComponentType(r.type),
-        ...(r.opts.customTimeouts?.createSeconds ? { createTimeoutSeconds: r.opts.customTimeouts.createSeconds } : {}),
-        protect: r.opts.protect === true,
-    }));
+    // A plain loop, no spreads: a 1,000-tenant region has 17,679 resources.
+    const out: GraphResource[] = new Array(resources.length);
+    for (let i = 0; i < resources.length; i++) {
+        const r = resources[i];
+        const dependencies: string[] = [];
+        for (const d of r.dependencies) dependencies.push(d.urn);
+        if (r.provider?.urn) dependencies.push(r.provider.urn);
+        const resource: GraphResource = { urn: r.urn, type: r.type, name: r.name, props: readProps(r.type, r.props), dependencies, custom: !isComponentType(r.type) };
+        const createSeconds = r.opts.customTimeouts?.createSeconds;
+        if (createSeconds) resource.createTimeoutSeconds = createSeconds;
+        resource.protect = r.opts.protect === true;
+        out[i] = resource;
+    }
+    return out;
 }
 
 const DURATION_UNITS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
@@ -229,8 +233,9 @@ export function durationSeconds(duration: string | number | undefined): number |
 
 /** The stack and this project's components are not created; every other type has a provider. */
 function isComponentType(type: string): boolean {
-    return type === "pulumi:pulumi:Stack" || type.startsWith(`${PROJECT}:`);
+    return type === "pulumi:pulumi:Stack" || type.startsWith(COMPONENT_TYPE_PREFIX);
 }
+const COMPONENT_TYPE_PREFIX = `${PROJECT}:`;
 
 /** @pulumi/policy's key for the object behind its unknown-checking proxy (proxy.js `getSpecialProxyTarget`). */
 const PROXY_TARGET_KEY = "__getSpecialProxyTarget";
