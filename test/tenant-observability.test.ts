@@ -361,6 +361,8 @@ describe("tenant dashboards", () => {
             ['sum(tenant-acme{namespace="tenant-acme"})', "tenant-acme", [{ selector: "tenant", why: "has no namespace matcher" }]],
             ['sum(tenant-acme{namespace="tenant-globex"})', "tenant-globex", [{ selector: "tenant", why: "has no namespace matcher" }]],
             ['up{namespace="up"}', "up", []],
+            // Inside a quoted label name it is part of the name.
+            ['x{"namespace"="space"}', "space", []],
             ['x{namespace="tenant-acme', "tenant-acme", [{ selector: 'x{namespace="tenant-acme', why: "does not parse as PromQL" }]],
         ];
         for (const [expr, namespace, unscoped] of cases) expect(unscopedSelectors(expr, namespace), `${expr} for ${namespace}`).toEqual(unscoped);

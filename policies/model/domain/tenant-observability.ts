@@ -156,41 +156,42 @@ function parseQuery(expr: string): ParsedQuery {
 }
 
 /**
- * A tenant's dashboards are the same queries with its namespace written in: each is parsed once as a
+ * A tenant's dashboards are the same queries with its namespace written in: each is judged once as a
  * template (the namespace replaced by this mark) and the namespace put back into what it found.
  * That reads the same as parsing the query itself only where the namespace stands inside string
- * literals (a string's contents never change how the rest is read), so a template is used only
- * when every mark lies inside one, and only for a namespace that cannot end or escape a string.
+ * literals (a string's contents never change how the rest is read) and never in a label name, so
+ * a template is used only when every mark lies inside a string that is not a label name, and only
+ * for a namespace that cannot end or escape a string and a query with no character of the mark.
  */
 const NAMESPACE_MARK = "\u0001namespace\u0001";
 const SAFE_IN_STRINGS = /^[^\\\n"'`\u0001]+$/;
-const templates = new Map<string, ParsedQuery & { marksInStrings: boolean }>();
+/** What each template's queries report, with the mark for the namespace; undefined where the template cannot stand for them. */
+const templates = new Map<string, UnscopedSelector[] | undefined>();
 
-function parsedFor(expr: string, namespace: string): ParsedQuery {
-    if (SAFE_IN_STRINGS.test(namespace) && expr.includes(namespace) && !expr.includes(NAMESPACE_MARK)) {
-        const template = expr.split(namespace).join(NAMESPACE_MARK);
-        if (template.split(NAMESPACE_MARK).join(namespace) === expr) {
-            let parsed = templates.get(template);
-            if (!parsed) {
-                const p = parseQuery(template);
-                const marks: number[] = [];
-                for (let at = template.indexOf(NAMESPACE_MARK); at >= 0; at = template.indexOf(NAMESPACE_MARK, at + NAMESPACE_MARK.length)) marks.push(at);
-                const marksInStrings = marks.every((m) => p.strings.some(([from, to]) => from <= m && m + NAMESPACE_MARK.length <= to));
-                // Parsed texts are all alike (a tenant's dashboards are few templates): the cache stays small, and is emptied if not.
-                if (templates.size >= 10_000) templates.clear();
-                templates.set(template, (parsed = { ...p, marksInStrings }));
-            }
-            if (parsed.marksInStrings) {
-                const put = (text: string) => (text.includes(NAMESPACE_MARK) ? text.split(NAMESPACE_MARK).join(namespace) : text);
-                return {
-                    error: parsed.error,
-                    selectors: parsed.selectors.map((sel) => ({ text: put(sel.text), matchers: sel.matchers.map((m) => ({ label: put(m.label), op: m.op, value: put(m.value) })) })),
-                    strings: [],
-                };
-            }
-        }
+/** The query's template for `namespace`, or undefined when it has none (see NAMESPACE_MARK). */
+function templateOf(expr: string, namespace: string): string | undefined {
+    // With no mark character in the query, the marks of the template are exactly the namespace's places.
+    if (!expr.includes(namespace) || expr.includes("\u0001") || !SAFE_IN_STRINGS.test(namespace)) return undefined;
+    return expr.split(namespace).join(NAMESPACE_MARK);
+}
+
+function judgedTemplate(template: string): UnscopedSelector[] | undefined {
+    const parsed = parseQuery(template);
+    for (let at = template.indexOf(NAMESPACE_MARK); at >= 0; at = template.indexOf(NAMESPACE_MARK, at + NAMESPACE_MARK.length)) {
+        if (!parsed.strings.some(([from, to]) => from <= at && at + NAMESPACE_MARK.length <= to)) return undefined;
     }
-    return parseQuery(expr);
+    if (parsed.selectors.some((s) => s.matchers.some((m) => m.label.includes(NAMESPACE_MARK)))) return undefined;
+    return unscopedIn(parsed, template, NAMESPACE_MARK);
+}
+
+function unscopedIn(parsed: ParsedQuery, expr: string, namespace: string): UnscopedSelector[] {
+    if (parsed.error) return [{ selector: expr, why: "does not parse as PromQL" }];
+    const out: UnscopedSelector[] = [];
+    for (const { text, matchers } of parsed.selectors) {
+        const own = matchers.filter((m) => m.label === TENANT_METRICS_LABEL);
+        if (!own.some((m) => m.op === "=" && m.value === namespace)) out.push({ selector: text, why: own.length === 0 ? `has no ${TENANT_METRICS_LABEL} matcher` : `matches ${own.map((m) => `${m.label}${m.op}"${m.value}"`).join(", ")}, not ${TENANT_METRICS_LABEL}="${namespace}"` });
+    }
+    return out;
 }
 
 /**
@@ -200,14 +201,21 @@ function parsedFor(expr: string, namespace: string): ParsedQuery {
  * the tenant's series only, whatever the functions and operators around them do.
  */
 export function unscopedSelectors(expr: string, namespace: string): UnscopedSelector[] {
-    const parsed = parsedFor(expr, namespace);
-    if (parsed.error) return [{ selector: expr, why: "does not parse as PromQL" }];
-    const out: UnscopedSelector[] = [];
-    for (const { text, matchers } of parsed.selectors) {
-        const own = matchers.filter((m) => m.label === TENANT_METRICS_LABEL);
-        if (!own.some((m) => m.op === "=" && m.value === namespace)) out.push({ selector: text, why: own.length === 0 ? `has no ${TENANT_METRICS_LABEL} matcher` : `matches ${own.map((m) => `${m.label}${m.op}"${m.value}"`).join(", ")}, not ${TENANT_METRICS_LABEL}="${namespace}"` });
+    const template = templateOf(expr, namespace);
+    if (template !== undefined) {
+        let found = templates.get(template);
+        if (found === undefined && !templates.has(template)) {
+            found = judgedTemplate(template);
+            // A region's dashboards are a few templates: the cache stays small, and is emptied if not.
+            if (templates.size >= 10_000) templates.clear();
+            templates.set(template, found);
+        }
+        if (found) {
+            const put = (text: string) => (text.includes(NAMESPACE_MARK) ? text.split(NAMESPACE_MARK).join(namespace) : text);
+            return found.map((u) => ({ selector: put(u.selector), why: put(u.why) }));
+        }
     }
-    return out;
+    return unscopedIn(parseQuery(expr), expr, namespace);
 }
 
 /** `--name=value` or `--name value` style arguments as name to values (a bare flag is "true"). */
