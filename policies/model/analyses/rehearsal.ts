@@ -96,7 +96,9 @@ export const IMAGE_BUILD_TYPES: readonly string[] = ["docker-build:index:Image",
 class Graph {
     readonly deps: number[][];
     readonly order: number[];
-    private readonly ancestors: Uint32Array[];
+    /** Each resource's row of `words` words, in one buffer (a row of a resource not yet reached is empty). */
+    private readonly ancestors: Uint32Array;
+    private readonly words: number;
     private readonly bit: Int32Array;
 
     constructor(readonly resources: readonly GraphResource[], index: ReadonlyMap<string, number>, tracked: (r: GraphResource) => boolean) {
@@ -128,24 +130,25 @@ class Graph {
             if (tracked(r)) this.bit[i] = bits++;
         });
         const words = Math.max(1, Math.ceil(bits / 32));
-        this.ancestors = new Array(n);
+        const ancestors = new Uint32Array(n * words);
         for (const i of order) {
-            const set = new Uint32Array(words);
+            const row = i * words;
             for (const d of this.deps[i]) {
                 const b = this.bit[d];
-                if (b >= 0) set[b >>> 5] |= 1 << (b & 31);
-                const a = this.ancestors[d];
-                if (a) for (let w = 0; w < words; w++) set[w] |= a[w];
+                if (b >= 0) ancestors[row + (b >>> 5)] |= 1 << (b & 31);
+                const from = d * words;
+                for (let w = 0; w < words; w++) ancestors[row + w] |= ancestors[from + w];
             }
-            this.ancestors[i] = set;
         }
+        this.ancestors = ancestors;
+        this.words = words;
     }
 
     /** Whether `a` is created before `r` starts (a transitive dependency of it). */
     before(a: number, r: number): boolean {
         if (a === r) return false;
         const b = this.bit[a];
-        if (b >= 0) return ((this.ancestors[r][b >>> 5] >>> (b & 31)) & 1) === 1;
+        if (b >= 0) return ((this.ancestors[r * this.words + (b >>> 5)] >>> (b & 31)) & 1) === 1;
         const seen = new Set<number>();
         const stack = [...this.deps[r]];
         while (stack.length > 0) {
@@ -213,6 +216,16 @@ function sourceText(source: Source): string {
 const knownCrd = (group: string, kind: string) => [...CHART_FACTS, ...ADDON_FACTS].flatMap((f) => f.crds).find((c) => c.group === group && c.kind === kind);
 
 export function rehearse(resources: readonly GraphResource[]): Rehearsal {
+    return withTiming(checkRehearsal(resources));
+}
+
+/** The rehearsal's checks, without its timing (what the policies report): findings, and the graph the timing walks. */
+interface RehearsalChecks extends Pick<Rehearsal, "cni" | "findings" | "undecided" | "functional"> {
+    resources: readonly GraphResource[];
+    graph: Graph;
+}
+
+function checkRehearsal(resources: readonly GraphResource[]): RehearsalChecks {
     const picture = clusterPicture(resources);
     const graph = new Graph(resources, picture.index, (r) => PROVIDER_TYPES.has(r.type));
     const findings: RehearsalFinding[] = [];
@@ -368,7 +381,18 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
         });
     }
 
-    // Timing: each resource starts once everything it depends on is created.
+    return {
+        resources,
+        graph,
+        cni: picture.cni,
+        findings: findings.filter((f) => !f.undecided),
+        undecided: findings.filter((f) => f.undecided),
+        functional: { pathsChecked: functional.pathsChecked, pathsCut: functional.cut.length, podsUnselected: functional.unselected.filter((un) => !platformOwned(un.namespace)).length },
+    };
+}
+
+/** Timing: each resource starts once everything it depends on is created. */
+function withTiming({ resources, graph, cni, findings, undecided, functional }: RehearsalChecks): Rehearsal {
     const schedule: ScheduledResource[] = new Array(resources.length);
     const finish = new Array<number>(resources.length).fill(0);
     const finishBound = new Array<number>(resources.length).fill(0);
@@ -395,16 +419,16 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
     }
     const custom = schedule.filter((s, i) => s && resources[i].custom);
     return {
-        cni: picture.cni,
+        cni,
         resources: custom.length,
         waves: custom.reduce((m, s) => Math.max(m, s.wave + 1), 0),
         expectedSeconds: finish.reduce((m, f) => Math.max(m, f), 0),
         boundSeconds: finishBound.reduce((m, f) => Math.max(m, f), 0),
         criticalPath: critical.filter((s) => s.seconds > 0),
         schedule: custom,
-        findings: findings.filter((f) => !f.undecided),
-        undecided: findings.filter((f) => f.undecided),
-        functional: { pathsChecked: functional.pathsChecked, pathsCut: functional.cut.length, podsUnselected: functional.unselected.filter((un) => !platformOwned(un.namespace)).length },
+        findings,
+        undecided,
+        functional,
     };
 }
 
@@ -544,7 +568,8 @@ function checkAwait(picture: ClusterPicture, pod: PlannedPod, report: Report): v
  * misses and, where the plan has it, what provides it.
  */
 export function reportRehearsal(resources: Parameters<typeof rehearsalOf>[0], checks: readonly RehearsalCheck[], report: (message: string, urn?: string) => void): void {
-    const rehearsal = rehearsalOf(resources);
+    // The findings are all the policies read: the timing of every resource is not worked out for them.
+    const rehearsal = checksOf(resources);
     for (const f of rehearsal.findings) {
         if (!checks.includes(f.check)) continue;
         report(`${f.message}. Missing: ${f.missing}${f.providedBy ? `; provided by ${f.providedBy}` : ""}.`, f.urn);
@@ -556,10 +581,18 @@ export function reportRehearsal(resources: Parameters<typeof rehearsalOf>[0], ch
 }
 
 
-/** The rehearsal of a stack policy's resources, computed once for all the rehearsal's policies. */
+/** The rehearsal's checks of a stack policy's resources, computed once for all the rehearsal's policies. */
+const checksCache = new WeakMap<object, RehearsalChecks>();
+function checksOf(resources: readonly Parameters<typeof fromPolicyResources>[0][number][]): RehearsalChecks {
+    let r = checksCache.get(resources);
+    if (!r) checksCache.set(resources, (r = checkRehearsal(fromPolicyResources(resources))));
+    return r;
+}
+
+/** The rehearsal of a stack policy's resources, computed once for every policy that asks. */
 const cache = new WeakMap<object, Rehearsal>();
 export function rehearsalOf(resources: readonly Parameters<typeof fromPolicyResources>[0][number][]): Rehearsal {
     let r = cache.get(resources);
-    if (!r) cache.set(resources, (r = rehearse(fromPolicyResources(resources))));
+    if (!r) cache.set(resources, (r = withTiming(checksOf(resources))));
     return r;
 }
