@@ -209,11 +209,16 @@ const parsedTypes = new Map<string, { group: string; version: string; kind: stri
 
 /** A kind's plural resource name, as admission rules name it. */
 export function pluralOf(kind: string): string {
-    const lower = kind.toLowerCase();
-    if (/(s|x|ch|sh)$/.test(lower)) return `${lower}es`;
-    if (/[^aeiou]y$/.test(lower)) return `${lower.slice(0, -1)}ies`;
-    return `${lower}s`;
+    // Asked for every object of the plan: each kind is spelled out once.
+    let plural = plurals.get(kind);
+    if (plural === undefined) {
+        const lower = kind.toLowerCase();
+        plural = /(s|x|ch|sh)$/.test(lower) ? `${lower}es` : /[^aeiou]y$/.test(lower) ? `${lower.slice(0, -1)}ies` : `${lower}s`;
+        if (plurals.size < 1_000) plurals.set(kind, plural);
+    }
+    return plural;
 }
+const plurals = new Map<string, string>();
 
 function str(value: unknown): string | undefined {
     return typeof value === "string" && !isUnknown(value) ? value : undefined;
