@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { unknownCheckingProxy } from "@pulumi/policy";
+import { StackValidationArgs, unknownCheckingProxy } from "@pulumi/policy";
 import {
     evaluatePolicies,
     forType,
@@ -24,6 +24,10 @@ import { readResources } from "../engine/input";
 import { propertyPaths } from "../engine/preview-shapes";
 import { unknownCheckingView } from "../engine/unknown-view";
 import { plain } from "../model/evidence/deploy-input";
+import { oncePerStack } from "../model/evidence/per-stack";
+import { asList } from "../model/domain/values";
+import { selectorMatches } from "../model/domain/label-selectors";
+import { resourcesOfType } from "../engine/policy";
 
 const audit = {
     severity: "high" as const,
@@ -220,6 +224,49 @@ describe("evaluator: CrossGuard semantics", () => {
             { policies: [graph] },
         );
         expect(seen).toEqual(["a<--:", "b<-a:a"]);
+    });
+});
+
+describe("shared reads of a stack analysis", () => {
+    it("resourcesOfType gives what filtering by type gives, a new array each time, per resources array", () => {
+        const resources = [bucket("a", {}), { urn: "u", type: "aws:ec2/vpc:Vpc", name: "v", props: {} }, bucket("b", {})] as unknown as StackValidationArgs["resources"];
+        const args = { resources } as StackValidationArgs;
+        const buckets = resourcesOfType(args, "aws:s3/bucket:Bucket");
+        expect(buckets.map((r) => r.name)).toEqual(["a", "b"]);
+        buckets.pop();
+        expect(resourcesOfType(args, "aws:s3/bucket:Bucket").map((r) => r.name)).toEqual(["a", "b"]);
+        expect(resourcesOfType(args, "aws:kms/key:Key")).toEqual([]);
+        expect(resourcesOfType({ resources: resources.slice(1) } as StackValidationArgs, "aws:s3/bucket:Bucket").map((r) => r.name)).toEqual(["b"]);
+    });
+
+    it("oncePerStack computes once per resources array, and keeps no result of a computation that threw", () => {
+        let calls = 0;
+        const count = oncePerStack((resources) => {
+            calls++;
+            if (resources.some((r) => r.name === "unknown")) throw new Error("unknown during the preview");
+            return resources.length;
+        });
+        const one = [bucket("a", {})];
+        expect([count(one), count(one), count([...one])]).toEqual([1, 1, 1]);
+        expect(calls).toBe(2);
+        const failing = [bucket("unknown", {})];
+        expect(() => count(failing)).toThrow("unknown during the preview");
+        expect(() => count(failing)).toThrow("unknown during the preview");
+        expect(calls).toBe(4);
+    });
+
+    it("asList reads a list as [x ?? []].flat() does, and selectorMatches labels as Object.entries did: a proxy over an unknown whole first", () => {
+        expect([asList(undefined), asList(null), asList("a"), asList(["a", "b"])]).toEqual([[], [], ["a"], ["a", "b"]]);
+        const list = ["create", UNKNOWN];
+        expect(asList(list)).toBe(list);
+        // Through CrossGuard's proxy the unknown ends the read even where the first element would decide.
+        const proxied = unknownCheckingView({ verbs: list }).verbs;
+        expect(() => asList(proxied).some((v) => v === "create")).toThrow(/can't be known during preview/);
+        expect(() => [proxied ?? []].flat().some((v) => v === "create")).toThrow(/can't be known during preview/);
+        // So does selectorMatches with labels it could already tell apart, as Object.entries read them.
+        const selector = unknownCheckingView({ matchLabels: { app: "x", tier: UNKNOWN } });
+        expect(() => selectorMatches(selector, { app: "y" })).toThrow(/can't be known during preview/);
+        expect(selectorMatches({ matchLabels: { app: "x", tier: "a" } }, { app: "y" })).toBe(false);
     });
 });
 
