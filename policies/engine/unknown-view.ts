@@ -35,31 +35,6 @@ function isUnknownSentinel(value: unknown): boolean {
     return typeof value === "string" && value.length === SENTINEL_LENGTH && UNKNOWN_SENTINELS.has(value);
 }
 
-/**
- * Marks in `holders` every object and array at or below `value` that holds an unknown; true when
- * `value` is or holds one. Anything but plain objects, arrays and primitives (a class instance, a
- * function) counts as a holder, so it stays behind the proxy as in CrossGuard.
- */
-function markHolders(value: unknown, holders: Set<object>): boolean {
-    if (typeof value === "string") return isUnknownSentinel(value);
-    if (typeof value === "function") {
-        holders.add(value);
-        return true;
-    }
-    if (typeof value !== "object" || value === null) return false;
-    let holds = false;
-    if (Array.isArray(value)) {
-        if (Object.getPrototypeOf(value) !== Array.prototype) holds = true;
-        for (let i = 0; i < value.length; i++) if (markHolders(value[i], holders)) holds = true;
-    } else {
-        const proto = Object.getPrototypeOf(value);
-        if (proto !== Object.prototype && proto !== null) holds = true;
-        for (const key in value) if (markHolders((value as Record<string, unknown>)[key], holders)) holds = true;
-    }
-    if (holds) holders.add(value);
-    return holds;
-}
-
 function view<T extends object>(target: T, path: readonly PropertyKey[], holders: Set<object>): T {
     return new Proxy(target, {
         get: (obj, prop) => {
@@ -76,20 +51,16 @@ function view<T extends object>(target: T, path: readonly PropertyKey[], holders
     });
 }
 
-/**
- * A resource's props as a policy reads them during a preview: the props themselves when they hold
- * no unknown, else behind an unknown-checking proxy where (and only where) an unknown can be read.
- */
-export function unknownCheckingView<T extends object>(props: T): T {
-    const holders = new Set<object>();
-    return markHolders(props, holders) ? view(props, [], holders) : props;
-}
-
 /** What `scan` found at or below a value. */
 const HOLDS_UNKNOWN = 1;
 const NEEDS_UNWRAP = 2;
 
-/** `markHolders` and, in the same walk, whether a secret wrapper or an undefined property is inside (see wire.ts `unwrapSecrets`). */
+/**
+ * Marks in `holders` every object and array at or below `value` that holds an unknown (anything but
+ * plain objects, arrays and primitives, a class instance or a function, counts as one, so it stays
+ * behind the proxy as in CrossGuard), and in the same walk finds whether a secret wrapper or an
+ * undefined property is inside (see wire.ts `unwrapSecrets`; a wrapper is not walked into).
+ */
 function scan(value: unknown, holders: Set<object>): number {
     if (typeof value === "string") return isUnknownSentinel(value) ? HOLDS_UNKNOWN : 0;
     if (typeof value === "function") {
@@ -115,9 +86,11 @@ function scan(value: unknown, holders: Set<object>): number {
 }
 
 /**
- * Props as the engine sends them (secrets wrapped) as a policy reads them: the secrets' values in
- * place (as CrossGuard's deserializer puts them), behind the unknown view. Props with no secret
- * inside (most) take one walk and no copy.
+ * Props as the engine sends them (secrets wrapped) as a policy reads them during a preview: the
+ * secrets' values in place (as CrossGuard's deserializer puts them), and the props themselves when
+ * they hold no unknown, else behind an unknown-checking proxy where (and only where) an unknown can
+ * be read. Props with no secret inside (most) take one walk and no copy; others are unwrapped (a
+ * copy with neither wrappers nor undefined properties) and walked again.
  */
 export function propsForPolicies<T extends Record<string, unknown>>(props: T): T {
     let holders = new Set<object>();
@@ -126,7 +99,7 @@ export function propsForPolicies<T extends Record<string, unknown>>(props: T): T
     if (found & NEEDS_UNWRAP) {
         unwrapped = unwrapSecrets(props) as T;
         holders = new Set<object>();
-        found = markHolders(unwrapped, holders) ? HOLDS_UNKNOWN : 0;
+        found = scan(unwrapped, holders);
     }
     return found & HOLDS_UNKNOWN ? view(unwrapped, [], holders) : unwrapped;
 }
