@@ -1,6 +1,7 @@
 import { resourcesOfType, stackPolicy } from "../engine/policy";
 import { K8S_TYPES, TYPES } from "../model/domain/types";
 import { IMMUTABLE_NAMESPACE_LABEL, selectorKeys, isolationFromResources } from "../model/analyses/reachability";
+import { stackNamespaces, stackNetworkPolicies } from "../model/evidence/per-stack";
 import { LABELS, POD_IDENTITY_AGENT_ADDRESS, SHARD_LABEL } from "../model/domain/conventions";
 import { sample } from "../samples/sample";
 import { isolatedTenant, netpol, platformNs, tenantNs, vpcSample } from "../samples/tenants";
@@ -44,7 +45,7 @@ export const tenantNetworkIsolation = stackPolicy({
         { framework: "SOC 2 (2017 TSC)", control: "CC6.6", title: "Logical access security measures against threats from outside system boundaries" },
     ],
     validateStack: (args, report) => {
-        const evidence = isolationFromResources(args.resources);
+        const evidence = isolationFromResources(args.resources, { namespaces: () => stackNamespaces(args.resources), policies: () => stackNetworkPolicies(args.resources) });
         const urnOf = (namespace: string, policy: string) => resourcesOfType(args, K8S_TYPES.networkPolicy).find((r) => r.props.metadata?.namespace === namespace && r.props.metadata?.name === policy)?.urn;
         for (const side of evidence.sides) report(`tenant side: ${side.message}.`, side.policy === "-" ? undefined : urnOf(side.namespace, side.policy.split("/")[1]));
         for (const path of evidence.paths) {

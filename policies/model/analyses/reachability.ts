@@ -558,7 +558,15 @@ function ipv6EgressOf(policies: readonly NetworkPolicyInfo[], tenantNamespaces: 
 }
 
 /** The proof over a plan's resources: pod CIDRs are the VPCs' CIDRs (pods take VPC addresses). */
-export function isolationFromResources(resources: readonly ResourceLike[]): RegionIsolationEvidence {
+/**
+ * `shared` supplies the namespaces and NetworkPolicies of these resources when they were worked out
+ * already (a stack policy's, shared by the policies of one analysis): each is asked for where it
+ * would otherwise be worked out here, so what is read when stays the same.
+ */
+export function isolationFromResources(
+    resources: readonly ResourceLike[],
+    shared: { namespaces?: () => readonly NamespaceInfo[]; policies?: () => readonly NetworkPolicyInfo[] } = {},
+): RegionIsolationEvidence {
     // A VPC whose CIDR is absent or unknown (an IPAM pool, a preview) adds none: any address may then be a pod's.
     const podCidrs = resources.filter((r) => r.type === TYPES.vpc && typeof r.props.cidrBlock === "string" && !cidrProblem(r.props.cidrBlock)).map((r) => r.props.cidrBlock as string);
     // A shard stack has no VPC of its own: its platform's (read through a StackReference) holds the pods.
@@ -566,14 +574,14 @@ export function isolationFromResources(resources: readonly ResourceLike[]): Regi
         const cidr = ref.props.outputs?.vpcCidr;
         if (typeof cidr === "string" && !cidrProblem(cidr)) podCidrs.push(cidr);
     }
-    const namespaces = namespacesFromResources(resources);
+    const namespaces = shared.namespaces ? [...shared.namespaces()] : namespacesFromResources(resources);
     // A shard sees only its own tenants: the others stand behind one foreign namespace.
     const shards = [...new Set(namespaces.map((n) => n.labels[SHARD_LABEL]).filter((s): s is string => !!s))];
     if (shards.length > 0) {
         namespaces.push({ name: "(other shards' tenants)", labels: { [LABELS.namespaceKind]: "tenant" }, kind: "tenant", foreign: true });
     }
     // With no VPC known at all, any address may be a pod's.
-    const policies = networkPoliciesFromResources(resources);
+    const policies = shared.policies ? [...shared.policies()] : networkPoliciesFromResources(resources);
     // The service CIDR: an ipBlock over it reaches every Service's ClusterIP (egress is judged before DNAT).
     const serviceCidrs = [
         ...resources.filter((r) => r.type === TYPES.eksCluster).map((r) => r.props.kubernetesNetworkConfig?.serviceIpv4Cidr),
