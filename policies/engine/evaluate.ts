@@ -201,9 +201,21 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
         const level = levelOf(p);
         if (level === "disabled" || !p.validateResource) return [];
         const validations = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
-        return [{ p, level: level === "remediate" ? ("mandatory" as const) : level, validations, type: validations.length === 1 ? pulumiTypeOf(validations[0]) : undefined }];
+        return [{ p, level: level === "remediate" ? ("mandatory" as const) : level, validations, type: validations.length === 1 ? pulumiTypeOf(validations[0]) : undefined, getConfig: getConfigFor(p) }];
     });
-    const remediating = resourcePolicies.filter((p) => levelOf(p) === "remediate" && p.remediateResource).map((p) => ({ p, type: pulumiTypeOf(p.remediateResource) }));
+    const remediating = resourcePolicies.filter((p) => levelOf(p) === "remediate" && p.remediateResource).map((p) => ({ p, type: pulumiTypeOf(p.remediateResource), getConfig: getConfigFor(p) }));
+    // The policies that apply to each type, in pack order, found once a type: a resource is then
+    // handed to those alone, not checked against every policy of the pack.
+    const applying = <T extends { type?: string }>(all: readonly T[]) => {
+        const byType = new Map<string, readonly T[]>();
+        return (type: string) => {
+            let list = byType.get(type);
+            if (!list) byType.set(type, (list = all.filter((x) => !x.type || x.type === type)));
+            return list;
+        };
+    };
+    const validatingOf = applying(validating);
+    const remediatingOf = applying(remediating);
     // Each resource's inputs as policies read them (one walk: secrets unwrapped, unknowns marked), made
     // when a policy first reads them and shared with the stack policies' view of a resource without outputs.
     const inputViews = new Map<ResourceSnapshot, Record<string, unknown>>();
@@ -219,7 +231,7 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
         // options are made when a policy reads them (getters for that, the one difference from
         // CrossGuard's arguments a policy could see).
         let opts: PolicyResourceOptions | undefined;
-        const argsFor = (p: RegionPolicy): ResourceValidationArgs => ({
+        const argsFor = (getConfig: ResourceValidationArgs["getConfig"]): ResourceValidationArgs => ({
             type: resource.type,
             get props() {
                 return inputs();
@@ -232,15 +244,14 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
             stackTags: NO_STACK_TAGS,
             isType: (cls: unknown) => isTypeOf(resource.type, cls),
             asType: ((cls: unknown) => (isTypeOf(resource.type, cls) ? inputs() : undefined)) as ResourceValidationArgs["asType"],
-            getConfig: getConfigFor(p),
+            getConfig,
             notApplicable: throwNotApplicable,
         });
 
         // Remediations run first, in order, each seeing the previous one's result.
-        for (const { p, type } of remediating) {
-            if (type && type !== resource.type) continue;
+        for (const { p, getConfig } of remediatingOf(resource.type)) {
             try {
-                const changed = p.remediateResource!(argsFor(p));
+                const changed = p.remediateResource!(argsFor(getConfig));
                 if (changed && typeof (changed as Promise<unknown>).then === "function") {
                     throw new Error("asynchronous remediations are not supported by the in-process evaluator");
                 }
@@ -255,11 +266,10 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
         }
 
         const analysis = markOf();
-        for (const { p, level, validations, type } of validating) {
-            if (type && type !== resource.type) continue;
+        for (const { p, level, validations, getConfig } of validatingOf(resource.type)) {
             for (const validation of validations) {
                 try {
-                    const outcome = validation(argsFor(p), report(p, level, resource));
+                    const outcome = validation(argsFor(getConfig), report(p, level, resource));
                     if (outcome && typeof (outcome as Promise<void>).then === "function") {
                         throw new Error("asynchronous validations are not supported by the in-process evaluator");
                     }
