@@ -350,6 +350,24 @@ describe("tenant dashboards", () => {
         expect(d.templating?.list?.[0]).toMatchObject({ name: "datasource", type: "datasource", query: "prometheus" });
     });
 
+    it("reads a query the same whichever namespace's query of the same template was read before", () => {
+        const cases: [expr: string, namespace: string, unscoped: { selector: string; why: string }[]][] = [
+            ['x{namespace="tenant-b"}', "tenant-b", []],
+            ['x{namespace="tenant-a"}', "tenant-a", []],
+            ['x{namespace="tenant-a"}', "tenant-b", [{ selector: 'x{namespace="tenant-a"}', why: 'matches namespace="tenant-a", not namespace="tenant-b"' }]],
+            ['x{namespace=~"tenant-a|tenant-b"}', "tenant-a", [{ selector: 'x{namespace=~"tenant-a|tenant-b"}', why: 'matches namespace=~"tenant-a|tenant-b", not namespace="tenant-a"' }]],
+            ['x{"namespace"="tenant-c"} # tenant-c', "tenant-c", []],
+            // Outside a string the namespace is read as PromQL: two series subtracted, or a metric name.
+            ['sum(tenant-acme{namespace="tenant-acme"})', "tenant-acme", [{ selector: "tenant", why: "has no namespace matcher" }]],
+            ['sum(tenant-acme{namespace="tenant-globex"})', "tenant-globex", [{ selector: "tenant", why: "has no namespace matcher" }]],
+            ['up{namespace="up"}', "up", []],
+            // Inside a quoted label name it is part of the name.
+            ['x{"namespace"="space"}', "space", []],
+            ['x{namespace="tenant-acme', "tenant-acme", [{ selector: 'x{namespace="tenant-acme', why: "does not parse as PromQL" }]],
+        ];
+        for (const [expr, namespace, unscoped] of cases) expect(unscopedSelectors(expr, namespace), `${expr} for ${namespace}`).toEqual(unscoped);
+    });
+
     it("a dashboard query edited to drop the namespace fails tenant-dashboards-scoped", () => {
         const edited = changed(
             (r) => r.type === MONITORING_TYPES.configMap && (r.props as any).metadata.namespace === "tenant-globex" && (r.props as any).metadata.name === "tenant-dashboards",

@@ -1,10 +1,10 @@
 import type { EnforcementLevel, PolicyResource, PolicyResourceOptions, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
-import { unknownCheckingProxy, UnknownValueError } from "@pulumi/policy";
+import { UnknownValueError } from "@pulumi/policy";
 import { isStackPolicy, RegionPolicy, RegionResourcePolicy } from "./policy";
 import type { ResolvedPolicyConfig } from "./config";
 import type { ResourceSnapshot } from "./snapshot";
 import { aliasUrn, parseUrn } from "./urn";
-import { unwrapSecrets } from "./wire";
+import { propsForPolicies } from "./unknown-view";
 import { durationSeconds } from "../model/evidence/deploy-input";
 
 /**
@@ -16,8 +16,9 @@ import { durationSeconds } from "../model/evidence/deploy-input";
  * - enforcement level: the config's for that policy, else the policy's, else the pack's (advisory);
  *   `disabled` skips; `remediate` runs `remediateResource` first and reports what is still wrong as mandatory;
  * - a violation's message is the description, a newline, and the reported text;
- * - props are wrapped in `unknownCheckingProxy`: a policy that reads a value unknown during the preview
- *   could not run, reported as advisory; secrets reach policies unwrapped;
+ * - props are read through CrossGuard's unknown-checking proxy (put only where an unknown can be read,
+ *   see unknown-view.ts): a policy that reads a value unknown during the preview could not run,
+ *   reported as advisory; secrets reach policies unwrapped;
  * - a policy that throws anything else fails a real preview: here it is a policy error naming both ends.
  *   CrossGuard's analyzer answers one call per resource (`analyze`) and one for the stack
  *   (`analyzeStack`); a throw fails the whole call, so none of the other policies' results from that
@@ -125,6 +126,24 @@ const throwNotApplicable = (reason?: string): never => {
     throw new NotApplicableError(reason);
 };
 
+/**
+ * The stack's tags, none offline: one read-only map for every call, as CrossGuard's analyzer hands
+ * every policy the same frozen view of its map (server.js `freezeMap`).
+ */
+const NO_STACK_TAGS: ReadonlyMap<string, string> = (() => {
+    const map = new Map<string, string>();
+    return Object.freeze({
+        entries: map.entries.bind(map),
+        forEach: map.forEach.bind(map),
+        get: map.get.bind(map),
+        has: map.has.bind(map),
+        keys: map.keys.bind(map),
+        size: map.size,
+        values: map.values.bind(map),
+        [Symbol.iterator]: map[Symbol.iterator].bind(map),
+    }) as ReadonlyMap<string, string>;
+})();
+
 function pulumiTypeOf(fn: unknown): string | undefined {
     const t = (fn as { __pulumiType?: unknown } | undefined)?.__pulumiType;
     return typeof t === "string" && t.length > 0 ? t : undefined;
@@ -182,38 +201,62 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
         const level = levelOf(p);
         if (level === "disabled" || !p.validateResource) return [];
         const validations = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
-        return [{ p, level: level === "remediate" ? ("mandatory" as const) : level, validations, type: validations.length === 1 ? pulumiTypeOf(validations[0]) : undefined }];
+        return [{ p, level: level === "remediate" ? ("mandatory" as const) : level, validations, type: validations.length === 1 ? pulumiTypeOf(validations[0]) : undefined, getConfig: getConfigFor(p) }];
     });
-    const remediating = resourcePolicies.filter((p) => levelOf(p) === "remediate" && p.remediateResource).map((p) => ({ p, type: pulumiTypeOf(p.remediateResource) }));
-    // The unwrapped props, shared with the stack policies' view (one walk a resource, not two).
-    const unwrappedProps = new Map<ResourceSnapshot, Record<string, unknown>>();
+    const remediating = resourcePolicies.filter((p) => levelOf(p) === "remediate" && p.remediateResource).map((p) => ({ p, type: pulumiTypeOf(p.remediateResource), getConfig: getConfigFor(p) }));
+    // The policies that apply to each type, in pack order, found once a type: a resource is then
+    // handed to those alone, not checked against every policy of the pack.
+    const applying = <T extends { type?: string }>(all: readonly T[]) => {
+        const byType = new Map<string, readonly T[]>();
+        return (type: string) => {
+            let list = byType.get(type);
+            if (!list) byType.set(type, (list = all.filter((x) => !x.type || x.type === type)));
+            return list;
+        };
+    };
+    const validatingOf = applying(validating);
+    const remediatingOf = applying(remediating);
+    // Each resource's inputs as policies read them (one walk: secrets unwrapped, unknowns marked), made
+    // when a policy first reads them and shared with the stack policies' view of a resource without outputs.
+    const inputViews = new Map<ResourceSnapshot, Record<string, unknown>>();
+    const inputViewOf = (resource: ResourceSnapshot) => {
+        let view = inputViews.get(resource);
+        if (!view) inputViews.set(resource, (view = propsForPolicies(resource.props)));
+        return view;
+    };
     for (const resource of resources) {
-        let inputs = unwrapSecrets(resource.props) as Record<string, unknown>;
-        unwrappedProps.set(resource, inputs);
-        const opts = policyOptions(resource);
-        const argsFor = (p: RegionPolicy, props: Record<string, unknown>): ResourceValidationArgs => ({
+        let remediated: Record<string, unknown> | undefined;
+        const inputs = () => remediated ?? inputViewOf(resource);
+        // Most resources are judged only by policies that look at their type first: their props and
+        // options are made when a policy reads them (getters for that, the one difference from
+        // CrossGuard's arguments a policy could see).
+        let opts: PolicyResourceOptions | undefined;
+        const argsFor = (getConfig: ResourceValidationArgs["getConfig"]): ResourceValidationArgs => ({
             type: resource.type,
-            props,
+            get props() {
+                return inputs();
+            },
             urn: resource.urn,
             name: resource.name,
-            opts,
-            stackTags: new Map(),
+            get opts() {
+                return (opts ??= policyOptions(resource));
+            },
+            stackTags: NO_STACK_TAGS,
             isType: (cls: unknown) => isTypeOf(resource.type, cls),
-            asType: ((cls: unknown) => (isTypeOf(resource.type, cls) ? props : undefined)) as ResourceValidationArgs["asType"],
-            getConfig: getConfigFor(p),
+            asType: ((cls: unknown) => (isTypeOf(resource.type, cls) ? inputs() : undefined)) as ResourceValidationArgs["asType"],
+            getConfig,
             notApplicable: throwNotApplicable,
         });
 
         // Remediations run first, in order, each seeing the previous one's result.
-        for (const { p, type } of remediating) {
-            if (type && type !== resource.type) continue;
+        for (const { p, getConfig } of remediatingOf(resource.type)) {
             try {
-                const changed = p.remediateResource!(argsFor(p, unknownCheckingProxy(inputs)));
+                const changed = p.remediateResource!(argsFor(getConfig));
                 if (changed && typeof (changed as Promise<unknown>).then === "function") {
                     throw new Error("asynchronous remediations are not supported by the in-process evaluator");
                 }
                 if (changed) {
-                    inputs = unwrapSecrets(changed) as Record<string, unknown>;
+                    remediated = propsForPolicies(changed as Record<string, unknown>);
                     result.remediations.push({ policy: p.name, urn: resource.urn, name: resource.name });
                 }
             } catch (e) {
@@ -223,11 +266,10 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
         }
 
         const analysis = markOf();
-        for (const { p, level, validations, type } of validating) {
-            if (type && type !== resource.type) continue;
+        for (const { p, level, validations, getConfig } of validatingOf(resource.type)) {
             for (const validation of validations) {
                 try {
-                    const outcome = validation(argsFor(p, unknownCheckingProxy(inputs)), report(p, level, resource));
+                    const outcome = validation(argsFor(getConfig), report(p, level, resource));
                     if (outcome && typeof (outcome as Promise<void>).then === "function") {
                         throw new Error("asynchronous validations are not supported by the in-process evaluator");
                     }
@@ -245,7 +287,7 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
 
     const stackPolicies = options.policies.filter(isStackPolicy);
     if (stackPolicies.length > 0) {
-        const policyResources = toPolicyResources(resources, unwrappedProps);
+        const policyResources = toPolicyResources(resources, inputViewOf);
         const analysis = markOf();
         for (const p of stackPolicies) {
             let level = levelOf(p);
@@ -253,7 +295,7 @@ export function evaluatePolicies(resources: readonly ResourceSnapshot[], options
             if (level === "remediate") level = "mandatory";
             const type = pulumiTypeOf(p.validateStack);
             if (type && !resources.some((r) => r.type === type)) continue;
-            const args: StackValidationArgs = { resources: policyResources, getConfig: getConfigFor(p), stackTags: new Map(), notApplicable: throwNotApplicable };
+            const args: StackValidationArgs = { resources: policyResources, getConfig: getConfigFor(p), stackTags: NO_STACK_TAGS, notApplicable: throwNotApplicable };
             try {
                 const outcome = p.validateStack(args, report(p, level));
                 if (outcome && typeof (outcome as Promise<void>).then === "function") {
@@ -304,11 +346,10 @@ export function summarize(result: Omit<EvaluationResult, "summary">, policies: n
 }
 
 /** Stack policies' view: outputs proxied, `parent` and `dependencies` resolved to the resource objects. */
-function toPolicyResources(resources: readonly ResourceSnapshot[], unwrappedProps: ReadonlyMap<ResourceSnapshot, Record<string, unknown>>): PolicyResource[] {
+function toPolicyResources(resources: readonly ResourceSnapshot[], inputViewOf: (r: ResourceSnapshot) => Record<string, unknown>): PolicyResource[] {
     const byUrn = new Map<string, PolicyResource>();
     const out = resources.map((r) => {
-        const unwrapped = r.outputs ? unwrapSecrets(r.outputs) : (unwrappedProps.get(r) ?? unwrapSecrets(r.props));
-        const props = unknownCheckingProxy(unwrapped as Record<string, unknown>);
+        const props = r.outputs ? propsForPolicies(r.outputs) : inputViewOf(r);
         const resource: PolicyResource = {
             type: r.type,
             props,
@@ -329,7 +370,12 @@ function toPolicyResources(resources: readonly ResourceSnapshot[], unwrappedProp
         // CrossGuard gives a resource its provider; a default provider the plan did not record has no props to give.
         const provider = r.opts?.provider ? byUrn.get(r.opts.provider) : undefined;
         if (provider) out[i].provider = { type: provider.type, props: provider.props, urn: provider.urn, name: provider.name };
-        out[i].dependencies = (r.dependencies ?? []).map((d) => byUrn.get(d)).filter((d): d is PolicyResource => d !== undefined);
+        const dependencies: PolicyResource[] = [];
+        for (const urn of r.dependencies ?? []) {
+            const d = byUrn.get(urn);
+            if (d !== undefined) dependencies.push(d);
+        }
+        out[i].dependencies = dependencies;
     });
     return out;
 }
@@ -338,24 +384,27 @@ function toPolicyResources(resources: readonly ResourceSnapshot[], unwrappedProp
 function policyOptions(r: ResourceSnapshot): PolicyResourceOptions {
     const opts = r.opts ?? {};
     const timeouts = opts.customTimeouts;
-    const options = {
-        protect: opts.protect === true,
-        ignoreChanges: opts.ignoreChanges ?? [],
-        ...(opts.deleteBeforeReplace ? { deleteBeforeReplace: true } : {}),
-        customTimeouts: timeouts
-            ? { createSeconds: durationSeconds(timeouts.create) ?? 0, updateSeconds: durationSeconds(timeouts.update) ?? 0, deleteSeconds: durationSeconds(timeouts.delete) ?? 0 }
-            : { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-        additionalSecretOutputs: [],
-        ...(r.parent ? { parent: r.parent } : {}),
-    } as Omit<PolicyResourceOptions, "aliases">;
+    // Built field by field (no spreads): a stack analysis makes one for every resource.
+    const options = { protect: opts.protect === true, ignoreChanges: opts.ignoreChanges ?? [] } as PolicyResourceOptions;
+    if (opts.deleteBeforeReplace) options.deleteBeforeReplace = true;
+    options.customTimeouts = timeouts
+        ? { createSeconds: durationSeconds(timeouts.create) ?? 0, updateSeconds: durationSeconds(timeouts.update) ?? 0, deleteSeconds: durationSeconds(timeouts.delete) ?? 0 }
+        : { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 };
+    options.additionalSecretOutputs = [];
+    if (r.parent) options.parent = r.parent;
+    const declared = opts.aliases;
+    if (!declared?.length) {
+        options.aliases = [];
+        return options;
+    }
     // Alias URNs are computed when a policy reads them: most policies never do.
     let aliases: string[] | undefined;
     return Object.defineProperty(options, "aliases", {
         enumerable: true,
         get: () => {
-            const where = opts.aliases?.length ? parseUrn(r.urn) : undefined;
-            return (aliases ??= where ? opts.aliases!.map((a) => aliasUrn(a, r, where.stack, where.project)) : []);
+            const where = parseUrn(r.urn);
+            return (aliases ??= where ? declared.map((a) => aliasUrn(a, r, where.stack, where.project)) : []);
         },
-    }) as PolicyResourceOptions;
+    });
 }
 

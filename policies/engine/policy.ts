@@ -121,10 +121,26 @@ export function forType(
     return fn;
 }
 
-/** The stack's resources of one type. */
+/**
+ * The stack's resources of one type, in their order (a new array each call). Fifty-odd policies ask,
+ * each of a 1,000-tenant region's 17,679 resources: they are indexed by type once per stack analysis,
+ * keyed by the resources array, which CrossGuard (and the evaluator) make afresh for each analysis
+ * and hand every stack policy unchanged.
+ */
 export function resourcesOfType(args: StackValidationArgs, typeToken: string) {
-    return args.resources.filter((r) => r.type === typeToken);
+    let index = byType.get(args.resources);
+    if (!index) {
+        index = new Map();
+        for (const r of args.resources) {
+            const list = index.get(r.type);
+            if (list) list.push(r);
+            else index.set(r.type, [r]);
+        }
+        byType.set(args.resources, index);
+    }
+    return index.get(typeToken)?.slice() ?? [];
 }
+const byType = new WeakMap<StackValidationArgs["resources"], Map<string, StackValidationArgs["resources"][number][]>>();
 
 /** A policy's config: its defaults overlaid by what `getConfig()` returns (CrossGuard fills in no defaults). */
 export function configWithDefaults<T extends object>(defaults: T, args: { getConfig<C extends object>(): C }): T {

@@ -6,6 +6,7 @@ export * from "./domain/conventions";
 export * from "./domain/gpu-catalog";
 export * from "./domain/types";
 export * from "./evidence/isolation-evidence";
+export * from "./evidence/per-stack";
 export * from "./analyses/reachability";
 export * from "./domain/label-selectors";
 export * from "./domain/workloads";

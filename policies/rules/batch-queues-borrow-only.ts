@@ -1,6 +1,7 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { capacityFromResources, holdsSoldQuota, known, queueQuotaOn } from "../model/evidence/capacity-evidence";
+import { holdsSoldQuota, known, queueQuotaOn } from "../model/evidence/capacity-evidence";
+import { stackCapacity } from "../model/evidence/per-stack";
 import { EXPENDABLE_PODS_PRIORITY_CUTOFF, PRIORITY_TIER_LABEL, QUEUE_KIND_LABEL } from "../model/domain/conventions";
 import { podTemplates, queueNameOf } from "../model/evidence/hosted-tiers-evidence";
 import { K8S_TYPES } from "../model/domain/types";
@@ -31,7 +32,7 @@ export const batchQueuesBorrowOnly = stackPolicy({
         const queues = resourcesOfType(args, K8S_TYPES.clusterQueue);
         const batchQueues = queues.filter((q) => q.props.metadata?.labels?.[QUEUE_KIND_LABEL] === "batch");
         if (batchQueues.length === 0) return;
-        const pools = capacityFromResources(args.resources);
+        const pools = stackCapacity(args.resources);
         const classes = resourcesOfType(args, K8S_TYPES.priorityClass);
         const tenantValues = classes.filter((c) => c.props.metadata?.labels?.[PRIORITY_TIER_LABEL] === "tenant").map((c) => Number(c.props.value));
         const below = Math.min(EXPENDABLE_PODS_PRIORITY_CUTOFF, ...tenantValues);

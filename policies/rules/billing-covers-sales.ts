@@ -1,5 +1,5 @@
-import type { PolicyResource } from "@pulumi/policy";
-import { configWithDefaults, stackPolicy } from "../engine/policy";
+import type { PolicyResource, StackValidationArgs } from "@pulumi/policy";
+import { configWithDefaults, resourcesOfType, stackPolicy } from "../engine/policy";
 import { billingTrack, priceInForce, RegistryDocument, registryProblems } from "../model/domain/billing";
 import { parseInstant } from "../model/domain/capacity";
 import { queueQuotaOn } from "../model/evidence/capacity-evidence";
@@ -31,9 +31,10 @@ const BUCKET_NOTIFICATION = "aws:s3/bucketNotification:BucketNotification";
 const metadataName = (r: PolicyResource) => (r.props as Record<string, any>).metadata?.name ?? r.name;
 
 /** What the resources sell, read from the objects that grant it (queues, the gateway's key policies, shard cohorts). */
-function salesOf(resources: readonly PolicyResource[]): Sale[] {
+function salesOf(args: StackValidationArgs): Sale[] {
+    const resources = args.resources;
     const sales: Sale[] = [];
-    for (const q of resources.filter((r) => r.type === K8S_TYPES.clusterQueue)) {
+    for (const q of resourcesOfType(args, K8S_TYPES.clusterQueue)) {
         const props = q.props as Record<string, any>;
         const labels = props.metadata?.labels ?? {};
         const tenant = labels[LABELS.tenant];
@@ -50,7 +51,7 @@ function salesOf(resources: readonly PolicyResource[]): Sale[] {
     }
     const secrets = keySecrets(resources as any);
     const routes = modelRoutes(resources as any);
-    for (const policy of resources.filter((r) => r.type === GATEWAY_TYPES.securityPolicy && (r.props as Record<string, any>).spec?.apiKeyAuth)) {
+    for (const policy of resourcesOfType(args, GATEWAY_TYPES.securityPolicy).filter((r) => (r.props as Record<string, any>).spec?.apiKeyAuth)) {
         const targets = [...((policy.props as Record<string, any>).spec?.targetRefs ?? [])].filter((t: { kind?: string }) => t?.kind === "HTTPRoute").map((t: { name: string }) => t.name);
         const models = routes.filter((r) => targets.includes(r.name)).flatMap((r) => r.models);
         for (const { secret } of credentialSecrets(policy as any, secrets)) {
@@ -63,20 +64,20 @@ function salesOf(resources: readonly PolicyResource[]): Sale[] {
         }
     }
     // Dedicated endpoints: each tenant's model servers of its own, by their replicas.
-    for (const d of resources.filter((r) => r.type === K8S_TYPES.deployment)) {
+    for (const d of resourcesOfType(args, K8S_TYPES.deployment)) {
         const labels = (d.props as Record<string, any>).metadata?.labels ?? {};
         const replicas = (d.props as Record<string, any>).spec?.replicas;
         if (labels[ENDPOINT_LABEL] !== DEDICATED_ENDPOINT || typeof labels[LABELS.tenant] !== "string" || typeof labels[LABELS.model] !== "string" || typeof replicas !== "number" || replicas === 0) continue;
         sales.push({ tenant: labels[LABELS.tenant], kind: "endpoint", subject: labels[LABELS.model], quantity: replicas, by: `Deployment ${metadataName(d)}`, urn: d.urn });
     }
     // Batch inference: the bucket notifications that start a tenant's batches of a model.
-    for (const n of resources.filter((r) => r.type === BUCKET_NOTIFICATION)) {
+    for (const n of resourcesOfType(args, BUCKET_NOTIFICATION)) {
         for (const q of [(n.props as Record<string, any>).queues ?? []].flat()) {
             const m = typeof q?.filterPrefix === "string" ? /^([a-z0-9-]+)\/([a-z0-9-]+)\/input\/$/.exec(q.filterPrefix) : null;
             if (m) sales.push({ tenant: m[1], kind: "batch", subject: m[2], quantity: 1, by: `BucketNotification ${n.name} (${q.filterPrefix})`, urn: n.urn });
         }
     }
-    for (const cohort of resources.filter((r) => r.type === K8S_TYPES.cohort && (r.props as Record<string, any>).metadata?.labels?.[QUEUE_KIND_LABEL] === "shard")) {
+    for (const cohort of resourcesOfType(args, K8S_TYPES.cohort).filter((r) => (r.props as Record<string, any>).metadata?.labels?.[QUEUE_KIND_LABEL] === "shard")) {
         const meta = (cohort.props as Record<string, any>).metadata;
         const budget = gpuCount(meta?.annotations?.[SHARD_BUDGET_ANNOTATION]);
         if (budget && budget > 0) sales.push({ shard: meta.labels[SHARD_LABEL], kind: "budget", subject: meta.labels[LABELS.pool], quantity: budget, by: `Cohort ${meta.name}`, urn: cohort.urn });
@@ -175,9 +176,9 @@ export const billingCoversSales = stackPolicy({
             report(`policy config at ${JSON.stringify(given)} is not an ISO 8601 date-time with a zone (such as 2026-10-20T00:00:00Z): no price can be judged.`);
             return;
         }
-        const sales = salesOf(args.resources);
+        const sales = salesOf(args);
         // Reading the registry's text stops the policy (not run) while it is unknown, as a shard's is before the platform is read.
-        const registries = registriesOf(args.resources.filter((r) => r.type === MONITORING_TYPES.configMap && (r.props as Record<string, any>).metadata?.namespace === NAMESPACES.billing) as any);
+        const registries = registriesOf(resourcesOfType(args, MONITORING_TYPES.configMap).filter((r) => (r.props as Record<string, any>).metadata?.namespace === NAMESPACES.billing) as any);
         if (registries.length === 0) {
             if (sales.length > 0) {
                 const who = [...new Set(sales.map((s) => (s.tenant ? `tenant ${s.tenant}` : `shard ${s.shard}`)))];

@@ -1,7 +1,7 @@
-import type { PolicyResource } from "@pulumi/policy";
-import { configWithDefaults, stackPolicy } from "../engine/policy";
+import { configWithDefaults, resourcesOfType, stackPolicy } from "../engine/policy";
 import { CAPACITY_BLOCK_SCALE_DOWN_MINUTES, parseInstant, windowPhase, windowProblem } from "../model/domain/capacity";
-import { capacityFromResources, holdsSoldQuota, nodeGroupReservation, nodeGroupWindow } from "../model/evidence/capacity-evidence";
+import { holdsSoldQuota, nodeGroupReservation, nodeGroupWindow } from "../model/evidence/capacity-evidence";
+import { stackCapacity } from "../model/evidence/per-stack";
 import { LABELS, TAGS } from "../model/domain/conventions";
 import { plain } from "../model/evidence/deploy-input";
 import { TYPES } from "../model/domain/types";
@@ -51,7 +51,7 @@ export const capacityBlockQuotaWithinWindow = stackPolicy({
             return;
         }
         const blocks = new Map<string, string>();
-        for (const g of args.resources.filter((r: PolicyResource) => r.type === TYPES.eksNodeGroup)) {
+        for (const g of resourcesOfType(args, TYPES.eksNodeGroup)) {
             const props = plain(g.props) as Record<string, any>;
             const pool = props.labels?.[LABELS.pool];
             const window = nodeGroupWindow({ ...g, props });
@@ -67,7 +67,7 @@ export const capacityBlockQuotaWithinWindow = stackPolicy({
         }
         // Without a block there is nothing to date (and a large region's queues need not be read).
         if (blocks.size === 0) return;
-        for (const pool of capacityFromResources(args.resources)) {
+        for (const pool of stackCapacity(args.resources)) {
             if (!pool.window || windowProblem(pool.window) || windowPhase(pool.window, at) !== "after") continue;
             const holders = pool.queues.filter((q) => holdsSoldQuota(q) && q.nominal > 0);
             if (holders.length === 0) continue;

@@ -1,5 +1,5 @@
 import type { PolicyResource } from "@pulumi/policy";
-import { stackPolicy } from "../engine/policy";
+import { resourcesOfType, stackPolicy } from "../engine/policy";
 import { plain } from "../model/evidence/deploy-input";
 import { TYPES } from "../model/domain/types";
 import { sample } from "../samples/sample";
@@ -29,7 +29,7 @@ export const capacityBlocksLaunchCorrectly = stackPolicy({
     ],
     validateStack: (args, report) => {
         // A group that leaves capacityType to the provider (ON_DEMAND) has it unknown during a preview: not a block.
-        const groups = args.resources.filter((r: PolicyResource) => r.type === TYPES.eksNodeGroup).map((r: PolicyResource) => ({ g: r, props: plain(r.props) as Record<string, any> }));
+        const groups = resourcesOfType(args, TYPES.eksNodeGroup).map((r: PolicyResource) => ({ g: r, props: plain(r.props) as Record<string, any> }));
         for (const { g, props } of groups.filter(({ props }) => props.capacityType === "CAPACITY_BLOCK")) {
             const types = props.instanceTypes;
             if (Array.isArray(types) && types.length > 0) report(`node group ${g.name} is a Capacity Block group but sets instanceTypes (${types.join(", ")}): the type belongs in its launch template only.`, g.urn);

@@ -1,4 +1,4 @@
-import { stackPolicy } from "../engine/policy";
+import { resourcesOfType, stackPolicy } from "../engine/policy";
 import { GATEWAY, LABELS } from "../model/domain/conventions";
 import { credentialSecrets, keySecrets, modelRoutes, policiesTargeting } from "../model/evidence/gateway-evidence";
 import { DEDICATED_ENDPOINT, dedicatedModelName, ENDPOINT_LABEL, parseDedicatedModelName } from "../model/domain/hosted-tiers";
@@ -26,7 +26,7 @@ export const dedicatedEndpointsOneTenant = stackPolicy({
     ],
     validateStack: (args, report) => {
         const secrets = keySecrets(args.resources);
-        const routes = args.resources.filter((r) => r.type === GATEWAY_TYPES.aiRoute);
+        const routes = resourcesOfType(args, GATEWAY_TYPES.aiRoute);
         // Links a route's backends could not be followed through for a value unknown during the preview.
         const blind: string[] = [];
         for (const route of modelRoutes(args.resources)) {

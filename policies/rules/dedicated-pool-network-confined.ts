@@ -1,5 +1,5 @@
 import type { PolicyResource } from "@pulumi/policy";
-import { stackPolicy } from "../engine/policy";
+import { resourcesOfType, stackPolicy } from "../engine/policy";
 import { cidrContains, cidrProblem } from "../model/domain/cidr";
 import { TAGS } from "../model/domain/conventions";
 import { TYPES } from "../model/domain/types";
@@ -28,8 +28,8 @@ export const dedicatedPoolNetworkConfined = stackPolicy({
         { framework: "SOC 2 (2017 TSC)", control: "CC6.6", title: "Logical access security measures against threats from outside system boundaries" },
     ],
     validateStack: (args, report) => {
-        const vpcCidrs = args.resources.filter((r) => r.type === TYPES.vpc && typeof r.props.cidrBlock === "string" && !cidrProblem(r.props.cidrBlock)).map((r) => r.props.cidrBlock as string);
-        const groups = args.resources.filter((r) => r.type === TYPES.securityGroup);
+        const vpcCidrs = resourcesOfType(args, TYPES.vpc).filter((r) => typeof r.props.cidrBlock === "string" && !cidrProblem(r.props.cidrBlock)).map((r) => r.props.cidrBlock as string);
+        const groups = resourcesOfType(args, TYPES.securityGroup);
         const tenantOf = (g: PolicyResource | undefined) => g?.props.tags?.[TAGS.tenant] as string | undefined;
         for (const g of groups.filter((x) => tenantOf(x))) {
             const owner = tenantOf(g)!;

@@ -1,5 +1,5 @@
 import type { PolicyResource } from "@pulumi/policy";
-import { stackPolicy } from "../engine/policy";
+import { resourcesOfType, stackPolicy } from "../engine/policy";
 import { K8S_TYPES } from "../model/domain/types";
 import { sample } from "../samples/sample";
 import { selectorMatches } from "../model/domain/label-selectors";
@@ -43,7 +43,7 @@ export const disruptionBudgetsAllowDrain = stackPolicy({
         { framework: "SOC 2 (2017 TSC)", control: "A1.2", title: "Environmental protections, software and recovery infrastructure" },
     ],
     validateStack: (args, report) => {
-        const budgets = args.resources.filter((r: PolicyResource) => r.type === K8S_TYPES.podDisruptionBudget);
+        const budgets = resourcesOfType(args, K8S_TYPES.podDisruptionBudget);
         const workloads = args.resources.filter((r: PolicyResource) => WORKLOADS.includes(r.type));
         for (const b of budgets) {
             const spec = b.props.spec ?? {};

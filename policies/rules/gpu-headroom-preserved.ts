@@ -1,6 +1,8 @@
-import { configWithDefaults, stackPolicy } from "../engine/policy";
-import { capacityFromResources, holdsSoldQuota, recomputeCapacity, sharedModelGpus } from "../model/evidence/capacity-evidence";
+import { configWithDefaults, resourcesOfType, stackPolicy } from "../engine/policy";
+import { holdsSoldQuota, recomputeCapacity, sharedModelGpus } from "../model/evidence/capacity-evidence";
+import { stackCapacity } from "../model/evidence/per-stack";
 import { DEFAULT_HEADROOM, headroomFloorProblem, MIN_HEADROOM, percent } from "../model/domain/capacity";
+import { K8S_TYPES } from "../model/domain/types";
 import { batchSample } from "../samples/hosted-tiers";
 import { poolSamples as s } from "../samples/pools";
 import { modelDeployment } from "../samples/serving";
@@ -43,7 +45,7 @@ export const gpuHeadroomPreserved = stackPolicy({
     validateStack: (args, report) => {
         const { headroom: policyFloor } = configWithDefaults({ headroom: MIN_HEADROOM }, args);
         const floor = Math.max(MIN_HEADROOM, policyFloor);
-        for (const evidence of capacityFromResources(args.resources)) {
+        for (const evidence of stackCapacity(args.resources)) {
             for (const problem of evidence.problems) report(`pool ${evidence.pool}: ${problem}`);
             // A flavor that declares no headroom keeps what config gives a pool that says nothing.
             const declared = evidence.declaredHeadroom ?? DEFAULT_HEADROOM;
@@ -59,7 +61,8 @@ export const gpuHeadroomPreserved = stackPolicy({
                 // A serving pool sells only what its shared models do not keep, as dedicated endpoints.
                 const kept = `${pool.guaranteed} guaranteed, the shared models keep ${pool.headroomGpus} (headroom ${percent(pool.headroom)})`;
                 if (pool.sold > pool.sellable) report(`pool ${pool.pool} is oversold: queues ${tenantQueues.filter((q) => q.nominal > 0).map((q) => q.queue).join(", ")} hold ${pool.sold} GPUs, but only ${pool.sellable} are sellable as dedicated endpoints (${kept})`);
-                const shared = sharedModelGpus(args.resources, pool.pool);
+                // It reads Deployments only: handed those, not every resource, once per pool.
+                const shared = sharedModelGpus(resourcesOfType(args, K8S_TYPES.deployment), pool.pool);
                 if (shared.gpus > pool.headroomGpus) report(`pool ${pool.pool}: the shared models ${shared.models.join(", ")} hold ${shared.gpus} GPUs at their minimum replicas, more than the ${pool.headroomGpus} the pool keeps for them (${kept})`);
             } else if (pool.role === "dedicated") {
                 const foreign = tenantQueues.filter((q) => q.tenant !== evidence.tenant);

@@ -1,5 +1,5 @@
 import type { PolicyResource } from "@pulumi/policy";
-import { stackPolicy } from "../engine/policy";
+import { resourcesOfType, stackPolicy } from "../engine/policy";
 import { EKS_ADDONS, LABELS } from "../model/domain/conventions";
 import { cannotDecide, isUnknown, plain, unknownIn } from "../model/evidence/deploy-input";
 import { kubernetesEffect, tolerates } from "../model/domain/scheduling";
@@ -66,7 +66,7 @@ export const gpuNodeRepairEnabled = stackPolicy({
             if (note(unknownIn({ name: r.name, props }, "nodeRepairConfig.enabled"))) continue;
             if (props.nodeRepairConfig?.enabled !== true) report(`GPU node group ${r.name} (pool ${props.labels[LABELS.pool]}) does not enable node auto-repair (nodeRepairConfig.enabled): a faulty GPU node stays in the pool.`, r.urn);
         }
-        const addons = args.resources.filter((r: PolicyResource) => r.type === TYPES.eksAddon).map((a: PolicyResource) => ({ a, props: plain(a.props) as Record<string, any> }));
+        const addons = resourcesOfType(args, TYPES.eksAddon).map((a: PolicyResource) => ({ a, props: plain(a.props) as Record<string, any> }));
         for (const { a, props } of addons) note(unknownIn({ name: a.name, props }, "addonName"));
         const agents = addons.filter(({ props }) => props.addonName === EKS_ADDONS.nodeMonitoringAgent);
         if (agents.length === 0) {

@@ -1,4 +1,4 @@
-import { stackPolicy } from "../engine/policy";
+import { resourcesOfType, stackPolicy } from "../engine/policy";
 import { modelRoutes } from "../model/evidence/gateway-evidence";
 import { GATEWAY_TYPES } from "../model/domain/types";
 import { gatewaySample } from "../samples/gateway";
@@ -24,7 +24,7 @@ export const modelGatewayTls = stackPolicy({
     ],
     validateStack: (args, report) => {
         const served = new Set(modelRoutes(args.resources).flatMap((r) => r.gateways));
-        const of = (type: string) => args.resources.filter((r) => r.type === type);
+        const of = (type: string) => resourcesOfType(args, type);
         for (const gw of of(GATEWAY_TYPES.gateway)) {
             const id = `${gw.props.metadata?.namespace ?? "default"}/${gw.props.metadata?.name}`;
             if (!served.has(id)) continue;

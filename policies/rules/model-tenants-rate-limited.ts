@@ -1,4 +1,4 @@
-import { stackPolicy } from "../engine/policy";
+import { resourcesOfType, stackPolicy } from "../engine/policy";
 import { GATEWAY, LABELS } from "../model/domain/conventions";
 import { DEDICATED_ENDPOINT, ENDPOINT_LABEL } from "../model/domain/hosted-tiers";
 import { credentialSecrets, keySecrets, modelRoutes, policiesTargeting, tenantLimitRules, UncoveredReason } from "../model/evidence/gateway-evidence";
@@ -38,7 +38,7 @@ export const modelTenantsRateLimited = stackPolicy({
                     .filter((t): t is string => typeof t === "string"),
             );
             // A tenant's dedicated endpoint is its own capacity: its replicas bound it (dedicated-endpoints-one-tenant proves whose it is).
-            const resource = args.resources.find((r) => r.type === GATEWAY_TYPES.aiRoute && r.props.metadata?.name === route.name && (r.props.metadata?.namespace ?? "default") === route.namespace);
+            const resource = resourcesOfType(args, GATEWAY_TYPES.aiRoute).find((r) => r.props.metadata?.name === route.name && (r.props.metadata?.namespace ?? "default") === route.namespace);
             const labels = resource?.props.metadata?.labels ?? {};
             if (labels[ENDPOINT_LABEL] === DEDICATED_ENDPOINT && tenants.size === 1 && tenants.has(labels[LABELS.tenant])) continue;
             // Envoy Gateway applies only the most specific BackendTrafficPolicy, unless it sets mergeType

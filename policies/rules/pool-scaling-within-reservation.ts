@@ -1,5 +1,5 @@
 import type { PolicyResource } from "@pulumi/policy";
-import { stackPolicy } from "../engine/policy";
+import { resourcesOfType, stackPolicy } from "../engine/policy";
 import { nodeGroupBounds, nodeGroupReservation } from "../model/evidence/capacity-evidence";
 import { TAGS } from "../model/domain/conventions";
 import { plain } from "../model/evidence/deploy-input";
@@ -31,7 +31,7 @@ export const poolScalingWithinReservation = stackPolicy({
     validateStack: (args, report) => {
         const boundsOf = nodeGroupBounds(args.resources);
         const byReservation = new Map<string, { groups: string[]; maxNodes: number; instances: Set<number> }>();
-        for (const g of args.resources.filter((r: PolicyResource) => r.type === TYPES.eksNodeGroup)) {
+        for (const g of resourcesOfType(args, TYPES.eksNodeGroup)) {
             const declared = nodeGroupReservation({ ...g, props: plain(g.props) as Record<string, any> });
             const lt = (g.dependencies ?? []).find((d: PolicyResource) => d.type === TYPES.launchTemplate);
             const targeted = lt ? (plain(lt.props) as Record<string, any>).capacityReservationSpecification?.capacityReservationTarget?.capacityReservationId : undefined;

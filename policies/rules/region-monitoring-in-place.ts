@@ -1,6 +1,6 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { capacityFromResources } from "../model/evidence/capacity-evidence";
+import { stackCapacity } from "../model/evidence/per-stack";
 import { ALERTS, MONITORING_CHARTS, TAINT_KEYS } from "../model/domain/conventions";
 import { MONITORING_TYPES, TYPES } from "../model/domain/types";
 import { poolSamples as pools } from "../samples/pools";
@@ -40,8 +40,8 @@ export const regionMonitoringInPlace = stackPolicy({
     ],
     validateStack: (args, report) => {
         // A tenant shard stack has no cluster of its own: its platform carries the monitoring.
-        if (!args.resources.some((r) => r.type === TYPES.eksCluster) && !releaseOf(args, MONITORING_CHARTS.prometheusStack)) args.notApplicable("no cluster in this stack");
-        const gpuPools = capacityFromResources(args.resources);
+        if (resourcesOfType(args, TYPES.eksCluster).length === 0 && !releaseOf(args, MONITORING_CHARTS.prometheusStack)) args.notApplicable("no cluster in this stack");
+        const gpuPools = stackCapacity(args.resources);
         if (!releaseOf(args, MONITORING_CHARTS.prometheusStack)) report(`no ${MONITORING_CHARTS.prometheusStack} Helm release: the region has no Prometheus, Alertmanager or Grafana.`);
         if (gpuPools.length === 0) return;
         const exporter = releaseOf(args, MONITORING_CHARTS.dcgmExporter);

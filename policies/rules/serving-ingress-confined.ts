@@ -1,6 +1,6 @@
-import { stackPolicy } from "../engine/policy";
+import { resourcesOfType, stackPolicy } from "../engine/policy";
 import { LABELS, NAMESPACES } from "../model/domain/conventions";
-import { networkPoliciesFromResources } from "../model/evidence/isolation-evidence";
+import { stackNetworkPolicies } from "../model/evidence/per-stack";
 import { selectorKeys } from "../model/analyses/reachability";
 import { sample } from "../samples/sample";
 import { netpol } from "../samples/tenants";
@@ -23,8 +23,8 @@ export const servingIngressConfined = stackPolicy({
         { framework: "SOC 2 (2017 TSC)", control: "CC6.6", title: "Logical access security measures against threats from outside system boundaries" },
     ],
     validateStack: (args, report) => {
-        if (!args.resources.some((r) => r.type === K8S_TYPES.namespace && r.props.metadata?.name === NAMESPACES.serving)) return;
-        const policies = networkPoliciesFromResources(args.resources).filter((p) => p.namespace === NAMESPACES.serving && p.types.includes("Ingress"));
+        if (!resourcesOfType(args, K8S_TYPES.namespace).some((r) => r.props.metadata?.name === NAMESPACES.serving)) return;
+        const policies = stackNetworkPolicies(args.resources).filter((p) => p.namespace === NAMESPACES.serving && p.types.includes("Ingress"));
         if (!policies.some((p) => Object.keys(p.podSelector.matchLabels ?? {}).length === 0 && (p.podSelector.matchExpressions ?? []).length === 0 && p.ingress.length === 0)) {
             report(`the ${NAMESPACES.serving} namespace has no default-deny ingress policy.`);
         }

@@ -30,7 +30,7 @@ export const servingWorkloadsConform = stackPolicy({
         { framework: "SOC 2 (2017 TSC)", control: "CC8.1", title: "Changes are authorized, tested and approved" },
     ],
     validateStack: (args, report) => {
-        const servingPools = new Set(args.resources.filter((r) => r.type === TYPES.eksNodeGroup && r.props.labels?.[LABELS.role] === "serving").map((r) => r.props.labels?.[LABELS.pool]));
+        const servingPools = new Set(resourcesOfType(args, TYPES.eksNodeGroup).filter((r) => r.props.labels?.[LABELS.role] === "serving").map((r) => r.props.labels?.[LABELS.pool]));
         const pdbs = resourcesOfType(args, K8S_TYPES.podDisruptionBudget).filter((p) => p.props.metadata?.namespace === NAMESPACES.serving);
         for (const d of resourcesOfType(args, K8S_TYPES.deployment).filter((x: PolicyResource) => x.props.metadata?.namespace === NAMESPACES.serving)) {
             const name = d.props.metadata?.name;

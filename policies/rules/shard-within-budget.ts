@@ -1,4 +1,3 @@
-import type { PolicyResource } from "@pulumi/policy";
 import { resourcesOfType, stackPolicy } from "../engine/policy";
 import { queueQuotaOn } from "../model/evidence/capacity-evidence";
 import { LABELS, QUEUE_KIND_LABEL, SHARD_LABEL } from "../model/domain/conventions";
@@ -33,7 +32,7 @@ export const shardWithinBudget = stackPolicy({
     validateStack: (args, report) => {
         const queues = resourcesOfType(args, K8S_TYPES.clusterQueue).filter((q) => q.props.metadata?.labels?.[SHARD_LABEL] && q.props.metadata?.labels?.[QUEUE_KIND_LABEL] === "tenant");
         if (queues.length === 0) return;
-        const budgets = args.resources.filter((r: PolicyResource) => r.type === REF).map((r) => r.props.outputs?.shards).find((s) => s && typeof s === "object");
+        const budgets = resourcesOfType(args, REF).map((r) => r.props.outputs?.shards).find((s) => s && typeof s === "object");
         const sold = new Map<string, { gpus: number; queues: string[] }>();
         for (const q of queues) {
             const shard = q.props.metadata.labels[SHARD_LABEL];

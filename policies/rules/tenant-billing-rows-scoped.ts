@@ -96,7 +96,7 @@ export const tenantBillingRowsScoped = stackPolicy({
                 }
             }
         }
-        for (const sgp of args.resources.filter((r) => r.type === SECURITY_GROUP_POLICY)) {
+        for (const sgp of resourcesOfType(args, SECURITY_GROUP_POLICY)) {
             const ns = String(sgp.props.metadata?.namespace ?? "");
             if (ns.startsWith(TENANT_NAMESPACE_PREFIX)) report(`SecurityGroupPolicy ${ns}/${sgp.props.metadata?.name} gives pods of tenant namespace ${ns} security groups: the billing database admits pods by security group, so tenants' pods must never have one.`, sgp.urn);
         }

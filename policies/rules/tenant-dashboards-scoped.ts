@@ -1,4 +1,4 @@
-import { stackPolicy } from "../engine/policy";
+import { resourcesOfType, stackPolicy } from "../engine/policy";
 import { TENANT_NAMESPACE_PREFIX } from "../model/domain/conventions";
 import { TENANT_DASHBOARDS, unscopedSelectors } from "../model/domain/tenant-observability";
 import { MONITORING_TYPES } from "../model/domain/types";
@@ -39,7 +39,7 @@ export const tenantDashboardsScoped = stackPolicy({
         { framework: "SOC 2 (2017 TSC)", control: "CC6.1", title: "Logical access security software, infrastructure and architectures" },
     ],
     validateStack: (args, report) => {
-        const maps = args.resources.filter((r) => r.type === MONITORING_TYPES.configMap && r.props.metadata?.labels?.[TENANT_DASHBOARDS.label] === "true");
+        const maps = resourcesOfType(args, MONITORING_TYPES.configMap).filter((r) => r.props.metadata?.labels?.[TENANT_DASHBOARDS.label] === "true");
         for (const m of maps) {
             const ns = String(m.props.metadata?.namespace ?? "");
             if (!ns.startsWith(TENANT_NAMESPACE_PREFIX)) {

@@ -1,8 +1,9 @@
 import { resourcesOfType, stackPolicy } from "../engine/policy";
 import { GUARDRAIL_POLICIES, GUARDRAILS, LABELS, QUEUED_WORKLOADS } from "../model/domain/conventions";
-import { namespacesFromResources } from "../model/evidence/isolation-evidence";
+import { stackNamespaces } from "../model/evidence/per-stack";
 import { cannotDecide, plain, unknownWithin } from "../model/evidence/deploy-input";
 import { K8S_TYPES, TYPES } from "../model/domain/types";
+import { asList } from "../model/domain/values";
 import { sample } from "../samples/sample";
 import { tenantNs } from "../samples/tenants";
 import { LabelSelector } from "../model/upstream/types";
@@ -45,7 +46,7 @@ const tenantRole = (tenant: string, resources: string[]) =>
         rules: [{ apiGroups: ["batch"], resources, verbs: ["get", "list", "create", "delete"] }],
     });
 
-const listed = (values: unknown, wanted: string) => [values ?? []].flat().some((v) => v === wanted || v === "*");
+const listed = (values: unknown, wanted: string) => asList(values).some((v) => v === wanted || v === "*");
 
 export const tenantGuardrailsBound = stackPolicy({
     name: "tenant-guardrails-bound",
@@ -64,13 +65,13 @@ export const tenantGuardrailsBound = stackPolicy({
         { framework: "SOC 2 (2017 TSC)", control: "CC6.8", title: "Controls prevent or detect unauthorized software" },
     ],
     validateStack: (args, report) => {
-        const tenants = namespacesFromResources(args.resources).filter((n) => n.kind === "tenant");
+        const tenants = stackNamespaces(args.resources).filter((n) => n.kind === "tenant");
         if (tenants.length === 0) return;
         const policies = resourcesOfType(args, VAP);
         const bindings = resourcesOfType(args, VAPB);
         // A tenant shard stack runs on a platform that owns the (cluster-wide) guardrails and proves
         // them with this same policy; the shard only has to carry the label the bindings select.
-        const onPlatform = policies.length === 0 && args.resources.some((r) => r.type === TYPES.stackReference && r.props.outputs?.layer === "platform");
+        const onPlatform = policies.length === 0 && resourcesOfType(args, TYPES.stackReference).some((r) => r.props.outputs?.layer === "platform");
         if (onPlatform) {
             for (const ns of tenants.filter((n) => n.labels[LABELS.namespaceKind] !== "tenant")) report(`tenant namespace ${ns.name} lacks ${LABELS.namespaceKind}=tenant, so the platform's guardrails do not select it.`);
             return;
@@ -111,7 +112,7 @@ export const tenantGuardrailsBound = stackPolicy({
             if (!tenantNamespaces.has(props.metadata?.namespace)) continue;
             const rulesUnknown = unknownWithin(props.rules, `${role.name}.rules`);
             if (rulesUnknown) cannotDecide(rulesUnknown);
-            for (const rule of [props.rules ?? []].flat()) {
+            for (const rule of asList(props.rules)) {
                 if (!listed(rule?.verbs, "create")) continue;
                 for (const w of QUEUED_WORKLOADS.filter((k) => listed(rule?.apiGroups, k.apiGroup) && listed(rule?.resources, k.resource))) {
                     // Appended in place: copying the list for each of a thousand tenants' Roles was quadratic.

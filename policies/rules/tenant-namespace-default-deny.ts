@@ -1,5 +1,5 @@
 import { resourcesOfType, stackPolicy } from "../engine/policy";
-import { namespacesFromResources, networkPoliciesFromResources } from "../model/evidence/isolation-evidence";
+import { stackNamespaces, stackNetworkPolicies } from "../model/evidence/per-stack";
 import { K8S_TYPES } from "../model/domain/types";
 import { isolatedTenant, netpol, tenantNs } from "../samples/tenants";
 
@@ -19,10 +19,14 @@ export const tenantNamespaceDefaultDeny = stackPolicy({
     ],
     validateStack: (args, report) => {
         // By namespace: a region's thousands of tenants each look only at their own policies.
-        const policies = new Map<string, ReturnType<typeof networkPoliciesFromResources>>();
-        for (const p of networkPoliciesFromResources(args.resources)) policies.set(p.namespace, [...(policies.get(p.namespace) ?? []), p]);
+        const policies = new Map<string, ReturnType<typeof stackNetworkPolicies>[number][]>();
+        for (const p of stackNetworkPolicies(args.resources)) {
+            const list = policies.get(p.namespace);
+            if (list) list.push(p);
+            else policies.set(p.namespace, [p]);
+        }
         const namespaces = resourcesOfType(args, K8S_TYPES.namespace);
-        for (const ns of namespacesFromResources(args.resources).filter((n) => n.kind === "tenant")) {
+        for (const ns of stackNamespaces(args.resources).filter((n) => n.kind === "tenant")) {
             const denies = (policies.get(ns.name) ?? []).filter(
                 (p) =>
                     Object.keys(p.podSelector.matchLabels ?? {}).length === 0 &&

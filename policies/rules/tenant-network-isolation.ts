@@ -1,7 +1,7 @@
-import type { PolicyResource } from "@pulumi/policy";
-import { stackPolicy } from "../engine/policy";
+import { resourcesOfType, stackPolicy } from "../engine/policy";
 import { K8S_TYPES, TYPES } from "../model/domain/types";
 import { IMMUTABLE_NAMESPACE_LABEL, selectorKeys, isolationFromResources } from "../model/analyses/reachability";
+import { stackNamespaces, stackNetworkPolicies } from "../model/evidence/per-stack";
 import { LABELS, POD_IDENTITY_AGENT_ADDRESS, SHARD_LABEL } from "../model/domain/conventions";
 import { sample } from "../samples/sample";
 import { isolatedTenant, netpol, platformNs, tenantNs, vpcSample } from "../samples/tenants";
@@ -45,15 +45,15 @@ export const tenantNetworkIsolation = stackPolicy({
         { framework: "SOC 2 (2017 TSC)", control: "CC6.6", title: "Logical access security measures against threats from outside system boundaries" },
     ],
     validateStack: (args, report) => {
-        const evidence = isolationFromResources(args.resources);
-        const urnOf = (namespace: string, policy: string) => args.resources.find((r) => r.type === K8S_TYPES.networkPolicy && r.props.metadata?.namespace === namespace && r.props.metadata?.name === policy)?.urn;
+        const evidence = isolationFromResources(args.resources, { namespaces: () => stackNamespaces(args.resources), policies: () => stackNetworkPolicies(args.resources) });
+        const urnOf = (namespace: string, policy: string) => resourcesOfType(args, K8S_TYPES.networkPolicy).find((r) => r.props.metadata?.namespace === namespace && r.props.metadata?.name === policy)?.urn;
         for (const side of evidence.sides) report(`tenant side: ${side.message}.`, side.policy === "-" ? undefined : urnOf(side.namespace, side.policy.split("/")[1]));
         for (const path of evidence.paths) {
             const opened = [...path.egress.map((p) => `egress ${p}`), ...path.ingress.map((p) => `ingress ${p}`)].join("; ");
             const first = path.egress.find((p) => p.includes("/"));
             report(`${path.kind}: ${path.from} can reach ${path.to}, opened by ${opened}.`, first ? urnOf(path.from, first.split("/")[1]) : undefined);
         }
-        for (const r of args.resources.filter((x: PolicyResource) => x.type === K8S_TYPES.networkPolicy)) {
+        for (const r of resourcesOfType(args, K8S_TYPES.networkPolicy)) {
             const selectors = [...[r.props.spec?.ingress ?? []].flat().flatMap((rule: any) => [rule?.from ?? []].flat()), ...[r.props.spec?.egress ?? []].flat().flatMap((rule: any) => [rule?.to ?? []].flat())]
                 .map((peer: any) => peer?.namespaceSelector)
                 .filter((s: unknown) => s !== undefined);

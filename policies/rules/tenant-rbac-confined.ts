@@ -2,6 +2,7 @@ import type { PolicyResource } from "@pulumi/policy";
 import { resourcesOfType, stackPolicy } from "../engine/policy";
 import { ISOLATION_RESOURCES, tenantOfGroup } from "../model/domain/conventions";
 import { K8S_TYPES, TYPES } from "../model/domain/types";
+import { asList } from "../model/domain/values";
 import { sample } from "../samples/sample";
 
 const WRITE_VERBS = ["create", "update", "patch", "delete", "deletecollection", "*", "escalate", "bind"];
@@ -12,10 +13,10 @@ function tenantSubjects(binding: PolicyResource): string[] {
 
 /** The isolation objects a rule may write. */
 function writableIsolation(rule: any): string[] {
-    const verbs: string[] = [rule?.verbs ?? []].flat();
+    const verbs: readonly string[] = asList(rule?.verbs);
     if (!verbs.some((v) => WRITE_VERBS.includes(v))) return [];
-    const groups: string[] = [rule?.apiGroups ?? []].flat();
-    const resources: string[] = [rule?.resources ?? []].flat();
+    const groups: readonly string[] = asList(rule?.apiGroups);
+    const resources: readonly string[] = asList(rule?.resources);
     return ISOLATION_RESOURCES.filter((iso) => (groups.includes("*") || groups.includes(iso.apiGroup)) && (resources.includes("*") || resources.includes(iso.resource))).map((iso) => iso.resource);
 }
 

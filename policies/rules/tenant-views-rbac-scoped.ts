@@ -4,6 +4,7 @@ import { TENANT_NAMESPACE_PREFIX, tenantNamespace, tenantOfGroup } from "../mode
 import { STATEMENT_WRITER_RULES, TENANT_STATEMENT_RULES, USAGE_STATEMENTS } from "../model/domain/tenant-billing";
 import { namespaceOfServiceAccountsGroup, TENANT_METRICS_API } from "../model/domain/tenant-observability";
 import { K8S_TYPES } from "../model/domain/types";
+import { asList } from "../model/domain/values";
 import { KUEUE_VISIBILITY } from "../model/upstream/tenant-metrics";
 import { sample } from "../samples/sample";
 import { group, VIEW_RULES, viewBinding, viewRole } from "../samples/tenant-views";
@@ -24,17 +25,17 @@ const KUEUE_VIEW_CLUSTER_ROLES: Readonly<Record<string, View[]>> = {
     "kueue-batch-admin-role": ["queue positions", "the cluster-wide queues"],
 };
 
-const has = (list: unknown, value: string) => [list ?? []].flat().some((x) => x === value || x === "*");
+const has = (list: unknown, value: string) => asList(list).some((x) => x === value || x === "*");
 
 /** What of the tenant views a role's rules grant. */
 function viewsOf(rules: unknown): View[] {
     const views = new Set<View>();
-    for (const rule of [rules ?? []].flat() as any[]) {
-        if (!rule || [rule.verbs ?? []].flat().length === 0) continue;
+    for (const rule of asList(rules)) {
+        if (!rule || asList(rule.verbs).length === 0) continue;
         if (has(rule.apiGroups, TENANT_METRICS_API.access.apiGroup) && has(rule.resources, TENANT_METRICS_API.access.resource)) views.add("metrics");
         if (has(rule.apiGroups, USAGE_STATEMENTS.group) && has(rule.resources, USAGE_STATEMENTS.plural)) views.add("statements");
         if (has(rule.apiGroups, KUEUE_VISIBILITY.group)) {
-            const resources: string[] = [rule.resources ?? []].flat();
+            const resources: readonly string[] = asList(rule.resources);
             if (resources.some((r) => r === "*" || r === KUEUE_VISIBILITY.localQueueResource || r === "localqueues/*")) views.add("queue positions");
             if (resources.some((r) => r === "*" || r === KUEUE_VISIBILITY.clusterQueueResource || r === "clusterqueues/*")) views.add("the cluster-wide queues");
         }
@@ -110,13 +111,20 @@ export const tenantViewsRbacScoped = stackPolicy({
     validateStack: (args, report) => {
         const roles = new Map(resourcesOfType(args, K8S_TYPES.role).map((r) => [`${r.props.metadata?.namespace}/${r.props.metadata?.name}`, r]));
         const clusterRoles = new Map(resourcesOfType(args, K8S_TYPES.clusterRole).map((r) => [String(r.props.metadata?.name), r]));
+        // A role bound many times (a thousand tenants' bindings of the same ClusterRole) is read once.
+        const viewsOfRole = new Map<PolicyResource, View[]>();
+        const roleViews = (role: PolicyResource) => {
+            let views = viewsOfRole.get(role);
+            if (!views) viewsOfRole.set(role, (views = viewsOf(role.props.rules)));
+            return views;
+        };
         const grantedBy = (ref: any, ns: string | undefined): { views: View[]; role?: PolicyResource } => {
             if (ref?.kind === "Role") {
                 const role = roles.get(`${ns}/${ref.name}`);
-                return { views: role ? viewsOf(role.props.rules) : [], role };
+                return { views: role ? roleViews(role) : [], role };
             }
             const role = clusterRoles.get(String(ref?.name));
-            return { views: role ? viewsOf(role.props.rules) : (KUEUE_VIEW_CLUSTER_ROLES[String(ref?.name)] ?? []), role };
+            return { views: role ? roleViews(role) : (KUEUE_VIEW_CLUSTER_ROLES[String(ref?.name)] ?? []), role };
         };
         for (const b of resourcesOfType(args, K8S_TYPES.roleBinding)) {
             const ns = b.props.metadata?.namespace as string | undefined;
@@ -141,11 +149,17 @@ export const tenantViewsRbacScoped = stackPolicy({
             }
         }
         // Who writes UsageStatements: the statement Job, in tenants' namespaces, and it deletes none.
-        const rulesOf = (ref: any, ns: string | undefined) => (ref?.kind === "Role" ? roles.get(`${ns}/${ref.name}`) : clusterRoles.get(String(ref?.name)))?.props.rules;
+        const writesOfRole = new Map<PolicyResource | undefined, string[]>();
+        const writesOf = (ref: any, ns: string | undefined) => {
+            const role = ref?.kind === "Role" ? roles.get(`${ns}/${ref.name}`) : clusterRoles.get(String(ref?.name));
+            let writes = writesOfRole.get(role);
+            if (!writes) writesOfRole.set(role, (writes = statementWrites(role?.props.rules)));
+            return writes;
+        };
         const bindings = [...resourcesOfType(args, K8S_TYPES.roleBinding), ...resourcesOfType(args, K8S_TYPES.clusterRoleBinding)];
         for (const b of bindings) {
             const ns = b.type === K8S_TYPES.roleBinding ? (b.props.metadata?.namespace as string | undefined) : undefined;
-            const writes = statementWrites(rulesOf(b.props.roleRef, ns));
+            const writes = writesOf(b.props.roleRef, ns);
             if (writes.length === 0) continue;
             const where = ns ? `RoleBinding ${ns}/${b.props.metadata?.name}` : `ClusterRoleBinding ${b.props.metadata?.name}`;
             const scope = ns ? `in ${ns}` : "in every namespace";

@@ -1,5 +1,5 @@
 import { stackPolicy } from "../engine/policy";
-import { namespacesFromResources } from "../model/evidence/isolation-evidence";
+import { stackNamespaces } from "../model/evidence/per-stack";
 import { podSpecOf } from "../model/domain/workloads";
 import { K8S_TYPES } from "../model/domain/types";
 import { sample } from "../samples/sample";
@@ -42,7 +42,7 @@ export const tenantWorkloadsConfined = stackPolicy({
         { framework: "NIST SP 800-53 Rev. 5", control: "SC-39", title: "Process Isolation" },
     ],
     validateStack: (args, report) => {
-        const tenantNamespaces = new Set(namespacesFromResources(args.resources).filter((n) => n.kind === "tenant").map((n) => n.name));
+        const tenantNamespaces = new Set(stackNamespaces(args.resources).filter((n) => n.kind === "tenant").map((n) => n.name));
         for (const r of args.resources) {
             const ns = r.props.metadata?.namespace;
             if (!tenantNamespaces.has(ns)) continue;

@@ -40,7 +40,7 @@ export const threatDetectionCoversNodes = stackPolicy({
         { framework: "SOC 2 (2017 TSC)", control: "CC7.2", title: "Monitoring of system components for anomalies" },
     ],
     validateStack: (args, report) => {
-        if (!args.resources.some((r) => r.type === TYPES.eksCluster)) return args.notApplicable("no cluster in this stack");
+        if (resourcesOfType(args, TYPES.eksCluster).length === 0) return args.notApplicable("no cluster in this stack");
         const agent = resourcesOfType(args, TYPES.eksAddon).find((r: PolicyResource) => r.props.addonName === EKS_ADDONS.guardDutyAgent);
         if (!agent) {
             report(`the cluster has no ${EKS_ADDONS.guardDutyAgent} add-on: no node is watched for runtime threats.`);

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { StackValidationArgs, unknownCheckingProxy } from "@pulumi/policy";
 import {
     evaluatePolicies,
     forType,
@@ -15,11 +16,19 @@ import {
     resourcePolicy,
     stackPolicy,
     UNKNOWN,
+    unwrapSecrets,
 } from "../engine";
 import { changePolicies } from "../changes";
 import { renderCatalog } from "../catalog";
 import { PACK_NAME, PACK_VERSION, policies } from "../rules";
 import { readResources } from "../engine/input";
+import { propertyPaths } from "../engine/preview-shapes";
+import { propsForPolicies } from "../engine/unknown-view";
+import { plain } from "../model/evidence/deploy-input";
+import { oncePerStack } from "../model/evidence/per-stack";
+import { asList } from "../model/domain/values";
+import { selectorMatches } from "../model/domain/label-selectors";
+import { resourcesOfType } from "../engine/policy";
 
 const audit = {
     severity: "high" as const,
@@ -158,6 +167,52 @@ describe("evaluator: CrossGuard semantics", () => {
         expect(r.errors).toEqual([]);
     });
 
+    it("reads props through its unknown view as through CrossGuard's proxy: same values, same unknowns, same paths", () => {
+        const props = {
+            name: "a",
+            spec: { replicas: 2, template: { containers: [{ image: "x" }, { image: UNKNOWN, ports: [80, UNKNOWN] }] }, labels: { a: "b" } },
+            status: UNKNOWN,
+            tags: [["k", "v"]],
+            // Secrets reach policies unwrapped, an unknown inside one included (CrossGuard unwraps, then proxies).
+            password: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: UNKNOWN },
+            token: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: { id: "t" } },
+        };
+        /** What reading `path` and then doing `then` to the value gives: its JSON, or the error's message. */
+        const outcome = (root: Record<string, unknown>, path: readonly (string | number)[], then: (v: any) => unknown = (v) => v) => {
+            try {
+                return String(JSON.stringify(then(path.reduce((v: any, k) => v[k], root))));
+            } catch (e) {
+                return `${(e as Error).constructor.name}: ${(e as Error).message}`;
+            }
+        };
+        const reads: [string, (v: any) => unknown][] = [
+            ["value", (v) => v],
+            ["entries", (v) => (typeof v === "object" ? Object.entries(v) : v)],
+            ["map", (v) => (Array.isArray(v) ? v.map((x) => x) : v)],
+            ["spread", (v) => (Array.isArray(v) ? [...v] : typeof v === "object" ? { ...v } : v)],
+            ["plain", (v) => plain(v)],
+        ];
+        const paths = [[], ...propertyPaths(props)];
+        let unknowns = 0;
+        for (const path of paths) {
+            for (const [what, then] of reads) {
+                const theirs = outcome(unknownCheckingProxy(unwrapSecrets(props) as typeof props), path, then);
+                expect(outcome(propsForPolicies(props), path, then), `${what} of .${path.join(".")}`).toBe(theirs);
+                if (theirs.startsWith("UnknownValueError")) unknowns++;
+            }
+        }
+        expect(unknowns).toBeGreaterThan(10);
+        // Where no unknown can be read, the values are handed out as they are.
+        const view = propsForPolicies(props);
+        expect(view.spec.labels).toEqual(props.spec.labels);
+        expect(view.token).toEqual({ id: "t" });
+        expect((view as Record<string, unknown>).__isSpecialProxy).toBe(true);
+        expect((view.spec.template.containers as unknown as Record<string, unknown>).__isSpecialProxy).toBe(true);
+        const known = { spec: { labels: { a: "b" } } };
+        expect(propsForPolicies(known)).toBe(known);
+        expect(plain(known)).toBe(known);
+    });
+
     it("gives stack policies parent and dependencies as resource objects", () => {
         const seen: string[] = [];
         const graph = stackPolicy({
@@ -174,6 +229,49 @@ describe("evaluator: CrossGuard semantics", () => {
             { policies: [graph] },
         );
         expect(seen).toEqual(["a<--:", "b<-a:a"]);
+    });
+});
+
+describe("shared reads of a stack analysis", () => {
+    it("resourcesOfType gives what filtering by type gives, a new array each time, per resources array", () => {
+        const resources = [bucket("a", {}), { urn: "u", type: "aws:ec2/vpc:Vpc", name: "v", props: {} }, bucket("b", {})] as unknown as StackValidationArgs["resources"];
+        const args = { resources } as StackValidationArgs;
+        const buckets = resourcesOfType(args, "aws:s3/bucket:Bucket");
+        expect(buckets.map((r) => r.name)).toEqual(["a", "b"]);
+        buckets.pop();
+        expect(resourcesOfType(args, "aws:s3/bucket:Bucket").map((r) => r.name)).toEqual(["a", "b"]);
+        expect(resourcesOfType(args, "aws:kms/key:Key")).toEqual([]);
+        expect(resourcesOfType({ resources: resources.slice(1) } as StackValidationArgs, "aws:s3/bucket:Bucket").map((r) => r.name)).toEqual(["b"]);
+    });
+
+    it("oncePerStack computes once per resources array, and keeps no result of a computation that threw", () => {
+        let calls = 0;
+        const count = oncePerStack((resources) => {
+            calls++;
+            if (resources.some((r) => r.name === "unknown")) throw new Error("unknown during the preview");
+            return resources.length;
+        });
+        const one = [bucket("a", {})];
+        expect([count(one), count(one), count([...one])]).toEqual([1, 1, 1]);
+        expect(calls).toBe(2);
+        const failing = [bucket("unknown", {})];
+        expect(() => count(failing)).toThrow("unknown during the preview");
+        expect(() => count(failing)).toThrow("unknown during the preview");
+        expect(calls).toBe(4);
+    });
+
+    it("asList reads a list as [x ?? []].flat() does, and selectorMatches labels as Object.entries did: a proxy over an unknown whole first", () => {
+        expect([asList(undefined), asList(null), asList("a"), asList(["a", "b"])]).toEqual([[], [], ["a"], ["a", "b"]]);
+        const list = ["create", UNKNOWN];
+        expect(asList(list)).toBe(list);
+        // Through CrossGuard's proxy the unknown ends the read even where the first element would decide.
+        const proxied = propsForPolicies({ verbs: list }).verbs;
+        expect(() => asList(proxied).some((v) => v === "create")).toThrow(/can't be known during preview/);
+        expect(() => [proxied ?? []].flat().some((v) => v === "create")).toThrow(/can't be known during preview/);
+        // So does selectorMatches with labels it could already tell apart, as Object.entries read them.
+        const selector = propsForPolicies({ matchLabels: { app: "x", tier: UNKNOWN } });
+        expect(() => selectorMatches(selector, { app: "y" })).toThrow(/can't be known during preview/);
+        expect(selectorMatches({ matchLabels: { app: "x", tier: "a" } }, { app: "y" })).toBe(false);
     });
 });
 

@@ -1,5 +1,5 @@
 import { cidrProblem } from "../domain/cidr";
-import { ClusterPicture, PlannedPod } from "../evidence/cluster-picture";
+import { ClusterPicture, picturedOfType, PlannedPod } from "../evidence/cluster-picture";
 import { LABELS, NAMESPACES, POD_IDENTITY_AGENT_ADDRESS } from "../domain/conventions";
 import { isUnknown } from "../evidence/deploy-input";
 import { Endpoint, namespaceLabels, PolicyIndex } from "./netpol-eval";
@@ -57,7 +57,13 @@ const text = (path: RequiredPath) => `${path.from.name} -> ${path.to.name} ${pat
 export function requiredPaths(picture: ClusterPicture): RequiredPath[] {
     const net = picture.network;
     const podCidrs = net.subnets.private?.length ? net.subnets.private : net.vpcCidr ? [net.vpcCidr] : ["0.0.0.0/0"];
-    const nsLabels = (ns: string) => namespaceLabels(ns, picture.namespaces.get(ns)?.labels);
+    // Each namespace's labels made once, shared by every endpoint in it (they are only read).
+    const labelsOf = new Map<string, Record<string, string>>();
+    const nsLabels = (ns: string) => {
+        let labels = labelsOf.get(ns);
+        if (!labels) labelsOf.set(ns, (labels = namespaceLabels(ns, picture.namespaces.get(ns)?.labels)));
+        return labels;
+    };
     const endpoint = (pod: PlannedPod): Endpoint => ({ kind: "pods", name: pod.name, namespace: pod.namespace, namespaceLabels: nsLabels(pod.namespace), labels: pod.labels, hostNetwork: pod.hostNetwork, addresses: podCidrs });
     const addresses = (name: string, cidrs: (string | undefined)[]): Endpoint | undefined => {
         const valid = cidrs.filter((c): c is string => typeof c === "string" && !cidrProblem(c));
@@ -69,14 +75,14 @@ export function requiredPaths(picture: ClusterPicture): RequiredPath[] {
         { kind: "pods", name: "CoreDNS", namespace: NAMESPACES.system, namespaceLabels: nsLabels(NAMESPACES.system), labels: { "k8s-app": "kube-dns" }, hostNetwork: false, addresses: podCidrs, standIn: true };
     const prometheus = picture.pods.filter((p) => p.from?.podId === "prometheus" && p.labels["app.kubernetes.io/name"] === "prometheus").map(endpoint);
     // The subnets the plan's Lustre file systems sit in (their network interfaces).
-    const fileSystemCidrs = picture.resources
-        .filter((r) => r.type === DATA_TYPES.lustreFileSystem)
+    const fileSystemCidrs = picturedOfType(picture, DATA_TYPES.lustreFileSystem)
         .flatMap((fs) => fs.dependencies.map((d) => picture.resources[picture.index.get(d) ?? -1]).filter((d) => d?.type === TYPES.subnet).map((d) => d!.props.cidrBlock));
 
     const podsOf = (caller: PlannedPod, peer: Extract<PeerFact, { kind: "pod" }>): PlannedPod[] =>
         picture.pods.filter((p) => p.from?.podId === peer.pod && (peer.chart ? "chart" in p.from.facts && p.from.facts.chart === peer.chart : p.from.facts === caller.from?.facts && p.owner === caller.owner));
+    const services = picturedOfType(picture, K8S_TYPES.service);
     const servicePods = (namespace: string, name: string): PlannedPod[] => {
-        const service = picture.resources.find((r) => r.type === K8S_TYPES.service && r.props.metadata?.namespace === namespace && r.props.metadata?.name === name);
+        const service = services.find((r) => r.props.metadata?.namespace === namespace && r.props.metadata?.name === name);
         const selector = service?.props.spec?.selector;
         if (!selector || typeof selector !== "object") return [];
         return picture.pods.filter((p) => p.namespace === namespace && selectorMatches({ matchLabels: selector }, p.labels));
@@ -149,12 +155,12 @@ export function requiredPaths(picture: ClusterPicture): RequiredPath[] {
     }
 
     // Prometheus to every target of a ServiceMonitor or PodMonitor of the plan.
-    for (const monitor of picture.resources.filter((r) => r.type === MONITORING_TYPES.serviceMonitor || r.type === MONITORING_TYPES.podMonitor)) {
+    for (const monitor of picturedOfType(picture, MONITORING_TYPES.serviceMonitor, MONITORING_TYPES.podMonitor)) {
         const spec = monitor.props.spec ?? {};
         const own = monitor.props.metadata?.namespace ?? "default";
         const namespaces: string[] = Array.isArray(spec.namespaceSelector?.matchNames) ? spec.namespaceSelector.matchNames : [own];
         if (monitor.type === MONITORING_TYPES.serviceMonitor) {
-            for (const service of picture.resources.filter((r) => r.type === K8S_TYPES.service && namespaces.includes(r.props.metadata?.namespace) && spec.selector && selectorMatches(spec.selector, r.props.metadata?.labels ?? {}))) {
+            for (const service of services.filter((r) => namespaces.includes(r.props.metadata?.namespace) && spec.selector && selectorMatches(spec.selector, r.props.metadata?.labels ?? {}))) {
                 for (const ep of Array.isArray(spec.endpoints) ? spec.endpoints : []) {
                     const ports: unknown[] = Array.isArray(service.props.spec?.ports) ? service.props.spec.ports : [];
                     const port = ports.find((p: any) => p?.name === ep?.port) as { targetPort?: unknown; port?: unknown } | undefined;
@@ -174,7 +180,7 @@ export function requiredPaths(picture: ClusterPicture): RequiredPath[] {
     }
 
     // The gateway's proxies to every model server a Backend names.
-    for (const backend of picture.resources.filter((r) => r.type === GATEWAY_TYPES.backend)) {
+    for (const backend of picturedOfType(picture, GATEWAY_TYPES.backend)) {
         const ns = backend.props.metadata?.namespace ?? "default";
         const proxies = picture.pods.filter((p) => p.from?.podId === "proxy" && p.namespace === ns);
         for (const ep of Array.isArray(backend.props.spec?.endpoints) ? backend.props.spec.endpoints : []) {
@@ -185,7 +191,7 @@ export function requiredPaths(picture: ClusterPicture): RequiredPath[] {
     }
 
     // Database clients to every database of the stack, on its subnets.
-    const databases = picture.resources.filter((r) => r.type === DATA_TYPES.rdsInstance);
+    const databases = picturedOfType(picture, DATA_TYPES.rdsInstance);
     for (const client of picture.pods.filter((p) => p.labels[LABELS.dbClient] === "true")) {
         for (const db of databases) {
             const subnetGroup = db.dependencies.map((d) => picture.resources[picture.index.get(d) ?? -1]).find((d) => d?.type === DATA_TYPES.rdsSubnetGroup);

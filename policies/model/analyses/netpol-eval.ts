@@ -40,12 +40,24 @@ export class PolicyIndex {
         policies: readonly NetworkPolicyInfo[],
         readonly cni: CniMode,
     ) {
-        for (const p of policies) this.byNamespace.set(p.namespace, [...(this.byNamespace.get(p.namespace) ?? []), p]);
+        // Appended in place: a namespace with a policy for each of a thousand tenants was copied a thousand times.
+        for (const p of policies) {
+            const list = this.byNamespace.get(p.namespace);
+            if (list) list.push(p);
+            else this.byNamespace.set(p.namespace, [p]);
+        }
     }
 
-    /** Policies that select pods with these labels in this namespace. */
-    selecting(namespace: string, labels: Record<string, string>): NetworkPolicyInfo[] {
-        return (this.byNamespace.get(namespace) ?? []).filter((p) => selectorMatches(p.podSelector, labels));
+    /** What `selecting` found, by namespace and labels object: CoreDNS is asked about once for every namespace's pods. */
+    private readonly selected = new Map<string, WeakMap<object, readonly NetworkPolicyInfo[]>>();
+
+    /** Policies that select pods with these labels in this namespace (read-only: shared by every caller with the same labels object). */
+    selecting(namespace: string, labels: Record<string, string>): readonly NetworkPolicyInfo[] {
+        let byLabels = this.selected.get(namespace);
+        if (!byLabels) this.selected.set(namespace, (byLabels = new WeakMap()));
+        let found = byLabels.get(labels);
+        if (!found) byLabels.set(labels, (found = (this.byNamespace.get(namespace) ?? []).filter((p) => selectorMatches(p.podSelector, labels))));
+        return found;
     }
 
     /** Whether `from` may open a connection to `to` on a port. */

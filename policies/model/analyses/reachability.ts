@@ -422,6 +422,19 @@ function declaredEgressRules(policies: readonly NetworkPolicyInfo[], allowance: 
     return policies.filter((p) => p.types.includes("Egress")).flatMap((p) => p.egress.filter((rule) => Array.isArray(rule.peers) && rule.peers.some((peer) => withinAllowance(peer?.ipBlock, allowance))));
 }
 
+/** `ipBlockReaches`, each question decided once: every tenant's internet rule is the same block against the same ranges. */
+const reachesCache = new Map<string, boolean>();
+function blockReaches(target: string, cidr: string, excepts: readonly unknown[]): boolean {
+    if (typeof target !== "string" || typeof cidr !== "string" || !excepts.every((e) => typeof e === "string")) return ipBlockReaches(target, cidr, excepts as string[]);
+    const key = JSON.stringify([target, cidr, excepts]);
+    let hit = reachesCache.get(key);
+    if (hit === undefined) {
+        if (reachesCache.size >= 10_000) reachesCache.clear();
+        reachesCache.set(key, (hit = ipBlockReaches(target, cidr, excepts as string[])));
+    }
+    return hit;
+}
+
 /** Whether an ipBlock lies inside an allowance; the same blocks repeat in every tenant, so each pair is decided once. */
 const withinCache = new Map<string, boolean>();
 function withinAllowance(block: { cidr: string; except?: string[] } | undefined, allowance: EgressAllowance): boolean {
@@ -437,7 +450,9 @@ export function tenantSideFindings(tenant: NamespaceInfo, policies: readonly Net
     const ns = tenant.name;
     const add = (policy: string, rule: string, message: string) => findings.push({ namespace: ns, policy: policy === "-" ? "-" : `${ns}/${policy}`, rule, message: `${policy === "-" ? ns : `${ns}/${policy}`} ${rule === "-" ? "" : `${rule} `}${message}` });
     const allowed = new Map((input.inboundAllowed ?? []).map((a) => [a.namespace, a]));
-    const declaredText = [...allowed.values()].map((a) => `${a.namespace} on ${a.ports.map(portText).join(", ")}`).join("; ") || "none";
+    // Spelled out only for a finding: a region's thousand tenants mostly have none.
+    let declared: string | undefined;
+    const declaredText = () => (declared ??= [...allowed.values()].map((a) => `${a.namespace} on ${a.ports.map(portText).join(", ")}`).join("; ") || "none");
     if (cni === "off") add("-", "-", "is not isolated: the CNI enforces no NetworkPolicy");
     for (const direction of ["Ingress", "Egress"] as const) {
         if (!policies.some((p) => p.types.includes(direction) && isEmptySelector(p.podSelector))) {
@@ -451,25 +466,25 @@ export function tenantSideFindings(tenant: NamespaceInfo, policies: readonly Net
                 const at = `ingress[${i}]`;
                 const peers = Array.isArray(rule.peers) ? rule.peers : [];
                 if (peers.length === 0) {
-                    add(p.name, at, `admits every source, beyond itself and the declared peers (${declaredText})`);
+                    add(p.name, at, `admits every source, beyond itself and the declared peers (${declaredText()})`);
                     return;
                 }
                 for (const peer of peers) {
                     if (typeof peer !== "object" || peer === null) continue;
                     if (peer.ipBlock) {
-                        add(p.name, at, `admits addresses ${peer.ipBlock.cidr}, beyond itself and the declared peers (${declaredText})`);
+                        add(p.name, at, `admits addresses ${peer.ipBlock.cidr}, beyond itself and the declared peers (${declaredText()})`);
                         continue;
                     }
                     if (!peer.namespaceSelector) continue; // its own pods
                     const names = NAME_ONLY(peer.namespaceSelector);
                     if (!names) {
-                        add(p.name, at, `admits namespaces selected by ${JSON.stringify(peer.namespaceSelector)}, beyond itself and the declared peers (${declaredText})`);
+                        add(p.name, at, `admits namespaces selected by ${JSON.stringify(peer.namespaceSelector)}, beyond itself and the declared peers (${declaredText()})`);
                         continue;
                     }
                     for (const name of names) {
                         if (name === ns) continue;
                         const allowance = allowed.get(name);
-                        if (!allowance) add(p.name, at, `admits namespace ${name}, which is neither itself nor a declared peer (${declaredText})`);
+                        if (!allowance) add(p.name, at, `admits namespace ${name}, which is neither itself nor a declared peer (${declaredText()})`);
                         else {
                             const beyond = portsBeyond(rule, allowance.ports);
                             if (beyond.length > 0) add(p.name, at, `admits ${name} on ${beyond.join(", ")}, beyond its declared ${allowance.ports.map(portText).join(", ")}`);
@@ -496,7 +511,7 @@ export function tenantSideFindings(tenant: NamespaceInfo, policies: readonly Net
                     }
                     if (peer.ipBlock) {
                         const except = Array.isArray(peer.ipBlock.except) ? peer.ipBlock.except : [];
-                        const hit = never.filter((range) => ipBlockReaches(range, peer.ipBlock!.cidr, except));
+                        const hit = never.filter((range) => blockReaches(range, peer.ipBlock!.cidr, except));
                         if (hit.length > 0) add(p.name, at, `reaches ${hit.join(", ")} through ipBlock ${peer.ipBlock.cidr}: a tenant's egress may reach only the internet`);
                         continue;
                     }
@@ -543,7 +558,15 @@ function ipv6EgressOf(policies: readonly NetworkPolicyInfo[], tenantNamespaces: 
 }
 
 /** The proof over a plan's resources: pod CIDRs are the VPCs' CIDRs (pods take VPC addresses). */
-export function isolationFromResources(resources: readonly ResourceLike[]): RegionIsolationEvidence {
+/**
+ * `shared` supplies the namespaces and NetworkPolicies of these resources when they were worked out
+ * already (a stack policy's, shared by the policies of one analysis): each is asked for where it
+ * would otherwise be worked out here, so what is read when stays the same.
+ */
+export function isolationFromResources(
+    resources: readonly ResourceLike[],
+    shared: { namespaces?: () => readonly NamespaceInfo[]; policies?: () => readonly NetworkPolicyInfo[] } = {},
+): RegionIsolationEvidence {
     // A VPC whose CIDR is absent or unknown (an IPAM pool, a preview) adds none: any address may then be a pod's.
     const podCidrs = resources.filter((r) => r.type === TYPES.vpc && typeof r.props.cidrBlock === "string" && !cidrProblem(r.props.cidrBlock)).map((r) => r.props.cidrBlock as string);
     // A shard stack has no VPC of its own: its platform's (read through a StackReference) holds the pods.
@@ -551,14 +574,14 @@ export function isolationFromResources(resources: readonly ResourceLike[]): Regi
         const cidr = ref.props.outputs?.vpcCidr;
         if (typeof cidr === "string" && !cidrProblem(cidr)) podCidrs.push(cidr);
     }
-    const namespaces = namespacesFromResources(resources);
+    const namespaces = shared.namespaces ? [...shared.namespaces()] : namespacesFromResources(resources);
     // A shard sees only its own tenants: the others stand behind one foreign namespace.
     const shards = [...new Set(namespaces.map((n) => n.labels[SHARD_LABEL]).filter((s): s is string => !!s))];
     if (shards.length > 0) {
         namespaces.push({ name: "(other shards' tenants)", labels: { [LABELS.namespaceKind]: "tenant" }, kind: "tenant", foreign: true });
     }
     // With no VPC known at all, any address may be a pod's.
-    const policies = networkPoliciesFromResources(resources);
+    const policies = shared.policies ? [...shared.policies()] : networkPoliciesFromResources(resources);
     // The service CIDR: an ipBlock over it reaches every Service's ClusterIP (egress is judged before DNAT).
     const serviceCidrs = [
         ...resources.filter((r) => r.type === TYPES.eksCluster).map((r) => r.props.kubernetesNetworkConfig?.serviceIpv4Cidr),

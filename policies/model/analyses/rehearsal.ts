@@ -96,12 +96,21 @@ export const IMAGE_BUILD_TYPES: readonly string[] = ["docker-build:index:Image",
 class Graph {
     readonly deps: number[][];
     readonly order: number[];
-    private readonly ancestors: Uint32Array[];
+    /** Each resource's row of `words` words, in one buffer (a row of a resource not yet reached is empty). */
+    private readonly ancestors: Uint32Array;
+    private readonly words: number;
     private readonly bit: Int32Array;
 
     constructor(readonly resources: readonly GraphResource[], index: ReadonlyMap<string, number>, tracked: (r: GraphResource) => boolean) {
         const n = resources.length;
-        this.deps = resources.map((r) => [...new Set(r.dependencies.map((d) => index.get(d)).filter((d): d is number => d !== undefined))]);
+        this.deps = resources.map((r) => {
+            const deps: number[] = [];
+            for (const urn of r.dependencies) {
+                const d = index.get(urn);
+                if (d !== undefined && !deps.includes(d)) deps.push(d);
+            }
+            return deps;
+        });
         // Kahn's order; what is left (a cycle, which the engine would refuse) goes last as recorded.
         const indegree = this.deps.map((d) => d.length);
         const dependents: number[][] = resources.map(() => []);
@@ -121,24 +130,25 @@ class Graph {
             if (tracked(r)) this.bit[i] = bits++;
         });
         const words = Math.max(1, Math.ceil(bits / 32));
-        this.ancestors = new Array(n);
+        const ancestors = new Uint32Array(n * words);
         for (const i of order) {
-            const set = new Uint32Array(words);
+            const row = i * words;
             for (const d of this.deps[i]) {
                 const b = this.bit[d];
-                if (b >= 0) set[b >>> 5] |= 1 << (b & 31);
-                const a = this.ancestors[d];
-                if (a) for (let w = 0; w < words; w++) set[w] |= a[w];
+                if (b >= 0) ancestors[row + (b >>> 5)] |= 1 << (b & 31);
+                const from = d * words;
+                for (let w = 0; w < words; w++) ancestors[row + w] |= ancestors[from + w];
             }
-            this.ancestors[i] = set;
         }
+        this.ancestors = ancestors;
+        this.words = words;
     }
 
     /** Whether `a` is created before `r` starts (a transitive dependency of it). */
     before(a: number, r: number): boolean {
         if (a === r) return false;
         const b = this.bit[a];
-        if (b >= 0) return ((this.ancestors[r][b >>> 5] >>> (b & 31)) & 1) === 1;
+        if (b >= 0) return ((this.ancestors[r * this.words + (b >>> 5)] >>> (b & 31)) & 1) === 1;
         const seen = new Set<number>();
         const stack = [...this.deps[r]];
         while (stack.length > 0) {
@@ -206,6 +216,16 @@ function sourceText(source: Source): string {
 const knownCrd = (group: string, kind: string) => [...CHART_FACTS, ...ADDON_FACTS].flatMap((f) => f.crds).find((c) => c.group === group && c.kind === kind);
 
 export function rehearse(resources: readonly GraphResource[]): Rehearsal {
+    return withTiming(checkRehearsal(resources));
+}
+
+/** The rehearsal's checks, without its timing (what the policies report): findings, and the graph the timing walks. */
+interface RehearsalChecks extends Pick<Rehearsal, "cni" | "findings" | "undecided" | "functional"> {
+    resources: readonly GraphResource[];
+    graph: Graph;
+}
+
+function checkRehearsal(resources: readonly GraphResource[]): RehearsalChecks {
     const picture = clusterPicture(resources);
     const graph = new Graph(resources, picture.index, (r) => PROVIDER_TYPES.has(r.type));
     const findings: RehearsalFinding[] = [];
@@ -288,6 +308,7 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
     const platformOwned = (namespace: string) => picture.onPlatform && picture.namespaces.get(namespace)?.createdBy === undefined && !picture.namespaces.get(namespace)?.builtin;
     // Awaited pods: webhooks on their creation, placement, device plugins, network, images and awaits.
     const functional = proveFunctionalPaths(picture);
+    const registries = registriesOf(picture);
     for (const pod of picture.pods) {
         if (!pod.awaited || pod.replicas === 0) continue;
         const owner = pod.owner;
@@ -299,7 +320,7 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
             report("webhook", owner, `the ${w.fact.name} webhook`, `its pods (${pod.name}) are created through the ${w.fact.name} webhook of ${resources[w.provider].name} (failurePolicy Fail), and nothing orders it after that release`, w.provider, undecided);
         }
         if (pod.replicas !== "perNode" && !platformOwned(pod.namespace)) checkPlacement(picture, graph, pod, report);
-        checkImages(picture, graph, pod, report);
+        checkImages(picture, graph, pod, registries, report);
         checkAwait(picture, pod, report);
     }
     for (const group of picture.nodeGroups) {
@@ -322,9 +343,16 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
         const pod = picture.pods.find((p) => p.name === un.pod && p.owner === un.owner);
         report("network", un.owner, `a NetworkPolicy that selects ${un.pod}`, `no NetworkPolicy in ${un.namespace} selects ${un.pod}: the ${picture.cni} CNI denies it everything`, undefined, selectionUnknown(pod, un.namespace));
     }
+    // Each pod is matched against its own namespace's policies, not every policy of the region.
+    const policiesIn = new Map<string, ClusterPicture["policies"]>();
+    for (const p of picture.policies) {
+        const list = policiesIn.get(p.namespace);
+        if (list) list.push(p);
+        else policiesIn.set(p.namespace, [p]);
+    }
     for (const pod of picture.pods) {
         if (!pod.awaited || pod.replicas === 0 || pod.hostNetwork || picture.cni !== "strict") continue;
-        const selecting = picture.policies.filter((p) => p.namespace === pod.namespace && selectorMatches(p.podSelector, pod.labels));
+        const selecting = (policiesIn.get(pod.namespace) ?? []).filter((p) => selectorMatches(p.podSelector, pod.labels));
         if (selecting.length > 0 && !selecting.some((p) => graph.before(p.resource, pod.owner))) {
             const undecided = selectionUnknown(pod, pod.namespace) ?? podUnknown(pod, "awaited", "placement");
             report("network", pod.owner, `its NetworkPolicies first`, `its pods (${pod.name}) start before ${selecting.map((p) => `${p.namespace}/${p.name}`).join(", ")} exist: under the strict CNI they are denied everything, probes included, until then`, selecting[0].resource, undecided);
@@ -353,7 +381,18 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
         });
     }
 
-    // Timing: each resource starts once everything it depends on is created.
+    return {
+        resources,
+        graph,
+        cni: picture.cni,
+        findings: findings.filter((f) => !f.undecided),
+        undecided: findings.filter((f) => f.undecided),
+        functional: { pathsChecked: functional.pathsChecked, pathsCut: functional.cut.length, podsUnselected: functional.unselected.filter((un) => !platformOwned(un.namespace)).length },
+    };
+}
+
+/** Timing: each resource starts once everything it depends on is created. */
+function withTiming({ resources, graph, cni, findings, undecided, functional }: RehearsalChecks): Rehearsal {
     const schedule: ScheduledResource[] = new Array(resources.length);
     const finish = new Array<number>(resources.length).fill(0);
     const finishBound = new Array<number>(resources.length).fill(0);
@@ -380,16 +419,16 @@ export function rehearse(resources: readonly GraphResource[]): Rehearsal {
     }
     const custom = schedule.filter((s, i) => s && resources[i].custom);
     return {
-        cni: picture.cni,
+        cni,
         resources: custom.length,
         waves: custom.reduce((m, s) => Math.max(m, s.wave + 1), 0),
         expectedSeconds: finish.reduce((m, f) => Math.max(m, f), 0),
         boundSeconds: finishBound.reduce((m, f) => Math.max(m, f), 0),
         criticalPath: critical.filter((s) => s.seconds > 0),
         schedule: custom,
-        findings: findings.filter((f) => !f.undecided),
-        undecided: findings.filter((f) => f.undecided),
-        functional: { pathsChecked: functional.pathsChecked, pathsCut: functional.cut.length, podsUnselected: functional.unselected.filter((un) => !platformOwned(un.namespace)).length },
+        findings,
+        undecided,
+        functional,
     };
 }
 
@@ -479,13 +518,26 @@ function ecrRepository(image: string): string | undefined {
     return m?.[1];
 }
 
-function checkImages(picture: ClusterPicture, graph: Graph, pod: PlannedPod, report: Report): void {
-    const repositories = picture.resources.map((r, i) => ({ r, i })).filter(({ r }) => r.type === DATA_TYPES.ecrRepository && typeof r.props.name === "string");
+/** The ECR repositories the stack creates and the resources that build images, found once for every pod. */
+interface Registries {
+    repositories: { r: GraphResource; i: number }[];
+    builds: { r: GraphResource; i: number }[];
+}
+
+function registriesOf(picture: ClusterPicture): Registries {
+    const out: Registries = { repositories: [], builds: [] };
+    picture.resources.forEach((r, i) => {
+        if (r.type === DATA_TYPES.ecrRepository && typeof r.props.name === "string") out.repositories.push({ r, i });
+        if (IMAGE_BUILD_TYPES.includes(r.type)) out.builds.push({ r, i });
+    });
+    return out;
+}
+
+function checkImages(picture: ClusterPicture, graph: Graph, pod: PlannedPod, { repositories, builds }: Registries, report: Report): void {
     for (const image of pod.images) {
         const repository = ecrRepository(image);
         const created = repository && repositories.find(({ r }) => r.props.name === repository);
         if (!created) continue;
-        const builds = picture.resources.map((r, i) => ({ r, i })).filter(({ r }) => IMAGE_BUILD_TYPES.includes(r.type));
         if (!builds.some(({ i }) => graph.before(i, pod.owner))) {
             report("image", pod.owner, `a build of ${repository}`, `its pods pull ${image} from the repository ${repository}, which this stack creates (${created.r.name}) and which is empty on a first up: nothing builds and pushes the image before it`, created.i, podUnknown(pod, "awaited", "placement"));
         }
@@ -516,7 +568,8 @@ function checkAwait(picture: ClusterPicture, pod: PlannedPod, report: Report): v
  * misses and, where the plan has it, what provides it.
  */
 export function reportRehearsal(resources: Parameters<typeof rehearsalOf>[0], checks: readonly RehearsalCheck[], report: (message: string, urn?: string) => void): void {
-    const rehearsal = rehearsalOf(resources);
+    // The findings are all the policies read: the timing of every resource is not worked out for them.
+    const rehearsal = checksOf(resources);
     for (const f of rehearsal.findings) {
         if (!checks.includes(f.check)) continue;
         report(`${f.message}. Missing: ${f.missing}${f.providedBy ? `; provided by ${f.providedBy}` : ""}.`, f.urn);
@@ -528,10 +581,18 @@ export function reportRehearsal(resources: Parameters<typeof rehearsalOf>[0], ch
 }
 
 
-/** The rehearsal of a stack policy's resources, computed once for all the rehearsal's policies. */
+/** The rehearsal's checks of a stack policy's resources, computed once for all the rehearsal's policies. */
+const checksCache = new WeakMap<object, RehearsalChecks>();
+function checksOf(resources: readonly Parameters<typeof fromPolicyResources>[0][number][]): RehearsalChecks {
+    let r = checksCache.get(resources);
+    if (!r) checksCache.set(resources, (r = checkRehearsal(fromPolicyResources(resources))));
+    return r;
+}
+
+/** The rehearsal of a stack policy's resources, computed once for every policy that asks. */
 const cache = new WeakMap<object, Rehearsal>();
 export function rehearsalOf(resources: readonly Parameters<typeof fromPolicyResources>[0][number][]): Rehearsal {
     let r = cache.get(resources);
-    if (!r) cache.set(resources, (r = rehearse(fromPolicyResources(resources))));
+    if (!r) cache.set(resources, (r = withTiming(checksOf(resources))));
     return r;
 }

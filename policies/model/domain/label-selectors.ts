@@ -1,9 +1,17 @@
+import { types } from "node:util";
 import type { LabelSelector } from "../upstream/types";
 
 /** Kubernetes' label selector semantics: whether a selector selects an object with these labels. */
 
 export function selectorMatches(selector: LabelSelector, labels: Record<string, string>): boolean {
-    for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
+    // Asked of every policy and pod pair: no entry arrays. A proxy (CrossGuard's, over labels holding a
+    // value unknown during the preview) is read whole first, as Object.entries reads it.
+    const matchLabels = selector.matchLabels as Record<string, string> | undefined;
+    if (matchLabels) {
+        const keys = Object.keys(matchLabels);
+        if (types.isProxy(matchLabels)) for (const k of keys) void matchLabels[k];
+        for (const k of keys) if (labels[k] !== matchLabels[k]) return false;
+    }
     for (const e of selector.matchExpressions ?? []) {
         const has = Object.prototype.hasOwnProperty.call(labels, e.key);
         switch (e.operator) {

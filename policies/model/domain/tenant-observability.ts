@@ -123,22 +123,23 @@ export interface UnscopedSelector {
     why: string;
 }
 
-/**
- * Every vector selector of a PromQL expression that does not carry `namespace="<namespace>"` (an
- * exact-match matcher on that label), parsed with Prometheus' own grammar (lezer-promql); a query
- * that does not parse is reported whole. A dashboard query whose every selector is scoped returns
- * the tenant's series only, whatever the functions and operators around them do.
- */
-export function unscopedSelectors(expr: string, namespace: string): UnscopedSelector[] {
+/** A PromQL expression as the scope check reads it: its vector selectors with their label matchers, and whether it parses. */
+interface ParsedQuery {
+    error: boolean;
+    selectors: { text: string; matchers: { label: string; op: string; value: string }[] }[];
+    /** Where its string literals' contents are, [from, to) in its text. */
+    strings: [number, number][];
+}
+
+function parseQuery(expr: string): ParsedQuery {
     const tree = parser.parse(expr);
-    const out: UnscopedSelector[] = [];
-    let error = false;
+    const out: ParsedQuery = { error: false, selectors: [], strings: [] };
     tree.iterate({
         enter: (node) => {
-            if (node.type.isError) error = true;
+            if (node.type.isError) out.error = true;
+            if (node.name === "StringLiteral") out.strings.push([node.from + 1, node.to - 1]);
             if (node.name !== "VectorSelector") return;
-            const text = expr.slice(node.from, node.to);
-            const matchers: { label: string; op: string; value: string }[] = [];
+            const matchers: ParsedQuery["selectors"][number]["matchers"] = [];
             const cursor = node.node.cursor();
             cursor.iterate((n) => {
                 if (n.name !== "UnquotedLabelMatcher" && n.name !== "QuotedLabelMatcher") return;
@@ -148,12 +149,73 @@ export function unscopedSelectors(expr: string, namespace: string): UnscopedSele
                 if (label && op && value) matchers.push({ label: expr.slice(label.from, label.to).replace(/^"|"$/g, ""), op: expr.slice(op.from, op.to), value: expr.slice(value.from + 1, value.to - 1) });
                 return false;
             });
-            const own = matchers.filter((m) => m.label === TENANT_METRICS_LABEL);
-            if (!own.some((m) => m.op === "=" && m.value === namespace)) out.push({ selector: text, why: own.length === 0 ? `has no ${TENANT_METRICS_LABEL} matcher` : `matches ${own.map((m) => `${m.label}${m.op}"${m.value}"`).join(", ")}, not ${TENANT_METRICS_LABEL}="${namespace}"` });
+            out.selectors.push({ text: expr.slice(node.from, node.to), matchers });
         },
     });
-    if (error) return [{ selector: expr, why: "does not parse as PromQL" }];
     return out;
+}
+
+/**
+ * A tenant's dashboards are the same queries with its namespace written in: each is judged once as a
+ * template (the namespace replaced by this mark) and the namespace put back into what it found.
+ * That reads the same as parsing the query itself only where the namespace stands inside string
+ * literals (a string's contents never change how the rest is read) and never in a label name, so
+ * a template is used only when every mark lies inside a string that is not a label name, and only
+ * for a namespace that cannot end or escape a string and a query with no character of the mark.
+ */
+const NAMESPACE_MARK = "\u0001namespace\u0001";
+const SAFE_IN_STRINGS = /^[^\\\n"'`\u0001]+$/;
+/** What each template's queries report, with the mark for the namespace; undefined where the template cannot stand for them. */
+const templates = new Map<string, UnscopedSelector[] | undefined>();
+
+/** The query's template for `namespace`, or undefined when it has none (see NAMESPACE_MARK). */
+function templateOf(expr: string, namespace: string): string | undefined {
+    // With no mark character in the query, the marks of the template are exactly the namespace's places.
+    if (!expr.includes(namespace) || expr.includes("\u0001") || !SAFE_IN_STRINGS.test(namespace)) return undefined;
+    return expr.split(namespace).join(NAMESPACE_MARK);
+}
+
+function judgedTemplate(template: string): UnscopedSelector[] | undefined {
+    const parsed = parseQuery(template);
+    for (let at = template.indexOf(NAMESPACE_MARK); at >= 0; at = template.indexOf(NAMESPACE_MARK, at + NAMESPACE_MARK.length)) {
+        if (!parsed.strings.some(([from, to]) => from <= at && at + NAMESPACE_MARK.length <= to)) return undefined;
+    }
+    if (parsed.selectors.some((s) => s.matchers.some((m) => m.label.includes(NAMESPACE_MARK)))) return undefined;
+    return unscopedIn(parsed, template, NAMESPACE_MARK);
+}
+
+function unscopedIn(parsed: ParsedQuery, expr: string, namespace: string): UnscopedSelector[] {
+    if (parsed.error) return [{ selector: expr, why: "does not parse as PromQL" }];
+    const out: UnscopedSelector[] = [];
+    for (const { text, matchers } of parsed.selectors) {
+        const own = matchers.filter((m) => m.label === TENANT_METRICS_LABEL);
+        if (!own.some((m) => m.op === "=" && m.value === namespace)) out.push({ selector: text, why: own.length === 0 ? `has no ${TENANT_METRICS_LABEL} matcher` : `matches ${own.map((m) => `${m.label}${m.op}"${m.value}"`).join(", ")}, not ${TENANT_METRICS_LABEL}="${namespace}"` });
+    }
+    return out;
+}
+
+/**
+ * Every vector selector of a PromQL expression that does not carry `namespace="<namespace>"` (an
+ * exact-match matcher on that label), parsed with Prometheus' own grammar (lezer-promql); a query
+ * that does not parse is reported whole. A dashboard query whose every selector is scoped returns
+ * the tenant's series only, whatever the functions and operators around them do.
+ */
+export function unscopedSelectors(expr: string, namespace: string): UnscopedSelector[] {
+    const template = templateOf(expr, namespace);
+    if (template !== undefined) {
+        let found = templates.get(template);
+        if (found === undefined && !templates.has(template)) {
+            found = judgedTemplate(template);
+            // A region's dashboards are a few templates: the cache stays small, and is emptied if not.
+            if (templates.size >= 10_000) templates.clear();
+            templates.set(template, found);
+        }
+        if (found) {
+            const put = (text: string) => (text.includes(NAMESPACE_MARK) ? text.split(NAMESPACE_MARK).join(namespace) : text);
+            return found.map((u) => ({ selector: put(u.selector), why: put(u.why) }));
+        }
+    }
+    return unscopedIn(parseQuery(expr), expr, namespace);
 }
 
 /** `--name=value` or `--name value` style arguments as name to values (a bare flag is "true"). */

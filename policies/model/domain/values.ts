@@ -1,3 +1,4 @@
+import { types } from "node:util";
 import { parse as parseYaml } from "yaml";
 import type { ValuesRef } from "../upstream/types";
 
@@ -47,4 +48,15 @@ export function firstValue(values: unknown, refs: readonly ValuesRef[] | undefin
         if (v !== undefined && v !== null) return v;
     }
     return undefined;
+}
+
+/**
+ * `[value ?? []].flat()` without building it, for reading: a list as it is, nothing for null or
+ * undefined, else the one value. A proxy (CrossGuard's, over a list holding a value unknown during
+ * the preview) is read whole first, as flat() reads it, so an unknown anywhere in it ends the read
+ * as it did; a list read as it is must not be changed.
+ */
+export function asList(value: unknown): readonly any[] {
+    if (Array.isArray(value)) return types.isProxy(value) ? [value].flat() : value;
+    return value === undefined || value === null ? [] : [value];
 }

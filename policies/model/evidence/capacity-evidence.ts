@@ -3,6 +3,7 @@ import { GPU_RESOURCE, HEADROOM_ANNOTATION, KUEUE_QUEUE_LABEL, LABELS, NAMESPACE
 import { gpuInstanceType } from "../domain/gpu-catalog";
 import { isUnknown } from "./deploy-input";
 import { K8S_TYPES, TYPES } from "../domain/types";
+import { asList } from "../domain/values";
 
 /**
  * Capacity as the resources show it, not as the config says: node groups give each pool's
@@ -123,10 +124,10 @@ function metadataName(r: ResourceLike): string {
 /** The GPU nominal quota, and limits, a ClusterQueue sets on a flavor. */
 export function queueQuotaOn(queue: ResourceLike, flavor: string): { nominal: number; lendingLimit?: number; borrowingLimit?: number; invalid?: string } | undefined {
     let found: { nominal: number; lendingLimit?: number; borrowingLimit?: number; invalid?: string } | undefined;
-    for (const group of [queue.props.spec?.resourceGroups ?? []].flat()) {
-        for (const f of [group?.flavors ?? []].flat()) {
+    for (const group of asList(queue.props.spec?.resourceGroups)) {
+        for (const f of asList(group?.flavors)) {
             if (f?.name !== flavor) continue;
-            for (const res of [f.resources ?? []].flat()) {
+            for (const res of asList(f.resources)) {
                 if (res?.name !== GPU_RESOURCE) continue;
                 const nominal = gpuCount(res.nominalQuota ?? 0);
                 const lending = res.lendingLimit === undefined ? undefined : gpuCount(res.lendingLimit);

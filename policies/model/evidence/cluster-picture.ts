@@ -136,6 +136,8 @@ export interface PictureUnknowns {
 export interface ClusterPicture {
     resources: readonly GraphResource[];
     index: ReadonlyMap<string, number>;
+    /** Each type's resources, as indices in plan order (see `picturedOfType`). */
+    byType: ReadonlyMap<string, readonly number[]>;
     namespaces: Map<string, PlannedNamespace>;
     nodeGroups: (NodeShape & { resource: number; unknown?: NodeUnknowns })[];
     pods: PlannedPod[];
@@ -182,6 +184,13 @@ function ipv4Cidr(value: unknown): string | undefined {
     return typeof value === "string" && !isUnknown(value) && !cidrProblem(value) ? value : undefined;
 }
 
+/** The picture's resources of these types, in plan order: looked up, not filtered out of every resource. */
+export function picturedOfType(picture: Pick<ClusterPicture, "resources" | "byType">, ...types: string[]): GraphResource[] {
+    const indices = types.flatMap((t) => picture.byType.get(t) ?? []);
+    if (types.length > 1) indices.sort((a, b) => a - b);
+    return indices.map((i) => picture.resources[i]);
+}
+
 /** `group/Kind` of a CRD or a custom resource. */
 export function crdKey(group: string, kind: string): string {
     return `${group}/${kind}`;
@@ -189,19 +198,27 @@ export function crdKey(group: string, kind: string): string {
 
 /** `kubernetes:apps/v1:Deployment` as group, version and kind (core for the legacy group). */
 export function kubernetesType(type: string): { group: string; version: string; kind: string } | undefined {
+    // Asked of every resource by several analyses: a plan has a few dozen types, each parsed once.
+    if (parsedTypes.has(type)) return parsedTypes.get(type);
     const m = /^kubernetes:(?:([a-z0-9.-]+)\/)?([a-z0-9]+):([A-Za-z0-9]+)$/.exec(type);
-    if (!m) return undefined;
-    const [, g, version, kind] = m;
-    return { group: g === undefined || g === "core" ? "core" : g, version, kind };
+    const parsed = m ? Object.freeze({ group: m[1] === undefined || m[1] === "core" ? "core" : m[1], version: m[2], kind: m[3] }) : undefined;
+    if (parsedTypes.size < 1_000) parsedTypes.set(type, parsed);
+    return parsed;
 }
+const parsedTypes = new Map<string, { group: string; version: string; kind: string } | undefined>();
 
 /** A kind's plural resource name, as admission rules name it. */
 export function pluralOf(kind: string): string {
-    const lower = kind.toLowerCase();
-    if (/(s|x|ch|sh)$/.test(lower)) return `${lower}es`;
-    if (/[^aeiou]y$/.test(lower)) return `${lower.slice(0, -1)}ies`;
-    return `${lower}s`;
+    // Asked for every object of the plan: each kind is spelled out once.
+    let plural = plurals.get(kind);
+    if (plural === undefined) {
+        const lower = kind.toLowerCase();
+        plural = /(s|x|ch|sh)$/.test(lower) ? `${lower}es` : /[^aeiou]y$/.test(lower) ? `${lower.slice(0, -1)}ies` : `${lower}s`;
+        if (plurals.size < 1_000) plurals.set(kind, plural);
+    }
+    return plural;
 }
+const plurals = new Map<string, string>();
 
 function str(value: unknown): string | undefined {
     return typeof value === "string" && !isUnknown(value) ? value : undefined;
@@ -290,10 +307,18 @@ export function probeBudgetSeconds(spec: any): number | undefined {
 const AWAITED_WORKLOADS = new Set<string>([K8S_TYPES.deployment, K8S_TYPES.statefulSet, K8S_TYPES.daemonSet, K8S_TYPES.job, K8S_TYPES.replicaSet, K8S_TYPES.pod]);
 
 export function clusterPicture(resources: readonly GraphResource[]): ClusterPicture {
-    const index = new Map(resources.map((r, i) => [r.urn, i]));
+    const index = new Map<string, number>();
+    const byType = new Map<string, number[]>();
+    resources.forEach((r, i) => {
+        index.set(r.urn, i);
+        const list = byType.get(r.type);
+        if (list) list.push(i);
+        else byType.set(r.type, [i]);
+    });
     const picture: ClusterPicture = {
         resources,
         index,
+        byType,
         namespaces: new Map(),
         nodeGroups: [],
         pods: [],
@@ -325,7 +350,7 @@ export function clusterPicture(resources: readonly GraphResource[]): ClusterPict
         const r = resources[owner];
         const made: PlannedPod[] = [];
         for (const pod of facts.pods) {
-            const objects = pod.createdAtRuntime?.perObject ? resources.filter((r) => r.type === pod.createdAtRuntime!.perObject) : [undefined];
+            const objects = pod.createdAtRuntime?.perObject ? picturedOfType(picture, pod.createdAtRuntime.perObject) : [undefined];
             for (const object of objects) {
                 const objectNs = str(object?.props.metadata?.namespace) ?? namespace;
                 const placementRefs = [...(pod.placement.nodeSelector ?? []), ...(pod.placement.tolerations ?? []), ...(pod.placement.affinity ?? []), ...(pod.placement.labelTerms ? [pod.placement.labelTerms.keys, pod.placement.labelTerms.values] : []), ...(typeof pod.replicas === "object" ? [pod.replicas.values] : [])];
@@ -541,7 +566,7 @@ export function clusterPicture(resources: readonly GraphResource[]): ClusterPict
             }
         }
     });
-    const policyResources = resources.filter((r) => r.type === K8S_TYPES.networkPolicy);
+    const policyResources = picturedOfType(picture, K8S_TYPES.networkPolicy);
     picture.policies = networkPoliciesFromResources(policyResources).map((p, i) => ({ ...p, resource: index.get(policyResources[i].urn)! }));
     policyResources.forEach((r, i) => {
         const unknown = unknownIn(r, "metadata.name", "metadata.namespace", "spec");
