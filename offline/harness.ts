@@ -1,14 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { createRequire } from "node:module";
-import { deserializeProperty, serializeProperties } from "@pulumi/pulumi/runtime/rpc";
+import { deserializeProperty } from "@pulumi/pulumi/runtime/rpc";
 import type { AliasSpec, PlanDocument, ResourceSnapshot, ResourceSnapshotOptions } from "compute-region-policies/engine";
 import { childUrn, containsUnknown, ROOT_STACK_TYPE } from "compute-region-policies/engine";
 import type { OfflineFacts } from "./mocks";
 import { offlineMocks } from "./mocks";
 import { EngineConfig, PlanInputError, PulumiProject } from "./project";
 import { providerConfigProblems } from "./provider-config";
-import { wireCopy, withInProcessWire } from "./in-process-wire";
+import { answerOffTheWire, wireCopy, withInProcessWire } from "./in-process-wire";
 import { stackTracesRequested, withoutStackCapture } from "./stack-capture";
 
 /** Protobuf `Struct` as the SDK sends it. */
@@ -140,7 +140,7 @@ export class RecordingMonitor extends BaseMonitor {
             const result = await this.mocks.newResource({ type: req.getType(), name: req.getName(), inputs, provider: req.getProvider(), custom: req.getCustom(), id: req.getImportid() });
             // The answer as it comes off the wire, kept once: what the preview returns is what stack
             // policies see (CrossGuard hands them outputs), and what the mock monitor answers reads of it with.
-            const outputs = wireCopy(await serializeProperties("", result.state)) as Record<string, unknown>;
+            const outputs = await answerOffTheWire(result.state);
             this.resources.set(urn, { urn, id: result.id ?? null, state: outputs });
             if (record.custom) record.outputs = outputs;
             callback(null, wireResponse(urn, result.id || "", outputs));

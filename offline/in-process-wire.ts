@@ -69,7 +69,12 @@ function structCopy(value: Record<string, unknown>): Record<string, unknown> {
     return out;
 }
 
-/** A Struct that holds its value as JavaScript until something needs its protobuf fields. */
+/**
+ * A Struct that holds its value as JavaScript until something needs its protobuf fields. It holds the
+ * value itself, not a copy: every caller of `Struct.fromJavaScript` in the SDK and its mock monitor
+ * hands over a value it built for the message and never changes again. The value is checked (and
+ * copied, sorted) when it is read, so a value protobuf refuses fails at the monitor's read instead.
+ */
 class InProcessStruct extends Struct {
     private encoded: ProtoStruct | undefined;
 
@@ -78,7 +83,7 @@ class InProcessStruct extends Struct {
     }
 
     override toJavaScript(): Record<string, unknown> {
-        return this.encoded ? this.encoded.toJavaScript() : (wireCopy(this.value) as Record<string, unknown>);
+        return this.encoded ? this.encoded.toJavaScript() : structCopy(this.value);
     }
 
     /** Everything that encodes a Struct (serializeBinary, toObject) reads its fields through here. */
@@ -96,7 +101,7 @@ let depth = 0;
  */
 export async function withInProcessWire<T>(work: () => Promise<T>): Promise<T> {
     if (depth === 0) {
-        Struct.fromJavaScript = (value: unknown) => new InProcessStruct(structCopy(value as Record<string, unknown>));
+        Struct.fromJavaScript = (value: unknown) => new InProcessStruct(value as Record<string, unknown>);
         Object.assign(rpc, ONE_PASS);
     }
     depth++;
@@ -109,6 +114,17 @@ export async function withInProcessWire<T>(work: () => Promise<T>): Promise<T> {
             Object.assign(rpc, SDK_SERIALIZERS);
         }
     }
+}
+
+/**
+ * A mock's answer as the monitor sends it: serialized as rpc.serializeProperties does, then as a
+ * protobuf Struct round trip returns it (keys sorted): in one pass when it is plain and the
+ * in-process wire is on; else through the SDK's serializer and wireCopy.
+ */
+export async function answerOffTheWire(state: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const plain = depth > 0 ? plainWireValue(state, true) : NEEDS_SDK;
+    if (plain !== NEEDS_SDK) return plain as Record<string, unknown>;
+    return wireCopy(await rpc.serializeProperties("", state)) as Record<string, unknown>;
 }
 
 /** Why a value needs the SDK's own serializer. */
@@ -196,9 +212,10 @@ const ONE_PASS: RpcSerializers = {
  * What `rpc.serializeProperty` makes of a plain value (strings, numbers, booleans, null, arrays,
  * objects, unknowns), computed in one pass: functions and undefined members are left out, undefined
  * array elements become null, an unknown becomes the unknown sentinel. NEEDS_SDK when the value holds
- * anything the SDK resolves or references (a promise, an output, a resource, an asset).
+ * anything the SDK resolves or references (a promise, an output, a resource, an asset). With
+ * `sortKeys`, objects come out with their keys sorted, as a Struct round trip of the result returns them.
  */
-function plainWireValue(value: unknown): unknown {
+function plainWireValue(value: unknown, sortKeys = false): unknown {
     if (value === undefined || value === null || typeof value === "boolean" || typeof value === "number" || typeof value === "string") return value;
     if (typeof value === "function") return undefined;
     if (typeof value !== "object") return NEEDS_SDK;
@@ -207,15 +224,17 @@ function plainWireValue(value: unknown): unknown {
     if (value instanceof Array) {
         const out: unknown[] = [];
         for (const element of value) {
-            const v = plainWireValue(element);
+            const v = plainWireValue(element, sortKeys);
             if (v === NEEDS_SDK) return NEEDS_SDK;
             out.push(v === undefined ? null : v);
         }
         return out;
     }
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value)) {
-        const v = plainWireValue((value as Record<string, unknown>)[k]);
+    const keys = Object.keys(value);
+    if (sortKeys) keys.sort();
+    for (const k of keys) {
+        const v = plainWireValue((value as Record<string, unknown>)[k], sortKeys);
         if (v === NEEDS_SDK) return NEEDS_SDK;
         if (v !== undefined) out[k] = v;
     }
