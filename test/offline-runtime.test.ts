@@ -96,11 +96,13 @@ describe("values serialized in one pass where they are plain (offline/in-process
         });
     }
 
-    it("answers a mock's state as the SDK's serializer and a Struct round trip give it, keys sorted", async () => {
+    it("answers a mock's state as the SDK's serializer and a Struct round trip give it, keys sorted (or fails as they do)", async () => {
+        // A resource reference without an id serializes with `id: undefined`, which a Struct refuses: the same error both ways.
+        const outcome = (run: () => Promise<unknown>) => run().then((v) => JSON.stringify(v), (e: Error) => `error: ${e.message}`);
         for (const value of Object.values(VALUES)) {
-            const expected = JSON.stringify(wireCopy(await rpc.serializeProperties("", value())));
-            expect(JSON.stringify(await answerOffTheWire(value()))).toBe(expected);
-            await withInProcessWire(async () => expect(JSON.stringify(await answerOffTheWire(value()))).toBe(expected));
+            const expected = await outcome(async () => wireCopy(await rpc.serializeProperties("", value())));
+            expect(await outcome(() => answerOffTheWire(value()))).toBe(expected);
+            await withInProcessWire(async () => expect(await outcome(() => answerOffTheWire(value()))).toBe(expected));
         }
     });
 
