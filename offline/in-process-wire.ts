@@ -9,10 +9,10 @@ import { createRequire } from "node:module";
  * round trip was about 1.5 s of a 17 s plan and a tenth of what it allocated.
  *
  * While a plan runs, `Struct.fromJavaScript` makes an {@link InProcessStruct} instead: a real Struct
- * that keeps the value as the round trip would return it (checked the way `Value.fromJavaScript`
- * checks, so a value protobuf refuses fails the same way), hands it back from `toJavaScript`, and
- * builds its protobuf fields only if something reads them (its field map, its binary encoding), so
- * nothing that encodes for a real engine can see an empty Struct.
+ * that holds the value and hands it back from `toJavaScript` as the round trip would return it
+ * (checked the way `Value.fromJavaScript` checks, so a value protobuf refuses fails the same way, at
+ * the monitor's read), and builds its protobuf fields only if something reads them (its field map,
+ * its binary encoding), so nothing that encodes for a real engine can see an empty Struct.
  *
  * Before that, the SDK serializes the values (rpc.serializeProperty): one awaited call per value,
  * nested ones included, so a Kubernetes spec of a hundred plain values takes a hundred promise turns,
@@ -155,8 +155,13 @@ const SDK_SERIALIZERS: RpcSerializers = {
  */
 async function serializeProperty(ctx: string, prop: unknown, dependentResources: Set<pulumi.Resource> | undefined, opts?: object): Promise<unknown> {
     const plain = plainWireValue(prop);
-    if (plain !== NEEDS_SDK) return plain;
-    if (typeof prop !== "object" || prop === null || pulumi.isUnknown(prop) || resolvedBySdk(prop)) return SDK_SERIALIZERS.serializeProperty(ctx, prop, dependentResources, opts);
+    return plain !== NEEDS_SDK ? plain : serializeNotPlain(ctx, prop, dependentResources, opts);
+}
+
+/** serializeProperty of a value plainWireValue found not plain: the SDK's own, or a container walked member by member. */
+async function serializeNotPlain(ctx: string, prop: unknown, dependentResources: Set<pulumi.Resource> | undefined, opts?: object): Promise<unknown> {
+    // plainWireValue answers for null and unknowns: what is left is an object the SDK resolves or a container holding one.
+    if (typeof prop !== "object" || prop === null || resolvedBySdk(prop)) return SDK_SERIALIZERS.serializeProperty(ctx, prop, dependentResources, opts);
     if (prop instanceof Array) {
         const result: unknown[] = [];
         for (let i = 0; i < prop.length; i++) {
@@ -183,7 +188,7 @@ async function serializeFilteredProperties(label: string, props: Record<string, 
         let v: unknown;
         try {
             const plain = plainWireValue(props[k]);
-            v = plain !== NEEDS_SDK ? plain : await serializeProperty(`${label}.${k}`, props[k], dependentResources, opts);
+            v = plain !== NEEDS_SDK ? plain : await serializeNotPlain(`${label}.${k}`, props[k], dependentResources, opts);
         } catch (err) {
             // As the SDK does: the property named, the same error rethrown (its identity matters to the SDK's error handler).
             if (err instanceof Error) {

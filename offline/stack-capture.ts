@@ -6,8 +6,9 @@ import * as pulumi from "@pulumi/pulumi";
  * unlimited depth, for the source position the engine shows); it also preallocates an Error per
  * registration. The offline plan reads none of them, and they cost about half of a plan's CPU time
  * (the dev plan 0.8 s -> 0.4 s; the 1,000-tenant benchmark 29 s -> 14 s). So the plan turns them off
- * while the program runs, and puts them back after: a plan's document is byte-identical either way
- * (test/offline-plan.test.ts compares them).
+ * while the program runs, and puts them back after: a plan registers the same resources either way
+ * (test/offline-plan.test.ts compares them; fewer promise turns may interleave registrations in
+ * another order, as over gRPC).
  *
  * `debuggablePromise` also labels each promise (an id, a context string, the stack) with three
  * property definitions, which make every promise a slow dictionary-mode object, and chains two
