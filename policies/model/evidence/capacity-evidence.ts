@@ -1,7 +1,7 @@
 import { CapacityWindow, gpuCount, PoolCapacity, poolCapacity, PoolRole, POOL_ROLES } from "../domain/capacity";
 import { GPU_RESOURCE, HEADROOM_ANNOTATION, KUEUE_QUEUE_LABEL, LABELS, NAMESPACES, QUEUE_KIND_LABEL, SHARD_BUDGET_ANNOTATION, SHARD_LABEL, TAGS } from "../domain/conventions";
 import { gpuInstanceType } from "../domain/gpu-catalog";
-import { isUnknown } from "./deploy-input";
+import { isUnknown, isUnknownValueError } from "./deploy-input";
 import { K8S_TYPES, TYPES } from "../domain/types";
 import { asList } from "../domain/values";
 
@@ -29,7 +29,7 @@ export function known(read: () => unknown): unknown {
         const value = read();
         return isUnknown(value) ? undefined : value;
     } catch (e) {
-        if ((e as Error)?.constructor?.name === "UnknownValueError") return undefined;
+        if (isUnknownValueError(e)) return undefined;
         throw e;
     }
 }

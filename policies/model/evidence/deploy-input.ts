@@ -30,6 +30,15 @@ export function isUnknown(value: unknown): boolean {
 }
 
 /**
+ * Whether `e` is CrossGuard's UnknownValueError, thrown by its proxy when a policy reads a value
+ * unknown during the preview (matched by name: the pack's copy of @pulumi/policy may not be the one
+ * whose proxy threw it).
+ */
+export function isUnknownValueError(e: unknown): boolean {
+    return (e as Error)?.constructor?.name === "UnknownValueError";
+}
+
+/**
  * Ends a policy that cannot decide because a value it needs (`resource.path`) is unknown during the
  * preview: it throws CrossGuard's own UnknownValueError, which the analyzer (and the evaluator)
  * report as "can't run policy during preview", never a violation; what the policy reported before
@@ -196,7 +205,7 @@ function readProps(type: string, props: Record<string, any>): Record<string, any
         try {
             if (props[key] !== undefined) header[key] = plain(props[key]);
         } catch (e) {
-            if ((e as Error)?.constructor?.name !== "UnknownValueError") throw e;
+            if (!isUnknownValueError(e)) throw e;
             header[key] = UNKNOWN_VALUE;
         }
     }
@@ -258,7 +267,7 @@ export function plain(value: unknown): unknown {
         try {
             return plain((value as Record<string | number, unknown>)[key]);
         } catch (e) {
-            if ((e as Error)?.constructor?.name === "UnknownValueError") return UNKNOWN_VALUE;
+            if (isUnknownValueError(e)) return UNKNOWN_VALUE;
             throw e;
         }
     };

@@ -1,5 +1,6 @@
 import { GATEWAY, LABELS } from "../domain/conventions";
 import { GATEWAY_TYPES } from "../domain/types";
+import { isUnknownValueError } from "./deploy-input";
 
 /**
  * What the hosted-model gateway's objects say, read from the planned resources: the model routes,
@@ -83,7 +84,7 @@ function knownOrUndefined<T>(read: () => T): T | undefined {
     try {
         return read();
     } catch (e) {
-        if ((e as Error)?.constructor?.name === "UnknownValueError") return undefined;
+        if (isUnknownValueError(e)) return undefined;
         throw e;
     }
 }

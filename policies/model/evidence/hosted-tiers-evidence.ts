@@ -1,5 +1,5 @@
 import { known } from "./capacity-evidence";
-import { isUnknown } from "./deploy-input";
+import { isUnknown, isUnknownValueError } from "./deploy-input";
 import { KUEUE_QUEUE_LABEL, LABELS, TENANT_STATE_ANNOTATION } from "../domain/conventions";
 import { GATEWAY_TYPES, K8S_TYPES } from "../domain/types";
 import { DEDICATED_ENDPOINT, ENDPOINT_LABEL, PRIVATE_LINK_PRINCIPALS_ANNOTATION } from "../domain/hosted-tiers";
@@ -25,7 +25,7 @@ function unknownAt(read: () => unknown): boolean {
     try {
         return isUnknown(read());
     } catch (e) {
-        if ((e as Error)?.constructor?.name === "UnknownValueError") return true;
+        if (isUnknownValueError(e)) return true;
         throw e;
     }
 }
