@@ -77,6 +77,11 @@ async function planOnce(config: Record<string, unknown>, stack: string, options:
     });
 }
 
+/** Resources by URN: an order that does not depend on how registrations interleaved. */
+export function byUrn<T extends { urn: string }>(resources: readonly T[]): T[] {
+    return [...resources].sort((a, b) => a.urn.localeCompare(b.urn));
+}
+
 /** A recorded resource whose props a test reads freely. */
 export type Recorded = ResourceSnapshot & { props: Record<string, any> };
 

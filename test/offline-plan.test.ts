@@ -9,7 +9,7 @@ import { runOfflinePlan } from "../offline/harness";
 import { regionProgram } from "../stacks/program";
 import { planCli, planProcess } from "./cli";
 import { progressReporter } from "../scripts/plan";
-import { devStackConfig, plan, ROOT, writeStackFile } from "./helpers";
+import { byUrn, devStackConfig, plan, ROOT, writeStackFile } from "./helpers";
 
 describe("reading the project and stack files as the engine does", () => {
     const project = readProject(ROOT);
@@ -205,8 +205,8 @@ function expectSamePlan(actual: Awaited<ReturnType<typeof plan>>, expected: Awai
         });
         expect(outOfOrder.map((r) => r.urn), "resources listed before their parent or a dependency").toEqual([]);
     }
-    const byUrn = (doc: Awaited<ReturnType<typeof plan>>) => JSON.stringify({ ...doc, resources: [...doc.resources].sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0)) });
-    const [a, b] = [byUrn(actual), byUrn(expected)];
+    const keyed = (doc: Awaited<ReturnType<typeof plan>>) => JSON.stringify({ ...doc, resources: byUrn(doc.resources) });
+    const [a, b] = [keyed(actual), keyed(expected)];
     let at = 0;
     while (at < a.length && a[at] === b[at]) at++;
     expect(a.slice(Math.max(0, at - 300), at + 200), "the first difference").toBe(b.slice(Math.max(0, at - 300), at + 200));

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { damaged, evaluatePolicies, PREVIEW_SHAPES, PreviewShape, ResourceSnapshot, seededRandom, seedOf } from "compute-region-policies/engine";
 import { PACK_NAME, PACK_VERSION, policies, REHEARSAL_POLICIES } from "compute-region-policies/rules";
 import type { OfflinePlanResult } from "../offline/harness";
-import { plan, ROOT } from "./helpers";
+import { byUrn, plan, ROOT } from "./helpers";
 
 /**
  * Every policy gives a result on any shape a preview can produce: the whole dev plan with properties
@@ -36,7 +36,6 @@ beforeAll(async () => {
     console.info(`plan-fuzz: ${seeds().length} rounds from seed ${base} (replay one: POLICY_FUZZ_SEED=<seed> npx vitest run test/plan-fuzz.test.ts)`);
 });
 
-const byUrn = (resources: readonly ResourceSnapshot[]) => [...resources].sort((a, b) => a.urn.localeCompare(b.urn));
 const seeds = () => (process.env.POLICY_FUZZ_SEED ? [base] : Array.from({ length: ROUNDS }, (_, i) => base + i));
 const replay = (seed: number, log: string[]) => `seed ${seed} (replay: POLICY_FUZZ_SEED=${seed} npx vitest run test/plan-fuzz.test.ts); changes:\n  ${log.join("\n  ")}`;
 
